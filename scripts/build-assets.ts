@@ -1,0 +1,213 @@
+/**
+ * Builds the static assets served under /assets:
+ *
+ *   app.css                   src/web/styles/app.scss compiled with Sass (compressed)
+ *   govuk-frontend.min.js     GOV.UK Frontend 6 (ES module) + .map
+ *   moj-frontend.min.js       MoJ Frontend 11 (ES module) + .map
+ *   images/*                  only the images app.css refers to, never crown/crest/logo files
+ *   init.mjs, favicon.svg     our own files from src/web/assets/
+ *
+ * Incremental: app.css is recompiled only when a Sass input (our .scss files, the installed
+ * package versions, this script) is newer than it; other files are copied only when the source
+ * is newer than the copy. Prints nothing unless something was built. Writes are atomic
+ * (temp file + rename), so processes starting together never serve a half-written file.
+ *
+ *   await buildAssets()                // → <project>/dist/assets
+ *   npx tsx scripts/build-assets.ts [outDir] [--force]
+ *
+ * A relative outDir is resolved against the project root, not the working directory.
+ */
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const NODE_MODULES = path.join(ROOT, 'node_modules');
+const GOVUK = path.join(NODE_MODULES, 'govuk-frontend');
+const MOJ = path.join(NODE_MODULES, '@ministryofjustice', 'frontend');
+const STYLES_DIR = path.join(ROOT, 'src', 'web', 'styles');
+const OWN_ASSETS_DIR = path.join(ROOT, 'src', 'web', 'assets');
+const SCSS_ENTRY = path.join(STYLES_DIR, 'app.scss');
+const THIS_FILE = fileURLToPath(import.meta.url);
+
+/** Absolute path of the default output directory, for the static file plugin. */
+export const defaultAssetsDir = path.join(ROOT, 'dist', 'assets');
+
+/** Where images named in the CSS are looked up, in order. */
+const IMAGE_DIRS = [
+  path.join(GOVUK, 'dist', 'govuk', 'assets', 'images'),
+  path.join(MOJ, 'moj', 'assets', 'images'),
+];
+
+/** Branding we must not use: the crown, crests, GOV.UK / MoJ logos and icons. */
+const BRANDED_IMAGE = /crest|crown|logo|^govuk-|^moj-|^favicon/i;
+
+const COPIES: ReadonlyArray<readonly [from: string, to: string]> = [
+  [path.join(GOVUK, 'dist', 'govuk', 'govuk-frontend.min.js'), 'govuk-frontend.min.js'],
+  [path.join(GOVUK, 'dist', 'govuk', 'govuk-frontend.min.js.map'), 'govuk-frontend.min.js.map'],
+  [path.join(MOJ, 'moj', 'moj-frontend.min.js'), 'moj-frontend.min.js'],
+  [path.join(MOJ, 'moj', 'moj-frontend.min.js.map'), 'moj-frontend.min.js.map'],
+];
+
+const inflight = new Map<string, Promise<void>>();
+
+export function buildAssets(outDir = 'dist/assets', options: { force?: boolean } = {}): Promise<void> {
+  const dir = path.resolve(ROOT, outDir);
+  // Callers in one process (e.g. several test apps) share one build.
+  let running = inflight.get(dir);
+  if (!running) {
+    running = build(dir, options.force ?? false).finally(() => inflight.delete(dir));
+    inflight.set(dir, running);
+  }
+  return running;
+}
+
+async function build(outDir: string, forced: boolean): Promise<void> {
+  const started = Date.now();
+  const built: string[] = [];
+  await mkdir(path.join(outDir, 'images'), { recursive: true });
+
+  // npm extracts package files with a fixed old mtime, so an upgrade of the design system does
+  // not make its files look newer: record the installed versions and rebuild all when they change.
+  const stampPath = path.join(outDir, '.versions');
+  const versions = `${await packageVersion(GOVUK)} ${await packageVersion(MOJ)}\n`;
+  const force = forced || (await readFile(stampPath, 'utf8').catch(() => '')) !== versions;
+
+  // 1. CSS
+  const cssPath = path.join(outDir, 'app.css');
+  const cssTime = await mtime(cssPath);
+  const sassInputs = [...(await listFiles(STYLES_DIR)).filter((file) => file.endsWith('.scss')), THIS_FILE];
+  let css: string;
+  if (force || cssTime === null || (await newestMtime(sassInputs)) > cssTime) {
+    css = await compileCss();
+    await writeAtomic(cssPath, css);
+    built.push('app.css');
+  } else {
+    css = await readFile(cssPath, 'utf8');
+  }
+
+  // 2. Images: exactly those app.css refers to, minus branded ones.
+  const wanted = new Set<string>();
+  for (const match of css.matchAll(/url\(\s*["']?\/assets\/images\/([^"')?#]+)/g)) {
+    const name = match[1]!;
+    if (!BRANDED_IMAGE.test(name)) wanted.add(name);
+  }
+  const copies: Array<readonly [string, string]> = [...COPIES];
+  for (const name of [...wanted].sort()) {
+    const source = await firstExisting(IMAGE_DIRS.map((dir) => path.join(dir, name)));
+    if (source) copies.push([source, path.join('images', name)]);
+    else console.warn(`build-assets: app.css refers to images/${name}, which no package provides`);
+  }
+  for (const existing of await readdir(path.join(outDir, 'images'))) {
+    if (!wanted.has(existing) && !existing.endsWith('.tmp')) await rm(path.join(outDir, 'images', existing), { force: true });
+  }
+
+  // 3. Our own files.
+  for (const file of await listFiles(OWN_ASSETS_DIR)) {
+    copies.push([file, path.relative(OWN_ASSETS_DIR, file)]);
+  }
+
+  // 4. Copy what is missing or out of date.
+  const thisFileTime = (await mtime(THIS_FILE)) ?? 0;
+  for (const [from, to] of copies) {
+    const target = path.join(outDir, to);
+    const [fromTime, toTime] = await Promise.all([mtime(from), mtime(target)]);
+    if (fromTime === null) throw new Error(`build-assets: missing input ${path.relative(ROOT, from)}`);
+    if (!force && toTime !== null && toTime >= fromTime && toTime >= thisFileTime) continue;
+    await mkdir(path.dirname(target), { recursive: true });
+    const temp = `${target}.${process.pid}.tmp`;
+    await copyFile(from, temp);
+    await rename(temp, target);
+    built.push(to);
+  }
+
+  if (force) await writeAtomic(stampPath, versions);
+
+  if (built.length > 0) {
+    const summary = built.length > 6 ? `${built.slice(0, 6).join(', ')} and ${built.length - 6} more` : built.join(', ');
+    console.log(`build-assets: ${summary} → ${path.relative(process.cwd(), outDir) || '.'} (${Date.now() - started} ms)`);
+  }
+}
+
+async function compileCss(): Promise<string> {
+  // Loaded only when needed: importing sass costs about a second, a no-op run a few ms.
+  const sass = await import('sass');
+  const result = sass.compile(SCSS_ENTRY, {
+    // MoJ Frontend loads "node_modules/govuk-frontend/dist/govuk/base", hence ROOT as well.
+    loadPaths: [NODE_MODULES, ROOT],
+    style: 'compressed',
+    quietDeps: true,
+    logger: {
+      warn(message, { deprecation, span }) {
+        // GOV.UK Frontend's own @warn deprecation notices triggered by MoJ Frontend's Sass
+        // (e.g. the `govuk-text-colour` mixin). They would be silenced with
+        // $govuk-suppressed-warnings, but MoJ pins that setting, so filter them here.
+        if (message.includes('$govuk-suppressed-warnings')) return;
+        const file = span?.url?.protocol === 'file:' ? path.relative(ROOT, fileURLToPath(span.url)) : '';
+        const where = span ? ` (${file}:${span.start.line + 1})` : '';
+        console.warn(`build-assets: Sass ${deprecation ? 'deprecation' : 'warning'}: ${message}${where}`);
+      },
+    },
+  });
+  return result.css;
+}
+
+async function packageVersion(dir: string): Promise<string> {
+  const pkg = JSON.parse(await readFile(path.join(dir, 'package.json'), 'utf8')) as { name: string; version: string };
+  return `${pkg.name}@${pkg.version}`;
+}
+
+async function writeAtomic(file: string, content: string): Promise<void> {
+  const temp = `${file}.${process.pid}.tmp`;
+  await writeFile(temp, content);
+  await rename(temp, file);
+}
+
+async function mtime(file: string): Promise<number | null> {
+  try {
+    return (await stat(file)).mtimeMs;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
+async function newestMtime(files: string[]): Promise<number> {
+  const times = await Promise.all(files.map(mtime));
+  return Math.max(0, ...times.map((time) => time ?? 0));
+}
+
+async function firstExisting(files: string[]): Promise<string | null> {
+  for (const file of files) if ((await mtime(file)) !== null) return file;
+  return null;
+}
+
+/** Files under dir, recursively (dot files skipped); [] when dir does not exist. */
+async function listFiles(dir: string): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const files: string[] = [];
+  for (const entry of entries) {
+    if (entry.name.startsWith('.')) continue;
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) files.push(...(await listFiles(full)));
+    else if (entry.isFile()) files.push(full);
+  }
+  return files;
+}
+
+const invokedDirectly = process.argv[1] !== undefined && path.resolve(process.argv[1]) === THIS_FILE;
+if (invokedDirectly) {
+  const args = process.argv.slice(2);
+  const force = args.includes('--force');
+  const dir = args.find((arg) => !arg.startsWith('--'));
+  buildAssets(dir, { force }).catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exitCode = 1;
+  });
+}

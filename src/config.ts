@@ -1,0 +1,116 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Every setting the service reads from the environment, in one typed object.
+ * The README's configuration table mirrors `SETTINGS` below; keep them together.
+ */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** Public base URL used in emailed links (invitation, password reset). */
+  readonly baseUrl: string;
+  readonly dataDir: string;
+  /** PostgreSQL server; when absent the embedded PGlite database in `dataDir` is used. */
+  readonly databaseUrl: string | undefined;
+  /** Secret for cookie signing and for encrypting TOTP keys at rest. */
+  readonly secretKey: string;
+  readonly trustProxy: boolean;
+  readonly secureCookies: boolean;
+  readonly sessionIdleMinutes: number;
+  readonly sessionAbsoluteHours: number;
+  readonly invitationDays: number;
+  readonly passwordResetMinutes: number;
+  readonly throttle: {
+    readonly accountLimit: number;
+    readonly addressLimit: number;
+    readonly windowMinutes: number;
+    readonly lockMinutes: number;
+  };
+  readonly smtpUrl: string | undefined;
+  readonly mailFrom: string;
+  readonly platformName: string;
+  readonly supportName: string;
+  readonly supportEmail: string;
+  readonly logLevel: string;
+  readonly seedDemo: boolean;
+}
+
+type Env = Record<string, string | undefined>;
+
+export class ConfigError extends Error {}
+
+function int(env: Env, name: string, fallback: number, min = 1): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    throw new ConfigError(`${name} must be a whole number of at least ${min}; got "${raw}"`);
+  }
+  return value;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(`${name} must be true or false; got "${raw}"`);
+}
+
+/**
+ * In embedded mode a secret is generated once and kept in the data folder, so sessions and
+ * encrypted TOTP keys survive restarts without the newcomer setting anything. Production
+ * (DATABASE_URL set) must provide SECRET_KEY: several processes have to share it.
+ */
+function resolveSecret(env: Env, dataDir: string, embedded: boolean): string {
+  const given = env.SECRET_KEY;
+  if (given) {
+    if (given.length < 32) throw new ConfigError('SECRET_KEY must be at least 32 characters');
+    return given;
+  }
+  if (!embedded) throw new ConfigError('SECRET_KEY is required when DATABASE_URL is set');
+  const file = path.join(dataDir, 'secret-key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret + '\n', { mode: 0o600 });
+  return secret;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const port = int(env, 'PORT', 3000, 0);
+  const host = env.HOST || '127.0.0.1';
+  const dataDir = path.resolve(env.DATA_DIR || 'data');
+  const databaseUrl = env.DATABASE_URL || undefined;
+  const baseUrl = (env.BASE_URL || `http://localhost:${port}`).replace(/\/+$/, '');
+  const secure = baseUrl.startsWith('https://');
+  return {
+    port,
+    host,
+    baseUrl,
+    dataDir,
+    databaseUrl,
+    secretKey: resolveSecret(env, dataDir, databaseUrl === undefined),
+    trustProxy: bool(env, 'TRUST_PROXY', false),
+    secureCookies: bool(env, 'SECURE_COOKIES', secure),
+    sessionIdleMinutes: int(env, 'SESSION_IDLE_MINUTES', 30),
+    sessionAbsoluteHours: int(env, 'SESSION_ABSOLUTE_HOURS', 12),
+    invitationDays: int(env, 'INVITATION_DAYS', 7),
+    passwordResetMinutes: int(env, 'PASSWORD_RESET_MINUTES', 60),
+    throttle: {
+      accountLimit: int(env, 'THROTTLE_ACCOUNT_LIMIT', 5),
+      addressLimit: int(env, 'THROTTLE_ADDRESS_LIMIT', 20),
+      windowMinutes: int(env, 'THROTTLE_WINDOW_MINUTES', 15),
+      lockMinutes: int(env, 'THROTTLE_LOCK_MINUTES', 15),
+    },
+    smtpUrl: env.SMTP_URL || undefined,
+    mailFrom: env.MAIL_FROM || 'Nexus <no-reply@nexus.invalid>',
+    platformName: env.PLATFORM_NAME || 'Nexus',
+    supportName: env.SUPPORT_NAME || 'NCER Support',
+    supportEmail: env.SUPPORT_EMAIL || 'support@nexus.invalid',
+    logLevel: env.LOG_LEVEL || 'info',
+    seedDemo: bool(env, 'SEED_DEMO', true),
+  };
+}

@@ -1,0 +1,234 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database, Executor, NewAccount } from '../data/database.ts';
+import { newTotpSecret } from '../domain/totp.ts';
+import { hashPassword } from '../services/password-hasher.ts';
+import type { SecretBox } from '../services/secrets.ts';
+import { demoCounts, generateDemo, NAMED_DEMO_USERNAMES, type DemoAccount, type DemoCounts, type DemoRetention } from './demo-data.ts';
+
+export type { DemoAccount } from './demo-data.ts';
+
+/**
+ * Writes the demo of SPEC §14 (see demo-data.ts) into an EMPTY database, in one transaction.
+ *
+ * When the database already has organisations nothing is written: the demo (or real data) is
+ * already there. The demo accounts are then re-derived from the generator (their credentials
+ * depend only on the PRNG seed) and returned for those usernames that exist in the database,
+ * so `npm start` can print them again; a database of real data returns an empty list.
+ * Passwords changed since seeding are of course not known.
+ *
+ * Only the named demo accounts get their own argon2id hash. Every generated account that has
+ * a password shares ONE hash of a random password nobody knows (computed once), so seeding
+ * takes about a second. TOTP secrets are stored sealed with the SecretBox.
+ */
+
+export interface SeedDemoOptions {
+  now: Date;
+  secretBox: SecretBox;
+  supportName?: string;
+  retention?: DemoRetention;
+}
+
+export interface SeedDemoResult {
+  /** false when the database already had organisations and nothing was written. */
+  seeded: boolean;
+  accounts: DemoAccount[];
+  /** Rows written (all zero when not seeded). */
+  counts: DemoCounts;
+}
+
+const BATCH = 250;
+
+function chunks<T>(rows: readonly T[], size = BATCH): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
+  return out;
+}
+
+async function hasOrganisations(db: Executor): Promise<boolean> {
+  const row = await db.selectFrom('organisations').select('id').limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
+async function existingDemoAccounts(db: Executor, accounts: readonly DemoAccount[]): Promise<DemoAccount[]> {
+  const rows = await db.selectFrom('accounts').select('username').where('username', 'in', [...NAMED_DEMO_USERNAMES]).execute();
+  const present = new Set(rows.map((r) => r.username.toLowerCase()));
+  return accounts.filter((a) => present.has(a.username));
+}
+
+const ZERO_COUNTS: DemoCounts = {
+  organisations: 0, schools: 0, schoolGroups: 0, schoolGroupSchools: 0, accounts: 0, activeAccounts: 0,
+  archivedAccounts: 0, accountPrivileges: 0, schoolAssignments: 0, accountSchoolGroups: 0, subscriptions: 0,
+};
+
+export async function seedDemo(db: Kysely<Database>, options: SeedDemoOptions): Promise<DemoAccount[]> {
+  return (await seedDemoWithReport(db, options)).accounts;
+}
+
+export async function seedDemoWithReport(db: Kysely<Database>, options: SeedDemoOptions): Promise<SeedDemoResult> {
+  const data = generateDemo(options.now, {
+    ...(options.supportName !== undefined ? { supportName: options.supportName } : {}),
+    ...(options.retention !== undefined ? { retention: options.retention } : {}),
+  });
+  if (await hasOrganisations(db)) {
+    return { seeded: false, accounts: await existingDemoAccounts(db, data.demoAccounts), counts: ZERO_COUNTS };
+  }
+
+  // Hashing needs no database: do it before the transaction, in parallel.
+  const named = data.accounts.filter((a) => a.credentials !== null);
+  const [sharedHash, ...namedHashes] = await Promise.all([
+    hashPassword(`demo-unusable-${randomBytes(32).toString('base64url')}`),
+    ...named.map((a) => hashPassword(a.credentials!.password)),
+  ]);
+  const hashById = new Map(named.map((a, i) => [a.id, namedHashes[i]!]));
+
+  const seeded = await db.transaction().execute(async (trx) => {
+    // Serialise concurrent seeders (several processes starting at once on PostgreSQL).
+    await sql`LOCK TABLE organisations IN EXCLUSIVE MODE`.execute(trx);
+    if (await hasOrganisations(trx)) return false;
+    await insertDemo(trx, data, options.secretBox, sharedHash!, hashById);
+    return true;
+  });
+  if (!seeded) {
+    return { seeded: false, accounts: await existingDemoAccounts(db, data.demoAccounts), counts: ZERO_COUNTS };
+  }
+  return { seeded: true, accounts: data.demoAccounts, counts: demoCounts(data) };
+}
+
+async function insertDemo(
+  trx: Transaction<Database>,
+  data: ReturnType<typeof generateDemo>,
+  box: SecretBox,
+  sharedHash: string,
+  hashById: ReadonlyMap<string, string>,
+): Promise<void> {
+  const orgRows = await trx.insertInto('organisations')
+    .values(data.organisations.map((o) => ({ kind: o.kind, la_code: o.laCode, name: o.name, created_at: o.createdAt })))
+    .returning(['id', 'kind', 'la_code'])
+    .execute();
+  const orgId = new Map<string, number>();
+  for (const o of data.organisations) {
+    const row = orgRows.find((r) => r.kind === o.kind && r.la_code === o.laCode);
+    if (!row) throw new Error(`Demo organisation ${o.name} was not inserted`);
+    orgId.set(o.key, row.id);
+  }
+  const org = (key: string): number => {
+    const id = orgId.get(key);
+    if (id === undefined) throw new Error(`Unknown demo organisation ${key}`);
+    return id;
+  };
+
+  const schoolId = new Map<number, number>();
+  for (const batch of chunks(data.schools)) {
+    const rows = await trx.insertInto('schools')
+      .values(batch.map((s) => ({ urn: s.urn, organisation_id: org(s.organisationKey), name: s.name, phase: s.phase, status: s.status, updated_at: s.updatedAt })))
+      .returning(['id', 'urn'])
+      .execute();
+    for (const r of rows) schoolId.set(r.urn, r.id);
+  }
+  const school = (urn: number): number => {
+    const id = schoolId.get(urn);
+    if (id === undefined) throw new Error(`Unknown demo school ${urn}`);
+    return id;
+  };
+
+  const groupRows = await trx.insertInto('school_groups')
+    .values(data.schoolGroups.map((g) => ({ organisation_id: org(g.organisationKey), name: g.name, created_at: g.createdAt })))
+    .returning(['id', 'organisation_id', 'name'])
+    .execute();
+  const groupId = new Map<string, number>();
+  for (const g of data.schoolGroups) {
+    const row = groupRows.find((r) => r.organisation_id === org(g.organisationKey) && r.name === g.name);
+    if (!row) throw new Error(`Demo school group ${g.name} was not inserted`);
+    groupId.set(g.key, row.id);
+  }
+  const group = (key: string): number => {
+    const id = groupId.get(key);
+    if (id === undefined) throw new Error(`Unknown demo school group ${key}`);
+    return id;
+  };
+
+  const memberships = data.schoolGroups.flatMap((g) => g.schoolUrns.map((urn) => ({ school_group_id: group(g.key), school_id: school(urn) })));
+  for (const batch of chunks(memberships, 1000)) await trx.insertInto('school_group_schools').values(batch).execute();
+
+  // Accounts first without their default group: the foreign key of R10 needs the membership row.
+  const accountRows: NewAccount[] = data.accounts.map((a) => {
+    const namedHash = hashById.get(a.id);
+    const totpSecret = a.credentials?.totpSecret ?? (a.totpEnrolledAt ? newTotpSecret() : null);
+    return {
+      id: a.id,
+      organisation_id: org(a.organisationKey),
+      username: a.username,
+      first_name: a.firstName,
+      last_name: a.lastName,
+      email: a.email,
+      job_title: a.jobTitle,
+      phone: a.phone,
+      user_type: a.userType,
+      status: a.status,
+      password_hash: namedHash ?? (a.hasPassword ? sharedHash : null),
+      password_changed_at: a.hasPassword ? a.passwordChangedAt : null,
+      totp_secret: a.totpEnrolledAt && totpSecret ? box.seal(totpSecret) : null,
+      totp_enrolled_at: a.totpEnrolledAt,
+      totp_last_step: null,
+      last_sign_in_at: a.lastSignInAt,
+      created_at: a.createdAt,
+      created_by: a.createdBy,
+      restored_at: a.restoredAt,
+      archived_at: a.archivedAt,
+      archived_by: a.archivedBy,
+      archive_reason: a.archiveReason,
+      deletion_due_at: a.deletionDueAt,
+      access_end_date: a.accessEndDate,
+      default_school_group_id: null,
+      external_id: a.externalId,
+      updated_at: a.updatedAt,
+    };
+  });
+  for (const batch of chunks(accountRows)) await trx.insertInto('accounts').values(batch).execute();
+
+  const privileges = data.accounts.flatMap((a) => a.privileges.map((privilege) => ({ account_id: a.id, privilege })));
+  for (const batch of chunks(privileges, 1000)) await trx.insertInto('account_privileges').values(batch).execute();
+
+  const assignments = data.accounts.flatMap((a) => a.schools.map((s) => ({ account_id: a.id, school_id: school(s.urn), role: s.role, assigned_at: s.assignedAt })));
+  for (const batch of chunks(assignments, 1000)) await trx.insertInto('school_assignments').values(batch).execute();
+
+  const accountGroups = data.accounts.flatMap((a) => a.schoolGroupKeys.map((key) => ({ account_id: a.id, school_group_id: group(key) })));
+  for (const batch of chunks(accountGroups, 1000)) await trx.insertInto('account_school_groups').values(batch).execute();
+
+  const defaults = data.accounts.filter((a) => a.defaultSchoolGroupKey !== null);
+  for (const batch of chunks(defaults, 1000)) {
+    const values = sql.join(batch.map((a) => sql`(${a.id}::uuid, ${group(a.defaultSchoolGroupKey!)}::integer)`));
+    await sql`
+      UPDATE accounts SET default_school_group_id = v.group_id
+      FROM (VALUES ${values}) AS v(account_id, group_id)
+      WHERE accounts.id = v.account_id`.execute(trx);
+  }
+
+  const subscriptions = data.accounts.flatMap((a) => a.subscriptions.map((s) => ({ account_id: a.id, topic: s.topic, subscribed_at: s.subscribedAt })));
+  for (const batch of chunks(subscriptions, 1000)) await trx.insertInto('communication_subscriptions').values(batch).execute();
+}
+
+/** Writes `<dataDir>/demo-accounts.json` (SPEC §14) atomically; returns the file's path. */
+export async function writeDemoAccountsFile(dataDir: string, accounts: readonly DemoAccount[]): Promise<string> {
+  await mkdir(dataDir, { recursive: true });
+  const file = path.join(dataDir, 'demo-accounts.json');
+  const temporary = `${file}.${process.pid}.tmp`;
+  const body = accounts.map((a) => ({
+    username: a.username, password: a.password, totpSecret: a.totpSecret, type: a.type, typeLabel: a.typeLabel, la: a.la, status: a.status,
+  }));
+  await writeFile(temporary, JSON.stringify(body, null, 2) + '\n', { mode: 0o600 });
+  await rename(temporary, file);
+  return file;
+}
+
+/** The demo accounts as a plain-text table for the console. */
+export function formatDemoAccounts(accounts: readonly DemoAccount[]): string {
+  const header = ['Username', 'Type of User', 'LA', 'Password', 'TOTP secret', 'Note'];
+  const rows = accounts.map((a) => [a.username, a.typeLabel, a.la, a.password, a.totpSecret, a.status === 'archived' ? 'archived: shows the archived sign-in message' : '']);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}

@@ -1,0 +1,104 @@
+import type { Privilege } from './privileges.ts';
+
+/**
+ * THE authorisation and tenant-scope table. Every service asks `decide` before it reads or
+ * writes; routes never check privileges themselves. The web layer asks `can` only to decide
+ * which links to show.
+ */
+
+export type Actor =
+  | {
+      readonly kind: 'account';
+      readonly accountId: string;
+      readonly organisationId: number;
+      readonly organisationKind: 'la' | 'central';
+      readonly privileges: ReadonlySet<Privilege>;
+      readonly label: string;
+    }
+  | { readonly kind: 'system'; readonly label: string };
+
+export type Scope =
+  /** The actor's own account only. */
+  | 'self'
+  /** Accounts and data of the actor's own LA; central support reaches every LA (R4). */
+  | 'own-la'
+  /** Any LA, for contact details only (R5). */
+  | 'any-la';
+
+interface Rule {
+  /** The actor needs one of these privileges; an empty list means any signed-in account. */
+  readonly anyOf: readonly Privilege[];
+  readonly scope: Scope;
+  /** The actor may not do this to their own account (R29). */
+  readonly notSelf?: boolean;
+}
+
+export const ACCESS_RULES = {
+  'home.view': { anyOf: [], scope: 'self' },
+  'my-account.view': { anyOf: [], scope: 'self' },
+  'my-account.change-password': { anyOf: [], scope: 'self' },
+  'my-account.communications': { anyOf: [], scope: 'self' },
+  'users.list': { anyOf: ['view_users', 'manage_users'], scope: 'own-la' },
+  'users.list-contacts': { anyOf: ['view_users', 'manage_users'], scope: 'any-la' },
+  'users.export': { anyOf: ['view_users', 'manage_users'], scope: 'own-la' },
+  'users.view': { anyOf: ['view_users', 'manage_users'], scope: 'own-la' },
+  'users.view-schools': { anyOf: ['view_users', 'manage_users'], scope: 'own-la' },
+  'users.view-audit': { anyOf: ['manage_users'], scope: 'own-la' },
+  'users.create': { anyOf: ['manage_users'], scope: 'own-la' },
+  'users.edit': { anyOf: ['manage_users'], scope: 'own-la' },
+  'users.edit-schools': { anyOf: ['manage_users'], scope: 'own-la' },
+  'users.edit-privileges': { anyOf: ['manage_users'], scope: 'own-la' },
+  'users.archive': { anyOf: ['manage_users'], scope: 'own-la', notSelf: true },
+  'users.delete': { anyOf: ['manage_users'], scope: 'own-la', notSelf: true },
+  'users.restore': { anyOf: ['manage_users'], scope: 'own-la' },
+  'users.reset-two-factor': { anyOf: ['nexus_admin'], scope: 'own-la' },
+  'school-groups.manage': { anyOf: ['manage_school_groups'], scope: 'own-la' },
+  'audit.view': { anyOf: ['manage_users'], scope: 'own-la' },
+  'lifecycle.view': { anyOf: ['manage_users'], scope: 'own-la' },
+  'reviews.manage': { anyOf: ['manage_users'], scope: 'own-la' },
+  'support.sent-email': { anyOf: ['support'], scope: 'own-la' },
+  'support.topic-messages': { anyOf: ['support'], scope: 'own-la' },
+} as const satisfies Record<string, Rule>;
+
+export type Action = keyof typeof ACCESS_RULES;
+
+export interface Target {
+  readonly organisationId?: number;
+  readonly accountId?: string;
+}
+
+/**
+ * - `allow`
+ * - `forbidden`: the actor lacks the privilege (403)
+ * - `not-found`: the target lies outside the actor's scope; answering 404 does not reveal that
+ *   another LA's account exists (R4)
+ */
+export type Decision = 'allow' | 'forbidden' | 'not-found';
+
+export function isCentralSupport(actor: Actor): boolean {
+  return actor.kind === 'account' && actor.organisationKind === 'central' && actor.privileges.has('support');
+}
+
+export function decide(actor: Actor, action: Action, target: Target = {}): Decision {
+  if (actor.kind === 'system') return 'allow';
+  const rule: Rule = ACCESS_RULES[action];
+  const support = isCentralSupport(actor);
+  const hasPrivilege = rule.anyOf.length === 0 || support || rule.anyOf.some((p) => actor.privileges.has(p));
+  if (!hasPrivilege) return 'forbidden';
+  switch (rule.scope) {
+    case 'self':
+      if (target.accountId !== undefined && target.accountId !== actor.accountId) return 'not-found';
+      break;
+    case 'own-la':
+      if (!support && target.organisationId !== undefined && target.organisationId !== actor.organisationId) return 'not-found';
+      break;
+    case 'any-la':
+      break;
+  }
+  if (rule.notSelf && target.accountId === actor.accountId) return 'forbidden';
+  return 'allow';
+}
+
+export function can(actor: Actor, action: Action, target: Target = {}): boolean {
+  return decide(actor, action, target) === 'allow';
+}

@@ -1,0 +1,80 @@
+import type { FieldErrors } from './errors.ts';
+import { CENTRAL_ONLY_PRIVILEGES, CENTRAL_ONLY_TYPES, isPrivilege, isUserType, type Privilege, type UserType } from './privileges.ts';
+import { normaliseUsername, usernameProblem } from './usernames.ts';
+
+/** Validation of the account fields of R6–R8, shared by every way an account is created or edited. */
+
+export interface AccountFieldsInput {
+  username?: string;
+  firstName?: string;
+  lastName?: string;
+  email?: string;
+  jobTitle?: string;
+  phone?: string;
+  userType?: string;
+}
+
+export interface AccountFields {
+  username: string;
+  firstName: string;
+  lastName: string;
+  email: string;
+  jobTitle: string | null;
+  phone: string | null;
+  userType: UserType;
+}
+
+// Control characters have no place in a name or address; they also guard email headers.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]/;
+// Deliberately simple (WHATWG-like): one @, a dot in the domain, no spaces.
+const EMAIL = /^[^\s@"<>(),;:\\[\]]+@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
+
+function text(errors: Record<string, string>, field: string, value: string | undefined, label: string, max: number, required: boolean): string | null {
+  const v = (value ?? '').trim();
+  if (!v) {
+    if (required) errors[field] = `Enter ${label}`;
+    return null;
+  }
+  if (v.length > max) errors[field] = `${label[0]!.toUpperCase()}${label.slice(1)} must be ${max} characters or fewer`;
+  else if (CONTROL.test(v)) errors[field] = `${label[0]!.toUpperCase()}${label.slice(1)} must not include line breaks or control characters`;
+  return v;
+}
+
+export function validateAccountFields(input: AccountFieldsInput, isCentral: boolean): { fields?: AccountFields; errors: FieldErrors } {
+  const errors: Record<string, string> = {};
+  const usernameError = usernameProblem(input.username ?? '');
+  if (usernameError) errors.username = usernameError;
+  const firstName = text(errors, 'firstName', input.firstName, 'first name', 100, true);
+  const lastName = text(errors, 'lastName', input.lastName, 'last name', 100, true);
+  const email = text(errors, 'email', input.email, 'email address', 254, true);
+  if (email && !errors.email && !EMAIL.test(email)) errors.email = 'Enter an email address in the correct format, like name@example.gov.uk';
+  const jobTitle = text(errors, 'jobTitle', input.jobTitle, 'job title', 100, false);
+  const phone = text(errors, 'phone', input.phone, 'phone number', 30, false);
+  if (phone && !errors.phone && !/^[0-9+()\s.-]{6,30}$/.test(phone)) errors.phone = 'Enter a telephone number, like 01632 960 001 or +44 808 157 0192';
+  const userType = input.userType ?? '';
+  if (!isUserType(userType)) errors.userType = 'Select a Type of User';
+  else if (CENTRAL_ONLY_TYPES.includes(userType) !== isCentral) {
+    errors.userType = isCentral ? 'Central support accounts must be of the type Central Support' : 'Select a Type of User for a Local Authority account';
+  }
+  if (Object.keys(errors).length > 0) return { errors };
+  return {
+    errors,
+    fields: {
+      username: normaliseUsername(input.username!),
+      firstName: firstName!, lastName: lastName!, email: email!, jobTitle, phone,
+      userType: userType as UserType,
+    },
+  };
+}
+
+/** Privileges an organisation's account may hold at all. */
+export function privilegesAllowedFor(isCentral: boolean, requested: readonly string[]): { privileges: Privilege[]; error?: string } {
+  const unknown = requested.filter((p) => !isPrivilege(p));
+  if (unknown.length > 0) return { privileges: [], error: 'Select privileges from the list' };
+  const privileges = [...new Set(requested)] as Privilege[];
+  if (!isCentral && privileges.some((p) => CENTRAL_ONLY_PRIVILEGES.includes(p))) {
+    return { privileges: [], error: 'Central support can only be held by central support accounts' };
+  }
+  return { privileges };
+}

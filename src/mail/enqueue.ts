@@ -1,0 +1,34 @@
+import { randomUUID } from 'node:crypto';
+import type { Executor } from '../data/database.ts';
+import { insertEmail } from '../data/queries/outbox-queries.ts';
+import { headerSafe, type RenderedEmail } from './templates/render.ts';
+
+export interface EmailRequest {
+  /** Same key, same email: a second enqueue with this key does nothing (R43). */
+  dedupKey: string;
+  template: string;
+  to: { address: string; name?: string | null };
+  organisationId: number | null;
+  accountId: string | null;
+  content: RenderedEmail;
+  now: Date;
+}
+
+/** Writes an email to the outbox in the caller's transaction; the worker delivers it later. */
+export async function enqueueEmail(db: Executor, mailDomain: string, request: EmailRequest): Promise<boolean> {
+  const id = randomUUID();
+  return insertEmail(db, {
+    id,
+    dedupKey: request.dedupKey,
+    messageId: `<${id}@${mailDomain}>`,
+    template: request.template,
+    organisationId: request.organisationId,
+    accountId: request.accountId,
+    toAddress: headerSafe(request.to.address),
+    toName: request.to.name ? headerSafe(request.to.name) : null,
+    subject: request.content.subject,
+    textBody: request.content.text,
+    htmlBody: request.content.html,
+    createdAt: request.now,
+  });
+}

@@ -1,0 +1,96 @@
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.ts';
+import { connect, type DatabaseHandle } from './data/connect.ts';
+import { migrateToLatest } from './data/migrate.ts';
+import { systemClock, type Clock } from './domain/clock.ts';
+import { DEFAULT_DELIVERY, deliverDueEmails } from './mail/deliver.ts';
+import { emlFileTransport, smtpTransport, type MailTransport } from './mail/transports.ts';
+import { createServices, type Services } from './services/index.ts';
+import { buildApp, loggerOptions } from './web/app.ts';
+
+export interface Runtime {
+  readonly handle: DatabaseHandle;
+  readonly services: Services;
+  close(): Promise<void>;
+}
+
+/** Opens the database named by the configuration, migrates it and builds the services. */
+export async function openRuntime(config: Config, clock: Clock = systemClock): Promise<Runtime> {
+  const handle = await connect({ databaseUrl: config.databaseUrl, pgliteDir: config.dataDir });
+  try {
+    await migrateToLatest(handle.db);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  const services = createServices({ db: handle.db, clock, config, databaseKind: handle.kind });
+  return { handle, services, close: () => handle.close() };
+}
+
+export function mailTransportFor(config: Config): MailTransport {
+  return config.smtpUrl ? smtpTransport(config.smtpUrl) : emlFileTransport(path.join(config.dataDir, 'mail'));
+}
+
+/**
+ * Runs the outbox delivery in this process every few seconds. With PostgreSQL, separate worker
+ * processes may do the same: the lease in the outbox keeps them from sending a row twice.
+ */
+export function startMailLoop(runtime: Runtime, transport: MailTransport, intervalMs = 2000): () => Promise<void> {
+  const { services, handle } = runtime;
+  let running: Promise<unknown> = Promise.resolve();
+  let stopped = false;
+  const tick = () => {
+    if (stopped) return;
+    running = deliverDueEmails(handle.db, services.clock, transport, { ...DEFAULT_DELIVERY, from: services.config.mailFrom })
+      .catch((error) => console.error('mail delivery failed:', error instanceof Error ? error.message : error));
+  };
+  const timer = setInterval(tick, intervalMs);
+  timer.unref();
+  tick();
+  return async () => {
+    stopped = true;
+    clearInterval(timer);
+    await running;
+    transport.close();
+  };
+}
+
+export interface Server {
+  readonly app: FastifyInstance;
+  readonly runtime: Runtime;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export async function startServer(config: Config, options: { clock?: Clock; demo?: boolean; log?: boolean; assetsDir?: string } = {}): Promise<Server> {
+  const runtime = await openRuntime(config, options.clock);
+  const app = await buildApp(runtime.services, {
+    logger: options.log === false ? false : loggerOptions(config.logLevel),
+    demo: options.demo ?? false,
+    assetsDir: options.assetsDir,
+  });
+  const stopMail = startMailLoop(runtime, mailTransportFor(config));
+  const purge = setInterval(() => void runtime.services.sessions.purgeExpired().catch(() => {}), 10 * 60_000);
+  purge.unref();
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await stopMail();
+    await runtime.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  return {
+    app,
+    runtime,
+    url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
+    async close() {
+      clearInterval(purge);
+      await app.close();
+      await stopMail();
+      await runtime.close();
+    },
+  };
+}

@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import type { Account } from '../data/database.ts';
+import {
+  administratorsOf, findAccountById, findAccountByUsername, findOrganisation, insertAccount, privilegesOf,
+} from '../data/queries/account-queries.ts';
+import { decide, isCentralSupport, type Actor } from '../domain/access.ts';
+import { privilegesAllowedFor, validateAccountFields, type AccountFieldsInput } from '../domain/account-fields.ts';
+import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.ts';
+import { sortPrivileges, typeDefaults, type Privilege } from '../domain/privileges.ts';
+import { audit, who } from './audit.ts';
+import type { ServiceDeps } from './deps.ts';
+import type { PasswordService } from './password-service.ts';
+import type { RequestContext } from './request-context.ts';
+
+export interface CreateAccountInput extends AccountFieldsInput {
+  organisationId: number;
+  /** Defaults to the Type of User's defaults (R14). */
+  privileges?: readonly string[];
+}
+
+/** Throws the HTTP-shaped error for a decision of the access table. */
+export function authorise(actor: Actor, action: Parameters<typeof decide>[1], target: Parameters<typeof decide>[2] = {}): void {
+  const decision = decide(actor, action, target);
+  if (decision === 'not-found') throw new NotFoundError();
+  if (decision === 'forbidden') throw new ForbiddenError();
+}
+
+export function createAccountService(deps: ServiceDeps, passwords: PasswordService) {
+  const { db, clock } = deps;
+
+  return {
+    /** Creates an account in the given LA and emails its invitation (R6–R9), in one transaction. */
+    async createAccount(actor: Actor, input: CreateAccountInput, ctx: RequestContext): Promise<Account> {
+      authorise(actor, 'users.create', { organisationId: input.organisationId });
+      const organisation = await findOrganisation(db, input.organisationId);
+      if (!organisation) throw new NotFoundError();
+      const isCentral = organisation.kind === 'central';
+      const { fields, errors } = validateAccountFields(input, isCentral);
+      if (!fields) throw new ValidationError(errors);
+      const requested = input.privileges ?? typeDefaults(fields.userType);
+      const allowed = privilegesAllowedFor(isCentral, requested);
+      if (allowed.error) throw new ValidationError({ privileges: allowed.error });
+      // R15: nobody grants what they do not hold themselves (central support holds everything).
+      if (actor.kind === 'account' && !isCentralSupport(actor)) {
+        const notHeld = allowed.privileges.filter((p) => !actor.privileges.has(p));
+        if (notHeld.length > 0) throw new ValidationError({ privileges: 'You cannot give a privilege you do not hold yourself' });
+      }
+      const now = clock.now();
+      const id = randomUUID();
+      return db.transaction().execute(async (trx) => {
+        if (await findAccountByUsername(trx, fields.username)) {
+          throw new ValidationError({ username: 'That username is already taken. Choose another one.' });
+        }
+        await insertAccount(trx, {
+          id,
+          organisation_id: organisation.id,
+          username: fields.username,
+          first_name: fields.firstName,
+          last_name: fields.lastName,
+          email: fields.email,
+          job_title: fields.jobTitle,
+          phone: fields.phone,
+          user_type: fields.userType,
+          created_at: now,
+          created_by: actor.kind === 'account' ? actor.accountId : null,
+          updated_at: now,
+        }, sortPrivileges(allowed.privileges));
+        const account = (await findAccountById(trx, id))!;
+        await audit(trx, who(actor), ctx, now, {
+          action: 'account.created',
+          organisationId: organisation.id,
+          subjectAccountId: id,
+          details: {
+            after: {
+              username: fields.username, firstName: fields.firstName, lastName: fields.lastName, email: fields.email,
+              jobTitle: fields.jobTitle, phone: fields.phone, userType: fields.userType, privileges: sortPrivileges(allowed.privileges),
+            },
+          },
+        });
+        await passwords.issueInvitation(trx, account, who(actor), ctx);
+        return account;
+      });
+    },
+
+    /** The signed-in person's own account, for Home and My Account. */
+    async profile(actor: Actor) {
+      if (actor.kind !== 'account') throw new NotFoundError();
+      authorise(actor, 'my-account.view', { accountId: actor.accountId });
+      const account = await findAccountById(db, actor.accountId);
+      if (!account) throw new NotFoundError();
+      const [organisation, privileges, administrators] = await Promise.all([
+        findOrganisation(db, account.organisation_id),
+        privilegesOf(db, account.id),
+        administratorsOf(db, account.organisation_id),
+      ]);
+      return { account, organisation: organisation!, privileges: sortPrivileges(privileges) as Privilege[], administrators };
+    },
+  };
+}
+
+export type AccountService = ReturnType<typeof createAccountService>;

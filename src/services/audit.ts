@@ -1,0 +1,47 @@
+import type { Executor } from '../data/database.ts';
+import { insertAuditEvent } from '../data/queries/audit-queries.ts';
+import type { Actor } from '../domain/access.ts';
+import type { RequestContext } from './request-context.ts';
+
+/** Audit events (R50): written in the same transaction as the change they record. */
+export interface AuditRecord {
+  action: string;
+  organisationId: number | null;
+  subjectAccountId: string | null;
+  details?: Record<string, unknown>;
+  securityAlert?: boolean;
+}
+
+/** Who did it: an account, the system, or someone not yet signed in (by the name they typed). */
+export interface Who {
+  readonly accountId: string | null;
+  readonly label: string;
+}
+
+export function who(actor: Actor): Who {
+  return { accountId: actor.kind === 'account' ? actor.accountId : null, label: actor.label };
+}
+
+export async function audit(db: Executor, by: Who, ctx: RequestContext, now: Date, record: AuditRecord): Promise<void> {
+  await insertAuditEvent(db, {
+    occurredAt: now,
+    action: record.action,
+    actorAccountId: by.accountId,
+    actorLabel: by.label.slice(0, 200) || 'unknown',
+    organisationId: record.organisationId,
+    subjectAccountId: record.subjectAccountId,
+    ip: ctx.ip,
+    requestId: ctx.requestId,
+    details: record.details ?? {},
+    securityAlert: record.securityAlert ?? false,
+  });
+}
+
+/** `{ field: [before, after] }` for the fields that changed. */
+export function changes<T extends Record<string, unknown>>(before: T, after: Partial<T>): Record<string, [unknown, unknown]> {
+  const out: Record<string, [unknown, unknown]> = {};
+  for (const [key, value] of Object.entries(after)) {
+    if (value !== undefined && JSON.stringify(before[key]) !== JSON.stringify(value)) out[key] = [before[key] ?? null, value];
+  }
+  return out;
+}

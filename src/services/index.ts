@@ -1,0 +1,26 @@
+import type { Config } from '../config.ts';
+import type { Db } from '../data/database.ts';
+import type { Clock } from '../domain/clock.ts';
+import { createAccountService } from './account-service.ts';
+import { createHealthService } from './health-service.ts';
+import { createPasswordService } from './password-service.ts';
+import { SecretBox } from './secrets.ts';
+import { createSessionService } from './session-service.ts';
+import { createSignInService } from './sign-in-service.ts';
+
+/** The composition root: every service is built here, once, and routes receive only this object. */
+export function createServices({ db, clock, config, databaseKind }: { db: Db; clock: Clock; config: Config; databaseKind: 'pglite' | 'postgres' }) {
+  const deps = { db, clock, config, secretBox: new SecretBox(config.secretKey) };
+  const passwords = createPasswordService(deps);
+  return {
+    config,
+    clock,
+    signIn: createSignInService(deps),
+    sessions: createSessionService(deps),
+    passwords,
+    accounts: createAccountService(deps, passwords),
+    health: createHealthService(deps, databaseKind),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;

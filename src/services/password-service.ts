@@ -1,0 +1,174 @@
+import type { Account, Executor, TokenPurpose } from '../data/database.ts';
+import { findAccountById, findAccountByUsername, findOrganisation, setPasswordHash } from '../data/queries/account-queries.ts';
+import { deleteSessionsOfAccount } from '../data/queries/session-queries.ts';
+import { consumeToken, findUsableToken, insertToken } from '../data/queries/token-queries.ts';
+import type { Actor } from '../domain/access.ts';
+import { decide } from '../domain/access.ts';
+import { LinkExpiredError, NotFoundError, ValidationError } from '../domain/errors.ts';
+import { MAX_PASSWORD_LENGTH, passwordProblem } from '../domain/passwords.ts';
+import { normaliseUsername } from '../domain/usernames.ts';
+import { enqueueEmail } from '../mail/enqueue.ts';
+import { invitationEmail, passwordChangedEmail, passwordResetEmail } from '../mail/templates/account-emails.ts';
+import { audit, type Who } from './audit.ts';
+import { formatDate, formatDateTime, mailDomain, type ServiceDeps } from './deps.ts';
+import { dummyHash, hashPassword, verifyPassword } from './password-hasher.ts';
+import type { RequestContext } from './request-context.ts';
+import { hashToken, newToken } from './secrets.ts';
+
+export interface NewPasswordInput {
+  password: string;
+  confirmPassword: string;
+}
+
+/**
+ * Passwords outside sign-in: invitations (R9), forgotten-password links, and the change on My
+ * Account. Links are random, stored hashed, single-use and expiring.
+ */
+export function createPasswordService(deps: ServiceDeps) {
+  const { db, clock, config } = deps;
+  const domain = mailDomain(config);
+
+  function checkNewPassword(input: NewPasswordInput, account: Account): void {
+    const problem = passwordProblem(input.password ?? '', [account.username, account.first_name, account.last_name, account.email]);
+    if (problem) throw new ValidationError({ password: problem });
+    if (input.password !== input.confirmPassword) throw new ValidationError({ confirmPassword: 'Enter the same password twice' });
+  }
+
+  async function issueLink(trx: Executor, account: Account, purpose: TokenPurpose, by: Who, ctx: RequestContext): Promise<string> {
+    const now = clock.now();
+    const token = newToken();
+    const expiresAt = purpose === 'invitation'
+      ? new Date(now.getTime() + config.invitationDays * 86_400_000)
+      : new Date(now.getTime() + config.passwordResetMinutes * 60_000);
+    await insertToken(trx, { tokenHash: hashToken(token), accountId: account.id, purpose, now, expiresAt });
+    const path = purpose === 'invitation' ? 'invitation' : 'reset-password';
+    const link = `${config.baseUrl}/${path}/${token}`;
+    const organisation = await findOrganisation(trx, account.organisation_id);
+    const content = purpose === 'invitation'
+      ? invitationEmail({ platformName: config.platformName, firstName: account.first_name, laName: organisation?.name ?? '', username: account.username, link, expires: formatDate(expiresAt), invitedBy: by.label })
+      : passwordResetEmail({ platformName: config.platformName, firstName: account.first_name, username: account.username, link, expires: formatDateTime(expiresAt) });
+    await enqueueEmail(trx, domain, {
+      dedupKey: `${purpose}:${hashToken(token)}`,
+      template: purpose,
+      to: { address: account.email, name: `${account.first_name} ${account.last_name}` },
+      organisationId: account.organisation_id,
+      accountId: account.id,
+      content,
+      now,
+    });
+    await audit(trx, by, ctx, now, {
+      action: purpose === 'invitation' ? 'invitation.sent' : 'password-reset.requested',
+      organisationId: account.organisation_id,
+      subjectAccountId: account.id,
+      details: { expiresAt: expiresAt.toISOString() },
+    });
+    return token;
+  }
+
+  async function usableLink(token: string, purpose: TokenPurpose) {
+    if (!token || token.length > 200) throw new LinkExpiredError();
+    const row = await findUsableToken(db, hashToken(token), purpose, clock.now());
+    const account = row ? await findAccountById(db, row.account_id) : undefined;
+    if (!row || !account || account.status !== 'active') throw new LinkExpiredError();
+    return account;
+  }
+
+  async function setFromLink(token: string, purpose: TokenPurpose, input: NewPasswordInput, ctx: RequestContext): Promise<Account> {
+    const account = await usableLink(token, purpose);
+    checkNewPassword(input, account);
+    const passwordHash = await hashPassword(input.password);
+    const now = clock.now();
+    await db.transaction().execute(async (trx) => {
+      const accountId = await consumeToken(trx, hashToken(token), purpose, now);
+      if (accountId !== account.id) throw new LinkExpiredError();
+      await setPasswordHash(trx, account.id, passwordHash, now);
+      // A reset is what someone does when they fear the password is known: end every session.
+      await deleteSessionsOfAccount(trx, account.id);
+      await audit(trx, { accountId: account.id, label: account.username }, ctx, now, {
+        action: purpose === 'invitation' ? 'invitation.accepted' : 'password-reset.completed',
+        organisationId: account.organisation_id,
+        subjectAccountId: account.id,
+      });
+      if (purpose === 'password_reset') {
+        await enqueueEmail(trx, domain, {
+          dedupKey: `password-changed:${account.id}:${now.toISOString()}`,
+          template: 'password-changed',
+          to: { address: account.email, name: `${account.first_name} ${account.last_name}` },
+          organisationId: account.organisation_id,
+          accountId: account.id,
+          content: passwordChangedEmail({ platformName: config.platformName, firstName: account.first_name, username: account.username, when: formatDateTime(now) }),
+          now,
+        });
+      }
+    });
+    return account;
+  }
+
+  return {
+    /** Issues an invitation link in the caller's transaction (account creation, create-admin). */
+    issueInvitation: (trx: Executor, account: Account, by: Who, ctx: RequestContext) => issueLink(trx, account, 'invitation', by, ctx),
+
+    /**
+     * Always answers the same way, whether or not the account exists (R53). Only an active
+     * account with a password gets the email.
+     */
+    async requestPasswordReset(usernameInput: string, ctx: RequestContext): Promise<void> {
+      const username = normaliseUsername(usernameInput ?? '');
+      if (!username) throw new ValidationError({ username: 'Enter your username' });
+      if (username.length > 64) throw new ValidationError({ username: 'Username must be 64 characters or fewer' });
+      const account = await findAccountByUsername(db, username);
+      if (!account || account.status !== 'active' || !account.password_hash) {
+        await audit(db, { accountId: null, label: username }, ctx, clock.now(), {
+          action: 'password-reset.refused', organisationId: account?.organisation_id ?? null, subjectAccountId: account?.id ?? null,
+          details: { reason: account ? `account-${account.status}` : 'unknown-username' },
+        });
+        return;
+      }
+      await db.transaction().execute((trx) => issueLink(trx, account, 'password_reset', { accountId: null, label: username }, ctx));
+    },
+
+    /** Who the link is for, or LinkExpiredError; the page shows the form only for a usable link. */
+    async checkLink(token: string, purpose: TokenPurpose): Promise<{ username: string; firstName: string }> {
+      const account = await usableLink(token, purpose);
+      return { username: account.username, firstName: account.first_name };
+    },
+
+    resetPassword: (token: string, input: NewPasswordInput, ctx: RequestContext) => setFromLink(token, 'password_reset', input, ctx),
+    acceptInvitation: (token: string, input: NewPasswordInput, ctx: RequestContext) => setFromLink(token, 'invitation', input, ctx),
+
+    async changePassword(actor: Actor, input: NewPasswordInput & { currentPassword: string }, ctx: RequestContext & { sessionIdHash?: string }): Promise<void> {
+      if (actor.kind !== 'account' || decide(actor, 'my-account.change-password', { accountId: actor.accountId }) !== 'allow') throw new NotFoundError();
+      const account = await findAccountById(db, actor.accountId);
+      if (!account) throw new NotFoundError();
+      if (!input.currentPassword) throw new ValidationError({ currentPassword: 'Enter your current password' });
+      if (input.currentPassword.length > MAX_PASSWORD_LENGTH
+        || !(await verifyPassword(account.password_hash ?? (await dummyHash()), input.currentPassword))) {
+        await audit(db, { accountId: account.id, label: account.username }, ctx, clock.now(), {
+          action: 'password.change-refused', organisationId: account.organisation_id, subjectAccountId: account.id,
+        });
+        throw new ValidationError({ currentPassword: 'Your current password is not correct' });
+      }
+      checkNewPassword(input, account);
+      const passwordHash = await hashPassword(input.password);
+      const now = clock.now();
+      await db.transaction().execute(async (trx) => {
+        await setPasswordHash(trx, account.id, passwordHash, now);
+        await deleteSessionsOfAccount(trx, account.id, ctx.sessionIdHash);
+        await audit(trx, { accountId: account.id, label: account.username }, ctx, now, {
+          action: 'password.changed', organisationId: account.organisation_id, subjectAccountId: account.id,
+        });
+        await enqueueEmail(trx, domain, {
+          dedupKey: `password-changed:${account.id}:${now.toISOString()}`,
+          template: 'password-changed',
+          to: { address: account.email, name: `${account.first_name} ${account.last_name}` },
+          organisationId: account.organisation_id,
+          accountId: account.id,
+          content: passwordChangedEmail({ platformName: config.platformName, firstName: account.first_name, username: account.username, when: formatDateTime(now) }),
+          now,
+        });
+      });
+    },
+  };
+}
+
+export type PasswordService = ReturnType<typeof createPasswordService>;

@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import fastifyCookie from '@fastify/cookie';
+import fastifyCsrf from '@fastify/csrf-protection';
+import fastifyFormbody from '@fastify/formbody';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { PROJECT_ROOT } from '../paths.ts';
+import type { Services } from '../services/index.ts';
+import { registerErrorHandling } from './plugins/error-handler.ts';
+import { registerSession } from './plugins/session.ts';
+import { registerViews } from './plugins/views.ts';
+import { healthRoutes } from './routes/health-routes.ts';
+import { homeRoutes } from './routes/home-routes.ts';
+import { myAccountRoutes } from './routes/my-account-routes.ts';
+import { passwordRoutes } from './routes/password-routes.ts';
+import { signInRoutes } from './routes/sign-in-routes.ts';
+import './plugins/types.ts';
+
+export interface AppOptions {
+  logger?: FastifyServerOptions['logger'];
+  /** Folder of built assets (scripts/build-assets.ts). */
+  assetsDir?: string;
+  /** Shows the "Demo data" tag in the header. */
+  demo?: boolean;
+}
+
+/** Paths that carry a secret (single-use links) are logged without it. */
+export function redactUrl(url: string): string {
+  return url.replace(/^\/(invitation|reset-password)\/[^/?#]+/, '/$1/[redacted]');
+}
+
+/** Logger settings for the server: requests are logged without cookies, tokens or link secrets. */
+export function loggerOptions(level: string): FastifyServerOptions['logger'] {
+  return {
+    level,
+    redact: ['req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]'],
+    serializers: {
+      req: (request: { method: string; url: string; ip?: string; id?: string }) => ({
+        method: request.method, url: redactUrl(request.url), ip: request.ip, id: request.id,
+      }),
+    },
+  };
+}
+
+export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
+  const { config } = services;
+  const app = Fastify({
+    logger: options.logger ?? false,
+    trustProxy: config.trustProxy,
+    bodyLimit: 1_048_576,
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
+  });
+
+  await app.register(fastifyHelmet, {
+    enableCSPNonces: true,
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+        objectSrc: ["'none'"],
+        upgradeInsecureRequests: config.secureCookies ? [] : null,
+      },
+    },
+    strictTransportSecurity: config.secureCookies ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginEmbedderPolicy: false,
+  });
+  await app.register(fastifyCookie, { secret: config.secretKey });
+  await app.register(fastifyFormbody, { bodyLimit: 65_536 });
+  await app.register(fastifyCsrf, {
+    sessionPlugin: '@fastify/cookie',
+    cookieKey: config.secureCookies ? '__Host-nexus_csrf' : 'nexus_csrf',
+    cookieOpts: { signed: true, httpOnly: true, sameSite: 'lax', secure: config.secureCookies, path: '/' },
+  });
+  await app.register(fastifyStatic, {
+    root: options.assetsDir ?? path.join(PROJECT_ROOT, 'dist/assets'),
+    prefix: '/assets/',
+    maxAge: '1h',
+    index: false,
+    decorateReply: false,
+  });
+
+  registerSession(app, services);
+  registerViews(app, services, { demo: options.demo ?? false });
+  registerErrorHandling(app);
+
+  // Every state-changing form carries a CSRF token (R54); checked once, here, for all of them.
+  app.addHook('preHandler', (request, reply, done) => {
+    if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return done();
+    app.csrfProtection(request, reply, done);
+  });
+
+  await app.register(healthRoutes(services));
+  await app.register(signInRoutes(services));
+  await app.register(passwordRoutes(services));
+  await app.register(homeRoutes(services));
+  await app.register(myAccountRoutes(services));
+  return app;
+}

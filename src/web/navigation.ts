@@ -1,0 +1,16 @@
+import { type Actor } from '../domain/access.ts';
+
+/**
+ * Primary navigation (DESIGN.md). Admin pages join this list, each gated by the access table
+ * (`can(actor, …)`), as they are built.
+ */
+export function navigationFor(actor: Actor | undefined, path: string): { text: string; href: string; active: boolean }[] {
+  if (!actor) return [];
+  const items: { text: string; href: string; show: boolean }[] = [
+    { text: 'Home', href: '/', show: true },
+    { text: 'My account', href: '/my-account', show: true },
+  ];
+  return items.filter((i) => i.show).map(({ text, href }) => ({
+    text, href, active: href === '/' ? path === '/' : path === href || path.startsWith(href + '/'),
+  }));
+}

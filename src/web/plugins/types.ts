@@ -1,0 +1,17 @@
+import type { SignedIn } from '../../services/session-service.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The signed-in person, when the session cookie names a live, fully signed-in session. */
+    signedIn: SignedIn | undefined;
+    /** Raw session cookie value (a pending sign-in's too). */
+    sessionToken: string | undefined;
+  }
+  interface FastifyReply {
+    /** Renders a page in the layout with the shared context (user, navigation, CSRF token, flash). */
+    page(template: string, context?: Record<string, unknown>): Promise<void>;
+    flash(text: string): void;
+  }
+}
+
+export {};

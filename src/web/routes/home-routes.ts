@@ -1,0 +1,24 @@
+import type { FastifyInstance } from 'fastify';
+import { privilegeLabel, userTypeLabel, isUserType, PRIVILEGES } from '../../domain/privileges.ts';
+import type { Services } from '../../services/index.ts';
+import { requireSignIn } from '../plugins/session.ts';
+import { navigationFor } from '../navigation.ts';
+
+/** The signed-in home page: who you are, your LA, your privileges, and where you can go. */
+export function homeRoutes(services: Services) {
+  return async (app: FastifyInstance) => {
+    app.get('/', { preHandler: requireSignIn }, async (request, reply) => {
+      const { account, organisation, privileges, administrators } = await services.accounts.profile(request.signedIn!.actor);
+      return reply.page('home.njk', {
+        pageTitle: 'Home',
+        account,
+        organisationName: organisation.name,
+        laCode: organisation.la_code,
+        userTypeLabel: isUserType(account.user_type) ? userTypeLabel(account.user_type) : account.user_type,
+        privileges: privileges.map((p) => ({ label: privilegeLabel(p), hint: PRIVILEGES.find((x) => x.code === p)!.hint })),
+        administrators,
+        links: navigationFor(request.signedIn!.actor, '/').filter((l) => l.href !== '/'),
+      });
+    });
+  };
+}
