@@ -1,3 +1,4 @@
+import { addMonthsUtc, wholeMonthsBetween } from '../domain/calendar.ts';
 import { typeDefaults, userTypeLabel, type Privilege, type UserType } from '../domain/privileges.ts';
 import type { SchoolRole } from '../domain/school-roles.ts';
 import type { TopicCode } from '../domain/topics.ts';
@@ -134,21 +135,6 @@ export const DEFAULT_RETENTION: DemoRetention = { manualDays: 30, automaticMonth
 // Dates (calendar months in UTC, clamped to the month's last day, as R42)
 
 const DAY_MS = 86_400_000;
-
-export function addMonthsUtc(date: Date, months: number): Date {
-  const year = date.getUTCFullYear();
-  const month = date.getUTCMonth() + months;
-  const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
-  return new Date(Date.UTC(year, month, Math.min(date.getUTCDate(), lastDay), date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds(), date.getUTCMilliseconds()));
-}
-
-/** Whole calendar months from `from` to `to` (the largest k with from + k months <= to). */
-export function wholeMonthsBetween(from: Date, to: Date): number {
-  let k = (to.getUTCFullYear() - from.getUTCFullYear()) * 12 + (to.getUTCMonth() - from.getUTCMonth()) + 1;
-  while (k > 0 && addMonthsUtc(from, k) > to) k--;
-  while (addMonthsUtc(from, k + 1) <= to) k++;
-  return k;
-}
 
 /** Retention end of an archive (R33). */
 export function deletionDueFor(reason: DemoArchiveReason, archivedAt: Date, retention: DemoRetention = DEFAULT_RETENTION): Date {

@@ -7,6 +7,7 @@ import { createPasswordService } from './password-service.ts';
 import { SecretBox } from './secrets.ts';
 import { createSessionService } from './session-service.ts';
 import { createSignInService } from './sign-in-service.ts';
+import { createUserDirectoryService } from './user-directory-service.ts';
 
 /** The composition root: every service is built here, once, and routes receive only this object. */
 export function createServices({ db, clock, config, databaseKind }: { db: Db; clock: Clock; config: Config; databaseKind: 'pglite' | 'postgres' }) {
@@ -19,6 +20,7 @@ export function createServices({ db, clock, config, databaseKind }: { db: Db; cl
     sessions: createSessionService(deps),
     passwords,
     accounts: createAccountService(deps, passwords),
+    directory: createUserDirectoryService(deps),
     health: createHealthService(deps, databaseKind),
   };
 }

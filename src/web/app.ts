@@ -11,6 +11,7 @@ import type { Services } from '../services/index.ts';
 import { registerErrorHandling } from './plugins/error-handler.ts';
 import { registerSession } from './plugins/session.ts';
 import { registerViews } from './plugins/views.ts';
+import { adminUsersRoutes } from './routes/admin-users-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 import { homeRoutes } from './routes/home-routes.ts';
 import { myAccountRoutes } from './routes/my-account-routes.ts';
@@ -106,5 +107,6 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(passwordRoutes(services));
   await app.register(homeRoutes(services));
   await app.register(myAccountRoutes(services));
+  await app.register(adminUsersRoutes(services));
   return app;
 }

@@ -1,4 +1,4 @@
-import { type Actor } from '../domain/access.ts';
+import { can, type Actor } from '../domain/access.ts';
 
 /**
  * Primary navigation (DESIGN.md). Admin pages join this list, each gated by the access table
@@ -8,6 +8,7 @@ export function navigationFor(actor: Actor | undefined, path: string): { text: s
   if (!actor) return [];
   const items: { text: string; href: string; show: boolean }[] = [
     { text: 'Home', href: '/', show: true },
+    { text: 'Users', href: '/admin/users', show: can(actor, 'users.list') },
     { text: 'My account', href: '/my-account', show: true },
   ];
   return items.filter((i) => i.show).map(({ text, href }) => ({

@@ -8,7 +8,8 @@ import { passwordProblem } from '../../src/domain/passwords.ts';
 import { USERNAME_PATTERN } from '../../src/domain/usernames.ts';
 import { verifyPassword } from '../../src/services/password-hasher.ts';
 import { SecretBox } from '../../src/services/secrets.ts';
-import { addMonthsUtc, demoCounts, generateDemo, wholeMonthsBetween, type DemoAccount } from '../../src/demo/demo-data.ts';
+import { demoCounts, generateDemo, type DemoAccount } from '../../src/demo/demo-data.ts';
+import { addMonthsUtc, wholeMonthsBetween } from '../../src/domain/calendar.ts';
 import { formatDemoAccounts, seedDemo, seedDemoWithReport, writeDemoAccountsFile, type SeedDemoResult } from '../../src/demo/seed-demo.ts';
 
 const NOW = new Date('2025-06-15T10:00:00Z');

@@ -1,0 +1,18 @@
+/**
+ * CSV (RFC 4180) that is safe to open in a spreadsheet: cells are quoted when they hold a comma,
+ * quote or line break, and a cell that a spreadsheet would run as a formula (starting with
+ * =, +, -, @, tab or carriage return) is prefixed with an apostrophe (OWASP "CSV injection").
+ */
+export function csvCell(value: unknown): string {
+  let text = value === null || value === undefined ? '' : value instanceof Date ? value.toISOString() : String(value);
+  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export function csvLine(values: readonly unknown[]): string {
+  return values.map(csvCell).join(',') + '\r\n';
+}
+
+export function toCsv(header: readonly string[], rows: readonly (readonly unknown[])[]): string {
+  return csvLine(header) + rows.map(csvLine).join('');
+}

@@ -1,0 +1,88 @@
+import { findOrganisation, findOrganisationByCode } from '../data/queries/account-queries.ts';
+import { countUsers, listContacts, listOrganisations, listUsers, type UserListFilter } from '../data/queries/user-list-queries.ts';
+import { decide, isCentralSupport, type Actor } from '../domain/access.ts';
+import { addMonthsUtc } from '../domain/calendar.ts';
+import { toCsv } from '../domain/csv.ts';
+import { NotFoundError } from '../domain/errors.ts';
+import { isUserType, userTypeLabel } from '../domain/privileges.ts';
+import { PAGE_SIZE, type UserListQuery } from '../domain/user-filters.ts';
+import { authorise } from './account-service.ts';
+import type { ServiceDeps } from './deps.ts';
+
+/** The most rows one CSV export holds; an LA has a few hundred accounts, so this is a guard. */
+const EXPORT_LIMIT = 50_000;
+
+/**
+ * Admin > Users (R19–R22): the actor's own LA by default; another LA read-only, contact
+ * details only (R5); central support may manage any LA (R4).
+ */
+export function createUserDirectoryService({ db, clock }: ServiceDeps) {
+  async function resolveOrganisation(actor: Actor, la: string | undefined) {
+    if (actor.kind !== 'account') throw new NotFoundError();
+    const organisation = la ? await findOrganisationByCode(db, la) : await findOrganisation(db, actor.organisationId);
+    if (!organisation) throw new NotFoundError('There is no Local Authority with that code');
+    return organisation;
+  }
+
+  function filterFor(organisationId: number, query: UserListQuery, now: Date): UserListFilter {
+    return {
+      organisationId,
+      text: query.q,
+      inactiveSinceOnOrBefore: query.inactiveMonths === undefined ? undefined : addMonthsUtc(now, -query.inactiveMonths),
+      userType: query.type,
+      privilege: query.privilege,
+      status: query.status === 'all' ? undefined : query.status,
+    };
+  }
+
+  return {
+    organisations: () => listOrganisations(db),
+
+    async list(actor: Actor, query: UserListQuery) {
+      const organisation = await resolveOrganisation(actor, query.la);
+      const now = clock.now();
+      const offset = (query.page - 1) * PAGE_SIZE;
+      const manage = decide(actor, 'users.list', { organisationId: organisation.id });
+      if (manage !== 'allow') {
+        // Another LA: contact details only, for anyone who may view users (R5).
+        authorise(actor, 'users.list-contacts', { organisationId: organisation.id });
+        const contacts = await listContacts(db, organisation.id, query.q, PAGE_SIZE, offset);
+        return { mode: 'contacts' as const, organisation, now, contacts };
+      }
+      const filter = filterFor(organisation.id, query, now);
+      const [total, rows] = await Promise.all([
+        countUsers(db, filter),
+        listUsers(db, filter, query.sort, PAGE_SIZE, offset),
+      ]);
+      return {
+        mode: 'manage' as const,
+        organisation, now, total, rows,
+        pageCount: Math.max(1, Math.ceil(total / PAGE_SIZE)),
+        support: isCentralSupport(actor),
+      };
+    },
+
+    /** The filtered list as CSV (R22): the same filters and order as the page, every page. */
+    async exportCsv(actor: Actor, query: UserListQuery): Promise<{ filename: string; csv: string }> {
+      const organisation = await resolveOrganisation(actor, query.la);
+      authorise(actor, 'users.export', { organisationId: organisation.id });
+      const now = clock.now();
+      const rows = await listUsers(db, filterFor(organisation.id, query, now), query.sort, EXPORT_LIMIT, 0);
+      const csv = toCsv(
+        ['Username', 'First name', 'Last name', 'Email', 'Job title', 'Type of User', 'Status', 'Last sign-in', 'Two-factor authentication', 'Created'],
+        rows.map((r) => [
+          r.username, r.first_name, r.last_name, r.email, r.job_title ?? '',
+          isUserType(r.user_type) ? userTypeLabel(r.user_type) : r.user_type,
+          r.status === 'active' ? 'Active' : 'Archived',
+          r.last_sign_in_at ? r.last_sign_in_at.toISOString() : 'never',
+          r.two_factor ? 'Set up' : 'Not set up',
+          r.created_at.toISOString(),
+        ]),
+      );
+      const stamp = now.toISOString().slice(0, 10);
+      return { filename: `users-${organisation.la_code ?? 'central'}-${stamp}.csv`, csv };
+    },
+  };
+}
+
+export type UserDirectoryService = ReturnType<typeof createUserDirectoryService>;

@@ -1,0 +1,69 @@
+import type { FastifyInstance } from 'fastify';
+import { can } from '../../domain/access.ts';
+import { ValidationError } from '../../domain/errors.ts';
+import { PRIVILEGES, USER_TYPES, isUserType, userTypeLabel } from '../../domain/privileges.ts';
+import { monthsAgo } from '../../domain/relative-time.ts';
+import { parseUserListQuery, userListHref, type UserListQuery } from '../../domain/user-filters.ts';
+import type { Services } from '../../services/index.ts';
+import { requireSignIn } from '../plugins/session.ts';
+import { errorView } from '../plugins/views.ts';
+
+/** Admin > Users (R19–R22) and its CSV export. */
+export function adminUsersRoutes(services: Services) {
+  return async (app: FastifyInstance) => {
+    app.addHook('preHandler', requireSignIn);
+
+    app.get('/admin/users', async (request, reply) => {
+      const actor = request.signedIn!.actor;
+      const { query, errors } = parseUserListQuery(request.query as Record<string, unknown>);
+      const [result, organisations] = await Promise.all([services.directory.list(actor, query), services.directory.organisations()]);
+      if (Object.keys(errors).length > 0) reply.code(400);
+      const href = (changes: Partial<Record<keyof UserListQuery, string | number | undefined>>) => userListHref('/admin/users', query, changes);
+      const title = result.mode === 'manage' ? `Users of ${result.organisation.name}` : `Contacts at ${result.organisation.name}`;
+      return reply.page('admin/users/list.njk', {
+        pageTitle: `${title} – Admin`,
+        title,
+        query,
+        errors: Object.keys(errors).length > 0 ? errorView(errors, ['la', 'q', 'inactiveMonths', 'type', 'privilege', 'status']) : null,
+        result,
+        organisations: organisations.filter((o) => o.kind === 'la'),
+        ownOrganisationId: actor.kind === 'account' ? actor.organisationId : null,
+        userTypes: USER_TYPES.map((t) => ({ value: t.code, text: t.label })),
+        privileges: PRIVILEGES.map((p) => ({ value: p.code, text: p.label })),
+        rows: result.mode === 'manage' ? result.rows.map((r) => ({
+          ...r,
+          name: `${r.first_name} ${r.last_name}`,
+          typeLabel: isUserType(r.user_type) ? userTypeLabel(r.user_type) : r.user_type,
+          lastSignInAgo: monthsAgo(r.last_sign_in_at, result.now),
+        })) : [],
+        sortLinks: {
+          name: href({ sort: query.sort === 'name' ? '-name' : 'name', page: undefined }),
+          lastSignIn: href({ sort: query.sort === '-lastSignIn' ? 'lastSignIn' : '-lastSignIn', page: undefined }),
+        },
+        pagination: result.mode === 'manage' ? {
+          previous: query.page > 1 ? { href: href({ page: query.page - 1 }) } : undefined,
+          next: query.page < result.pageCount ? { href: href({ page: query.page + 1 }) } : undefined,
+          items: Array.from({ length: result.pageCount }, (_, i) => i + 1)
+            .filter((n) => n === 1 || n === result.pageCount || Math.abs(n - query.page) <= 2)
+            .flatMap((n, i, all) => [
+              ...(i > 0 && n - all[i - 1]! > 1 ? [{ ellipsis: true }] : []),
+              { number: n, href: href({ page: n }), current: n === query.page },
+            ]),
+        } : undefined,
+        exportHref: userListHref('/admin/users/export.csv', query, { page: undefined }),
+        canCreate: can(actor, 'users.create', { organisationId: result.organisation.id }),
+      });
+    });
+
+    app.get('/admin/users/export.csv', async (request, reply) => {
+      const { query, errors } = parseUserListQuery(request.query as Record<string, unknown>);
+      if (Object.keys(errors).length > 0) throw new ValidationError(errors, 'The filters of the export are not valid');
+      const { filename, csv } = await services.directory.exportCsv(request.signedIn!.actor, query);
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${filename}"`)
+        .header('cache-control', 'no-store')
+        .send('\uFEFF' + csv);
+    });
+  };
+}
