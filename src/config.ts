@@ -28,6 +28,10 @@ export interface Config {
     readonly windowMinutes: number;
     readonly lockMinutes: number;
   };
+  /** R33: days a manually archived account is kept before deletion. */
+  readonly manualRetentionDays: number;
+  /** R33: months an account archived for inactivity, access end or provisioning is kept. */
+  readonly automaticRetentionMonths: number;
   readonly smtpUrl: string | undefined;
   readonly mailFrom: string;
   readonly platformName: string;
@@ -105,6 +109,8 @@ export function loadConfig(env: Env = process.env): Config {
       windowMinutes: int(env, 'THROTTLE_WINDOW_MINUTES', 15),
       lockMinutes: int(env, 'THROTTLE_LOCK_MINUTES', 15),
     },
+    manualRetentionDays: int(env, 'RETENTION_MANUAL_DAYS', 30),
+    automaticRetentionMonths: int(env, 'RETENTION_AUTOMATIC_MONTHS', 18),
     smtpUrl: env.SMTP_URL || undefined,
     mailFrom: env.MAIL_FROM || 'Nexus <no-reply@nexus.invalid>',
     platformName: env.PLATFORM_NAME || 'Nexus',

@@ -7,7 +7,10 @@ import { createPasswordService } from './password-service.ts';
 import { SecretBox } from './secrets.ts';
 import { createSessionService } from './session-service.ts';
 import { createSignInService } from './sign-in-service.ts';
+import { createUserAdminService } from './user-admin-service.ts';
+import { createUserChangesService } from './user-changes-service.ts';
 import { createUserDirectoryService } from './user-directory-service.ts';
+import { createUserStatusService } from './user-status-service.ts';
 
 /** The composition root: every service is built here, once, and routes receive only this object. */
 export function createServices({ db, clock, config, databaseKind }: { db: Db; clock: Clock; config: Config; databaseKind: 'pglite' | 'postgres' }) {
@@ -21,6 +24,9 @@ export function createServices({ db, clock, config, databaseKind }: { db: Db; cl
     passwords,
     accounts: createAccountService(deps, passwords),
     directory: createUserDirectoryService(deps),
+    users: createUserAdminService(deps),
+    userChanges: createUserChangesService(deps),
+    userStatus: createUserStatusService(deps),
     health: createHealthService(deps, databaseKind),
   };
 }

@@ -1,5 +1,5 @@
 import { findOrganisation, findOrganisationByCode } from '../data/queries/account-queries.ts';
-import { countUsers, listContacts, listOrganisations, listUsers, type UserListFilter } from '../data/queries/user-list-queries.ts';
+import { countUsers, listArchived, listContacts, listOrganisations, listUsers, type UserListFilter } from '../data/queries/user-list-queries.ts';
 import { decide, isCentralSupport, type Actor } from '../domain/access.ts';
 import { addMonthsUtc } from '../domain/calendar.ts';
 import { toCsv } from '../domain/csv.ts';
@@ -60,6 +60,20 @@ export function createUserDirectoryService({ db, clock }: ServiceDeps) {
         pageCount: Math.max(1, Math.ceil(total / PAGE_SIZE)),
         support: isCentralSupport(actor),
       };
+    },
+
+    /** The LA a new account goes into (R2): the creator's own, or any LA for central support. */
+    async organisationForCreate(actor: Actor, la: string | undefined) {
+      const organisation = await resolveOrganisation(actor, la !== undefined && /^[0-9]{3}$/.test(la) ? la : undefined);
+      authorise(actor, 'users.create', { organisationId: organisation.id });
+      return organisation;
+    },
+
+    /** Archived users (R23) of the actor's LA, or of `la` for central support. */
+    async archived(actor: Actor, la: unknown) {
+      const organisation = await resolveOrganisation(actor, typeof la === 'string' && /^[0-9]{3}$/.test(la) ? la : undefined);
+      authorise(actor, 'users.restore', { organisationId: organisation.id });
+      return { organisation, rows: await listArchived(db, organisation.id) };
     },
 
     /** The filtered list as CSV (R22): the same filters and order as the page, every page. */

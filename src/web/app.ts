@@ -11,6 +11,8 @@ import type { Services } from '../services/index.ts';
 import { registerErrorHandling } from './plugins/error-handler.ts';
 import { registerSession } from './plugins/session.ts';
 import { registerViews } from './plugins/views.ts';
+import { adminStatusRoutes } from './routes/admin-status-routes.ts';
+import { adminUserRoutes } from './routes/admin-user-routes.ts';
 import { adminUsersRoutes } from './routes/admin-users-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 import { homeRoutes } from './routes/home-routes.ts';
@@ -108,5 +110,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(homeRoutes(services));
   await app.register(myAccountRoutes(services));
   await app.register(adminUsersRoutes(services));
+  await app.register(adminUserRoutes(services));
+  await app.register(adminStatusRoutes(services));
   return app;
 }

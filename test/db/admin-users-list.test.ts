@@ -23,7 +23,7 @@ async function signedIn(account: FixtureAccount): Promise<FormClient> {
 
 function rowUsernames(html: string): string[] {
   const body = html.split('<tbody class="govuk-table__body">')[1]?.split('</tbody>')[0] ?? '';
-  return [...body.matchAll(/<tr class="govuk-table__row">\s*<td class="govuk-table__cell">[^<]*<\/td>\s*<td class="govuk-table__cell">([^<]+)<\/td>/g)].map((m) => m[1]!);
+  return [...body.matchAll(/<tr class="govuk-table__row">\s*<td class="govuk-table__cell">(?:(?!<\/td>).)*<\/td>\s*<td class="govuk-table__cell">([^<]+)<\/td>/g)].map((m) => m[1]!);
 }
 
 let admin: FixtureAccount;

@@ -112,3 +112,15 @@ export async function listContacts(db: Executor, organisationId: number, text: s
 export async function listOrganisations(db: Executor) {
   return db.selectFrom('organisations').select(['id', 'name', 'la_code', 'kind']).orderBy('kind', 'desc').orderBy('name').execute();
 }
+
+/** Archived users (R23): newest first, with who archived them. */
+export async function listArchived(db: Executor, organisationId: number) {
+  return db.selectFrom('accounts as a')
+    .leftJoin('accounts as by', 'by.id', 'a.archived_by')
+    .select(['a.id', 'a.username', 'a.first_name', 'a.last_name', 'a.archived_at', 'a.archive_reason', 'a.deletion_due_at',
+      sql<string | null>`by.first_name || ' ' || by.last_name`.as('archived_by_name'), 'a.archived_by'])
+    .where('a.organisation_id', '=', organisationId)
+    .where('a.status', '=', 'archived')
+    .orderBy('a.archived_at', 'desc').orderBy('a.id')
+    .execute();
+}

@@ -1,11 +1,12 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { can } from '../../domain/access.ts';
 import { ValidationError } from '../../domain/errors.ts';
-import { PRIVILEGES, USER_TYPES, isUserType, userTypeLabel } from '../../domain/privileges.ts';
+import { PRIVILEGES, USER_TYPES, isUserType, privilegeLabel, userTypeLabel } from '../../domain/privileges.ts';
 import { monthsAgo } from '../../domain/relative-time.ts';
 import { parseUserListQuery, userListHref, type UserListQuery } from '../../domain/user-filters.ts';
 import type { Services } from '../../services/index.ts';
-import { requireSignIn } from '../plugins/session.ts';
+import { requestContext, requireSignIn } from '../plugins/session.ts';
+import { formBody } from './form.ts';
 import { errorView } from '../plugins/views.ts';
 
 /** Admin > Users (R19–R22) and its CSV export. */
@@ -53,6 +54,45 @@ export function adminUsersRoutes(services: Services) {
         exportHref: userListHref('/admin/users/export.csv', query, { page: undefined }),
         canCreate: can(actor, 'users.create', { organisationId: result.organisation.id }),
       });
+    });
+
+    async function newUserPage(request: FastifyRequest, reply: FastifyReply, form: Record<string, string> = {}, extra: Record<string, unknown> = {}) {
+      const actor = request.signedIn!.actor;
+      const la = (request.query as { la?: unknown }).la;
+      const organisation = await services.directory.organisationForCreate(actor, typeof la === 'string' ? la : undefined);
+      const isCentral = organisation.kind === 'central';
+      return reply.page('admin/users/new.njk', {
+        pageTitle: 'Create user – Admin',
+        organisation,
+        laParam: typeof la === 'string',
+        invitationDays: services.config.invitationDays,
+        types: USER_TYPES.filter((t) => (t.code === 'support') === isCentral).map((t) => ({ code: t.code, label: t.label, defaultsText: t.defaults.map(privilegeLabel).join(', ') })),
+        form,
+        ...extra,
+      });
+    }
+
+    app.get('/admin/users/new', async (request, reply) => newUserPage(request, reply));
+
+    app.post('/admin/users/new', async (request, reply) => {
+      const body = formBody(request.body);
+      const actor = request.signedIn!.actor;
+      const la = (request.query as { la?: unknown }).la;
+      const organisation = await services.directory.organisationForCreate(actor, typeof la === 'string' ? la : undefined);
+      const input = {
+        username: body.username ?? '', firstName: body.firstName ?? '', lastName: body.lastName ?? '', email: body.email ?? '',
+        jobTitle: body.jobTitle ?? '', phone: body.phone ?? '', userType: body.userType ?? '', cinClaAgreedBy: body.cinClaAgreedBy ?? '',
+      };
+      try {
+        const account = await services.accounts.createAccount(actor, { ...input, organisationId: organisation.id }, requestContext(request));
+        reply.flash(`${account.first_name} ${account.last_name} has been created and emailed an invitation.`);
+        return reply.redirect(`/admin/users/${account.id}`, 303);
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        reply.code(400);
+        const shown = Object.fromEntries(Object.entries(input).map(([k, v]) => [k, v.slice(0, 300)]));
+        return newUserPage(request, reply, shown, { errors: errorView(error.fields, ['username', 'firstName', 'lastName', 'email', 'jobTitle', 'phone', 'userType', 'cinClaAgreedBy', 'privileges']) });
+      }
     });
 
     app.get('/admin/users/export.csv', async (request, reply) => {

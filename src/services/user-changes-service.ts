@@ -1,0 +1,250 @@
+import { sql } from 'kysely';
+import type { Account, Executor } from '../data/database.ts';
+import { privilegesOf } from '../data/queries/account-queries.ts';
+import { schoolAssignmentsOf, schoolGroupsOf } from '../data/queries/user-detail-queries.ts';
+import { isCentralSupport, type Actor } from '../domain/access.ts';
+import { validateAccountFields } from '../domain/account-fields.ts';
+import { NotFoundError, RuleError, ValidationError } from '../domain/errors.ts';
+import {
+  CENTRAL_ONLY_PRIVILEGES, CENTRAL_ONLY_TYPES, isPrivilege, isUserType, sortPrivileges, type Privilege,
+} from '../domain/privileges.ts';
+import { isSchoolRole } from '../domain/school-roles.ts';
+import { audit, changes, who } from './audit.ts';
+import type { ServiceDeps } from './deps.ts';
+import type { RequestContext } from './request-context.ts';
+import { accountFor } from './user-admin-service.ts';
+
+export interface DetailsInput {
+  firstName?: string;
+  lastName?: string;
+  email?: string;
+  jobTitle?: string;
+  phone?: string;
+  schoolGroupIds?: readonly string[];
+  defaultSchoolGroupId?: string;
+  accessEndDate?: string;
+}
+
+export interface PrivilegesInput {
+  userType?: string;
+  privileges?: readonly string[];
+  /** Who agreed CiN/CLA access (R16), when it is being granted. */
+  cinClaAgreedBy?: string;
+}
+
+export interface SchoolInput {
+  schoolId: string;
+  role: string;
+}
+
+/** Other active holders of manage_users in the LA, locked so two removals cannot race (R17). */
+async function otherActiveAdministrators(trx: Executor, organisationId: number, exceptAccountId: string): Promise<number> {
+  const rows = await trx.selectFrom('accounts')
+    .innerJoin('account_privileges', 'account_privileges.account_id', 'accounts.id')
+    .select('accounts.id')
+    .where('accounts.organisation_id', '=', organisationId)
+    .where('accounts.status', '=', 'active')
+    .where('account_privileges.privilege', '=', 'manage_users')
+    .where('accounts.id', '!=', exceptAccountId)
+    .forUpdate()
+    .execute();
+  return rows.length;
+}
+
+/**
+ * R17: an LA keeps at least one active administrator. Checked inside the transaction that removes
+ * one, with the LA's administrators locked; central support may still go ahead.
+ */
+export async function assertNotLastAdministrator(trx: Executor, actor: Actor, account: Account, what: string): Promise<void> {
+  if (isCentralSupport(actor) || actor.kind === 'system') return;
+  const held = await privilegesOf(trx, account.id);
+  if (!held.includes('manage_users') || account.status !== 'active') return;
+  // Serialise concurrent removals within one LA.
+  await sql`SELECT pg_advisory_xact_lock(${account.organisation_id})`.execute(trx);
+  if ((await otherActiveAdministrators(trx, account.organisation_id, account.id)) === 0) {
+    throw new RuleError(`You cannot ${what}: ${account.first_name} ${account.last_name} is the last administrator of this Local Authority. Give another account "Can Add, Delete and Manage Users" first.`);
+  }
+}
+
+function parseDate(value: string): string | undefined {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!match) return undefined;
+  const date = new Date(`${value}T00:00:00Z`);
+  return Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value ? undefined : value;
+}
+
+/** Changes to an account of one's LA: details and groups (R24, R10), privileges (R14–R17), schools (R26). */
+export function createUserChangesService(deps: ServiceDeps) {
+  const { db, clock } = deps;
+
+  async function touch(trx: Executor, accountId: string, now: Date): Promise<void> {
+    await trx.updateTable('accounts').set({ updated_at: now, version: sql`version + 1` }).where('id', '=', accountId).execute();
+  }
+
+  return {
+    async editDetails(actor: Actor, id: string, input: DetailsInput, ctx: RequestContext): Promise<void> {
+      const account = await accountFor(deps, actor, 'users.edit', id);
+      const { fields, errors } = validateAccountFields({ ...input, username: account.username, userType: account.user_type }, CENTRAL_ONLY_TYPES.includes(account.user_type as never));
+      const all: Record<string, string> = { ...errors };
+      let accessEndDate: string | null = null;
+      if (input.accessEndDate?.trim()) {
+        const parsed = parseDate(input.accessEndDate.trim());
+        if (!parsed) all.accessEndDate = 'Enter a real date, like 2027-03-31';
+        else if (parsed <= clock.now().toISOString().slice(0, 10)) all.accessEndDate = 'The access end date must be in the future';
+        else accessEndDate = parsed;
+      }
+      const groupIds = [...new Set((input.schoolGroupIds ?? []).filter((g) => g !== ''))];
+      if (groupIds.some((g) => !/^[0-9]{1,9}$/.test(g))) all.schoolGroupIds = 'Select school groups from the list';
+      const defaultGroup = input.defaultSchoolGroupId?.trim() || '';
+      if (defaultGroup && !groupIds.includes(defaultGroup)) all.defaultSchoolGroupId = 'The default school group must be one of the groups you selected';
+      if (Object.keys(all).length > 0 || !fields) throw new ValidationError(all);
+
+      const now = clock.now();
+      await db.transaction().execute(async (trx) => {
+        const groups = groupIds.length === 0 ? [] : await trx.selectFrom('school_groups').select('id')
+          .where('organisation_id', '=', account.organisation_id).where('id', 'in', groupIds.map(Number)).execute();
+        if (groups.length !== groupIds.length) throw new ValidationError({ schoolGroupIds: 'Select school groups of this Local Authority' });
+        const beforeGroups = (await schoolGroupsOf(trx, account.id)).map((g) => g.id).sort();
+        const afterGroups = groupIds.map(Number).sort();
+        const update = {
+          first_name: fields.firstName, last_name: fields.lastName, email: fields.email,
+          job_title: fields.jobTitle, phone: fields.phone, access_end_date: accessEndDate,
+        };
+        // Clear the default first so that unassigning its group cannot trip the constraint (R10).
+        await trx.updateTable('accounts').set({ ...update, default_school_group_id: null, updated_at: now }).where('id', '=', account.id).execute();
+        await trx.deleteFrom('account_school_groups').where('account_id', '=', account.id).execute();
+        if (afterGroups.length > 0) {
+          await trx.insertInto('account_school_groups').values(afterGroups.map((g) => ({ account_id: account.id, school_group_id: g }))).execute();
+        }
+        const defaultId = defaultGroup ? Number(defaultGroup) : null;
+        await trx.updateTable('accounts').set({ default_school_group_id: defaultId }).where('id', '=', account.id).execute();
+        await touch(trx, account.id, now);
+        const diff = changes(
+          { ...account, schoolGroups: beforeGroups, default_school_group_id: account.default_school_group_id } as Record<string, unknown>,
+          { ...update, schoolGroups: afterGroups, default_school_group_id: defaultId },
+        );
+        await audit(trx, who(actor), ctx, now, {
+          action: 'account.details-changed', organisationId: account.organisation_id, subjectAccountId: account.id, details: { changes: diff },
+        });
+      });
+    },
+
+    async setPrivileges(actor: Actor, id: string, input: PrivilegesInput, ctx: RequestContext): Promise<void> {
+      const account = await accountFor(deps, actor, 'users.edit-privileges', id);
+      const isCentralAccount = CENTRAL_ONLY_TYPES.includes(account.user_type as never);
+      const userType = input.userType ?? '';
+      const requested = [...new Set(input.privileges ?? [])];
+      if (!isUserType(userType) || CENTRAL_ONLY_TYPES.includes(userType) !== isCentralAccount) {
+        throw new ValidationError({ userType: 'Select a Type of User from the list' });
+      }
+      if (requested.some((p) => !isPrivilege(p))) throw new ValidationError({ privileges: 'Select privileges from the list' });
+      const wanted = sortPrivileges(requested) as Privilege[];
+      if (!isCentralAccount && wanted.some((p) => CENTRAL_ONLY_PRIVILEGES.includes(p))) {
+        throw new ValidationError({ privileges: 'Central support can only be held by central support accounts' });
+      }
+      const now = clock.now();
+      await db.transaction().execute(async (trx) => {
+        const before = sortPrivileges(await privilegesOf(trx, account.id)) as Privilege[];
+        const added = wanted.filter((p) => !before.includes(p));
+        const removed = before.filter((p) => !wanted.includes(p));
+        // R15: nobody grants what they do not hold themselves.
+        if (actor.kind === 'account' && !isCentralSupport(actor)) {
+          const notHeld = added.filter((p) => !actor.privileges.has(p));
+          if (notHeld.length > 0) {
+            throw new ValidationError({ privileges: `You cannot give a privilege you do not hold yourself: ${notHeld.join(', ')}` });
+          }
+        }
+        // R16: CiN/CLA access is agreed with the Virtual Head; record who agreed it.
+        const agreedBy = (input.cinClaAgreedBy ?? '').trim();
+        if (added.includes('cin_cla')) {
+          if (!agreedBy) throw new ValidationError({ cinClaAgreedBy: 'Enter who agreed access to CiN and CLA information, such as the Virtual Head' });
+          if (agreedBy.length > 200) throw new ValidationError({ cinClaAgreedBy: 'Who agreed it must be 200 characters or fewer' });
+        }
+        if (removed.includes('manage_users')) await assertNotLastAdministrator(trx, actor, account, 'remove "Can Add, Delete and Manage Users"');
+        if (removed.length > 0) await trx.deleteFrom('account_privileges').where('account_id', '=', account.id).where('privilege', 'in', removed).execute();
+        if (added.length > 0) await trx.insertInto('account_privileges').values(added.map((privilege) => ({ account_id: account.id, privilege }))).execute();
+        await trx.updateTable('accounts').set({ user_type: userType }).where('id', '=', account.id).execute();
+        await touch(trx, account.id, now);
+        if (added.length > 0 || removed.length > 0 || userType !== account.user_type) {
+          await audit(trx, who(actor), ctx, now, {
+            action: 'account.privileges-changed',
+            organisationId: account.organisation_id,
+            subjectAccountId: account.id,
+            details: {
+              userType: [account.user_type, userType], privileges: [before, wanted], added, removed,
+              ...(added.includes('cin_cla') ? { cinClaAgreedBy: agreedBy } : {}),
+            },
+          });
+        }
+      });
+    },
+
+    async addSchool(actor: Actor, id: string, input: SchoolInput, ctx: RequestContext): Promise<void> {
+      const account = await accountFor(deps, actor, 'users.edit-schools', id);
+      const errors: Record<string, string> = {};
+      if (!/^[0-9]{1,9}$/.test(input.schoolId)) errors.schoolId = 'Select a school';
+      if (!isSchoolRole(input.role)) errors.role = 'Select a role';
+      if (Object.keys(errors).length > 0) throw new ValidationError(errors);
+      const now = clock.now();
+      await db.transaction().execute(async (trx) => {
+        const school = await trx.selectFrom('schools').select(['id', 'name', 'urn'])
+          .where('id', '=', Number(input.schoolId)).where('organisation_id', '=', account.organisation_id).executeTakeFirst();
+        if (!school) throw new ValidationError({ schoolId: 'Select a school of this Local Authority' });
+        const existing = await trx.selectFrom('school_assignments').select('role').where('account_id', '=', account.id).where('school_id', '=', school.id).executeTakeFirst();
+        await trx.insertInto('school_assignments').values({ account_id: account.id, school_id: school.id, role: input.role, assigned_at: now })
+          .onConflict((oc) => oc.columns(['account_id', 'school_id']).doUpdateSet({ role: input.role })).execute();
+        await touch(trx, account.id, now);
+        await audit(trx, who(actor), ctx, now, {
+          action: 'account.school-added', organisationId: account.organisation_id, subjectAccountId: account.id,
+          details: { school: { urn: school.urn, name: school.name }, role: [existing?.role ?? null, input.role] },
+        });
+      });
+    },
+
+    async removeSchool(actor: Actor, id: string, schoolId: string, ctx: RequestContext): Promise<void> {
+      const account = await accountFor(deps, actor, 'users.edit-schools', id);
+      if (!/^[0-9]{1,9}$/.test(schoolId)) throw new NotFoundError();
+      const now = clock.now();
+      await db.transaction().execute(async (trx) => {
+        const removed = await trx.deleteFrom('school_assignments').where('account_id', '=', account.id).where('school_id', '=', Number(schoolId))
+          .returning(['school_id', 'role']).executeTakeFirst();
+        if (!removed) throw new NotFoundError();
+        const school = await trx.selectFrom('schools').select(['urn', 'name']).where('id', '=', removed.school_id).executeTakeFirst();
+        await touch(trx, account.id, now);
+        await audit(trx, who(actor), ctx, now, {
+          action: 'account.school-removed', organisationId: account.organisation_id, subjectAccountId: account.id,
+          details: { school, role: [removed.role, null] },
+        });
+      });
+    },
+
+    /** Termly or annual re-assignment (R26): the account's schools become exactly this list. */
+    async replaceSchools(actor: Actor, id: string, input: readonly SchoolInput[], ctx: RequestContext): Promise<void> {
+      const account = await accountFor(deps, actor, 'users.edit-schools', id);
+      if (input.length > 2000) throw new ValidationError({ schools: 'Choose 2,000 schools or fewer' });
+      const wanted = new Map<number, string>();
+      for (const row of input) {
+        if (!/^[0-9]{1,9}$/.test(row.schoolId) || !isSchoolRole(row.role)) throw new ValidationError({ schools: 'Select schools of this Local Authority, each with a role' });
+        wanted.set(Number(row.schoolId), row.role);
+      }
+      const now = clock.now();
+      await db.transaction().execute(async (trx) => {
+        const ids = [...wanted.keys()];
+        const found = ids.length === 0 ? [] : await trx.selectFrom('schools').select('id').where('organisation_id', '=', account.organisation_id).where('id', 'in', ids).execute();
+        if (found.length !== ids.length) throw new ValidationError({ schools: 'Select schools of this Local Authority' });
+        const before = await schoolAssignmentsOf(trx, account.id);
+        await trx.deleteFrom('school_assignments').where('account_id', '=', account.id).execute();
+        if (ids.length > 0) {
+          await trx.insertInto('school_assignments').values(ids.map((schoolId) => ({ account_id: account.id, school_id: schoolId, role: wanted.get(schoolId)!, assigned_at: now }))).execute();
+        }
+        await touch(trx, account.id, now);
+        await audit(trx, who(actor), ctx, now, {
+          action: 'account.schools-replaced', organisationId: account.organisation_id, subjectAccountId: account.id,
+          details: { before: before.map((s) => ({ urn: s.urn, role: s.role })), after: ids.map((schoolId) => ({ schoolId, role: wanted.get(schoolId) })) },
+        });
+      });
+    },
+  };
+}
+
+export type UserChangesService = ReturnType<typeof createUserChangesService>;
