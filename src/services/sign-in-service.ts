@@ -3,7 +3,7 @@ import {
   administratorsOf, claimTotpStep, enrolTotp, findAccountById, findAccountByUsername, findOrganisation, recordSignIn,
 } from '../data/queries/account-queries.ts';
 import { deleteSession, findSession, insertSession, setPendingTotpSecret } from '../data/queries/session-queries.ts';
-import { clearKey, countAttempt, lockKey } from '../data/queries/throttle-queries.ts';
+import { clearKey, countAttempt, lockKey, refundAttempts } from '../data/queries/throttle-queries.ts';
 import {
   ArchivedAccountError, AuthenticationError, ThrottledError, ValidationError,
 } from '../domain/errors.ts';
@@ -53,7 +53,7 @@ export function createSignInService(deps: ServiceDeps) {
     }
     if (retryAfter > 0) {
       await audit(db, anonymous(username), ctx, now, {
-        action: 'sign-in.throttled', organisationId: null, subjectAccountId: null, details: { username },
+        action: 'sign-in.throttled', organisationId: null, subjectAccountId: null, details: { reason: 'throttled', username },
       });
       throw new ThrottledError(retryAfter);
     }
@@ -109,6 +109,10 @@ export function createSignInService(deps: ServiceDeps) {
       });
       await recordSignIn(trx, account.id, now);
       await clearKey(trx, `account:${account.username.toLowerCase()}`);
+      // A complete sign-in gives its two counted attempts (password, code) back to the address:
+      // that limit is for failures, and an LA's staff often share one outgoing address. Only a
+      // complete sign-in refunds, so a password alone cannot buy extra guesses.
+      if (ctx.ip) await refundAttempts(trx, `address:${ctx.ip}`, 2);
       await audit(trx, self(account), ctx, now, {
         action, organisationId: account.organisation_id, subjectAccountId: account.id,
       });
@@ -167,11 +171,15 @@ export function createSignInService(deps: ServiceDeps) {
       await throttle(account.username.toLowerCase(), ctx);
       const now = clock.now();
       const secret = secretBox.open(account.totp_secret!);
-      const step = code ? matchTotp(secret, code, now, account.totp_last_step === null ? null : Number(account.totp_last_step)) : undefined;
+      const lastStep = account.totp_last_step === null ? null : Number(account.totp_last_step);
+      const step = code ? matchTotp(secret, code, now, lastStep) : undefined;
+      // The conditional update, not the read above, is what refuses a code two sign-ins race with.
       if (step === undefined || !(await claimTotpStep(db, account.id, step))) {
         // Same cost as a password check, so a wrong code is indistinguishable by timing.
         await verifyPassword(await dummyHash(), codeInput);
-        return fail(account, account.username, step === undefined ? 'wrong-code' : 'reused-code', ctx);
+        // For the audit log only: a valid code whose step was already used is a reuse, not a typo.
+        const reused = step !== undefined || (code !== undefined && matchTotp(secret, code, now, null) !== undefined);
+        return fail(account, account.username, reused ? 'reused-code' : 'wrong-code', ctx);
       }
       return completeSignIn(idHash, account, ctx, 'sign-in.succeeded');
     },

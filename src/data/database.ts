@@ -1,0 +1,279 @@
+import type { ColumnType, Generated, Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely';
+
+/** Kysely table types for the schema of migrations/0001-initial.ts. */
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+/** `date` columns are read as strings (YYYY-MM-DD) by the type parser set in connect.ts. */
+type DateOnly = ColumnType<string, string, string>;
+type Json = ColumnType<Record<string, unknown>, string | Record<string, unknown>, string | Record<string, unknown>>;
+
+export interface PrivilegesTable {
+  code: string;
+  label: string;
+  position: number;
+}
+
+export interface UserTypesTable {
+  code: string;
+  label: string;
+  position: number;
+}
+
+export interface UserTypeDefaultsTable {
+  user_type: string;
+  privilege: string;
+}
+
+export interface CommunicationTopicsTable {
+  code: string;
+  name: string;
+  recommended: boolean;
+  position: number;
+}
+
+export interface OrganisationsTable {
+  id: Generated<number>;
+  kind: 'la' | 'central';
+  la_code: string | null;
+  name: string;
+  created_at: Timestamp;
+}
+
+export interface SchoolsTable {
+  id: Generated<number>;
+  urn: number;
+  organisation_id: number;
+  name: string;
+  phase: string | null;
+  status: ColumnType<string, string | undefined, string>;
+  updated_at: Timestamp;
+}
+
+export interface SchoolGroupsTable {
+  id: Generated<number>;
+  organisation_id: number;
+  name: string;
+  created_at: Timestamp;
+}
+
+export interface SchoolGroupSchoolsTable {
+  school_group_id: number;
+  school_id: number;
+}
+
+export type AccountStatus = 'active' | 'archived';
+export type ArchiveReason = 'manual' | 'inactivity' | 'access-ended' | 'provisioning';
+
+export interface AccountsTable {
+  id: string;
+  organisation_id: number;
+  username: string;
+  first_name: string;
+  last_name: string;
+  email: string;
+  job_title: string | null;
+  phone: string | null;
+  user_type: string;
+  status: ColumnType<AccountStatus, AccountStatus | undefined, AccountStatus>;
+  password_hash: string | null;
+  password_changed_at: Timestamp | null;
+  totp_secret: string | null;
+  totp_enrolled_at: Timestamp | null;
+  totp_last_step: ColumnType<string | null, number | string | null, number | string | null>;
+  last_sign_in_at: Timestamp | null;
+  created_at: Timestamp;
+  created_by: string | null;
+  restored_at: Timestamp | null;
+  archived_at: Timestamp | null;
+  archived_by: string | null;
+  archive_reason: ArchiveReason | null;
+  deletion_due_at: Timestamp | null;
+  access_end_date: DateOnly | null;
+  default_school_group_id: number | null;
+  external_id: string | null;
+  version: Generated<number>;
+  updated_at: Timestamp;
+}
+
+export interface AccountPrivilegesTable {
+  account_id: string;
+  privilege: string;
+}
+
+export interface SchoolAssignmentsTable {
+  account_id: string;
+  school_id: number;
+  role: string;
+  assigned_at: Timestamp;
+}
+
+export interface AccountSchoolGroupsTable {
+  account_id: string;
+  school_group_id: number;
+}
+
+export interface CommunicationSubscriptionsTable {
+  account_id: string;
+  topic: string;
+  subscribed_at: Timestamp;
+}
+
+export interface TopicMessagesTable {
+  id: string;
+  topic: string;
+  subject: string;
+  body: string;
+  created_at: Timestamp;
+  created_by: string | null;
+}
+
+export type SessionStage = 'two_factor' | 'two_factor_setup' | 'signed_in';
+
+export interface SessionsTable {
+  id_hash: string;
+  account_id: string;
+  stage: SessionStage;
+  pending_totp_secret: string | null;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  expires_at: Timestamp;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface SignInThrottleTable {
+  key: string;
+  attempts: number;
+  window_started_at: Timestamp;
+  locked_until: Timestamp | null;
+}
+
+export type TokenPurpose = 'invitation' | 'password_reset';
+
+export interface AccountTokensTable {
+  token_hash: string;
+  account_id: string;
+  purpose: TokenPurpose;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
+export interface AuditEventsTable {
+  id: Generated<string>;
+  occurred_at: Timestamp;
+  action: string;
+  actor_account_id: string | null;
+  actor_label: string;
+  organisation_id: number | null;
+  subject_account_id: string | null;
+  ip: string | null;
+  request_id: string | null;
+  details: Json;
+  security_alert: ColumnType<boolean, boolean | undefined, boolean>;
+}
+
+export type OutboxStatus = 'pending' | 'sent' | 'failed';
+
+export interface EmailOutboxTable {
+  id: string;
+  dedup_key: string;
+  message_id: string;
+  template: string;
+  organisation_id: number | null;
+  account_id: string | null;
+  to_address: string;
+  to_name: string | null;
+  subject: string;
+  text_body: string;
+  html_body: string;
+  status: ColumnType<OutboxStatus, OutboxStatus | undefined, OutboxStatus>;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: Timestamp;
+  lease_until: Timestamp | null;
+  last_error: string | null;
+  created_at: Timestamp;
+  sent_at: Timestamp | null;
+}
+
+export interface LifecycleNoticesTable {
+  account_id: string;
+  period_start: Timestamp;
+  stage: string;
+  sent_at: Timestamp;
+}
+
+export interface AccessReviewsTable {
+  id: string;
+  organisation_id: number;
+  name: string;
+  due_on: DateOnly;
+  status: ColumnType<'open' | 'finished', 'open' | 'finished' | undefined, 'open' | 'finished'>;
+  opened_at: Timestamp;
+  opened_by: string | null;
+  finished_at: Timestamp | null;
+  finished_by: string | null;
+}
+
+export interface AccessReviewItemsTable {
+  review_id: string;
+  account_id: string;
+  account_label: string;
+  still_employed: boolean | null;
+  post_needs_access: boolean | null;
+  pupil_level_right: boolean | null;
+  cin_cla_right: boolean | null;
+  decision: 'keep' | 'change' | 'archive' | 'delete' | null;
+  note: string | null;
+  decided_at: Timestamp | null;
+  decided_by: string | null;
+  version: Generated<number>;
+}
+
+export interface JobRunsTable {
+  id: Generated<string>;
+  job: string;
+  as_of: Timestamp;
+  started_at: Timestamp;
+  finished_at: Timestamp | null;
+  outcome: string | null;
+  summary: Json;
+}
+
+export interface Database {
+  privileges: PrivilegesTable;
+  user_types: UserTypesTable;
+  user_type_defaults: UserTypeDefaultsTable;
+  communication_topics: CommunicationTopicsTable;
+  organisations: OrganisationsTable;
+  schools: SchoolsTable;
+  school_groups: SchoolGroupsTable;
+  school_group_schools: SchoolGroupSchoolsTable;
+  accounts: AccountsTable;
+  account_privileges: AccountPrivilegesTable;
+  school_assignments: SchoolAssignmentsTable;
+  account_school_groups: AccountSchoolGroupsTable;
+  communication_subscriptions: CommunicationSubscriptionsTable;
+  topic_messages: TopicMessagesTable;
+  sessions: SessionsTable;
+  sign_in_throttle: SignInThrottleTable;
+  account_tokens: AccountTokensTable;
+  audit_events: AuditEventsTable;
+  email_outbox: EmailOutboxTable;
+  lifecycle_notices: LifecycleNoticesTable;
+  access_reviews: AccessReviewsTable;
+  access_review_items: AccessReviewItemsTable;
+  job_runs: JobRunsTable;
+}
+
+export type Db = Kysely<Database>;
+/** Query functions take either the database or a transaction: the caller owns the transaction. */
+export type Executor = Kysely<Database> | Transaction<Database>;
+
+export type Account = Selectable<AccountsTable>;
+export type NewAccount = Insertable<AccountsTable>;
+export type AccountUpdate = Updateable<AccountsTable>;
+export type Organisation = Selectable<OrganisationsTable>;
+export type Session = Selectable<SessionsTable>;
+export type AuditEvent = Selectable<AuditEventsTable>;
+export type OutboxRow = Selectable<EmailOutboxTable>;

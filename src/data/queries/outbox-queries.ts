@@ -1,0 +1,73 @@
+import type { Executor, OutboxRow } from '../database.ts';
+
+export interface NewEmail {
+  id: string;
+  dedupKey: string;
+  messageId: string;
+  template: string;
+  organisationId: number | null;
+  accountId: string | null;
+  toAddress: string;
+  toName: string | null;
+  subject: string;
+  textBody: string;
+  htmlBody: string;
+  createdAt: Date;
+}
+
+/** Inserts unless an email with the same deduplication key exists; returns whether it was new. */
+export async function insertEmail(db: Executor, email: NewEmail): Promise<boolean> {
+  const inserted = await db
+    .insertInto('email_outbox')
+    .values({
+      id: email.id,
+      dedup_key: email.dedupKey,
+      message_id: email.messageId,
+      template: email.template,
+      organisation_id: email.organisationId,
+      account_id: email.accountId,
+      to_address: email.toAddress,
+      to_name: email.toName,
+      subject: email.subject,
+      text_body: email.textBody,
+      html_body: email.htmlBody,
+      next_attempt_at: email.createdAt,
+      created_at: email.createdAt,
+    })
+    .onConflict((oc) => oc.column('dedup_key').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return inserted !== undefined;
+}
+
+/**
+ * Claims due emails with a lease: rows claimed by a worker that then dies are claimed again
+ * once the lease runs out. SKIP LOCKED lets several workers claim disjoint rows.
+ */
+export async function claimDueEmails(db: Executor, now: Date, leaseUntil: Date, limit: number): Promise<OutboxRow[]> {
+  return db
+    .updateTable('email_outbox')
+    .set({ lease_until: leaseUntil, attempts: (eb) => eb('attempts', '+', 1) })
+    .where('id', 'in', (eb) =>
+      eb.selectFrom('email_outbox').select('id')
+        .where('status', '=', 'pending')
+        .where('next_attempt_at', '<=', now)
+        .where((w) => w.or([w('lease_until', 'is', null), w('lease_until', '<', now)]))
+        .orderBy('next_attempt_at').limit(limit)
+        .forUpdate().skipLocked(),
+    )
+    .returningAll()
+    .execute();
+}
+
+export async function markEmailSent(db: Executor, id: string, now: Date): Promise<void> {
+  await db.updateTable('email_outbox').set({ status: 'sent', sent_at: now, lease_until: null, last_error: null }).where('id', '=', id).execute();
+}
+
+export async function markEmailRetry(db: Executor, id: string, nextAttemptAt: Date, error: string): Promise<void> {
+  await db.updateTable('email_outbox').set({ next_attempt_at: nextAttemptAt, lease_until: null, last_error: error.slice(0, 1000) }).where('id', '=', id).execute();
+}
+
+export async function markEmailFailed(db: Executor, id: string, error: string): Promise<void> {
+  await db.updateTable('email_outbox').set({ status: 'failed', lease_until: null, last_error: error.slice(0, 1000) }).where('id', '=', id).execute();
+}

@@ -1,0 +1,26 @@
+import type { Executor, TokenPurpose } from '../database.ts';
+
+export async function insertToken(db: Executor, t: { tokenHash: string; accountId: string; purpose: TokenPurpose; now: Date; expiresAt: Date }): Promise<void> {
+  // A new link replaces older unused ones of the same purpose.
+  await db.updateTable('account_tokens').set({ used_at: t.now })
+    .where('account_id', '=', t.accountId).where('purpose', '=', t.purpose).where('used_at', 'is', null).execute();
+  await db.insertInto('account_tokens').values({
+    token_hash: t.tokenHash, account_id: t.accountId, purpose: t.purpose, created_at: t.now, expires_at: t.expiresAt,
+  }).execute();
+}
+
+export async function findUsableToken(db: Executor, tokenHash: string, purpose: TokenPurpose, now: Date) {
+  return db.selectFrom('account_tokens').selectAll()
+    .where('token_hash', '=', tokenHash).where('purpose', '=', purpose)
+    .where('used_at', 'is', null).where('expires_at', '>', now)
+    .executeTakeFirst();
+}
+
+/** Marks the link used; only one caller can win (single use). */
+export async function consumeToken(db: Executor, tokenHash: string, purpose: TokenPurpose, now: Date): Promise<string | undefined> {
+  const row = await db.updateTable('account_tokens').set({ used_at: now })
+    .where('token_hash', '=', tokenHash).where('purpose', '=', purpose)
+    .where('used_at', 'is', null).where('expires_at', '>', now)
+    .returning('account_id').executeTakeFirst();
+  return row?.account_id;
+}
