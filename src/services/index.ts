@@ -2,6 +2,7 @@ import type { Config } from '../config.ts';
 import type { Db } from '../data/database.ts';
 import type { Clock } from '../domain/clock.ts';
 import { createAccountService } from './account-service.ts';
+import { createAuditViewService } from './audit-view-service.ts';
 import { createHealthService } from './health-service.ts';
 import { createPasswordService } from './password-service.ts';
 import { SecretBox } from './secrets.ts';
@@ -27,6 +28,7 @@ export function createServices({ db, clock, config, databaseKind }: { db: Db; cl
     users: createUserAdminService(deps),
     userChanges: createUserChangesService(deps),
     userStatus: createUserStatusService(deps),
+    audit: createAuditViewService(deps),
     health: createHealthService(deps, databaseKind),
   };
 }

@@ -11,6 +11,7 @@ import type { Services } from '../services/index.ts';
 import { registerErrorHandling } from './plugins/error-handler.ts';
 import { registerSession } from './plugins/session.ts';
 import { registerViews } from './plugins/views.ts';
+import { adminAuditRoutes } from './routes/admin-audit-routes.ts';
 import { adminStatusRoutes } from './routes/admin-status-routes.ts';
 import { adminUserRoutes } from './routes/admin-user-routes.ts';
 import { adminUsersRoutes } from './routes/admin-users-routes.ts';
@@ -112,5 +113,6 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(adminUsersRoutes(services));
   await app.register(adminUserRoutes(services));
   await app.register(adminStatusRoutes(services));
+  await app.register(adminAuditRoutes(services));
   return app;
 }

@@ -77,6 +77,10 @@ const MATRIX: Row[] = [
   { name: 'reset 2FA', method: 'POST', path: '/admin/users/:id/reset-two-factor', changes: true, expect: x(303, 403, 403, 404, 303, 302, 302) },
   { name: 'archived users', method: 'GET', path: '/admin/archived-users', expect: x(200, 403, 403, 200, 200, 302, 302) },
   { name: 'archived users of Camden', method: 'GET', path: '/admin/archived-users?la=202', expect: x(200, 403, 403, 404, 200, 302, 302) },
+  { name: 'account audit timeline', method: 'GET', path: '/admin/users/:id/audit', expect: x(200, 403, 403, 404, 200, 302, 302) },
+  { name: 'audit log', method: 'GET', path: '/admin/audit', expect: x(200, 403, 403, 200, 200, 302, 302) },
+  { name: 'audit log of Camden', method: 'GET', path: '/admin/audit?la=202', expect: x(200, 403, 403, 404, 200, 302, 302) },
+  { name: 'audit CSV of Camden', method: 'GET', path: '/admin/audit/export.csv?la=202', expect: x(200, 403, 403, 404, 200, 302, 302) },
   { name: 'restore', method: 'POST', path: '/admin/archived-users/:id/restore', archived: true, changes: true, expect: x(303, 403, 403, 404, 303, 302, 302) },
 ];
 

@@ -35,3 +35,33 @@ export async function auditEventsForAccount(db: Executor, accountId: string, lim
   return db.selectFrom('audit_events').selectAll().where('subject_account_id', '=', accountId)
     .orderBy('occurred_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
 }
+
+export interface AuditFilter {
+  organisationId: number;
+  action?: string;
+  from?: Date;
+  /** Exclusive. */
+  to?: Date;
+}
+
+function auditFiltered(db: Executor, filter: AuditFilter) {
+  let query = db.selectFrom('audit_events').where('organisation_id', '=', filter.organisationId);
+  if (filter.action) query = query.where('action', '=', filter.action);
+  if (filter.from) query = query.where('occurred_at', '>=', filter.from);
+  if (filter.to) query = query.where('occurred_at', '<', filter.to);
+  return query;
+}
+
+export async function auditEventsForOrganisation(db: Executor, filter: AuditFilter, limit: number, offset: number) {
+  return auditFiltered(db, filter).selectAll().orderBy('occurred_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute();
+}
+
+export async function countAuditEvents(db: Executor, filter: AuditFilter): Promise<number> {
+  const row = await auditFiltered(db, filter).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function auditActionsOf(db: Executor, organisationId: number): Promise<string[]> {
+  const rows = await db.selectFrom('audit_events').select('action').distinct().where('organisation_id', '=', organisationId).orderBy('action').execute();
+  return rows.map((r) => r.action);
+}

@@ -1,0 +1,53 @@
+/** Plain-English names for audit actions (R50), for the audit pages and exports. */
+const LABELS: Record<string, string> = {
+  'account.created': 'Account created',
+  'account.details-changed': 'Details changed',
+  'account.privileges-changed': 'Privileges changed',
+  'account.school-added': 'School added',
+  'account.school-removed': 'School removed',
+  'account.schools-replaced': 'Schools replaced',
+  'account.archived': 'Account archived',
+  'account.restored': 'Account restored',
+  'account.deleted': 'Account deleted',
+  'invitation.sent': 'Invitation sent',
+  'invitation.accepted': 'Invitation accepted',
+  'password-reset.requested': 'Password reset requested',
+  'password-reset.refused': 'Password reset refused',
+  'password-reset.completed': 'Password reset',
+  'password.changed': 'Password changed',
+  'password.change-refused': 'Password change refused',
+  'two-factor.enrolled': 'Two-factor authentication set up',
+  'two-factor.reset': 'Two-factor authentication reset',
+  'sign-in.password-accepted': 'Password accepted',
+  'sign-in.succeeded': 'Signed in',
+  'sign-in.failed': 'Sign-in failed',
+  'sign-in.throttled': 'Sign-in refused: too many attempts',
+  'sign-in.archived-account': 'Sign-in attempt on an archived account',
+  'sign-out': 'Signed out',
+  'communications.changed': 'Communication preferences changed',
+  'school-group.created': 'School group created',
+  'school-group.changed': 'School group changed',
+  'school-group.deleted': 'School group deleted',
+};
+
+export function auditActionLabel(action: string): string {
+  return LABELS[action] ?? action;
+}
+
+/** "field: before → after" lines for the details of an event. */
+export function auditDetailLines(details: Record<string, unknown>): string[] {
+  const lines: string[] = [];
+  const show = (v: unknown) => (v === null || v === undefined || v === '' ? '(none)' : Array.isArray(v) ? v.join(', ') || '(none)' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  for (const [key, value] of Object.entries(details)) {
+    if (key === 'changes' && value && typeof value === 'object') {
+      for (const [field, pair] of Object.entries(value as Record<string, unknown>)) {
+        if (Array.isArray(pair) && pair.length === 2) lines.push(`${field}: ${show(pair[0])} → ${show(pair[1])}`);
+      }
+    } else if (Array.isArray(value) && value.length === 2 && key !== 'added' && key !== 'removed') {
+      lines.push(`${key}: ${show(value[0])} → ${show(value[1])}`);
+    } else {
+      lines.push(`${key}: ${show(value)}`);
+    }
+  }
+  return lines;
+}

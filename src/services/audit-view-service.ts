@@ -1,0 +1,86 @@
+import { findOrganisation, findOrganisationByCode } from '../data/queries/account-queries.ts';
+import { auditActionsOf, auditEventsForAccount, auditEventsForOrganisation, countAuditEvents, type AuditFilter } from '../data/queries/audit-queries.ts';
+import type { Actor } from '../domain/access.ts';
+import { toCsv } from '../domain/csv.ts';
+import { NotFoundError, ValidationError } from '../domain/errors.ts';
+import { authorise } from './account-service.ts';
+import type { ServiceDeps } from './deps.ts';
+import { accountFor } from './user-admin-service.ts';
+
+export const AUDIT_PAGE_SIZE = 50;
+const EXPORT_LIMIT = 100_000;
+
+export interface AuditQuery {
+  la?: string;
+  action?: string;
+  from?: string;
+  to?: string;
+  page?: string;
+}
+
+function day(value: string | undefined, field: string, errors: Record<string, string>): Date | undefined {
+  if (!value) return undefined;
+  const date = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00Z`) : new Date(NaN);
+  if (Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value) {
+    errors[field] = 'Enter a real date, like 2026-11-01';
+    return undefined;
+  }
+  return date;
+}
+
+/** Audit views (R50): a timeline per account and a filterable log per LA, with CSV export. */
+export function createAuditViewService(deps: ServiceDeps) {
+  const { db } = deps;
+
+  async function filterFor(actor: Actor, query: AuditQuery): Promise<{ filter: AuditFilter; organisation: NonNullable<Awaited<ReturnType<typeof findOrganisation>>> }> {
+    if (actor.kind !== 'account') throw new NotFoundError();
+    const la = query.la && /^[0-9]{3}$/.test(query.la) ? query.la : undefined;
+    const organisation = la ? await findOrganisationByCode(db, la) : await findOrganisation(db, actor.organisationId);
+    if (!organisation) throw new NotFoundError();
+    authorise(actor, 'audit.view', { organisationId: organisation.id });
+    const errors: Record<string, string> = {};
+    const from = day(query.from, 'from', errors);
+    const toDay = day(query.to, 'to', errors);
+    if (query.action && !/^[a-z0-9.-]{1,60}$/.test(query.action)) errors.action = 'Select an action from the list';
+    if (Object.keys(errors).length > 0) throw new ValidationError(errors);
+    return {
+      organisation,
+      filter: {
+        organisationId: organisation.id,
+        action: query.action || undefined,
+        from,
+        to: toDay ? new Date(toDay.getTime() + 86_400_000) : undefined,
+      },
+    };
+  }
+
+  return {
+    async forAccount(actor: Actor, id: string) {
+      const account = await accountFor(deps, actor, 'users.view-audit', id);
+      return { account, events: await auditEventsForAccount(db, account.id, 500) };
+    },
+
+    async forOrganisation(actor: Actor, query: AuditQuery) {
+      const { filter, organisation } = await filterFor(actor, query);
+      const page = query.page && /^[0-9]{1,6}$/.test(query.page) && Number(query.page) > 0 ? Number(query.page) : 1;
+      const [total, events, actions] = await Promise.all([
+        countAuditEvents(db, filter),
+        auditEventsForOrganisation(db, filter, AUDIT_PAGE_SIZE, (page - 1) * AUDIT_PAGE_SIZE),
+        auditActionsOf(db, organisation.id),
+      ]);
+      return { organisation, total, events, actions, page, pageCount: Math.max(1, Math.ceil(total / AUDIT_PAGE_SIZE)) };
+    },
+
+    async exportCsv(actor: Actor, query: AuditQuery): Promise<{ filename: string; csv: string }> {
+      const { filter, organisation } = await filterFor(actor, query);
+      const events = await auditEventsForOrganisation(db, filter, EXPORT_LIMIT, 0);
+      const csv = toCsv(
+        ['When (UTC)', 'Action', 'By', 'Account', 'Address', 'Security alert', 'Details'],
+        events.map((e) => [e.occurred_at.toISOString(), e.action, e.actor_label, e.subject_account_id ?? '', e.ip ?? '', e.security_alert ? 'yes' : '', JSON.stringify(e.details)]),
+      );
+      return { filename: `audit-${organisation.la_code ?? 'central'}-${deps.clock.now().toISOString().slice(0, 10)}.csv`, csv };
+    },
+  };
+}
+
+export type AuditViewService = ReturnType<typeof createAuditViewService>;

@@ -1,0 +1,71 @@
+import type { FastifyInstance } from 'fastify';
+import { auditActionLabel, auditDetailLines } from '../../domain/audit-labels.ts';
+import { ValidationError } from '../../domain/errors.ts';
+import type { AuditQuery } from '../../services/audit-view-service.ts';
+import type { Services } from '../../services/index.ts';
+import { requireSignIn } from '../plugins/session.ts';
+import { errorView } from '../plugins/views.ts';
+import { formBody } from './form.ts';
+
+function describe<T extends { action: string; details: Record<string, unknown> }>(events: T[]) {
+  return events.map((e) => ({ ...e, label: auditActionLabel(e.action), lines: auditDetailLines(e.details) }));
+}
+
+function queryString(query: AuditQuery, page?: number): string {
+  const params = new URLSearchParams();
+  for (const key of ['la', 'action', 'from', 'to'] as const) if (query[key]) params.set(key, query[key]!);
+  if (page && page > 1) params.set('page', String(page));
+  const s = params.toString();
+  return s ? `?${s}` : '';
+}
+
+/** Audit views (R50): per account (a timeline) and per LA (a filterable table, CSV). */
+export function adminAuditRoutes(services: Services) {
+  return async (app: FastifyInstance) => {
+    app.addHook('preHandler', requireSignIn);
+
+    app.get<{ Params: { id: string } }>('/admin/users/:id/audit', async (request, reply) => {
+      const actor = request.signedIn!.actor;
+      const { events } = await services.audit.forAccount(actor, request.params.id);
+      const user = await services.users.view(actor, request.params.id);
+      return reply.page('admin/user/audit.njk', {
+        pageTitle: `Audit – ${user.account.first_name} ${user.account.last_name} – Admin`,
+        activeTab: 'audit', user, events: describe(events),
+      });
+    });
+
+    app.get('/admin/audit', async (request, reply) => {
+      const raw = formBody(request.query);
+      const query: AuditQuery = { la: raw.la, action: raw.action, from: raw.from?.trim(), to: raw.to?.trim(), page: raw.page };
+      try {
+        const result = await services.audit.forOrganisation(request.signedIn!.actor, query);
+        return reply.page('admin/audit/list.njk', {
+          pageTitle: 'Audit – Admin', query, result, errors: null,
+          events: describe(result.events),
+          actions: result.actions.map((a) => ({ value: a, text: auditActionLabel(a) })),
+          exportHref: `/admin/audit/export.csv${queryString(query)}`,
+          pagination: {
+            previous: result.page > 1 ? { href: `/admin/audit${queryString(query, result.page - 1)}` } : undefined,
+            next: result.page < result.pageCount ? { href: `/admin/audit${queryString(query, result.page + 1)}` } : undefined,
+          },
+        });
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        reply.code(400);
+        const result = await services.audit.forOrganisation(request.signedIn!.actor, { la: query.la });
+        return reply.page('admin/audit/list.njk', {
+          pageTitle: 'Audit – Admin', query: { la: query.la, action: '', from: String(query.from ?? '').slice(0, 20), to: String(query.to ?? '').slice(0, 20) },
+          result, events: describe(result.events), actions: result.actions.map((a) => ({ value: a, text: auditActionLabel(a) })),
+          exportHref: '/admin/audit/export.csv', pagination: {}, errors: errorView(error.fields, ['action', 'from', 'to']),
+        });
+      }
+    });
+
+    app.get('/admin/audit/export.csv', async (request, reply) => {
+      const raw = formBody(request.query);
+      const { filename, csv } = await services.audit.exportCsv(request.signedIn!.actor, { la: raw.la, action: raw.action, from: raw.from, to: raw.to });
+      return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${filename}"`)
+        .header('cache-control', 'no-store').send('\uFEFF' + csv);
+    });
+  };
+}
