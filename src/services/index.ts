@@ -6,6 +6,7 @@ import { createAuditViewService } from './audit-view-service.ts';
 import { createHealthService } from './health-service.ts';
 import { createPasswordService } from './password-service.ts';
 import { SecretBox } from './secrets.ts';
+import { createSchoolGroupService } from './school-group-service.ts';
 import { createSessionService } from './session-service.ts';
 import { createSignInService } from './sign-in-service.ts';
 import { createUserAdminService } from './user-admin-service.ts';
@@ -29,6 +30,7 @@ export function createServices({ db, clock, config, databaseKind }: { db: Db; cl
     userChanges: createUserChangesService(deps),
     userStatus: createUserStatusService(deps),
     audit: createAuditViewService(deps),
+    schoolGroups: createSchoolGroupService(deps),
     health: createHealthService(deps, databaseKind),
   };
 }

@@ -19,6 +19,7 @@ import { healthRoutes } from './routes/health-routes.ts';
 import { homeRoutes } from './routes/home-routes.ts';
 import { myAccountRoutes } from './routes/my-account-routes.ts';
 import { passwordRoutes } from './routes/password-routes.ts';
+import { schoolGroupRoutes } from './routes/school-group-routes.ts';
 import { signInRoutes } from './routes/sign-in-routes.ts';
 import './plugins/types.ts';
 
@@ -114,5 +115,6 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(adminUserRoutes(services));
   await app.register(adminStatusRoutes(services));
   await app.register(adminAuditRoutes(services));
+  await app.register(schoolGroupRoutes(services));
   return app;
 }
