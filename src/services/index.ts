@@ -3,6 +3,7 @@ import type { Db } from '../data/database.ts';
 import type { Clock } from '../domain/clock.ts';
 import { createAccountService } from './account-service.ts';
 import { createAuditViewService } from './audit-view-service.ts';
+import { createCommunicationsService } from './communications-service.ts';
 import { createHealthService } from './health-service.ts';
 import { createPasswordService } from './password-service.ts';
 import { SecretBox } from './secrets.ts';
@@ -30,6 +31,7 @@ export function createServices({ db, clock, config, databaseKind }: { db: Db; cl
     userChanges: createUserChangesService(deps),
     userStatus: createUserStatusService(deps),
     audit: createAuditViewService(deps),
+    communications: createCommunicationsService(deps),
     schoolGroups: createSchoolGroupService(deps),
     health: createHealthService(deps, databaseKind),
   };

@@ -18,6 +18,7 @@ import { adminUsersRoutes } from './routes/admin-users-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 import { homeRoutes } from './routes/home-routes.ts';
 import { myAccountRoutes } from './routes/my-account-routes.ts';
+import { myCommunicationsRoutes } from './routes/my-communications-routes.ts';
 import { passwordRoutes } from './routes/password-routes.ts';
 import { schoolGroupRoutes } from './routes/school-group-routes.ts';
 import { signInRoutes } from './routes/sign-in-routes.ts';
@@ -111,6 +112,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(passwordRoutes(services));
   await app.register(homeRoutes(services));
   await app.register(myAccountRoutes(services));
+  await app.register(myCommunicationsRoutes(services));
   await app.register(adminUsersRoutes(services));
   await app.register(adminUserRoutes(services));
   await app.register(adminStatusRoutes(services));
