@@ -59,6 +59,7 @@ export async function deleteInTransaction(trx: Executor, account: Account, by: W
     await trx.updateTable('audit_events').set({ details: JSON.stringify({ redacted: 'account deleted' }) })
       .where(sql<boolean>`strpos(lower(details::text), lower(${value})) > 0`).execute();
   }
+  await trx.deleteFrom('sign_in_throttle').where('key', '=', `account:${account.username.toLowerCase()}`).execute();
   await trx.updateTable('access_review_items').set({ account_label: 'Deleted account' }).where('account_id', '=', account.id).execute();
   await trx.deleteFrom('accounts').where('id', '=', account.id).execute();
   const organisation = await findOrganisation(trx, account.organisation_id);
