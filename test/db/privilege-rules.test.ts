@@ -102,6 +102,16 @@ describe('privilege rules', () => {
     expect(await privilegesOf(solo.id)).not.toContain('manage_users');
   });
 
+  it('R18: a removed privilege stops the very next request of that user', async () => {
+    const officer = await createAccount(t.handle.db, t.config.secretKey, { organisationId: camden, username: 'camden.officer.r18', userType: 'la_officer' });
+    const officerClient = await signIn(officer);
+    expect((await officerClient.get('/admin/users')).statusCode).toBe(200);
+    const adminClient = await signIn(admin);
+    await adminClient.get(`/admin/users/${officer.id}/privileges`);
+    expect((await adminClient.post(`/admin/users/${officer.id}/privileges`, { userType: 'la_officer', privileges: ['summary_reports', 'pupil_level'], action: 'save' })).statusCode).toBe(303);
+    expect((await officerClient.get('/admin/users')).statusCode).toBe(403);
+  });
+
   for (const action of ['archive', 'delete'] as const) {
     it(`R17: two administrators who ${action} each other at the same moment cannot leave the LA without one`, async () => {
       const db = t.handle.db;
