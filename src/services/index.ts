@@ -2,6 +2,7 @@ import type { Config } from '../config.ts';
 import type { Db } from '../data/database.ts';
 import type { Clock } from '../domain/clock.ts';
 import { createAccountService } from './account-service.ts';
+import { createAttentionService } from './attention-service.ts';
 import { createAuditViewService } from './audit-view-service.ts';
 import { createCommunicationsService } from './communications-service.ts';
 import { createHealthService } from './health-service.ts';
@@ -30,6 +31,7 @@ export function createServices({ db, clock, config, databaseKind }: { db: Db; cl
     users: createUserAdminService(deps),
     userChanges: createUserChangesService(deps),
     userStatus: createUserStatusService(deps),
+    attention: createAttentionService(deps),
     audit: createAuditViewService(deps),
     communications: createCommunicationsService(deps),
     schoolGroups: createSchoolGroupService(deps),

@@ -145,6 +145,17 @@ describe('Admin > Users', () => {
     expect(lines[1]).toContain('"Comma, ""Quote"""');
   });
 
+  it('points an administrator at what needs attention on the home page, with counts that match the list', async () => {
+    const client = await signedIn(admin);
+    const home = await client.get('/');
+    const match = /(\d+) accounts have not signed in for 12 months or more/.exec(home.body);
+    expect(match).not.toBeNull();
+    const list = await client.get('/admin/users?inactiveMonths=12');
+    expect(list.body).toContain(`${match![1]} accounts`);
+    const reader = await signedIn(readOnly);
+    expect((await reader.get('/')).body).not.toContain('Needs your attention');
+  });
+
   it('gives central support the full list of any LA', async () => {
     const central = await createOrganisation(t.handle.db, 'central', 'NCER Support');
     const support = await createAccount(t.handle.db, t.config.secretKey, { organisationId: central, username: 'support.one', userType: 'support' });

@@ -8,7 +8,11 @@ import { navigationFor } from '../navigation.ts';
 export function homeRoutes(services: Services) {
   return async (app: FastifyInstance) => {
     app.get('/', { preHandler: requireSignIn }, async (request, reply) => {
-      const { account, organisation, privileges, administrators } = await services.accounts.profile(request.signedIn!.actor);
+      const actor = request.signedIn!.actor;
+      const [{ account, organisation, privileges, administrators }, attention] = await Promise.all([
+        services.accounts.profile(actor),
+        services.attention.forHome(actor),
+      ]);
       return reply.page('home.njk', {
         pageTitle: 'Home',
         account,
@@ -17,6 +21,7 @@ export function homeRoutes(services: Services) {
         userTypeLabel: isUserType(account.user_type) ? userTypeLabel(account.user_type) : account.user_type,
         privileges: privileges.map((p) => ({ label: privilegeLabel(p), hint: PRIVILEGES.find((x) => x.code === p)!.hint })),
         administrators,
+        attention,
         links: navigationFor(request.signedIn!.actor, '/').filter((l) => l.href !== '/'),
       });
     });
