@@ -7,6 +7,9 @@ import { navigationFor } from '../navigation.ts';
 /** The signed-in home page: who you are, your LA, your privileges, and where you can go. */
 export function homeRoutes(services: Services) {
   return async (app: FastifyInstance) => {
+    app.get('/accessibility', async (_request, reply) =>
+      reply.page('static/accessibility.njk', { pageTitle: 'Accessibility statement', supportName: services.config.supportName }));
+
     app.get('/', { preHandler: requireSignIn }, async (request, reply) => {
       const actor = request.signedIn!.actor;
       const [{ account, organisation, privileges, administrators }, attention] = await Promise.all([

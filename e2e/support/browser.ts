@@ -1,0 +1,189 @@
+import { AxeBuilder } from '@axe-core/playwright';
+import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
+
+/**
+ * Headless Chromium for the browser journeys, and the checks every page of a journey goes
+ * through: axe (WCAG 2.2 AA), no console errors, no CSP violations, no failed sub-resources.
+ *
+ * Debian's chromium (apt-get install -y chromium); CHROMIUM_PATH overrides the location.
+ */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+export const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+
+/**
+ * axe-core on one page. Legacy mode runs axe.run() in the page itself instead of runPartial()
+ * plus finishRun() in a fresh blank tab: the same rules, half the time, and our pages have no
+ * frames (the one thing legacy mode does not cover is cross-origin frames).
+ */
+function axe(page: Page) {
+  return new AxeBuilder({ page }).withTags(AXE_TAGS).setLegacyMode(true).analyze();
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+}
+
+/** Forwards CSP violations to the console, where the watcher sees them (runs before page scripts). */
+const REPORT_CSP_VIOLATIONS = `
+  document.addEventListener('securitypolicyviolation', (event) => {
+    console.error('CSP violation: ' + event.violatedDirective + ' blocked ' + (event.blockedURI || 'inline') + ' at ' + event.sourceFile + ':' + event.lineNumber);
+  });
+`;
+
+export interface Problem {
+  kind: 'console' | 'pageerror' | 'requestfailed' | 'response';
+  text: string;
+}
+
+/**
+ * One browser tab of a journey. It records every problem the page reports and every document
+ * it loads; `audit()` runs axe on the page as it is now and marks the current document as
+ * checked, and `expectAllAudited()` proves no page of the journey escaped the checks.
+ *
+ * With JavaScript disabled axe cannot run in the page itself (Chromium then runs no timers, and
+ * axe needs them), so a separate JavaScript-enabled "auditor" tab is given a snapshot of the
+ * page's DOM, scripts removed, at the same URL so that the same stylesheet applies.
+ */
+export class JourneyTab {
+  readonly problems: Problem[] = [];
+  readonly documents: { url: string; status: number; audited: boolean }[] = [];
+  private readonly navigationUrls = new Set<string>();
+
+  private constructor(
+    readonly page: Page,
+    readonly baseUrl: string,
+    readonly javaScript: boolean,
+    private readonly auditor: Auditor | undefined,
+  ) {}
+
+  static async open(browser: Browser, options: { baseUrl: string; javaScript: boolean }): Promise<JourneyTab> {
+    const context = await browser.newContext({ javaScriptEnabled: options.javaScript, viewport: { width: 1024, height: 768 } });
+    if (options.javaScript) await context.addInitScript(REPORT_CSP_VIOLATIONS);
+    const page = await context.newPage();
+    const auditor = options.javaScript ? undefined : await Auditor.open(browser);
+    const tab = new JourneyTab(page, options.baseUrl, options.javaScript, auditor);
+    tab.watch();
+    return tab;
+  }
+
+  get context(): BrowserContext {
+    return this.page.context();
+  }
+
+  private watch(): void {
+    const { page } = this;
+    page.on('console', (message) => {
+      if (message.type() !== 'error' && message.type() !== 'warning') return;
+      const text = message.text();
+      // Chromium logs "Failed to load resource: … status of 401" for a page that is itself a
+      // 4xx answer (a failed sign-in, the 404 page). The tests assert those statuses; any
+      // failed sub-resource is caught by the 'response' listener below.
+      if (/^Failed to load resource: the server responded with a status of 4\d\d/.test(text) && this.isDocumentUrl(message.location().url)) return;
+      if (message.type() === 'warning' && !/Content[- ]Security[- ]Policy|CSP/i.test(text)) return;
+      this.problems.push({ kind: 'console', text: `${message.type()}: ${text} (${message.location().url})` });
+    });
+    page.on('request', (request) => {
+      if (request.isNavigationRequest() && request.frame() === page.mainFrame()) this.navigationUrls.add(request.url());
+    });
+    page.on('pageerror', (error) => this.problems.push({ kind: 'pageerror', text: error.stack ?? error.message }));
+    page.on('requestfailed', (request) => {
+      this.problems.push({ kind: 'requestfailed', text: `${request.method()} ${request.url()}: ${request.failure()?.errorText ?? 'failed'}` });
+    });
+    page.on('response', (response) => {
+      const request = response.request();
+      if (request.isNavigationRequest() && request.frame() === page.mainFrame()) {
+        if (response.status() < 300 || response.status() >= 400) {
+          this.documents.push({ url: response.url(), status: response.status(), audited: false });
+        }
+        return;
+      }
+      if (response.status() >= 400) this.problems.push({ kind: 'response', text: `${response.status()} for ${request.method()} ${response.url()}` });
+    });
+  }
+
+  private isDocumentUrl(url: string): boolean {
+    return this.navigationUrls.has(url);
+  }
+
+  /** Runs `action` (a click or goto) and waits for the page it leads to; returns that page's response. */
+  async navigate(action: () => Promise<unknown>): Promise<Response> {
+    const { page } = this;
+    const response = page.waitForResponse((r) => r.request().isNavigationRequest() && r.request().frame() === page.mainFrame() && (r.status() < 300 || r.status() >= 400));
+    const loaded = page.waitForEvent('load');
+    await action();
+    const [final] = await Promise.all([response, loaded]);
+    return final;
+  }
+
+  async goto(path: string): Promise<Response> {
+    return this.navigate(() => this.page.goto(new URL(path, this.baseUrl).toString()));
+  }
+
+  /** axe on the page as it is now; throws listing each violation with its targets. */
+  async audit(): Promise<void> {
+    const { page } = this;
+    const document = this.documents.at(-1);
+    if (!document || document.url !== page.url()) throw new Error(`audit(): no loaded document recorded for ${page.url()}`);
+    const results = this.auditor ? await this.auditor.audit(page) : await axe(page);
+    if (results.violations.length > 0) {
+      const lines = results.violations.flatMap((v) => [
+        `${v.id} (${v.impact ?? 'unknown impact'}): ${v.help}`,
+        ...v.nodes.map((n) => `    ${n.target.join(' ')}${n.failureSummary ? ` — ${n.failureSummary.replace(/\s+/g, ' ')}` : ''}`),
+      ]);
+      throw new Error(`axe found ${results.violations.length} violation(s) on ${page.url()} (JavaScript ${this.javaScript ? 'on' : 'off'}):\n  ${lines.join('\n  ')}`);
+    }
+    document.audited = true;
+  }
+
+  /** Every document this tab loaded was audited. */
+  unauditedDocuments(): string[] {
+    return this.documents.filter((d) => !d.audited).map((d) => `${d.status} ${d.url}`);
+  }
+
+  async close(): Promise<void> {
+    await this.context.close();
+    await this.auditor?.close();
+  }
+}
+
+/** A JavaScript-enabled tab that shows a snapshot of a JavaScript-disabled page to axe. */
+class Auditor {
+  private snapshot = '';
+
+  private constructor(private readonly page: Page) {}
+
+  static async open(browser: Browser): Promise<Auditor> {
+    const context = await browser.newContext({ viewport: { width: 1024, height: 768 } });
+    const page = await context.newPage();
+    const auditor = new Auditor(page);
+    await page.route('**/*', async (route) => {
+      if (route.request().isNavigationRequest()) {
+        await route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: auditor.snapshot });
+      } else {
+        await route.continue();
+      }
+    });
+    return auditor;
+  }
+
+  async audit(source: Page) {
+    const html = await source.content();
+    // The DOM as the browser without JavaScript built it. Scripts never ran there; remove them
+    // so they do not run here either. <noscript> content was shown there: show it here too.
+    this.snapshot = html
+      .replace(/<script\b[\s\S]*?<\/script>/gi, '')
+      .replace(/<\/?noscript\b[^>]*>/gi, '');
+    await this.page.goto(source.url(), { waitUntil: 'load' });
+    return axe(this.page);
+  }
+
+  async close(): Promise<void> {
+    await this.page.context().close();
+  }
+}
