@@ -24,9 +24,12 @@ export interface AccountFields {
   userType: UserType;
 }
 
-// Control characters have no place in a name or address; they also guard email headers.
+// Control characters have no place in a name or address; they also guard email headers. C0 and
+// C1 controls, DEL, line and paragraph separators, and the bidirectional embedding, override and
+// isolate marks, which can make a name display as something else (right-to-left script itself
+// is fine).
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]/;
+export const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 // Deliberately simple (WHATWG-like): one @, a dot in the domain, no spaces.
 const EMAIL = /^[^\s@"<>(),;:\\[\]]+@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
 
@@ -48,7 +51,10 @@ export function validateAccountFields(input: AccountFieldsInput, isCentral: bool
   const firstName = text(errors, 'firstName', input.firstName, 'first name', 100, true);
   const lastName = text(errors, 'lastName', input.lastName, 'last name', 100, true);
   const email = text(errors, 'email', input.email, 'email address', 254, true);
-  if (email && !errors.email && !EMAIL.test(email)) errors.email = 'Enter an email address in the correct format, like name@example.gov.uk';
+  // RFC 5321: the part before the @ is at most 64 characters.
+  if (email && !errors.email && (!EMAIL.test(email) || email.lastIndexOf('@') > 64)) {
+    errors.email = 'Enter an email address in the correct format, like name@example.gov.uk';
+  }
   const jobTitle = text(errors, 'jobTitle', input.jobTitle, 'job title', 100, false);
   const phone = text(errors, 'phone', input.phone, 'phone number', 30, false);
   if (phone && !errors.phone && !/^[0-9+()\s.-]{6,30}$/.test(phone)) errors.phone = 'Enter a telephone number, like 01632 960 001 or +44 808 157 0192';

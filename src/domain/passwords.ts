@@ -15,12 +15,32 @@ function strength(): ZxcvbnFactory {
   return estimator;
 }
 
-/** An error message for the password field, or undefined when the password is acceptable. */
+/**
+ * Words about the account (username, names, email) that make a password easy to guess for
+ * someone who knows whose it is: each value whole and in lower case, and its parts of three or
+ * more letters or digits ("jo.bloggs@camden.gov.uk" also gives "bloggs" and "camden").
+ */
+export function contextWords(context: readonly string[]): string[] {
+  const words = new Set<string>();
+  for (const value of context) {
+    const whole = value.trim().toLowerCase();
+    if (!whole) continue;
+    words.add(whole);
+    for (const part of whole.split(/[^\p{L}\p{N}]+/u)) if (part.length >= 3) words.add(part);
+  }
+  return [...words];
+}
+
+/**
+ * An error message for the password field, or undefined when the password is acceptable.
+ * `context`: words about the account (see contextWords), which count as easy to guess.
+ */
 export function passwordProblem(password: string, context: readonly string[] = []): string | undefined {
   if (password.length === 0) return 'Enter a password';
   if ([...password].length < MIN_PASSWORD_LENGTH) return `Password must be ${MIN_PASSWORD_LENGTH} characters or more`;
   if (password.length > MAX_PASSWORD_LENGTH) return `Password must be ${MAX_PASSWORD_LENGTH} characters or fewer`;
-  const result = strength().check(password.slice(0, 100), context.filter((c) => c.length > 0));
+  // The estimator's cost grows with length; the first 100 characters are plenty to judge by.
+  const result = strength().check(password.slice(0, 100), contextWords(context));
   if (result.score < MIN_SCORE) {
     return 'Choose a password that is harder to guess: avoid common words, names, dates and repeated patterns. A few unrelated words work well.';
   }

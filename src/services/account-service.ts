@@ -16,6 +16,8 @@ export interface CreateAccountInput extends AccountFieldsInput {
   organisationId: number;
   /** Defaults to the Type of User's defaults (R14). */
   privileges?: readonly string[];
+  /** Who agreed CiN/CLA access (R16), required when the new account gets it. */
+  cinClaAgreedBy?: string;
 }
 
 /** Throws the HTTP-shaped error for a decision of the access table. */
@@ -45,41 +47,53 @@ export function createAccountService(deps: ServiceDeps, passwords: PasswordServi
         const notHeld = allowed.privileges.filter((p) => !actor.privileges.has(p));
         if (notHeld.length > 0) throw new ValidationError({ privileges: 'You cannot give a privilege you do not hold yourself' });
       }
+      // R16: CiN/CLA access is agreed with the Virtual Head; record who agreed it.
+      const agreedBy = (input.cinClaAgreedBy ?? '').trim();
+      if (allowed.privileges.includes('cin_cla')) {
+        if (!agreedBy) throw new ValidationError({ cinClaAgreedBy: 'Enter who agreed access to CiN and CLA information, such as the Virtual Head' });
+        if (agreedBy.length > 200) throw new ValidationError({ cinClaAgreedBy: 'Who agreed it must be 200 characters or fewer' });
+      }
       const now = clock.now();
       const id = randomUUID();
-      return db.transaction().execute(async (trx) => {
-        if (await findAccountByUsername(trx, fields.username)) {
-          throw new ValidationError({ username: 'That username is already taken. Choose another one.' });
-        }
-        await insertAccount(trx, {
-          id,
-          organisation_id: organisation.id,
-          username: fields.username,
-          first_name: fields.firstName,
-          last_name: fields.lastName,
-          email: fields.email,
-          job_title: fields.jobTitle,
-          phone: fields.phone,
-          user_type: fields.userType,
-          created_at: now,
-          created_by: actor.kind === 'account' ? actor.accountId : null,
-          updated_at: now,
-        }, sortPrivileges(allowed.privileges));
-        const account = (await findAccountById(trx, id))!;
-        await audit(trx, who(actor), ctx, now, {
-          action: 'account.created',
-          organisationId: organisation.id,
-          subjectAccountId: id,
-          details: {
-            after: {
-              username: fields.username, firstName: fields.firstName, lastName: fields.lastName, email: fields.email,
-              jobTitle: fields.jobTitle, phone: fields.phone, userType: fields.userType, privileges: sortPrivileges(allowed.privileges),
+      const taken = () => new ValidationError({ username: 'That username is already taken. Choose another one.' });
+      try {
+        return await db.transaction().execute(async (trx) => {
+          if (await findAccountByUsername(trx, fields.username)) throw taken();
+          await insertAccount(trx, {
+            id,
+            organisation_id: organisation.id,
+            username: fields.username,
+            first_name: fields.firstName,
+            last_name: fields.lastName,
+            email: fields.email,
+            job_title: fields.jobTitle,
+            phone: fields.phone,
+            user_type: fields.userType,
+            created_at: now,
+            created_by: actor.kind === 'account' ? actor.accountId : null,
+            updated_at: now,
+          }, sortPrivileges(allowed.privileges));
+          const account = (await findAccountById(trx, id))!;
+          await audit(trx, who(actor), ctx, now, {
+            action: 'account.created',
+            organisationId: organisation.id,
+            subjectAccountId: id,
+            details: {
+              after: {
+                username: fields.username, firstName: fields.firstName, lastName: fields.lastName, email: fields.email,
+                jobTitle: fields.jobTitle, phone: fields.phone, userType: fields.userType, privileges: sortPrivileges(allowed.privileges),
+              },
+              ...(allowed.privileges.includes('cin_cla') ? { cinClaAgreedBy: agreedBy } : {}),
             },
-          },
+          });
+          await passwords.issueInvitation(trx, account, who(actor), ctx);
+          return account;
         });
-        await passwords.issueInvitation(trx, account, who(actor), ctx);
-        return account;
-      });
+      } catch (error) {
+        // Two creations racing for one username: the unique index decides (R7).
+        if ((error as { code?: string }).code === '23505') throw taken();
+        throw error;
+      }
     },
 
     /** The signed-in person's own account, for Home and My Account. */

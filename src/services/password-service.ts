@@ -1,12 +1,13 @@
 import type { Account, Executor, TokenPurpose } from '../data/database.ts';
 import { findAccountById, findAccountByUsername, findOrganisation, setPasswordHash } from '../data/queries/account-queries.ts';
 import { deleteSessionsOfAccount } from '../data/queries/session-queries.ts';
+import { countAttempt } from '../data/queries/throttle-queries.ts';
 import { consumeToken, findUsableToken, insertToken } from '../data/queries/token-queries.ts';
 import type { Actor } from '../domain/access.ts';
 import { decide } from '../domain/access.ts';
-import { LinkExpiredError, NotFoundError, ValidationError } from '../domain/errors.ts';
+import { LinkExpiredError, NotFoundError, ThrottledError, ValidationError } from '../domain/errors.ts';
 import { MAX_PASSWORD_LENGTH, passwordProblem } from '../domain/passwords.ts';
-import { normaliseUsername } from '../domain/usernames.ts';
+import { normaliseUsername, usernameProblem } from '../domain/usernames.ts';
 import { enqueueEmail } from '../mail/enqueue.ts';
 import { invitationEmail, passwordChangedEmail, passwordResetEmail } from '../mail/templates/account-emails.ts';
 import { audit, type Who } from './audit.ts';
@@ -28,10 +29,33 @@ export function createPasswordService(deps: ServiceDeps) {
   const { db, clock, config } = deps;
   const domain = mailDomain(config);
 
-  function checkNewPassword(input: NewPasswordInput, account: Account): void {
+  /** Field errors for a new password and its confirmation (R51); empty when both are fine. */
+  function newPasswordProblems(input: NewPasswordInput, account: Account): Record<string, string> {
+    const errors: Record<string, string> = {};
     const problem = passwordProblem(input.password ?? '', [account.username, account.first_name, account.last_name, account.email]);
-    if (problem) throw new ValidationError({ password: problem });
-    if (input.password !== input.confirmPassword) throw new ValidationError({ confirmPassword: 'Enter the same password twice' });
+    if (problem) errors.password = problem;
+    else if (!input.confirmPassword) errors.confirmPassword = 'Confirm your new password';
+    else if (input.password !== input.confirmPassword) errors.confirmPassword = 'Enter the same password twice';
+    return errors;
+  }
+
+  function checkNewPassword(input: NewPasswordInput, account: Account): void {
+    const errors = newPasswordProblems(input, account);
+    if (Object.keys(errors).length > 0) throw new ValidationError(errors);
+  }
+
+  /**
+   * Counts an attempt against each key in the throttle table and refuses once any is over its
+   * limit within the window (config.throttle). The count comes before the check, atomically, so
+   * parallel requests cannot slip past it.
+   */
+  async function throttle(keys: readonly (readonly [string, number])[]): Promise<void> {
+    const now = clock.now();
+    const windowStart = new Date(now.getTime() - config.throttle.windowMinutes * 60_000);
+    for (const [key, limit] of keys) {
+      const { attempts } = await countAttempt(db, key, now, windowStart);
+      if (attempts > limit) throw new ThrottledError(config.throttle.windowMinutes * 60);
+    }
   }
 
   async function issueLink(trx: Executor, account: Account, purpose: TokenPurpose, by: Who, ctx: RequestContext): Promise<string> {
@@ -44,8 +68,13 @@ export function createPasswordService(deps: ServiceDeps) {
     const path = purpose === 'invitation' ? 'invitation' : 'reset-password';
     const link = `${config.baseUrl}/${path}/${token}`;
     const organisation = await findOrganisation(trx, account.organisation_id);
+    // The email names the person who invited; the system (command line, provisioning) is no person.
+    const inviter = purpose === 'invitation' && by.accountId ? await findAccountById(trx, by.accountId) : undefined;
     const content = purpose === 'invitation'
-      ? invitationEmail({ platformName: config.platformName, firstName: account.first_name, laName: organisation?.name ?? '', username: account.username, link, expires: formatDate(expiresAt), invitedBy: by.label })
+      ? invitationEmail({
+        platformName: config.platformName, firstName: account.first_name, laName: organisation?.name ?? '', username: account.username,
+        link, expires: formatDate(expiresAt), invitedBy: inviter ? `${inviter.first_name} ${inviter.last_name}` : null,
+      })
       : passwordResetEmail({ platformName: config.platformName, firstName: account.first_name, username: account.username, link, expires: formatDateTime(expiresAt) });
     await enqueueEmail(trx, domain, {
       dedupKey: `${purpose}:${hashToken(token)}`,
@@ -91,7 +120,7 @@ export function createPasswordService(deps: ServiceDeps) {
       });
       if (purpose === 'password_reset') {
         await enqueueEmail(trx, domain, {
-          dedupKey: `password-changed:${account.id}:${now.toISOString()}`,
+          dedupKey: passwordChangedKey(account.id, passwordHash),
           template: 'password-changed',
           to: { address: account.email, name: `${account.first_name} ${account.last_name}` },
           organisationId: account.organisation_id,
@@ -113,14 +142,22 @@ export function createPasswordService(deps: ServiceDeps) {
      * account with a password gets the email.
      */
     async requestPasswordReset(usernameInput: string, ctx: RequestContext): Promise<void> {
-      const username = normaliseUsername(usernameInput ?? '');
-      if (!username) throw new ValidationError({ username: 'Enter your username' });
-      if (username.length > 64) throw new ValidationError({ username: 'Username must be 64 characters or fewer' });
+      // The format of a username (R7) says nothing about whether an account has it.
+      const formatProblem = usernameProblem(usernameInput ?? '');
+      if (formatProblem) {
+        throw new ValidationError({ username: formatProblem === 'Enter a username' ? 'Enter your username' : formatProblem });
+      }
+      const username = normaliseUsername(usernameInput);
+      // Limits emails to one person and requests from one address; counted for unknown names
+      // too, so that the limit says nothing about which accounts exist.
+      const keys: [string, number][] = [[`reset-account:${username}`, config.throttle.accountLimit]];
+      if (ctx.ip) keys.push([`reset-address:${ctx.ip}`, config.throttle.addressLimit]);
+      await throttle(keys);
       const account = await findAccountByUsername(db, username);
       if (!account || account.status !== 'active' || !account.password_hash) {
         await audit(db, { accountId: null, label: username }, ctx, clock.now(), {
           action: 'password-reset.refused', organisationId: account?.organisation_id ?? null, subjectAccountId: account?.id ?? null,
-          details: { reason: account ? `account-${account.status}` : 'unknown-username' },
+          details: { reason: account ? (account.status !== 'active' ? `account-${account.status}` : 'no-password-yet') : 'unknown-username' },
         });
         return;
       }
@@ -136,29 +173,41 @@ export function createPasswordService(deps: ServiceDeps) {
     resetPassword: (token: string, input: NewPasswordInput, ctx: RequestContext) => setFromLink(token, 'password_reset', input, ctx),
     acceptInvitation: (token: string, input: NewPasswordInput, ctx: RequestContext) => setFromLink(token, 'invitation', input, ctx),
 
+    /**
+     * My Account: needs the current password (a borrowed, unlocked screen is not enough), then
+     * ends every other session of the account, keeps this one, and emails a notice.
+     */
     async changePassword(actor: Actor, input: NewPasswordInput & { currentPassword: string }, ctx: RequestContext & { sessionIdHash?: string }): Promise<void> {
       if (actor.kind !== 'account' || decide(actor, 'my-account.change-password', { accountId: actor.accountId }) !== 'allow') throw new NotFoundError();
       const account = await findAccountById(db, actor.accountId);
       if (!account) throw new NotFoundError();
-      if (!input.currentPassword) throw new ValidationError({ currentPassword: 'Enter your current password' });
-      if (input.currentPassword.length > MAX_PASSWORD_LENGTH
-        || !(await verifyPassword(account.password_hash ?? (await dummyHash()), input.currentPassword))) {
-        await audit(db, { accountId: account.id, label: account.username }, ctx, clock.now(), {
-          action: 'password.change-refused', organisationId: account.organisation_id, subjectAccountId: account.id,
-        });
-        throw new ValidationError({ currentPassword: 'Your current password is not correct' });
+      const errors: Record<string, string> = {};
+      const current = input.currentPassword ?? '';
+      if (!current) errors.currentPassword = 'Enter your current password';
+      else if (current.length > MAX_PASSWORD_LENGTH) errors.currentPassword = 'Your current password is not correct';
+      else {
+        // Guessing the password from a session someone left open is limited like sign-in (R53).
+        await throttle([[`password-change:${account.id}`, config.throttle.accountLimit]]);
+        if (!(await verifyPassword(account.password_hash ?? (await dummyHash()), current))) {
+          await audit(db, { accountId: account.id, label: account.username }, ctx, clock.now(), {
+            action: 'password.change-refused', organisationId: account.organisation_id, subjectAccountId: account.id,
+          });
+          errors.currentPassword = 'Your current password is not correct';
+        }
       }
-      checkNewPassword(input, account);
+      Object.assign(errors, newPasswordProblems(input, account));
+      if (Object.keys(errors).length > 0) throw new ValidationError(errors);
       const passwordHash = await hashPassword(input.password);
       const now = clock.now();
       await db.transaction().execute(async (trx) => {
         await setPasswordHash(trx, account.id, passwordHash, now);
-        await deleteSessionsOfAccount(trx, account.id, ctx.sessionIdHash);
+        const ended = await deleteSessionsOfAccount(trx, account.id, ctx.sessionIdHash);
         await audit(trx, { accountId: account.id, label: account.username }, ctx, now, {
           action: 'password.changed', organisationId: account.organisation_id, subjectAccountId: account.id,
+          details: { otherSessionsEnded: ended },
         });
         await enqueueEmail(trx, domain, {
-          dedupKey: `password-changed:${account.id}:${now.toISOString()}`,
+          dedupKey: passwordChangedKey(account.id, passwordHash),
           template: 'password-changed',
           to: { address: account.email, name: `${account.first_name} ${account.last_name}` },
           organisationId: account.organisation_id,
@@ -169,6 +218,11 @@ export function createPasswordService(deps: ServiceDeps) {
       });
     },
   };
+}
+
+/** One notice per change: each new hash has its own salt, so the key is unique per change and stable on a retry. */
+function passwordChangedKey(accountId: string, passwordHash: string): string {
+  return `password-changed:${accountId}:${hashToken(passwordHash).slice(0, 32)}`;
 }
 
 export type PasswordService = ReturnType<typeof createPasswordService>;

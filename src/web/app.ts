@@ -8,10 +8,11 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { PROJECT_ROOT } from '../paths.ts';
 import type { Services } from '../services/index.ts';
-import { registerErrorHandling } from './plugins/error-handler.ts';
+import { frameworkErrorPage, registerErrorHandling } from './plugins/error-handler.ts';
 import { registerSession } from './plugins/session.ts';
 import { registerViews } from './plugins/views.ts';
 import { adminAuditRoutes } from './routes/admin-audit-routes.ts';
+import { acceptFormsOnly } from './routes/form.ts';
 import { adminStatusRoutes } from './routes/admin-status-routes.ts';
 import { adminUserRoutes } from './routes/admin-user-routes.ts';
 import { adminUsersRoutes } from './routes/admin-users-routes.ts';
@@ -59,6 +60,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
+    frameworkErrors: frameworkErrorPage(config.platformName),
   });
 
   await app.register(fastifyHelmet, {
@@ -84,6 +86,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   });
   await app.register(fastifyCookie, { secret: config.secretKey });
   await app.register(fastifyFormbody, { bodyLimit: 65_536 });
+  // Pages take browser forms only; an API (its own plugin scope) adds JSON where it needs it.
+  acceptFormsOnly(app);
   await app.register(fastifyCsrf, {
     sessionPlugin: '@fastify/cookie',
     cookieKey: config.secureCookies ? '__Host-nexus_csrf' : 'nexus_csrf',

@@ -1,29 +1,53 @@
+import type { FastifyInstance } from 'fastify';
+
 /**
  * Form bodies arrive as whatever a client sends: strings, arrays, nested objects or nothing.
  * Routes read them through these helpers, which keep only strings (first of repeated fields).
+ *
+ * Strings are also made storable: PostgreSQL text cannot hold NUL, and JSON (audit details) cannot
+ * hold a lone UTF-16 surrogate, so both become U+FFFD, the replacement character, as a browser
+ * does with bytes it cannot decode. Every value then reaches the validators as ordinary text and
+ * gets their ordinary error message, instead of failing in the database.
  */
 export type FormBody = Record<string, string | undefined>;
 
+// eslint-disable-next-line no-control-regex
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+export function cleanText(value: string): string {
+  return value.replace(UNSTORABLE, '\ufffd');
+}
+
 export function formBody(body: unknown): FormBody {
-  const out: FormBody = {};
+  // No prototype: a field called __proto__ or constructor is just a field.
+  const out: FormBody = Object.create(null) as FormBody;
   if (!body || typeof body !== 'object' || Array.isArray(body)) return out;
   for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
-    if (typeof value === 'string') out[key] = value;
-    else if (Array.isArray(value) && typeof value[0] === 'string') out[key] = value[0];
+    if (typeof value === 'string') out[key] = cleanText(value);
+    else if (Array.isArray(value) && typeof value[0] === 'string') out[key] = cleanText(value[0]);
   }
   return out;
 }
 
 /** All string values of a repeated field (checkboxes). */
 export function formList(body: unknown, key: string): string[] {
-  if (!body || typeof body !== 'object') return [];
+  if (!body || typeof body !== 'object' || !Object.prototype.hasOwnProperty.call(body, key)) return [];
   const value = (body as Record<string, unknown>)[key];
-  if (typeof value === 'string') return [value];
-  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
+  if (typeof value === 'string') return [cleanText(value)];
+  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string').map(cleanText);
   return [];
 }
 
 /** A value to show back in a form field, cut to a sane length. */
 export function text(body: FormBody, key: string, max: number): string {
   return (body[key] ?? '').slice(0, max);
+}
+
+/**
+ * Pages are posted by browsers as application/x-www-form-urlencoded. Inside the calling route
+ * plugin (content-type parsers are encapsulated), any other body type — JSON, plain text — is
+ * refused with 415 before a handler sees it. Multipart has no parser anywhere, so it is 415 too.
+ */
+export function acceptFormsOnly(app: FastifyInstance): void {
+  app.removeContentTypeParser(['application/json', 'text/plain']);
 }

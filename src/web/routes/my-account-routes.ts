@@ -1,15 +1,16 @@
 import type { FastifyInstance } from 'fastify';
-import { ValidationError } from '../../domain/errors.ts';
+import { ThrottledError, ValidationError } from '../../domain/errors.ts';
 import { isUserType, privilegeLabel, userTypeLabel } from '../../domain/privileges.ts';
 import { MIN_PASSWORD_LENGTH } from '../../domain/passwords.ts';
 import type { Services } from '../../services/index.ts';
 import { requestContext, requireSignIn } from '../plugins/session.ts';
 import { errorView } from '../plugins/views.ts';
-import { formBody } from './form.ts';
+import { acceptFormsOnly, formBody } from './form.ts';
 
 /** My Account: your details, two-factor state and password change (current password required). */
 export function myAccountRoutes(services: Services) {
   return async (app: FastifyInstance) => {
+    acceptFormsOnly(app);
     app.addHook('preHandler', requireSignIn);
 
     app.get('/my-account', async (request, reply) => {
@@ -38,6 +39,11 @@ export function myAccountRoutes(services: Services) {
         if (error instanceof ValidationError) {
           reply.code(400);
           return reply.page('my-account/password.njk', { pageTitle: 'Change your password', minLength: MIN_PASSWORD_LENGTH, errors: errorView(error.fields, ['currentPassword', 'password', 'confirmPassword']) });
+        }
+        if (error instanceof ThrottledError) {
+          reply.code(429).header('retry-after', String(Math.ceil(error.retryAfterSeconds)));
+          const message = `Too many attempts to change your password. Wait ${Math.max(1, Math.ceil(error.retryAfterSeconds / 60))} minutes, then try again.`;
+          return reply.page('my-account/password.njk', { pageTitle: 'Change your password', minLength: MIN_PASSWORD_LENGTH, errors: errorView({ currentPassword: message }) });
         }
         throw error;
       }

@@ -5,13 +5,14 @@ import { MIN_PASSWORD_LENGTH } from '../../domain/passwords.ts';
 import type { Services } from '../../services/index.ts';
 import { requestContext } from '../plugins/session.ts';
 import { errorView } from '../plugins/views.ts';
-import { formBody, text } from './form.ts';
+import { acceptFormsOnly, formBody, text } from './form.ts';
 
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{20,100}$/;
 
 /** Forgotten password, reset link and invitation link (§13). */
 export function passwordRoutes(services: Services) {
   return async (app: FastifyInstance) => {
+    acceptFormsOnly(app);
     app.get('/forgot-password', async (_request, reply) => reply.page('password/forgot-password.njk', { pageTitle: 'Reset your password', values: {} }));
 
     app.post('/forgot-password', async (request, reply) => {
@@ -25,8 +26,9 @@ export function passwordRoutes(services: Services) {
           return reply.page('password/forgot-password.njk', { pageTitle: 'Reset your password', values: { username: text(body, 'username', 200) }, errors: errorView(error.fields) });
         }
         if (error instanceof ThrottledError) {
-          reply.code(429);
-          return reply.page('password/forgot-password.njk', { pageTitle: 'Reset your password', values: {}, errors: errorView({ username: error.message }) });
+          reply.code(429).header('retry-after', String(Math.ceil(error.retryAfterSeconds)));
+          const message = `Too many reset requests. Wait ${Math.max(1, Math.ceil(error.retryAfterSeconds / 60))} minutes, then try again.`;
+          return reply.page('password/forgot-password.njk', { pageTitle: 'Reset your password', values: { username: text(body, 'username', 200) }, errors: errorView({ username: message }) });
         }
         throw error;
       }
