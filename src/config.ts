@@ -32,6 +32,15 @@ export interface Config {
   readonly manualRetentionDays: number;
   /** R33: months an account archived for inactivity, access end or provisioning is kept. */
   readonly automaticRetentionMonths: number;
+  /** R35–R37: warning months, archive month and minimum notice of the inactivity policy. */
+  readonly lifecycle: {
+    readonly warningMonths: readonly [number, number, number];
+    readonly archiveMonths: number;
+    readonly minimumNoticeDays: number;
+    /** Cron pattern of the nightly run (R41), in `timezone`. */
+    readonly schedule: string;
+    readonly timezone: string;
+  };
   readonly smtpUrl: string | undefined;
   readonly mailFrom: string;
   readonly platformName: string;
@@ -83,6 +92,23 @@ function resolveSecret(env: Env, dataDir: string, embedded: boolean): string {
   return secret;
 }
 
+function lifecycleSettings(env: Env): Config['lifecycle'] {
+  const raw = env.LIFECYCLE_WARNING_MONTHS || '15,16,17';
+  const months = raw.split(',').map((m) => Number(m.trim()));
+  if (months.length !== 3 || months.some((m) => !Number.isInteger(m) || m < 1) || !(months[0]! < months[1]! && months[1]! < months[2]!)) {
+    throw new ConfigError(`LIFECYCLE_WARNING_MONTHS must be three ascending whole numbers, like 15,16,17; got "${raw}"`);
+  }
+  const archiveMonths = int(env, 'LIFECYCLE_ARCHIVE_MONTHS', 18);
+  if (archiveMonths <= months[2]!) throw new ConfigError('LIFECYCLE_ARCHIVE_MONTHS must be later than the last warning month');
+  return {
+    warningMonths: months as [number, number, number],
+    archiveMonths,
+    minimumNoticeDays: int(env, 'LIFECYCLE_NOTICE_DAYS', 14),
+    schedule: env.LIFECYCLE_SCHEDULE || '0 2 * * *',
+    timezone: env.LIFECYCLE_TIMEZONE || 'Europe/London',
+  };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = int(env, 'PORT', 3000, 0);
   const host = env.HOST || '127.0.0.1';
@@ -111,6 +137,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     manualRetentionDays: int(env, 'RETENTION_MANUAL_DAYS', 30),
     automaticRetentionMonths: int(env, 'RETENTION_AUTOMATIC_MONTHS', 18),
+    lifecycle: lifecycleSettings(env),
     smtpUrl: env.SMTP_URL || undefined,
     mailFrom: env.MAIL_FROM || 'Nexus <no-reply@nexus.invalid>',
     platformName: env.PLATFORM_NAME || 'Nexus',

@@ -6,6 +6,7 @@ import { createAttentionService } from './attention-service.ts';
 import { createAuditViewService } from './audit-view-service.ts';
 import { createCommunicationsService } from './communications-service.ts';
 import { createHealthService } from './health-service.ts';
+import { createLifecycleJob } from '../jobs/lifecycle-job.ts';
 import { createPasswordService } from './password-service.ts';
 import { SecretBox } from './secrets.ts';
 import { createSchoolGroupService } from './school-group-service.ts';
@@ -36,6 +37,7 @@ export function createServices({ db, clock, config, databaseKind }: { db: Db; cl
     communications: createCommunicationsService(deps),
     schoolGroups: createSchoolGroupService(deps),
     health: createHealthService(deps, databaseKind),
+    lifecycle: createLifecycleJob({ ...deps, policy: config.lifecycle }),
   };
 }
 

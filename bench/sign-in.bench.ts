@@ -1,0 +1,612 @@
+/**
+ * `npm run bench:sign-in` — figures for issue 2's closing note. A benchmark, not a test: it
+ * asserts nothing about time, it prints figures as RATIOS against a baseline measured in the same
+ * run (the machine is small and shared), and writes them into bench/README.md.
+ *
+ *   1. Complete sign-ins per second (GET /sign-in, POST password, GET two-factor, POST TOTP) over
+ *      real HTTP on loopback against one server process, ÷ the raw argon2id verify rate measured
+ *      in this process at the same concurrency, in windows interleaved with the sign-in windows.
+ *      Also CPU time per sign-in (server process, /proc) ÷ CPU time per raw verify: less sensitive
+ *      to other load on the machine than wall-clock rates.
+ *   2. Resident memory of the real server (`node bin/nexus-accounts.js serve`) after start, idle,
+ *      ÷ that of a bare Fastify hello-world.
+ *   3. Time from starting the server on an existing database to the first GET /sign-in 200,
+ *      median of N, ÷ the same time for a bare `node:http` server.
+ *
+ * Both on PGlite (a temporary DATA_DIR) and on PostgreSQL (a fresh database on the server named by
+ * BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/postgres, dropped after).
+ *
+ * Settings (environment): BENCH_CONCURRENCY (4 clients / 4 verifications at a time), BENCH_ROUNDS (4
+ * sign-in windows per database, interleaved with ROUNDS + 1 raw-verify windows), BENCH_SECONDS (3, each
+ * sign-in window), BENCH_VERIFY_SECONDS (2, each raw-verify window), BENCH_STARTS (3),
+ * BENCH_WRITE_README (1; 0 prints only).
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../src/config.ts';
+import { generateTotp } from '../src/domain/totp.ts';
+import { openRuntime } from '../src/runtime.ts';
+import { hashPassword, verifyPassword } from '../src/services/password-hasher.ts';
+import { createAccount, createOrganisation, TEST_PASSWORD } from '../test/support/fixtures.ts';
+import { HttpFormClient } from './support/http-form-client.ts';
+import { backendPids, createDatabase, dropDatabase, postgresAvailable } from './support/postgres.ts';
+import {
+  cpuMsOf, freePort, killAllChildrenNow, memoryOf, startChild, stopAllChildren, stopChild, waitForStatus, type Child, type Memory,
+} from './support/processes.ts';
+import { fmt, mean, median, mib } from './support/stats.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const README = path.join(ROOT, 'bench', 'README.md');
+
+function setting(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
+  return value;
+}
+
+const CONCURRENCY = Math.round(setting('BENCH_CONCURRENCY', 4));
+const ROUNDS = Math.round(setting('BENCH_ROUNDS', 4));
+const SIGN_IN_SECONDS = setting('BENCH_SECONDS', 3);
+const VERIFY_SECONDS = setting('BENCH_VERIFY_SECONDS', 2);
+const STARTS = Math.round(setting('BENCH_STARTS', 3));
+const IDLE_MS = 2000;
+const WARMUP_SIGN_INS = CONCURRENCY * 2;
+const BREAKDOWN_SIGN_INS = 12;
+const MAX_ACCOUNTS = 3000;
+/** Every sign-in comes from 127.0.0.1 and counts twice against the per-address throttle. */
+const THROTTLE_ADDRESS_LIMIT = '1000000';
+const SEED_DEMO_FOR_MEMORY = 'false';
+
+type Kind = 'pglite' | 'postgres';
+
+interface Target {
+  kind: Kind;
+  dataDir: string;
+  databaseUrl?: string;
+  databaseName?: string;
+  secretKey: string;
+}
+
+const log = (message: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
+
+// --------------------------------------------------------------------------------------------
+// Child processes: the real server and the baselines
+
+/** Environment variables of the service that must not leak in from the caller's shell. */
+const SERVICE_VARS = [
+  'PORT', 'HOST', 'BASE_URL', 'DATA_DIR', 'DATABASE_URL', 'SECRET_KEY', 'TRUST_PROXY', 'SECURE_COOKIES', 'SMTP_URL', 'SEED_DEMO',
+  'LOG_LEVEL', 'THROTTLE_ACCOUNT_LIMIT', 'THROTTLE_ADDRESS_LIMIT', 'THROTTLE_WINDOW_MINUTES', 'THROTTLE_LOCK_MINUTES',
+  'SESSION_IDLE_MINUTES', 'SESSION_ABSOLUTE_HOURS',
+];
+
+function serviceEnv(target: Target, port: number, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of SERVICE_VARS) delete env[name];
+  delete env.NODE_OPTIONS;
+  Object.assign(env, {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATA_DIR: target.dataDir,
+    SECRET_KEY: target.secretKey,
+    ...(target.databaseUrl ? { DATABASE_URL: target.databaseUrl } : {}),
+  });
+  for (const [key, value] of Object.entries(extra)) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  return env;
+}
+
+async function startNexus(name: string, target: Target, extra: Record<string, string | undefined> = {}) {
+  const port = await freePort();
+  const t0 = performance.now();
+  const child = startChild(name, process.execPath, [path.join(ROOT, 'bin', 'nexus-accounts.js'), 'serve'], {
+    cwd: ROOT, env: serviceEnv(target, port, extra),
+  });
+  return { child, t0, url: `http://127.0.0.1:${port}` };
+}
+
+const BARE_HTTP = `require('node:http').createServer((q, s) => s.end('hello')).listen(Number(process.env.PORT), '127.0.0.1');`;
+const FASTIFY_HELLO = `const app = require('fastify')(); app.get('/', async () => 'hello'); app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });`;
+
+async function startBaseline(name: string, code: string) {
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port) };
+  delete env.NODE_OPTIONS;
+  const t0 = performance.now();
+  const child = startChild(name, process.execPath, ['-e', code], { cwd: ROOT, env });
+  return { child, t0, url: `http://127.0.0.1:${port}` };
+}
+
+/** Starts, times the first 200 on `probe`, optionally reads memory after IDLE_MS idle, stops. */
+async function timedStart(started: { child: Child; t0: number; url: string }, probe: string, options: { memory?: boolean } = {}) {
+  try {
+    const ready = await waitForStatus(started.child, started.url + probe, 200, { timeoutMs: 120_000 });
+    const ms = ready - started.t0;
+    let memory: Memory | undefined;
+    if (options.memory) {
+      await sleep(IDLE_MS);
+      memory = memoryOf(started.child.pid);
+    }
+    return { ms, memory, output: started.child.output() };
+  } finally {
+    await stopChild(started.child);
+  }
+}
+
+// --------------------------------------------------------------------------------------------
+// 2 + 3: memory and start-up
+
+interface StartupResult {
+  firstStartMs: number;
+  nexusMs: number[];
+  nexusNoSeedMs: number[];
+  bareMs: number[];
+  fastifyMs: number[];
+  nexusMemory: Memory;
+  nexusDefaultMemory: Memory | undefined;
+  fastifyMemory: Memory;
+  bareMemory: Memory;
+}
+
+async function measureStartup(target: Target): Promise<StartupResult> {
+  // Once first: creates and migrates the database and seeds the demo (SEED_DEMO default: true).
+  log(`${target.kind}: first start on an empty database (creates, migrates, seeds the demo)`);
+  const first = await timedStart(await startNexus(`nexus ${target.kind} first start`, target), '/sign-in');
+  if (!first.output.includes('Demo accounts (just created)')) throw new Error(`the first start did not seed the demo:\n${first.output}`);
+
+  const result: StartupResult = {
+    firstStartMs: first.ms, nexusMs: [], nexusNoSeedMs: [], bareMs: [], fastifyMs: [],
+    nexusMemory: { rssKiB: 0, hwmKiB: 0 }, nexusDefaultMemory: undefined,
+    fastifyMemory: { rssKiB: 0, hwmKiB: 0 }, bareMemory: { rssKiB: 0, hwmKiB: 0 },
+  };
+  // Interleaved, so that a burst of noise hits baseline and server alike.
+  for (let round = 0; round < STARTS; round++) {
+    log(`${target.kind}: start-up round ${round + 1}/${STARTS}`);
+    const bare = await timedStart(await startBaseline('bare node:http', BARE_HTTP), '/', { memory: round === 0 });
+    result.bareMs.push(bare.ms);
+    if (bare.memory) result.bareMemory = bare.memory;
+    const fastify = await timedStart(await startBaseline('fastify hello-world', FASTIFY_HELLO), '/', { memory: round === 0 });
+    result.fastifyMs.push(fastify.ms);
+    if (fastify.memory) result.fastifyMemory = fastify.memory;
+    // `npm start` as a newcomer runs it: SEED_DEMO unset (true), database already seeded.
+    const nexus = await timedStart(await startNexus(`nexus ${target.kind} start`, target), '/sign-in', { memory: round === 0 });
+    result.nexusMs.push(nexus.ms);
+    if (nexus.memory) result.nexusDefaultMemory = nexus.memory;
+    const noSeed = await timedStart(await startNexus(`nexus ${target.kind} start (no seed)`, target, { SEED_DEMO: 'false' }), '/sign-in');
+    result.nexusNoSeedMs.push(noSeed.ms);
+  }
+
+  // Memory as the brief defines it: wait for /health, then idle, then VmRSS.
+  log(`${target.kind}: resident memory after start, idle (SEED_DEMO=${SEED_DEMO_FOR_MEMORY})`);
+  const started = await startNexus(`nexus ${target.kind} memory`, target, { SEED_DEMO: SEED_DEMO_FOR_MEMORY });
+  const idle = await timedStart({ ...started }, '/health', { memory: true });
+  result.nexusMemory = idle.memory!;
+  return result;
+}
+
+// --------------------------------------------------------------------------------------------
+// 1: sign-ins per second against raw argon2id verifications
+
+interface VerifyWindow {
+  rate: number;
+  /** CPU time of this process per verification (argon2id runs on libuv's thread pool here). */
+  cpuMsPerVerify: number;
+}
+
+async function verifyWindow(passwordHash: string, concurrency: number, seconds: number): Promise<VerifyWindow> {
+  for (let i = 0; i < concurrency; i++) await verifyPassword(passwordHash, TEST_PASSWORD); // warm-up
+  let count = 0;
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  const deadline = start + seconds * 1000;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (performance.now() < deadline) {
+      if (!(await verifyPassword(passwordHash, TEST_PASSWORD))) throw new Error('the raw verification failed');
+      count++;
+    }
+  }));
+  const used = process.cpuUsage(cpu);
+  return { rate: count / ((performance.now() - start) / 1000), cpuMsPerVerify: (used.user + used.system) / 1000 / count };
+}
+
+interface BenchAccount {
+  username: string;
+  totpSecret: string;
+}
+
+async function createBenchAccounts(target: Target, count: number): Promise<BenchAccount[]> {
+  const config = loadConfig(serviceEnv(target, 0));
+  const runtime = await openRuntime(config);
+  try {
+    const run = randomBytes(3).toString('hex');
+    return await runtime.handle.db.transaction().execute(async (trx) => {
+      const existing = await trx.selectFrom('organisations').select('id').where('la_code', '=', '999').executeTakeFirst();
+      const organisationId = existing?.id ?? (await createOrganisation(trx, '999', 'Benchmark LA'));
+      const accounts: BenchAccount[] = [];
+      for (let i = 0; i < count; i++) {
+        const username = `bench.${run}.${String(i).padStart(4, '0')}`;
+        const account = await createAccount(trx, config.secretKey, { organisationId, username, userType: 'la_officer' });
+        accounts.push({ username, totpSecret: account.totpSecret! });
+      }
+      return accounts;
+    });
+  } finally {
+    await runtime.close();
+  }
+}
+
+interface SignInTiming {
+  passwordMs: number;
+  totpMs: number;
+  totalMs: number;
+}
+
+function expect(condition: boolean, what: string, response: { status: number; location: string | null; body: string }): void {
+  if (!condition) throw new Error(`sign-in went wrong: ${what} (status ${response.status}, location ${response.location}):\n${response.body.slice(0, 600)}`);
+}
+
+/** One complete sign-in the way a browser without JavaScript does it, with a fresh cookie jar. */
+const STEPS = ['GET /sign-in', 'POST /sign-in', 'GET /sign-in/two-factor', 'POST /sign-in/two-factor'] as const;
+type Step = (typeof STEPS)[number];
+
+async function signInOnce(baseUrl: string, account: BenchAccount, options: { checkHome?: boolean; afterStep?: (step: Step) => Promise<void> } = {}): Promise<SignInTiming> {
+  const client = new HttpFormClient(baseUrl);
+  const after = options.afterStep ?? (async () => {});
+  const t0 = performance.now();
+  let page = await client.get('/sign-in');
+  expect(page.status === 200 && client.csrf !== undefined, 'GET /sign-in', page);
+  await after('GET /sign-in');
+  const t1 = performance.now();
+  page = await client.post('/sign-in', { username: account.username, password: TEST_PASSWORD });
+  const t2 = performance.now();
+  expect(page.status === 303 && page.location === '/sign-in/two-factor', 'POST /sign-in', page);
+  await after('POST /sign-in');
+  const halfSession = client.cookies.get('nexus_session');
+  page = await client.get('/sign-in/two-factor');
+  expect(page.status === 200, 'GET /sign-in/two-factor', page);
+  await after('GET /sign-in/two-factor');
+  const t3 = performance.now();
+  page = await client.post('/sign-in/two-factor', { code: generateTotp(account.totpSecret, new Date()) });
+  const t4 = performance.now();
+  await after('POST /sign-in/two-factor');
+  expect(page.status === 303 && page.location === '/', 'POST /sign-in/two-factor', page);
+  expect(client.cookies.get('nexus_session') !== undefined && client.cookies.get('nexus_session') !== halfSession, 'a new session id at sign-in', page);
+  if (options.checkHome) {
+    const home = await client.get('/');
+    expect(home.status === 200 && home.body.includes(account.username), 'GET / signed in', home);
+  }
+  return { passwordMs: t2 - t1, totpMs: t4 - t3, totalMs: t4 - t0 };
+}
+
+/** CPU used so far by each PostgreSQL backend serving the bench database (PGlite: none, it is in-process). */
+async function databaseCpu(target: Target): Promise<Map<number, number>> {
+  const cpu = new Map<number, number>();
+  if (!target.databaseName) return cpu;
+  for (const pid of await backendPids(target.databaseName)) {
+    try {
+      cpu.set(pid, cpuMsOf(pid));
+    } catch {
+      // ended in between
+    }
+  }
+  return cpu;
+}
+
+/** CPU the backends used since `before`; a backend that ended inside the window is lost (rare: the pool keeps them). */
+function databaseCpuSince(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0);
+  return total;
+}
+
+interface SignInRound {
+  signIns: number;
+  seconds: number;
+  rate: number;
+  /** Raw verify rate: mean of the windows just before and just after this round. */
+  raw: number;
+  ratio: number;
+  /** Server process CPU (user + system) per sign-in. */
+  serverCpuMs: number;
+  /** PostgreSQL backends' CPU per sign-in (0 on PGlite, whose work is in serverCpuMs). */
+  databaseCpuMs: number;
+  /** This (client) process's CPU per sign-in: the load generator shares the 2 cores. */
+  clientCpuMs: number;
+}
+
+interface SignInResult {
+  rounds: SignInRound[];
+  verifies: VerifyWindow[];
+  signIns: number;
+  seconds: number;
+  rate: number;
+  ranOut: boolean;
+  /** Median over rounds of (sign-ins/s ÷ raw verifies/s). */
+  ratio: number;
+  rawMean: number;
+  cpuMsPerVerify: number;
+  serverCpuMsPerSignIn: number;
+  databaseCpuMsPerSignIn: number;
+  clientCpuMsPerSignIn: number;
+  passwordMs: number;
+  totpMs: number;
+  totalMs: number;
+  /** Server CPU per request, measured one request at a time. */
+  stepCpuMs: Record<Step, number>;
+  afterLoad: Memory;
+}
+
+/**
+ * Interleaved: raw-verify window, sign-in window, raw-verify window, sign-in window, … raw-verify
+ * window. Each sign-in window is compared with the raw windows on either side of it, so a burst of
+ * load from elsewhere on the machine lands on both sides of the ratio.
+ */
+async function measureSignIns(target: Target, passwordHash: string): Promise<SignInResult> {
+  log(`${target.kind}: raw argon2id verify rate, ${CONCURRENCY} at a time, ${VERIFY_SECONDS} s`);
+  const verifies: VerifyWindow[] = [await verifyWindow(passwordHash, CONCURRENCY, VERIFY_SECONDS)];
+  const needed = Math.min(MAX_ACCOUNTS, Math.max(100, Math.ceil(verifies[0]!.rate * ROUNDS * SIGN_IN_SECONDS * 1.5)) + WARMUP_SIGN_INS + BREAKDOWN_SIGN_INS);
+  log(`${target.kind}: creating ${needed} enrolled accounts`);
+  const accounts = await createBenchAccounts(target, needed);
+
+  const server = await startNexus(`nexus ${target.kind} sign-in server`, target, {
+    SEED_DEMO: 'false', THROTTLE_ADDRESS_LIMIT,
+  });
+  const rounds: SignInRound[] = [];
+  const timings: SignInTiming[] = [];
+  const stepCpuMs = Object.fromEntries(STEPS.map((step) => [step, 0])) as Record<Step, number>;
+  let ranOut = false;
+  let afterLoad: Memory;
+  try {
+    await waitForStatus(server.child, `${server.url}/health`, 200, { timeoutMs: 120_000 });
+    let next = 0;
+    const take = () => (next < accounts.length ? accounts[next++] : undefined);
+    log(`${target.kind}: ${WARMUP_SIGN_INS} warm-up sign-ins`);
+    await signInOnce(server.url, take()!, { checkHome: true });
+    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+      for (let i = 0; i < Math.ceil((WARMUP_SIGN_INS - 1) / CONCURRENCY); i++) await signInOnce(server.url, take()!);
+    }));
+
+    // Where the server's CPU goes: one client, one request at a time, CPU read after each step.
+    log(`${target.kind}: ${BREAKDOWN_SIGN_INS} sequential sign-ins for the CPU per request`);
+    for (let i = 0; i < BREAKDOWN_SIGN_INS; i++) {
+      let before = cpuMsOf(server.child.pid);
+      await signInOnce(server.url, take()!, {
+        afterStep: async (step) => {
+          await sleep(5); // let the response's log line and any trailing work finish
+          const now = cpuMsOf(server.child.pid);
+          stepCpuMs[step] += (now - before) / BREAKDOWN_SIGN_INS;
+          before = now;
+        },
+      });
+    }
+
+    for (let round = 0; round < ROUNDS && !ranOut; round++) {
+      log(`${target.kind}: round ${round + 1}/${ROUNDS}: sign-ins, ${CONCURRENCY} clients, ${SIGN_IN_SECONDS} s; then raw verifies, ${VERIFY_SECONDS} s`);
+      let count = 0;
+      const databaseBefore = await databaseCpu(target);
+      const serverCpu = cpuMsOf(server.child.pid);
+      const clientCpu = process.cpuUsage();
+      const start = performance.now();
+      const deadline = start + SIGN_IN_SECONDS * 1000;
+      await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+        while (performance.now() < deadline) {
+          const account = take();
+          if (!account) {
+            ranOut = true;
+            return;
+          }
+          timings.push(await signInOnce(server.url, account));
+          count++;
+        }
+      }));
+      const seconds = (performance.now() - start) / 1000;
+      const serverCpuMs = cpuMsOf(server.child.pid) - serverCpu;
+      const client = process.cpuUsage(clientCpu);
+      const databaseCpuMs = databaseCpuSince(databaseBefore, await databaseCpu(target));
+      verifies.push(await verifyWindow(passwordHash, CONCURRENCY, VERIFY_SECONDS));
+      const raw = mean([verifies[round]!.rate, verifies[round + 1]!.rate]);
+      const rate = count / seconds;
+      rounds.push({
+        signIns: count, seconds, rate, raw, ratio: rate / raw,
+        serverCpuMs: serverCpuMs / count, databaseCpuMs: databaseCpuMs / count, clientCpuMs: (client.user + client.system) / 1000 / count,
+      });
+    }
+    afterLoad = memoryOf(server.child.pid);
+  } finally {
+    await stopChild(server.child);
+  }
+  const signIns = rounds.reduce((sum, r) => sum + r.signIns, 0);
+  const seconds = rounds.reduce((sum, r) => sum + r.seconds, 0);
+  const weighted = (pick: (r: SignInRound) => number) => rounds.reduce((sum, r) => sum + pick(r) * r.signIns, 0) / signIns;
+  return {
+    rounds, verifies, signIns, seconds, rate: signIns / seconds, ranOut,
+    ratio: median(rounds.map((r) => r.ratio)),
+    rawMean: mean(verifies.map((v) => v.rate)),
+    cpuMsPerVerify: median(verifies.map((v) => v.cpuMsPerVerify)),
+    serverCpuMsPerSignIn: weighted((r) => r.serverCpuMs),
+    databaseCpuMsPerSignIn: weighted((r) => r.databaseCpuMs),
+    clientCpuMsPerSignIn: weighted((r) => r.clientCpuMs),
+    passwordMs: median(timings.map((t) => t.passwordMs)),
+    totpMs: median(timings.map((t) => t.totpMs)),
+    totalMs: median(timings.map((t) => t.totalMs)),
+    stepCpuMs,
+    afterLoad,
+  };
+}
+
+// --------------------------------------------------------------------------------------------
+// Report
+
+interface KindResult {
+  kind: Kind;
+  startup: StartupResult;
+  signIn: SignInResult;
+}
+
+function machine(): string {
+  const cpus = os.cpus();
+  return `${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ` +
+    `Linux ${os.release()}, Node ${process.version}`;
+}
+
+/** The code measured: the commit, and whether src/ had uncommitted changes at the time. */
+function codeVersion(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const changed = execFileSync('git', ['status', '--porcelain', '--', 'src', 'bin', 'scripts'], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter(Boolean).length;
+    return changed ? `commit ${head} + ${changed} uncommitted change(s) in src/, bin/, scripts/` : `commit ${head}`;
+  } catch {
+    return 'unknown commit (no git)';
+  }
+}
+
+const label = (kind: Kind) => (kind === 'pglite' ? 'PGlite' : 'PostgreSQL 15');
+
+function report(results: KindResult[], meta: { date: string; machine: string; code: string; loadBefore: number[]; loadAfter: number[]; totalSeconds: number; skipped: string[] }): string {
+  const vcpus = os.cpus().length;
+  const rows: string[] = [];
+  const row = (...cells: string[]) => rows.push(`| ${cells.join(' | ')} |`);
+  rows.push('| figure | ' + results.map((r) => label(r.kind)).join(' | ') + ' | baseline (same run) |');
+  rows.push('|---|' + results.map(() => '---:|').join('') + '---|');
+
+  const signIn = results.map((r) => r.signIn);
+  const range = (values: number[], digits = 2) => `${fmt(Math.min(...values), digits)}–${fmt(Math.max(...values), digits)}`;
+  row(`**1. complete sign-ins / s** (${CONCURRENCY} clients, one server process)`, ...signIn.map((s) => `${fmt(s.rate)} (${s.signIns} in ${fmt(s.seconds)} s)`),
+    `raw argon2id verifies / s, ${CONCURRENCY} at a time, in the bench process`);
+  row(`raw argon2id verifies / s (mean, range of ${ROUNDS + 1} windows)`, ...signIn.map((s) => `${fmt(s.rawMean)} (${range(s.verifies.map((v) => v.rate), 1)})`), '');
+  row(`**ratio sign-ins ÷ raw verifies** (median, range of ${ROUNDS} rounds)`, ...signIn.map((s) => `**${fmt(s.ratio, 2)}** (${range(s.rounds.map((r) => r.ratio))})`),
+    '1.00 = argon2id is the only cost');
+  row('CPU per sign-in, server process (ms)', ...signIn.map((s) => fmt(s.serverCpuMsPerSignIn)), `CPU per raw verify: ${signIn.map((s) => fmt(s.cpuMsPerVerify)).join(' / ')} ms`);
+  row('CPU per sign-in, PostgreSQL backends (ms)', ...signIn.map((s) => (s.databaseCpuMsPerSignIn > 0 ? fmt(s.databaseCpuMsPerSignIn) : 'in-process')), '');
+  const totalCpu = (s: SignInResult) => s.serverCpuMsPerSignIn + s.databaseCpuMsPerSignIn;
+  row('**ratio CPU per verify ÷ CPU per sign-in** (server + database; argon2id\'s share)', ...signIn.map((s) => `**${fmt(s.cpuMsPerVerify / totalCpu(s), 2)}**`), '1.00 = argon2id is the only cost');
+  row('sign-ins per vCPU-second (1000 ÷ server + database CPU ms per sign-in)', ...signIn.map((s) => fmt(1000 / totalCpu(s))), 'Keycloak sizing guide: 15 per vCPU');
+  row(`wall-clock sign-ins / s ÷ ${vcpus} vCPU (machine shared)`, ...signIn.map((s) => fmt(s.rate / vcpus)), '');
+  row('CPU per sign-in, bench client process (ms)', ...signIn.map((s) => fmt(s.clientCpuMsPerSignIn)), 'shares the same cores');
+  row('server CPU per request, one at a time (ms): GET /sign-in · POST password · GET two-factor · POST TOTP',
+    ...signIn.map((s) => STEPS.map((step) => fmt(s.stepCpuMs[step], 0)).join(' · ')), 'PostgreSQL\'s own CPU is not included');
+  row('median latency: password POST · TOTP POST · whole sign-in (ms)', ...signIn.map((s) => `${fmt(s.passwordMs, 0)} · ${fmt(s.totpMs, 0)} · ${fmt(s.totalMs, 0)}`), '');
+
+  const startup = results.map((r) => r.startup);
+  row(`**2. RSS after start, idle** (SEED_DEMO=${SEED_DEMO_FOR_MEMORY}, MiB)`, ...startup.map((s) => fmt(mib(s.nexusMemory.rssKiB))),
+    `Fastify hello-world: ${startup.map((s) => fmt(mib(s.fastifyMemory.rssKiB))).join(' / ')}`);
+  row('**ratio RSS ÷ Fastify hello-world**', ...startup.map((s) => `**${fmt(s.nexusMemory.rssKiB / s.fastifyMemory.rssKiB, 2)}**`),
+    `bare node:http: ${startup.map((s) => fmt(mib(s.bareMemory.rssKiB))).join(' / ')} MiB`);
+  row('RSS ÷ Keycloak base pod (1,250 MB)', ...startup.map((s) => fmt((s.nexusMemory.rssKiB * 1024) / 1.25e9, 3)), '');
+  row('RSS idle after `npm start` defaults (SEED_DEMO=true, MiB)', ...startup.map((s) => fmt(s.nexusDefaultMemory ? mib(s.nexusDefaultMemory.rssKiB) : undefined)), '');
+  row(`RSS · peak RSS after the sign-in run (MiB)`, ...signIn.map((s) => `${fmt(mib(s.afterLoad.rssKiB))} · ${fmt(mib(s.afterLoad.hwmKiB))}`), '');
+  row(`**3. start → first GET /sign-in 200, existing database** (median of ${STARTS}, ms)`, ...startup.map((s) => fmt(median(s.nexusMs), 0)),
+    `bare node:http: ${startup.map((s) => fmt(median(s.bareMs), 0)).join(' / ')} ms`);
+  row('**ratio start-up ÷ bare node:http**', ...startup.map((s) => `**${fmt(median(s.nexusMs) / median(s.bareMs), 1)}**`),
+    `Fastify hello-world: ${startup.map((s) => fmt(median(s.fastifyMs), 0)).join(' / ')} ms`);
+  row('start-up with SEED_DEMO=false (median, ms)', ...startup.map((s) => fmt(median(s.nexusNoSeedMs), 0)), '');
+  row('first start on an empty database: create, migrate, seed (ms)', ...startup.map((s) => fmt(s.firstStartMs, 0)), '');
+
+  const lines = [
+    `Run ${meta.date} on ${meta.machine}; ${meta.code}; load average ${meta.loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ` +
+      `${meta.loadAfter.map((l) => l.toFixed(2)).join(' ')} after; whole bench ${fmt(meta.totalSeconds, 0)} s.`,
+    `Command: \`npm run bench:sign-in\` (BENCH_CONCURRENCY=${CONCURRENCY}, BENCH_ROUNDS=${ROUNDS}, BENCH_SECONDS=${SIGN_IN_SECONDS}, ` +
+      `BENCH_VERIFY_SECONDS=${VERIFY_SECONDS}, BENCH_STARTS=${STARTS}); sign-in server with THROTTLE_ADDRESS_LIMIT=${THROTTLE_ADDRESS_LIMIT}, SEED_DEMO=false.`,
+    '',
+    ...rows,
+  ];
+  if (signIn.some((s) => s.ranOut)) lines.push('', 'Note: a sign-in run used up its pre-created accounts before its time was up; its rate is over the shorter time.');
+  for (const note of meta.skipped) lines.push('', `Skipped: ${note}`);
+  return lines.join('\n');
+}
+
+const START_MARK = '<!-- bench:sign-in results (written by `npm run bench:sign-in`) -->';
+const END_MARK = '<!-- /bench:sign-in results -->';
+
+async function writeReadme(block: string): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(README, 'utf8');
+  } catch {
+    text = `# Benchmarks\n\n## Sign-in, memory, start-up\n\n${START_MARK}\n${END_MARK}\n`;
+  }
+  const start = text.indexOf(START_MARK);
+  const end = text.indexOf(END_MARK);
+  const replacement = `${START_MARK}\n${block}\n${END_MARK}`;
+  text = start >= 0 && end > start
+    ? text.slice(0, start) + replacement + text.slice(end + END_MARK.length)
+    : `${text.trimEnd()}\n\n${replacement}\n`;
+  await writeFile(README, text);
+}
+
+// --------------------------------------------------------------------------------------------
+
+const cleanups: Array<() => Promise<void>> = [];
+let cleaning: Promise<void> | undefined;
+function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    await stopAllChildren();
+    for (const task of cleanups.reverse()) {
+      await task().catch((error: unknown) => console.error('clean-up:', error instanceof Error ? error.message : error));
+    }
+  })();
+  return cleaning;
+}
+
+process.on('exit', killAllChildrenNow);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: stopping the bench's child processes and cleaning up…`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+
+async function main(): Promise<void> {
+  const begun = performance.now();
+  const date = new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+  const loadBefore = os.loadavg();
+  const code = codeVersion();
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'nexus-bench-'));
+  cleanups.push(() => rm(scratch, { recursive: true, force: true }));
+  log(`${machine()}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
+
+  const passwordHash = await hashPassword(TEST_PASSWORD);
+  const targets: Target[] = [{ kind: 'pglite', dataDir: path.join(scratch, 'pglite'), secretKey: randomBytes(32).toString('base64url') }];
+  const skipped: string[] = [];
+  if (await postgresAvailable()) {
+    const name = `nexus_bench_${process.pid}_${Date.now().toString(36)}`;
+    const databaseUrl = await createDatabase(name);
+    cleanups.push(() => dropDatabase(name));
+    targets.push({ kind: 'postgres', dataDir: path.join(scratch, 'postgres'), databaseUrl, databaseName: name, secretKey: randomBytes(32).toString('base64url') });
+    log(`postgres: created database ${name} (dropped at the end)`);
+  } else {
+    skipped.push('PostgreSQL: no server answered at BENCH_POSTGRES_URL.');
+  }
+
+  const results: KindResult[] = [];
+  for (const target of targets) {
+    const startup = await measureStartup(target);
+    const signIn = await measureSignIns(target, passwordHash);
+    results.push({ kind: target.kind, startup, signIn });
+  }
+
+  const block = report(results, {
+    date, machine: machine(), code, loadBefore, loadAfter: os.loadavg(), totalSeconds: (performance.now() - begun) / 1000, skipped,
+  });
+  console.log(`\n${block}\n`);
+  if (process.env.BENCH_WRITE_README !== '0') {
+    await writeReadme(block);
+    log(`written into ${path.relative(process.cwd(), README) || README}`);
+  }
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error(error);
+  process.exitCode = 1;
+} finally {
+  await cleanUp();
+}
