@@ -7,6 +7,7 @@ import { createAuditViewService } from './audit-view-service.ts';
 import { createCommunicationsService } from './communications-service.ts';
 import { createHealthService } from './health-service.ts';
 import { createLifecycleJob } from '../jobs/lifecycle-job.ts';
+import { createLifecycleViewService } from './lifecycle-view-service.ts';
 import { createPasswordService } from './password-service.ts';
 import { SecretBox } from './secrets.ts';
 import { createSchoolGroupService } from './school-group-service.ts';
@@ -21,6 +22,7 @@ import { createUserStatusService } from './user-status-service.ts';
 export function createServices({ db, clock, config, databaseKind }: { db: Db; clock: Clock; config: Config; databaseKind: 'pglite' | 'postgres' }) {
   const deps = { db, clock, config, secretBox: new SecretBox(config.secretKey) };
   const passwords = createPasswordService(deps);
+  const lifecycle = createLifecycleJob({ ...deps, policy: config.lifecycle });
   return {
     config,
     clock,
@@ -37,7 +39,8 @@ export function createServices({ db, clock, config, databaseKind }: { db: Db; cl
     communications: createCommunicationsService(deps),
     schoolGroups: createSchoolGroupService(deps),
     health: createHealthService(deps, databaseKind),
-    lifecycle: createLifecycleJob({ ...deps, policy: config.lifecycle }),
+    lifecycle,
+    lifecycleView: createLifecycleViewService(deps, lifecycle),
   };
 }
 

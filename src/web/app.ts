@@ -18,6 +18,7 @@ import { adminUserRoutes } from './routes/admin-user-routes.ts';
 import { adminUsersRoutes } from './routes/admin-users-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 import { homeRoutes } from './routes/home-routes.ts';
+import { lifecycleRoutes } from './routes/lifecycle-routes.ts';
 import { myAccountRoutes } from './routes/my-account-routes.ts';
 import { myCommunicationsRoutes } from './routes/my-communications-routes.ts';
 import { passwordRoutes } from './routes/password-routes.ts';
@@ -122,5 +123,6 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(adminStatusRoutes(services));
   await app.register(adminAuditRoutes(services));
   await app.register(schoolGroupRoutes(services));
+  await app.register(lifecycleRoutes(services));
   return app;
 }

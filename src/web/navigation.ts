@@ -10,6 +10,7 @@ export function navigationFor(actor: Actor | undefined, path: string): { text: s
     { text: 'Home', href: '/', show: true },
     { text: 'Users', href: '/admin/users', show: can(actor, 'users.list') },
     { text: 'Archived users', href: '/admin/archived-users', show: can(actor, 'users.restore') },
+    { text: 'Lifecycle', href: '/admin/lifecycle', show: can(actor, 'lifecycle.view') },
     { text: 'School groups', href: '/admin/school-groups', show: can(actor, 'school-groups.manage') },
     { text: 'Audit', href: '/admin/audit', show: can(actor, 'audit.view') },
     { text: 'My account', href: '/my-account', show: true },

@@ -81,6 +81,10 @@ const MATRIX: Row[] = [
   { name: 'audit log', method: 'GET', path: '/admin/audit', expect: x(200, 403, 403, 200, 200, 302, 302) },
   { name: 'audit log of Camden', method: 'GET', path: '/admin/audit?la=202', expect: x(200, 403, 403, 404, 200, 302, 302) },
   { name: 'audit CSV of Camden', method: 'GET', path: '/admin/audit/export.csv?la=202', expect: x(200, 403, 403, 404, 200, 302, 302) },
+  { name: 'lifecycle preview', method: 'GET', path: '/admin/lifecycle', expect: x(200, 403, 403, 200, 200, 302, 302) },
+  { name: 'lifecycle preview of Camden', method: 'GET', path: '/admin/lifecycle?la=202&days=60', expect: x(200, 403, 403, 404, 200, 302, 302) },
+  { name: 'school groups', method: 'GET', path: '/admin/school-groups', expect: x(200, 403, 403, 200, 200, 302, 302) },
+  { name: 'school groups of Camden', method: 'GET', path: '/admin/school-groups?la=202', expect: x(200, 403, 403, 404, 200, 302, 302) },
   { name: 'restore', method: 'POST', path: '/admin/archived-users/:id/restore', archived: true, changes: true, expect: x(303, 403, 403, 404, 303, 302, 302) },
 ];
 

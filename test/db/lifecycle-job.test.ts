@@ -133,5 +133,11 @@ describe('lifecycle job (R35–R41)', () => {
     expect(events.map((e) => [e.username, e.detail])).toEqual([['soon.warned', '15-month warning']]);
     expect(events[0]!.date.toISOString().slice(0, 10)).toBe('2026-11-12');
     expect(await outbox()).toEqual([]);
+
+    const actor = { kind: 'account' as const, accountId: 'x', organisationId: camden, organisationKind: 'la' as const, privileges: new Set(['manage_users' as const]), label: 'admin' };
+    const view = await t.services.lifecycleView.preview(actor, { days: '30' });
+    expect(view.events.map((e) => e.username)).toEqual(['soon.warned']);
+    await expect(t.services.lifecycleView.preview(actor, { days: '0' })).rejects.toMatchObject({ fields: { days: expect.any(String) } });
+    await expect(t.services.lifecycleView.preview(actor, { days: '9999' })).rejects.toMatchObject({ fields: { days: expect.any(String) } });
   });
 });
