@@ -41,6 +41,12 @@ export interface Config {
     readonly schedule: string;
     readonly timezone: string;
   };
+  /** R47: the weekly Admin Digest. */
+  readonly digest: {
+    readonly inactiveMonths: number;
+    /** Cron pattern, in `lifecycle.timezone` (default Monday 07:00). */
+    readonly schedule: string;
+  };
   readonly smtpUrl: string | undefined;
   readonly mailFrom: string;
   readonly platformName: string;
@@ -138,6 +144,7 @@ export function loadConfig(env: Env = process.env): Config {
     manualRetentionDays: int(env, 'RETENTION_MANUAL_DAYS', 30),
     automaticRetentionMonths: int(env, 'RETENTION_AUTOMATIC_MONTHS', 18),
     lifecycle: lifecycleSettings(env),
+    digest: { inactiveMonths: int(env, 'DIGEST_INACTIVE_MONTHS', 12), schedule: env.DIGEST_SCHEDULE || '0 7 * * 1' },
     smtpUrl: env.SMTP_URL || undefined,
     mailFrom: env.MAIL_FROM || 'Nexus <no-reply@nexus.invalid>',
     platformName: env.PLATFORM_NAME || 'Nexus',

@@ -6,6 +6,7 @@ import { createAttentionService } from './attention-service.ts';
 import { createAuditViewService } from './audit-view-service.ts';
 import { createCommunicationsService } from './communications-service.ts';
 import { createHealthService } from './health-service.ts';
+import { createDigestJob } from '../jobs/digest-job.ts';
 import { createLifecycleJob } from '../jobs/lifecycle-job.ts';
 import { createLifecycleViewService } from './lifecycle-view-service.ts';
 import { createPasswordService } from './password-service.ts';
@@ -40,6 +41,7 @@ export function createServices({ db, clock, config, databaseKind }: { db: Db; cl
     schoolGroups: createSchoolGroupService(deps),
     health: createHealthService(deps, databaseKind),
     lifecycle,
+    digest: createDigestJob({ ...deps, inactiveMonths: config.digest.inactiveMonths }, lifecycle),
     lifecycleView: createLifecycleViewService(deps, lifecycle),
   };
 }
