@@ -7,7 +7,6 @@ import { systemClock, type Clock } from './domain/clock.ts';
 import { DEFAULT_DELIVERY, deliverDueEmails } from './mail/deliver.ts';
 import { emlFileTransport, smtpTransport, type MailTransport } from './mail/transports.ts';
 import { createServices, type Services } from './services/index.ts';
-import { buildApp, loggerOptions } from './web/app.ts';
 
 export interface Runtime {
   readonly handle: DatabaseHandle;
@@ -38,12 +37,16 @@ export function mailTransportFor(config: Config): MailTransport {
  */
 export function startMailLoop(runtime: Runtime, transport: MailTransport, intervalMs = 2000): () => Promise<void> {
   const { services, handle } = runtime;
-  let running: Promise<unknown> = Promise.resolve();
+  let running: Promise<unknown> | undefined;
   let stopped = false;
   const tick = () => {
-    if (stopped) return;
+    // One pass at a time: a slow pass (a slow SMTP server) is not overlapped by the next tick.
+    if (stopped || running) return;
     running = deliverDueEmails(handle.db, services.clock, transport, { ...DEFAULT_DELIVERY, from: services.config.mailFrom })
-      .catch((error) => console.error('mail delivery failed:', error instanceof Error ? error.message : error));
+      .catch((error) => console.error('mail delivery failed:', error instanceof Error ? error.message : error))
+      .finally(() => {
+        running = undefined;
+      });
   };
   const timer = setInterval(tick, intervalMs);
   timer.unref();
@@ -63,13 +66,31 @@ export interface Server {
   close(): Promise<void>;
 }
 
-export async function startServer(config: Config, options: { clock?: Clock; demo?: boolean; log?: boolean; assetsDir?: string } = {}): Promise<Server> {
+export interface ServerOptions {
+  clock?: Clock;
+  demo?: boolean;
+  log?: boolean;
+  assetsDir?: string;
+  /** Runs on the open database before the app is built (e.g. seeding the demo); may turn on the demo tag. */
+  prepare?: (runtime: Runtime) => Promise<{ demo: boolean }>;
+}
+
+export async function startServer(config: Config, options: ServerOptions = {}): Promise<Server> {
   const runtime = await openRuntime(config, options.clock);
-  const app = await buildApp(runtime.services, {
-    logger: options.log === false ? false : loggerOptions(config.logLevel),
-    demo: options.demo ?? false,
-    assetsDir: options.assetsDir,
-  });
+  // Imported here so that commands without a web server do not load it.
+  let app: FastifyInstance;
+  try {
+    const prepared = options.prepare ? await options.prepare(runtime) : { demo: false };
+    const { buildApp, loggerOptions } = await import('./web/app.ts');
+    app = await buildApp(runtime.services, {
+      logger: options.log === false ? false : loggerOptions(config.logLevel),
+      demo: (options.demo ?? false) || prepared.demo,
+      assetsDir: options.assetsDir,
+    });
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
   const stopMail = startMailLoop(runtime, mailTransportFor(config));
   const purge = setInterval(() => void runtime.services.sessions.purgeExpired().catch(() => {}), 10 * 60_000);
   purge.unref();

@@ -1,15 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { citext } from '@electric-sql/pglite/contrib/citext';
-import { createPgConfig } from '@electric-sql/pglite/node-postgres';
-import { Kysely, PostgresDialect } from 'kysely';
-import pg from 'pg';
+import type { Kysely } from 'kysely';
 import type { Database } from './database.ts';
 
-// `date` columns stay strings (YYYY-MM-DD): a calendar date has no time zone to shift.
-pg.types.setTypeParser(1082, (value: string) => value);
+/*
+ * The drivers are imported by connect() itself, so that the lock functions below (used by the
+ * command line to refuse at once when the server holds the embedded database) load quickly.
+ */
+async function drivers() {
+  const [{ Kysely, PostgresDialect }, { default: pg }] = await Promise.all([import('kysely'), import('pg')]);
+  // `date` columns stay strings (YYYY-MM-DD): a calendar date has no time zone to shift.
+  pg.types.setTypeParser(1082, (value: string) => value);
+  return { Kysely, PostgresDialect, pg };
+}
 
 export interface DatabaseHandle {
   readonly db: Kysely<Database>;
@@ -162,6 +166,7 @@ export interface ConnectOptions {
 }
 
 export async function connect(options: ConnectOptions): Promise<DatabaseHandle> {
+  const { Kysely, PostgresDialect, pg } = await drivers();
   if (options.databaseUrl) {
     // A server that accepts connections but never answers (or a pool exhausted for that long)
     // fails the request instead of parking it forever.
@@ -176,6 +181,9 @@ export async function connect(options: ConnectOptions): Promise<DatabaseHandle> 
   const inMemory = dir.startsWith('memory://');
   const release = inMemory ? () => {} : acquireEmbeddedLock(dir);
   try {
+    const [{ PGlite }, { citext }, { createPgConfig }] = await Promise.all([
+      import('@electric-sql/pglite'), import('@electric-sql/pglite/contrib/citext'), import('@electric-sql/pglite/node-postgres'),
+    ]);
     const pglite = await PGlite.create(inMemory ? dir : path.join(dir, 'pglite'), { extensions: { citext } });
     const pool = new pg.Pool({ ...createPgConfig(pglite), max: 1 });
     pool.on('error', () => {});

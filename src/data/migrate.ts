@@ -32,32 +32,37 @@ export async function migrateToLatest(db: Db, topicNames: Readonly<Record<string
  * several processes starting at once on one PostgreSQL server.
  */
 export async function syncCatalogue(db: Db, topicNames: Readonly<Record<string, string>> = {}): Promise<void> {
+  const privileges = PRIVILEGES.map((p, position) => ({ code: p.code, label: p.label, position }));
+  const types = USER_TYPES.map((t, position) => ({ code: t.code, label: t.label, position }));
+  const defaults = USER_TYPES.flatMap((t) => t.defaults.map((privilege) => ({ user_type: t.code, privilege })));
+  const topics = TOPICS.map((t, position) => ({ code: t.code, name: topicName(t.code, topicNames), recommended: t.recommended, position }));
+  // One statement per table: every process start runs this.
   await db.transaction().execute(async (trx) => {
-    for (const [position, p] of PRIVILEGES.entries()) {
-      await trx.insertInto('privileges').values({ code: p.code, label: p.label, position })
-        .onConflict((oc) => oc.column('code').doUpdateSet({ label: p.label, position })
-          .where((eb) => eb.or([eb('privileges.label', 'is distinct from', p.label), eb('privileges.position', 'is distinct from', position)])))
-        .execute();
-    }
-    for (const [position, t] of USER_TYPES.entries()) {
-      await trx.insertInto('user_types').values({ code: t.code, label: t.label, position })
-        .onConflict((oc) => oc.column('code').doUpdateSet({ label: t.label, position })
-          .where((eb) => eb.or([eb('user_types.label', 'is distinct from', t.label), eb('user_types.position', 'is distinct from', position)])))
-        .execute();
-      await trx.deleteFrom('user_type_defaults').where('user_type', '=', t.code).where('privilege', 'not in', [...t.defaults]).execute();
-      await trx.insertInto('user_type_defaults').values(t.defaults.map((privilege) => ({ user_type: t.code, privilege })))
-        .onConflict((oc) => oc.columns(['user_type', 'privilege']).doNothing()).execute();
-    }
-    for (const [position, t] of TOPICS.entries()) {
-      const name = topicName(t.code, topicNames);
-      await trx.insertInto('communication_topics').values({ code: t.code, name, recommended: t.recommended, position })
-        .onConflict((oc) => oc.column('code').doUpdateSet({ name, recommended: t.recommended, position })
-          .where((eb) => eb.or([
-            eb('communication_topics.name', 'is distinct from', name),
-            eb('communication_topics.recommended', 'is distinct from', t.recommended),
-            eb('communication_topics.position', 'is distinct from', position),
-          ])))
-        .execute();
-    }
+    await trx.insertInto('privileges').values(privileges)
+      .onConflict((oc) => oc.column('code')
+        .doUpdateSet((eb) => ({ label: eb.ref('excluded.label'), position: eb.ref('excluded.position') }))
+        .where((eb) => eb.or([eb('privileges.label', 'is distinct from', eb.ref('excluded.label')), eb('privileges.position', 'is distinct from', eb.ref('excluded.position'))])))
+      .execute();
+    await trx.insertInto('user_types').values(types)
+      .onConflict((oc) => oc.column('code')
+        .doUpdateSet((eb) => ({ label: eb.ref('excluded.label'), position: eb.ref('excluded.position') }))
+        .where((eb) => eb.or([eb('user_types.label', 'is distinct from', eb.ref('excluded.label')), eb('user_types.position', 'is distinct from', eb.ref('excluded.position'))])))
+      .execute();
+    // Defaults the code no longer gives a type it knows are removed; new ones are added.
+    await trx.deleteFrom('user_type_defaults')
+      .where('user_type', 'in', types.map((t) => t.code))
+      .where(({ not, or, and, eb }) => not(or(defaults.map((d) => and([eb('user_type', '=', d.user_type), eb('privilege', '=', d.privilege)])))))
+      .execute();
+    await trx.insertInto('user_type_defaults').values(defaults)
+      .onConflict((oc) => oc.columns(['user_type', 'privilege']).doNothing()).execute();
+    await trx.insertInto('communication_topics').values(topics)
+      .onConflict((oc) => oc.column('code')
+        .doUpdateSet((eb) => ({ name: eb.ref('excluded.name'), recommended: eb.ref('excluded.recommended'), position: eb.ref('excluded.position') }))
+        .where((eb) => eb.or([
+          eb('communication_topics.name', 'is distinct from', eb.ref('excluded.name')),
+          eb('communication_topics.recommended', 'is distinct from', eb.ref('excluded.recommended')),
+          eb('communication_topics.position', 'is distinct from', eb.ref('excluded.position')),
+        ])))
+      .execute();
   });
 }

@@ -1,4 +1,4 @@
-import { addMonthsUtc, wholeMonthsBetween } from '../domain/calendar.ts';
+import { addMonthsUtc } from '../domain/calendar.ts';
 import { typeDefaults, userTypeLabel, type Privilege, type UserType } from '../domain/privileges.ts';
 import type { SchoolRole } from '../domain/school-roles.ts';
 import type { TopicCode } from '../domain/topics.ts';

@@ -26,7 +26,7 @@ export async function enqueueEmail(db: Executor, mailDomain: string, request: Em
     accountId: request.accountId,
     toAddress: headerSafe(request.to.address),
     toName: request.to.name ? headerSafe(request.to.name) : null,
-    subject: request.content.subject,
+    subject: headerSafe(request.content.subject),
     textBody: request.content.text,
     htmlBody: request.content.html,
     createdAt: request.now,

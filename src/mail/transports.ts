@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import type { OutboxRow } from '../data/database.ts';
@@ -30,7 +30,11 @@ export function emlFileTransport(folder: string): MailTransport {
     async send(row, from) {
       const info = await composer.sendMail(message(row, from));
       await mkdir(folder, { recursive: true });
-      await writeFile(path.join(folder, `${row.id}.eml`), info.message as Buffer);
+      // Written under a temporary name and renamed, so a reader never sees half a message.
+      const file = path.join(folder, `${row.id}.eml`);
+      const temporary = `${file}.${process.pid}.tmp`;
+      await writeFile(temporary, info.message as Buffer);
+      await rename(temporary, file);
     },
     close() {
       composer.close();

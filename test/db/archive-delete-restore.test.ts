@@ -59,7 +59,7 @@ describe('archive, restore and delete (R29–R32)', () => {
       groups: fc.subarray([0, 1, 2]),
       defaultGroup: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }),
       topics: fc.subarray(TOPICS.map((x) => x.code) as string[]),
-      jobTitle: fc.option(fc.string({ maxLength: 40 }).filter((s) => !/[\u0000-\u001f]/.test(s)), { nil: null }),
+      jobTitle: fc.option(fc.string({ maxLength: 40 }).filter((s) => !/\p{Cc}/u.test(s)), { nil: null }),
       accessEndDate: fc.option(fc.constantFrom('2027-03-31', '2028-02-29'), { nil: null }),
       enrolled: fc.boolean(),
     });
