@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { isTopic, TOPICS } from './domain/topics.ts';
 
 /**
  * Every setting the service reads from the environment, in one typed object.
@@ -50,6 +51,8 @@ export interface Config {
   readonly smtpUrl: string | undefined;
   readonly mailFrom: string;
   readonly platformName: string;
+  /** R25: names of the communication topics, by code (COMMUNICATION_TOPIC_NAMES="news=…;training=…"). */
+  readonly topicNames: Readonly<Record<string, string>>;
   readonly supportName: string;
   readonly supportEmail: string;
   readonly logLevel: string;
@@ -96,6 +99,20 @@ function resolveSecret(env: Env, dataDir: string, embedded: boolean): string {
   const secret = randomBytes(32).toString('base64url');
   writeFileSync(file, secret + '\n', { mode: 0o600 });
   return secret;
+}
+
+function topicNames(raw: string | undefined): Record<string, string> {
+  if (!raw) return {};
+  const names: Record<string, string> = {};
+  for (const pair of raw.split(';').map((p) => p.trim()).filter(Boolean)) {
+    const [code, ...rest] = pair.split('=');
+    const name = rest.join('=').trim();
+    if (!code || !isTopic(code.trim()) || !name || name.length > 100) {
+      throw new ConfigError(`COMMUNICATION_TOPIC_NAMES must be "code=Name" pairs separated by ";" with codes ${TOPICS.map((t) => t.code).join(', ')}; got "${pair}"`);
+    }
+    names[code.trim()] = name;
+  }
+  return names;
 }
 
 function lifecycleSettings(env: Env): Config['lifecycle'] {
@@ -148,6 +165,7 @@ export function loadConfig(env: Env = process.env): Config {
     smtpUrl: env.SMTP_URL || undefined,
     mailFrom: env.MAIL_FROM || 'Nexus <no-reply@nexus.invalid>',
     platformName: env.PLATFORM_NAME || 'Nexus',
+    topicNames: topicNames(env.COMMUNICATION_TOPIC_NAMES),
     supportName: env.SUPPORT_NAME || 'NCER Support',
     supportEmail: env.SUPPORT_EMAIL || 'support@nexus.invalid',
     logLevel: env.LOG_LEVEL || 'info',

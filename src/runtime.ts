@@ -18,7 +18,7 @@ export interface Runtime {
 export async function openRuntime(config: Config, clock: Clock = systemClock): Promise<Runtime> {
   const handle = await connect({ databaseUrl: config.databaseUrl, pgliteDir: config.dataDir });
   try {
-    await migrateToLatest(handle.db);
+    await migrateToLatest(handle.db, config.topicNames);
   } catch (error) {
     await handle.close();
     throw error;

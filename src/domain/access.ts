@@ -83,7 +83,8 @@ export function decide(actor: Actor, action: Action, target: Target = {}): Decis
   if (actor.kind === 'system') return 'allow';
   const rule: Rule = ACCESS_RULES[action];
   const support = isCentralSupport(actor);
-  const hasPrivilege = rule.anyOf.length === 0 || support || rule.anyOf.some((p) => actor.privileges.has(p));
+  // The support privilege counts only in the central organisation, whatever an LA account holds.
+  const hasPrivilege = rule.anyOf.length === 0 || support || rule.anyOf.some((p) => p !== 'support' && actor.privileges.has(p));
   if (!hasPrivilege) return 'forbidden';
   switch (rule.scope) {
     case 'self':

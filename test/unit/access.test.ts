@@ -152,3 +152,11 @@ describe('privileges are checked before scope', () => {
     expect(decide(central, 'users.view', { organisationId: CAMDEN, accountId: 'camden.someone' })).toBe('forbidden');
   });
 });
+
+describe('the support privilege outside the central organisation', () => {
+  it('grants nothing to an LA account that holds it by mistake', () => {
+    const stray = { kind: 'account' as const, accountId: 'a', organisationId: 7, organisationKind: 'la' as const, privileges: new Set(['support' as const]), label: 'stray' };
+    expect(decide(stray, 'support.sent-email')).toBe('forbidden');
+    expect(decide(stray, 'users.list', { organisationId: 8 })).toBe('forbidden');
+  });
+});

@@ -45,7 +45,7 @@ export function adminUserRoutes(services: Services) {
         pageTitle: `Communications – ${user.account.first_name} ${user.account.last_name} – Admin`,
         activeTab: 'communications',
         user,
-        topics: TOPICS.map((t) => ({ name: topicName(t.code), recommended: t.recommended, subscribed: user.subscriptions.includes(t.code) })),
+        topics: TOPICS.map((t) => ({ name: topicName(t.code, services.config.topicNames), recommended: t.recommended, subscribed: user.subscriptions.includes(t.code) })),
       });
     });
 

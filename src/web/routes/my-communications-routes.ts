@@ -15,7 +15,7 @@ export function myCommunicationsRoutes(services: Services) {
       const mine = selected ?? await services.communications.mine(request.signedIn!.actor);
       return reply.page('my-account/communications.njk', {
         pageTitle: 'Communications – My account',
-        topics: TOPICS.map((t) => ({ code: t.code, name: topicName(t.code), recommended: t.recommended, subscribed: mine.includes(t.code) })),
+        topics: TOPICS.map((t) => ({ code: t.code, name: topicName(t.code, services.config.topicNames), recommended: t.recommended, subscribed: mine.includes(t.code) })),
         ...extra,
       });
     }
