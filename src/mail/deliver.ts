@@ -1,5 +1,6 @@
 import type { Db } from '../data/database.ts';
 import { claimDueEmails, markEmailFailed, markEmailRetry, markEmailSent } from '../data/queries/outbox-queries.ts';
+import { insertAuditEvent } from '../data/queries/audit-queries.ts';
 import type { Clock } from '../domain/clock.ts';
 import { PermanentMailError, type MailTransport } from './transports.ts';
 
@@ -30,7 +31,15 @@ export async function deliverDueEmails(db: Db, clock: Clock, transport: MailTran
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       if (error instanceof PermanentMailError || row.attempts >= options.maxAttempts) {
-        await markEmailFailed(db, row.id, reason);
+        // A permanent failure is audited so that central support sees it (Sent email page, audit log).
+        await db.transaction().execute(async (trx) => {
+          await markEmailFailed(trx, row.id, reason);
+          await insertAuditEvent(trx, {
+            occurredAt: clock.now(), action: 'email.failed', actorAccountId: null, actorLabel: 'system',
+            organisationId: row.organisation_id, subjectAccountId: row.account_id, ip: null, requestId: null,
+            details: { template: row.template, attempts: row.attempts, reason: reason.slice(0, 300) },
+          });
+        });
       } else {
         await markEmailRetry(db, row.id, new Date(clock.now().getTime() + retryDelaySeconds(row.attempts) * 1000), reason);
       }
