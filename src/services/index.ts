@@ -13,6 +13,7 @@ import { createPasswordService } from './password-service.ts';
 import { SecretBox } from './secrets.ts';
 import { createSchoolGroupService } from './school-group-service.ts';
 import { createSessionService } from './session-service.ts';
+import { createSupportService } from './support-service.ts';
 import { createSignInService } from './sign-in-service.ts';
 import { createUserAdminService } from './user-admin-service.ts';
 import { createUserChangesService } from './user-changes-service.ts';
@@ -37,6 +38,7 @@ export function createServices({ db, clock, config, databaseKind }: { db: Db; cl
     userStatus: createUserStatusService(deps),
     attention: createAttentionService(deps),
     audit: createAuditViewService(deps),
+    support: createSupportService(deps),
     communications: createCommunicationsService(deps),
     schoolGroups: createSchoolGroupService(deps),
     health: createHealthService(deps, databaseKind),

@@ -31,6 +31,8 @@ export async function archiveInTransaction(trx: Executor, account: Account, reas
     .executeTakeFirst();
   if (Number(updated.numUpdatedRows) !== 1) throw new RuleError('This account is already archived');
   const sessions = await deleteSessionsOfAccount(trx, account.id);
+  // R46: an archived account receives no communications, including any not yet delivered.
+  await trx.deleteFrom('email_outbox').where('account_id', '=', account.id).where('template', '=', 'topic-message').where('status', '=', 'pending').execute();
   await audit(trx, by, ctx, now, {
     action: 'account.archived', organisationId: account.organisation_id, subjectAccountId: account.id,
     details: { reason, status: ['active', 'archived'], deletionDueAt: due.toISOString(), sessionsEnded: sessions },

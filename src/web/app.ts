@@ -24,6 +24,7 @@ import { myCommunicationsRoutes } from './routes/my-communications-routes.ts';
 import { passwordRoutes } from './routes/password-routes.ts';
 import { schoolGroupRoutes } from './routes/school-group-routes.ts';
 import { signInRoutes } from './routes/sign-in-routes.ts';
+import { supportRoutes } from './routes/support-routes.ts';
 import './plugins/types.ts';
 
 export interface AppOptions {
@@ -124,5 +125,6 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(adminAuditRoutes(services));
   await app.register(schoolGroupRoutes(services));
   await app.register(lifecycleRoutes(services));
+  await app.register(supportRoutes(services));
   return app;
 }

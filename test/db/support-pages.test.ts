@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Actor } from '../../src/domain/access.ts';
+import { generateTotp } from '../../src/domain/totp.ts';
+import { SYSTEM_CONTEXT } from '../../src/services/request-context.ts';
+import { FormClient } from '../support/browser.ts';
+import { createAccount, createOrganisation, TEST_PASSWORD, type FixtureAccount } from '../support/fixtures.ts';
+import { createTestApp, type TestApp } from '../support/test-app.ts';
+
+let t: TestApp;
+let support: FixtureAccount;
+let admin: FixtureAccount;
+let subscriber: FixtureAccount;
+let archivedSubscriber: FixtureAccount;
+let later: FixtureAccount;
+
+async function signIn(account: FixtureAccount): Promise<FormClient> {
+  const client = new FormClient(t.app);
+  await client.get('/sign-in');
+  await client.post('/sign-in', { username: account.username, password: TEST_PASSWORD });
+  await client.get('/sign-in/two-factor');
+  await client.post('/sign-in/two-factor', { code: generateTotp(account.totpSecret!, t.clock.now()) });
+  t.clock.advance(30_000);
+  await client.get('/');
+  return client;
+}
+
+beforeAll(async () => {
+  t = await createTestApp();
+  const db = t.handle.db;
+  const camden = await createOrganisation(db, '202', 'Camden');
+  const central = await createOrganisation(db, 'central', 'NCER Support');
+  support = await createAccount(db, t.config.secretKey, { organisationId: central, username: 'support', userType: 'support' });
+  admin = await createAccount(db, t.config.secretKey, { organisationId: camden, username: 'camden.admin', userType: 'la_admin' });
+  subscriber = await createAccount(db, t.config.secretKey, { organisationId: camden, username: 'keen.reader', email: 'keen@camden.gov.uk' });
+  archivedSubscriber = await createAccount(db, t.config.secretKey, { organisationId: camden, username: 'left.already', status: 'archived', email: 'left@camden.gov.uk' });
+  later = await createAccount(db, t.config.secretKey, { organisationId: camden, username: 'leaves.later', email: 'later@camden.gov.uk' });
+  for (const account of [subscriber, archivedSubscriber, later]) {
+    await db.insertInto('communication_subscriptions').values({ account_id: account.id, topic: 'release_notes', subscribed_at: new Date() }).execute();
+  }
+});
+afterAll(async () => t?.close());
+
+describe('central support pages', () => {
+  it('sends a topic message to active subscribers only; an account archived before delivery never receives it (R46)', async () => {
+    const client = await signIn(support);
+    const form = await client.get('/support/communications');
+    expect(form.body).toContain('Release notes (2 subscribers)');
+    const bad = await client.post('/support/communications', { topic: 'release_notes', subject: 'Line\nbreak', body: '' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toContain('Enter the message');
+    const sent = await client.post('/support/communications', { topic: 'release_notes', subject: 'Version 2 <b>is</b> out', body: 'First paragraph.\n\nSecond paragraph.' });
+    expect(sent.statusCode).toBe(303);
+    const rows = await t.handle.db.selectFrom('email_outbox').select(['to_address', 'html_body']).where('template', '=', 'topic-message').orderBy('to_address').execute();
+    expect(rows.map((r) => r.to_address)).toEqual(['keen@camden.gov.uk', 'later@camden.gov.uk']);
+    expect(rows[0]!.html_body).toContain('Version 2 &lt;b&gt;is&lt;/b&gt; out');
+
+    const supportActor: Actor = { kind: 'account', accountId: support.id, organisationId: 0, organisationKind: 'central', privileges: new Set(['support']), label: 'support' };
+    await t.services.userStatus.archive(supportActor, later.id, SYSTEM_CONTEXT);
+    const remaining = await t.handle.db.selectFrom('email_outbox').select('to_address').where('template', '=', 'topic-message').execute();
+    expect(remaining.map((r) => r.to_address)).toEqual(['keen@camden.gov.uk']);
+  });
+
+  it('lists sent email without revealing the secret in invitation links', async () => {
+    await t.handle.db.transaction().execute(async (trx) => {
+      const account = await trx.selectFrom('accounts').selectAll().where('id', '=', subscriber.id).executeTakeFirstOrThrow();
+      await t.services.passwords.issueInvitation(trx, account, { accountId: null, label: 'system' }, SYSTEM_CONTEXT);
+    });
+    const invitation = await t.handle.db.selectFrom('email_outbox').select(['id', 'text_body']).where('template', '=', 'invitation').executeTakeFirstOrThrow();
+    const token = /\/invitation\/([A-Za-z0-9_-]+)/.exec(invitation.text_body)![1]!;
+    const client = await signIn(support);
+    const list = await client.get('/support/sent-email');
+    expect(list.statusCode).toBe(200);
+    expect(list.body).toContain('keen@camden.gov.uk');
+    const page = await client.get(`/support/sent-email/${invitation.id}`);
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('/invitation/[link hidden]');
+    expect(page.body).not.toContain(token);
+  });
+
+  it('is for central support only', async () => {
+    const client = await signIn(admin);
+    expect((await client.get('/support/sent-email')).statusCode).toBe(403);
+    expect((await client.get('/support/communications')).statusCode).toBe(403);
+    await client.get('/');
+    expect((await client.post('/support/communications', { topic: 'news', subject: 'x', body: 'y' })).statusCode).toBe(403);
+    expect(await t.handle.db.selectFrom('topic_messages').select('id').execute()).toHaveLength(1);
+  });
+});
