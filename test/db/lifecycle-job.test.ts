@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { addDays, addMonthsUtc } from '../../src/domain/calendar.ts';
 import { createAccount, createOrganisation } from '../support/fixtures.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
@@ -14,9 +14,14 @@ async function outbox(template?: string) {
   return query.execute();
 }
 
-beforeEach(async () => {
-  await t?.close();
+beforeAll(async () => {
   t = await createTestApp({ now: NOW.toISOString(), env: { SUPPORT_EMAIL: 'help@ncer.example' } });
+});
+
+// One database for the file (opening one is the slow part); each test starts from empty tables.
+beforeEach(async () => {
+  await sql`TRUNCATE organisations, schools, school_groups, accounts, email_outbox, audit_events, lifecycle_notices, sessions, sign_in_throttle RESTART IDENTITY CASCADE`.execute(t.handle.db);
+  t.clock.set(NOW);
   camden = await createOrganisation(t.handle.db, '202', 'Camden');
   await createOrganisation(t.handle.db, 'central', 'NCER Support');
 });
