@@ -6,6 +6,7 @@ import { systemClock } from './domain/clock.ts';
 import { DomainError, ValidationError } from './domain/errors.ts';
 import { generateTotp, TOTP_PERIOD_SECONDS } from './domain/totp.ts';
 import type { DemoAccount } from './demo/seed-demo.ts';
+import type { JobSkipped } from './jobs/scheduler.ts';
 import type { Runtime } from './runtime.ts';
 
 /**
@@ -15,6 +16,74 @@ import type { Runtime } from './runtime.ts';
  */
 
 const SYSTEM = { kind: 'system', label: 'command line' } as const;
+
+/** A command that cannot do what was asked, for a reason the operator can fix: one line, exit 2. */
+class CommandError extends DomainError {
+  readonly status = 400;
+}
+
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+
+/**
+ * `--now`: an ISO 8601 date (midnight UTC) or date and time; a time without an offset is UTC,
+ * like every date the lifecycle policy works in (R42). Impossible dates (31 February) are refused.
+ */
+export function parseNow(raw: string | undefined, fallback: () => Date = () => systemClock.now()): Date {
+  if (raw === undefined) return fallback();
+  const invalid = () => new ValidationError({ now: `--now must be a date or a date and time in ISO 8601, such as 2026-03-01 or 2026-03-01T02:00:00Z; got "${raw}"` });
+  const match = ISO_8601.exec(raw.trim());
+  if (!match) throw invalid();
+  const [, y, mo, d, h = '0', mi = '0', sec = '0', fraction = '0', zone = 'Z'] = match;
+  const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, sec].map(Number) as [number, number, number, number, number, number];
+  const lastDay = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > lastDay || hour > 23 || minute > 59 || second > 59) throw invalid();
+  let offsetMinutes = 0;
+  if (zone.toUpperCase() !== 'Z') {
+    const digits = zone.slice(1).replace(':', '');
+    const hours = Number(digits.slice(0, 2));
+    const minutes = Number(digits.slice(2) || '0');
+    if (hours > 14 || minutes > 59) throw invalid();
+    offsetMinutes = (zone.startsWith('-') ? -1 : 1) * (hours * 60 + minutes);
+  }
+  const ms = Number(fraction.slice(0, 3).padEnd(3, '0'));
+  return new Date(Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMinutes * 60_000);
+}
+
+/** `--days`: a whole number of days from 1 to 366. */
+export function parseDays(raw: string | undefined, fallback = 30): number {
+  if (raw === undefined) return fallback;
+  const days = /^\s*\d{1,4}\s*$/.test(raw) ? Number(raw) : NaN;
+  if (!(days >= 1 && days <= 366)) throw new ValidationError({ days: `--days must be a whole number of days from 1 to 366; got "${raw}"` });
+  return days;
+}
+
+function laCode(raw: string): string {
+  if (!/^[0-9]{3}$/.test(raw.trim())) throw new ValidationError({ la: `"${raw}" is not a Local Authority code: give the three-digit DfE code, e.g. 202.` });
+  return raw.trim();
+}
+
+/** Plain columns, padded to the widest cell. */
+function table(headers: readonly string[], rows: readonly (readonly string[])[], indent = ''): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) => indent + cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  return [line(headers), ...rows.map(line)].join('\n');
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** "Camden (202)" for each organisation id. */
+async function organisationLabels(runtime: Runtime): Promise<Map<number, string>> {
+  const rows = await runtime.handle.db.selectFrom('organisations').select(['id', 'name', 'la_code']).execute();
+  return new Map(rows.map((o) => [o.id, o.la_code ? `${o.name} (${o.la_code})` : o.name]));
+}
+
+function refuseSkipped(job: string, skipped: JobSkipped): never {
+  throw new CommandError(skipped.skipped === 'locked'
+    ? `Another Nexus Accounts process is running the ${job} now, so this command did nothing. Try again when it has finished.`
+    : `Another Nexus Accounts process has just run the ${job}, so this command did nothing.`);
+}
 
 function demoFile(config: Config): string {
   return path.join(config.dataDir, 'demo-accounts.json');
@@ -159,6 +228,138 @@ export function buildCli(): Command {
         const account = await runtime.services.accounts.createAccount(SYSTEM, { organisationId: organisation.id, ...input }, SYSTEM_CONTEXT);
         console.log(`Created ${account.username}, administrator of ${organisation.name}. An invitation has been emailed to ${account.email}.`);
         if (!config.smtpUrl) console.log(`(No SMTP is configured: the email is written under ${path.join(config.dataDir, 'mail')} when the server next runs.)`);
+      });
+    });
+
+  program.command('worker')
+    .description('PostgreSQL only: deliver email and run the nightly lifecycle job and the weekly digest (run one or more)')
+    .action(async () => {
+      const config = loadConfig();
+      if (!config.databaseUrl) {
+        throw new CommandError('No worker is needed in embedded mode: the server (nexus-accounts serve) delivers email and runs the nightly lifecycle job and the weekly digest itself. Workers are for PostgreSQL: set DATABASE_URL.');
+      }
+      const [{ startWorker }, { scheduleOf }] = await Promise.all([import('./runtime.ts'), import('./jobs/scheduler.ts')]);
+      const worker = await startWorker(config);
+      const next = (job: 'lifecycle' | 'digest') => scheduleOf(config, job).nextRun()?.toISOString() ?? 'never';
+      console.log(
+        `Nexus Accounts worker started (pid ${process.pid}): delivering email ${config.smtpUrl ? 'by SMTP' : `as .eml files in ${path.join(config.dataDir, 'mail')}`}; ` +
+        `lifecycle job "${config.lifecycle.schedule}" (next ${next('lifecycle')}), Admin Digest "${config.digest.schedule}" (next ${next('digest')}), in ${config.lifecycle.timezone}.`,
+      );
+      let stopping = false;
+      const stop = async () => {
+        if (stopping) return;
+        stopping = true;
+        await worker.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void stop());
+      process.once('SIGTERM', () => void stop());
+    });
+
+  const lifecycle = program.command('lifecycle').description('the automatic lifecycle: inactivity warnings, archiving, access end dates, deletion (R35–R41)');
+
+  lifecycle.command('run')
+    .description('run the lifecycle job now, as the nightly schedule does')
+    .option('--now <iso>', 'run as of this time (ISO 8601; UTC unless an offset is given)')
+    .option('--dry-run', 'only report what it would do; change nothing and send nothing')
+    .action(async (options: { now?: string; dryRun?: boolean }) => {
+      const now = parseNow(options.now);
+      const config = loadConfig();
+      const { runJobOnce, isSkipped } = await import('./jobs/scheduler.ts');
+      await withRuntime(config, async (runtime) => {
+        const result = await runJobOnce(runtime, 'lifecycle', { now, dryRun: options.dryRun ?? false });
+        if (isSkipped(result)) refuseSkipped('lifecycle job', result);
+        const labels = await organisationLabels(runtime);
+        const { counts, items, failures, dryRun } = result;
+        console.log(`Lifecycle run as of ${now.toISOString()}${dryRun ? ' (dry run: nothing was changed and no email was sent)' : ''}.\n`);
+        if (items.length === 0) {
+          console.log(dryRun ? 'Nothing is due.' : 'Nothing was due.');
+        } else {
+          const date = now.toISOString().slice(0, 10);
+          const rows = items.map((i) => [date, labels.get(i.organisationId) ?? String(i.organisationId), i.username, i.detail])
+            .sort((a, b) => a[1]!.localeCompare(b[1]!) || a[2]!.localeCompare(b[2]!));
+          console.log(table(['Date', 'LA', 'Username', 'Action'], rows));
+          console.log('');
+          const tally = dryRun
+            ? `Would warn ${counts.warned}, archive ${counts.archived} for inactivity, end access for ${counts.accessEnded}, delete ${counts.deleted}.`
+            : `Warned ${counts.warned}, archived ${counts.archived} for inactivity, ended access for ${counts.accessEnded}, deleted ${counts.deleted}; ${plural(counts.emails, 'email')} queued.`;
+          console.log(tally);
+        }
+        if (failures.length > 0) {
+          const usernames = new Map(items.map((i) => [i.accountId, i.username]));
+          console.error(`\n${plural(failures.length, 'account')} failed and ${failures.length === 1 ? 'was' : 'were'} left unchanged; the next run tries again:`);
+          for (const f of failures) console.error(`  ${usernames.get(f.accountId) ?? f.accountId}: ${f.error}`);
+          process.exitCode = 1;
+        }
+      });
+    });
+
+  lifecycle.command('preview')
+    .description('list who will be warned, archived or deleted in the coming days, and when, if nobody signs in')
+    .option('--days <n>', 'how many days ahead (1–366)', '30')
+    .option('--now <iso>', 'start from this time instead of now (ISO 8601)')
+    .option('--la <code>', 'only this Local Authority (three-digit DfE code)')
+    .action(async (options: { days: string; now?: string; la?: string }) => {
+      const now = parseNow(options.now);
+      const days = parseDays(options.days);
+      const code = options.la === undefined ? undefined : laCode(options.la);
+      const config = loadConfig();
+      const [{ lifecycleRunHourUtc }, { findOrganisationByCode }, { addDays }] = await Promise.all([
+        import('./jobs/scheduler.ts'), import('./data/queries/account-queries.ts'), import('./domain/calendar.ts'),
+      ]);
+      const runHourUtc = lifecycleRunHourUtc(config, now);
+      await withRuntime(config, async (runtime) => {
+        const organisation = code === undefined ? undefined : await findOrganisationByCode(runtime.handle.db, code);
+        if (code !== undefined && !organisation) throw new ValidationError({ la: `No Local Authority has the code "${code}".` });
+        const events = await runtime.services.lifecycle.preview({ now, days, organisationId: organisation?.id, runHourUtc });
+        const labels = await organisationLabels(runtime);
+        // "Monday 7 December 2026", in the schedule's time zone.
+        const dayFormat = new Intl.DateTimeFormat('en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: config.lifecycle.timezone });
+        const day = { format: (date: Date) => dayFormat.format(date).replace(',', '') };
+        const scope = organisation ? labels.get(organisation.id) : 'all Local Authorities';
+        console.log(`Lifecycle events from ${day.format(now)} to ${day.format(addDays(now, days))} (${plural(days, 'day')}), ${scope}, if nobody signs in:\n`);
+        if (events.length === 0) {
+          console.log(`Nothing is due in the next ${plural(days, 'day')}.`);
+          return;
+        }
+        const groups = new Map<string, typeof events>();
+        for (const event of events) {
+          const key = day.format(event.date);
+          groups.set(key, [...(groups.get(key) ?? []), event]);
+        }
+        for (const [date, group] of groups) {
+          console.log(date);
+          console.log(table(['LA', 'Username', 'Name', 'Action'], group.map((e) => [labels.get(e.organisationId) ?? String(e.organisationId), e.username, e.name, e.detail]), '  '));
+          console.log('');
+        }
+        const count = (action: string) => events.filter((e) => e.action === action).length;
+        console.log(`In all: ${plural(count('warn'), 'warning')}, ${plural(count('archive'), 'archive')}, ${plural(count('delete'), 'deletion')}.`);
+      });
+    });
+
+  program.command('digest').description('the weekly Admin Digest (R47)')
+    .command('send')
+    .description('send this week\'s Admin Digest to every LA administrator who has not had it yet')
+    .option('--now <iso>', 'send as of this time (ISO 8601): the digest of that week')
+    .action(async (options: { now?: string }) => {
+      const now = parseNow(options.now);
+      const config = loadConfig();
+      const { runJobOnce, isSkipped } = await import('./jobs/scheduler.ts');
+      await withRuntime(config, async (runtime) => {
+        const result = await runJobOnce(runtime, 'digest', { now });
+        if (isSkipped(result)) refuseSkipped('Admin Digest', result);
+        const { week, recipients, sent } = result;
+        // This week's digests, read back from the outbox (its key ends with the ISO week).
+        const queued = await runtime.handle.db.selectFrom('email_outbox').select(['to_name', 'to_address', 'organisation_id', 'created_at', 'status'])
+          .where('template', '=', 'admin-digest').where('dedup_key', 'like', `%:${week}`).orderBy('organisation_id').orderBy('to_address').execute();
+        const labels = await organisationLabels(runtime);
+        console.log(`Admin Digest for week ${week} (as of ${now.toISOString()}): ${plural(recipients, 'recipient')}; ` +
+          `${sent} sent now, ${recipients - sent} already had this week's digest.\n`);
+        if (queued.length > 0) {
+          console.log(table(['Recipient', 'Email', 'LA', 'Queued', 'Delivery'], queued.map((q) => [
+            q.to_name ?? '', q.to_address, q.organisation_id === null ? '' : labels.get(q.organisation_id) ?? '', new Date(q.created_at).toISOString().slice(0, 16).replace('T', ' '), q.status,
+          ])));
+        }
       });
     });
 

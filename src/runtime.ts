@@ -1,9 +1,10 @@
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { Config } from './config.ts';
+import { ConfigError, type Config } from './config.ts';
 import { connect, type DatabaseHandle } from './data/connect.ts';
 import { migrateToLatest } from './data/migrate.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
+import { startScheduler, type JobLog, type Scheduler } from './jobs/scheduler.ts';
 import { DEFAULT_DELIVERY, deliverDueEmails } from './mail/deliver.ts';
 import { emlFileTransport, smtpTransport, type MailTransport } from './mail/transports.ts';
 import { createServices, type Services } from './services/index.ts';
@@ -63,6 +64,8 @@ export interface Server {
   readonly app: FastifyInstance;
   readonly runtime: Runtime;
   readonly url: string;
+  /** The scheduled jobs, when this server runs them (embedded mode). */
+  readonly scheduler: Scheduler | undefined;
   close(): Promise<void>;
 }
 
@@ -73,6 +76,11 @@ export interface ServerOptions {
   assetsDir?: string;
   /** Runs on the open database before the app is built (e.g. seeding the demo); may turn on the demo tag. */
   prepare?: (runtime: Runtime) => Promise<{ demo: boolean }>;
+  /**
+   * Runs the scheduled jobs (nightly lifecycle, weekly digest) in the server: default true in
+   * embedded mode, and never with PostgreSQL, where `worker` processes run them.
+   */
+  scheduler?: boolean;
 }
 
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<Server> {
@@ -94,9 +102,15 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const stopMail = startMailLoop(runtime, mailTransportFor(config));
   const purge = setInterval(() => void runtime.services.sessions.purgeExpired().catch(() => {}), 10 * 60_000);
   purge.unref();
+  let scheduler: Scheduler | undefined;
   try {
+    // Embedded mode: this process is the only one on the database, so it runs the schedule.
+    if (runtime.handle.kind === 'pglite' && (options.scheduler ?? true)) scheduler = startScheduler(runtime, { log: app.log });
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
+    clearInterval(purge);
+    await scheduler?.();
+    await app.close();
     await stopMail();
     await runtime.close();
     throw error;
@@ -107,9 +121,48 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     app,
     runtime,
     url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
+    scheduler,
     async close() {
       clearInterval(purge);
       await app.close();
+      await scheduler?.();
+      await stopMail();
+      await runtime.close();
+    },
+  };
+}
+
+export interface Worker {
+  readonly runtime: Runtime;
+  readonly scheduler: Scheduler;
+  close(): Promise<void>;
+}
+
+/**
+ * A `worker` process (PostgreSQL): delivers the outbox (SMTP, or .eml files without SMTP_URL) and
+ * runs the schedule. Several workers may run: the outbox lease and the jobs' advisory locks keep
+ * them from doing the same work twice.
+ */
+export async function startWorker(config: Config, options: { clock?: Clock; log?: JobLog } = {}): Promise<Worker> {
+  if (!config.databaseUrl) {
+    throw new ConfigError('A worker needs a PostgreSQL server (DATABASE_URL). In embedded mode the server delivers email and runs the scheduled jobs itself.');
+  }
+  const log = options.log ?? (await import('pino')).pino({ level: config.logLevel });
+  const runtime = await openRuntime(config, options.clock);
+  const stopMail = startMailLoop(runtime, mailTransportFor(config));
+  let scheduler: Scheduler;
+  try {
+    scheduler = startScheduler(runtime, { log });
+  } catch (error) {
+    await stopMail();
+    await runtime.close();
+    throw error;
+  }
+  return {
+    runtime,
+    scheduler,
+    async close() {
+      await scheduler();
       await stopMail();
       await runtime.close();
     },
