@@ -1,3 +1,5 @@
+import { isPrivilege, isUserType, privilegeLabel, userTypeLabel } from './privileges.ts';
+
 /** Plain-English names for audit actions (R50), for the audit pages and exports. */
 const LABELS: Record<string, string> = {
   'account.created': 'Account created',
@@ -34,19 +36,33 @@ export function auditActionLabel(action: string): string {
   return LABELS[action] ?? action;
 }
 
+/** Catalogue codes read better as their names ("LA Officer / Analyst", not "la_officer"). */
+function named(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  if (isUserType(value)) return userTypeLabel(value);
+  if (isPrivilege(value)) return privilegeLabel(value);
+  return value;
+}
+
+const CATALOGUE_KEYS = new Set(['userType', 'user_type', 'privileges', 'added', 'removed']);
+
 /** "field: before → after" lines for the details of an event. */
 export function auditDetailLines(details: Record<string, unknown>): string[] {
   const lines: string[] = [];
-  const show = (v: unknown) => (v === null || v === undefined || v === '' ? '(none)' : Array.isArray(v) ? v.join(', ') || '(none)' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const show = (raw: unknown, key = ''): string => {
+    const name = CATALOGUE_KEYS.has(key) ? named : (x: unknown) => x;
+    const v = Array.isArray(raw) ? raw.map(name) : name(raw);
+    return v === null || v === undefined || v === '' ? '(none)' : Array.isArray(v) ? v.join(', ') || '(none)' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  };
   for (const [key, value] of Object.entries(details)) {
     if (key === 'changes' && value && typeof value === 'object') {
       for (const [field, pair] of Object.entries(value as Record<string, unknown>)) {
-        if (Array.isArray(pair) && pair.length === 2) lines.push(`${field}: ${show(pair[0])} → ${show(pair[1])}`);
+        if (Array.isArray(pair) && pair.length === 2) lines.push(`${field}: ${show(pair[0], field)} → ${show(pair[1], field)}`);
       }
     } else if (Array.isArray(value) && value.length === 2 && key !== 'added' && key !== 'removed') {
-      lines.push(`${key}: ${show(value[0])} → ${show(value[1])}`);
+      lines.push(`${key}: ${show(value[0], key)} → ${show(value[1], key)}`);
     } else {
-      lines.push(`${key}: ${show(value)}`);
+      lines.push(`${key}: ${show(value, key)}`);
     }
   }
   return lines;

@@ -1,4 +1,4 @@
-/* global document */
+/* global document, Event */
 // Enhances pages that already work without JavaScript (loaded by layout.njk as
 // <script type="module" src="/assets/init.mjs">). CSP-safe: an external module from 'self',
 // no inline code, no eval.
@@ -23,5 +23,23 @@ if (document.querySelector('[data-module="moj-filter"]') && document.querySelect
   createAll(FilterToggleButton, {
     bigModeMediaQuery: '(min-width: 48.0625em)',
     startHidden: false
+  })
+}
+
+// Privileges tab (R14): with JavaScript, choosing a Type of User ticks its default privileges at
+// once; without it, the form's "Apply the defaults of this type" button does the same on the server.
+// The defaults come from the radios' data-defaults attribute, written by the server from the catalogue.
+for (const radio of document.querySelectorAll('input[name="userType"][data-defaults]')) {
+  radio.addEventListener('change', () => {
+    if (!radio.checked) return
+    const defaults = new Set(radio.dataset.defaults.split(' ').filter(Boolean))
+    const form = radio.closest('form')
+    for (const box of form.querySelectorAll('input[type="checkbox"][name="privileges"]')) {
+      const wanted = defaults.has(box.value)
+      if (box.checked !== wanted) {
+        box.checked = wanted
+        box.dispatchEvent(new Event('change', { bubbles: true }))
+      }
+    }
   })
 }

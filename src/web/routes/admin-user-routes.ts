@@ -122,7 +122,7 @@ export function adminUserRoutes(services: Services) {
         differsText,
         typeLabel: isUserType(user.account.user_type) ? userTypeLabel(user.account.user_type) : user.account.user_type,
         heldLabels: user.privileges.map(privilegeLabel),
-        types: USER_TYPES.filter((t) => (t.code === 'support') === isCentral).map((t) => ({ code: t.code, label: t.label, defaultsText: t.defaults.map(privilegeLabel).join(', ') })),
+        types: USER_TYPES.filter((t) => (t.code === 'support') === isCentral).map((t) => ({ code: t.code, label: t.label, defaults: t.defaults, defaultsText: t.defaults.map(privilegeLabel).join(', ') })),
         privileges: PRIVILEGES.filter((p) => isCentral || p.code !== 'support').map((p) => ({
           code: p.code, label: p.label,
           hint: actor.kind === 'account' && !actor.privileges.has(p.code) && !actor.privileges.has('support') ? `${p.hint}. You do not hold this privilege, so you cannot give it.` : p.hint,
@@ -142,7 +142,7 @@ export function adminUserRoutes(services: Services) {
           reply.code(400);
           return privilegesPage(request, reply, form, { errors: errorView({ userType: 'Select a Type of User' }) });
         }
-        return privilegesPage(request, reply, { ...form, privileges: [...typeDefaults(form.userType)] });
+        return privilegesPage(request, reply, { ...form, privileges: [...typeDefaults(form.userType)] }, { defaultsApplied: userTypeLabel(form.userType) });
       }
       try {
         await services.userChanges.setPrivileges(request.signedIn!.actor, request.params.id, form, requestContext(request));
