@@ -12,6 +12,7 @@ import { frameworkErrorPage, registerErrorHandling } from './plugins/error-handl
 import { registerSession } from './plugins/session.ts';
 import { registerViews } from './plugins/views.ts';
 import { adminAuditRoutes } from './routes/admin-audit-routes.ts';
+import { apiLifecycleRoutes } from './routes/api-lifecycle-routes.ts';
 import { acceptFormsOnly } from './routes/form.ts';
 import { adminStatusRoutes } from './routes/admin-status-routes.ts';
 import { adminUserRoutes } from './routes/admin-user-routes.ts';
@@ -125,6 +126,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(adminAuditRoutes(services));
   await app.register(schoolGroupRoutes(services));
   await app.register(lifecycleRoutes(services));
+  await app.register(apiLifecycleRoutes(services));
   await app.register(supportRoutes(services));
   return app;
 }

@@ -87,6 +87,7 @@ const MATRIX: Row[] = [
   { name: 'school groups of Camden', method: 'GET', path: '/admin/school-groups?la=202', expect: x(200, 403, 403, 404, 200, 302, 302) },
   { name: 'sent email (support)', method: 'GET', path: '/support/sent-email', expect: x(403, 403, 403, 403, 200, 302, 302) },
   { name: 'communications form (support)', method: 'GET', path: '/support/communications', expect: x(403, 403, 403, 403, 200, 302, 302) },
+  { name: 'lifecycle preview API', method: 'GET', path: '/api/v1/lifecycle/preview?la=202', expect: x(200, 403, 403, 404, 200, 401, 401) },
   { name: 'restore', method: 'POST', path: '/admin/archived-users/:id/restore', archived: true, changes: true, expect: x(303, 403, 403, 404, 303, 302, 302) },
 ];
 
@@ -165,6 +166,7 @@ describe('access matrix of Admin > Users', () => {
         const response = row.method === 'GET' ? await client.get(path) : await client.post(path, row.body?.(cell) ?? {});
         expect(response.statusCode, `${row.method} ${row.path}`).toBe(expected);
         if (expected === 302) expect(response.headers.location).toBe('/sign-in');
+        if (path.startsWith('/api/')) expect(response.headers['content-type']).toMatch(expected === 200 ? /^application\/json/ : /^application\/problem\+json/);
         if (expected >= 400) {
           expect(response.body).not.toMatch(/at .*\.ts:\d+/);
           if (row.changes) expect(await snapshot(target.id)).toBe(before);

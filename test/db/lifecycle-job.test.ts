@@ -1,7 +1,9 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { addDays, addMonthsUtc } from '../../src/domain/calendar.ts';
-import { createAccount, createOrganisation } from '../support/fixtures.ts';
+import { generateTotp } from '../../src/domain/totp.ts';
+import { FormClient } from '../support/browser.ts';
+import { createAccount, createOrganisation, TEST_PASSWORD } from '../support/fixtures.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 const NOW = new Date('2026-11-02T02:00:00Z');
@@ -144,5 +146,27 @@ describe('lifecycle job (R35–R41)', () => {
     expect(view.events.map((e) => e.username)).toEqual(['soon.warned']);
     await expect(t.services.lifecycleView.preview(actor, { days: '0' })).rejects.toMatchObject({ fields: { days: expect.any(String) } });
     await expect(t.services.lifecycleView.preview(actor, { days: '9999' })).rejects.toMatchObject({ fields: { days: expect.any(String) } });
+  });
+
+  it('serves the preview as JSON at /api/v1/lifecycle/preview, with problem details for bad input', async () => {
+    const db = t.handle.db;
+    const admin = await createAccount(db, t.config.secretKey, { organisationId: camden, username: 'camden.admin', userType: 'la_admin', lastSignInAt: NOW });
+    await createAccount(db, t.config.secretKey, { organisationId: camden, username: 'soon.warned', lastSignInAt: addDays(addMonthsUtc(NOW, -15), 10) });
+    const client = new FormClient(t.app);
+    await client.get('/sign-in');
+    await client.post('/sign-in', { username: 'camden.admin', password: TEST_PASSWORD });
+    await client.get('/sign-in/two-factor');
+    await client.post('/sign-in/two-factor', { code: generateTotp(admin.totpSecret!, t.clock.now()) });
+    const ok = await client.get('/api/v1/lifecycle/preview?days=30');
+    expect(ok.statusCode).toBe(200);
+    const body = JSON.parse(ok.body);
+    expect(body).toMatchObject({ organisation: { laCode: '202', name: 'Camden' }, days: 30 });
+    expect(body.events).toEqual([expect.objectContaining({ action: 'warn', detail: '15-month warning', account: expect.objectContaining({ username: 'soon.warned' }) })]);
+    const bad = await client.get('/api/v1/lifecycle/preview?days=abc');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(JSON.parse(bad.body)).toMatchObject({ status: 400, errors: { days: expect.any(String) } });
+    const anonymous = await t.app.inject('/api/v1/lifecycle/preview');
+    expect(anonymous.statusCode).toBe(401);
   });
 });
