@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMonthsUtc } from '../../src/domain/calendar.ts';
-import { generateTotp } from '../../src/domain/totp.ts';
-import { FormClient } from '../support/browser.ts';
-import { createAccount, createOrganisation, TEST_PASSWORD, type FixtureAccount } from '../support/fixtures.ts';
+import type { FormClient } from '../support/browser.ts';
+import { signInAs } from '../support/sign-in.ts';
+import { createAccount, createOrganisation, type FixtureAccount } from '../support/fixtures.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 const NOW = '2026-11-02T10:00:00.000Z';
@@ -10,16 +10,7 @@ let t: TestApp;
 let camden: number;
 let kent: number;
 
-async function signedIn(account: FixtureAccount): Promise<FormClient> {
-  const client = new FormClient(t.app);
-  await client.get('/sign-in');
-  await client.post('/sign-in', { username: account.username, password: TEST_PASSWORD });
-  await client.get('/sign-in/two-factor');
-  const done = await client.post('/sign-in/two-factor', { code: generateTotp(account.totpSecret!, t.clock.now()) });
-  expect(done.headers.location).toBe('/');
-  t.clock.advance(30_000);
-  return client;
-}
+const signedIn = (account: FixtureAccount): Promise<FormClient> => signInAs(t, account);
 
 function rowUsernames(html: string): string[] {
   const body = html.split('<tbody class="govuk-table__body">')[1]?.split('</tbody>')[0] ?? '';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateTotp } from '../../src/domain/totp.ts';
-import { FormClient } from '../support/browser.ts';
-import { createAccount, createOrganisation, TEST_PASSWORD, type FixtureAccount } from '../support/fixtures.ts';
+import type { FormClient } from '../support/browser.ts';
+import { signInAs } from '../support/sign-in.ts';
+import { createAccount, createOrganisation, type FixtureAccount } from '../support/fixtures.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 let t: TestApp;
@@ -10,16 +10,7 @@ let target: FixtureAccount;
 let support: FixtureAccount;
 let camden: number;
 
-async function signIn(account: FixtureAccount): Promise<FormClient> {
-  const client = new FormClient(t.app);
-  await client.get('/sign-in');
-  await client.post('/sign-in', { username: account.username, password: TEST_PASSWORD });
-  await client.get('/sign-in/two-factor');
-  await client.post('/sign-in/two-factor', { code: generateTotp(account.totpSecret!, t.clock.now()) });
-  t.clock.advance(30_000);
-  await client.get('/');
-  return client;
-}
+const signIn = (account: FixtureAccount): Promise<FormClient> => signInAs(t, account);
 
 beforeAll(async () => {
   t = await createTestApp();

@@ -1,25 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/domain/access.ts';
-import { generateTotp } from '../../src/domain/totp.ts';
 import { SYSTEM_CONTEXT } from '../../src/services/request-context.ts';
-import { FormClient } from '../support/browser.ts';
-import { createAccount, createOrganisation, TEST_PASSWORD, type FixtureAccount } from '../support/fixtures.ts';
+import type { FormClient } from '../support/browser.ts';
+import { signInAs } from '../support/sign-in.ts';
+import { createAccount, createOrganisation, type FixtureAccount } from '../support/fixtures.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 let t: TestApp;
 let camden: number;
 let admin: FixtureAccount;
 
-async function signIn(account: FixtureAccount): Promise<FormClient> {
-  const client = new FormClient(t.app);
-  await client.get('/sign-in');
-  await client.post('/sign-in', { username: account.username, password: TEST_PASSWORD });
-  await client.get('/sign-in/two-factor');
-  await client.post('/sign-in/two-factor', { code: generateTotp(account.totpSecret!, t.clock.now()) });
-  t.clock.advance(30_000);
-  await client.get('/');
-  return client;
-}
+const signIn = (account: FixtureAccount): Promise<FormClient> => signInAs(t, account);
 
 beforeAll(async () => {
   t = await createTestApp();
