@@ -1,3 +1,4 @@
+import { ForbiddenError, NotFoundError } from './errors.ts';
 import type { Privilege } from './privileges.ts';
 
 /**
@@ -102,4 +103,11 @@ export function decide(actor: Actor, action: Action, target: Target = {}): Decis
 
 export function can(actor: Actor, action: Action, target: Target = {}): boolean {
   return decide(actor, action, target) === 'allow';
+}
+
+/** Throws the HTTP-shaped error for a decision of the table: 404 out of scope, 403 no privilege. */
+export function authorise(actor: Actor, action: Action, target: Target = {}): void {
+  const decision = decide(actor, action, target);
+  if (decision === 'not-found') throw new NotFoundError();
+  if (decision === 'forbidden') throw new ForbiddenError();
 }

@@ -3,9 +3,9 @@ import type { Account } from '../data/database.ts';
 import {
   administratorsOf, findAccountById, findAccountByUsername, findOrganisation, insertAccount, privilegesOf,
 } from '../data/queries/account-queries.ts';
-import { decide, isCentralSupport, type Actor } from '../domain/access.ts';
+import { authorise, isCentralSupport, type Actor } from '../domain/access.ts';
 import { privilegesAllowedFor, validateAccountFields, type AccountFieldsInput } from '../domain/account-fields.ts';
-import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.ts';
+import { NotFoundError, ValidationError } from '../domain/errors.ts';
 import { sortPrivileges, typeDefaults, type Privilege } from '../domain/privileges.ts';
 import { audit, who } from './audit.ts';
 import type { ServiceDeps } from './deps.ts';
@@ -18,13 +18,6 @@ export interface CreateAccountInput extends AccountFieldsInput {
   privileges?: readonly string[];
   /** Who agreed CiN/CLA access (R16), required when the new account gets it. */
   cinClaAgreedBy?: string;
-}
-
-/** Throws the HTTP-shaped error for a decision of the access table. */
-export function authorise(actor: Actor, action: Parameters<typeof decide>[1], target: Parameters<typeof decide>[2] = {}): void {
-  const decision = decide(actor, action, target);
-  if (decision === 'not-found') throw new NotFoundError();
-  if (decision === 'forbidden') throw new ForbiddenError();
 }
 
 export function createAccountService(deps: ServiceDeps, passwords: PasswordService) {

@@ -1,10 +1,10 @@
-import { findOrganisation, findOrganisationByCode } from '../data/queries/account-queries.ts';
+import type { Organisation } from '../data/database.ts';
 import { auditActionsOf, auditEventsForAccount, auditEventsForOrganisation, countAuditEvents, type AuditFilter } from '../data/queries/audit-queries.ts';
 import type { Actor } from '../domain/access.ts';
 import { toCsv } from '../domain/csv.ts';
-import { NotFoundError, ValidationError } from '../domain/errors.ts';
-import { authorise } from './account-service.ts';
+import { ValidationError } from '../domain/errors.ts';
 import type { ServiceDeps } from './deps.ts';
+import { organisationInScope } from './organisation-scope.ts';
 import { accountFor } from './user-admin-service.ts';
 
 export const AUDIT_PAGE_SIZE = 50;
@@ -32,12 +32,8 @@ function day(value: string | undefined, field: string, errors: Record<string, st
 export function createAuditViewService(deps: ServiceDeps) {
   const { db } = deps;
 
-  async function filterFor(actor: Actor, query: AuditQuery): Promise<{ filter: AuditFilter; organisation: NonNullable<Awaited<ReturnType<typeof findOrganisation>>> }> {
-    if (actor.kind !== 'account') throw new NotFoundError();
-    const la = query.la && /^[0-9]{3}$/.test(query.la) ? query.la : undefined;
-    const organisation = la ? await findOrganisationByCode(db, la) : await findOrganisation(db, actor.organisationId);
-    if (!organisation) throw new NotFoundError();
-    authorise(actor, 'audit.view', { organisationId: organisation.id });
+  async function filterFor(actor: Actor, query: AuditQuery): Promise<{ filter: AuditFilter; organisation: Organisation }> {
+    const organisation = await organisationInScope(db, actor, query.la, 'audit.view');
     const errors: Record<string, string> = {};
     const from = day(query.from, 'from', errors);
     const toDay = day(query.to, 'to', errors);

@@ -1,9 +1,8 @@
-import { findOrganisation, findOrganisationByCode } from '../data/queries/account-queries.ts';
 import type { Actor } from '../domain/access.ts';
-import { NotFoundError, ValidationError } from '../domain/errors.ts';
+import { ValidationError } from '../domain/errors.ts';
 import type { LifecycleJob } from '../jobs/lifecycle-job.ts';
-import { authorise } from './account-service.ts';
 import type { ServiceDeps } from './deps.ts';
+import { organisationInScope } from './organisation-scope.ts';
 
 export const MAX_PREVIEW_DAYS = 366;
 
@@ -11,11 +10,7 @@ export const MAX_PREVIEW_DAYS = 366;
 export function createLifecycleViewService({ db, clock }: ServiceDeps, job: LifecycleJob) {
   return {
     async preview(actor: Actor, options: { la?: string; days?: string }) {
-      if (actor.kind !== 'account') throw new NotFoundError();
-      const la = options.la && /^[0-9]{3}$/.test(options.la) ? options.la : undefined;
-      const organisation = la ? await findOrganisationByCode(db, la) : await findOrganisation(db, actor.organisationId);
-      if (!organisation) throw new NotFoundError();
-      authorise(actor, 'lifecycle.view', { organisationId: organisation.id });
+      const organisation = await organisationInScope(db, actor, options.la, 'lifecycle.view');
       let days = 30;
       if (options.days !== undefined && options.days !== '') {
         if (!/^[0-9]{1,3}$/.test(options.days) || Number(options.days) < 1 || Number(options.days) > MAX_PREVIEW_DAYS) {

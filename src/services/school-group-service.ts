@@ -1,12 +1,13 @@
 import { sql } from 'kysely';
 import type { Executor } from '../data/database.ts';
-import { findOrganisation, findOrganisationByCode } from '../data/queries/account-queries.ts';
+import { findOrganisation } from '../data/queries/account-queries.ts';
 import { schoolsOfOrganisation } from '../data/queries/user-detail-queries.ts';
 import type { Actor } from '../domain/access.ts';
 import { NotFoundError, ValidationError } from '../domain/errors.ts';
-import { authorise } from './account-service.ts';
+import { authorise } from '../domain/access.ts';
 import { audit, who } from './audit.ts';
 import type { ServiceDeps } from './deps.ts';
+import { organisationInScope } from './organisation-scope.ts';
 import type { RequestContext } from './request-context.ts';
 
 export interface GroupInput {
@@ -21,13 +22,7 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 export function createSchoolGroupService(deps: ServiceDeps) {
   const { db, clock } = deps;
 
-  async function organisationFor(actor: Actor, la: string | undefined) {
-    if (actor.kind !== 'account') throw new NotFoundError();
-    const organisation = la && /^[0-9]{3}$/.test(la) ? await findOrganisationByCode(db, la) : await findOrganisation(db, actor.organisationId);
-    if (!organisation) throw new NotFoundError();
-    authorise(actor, 'school-groups.manage', { organisationId: organisation.id });
-    return organisation;
-  }
+  const organisationFor = (actor: Actor, la: string | undefined) => organisationInScope(db, actor, la, 'school-groups.manage');
 
   async function groupFor(actor: Actor, id: string) {
     if (!/^[0-9]{1,9}$/.test(id)) throw new NotFoundError();

@@ -5,7 +5,7 @@ import { NotFoundError, ValidationError } from '../domain/errors.ts';
 import { isTopic, topicName } from '../domain/topics.ts';
 import { enqueueEmail } from '../mail/enqueue.ts';
 import { renderEmail } from '../mail/templates/render.ts';
-import { authorise } from './account-service.ts';
+import { authorise } from '../domain/access.ts';
 import { audit, who } from './audit.ts';
 import { mailDomain, type ServiceDeps } from './deps.ts';
 import type { RequestContext } from './request-context.ts';

@@ -6,7 +6,7 @@ import {
 import { can, type Action, type Actor } from '../domain/access.ts';
 import { NotFoundError } from '../domain/errors.ts';
 import { differenceFromDefaults, isUserType, sortPrivileges, type Privilege } from '../domain/privileges.ts';
-import { authorise } from './account-service.ts';
+import { authorise } from '../domain/access.ts';
 import type { ServiceDeps } from './deps.ts';
 
 /**

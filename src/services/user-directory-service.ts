@@ -1,13 +1,12 @@
-import { findOrganisation, findOrganisationByCode } from '../data/queries/account-queries.ts';
 import { countUsers, listArchived, listContacts, listOrganisations, listUsers, type UserListFilter } from '../data/queries/user-list-queries.ts';
 import { decide, isCentralSupport, type Actor } from '../domain/access.ts';
 import { addMonthsUtc } from '../domain/calendar.ts';
 import { toCsv } from '../domain/csv.ts';
-import { NotFoundError } from '../domain/errors.ts';
 import { isUserType, userTypeLabel } from '../domain/privileges.ts';
 import { PAGE_SIZE, type UserListQuery } from '../domain/user-filters.ts';
-import { authorise } from './account-service.ts';
+import { authorise } from '../domain/access.ts';
 import type { ServiceDeps } from './deps.ts';
+import { organisationInScope, organisationNamed } from './organisation-scope.ts';
 
 /** The most rows one CSV export holds; an LA has a few hundred accounts, so this is a guard. */
 const EXPORT_LIMIT = 50_000;
@@ -17,13 +16,6 @@ const EXPORT_LIMIT = 50_000;
  * details only (R5); central support may manage any LA (R4).
  */
 export function createUserDirectoryService({ db, clock }: ServiceDeps) {
-  async function resolveOrganisation(actor: Actor, la: string | undefined) {
-    if (actor.kind !== 'account') throw new NotFoundError();
-    const organisation = la ? await findOrganisationByCode(db, la) : await findOrganisation(db, actor.organisationId);
-    if (!organisation) throw new NotFoundError('There is no Local Authority with that code');
-    return organisation;
-  }
-
   function filterFor(organisationId: number, query: UserListQuery, now: Date): UserListFilter {
     return {
       organisationId,
@@ -39,7 +31,7 @@ export function createUserDirectoryService({ db, clock }: ServiceDeps) {
     organisations: () => listOrganisations(db),
 
     async list(actor: Actor, query: UserListQuery) {
-      const organisation = await resolveOrganisation(actor, query.la);
+      const organisation = await organisationNamed(db, actor, query.la);
       const now = clock.now();
       const offset = (query.page - 1) * PAGE_SIZE;
       const manage = decide(actor, 'users.list', { organisationId: organisation.id });
@@ -64,22 +56,18 @@ export function createUserDirectoryService({ db, clock }: ServiceDeps) {
 
     /** The LA a new account goes into (R2): the creator's own, or any LA for central support. */
     async organisationForCreate(actor: Actor, la: string | undefined) {
-      const organisation = await resolveOrganisation(actor, la !== undefined && /^[0-9]{3}$/.test(la) ? la : undefined);
-      authorise(actor, 'users.create', { organisationId: organisation.id });
-      return organisation;
+      return organisationInScope(db, actor, la, 'users.create');
     },
 
     /** Archived users (R23) of the actor's LA, or of `la` for central support. */
     async archived(actor: Actor, la: unknown) {
-      const organisation = await resolveOrganisation(actor, typeof la === 'string' && /^[0-9]{3}$/.test(la) ? la : undefined);
-      authorise(actor, 'users.restore', { organisationId: organisation.id });
+      const organisation = await organisationInScope(db, actor, la, 'users.restore');
       return { organisation, rows: await listArchived(db, organisation.id) };
     },
 
     /** The filtered list as CSV (R22): the same filters and order as the page, every page. */
     async exportCsv(actor: Actor, query: UserListQuery): Promise<{ filename: string; csv: string }> {
-      const organisation = await resolveOrganisation(actor, query.la);
-      authorise(actor, 'users.export', { organisationId: organisation.id });
+      const organisation = await organisationInScope(db, actor, query.la, 'users.export');
       const now = clock.now();
       const rows = await listUsers(db, filterFor(organisation.id, query, now), query.sort, EXPORT_LIMIT, 0);
       const csv = toCsv(

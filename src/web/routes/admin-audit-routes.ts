@@ -5,6 +5,7 @@ import type { AuditQuery } from '../../services/audit-view-service.ts';
 import type { Services } from '../../services/index.ts';
 import { requireSignIn } from '../plugins/session.ts';
 import { errorView } from '../plugins/views.ts';
+import { sendCsv } from './csv-reply.ts';
 import { formBody } from './form.ts';
 
 function describe<T extends { action: string; details: Record<string, unknown> }>(events: T[]) {
@@ -64,8 +65,7 @@ export function adminAuditRoutes(services: Services) {
     app.get('/admin/audit/export.csv', async (request, reply) => {
       const raw = formBody(request.query);
       const { filename, csv } = await services.audit.exportCsv(request.signedIn!.actor, { la: raw.la, action: raw.action, from: raw.from, to: raw.to });
-      return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${filename}"`)
-        .header('cache-control', 'no-store').send('\uFEFF' + csv);
+      return sendCsv(reply, filename, csv);
     });
   };
 }

@@ -6,6 +6,7 @@ import { monthsAgo } from '../../domain/relative-time.ts';
 import { parseUserListQuery, userListHref, type UserListQuery } from '../../domain/user-filters.ts';
 import type { Services } from '../../services/index.ts';
 import { requestContext, requireSignIn } from '../plugins/session.ts';
+import { sendCsv } from './csv-reply.ts';
 import { formBody } from './form.ts';
 import { errorView } from '../plugins/views.ts';
 
@@ -99,11 +100,7 @@ export function adminUsersRoutes(services: Services) {
       const { query, errors } = parseUserListQuery(request.query as Record<string, unknown>);
       if (Object.keys(errors).length > 0) throw new ValidationError(errors, 'The filters of the export are not valid');
       const { filename, csv } = await services.directory.exportCsv(request.signedIn!.actor, query);
-      return reply
-        .header('content-type', 'text/csv; charset=utf-8')
-        .header('content-disposition', `attachment; filename="${filename}"`)
-        .header('cache-control', 'no-store')
-        .send('\uFEFF' + csv);
+      return sendCsv(reply, filename, csv);
     });
   };
 }
