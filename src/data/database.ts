@@ -159,6 +159,37 @@ export interface AccountTokensTable {
   used_at: Timestamp | null;
 }
 
+export interface ApiTokensTable {
+  id: string;
+  organisation_id: number;
+  created_by: string;
+  name: string;
+  prefix: string;
+  token_hash: string;
+  created_at: Timestamp;
+  expires_at: Timestamp | null;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+  revoked_by: string | null;
+}
+
+export interface SchoolImportsTable {
+  id: Generated<string>;
+  file_name: string;
+  file_sha256: string;
+  imported_at: Timestamp;
+  imported_by: string;
+  rows_read: number;
+  organisations_created: number;
+  organisations_updated: number;
+  schools_created: number;
+  schools_updated: number;
+  schools_closed: number;
+  schools_unchanged: number;
+  rows_skipped: number;
+  problems: Json;
+}
+
 export interface AuditEventsTable {
   id: Generated<string>;
   occurred_at: Timestamp;
@@ -264,6 +295,8 @@ export interface Database {
   access_reviews: AccessReviewsTable;
   access_review_items: AccessReviewItemsTable;
   job_runs: JobRunsTable;
+  api_tokens: ApiTokensTable;
+  school_imports: SchoolImportsTable;
 }
 
 export type Db = Kysely<Database>;

@@ -3,11 +3,16 @@ import { PRIVILEGES, USER_TYPES } from '../domain/privileges.ts';
 import { TOPICS, topicName } from '../domain/topics.ts';
 import type { Db } from './database.ts';
 import * as m0001 from './migrations/0001-initial.ts';
+import * as m0002 from './migrations/0002-api-tokens-and-imports.ts';
 
 /** Migrations are imported, not read from a folder, so they run the same under tsx and in tests. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': m0001,
+  '0002-api-tokens-and-imports': m0002,
 };
+
+/** In the order they run. */
+export const MIGRATION_NAMES: readonly string[] = Object.keys(MIGRATIONS).sort();
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
 
