@@ -1,0 +1,134 @@
+/**
+ * Reading CSV files that people and public datasets produce: RFC 4180 quoting, CRLF or LF line
+ * ends, a byte-order mark, and text in UTF-8 or Windows-1252 (as GIAS publishes it, and as
+ * Excel on Windows saves "CSV"). Pure: bytes in, rows out.
+ */
+
+export type TextEncodingName = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
+
+export interface DecodedText {
+  readonly text: string;
+  readonly encoding: TextEncodingName;
+  readonly hadByteOrderMark: boolean;
+}
+
+/**
+ * Decodes bytes: a byte-order mark decides; else valid UTF-8 is UTF-8; else Windows-1252 (every
+ * byte sequence is valid in it, so the file is never refused for its encoding alone).
+ */
+export function decodeText(bytes: Uint8Array, declared?: TextEncodingName): DecodedText {
+  if (declared) {
+    const skip = declared === 'utf-8' && hasPrefix(bytes, [0xef, 0xbb, 0xbf]) ? 3
+      : declared.startsWith('utf-16') && (hasPrefix(bytes, [0xff, 0xfe]) || hasPrefix(bytes, [0xfe, 0xff])) ? 2 : 0;
+    const body = bytes.subarray(skip);
+    return { text: declared === 'windows-1252' ? decodeWindows1252(body) : new TextDecoder(declared).decode(body), encoding: declared, hadByteOrderMark: skip > 0 };
+  }
+  if (hasPrefix(bytes, [0xef, 0xbb, 0xbf])) return { text: new TextDecoder('utf-8').decode(bytes.subarray(3)), encoding: 'utf-8', hadByteOrderMark: true };
+  if (hasPrefix(bytes, [0xff, 0xfe])) return { text: new TextDecoder('utf-16le').decode(bytes.subarray(2)), encoding: 'utf-16le', hadByteOrderMark: true };
+  if (hasPrefix(bytes, [0xfe, 0xff])) return { text: new TextDecoder('utf-16be').decode(bytes.subarray(2)), encoding: 'utf-16be', hadByteOrderMark: true };
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes), encoding: 'utf-8', hadByteOrderMark: false };
+  } catch {
+    return { text: decodeWindows1252(bytes), encoding: 'windows-1252', hadByteOrderMark: false };
+  }
+}
+
+/** 0x80–0x9F of Windows-1252 (WHATWG index); the five undefined bytes keep their C1 code point. */
+const CP1252_HIGH = '€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008dŽ\u008f\u0090‘’“”•–—˜™š›œ\u009džŸ';
+
+/**
+ * Node's TextDecoder maps 0x80–0x9F of "windows-1252" to C1 controls (it decodes Latin-1), which
+ * would turn GIAS's curly apostrophes and dashes into invisible characters; so decode by hand.
+ */
+export function decodeWindows1252(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 1) {
+    const b = bytes[i]!;
+    out += b >= 0x80 && b <= 0x9f ? CP1252_HIGH[b - 0x80] : String.fromCharCode(b);
+  }
+  return out;
+}
+
+function hasPrefix(bytes: Uint8Array, prefix: readonly number[]): boolean {
+  return prefix.every((b, i) => bytes[i] === b);
+}
+
+export interface CsvRecord {
+  /** The line of the file on which the record starts (1 = the first line, the header). */
+  readonly line: number;
+  readonly cells: readonly string[];
+}
+
+export class CsvSyntaxError extends Error {
+  constructor(readonly line: number, message: string) {
+    super(`Line ${line}: ${message}`);
+  }
+}
+
+/**
+ * Splits CSV text into records. Quoted cells may hold commas, doubled quotes and line breaks;
+ * each record keeps the line it starts on, for error reports. Blank lines are skipped. Throws
+ * CsvSyntaxError for a quote left open or text after a closing quote.
+ */
+export function parseCsv(text: string): CsvRecord[] {
+  const records: CsvRecord[] = [];
+  let cells: string[] = [];
+  let cell = '';
+  let line = 1;
+  let recordLine = 1;
+  let i = 0;
+  let quoted = false;
+  let afterQuote = false;
+  const endRecord = () => {
+    cells.push(cell);
+    if (!(cells.length === 1 && cells[0] === '')) records.push({ line: recordLine, cells });
+    cells = [];
+    cell = '';
+  };
+  while (i < text.length) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"') {
+        if (text[i + 1] === '"') { cell += '"'; i += 2; continue; }
+        quoted = false;
+        afterQuote = true;
+        i += 1;
+        continue;
+      }
+      if (ch === '\n') line += 1;
+      cell += ch;
+      i += 1;
+      continue;
+    }
+    if (ch === ',') { cells.push(cell); cell = ''; afterQuote = false; i += 1; continue; }
+    if (ch === '\r' || ch === '\n') {
+      endRecord();
+      afterQuote = false;
+      i += ch === '\r' && text[i + 1] === '\n' ? 2 : 1;
+      line += 1;
+      recordLine = line;
+      continue;
+    }
+    if (afterQuote) throw new CsvSyntaxError(line, 'text after a closing quote; put the whole cell in quotes and double any quote inside it');
+    if (ch === '"' && cell === '') { quoted = true; i += 1; continue; }
+    cell += ch;
+    i += 1;
+  }
+  if (quoted) throw new CsvSyntaxError(recordLine, 'a quoted cell is not closed');
+  if (cell !== '' || cells.length > 0) endRecord();
+  return records;
+}
+
+/** Records as objects keyed by the header row (header names trimmed). */
+export function csvObjects(records: readonly CsvRecord[]): { header: string[]; rows: { line: number; values: Record<string, string>; cellCount: number }[] } {
+  const [first, ...rest] = records;
+  const header = (first?.cells ?? []).map((h) => h.trim());
+  return {
+    header,
+    rows: rest.map((r) => ({
+      line: r.line,
+      cellCount: r.cells.length,
+      values: Object.fromEntries(header.map((h, i) => [h, r.cells[i] ?? ''])),
+    })),
+  };
+}
