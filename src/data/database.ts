@@ -244,6 +244,8 @@ export interface AccessReviewsTable {
   opened_by: string | null;
   finished_at: Timestamp | null;
   finished_by: string | null;
+  opened_by_label: ColumnType<string, string | undefined, string>;
+  finished_by_label: string | null;
 }
 
 export interface AccessReviewItemsTable {
@@ -259,6 +261,11 @@ export interface AccessReviewItemsTable {
   decided_at: Timestamp | null;
   decided_by: string | null;
   version: Generated<number>;
+  /** The account when the review opened (migration 0004): see domain/access-reviews.ts ItemSnapshot. */
+  snapshot: Json;
+  /** For a "change" decision: `{ userType, privileges }`. */
+  changed_to: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  decided_by_label: string | null;
 }
 
 export interface JobRunsTable {

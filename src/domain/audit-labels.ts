@@ -30,6 +30,9 @@ const LABELS: Record<string, string> = {
   'school-group.created': 'School group created',
   'school-group.changed': 'School group changed',
   'school-group.deleted': 'School group deleted',
+  'review.opened': 'Access review opened',
+  'review.item-decided': 'Access review decision',
+  'review.finished': 'Access review finished',
 };
 
 export function auditActionLabel(action: string): string {

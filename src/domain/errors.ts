@@ -71,3 +71,6 @@ export class LinkExpiredError extends DomainError {
     super(message);
   }
 }
+
+/** Someone else changed the same record since it was read (optimistic concurrency): nothing was saved. */
+export class ConflictError extends RuleError {}

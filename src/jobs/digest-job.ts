@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { addDays, addMonthsUtc } from '../domain/calendar.ts';
+import { overdueReviews } from '../data/queries/review-queries.ts';
 import { enqueueEmail } from '../mail/enqueue.ts';
 import { renderEmail, type Block } from '../mail/templates/render.ts';
 import { formatDate, mailDomain, type ServiceDeps } from '../services/deps.ts';
@@ -48,6 +49,7 @@ export function createDigestJob(deps: ServiceDeps & { inactiveMonths: number }, 
     const alerts = await db.selectFrom('audit_events').select(['occurred_at', 'action', 'details', 'ip'])
       .where('organisation_id', '=', organisationId).where('security_alert', '=', true).where('occurred_at', '>', weekAgo)
       .orderBy('occurred_at').execute();
+    const reviews = await overdueReviews(db, organisationId, now.toISOString().slice(0, 10));
     const name = (r: { first_name: string; last_name: string; username: string }) => `${r.first_name} ${r.last_name} (${r.username})`;
     return {
       inactive: inactive.map((r) => `${name(r)}: last signed in ${r.last_sign_in_at ? formatDate(r.last_sign_in_at) : 'never'}`),
@@ -58,6 +60,7 @@ export function createDigestJob(deps: ServiceDeps & { inactiveMonths: number }, 
         ...coming.filter((e) => e.action === 'delete').map((e) => `${e.name} (${e.username}): ${formatDate(e.date)}`),
       ].filter((v, i, all) => all.indexOf(v) === i),
       created: created.map((r) => `${name(r)}: created ${formatDate(r.created_at)}`),
+      overdueReviews: reviews.map((r) => `${r.name}: due ${formatDate(new Date(`${r.due_on}T00:00:00Z`))}, ${Number(r.decided ?? 0)} of ${Number(r.total ?? 0)} accounts decided`),
       alerts: alerts.map((a) => `${formatDate(a.occurred_at)}: sign-in attempt on archived account ${String((a.details as { username?: unknown }).username ?? '')}${a.ip ? ` from ${a.ip}` : ''}`),
     };
   }
@@ -87,6 +90,7 @@ export function createDigestJob(deps: ServiceDeps & { inactiveMonths: number }, 
           ...block('Accounts due to be archived in the next 30 days:', s.toBeArchived, 'None.'),
           ...block('Deletions scheduled in the next 30 days:', s.deletions, 'None.'),
           ...block('New accounts this week:', s.created, 'None.'),
+          ...block('Access reviews past their due date (finish them at Access reviews):', s.overdueReviews, 'None.'),
           { link: `${config.baseUrl}/admin/users`, text: 'Review your users' },
         ], config.platformName);
         const isNew = await enqueueEmail(db, mailDomain(config), {

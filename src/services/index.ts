@@ -1,6 +1,7 @@
 import type { Config } from '../config.ts';
 import type { Db } from '../data/database.ts';
 import type { Clock } from '../domain/clock.ts';
+import { createAccessReviewService } from './access-review-service.ts';
 import { createAccountService } from './account-service.ts';
 import { createAttentionService } from './attention-service.ts';
 import { createAuditViewService } from './audit-view-service.ts';
@@ -45,6 +46,7 @@ export function createServices({ db, clock, config, databaseKind }: { db: Db; cl
     lifecycle,
     digest: createDigestJob({ ...deps, inactiveMonths: config.digest.inactiveMonths }, lifecycle),
     lifecycleView: createLifecycleViewService(deps, lifecycle),
+    reviews: createAccessReviewService({ ...deps, inactiveMonths: config.digest.inactiveMonths }),
   };
 }
 

@@ -66,6 +66,58 @@ export async function assertNotLastAdministrator(trx: Executor, actor: Actor, ac
   }
 }
 
+/**
+ * Sets an account's Type of User and privileges in the caller's transaction, with the rules of
+ * the Privileges tab (R14–R17). Shared by that tab and access reviews, whose audit `extra` names
+ * the review.
+ */
+export async function applyPrivileges(trx: Executor, actor: Actor, account: Account, input: PrivilegesInput, ctx: RequestContext, now: Date,
+  extra: Record<string, unknown> = {}): Promise<void> {
+  const isCentralAccount = CENTRAL_ONLY_TYPES.includes(account.user_type as never);
+  const userType = input.userType ?? '';
+  const requested = [...new Set(input.privileges ?? [])];
+  if (!isUserType(userType) || CENTRAL_ONLY_TYPES.includes(userType) !== isCentralAccount) {
+    throw new ValidationError({ userType: 'Select a Type of User from the list' });
+  }
+  if (requested.some((p) => !isPrivilege(p))) throw new ValidationError({ privileges: 'Select privileges from the list' });
+  const wanted = sortPrivileges(requested) as Privilege[];
+  if (!isCentralAccount && wanted.some((p) => CENTRAL_ONLY_PRIVILEGES.includes(p))) {
+    throw new ValidationError({ privileges: 'Central support can only be held by central support accounts' });
+  }
+  const before = sortPrivileges(await privilegesOf(trx, account.id)) as Privilege[];
+  const added = wanted.filter((p) => !before.includes(p));
+  const removed = before.filter((p) => !wanted.includes(p));
+  // R15: nobody grants what they do not hold themselves.
+  if (actor.kind === 'account' && !isCentralSupport(actor)) {
+    const notHeld = added.filter((p) => !actor.privileges.has(p));
+    if (notHeld.length > 0) {
+      throw new ValidationError({ privileges: `You cannot give a privilege you do not hold yourself: ${notHeld.join(', ')}` });
+    }
+  }
+  // R16: CiN/CLA access is agreed with the Virtual Head; record who agreed it.
+  const agreedBy = (input.cinClaAgreedBy ?? '').trim();
+  if (added.includes('cin_cla')) {
+    if (!agreedBy) throw new ValidationError({ cinClaAgreedBy: 'Enter who agreed access to CiN and CLA information, such as the Virtual Head' });
+    if (agreedBy.length > 200) throw new ValidationError({ cinClaAgreedBy: 'Who agreed it must be 200 characters or fewer' });
+  }
+  if (removed.includes('manage_users')) await assertNotLastAdministrator(trx, actor, account, 'remove "Can Add, Delete and Manage Users"');
+  if (removed.length > 0) await trx.deleteFrom('account_privileges').where('account_id', '=', account.id).where('privilege', 'in', removed).execute();
+  if (added.length > 0) await trx.insertInto('account_privileges').values(added.map((privilege) => ({ account_id: account.id, privilege }))).execute();
+  await trx.updateTable('accounts').set({ user_type: userType, updated_at: now, version: sql`version + 1` }).where('id', '=', account.id).execute();
+  if (added.length > 0 || removed.length > 0 || userType !== account.user_type) {
+    await audit(trx, who(actor), ctx, now, {
+      action: 'account.privileges-changed',
+      organisationId: account.organisation_id,
+      subjectAccountId: account.id,
+      details: {
+        userType: [account.user_type, userType], privileges: [before, wanted], added, removed,
+        ...(added.includes('cin_cla') ? { cinClaAgreedBy: agreedBy } : {}),
+        ...extra,
+      },
+    });
+  }
+}
+
 function parseDate(value: string): string | undefined {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
   if (!match) return undefined;
@@ -131,52 +183,8 @@ export function createUserChangesService(deps: ServiceDeps) {
 
     async setPrivileges(actor: Actor, id: string, input: PrivilegesInput, ctx: RequestContext): Promise<void> {
       const account = await accountFor(deps, actor, 'users.edit-privileges', id);
-      const isCentralAccount = CENTRAL_ONLY_TYPES.includes(account.user_type as never);
-      const userType = input.userType ?? '';
-      const requested = [...new Set(input.privileges ?? [])];
-      if (!isUserType(userType) || CENTRAL_ONLY_TYPES.includes(userType) !== isCentralAccount) {
-        throw new ValidationError({ userType: 'Select a Type of User from the list' });
-      }
-      if (requested.some((p) => !isPrivilege(p))) throw new ValidationError({ privileges: 'Select privileges from the list' });
-      const wanted = sortPrivileges(requested) as Privilege[];
-      if (!isCentralAccount && wanted.some((p) => CENTRAL_ONLY_PRIVILEGES.includes(p))) {
-        throw new ValidationError({ privileges: 'Central support can only be held by central support accounts' });
-      }
       const now = clock.now();
-      await db.transaction().execute(async (trx) => {
-        const before = sortPrivileges(await privilegesOf(trx, account.id)) as Privilege[];
-        const added = wanted.filter((p) => !before.includes(p));
-        const removed = before.filter((p) => !wanted.includes(p));
-        // R15: nobody grants what they do not hold themselves.
-        if (actor.kind === 'account' && !isCentralSupport(actor)) {
-          const notHeld = added.filter((p) => !actor.privileges.has(p));
-          if (notHeld.length > 0) {
-            throw new ValidationError({ privileges: `You cannot give a privilege you do not hold yourself: ${notHeld.join(', ')}` });
-          }
-        }
-        // R16: CiN/CLA access is agreed with the Virtual Head; record who agreed it.
-        const agreedBy = (input.cinClaAgreedBy ?? '').trim();
-        if (added.includes('cin_cla')) {
-          if (!agreedBy) throw new ValidationError({ cinClaAgreedBy: 'Enter who agreed access to CiN and CLA information, such as the Virtual Head' });
-          if (agreedBy.length > 200) throw new ValidationError({ cinClaAgreedBy: 'Who agreed it must be 200 characters or fewer' });
-        }
-        if (removed.includes('manage_users')) await assertNotLastAdministrator(trx, actor, account, 'remove "Can Add, Delete and Manage Users"');
-        if (removed.length > 0) await trx.deleteFrom('account_privileges').where('account_id', '=', account.id).where('privilege', 'in', removed).execute();
-        if (added.length > 0) await trx.insertInto('account_privileges').values(added.map((privilege) => ({ account_id: account.id, privilege }))).execute();
-        await trx.updateTable('accounts').set({ user_type: userType }).where('id', '=', account.id).execute();
-        await touch(trx, account.id, now);
-        if (added.length > 0 || removed.length > 0 || userType !== account.user_type) {
-          await audit(trx, who(actor), ctx, now, {
-            action: 'account.privileges-changed',
-            organisationId: account.organisation_id,
-            subjectAccountId: account.id,
-            details: {
-              userType: [account.user_type, userType], privileges: [before, wanted], added, removed,
-              ...(added.includes('cin_cla') ? { cinClaAgreedBy: agreedBy } : {}),
-            },
-          });
-        }
-      });
+      await db.transaction().execute(async (trx) => applyPrivileges(trx, actor, account, input, ctx, now));
     },
 
     async addSchool(actor: Actor, id: string, input: SchoolInput, ctx: RequestContext): Promise<void> {

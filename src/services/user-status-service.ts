@@ -23,7 +23,7 @@ export function deletionDueAt(reason: ArchiveReason, archivedAt: Date, retention
  * restorable until its deletion date. Shared by the pages, the lifecycle job and provisioning.
  */
 export async function archiveInTransaction(trx: Executor, account: Account, reason: ArchiveReason, by: Who, ctx: RequestContext, now: Date,
-  retention: { manualRetentionDays: number; automaticRetentionMonths: number }): Promise<Date> {
+  retention: { manualRetentionDays: number; automaticRetentionMonths: number }, extra: Record<string, unknown> = {}): Promise<Date> {
   const due = deletionDueAt(reason, now, retention);
   const updated = await trx.updateTable('accounts')
     .set({ status: 'archived', archived_at: now, archived_by: by.accountId, archive_reason: reason, deletion_due_at: due, updated_at: now, version: sql`version + 1` })
@@ -35,7 +35,7 @@ export async function archiveInTransaction(trx: Executor, account: Account, reas
   await trx.deleteFrom('email_outbox').where('account_id', '=', account.id).where('template', '=', 'topic-message').where('status', '=', 'pending').execute();
   await audit(trx, by, ctx, now, {
     action: 'account.archived', organisationId: account.organisation_id, subjectAccountId: account.id,
-    details: { reason, status: ['active', 'archived'], deletionDueAt: due.toISOString(), sessionsEnded: sessions },
+    details: { reason, status: ['active', 'archived'], deletionDueAt: due.toISOString(), sessionsEnded: sessions, ...extra },
   });
   return due;
 }
@@ -44,7 +44,7 @@ export async function archiveInTransaction(trx: Executor, account: Account, reas
  * Erases an account (R31): its row and everything hanging off it, its emails, and personal data
  * in audit details; then writes the tombstone. The username is free again at once.
  */
-export async function deleteInTransaction(trx: Executor, account: Account, by: Who, ctx: RequestContext, now: Date): Promise<void> {
+export async function deleteInTransaction(trx: Executor, account: Account, by: Who, ctx: RequestContext, now: Date, extra: Record<string, unknown> = {}): Promise<void> {
   const personal = [account.username, account.email, `${account.first_name} ${account.last_name}`, account.phone]
     .filter((v): v is string => !!v && v.length >= 3);
   await trx.deleteFrom('email_outbox').where('account_id', '=', account.id).execute();
@@ -62,12 +62,15 @@ export async function deleteInTransaction(trx: Executor, account: Account, by: W
       .where(sql<boolean>`strpos(lower(details::text), lower(${value})) > 0`).execute();
   }
   await trx.deleteFrom('sign_in_throttle').where('key', '=', `account:${account.username.toLowerCase()}`).execute();
-  await trx.updateTable('access_review_items').set({ account_label: 'Deleted account' }).where('account_id', '=', account.id).execute();
+  // Reviews keep their decisions as evidence, but not who the person was.
+  await trx.updateTable('access_review_items')
+    .set({ account_label: 'Deleted account', snapshot: sql`snapshot || ${JSON.stringify({ username: '', name: 'Deleted account', email: '', schools: [] })}::jsonb` })
+    .where('account_id', '=', account.id).execute();
   await trx.deleteFrom('accounts').where('id', '=', account.id).execute();
   const organisation = await findOrganisation(trx, account.organisation_id);
   await audit(trx, by, ctx, now, {
     action: 'account.deleted', organisationId: account.organisation_id, subjectAccountId: account.id,
-    details: { tombstone: { accountId: account.id, laCode: organisation?.la_code ?? null, deletedAt: now.toISOString(), deletedBy: by.label } },
+    details: { tombstone: { accountId: account.id, laCode: organisation?.la_code ?? null, deletedAt: now.toISOString(), deletedBy: by.label }, ...extra },
   });
 }
 

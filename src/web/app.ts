@@ -12,6 +12,7 @@ import { frameworkErrorPage, registerErrorHandling } from './plugins/error-handl
 import { registerSession } from './plugins/session.ts';
 import { registerViews } from './plugins/views.ts';
 import { adminAuditRoutes } from './routes/admin-audit-routes.ts';
+import { adminReviewRoutes } from './routes/admin-review-routes.ts';
 import { apiLifecycleRoutes } from './routes/api-lifecycle-routes.ts';
 import { acceptFormsOnly } from './routes/form.ts';
 import { adminStatusRoutes } from './routes/admin-status-routes.ts';
@@ -124,6 +125,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(adminUserRoutes(services));
   await app.register(adminStatusRoutes(services));
   await app.register(adminAuditRoutes(services));
+  await app.register(adminReviewRoutes(services));
   await app.register(schoolGroupRoutes(services));
   await app.register(lifecycleRoutes(services));
   await app.register(apiLifecycleRoutes(services));

@@ -11,6 +11,7 @@ export function navigationFor(actor: Actor | undefined, path: string): { text: s
     { text: 'Users', href: '/admin/users', show: can(actor, 'users.list') },
     { text: 'Archived users', href: '/admin/archived-users', show: can(actor, 'users.restore') },
     { text: 'Lifecycle', href: '/admin/lifecycle', show: can(actor, 'lifecycle.view') },
+    { text: 'Access reviews', href: '/admin/reviews', show: can(actor, 'reviews.manage') },
     { text: 'School groups', href: '/admin/school-groups', show: can(actor, 'school-groups.manage') },
     { text: 'Audit', href: '/admin/audit', show: can(actor, 'audit.view') },
     { text: 'Sent email', href: '/support/sent-email', show: can(actor, 'support.sent-email') },

@@ -1,0 +1,317 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addMonthsUtc } from '../../src/domain/calendar.ts';
+import { csvObjects, parseCsv } from '../../src/domain/csv-read.ts';
+import type { FormClient } from '../support/browser.ts';
+import { createAccount, createOrganisation, type FixtureAccount } from '../support/fixtures.ts';
+import { signInAs } from '../support/sign-in.ts';
+import { createTestApp, type TestApp } from '../support/test-app.ts';
+
+/**
+ * Access reviews (issue 6, R49) through the pages, as an administrator's browser without
+ * JavaScript would use them. The tests run in order on one Camden review.
+ */
+let t: TestApp;
+let camden: number;
+let kent: number;
+let admin: FixtureAccount;
+let admin2: FixtureAccount;
+let officer: FixtureAccount;
+let reader: FixtureAccount;
+let virtualHead: FixtureAccount;
+let oldie: FixtureAccount;
+let leaver: FixtureAccount;
+let departed: FixtureAccount;
+let kentAdmin: FixtureAccount;
+let kentOfficer: FixtureAccount;
+let adminClient: FormClient;
+let admin2Client: FormClient;
+let kentClient: FormClient;
+let reviewId: string;
+
+const db = () => t.handle.db;
+
+async function privilegesOf(id: string): Promise<string[]> {
+  return (await db().selectFrom('account_privileges').select('privilege').where('account_id', '=', id).orderBy('privilege').execute()).map((r) => r.privilege);
+}
+
+async function itemOf(accountId: string) {
+  return db().selectFrom('access_review_items').selectAll().where('review_id', '=', reviewId).where('account_id', '=', accountId).executeTakeFirstOrThrow();
+}
+
+async function statusOf(id: string) {
+  return (await db().selectFrom('accounts').select('status').where('id', '=', id).executeTakeFirst())?.status;
+}
+
+/** The item version the item page hands to its form. */
+async function versionOnPage(client: FormClient, accountId: string): Promise<string> {
+  const page = await client.get(`/admin/reviews/${reviewId}/items/${accountId}`);
+  expect(page.statusCode).toBe(200);
+  return /name="version" value="(\d+)"/.exec(page.body)![1]!;
+}
+
+const YES = { stillEmployed: 'yes', postNeedsAccess: 'yes', pupilLevelRight: 'yes', cinClaRight: 'yes' };
+
+beforeAll(async () => {
+  t = await createTestApp();
+  const now = t.clock.now();
+  const key = t.config.secretKey;
+  camden = await createOrganisation(db(), '202', 'Camden');
+  kent = await createOrganisation(db(), '886', 'Kent');
+  admin = await createAccount(db(), key, { organisationId: camden, username: 'camden.admin', userType: 'la_admin', lastSignInAt: now, firstName: 'Ada', lastName: 'Admin' });
+  admin2 = await createAccount(db(), key, { organisationId: camden, username: 'camden.admin2', userType: 'la_admin', lastSignInAt: now, firstName: 'Bea', lastName: 'Admin' });
+  officer = await createAccount(db(), key, { organisationId: camden, username: 'camden.officer', userType: 'la_officer', lastSignInAt: now });
+  reader = await createAccount(db(), key, { organisationId: camden, username: 'camden.reader', userType: 'read_only', lastSignInAt: now });
+  virtualHead = await createAccount(db(), key, { organisationId: camden, username: 'camden.virtual', userType: 'read_only', privileges: ['summary_reports', 'cin_cla'], lastSignInAt: now });
+  oldie = await createAccount(db(), key, { organisationId: camden, username: 'camden.oldie', userType: 'la_officer', lastSignInAt: addMonthsUtc(now, -14) });
+  leaver = await createAccount(db(), key, { organisationId: camden, username: 'camden.leaver', userType: 'read_only', lastSignInAt: now, firstName: 'Lee', lastName: 'Leaver' });
+  departed = await createAccount(db(), key, { organisationId: camden, username: 'camden.departed', userType: 'read_only', lastSignInAt: now, firstName: 'Dee', lastName: 'Parted' });
+  // Archived accounts are not reviewed.
+  await createAccount(db(), key, { organisationId: camden, username: 'camden.archived', status: 'archived' });
+  kentAdmin = await createAccount(db(), key, { organisationId: kent, username: 'kent.admin', userType: 'la_admin', lastSignInAt: now });
+  kentOfficer = await createAccount(db(), key, { organisationId: kent, username: 'kent.officer', userType: 'la_officer', lastSignInAt: now });
+  adminClient = await signInAs(t, admin);
+  admin2Client = await signInAs(t, admin2);
+  kentClient = await signInAs(t, kentAdmin);
+});
+afterAll(async () => t?.close());
+
+describe('access reviews (R49)', () => {
+  it('refuses a bad name or due date with a clear error and opens nothing', async () => {
+    await adminClient.get('/admin/reviews/new');
+    for (const form of [
+      { name: '', dueOn: '2026-12-31' },
+      { name: 'x'.repeat(101), dueOn: '2026-12-31' },
+      { name: 'Autumn', dueOn: '31/12/2026' },
+      { name: 'Autumn', dueOn: '2026-02-30' },
+      { name: 'Autumn', dueOn: '2020-01-01' },
+    ]) {
+      const response = await adminClient.post('/admin/reviews/new', form);
+      expect(response.statusCode, JSON.stringify(form)).toBe(400);
+      expect(response.body).toContain('govuk-error-summary');
+    }
+    expect(await db().selectFrom('access_reviews').select('id').execute()).toHaveLength(0);
+  });
+
+  it('opens a review of the LA: every active account of that LA, and only those, becomes an item', async () => {
+    const response = await adminClient.post('/admin/reviews/new', { name: 'Autumn <b>term</b> 2026 – ✓', dueOn: '2026-12-31' });
+    expect(response.statusCode).toBe(303);
+    reviewId = /\/admin\/reviews\/([0-9a-f-]{36})$/.exec(response.headers.location as string)![1]!;
+    const items = await db().selectFrom('access_review_items').select(['account_id', 'snapshot']).where('review_id', '=', reviewId).execute();
+    const expected = [admin, admin2, officer, reader, virtualHead, oldie, leaver, departed].map((a) => a.id).sort();
+    expect(items.map((i) => i.account_id).sort()).toEqual(expected);
+    expect(items.find((i) => i.account_id === virtualHead.id)!.snapshot).toMatchObject({ userType: 'read_only', privileges: ['summary_reports', 'cin_cla'] });
+    const page = await adminClient.get(`/admin/reviews/${reviewId}`);
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('Autumn &lt;b&gt;term&lt;/b&gt; 2026 – ✓');
+    expect(page.body).toContain('0 of 8 accounts decided');
+    // Recommendations are shown, never applied.
+    expect(page.body).toMatch(/Not signed in for 14 months/);
+    expect(page.body).toMatch(/Holds CiN\/CLA access but Type of User is Read only/);
+    expect(await statusOf(oldie.id)).toBe('active');
+    const early = await adminClient.post(`/admin/reviews/${reviewId}/finish`, {});
+    expect(early.statusCode).toBe(409);
+    expect(early.body).toContain('8 accounts are not decided yet');
+    const second = await admin2Client.post('/admin/reviews/new', { name: 'Another', dueOn: '2026-12-31' });
+    expect(second.statusCode).toBe(409);
+    expect(second.body).toContain('is still open. Finish it before starting another');
+  });
+
+  it('filters: undecided, inactive for N months, holds pupil-level, holds CiN/CLA; bad filters get an error', async () => {
+    const count = (body: string) => (body.match(/name="items" type="checkbox"/g) ?? []).length;
+    expect(count((await adminClient.get(`/admin/reviews/${reviewId}?privilege=cin_cla`)).body)).toBe(1);
+    expect(count((await adminClient.get(`/admin/reviews/${reviewId}?privilege=pupil_level`)).body)).toBe(4);
+    expect(count((await adminClient.get(`/admin/reviews/${reviewId}?inactiveMonths=12`)).body)).toBe(1);
+    expect(count((await adminClient.get(`/admin/reviews/${reviewId}?show=undecided`)).body)).toBe(8);
+    const bad = await adminClient.get(`/admin/reviews/${reviewId}?inactiveMonths=%3Cscript%3E&privilege=support`);
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toContain('Enter a number of months from 1 to 240');
+    expect(bad.body).not.toContain('<script>');
+  });
+
+  it('decides one item: the four questions, keep, a note; audited with the review named', async () => {
+    const version = await versionOnPage(adminClient, reader.id);
+    const missing = await adminClient.post(`/admin/reviews/${reviewId}/items/${reader.id}`, { version, decision: 'keep', note: '' });
+    expect(missing.statusCode).toBe(400);
+    expect(missing.body).toContain('Select yes or no');
+    const contradictory = await adminClient.post(`/admin/reviews/${reviewId}/items/${reader.id}`, { ...YES, stillEmployed: 'no', version, decision: 'keep', note: '' });
+    expect(contradictory.statusCode).toBe(400);
+    expect(contradictory.body).toContain('archive or delete the account');
+    const longNote = await adminClient.post(`/admin/reviews/${reviewId}/items/${reader.id}`, { ...YES, version, decision: 'keep', note: 'n'.repeat(1001) });
+    expect(longNote.statusCode).toBe(400);
+    expect((await itemOf(reader.id)).decision).toBeNull();
+    const saved = await adminClient.post(`/admin/reviews/${reviewId}/items/${reader.id}`, { ...YES, version, decision: 'keep', note: 'Checked with their manager' });
+    expect(saved.statusCode).toBe(303);
+    const item = await itemOf(reader.id);
+    expect(item).toMatchObject({ decision: 'keep', still_employed: true, cin_cla_right: true, note: 'Checked with their manager', decided_by: admin.id, version: Number(version) + 1 });
+    const event = await db().selectFrom('audit_events').select('details').where('action', '=', 'review.item-decided').where('subject_account_id', '=', reader.id).executeTakeFirstOrThrow();
+    expect(event.details).toMatchObject({ review: { id: reviewId, name: 'Autumn <b>term</b> 2026 – ✓' }, decision: 'keep' });
+  });
+
+  it('changes privileges only within R15 and R16, through the same rules as the Privileges tab', async () => {
+    const base = { ...YES, cinClaRight: 'no', decision: 'change', note: 'Now supports the Virtual School', userType: 'virtual_school' };
+    let version = await versionOnPage(adminClient, officer.id);
+    // R15: the administrator does not hold cin_cla.
+    const r15 = await adminClient.post(`/admin/reviews/${reviewId}/items/${officer.id}`, { ...base, version, privileges: ['summary_reports', 'pupil_level', 'cin_cla'] });
+    expect(r15.statusCode).toBe(400);
+    expect(r15.body).toContain('You cannot give a privilege you do not hold yourself');
+    expect(await privilegesOf(officer.id)).toEqual(['pupil_level', 'summary_reports', 'view_users']);
+    expect((await itemOf(officer.id)).decision).toBeNull();
+    // R16: who agreed it.
+    await db().insertInto('account_privileges').values({ account_id: admin.id, privilege: 'cin_cla' }).execute();
+    adminClient = await signInAs(t, admin);
+    version = await versionOnPage(adminClient, officer.id);
+    const r16 = await adminClient.post(`/admin/reviews/${reviewId}/items/${officer.id}`, { ...base, version, privileges: ['summary_reports', 'pupil_level', 'cin_cla'] });
+    expect(r16.statusCode).toBe(400);
+    expect(r16.body).toContain('Enter who agreed access to CiN and CLA information');
+    expect(await privilegesOf(officer.id)).not.toContain('cin_cla');
+    const done = await adminClient.post(`/admin/reviews/${reviewId}/items/${officer.id}`, { ...base, version, privileges: ['summary_reports', 'pupil_level', 'cin_cla'], cinClaAgreedBy: 'Jo Head, Virtual Head' });
+    expect(done.statusCode).toBe(303);
+    expect(await privilegesOf(officer.id)).toEqual(['cin_cla', 'pupil_level', 'summary_reports']);
+    expect((await itemOf(officer.id))).toMatchObject({ decision: 'change', changed_to: { userType: 'virtual_school', privileges: ['summary_reports', 'pupil_level', 'cin_cla'] } });
+    const event = await db().selectFrom('audit_events').select('details').where('action', '=', 'account.privileges-changed').where('subject_account_id', '=', officer.id).executeTakeFirstOrThrow();
+    expect(event.details).toMatchObject({ cinClaAgreedBy: 'Jo Head, Virtual Head', review: { id: reviewId } });
+  });
+
+  it('R17: the last administrator of an LA cannot remove their own manage_users or archive themselves in a review', async () => {
+    const opened = await kentClient.post('/admin/reviews/new', { name: 'Kent review', dueOn: '2026-11-20' });
+    expect(opened.statusCode).toBe(303);
+    const kentReview = /([0-9a-f-]{36})$/.exec(opened.headers.location as string)![1]!;
+    const page = await kentClient.get(`/admin/reviews/${kentReview}/items/${kentAdmin.id}`);
+    const version = /name="version" value="(\d+)"/.exec(page.body)![1]!;
+    const removed = await kentClient.post(`/admin/reviews/${kentReview}/items/${kentAdmin.id}`, {
+      ...YES, version, decision: 'change', note: 'Less access', userType: 'la_officer', privileges: ['view_users', 'summary_reports'],
+    });
+    expect(removed.statusCode).toBe(409);
+    expect(removed.body).toContain('is the last administrator of this Local Authority');
+    expect(await privilegesOf(kentAdmin.id)).toContain('manage_users');
+    const self = await kentClient.post(`/admin/reviews/${kentReview}/items/${kentAdmin.id}`, { ...YES, postNeedsAccess: 'no', version, decision: 'archive', note: 'Leaving' });
+    expect(self.statusCode).toBe(409);
+    expect(self.body).toContain('You cannot archive your own account');
+    expect(await statusOf(kentAdmin.id)).toBe('active');
+  });
+
+  it('a bulk decision where one item fails rolls back as a whole, naming the account', async () => {
+    const items = await Promise.all([leaver, departed, admin].map(async (a) => `${a.id}:${(await itemOf(a.id)).version}`));
+    await adminClient.get(`/admin/reviews/${reviewId}`);
+    const response = await adminClient.post(`/admin/reviews/${reviewId}/bulk`, { items, decision: 'archive', note: 'Left in the summer' });
+    expect(response.statusCode).toBe(409);
+    expect(response.body).toContain('Nothing was saved');
+    expect(response.body).toContain('You cannot archive your own account');
+    for (const a of [leaver, departed, admin]) {
+      expect(await statusOf(a.id)).toBe('active');
+      expect((await itemOf(a.id)).decision).toBeNull();
+    }
+    expect(await db().selectFrom('audit_events').select('id').where('action', '=', 'account.archived').execute()).toHaveLength(0);
+    const none = await adminClient.post(`/admin/reviews/${reviewId}/bulk`, { decision: 'keep', note: '' });
+    expect(none.statusCode).toBe(400);
+    expect(none.body).toContain('Select the accounts to decide');
+    const foreign = await adminClient.post(`/admin/reviews/${reviewId}/bulk`, { items: [`${kentOfficer.id}:1`], decision: 'keep', note: '' });
+    expect(foreign.statusCode).toBe(400);
+    expect((await db().selectFrom('access_review_items').select('decision').where('account_id', '=', kentOfficer.id).execute()).every((r) => r.decision === null)).toBe(true);
+  });
+
+  it('bulk keep decides every selected item; archive and delete go through the status rules with the review named', async () => {
+    const keep = await Promise.all([admin, admin2, virtualHead].map(async (a) => `${a.id}:${(await itemOf(a.id)).version}`));
+    const kept = await adminClient.post(`/admin/reviews/${reviewId}/bulk`, { items: keep, decision: 'keep', note: '' });
+    expect(kept.statusCode).toBe(303);
+    for (const a of [admin, admin2, virtualHead]) expect((await itemOf(a.id))).toMatchObject({ decision: 'keep', still_employed: true, post_needs_access: true });
+    const archive = await adminClient.post(`/admin/reviews/${reviewId}/bulk`, { items: [`${leaver.id}:${(await itemOf(leaver.id)).version}`], decision: 'archive', note: 'Left in the summer' });
+    expect(archive.statusCode).toBe(303);
+    expect(await statusOf(leaver.id)).toBe('archived');
+    const archivedEvent = await db().selectFrom('audit_events').select('details').where('action', '=', 'account.archived').where('subject_account_id', '=', leaver.id).executeTakeFirstOrThrow();
+    expect(archivedEvent.details).toMatchObject({ review: { id: reviewId } });
+    const version = await versionOnPage(adminClient, departed.id);
+    const deleted = await adminClient.post(`/admin/reviews/${reviewId}/items/${departed.id}`, { ...YES, stillEmployed: 'no', version, decision: 'delete', note: 'Contract ended' });
+    expect(deleted.statusCode).toBe(303);
+    expect(await statusOf(departed.id)).toBeUndefined();
+    const tombstone = await db().selectFrom('audit_events').select('details').where('action', '=', 'account.deleted').where('subject_account_id', '=', departed.id).executeTakeFirstOrThrow();
+    expect(tombstone.details).toMatchObject({ review: { id: reviewId } });
+    expect((await itemOf(departed.id))).toMatchObject({ decision: 'delete', account_label: 'Deleted account', snapshot: expect.objectContaining({ username: '', name: 'Deleted account' }) });
+  });
+
+  it('two administrators deciding the same item: the second sees a conflict and nothing is overwritten', async () => {
+    const seenByAda = await versionOnPage(adminClient, oldie.id);
+    const seenByBea = await versionOnPage(admin2Client, oldie.id);
+    expect(seenByAda).toBe(seenByBea);
+    const first = await adminClient.post(`/admin/reviews/${reviewId}/items/${oldie.id}`, { ...YES, version: seenByAda, decision: 'keep', note: 'On long leave, back in January' });
+    expect(first.statusCode).toBe(303);
+    const second = await admin2Client.post(`/admin/reviews/${reviewId}/items/${oldie.id}`, { ...YES, postNeedsAccess: 'no', version: seenByBea, decision: 'archive', note: 'Not seen for a year' });
+    expect(second.statusCode).toBe(409);
+    expect(second.body).toContain('while you were looking at it. Nothing you entered was saved');
+    expect(second.body).toContain('On long leave, back in January');
+    expect(await itemOf(oldie.id)).toMatchObject({ decision: 'keep', note: 'On long leave, back in January', decided_by: admin.id });
+    expect(await statusOf(oldie.id)).toBe('active');
+    // A stale version in a bulk decision is a conflict too, and rolls the batch back.
+    const stale = await admin2Client.post(`/admin/reviews/${reviewId}/bulk`, { items: [`${oldie.id}:${seenByBea}`], decision: 'archive', note: 'x' });
+    expect(stale.statusCode).toBe(409);
+    expect(await statusOf(oldie.id)).toBe('active');
+  });
+
+  it("another LA's review ids are not found; unknown and malformed ids too", async () => {
+    const paths = [
+      `/admin/reviews/${reviewId}`, `/admin/reviews/${reviewId}/items/${reader.id}`, `/admin/reviews/${reviewId}/finish`,
+      `/admin/reviews/${reviewId}/evidence`, `/admin/reviews/${reviewId}/evidence.csv`,
+      '/admin/reviews/00000000-0000-4000-8000-000000000000', '/admin/reviews/not-a-review', `/admin/reviews/${reviewId}/items/not-an-id`,
+    ];
+    for (const path of paths.slice(0, 5)) expect((await kentClient.get(path)).statusCode, path).toBe(404);
+    for (const path of paths.slice(5)) expect((await adminClient.get(path)).statusCode, path).toBe(404);
+    const before = await itemOf(reader.id);
+    const post = await kentClient.post(`/admin/reviews/${reviewId}/items/${reader.id}`, { ...YES, version: String(before.version), decision: 'keep', note: '' });
+    expect(post.statusCode).toBe(404);
+    expect((await kentClient.post(`/admin/reviews/${reviewId}/bulk`, { items: [`${reader.id}:${before.version}`], decision: 'keep', note: '' })).statusCode).toBe(404);
+    expect((await kentClient.post(`/admin/reviews/${reviewId}/finish`, {})).statusCode).toBe(404);
+    expect(await itemOf(reader.id)).toEqual(before);
+  });
+
+  it('finishes only when every item is decided; a finished review cannot change; its CSV matches the decisions exactly', async () => {
+    expect((await adminClient.get(`/admin/reviews/${reviewId}/evidence.csv`)).statusCode).toBe(409);
+    const items = await db().selectFrom('access_review_items').select(['account_id', 'version']).where('review_id', '=', reviewId).where('decision', 'is', null).execute();
+    expect(items.map((i) => i.account_id)).toEqual([]);
+    const finished = await adminClient.post(`/admin/reviews/${reviewId}/finish`, {});
+    expect(finished.statusCode).toBe(303);
+
+    const reader2 = await itemOf(reader.id);
+    const change = await adminClient.post(`/admin/reviews/${reviewId}/items/${reader.id}`, { ...YES, version: String(reader2.version), decision: 'keep', note: 'again' });
+    expect(change.statusCode).toBe(409);
+    expect(change.body).toContain('cannot change');
+    expect((await adminClient.post(`/admin/reviews/${reviewId}/bulk`, { items: [`${reader.id}:${reader2.version}`], decision: 'keep', note: '' })).statusCode).toBe(409);
+    expect((await adminClient.post(`/admin/reviews/${reviewId}/finish`, {})).statusCode).toBe(409);
+    expect(await itemOf(reader.id)).toEqual(reader2);
+
+    const csv = await adminClient.get(`/admin/reviews/${reviewId}/evidence.csv`);
+    expect(csv.statusCode).toBe(200);
+    expect(csv.headers['content-type']).toMatch(/^text\/csv/);
+    const { rows } = csvObjects(parseCsv(csv.body.replace(/^\uFEFF/, '')));
+    const stored = await db().selectFrom('access_review_items').selectAll().where('review_id', '=', reviewId).orderBy('account_label').orderBy('account_id').execute();
+    expect(rows).toHaveLength(stored.length);
+    const yn = (v: boolean | null) => (v === null ? '' : v ? 'Yes' : 'No');
+    rows.forEach((row, i) => {
+      const item = stored[i]!;
+      expect(row.values).toMatchObject({
+        Account: item.account_label,
+        Decision: item.decision,
+        Note: item.note ?? '',
+        'Decided by': item.decided_by_label ?? '',
+        'Decided at': item.decided_at ? new Date(item.decided_at).toISOString() : '',
+        'Still employed by the Local Authority, directly or in a commissioned role?': yn(item.still_employed),
+        'Is their CiN/CLA access (or lack of it) right for their role?': yn(item.cin_cla_right),
+        'Changed to privileges': ((item.changed_to as { privileges?: string[] } | null)?.privileges ?? []).join(' '),
+      });
+    });
+    const evidence = await adminClient.get(`/admin/reviews/${reviewId}/evidence`);
+    expect(evidence.statusCode).toBe(200);
+    expect(evidence.body).toContain('Contract ended');
+    const list = await adminClient.get('/admin/reviews');
+    expect(list.body).toContain('Finished reviews');
+    expect(list.body).toContain(`/admin/reviews/${reviewId}/evidence.csv`);
+  });
+
+  it('the weekly digest lists open reviews past their due date', async () => {
+    const now = new Date('2026-11-30T07:00:00Z');
+    await t.services.digest.send({ now });
+    const mail = await db().selectFrom('email_outbox').select(['to_address', 'text_body']).where('template', '=', 'admin-digest').where('account_id', '=', kentAdmin.id).executeTakeFirstOrThrow();
+    expect(mail.text_body).toMatch(/Access reviews past their due date[^\n]*:\n\n- Kent review: due 20 November 2026, 0 of 2 accounts decided/);
+    const camdenMail = await db().selectFrom('email_outbox').select('text_body').where('template', '=', 'admin-digest').where('account_id', '=', admin.id).executeTakeFirstOrThrow();
+    expect(camdenMail.text_body).not.toContain('Autumn');
+  });
+});
