@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTotp } from '../../src/domain/totp.ts';
 import { FormClient } from '../support/browser.ts';
@@ -17,9 +18,14 @@ const CALLERS: Caller[] = ['ownAdmin', 'ownOfficer', 'ownReader', 'otherAdmin', 
 interface Row {
   name: string;
   method: 'GET' | 'POST';
-  /** `:id` is the target account, `:school` a school of Camden assigned to it. */
+  /**
+   * `:id` is the target account, `:school` a school of Camden assigned to it, `:review` an open
+   * access review of Camden holding the target, `:finished` a finished review of Camden.
+   */
   path: string;
-  body?: (cell: string) => Record<string, string | string[]>;
+  body?: (cell: string, targetId: string) => Record<string, string | string[]>;
+  /** Before the cell: 'open' opens a fresh Camden review holding the target; 'none' closes Camden's open ones. */
+  review?: 'open' | 'none';
   /** The target starts archived. */
   archived?: boolean;
   /** Does the row change the target? (Then a refused cell must leave it exactly as it was.) */
@@ -85,6 +91,34 @@ const MATRIX: Row[] = [
   { name: 'lifecycle preview of Camden', method: 'GET', path: '/admin/lifecycle?la=202&days=60', expect: x(200, 403, 403, 404, 200, 302, 302) },
   { name: 'school groups', method: 'GET', path: '/admin/school-groups', expect: x(200, 403, 403, 200, 200, 302, 302) },
   { name: 'school groups of Camden', method: 'GET', path: '/admin/school-groups?la=202', expect: x(200, 403, 403, 404, 200, 302, 302) },
+  { name: 'access reviews', method: 'GET', path: '/admin/reviews', expect: x(200, 403, 403, 200, 200, 302, 302) },
+  { name: 'access reviews of Camden', method: 'GET', path: '/admin/reviews?la=202', expect: x(200, 403, 403, 404, 200, 302, 302) },
+  { name: 'start a review of Camden form', method: 'GET', path: '/admin/reviews/new?la=202', expect: x(200, 403, 403, 404, 200, 302, 302) },
+  {
+    name: 'start a review of Camden', method: 'POST', path: '/admin/reviews/new?la=202', review: 'none',
+    body: (cell) => ({ name: `Matrix ${cell}`, dueOn: '2027-01-31' }),
+    expect: x(303, 403, 403, 404, 303, 302, 302),
+  },
+  { name: 'review page', method: 'GET', path: '/admin/reviews/:review', review: 'open', expect: x(200, 403, 403, 404, 200, 302, 302) },
+  { name: 'review item page', method: 'GET', path: '/admin/reviews/:review/items/:id', review: 'open', expect: x(200, 403, 403, 404, 200, 302, 302) },
+  {
+    name: 'review decision (change privileges)', method: 'POST', path: '/admin/reviews/:review/items/:id', review: 'open', changes: true,
+    body: () => ({
+      stillEmployed: 'yes', postNeedsAccess: 'yes', pupilLevelRight: 'no', cinClaRight: 'yes', decision: 'change', note: 'Matrix',
+      userType: 'read_only', privileges: ['summary_reports'], version: '1',
+    }),
+    expect: x(303, 403, 403, 404, 303, 302, 302),
+  },
+  {
+    name: 'review bulk archive', method: 'POST', path: '/admin/reviews/:review/bulk', review: 'open', changes: true,
+    body: (_cell, targetId) => ({ items: [`${targetId}:1`], decision: 'archive', note: 'Matrix' }),
+    expect: x(303, 403, 403, 404, 303, 302, 302),
+  },
+  { name: 'finish review confirmation', method: 'GET', path: '/admin/reviews/:review/finish', review: 'open', expect: x(200, 403, 403, 404, 200, 302, 302) },
+  // The target is not decided yet, so finishing is refused (409) once the caller is allowed to try.
+  { name: 'finish review', method: 'POST', path: '/admin/reviews/:review/finish', review: 'open', expect: x(409, 403, 403, 404, 409, 302, 302) },
+  { name: 'review evidence page', method: 'GET', path: '/admin/reviews/:finished/evidence', expect: x(200, 403, 403, 404, 200, 302, 302) },
+  { name: 'review evidence CSV', method: 'GET', path: '/admin/reviews/:finished/evidence.csv', expect: x(200, 403, 403, 404, 200, 302, 302) },
   { name: 'sent email (support)', method: 'GET', path: '/support/sent-email', expect: x(403, 403, 403, 403, 200, 302, 302) },
   { name: 'communications form (support)', method: 'GET', path: '/support/communications', expect: x(403, 403, 403, 403, 200, 302, 302) },
   { name: 'lifecycle preview API', method: 'GET', path: '/api/v1/lifecycle/preview?la=202', expect: x(200, 403, 403, 404, 200, 401, 401) },
@@ -95,6 +129,7 @@ let t: TestApp;
 let camden: number;
 let schoolOne: number;
 let schoolTwo: number;
+let finishedReview: string;
 const clients = {} as Record<Caller, FormClient>;
 
 async function signIn(account: FixtureAccount): Promise<FormClient> {
@@ -106,6 +141,20 @@ async function signIn(account: FixtureAccount): Promise<FormClient> {
   expect(done.headers.location).toBe('/');
   await client.get('/');
   return client;
+}
+
+/** Camden has at most one open review: close it, then (for 'open') open one holding the target. */
+async function prepareReview(kind: 'open' | 'none', targetId: string): Promise<string> {
+  const db = t.handle.db;
+  await db.updateTable('access_reviews').set({ status: 'finished', finished_at: new Date() }).where('organisation_id', '=', camden).where('status', '=', 'open').execute();
+  if (kind === 'none') return '';
+  const id = randomUUID();
+  await db.insertInto('access_reviews').values({ id, organisation_id: camden, name: 'Matrix review', due_on: '2027-01-31', status: 'open', opened_at: new Date(), opened_by_label: 'camden.admin' }).execute();
+  await db.insertInto('access_review_items').values({
+    review_id: id, account_id: targetId, account_label: 'Target',
+    snapshot: JSON.stringify({ username: 'target', name: 'Target', email: '', userType: 'la_officer', privileges: ['view_users', 'summary_reports', 'pupil_level'], schools: [], lastSignInAt: null, createdAt: new Date().toISOString() }),
+  }).execute();
+  return id;
 }
 
 async function snapshot(id: string) {
@@ -143,6 +192,11 @@ beforeAll(async () => {
   for (const caller of ['ownAdmin', 'ownOfficer', 'ownReader', 'otherAdmin', 'support', 'archivedSession'] as const) {
     clients[caller] = await signIn(accounts[caller]);
   }
+  finishedReview = randomUUID();
+  await db.insertInto('access_reviews').values({
+    id: finishedReview, organisation_id: camden, name: 'Finished review', due_on: '2026-10-31', status: 'finished',
+    opened_at: new Date('2026-10-01T00:00:00Z'), opened_by_label: 'camden.admin', finished_at: new Date('2026-10-20T00:00:00Z'), finished_by_label: 'camden.admin',
+  }).execute();
   clients.signedOut = new FormClient(t.app, { ip: '10.0.1.1' });
   await clients.signedOut.get('/sign-in');
   // The leaver's session outlives nothing: archiving ends it, and the old cookie must not work.
@@ -161,9 +215,10 @@ describe('access matrix of Admin > Users', () => {
         });
         await t.handle.db.insertInto('school_assignments').values({ account_id: target.id, school_id: schoolOne, role: 'consultant', assigned_at: new Date() }).execute();
         const before = await snapshot(target.id);
-        const path = row.path.replace(':id', target.id).replace(':school', String(schoolOne));
+        const review = row.review ? await prepareReview(row.review, target.id) : '';
+        const path = row.path.replace(':id', target.id).replace(':school', String(schoolOne)).replace(':review', review).replace(':finished', finishedReview);
         const client = clients[caller];
-        const response = row.method === 'GET' ? await client.get(path) : await client.post(path, row.body?.(cell) ?? {});
+        const response = row.method === 'GET' ? await client.get(path) : await client.post(path, row.body?.(cell, target.id) ?? {});
         expect(response.statusCode, `${row.method} ${row.path}`).toBe(expected);
         if (expected === 302) expect(response.headers.location).toBe('/sign-in');
         if (path.startsWith('/api/')) expect(response.headers['content-type']).toMatch(expected === 200 ? /^application\/json/ : /^application\/problem\+json/);
