@@ -263,6 +263,40 @@ describe('access reviews (R49)', () => {
     expect(await itemOf(reader.id)).toEqual(before);
   });
 
+  it('bad input in any field of the item and bulk forms gets a GOV.UK error, never a 500, and changes nothing', async () => {
+    const bad: Record<string, string | string[]> = {
+      empty: '', long: 'Q'.repeat(5000), unicode: 'Zoë 👩🏽‍💻 مرحبا \u202Egnp.exe NUL:\u0000', markup: '<script>alert(1)</script>',
+      sql: "' OR 1=1 --", repeated: ['keep', 'delete'], uuid: kentOfficer.id,
+    };
+    const item = await itemOf(virtualHead.id);
+    const held = await privilegesOf(virtualHead.id);
+    const base = { ...YES, cinClaRight: 'no', version: String(item.version), decision: 'change', note: 'Bad input', userType: 'read_only', privileges: ['summary_reports'] };
+    // A note may hold any text; only an empty or over-long one is refused.
+    const cases = ['stillEmployed', 'cinClaRight', 'version', 'decision', 'userType', 'privileges'].flatMap((field) => Object.entries(bad).map(([kind, value]) => [field, kind, value] as readonly [string, string, string | string[]]))
+      .concat([['note', 'empty', bad.empty!], ['note', 'long', bad.long!]]);
+    for (const [field, kind, value] of cases) {
+      const response = await adminClient.post(`/admin/reviews/${reviewId}/items/${virtualHead.id}`, { ...base, [field]: value });
+      expect(response.statusCode, `${field} ${kind}`).toBeGreaterThanOrEqual(400);
+      expect(response.statusCode, `${field} ${kind}`).toBeLessThan(500);
+      expect(response.body, `${field} ${kind}`).toContain('govuk-error-summary');
+      expect(response.body).not.toContain('<script>alert(1)</script>');
+      expect(await itemOf(virtualHead.id)).toEqual(item);
+      expect(await privilegesOf(virtualHead.id)).toEqual(held);
+    }
+    type Case = readonly [string, string, string | string[]];
+    const bulkCases = Object.entries(bad).flatMap(([kind, value]): Case[] => [['items', kind, value], ['decision', kind, value]])
+      // The first of repeated fields counts: ['keep', 'delete'] is a valid "keep".
+      .filter(([field, kind]) => !(field === 'decision' && kind === 'repeated'))
+      .concat([['note', 'empty', bad.empty!], ['note', 'long', bad.long!]]);
+    for (const [field, kind, value] of bulkCases) {
+      const response = await adminClient.post(`/admin/reviews/${reviewId}/bulk`, { items: [`${virtualHead.id}:${item.version}`], decision: 'archive', note: 'x', [field]: value });
+      expect(response.statusCode, `bulk ${field} ${kind}`).toBeGreaterThanOrEqual(400);
+      expect(response.statusCode, `bulk ${field} ${kind}`).toBeLessThan(500);
+    }
+    expect(await itemOf(virtualHead.id)).toEqual(item);
+    expect(await statusOf(virtualHead.id)).toBe('active');
+  });
+
   it('finishes only when every item is decided; a finished review cannot change; its CSV matches the decisions exactly', async () => {
     expect((await adminClient.get(`/admin/reviews/${reviewId}/evidence.csv`)).statusCode).toBe(409);
     const items = await db().selectFrom('access_review_items').select(['account_id', 'version']).where('review_id', '=', reviewId).where('decision', 'is', null).execute();
