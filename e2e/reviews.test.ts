@@ -1,4 +1,5 @@
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import type { Browser, Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../src/config.ts';
@@ -7,6 +8,7 @@ import { addMonthsUtc } from '../src/domain/calendar.ts';
 import { ManualClock } from '../src/domain/clock.ts';
 import { privilegeLabel, typeDefaults } from '../src/domain/privileges.ts';
 import { generateTotp, TOTP_PERIOD_SECONDS } from '../src/domain/totp.ts';
+import { PROJECT_ROOT } from '../src/paths.ts';
 import { startServer, type Server } from '../src/runtime.ts';
 import { createAccount, createOrganisation, TEST_PASSWORD, type FixtureAccount } from '../test/support/fixtures.ts';
 import { testConfig } from '../test/support/test-app.ts';
@@ -42,6 +44,12 @@ async function arrive(response: Response | null, expected: { path: RegExp; headi
 
 const click = (role: 'link' | 'button', name: string) =>
   tab.navigate(() => tab.page.locator('main').getByRole(role, { name, exact: true }).first().click());
+
+/** For a person to look at: .tmp/review-*.png. */
+async function screenshot(name: string): Promise<void> {
+  mkdirSync(path.join(PROJECT_ROOT, '.tmp'), { recursive: true });
+  await tab.page.screenshot({ path: path.join(PROJECT_ROOT, '.tmp', `review-${name}.png`), fullPage: true });
+}
 
 async function statusOf(username: string) {
   return (await db.selectFrom('accounts').select('status').where('username', '=', username).executeTakeFirst())?.status;
@@ -102,6 +110,7 @@ describe('an access review in the browser', () => {
     const main = tab.page.locator('main');
     expect(await main.innerText()).toContain('0 of 8 accounts decided');
     expect(await main.innerText()).toContain('Holds CiN/CLA access but Type of User is Read only');
+    await screenshot('page');
 
     // Filter: not signed in for 12 months (the never-signed-in account counts from creation).
     await tab.page.getByLabel('Not signed in for at least').fill('12');
@@ -134,6 +143,7 @@ describe('an access review in the browser', () => {
     for (const [legend, answer] of [['Still employed', 'Yes'], ['Still in a post', 'Yes'], ['Is their pupil-level', 'No'], ['Is their CiN/CLA', 'Yes']] as const) {
       await tab.page.getByRole('group', { name: new RegExp(`^${legend.replace('/', '\\/')}`) }).getByLabel(answer, { exact: true }).check();
     }
+    await screenshot('item');
     await tab.page.getByLabel('Change privileges').check();
     await tab.page.getByLabel('Type of User').selectOption({ label: 'Read only' });
     for (const p of ['view_users', 'pupil_level'] as const) await tab.page.getByLabel(privilegeLabel(p), { exact: true }).uncheck();
@@ -163,6 +173,7 @@ describe('an access review in the browser', () => {
     response = await click('button', 'View evidence');
     await arrive(response, { path: /\/evidence$/, heading: 'Access review evidence: Spring term 2027' });
     expect(await main.innerText()).toContain('Moved to a school-level role');
+    await screenshot('evidence');
 
     const csv = await tab.context.request.get(new URL(`${reviewPath}/evidence.csv`, server.url).toString());
     expect(csv.status()).toBe(200);

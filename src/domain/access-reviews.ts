@@ -184,6 +184,9 @@ export function matchesFilter(item: ItemState, filter: ItemFilter, now: Date): b
 /** Privileges the pages highlight: the ones a data-protection review is about. */
 export const SENSITIVE_PRIVILEGES: readonly Privilege[] = ['pupil_level', 'cin_cla', 'manage_users'];
 
+/** Short names of the sensitive privileges, for tags in a table of many accounts. */
+export const SENSITIVE_SHORT_NAMES: Readonly<Record<string, string>> = { pupil_level: 'Pupil-level', cin_cla: 'CiN/CLA', manage_users: 'Manages users' };
+
 /** Privilege names for the pages, marking the ones a review is about. */
 export function describePrivileges(codes: readonly string[]): { label: string; sensitive: boolean }[] {
   return codes.map((c) => ({ label: isPrivilege(c) ? privilegeLabel(c) : c, sensitive: (SENSITIVE_PRIVILEGES as readonly string[]).includes(c) }));

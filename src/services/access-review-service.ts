@@ -255,7 +255,7 @@ export function createAccessReviewService(deps: ServiceDeps & { inactiveMonths: 
     async item(actor: Actor, id: string, accountId: string) {
       const { review, organisation } = await reviewFor(actor, id);
       if (!isUuid(accountId)) throw new NotFoundError();
-      const row = (await itemsOfReview(db, review.id)).find((r) => r.account_id === accountId);
+      const [row] = await itemsOfReview(db, review.id, accountId);
       if (!row) throw new NotFoundError();
       const now = clock.now();
       const snapshot = snapshotOf(row);

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { can, type Actor } from '../domain/access.ts';
 import { addDays, addMonthsUtc } from '../domain/calendar.ts';
+import { overdueReviews } from '../data/queries/review-queries.ts';
 import type { ServiceDeps } from './deps.ts';
 
 export interface AttentionItem {
@@ -37,6 +38,12 @@ export function createAttentionService({ db, clock }: ServiceDeps) {
       }
       if (n(deletions) > 0 && can(actor, 'users.restore')) {
         items.push({ count: n(deletions), text: `${n(deletions)} archived ${n(deletions) === 1 ? 'account is' : 'accounts are'} due to be deleted in the next 30 days`, href: '/admin/archived-users' });
+      }
+      if (can(actor, 'reviews.manage')) {
+        const overdue = await overdueReviews(db, organisationId, now.toISOString().slice(0, 10));
+        if (overdue.length > 0) {
+          items.push({ count: overdue.length, text: `${overdue.length} access ${overdue.length === 1 ? 'review is' : 'reviews are'} past the due date`, href: '/admin/reviews' });
+        }
       }
       return items;
     },

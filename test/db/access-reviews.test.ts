@@ -347,5 +347,9 @@ describe('access reviews (R49)', () => {
     expect(mail.text_body).toMatch(/Access reviews past their due date[^\n]*:\n\n- Kent review: due 20 November 2026, 0 of 2 accounts decided/);
     const camdenMail = await db().selectFrom('email_outbox').select('text_body').where('template', '=', 'admin-digest').where('account_id', '=', admin.id).executeTakeFirstOrThrow();
     expect(camdenMail.text_body).not.toContain('Autumn');
+    // And on the home page of Kent's administrator.
+    t.clock.set(now);
+    const home = await (await signInAs(t, kentAdmin)).get('/');
+    expect(home.body).toContain('1 access review is past the due date');
   });
 });

@@ -16,15 +16,14 @@ export async function reviewsOfOrganisation(db: Executor, organisationId: number
 }
 
 /** A review's items with whether each account is still active (it may have been archived or deleted elsewhere). */
-export async function itemsOfReview(db: Executor, reviewId: string) {
-  return db.selectFrom('access_review_items')
+export async function itemsOfReview(db: Executor, reviewId: string, accountId?: string) {
+  let query = db.selectFrom('access_review_items')
     .leftJoin('accounts', 'accounts.id', 'access_review_items.account_id')
     .selectAll('access_review_items')
     .select(sql<boolean>`coalesce(accounts.status = 'active', false)`.as('account_active'))
-    .where('access_review_items.review_id', '=', reviewId)
-    .orderBy('access_review_items.account_label')
-    .orderBy('access_review_items.account_id')
-    .execute();
+    .where('access_review_items.review_id', '=', reviewId);
+  if (accountId !== undefined) query = query.where('access_review_items.account_id', '=', accountId);
+  return query.orderBy('access_review_items.account_label').orderBy('access_review_items.account_id').execute();
 }
 
 export type ReviewItemRow = Awaited<ReturnType<typeof itemsOfReview>>[number];

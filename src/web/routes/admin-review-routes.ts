@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
-  DECISION_LABELS, QUESTIONS, describePrivileges, monthsInactive, parseFilter, type ItemFilter,
+  DECISION_LABELS, QUESTIONS, SENSITIVE_PRIVILEGES, SENSITIVE_SHORT_NAMES, describePrivileges, monthsInactive, parseFilter, type ItemFilter,
 } from '../../domain/access-reviews.ts';
 import { ConflictError, RuleError, ValidationError } from '../../domain/errors.ts';
 import { PRIVILEGES, USER_TYPES, isUserType, userTypeLabel } from '../../domain/privileges.ts';
@@ -89,7 +89,7 @@ export function adminReviewRoutes(services: Services) {
           lastSignIn: x.snapshot.lastSignInAt,
           lastSignInAgo: monthsAgo(x.snapshot.lastSignInAt ? new Date(x.snapshot.lastSignInAt) : null, view.now),
           inactiveMonths: monthsInactive(x.snapshot, view.now),
-          sensitive: describePrivileges(x.snapshot.privileges).filter((p) => p.sensitive).map((p) => p.label),
+          sensitive: SENSITIVE_PRIVILEGES.filter((p) => x.snapshot.privileges.includes(p)).map((p) => SENSITIVE_SHORT_NAMES[p]!),
           recommendations: x.recommendations,
           decision: x.row.decision,
           decisionLabel: x.row.decision ? DECISION_LABELS[x.row.decision] : x.state.closedOutside ? 'Closed outside the review' : 'Not decided',
