@@ -137,7 +137,8 @@ export function createAccessReviewService(deps: ServiceDeps & { inactiveMonths: 
       still_employed: answers.stillEmployed, post_needs_access: answers.postNeedsAccess,
       pupil_level_right: answers.pupilLevelRight, cin_cla_right: answers.cinClaRight,
       decision, note, decided_at: now, decided_by: actor.kind === 'account' ? actor.accountId : null, decided_by_label: actor.label,
-      changed_to: changedTo ? JSON.stringify(changedTo) : null, version: sql`version + 1`,
+      // A change made earlier in this review stays on the record when the item is decided again.
+      changed_to: changedTo ? JSON.stringify(changedTo) : item.changed_to ? JSON.stringify(item.changed_to) : null, version: sql`version + 1`,
     }).where('review_id', '=', review.id).where('account_id', '=', accountId).where('version', '=', version).execute();
     await audit(trx, who(actor), ctx, now, {
       action: 'review.item-decided', organisationId: account.organisation_id, subjectAccountId: account.id,

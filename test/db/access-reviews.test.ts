@@ -170,6 +170,10 @@ describe('access reviews (R49)', () => {
     expect((await itemOf(officer.id))).toMatchObject({ decision: 'change', changed_to: { userType: 'virtual_school', privileges: ['summary_reports', 'pupil_level', 'cin_cla'] } });
     const event = await db().selectFrom('audit_events').select('details').where('action', '=', 'account.privileges-changed').where('subject_account_id', '=', officer.id).executeTakeFirstOrThrow();
     expect(event.details).toMatchObject({ cinClaAgreedBy: 'Jo Head, Virtual Head', review: { id: reviewId } });
+    // Decided again as "keep": the change already made stays on the record.
+    const again = await adminClient.post(`/admin/reviews/${reviewId}/items/${officer.id}`, { ...YES, version: String((await itemOf(officer.id)).version), decision: 'keep', note: '' });
+    expect(again.statusCode).toBe(303);
+    expect(await itemOf(officer.id)).toMatchObject({ decision: 'keep', changed_to: { userType: 'virtual_school' } });
   });
 
   it('R17: the last administrator of an LA cannot remove their own manage_users or archive themselves in a review', async () => {
