@@ -31,6 +31,7 @@ let server: Server;
 let db: Db;
 let browser: Browser;
 let tab: JourneyTab;
+const tabs: JourneyTab[] = [];
 let ada: FixtureAccount;
 
 async function arrive(response: Response | null, expected: { path: RegExp; heading: string; status?: number; error?: boolean }): Promise<void> {
@@ -49,6 +50,14 @@ const click = (role: 'link' | 'button', name: string) =>
 async function screenshot(name: string): Promise<void> {
   mkdirSync(path.join(PROJECT_ROOT, '.tmp'), { recursive: true });
   await tab.page.screenshot({ path: path.join(PROJECT_ROOT, '.tmp', `review-${name}.png`), fullPage: true });
+}
+
+async function signIn(javaScript: boolean): Promise<void> {
+  tab = await JourneyTab.open(browser, { baseUrl: server.url, javaScript });
+  tabs.push(tab);
+  clock.advance(TOTP_PERIOD_SECONDS * 1000);
+  const twoFactor = await (await SignInPage.open(tab)).signIn(ada.username, TEST_PASSWORD);
+  await twoFactor.enterCode(generateTotp(ada.totpSecret!, clock.now()), 'Ada Admin');
 }
 
 async function statusOf(username: string) {
@@ -77,7 +86,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await tab?.close();
+  for (const open of tabs) await open.close();
   await browser?.close();
   await server?.close();
   if (config) rmSync(config.dataDir, { recursive: true, force: true });
@@ -85,10 +94,7 @@ afterAll(async () => {
 
 describe('an access review in the browser', () => {
   it('is taken end to end: start, filter, bulk decisions, a change of privileges, finish, evidence', async () => {
-    tab = await JourneyTab.open(browser, { baseUrl: server.url, javaScript: true });
-    clock.advance(TOTP_PERIOD_SECONDS * 1000);
-    const twoFactor = await (await SignInPage.open(tab)).signIn(ada.username, TEST_PASSWORD);
-    await twoFactor.enterCode(generateTotp(ada.totpSecret!, clock.now()), 'Ada Admin');
+    await signIn(true);
 
     // From the navigation to the list of reviews.
     let response = await tab.navigate(() => tab.page.locator('.govuk-service-navigation').getByRole('link', { name: 'Access reviews', exact: true }).click());
@@ -186,6 +192,45 @@ describe('an access review in the browser', () => {
     response = await tab.goto('/admin/reviews');
     await arrive(response, { path: /^\/admin\/reviews$/, heading: 'Access reviews' });
     expect(await main.locator('table').innerText()).toContain('Spring term 2027');
+    expect(tab.problems).toEqual([]);
+    expect(tab.unauditedDocuments()).toEqual([]);
+  }, JOURNEY_TIMEOUT);
+
+  it('works without JavaScript: a second review, a bulk keep, a refused bulk archive, an item page', async () => {
+    await signIn(false);
+    let response = await tab.goto('/admin/reviews');
+    await arrive(response, { path: /^\/admin\/reviews$/, heading: 'Access reviews' });
+    response = await click('button', 'Start a review');
+    await arrive(response, { path: /^\/admin\/reviews\/new$/, heading: 'Start an access review' });
+    await tab.page.getByLabel('Name of the review').fill('Summer term 2027');
+    await tab.page.getByLabel('Due date').fill(new Date(clock.now().getTime() + 60 * 86_400_000).toISOString().slice(0, 10));
+    response = await click('button', 'Start review');
+    await arrive(response, { path: /^\/admin\/reviews\/[0-9a-f-]{36}$/, heading: 'Summer term 2027' });
+    // Six active accounts are left after the first review archived two.
+    expect(await tab.page.locator('main').innerText()).toContain('0 of 6 accounts decided');
+
+    // Archiving herself with someone else is refused as a whole: nothing is saved.
+    await tab.page.getByLabel('Select Ada Admin (ada.admin)').check();
+    await tab.page.getByLabel('Select Jack Plain (jack.plain)').check();
+    await tab.page.getByLabel('Note').fill('Tidy up');
+    response = await click('button', 'Archive selected');
+    await arrive(response, { path: /\/bulk$/, heading: 'Summer term 2027', status: 409, error: true });
+    expect(await tab.page.locator('.govuk-error-summary').innerText()).toContain('You cannot archive your own account');
+    expect(await statusOf('jack.plain')).toBe('active');
+
+    response = await tab.goto(new URL(tab.page.url()).pathname.replace(/\/bulk$/, ''));
+    await arrive(response, { path: /^\/admin\/reviews\/[0-9a-f-]{36}$/, heading: 'Summer term 2027' });
+    await tab.page.getByLabel('Select Ben Backup (ben.backup)').check();
+    await tab.page.getByLabel('Select Jack Plain (jack.plain)').check();
+    response = await click('button', 'Keep selected');
+    await arrive(response, { path: /^\/admin\/reviews\/[0-9a-f-]{36}$/, heading: 'Summer term 2027' });
+    expect(await tab.page.locator('.govuk-notification-banner').innerText()).toContain('2 accounts kept.');
+
+    response = await click('link', 'Ivy Plain (ivy.plain)');
+    await arrive(response, { path: /\/items\/[0-9a-f-]{36}$/, heading: 'Ivy Plain (ivy.plain)' });
+    response = await click('button', 'Save decision');
+    await arrive(response, { path: /\/items\/[0-9a-f-]{36}$/, heading: 'Ivy Plain (ivy.plain)', status: 400, error: true });
+    expect(await tab.page.locator('.govuk-error-summary').innerText()).toContain('Select what to do with this account');
     expect(tab.problems).toEqual([]);
     expect(tab.unauditedDocuments()).toEqual([]);
   }, JOURNEY_TIMEOUT);
