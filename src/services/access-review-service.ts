@@ -118,7 +118,9 @@ export function createAccessReviewService(deps: ServiceDeps & { inactiveMonths: 
       authorise(actor, 'users.edit-privileges', target);
       const wanted = sortPrivileges(change.privileges ?? []);
       const held = (await trx.selectFrom('account_privileges').select('privilege').where('account_id', '=', account.id).execute()).map((r) => r.privilege);
-      if (change.userType === account.user_type && wanted.join() === sortPrivileges(held).join() && (change.privileges ?? []).every((p) => wanted.includes(p as never))) {
+      // Unknown codes are left for applyPrivileges to refuse; an unchanged set is a "keep", not a change.
+      const unknown = (change.privileges ?? []).some((p) => !(wanted as string[]).includes(p));
+      if (!unknown && change.userType === account.user_type && wanted.join() === sortPrivileges(held).join()) {
         throw new ValidationError({ privileges: 'Choose a different Type of User or different privileges, or keep the account as it is' });
       }
       await applyPrivileges(trx, actor, account, { userType: change.userType, privileges: change.privileges, cinClaAgreedBy: change.cinClaAgreedBy }, ctx, now, named);
@@ -316,7 +318,9 @@ export function createAccessReviewService(deps: ServiceDeps & { inactiveMonths: 
       const now = clock.now();
       await db.transaction().execute(async (trx) => {
         const locked = await lockOpen(trx, review.id);
-        for (const m of parsed) {
+        // Items are locked in one order, so that two bulk decisions over the same items wait rather than deadlock.
+        const ordered = [...parsed].sort((a, b) => a![1]!.toLowerCase().localeCompare(b![1]!.toLowerCase()));
+        for (const m of ordered) {
           try {
             await decideInTransaction(trx, actor, locked, m![1]!.toLowerCase(), Number(m![2]), decision, bulkAnswers(decision), note || null, {}, ctx, now);
           } catch (error) {

@@ -206,6 +206,17 @@ describe('access reviews (R49)', () => {
       expect((await itemOf(a.id)).decision).toBeNull();
     }
     expect(await db().selectFrom('audit_events').select('id').where('action', '=', 'account.archived').execute()).toHaveLength(0);
+    // Items are decided in id order: the last one, out of date, fails after the others were archived in the transaction.
+    const trio = [leaver, departed, oldie].sort((a, b) => a.id.localeCompare(b.id));
+    const batch = await Promise.all(trio.map(async (a, i) => `${a.id}:${(await itemOf(a.id)).version + (i === 2 ? 7 : 0)}`));
+    const rolledBack = await adminClient.post(`/admin/reviews/${reviewId}/bulk`, { items: batch, decision: 'archive', note: 'Left in the summer' });
+    expect(rolledBack.statusCode).toBe(409);
+    expect(rolledBack.body).toContain('while you were looking at it');
+    for (const a of trio) {
+      expect(await statusOf(a.id)).toBe('active');
+      expect((await itemOf(a.id)).decision).toBeNull();
+    }
+    expect(await db().selectFrom('audit_events').select('id').where('action', '=', 'account.archived').execute()).toHaveLength(0);
     const none = await adminClient.post(`/admin/reviews/${reviewId}/bulk`, { decision: 'keep', note: '' });
     expect(none.statusCode).toBe(400);
     expect(none.body).toContain('Select the accounts to decide');
