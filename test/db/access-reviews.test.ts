@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Actor } from '../../src/domain/access.ts';
 import { addMonthsUtc } from '../../src/domain/calendar.ts';
+import { ConflictError } from '../../src/domain/errors.ts';
+import { typeDefaults } from '../../src/domain/privileges.ts';
+import { SYSTEM_CONTEXT } from '../../src/services/request-context.ts';
 import { csvObjects, parseCsv } from '../../src/domain/csv-read.ts';
 import type { FormClient } from '../support/browser.ts';
 import { createAccount, createOrganisation, type FixtureAccount } from '../support/fixtures.ts';
@@ -256,6 +260,19 @@ describe('access reviews (R49)', () => {
     expect(second.body).toContain('On long leave, back in January');
     expect(await itemOf(oldie.id)).toMatchObject({ decision: 'keep', note: 'On long leave, back in January', decided_by: admin.id });
     expect(await statusOf(oldie.id)).toBe('active');
+    // At the same moment, through the service: exactly one wins, the other is told, nothing is mixed.
+    const actor = (a: FixtureAccount, label: string): Actor => ({
+      kind: 'account', accountId: a.id, organisationId: camden, organisationKind: 'la', privileges: new Set(typeDefaults('la_admin')), label,
+    });
+    const version = String((await itemOf(reader.id)).version);
+    const decide = (a: FixtureAccount, label: string) => t.services.reviews.decide(actor(a, label), reviewId, reader.id,
+      { answers: YES, decision: 'keep', note: `Checked by ${label}`, version }, SYSTEM_CONTEXT);
+    const results = await Promise.allSettled([decide(admin, 'camden.admin'), decide(admin2, 'camden.admin2')]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const loser = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')!;
+    expect(loser.reason).toBeInstanceOf(ConflictError);
+    const winner = results[0]!.status === 'fulfilled' ? 'camden.admin' : 'camden.admin2';
+    expect(await itemOf(reader.id)).toMatchObject({ note: `Checked by ${winner}`, decided_by_label: winner, version: Number(version) + 1 });
     // A stale version in a bulk decision is a conflict too, and rolls the batch back.
     const stale = await admin2Client.post(`/admin/reviews/${reviewId}/bulk`, { items: [`${oldie.id}:${seenByBea}`], decision: 'archive', note: 'x' });
     expect(stale.statusCode).toBe(409);
