@@ -59,6 +59,7 @@ export const ACCESS_RULES = {
   'reviews.manage': { anyOf: ['manage_users'], scope: 'own-la' },
   'support.sent-email': { anyOf: ['support'], scope: 'own-la' },
   'support.topic-messages': { anyOf: ['support'], scope: 'own-la' },
+  'support.school-imports': { anyOf: ['support'], scope: 'own-la' },
 } as const satisfies Record<string, Rule>;
 
 export type Action = keyof typeof ACCESS_RULES;

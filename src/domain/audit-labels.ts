@@ -30,6 +30,7 @@ const LABELS: Record<string, string> = {
   'school-group.created': 'School group created',
   'school-group.changed': 'School group changed',
   'school-group.deleted': 'School group deleted',
+  'schools.imported': 'Schools imported from GIAS',
 };
 
 export function auditActionLabel(action: string): string {

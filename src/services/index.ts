@@ -12,6 +12,7 @@ import { createLifecycleViewService } from './lifecycle-view-service.ts';
 import { createPasswordService } from './password-service.ts';
 import { SecretBox } from './secrets.ts';
 import { createSchoolGroupService } from './school-group-service.ts';
+import { createSchoolImportService } from './school-import-service.ts';
 import { createSessionService } from './session-service.ts';
 import { createSupportService } from './support-service.ts';
 import { createSignInService } from './sign-in-service.ts';
@@ -41,6 +42,7 @@ export function createServices({ db, clock, config, databaseKind }: { db: Db; cl
     support: createSupportService(deps),
     communications: createCommunicationsService(deps),
     schoolGroups: createSchoolGroupService(deps),
+    schoolImports: createSchoolImportService(deps),
     health: createHealthService(deps, databaseKind),
     lifecycle,
     digest: createDigestJob({ ...deps, inactiveMonths: config.digest.inactiveMonths }, lifecycle),
