@@ -87,6 +87,7 @@ const MATRIX: Row[] = [
   { name: 'school groups of Camden', method: 'GET', path: '/admin/school-groups?la=202', expect: x(200, 403, 403, 404, 200, 302, 302) },
   { name: 'sent email (support)', method: 'GET', path: '/support/sent-email', expect: x(403, 403, 403, 403, 200, 302, 302) },
   { name: 'communications form (support)', method: 'GET', path: '/support/communications', expect: x(403, 403, 403, 403, 200, 302, 302) },
+  { name: 'school imports (support)', method: 'GET', path: '/support/school-imports', expect: x(403, 403, 403, 403, 200, 302, 302) },
   { name: 'lifecycle preview API', method: 'GET', path: '/api/v1/lifecycle/preview?la=202', expect: x(200, 403, 403, 404, 200, 401, 401) },
   { name: 'restore', method: 'POST', path: '/admin/archived-users/:id/restore', archived: true, changes: true, expect: x(303, 403, 403, 404, 303, 302, 302) },
 ];
