@@ -1,6 +1,5 @@
-import { rmSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../src/config.ts';
 import { giasExtractBytes } from '../src/demo/gias-extract.ts';
 import { ManualClock } from '../src/domain/clock.ts';
@@ -9,7 +8,7 @@ import { startServer, type Server } from '../src/runtime.ts';
 import { SYSTEM_CONTEXT } from '../src/services/request-context.ts';
 import { createAccount, createOrganisation, TEST_PASSWORD, type FixtureAccount } from '../test/support/fixtures.ts';
 import { testConfig } from '../test/support/test-app.ts';
-import { JourneyTab, launchChromium } from './support/browser.ts';
+import { closeAfterJourneys, JourneyTab, launchChromium } from './support/browser.ts';
 import { SchoolImportsPage, SignInPage } from './support/pages.ts';
 
 /**
@@ -42,19 +41,7 @@ beforeAll(async () => {
   }, SYSTEM_CONTEXT);
 }, 180_000);
 
-afterEach(() => {
-  for (const tab of tabs) {
-    expect(tab.problems.splice(0).map((p) => `${p.kind}: ${p.text}`), 'console errors, CSP violations, failed requests').toEqual([]);
-    expect(tab.unauditedDocuments(), 'pages loaded but not audited').toEqual([]);
-  }
-});
-
-afterAll(async () => {
-  for (const tab of tabs.splice(0)) await tab.close();
-  await browser?.close();
-  await server?.close();
-  if (config) rmSync(config.dataDir, { recursive: true, force: true });
-});
+closeAfterJourneys(tabs, () => ({ browser, server, dataDir: config?.dataDir }));
 
 describe('School imports (central support)', () => {
   for (const javaScript of [true, false]) {

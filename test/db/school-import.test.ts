@@ -9,7 +9,7 @@ import type { Actor } from '../../src/domain/access.ts';
 import { ValidationError } from '../../src/domain/errors.ts';
 import { PROJECT_ROOT } from '../../src/paths.ts';
 import { SYSTEM_CONTEXT } from '../../src/services/request-context.ts';
-import { createAccount, createOrganisation, type FixtureAccount } from '../support/fixtures.ts';
+import { createAccount, supportAndCamdenAdmin, type FixtureAccount } from '../support/fixtures.ts';
 import { signInAs } from '../support/sign-in.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 
@@ -37,12 +37,8 @@ const school = (urn: number) => t.handle.db.selectFrom('schools').selectAll().wh
 
 beforeAll(async () => {
   t = await createTestApp();
-  const db = t.handle.db;
   // Camden exists under an old name; Kent does not exist yet.
-  const camden = await createOrganisation(db, '202', 'London Borough of Camden');
-  const central = await createOrganisation(db, 'central', 'NCER Support');
-  support = await createAccount(db, t.config.secretKey, { organisationId: central, username: 'support', userType: 'support' });
-  admin = await createAccount(db, t.config.secretKey, { organisationId: camden, username: 'camden.admin', userType: 'la_admin' });
+  ({ support, admin } = await supportAndCamdenAdmin(t.handle.db, t.config.secretKey, 'London Borough of Camden'));
 });
 afterAll(async () => t?.close());
 

@@ -18,24 +18,18 @@ function refusal(bytes: Uint8Array): string {
 }
 
 describe('GIAS statuses and phases', () => {
-  it('maps every establishment status GIAS publishes', () => {
-    expect(mapStatus('Open')).toBe('open');
-    expect(mapStatus('Closed')).toBe('closed');
-    expect(mapStatus('Open, but proposed to close')).toBe('proposed_to_close');
-    expect(mapStatus('Proposed to open')).toBe('proposed_to_open');
-    expect(mapStatus('  open,  but PROPOSED to close ')).toBe('proposed_to_close');
-    expect(mapStatus('Suspended')).toBeUndefined();
+  it.each([
+    ['Open', 'open'], ['Closed', 'closed'], ['Open, but proposed to close', 'proposed_to_close'], ['Proposed to open', 'proposed_to_open'],
+    ['  open,  but PROPOSED to close ', 'proposed_to_close'], ['Suspended', undefined],
+  ])('maps the establishment status "%s" to %s', (raw, status) => {
+    expect(mapStatus(raw)).toBe(status);
   });
 
-  it('keeps GIAS phases in their spelling; "Not applicable" and blank are no phase', () => {
-    expect(mapPhase('Primary')).toBe('Primary');
-    expect(mapPhase('secondary')).toBe('Secondary');
-    expect(mapPhase('Middle deemed primary')).toBe('Middle deemed primary');
-    expect(mapPhase('16 plus')).toBe('16 plus');
-    expect(mapPhase('All-through')).toBe('All-through');
-    expect(mapPhase('Not applicable')).toBeNull();
-    expect(mapPhase('')).toBeNull();
-    expect(mapPhase('Something new')).toBe('Something new');
+  it.each([
+    ['Primary', 'Primary'], ['secondary', 'Secondary'], ['Middle deemed primary', 'Middle deemed primary'], ['16 plus', '16 plus'],
+    ['All-through', 'All-through'], ['Not applicable', null], ['', null], ['Something new', 'Something new'],
+  ])('keeps the phase "%s" in GIAS spelling as %s ("Not applicable" and blank are none)', (raw, phase) => {
+    expect(mapPhase(raw)).toBe(phase);
   });
 });
 
