@@ -6,8 +6,11 @@ import { registerBearerAuth } from './bearer-auth.ts';
 import { apiDocsRoutes } from './docs-routes.ts';
 import { acceptJson } from './json-body.ts';
 import { apiErrorHandler, sendProblem } from './problem.ts';
+import { auditEventRoutes } from './routes/audit-event-routes.ts';
 import { meRoutes } from './routes/me-routes.ts';
 import { lifecycleApiRoutes } from './routes/lifecycle-api-routes.ts';
+import { userApiRoutes } from './routes/user-api-routes.ts';
+import { userPartRoutes } from './routes/user-part-routes.ts';
 import { SHARED_SCHEMAS } from './schemas.ts';
 
 /**
@@ -61,6 +64,9 @@ export function apiPlugin(services: Services) {
         errorResponseBuilder: (_request, context) => Object.assign(new Error(`Rate limit exceeded, retry in ${context.after}`), { statusCode: 429 }),
       });
       await v1.register(meRoutes(services));
+      await v1.register(userApiRoutes(services));
+      await v1.register(userPartRoutes(services));
+      await v1.register(auditEventRoutes(services));
       await v1.register(lifecycleApiRoutes(services));
     }, { prefix: '/v1' });
   };

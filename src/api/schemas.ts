@@ -1,3 +1,5 @@
+import { USER_SCHEMAS } from './user-schemas.ts';
+
 /**
  * JSON Schemas shared by the API's routes. Each has an $id, which is also its name under
  * components/schemas in the OpenAPI document; routes refer to them as { $ref: 'Name#' }.
@@ -5,7 +7,6 @@
 
 const nullableString = { type: ['string', 'null'] } as const;
 const dateTime = { type: 'string', format: 'date-time' } as const;
-const nullableDateTime = { type: ['string', 'null'], format: 'date-time' } as const;
 
 export const PROBLEM_SCHEMA = {
   $id: 'Problem',
@@ -32,9 +33,10 @@ export const ORGANISATION_SCHEMA = {
 export const SCHOOL_ASSIGNMENT_SCHEMA = {
   $id: 'SchoolAssignment',
   type: 'object',
-  required: ['urn', 'name', 'role', 'status'],
+  required: ['schoolId', 'urn', 'name', 'role', 'status'],
   properties: {
-    urn: { type: 'integer' },
+    schoolId: { type: 'integer', description: 'The id to use in PUT /users/{id}/schools' },
+    urn: { type: 'integer', description: 'Unique Reference Number (GIAS)' },
     name: { type: 'string' },
     role: { type: 'string' },
     status: { type: 'string', description: 'open, closed, proposed_to_open or proposed_to_close (from GIAS)' },
@@ -102,16 +104,20 @@ export const LIFECYCLE_PREVIEW_SCHEMA = {
 } as const;
 
 export const SHARED_SCHEMAS: readonly Record<string, unknown>[] = [
-  PROBLEM_SCHEMA, ORGANISATION_SCHEMA, SCHOOL_ASSIGNMENT_SCHEMA, SCHOOL_GROUP_SCHEMA, ME_SCHEMA, LIFECYCLE_PREVIEW_SCHEMA,
+  PROBLEM_SCHEMA, ORGANISATION_SCHEMA, SCHOOL_ASSIGNMENT_SCHEMA, SCHOOL_GROUP_SCHEMA, ME_SCHEMA, LIFECYCLE_PREVIEW_SCHEMA, ...USER_SCHEMAS,
 ];
+
+/** A JSON response entry for a route schema and the OpenAPI document. */
+export function json(ref: string, description: string) {
+  return { description, content: { 'application/json': { schema: { $ref: `${ref}#` } } } };
+}
 
 /** The error responses every operation may give, as OpenAPI response entries. */
 export function problemResponses(...statuses: number[]): Record<number, unknown> {
   const descriptions: Record<number, string> = {
-    400: 'Invalid request', 401: 'No valid API token', 403: 'The token\'s creator lacks the privilege', 404: 'Not found, or outside the caller\'s Local Authority',
+    400: 'Invalid request', 415: 'Not JSON', 401: 'No valid API token', 403: 'The token\'s creator lacks the privilege', 404: 'Not found, or outside the caller\'s Local Authority',
     409: 'A rule refused the change', 429: 'Rate limit exceeded',
   };
   return Object.fromEntries([401, 429, ...statuses].map((s) => [s, { description: descriptions[s] ?? 'Problem', content: { 'application/problem+json': { schema: { $ref: 'Problem#' } } } }]));
 }
 
-export { dateTime, nullableDateTime, nullableString };

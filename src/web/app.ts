@@ -13,6 +13,7 @@ import { frameworkErrorPage, registerErrorHandling } from './plugins/error-handl
 import { registerSession } from './plugins/session.ts';
 import { registerViews } from './plugins/views.ts';
 import { adminAuditRoutes } from './routes/admin-audit-routes.ts';
+import { apiTokenRoutes } from './routes/api-token-routes.ts';
 import { acceptFormsOnly } from './routes/form.ts';
 import { adminStatusRoutes } from './routes/admin-status-routes.ts';
 import { adminUserRoutes } from './routes/admin-user-routes.ts';
@@ -133,6 +134,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(adminAuditRoutes(services));
   await app.register(schoolGroupRoutes(services));
   await app.register(lifecycleRoutes(services));
+  await app.register(apiTokenRoutes(services));
   await app.register(apiPlugin(services), { prefix: '/api' });
   await app.register(supportRoutes(services));
   return app;

@@ -1,0 +1,40 @@
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../../services/index.ts';
+import { callerActor } from '../bearer-auth.ts';
+import { json, problemResponses } from '../schemas.ts';
+
+/** GET /api/v1/audit-events: the LA's audit log (R50), newest first, with stable cursors. */
+export function auditEventRoutes(services: Services) {
+  return async (app: FastifyInstance) => {
+    app.get('/audit-events', {
+      schema: {
+        tags: ['audit'],
+        operationId: 'listAuditEvents',
+        summary: 'The LA\'s audit log, newest first',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            action: { type: 'string', pattern: '^[a-z0-9.-]{1,60}$', description: 'Only this action, e.g. account.archived' },
+            from: { type: 'string', format: 'date', description: 'On or after this day (UTC)' },
+            to: { type: 'string', format: 'date', description: 'On or before this day (UTC)' },
+            la: { type: 'string', pattern: '^[0-9]{3}$' },
+            limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+            cursor: { type: 'string', maxLength: 600 },
+          },
+        },
+        response: { 200: json('AuditEventList', 'A page of events'), ...problemResponses(400, 403, 404) },
+      },
+    }, async (request) => {
+      const q = request.query as { action?: string; from?: string; to?: string; la?: string; limit: number; cursor?: string };
+      const result = await services.audit.page(callerActor(request), { la: q.la, action: q.action, from: q.from, to: q.to }, q.cursor, q.limit);
+      return {
+        items: result.items.map((e) => ({
+          id: String(e.id), occurredAt: e.occurred_at.toISOString(), action: e.action, actor: e.actor_label,
+          subjectAccountId: e.subject_account_id, securityAlert: e.security_alert, details: e.details,
+        })),
+        next: result.next,
+      };
+    });
+  };
+}
