@@ -10,6 +10,7 @@ export function auditEventRoutes(services: Services) {
       schema: {
         tags: ['audit'],
         operationId: 'listAuditEvents',
+        description: 'Every change and sign-in event of the LA (R50), including each use of an API token. Pages follow stable cursors. Needs manage_users.',
         summary: 'The LA\'s audit log, newest first',
         querystring: {
           type: 'object',
@@ -18,9 +19,9 @@ export function auditEventRoutes(services: Services) {
             action: { type: 'string', pattern: '^[a-z0-9.-]{1,60}$', description: 'Only this action, e.g. account.archived' },
             from: { type: 'string', format: 'date', description: 'On or after this day (UTC)' },
             to: { type: 'string', format: 'date', description: 'On or before this day (UTC)' },
-            la: { type: 'string', pattern: '^[0-9]{3}$' },
-            limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
-            cursor: { type: 'string', maxLength: 600 },
+            la: { type: 'string', pattern: '^[0-9]{3}$', description: 'Another LA by code (central support only)' },
+            limit: { type: 'integer', minimum: 1, maximum: 200, default: 50, description: 'Events per page' },
+            cursor: { type: 'string', maxLength: 600, description: 'The `next` of the previous page' },
           },
         },
         response: { 200: json('AuditEventList', 'A page of events'), ...problemResponses(400, 403, 404) },

@@ -11,6 +11,7 @@ export function lifecycleApiRoutes(services: Services) {
       schema: {
         tags: ['lifecycle'],
         operationId: 'previewLifecycle',
+        description: 'Warnings, archives and deletions due, if nobody signs in meanwhile (R41). Needs manage_users.',
         summary: 'What the lifecycle job will do in the coming days',
         querystring: {
           type: 'object',

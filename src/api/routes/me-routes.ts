@@ -10,6 +10,7 @@ export function meRoutes(services: Services) {
       schema: {
         tags: ['me'],
         operationId: 'getMe',
+        description: 'For reporting tools: who the token acts as, what they may see, and their schools.',
         summary: 'The caller: privileges, My Schools and default school group',
         response: { 200: { description: 'The caller', content: { 'application/json': { schema: { $ref: 'Me#' } } } }, ...problemResponses() },
       },

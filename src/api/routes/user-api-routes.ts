@@ -32,18 +32,19 @@ export function userApiRoutes(services: Services) {
       schema: {
         tags: ['users'],
         operationId: 'listUsers',
+        description: 'The same filters as Admin > Users. Pages follow stable cursors: pass `next` back as `cursor` until it is null. Needs view_users or manage_users.',
         summary: 'Accounts of the LA, in name order, a page at a time',
         querystring: {
           type: 'object',
           additionalProperties: false,
           properties: {
             q: { type: 'string', maxLength: 100, description: 'Text in the name, username or email' },
-            status: { type: 'string', enum: ['active', 'archived', 'all'], default: 'active' },
+            status: { type: 'string', enum: ['active', 'archived', 'all'], default: 'active', description: 'Which accounts' },
             type: { type: 'string', maxLength: 40, description: 'Type of User code' },
             privilege: { type: 'string', maxLength: 40, description: 'Holds this privilege' },
             inactiveMonths: { type: 'integer', minimum: 0, maximum: 600, description: 'Not signed in for at least this many months' },
             la: { type: 'string', pattern: '^[0-9]{3}$', description: 'Another LA by code (central support only)' },
-            limit: { type: 'integer', minimum: 1, maximum: 100, default: 50 },
+            limit: { type: 'integer', minimum: 1, maximum: 100, default: 50, description: 'Accounts per page' },
             cursor: { type: 'string', maxLength: 600, description: 'The `next` of the previous page' },
           },
         },
@@ -62,6 +63,7 @@ export function userApiRoutes(services: Services) {
       schema: {
         tags: ['users'],
         operationId: 'createUser',
+        description: 'As Admin > Users > Create user: the username must be unique in any case (R7); privileges default to the Type of User (R14); nobody grants a privilege they do not hold (R15); CiN/CLA needs who agreed it (R16). Needs manage_users.',
         summary: 'Create an account; the person is emailed an invitation',
         body: { $ref: 'NewUser#' },
         response: { 201: json('User', 'The new account'), ...problemResponses(400, 403, 404, 409, 415) },
@@ -81,14 +83,14 @@ export function userApiRoutes(services: Services) {
 
     app.get('/users/:id', {
       schema: {
-        tags: ['users'], operationId: 'getUser', summary: 'One account', params: idParams,
+        tags: ['users'], operationId: 'getUser', description: 'Details, privileges, schools and groups of one account of the caller\'s LA; another LA\'s account is 404.', summary: 'One account', params: idParams,
         response: { 200: json('User', 'The account'), ...problemResponses(400, 403, 404) },
       },
     }, async (request) => view(request, id(request)));
 
     app.patch('/users/:id', {
       schema: {
-        tags: ['users'], operationId: 'updateUser', summary: 'Change details, school groups or the access end date; fields left out stay as they are',
+        tags: ['users'], operationId: 'updateUser', description: 'Fields sent replace the current ones; fields left out stay. Needs manage_users.', summary: 'Change details, school groups or the access end date; fields left out stay as they are',
         params: idParams, body: { $ref: 'UserPatch#' },
         response: { 200: json('User', 'The account as changed'), ...problemResponses(400, 403, 404, 409, 415) },
       },
@@ -116,7 +118,7 @@ export function userApiRoutes(services: Services) {
 
     app.delete('/users/:id', {
       schema: {
-        tags: ['users'], operationId: 'deleteUser', summary: 'Delete an account and its personal data now (R31)', params: idParams,
+        tags: ['users'], operationId: 'deleteUser', description: 'Removes the account and its personal data now; the username is free at once. Never the LA\'s last administrator (R17). Needs manage_users; not your own account.', summary: 'Delete an account and its personal data now (R31)', params: idParams,
         response: { 204: { type: 'null', description: 'Deleted' }, ...problemResponses(400, 403, 404, 409) },
       },
     }, async (request, reply) => {
@@ -126,7 +128,7 @@ export function userApiRoutes(services: Services) {
 
     app.post('/users/:id/archive', {
       schema: {
-        tags: ['users'], operationId: 'archiveUser', summary: 'Archive an account: sign-in stops at once; deleted after the retention period',
+        tags: ['users'], operationId: 'archiveUser', description: 'Ends the account\'s sessions at once; it can be restored until deletion. Never the LA\'s last administrator (R17). Needs manage_users; not your own account.', summary: 'Archive an account: sign-in stops at once; deleted after the retention period',
         params: idParams, response: { 200: json('Archived', 'Archived'), ...problemResponses(400, 403, 404, 409) },
       },
     }, async (request) => {
@@ -136,7 +138,7 @@ export function userApiRoutes(services: Services) {
 
     app.post('/users/:id/restore', {
       schema: {
-        tags: ['users'], operationId: 'restoreUser', summary: 'Restore an archived account as it was',
+        tags: ['users'], operationId: 'restoreUser', description: 'Privileges, schools, groups and preferences come back as they were; the inactivity clock restarts (R32). Needs manage_users.', summary: 'Restore an archived account as it was',
         params: idParams, response: { 200: json('User', 'The restored account'), ...problemResponses(400, 403, 404, 409) },
       },
     }, async (request) => {
@@ -146,7 +148,7 @@ export function userApiRoutes(services: Services) {
 
     app.post('/users/:id/reset-two-factor', {
       schema: {
-        tags: ['users'], operationId: 'resetTwoFactor', summary: 'Reset two-factor authentication (Nexus Admin); the person sets it up again at next sign-in',
+        tags: ['users'], operationId: 'resetTwoFactor', description: 'Removes the two-factor key and ends the account\'s sessions; the person is emailed. Needs nexus_admin.', summary: 'Reset two-factor authentication (Nexus Admin); the person sets it up again at next sign-in',
         params: idParams, response: { 204: { type: 'null', description: 'Reset' }, ...problemResponses(400, 403, 404, 409) },
       },
     }, async (request, reply) => {

@@ -27,14 +27,14 @@ export function userPartRoutes(services: Services) {
 
     app.get('/users/:id/schools', {
       schema: {
-        tags: ['users'], operationId: 'getUserSchools', summary: 'The account\'s schools and roles', params: idParams,
+        tags: ['users'], operationId: 'getUserSchools', description: 'Each school with its URN, name, status from GIAS and the person\'s role. Needs view_users or manage_users.', summary: 'The account\'s schools and roles', params: idParams,
         response: { 200: json('SchoolAssignmentList', 'Schools'), ...problemResponses(400, 403, 404) },
       },
     }, schools);
 
     app.put('/users/:id/schools', {
       schema: {
-        tags: ['users'], operationId: 'replaceUserSchools', summary: 'Make the account\'s schools exactly this list (termly re-assignment)',
+        tags: ['users'], operationId: 'replaceUserSchools', description: 'For the termly re-assignment (R26): schools must belong to the LA. Needs manage_users.', summary: 'Make the account\'s schools exactly this list (termly re-assignment)',
         params: idParams, body: { $ref: 'SchoolAssignmentsUpdate#' },
         response: { 200: json('SchoolAssignmentList', 'Schools as changed'), ...problemResponses(400, 403, 404, 409, 415) },
       },
@@ -47,7 +47,7 @@ export function userPartRoutes(services: Services) {
 
     app.get('/users/:id/privileges', {
       schema: {
-        tags: ['users'], operationId: 'getUserPrivileges', summary: 'The account\'s Type of User and privileges', params: idParams,
+        tags: ['users'], operationId: 'getUserPrivileges', description: 'The Type of User and the privileges held. Needs view_users or manage_users.', summary: 'The account\'s Type of User and privileges', params: idParams,
         response: { 200: json('Privileges', 'Privileges'), ...problemResponses(400, 403, 404) },
       },
     }, privileges);
@@ -55,6 +55,7 @@ export function userPartRoutes(services: Services) {
     app.put('/users/:id/privileges', {
       schema: {
         tags: ['users'], operationId: 'setUserPrivileges',
+        description: 'R15–R17 apply exactly as on the Privileges tab. Needs manage_users.',
         summary: 'Set the Type of User and privileges (nobody grants what they do not hold; CiN/CLA needs who agreed it; never the last administrator)',
         params: idParams, body: { $ref: 'PrivilegesUpdate#' },
         response: { 200: json('Privileges', 'Privileges as changed'), ...problemResponses(400, 403, 404, 409, 415) },
