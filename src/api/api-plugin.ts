@@ -12,6 +12,7 @@ import { lifecycleApiRoutes } from './routes/lifecycle-api-routes.ts';
 import { userApiRoutes } from './routes/user-api-routes.ts';
 import { userPartRoutes } from './routes/user-part-routes.ts';
 import { SHARED_SCHEMAS } from './schemas.ts';
+import { strictValidation } from './validators.ts';
 
 /**
  * The JSON API (R56), mounted at /api: its own plugin scope with JSON bodies, bearer tokens,
@@ -25,6 +26,7 @@ export function apiPlugin(services: Services) {
     scope.setErrorHandler(apiErrorHandler);
     scope.setNotFoundHandler((request, reply) => sendProblem(reply, 404, `There is no ${request.method} ${request.url.split('?')[0]} in this API. See /api/docs.`));
     for (const schema of SHARED_SCHEMAS) scope.addSchema(schema);
+    strictValidation(scope, SHARED_SCHEMAS);
 
     await scope.register(fastifySwagger, {
       openapi: {
