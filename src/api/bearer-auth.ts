@@ -22,7 +22,7 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 /**
  * Authenticates a machine interface (JSON API, SCIM) by API token, once, for its whole plugin
  * scope. A request that presents a token that is not valid now (unknown, revoked, expired, its
- * creator archived) is refused before any handler runs. Each authenticated use is audited when
+ * creator archived) is refused before any handler runs. Each authenticated use is audited as
  * the response is sent, naming the route pattern (never the URL, which may hold search terms).
  *
  * `allowSession`: safe (GET) requests may also come from a signed-in browser session, so an
@@ -47,9 +47,11 @@ export function registerBearerAuth(scope: FastifyInstance, services: Services, o
       return options.unauthorised(reply, 'Send an API token in the Authorization header: "Authorization: Bearer nxa_…".');
     }
   });
-  scope.addHook('onResponse', async (request, reply) => {
+  // Written before the response leaves (onSend, not onResponse), so that once a caller has its
+  // answer the use is already in the log.
+  scope.addHook('onSend', async (request, reply, payload) => {
     const caller = request.apiCaller;
-    if (!caller) return;
+    if (!caller) return payload;
     try {
       await services.apiTokens.recordUse(caller, {
         method: request.method, route: request.routeOptions.url ?? 'unknown', status: reply.statusCode,
@@ -57,6 +59,7 @@ export function registerBearerAuth(scope: FastifyInstance, services: Services, o
     } catch (error) {
       request.log.error({ err: error, requestId: request.id }, 'could not audit an API token use');
     }
+    return payload;
   });
 }
 
