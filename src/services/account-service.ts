@@ -3,6 +3,7 @@ import type { Account } from '../data/database.ts';
 import {
   administratorsOf, findAccountById, findAccountByUsername, findOrganisation, insertAccount, privilegesOf,
 } from '../data/queries/account-queries.ts';
+import { schoolAssignmentsOf, schoolGroupsOf } from '../data/queries/user-detail-queries.ts';
 import { authorise, isCentralSupport, type Actor } from '../domain/access.ts';
 import { privilegesAllowedFor, validateAccountFields, type AccountFieldsInput } from '../domain/account-fields.ts';
 import { NotFoundError, ValidationError } from '../domain/errors.ts';
@@ -101,6 +102,13 @@ export function createAccountService(deps: ServiceDeps, passwords: PasswordServi
         administratorsOf(db, account.organisation_id),
       ]);
       return { account, organisation: organisation!, privileges: sortPrivileges(privileges) as Privilege[], administrators };
+    },
+
+    /** The caller for reporting (R56): privileges, My Schools and the default school group. */
+    async me(actor: Actor) {
+      const { account, organisation, privileges } = await this.profile(actor);
+      const [schools, groups] = await Promise.all([schoolAssignmentsOf(db, account.id), schoolGroupsOf(db, account.id)]);
+      return { account, organisation, privileges, schools, groups, defaultGroup: groups.find((g) => g.id === account.default_school_group_id) ?? null };
     },
   };
 }

@@ -2,6 +2,7 @@ import type { Config } from '../config.ts';
 import type { Db } from '../data/database.ts';
 import type { Clock } from '../domain/clock.ts';
 import { createAccountService } from './account-service.ts';
+import { createApiTokenService } from './api-token-service.ts';
 import { createAttentionService } from './attention-service.ts';
 import { createAuditViewService } from './audit-view-service.ts';
 import { createCommunicationsService } from './communications-service.ts';
@@ -43,6 +44,7 @@ export function createServices({ db, clock, config, databaseKind }: { db: Db; cl
     communications: createCommunicationsService(deps),
     schoolGroups: createSchoolGroupService(deps),
     schoolImports: createSchoolImportService(deps),
+    apiTokens: createApiTokenService(deps),
     health: createHealthService(deps, databaseKind),
     lifecycle,
     digest: createDigestJob({ ...deps, inactiveMonths: config.digest.inactiveMonths }, lifecycle),

@@ -6,13 +6,14 @@ import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { apiPlugin } from '../api/api-plugin.ts';
 import { PROJECT_ROOT } from '../paths.ts';
 import type { Services } from '../services/index.ts';
 import { frameworkErrorPage, registerErrorHandling } from './plugins/error-handler.ts';
 import { registerSession } from './plugins/session.ts';
 import { registerViews } from './plugins/views.ts';
 import { adminAuditRoutes } from './routes/admin-audit-routes.ts';
-import { apiLifecycleRoutes } from './routes/api-lifecycle-routes.ts';
+import { apiTokenRoutes } from './routes/api-token-routes.ts';
 import { acceptFormsOnly } from './routes/form.ts';
 import { adminStatusRoutes } from './routes/admin-status-routes.ts';
 import { adminUserRoutes } from './routes/admin-user-routes.ts';
@@ -34,6 +35,10 @@ export interface AppOptions {
   assetsDir?: string;
   /** Shows the "Demo data" tag in the header. */
   demo?: boolean;
+}
+
+export function isMachineInterface(url: string): boolean {
+  return url.startsWith('/api/') || url.startsWith('/scim/');
 }
 
 /** Paths that carry a secret (single-use links) are logged without it. */
@@ -109,8 +114,11 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   registerErrorHandling(app);
 
   // Every state-changing form carries a CSRF token (R54); checked once, here, for all of them.
+  // The machine interfaces take writes only with a bearer token, never the cookie, so a forged
+  // cross-site request has no credentials there (src/api/bearer-auth.ts).
   app.addHook('preHandler', (request, reply, done) => {
     if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return done();
+    if (isMachineInterface(request.url)) return done();
     app.csrfProtection(request, reply, done);
   });
 
@@ -126,7 +134,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(adminAuditRoutes(services));
   await app.register(schoolGroupRoutes(services));
   await app.register(lifecycleRoutes(services));
-  await app.register(apiLifecycleRoutes(services));
+  await app.register(apiTokenRoutes(services));
+  await app.register(apiPlugin(services), { prefix: '/api' });
   await app.register(supportRoutes(services));
   return app;
 }

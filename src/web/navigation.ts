@@ -13,6 +13,7 @@ export function navigationFor(actor: Actor | undefined, path: string): { text: s
     { text: 'Lifecycle', href: '/admin/lifecycle', show: can(actor, 'lifecycle.view') },
     { text: 'School groups', href: '/admin/school-groups', show: can(actor, 'school-groups.manage') },
     { text: 'Audit', href: '/admin/audit', show: can(actor, 'audit.view') },
+    { text: 'API tokens', href: '/admin/api-tokens', show: can(actor, 'api-tokens.manage') },
     { text: 'Sent email', href: '/support/sent-email', show: can(actor, 'support.sent-email') },
     { text: 'Communications', href: '/support/communications', show: can(actor, 'support.topic-messages') },
     { text: 'School imports', href: '/support/school-imports', show: can(actor, 'support.school-imports') },
