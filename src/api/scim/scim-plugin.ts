@@ -15,6 +15,8 @@ import { scimUserRoutes } from './scim-user-routes.ts';
  */
 export function scimPlugin(services: Services) {
   return async (scope: FastifyInstance) => {
+    // SCIM speaks JSON only: a form body is refused (415) rather than read as something else.
+    scope.removeAllContentTypeParsers();
     acceptJson(scope, ['application/scim+json', 'application/json'], 262_144);
     scope.setErrorHandler(scimErrorHandler);
     registerBearerAuth(scope, services, {
