@@ -183,7 +183,11 @@ describe('SCIM Users: the RFC 7644 examples', () => {
     expectScimError(await scim('PUT', `/Users/${id}`, { ...bjensen, userName: 'someone.else', emails: [{ value: 'b@example.com' }] }), 400, 'mutability');
   });
 
-  it('patches as in §3.5.2: add emails, replace, remove', async () => {
+  it('patches as in §3.5.2: add emails, replace, remove; what SCIM does not know (groups, access end date) stays', async () => {
+    const db = t.handle.db;
+    const group = await db.insertInto('school_groups').values({ organisation_id: camden, name: 'North', created_at: t.clock.now() }).returning('id').executeTakeFirstOrThrow();
+    await db.insertInto('account_school_groups').values({ account_id: id, school_group_id: group.id }).execute();
+    await db.updateTable('accounts').set({ default_school_group_id: group.id, access_end_date: '2027-03-31' }).where('id', '=', id).execute();
     const add = await scim('PATCH', `/Users/${id}`, { schemas: [PATCH], Operations: [{ op: 'add', value: { emails: [{ value: 'babs@jensen.org', type: 'home' }], nickname: 'Babs' } }] });
     expect(add.statusCode, add.body).toBe(200);
     expect(add.json().emails).toEqual([{ value: 'bjensen@example.com', type: 'work', primary: true }]);
@@ -203,6 +207,9 @@ describe('SCIM Users: the RFC 7644 examples', () => {
     expect(remove.json().externalId).toBeUndefined();
     const row = await t.handle.db.selectFrom('accounts').select(['last_name', 'email', 'phone', 'external_id']).where('id', '=', id).executeTakeFirstOrThrow();
     expect(row).toEqual({ last_name: 'Jensen-Smith', email: 'babs@example.org', phone: null, external_id: null });
+    const kept = await db.selectFrom('accounts').select(['default_school_group_id', 'access_end_date']).where('id', '=', id).executeTakeFirstOrThrow();
+    expect(kept).toEqual({ default_school_group_id: group.id, access_end_date: '2027-03-31' });
+    expect(await db.selectFrom('account_school_groups').select('school_group_id').where('account_id', '=', id).execute()).toEqual([{ school_group_id: group.id }]);
     // The required email cannot be removed: the same rule as the page.
     expectScimError(await scim('PATCH', `/Users/${id}`, { schemas: [PATCH], Operations: [{ op: 'remove', path: 'emails' }] }), 400, 'invalidValue');
   });
