@@ -110,19 +110,19 @@ class Parser {
 
   /** `or` binds more loosely than `and` (RFC 7644 §3.4.2.2, Table 3). */
   #or(prefix: string | undefined): ScimFilter {
-    let left = this.#and(prefix);
-    while (this.#peekWord('or')) {
-      this.#i++;
-      left = { kind: 'or', left, right: this.#and(prefix) };
-    }
-    return left;
+    return this.#chain('or', () => this.#and(prefix));
   }
 
   #and(prefix: string | undefined): ScimFilter {
-    let left = this.#unary(prefix);
-    while (this.#peekWord('and')) {
+    return this.#chain('and', () => this.#unary(prefix));
+  }
+
+  /** Operands joined by one logical operator, grouped from the left. */
+  #chain(kind: 'and' | 'or', operand: () => ScimFilter): ScimFilter {
+    let left = operand();
+    while (this.#peekWord(kind)) {
       this.#i++;
-      left = { kind: 'and', left, right: this.#unary(prefix) };
+      left = { kind, left, right: operand() };
     }
     return left;
   }
