@@ -213,6 +213,13 @@ describe('SCIM Users: the RFC 7644 examples', () => {
     // The required email cannot be removed: the same rule as the page.
     expectScimError(await scim('PATCH', `/Users/${id}`, { schemas: [PATCH], Operations: [{ op: 'remove', path: 'emails' }] }), 400, 'invalidValue');
   });
+
+  it('two creations racing for one externalId: one 201, one 409 uniqueness', async () => {
+    const body = (userName: string) => ({ schemas: [USER], userName, externalId: 'racer', name: { givenName: 'R', familyName: 'Acer' }, emails: [{ value: `${userName}@example.com` }] });
+    const results = await Promise.all([scim('POST', '/Users', body('racer.one')), scim('POST', '/Users', body('racer.two'))]);
+    expect(results.map((r) => r.statusCode).sort()).toEqual([201, 409]);
+    expectScimError(results.find((r) => r.statusCode === 409)!, 409, 'uniqueness');
+  });
 });
 
 describe('Entra-ID-style deprovisioning', () => {
