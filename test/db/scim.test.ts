@@ -264,6 +264,21 @@ describe('Entra-ID-style deprovisioning', () => {
     expect((await scim('DELETE', `/Users/${created.id}`)).statusCode).toBe(204);
     const row = await t.handle.db.selectFrom('accounts').select(['status', 'archive_reason']).where('id', '=', created.id).executeTakeFirstOrThrow();
     expect(row).toEqual({ status: 'archived', archive_reason: 'provisioning' });
+    // A PUT that leaves active out changes the details only; it does not restore.
+    const put = await scim('PUT', `/Users/${created.id}`, { ...bjensen, userName: 'short.stay', externalId: 'short', emails: [{ value: 'short@example.org' }] });
+    expect(put.statusCode, put.body).toBe(200);
+    expect(put.json()).toMatchObject({ active: false, emails: [{ value: 'short@example.org' }] });
+  });
+
+  it('accepts media types with parameters (application/scim+json; charset=utf-8, application/json)', async () => {
+    for (const type of ['application/scim+json; charset=utf-8', 'application/json']) {
+      const response = await t.app.inject({
+        method: 'PATCH', url: `/scim/v2/Users/${(await scim('GET', `/Users?filter=${encodeURIComponent('userName eq "camden.viewer"')}`)).json().Resources[0].id}`,
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': type },
+        payload: JSON.stringify({ schemas: [PATCH], Operations: [{ op: 'replace', path: 'title', value: 'Officer' }] }),
+      });
+      expect(response.statusCode, response.body).toBe(200);
+    }
   });
 });
 

@@ -117,7 +117,7 @@ function typeOfUser(body: Record<string, unknown>): string | undefined {
 /**
  * The User of a POST or PUT body (RFC 7644 §3.3, §3.5.1). Attributes Nexus does not keep
  * (nickName, addresses, the enterprise extension…) are ignored, as identity systems send many.
- * `current` is the account being replaced: its Type of User stays when the body names none.
+ * `current` is the account being replaced: its Type of User and status stay when the body names none.
  */
 export function parseUserBody(body: unknown, current?: ScimUserState): ScimUserState {
   if (!isObject(body)) throw new ScimError(400, 'invalidSyntax', 'The body must be a JSON object');
@@ -138,7 +138,8 @@ export function parseUserBody(body: unknown, current?: ScimUserState): ScimUserS
     email: chooseValue(multiValues(member(body, 'emails'), 'emails')) ?? '',
     title: stringOrNull(member(body, 'title'), 'title'),
     phone: chooseValue(multiValues(member(body, 'phoneNumbers'), 'phoneNumbers')),
-    active: active === undefined || active === null ? true : booleanValue(active, 'active'),
+    // A replacement that leaves active out does not archive or restore anything.
+    active: active === undefined || active === null ? current?.active ?? true : booleanValue(active, 'active'),
     typeOfUser: typeOfUser(body) ?? current?.typeOfUser ?? DEFAULT_USER_TYPE,
   };
 }
