@@ -32,6 +32,11 @@ const UNSUPPORTED: readonly string[] = ['gt', 'ge', 'lt', 'le'];
 
 type Token = { type: 'word' | 'string' | '(' | ')' | '[' | ']'; text: string; at: number };
 
+/** Text the database can compare: PostgreSQL refuses NUL, and lone surrogates are not UTF-8. */
+function storable(text: string): boolean {
+  return !text.includes('\u0000') && !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text);
+}
+
 function tokenise(input: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
@@ -53,6 +58,7 @@ function tokenise(input: string): Token[] {
       } catch {
         throw new ScimFilterError(`The string starting at character ${i + 1} is not a valid JSON string`);
       }
+      if (!storable(String(text))) throw new ScimFilterError(`The string starting at character ${i + 1} holds a NUL or an unpaired surrogate`);
       tokens.push({ type: 'string', text: String(text), at: i });
       i = j + 1;
     } else {

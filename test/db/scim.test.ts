@@ -291,6 +291,7 @@ describe('SCIM refuses bad input with SCIM errors, never 500, writing nothing', 
     ['an unknown attribute', 'shoeSize eq "42"'],
     ['an unbalanced parenthesis', 'userName eq "a" and ('],
     ['an unquoted value', 'userName eq bjensen'],
+    ['a NUL in a string', 'userName eq "a\u0000b"'],
   ])('a filter with %s → 400 invalidFilter', async (_what, filter) => {
     expectScimError(await scim('GET', `/Users?filter=${encodeURIComponent(filter)}`), 400, 'invalidFilter');
   });

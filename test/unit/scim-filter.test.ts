@@ -29,6 +29,7 @@ describe('SCIM filter parser (RFC 7644 §3.4.2.2)', () => {
 
   it('reads JSON string escapes, so quotes and backslashes can be searched for', () => {
     expect(parseScimFilter('name.familyName eq "O\\"Brien\\\\"')).toMatchObject({ value: 'O"Brien\\' });
+    expect(parseScimFilter('name.givenName eq "Zoë 😀"')).toMatchObject({ value: 'Zoë 😀' });
   });
 
   it.each([
@@ -44,6 +45,8 @@ describe('SCIM filter parser (RFC 7644 §3.4.2.2)', () => {
     ['userName eq "a" and', /Expected an attribute name/],
     ['', /empty/],
     ['userName eq "a" ; DROP TABLE accounts', /Unexpected character/],
+    ['userName eq "a\\u0000b"', /NUL/],
+    ['userName eq "a\ud800"', /unpaired surrogate/],
     ['x'.repeat(10_000), /longer than/],
     [`${'('.repeat(50)}userName eq "a"${')'.repeat(50)}`, /nested too deeply/],
   ])('refuses %j', (filter, message) => {
