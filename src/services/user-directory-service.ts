@@ -8,6 +8,8 @@ import { isUserType, userTypeLabel } from '../domain/privileges.ts';
 import { PAGE_SIZE, type UserListQuery } from '../domain/user-filters.ts';
 import { authorise } from '../domain/access.ts';
 import type { ServiceDeps } from './deps.ts';
+import { findAccountsByScimFilter } from '../data/queries/scim-user-queries.ts';
+import type { ScimFilter } from '../domain/scim-filter.ts';
 import { organisationInScope, organisationNamed } from './organisation-scope.ts';
 
 /** The most rows one CSV export holds; an LA has a few hundred accounts, so this is a guard. */
@@ -71,6 +73,15 @@ export function createUserDirectoryService({ db, clock }: ServiceDeps) {
       const last = items[items.length - 1];
       const next = rows.length > limit && last ? encodeCursor('users', [last.last_name, last.first_name, last.id]) : null;
       return { organisation, items, next };
+    },
+
+    /**
+     * One page of the LA's accounts for an identity system (SCIM): the same access rule as the
+     * list page; `offset` counts from 0.
+     */
+    async provisioningList(actor: Actor, organisationId: number, filter: ScimFilter | undefined, offset: number, limit: number) {
+      authorise(actor, 'users.list', { organisationId });
+      return findAccountsByScimFilter(db, organisationId, filter, offset, limit);
     },
 
     /** The LA a new account goes into (R2): the creator's own, or any LA for central support. */

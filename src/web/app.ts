@@ -7,6 +7,7 @@ import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { apiPlugin } from '../api/api-plugin.ts';
+import { scimPlugin } from '../api/scim/scim-plugin.ts';
 import { PROJECT_ROOT } from '../paths.ts';
 import type { Services } from '../services/index.ts';
 import { frameworkErrorPage, registerErrorHandling } from './plugins/error-handler.ts';
@@ -136,6 +137,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(lifecycleRoutes(services));
   await app.register(apiTokenRoutes(services));
   await app.register(apiPlugin(services), { prefix: '/api' });
+  await app.register(scimPlugin(services), { prefix: '/scim/v2' });
   await app.register(supportRoutes(services));
   return app;
 }
