@@ -29,15 +29,18 @@ export function sendProblem(reply: FastifyReply, status: number, detail?: string
   return reply.code(status).type('application/problem+json; charset=utf-8').header('cache-control', 'no-store').send(body);
 }
 
-/** Fastify's schema errors as field → message, naming the field by its JSON path. */
+/**
+ * Fastify's schema errors as field → message, the field named by its path in the body or query
+ * ("firstName", "items.0.role", "days"), as the services name fields in their own errors.
+ */
 function schemaErrors(error: FastifyError): Record<string, string> {
   const out: Record<string, string> = {};
   for (const v of error.validation ?? []) {
     const missing = (v.params as { missingProperty?: string }).missingProperty;
     const extra = (v.params as { additionalProperty?: string }).additionalProperty;
-    const where = `${error.validationContext ?? 'body'}${v.instancePath.replace(/\//g, '.')}`;
-    const key = missing ? `${where}.${missing}` : extra ? `${where}.${extra}` : where;
-    out[key] = missing ? 'is required' : extra ? 'is not a known field' : v.message ?? 'is not valid';
+    const path = [...v.instancePath.split('/').filter(Boolean), ...(missing ? [missing] : extra ? [extra] : [])].join('.');
+    const key = path || (error.validationContext ?? 'body');
+    out[key] ??= missing ? 'is required' : extra ? 'is not a known field' : v.message ?? 'is not valid';
   }
   return out;
 }
