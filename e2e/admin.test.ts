@@ -1,7 +1,7 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../src/config.ts';
 import type { Db } from '../src/data/database.ts';
 import { addMonthsUtc } from '../src/domain/calendar.ts';
@@ -14,7 +14,7 @@ import { formatDate } from '../src/services/deps.ts';
 import { deletionDueAt } from '../src/services/user-status-service.ts';
 import { createAccount, createOrganisation, TEST_PASSWORD, type FixtureAccount } from '../test/support/fixtures.ts';
 import { testConfig } from '../test/support/test-app.ts';
-import { JourneyTab, launchChromium } from './support/browser.ts';
+import { closeAfterJourneys, JourneyTab, launchChromium } from './support/browser.ts';
 import {
   AccessibilityPage, MyCommunicationsPage, SignInPage, UsersListPage, type NexusPage,
 } from './support/pages.ts';
@@ -166,26 +166,7 @@ beforeAll(async () => {
   await db.updateTable('accounts').set({ job_title: 'Data manager' }).where('username', '=', 'olive.other').execute();
 });
 
-/** Every tab: nothing went wrong in it, and every page it loaded was audited. */
-function expectClean(tab: JourneyTab): void {
-  const problems = tab.problems.splice(0).map((p) => `${p.kind}: ${p.text}`);
-  expect(problems, 'console errors, CSP violations, failed requests').toEqual([]);
-  const unaudited = tab.unauditedDocuments();
-  // Reported once: a page a failed test left unaudited is not blamed on the tests after it.
-  for (const document of tab.documents) document.audited = true;
-  expect(unaudited, 'pages loaded but not audited').toEqual([]);
-}
-
-afterEach(() => {
-  for (const tab of tabs) expectClean(tab);
-});
-
-afterAll(async () => {
-  for (const tab of tabs.splice(0)) await tab.close();
-  await browser?.close();
-  await server?.close();
-  if (config) rmSync(config.dataDir, { recursive: true, force: true });
-});
+closeAfterJourneys(tabs, () => ({ browser, server, dataDir: config?.dataDir }));
 
 describe('administration in the browser, JavaScript on', () => {
   let tab: JourneyTab;

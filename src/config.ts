@@ -48,6 +48,13 @@ export interface Config {
     /** Cron pattern, in `lifecycle.timezone` (default Monday 07:00). */
     readonly schedule: string;
   };
+  /** R56–R57: the JSON API and SCIM. */
+  readonly api: {
+    /** Requests a minute per API token (per address for requests without a valid token). */
+    readonly rateLimitPerMinute: number;
+    /** What SCIM DELETE does to an account: archive it (reason provisioning) or delete it. */
+    readonly scimDelete: 'archive' | 'delete';
+  };
   readonly smtpUrl: string | undefined;
   readonly mailFrom: string;
   readonly platformName: string;
@@ -132,6 +139,12 @@ function lifecycleSettings(env: Env): Config['lifecycle'] {
   };
 }
 
+function scimDelete(raw: string | undefined): 'archive' | 'delete' {
+  if (raw === undefined || raw === '' || raw === 'archive') return 'archive';
+  if (raw === 'delete') return 'delete';
+  throw new ConfigError(`SCIM_DELETE must be archive or delete; got "${raw}"`);
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = int(env, 'PORT', 3000, 0);
   const host = env.HOST || '127.0.0.1';
@@ -162,6 +175,7 @@ export function loadConfig(env: Env = process.env): Config {
     automaticRetentionMonths: int(env, 'RETENTION_AUTOMATIC_MONTHS', 18),
     lifecycle: lifecycleSettings(env),
     digest: { inactiveMonths: int(env, 'DIGEST_INACTIVE_MONTHS', 12), schedule: env.DIGEST_SCHEDULE || '0 7 * * 1' },
+    api: { rateLimitPerMinute: int(env, 'API_RATE_LIMIT_PER_MINUTE', 600), scimDelete: scimDelete(env.SCIM_DELETE) },
     smtpUrl: env.SMTP_URL || undefined,
     mailFrom: env.MAIL_FROM || 'Nexus <no-reply@nexus.invalid>',
     platformName: env.PLATFORM_NAME || 'Nexus',

@@ -1,5 +1,7 @@
 import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
+import { rmSync } from 'node:fs';
+import { afterAll, afterEach, expect } from 'vitest';
 
 /**
  * Headless Chromium for the browser journeys, and the checks every page of a journey goes
@@ -186,4 +188,31 @@ class Auditor {
   async close(): Promise<void> {
     await this.page.context().close();
   }
+}
+
+/** Every tab: nothing went wrong in it, and every page it loaded was audited. */
+function expectClean(tab: JourneyTab): void {
+  const problems = tab.problems.splice(0).map((p) => `${p.kind}: ${p.text}`);
+  expect(problems, 'console errors, CSP violations, failed requests').toEqual([]);
+  const unaudited = tab.unauditedDocuments();
+  // Reported once: a page a failed test left unaudited is not blamed on the tests after it.
+  for (const document of tab.documents) document.audited = true;
+  expect(unaudited, 'pages loaded but not audited').toEqual([]);
+}
+
+/**
+ * The hooks of a journey file: after each test every tab is clean; at the end the tabs, the
+ * browser, the server and its data folder go. `resources` is read late, as they are set in beforeAll.
+ */
+export function closeAfterJourneys(tabs: JourneyTab[], resources: () => { browser?: Browser; server?: { close(): Promise<void> }; dataDir?: string }): void {
+  afterEach(() => {
+    for (const tab of tabs) expectClean(tab);
+  });
+  afterAll(async () => {
+    const { browser, server, dataDir } = resources();
+    for (const tab of tabs.splice(0)) await tab.close();
+    await browser?.close();
+    await server?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
 }

@@ -261,7 +261,7 @@ export interface AccessReviewItemsTable {
   decided_at: Timestamp | null;
   decided_by: string | null;
   version: Generated<number>;
-  /** The account when the review opened (migration 0004): see domain/access-reviews.ts ItemSnapshot. */
+  /** The account when the review opened (migration 0003): see domain/access-reviews.ts ItemSnapshot. */
   snapshot: Json;
   /** For a "change" decision: `{ userType, privileges }`. */
   changed_to: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;

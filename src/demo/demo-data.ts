@@ -59,6 +59,7 @@ export interface DemoSchool {
   name: string;
   phase: DemoSchoolPhase;
   status: 'open' | 'closed';
+  /** Not written: the GIAS import stamps its own time (kept so the generator's draws stay as they were). */
   updatedAt: Date;
 }
 
@@ -736,6 +737,7 @@ export function generateDemo(now: Date, options: GenerateDemoOptions = {}): Demo
   return { now: at, organisations, schools, schoolGroups, accounts, demoAccounts };
 }
 
+/** Names use the typographic apostrophe, as many in GIAS do: the demo's extract shows it surviving Windows-1252. */
 function schoolName(rng: Random, phase: DemoSchoolPhase, places: readonly string[]): string {
   const place = rng.pick(places);
   const saint = rng.pick(SAINTS);
@@ -743,15 +745,15 @@ function schoolName(rng: Random, phase: DemoSchoolPhase, places: readonly string
     case 'Primary':
       return rng.pick([
         `${place} Primary School`, `${place} Primary School`, `${place} Community Primary School`, `${place} Infant School`,
-        `${place} Junior School`, `${place} Primary Academy`, `St ${saint}'s Catholic Primary School`,
-        `St ${saint}'s Church of England Primary School`, `${place} Church of England Primary School`,
+        `${place} Junior School`, `${place} Primary Academy`, `St ${saint}’s Catholic Primary School`,
+        `St ${saint}’s Church of England Primary School`, `${place} Church of England Primary School`,
       ]);
     case 'Secondary':
-      return rng.pick([`${place} School`, `${place} Academy`, `${place} High School`, `St ${saint}'s Catholic High School`, `${place} Girls' School`, `${place} Boys' School`]);
+      return rng.pick([`${place} School`, `${place} Academy`, `${place} High School`, `St ${saint}’s Catholic High School`, `${place} Girls’ School`, `${place} Boys’ School`]);
     case 'Special':
       return `${rng.pick(TREES)} ${rng.pick(SPECIAL_SUFFIXES)} School`;
     case 'Nursery':
-      return rng.pick([`${place} Nursery School`, `${place} Maintained Nursery School`, `${place} Children's Centre Nursery School`]);
+      return rng.pick([`${place} Nursery School`, `${place} Maintained Nursery School`, `${place} Children’s Centre Nursery School`]);
     case '16 plus':
       return rng.pick([`${place} Sixth Form College`, `${place} College`]);
   }

@@ -5,7 +5,10 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, Executor, NewAccount } from '../data/database.ts';
 import { newTotpSecret } from '../domain/totp.ts';
 import { hashPassword } from '../services/password-hasher.ts';
+import { SYSTEM_CONTEXT } from '../services/request-context.ts';
+import { applyGiasFile } from '../services/school-import-service.ts';
 import type { SecretBox } from '../services/secrets.ts';
+import { DEMO_GIAS_FILE_NAME, demoGiasExtract } from './gias-extract.ts';
 import { demoCounts, generateDemo, NAMED_DEMO_USERNAMES, type DemoAccount, type DemoCounts, type DemoRetention } from './demo-data.ts';
 
 export type { DemoAccount } from './demo-data.ts';
@@ -120,14 +123,10 @@ async function insertDemo(
     return id;
   };
 
-  const schoolId = new Map<number, number>();
-  for (const batch of chunks(data.schools)) {
-    const rows = await trx.insertInto('schools')
-      .values(batch.map((s) => ({ urn: s.urn, organisation_id: org(s.organisationKey), name: s.name, phase: s.phase, status: s.status, updated_at: s.updatedAt })))
-      .returning(['id', 'urn'])
-      .execute();
-    for (const r of rows) schoolId.set(r.urn, r.id);
-  }
+  // Schools come in as they do in production: a GIAS extract through the import (R58a).
+  await applyGiasFile(trx, { name: DEMO_GIAS_FILE_NAME, bytes: demoGiasExtract(data) }, { accountId: null, label: 'demo seed' }, SYSTEM_CONTEXT, data.now);
+  const schoolRows = await trx.selectFrom('schools').select(['id', 'urn']).execute();
+  const schoolId = new Map(schoolRows.map((r) => [r.urn, r.id]));
   const school = (urn: number): number => {
     const id = schoolId.get(urn);
     if (id === undefined) throw new Error(`Unknown demo school ${urn}`);

@@ -57,8 +57,10 @@ export const ACCESS_RULES = {
   'audit.view': { anyOf: ['manage_users'], scope: 'own-la' },
   'lifecycle.view': { anyOf: ['manage_users'], scope: 'own-la' },
   'reviews.manage': { anyOf: ['manage_users'], scope: 'own-la' },
+  'api-tokens.manage': { anyOf: ['manage_users'], scope: 'own-la' },
   'support.sent-email': { anyOf: ['support'], scope: 'own-la' },
   'support.topic-messages': { anyOf: ['support'], scope: 'own-la' },
+  'support.school-imports': { anyOf: ['support'], scope: 'own-la' },
 } as const satisfies Record<string, Rule>;
 
 export type Action = keyof typeof ACCESS_RULES;

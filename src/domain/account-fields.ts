@@ -84,3 +84,15 @@ export function privilegesAllowedFor(isCentral: boolean, requested: readonly str
   }
   return { privileges };
 }
+
+/** Uniqueness refusals, named so that machine interfaces can answer them as conflicts (SCIM 409). */
+export const USERNAME_TAKEN = 'That username is already taken. Choose another one.';
+export const EXTERNAL_ID_TAKEN = 'That external ID is already used by another account of this Local Authority';
+
+/** An identity system's identifier for an account (SCIM externalId): opaque text, kept short. */
+export function externalIdProblem(value: string | null): string | undefined {
+  if (value === null) return undefined;
+  if (value.length > 255) return 'External ID must be 255 characters or fewer';
+  if (CONTROL.test(value)) return 'External ID must not include line breaks or control characters';
+  return undefined;
+}

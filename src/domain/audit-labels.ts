@@ -3,6 +3,9 @@ import { isPrivilege, isUserType, privilegeLabel, userTypeLabel } from './privil
 /** Plain-English names for audit actions (R50), for the audit pages and exports. */
 const LABELS: Record<string, string> = {
   'account.created': 'Account created',
+  'api-token.created': 'API token created',
+  'api-token.revoked': 'API token revoked',
+  'api-token.used': 'API token used',
   'account.details-changed': 'Details changed',
   'account.privileges-changed': 'Privileges changed',
   'account.school-added': 'School added',
@@ -33,6 +36,7 @@ const LABELS: Record<string, string> = {
   'review.opened': 'Access review opened',
   'review.item-decided': 'Access review decision',
   'review.finished': 'Access review finished',
+  'schools.imported': 'Schools imported from GIAS',
 };
 
 export function auditActionLabel(action: string): string {

@@ -49,6 +49,19 @@ export function decodeWindows1252(bytes: Uint8Array): string {
   return out;
 }
 
+const CP1252_ENCODE = new Map([...CP1252_HIGH].map((ch, i) => [ch, 0x80 + i]));
+
+/** The inverse, for writing files as GIAS publishes them; a character 1252 lacks becomes "?". */
+export function encodeWindows1252(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  let n = 0;
+  for (const ch of text) {
+    const code = ch.codePointAt(0)!;
+    out[n++] = CP1252_ENCODE.get(ch) ?? (code < 0x80 || (code >= 0xa0 && code <= 0xff) ? code : 0x3f);
+  }
+  return out.subarray(0, n);
+}
+
 function hasPrefix(bytes: Uint8Array, prefix: readonly number[]): boolean {
   return prefix.every((b, i) => bytes[i] === b);
 }

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { ArchiveReason } from '../data/database.ts';
 import { addDays, addMonthsUtc } from '../domain/calendar.ts';
 import { overdueReviews } from '../data/queries/review-queries.ts';
 import { enqueueEmail } from '../mail/enqueue.ts';
@@ -15,6 +16,11 @@ export function isoWeek(date: Date): string {
   const week = Math.ceil(((d.getTime() - yearStart.getTime()) / 86_400_000 + 1) / 7);
   return `${d.getUTCFullYear()}-W${String(week).padStart(2, '0')}`;
 }
+
+const ARCHIVED_BY: Record<ArchiveReason, string> = {
+  manual: 'archived by an administrator', inactivity: 'archived for inactivity', 'access-ended': 'archived when access ended',
+  provisioning: 'archived by provisioning (the identity system)',
+};
 
 export interface DigestRunResult {
   week: string;
@@ -44,6 +50,9 @@ export function createDigestJob(deps: ServiceDeps & { inactiveMonths: number }, 
     const deletions = await db.selectFrom('accounts').select(['username', 'first_name', 'last_name', 'deletion_due_at'])
       .where('organisation_id', '=', organisationId).where('status', '=', 'archived').where('deletion_due_at', '<=', addDays(now, 30))
       .orderBy('deletion_due_at').execute();
+    const archived = await db.selectFrom('accounts').select(['username', 'first_name', 'last_name', 'archived_at', 'archive_reason'])
+      .where('organisation_id', '=', organisationId).where('status', '=', 'archived').where('archived_at', '>', weekAgo)
+      .orderBy('archived_at').execute();
     const created = await db.selectFrom('accounts').select(['username', 'first_name', 'last_name', 'created_at'])
       .where('organisation_id', '=', organisationId).where('created_at', '>', weekAgo).orderBy('created_at').execute();
     const alerts = await db.selectFrom('audit_events').select(['occurred_at', 'action', 'details', 'ip'])
@@ -59,6 +68,8 @@ export function createDigestJob(deps: ServiceDeps & { inactiveMonths: number }, 
         ...deletions.map((r) => `${name(r)}: ${formatDate(r.deletion_due_at!)}`),
         ...coming.filter((e) => e.action === 'delete').map((e) => `${e.name} (${e.username}): ${formatDate(e.date)}`),
       ].filter((v, i, all) => all.indexOf(v) === i),
+      // Provisioning archives name their cause: the LA's identity system, not an administrator here.
+      archived: archived.map((r) => `${name(r)}: ${ARCHIVED_BY[r.archive_reason ?? 'manual']} ${formatDate(r.archived_at!)}`),
       created: created.map((r) => `${name(r)}: created ${formatDate(r.created_at)}`),
       overdueReviews: reviews.map((r) => `${r.name}: due ${formatDate(new Date(`${r.due_on}T00:00:00Z`))}, ${Number(r.decided ?? 0)} of ${Number(r.total ?? 0)} accounts decided`),
       alerts: alerts.map((a) => `${formatDate(a.occurred_at)}: sign-in attempt on archived account ${String((a.details as { username?: unknown }).username ?? '')}${a.ip ? ` from ${a.ip}` : ''}`),
@@ -89,6 +100,7 @@ export function createDigestJob(deps: ServiceDeps & { inactiveMonths: number }, 
           ...block('Accounts warned this week:', s.warned, 'None.'),
           ...block('Accounts due to be archived in the next 30 days:', s.toBeArchived, 'None.'),
           ...block('Deletions scheduled in the next 30 days:', s.deletions, 'None.'),
+          ...block('Accounts archived this week:', s.archived, 'None.'),
           ...block('New accounts this week:', s.created, 'None.'),
           ...block('Access reviews past their due date (finish them at Access reviews):', s.overdueReviews, 'None.'),
           { link: `${config.baseUrl}/admin/users`, text: 'Review your users' },

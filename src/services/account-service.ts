@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Account } from '../data/database.ts';
 import {
-  administratorsOf, findAccountById, findAccountByUsername, findOrganisation, insertAccount, privilegesOf,
+  administratorsOf, findAccountByExternalId, findAccountById, findAccountByUsername, findOrganisation, insertAccount, privilegesOf,
 } from '../data/queries/account-queries.ts';
+import { schoolAssignmentsOf, schoolGroupsOf } from '../data/queries/user-detail-queries.ts';
 import { authorise, isCentralSupport, type Actor } from '../domain/access.ts';
-import { privilegesAllowedFor, validateAccountFields, type AccountFieldsInput } from '../domain/account-fields.ts';
+import { EXTERNAL_ID_TAKEN, externalIdProblem, privilegesAllowedFor, USERNAME_TAKEN, validateAccountFields, type AccountFieldsInput } from '../domain/account-fields.ts';
+import { isUniqueViolation } from '../data/unique-violation.ts';
 import { NotFoundError, ValidationError } from '../domain/errors.ts';
 import { sortPrivileges, typeDefaults, type Privilege } from '../domain/privileges.ts';
 import { audit, who } from './audit.ts';
@@ -18,6 +20,8 @@ export interface CreateAccountInput extends AccountFieldsInput {
   privileges?: readonly string[];
   /** Who agreed CiN/CLA access (R16), required when the new account gets it. */
   cinClaAgreedBy?: string;
+  /** The identity system's identifier (SCIM externalId), unique in the LA. */
+  externalId?: string | null;
 }
 
 export function createAccountService(deps: ServiceDeps, passwords: PasswordService) {
@@ -46,12 +50,17 @@ export function createAccountService(deps: ServiceDeps, passwords: PasswordServi
         if (!agreedBy) throw new ValidationError({ cinClaAgreedBy: 'Enter who agreed access to CiN and CLA information, such as the Virtual Head' });
         if (agreedBy.length > 200) throw new ValidationError({ cinClaAgreedBy: 'Who agreed it must be 200 characters or fewer' });
       }
+      const externalId = input.externalId?.trim() || null;
+      const externalIdError = externalIdProblem(externalId);
+      if (externalIdError) throw new ValidationError({ externalId: externalIdError });
       const now = clock.now();
       const id = randomUUID();
-      const taken = () => new ValidationError({ username: 'That username is already taken. Choose another one.' });
+      const taken = () => new ValidationError({ username: USERNAME_TAKEN });
+      const externalIdTaken = () => new ValidationError({ externalId: EXTERNAL_ID_TAKEN });
       try {
         return await db.transaction().execute(async (trx) => {
           if (await findAccountByUsername(trx, fields.username)) throw taken();
+          if (externalId !== null && await findAccountByExternalId(trx, organisation.id, externalId)) throw externalIdTaken();
           await insertAccount(trx, {
             id,
             organisation_id: organisation.id,
@@ -62,6 +71,7 @@ export function createAccountService(deps: ServiceDeps, passwords: PasswordServi
             job_title: fields.jobTitle,
             phone: fields.phone,
             user_type: fields.userType,
+            external_id: externalId,
             created_at: now,
             created_by: actor.kind === 'account' ? actor.accountId : null,
             updated_at: now,
@@ -84,7 +94,8 @@ export function createAccountService(deps: ServiceDeps, passwords: PasswordServi
         });
       } catch (error) {
         // Two creations racing for one username: the unique index decides (R7).
-        if ((error as { code?: string }).code === '23505') throw taken();
+        if (isUniqueViolation(error, 'accounts_external_id')) throw externalIdTaken();
+        if (isUniqueViolation(error)) throw taken();
         throw error;
       }
     },
@@ -101,6 +112,13 @@ export function createAccountService(deps: ServiceDeps, passwords: PasswordServi
         administratorsOf(db, account.organisation_id),
       ]);
       return { account, organisation: organisation!, privileges: sortPrivileges(privileges) as Privilege[], administrators };
+    },
+
+    /** The caller for reporting (R56): privileges, My Schools and the default school group. */
+    async me(actor: Actor) {
+      const { account, organisation, privileges } = await this.profile(actor);
+      const [schools, groups] = await Promise.all([schoolAssignmentsOf(db, account.id), schoolGroupsOf(db, account.id)]);
+      return { account, organisation, privileges, schools, groups, defaultGroup: groups.find((g) => g.id === account.default_school_group_id) ?? null };
     },
   };
 }

@@ -1,7 +1,8 @@
 import type { Organisation } from '../data/database.ts';
-import { auditActionsOf, auditEventsForAccount, auditEventsForOrganisation, countAuditEvents, type AuditFilter } from '../data/queries/audit-queries.ts';
+import { auditActionsOf, auditEventsBefore, auditEventsForAccount, auditEventsForOrganisation, countAuditEvents, type AuditFilter } from '../data/queries/audit-queries.ts';
 import type { Actor } from '../domain/access.ts';
 import { toCsv } from '../domain/csv.ts';
+import { decodeCursor, encodeCursor } from '../domain/cursor.ts';
 import { ValidationError } from '../domain/errors.ts';
 import type { ServiceDeps } from './deps.ts';
 import { organisationInScope } from './organisation-scope.ts';
@@ -65,6 +66,21 @@ export function createAuditViewService(deps: ServiceDeps) {
         auditActionsOf(db, organisation.id),
       ]);
       return { organisation, total, events, actions, page, pageCount: Math.max(1, Math.ceil(total / AUDIT_PAGE_SIZE)) };
+    },
+
+    /** The API's page of the LA's log, newest first, after a stable cursor (R56). */
+    async page(actor: Actor, query: AuditQuery, cursor: string | undefined, limit: number) {
+      const { filter, organisation } = await filterFor(actor, query);
+      const key = cursor === undefined ? undefined : decodeCursor('audit', cursor, ['string', 'string']);
+      if (cursor !== undefined && (!key || Number.isNaN(new Date(String(key[0])).getTime()) || !/^[0-9]{1,19}$/.test(String(key[1])))) {
+        throw new ValidationError({ cursor: 'The cursor is not one this API gave out' });
+      }
+      const before = key ? { occurredAt: new Date(String(key[0])), id: String(key[1]) } : undefined;
+      const rows = await auditEventsBefore(db, filter, before, limit + 1);
+      const items = rows.slice(0, limit);
+      const last = items[items.length - 1];
+      const next = rows.length > limit && last ? encodeCursor('audit', [last.occurred_at.toISOString(), String(last.id)]) : null;
+      return { organisation, items, next };
     },
 
     async exportCsv(actor: Actor, query: AuditQuery): Promise<{ filename: string; csv: string }> {

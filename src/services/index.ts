@@ -3,6 +3,7 @@ import type { Db } from '../data/database.ts';
 import type { Clock } from '../domain/clock.ts';
 import { createAccessReviewService } from './access-review-service.ts';
 import { createAccountService } from './account-service.ts';
+import { createApiTokenService } from './api-token-service.ts';
 import { createAttentionService } from './attention-service.ts';
 import { createAuditViewService } from './audit-view-service.ts';
 import { createCommunicationsService } from './communications-service.ts';
@@ -13,6 +14,7 @@ import { createLifecycleViewService } from './lifecycle-view-service.ts';
 import { createPasswordService } from './password-service.ts';
 import { SecretBox } from './secrets.ts';
 import { createSchoolGroupService } from './school-group-service.ts';
+import { createSchoolImportService } from './school-import-service.ts';
 import { createSessionService } from './session-service.ts';
 import { createSupportService } from './support-service.ts';
 import { createSignInService } from './sign-in-service.ts';
@@ -42,6 +44,8 @@ export function createServices({ db, clock, config, databaseKind }: { db: Db; cl
     support: createSupportService(deps),
     communications: createCommunicationsService(deps),
     schoolGroups: createSchoolGroupService(deps),
+    schoolImports: createSchoolImportService(deps),
+    apiTokens: createApiTokenService(deps),
     health: createHealthService(deps, databaseKind),
     lifecycle,
     digest: createDigestJob({ ...deps, inactiveMonths: config.digest.inactiveMonths }, lifecycle),

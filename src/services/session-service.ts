@@ -1,15 +1,9 @@
-import type { Account, Organisation } from '../data/database.ts';
-import { findAccountById, findOrganisation, privilegesOf } from '../data/queries/account-queries.ts';
 import { deleteExpiredSessions, deleteSession, findSession, touchSession } from '../data/queries/session-queries.ts';
-import type { Actor } from '../domain/access.ts';
-import { sortPrivileges } from '../domain/privileges.ts';
 import type { ServiceDeps } from './deps.ts';
+import { loadPrincipal, type Principal } from './principal.ts';
 import { hashToken } from './secrets.ts';
 
-export interface SignedIn {
-  readonly actor: Extract<Actor, { kind: 'account' }>;
-  readonly account: Account;
-  readonly organisation: Organisation;
+export interface SignedIn extends Principal {
   readonly sessionIdHash: string;
 }
 
@@ -33,28 +27,14 @@ export function createSessionService({ db, clock, config }: ServiceDeps) {
         await deleteSession(db, idHash);
         return undefined;
       }
-      const account = await findAccountById(db, session.account_id);
-      if (!account || account.status !== 'active') {
+      const principal = await loadPrincipal(db, session.account_id);
+      if (!principal) {
         await deleteSession(db, idHash);
         return undefined;
       }
-      const [organisation, privileges] = await Promise.all([
-        findOrganisation(db, account.organisation_id),
-        privilegesOf(db, account.id),
-      ]);
-      if (!organisation) return undefined;
       if (now.getTime() - session.last_seen_at.getTime() >= TOUCH_INTERVAL_MS) await touchSession(db, idHash, now);
       return {
-        actor: {
-          kind: 'account',
-          accountId: account.id,
-          organisationId: account.organisation_id,
-          organisationKind: organisation.kind,
-          privileges: new Set(sortPrivileges(privileges)),
-          label: account.username,
-        },
-        account,
-        organisation,
+        ...principal,
         sessionIdHash: idHash,
       };
     },

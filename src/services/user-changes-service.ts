@@ -1,15 +1,16 @@
 import { sql } from 'kysely';
 import type { Account, Executor } from '../data/database.ts';
-import { privilegesOf } from '../data/queries/account-queries.ts';
+import { findAccountByExternalId, privilegesOf } from '../data/queries/account-queries.ts';
 import { schoolAssignmentsOf, schoolGroupsOf } from '../data/queries/user-detail-queries.ts';
 import { isCentralSupport, type Actor } from '../domain/access.ts';
-import { validateAccountFields } from '../domain/account-fields.ts';
+import { EXTERNAL_ID_TAKEN, externalIdProblem, validateAccountFields } from '../domain/account-fields.ts';
 import { NotFoundError, RuleError, ValidationError } from '../domain/errors.ts';
 import {
   CENTRAL_ONLY_PRIVILEGES, CENTRAL_ONLY_TYPES, isPrivilege, isUserType, sortPrivileges, type Privilege,
 } from '../domain/privileges.ts';
 import { isSchoolRole } from '../domain/school-roles.ts';
 import { audit, changes, who } from './audit.ts';
+import { isUniqueViolation } from '../data/unique-violation.ts';
 import type { ServiceDeps } from './deps.ts';
 import type { RequestContext } from './request-context.ts';
 import { accountFor } from './user-admin-service.ts';
@@ -23,6 +24,11 @@ export interface DetailsInput {
   schoolGroupIds?: readonly string[];
   defaultSchoolGroupId?: string;
   accessEndDate?: string;
+  /**
+   * The identifier an identity system knows the account by (SCIM externalId); unique in the LA.
+   * Left alone when undefined; null or empty clears it.
+   */
+  externalId?: string | null;
 }
 
 export interface PrivilegesInput {
@@ -138,47 +144,63 @@ export function createUserChangesService(deps: ServiceDeps) {
       const account = await accountFor(deps, actor, 'users.edit', id);
       const { fields, errors } = validateAccountFields({ ...input, username: account.username, userType: account.user_type }, CENTRAL_ONLY_TYPES.includes(account.user_type as never));
       const all: Record<string, string> = { ...errors };
-      let accessEndDate: string | null = null;
+      // Fields the caller does not send keep their value: provisioning knows nothing of groups
+      // or access end dates, while the page always sends them.
+      let accessEndDate: string | null = input.accessEndDate === undefined ? account.access_end_date : null;
       if (input.accessEndDate?.trim()) {
         const parsed = parseDate(input.accessEndDate.trim());
         if (!parsed) all.accessEndDate = 'Enter a real date, like 2027-03-31';
         else if (parsed <= clock.now().toISOString().slice(0, 10)) all.accessEndDate = 'The access end date must be in the future';
         else accessEndDate = parsed;
       }
-      const groupIds = [...new Set((input.schoolGroupIds ?? []).filter((g) => g !== ''))];
+      const keepGroups = input.schoolGroupIds === undefined;
+      const current = keepGroups ? (await schoolGroupsOf(db, account.id)).map((g) => String(g.id)) : [];
+      const groupIds = [...new Set((keepGroups ? current : input.schoolGroupIds!).filter((g) => g !== ''))];
       if (groupIds.some((g) => !/^[0-9]{1,9}$/.test(g))) all.schoolGroupIds = 'Select school groups from the list';
-      const defaultGroup = input.defaultSchoolGroupId?.trim() || '';
+      const defaultGroup = keepGroups ? String(account.default_school_group_id ?? '') : input.defaultSchoolGroupId?.trim() || '';
+      const externalId = input.externalId === undefined ? account.external_id : input.externalId?.trim() || null;
+      const externalIdError = externalIdProblem(externalId);
+      if (externalIdError) all.externalId = externalIdError;
       if (defaultGroup && !groupIds.includes(defaultGroup)) all.defaultSchoolGroupId = 'The default school group must be one of the groups you selected';
       if (Object.keys(all).length > 0 || !fields) throw new ValidationError(all);
 
       const now = clock.now();
-      await db.transaction().execute(async (trx) => {
-        const groups = groupIds.length === 0 ? [] : await trx.selectFrom('school_groups').select('id')
-          .where('organisation_id', '=', account.organisation_id).where('id', 'in', groupIds.map(Number)).execute();
-        if (groups.length !== groupIds.length) throw new ValidationError({ schoolGroupIds: 'Select school groups of this Local Authority' });
-        const beforeGroups = (await schoolGroupsOf(trx, account.id)).map((g) => g.id).sort();
-        const afterGroups = groupIds.map(Number).sort();
-        const update = {
-          first_name: fields.firstName, last_name: fields.lastName, email: fields.email,
-          job_title: fields.jobTitle, phone: fields.phone, access_end_date: accessEndDate,
-        };
-        // Clear the default first so that unassigning its group cannot trip the constraint (R10).
-        await trx.updateTable('accounts').set({ ...update, default_school_group_id: null, updated_at: now }).where('id', '=', account.id).execute();
-        await trx.deleteFrom('account_school_groups').where('account_id', '=', account.id).execute();
-        if (afterGroups.length > 0) {
-          await trx.insertInto('account_school_groups').values(afterGroups.map((g) => ({ account_id: account.id, school_group_id: g }))).execute();
-        }
-        const defaultId = defaultGroup ? Number(defaultGroup) : null;
-        await trx.updateTable('accounts').set({ default_school_group_id: defaultId }).where('id', '=', account.id).execute();
-        await touch(trx, account.id, now);
-        const diff = changes(
-          { ...account, schoolGroups: beforeGroups, default_school_group_id: account.default_school_group_id } as Record<string, unknown>,
-          { ...update, schoolGroups: afterGroups, default_school_group_id: defaultId },
-        );
-        await audit(trx, who(actor), ctx, now, {
-          action: 'account.details-changed', organisationId: account.organisation_id, subjectAccountId: account.id, details: { changes: diff },
+      try {
+        await db.transaction().execute(async (trx) => {
+          const groups = groupIds.length === 0 ? [] : await trx.selectFrom('school_groups').select('id')
+            .where('organisation_id', '=', account.organisation_id).where('id', 'in', groupIds.map(Number)).execute();
+          if (groups.length !== groupIds.length) throw new ValidationError({ schoolGroupIds: 'Select school groups of this Local Authority' });
+          const beforeGroups = (await schoolGroupsOf(trx, account.id)).map((g) => g.id).sort();
+          const afterGroups = groupIds.map(Number).sort();
+          const update = {
+            first_name: fields.firstName, last_name: fields.lastName, email: fields.email,
+            job_title: fields.jobTitle, phone: fields.phone, access_end_date: accessEndDate, external_id: externalId,
+          };
+          if (externalId !== null && externalId !== account.external_id && await findAccountByExternalId(trx, account.organisation_id, externalId)) {
+            throw new ValidationError({ externalId: EXTERNAL_ID_TAKEN });
+          }
+          // Clear the default first so that unassigning its group cannot trip the constraint (R10).
+          await trx.updateTable('accounts').set({ ...update, default_school_group_id: null, updated_at: now }).where('id', '=', account.id).execute();
+          await trx.deleteFrom('account_school_groups').where('account_id', '=', account.id).execute();
+          if (afterGroups.length > 0) {
+            await trx.insertInto('account_school_groups').values(afterGroups.map((g) => ({ account_id: account.id, school_group_id: g }))).execute();
+          }
+          const defaultId = defaultGroup ? Number(defaultGroup) : null;
+          await trx.updateTable('accounts').set({ default_school_group_id: defaultId }).where('id', '=', account.id).execute();
+          await touch(trx, account.id, now);
+          const diff = changes(
+            { ...account, schoolGroups: beforeGroups, default_school_group_id: account.default_school_group_id } as Record<string, unknown>,
+            { ...update, schoolGroups: afterGroups, default_school_group_id: defaultId },
+          );
+          await audit(trx, who(actor), ctx, now, {
+            action: 'account.details-changed', organisationId: account.organisation_id, subjectAccountId: account.id, details: { changes: diff },
+          });
         });
-      });
+      } catch (error) {
+        // Two changes racing for one external ID: the unique index decides.
+        if (isUniqueViolation(error, 'accounts_external_id')) throw new ValidationError({ externalId: EXTERNAL_ID_TAKEN });
+        throw error;
+      }
     },
 
     async setPrivileges(actor: Actor, id: string, input: PrivilegesInput, ctx: RequestContext): Promise<void> {

@@ -1,11 +1,15 @@
-import { countUsers, listArchived, listContacts, listOrganisations, listUsers, type UserListFilter } from '../data/queries/user-list-queries.ts';
+import { countUsers, listArchived, listContacts, listOrganisations, listUsers, listUsersAfter, type UserListFilter } from '../data/queries/user-list-queries.ts';
 import { decide, isCentralSupport, type Actor } from '../domain/access.ts';
 import { addMonthsUtc } from '../domain/calendar.ts';
 import { toCsv } from '../domain/csv.ts';
+import { decodeCursor, encodeCursor } from '../domain/cursor.ts';
+import { ValidationError } from '../domain/errors.ts';
 import { isUserType, userTypeLabel } from '../domain/privileges.ts';
 import { PAGE_SIZE, type UserListQuery } from '../domain/user-filters.ts';
 import { authorise } from '../domain/access.ts';
 import type { ServiceDeps } from './deps.ts';
+import { findAccountsByScimFilter } from '../data/queries/scim-user-queries.ts';
+import type { ScimFilter } from '../domain/scim-filter.ts';
 import { organisationInScope, organisationNamed } from './organisation-scope.ts';
 
 /** The most rows one CSV export holds; an LA has a few hundred accounts, so this is a guard. */
@@ -52,6 +56,32 @@ export function createUserDirectoryService({ db, clock }: ServiceDeps) {
         pageCount: Math.max(1, Math.ceil(total / PAGE_SIZE)),
         support: isCentralSupport(actor),
       };
+    },
+
+    /**
+     * The API's list (R56): same filters and access as the page, in name order, one keyset page
+     * after `cursor`. Another LA is refused rather than reduced to contacts: scripts get all or
+     * nothing.
+     */
+    async page(actor: Actor, query: Omit<UserListQuery, 'page' | 'sort'>, cursor: string | undefined, limit: number) {
+      const organisation = await organisationInScope(db, actor, query.la, 'users.list');
+      const key = cursor === undefined ? undefined : decodeCursor('users', cursor, ['string', 'string', 'string']);
+      if (cursor !== undefined && !key) throw new ValidationError({ cursor: 'The cursor is not one this API gave out' });
+      const after = key ? { lastName: String(key[0]), firstName: String(key[1]), id: String(key[2]) } : undefined;
+      const rows = await listUsersAfter(db, filterFor(organisation.id, { ...query, sort: 'name', page: 1 }, clock.now()), after, limit + 1);
+      const items = rows.slice(0, limit);
+      const last = items[items.length - 1];
+      const next = rows.length > limit && last ? encodeCursor('users', [last.last_name, last.first_name, last.id]) : null;
+      return { organisation, items, next };
+    },
+
+    /**
+     * One page of the LA's accounts for an identity system (SCIM): the same access rule as the
+     * list page; `offset` counts from 0.
+     */
+    async provisioningList(actor: Actor, organisationId: number, filter: ScimFilter | undefined, offset: number, limit: number) {
+      authorise(actor, 'users.list', { organisationId });
+      return findAccountsByScimFilter(db, organisationId, filter, offset, limit);
     },
 
     /** The LA a new account goes into (R2): the creator's own, or any LA for central support. */

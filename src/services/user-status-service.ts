@@ -81,13 +81,17 @@ export function createUserStatusService(deps: ServiceDeps) {
   return {
     deletionDateIfArchivedNow: () => deletionDueAt('manual', clock.now(), config),
 
-    async archive(actor: Actor, id: string, ctx: RequestContext): Promise<Date> {
+    /**
+     * `reason` is 'manual' from the pages and 'provisioning' when an identity system deprovisions
+     * (SCIM): a provisioning archive keeps the automatic retention (R33), since nobody chose it.
+     */
+    async archive(actor: Actor, id: string, ctx: RequestContext, reason: ArchiveReason = 'manual'): Promise<Date> {
       const account = await accountFor(deps, actor, 'users.archive', id);
       if (account.status !== 'active') throw new RuleError('This account is already archived');
       const now = clock.now();
       return db.transaction().execute(async (trx) => {
         await assertNotLastAdministrator(trx, actor, account, 'archive this account');
-        return archiveInTransaction(trx, account, 'manual', who(actor), ctx, now, config);
+        return archiveInTransaction(trx, account, reason, who(actor), ctx, now, config);
       });
     },
 

@@ -6,6 +6,8 @@ import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { apiPlugin } from '../api/api-plugin.ts';
+import { scimPlugin } from '../api/scim/scim-plugin.ts';
 import { PROJECT_ROOT } from '../paths.ts';
 import type { Services } from '../services/index.ts';
 import { frameworkErrorPage, registerErrorHandling } from './plugins/error-handler.ts';
@@ -13,7 +15,7 @@ import { registerSession } from './plugins/session.ts';
 import { registerViews } from './plugins/views.ts';
 import { adminAuditRoutes } from './routes/admin-audit-routes.ts';
 import { adminReviewRoutes } from './routes/admin-review-routes.ts';
-import { apiLifecycleRoutes } from './routes/api-lifecycle-routes.ts';
+import { apiTokenRoutes } from './routes/api-token-routes.ts';
 import { acceptFormsOnly } from './routes/form.ts';
 import { adminStatusRoutes } from './routes/admin-status-routes.ts';
 import { adminUserRoutes } from './routes/admin-user-routes.ts';
@@ -35,6 +37,10 @@ export interface AppOptions {
   assetsDir?: string;
   /** Shows the "Demo data" tag in the header. */
   demo?: boolean;
+}
+
+export function isMachineInterface(url: string): boolean {
+  return url.startsWith('/api/') || url.startsWith('/scim/');
 }
 
 /** Paths that carry a secret (single-use links) are logged without it. */
@@ -110,8 +116,11 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   registerErrorHandling(app);
 
   // Every state-changing form carries a CSRF token (R54); checked once, here, for all of them.
+  // The machine interfaces take writes only with a bearer token, never the cookie, so a forged
+  // cross-site request has no credentials there (src/api/bearer-auth.ts).
   app.addHook('preHandler', (request, reply, done) => {
     if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return done();
+    if (isMachineInterface(request.url)) return done();
     app.csrfProtection(request, reply, done);
   });
 
@@ -128,7 +137,9 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(adminReviewRoutes(services));
   await app.register(schoolGroupRoutes(services));
   await app.register(lifecycleRoutes(services));
-  await app.register(apiLifecycleRoutes(services));
+  await app.register(apiTokenRoutes(services));
+  await app.register(apiPlugin(services), { prefix: '/api' });
+  await app.register(scimPlugin(services), { prefix: '/scim/v2' });
   await app.register(supportRoutes(services));
   return app;
 }

@@ -14,8 +14,10 @@ export function navigationFor(actor: Actor | undefined, path: string): { text: s
     { text: 'Access reviews', href: '/admin/reviews', show: can(actor, 'reviews.manage') },
     { text: 'School groups', href: '/admin/school-groups', show: can(actor, 'school-groups.manage') },
     { text: 'Audit', href: '/admin/audit', show: can(actor, 'audit.view') },
+    { text: 'API tokens', href: '/admin/api-tokens', show: can(actor, 'api-tokens.manage') },
     { text: 'Sent email', href: '/support/sent-email', show: can(actor, 'support.sent-email') },
     { text: 'Communications', href: '/support/communications', show: can(actor, 'support.topic-messages') },
+    { text: 'School imports', href: '/support/school-imports', show: can(actor, 'support.school-imports') },
     { text: 'My account', href: '/my-account', show: true },
   ];
   return items.filter((i) => i.show).map(({ text, href }) => ({

@@ -1,135 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTotp } from '../../src/domain/totp.ts';
+import { archiveLeaver, CALLERS, createMatrixWorld, createTarget, MATRIX, prepareReview, snapshot, type Caller, type MatrixContext } from '../support/access-matrix.ts';
 import { FormClient } from '../support/browser.ts';
-import { createAccount, createOrganisation, TEST_PASSWORD, type FixtureAccount } from '../support/fixtures.ts';
+import { TEST_PASSWORD, type FixtureAccount } from '../support/fixtures.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 
-/**
- * The access matrix of Admin > Users (issue 3): every page and action × every kind of caller.
- * Each cell runs against a fresh target account of Camden, so one cell's change cannot affect
- * another's. Expected statuses: 200 page, 303 done, 403 no privilege, 404 another LA's id,
- * 302 sent to sign in.
- */
-
-type Caller = 'ownAdmin' | 'ownOfficer' | 'ownReader' | 'otherAdmin' | 'support' | 'signedOut' | 'archivedSession';
-const CALLERS: Caller[] = ['ownAdmin', 'ownOfficer', 'ownReader', 'otherAdmin', 'support', 'signedOut', 'archivedSession'];
-
-interface Row {
-  name: string;
-  method: 'GET' | 'POST';
-  /**
-   * `:id` is the target account, `:school` a school of Camden assigned to it, `:review` an open
-   * access review of Camden holding the target, `:finished` a finished review of Camden.
-   */
-  path: string;
-  body?: (cell: string, targetId: string) => Record<string, string | string[]>;
-  /** Before the cell: 'open' opens a fresh Camden review holding the target; 'none' closes Camden's open ones. */
-  review?: 'open' | 'none';
-  /** The target starts archived. */
-  archived?: boolean;
-  /** Does the row change the target? (Then a refused cell must leave it exactly as it was.) */
-  changes?: boolean;
-  expect: Record<Caller, number>;
-}
-
-//                                                      ownAdmin ownOfficer ownReader otherAdmin support signedOut archivedSession
-const x = (a: number, b: number, c: number, d: number, e: number, f: number, g: number): Record<Caller, number> =>
-  ({ ownAdmin: a, ownOfficer: b, ownReader: c, otherAdmin: d, support: e, signedOut: f, archivedSession: g });
-
-const MATRIX: Row[] = [
-  { name: 'list users', method: 'GET', path: '/admin/users', expect: x(200, 200, 403, 200, 200, 302, 302) },
-  { name: 'list Camden (other LA: contacts)', method: 'GET', path: '/admin/users?la=202', expect: x(200, 200, 403, 200, 200, 302, 302) },
-  { name: 'export CSV', method: 'GET', path: '/admin/users/export.csv', expect: x(200, 200, 403, 200, 200, 302, 302) },
-  { name: 'export Camden CSV', method: 'GET', path: '/admin/users/export.csv?la=202', expect: x(200, 200, 403, 404, 200, 302, 302) },
-  { name: 'create user form', method: 'GET', path: '/admin/users/new', expect: x(200, 403, 403, 200, 200, 302, 302) },
-  { name: 'create user in Camden form', method: 'GET', path: '/admin/users/new?la=202', expect: x(200, 403, 403, 404, 200, 302, 302) },
-  {
-    name: 'create user in Camden', method: 'POST', path: '/admin/users/new?la=202',
-    body: (cell) => ({ username: `new.${cell}`, firstName: 'New', lastName: 'Person', email: 'new@camden.gov.uk', userType: 'la_officer' }),
-    expect: x(303, 403, 403, 404, 303, 302, 302),
-  },
-  { name: 'user page', method: 'GET', path: '/admin/users/:id', expect: x(200, 200, 403, 404, 200, 302, 302) },
-  { name: 'communications tab', method: 'GET', path: '/admin/users/:id/communications', expect: x(200, 200, 403, 404, 200, 302, 302) },
-  { name: 'schools tab', method: 'GET', path: '/admin/users/:id/schools', expect: x(200, 200, 403, 404, 200, 302, 302) },
-  { name: 'privileges tab', method: 'GET', path: '/admin/users/:id/privileges', expect: x(200, 200, 403, 404, 200, 302, 302) },
-  { name: 'edit details form', method: 'GET', path: '/admin/users/:id/edit', expect: x(200, 403, 403, 404, 200, 302, 302) },
-  {
-    name: 'edit details', method: 'POST', path: '/admin/users/:id/edit', changes: true,
-    body: () => ({ firstName: 'Changed', lastName: 'Name', email: 'changed@camden.gov.uk', jobTitle: '', phone: '', accessEndDate: '' }),
-    expect: x(303, 403, 403, 404, 303, 302, 302),
-  },
-  {
-    name: 'add school', method: 'POST', path: '/admin/users/:id/schools', changes: true,
-    body: () => ({ schoolId: String(schoolTwo), role: 'consultant' }),
-    expect: x(303, 403, 403, 404, 303, 302, 302),
-  },
-  { name: 'remove school', method: 'POST', path: '/admin/users/:id/schools/:school/remove', changes: true, expect: x(303, 403, 403, 404, 303, 302, 302) },
-  {
-    name: 'replace schools', method: 'POST', path: '/admin/users/:id/schools/replace', changes: true,
-    body: () => ({ schools: [String(schoolTwo)], newRole: 'governor' }),
-    expect: x(303, 403, 403, 404, 303, 302, 302),
-  },
-  {
-    name: 'change privileges', method: 'POST', path: '/admin/users/:id/privileges', changes: true,
-    body: () => ({ userType: 'read_only', privileges: ['summary_reports'], action: 'save' }),
-    expect: x(303, 403, 403, 404, 303, 302, 302),
-  },
-  { name: 'archive confirmation', method: 'GET', path: '/admin/users/:id/archive', expect: x(200, 403, 403, 404, 200, 302, 302) },
-  { name: 'archive', method: 'POST', path: '/admin/users/:id/archive', changes: true, expect: x(303, 403, 403, 404, 303, 302, 302) },
-  { name: 'delete confirmation', method: 'GET', path: '/admin/users/:id/delete', expect: x(200, 403, 403, 404, 200, 302, 302) },
-  { name: 'delete', method: 'POST', path: '/admin/users/:id/delete', changes: true, expect: x(303, 403, 403, 404, 303, 302, 302) },
-  { name: 'reset 2FA confirmation', method: 'GET', path: '/admin/users/:id/reset-two-factor', expect: x(200, 403, 403, 404, 200, 302, 302) },
-  { name: 'reset 2FA', method: 'POST', path: '/admin/users/:id/reset-two-factor', changes: true, expect: x(303, 403, 403, 404, 303, 302, 302) },
-  { name: 'archived users', method: 'GET', path: '/admin/archived-users', expect: x(200, 403, 403, 200, 200, 302, 302) },
-  { name: 'archived users of Camden', method: 'GET', path: '/admin/archived-users?la=202', expect: x(200, 403, 403, 404, 200, 302, 302) },
-  { name: 'account audit timeline', method: 'GET', path: '/admin/users/:id/audit', expect: x(200, 403, 403, 404, 200, 302, 302) },
-  { name: 'audit log', method: 'GET', path: '/admin/audit', expect: x(200, 403, 403, 200, 200, 302, 302) },
-  { name: 'audit log of Camden', method: 'GET', path: '/admin/audit?la=202', expect: x(200, 403, 403, 404, 200, 302, 302) },
-  { name: 'audit CSV of Camden', method: 'GET', path: '/admin/audit/export.csv?la=202', expect: x(200, 403, 403, 404, 200, 302, 302) },
-  { name: 'lifecycle preview', method: 'GET', path: '/admin/lifecycle', expect: x(200, 403, 403, 200, 200, 302, 302) },
-  { name: 'lifecycle preview of Camden', method: 'GET', path: '/admin/lifecycle?la=202&days=60', expect: x(200, 403, 403, 404, 200, 302, 302) },
-  { name: 'school groups', method: 'GET', path: '/admin/school-groups', expect: x(200, 403, 403, 200, 200, 302, 302) },
-  { name: 'school groups of Camden', method: 'GET', path: '/admin/school-groups?la=202', expect: x(200, 403, 403, 404, 200, 302, 302) },
-  { name: 'access reviews', method: 'GET', path: '/admin/reviews', expect: x(200, 403, 403, 200, 200, 302, 302) },
-  { name: 'access reviews of Camden', method: 'GET', path: '/admin/reviews?la=202', expect: x(200, 403, 403, 404, 200, 302, 302) },
-  { name: 'start a review of Camden form', method: 'GET', path: '/admin/reviews/new?la=202', expect: x(200, 403, 403, 404, 200, 302, 302) },
-  {
-    name: 'start a review of Camden', method: 'POST', path: '/admin/reviews/new?la=202', review: 'none',
-    body: (cell) => ({ name: `Matrix ${cell}`, dueOn: '2027-01-31' }),
-    expect: x(303, 403, 403, 404, 303, 302, 302),
-  },
-  { name: 'review page', method: 'GET', path: '/admin/reviews/:review', review: 'open', expect: x(200, 403, 403, 404, 200, 302, 302) },
-  { name: 'review item page', method: 'GET', path: '/admin/reviews/:review/items/:id', review: 'open', expect: x(200, 403, 403, 404, 200, 302, 302) },
-  {
-    name: 'review decision (change privileges)', method: 'POST', path: '/admin/reviews/:review/items/:id', review: 'open', changes: true,
-    body: () => ({
-      stillEmployed: 'yes', postNeedsAccess: 'yes', pupilLevelRight: 'no', cinClaRight: 'yes', decision: 'change', note: 'Matrix',
-      userType: 'read_only', privileges: ['summary_reports'], version: '1',
-    }),
-    expect: x(303, 403, 403, 404, 303, 302, 302),
-  },
-  {
-    name: 'review bulk archive', method: 'POST', path: '/admin/reviews/:review/bulk', review: 'open', changes: true,
-    body: (_cell, targetId) => ({ items: [`${targetId}:1`], decision: 'archive', note: 'Matrix' }),
-    expect: x(303, 403, 403, 404, 303, 302, 302),
-  },
-  { name: 'finish review confirmation', method: 'GET', path: '/admin/reviews/:review/finish', review: 'open', expect: x(200, 403, 403, 404, 200, 302, 302) },
-  // The target is not decided yet, so finishing is refused (409) once the caller is allowed to try.
-  { name: 'finish review', method: 'POST', path: '/admin/reviews/:review/finish', review: 'open', expect: x(409, 403, 403, 404, 409, 302, 302) },
-  { name: 'review evidence page', method: 'GET', path: '/admin/reviews/:finished/evidence', expect: x(200, 403, 403, 404, 200, 302, 302) },
-  { name: 'review evidence CSV', method: 'GET', path: '/admin/reviews/:finished/evidence.csv', expect: x(200, 403, 403, 404, 200, 302, 302) },
-  { name: 'sent email (support)', method: 'GET', path: '/support/sent-email', expect: x(403, 403, 403, 403, 200, 302, 302) },
-  { name: 'communications form (support)', method: 'GET', path: '/support/communications', expect: x(403, 403, 403, 403, 200, 302, 302) },
-  { name: 'lifecycle preview API', method: 'GET', path: '/api/v1/lifecycle/preview?la=202', expect: x(200, 403, 403, 404, 200, 401, 401) },
-  { name: 'restore', method: 'POST', path: '/admin/archived-users/:id/restore', archived: true, changes: true, expect: x(303, 403, 403, 404, 303, 302, 302) },
-];
+/** The access matrix of the pages: the table of test/support/access-matrix.ts, through the browser forms. */
 
 let t: TestApp;
-let camden: number;
-let schoolOne: number;
-let schoolTwo: number;
-let finishedReview: string;
+let ctx: MatrixContext;
 const clients = {} as Record<Caller, FormClient>;
 
 async function signIn(account: FixtureAccount): Promise<FormClient> {
@@ -143,94 +22,49 @@ async function signIn(account: FixtureAccount): Promise<FormClient> {
   return client;
 }
 
-/** Camden has at most one open review: close it, then (for 'open') open one holding the target. */
-async function prepareReview(kind: 'open' | 'none', targetId: string): Promise<string> {
-  const db = t.handle.db;
-  await db.updateTable('access_reviews').set({ status: 'finished', finished_at: new Date() }).where('organisation_id', '=', camden).where('status', '=', 'open').execute();
-  if (kind === 'none') return '';
-  const id = randomUUID();
-  await db.insertInto('access_reviews').values({ id, organisation_id: camden, name: 'Matrix review', due_on: '2027-01-31', status: 'open', opened_at: new Date(), opened_by_label: 'camden.admin' }).execute();
-  await db.insertInto('access_review_items').values({
-    review_id: id, account_id: targetId, account_label: 'Target',
-    snapshot: JSON.stringify({ username: 'target', name: 'Target', email: '', userType: 'la_officer', privileges: ['view_users', 'summary_reports', 'pupil_level'], schools: [], lastSignInAt: null, createdAt: new Date().toISOString() }),
-  }).execute();
-  return id;
-}
-
-async function snapshot(id: string) {
-  const db = t.handle.db;
-  const account = await db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
-  const privileges = await db.selectFrom('account_privileges').select('privilege').where('account_id', '=', id).orderBy('privilege').execute();
-  const schools = await db.selectFrom('school_assignments').select(['school_id', 'role']).where('account_id', '=', id).orderBy('school_id').execute();
-  const sessions = await db.selectFrom('sessions').select('id_hash').where('account_id', '=', id).execute();
-  return JSON.stringify({ account, privileges, schools, sessions });
-}
-
 beforeAll(async () => {
   t = await createTestApp({ env: { THROTTLE_ADDRESS_LIMIT: '10000' } });
-  const db = t.handle.db;
-  camden = await createOrganisation(db, '202', 'Camden');
-  const kent = await createOrganisation(db, '886', 'Kent');
-  const central = await createOrganisation(db, 'central', 'NCER Support');
-  const schools = await db.insertInto('schools').values([
-    { urn: 100001, organisation_id: camden, name: 'Camden Primary', phase: 'Primary', updated_at: new Date() },
-    { urn: 100002, organisation_id: camden, name: 'Camden Secondary', phase: 'Secondary', updated_at: new Date() },
-  ]).returning('id').execute();
-  schoolOne = schools[0]!.id;
-  schoolTwo = schools[1]!.id;
-  const key = t.config.secretKey;
-  const accounts = {
-    ownAdmin: await createAccount(db, key, { organisationId: camden, username: 'camden.admin', userType: 'la_admin' }),
-    ownOfficer: await createAccount(db, key, { organisationId: camden, username: 'camden.officer', userType: 'la_officer' }),
-    ownReader: await createAccount(db, key, { organisationId: camden, username: 'camden.reader', userType: 'read_only' }),
-    otherAdmin: await createAccount(db, key, { organisationId: kent, username: 'kent.admin', userType: 'la_admin' }),
-    support: await createAccount(db, key, { organisationId: central, username: 'support', userType: 'support' }),
-    archivedSession: await createAccount(db, key, { organisationId: camden, username: 'camden.leaver', userType: 'la_admin' }),
-  };
-  // A second Camden administrator, so that archiving or deleting a target is never refused by R17.
-  await createAccount(db, key, { organisationId: camden, username: 'camden.admin2', userType: 'la_admin', enrolled: false });
+  const world = await createMatrixWorld(t.handle.db, t.config.secretKey);
+  ctx = world.ctx;
   for (const caller of ['ownAdmin', 'ownOfficer', 'ownReader', 'otherAdmin', 'support', 'archivedSession'] as const) {
-    clients[caller] = await signIn(accounts[caller]);
+    clients[caller] = await signIn(world.accounts[caller]);
   }
-  finishedReview = randomUUID();
-  await db.insertInto('access_reviews').values({
-    id: finishedReview, organisation_id: camden, name: 'Finished review', due_on: '2026-10-31', status: 'finished',
-    opened_at: new Date('2026-10-01T00:00:00Z'), opened_by_label: 'camden.admin', finished_at: new Date('2026-10-20T00:00:00Z'), finished_by_label: 'camden.admin',
-  }).execute();
   clients.signedOut = new FormClient(t.app, { ip: '10.0.1.1' });
   await clients.signedOut.get('/sign-in');
   // The leaver's session outlives nothing: archiving ends it, and the old cookie must not work.
-  await db.updateTable('accounts').set({ status: 'archived', archived_at: new Date(), archive_reason: 'manual' }).where('id', '=', accounts.archivedSession.id).execute();
+  await archiveLeaver(t.handle.db, world.accounts.archivedSession.id);
 });
 afterAll(async () => t?.close());
 
-describe('access matrix of Admin > Users', () => {
+describe('access matrix of the pages', () => {
   for (const row of MATRIX) {
     for (const caller of CALLERS) {
       const expected = row.expect[caller];
       it(`${row.name} as ${caller} → ${expected}`, async () => {
         const cell = `${MATRIX.indexOf(row)}-${CALLERS.indexOf(caller)}`;
-        const target = await createAccount(t.handle.db, t.config.secretKey, {
-          organisationId: camden, username: `target.${cell}`, status: row.archived ? 'archived' : 'active', userType: 'la_officer',
-        });
-        await t.handle.db.insertInto('school_assignments').values({ account_id: target.id, school_id: schoolOne, role: 'consultant', assigned_at: new Date() }).execute();
-        const before = await snapshot(target.id);
-        const review = row.review ? await prepareReview(row.review, target.id) : '';
-        const path = row.path.replace(':id', target.id).replace(':school', String(schoolOne)).replace(':review', review).replace(':finished', finishedReview);
+        const target = await createTarget(t.handle.db, t.config.secretKey, ctx, cell, row.archived ?? false);
+        const before = await snapshot(t.handle.db, target.id);
+        const review = row.review ? await prepareReview(t.handle.db, ctx, row.review, target.id) : '';
+        const path = row.path.replace(':id', target.id).replace(':school', String(ctx.schoolOne)).replace(':review', review).replace(':finished', ctx.finishedReview);
         const client = clients[caller];
-        const response = row.method === 'GET' ? await client.get(path) : await client.post(path, row.body?.(cell, target.id) ?? {});
+        const response = row.method === 'GET' ? await client.get(path) : await client.post(path, row.body?.(cell, ctx, target.id) ?? {});
         expect(response.statusCode, `${row.method} ${row.path}`).toBe(expected);
         if (expected === 302) expect(response.headers.location).toBe('/sign-in');
         if (path.startsWith('/api/')) expect(response.headers['content-type']).toMatch(expected === 200 ? /^application\/json/ : /^application\/problem\+json/);
         if (expected >= 400) {
           expect(response.body).not.toMatch(/at .*\.ts:\d+/);
-          if (row.changes) expect(await snapshot(target.id)).toBe(before);
+          if (row.changes) expect(await snapshot(t.handle.db, target.id)).toBe(before);
         }
         if (row.name === 'create user in Camden') {
           const created = await t.handle.db.selectFrom('accounts').select('id').where('username', '=', `new.${cell}`).executeTakeFirst();
           expect(created !== undefined).toBe(expected === 303);
         }
-        if (expected === 303 && row.changes) expect(await snapshot(target.id)).not.toBe(before);
+        if (row.name === 'create API token') {
+          const made = await t.handle.db.selectFrom('api_tokens').select('id').where('name', '=', `token ${cell}`).executeTakeFirst();
+          expect(made !== undefined).toBe(expected === 200);
+          if (expected === 200) expect(response.body).toMatch(/nxa_[A-Za-z0-9_-]{43}/);
+        }
+        if (expected === 303 && row.changes) expect(await snapshot(t.handle.db, target.id)).not.toBe(before);
       });
     }
   }

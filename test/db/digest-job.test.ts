@@ -46,6 +46,7 @@ describe('weekly Admin Digest (R47)', () => {
     expect(camden).toMatch(/Accounts due to be archived in the next 30 days:\n\n- .*near\.archive/);
     expect(camden).toMatch(/Deletions scheduled in the next 30 days:\n\n- .*gone\.soon/);
     expect(camden).toMatch(/New accounts this week:\n\n- .*brand\.new/);
+    expect(camden).toContain('Accounts archived this week:\n\nNone.');
     expect(camden).toContain('sign-in attempt on archived account gone.soon from 198.51.100.7');
     expect(rows[1]!.text_body).not.toContain('old.timer');
 

@@ -3,7 +3,7 @@ import type { Actor } from '../../src/domain/access.ts';
 import { SYSTEM_CONTEXT } from '../../src/services/request-context.ts';
 import type { FormClient } from '../support/browser.ts';
 import { signInAs } from '../support/sign-in.ts';
-import { createAccount, createOrganisation, type FixtureAccount } from '../support/fixtures.ts';
+import { createAccount, supportAndCamdenAdmin, type FixtureAccount } from '../support/fixtures.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 let t: TestApp;
@@ -18,10 +18,8 @@ const signIn = (account: FixtureAccount): Promise<FormClient> => signInAs(t, acc
 beforeAll(async () => {
   t = await createTestApp();
   const db = t.handle.db;
-  const camden = await createOrganisation(db, '202', 'Camden');
-  const central = await createOrganisation(db, 'central', 'NCER Support');
-  support = await createAccount(db, t.config.secretKey, { organisationId: central, username: 'support', userType: 'support' });
-  admin = await createAccount(db, t.config.secretKey, { organisationId: camden, username: 'camden.admin', userType: 'la_admin' });
+  let camden: number;
+  ({ camden, support, admin } = await supportAndCamdenAdmin(db, t.config.secretKey));
   subscriber = await createAccount(db, t.config.secretKey, { organisationId: camden, username: 'keen.reader', email: 'keen@camden.gov.uk' });
   archivedSubscriber = await createAccount(db, t.config.secretKey, { organisationId: camden, username: 'left.already', status: 'archived', email: 'left@camden.gov.uk' });
   later = await createAccount(db, t.config.secretKey, { organisationId: camden, username: 'leaves.later', email: 'later@camden.gov.uk' });

@@ -10,6 +10,8 @@ import { verifyPassword } from '../../src/services/password-hasher.ts';
 import { SecretBox } from '../../src/services/secrets.ts';
 import { demoCounts, generateDemo, type DemoAccount } from '../../src/demo/demo-data.ts';
 import { addMonthsUtc, wholeMonthsBetween } from '../../src/domain/calendar.ts';
+import { demoGiasExtract } from '../../src/demo/gias-extract.ts';
+import { decodeText, parseCsv } from '../../src/domain/csv-read.ts';
 import { formatDemoAccounts, seedDemo, seedDemoWithReport, writeDemoAccountsFile, type SeedDemoResult } from '../../src/demo/seed-demo.ts';
 
 const NOW = new Date('2025-06-15T10:00:00Z');
@@ -116,6 +118,24 @@ describe('seedDemo on a fresh database', () => {
     expect(new Set(types.map((t) => t.user_type))).toEqual(new Set(['la_admin', 'la_officer', 'school_improvement', 'commissioned', 'virtual_school', 'read_only', 'support']));
     const news = await db.selectFrom('communication_subscriptions').select('account_id').where('topic', '=', 'news').execute();
     expect(news.length / expected.accounts).toBeGreaterThan(0.7);
+  });
+
+  it('brings its schools in through the GIAS import, from a Windows-1252 extract (R58a)', async () => {
+    const bytes = demoGiasExtract(data);
+    expect(decodeText(bytes).encoding).toBe('windows-1252');
+    expect(Array.from(bytes)).toContain(0x92); // a curly apostrophe (’), as Windows-1252 writes it
+    const header = parseCsv(decodeText(bytes).text)[0]!.cells;
+    expect(header).toEqual(expect.arrayContaining(['URN', 'EstablishmentName', 'LA (code)', 'LA (name)', 'PhaseOfEducation (name)', 'EstablishmentStatus (name)', 'TypeOfEstablishment (name)', 'Postcode']));
+    const imports = await handle.db.selectFrom('school_imports').selectAll().execute();
+    expect(imports).toHaveLength(1);
+    expect(imports[0]).toMatchObject({ imported_by: 'demo seed', organisations_created: 0, organisations_updated: 0, schools_created: data.schools.length, rows_skipped: 0 });
+    const schools = await handle.db.selectFrom('schools').innerJoin('organisations', 'organisations.id', 'schools.organisation_id')
+      .select(['schools.urn', 'schools.name', 'schools.status', 'organisations.la_code']).orderBy('schools.urn').execute();
+    const laCode = new Map(data.organisations.map((o) => [o.key, o.laCode]));
+    expect(schools).toEqual([...data.schools].sort((a, b) => a.urn - b.urn)
+      .map((d) => ({ urn: d.urn, name: d.name, status: d.status, la_code: laCode.get(d.organisationKey) })));
+    expect(schools.filter((r) => r.status === 'closed').length).toBeGreaterThanOrEqual(2);
+    expect(schools.some((r) => r.name.includes('’'))).toBe(true);
   });
 
   it('has unique usernames (case-insensitively) matching R7, and LA email addresses', async () => {

@@ -22,7 +22,7 @@ export class FormClient {
     if (match) this.csrf = match[1];
   }
 
-  private cookieHeader(): string {
+  cookieHeader(): string {
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
   }
 

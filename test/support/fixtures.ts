@@ -15,6 +15,15 @@ export async function createOrganisation(db: Db, laCode: string, name: string): 
   return row.id;
 }
 
+/** Camden with its administrator, and the central support organisation with a support account. */
+export async function supportAndCamdenAdmin(db: Db, secretKey: string, camdenName = 'Camden') {
+  const camden = await createOrganisation(db, '202', camdenName);
+  const central = await createOrganisation(db, 'central', 'NCER Support');
+  const support = await createAccount(db, secretKey, { organisationId: central, username: 'support', userType: 'support' });
+  const admin = await createAccount(db, secretKey, { organisationId: camden, username: 'camden.admin', userType: 'la_admin' });
+  return { camden, central, support, admin };
+}
+
 export interface FixtureAccount {
   id: string;
   username: string;

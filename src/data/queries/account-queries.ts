@@ -6,6 +6,11 @@ export async function findAccountByUsername(db: Executor, username: string): Pro
   return db.selectFrom('accounts').selectAll().where('username', '=', username).executeTakeFirst();
 }
 
+/** External ids are exact (SCIM caseExact) and unique within an LA. */
+export async function findAccountByExternalId(db: Executor, organisationId: number, externalId: string): Promise<Account | undefined> {
+  return db.selectFrom('accounts').selectAll().where('organisation_id', '=', organisationId).where('external_id', '=', externalId).executeTakeFirst();
+}
+
 export async function findAccountById(db: Executor, id: string): Promise<Account | undefined> {
   if (!isUuid(id)) return undefined;
   return db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();

@@ -56,6 +56,18 @@ export async function auditEventsForOrganisation(db: Executor, filter: AuditFilt
   return auditFiltered(db, filter).selectAll().orderBy('occurred_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute();
 }
 
+/** Keyset page, newest first: the events older than `before` (the API's stable cursors). */
+export async function auditEventsBefore(db: Executor, filter: AuditFilter, before: { occurredAt: Date; id: string } | undefined, limit: number) {
+  let query = auditFiltered(db, filter);
+  if (before) {
+    query = query.where((eb) => eb.or([
+      eb('occurred_at', '<', before.occurredAt),
+      eb.and([eb('occurred_at', '=', before.occurredAt), eb('id', '<', before.id)]),
+    ]));
+  }
+  return query.selectAll().orderBy('occurred_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+}
+
 export async function countAuditEvents(db: Executor, filter: AuditFilter): Promise<number> {
   const row = await auditFiltered(db, filter).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
   return Number(row.n);

@@ -92,6 +92,18 @@ export async function listUsers(db: Executor, filter: UserListFilter, sort: User
   return query.orderBy('accounts.id').limit(limit).offset(offset).execute() as Promise<UserListRow[]>;
 }
 
+/** Keyset page in name order (the API's stable cursors): the rows after `after`. */
+export async function listUsersAfter(db: Executor, filter: UserListFilter, after: { lastName: string; firstName: string; id: string } | undefined, limit: number): Promise<UserListRow[]> {
+  let query = filtered(db, filter);
+  if (after) query = query.where(sql<SqlBool>`(accounts.last_name, accounts.first_name, accounts.id) > (${after.lastName}, ${after.firstName}, ${after.id}::uuid)`);
+  return query.select([
+    'accounts.id', 'accounts.username', 'accounts.first_name', 'accounts.last_name', 'accounts.email',
+    'accounts.job_title', 'accounts.user_type', 'accounts.status', 'accounts.last_sign_in_at', 'accounts.created_at',
+    inactiveSince.as('inactive_since'),
+    sql<boolean>`accounts.totp_secret IS NOT NULL`.as('two_factor'),
+  ]).orderBy('accounts.last_name').orderBy('accounts.first_name').orderBy('accounts.id').limit(limit).execute() as Promise<UserListRow[]>;
+}
+
 /** Contact details of another LA's active accounts (R5): name, email, job title, nothing else. */
 export async function listContacts(db: Executor, organisationId: number, text: string | undefined, limit: number, offset: number) {
   let query = db.selectFrom('accounts')

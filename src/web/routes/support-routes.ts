@@ -6,7 +6,7 @@ import { requestContext, requireSignIn } from '../plugins/session.ts';
 import { errorView } from '../plugins/views.ts';
 import { formBody, text } from './form.ts';
 
-/** Central support's pages: Sent email (R44) and topic communications (R25, R46). */
+/** Central support's pages: Sent email (R44), topic communications (R25, R46) and GIAS school imports (R58a). */
 export function supportRoutes(services: Services) {
   return async (app: FastifyInstance) => {
     app.addHook('preHandler', requireSignIn);
@@ -39,6 +39,11 @@ export function supportRoutes(services: Services) {
     }
 
     app.get('/support/communications', async (request, reply) => communicationsPage(request, reply));
+
+    app.get('/support/school-imports', async (request, reply) => {
+      const imports = await services.schoolImports.history(request.signedIn!.actor);
+      return reply.page('support/school-imports.njk', { pageTitle: 'School imports – Support', imports });
+    });
 
     app.post('/support/communications', async (request, reply) => {
       const body = formBody(request.body);

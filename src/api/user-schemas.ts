@@ -1,0 +1,178 @@
+import { PRIVILEGES, USER_TYPES } from '../domain/privileges.ts';
+import { SCHOOL_ROLES } from '../domain/school-roles.ts';
+
+/** Schemas of the users part of the API; names under components/schemas are their $ids. */
+
+const privilegeCodes = PRIVILEGES.map((p) => p.code);
+const typeCodes = USER_TYPES.map((t) => t.code);
+const roleCodes = SCHOOL_ROLES.map((r) => r.code);
+const nullableDateTime = { type: ['string', 'null'], format: 'date-time' } as const;
+
+export const USER_SUMMARY_SCHEMA = {
+  $id: 'UserSummary',
+  type: 'object',
+  required: ['id', 'username', 'firstName', 'lastName', 'email', 'jobTitle', 'userType', 'status', 'lastSignInAt', 'createdAt', 'twoFactor'],
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    username: { type: 'string' },
+    firstName: { type: 'string' },
+    lastName: { type: 'string' },
+    email: { type: 'string' },
+    jobTitle: { type: ['string', 'null'] },
+    userType: { type: 'string', enum: typeCodes },
+    status: { type: 'string', enum: ['active', 'archived'] },
+    lastSignInAt: nullableDateTime,
+    createdAt: { type: 'string', format: 'date-time' },
+    twoFactor: { type: 'boolean', description: 'Two-factor authentication is set up' },
+  },
+} as const;
+
+export const USER_SCHEMA = {
+  $id: 'User',
+  type: 'object',
+  required: [...USER_SUMMARY_SCHEMA.required, 'phone', 'privileges', 'schools', 'schoolGroups', 'defaultSchoolGroup', 'accessEndDate', 'archivedAt', 'archiveReason', 'deletionDueAt', 'externalId', 'version'],
+  properties: {
+    ...USER_SUMMARY_SCHEMA.properties,
+    phone: { type: ['string', 'null'] },
+    privileges: { type: 'array', items: { type: 'string', enum: privilegeCodes } },
+    schools: { type: 'array', items: { $ref: 'SchoolAssignment#' } },
+    schoolGroups: { type: 'array', items: { $ref: 'SchoolGroup#' } },
+    defaultSchoolGroup: { anyOf: [{ $ref: 'SchoolGroup#' }, { type: 'null' }] },
+    accessEndDate: { type: ['string', 'null'], format: 'date' },
+    archivedAt: nullableDateTime,
+    archiveReason: { type: ['string', 'null'], enum: ['manual', 'inactivity', 'access-ended', 'provisioning', null] },
+    deletionDueAt: nullableDateTime,
+    externalId: { type: ['string', 'null'], description: 'The identity system\'s id (SCIM externalId)' },
+    version: { type: 'integer', description: 'Increases with every change' },
+  },
+} as const;
+
+export const USER_LIST_SCHEMA = {
+  $id: 'UserList',
+  type: 'object',
+  required: ['items', 'next'],
+  properties: {
+    items: { type: 'array', items: { $ref: 'UserSummary#' } },
+    next: { type: ['string', 'null'], description: 'Cursor of the next page; null on the last page' },
+  },
+} as const;
+
+const text = (max: number) => ({ type: 'string', maxLength: max } as const);
+
+export const NEW_USER_SCHEMA = {
+  $id: 'NewUser',
+  type: 'object',
+  additionalProperties: false,
+  required: ['username', 'firstName', 'lastName', 'email', 'userType'],
+  properties: {
+    username: text(64),
+    firstName: text(100),
+    lastName: text(100),
+    email: text(254),
+    jobTitle: text(100),
+    phone: text(30),
+    userType: { type: 'string', enum: typeCodes },
+    privileges: { type: 'array', maxItems: 20, items: { type: 'string', enum: privilegeCodes }, description: 'Defaults to the Type of User\'s defaults' },
+    cinClaAgreedBy: { ...text(200), description: 'Who agreed access to CiN/CLA information (required when granting cin_cla)' },
+    la: { type: 'string', pattern: '^[0-9]{3}$', description: 'The LA, for central support; others create in their own' },
+  },
+} as const;
+
+export const USER_PATCH_SCHEMA = {
+  $id: 'UserPatch',
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: {
+    firstName: text(100),
+    lastName: text(100),
+    email: text(254),
+    jobTitle: { type: ['string', 'null'], maxLength: 100 },
+    phone: { type: ['string', 'null'], maxLength: 30 },
+    accessEndDate: { type: ['string', 'null'], maxLength: 10, description: 'YYYY-MM-DD, in the future; null removes it' },
+    schoolGroupIds: { type: 'array', maxItems: 500, items: { type: 'integer', minimum: 1 } },
+    defaultSchoolGroupId: { type: ['integer', 'null'], minimum: 1 },
+  },
+} as const;
+
+export const PRIVILEGES_SCHEMA = {
+  $id: 'Privileges',
+  type: 'object',
+  required: ['userType', 'privileges'],
+  properties: {
+    userType: { type: 'string', enum: typeCodes },
+    privileges: { type: 'array', items: { type: 'string', enum: privilegeCodes } },
+  },
+} as const;
+
+export const PRIVILEGES_UPDATE_SCHEMA = {
+  $id: 'PrivilegesUpdate',
+  type: 'object',
+  additionalProperties: false,
+  required: ['userType', 'privileges'],
+  properties: {
+    userType: { type: 'string', enum: typeCodes },
+    privileges: { type: 'array', maxItems: 20, items: { type: 'string', enum: privilegeCodes } },
+    cinClaAgreedBy: text(200),
+  },
+} as const;
+
+export const SCHOOL_LIST_SCHEMA = {
+  $id: 'SchoolAssignmentList',
+  type: 'object',
+  required: ['items'],
+  properties: { items: { type: 'array', items: { $ref: 'SchoolAssignment#' } } },
+} as const;
+
+export const SCHOOLS_UPDATE_SCHEMA = {
+  $id: 'SchoolAssignmentsUpdate',
+  type: 'object',
+  additionalProperties: false,
+  required: ['items'],
+  properties: {
+    items: {
+      type: 'array',
+      maxItems: 2000,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['schoolId', 'role'],
+        properties: { schoolId: { type: 'integer', minimum: 1 }, role: { type: 'string', enum: roleCodes } },
+      },
+    },
+  },
+} as const;
+
+export const ARCHIVED_SCHEMA = {
+  $id: 'Archived',
+  type: 'object',
+  required: ['id', 'status', 'deletionDueAt'],
+  properties: { id: { type: 'string', format: 'uuid' }, status: { type: 'string', enum: ['archived'] }, deletionDueAt: { type: 'string', format: 'date-time' } },
+} as const;
+
+export const AUDIT_EVENT_SCHEMA = {
+  $id: 'AuditEvent',
+  type: 'object',
+  required: ['id', 'occurredAt', 'action', 'actor', 'subjectAccountId', 'securityAlert', 'details'],
+  properties: {
+    id: { type: 'string' },
+    occurredAt: { type: 'string', format: 'date-time' },
+    action: { type: 'string' },
+    actor: { type: 'string' },
+    subjectAccountId: { type: ['string', 'null'] },
+    securityAlert: { type: 'boolean' },
+    details: { type: 'object', additionalProperties: true },
+  },
+} as const;
+
+export const AUDIT_EVENT_LIST_SCHEMA = {
+  $id: 'AuditEventList',
+  type: 'object',
+  required: ['items', 'next'],
+  properties: { items: { type: 'array', items: { $ref: 'AuditEvent#' } }, next: { type: ['string', 'null'] } },
+} as const;
+
+export const USER_SCHEMAS: readonly Record<string, unknown>[] = [
+  USER_SUMMARY_SCHEMA, USER_SCHEMA, USER_LIST_SCHEMA, NEW_USER_SCHEMA, USER_PATCH_SCHEMA, PRIVILEGES_SCHEMA, PRIVILEGES_UPDATE_SCHEMA,
+  SCHOOL_LIST_SCHEMA, SCHOOLS_UPDATE_SCHEMA, ARCHIVED_SCHEMA, AUDIT_EVENT_SCHEMA, AUDIT_EVENT_LIST_SCHEMA,
+];
