@@ -1,23 +1,38 @@
 import { randomUUID } from 'node:crypto';
-import type { Account } from '../data/database.ts';
+import type { Account, NewAccount } from '../data/database.ts';
 import {
   administratorsOf, findAccountById, findAccountByUsername, findOrganisation, insertAccount, privilegesOf,
 } from '../data/queries/account-queries.ts';
-import { authorise, isCentralSupport, type Actor } from '../domain/access.ts';
-import { privilegesAllowedFor, validateAccountFields, type AccountFieldsInput } from '../domain/account-fields.ts';
+import { authorise, mayGrant, type Actor } from '../domain/access.ts';
 import { NotFoundError, ValidationError } from '../domain/errors.ts';
-import { sortPrivileges, typeDefaults, type Privilege } from '../domain/privileges.ts';
+import { accountCreatedDetails, validateNewAccount, type NewAccountInput, type NewAccountPlan } from '../domain/new-account.ts';
+import { sortPrivileges, type Privilege } from '../domain/privileges.ts';
 import { audit, who } from './audit.ts';
 import type { ServiceDeps } from './deps.ts';
 import type { PasswordService } from './password-service.ts';
 import type { RequestContext } from './request-context.ts';
 
-export interface CreateAccountInput extends AccountFieldsInput {
+export interface CreateAccountInput extends NewAccountInput {
   organisationId: number;
-  /** Defaults to the Type of User's defaults (R14). */
-  privileges?: readonly string[];
-  /** Who agreed CiN/CLA access (R16), required when the new account gets it. */
-  cinClaAgreedBy?: string;
+}
+
+/** The accounts row of a new, invited account (no password: R9). */
+export function newAccountRow(plan: NewAccountPlan, p: { id: string; organisationId: number; createdBy: Actor; now: Date }): NewAccount {
+  const { fields } = plan;
+  return {
+    id: p.id,
+    organisation_id: p.organisationId,
+    username: fields.username,
+    first_name: fields.firstName,
+    last_name: fields.lastName,
+    email: fields.email,
+    job_title: fields.jobTitle,
+    phone: fields.phone,
+    user_type: fields.userType,
+    created_at: p.now,
+    created_by: p.createdBy.kind === 'account' ? p.createdBy.accountId : null,
+    updated_at: p.now,
+  };
 }
 
 export function createAccountService(deps: ServiceDeps, passwords: PasswordService) {
@@ -29,55 +44,22 @@ export function createAccountService(deps: ServiceDeps, passwords: PasswordServi
       authorise(actor, 'users.create', { organisationId: input.organisationId });
       const organisation = await findOrganisation(db, input.organisationId);
       if (!organisation) throw new NotFoundError();
-      const isCentral = organisation.kind === 'central';
-      const { fields, errors } = validateAccountFields(input, isCentral);
-      if (!fields) throw new ValidationError(errors);
-      const requested = input.privileges ?? typeDefaults(fields.userType);
-      const allowed = privilegesAllowedFor(isCentral, requested);
-      if (allowed.error) throw new ValidationError({ privileges: allowed.error });
-      // R15: nobody grants what they do not hold themselves (central support holds everything).
-      if (actor.kind === 'account' && !isCentralSupport(actor)) {
-        const notHeld = allowed.privileges.filter((p) => !actor.privileges.has(p));
-        if (notHeld.length > 0) throw new ValidationError({ privileges: 'You cannot give a privilege you do not hold yourself' });
-      }
-      // R16: CiN/CLA access is agreed with the Virtual Head; record who agreed it.
-      const agreedBy = (input.cinClaAgreedBy ?? '').trim();
-      if (allowed.privileges.includes('cin_cla')) {
-        if (!agreedBy) throw new ValidationError({ cinClaAgreedBy: 'Enter who agreed access to CiN and CLA information, such as the Virtual Head' });
-        if (agreedBy.length > 200) throw new ValidationError({ cinClaAgreedBy: 'Who agreed it must be 200 characters or fewer' });
-      }
+      const { plan, errors } = validateNewAccount(input, organisation.kind === 'central', (p) => mayGrant(actor, p));
+      if (!plan) throw new ValidationError(errors);
+      const { fields } = plan;
       const now = clock.now();
       const id = randomUUID();
       const taken = () => new ValidationError({ username: 'That username is already taken. Choose another one.' });
       try {
         return await db.transaction().execute(async (trx) => {
           if (await findAccountByUsername(trx, fields.username)) throw taken();
-          await insertAccount(trx, {
-            id,
-            organisation_id: organisation.id,
-            username: fields.username,
-            first_name: fields.firstName,
-            last_name: fields.lastName,
-            email: fields.email,
-            job_title: fields.jobTitle,
-            phone: fields.phone,
-            user_type: fields.userType,
-            created_at: now,
-            created_by: actor.kind === 'account' ? actor.accountId : null,
-            updated_at: now,
-          }, sortPrivileges(allowed.privileges));
+          await insertAccount(trx, newAccountRow(plan, { id, organisationId: organisation.id, createdBy: actor, now }), plan.privileges);
           const account = (await findAccountById(trx, id))!;
           await audit(trx, who(actor), ctx, now, {
             action: 'account.created',
             organisationId: organisation.id,
             subjectAccountId: id,
-            details: {
-              after: {
-                username: fields.username, firstName: fields.firstName, lastName: fields.lastName, email: fields.email,
-                jobTitle: fields.jobTitle, phone: fields.phone, userType: fields.userType, privileges: sortPrivileges(allowed.privileges),
-              },
-              ...(allowed.privileges.includes('cin_cla') ? { cinClaAgreedBy: agreedBy } : {}),
-            },
+            details: accountCreatedDetails(plan),
           });
           await passwords.issueInvitation(trx, account, who(actor), ctx);
           return account;

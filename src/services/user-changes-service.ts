@@ -2,8 +2,9 @@ import { sql } from 'kysely';
 import type { Account, Executor } from '../data/database.ts';
 import { privilegesOf } from '../data/queries/account-queries.ts';
 import { schoolAssignmentsOf, schoolGroupsOf } from '../data/queries/user-detail-queries.ts';
-import { isCentralSupport, type Actor } from '../domain/access.ts';
+import { isCentralSupport, mayGrant, type Actor } from '../domain/access.ts';
 import { validateAccountFields } from '../domain/account-fields.ts';
+import { parseDateOnly } from '../domain/calendar.ts';
 import { NotFoundError, RuleError, ValidationError } from '../domain/errors.ts';
 import {
   CENTRAL_ONLY_PRIVILEGES, CENTRAL_ONLY_TYPES, isPrivilege, isUserType, sortPrivileges, type Privilege,
@@ -66,13 +67,6 @@ export async function assertNotLastAdministrator(trx: Executor, actor: Actor, ac
   }
 }
 
-function parseDate(value: string): string | undefined {
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-  if (!match) return undefined;
-  const date = new Date(`${value}T00:00:00Z`);
-  return Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value ? undefined : value;
-}
-
 /** Changes to an account of one's LA: details and groups (R24, R10), privileges (R14–R17), schools (R26). */
 export function createUserChangesService(deps: ServiceDeps) {
   const { db, clock } = deps;
@@ -88,7 +82,7 @@ export function createUserChangesService(deps: ServiceDeps) {
       const all: Record<string, string> = { ...errors };
       let accessEndDate: string | null = null;
       if (input.accessEndDate?.trim()) {
-        const parsed = parseDate(input.accessEndDate.trim());
+        const parsed = parseDateOnly(input.accessEndDate.trim());
         if (!parsed) all.accessEndDate = 'Enter a real date, like 2027-03-31';
         else if (parsed <= clock.now().toISOString().slice(0, 10)) all.accessEndDate = 'The access end date must be in the future';
         else accessEndDate = parsed;
@@ -148,12 +142,8 @@ export function createUserChangesService(deps: ServiceDeps) {
         const added = wanted.filter((p) => !before.includes(p));
         const removed = before.filter((p) => !wanted.includes(p));
         // R15: nobody grants what they do not hold themselves.
-        if (actor.kind === 'account' && !isCentralSupport(actor)) {
-          const notHeld = added.filter((p) => !actor.privileges.has(p));
-          if (notHeld.length > 0) {
-            throw new ValidationError({ privileges: `You cannot give a privilege you do not hold yourself: ${notHeld.join(', ')}` });
-          }
-        }
+        const notHeld = added.filter((p) => !mayGrant(actor, p));
+        if (notHeld.length > 0) throw new ValidationError({ privileges: `You cannot give a privilege you do not hold yourself: ${notHeld.join(', ')}` });
         // R16: CiN/CLA access is agreed with the Virtual Head; record who agreed it.
         const agreedBy = (input.cinClaAgreedBy ?? '').trim();
         if (added.includes('cin_cla')) {
