@@ -69,6 +69,29 @@ function table(headers: readonly string[], rows: readonly (readonly string[])[],
   return [line(headers), ...rows.map(line)].join('\n');
 }
 
+/** The FILE argument of an import, read whole (the import checks its size in rows). */
+function readImportArgument(file: string): { name: string; bytes: Uint8Array } {
+  try {
+    return { name: path.basename(file), bytes: readFileSync(file) };
+  } catch (error) {
+    throw new CommandError(`Cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'there is no such file' : (error as Error).message}`);
+  }
+}
+
+/** Runs an import; a refused file prints every problem by line and column and exits 2. */
+async function reportRejected<T>(run: () => Promise<T>): Promise<T | undefined> {
+  const { ImportRejectedError } = await import('./domain/errors.ts');
+  try {
+    return await run();
+  } catch (error) {
+    if (!(error instanceof ImportRejectedError)) throw error;
+    console.error(`${error.message}. Nothing was imported.\n`);
+    console.error(table(['Line', 'Column', 'Problem'], error.problems.map((p) => [p.line === 0 ? '' : String(p.line), p.column, p.reason])));
+    process.exitCode = 2;
+    return undefined;
+  }
+}
+
 function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
@@ -360,6 +383,59 @@ export function buildCli(): Command {
             q.to_name ?? '', q.to_address, q.organisation_id === null ? '' : labels.get(q.organisation_id) ?? '', new Date(q.created_at).toISOString().slice(0, 16).replace('T', ' '), q.status,
           ])));
         }
+      });
+    });
+
+  const users = program.command('users').description('accounts of one Local Authority as CSV: import, import school assignments, export (R58, R26)');
+
+  users.command('import')
+    .argument('<file>', 'CSV file: see the README for its columns, or download the template from Admin > Users > Import')
+    .description('create every account of the file in one LA and email each an invitation; nothing is created unless every row is valid')
+    .requiredOption('--la <code>', 'three-digit DfE LA code, e.g. 202')
+    .action(async (file: string, options: { la: string }) => {
+      const code = laCode(options.la);
+      const upload = readImportArgument(file);
+      const config = loadConfig();
+      const { SYSTEM_CONTEXT } = await import('./services/request-context.ts');
+      await withRuntime(config, async (runtime) => {
+        const result = await reportRejected(() => runtime.services.userImport.importAccounts(SYSTEM, code, upload, SYSTEM_CONTEXT));
+        if (!result) return;
+        console.log(`Imported ${plural(result.created.length, 'account')} into ${result.organisation.name}; each has been emailed an invitation.\n`);
+        console.log(table(['Username', 'Name', 'Email'], result.created.map((a) => [a.username, a.name, a.email])));
+      });
+    });
+
+  users.command('import-schools')
+    .argument('<file>', 'CSV file with the columns username, urn, role')
+    .description('termly re-assignment: every account named in the file gets exactly the schools the file lists for it')
+    .requiredOption('--la <code>', 'three-digit DfE LA code, e.g. 202')
+    .action(async (file: string, options: { la: string }) => {
+      const code = laCode(options.la);
+      const upload = readImportArgument(file);
+      const config = loadConfig();
+      const { SYSTEM_CONTEXT } = await import('./services/request-context.ts');
+      await withRuntime(config, async (runtime) => {
+        const result = await reportRejected(() => runtime.services.userImport.importSchools(SYSTEM, code, upload, SYSTEM_CONTEXT));
+        if (!result) return;
+        console.log(`Replaced the schools of ${plural(result.accounts.length, 'account')} of ${result.organisation.name}.\n`);
+        console.log(table(['Username', 'Schools'], result.accounts.map((a) => [a.username, String(a.schools)])));
+      });
+    });
+
+  users.command('export')
+    .description('write the accounts of one LA to standard output as the CSV of Admin > Users > Export CSV')
+    .requiredOption('--la <code>', 'three-digit DfE LA code, e.g. 202')
+    .option('--status <status>', 'active (as the page shows by default), archived or all', 'active')
+    .action(async (options: { la: string; status: string }) => {
+      const code = laCode(options.la);
+      const { parseUserListQuery } = await import('./domain/user-filters.ts');
+      const { query, errors } = parseUserListQuery({ la: code, status: options.status });
+      if (errors.status) throw new ValidationError({ status: `--status must be active, archived or all; got "${options.status}"` });
+      if (Object.keys(errors).length > 0) throw new ValidationError(errors);
+      const config = loadConfig();
+      await withRuntime(config, async (runtime) => {
+        const { csv } = await runtime.services.directory.exportCsv(SYSTEM, query);
+        process.stdout.write(csv);
       });
     });
 
