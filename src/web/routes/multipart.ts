@@ -33,10 +33,13 @@ export function boundaryOf(contentType: string): string | undefined {
   return match?.[1] ?? match?.[2];
 }
 
-/** A parameter of Content-Disposition; browsers send quotes in names as %22, and may escape with \. */
+/**
+ * A parameter of Content-Disposition. Browsers (WHATWG) send quotes, CR and LF in names as %22,
+ * %0D and %0A, and backslashes as they are, so a quoted value runs to the next quote.
+ */
 function parameter(header: string, name: string): string | undefined {
-  const match = new RegExp(`;\\s*${name}="((?:[^"\\\\]|\\\\.)*)"`, 'i').exec(header) ?? new RegExp(`;\\s*${name}=([^\\s;"]+)`, 'i').exec(header);
-  return match ? match[1]!.replace(/\\(.)/g, '$1') : undefined;
+  const match = new RegExp(`;\\s*${name}="([^"]*)"`, 'i').exec(header) ?? new RegExp(`;\\s*${name}=([^\\s;"]+)`, 'i').exec(header);
+  return match?.[1];
 }
 
 export function parseMultipart(body: Buffer, boundary: string): MultipartForm {
