@@ -67,16 +67,16 @@ export function readImportFile(bytes: Uint8Array, columns: readonly ImportColumn
       continue;
     }
     const values: Record<string, string> = {};
-    let formula = false;
     for (const [name, raw] of Object.entries(row.values)) {
       const key = name.toLowerCase();
       values[key] = raw;
       if (FORMULA_START.test(raw) && !byName.get(key)?.mayStartWithFormulaCharacter) {
-        formula = true;
         problems.push({ line: row.line, column: key, reason: `The cell starts with "${printable(raw[0]!)}", which a spreadsheet would run as a formula. Remove that character.` });
       }
     }
-    if (!formula) out.push({ line: row.line, values });
+    // Still validated, so that the report lists the row's other problems too (sortProblems keeps
+    // one problem a cell: the formula one, which comes first).
+    out.push({ line: row.line, values });
   }
   return { rows: out, problems };
 }
@@ -85,13 +85,21 @@ function printable(ch: string): string {
   return ch === '\t' ? 'a tab' : ch === '\r' ? 'a carriage return' : ch;
 }
 
-/** Problems in file order: by line, then by column position. */
+/** Problems in file order, by line then by column position; the first problem of a cell only. */
 export function sortProblems(problems: readonly RowProblem[], columns: readonly ImportColumn[]): RowProblem[] {
+  const seen = new Set<string>();
+  const unique = problems.filter((p) => {
+    const key = `${p.line}\u0000${p.column}`;
+    if (p.column === '') return true;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
   const position = (c: string) => {
     const i = columns.findIndex((col) => col.name === c);
     return i < 0 ? -1 : i;
   };
-  return [...problems].sort((a, b) => a.line - b.line || position(a.column) - position(b.column));
+  return unique.sort((a, b) => a.line - b.line || position(a.column) - position(b.column));
 }
 
 /** The header and one example line, for the downloadable template. */
