@@ -20,6 +20,8 @@ interface Row {
   /** `:id` is the target account, `:school` a school of Camden assigned to it. */
   path: string;
   body?: (cell: string) => Record<string, string | string[]>;
+  /** Sent as a file upload (multipart) instead of a form. */
+  upload?: (cell: string) => string;
   /** The target starts archived. */
   archived?: boolean;
   /** Does the row change the target? (Then a refused cell must leave it exactly as it was.) */
@@ -42,6 +44,20 @@ const MATRIX: Row[] = [
     name: 'create user in Camden', method: 'POST', path: '/admin/users/new?la=202',
     body: (cell) => ({ username: `new.${cell}`, firstName: 'New', lastName: 'Person', email: 'new@camden.gov.uk', userType: 'la_officer' }),
     expect: x(303, 403, 403, 404, 303, 302, 302),
+  },
+  { name: 'import users form', method: 'GET', path: '/admin/users/import', expect: x(200, 403, 403, 200, 200, 302, 302) },
+  { name: 'import users into Camden form', method: 'GET', path: '/admin/users/import?la=202', expect: x(200, 403, 403, 404, 200, 302, 302) },
+  { name: 'import template of Camden', method: 'GET', path: '/admin/users/import/template.csv?la=202', expect: x(200, 403, 403, 404, 200, 302, 302) },
+  {
+    name: 'import users into Camden', method: 'POST', path: '/admin/users/import?la=202',
+    upload: (cell) => `username,first_name,last_name,email,user_type\r\nimported.${cell},Imp,Orted,imported@camden.gov.uk,read_only\r\n`,
+    expect: x(200, 403, 403, 404, 200, 302, 302),
+  },
+  { name: 'import school assignments of Camden form', method: 'GET', path: '/admin/users/import-schools?la=202', expect: x(200, 403, 403, 404, 200, 302, 302) },
+  {
+    name: 'import school assignments of Camden', method: 'POST', path: '/admin/users/import-schools?la=202', changes: true,
+    upload: (cell) => `username,urn,role\r\ntarget.${cell},100002,governor\r\n`,
+    expect: x(200, 403, 403, 404, 200, 302, 302),
   },
   { name: 'user page', method: 'GET', path: '/admin/users/:id', expect: x(200, 200, 403, 404, 200, 302, 302) },
   { name: 'communications tab', method: 'GET', path: '/admin/users/:id/communications', expect: x(200, 200, 403, 404, 200, 302, 302) },
@@ -163,7 +179,9 @@ describe('access matrix of Admin > Users', () => {
         const before = await snapshot(target.id);
         const path = row.path.replace(':id', target.id).replace(':school', String(schoolOne));
         const client = clients[caller];
-        const response = row.method === 'GET' ? await client.get(path) : await client.post(path, row.body?.(cell) ?? {});
+        const response = row.method === 'GET' ? await client.get(path)
+          : row.upload ? await client.upload(path, { name: 'import.csv', content: row.upload(cell) })
+          : await client.post(path, row.body?.(cell) ?? {});
         expect(response.statusCode, `${row.method} ${row.path}`).toBe(expected);
         if (expected === 302) expect(response.headers.location).toBe('/sign-in');
         if (path.startsWith('/api/')) expect(response.headers['content-type']).toMatch(expected === 200 ? /^application\/json/ : /^application\/problem\+json/);
@@ -175,7 +193,11 @@ describe('access matrix of Admin > Users', () => {
           const created = await t.handle.db.selectFrom('accounts').select('id').where('username', '=', `new.${cell}`).executeTakeFirst();
           expect(created !== undefined).toBe(expected === 303);
         }
-        if (expected === 303 && row.changes) expect(await snapshot(target.id)).not.toBe(before);
+        if (row.name === 'import users into Camden') {
+          const created = await t.handle.db.selectFrom('accounts').select('id').where('username', '=', `imported.${cell}`).executeTakeFirst();
+          expect(created !== undefined).toBe(expected === 200);
+        }
+        if ((expected === 303 || (expected === 200 && row.method === 'POST')) && row.changes) expect(await snapshot(target.id)).not.toBe(before);
       });
     }
   }
