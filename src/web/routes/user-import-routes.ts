@@ -75,6 +75,7 @@ export function userImportRoutes(services: Services) {
           organisation,
           action: `${kind.path}${suffix}`,
           templateHref: `${kind.path}/template.csv${suffix}`,
+          schoolsImportHref: `/admin/users/import-schools${suffix}`,
           columns: kind.columns,
           userTypes: USER_TYPES.filter((t) => t.code !== 'support'),
           schoolRoles: SCHOOL_ROLES,
