@@ -8,6 +8,7 @@ import { generateTotp, TOTP_PERIOD_SECONDS } from './domain/totp.ts';
 import type { DemoAccount } from './demo/seed-demo.ts';
 import type { JobSkipped } from './jobs/scheduler.ts';
 import type { Runtime } from './runtime.ts';
+import { SYSTEM_CONTEXT } from './services/request-context.ts';
 
 /**
  * The `nexus-accounts` command line (R59). The database, the web server and the demo are
@@ -388,38 +389,35 @@ export function buildCli(): Command {
 
   const users = program.command('users').description('accounts of one Local Authority as CSV: import, import school assignments, export (R58, R26)');
 
-  users.command('import')
-    .argument('<file>', 'CSV file: see the README for its columns, or download the template from Admin > Users > Import')
-    .description('create every account of the file in one LA and email each an invitation; nothing is created unless every row is valid')
-    .requiredOption('--la <code>', 'three-digit DfE LA code, e.g. 202')
-    .action(async (file: string, options: { la: string }) => {
-      const code = laCode(options.la);
-      const upload = readImportArgument(file);
-      const config = loadConfig();
-      const { SYSTEM_CONTEXT } = await import('./services/request-context.ts');
-      await withRuntime(config, async (runtime) => {
-        const result = await reportRejected(() => runtime.services.userImport.importAccounts(SYSTEM, code, upload, SYSTEM_CONTEXT));
-        if (!result) return;
-        console.log(`Imported ${plural(result.created.length, 'account')} into ${result.organisation.name}; each has been emailed an invitation.\n`);
-        console.log(table(['Username', 'Name', 'Email'], result.created.map((a) => [a.username, a.name, a.email])));
+  /** `users import` and `users import-schools`: read the file, import as the system, print what changed. */
+  const importCommand = (name: string, file: string, description: string, run: (runtime: Runtime, la: string, upload: { name: string; bytes: Uint8Array }) => Promise<string>) =>
+    users.command(name)
+      .argument('<file>', file)
+      .description(description)
+      .requiredOption('--la <code>', 'three-digit DfE LA code, e.g. 202')
+      .action(async (filePath: string, options: { la: string }) => {
+        const code = laCode(options.la);
+        const upload = readImportArgument(filePath);
+        await withRuntime(loadConfig(), async (runtime) => {
+          const report = await reportRejected(() => run(runtime, code, upload));
+          if (report !== undefined) console.log(report);
+        });
       });
+
+  importCommand('import', 'CSV file: see the README for its columns, or download the template from Admin > Users > Import',
+    'create every account of the file in one LA and email each an invitation; nothing is created unless every row is valid',
+    async (runtime, la, upload) => {
+      const { organisation, created } = await runtime.services.userImport.importAccounts(SYSTEM, la, upload, SYSTEM_CONTEXT);
+      return `Imported ${plural(created.length, 'account')} into ${organisation.name}; each has been emailed an invitation.\n\n` +
+        table(['Username', 'Name', 'Email'], created.map((a) => [a.username, a.name, a.email]));
     });
 
-  users.command('import-schools')
-    .argument('<file>', 'CSV file with the columns username, urn, role')
-    .description('termly re-assignment: every account named in the file gets exactly the schools the file lists for it')
-    .requiredOption('--la <code>', 'three-digit DfE LA code, e.g. 202')
-    .action(async (file: string, options: { la: string }) => {
-      const code = laCode(options.la);
-      const upload = readImportArgument(file);
-      const config = loadConfig();
-      const { SYSTEM_CONTEXT } = await import('./services/request-context.ts');
-      await withRuntime(config, async (runtime) => {
-        const result = await reportRejected(() => runtime.services.userImport.importSchools(SYSTEM, code, upload, SYSTEM_CONTEXT));
-        if (!result) return;
-        console.log(`Replaced the schools of ${plural(result.accounts.length, 'account')} of ${result.organisation.name}.\n`);
-        console.log(table(['Username', 'Schools'], result.accounts.map((a) => [a.username, String(a.schools)])));
-      });
+  importCommand('import-schools', 'CSV file with the columns username, urn, role',
+    'termly re-assignment: every account named in the file gets exactly the schools the file lists for it',
+    async (runtime, la, upload) => {
+      const { organisation, accounts } = await runtime.services.userImport.importSchools(SYSTEM, la, upload, SYSTEM_CONTEXT);
+      return `Replaced the schools of ${plural(accounts.length, 'account')} of ${organisation.name}.\n\n` +
+        table(['Username', 'Schools'], accounts.map((a) => [a.username, String(a.schools)]));
     });
 
   users.command('export')

@@ -69,7 +69,9 @@ export function validateAccountRows(rows: readonly ImportRow[], ctx: AccountImpo
     }, ctx.isCentral, ctx.mayGrant);
     for (const [field, message] of Object.entries(errors)) {
       const column = COLUMN_OF[field] ?? field;
-      problem(column, column === 'user_type' ? `${message}: use one of the codes in the template` : column === 'privileges' ? `${message}: use privilege codes such as summary_reports` : message);
+      // The pages' messages speak of a list to pick from; a file names codes.
+      const hint = column === 'user_type' ? ': use one of the codes in the template' : message === 'Select privileges from the list' ? ': use privilege codes such as summary_reports' : '';
+      problem(column, `${message}${hint}`);
     }
     if (plan) {
       const username = plan.fields.username;

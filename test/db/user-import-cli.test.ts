@@ -1,51 +1,23 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect } from '../../src/data/connect.ts';
 import type { Db } from '../../src/data/database.ts';
 import { migrateToLatest } from '../../src/data/migrate.ts';
-import { PROJECT_ROOT } from '../../src/paths.ts';
+import { cliEnv, runCli, STACK_TRACE, withEmbeddedDatabase } from '../support/cli-child.ts';
 
 /**
  * `nexus-accounts users import | import-schools | export` (R58, R26) as child processes on the
  * embedded database of a temporary DATA_DIR; the database is opened here between commands.
  */
 
-const BIN = path.join(PROJECT_ROOT, 'bin/nexus-accounts.js');
 const STEP_TIMEOUT = 240_000; // child processes are slow on a busy 2-core machine
-const STACK_TRACE = /^\s+at .+[(:]\d+|Error:|node:internal/m;
 
 let dataDir: string;
 const children = new Set<ChildProcess>();
-
-function run(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const { DATABASE_URL: _url, TEST_DATABASE_URL: _test, NODE_OPTIONS: _options, ...rest } = process.env;
-  const env = { ...rest, DATA_DIR: dataDir, SECRET_KEY: 'user-import-cli-test-secret-key-at-least-32', BASE_URL: 'http://nexus.test', LOG_LEVEL: 'silent', NO_COLOR: '1' };
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => {
-      children.delete(child);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-async function withDatabase<T>(read: (db: Db) => Promise<T>): Promise<T> {
-  const handle = await connect({ pgliteDir: dataDir });
-  try {
-    return await read(handle.db);
-  } finally {
-    await handle.close();
-  }
-}
+const run = (...args: string[]) => runCli(cliEnv(dataDir, 'user-import-cli-test-secret-key-at-least-32'), args, children);
+const withDatabase = <T>(read: (db: Db) => Promise<T>) => withEmbeddedDatabase(dataDir, read);
 
 async function counts(db: Db) {
   const n = async (table: 'accounts' | 'email_outbox' | 'audit_events' | 'school_assignments') =>
