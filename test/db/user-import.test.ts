@@ -253,6 +253,16 @@ describe('the import pages', () => {
     expect(await counts()).toEqual(before);
   });
 
+  it('a file over 5 MB is refused with 413, not a 500', async () => {
+    const client = await signInAs(t, admin);
+    await client.get('/admin/users/import');
+    const before = await counts();
+    const response = await client.upload('/admin/users/import', { name: 'huge.csv', content: Buffer.alloc(5 * 1024 * 1024 + 10, 0x61) });
+    expect(response.statusCode).toBe(413);
+    expect(response.body).not.toMatch(/at .*\.ts:\d+/);
+    expect(await counts()).toEqual(before);
+  });
+
   it('a malformed multipart body is a 400, not a 500', async () => {
     const client = await signInAs(t, admin);
     const response = await t.app.inject({
