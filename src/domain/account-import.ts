@@ -1,4 +1,4 @@
-import { parseDateOnly } from './calendar.ts';
+import { accessEndDateFrom } from './account-fields.ts';
 import type { ImportColumn, ImportRow, RowProblem } from './import-file.ts';
 import { validateNewAccount, type NewAccountPlan } from './new-account.ts';
 import type { Privilege } from './privileges.ts';
@@ -98,14 +98,8 @@ export function validateAccountRows(rows: readonly ImportRow[], ctx: AccountImpo
       if (id === undefined) problem('school_groups', `"${name.slice(0, 60)}" is not a school group of ${ctx.laName}`);
       else if (!groupIds.includes(id)) groupIds.push(id);
     }
-    let accessEndDate: string | null = null;
-    const end = (values.access_end_date ?? '').trim();
-    if (end) {
-      const parsed = parseDateOnly(end);
-      if (!parsed) problem('access_end_date', 'Enter a real date, like 2027-03-31');
-      else if (parsed <= ctx.today) problem('access_end_date', 'The access end date must be in the future');
-      else accessEndDate = parsed;
-    }
+    const { date: accessEndDate, error: accessEndDateError } = accessEndDateFrom(values.access_end_date, ctx.today);
+    if (accessEndDateError) problem('access_end_date', accessEndDateError);
     if (plan && problems.length === before) plans.push({ ...plan, line, schools, groupIds, accessEndDate });
   }
   return { plans, problems };

@@ -3,8 +3,7 @@ import type { Account, Executor } from '../data/database.ts';
 import { privilegesOf } from '../data/queries/account-queries.ts';
 import { schoolAssignmentsOf, schoolGroupsOf } from '../data/queries/user-detail-queries.ts';
 import { isCentralSupport, mayGrant, type Actor } from '../domain/access.ts';
-import { validateAccountFields } from '../domain/account-fields.ts';
-import { parseDateOnly } from '../domain/calendar.ts';
+import { accessEndDateFrom, validateAccountFields } from '../domain/account-fields.ts';
 import { NotFoundError, RuleError, ValidationError } from '../domain/errors.ts';
 import {
   CENTRAL_ONLY_PRIVILEGES, CENTRAL_ONLY_TYPES, isPrivilege, isUserType, sortPrivileges, type Privilege,
@@ -80,13 +79,8 @@ export function createUserChangesService(deps: ServiceDeps) {
       const account = await accountFor(deps, actor, 'users.edit', id);
       const { fields, errors } = validateAccountFields({ ...input, username: account.username, userType: account.user_type }, CENTRAL_ONLY_TYPES.includes(account.user_type as never));
       const all: Record<string, string> = { ...errors };
-      let accessEndDate: string | null = null;
-      if (input.accessEndDate?.trim()) {
-        const parsed = parseDateOnly(input.accessEndDate.trim());
-        if (!parsed) all.accessEndDate = 'Enter a real date, like 2027-03-31';
-        else if (parsed <= clock.now().toISOString().slice(0, 10)) all.accessEndDate = 'The access end date must be in the future';
-        else accessEndDate = parsed;
-      }
+      const { date: accessEndDate, error: accessEndDateError } = accessEndDateFrom(input.accessEndDate, clock.now().toISOString().slice(0, 10));
+      if (accessEndDateError) all.accessEndDate = accessEndDateError;
       const groupIds = [...new Set((input.schoolGroupIds ?? []).filter((g) => g !== ''))];
       if (groupIds.some((g) => !/^[0-9]{1,9}$/.test(g))) all.schoolGroupIds = 'Select school groups from the list';
       const defaultGroup = input.defaultSchoolGroupId?.trim() || '';
