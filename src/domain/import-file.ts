@@ -45,9 +45,13 @@ export function readImportFile(bytes: Uint8Array, columns: readonly ImportColumn
   const problems: RowProblem[] = [];
   const known = new Set(columns.map((c) => c.name));
   const seen = new Set<string>();
-  for (const name of header) {
+  // Spreadsheets often save empty columns after the last one; they are ignored while empty.
+  let width = header.length;
+  while (width > 0 && header[width - 1] === '') width -= 1;
+  for (const name of header.slice(0, width)) {
     const key = name.toLowerCase();
-    if (!known.has(key)) problems.push({ line: 1, column: name, reason: `"${name.slice(0, 40)}" is not a column of this import. Columns: ${columns.map((c) => c.name).join(', ')}` });
+    if (name === '') problems.push({ line: 1, column: '', reason: 'A column of the header line has no name' });
+    else if (!known.has(key)) problems.push({ line: 1, column: name, reason: `"${name.slice(0, 40)}" is not a column of this import. Columns: ${columns.map((c) => c.name).join(', ')}` });
     else if (seen.has(key)) problems.push({ line: 1, column: name, reason: `The column "${name}" appears twice` });
     seen.add(key);
   }
@@ -61,13 +65,17 @@ export function readImportFile(bytes: Uint8Array, columns: readonly ImportColumn
   }
   const byName = new Map(columns.map((c) => [c.name, c]));
   const out: ImportRow[] = [];
-  for (const row of rows) {
-    if (row.cellCount !== header.length) {
-      problems.push({ line: row.line, column: '', reason: `The line has ${row.cellCount} cells but the header has ${header.length}. Put cells holding commas in double quotes.` });
+  for (const [i, row] of rows.entries()) {
+    if (row.cellCount < width || row.cellCount > header.length) {
+      problems.push({ line: row.line, column: '', reason: `The line has ${row.cellCount} cells but the header has ${width}. Put cells holding commas in double quotes.` });
       continue;
+    }
+    if (records[i + 1]!.cells.slice(width).some((cell) => cell.trim() !== '')) {
+      problems.push({ line: row.line, column: '', reason: 'The line has a value in a column without a name' });
     }
     const values: Record<string, string> = {};
     for (const [name, raw] of Object.entries(row.values)) {
+      if (name === '') continue;
       const key = name.toLowerCase();
       values[key] = raw;
       if (FORMULA_START.test(raw) && !byName.get(key)?.mayStartWithFormulaCharacter) {

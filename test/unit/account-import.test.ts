@@ -68,6 +68,16 @@ describe('account import rows (pure)', () => {
     expect(problems).toEqual([{ line: 2, column: 'job_title', reason: 'The cell starts with "a tab", which a spreadsheet would run as a formula. Remove that character.' }]);
   });
 
+  it('empty columns after the last one, as spreadsheets save them, are ignored while empty', () => {
+    const ok = validate('username,first_name,last_name,email,user_type,,\na.b,A,B,a@b.gov.uk,read_only,,\nc.d,C,D,c@d.gov.uk,read_only\n');
+    expect(ok.problems).toEqual([]);
+    expect(ok.plans.map((p) => p.fields.username)).toEqual(['a.b', 'c.d']);
+    const stray = validate('username,first_name,last_name,email,user_type,\na.b,A,B,a@b.gov.uk,read_only,surprise\n');
+    expect(stray.problems).toEqual([{ line: 2, column: '', reason: 'The line has a value in a column without a name' }]);
+    const gap = validate('username,,first_name,last_name,email,user_type\n');
+    expect(gap.problems).toEqual([{ line: 1, column: '', reason: 'A column of the header line has no name' }]);
+  });
+
   it('duplicates within the file name the first line, in any case', () => {
     const { problems } = validate('username,first_name,last_name,email,user_type\nsame.one,A,B,a@b.gov.uk,read_only\nSAME.ONE,A,B,a@b.gov.uk,read_only\n');
     expect(problems).toEqual([{ line: 3, column: 'username', reason: 'The username same.one is also on line 2; each account needs its own' }]);
