@@ -8,6 +8,7 @@ import { generateTotp, TOTP_PERIOD_SECONDS } from './domain/totp.ts';
 import type { DemoAccount } from './demo/seed-demo.ts';
 import type { JobSkipped } from './jobs/scheduler.ts';
 import type { Runtime } from './runtime.ts';
+import { SYSTEM_CONTEXT } from './services/request-context.ts';
 
 /**
  * The `nexus-accounts` command line (R59). The database, the web server and the demo are
@@ -67,6 +68,29 @@ function table(headers: readonly string[], rows: readonly (readonly string[])[],
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) => indent + cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
   return [line(headers), ...rows.map(line)].join('\n');
+}
+
+/** The FILE argument of an import, read whole (the import checks its size in rows). */
+function readImportArgument(file: string): { name: string; bytes: Uint8Array } {
+  try {
+    return { name: path.basename(file), bytes: readFileSync(file) };
+  } catch (error) {
+    throw new CommandError(`Cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'there is no such file' : (error as Error).message}`);
+  }
+}
+
+/** Runs an import; a refused file prints every problem by line and column and exits 2. */
+async function reportRejected<T>(run: () => Promise<T>): Promise<T | undefined> {
+  const { ImportRejectedError } = await import('./domain/errors.ts');
+  try {
+    return await run();
+  } catch (error) {
+    if (!(error instanceof ImportRejectedError)) throw error;
+    console.error(`${error.message}. Nothing was imported.\n`);
+    console.error(table(['Line', 'Column', 'Problem'], error.problems.map((p) => [p.line === 0 ? '' : String(p.line), p.column, p.reason])));
+    process.exitCode = 2;
+    return undefined;
+  }
 }
 
 function plural(n: number, one: string, many = `${one}s`): string {
@@ -386,6 +410,56 @@ export function buildCli(): Command {
           console.log(`${plural(r.rowsSkipped, 'row')} skipped:`);
           for (const p of r.problems) console.log(`  ${p.line === undefined ? '' : `Line ${p.line}: `}${p.message}`);
         }
+      });
+    });
+
+  const users = program.command('users').description('accounts of one Local Authority as CSV: import, import school assignments, export (R58, R26)');
+
+  /** `users import` and `users import-schools`: read the file, import as the system, print what changed. */
+  const importCommand = (name: string, file: string, description: string, run: (runtime: Runtime, la: string, upload: { name: string; bytes: Uint8Array }) => Promise<string>) =>
+    users.command(name)
+      .argument('<file>', file)
+      .description(description)
+      .requiredOption('--la <code>', 'three-digit DfE LA code, e.g. 202')
+      .action(async (filePath: string, options: { la: string }) => {
+        const code = laCode(options.la);
+        const upload = readImportArgument(filePath);
+        await withRuntime(loadConfig(), async (runtime) => {
+          const report = await reportRejected(() => run(runtime, code, upload));
+          if (report !== undefined) console.log(report);
+        });
+      });
+
+  importCommand('import', 'CSV file: see the README for its columns, or download the template from Admin > Users > Import',
+    'create every account of the file in one LA and email each an invitation; nothing is created unless every row is valid',
+    async (runtime, la, upload) => {
+      const { organisation, created } = await runtime.services.userImport.importAccounts(SYSTEM, la, upload, SYSTEM_CONTEXT);
+      return `Imported ${plural(created.length, 'account')} into ${organisation.name}; each has been emailed an invitation.\n\n` +
+        table(['Username', 'Name', 'Email'], created.map((a) => [a.username, a.name, a.email]));
+    });
+
+  importCommand('import-schools', 'CSV file with the columns username, urn, role',
+    'termly re-assignment: every account named in the file gets exactly the schools the file lists for it',
+    async (runtime, la, upload) => {
+      const { organisation, accounts } = await runtime.services.userImport.importSchools(SYSTEM, la, upload, SYSTEM_CONTEXT);
+      return `Replaced the schools of ${plural(accounts.length, 'account')} of ${organisation.name}.\n\n` +
+        table(['Username', 'Schools'], accounts.map((a) => [a.username, String(a.schools)]));
+    });
+
+  users.command('export')
+    .description('write the accounts of one LA to standard output as the CSV of Admin > Users > Export CSV')
+    .requiredOption('--la <code>', 'three-digit DfE LA code, e.g. 202')
+    .option('--status <status>', 'active (as the page shows by default), archived or all', 'active')
+    .action(async (options: { la: string; status: string }) => {
+      const code = laCode(options.la);
+      const { parseUserListQuery } = await import('./domain/user-filters.ts');
+      const { query, errors } = parseUserListQuery({ la: code, status: options.status });
+      if (errors.status) throw new ValidationError({ status: `--status must be active, archived or all; got "${options.status}"` });
+      if (Object.keys(errors).length > 0) throw new ValidationError(errors);
+      const config = loadConfig();
+      await withRuntime(config, async (runtime) => {
+        const { csv } = await runtime.services.directory.exportCsv(SYSTEM, query);
+        process.stdout.write(csv);
       });
     });
 

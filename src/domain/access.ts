@@ -46,6 +46,8 @@ export const ACCESS_RULES = {
   'users.view-schools': { anyOf: ['view_users', 'manage_users'], scope: 'own-la' },
   'users.view-audit': { anyOf: ['manage_users'], scope: 'own-la' },
   'users.create': { anyOf: ['manage_users'], scope: 'own-la' },
+  /** Bulk CSV import of accounts and of school assignments (R58, R26). */
+  'users.import': { anyOf: ['manage_users'], scope: 'own-la' },
   'users.edit': { anyOf: ['manage_users'], scope: 'own-la' },
   'users.edit-schools': { anyOf: ['manage_users'], scope: 'own-la' },
   'users.edit-privileges': { anyOf: ['manage_users'], scope: 'own-la' },
@@ -105,6 +107,11 @@ export function decide(actor: Actor, action: Action, target: Target = {}): Decis
 
 export function can(actor: Actor, action: Action, target: Target = {}): boolean {
   return decide(actor, action, target) === 'allow';
+}
+
+/** R15: nobody grants a privilege they do not hold; central support and the system hold every one. */
+export function mayGrant(actor: Actor, privilege: Privilege): boolean {
+  return actor.kind === 'system' || isCentralSupport(actor) || actor.privileges.has(privilege);
 }
 
 /** Throws the HTTP-shaped error for a decision of the table: 404 out of scope, 403 no privilege. */

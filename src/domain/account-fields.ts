@@ -1,3 +1,4 @@
+import { parseDateOnly } from './calendar.ts';
 import type { FieldErrors } from './errors.ts';
 import { CENTRAL_ONLY_PRIVILEGES, CENTRAL_ONLY_TYPES, isPrivilege, isUserType, type Privilege, type UserType } from './privileges.ts';
 import { normaliseUsername, usernameProblem } from './usernames.ts';
@@ -95,4 +96,14 @@ export function externalIdProblem(value: string | null): string | undefined {
   if (value.length > 255) return 'External ID must be 255 characters or fewer';
   if (CONTROL.test(value)) return 'External ID must not include line breaks or control characters';
   return undefined;
+}
+
+/** R11: an optional access end date, a real date YYYY-MM-DD after `today` (YYYY-MM-DD). */
+export function accessEndDateFrom(raw: string | undefined, today: string): { date: string | null; error?: string } {
+  const value = (raw ?? '').trim();
+  if (!value) return { date: null };
+  const date = parseDateOnly(value);
+  if (!date) return { date: null, error: 'Enter a real date, like 2027-03-31' };
+  if (date <= today) return { date: null, error: 'The access end date must be in the future' };
+  return { date };
 }

@@ -11,6 +11,8 @@ const LABELS: Record<string, string> = {
   'account.school-added': 'School added',
   'account.school-removed': 'School removed',
   'account.schools-replaced': 'Schools replaced',
+  'accounts.imported': 'Accounts imported from a CSV file',
+  'school-assignments.imported': 'School assignments imported from a CSV file',
   'account.archived': 'Account archived',
   'account.restored': 'Account restored',
   'account.deleted': 'Account deleted',

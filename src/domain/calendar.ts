@@ -20,3 +20,10 @@ export function wholeMonthsBetween(from: Date, to: Date): number {
 export function addDays(date: Date, days: number): Date {
   return new Date(date.getTime() + days * 86_400_000);
 }
+
+/** A real calendar date written YYYY-MM-DD (2027-02-30 is refused), else undefined. */
+export function parseDateOnly(value: string): string | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return undefined;
+  const date = new Date(`${value}T00:00:00Z`);
+  return Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value ? undefined : value;
+}

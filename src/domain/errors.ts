@@ -2,6 +2,8 @@
  * Typed domain errors. The web layer maps each kind to an HTTP status and a GOV.UK error
  * summary in one place (web/plugins/error-handler.ts); nothing else decides status codes.
  */
+import type { RowProblem } from './import-file.ts';
+
 export type FieldErrors = Readonly<Record<string, string>>;
 
 export abstract class DomainError extends Error {
@@ -74,3 +76,10 @@ export class LinkExpiredError extends DomainError {
 
 /** Someone else changed the same record since it was read (optimistic concurrency): nothing was saved. */
 export class ConflictError extends RuleError {}
+/** A CSV import refused as a whole, with every problem found by line and column (R58). */
+export class ImportRejectedError extends DomainError {
+  readonly status = 400;
+  constructor(readonly problems: readonly RowProblem[]) {
+    super(`The file was not imported: ${problems.length === 1 ? 'there is 1 problem' : `there are ${problems.length} problems`}`);
+  }
+}

@@ -21,3 +21,9 @@ export function isSchoolRole(value: string): value is SchoolRole {
 export function schoolRoleLabel(code: SchoolRole): string {
   return SCHOOL_ROLES.find((r) => r.code === code)!.label;
 }
+
+/** A role written as its code or its name, in any case ("Link Adviser", "link_adviser"). */
+export function schoolRoleFrom(text: string): SchoolRole | undefined {
+  const wanted = text.trim().toLowerCase();
+  return SCHOOL_ROLES.find((r) => r.code === wanted || r.label.toLowerCase() === wanted)?.code;
+}

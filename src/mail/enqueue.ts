@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Executor } from '../data/database.ts';
-import { insertEmail } from '../data/queries/outbox-queries.ts';
+import { insertEmail, insertEmails, type NewEmail } from '../data/queries/outbox-queries.ts';
 import { headerSafe, type RenderedEmail } from './templates/render.ts';
 
 export interface EmailRequest {
@@ -14,10 +14,9 @@ export interface EmailRequest {
   now: Date;
 }
 
-/** Writes an email to the outbox in the caller's transaction; the worker delivers it later. */
-export async function enqueueEmail(db: Executor, mailDomain: string, request: EmailRequest): Promise<boolean> {
+function outboxEmail(mailDomain: string, request: EmailRequest): NewEmail {
   const id = randomUUID();
-  return insertEmail(db, {
+  return {
     id,
     dedupKey: request.dedupKey,
     messageId: `<${id}@${mailDomain}>`,
@@ -30,5 +29,15 @@ export async function enqueueEmail(db: Executor, mailDomain: string, request: Em
     textBody: request.content.text,
     htmlBody: request.content.html,
     createdAt: request.now,
-  });
+  };
+}
+
+/** Writes an email to the outbox in the caller's transaction; the worker delivers it later. */
+export async function enqueueEmail(db: Executor, mailDomain: string, request: EmailRequest): Promise<boolean> {
+  return insertEmail(db, outboxEmail(mailDomain, request));
+}
+
+/** Many emails in the caller's transaction, in chunks (bulk import). */
+export async function enqueueEmails(db: Executor, mailDomain: string, requests: readonly EmailRequest[]): Promise<void> {
+  await insertEmails(db, requests.map((r) => outboxEmail(mailDomain, r)));
 }

@@ -1,27 +1,44 @@
 import { randomUUID } from 'node:crypto';
-import type { Account } from '../data/database.ts';
+import type { Account, NewAccount } from '../data/database.ts';
 import {
   administratorsOf, findAccountByExternalId, findAccountById, findAccountByUsername, findOrganisation, insertAccount, privilegesOf,
 } from '../data/queries/account-queries.ts';
 import { schoolAssignmentsOf, schoolGroupsOf } from '../data/queries/user-detail-queries.ts';
-import { authorise, isCentralSupport, type Actor } from '../domain/access.ts';
-import { EXTERNAL_ID_TAKEN, externalIdProblem, privilegesAllowedFor, USERNAME_TAKEN, validateAccountFields, type AccountFieldsInput } from '../domain/account-fields.ts';
 import { isUniqueViolation } from '../data/unique-violation.ts';
+import { authorise, mayGrant, type Actor } from '../domain/access.ts';
+import { EXTERNAL_ID_TAKEN, externalIdProblem, USERNAME_TAKEN } from '../domain/account-fields.ts';
 import { NotFoundError, ValidationError } from '../domain/errors.ts';
-import { sortPrivileges, typeDefaults, type Privilege } from '../domain/privileges.ts';
+import { accountCreatedDetails, validateNewAccount, type NewAccountInput, type NewAccountPlan } from '../domain/new-account.ts';
+import { sortPrivileges, type Privilege } from '../domain/privileges.ts';
 import { audit, who } from './audit.ts';
 import type { ServiceDeps } from './deps.ts';
 import type { PasswordService } from './password-service.ts';
 import type { RequestContext } from './request-context.ts';
 
-export interface CreateAccountInput extends AccountFieldsInput {
+export interface CreateAccountInput extends NewAccountInput {
   organisationId: number;
-  /** Defaults to the Type of User's defaults (R14). */
-  privileges?: readonly string[];
-  /** Who agreed CiN/CLA access (R16), required when the new account gets it. */
-  cinClaAgreedBy?: string;
   /** The identity system's identifier (SCIM externalId), unique in the LA. */
   externalId?: string | null;
+}
+
+/** The accounts row of a new, invited account (no password: R9). */
+export function newAccountRow(plan: NewAccountPlan, p: { id: string; organisationId: number; createdBy: Actor; now: Date; externalId?: string | null }): NewAccount {
+  const { fields } = plan;
+  return {
+    id: p.id,
+    organisation_id: p.organisationId,
+    username: fields.username,
+    first_name: fields.firstName,
+    last_name: fields.lastName,
+    email: fields.email,
+    job_title: fields.jobTitle,
+    phone: fields.phone,
+    user_type: fields.userType,
+    external_id: p.externalId ?? null,
+    created_at: p.now,
+    created_by: p.createdBy.kind === 'account' ? p.createdBy.accountId : null,
+    updated_at: p.now,
+  };
 }
 
 export function createAccountService(deps: ServiceDeps, passwords: PasswordService) {
@@ -33,23 +50,9 @@ export function createAccountService(deps: ServiceDeps, passwords: PasswordServi
       authorise(actor, 'users.create', { organisationId: input.organisationId });
       const organisation = await findOrganisation(db, input.organisationId);
       if (!organisation) throw new NotFoundError();
-      const isCentral = organisation.kind === 'central';
-      const { fields, errors } = validateAccountFields(input, isCentral);
-      if (!fields) throw new ValidationError(errors);
-      const requested = input.privileges ?? typeDefaults(fields.userType);
-      const allowed = privilegesAllowedFor(isCentral, requested);
-      if (allowed.error) throw new ValidationError({ privileges: allowed.error });
-      // R15: nobody grants what they do not hold themselves (central support holds everything).
-      if (actor.kind === 'account' && !isCentralSupport(actor)) {
-        const notHeld = allowed.privileges.filter((p) => !actor.privileges.has(p));
-        if (notHeld.length > 0) throw new ValidationError({ privileges: 'You cannot give a privilege you do not hold yourself' });
-      }
-      // R16: CiN/CLA access is agreed with the Virtual Head; record who agreed it.
-      const agreedBy = (input.cinClaAgreedBy ?? '').trim();
-      if (allowed.privileges.includes('cin_cla')) {
-        if (!agreedBy) throw new ValidationError({ cinClaAgreedBy: 'Enter who agreed access to CiN and CLA information, such as the Virtual Head' });
-        if (agreedBy.length > 200) throw new ValidationError({ cinClaAgreedBy: 'Who agreed it must be 200 characters or fewer' });
-      }
+      const { plan, errors } = validateNewAccount(input, organisation.kind === 'central', (p) => mayGrant(actor, p));
+      if (!plan) throw new ValidationError(errors);
+      const { fields } = plan;
       const externalId = input.externalId?.trim() || null;
       const externalIdError = externalIdProblem(externalId);
       if (externalIdError) throw new ValidationError({ externalId: externalIdError });
@@ -61,39 +64,19 @@ export function createAccountService(deps: ServiceDeps, passwords: PasswordServi
         return await db.transaction().execute(async (trx) => {
           if (await findAccountByUsername(trx, fields.username)) throw taken();
           if (externalId !== null && await findAccountByExternalId(trx, organisation.id, externalId)) throw externalIdTaken();
-          await insertAccount(trx, {
-            id,
-            organisation_id: organisation.id,
-            username: fields.username,
-            first_name: fields.firstName,
-            last_name: fields.lastName,
-            email: fields.email,
-            job_title: fields.jobTitle,
-            phone: fields.phone,
-            user_type: fields.userType,
-            external_id: externalId,
-            created_at: now,
-            created_by: actor.kind === 'account' ? actor.accountId : null,
-            updated_at: now,
-          }, sortPrivileges(allowed.privileges));
+          await insertAccount(trx, newAccountRow(plan, { id, organisationId: organisation.id, createdBy: actor, now, externalId }), plan.privileges);
           const account = (await findAccountById(trx, id))!;
           await audit(trx, who(actor), ctx, now, {
             action: 'account.created',
             organisationId: organisation.id,
             subjectAccountId: id,
-            details: {
-              after: {
-                username: fields.username, firstName: fields.firstName, lastName: fields.lastName, email: fields.email,
-                jobTitle: fields.jobTitle, phone: fields.phone, userType: fields.userType, privileges: sortPrivileges(allowed.privileges),
-              },
-              ...(allowed.privileges.includes('cin_cla') ? { cinClaAgreedBy: agreedBy } : {}),
-            },
+            details: accountCreatedDetails(plan),
           });
           await passwords.issueInvitation(trx, account, who(actor), ctx);
           return account;
         });
       } catch (error) {
-        // Two creations racing for one username: the unique index decides (R7).
+        // Two creations racing for one username (R7) or one external id: the unique index decides.
         if (isUniqueViolation(error, 'accounts_external_id')) throw externalIdTaken();
         if (isUniqueViolation(error)) throw taken();
         throw error;
@@ -114,7 +97,6 @@ export function createAccountService(deps: ServiceDeps, passwords: PasswordServi
       return { account, organisation: organisation!, privileges: sortPrivileges(privileges) as Privilege[], administrators };
     },
 
-    /** The caller for reporting (R56): privileges, My Schools and the default school group. */
     async me(actor: Actor) {
       const { account, organisation, privileges } = await this.profile(actor);
       const [schools, groups] = await Promise.all([schoolAssignmentsOf(db, account.id), schoolGroupsOf(db, account.id)]);

@@ -1,5 +1,5 @@
 import type { Executor } from '../data/database.ts';
-import { insertAuditEvent } from '../data/queries/audit-queries.ts';
+import { insertAuditEvent, insertAuditEvents, type AuditEntry } from '../data/queries/audit-queries.ts';
 import type { Actor } from '../domain/access.ts';
 import type { RequestContext } from './request-context.ts';
 
@@ -22,8 +22,8 @@ export function who(actor: Actor): Who {
   return { accountId: actor.kind === 'account' ? actor.accountId : null, label: actor.label };
 }
 
-export async function audit(db: Executor, by: Who, ctx: RequestContext, now: Date, record: AuditRecord): Promise<void> {
-  await insertAuditEvent(db, {
+function auditEntry(by: Who, ctx: RequestContext, now: Date, record: AuditRecord): AuditEntry {
+  return {
     occurredAt: now,
     action: record.action,
     actorAccountId: by.accountId,
@@ -34,7 +34,16 @@ export async function audit(db: Executor, by: Who, ctx: RequestContext, now: Dat
     requestId: ctx.requestId,
     details: record.details ?? {},
     securityAlert: record.securityAlert ?? false,
-  });
+  };
+}
+
+export async function audit(db: Executor, by: Who, ctx: RequestContext, now: Date, record: AuditRecord): Promise<void> {
+  await insertAuditEvent(db, auditEntry(by, ctx, now, record));
+}
+
+/** Many events of one actor and request, in chunks (bulk import). */
+export async function auditMany(db: Executor, by: Who, ctx: RequestContext, now: Date, records: readonly AuditRecord[]): Promise<void> {
+  await insertAuditEvents(db, records.map((r) => auditEntry(by, ctx, now, r)));
 }
 
 /** `{ field: [before, after] }` for the fields that changed. */

@@ -21,6 +21,7 @@ import { createSignInService } from './sign-in-service.ts';
 import { createUserAdminService } from './user-admin-service.ts';
 import { createUserChangesService } from './user-changes-service.ts';
 import { createUserDirectoryService } from './user-directory-service.ts';
+import { createUserImportService } from './user-import-service.ts';
 import { createUserStatusService } from './user-status-service.ts';
 
 /** The composition root: every service is built here, once, and routes receive only this object. */
@@ -38,6 +39,7 @@ export function createServices({ db, clock, config, databaseKind }: { db: Db; cl
     directory: createUserDirectoryService(deps),
     users: createUserAdminService(deps),
     userChanges: createUserChangesService(deps),
+    userImport: createUserImportService(deps),
     userStatus: createUserStatusService(deps),
     attention: createAttentionService(deps),
     audit: createAuditViewService(deps),

@@ -8,9 +8,9 @@ import { NotFoundError } from '../domain/errors.ts';
  * An unknown code is "not found". Pages that pick an LA all go through here.
  */
 export async function organisationNamed(db: Executor, actor: Actor, la: unknown): Promise<Organisation> {
-  if (actor.kind !== 'account') throw new NotFoundError();
   const code = typeof la === 'string' && /^[0-9]{3}$/.test(la) ? la : undefined;
-  const organisation = code ? await findOrganisationByCode(db, code) : await findOrganisation(db, actor.organisationId);
+  // The system (command line) has no LA of its own: it names one.
+  const organisation = code ? await findOrganisationByCode(db, code) : actor.kind === 'account' ? await findOrganisation(db, actor.organisationId) : undefined;
   if (!organisation) throw new NotFoundError('There is no Local Authority with that code');
   return organisation;
 }

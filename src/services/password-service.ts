@@ -9,12 +9,13 @@ import { LinkExpiredError, NotFoundError, ThrottledError, ValidationError } from
 import { MAX_PASSWORD_LENGTH, passwordProblem } from '../domain/passwords.ts';
 import { normaliseUsername, usernameProblem } from '../domain/usernames.ts';
 import { enqueueEmail } from '../mail/enqueue.ts';
-import { invitationEmail, passwordChangedEmail, passwordResetEmail } from '../mail/templates/account-emails.ts';
+import { passwordChangedEmail } from '../mail/templates/account-emails.ts';
 import { audit, type Who } from './audit.ts';
-import { formatDate, formatDateTime, mailDomain, type ServiceDeps } from './deps.ts';
+import { formatDateTime, mailDomain, type ServiceDeps } from './deps.ts';
 import { dummyHash, hashPassword, verifyPassword } from './password-hasher.ts';
+import { linkParts } from './link-parts.ts';
 import type { RequestContext } from './request-context.ts';
-import { hashToken, newToken } from './secrets.ts';
+import { hashToken } from './secrets.ts';
 
 export interface NewPasswordInput {
   password: string;
@@ -59,39 +60,16 @@ export function createPasswordService(deps: ServiceDeps) {
   }
 
   async function issueLink(trx: Executor, account: Account, purpose: TokenPurpose, by: Who, ctx: RequestContext): Promise<string> {
-    const now = clock.now();
-    const token = newToken();
-    const expiresAt = purpose === 'invitation'
-      ? new Date(now.getTime() + config.invitationDays * 86_400_000)
-      : new Date(now.getTime() + config.passwordResetMinutes * 60_000);
-    await insertToken(trx, { tokenHash: hashToken(token), accountId: account.id, purpose, now, expiresAt });
-    const path = purpose === 'invitation' ? 'invitation' : 'reset-password';
-    const link = `${config.baseUrl}/${path}/${token}`;
     const organisation = await findOrganisation(trx, account.organisation_id);
     // The email names the person who invited; the system (command line, provisioning) is no person.
     const inviter = purpose === 'invitation' && by.accountId ? await findAccountById(trx, by.accountId) : undefined;
-    const content = purpose === 'invitation'
-      ? invitationEmail({
-        platformName: config.platformName, firstName: account.first_name, laName: organisation?.name ?? '', username: account.username,
-        link, expires: formatDate(expiresAt), invitedBy: inviter ? `${inviter.first_name} ${inviter.last_name}` : null,
-      })
-      : passwordResetEmail({ platformName: config.platformName, firstName: account.first_name, username: account.username, link, expires: formatDateTime(expiresAt) });
-    await enqueueEmail(trx, domain, {
-      dedupKey: `${purpose}:${hashToken(token)}`,
-      template: purpose,
-      to: { address: account.email, name: `${account.first_name} ${account.last_name}` },
-      organisationId: account.organisation_id,
-      accountId: account.id,
-      content,
-      now,
+    const link = linkParts(config, {
+      account, purpose, now: clock.now(), laName: organisation?.name ?? '', inviterName: inviter ? `${inviter.first_name} ${inviter.last_name}` : null,
     });
-    await audit(trx, by, ctx, now, {
-      action: purpose === 'invitation' ? 'invitation.sent' : 'password-reset.requested',
-      organisationId: account.organisation_id,
-      subjectAccountId: account.id,
-      details: { expiresAt: expiresAt.toISOString() },
-    });
-    return token;
+    await insertToken(trx, link.tokenRow);
+    await enqueueEmail(trx, domain, link.email);
+    await audit(trx, by, ctx, link.tokenRow.now, link.audit);
+    return link.token;
   }
 
   async function usableLink(token: string, purpose: TokenPurpose) {

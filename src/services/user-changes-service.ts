@@ -2,8 +2,8 @@ import { sql } from 'kysely';
 import type { Account, Executor } from '../data/database.ts';
 import { findAccountByExternalId, privilegesOf } from '../data/queries/account-queries.ts';
 import { schoolAssignmentsOf, schoolGroupsOf } from '../data/queries/user-detail-queries.ts';
-import { isCentralSupport, type Actor } from '../domain/access.ts';
-import { EXTERNAL_ID_TAKEN, externalIdProblem, validateAccountFields } from '../domain/account-fields.ts';
+import { isCentralSupport, mayGrant, type Actor } from '../domain/access.ts';
+import { accessEndDateFrom, EXTERNAL_ID_TAKEN, externalIdProblem, validateAccountFields } from '../domain/account-fields.ts';
 import { NotFoundError, RuleError, ValidationError } from '../domain/errors.ts';
 import {
   CENTRAL_ONLY_PRIVILEGES, CENTRAL_ONLY_TYPES, isPrivilege, isUserType, sortPrivileges, type Privilege,
@@ -94,12 +94,8 @@ export async function applyPrivileges(trx: Executor, actor: Actor, account: Acco
   const added = wanted.filter((p) => !before.includes(p));
   const removed = before.filter((p) => !wanted.includes(p));
   // R15: nobody grants what they do not hold themselves.
-  if (actor.kind === 'account' && !isCentralSupport(actor)) {
-    const notHeld = added.filter((p) => !actor.privileges.has(p));
-    if (notHeld.length > 0) {
-      throw new ValidationError({ privileges: `You cannot give a privilege you do not hold yourself: ${notHeld.join(', ')}` });
-    }
-  }
+  const notHeld = added.filter((p) => !mayGrant(actor, p));
+  if (notHeld.length > 0) throw new ValidationError({ privileges: `You cannot give a privilege you do not hold yourself: ${notHeld.join(', ')}` });
   // R16: CiN/CLA access is agreed with the Virtual Head; record who agreed it.
   const agreedBy = (input.cinClaAgreedBy ?? '').trim();
   if (added.includes('cin_cla')) {
@@ -124,13 +120,6 @@ export async function applyPrivileges(trx: Executor, actor: Actor, account: Acco
   }
 }
 
-function parseDate(value: string): string | undefined {
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-  if (!match) return undefined;
-  const date = new Date(`${value}T00:00:00Z`);
-  return Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value ? undefined : value;
-}
-
 /** Changes to an account of one's LA: details and groups (R24, R10), privileges (R14–R17), schools (R26). */
 export function createUserChangesService(deps: ServiceDeps) {
   const { db, clock } = deps;
@@ -147,11 +136,10 @@ export function createUserChangesService(deps: ServiceDeps) {
       // Fields the caller does not send keep their value: provisioning knows nothing of groups
       // or access end dates, while the page always sends them.
       let accessEndDate: string | null = input.accessEndDate === undefined ? account.access_end_date : null;
-      if (input.accessEndDate?.trim()) {
-        const parsed = parseDate(input.accessEndDate.trim());
-        if (!parsed) all.accessEndDate = 'Enter a real date, like 2027-03-31';
-        else if (parsed <= clock.now().toISOString().slice(0, 10)) all.accessEndDate = 'The access end date must be in the future';
-        else accessEndDate = parsed;
+      if (input.accessEndDate !== undefined) {
+        const parsed = accessEndDateFrom(input.accessEndDate, clock.now().toISOString().slice(0, 10));
+        if (parsed.error) all.accessEndDate = parsed.error;
+        else accessEndDate = parsed.date;
       }
       const keepGroups = input.schoolGroupIds === undefined;
       const current = keepGroups ? (await schoolGroupsOf(db, account.id)).map((g) => String(g.id)) : [];

@@ -29,6 +29,7 @@ import { passwordRoutes } from './routes/password-routes.ts';
 import { schoolGroupRoutes } from './routes/school-group-routes.ts';
 import { signInRoutes } from './routes/sign-in-routes.ts';
 import { supportRoutes } from './routes/support-routes.ts';
+import { userImportRoutes } from './routes/user-import-routes.ts';
 import './plugins/types.ts';
 
 export interface AppOptions {
@@ -131,6 +132,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(myAccountRoutes(services));
   await app.register(myCommunicationsRoutes(services));
   await app.register(adminUsersRoutes(services));
+  await app.register(userImportRoutes(services));
   await app.register(adminUserRoutes(services));
   await app.register(adminStatusRoutes(services));
   await app.register(adminAuditRoutes(services));

@@ -47,7 +47,9 @@ describe('access matrix of the pages', () => {
         const review = row.review ? await prepareReview(t.handle.db, ctx, row.review, target.id) : '';
         const path = row.path.replace(':id', target.id).replace(':school', String(ctx.schoolOne)).replace(':review', review).replace(':finished', ctx.finishedReview);
         const client = clients[caller];
-        const response = row.method === 'GET' ? await client.get(path) : await client.post(path, row.body?.(cell, ctx, target.id) ?? {});
+        const response = row.method === 'GET' ? await client.get(path)
+          : row.upload ? await client.upload(path, { name: 'import.csv', content: row.upload(cell) })
+          : await client.post(path, row.body?.(cell, ctx, target.id) ?? {});
         expect(response.statusCode, `${row.method} ${row.path}`).toBe(expected);
         if (expected === 302) expect(response.headers.location).toBe('/sign-in');
         if (path.startsWith('/api/')) expect(response.headers['content-type']).toMatch(expected === 200 ? /^application\/json/ : /^application\/problem\+json/);
@@ -64,7 +66,11 @@ describe('access matrix of the pages', () => {
           expect(made !== undefined).toBe(expected === 200);
           if (expected === 200) expect(response.body).toMatch(/nxa_[A-Za-z0-9_-]{43}/);
         }
-        if (expected === 303 && row.changes) expect(await snapshot(t.handle.db, target.id)).not.toBe(before);
+        if (row.name === 'import users into Camden') {
+          const created = await t.handle.db.selectFrom('accounts').select('id').where('username', '=', `imported.${cell}`).executeTakeFirst();
+          expect(created !== undefined).toBe(expected === 200);
+        }
+        if ((expected === 303 || (expected === 200 && row.method === 'POST')) && row.changes) expect(await snapshot(t.handle.db, target.id)).not.toBe(before);
       });
     }
   }

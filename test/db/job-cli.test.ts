@@ -1,12 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireEmbeddedLock, connect } from '../../src/data/connect.ts';
+import { acquireEmbeddedLock } from '../../src/data/connect.ts';
 import type { Db } from '../../src/data/database.ts';
 import { addDays } from '../../src/domain/calendar.ts';
-import { PROJECT_ROOT } from '../../src/paths.ts';
+import { cliEnv, runCli, STACK_TRACE, withEmbeddedDatabase, type CliRun } from '../support/cli-child.ts';
 
 /**
  * `nexus-accounts lifecycle run|preview` and `digest send` (R41, R47) as child processes, on the
@@ -15,9 +15,7 @@ import { PROJECT_ROOT } from '../../src/paths.ts';
  * process between commands to see what they wrote.
  */
 
-const BIN = path.join(PROJECT_ROOT, 'bin/nexus-accounts.js');
 const STEP_TIMEOUT = 240_000; // child processes are slow on a busy 2-core machine
-const STACK_TRACE = /^\s+at .+[(:]\d+|Error:|node:internal/m;
 
 /** The Monday after today, 02:00 UTC: the demo (seeded relative to today) has warnings and deletions due then. */
 const T = (() => {
@@ -30,41 +28,9 @@ const T_ISO = T.toISOString();
 let dataDir: string;
 const children = new Set<ChildProcess>();
 
-function env(): NodeJS.ProcessEnv {
-  const { DATABASE_URL: _url, TEST_DATABASE_URL: _test, NODE_OPTIONS: _options, ...rest } = process.env;
-  return { ...rest, DATA_DIR: dataDir, SECRET_KEY: 'job-cli-test-secret-key-at-least-32-characters', BASE_URL: 'http://nexus.test', LOG_LEVEL: 'silent', NO_COLOR: '1' };
-}
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(...args: string[]): Promise<Run> {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: PROJECT_ROOT, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => {
-      children.delete(child);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-async function withDatabase<T>(read: (db: Db) => Promise<T>): Promise<T> {
-  const handle = await connect({ pgliteDir: dataDir });
-  try {
-    return await read(handle.db);
-  } finally {
-    await handle.close();
-  }
-}
+type Run = CliRun;
+const run = (...args: string[]): Promise<Run> => runCli(cliEnv(dataDir, 'job-cli-test-secret-key-at-least-32-characters'), args, children);
+const withDatabase = <T>(read: (db: Db) => Promise<T>): Promise<T> => withEmbeddedDatabase(dataDir, read);
 
 /** Everything a lifecycle run or a digest could write. */
 async function snapshot(db: Db) {

@@ -37,6 +37,8 @@ export interface Row {
    */
   path: string;
   body?: (cell: string, ctx: MatrixContext, targetId: string) => Record<string, string | string[]>;
+  /** Sent as a file upload (multipart) instead of a form. */
+  upload?: (cell: string) => string;
   /** Before the cell: 'open' opens a fresh Camden review holding the target; 'none' closes Camden's open ones. */
   review?: 'open' | 'none';
   /**
@@ -114,6 +116,20 @@ export const MATRIX: Row[] = [
   { name: 'lifecycle preview of Camden', method: 'GET', path: '/admin/lifecycle?la=202&days=60', api: { method: 'GET', path: '/api/v1/lifecycle/preview?la=202&days=60', success: 200 }, expect: x(200, 403, 403, 404, 200, 302, 302) },
   { name: 'school groups', method: 'GET', path: '/admin/school-groups', expect: x(200, 403, 403, 200, 200, 302, 302) },
   { name: 'school groups of Camden', method: 'GET', path: '/admin/school-groups?la=202', expect: x(200, 403, 403, 404, 200, 302, 302) },
+  { name: 'import users form', method: 'GET', path: '/admin/users/import', expect: x(200, 403, 403, 200, 200, 302, 302) },
+  { name: 'import users into Camden form', method: 'GET', path: '/admin/users/import?la=202', expect: x(200, 403, 403, 404, 200, 302, 302) },
+  { name: 'import template of Camden', method: 'GET', path: '/admin/users/import/template.csv?la=202', expect: x(200, 403, 403, 404, 200, 302, 302) },
+  {
+    name: 'import users into Camden', method: 'POST', path: '/admin/users/import?la=202',
+    upload: (cell) => `username,first_name,last_name,email,user_type\r\nimported.${cell},Imp,Orted,imported@camden.gov.uk,read_only\r\n`,
+    expect: x(200, 403, 403, 404, 200, 302, 302),
+  },
+  { name: 'import school assignments of Camden form', method: 'GET', path: '/admin/users/import-schools?la=202', expect: x(200, 403, 403, 404, 200, 302, 302) },
+  {
+    name: 'import school assignments of Camden', method: 'POST', path: '/admin/users/import-schools?la=202', changes: true,
+    upload: (cell) => `username,urn,role\r\ntarget.${cell},100002,governor\r\n`,
+    expect: x(200, 403, 403, 404, 200, 302, 302),
+  },
   { name: 'access reviews', method: 'GET', path: '/admin/reviews', expect: x(200, 403, 403, 200, 200, 302, 302) },
   { name: 'access reviews of Camden', method: 'GET', path: '/admin/reviews?la=202', expect: x(200, 403, 403, 404, 200, 302, 302) },
   { name: 'start a review of Camden form', method: 'GET', path: '/admin/reviews/new?la=202', expect: x(200, 403, 403, 404, 200, 302, 302) },

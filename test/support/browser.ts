@@ -47,4 +47,23 @@ export class FormClient {
     this.remember(response);
     return response;
   }
+
+  /** Posts a multipart form with one file, as a browser's file upload does. */
+  async upload(url: string, file: { field?: string; name: string; content: Buffer | string }, form: Record<string, string> = {}, options: { csrf?: string | null } = {}): Promise<LightMyRequestResponse> {
+    const boundary = '----nexus-test-boundary-7MA4YWxkTrZu0gW';
+    const token = options.csrf === undefined ? this.csrf : options.csrf;
+    const fields = { ...form, ...(token !== null && token !== undefined && !('_csrf' in form) ? { _csrf: token } : {}) };
+    const parts: Buffer[] = Object.entries(fields).map(([name, value]) =>
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${file.field ?? 'file'}"; filename="${file.name}"\r\nContent-Type: text/csv\r\n\r\n`));
+    parts.push(Buffer.isBuffer(file.content) ? file.content : Buffer.from(file.content, 'utf8'));
+    parts.push(Buffer.from(`\r\n--${boundary}--\r\n`));
+    const response = await this.app.inject({
+      method: 'POST', url, payload: Buffer.concat(parts),
+      headers: { cookie: this.cookieHeader(), 'content-type': `multipart/form-data; boundary=${boundary}` },
+      remoteAddress: this.ip,
+    });
+    this.remember(response);
+    return response;
+  }
 }

@@ -1,4 +1,5 @@
 import type { Executor } from '../database.ts';
+import { inChunks } from './chunks.ts';
 
 export interface AuditEntry {
   occurredAt: Date;
@@ -13,22 +14,28 @@ export interface AuditEntry {
   securityAlert?: boolean;
 }
 
+function auditRow(entry: AuditEntry) {
+  return {
+    occurred_at: entry.occurredAt,
+    action: entry.action,
+    actor_account_id: entry.actorAccountId,
+    actor_label: entry.actorLabel,
+    organisation_id: entry.organisationId,
+    subject_account_id: entry.subjectAccountId,
+    ip: entry.ip,
+    request_id: entry.requestId,
+    details: JSON.stringify(entry.details ?? {}),
+    security_alert: entry.securityAlert ?? false,
+  };
+}
+
 export async function insertAuditEvent(db: Executor, entry: AuditEntry): Promise<void> {
-  await db
-    .insertInto('audit_events')
-    .values({
-      occurred_at: entry.occurredAt,
-      action: entry.action,
-      actor_account_id: entry.actorAccountId,
-      actor_label: entry.actorLabel,
-      organisation_id: entry.organisationId,
-      subject_account_id: entry.subjectAccountId,
-      ip: entry.ip,
-      request_id: entry.requestId,
-      details: JSON.stringify(entry.details ?? {}),
-      security_alert: entry.securityAlert ?? false,
-    })
-    .execute();
+  await db.insertInto('audit_events').values(auditRow(entry)).execute();
+}
+
+/** Many events in order, a chunk a statement. */
+export async function insertAuditEvents(db: Executor, entries: readonly AuditEntry[]): Promise<void> {
+  await inChunks(entries, (chunk) => db.insertInto('audit_events').values(chunk.map(auditRow)).execute());
 }
 
 export async function auditEventsForAccount(db: Executor, accountId: string, limit = 100) {

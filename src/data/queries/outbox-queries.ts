@@ -1,4 +1,5 @@
 import type { Executor, OutboxRow } from '../database.ts';
+import { inChunks } from './chunks.ts';
 
 export interface NewEmail {
   id: string;
@@ -15,29 +16,38 @@ export interface NewEmail {
   createdAt: Date;
 }
 
+function emailRow(email: NewEmail) {
+  return {
+    id: email.id,
+    dedup_key: email.dedupKey,
+    message_id: email.messageId,
+    template: email.template,
+    organisation_id: email.organisationId,
+    account_id: email.accountId,
+    to_address: email.toAddress,
+    to_name: email.toName,
+    subject: email.subject,
+    text_body: email.textBody,
+    html_body: email.htmlBody,
+    next_attempt_at: email.createdAt,
+    created_at: email.createdAt,
+  };
+}
+
 /** Inserts unless an email with the same deduplication key exists; returns whether it was new. */
 export async function insertEmail(db: Executor, email: NewEmail): Promise<boolean> {
   const inserted = await db
     .insertInto('email_outbox')
-    .values({
-      id: email.id,
-      dedup_key: email.dedupKey,
-      message_id: email.messageId,
-      template: email.template,
-      organisation_id: email.organisationId,
-      account_id: email.accountId,
-      to_address: email.toAddress,
-      to_name: email.toName,
-      subject: email.subject,
-      text_body: email.textBody,
-      html_body: email.htmlBody,
-      next_attempt_at: email.createdAt,
-      created_at: email.createdAt,
-    })
+    .values(emailRow(email))
     .onConflict((oc) => oc.column('dedup_key').doNothing())
     .returning('id')
     .executeTakeFirst();
   return inserted !== undefined;
+}
+
+/** Many emails, a chunk a statement; duplicates of a deduplication key are skipped as above. */
+export async function insertEmails(db: Executor, emails: readonly NewEmail[]): Promise<void> {
+  await inChunks(emails, (chunk) => db.insertInto('email_outbox').values(chunk.map(emailRow)).onConflict((oc) => oc.column('dedup_key').doNothing()).execute());
 }
 
 /**

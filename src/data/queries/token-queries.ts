@@ -1,4 +1,5 @@
 import type { Executor, TokenPurpose } from '../database.ts';
+import { inChunks } from './chunks.ts';
 
 export async function insertToken(db: Executor, t: { tokenHash: string; accountId: string; purpose: TokenPurpose; now: Date; expiresAt: Date }): Promise<void> {
   // A new link replaces older unused ones of the same purpose.
@@ -7,6 +8,13 @@ export async function insertToken(db: Executor, t: { tokenHash: string; accountI
   await db.insertInto('account_tokens').values({
     token_hash: t.tokenHash, account_id: t.accountId, purpose: t.purpose, created_at: t.now, expires_at: t.expiresAt,
   }).execute();
+}
+
+/** Links of new accounts, which have no older link to replace. */
+export async function insertNewAccountTokens(db: Executor, tokens: readonly { tokenHash: string; accountId: string; purpose: TokenPurpose; now: Date; expiresAt: Date }[]): Promise<void> {
+  await inChunks(tokens, (chunk) => db.insertInto('account_tokens').values(chunk.map((t) => ({
+    token_hash: t.tokenHash, account_id: t.accountId, purpose: t.purpose, created_at: t.now, expires_at: t.expiresAt,
+  }))).execute());
 }
 
 export async function findUsableToken(db: Executor, tokenHash: string, purpose: TokenPurpose, now: Date) {

@@ -54,6 +54,8 @@ export function adminUsersRoutes(services: Services) {
         } : undefined,
         exportHref: userListHref('/admin/users/export.csv', query, { page: undefined }),
         canCreate: can(actor, 'users.create', { organisationId: result.organisation.id }),
+        canImport: can(actor, 'users.import', { organisationId: result.organisation.id }),
+        laSuffix: query.la ? `?la=${result.organisation.la_code}` : '',
       });
     });
 
