@@ -1,4 +1,4 @@
-import { USER_SCHEMAS } from './user-schemas.ts';
+import { PERSON_PROPERTIES, USER_SCHEMAS } from './user-schemas.ts';
 
 /**
  * JSON Schemas shared by the API's routes. Each has an $id, which is also its name under
@@ -55,13 +55,7 @@ export const ME_SCHEMA = {
   type: 'object',
   required: ['id', 'username', 'firstName', 'lastName', 'email', 'userType', 'privileges', 'organisation', 'schools', 'schoolGroups', 'defaultSchoolGroup'],
   properties: {
-    id: { type: 'string', format: 'uuid' },
-    username: { type: 'string' },
-    firstName: { type: 'string' },
-    lastName: { type: 'string' },
-    email: { type: 'string' },
-    userType: { type: 'string' },
-    privileges: { type: 'array', items: { type: 'string' } },
+    ...PERSON_PROPERTIES,
     organisation: { $ref: 'Organisation#' },
     schools: { type: 'array', items: { $ref: 'SchoolAssignment#' }, description: 'My Schools' },
     schoolGroups: { type: 'array', items: { $ref: 'SchoolGroup#' } },

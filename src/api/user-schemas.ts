@@ -8,18 +8,29 @@ const typeCodes = USER_TYPES.map((t) => t.code);
 const roleCodes = SCHOOL_ROLES.map((r) => r.code);
 const nullableDateTime = { type: ['string', 'null'], format: 'date-time' } as const;
 
+/** Who a person is: shared by the caller (Me) and every account the API lists. */
+export const PERSON_PROPERTIES = {
+  id: { type: 'string', format: 'uuid' },
+  username: { type: 'string' },
+  firstName: { type: 'string' },
+  lastName: { type: 'string' },
+  email: { type: 'string' },
+  userType: { type: 'string', enum: typeCodes },
+  privileges: { type: 'array', items: { type: 'string', enum: privilegeCodes } },
+} as const;
+
 export const USER_SUMMARY_SCHEMA = {
   $id: 'UserSummary',
   type: 'object',
   required: ['id', 'username', 'firstName', 'lastName', 'email', 'jobTitle', 'userType', 'status', 'lastSignInAt', 'createdAt', 'twoFactor'],
   properties: {
-    id: { type: 'string', format: 'uuid' },
-    username: { type: 'string' },
-    firstName: { type: 'string' },
-    lastName: { type: 'string' },
-    email: { type: 'string' },
+    id: PERSON_PROPERTIES.id,
+    username: PERSON_PROPERTIES.username,
+    firstName: PERSON_PROPERTIES.firstName,
+    lastName: PERSON_PROPERTIES.lastName,
+    email: PERSON_PROPERTIES.email,
     jobTitle: { type: ['string', 'null'] },
-    userType: { type: 'string', enum: typeCodes },
+    userType: PERSON_PROPERTIES.userType,
     status: { type: 'string', enum: ['active', 'archived'] },
     lastSignInAt: nullableDateTime,
     createdAt: { type: 'string', format: 'date-time' },
@@ -34,7 +45,7 @@ export const USER_SCHEMA = {
   properties: {
     ...USER_SUMMARY_SCHEMA.properties,
     phone: { type: ['string', 'null'] },
-    privileges: { type: 'array', items: { type: 'string', enum: privilegeCodes } },
+    privileges: PERSON_PROPERTIES.privileges,
     schools: { type: 'array', items: { $ref: 'SchoolAssignment#' } },
     schoolGroups: { type: 'array', items: { $ref: 'SchoolGroup#' } },
     defaultSchoolGroup: { anyOf: [{ $ref: 'SchoolGroup#' }, { type: 'null' }] },
