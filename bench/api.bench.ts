@@ -30,31 +30,19 @@
  * BENCH_WARMUP_SECONDS (1), BENCH_ACCOUNTS (500, accounts in the LA before the run),
  * BENCH_WRITE_README (1; 0 prints only).
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../src/config.ts';
-import { openRuntime } from '../src/runtime.ts';
 import { createApiToken } from '../test/support/api-client.ts';
-import { createAccount, createOrganisation } from '../test/support/fixtures.ts';
+import { createAccount } from '../test/support/fixtures.ts';
 import { keepAliveAgent, loadWindow, send, type LoadRequest, type LoadResult } from './support/http-load.ts';
-import { backendPids, createDatabase, dropDatabase, postgresAvailable } from './support/postgres.ts';
-import { cpuMsOf, freePort, killAllChildrenNow, startChild, stopAllChildren, stopChild, waitForStatus, type Child } from './support/processes.ts';
-import { fmt, median } from './support/stats.ts';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const README = path.join(ROOT, 'bench', 'README.md');
-
-function setting(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
-  return value;
-}
+import { cpuMsOf, stopChild, waitForStatus } from './support/processes.ts';
+import { beginRun, endRun, publish, runLine, type RunMeta } from './support/report.ts';
+import { log, runBench, scratchDir, setting } from './support/run.ts';
+import {
+  benchOrganisation, databaseCpu, databaseCpuSince, openTargets, startBaseline, startNexus, withRuntime,
+  type Kind, type Started, type Target,
+} from './support/service.ts';
+import { fmt, median, range } from './support/stats.ts';
 
 const CONCURRENCY = Math.round(setting('BENCH_CONCURRENCY', 8));
 const SECONDS = setting('BENCH_SECONDS', 3);
@@ -71,45 +59,14 @@ const LOG_LEVEL = 'warn';
 const OKTA_USERS_PER_SECOND = 600 / 60;
 const GRAPH_WRITES_PER_SECOND = 20;
 
-type Kind = 'pglite' | 'postgres';
 type Op = 'GET' | 'POST';
 const OPS: readonly Op[] = ['GET', 'POST'];
-
-interface Target {
-  kind: Kind;
-  dataDir: string;
-  databaseUrl?: string;
-  databaseName?: string;
-  secretKey: string;
-}
-
-const log = (message: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
 
 // --------------------------------------------------------------------------------------------
 // Child processes: the real server and the bare Fastify baseline
 
-/** Environment variables of the service that must not leak in from the caller's shell. */
-const SERVICE_VARS = [
-  'PORT', 'HOST', 'BASE_URL', 'DATA_DIR', 'DATABASE_URL', 'SECRET_KEY', 'TRUST_PROXY', 'SECURE_COOKIES', 'SMTP_URL', 'SEED_DEMO',
-  'LOG_LEVEL', 'API_RATE_LIMIT_PER_MINUTE', 'SCIM_DELETE', 'THROTTLE_ACCOUNT_LIMIT', 'THROTTLE_ADDRESS_LIMIT',
-];
-
-function serviceEnv(target: Target, port: number): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of SERVICE_VARS) delete env[name];
-  delete env.NODE_OPTIONS;
-  Object.assign(env, {
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    DATA_DIR: target.dataDir,
-    SECRET_KEY: target.secretKey,
-    SEED_DEMO: 'false',
-    LOG_LEVEL,
-    API_RATE_LIMIT_PER_MINUTE,
-    ...(target.databaseUrl ? { DATABASE_URL: target.databaseUrl } : {}),
-  });
-  return env;
-}
+/** What the server (and the seeding and counting beside it) runs with, on top of the target's settings. */
+const SERVER_SETTINGS = { SEED_DEMO: 'false', LOG_LEVEL, API_RATE_LIMIT_PER_MINUTE };
 
 /**
  * The baseline: Fastify 5 with its defaults (JSON body parser, no logger), no auth, no database.
@@ -133,49 +90,21 @@ app.post('/api/v1/users', async (request, reply) => {
 app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
 `;
 
-interface Started {
-  child: Child;
-  url: string;
-}
-
-async function startNexus(target: Target): Promise<Started> {
-  const port = await freePort();
-  const child = startChild(`nexus ${target.kind} server`, process.execPath, [path.join(ROOT, 'bin', 'nexus-accounts.js'), 'serve'], {
-    cwd: ROOT, env: serviceEnv(target, port),
-  });
-  return { child, url: `http://127.0.0.1:${port}` };
-}
-
-async function startBaseline(): Promise<Started> {
-  const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port) };
-  delete env.NODE_OPTIONS;
-  const child = startChild('bare Fastify baseline', process.execPath, ['-e', BASELINE], { cwd: ROOT, env });
-  return { child, url: `http://127.0.0.1:${port}` };
-}
-
 // --------------------------------------------------------------------------------------------
 // Seeding: LA 202, its administrator, ACCOUNTS accounts, an API token — before the server starts
 
 async function seed(target: Target): Promise<string> {
-  const config = loadConfig(serviceEnv(target, 0));
-  const runtime = await openRuntime(config);
-  try {
-    return await runtime.handle.db.transaction().execute(async (trx) => {
-      const existing = await trx.selectFrom('organisations').select('id').where('la_code', '=', LA_CODE).executeTakeFirst();
-      const organisationId = existing?.id ?? (await createOrganisation(trx, LA_CODE, 'Benchmark LA'));
-      const admin = await createAccount(trx, config.secretKey, { organisationId, username: 'bench.admin', userType: 'la_admin' });
-      for (let i = 0; i < ACCOUNTS; i++) {
-        const n = String(i).padStart(4, '0');
-        await createAccount(trx, config.secretKey, {
-          organisationId, username: `bench.user.${n}`, firstName: 'Test', lastName: `User ${n}`, userType: i % 10 === 0 ? 'read_only' : 'la_officer',
-        });
-      }
-      return createApiToken(trx, { organisationId, accountId: admin.id, name: 'bench' });
-    });
-  } finally {
-    await runtime.close();
-  }
+  return withRuntime(target, SERVER_SETTINGS, (runtime, config) => runtime.handle.db.transaction().execute(async (trx) => {
+    const organisationId = await benchOrganisation(trx, LA_CODE);
+    const admin = await createAccount(trx, config.secretKey, { organisationId, username: 'bench.admin', userType: 'la_admin' });
+    for (let i = 0; i < ACCOUNTS; i++) {
+      const n = String(i).padStart(4, '0');
+      await createAccount(trx, config.secretKey, {
+        organisationId, username: `bench.user.${n}`, firstName: 'Test', lastName: `User ${n}`, userType: i % 10 === 0 ? 'read_only' : 'la_officer',
+      });
+    }
+    return createApiToken(trx, { organisationId, accountId: admin.id, name: 'bench' });
+  }));
 }
 
 // --------------------------------------------------------------------------------------------
@@ -214,26 +143,6 @@ async function check(agent: http.Agent, started: Started, requests: Record<Op, (
 
 // --------------------------------------------------------------------------------------------
 // Measuring
-
-/** CPU used so far by each PostgreSQL backend serving the bench database (PGlite: none, it is in-process). */
-async function databaseCpu(target: Target): Promise<Map<number, number>> {
-  const cpu = new Map<number, number>();
-  if (!target.databaseName) return cpu;
-  for (const pid of await backendPids(target.databaseName)) {
-    try {
-      cpu.set(pid, cpuMsOf(pid));
-    } catch {
-      // ended in between
-    }
-  }
-  return cpu;
-}
-
-function databaseCpuSince(before: Map<number, number>, after: Map<number, number>): number {
-  let total = 0;
-  for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0);
-  return total;
-}
 
 interface Window {
   load: LoadResult;
@@ -288,8 +197,8 @@ async function measure(target: Target): Promise<KindResult> {
   log(`${target.kind}: seeding LA ${LA_CODE}, its administrator, ${ACCOUNTS} accounts and an API token`);
   const token = await seed(target);
   const result: KindResult = { kind: target.kind, ops: [], errors: new Map(), firstErrors: [], accountsAfter: 0 };
-  const server = await startNexus(target);
-  const baseline = await startBaseline();
+  const server = await startNexus(`nexus ${target.kind} server`, target, SERVER_SETTINGS);
+  const baseline = await startBaseline('bare Fastify baseline', BASELINE);
   const serverAgent = keepAliveAgent(CONCURRENCY);
   const baselineAgent = keepAliveAgent(CONCURRENCY);
   try {
@@ -344,23 +253,6 @@ async function measure(target: Target): Promise<KindResult> {
 // --------------------------------------------------------------------------------------------
 // Report
 
-function machine(): string {
-  const cpus = os.cpus();
-  return `${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ` +
-    `Linux ${os.release()}, Node ${process.version}`;
-}
-
-/** The code measured: the commit, and whether src/ had uncommitted changes at the time. */
-function codeVersion(): string {
-  try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const changed = execFileSync('git', ['status', '--porcelain', '--', 'src', 'bin', 'scripts'], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter(Boolean).length;
-    return changed ? `commit ${head} + ${changed} uncommitted change(s) in src/, bin/, scripts/` : `commit ${head}`;
-  } catch {
-    return 'unknown commit (no git)';
-  }
-}
-
 const label = (kind: Kind) => (kind === 'pglite' ? 'PGlite' : 'PostgreSQL');
 const opLabel = (op: Op) => (op === 'GET' ? `GET /api/v1/users?limit=${PAGE}` : 'POST /api/v1/users');
 
@@ -376,8 +268,7 @@ function totals(windows: readonly Window[]) {
   };
 }
 
-function report(results: KindResult[], meta: { date: string; machine: string; code: string; loadBefore: number[]; loadAfter: number[]; totalSeconds: number; skipped: string[] }): string {
-  const range = (values: number[], digits: number) => `${fmt(Math.min(...values), digits)}–${fmt(Math.max(...values), digits)}`;
+function report(results: KindResult[], meta: RunMeta): string {
   const rows: string[] = [
     '| operation | database | **server req/s** (median; range) | baseline req/s (median; range) | **ratio server ÷ baseline** (median; range) | server CPU ms/req (+ PostgreSQL backends) | baseline CPU ms/req | **ratio CPU baseline ÷ server** | req per vCPU-second (1000 ÷ CPU ms) | median latency, server · baseline (ms) | server req/s ÷ anchor | unexpected answers |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
@@ -402,8 +293,7 @@ function report(results: KindResult[], meta: { date: string; machine: string; co
     results.flatMap((r) => r.ops.flatMap((o) => o.server)).reduce((sum, w) => sum + w.load.ok, 0);
 
   const lines = [
-    `Run ${meta.date} on ${meta.machine}; ${meta.code}; load average ${meta.loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ` +
-      `${meta.loadAfter.map((l) => l.toFixed(2)).join(' ')} after; whole bench ${fmt(meta.totalSeconds, 0)} s.`,
+    runLine(meta),
     `Command: \`npm run bench:api\` (BENCH_CONCURRENCY=${CONCURRENCY}, BENCH_SECONDS=${SECONDS}, BENCH_ROUNDS=${ROUNDS}, BENCH_WARMUP_SECONDS=${WARMUP_SECONDS}, ` +
       `BENCH_ACCOUNTS=${ACCOUNTS}); one server process with API_RATE_LIMIT_PER_MINUTE=${API_RATE_LIMIT_PER_MINUTE}, SEED_DEMO=false, LOG_LEVEL=${LOG_LEVEL}; ` +
       `accounts in the LA at the end: ${results.map((r) => `${r.accountsAfter} (${label(r.kind)})`).join(', ')}.`,
@@ -426,76 +316,21 @@ function report(results: KindResult[], meta: { date: string; machine: string; co
   return lines.join('\n');
 }
 
-const START_MARK = '<!-- bench:api results (written by `npm run bench:api`) -->';
-const END_MARK = '<!-- /bench:api results -->';
-
-async function writeReadme(block: string): Promise<void> {
-  let text: string;
-  try {
-    text = await readFile(README, 'utf8');
-  } catch {
-    text = '# Benchmarks\n';
-  }
-  const start = text.indexOf(START_MARK);
-  const end = text.indexOf(END_MARK);
-  const replacement = `${START_MARK}\n${block}\n${END_MARK}`;
-  text = start >= 0 && end > start
-    ? text.slice(0, start) + replacement + text.slice(end + END_MARK.length)
-    : `${text.trimEnd()}\n\n## JSON API requests per second — \`npm run bench:api\`\n\n${replacement}\n`;
-  await writeFile(README, text);
-}
-
 async function countAccounts(target: Target): Promise<number> {
-  const runtime = await openRuntime(loadConfig(serviceEnv(target, 0)));
-  try {
+  return withRuntime(target, SERVER_SETTINGS, async (runtime) => {
     const row = await runtime.handle.db.selectFrom('accounts').innerJoin('organisations', 'organisations.id', 'accounts.organisation_id')
       .where('organisations.la_code', '=', LA_CODE).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
     return Number(row.n);
-  } finally {
-    await runtime.close();
-  }
+  });
 }
 
 // --------------------------------------------------------------------------------------------
 
-const cleanups: Array<() => Promise<void>> = [];
-let cleaning: Promise<void> | undefined;
-function cleanUp(): Promise<void> {
-  cleaning ??= (async () => {
-    await stopAllChildren();
-    for (const task of cleanups.reverse()) {
-      await task().catch((error: unknown) => console.error('clean-up:', error instanceof Error ? error.message : error));
-    }
-  })();
-  return cleaning;
-}
-
-process.on('exit', killAllChildrenNow);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.error(`\n${signal}: stopping the bench's child processes and cleaning up…`);
-    void cleanUp().finally(() => process.exit(130));
-  });
-}
-
 async function main(): Promise<void> {
-  const begun = performance.now();
-  const date = new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
-  const loadBefore = os.loadavg();
-  const code = codeVersion();
-  const scratch = await mkdtemp(path.join(os.tmpdir(), 'nexus-bench-api-'));
-  cleanups.push(() => rm(scratch, { recursive: true, force: true }));
-  log(`${machine()}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
-
-  const targets: Target[] = [{ kind: 'pglite', dataDir: path.join(scratch, 'pglite'), secretKey: randomBytes(32).toString('base64url') }];
+  const run = beginRun();
+  const targets = await openTargets(await scratchDir('nexus-bench-api-'), 'nexus_bench_api');
   const skipped: string[] = [];
-  if (await postgresAvailable()) {
-    const name = `nexus_bench_api_${process.pid}_${Date.now().toString(36)}`;
-    const databaseUrl = await createDatabase(name);
-    cleanups.push(() => dropDatabase(name));
-    targets.push({ kind: 'postgres', dataDir: path.join(scratch, 'postgres'), databaseUrl, databaseName: name, secretKey: randomBytes(32).toString('base64url') });
-    log(`postgres: created database ${name} (dropped at the end)`);
-  } else {
+  if (!targets.some((target) => target.kind === 'postgres')) {
     skipped.push('PostgreSQL: no server answered at BENCH_POSTGRES_URL; PGlite only.');
     log('postgres: no server answered at BENCH_POSTGRES_URL; PGlite only');
   }
@@ -507,14 +342,7 @@ async function main(): Promise<void> {
     results.push(result);
   }
 
-  const block = report(results, {
-    date, machine: machine(), code, loadBefore, loadAfter: os.loadavg(), totalSeconds: (performance.now() - begun) / 1000, skipped,
-  });
-  console.log(`\n${block}\n`);
-  if (process.env.BENCH_WRITE_README !== '0') {
-    await writeReadme(block);
-    log(`written into ${path.relative(process.cwd(), README) || README}`);
-  }
+  await publish('bench:api', 'JSON API requests per second — `npm run bench:api`', report(results, endRun(run, skipped)));
   const errors = results.reduce((sum, r) => sum + [...r.errors.values()].reduce((a, b) => a + b, 0), 0);
   if (errors > 0) {
     console.error(`\n!!! ${errors} UNEXPECTED ANSWER(S) during the run: see the WARNING under the table. The rates count only 200/201. !!!\n`);
@@ -522,11 +350,4 @@ async function main(): Promise<void> {
   }
 }
 
-try {
-  await main();
-} catch (error) {
-  console.error(error);
-  process.exitCode = 1;
-} finally {
-  await cleanUp();
-}
+await runBench(main);

@@ -21,34 +21,21 @@
  * sign-in window), BENCH_VERIFY_SECONDS (2, each raw-verify window), BENCH_STARTS (3),
  * BENCH_WRITE_README (1; 0 prints only).
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../src/config.ts';
 import { generateTotp } from '../src/domain/totp.ts';
-import { openRuntime } from '../src/runtime.ts';
 import { hashPassword, verifyPassword } from '../src/services/password-hasher.ts';
-import { createAccount, createOrganisation, TEST_PASSWORD } from '../test/support/fixtures.ts';
+import { createAccount, TEST_PASSWORD } from '../test/support/fixtures.ts';
 import { HttpFormClient } from './support/http-form-client.ts';
-import { backendPids, createDatabase, dropDatabase, postgresAvailable } from './support/postgres.ts';
+import { cpuMsOf, memoryOf, stopChild, waitForStatus, type Memory } from './support/processes.ts';
+import { beginRun, endRun, publish, runLine, type RunMeta } from './support/report.ts';
+import { log, runBench, scratchDir, setting } from './support/run.ts';
 import {
-  cpuMsOf, freePort, killAllChildrenNow, memoryOf, startChild, stopAllChildren, stopChild, waitForStatus, type Child, type Memory,
-} from './support/processes.ts';
-import { fmt, mean, median, mib } from './support/stats.ts';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const README = path.join(ROOT, 'bench', 'README.md');
-
-function setting(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
-  return value;
-}
+  benchOrganisation, databaseCpu, databaseCpuSince, openTargets, startBaseline, startNexus, withRuntime,
+  type Kind, type Started, type Target,
+} from './support/service.ts';
+import { fmt, mean, median, mib, range } from './support/stats.ts';
 
 const CONCURRENCY = Math.round(setting('BENCH_CONCURRENCY', 4));
 const ROUNDS = Math.round(setting('BENCH_ROUNDS', 4));
@@ -63,69 +50,14 @@ const MAX_ACCOUNTS = 3000;
 const THROTTLE_ADDRESS_LIMIT = '1000000';
 const SEED_DEMO_FOR_MEMORY = 'false';
 
-type Kind = 'pglite' | 'postgres';
-
-interface Target {
-  kind: Kind;
-  dataDir: string;
-  databaseUrl?: string;
-  databaseName?: string;
-  secretKey: string;
-}
-
-const log = (message: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
-
 // --------------------------------------------------------------------------------------------
 // Child processes: the real server and the baselines
-
-/** Environment variables of the service that must not leak in from the caller's shell. */
-const SERVICE_VARS = [
-  'PORT', 'HOST', 'BASE_URL', 'DATA_DIR', 'DATABASE_URL', 'SECRET_KEY', 'TRUST_PROXY', 'SECURE_COOKIES', 'SMTP_URL', 'SEED_DEMO',
-  'LOG_LEVEL', 'THROTTLE_ACCOUNT_LIMIT', 'THROTTLE_ADDRESS_LIMIT', 'THROTTLE_WINDOW_MINUTES', 'THROTTLE_LOCK_MINUTES',
-  'SESSION_IDLE_MINUTES', 'SESSION_ABSOLUTE_HOURS',
-];
-
-function serviceEnv(target: Target, port: number, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of SERVICE_VARS) delete env[name];
-  delete env.NODE_OPTIONS;
-  Object.assign(env, {
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    DATA_DIR: target.dataDir,
-    SECRET_KEY: target.secretKey,
-    ...(target.databaseUrl ? { DATABASE_URL: target.databaseUrl } : {}),
-  });
-  for (const [key, value] of Object.entries(extra)) {
-    if (value === undefined) delete env[key];
-    else env[key] = value;
-  }
-  return env;
-}
-
-async function startNexus(name: string, target: Target, extra: Record<string, string | undefined> = {}) {
-  const port = await freePort();
-  const t0 = performance.now();
-  const child = startChild(name, process.execPath, [path.join(ROOT, 'bin', 'nexus-accounts.js'), 'serve'], {
-    cwd: ROOT, env: serviceEnv(target, port, extra),
-  });
-  return { child, t0, url: `http://127.0.0.1:${port}` };
-}
 
 const BARE_HTTP = `require('node:http').createServer((q, s) => s.end('hello')).listen(Number(process.env.PORT), '127.0.0.1');`;
 const FASTIFY_HELLO = `const app = require('fastify')(); app.get('/', async () => 'hello'); app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });`;
 
-async function startBaseline(name: string, code: string) {
-  const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port) };
-  delete env.NODE_OPTIONS;
-  const t0 = performance.now();
-  const child = startChild(name, process.execPath, ['-e', code], { cwd: ROOT, env });
-  return { child, t0, url: `http://127.0.0.1:${port}` };
-}
-
 /** Starts, times the first 200 on `probe`, optionally reads memory after IDLE_MS idle, stops. */
-async function timedStart(started: { child: Child; t0: number; url: string }, probe: string, options: { memory?: boolean } = {}) {
+async function timedStart(started: Started, probe: string, options: { memory?: boolean } = {}) {
   try {
     const ready = await waitForStatus(started.child, started.url + probe, 200, { timeoutMs: 120_000 });
     const ms = ready - started.t0;
@@ -222,24 +154,17 @@ interface BenchAccount {
 }
 
 async function createBenchAccounts(target: Target, count: number): Promise<BenchAccount[]> {
-  const config = loadConfig(serviceEnv(target, 0));
-  const runtime = await openRuntime(config);
-  try {
-    const run = randomBytes(3).toString('hex');
-    return await runtime.handle.db.transaction().execute(async (trx) => {
-      const existing = await trx.selectFrom('organisations').select('id').where('la_code', '=', '999').executeTakeFirst();
-      const organisationId = existing?.id ?? (await createOrganisation(trx, '999', 'Benchmark LA'));
-      const accounts: BenchAccount[] = [];
-      for (let i = 0; i < count; i++) {
-        const username = `bench.${run}.${String(i).padStart(4, '0')}`;
-        const account = await createAccount(trx, config.secretKey, { organisationId, username, userType: 'la_officer' });
-        accounts.push({ username, totpSecret: account.totpSecret! });
-      }
-      return accounts;
-    });
-  } finally {
-    await runtime.close();
-  }
+  const run = randomBytes(3).toString('hex');
+  return withRuntime(target, {}, (runtime, config) => runtime.handle.db.transaction().execute(async (trx) => {
+    const organisationId = await benchOrganisation(trx, '999');
+    const accounts: BenchAccount[] = [];
+    for (let i = 0; i < count; i++) {
+      const username = `bench.${run}.${String(i).padStart(4, '0')}`;
+      const account = await createAccount(trx, config.secretKey, { organisationId, username, userType: 'la_officer' });
+      accounts.push({ username, totpSecret: account.totpSecret! });
+    }
+    return accounts;
+  }));
 }
 
 interface SignInTiming {
@@ -283,27 +208,6 @@ async function signInOnce(baseUrl: string, account: BenchAccount, options: { che
     expect(home.status === 200 && home.body.includes(account.username), 'GET / signed in', home);
   }
   return { passwordMs: t2 - t1, totpMs: t4 - t3, totalMs: t4 - t0 };
-}
-
-/** CPU used so far by each PostgreSQL backend serving the bench database (PGlite: none, it is in-process). */
-async function databaseCpu(target: Target): Promise<Map<number, number>> {
-  const cpu = new Map<number, number>();
-  if (!target.databaseName) return cpu;
-  for (const pid of await backendPids(target.databaseName)) {
-    try {
-      cpu.set(pid, cpuMsOf(pid));
-    } catch {
-      // ended in between
-    }
-  }
-  return cpu;
-}
-
-/** CPU the backends used since `before`; a backend that ended inside the window is lost (rare: the pool keeps them). */
-function databaseCpuSince(before: Map<number, number>, after: Map<number, number>): number {
-  let total = 0;
-  for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0);
-  return total;
 }
 
 interface SignInRound {
@@ -450,26 +354,9 @@ interface KindResult {
   signIn: SignInResult;
 }
 
-function machine(): string {
-  const cpus = os.cpus();
-  return `${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ` +
-    `Linux ${os.release()}, Node ${process.version}`;
-}
-
-/** The code measured: the commit, and whether src/ had uncommitted changes at the time. */
-function codeVersion(): string {
-  try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const changed = execFileSync('git', ['status', '--porcelain', '--', 'src', 'bin', 'scripts'], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter(Boolean).length;
-    return changed ? `commit ${head} + ${changed} uncommitted change(s) in src/, bin/, scripts/` : `commit ${head}`;
-  } catch {
-    return 'unknown commit (no git)';
-  }
-}
-
 const label = (kind: Kind) => (kind === 'pglite' ? 'PGlite' : 'PostgreSQL 15');
 
-function report(results: KindResult[], meta: { date: string; machine: string; code: string; loadBefore: number[]; loadAfter: number[]; totalSeconds: number; skipped: string[] }): string {
+function report(results: KindResult[], meta: RunMeta): string {
   const vcpus = os.cpus().length;
   const rows: string[] = [];
   const row = (...cells: string[]) => rows.push(`| ${cells.join(' | ')} |`);
@@ -477,7 +364,6 @@ function report(results: KindResult[], meta: { date: string; machine: string; co
   rows.push('|---|' + results.map(() => '---:|').join('') + '---|');
 
   const signIn = results.map((r) => r.signIn);
-  const range = (values: number[], digits = 2) => `${fmt(Math.min(...values), digits)}–${fmt(Math.max(...values), digits)}`;
   row(`**1. complete sign-ins / s** (${CONCURRENCY} clients, one server process)`, ...signIn.map((s) => `${fmt(s.rate)} (${s.signIns} in ${fmt(s.seconds)} s)`),
     `raw argon2id verifies / s, ${CONCURRENCY} at a time, in the bench process`);
   row(`raw argon2id verifies / s (mean, range of ${ROUNDS + 1} windows)`, ...signIn.map((s) => `${fmt(s.rawMean)} (${range(s.verifies.map((v) => v.rate), 1)})`), '');
@@ -510,8 +396,7 @@ function report(results: KindResult[], meta: { date: string; machine: string; co
   row('first start on an empty database: create, migrate, seed (ms)', ...startup.map((s) => fmt(s.firstStartMs, 0)), '');
 
   const lines = [
-    `Run ${meta.date} on ${meta.machine}; ${meta.code}; load average ${meta.loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ` +
-      `${meta.loadAfter.map((l) => l.toFixed(2)).join(' ')} after; whole bench ${fmt(meta.totalSeconds, 0)} s.`,
+    runLine(meta),
     `Command: \`npm run bench:sign-in\` (BENCH_CONCURRENCY=${CONCURRENCY}, BENCH_ROUNDS=${ROUNDS}, BENCH_SECONDS=${SIGN_IN_SECONDS}, ` +
       `BENCH_VERIFY_SECONDS=${VERIFY_SECONDS}, BENCH_STARTS=${STARTS}); sign-in server with THROTTLE_ADDRESS_LIMIT=${THROTTLE_ADDRESS_LIMIT}, SEED_DEMO=false.`,
     '',
@@ -522,68 +407,15 @@ function report(results: KindResult[], meta: { date: string; machine: string; co
   return lines.join('\n');
 }
 
-const START_MARK = '<!-- bench:sign-in results (written by `npm run bench:sign-in`) -->';
-const END_MARK = '<!-- /bench:sign-in results -->';
-
-async function writeReadme(block: string): Promise<void> {
-  let text: string;
-  try {
-    text = await readFile(README, 'utf8');
-  } catch {
-    text = `# Benchmarks\n\n## Sign-in, memory, start-up\n\n${START_MARK}\n${END_MARK}\n`;
-  }
-  const start = text.indexOf(START_MARK);
-  const end = text.indexOf(END_MARK);
-  const replacement = `${START_MARK}\n${block}\n${END_MARK}`;
-  text = start >= 0 && end > start
-    ? text.slice(0, start) + replacement + text.slice(end + END_MARK.length)
-    : `${text.trimEnd()}\n\n${replacement}\n`;
-  await writeFile(README, text);
-}
-
 // --------------------------------------------------------------------------------------------
 
-const cleanups: Array<() => Promise<void>> = [];
-let cleaning: Promise<void> | undefined;
-function cleanUp(): Promise<void> {
-  cleaning ??= (async () => {
-    await stopAllChildren();
-    for (const task of cleanups.reverse()) {
-      await task().catch((error: unknown) => console.error('clean-up:', error instanceof Error ? error.message : error));
-    }
-  })();
-  return cleaning;
-}
-
-process.on('exit', killAllChildrenNow);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.error(`\n${signal}: stopping the bench's child processes and cleaning up…`);
-    void cleanUp().finally(() => process.exit(130));
-  });
-}
-
 async function main(): Promise<void> {
-  const begun = performance.now();
-  const date = new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
-  const loadBefore = os.loadavg();
-  const code = codeVersion();
-  const scratch = await mkdtemp(path.join(os.tmpdir(), 'nexus-bench-'));
-  cleanups.push(() => rm(scratch, { recursive: true, force: true }));
-  log(`${machine()}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
-
+  const run = beginRun();
+  const scratch = await scratchDir('nexus-bench-');
   const passwordHash = await hashPassword(TEST_PASSWORD);
-  const targets: Target[] = [{ kind: 'pglite', dataDir: path.join(scratch, 'pglite'), secretKey: randomBytes(32).toString('base64url') }];
+  const targets = await openTargets(scratch, 'nexus_bench');
   const skipped: string[] = [];
-  if (await postgresAvailable()) {
-    const name = `nexus_bench_${process.pid}_${Date.now().toString(36)}`;
-    const databaseUrl = await createDatabase(name);
-    cleanups.push(() => dropDatabase(name));
-    targets.push({ kind: 'postgres', dataDir: path.join(scratch, 'postgres'), databaseUrl, databaseName: name, secretKey: randomBytes(32).toString('base64url') });
-    log(`postgres: created database ${name} (dropped at the end)`);
-  } else {
-    skipped.push('PostgreSQL: no server answered at BENCH_POSTGRES_URL.');
-  }
+  if (!targets.some((target) => target.kind === 'postgres')) skipped.push('PostgreSQL: no server answered at BENCH_POSTGRES_URL.');
 
   const results: KindResult[] = [];
   for (const target of targets) {
@@ -592,21 +424,7 @@ async function main(): Promise<void> {
     results.push({ kind: target.kind, startup, signIn });
   }
 
-  const block = report(results, {
-    date, machine: machine(), code, loadBefore, loadAfter: os.loadavg(), totalSeconds: (performance.now() - begun) / 1000, skipped,
-  });
-  console.log(`\n${block}\n`);
-  if (process.env.BENCH_WRITE_README !== '0') {
-    await writeReadme(block);
-    log(`written into ${path.relative(process.cwd(), README) || README}`);
-  }
+  await publish('bench:sign-in', 'Sign-in, memory, start-up', report(results, endRun(run, skipped)));
 }
 
-try {
-  await main();
-} catch (error) {
-  console.error(error);
-  process.exitCode = 1;
-} finally {
-  await cleanUp();
-}
+await runBench(main);

@@ -17,3 +17,8 @@ export function fmt(value: number | undefined, digits = 1): string {
 export function mib(kib: number): number {
   return kib / 1024;
 }
+
+/** "low–high": the spread a median hides, so that a noisy run shows as one. */
+export function range(values: readonly number[], digits = 2): string {
+  return `${fmt(Math.min(...values), digits)}–${fmt(Math.max(...values), digits)}`;
+}
