@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Account, NewAccount } from '../data/database.ts';
 import {
-  administratorsOf, findAccountByExternalId, findAccountById, findAccountByUsername, findOrganisation, insertAccount, privilegesOf,
+  administratorsOf, findAccountByExternalId, findAccountById, findAccountByUsername, findAccountWithOrganisation, findOrganisation, insertAccount, privilegesOf,
 } from '../data/queries/account-queries.ts';
 import { schoolAssignmentsOf, schoolGroupsOf } from '../data/queries/user-detail-queries.ts';
 import { isUniqueViolation } from '../data/unique-violation.ts';
@@ -98,9 +98,19 @@ export function createAccountService(deps: ServiceDeps, passwords: PasswordServi
     },
 
     async me(actor: Actor) {
-      const { account, organisation, privileges } = await this.profile(actor);
-      const [schools, groups] = await Promise.all([schoolAssignmentsOf(db, account.id), schoolGroupsOf(db, account.id)]);
-      return { account, organisation, privileges, schools, groups, defaultGroup: groups.find((g) => g.id === account.default_school_group_id) ?? null };
+      if (actor.kind !== 'account') throw new NotFoundError();
+      authorise(actor, 'my-account.view', { accountId: actor.accountId });
+      const [found, schools, groups] = await Promise.all([
+        findAccountWithOrganisation(db, actor.accountId),
+        schoolAssignmentsOf(db, actor.accountId),
+        schoolGroupsOf(db, actor.accountId),
+      ]);
+      if (!found) throw new NotFoundError();
+      const { account, organisation, privileges } = found;
+      return {
+        account, organisation, privileges: sortPrivileges(privileges) as Privilege[], schools, groups,
+        defaultGroup: groups.find((g) => g.id === account.default_school_group_id) ?? null,
+      };
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { Account, Executor, Organisation } from '../data/database.ts';
-import { findAccountById, findOrganisation, privilegesOf } from '../data/queries/account-queries.ts';
+import { findAccountWithOrganisation } from '../data/queries/account-queries.ts';
 import type { Actor } from '../domain/access.ts';
 import { sortPrivileges } from '../domain/privileges.ts';
 
@@ -15,13 +15,10 @@ export interface Principal {
  * privilege stops the very next request of either (R18).
  */
 export async function loadPrincipal(db: Executor, accountId: string): Promise<Principal | undefined> {
-  const account = await findAccountById(db, accountId);
-  if (!account || account.status !== 'active') return undefined;
-  const [organisation, privileges] = await Promise.all([
-    findOrganisation(db, account.organisation_id),
-    privilegesOf(db, account.id),
-  ]);
-  if (!organisation) return undefined;
+  // One round trip: this runs on every page request and every API call.
+  const found = await findAccountWithOrganisation(db, accountId);
+  if (!found || found.account.status !== 'active') return undefined;
+  const { account, organisation, privileges } = found;
   return {
     actor: {
       kind: 'account',

@@ -16,6 +16,28 @@ export async function findAccountById(db: Executor, id: string): Promise<Account
   return db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** An account with its organisation and privilege codes, in one query. */
+export async function findAccountWithOrganisation(db: Executor, id: string): Promise<{ account: Account; organisation: Organisation; privileges: string[] } | undefined> {
+  if (!isUuid(id)) return undefined;
+  const row = await db.selectFrom('accounts')
+    .innerJoin('organisations', 'organisations.id', 'accounts.organisation_id')
+    .selectAll('accounts')
+    .select([
+      'organisations.kind as organisation_kind', 'organisations.la_code as organisation_la_code',
+      'organisations.name as organisation_name', 'organisations.created_at as organisation_created_at',
+      sql<string[]>`ARRAY(SELECT privilege FROM account_privileges WHERE account_privileges.account_id = accounts.id)`.as('privilege_codes'),
+    ])
+    .where('accounts.id', '=', id)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const { organisation_kind, organisation_la_code, organisation_name, organisation_created_at, privilege_codes, ...account } = row;
+  return {
+    account,
+    organisation: { id: account.organisation_id, kind: organisation_kind, la_code: organisation_la_code, name: organisation_name, created_at: organisation_created_at },
+    privileges: privilege_codes,
+  };
+}
+
 export function isUuid(value: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
 }
