@@ -3,7 +3,8 @@ import {
   DECISION_LABELS, QUESTIONS, SENSITIVE_PRIVILEGES, SENSITIVE_SHORT_NAMES, describePrivileges, monthsInactive, parseFilter, type ItemFilter,
 } from '../../domain/access-reviews.ts';
 import { ConflictError, RuleError, ValidationError } from '../../domain/errors.ts';
-import { PRIVILEGES, USER_TYPES, isUserType, userTypeLabel } from '../../domain/privileges.ts';
+import { USER_TYPES, isUserType, userTypeLabel } from '../../domain/privileges.ts';
+import { privilegeChoices } from '../privilege-choices.ts';
 import { monthsAgo } from '../../domain/relative-time.ts';
 import type { Services } from '../../services/index.ts';
 import { requestContext, requireSignIn } from '../plugins/session.ts';
@@ -152,10 +153,7 @@ export function adminReviewRoutes(services: Services) {
         changedToText: item.changedTo ? `${typeName(item.changedTo.userType ?? '')}: ${describePrivileges(item.changedTo.privileges ?? []).map((p) => p.label).join(', ') || 'no privileges'}` : null,
         answerText: QUESTIONS.map((q) => ({ text: q.text, answer: item.answers[q.key] === null ? 'Not answered' : item.answers[q.key] ? 'Yes' : 'No' })),
         types: USER_TYPES.filter((t) => (t.code === 'support') === isCentral).map((t) => ({ value: t.code, text: t.label })),
-        privilegeChoices: PRIVILEGES.filter((p) => isCentral || p.code !== 'support').map((p) => ({
-          value: p.code, text: p.label,
-          hint: actor.kind === 'account' && !actor.privileges.has(p.code) && !actor.privileges.has('support') ? `${p.hint}. You do not hold this privilege, so you cannot give it.` : p.hint,
-        })),
+        privilegeChoices: privilegeChoices(actor, isCentral).map((p) => ({ value: p.code, text: p.label, hint: p.hint })),
         ...extra,
       });
     }

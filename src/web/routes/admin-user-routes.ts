@@ -10,6 +10,7 @@ import type { Services } from '../../services/index.ts';
 import { formatDate } from '../../services/deps.ts';
 import { requestContext, requireSignIn } from '../plugins/session.ts';
 import { errorView } from '../plugins/views.ts';
+import { privilegeChoices } from '../privilege-choices.ts';
 import { formBody, formList, text } from './form.ts';
 
 const ARCHIVE_REASONS: Record<string, string> = {
@@ -123,10 +124,7 @@ export function adminUserRoutes(services: Services) {
         typeLabel: isUserType(user.account.user_type) ? userTypeLabel(user.account.user_type) : user.account.user_type,
         heldLabels: user.privileges.map(privilegeLabel),
         types: USER_TYPES.filter((t) => (t.code === 'support') === isCentral).map((t) => ({ code: t.code, label: t.label, defaults: t.defaults, defaultsText: t.defaults.map(privilegeLabel).join(', ') })),
-        privileges: PRIVILEGES.filter((p) => isCentral || p.code !== 'support').map((p) => ({
-          code: p.code, label: p.label,
-          hint: actor.kind === 'account' && !actor.privileges.has(p.code) && !actor.privileges.has('support') ? `${p.hint}. You do not hold this privilege, so you cannot give it.` : p.hint,
-        })),
+        privileges: privilegeChoices(actor, isCentral),
         ...extra,
       });
     }
