@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createAccount, createOrganisation, type FixtureAccount } from '../test/support/fixtures.ts';
-import { expectPage, signedInTab, useJourneyServer } from './support/journey-server.ts';
+import type { FixtureAccount } from '../test/support/fixtures.ts';
+import { expectPage, seedNorthshireAdmin, signedInTab, useJourneyServer } from './support/journey-server.ts';
 
 /**
  * Admin > API tokens and the API documentation in Chromium, JavaScript on and off: create a
@@ -12,9 +12,7 @@ const journey = useJourneyServer();
 let admin: FixtureAccount;
 
 beforeAll(async () => {
-  const { db, config } = journey;
-  const la = await createOrganisation(db, '931', 'Northshire');
-  admin = await createAccount(db, config.secretKey, { organisationId: la, username: 'ada.admin', firstName: 'Ada', lastName: 'Admin', userType: 'la_admin' });
+  ({ admin } = await seedNorthshireAdmin(journey));
 });
 
 for (const javaScript of [true, false]) {

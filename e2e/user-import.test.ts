@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createAccount, createOrganisation, type FixtureAccount } from '../test/support/fixtures.ts';
+import type { FixtureAccount } from '../test/support/fixtures.ts';
 import type { JourneyTab } from './support/browser.ts';
-import { expectPage, signedInTab, useJourneyServer } from './support/journey-server.ts';
+import { expectPage, seedNorthshireAdmin, signedInTab, useJourneyServer } from './support/journey-server.ts';
 
 /**
  * CSV import (R58, R26) in Chromium, JavaScript on and off: a file with problems gets the report
@@ -13,15 +13,14 @@ const journey = useJourneyServer();
 let admin: FixtureAccount;
 
 beforeAll(async () => {
-  const { db, config } = journey;
-  const la = await createOrganisation(db, '931', 'Northshire');
-  await db.insertInto('schools').values([
+  const seeded = await seedNorthshireAdmin(journey);
+  admin = seeded.admin;
+  const la = seeded.organisationId;
+  await journey.db.insertInto('schools').values([
     { urn: 100001, organisation_id: la, name: 'Alder Primary', phase: 'Primary', updated_at: new Date() },
     { urn: 100002, organisation_id: la, name: 'Birch Secondary', phase: 'Secondary', updated_at: new Date() },
   ]).execute();
-  admin = await createAccount(db, config.secretKey, { organisationId: la, username: 'ada.admin', firstName: 'Ada', lastName: 'Admin', userType: 'la_admin' });
 });
-
 
 async function upload(tab: JourneyTab, name: string, content: string): Promise<void> {
   await tab.page.locator('input[type=file]').setInputFiles({ name, mimeType: 'text/csv', buffer: Buffer.from(content, 'utf8') });

@@ -5,7 +5,7 @@ import type { Db } from '../../src/data/database.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { generateTotp, TOTP_PERIOD_SECONDS } from '../../src/domain/totp.ts';
 import { startServer, type Server } from '../../src/runtime.ts';
-import { TEST_PASSWORD, type FixtureAccount } from '../../test/support/fixtures.ts';
+import { createAccount, createOrganisation, TEST_PASSWORD, type FixtureAccount } from '../../test/support/fixtures.ts';
 import { testConfig } from '../../test/support/test-app.ts';
 import { closeAfterJourneys, JourneyTab, launchChromium } from './browser.ts';
 import { SignInPage } from './pages.ts';
@@ -34,6 +34,13 @@ export function useJourneyServer(): Journey {
   }, 180_000);
   closeAfterJourneys(journey.tabs, () => ({ browser: journey.browser, server: journey.server, dataDir: journey.config?.dataDir }));
   return journey;
+}
+
+/** Northshire (931) and its administrator Ada, the starting point of most journeys; returns Ada. */
+export async function seedNorthshireAdmin(journey: Journey): Promise<{ organisationId: number; admin: FixtureAccount }> {
+  const organisationId = await createOrganisation(journey.db, '931', 'Northshire');
+  const admin = await createAccount(journey.db, journey.config.secretKey, { organisationId, username: 'ada.admin', firstName: 'Ada', lastName: 'Admin', userType: 'la_admin' });
+  return { organisationId, admin };
 }
 
 /** A new tab signed in as an enrolled fixture account (password, then a fresh TOTP code). */

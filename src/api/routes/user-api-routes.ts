@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Services } from '../../services/index.ts';
 import { requestContext } from '../../web/plugins/session.ts';
 import { callerActor } from '../bearer-auth.ts';
-import { dateOnly, userJson, userSummaryJson } from '../representations.ts';
+import { userJson, userSummaryJson } from '../representations.ts';
 import { json, problemResponses } from '../schemas.ts';
 
 const idParams = {
@@ -102,7 +102,6 @@ export function userApiRoutes(services: Services) {
       const has = (key: keyof UserPatchBody) => Object.prototype.hasOwnProperty.call(body, key);
       const groupIds = has('schoolGroupIds') ? body.schoolGroupIds!.map(String) : current.groups.map((g) => String(g.id));
       const defaultGroup = has('defaultSchoolGroupId') ? body.defaultSchoolGroupId : a.default_school_group_id;
-      const endDate = has('accessEndDate') ? body.accessEndDate : dateOnly(a.access_end_date);
       await services.userChanges.editDetails(actor, a.id, {
         firstName: has('firstName') ? body.firstName : a.first_name,
         lastName: has('lastName') ? body.lastName : a.last_name,
@@ -111,7 +110,8 @@ export function userApiRoutes(services: Services) {
         phone: (has('phone') ? body.phone : a.phone) ?? '',
         schoolGroupIds: groupIds,
         defaultSchoolGroupId: defaultGroup === null || defaultGroup === undefined ? '' : String(defaultGroup),
-        accessEndDate: endDate ?? '',
+        // Left out, the service keeps the current date; null removes it.
+        accessEndDate: has('accessEndDate') ? body.accessEndDate ?? '' : undefined,
       }, requestContext(request));
       return view(request, a.id);
     });
