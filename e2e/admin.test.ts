@@ -11,7 +11,8 @@ import { generateTotp, TOTP_PERIOD_SECONDS } from '../src/domain/totp.ts';
 import { PROJECT_ROOT } from '../src/paths.ts';
 import { startServer, type Server } from '../src/runtime.ts';
 import { formatDate } from '../src/services/deps.ts';
-import { deletionDueAt } from '../src/services/user-status-service.ts';
+import { deletionDueAt, scheduledRun } from '../src/domain/lifecycle.ts';
+import { lifecycleRuns } from '../src/jobs/schedules.ts';
 import { createAccount, createOrganisation, TEST_PASSWORD, type FixtureAccount } from '../test/support/fixtures.ts';
 import { testConfig } from '../test/support/test-app.ts';
 import { closeAfterJourneys, JourneyTab, launchChromium } from './support/browser.ts';
@@ -250,7 +251,7 @@ describe('administration in the browser, JavaScript on', () => {
     expect(await user.summary()).toMatchObject({
       'Username': 'hana.newman', 'Name': 'Hana Newman', 'Email': 'hana.newman@example.gov.uk', 'Job title': 'Data analyst',
       'Local Authority': LA, 'School groups': 'None', 'Default School Group': 'None', 'Type of User': 'LA Officer / Analyst',
-      'Last sign-in': 'Never', 'Two-factor authentication': 'Not set up',
+      'Last sign-in': 'Has never signed in', 'Two-factor authentication': 'Not set up',
     });
     expect(await outbox(user.id)).toEqual(['invitation']);
     await screenshot(user, 'admin-user-page');
@@ -381,7 +382,9 @@ describe('administration in the browser, JavaScript on', () => {
     expect(await outbox(user.id)).toContain('two-factor-reset');
 
     // Archive (R29): the confirmation states the deletion date, the banner repeats it.
-    const deletion = formatDate(deletionDueAt('manual', clock.now(), config));
+    // The run of the nightly job that deletes it: the date every page shows (the one schedule).
+    const deletionDay = (archivedAt: Date) => formatDate(scheduledRun(deletionDueAt('manual', archivedAt, config), lifecycleRuns(config), clock.now()));
+    const deletion = deletionDay(clock.now());
     users = await UsersListPage.open(tab, LA, '?q=erin');
     user = await users.openUser('Erin Never');
     const archive = await user.startArchive();
@@ -390,7 +393,7 @@ describe('administration in the browser, JavaScript on', () => {
     user = await archive.confirm();
     expect(await user.notification()).toBe(`Account archived. It will be deleted on ${deletion}.`);
     expect(await user.status()).toBe('Archived');
-    expect(await tab.page.locator('main .govuk-warning-text__text').innerText()).toMatch(new RegExp(`It will be deleted on ${deletion}\\.$`));
+    expect(await tab.page.locator('main .govuk-warning-text__text').innerText()).toMatch(new RegExp(`It will be deleted on ${deletion} unless it is restored\\.$`));
 
     // Archived users (R23), then restore.
     const archived = await user.openArchivedUsers(LA);
@@ -399,7 +402,7 @@ describe('administration in the browser, JavaScript on', () => {
     expect(archivedRows).toHaveLength(BULK_READERS + 2);
     expect(archivedRows[0]).toEqual({ 'Name': 'Erin Never erin.never', 'Archived on': formatDate(clock.now()), 'Reason': 'Manual', 'By': 'Ada Admin', 'Deleted on': deletion, 'Action': 'Restore Erin Never' });
     expect(archivedRows[1]).toMatchObject({ 'Reason': 'Inactivity', 'By': 'Automatic' });
-    expect(archivedRows.at(-1)).toEqual({ 'Name': 'Gina Gone gina.gone', 'Archived on': formatDate(ginaArchivedAt), 'Reason': 'Manual', 'By': 'Ben Backup', 'Deleted on': formatDate(deletionDueAt('manual', ginaArchivedAt, config)), 'Action': 'Restore Gina Gone' });
+    expect(archivedRows.at(-1)).toEqual({ 'Name': 'Gina Gone gina.gone', 'Archived on': formatDate(ginaArchivedAt), 'Reason': 'Manual', 'By': 'Ben Backup', 'Deleted on': deletionDay(ginaArchivedAt), 'Action': 'Restore Gina Gone' });
     await screenshot(archived, 'admin-archived-users', 900);
     user = await archived.restore('Erin Never');
     expect(await user.notification()).toBe('Account restored. It can sign in again with its privileges, schools and preferences as before.');

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
@@ -130,7 +131,7 @@ async function seedIfEmpty(runtime: Runtime, config: Config): Promise<DemoAccoun
   const existing = await runtime.handle.db.selectFrom('organisations').select('id').limit(1).executeTakeFirst();
   if (existing) return undefined;
   const [{ seedDemo, writeDemoAccountsFile }, { SecretBox }] = await Promise.all([import('./demo/seed-demo.ts'), import('./services/secrets.ts')]);
-  const accounts = await seedDemo(runtime.handle.db, { now: systemClock.now(), secretBox: new SecretBox(config.secretKey), supportName: config.supportName });
+  const accounts = await seedDemo(runtime.handle.db, { now: runtime.services.clock.now(), secretBox: new SecretBox(config.secretKey), supportName: config.supportName, schedule: runtime.services.schedule });
   await writeDemoAccountsFile(config.dataDir, accounts);
   return accounts;
 }
@@ -328,14 +329,11 @@ export function buildCli(): Command {
       const days = parseDays(options.days);
       const code = options.la === undefined ? undefined : laCode(options.la);
       const config = loadConfig();
-      const [{ lifecycleRunHourUtc }, { findOrganisationByCode }, { addDays }] = await Promise.all([
-        import('./jobs/scheduler.ts'), import('./data/queries/account-queries.ts'), import('./domain/calendar.ts'),
-      ]);
-      const runHourUtc = lifecycleRunHourUtc(config, now);
+      const [{ findOrganisationByCode }, { addDays }] = await Promise.all([import('./data/queries/account-queries.ts'), import('./domain/calendar.ts')]);
       await withRuntime(config, async (runtime) => {
         const organisation = code === undefined ? undefined : await findOrganisationByCode(runtime.handle.db, code);
         if (code !== undefined && !organisation) throw new ValidationError({ la: `No Local Authority has the code "${code}".` });
-        const events = await runtime.services.lifecycle.preview({ now, days, organisationId: organisation?.id, runHourUtc });
+        const events = await runtime.services.lifecycle.preview({ now, days, organisationId: organisation?.id });
         const labels = await organisationLabels(runtime);
         // "Monday 7 December 2026", in the schedule's time zone.
         const dayFormat = new Intl.DateTimeFormat('en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: config.lifecycle.timezone });
@@ -458,8 +456,11 @@ export function buildCli(): Command {
       if (Object.keys(errors).length > 0) throw new ValidationError(errors);
       const config = loadConfig();
       await withRuntime(config, async (runtime) => {
-        const { csv } = await runtime.services.directory.exportCsv(SYSTEM, query);
-        process.stdout.write(csv);
+        // Written batch by batch as it is read, waiting when the pipe is full (memory stays flat).
+        const { lines } = await runtime.services.directory.exportCsv(SYSTEM, query);
+        for await (const chunk of lines) {
+          if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
+        }
       });
     });
 

@@ -33,6 +33,8 @@ export interface Config {
   readonly manualRetentionDays: number;
   /** R33: months an account archived for inactivity, access end or provisioning is kept. */
   readonly automaticRetentionMonths: number;
+  /** R52: months a security alert keeps the username and address it was raised for, after the account is deleted. */
+  readonly securityAlertRetentionMonths: number;
   /** R35–R37: warning months, archive month and minimum notice of the inactivity policy. */
   readonly lifecycle: {
     readonly warningMonths: readonly [number, number, number];
@@ -173,6 +175,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     manualRetentionDays: int(env, 'RETENTION_MANUAL_DAYS', 30),
     automaticRetentionMonths: int(env, 'RETENTION_AUTOMATIC_MONTHS', 18),
+    securityAlertRetentionMonths: int(env, 'SECURITY_ALERT_RETENTION_MONTHS', 24),
     lifecycle: lifecycleSettings(env),
     digest: { inactiveMonths: int(env, 'DIGEST_INACTIVE_MONTHS', 12), schedule: env.DIGEST_SCHEDULE || '0 7 * * 1' },
     api: { rateLimitPerMinute: int(env, 'API_RATE_LIMIT_PER_MINUTE', 600), scimDelete: scimDelete(env.SCIM_DELETE) },

@@ -40,10 +40,12 @@ export function startMailLoop(runtime: Runtime, transport: MailTransport, interv
   const { services, handle } = runtime;
   let running: Promise<unknown> | undefined;
   let stopped = false;
+  // A pass drains the queue for up to half a minute: stopping tells it to claim nothing more.
+  const stopping = new AbortController();
   const tick = () => {
     // One pass at a time: a slow pass (a slow SMTP server) is not overlapped by the next tick.
     if (stopped || running) return;
-    running = deliverDueEmails(handle.db, services.clock, transport, { ...DEFAULT_DELIVERY, from: services.config.mailFrom })
+    running = deliverDueEmails(handle.db, services.clock, transport, { ...DEFAULT_DELIVERY, from: services.config.mailFrom, signal: stopping.signal })
       .catch((error) => console.error('mail delivery failed:', error instanceof Error ? error.message : error))
       .finally(() => {
         running = undefined;
@@ -54,6 +56,7 @@ export function startMailLoop(runtime: Runtime, transport: MailTransport, interv
   tick();
   return async () => {
     stopped = true;
+    stopping.abort();
     clearInterval(timer);
     await running;
     transport.close();

@@ -1,4 +1,6 @@
 import type { Account, Organisation } from '../data/database.ts';
+import { warningName, type LifecycleOutlook } from '../domain/lifecycle.ts';
+import { describeEvent } from '../services/lifecycle/lifecycle-service.ts';
 
 /** How the API spells the things it returns: camelCase, no internal columns. */
 
@@ -27,9 +29,20 @@ export function dateOnly(value: unknown): string | null {
   return String(value).slice(0, 10);
 }
 
+/** What the nightly job has done and will do to the account: the dates the pages show (the one schedule). */
+export function lifecycleJson(o: LifecycleOutlook) {
+  return {
+    state: o.state,
+    lastWarning: o.lastWarning ? { warning: warningName(o.lastWarning.stage), sentAt: o.lastWarning.sentAt.toISOString() } : null,
+    nextEvent: o.next ? { action: o.next.event.kind, detail: describeEvent(o.next.event), date: o.next.at.toISOString() } : null,
+    archiveOn: o.archiveAt ? o.archiveAt.toISOString() : null,
+    deleteOn: o.deleteAt ? o.deleteAt.toISOString() : null,
+  };
+}
+
 /** One account as the API shows it; never its password hash, TOTP key or tokens. */
 export function userJson(view: {
-  account: Account; privileges: readonly string[];
+  account: Account; privileges: readonly string[]; lifecycle: LifecycleOutlook;
   schools: readonly { id: number; urn: number; name: string; role: string; status: string }[];
   groups: readonly { id: number; name: string }[]; defaultGroup: { id: number; name: string } | null;
 }) {
@@ -44,7 +57,8 @@ export function userJson(view: {
     accessEndDate: dateOnly(a.access_end_date),
     archivedAt: a.archived_at ? a.archived_at.toISOString() : null,
     archiveReason: a.archive_reason,
-    deletionDueAt: a.deletion_due_at ? a.deletion_due_at.toISOString() : null,
+    deletionDueAt: a.status === 'archived' && view.lifecycle.deleteAt ? view.lifecycle.deleteAt.toISOString() : null,
+    lifecycle: lifecycleJson(view.lifecycle),
     externalId: a.external_id,
     version: a.version,
   };

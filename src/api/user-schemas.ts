@@ -38,10 +38,30 @@ export const USER_SUMMARY_SCHEMA = {
   },
 } as const;
 
+const LIFECYCLE_SCHEMA = {
+  type: 'object',
+  description: 'What the nightly lifecycle job has done and will do, if nobody signs in: every date is a run of the job, the date the pages show',
+  required: ['state', 'lastWarning', 'nextEvent', 'archiveOn', 'deleteOn'],
+  properties: {
+    state: { type: 'string', enum: ['active', 'warned', 'archived'], description: 'Warned: active, with an inactivity warning sent in the current period' },
+    lastWarning: {
+      anyOf: [{ type: 'object', required: ['warning', 'sentAt'], properties: { warning: { type: 'string' }, sentAt: { type: 'string', format: 'date-time' } } }, { type: 'null' }],
+    },
+    nextEvent: {
+      anyOf: [{
+        type: 'object', required: ['action', 'detail', 'date'],
+        properties: { action: { type: 'string', enum: ['warn', 'archive', 'delete'] }, detail: { type: 'string' }, date: { type: 'string', format: 'date-time' } },
+      }, { type: 'null' }],
+    },
+    archiveOn: nullableDateTime,
+    deleteOn: nullableDateTime,
+  },
+} as const;
+
 export const USER_SCHEMA = {
   $id: 'User',
   type: 'object',
-  required: [...USER_SUMMARY_SCHEMA.required, 'phone', 'privileges', 'schools', 'schoolGroups', 'defaultSchoolGroup', 'accessEndDate', 'archivedAt', 'archiveReason', 'deletionDueAt', 'externalId', 'version'],
+  required: [...USER_SUMMARY_SCHEMA.required, 'phone', 'privileges', 'schools', 'schoolGroups', 'defaultSchoolGroup', 'accessEndDate', 'archivedAt', 'archiveReason', 'deletionDueAt', 'lifecycle', 'externalId', 'version'],
   properties: {
     ...USER_SUMMARY_SCHEMA.properties,
     phone: { type: ['string', 'null'] },
@@ -52,7 +72,8 @@ export const USER_SCHEMA = {
     accessEndDate: { type: ['string', 'null'], format: 'date' },
     archivedAt: nullableDateTime,
     archiveReason: { type: ['string', 'null'], enum: ['manual', 'inactivity', 'access-ended', 'provisioning', null] },
-    deletionDueAt: nullableDateTime,
+    deletionDueAt: { ...nullableDateTime, description: 'An archived account: the run of the nightly job that deletes it' },
+    lifecycle: LIFECYCLE_SCHEMA,
     externalId: { type: ['string', 'null'], description: 'The identity system\'s id (SCIM externalId)' },
     version: { type: 'integer', description: 'Increases with every change' },
   },

@@ -93,6 +93,8 @@ export interface AccountsTable {
   external_id: string | null;
   version: Generated<number>;
   updated_at: Timestamp;
+  /** When the next lifecycle event falls due (domain/lifecycle.ts nextDueAt); NULL: not yet computed (migration 0004). */
+  lifecycle_due_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface AccountPrivilegesTable {
@@ -234,6 +236,18 @@ export interface LifecycleNoticesTable {
   sent_at: Timestamp;
 }
 
+export interface LifecyclePolicyTable {
+  id: ColumnType<boolean, boolean | undefined, boolean>;
+  fingerprint: string;
+  changed_at: Timestamp;
+}
+
+/** The accounts an email names (alerts, digests), so that a deletion erases it from exactly those. */
+export interface EmailMentionsTable {
+  account_id: string;
+  email_id: string;
+}
+
 export interface AccessReviewsTable {
   id: string;
   organisation_id: number;
@@ -299,6 +313,8 @@ export interface Database {
   audit_events: AuditEventsTable;
   email_outbox: EmailOutboxTable;
   lifecycle_notices: LifecycleNoticesTable;
+  lifecycle_policy: LifecyclePolicyTable;
+  email_mentions: EmailMentionsTable;
   access_reviews: AccessReviewsTable;
   access_review_items: AccessReviewItemsTable;
   job_runs: JobRunsTable;

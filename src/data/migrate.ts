@@ -5,12 +5,16 @@ import type { Db } from './database.ts';
 import * as m0001 from './migrations/0001-initial.ts';
 import * as m0002 from './migrations/0002-api-tokens-and-imports.ts';
 import * as m0003 from './migrations/0003-access-review-details.ts';
+import * as m0004 from './migrations/0004-lifecycle-schedule.ts';
+import * as m0005 from './migrations/0005-admin-list-indexes.ts';
 
 /** Migrations are imported, not read from a folder, so they run the same under tsx and in tests. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': m0001,
   '0002-api-tokens-and-imports': m0002,
   '0003-access-review-details': m0003,
+  '0004-lifecycle-schedule': m0004,
+  '0005-admin-list-indexes': m0005,
 };
 
 /** In the order they run. */

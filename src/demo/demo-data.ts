@@ -13,15 +13,18 @@ import type { TopicCode } from '../domain/topics.ts';
  * - 18–28 generated schools per LA (unique 6-digit URNs, all five phases, one or two closed)
  *   and 2–3 school groups per LA;
  * - a few hundred generated accounts of every Type of User, with the type's default privileges
- *   and occasional deviations, last sign-ins spread over 0–40 months (so the 15/16/17-month
- *   warnings, the 18-month archive and deletions all show at once), some never signed in,
+ *   and occasional deviations, last sign-ins spread over 0–40 months, some never signed in,
  *   some archived for each reason with the deletion date of R33, a few restored;
+ * - placed accounts, so that on any date the demo shows an archive due this week, an access end
+ *   date this month and an administrator's first warning in three days;
  * - the named demo accounts printed for newcomers, with known passwords and TOTP secrets.
  *   Their credentials come from a separate PRNG stream, so they never depend on `now`.
  *
  * Birmingham (the second LA) has exactly one active holder of `manage_users`
- * (`birmingham.admin`), to show the last-administrator protection (R17, R38); every other LA
- * has at least two.
+ * (`birmingham.admin`), to show the last-administrator protection (R17); Hertfordshire's only
+ * administrator is about to be warned, which alerts central support (R38); every other LA has at
+ * least two. This is the history as generated: demo-lifecycle.ts then brings it to the state
+ * the nightly job would have left it in on `now` (warnings sent, archives and deletions done).
  */
 
 export const DEMO_SEED = 0x4e455855; // "NEXU"
@@ -252,8 +255,10 @@ interface LaPlan {
   accounts: [number, number];
   /** Activity of the generated administrators (Types of User `la_admin`) placed first. */
   admins: readonly Activity[];
-  /** Exactly one active holder of manage_users (the named administrator). */
+  /** Exactly one active holder of manage_users (the first of `admins`, or the named administrator). */
   singleAdmin: boolean;
+  /** Accounts placed so that the demo shows, on any date, what the lifecycle does this week and this month. */
+  specials?: readonly { type: UserType; activity: Activity }[];
   /** The LA provisions accounts from its HR system over SCIM (external ids, `provisioning`). */
   scim: boolean;
   externalIdPrefix: string;
@@ -263,6 +268,7 @@ const LAS: readonly LaPlan[] = [
   {
     code: '202', name: 'Camden', slug: 'camden', phonePrefix: '020 7974', schools: [18, 24], accounts: [55, 65],
     admins: ['recent', 'warned'], singleAdmin: false, scim: false, externalIdPrefix: 'CAM',
+    specials: [{ type: 'la_officer', activity: 'archive-this-week' }, { type: 'commissioned', activity: 'access-ends-this-month' }],
     places: ['Kentish Town', 'Gospel Oak', 'Belsize Park', 'Primrose Hill', 'Hampstead', 'Somers Town', 'Kilburn', 'Swiss Cottage', 'Holborn', 'Fitzrovia', 'West Hampstead', 'Fortune Green', 'Highgate', 'Dartmouth Park', 'Bloomsbury', 'Camden Town', 'Chalk Farm', "Regent's Park", "King's Cross", 'St Pancras', 'Frognal', 'South End Green', 'Agar Grove', 'Haverstock', 'Brecknock', 'Mornington'],
   },
   {
@@ -282,7 +288,8 @@ const LAS: readonly LaPlan[] = [
   },
   {
     code: '919', name: 'Hertfordshire', slug: 'hertfordshire', phonePrefix: '01992 55', schools: [20, 26], accounts: [70, 85],
-    admins: ['recent', 'recent'], singleAdmin: false, scim: true, externalIdPrefix: 'HCC',
+    // Its only administrator is about to get a first warning: central support is alerted (R38).
+    admins: ['due-this-week'], singleAdmin: true, scim: true, externalIdPrefix: 'HCC',
     places: ['Berkhamsted', "Bishop's Stortford", 'Borehamwood', 'Bushey', 'Cheshunt', 'Harpenden', 'Hatfield', 'Hemel Hempstead', 'Hertford', 'Hitchin', 'Hoddesdon', 'Letchworth', 'Potters Bar', 'Royston', 'Sawbridgeworth', 'St Albans', 'Stevenage', 'Tring', 'Ware', 'Watford', 'Welwyn Garden City', 'Baldock', 'Radlett', 'Buntingford', 'Kings Langley', 'Rickmansworth'],
   },
 ];
@@ -333,6 +340,9 @@ type Activity =
   | 'overdue' // 18–40 months, still active: the job archives them (after a final warning, R37)
   | 'never' // never signed in (inactive since creation)
   | 'restored' // archived for inactivity once, restored recently (R34)
+  | 'due-this-week' // the first warning falls due in three days
+  | 'archive-this-week' // warned three times; archived in four days
+  | 'access-ends-this-month' // an access end date later this month (R11)
   | 'archived-inactivity'
   | 'archived-manual'
   | 'archived-access-ended'
@@ -341,6 +351,8 @@ type Activity =
 const ACTIVITY_WEIGHTS: Readonly<Record<Activity, number>> = {
   recent: 48, dormant: 9, warned: 10, overdue: 9, never: 8, restored: 1,
   'archived-inactivity': 6, 'archived-manual': 3, 'archived-access-ended': 3, 'archived-provisioning': 2,
+  // Placed, never drawn.
+  'due-this-week': 0, 'archive-this-week': 0, 'access-ends-this-month': 0,
 };
 
 const GENERATED_TYPE_WEIGHTS: Readonly<Partial<Record<UserType, number>>> = {
@@ -589,7 +601,7 @@ export function generateDemo(now: Date, options: GenerateDemoOptions = {}): Demo
   LAS.forEach((la, i) => {
     const orgKey = `la${i}`;
     const count = rng.int(la.accounts[0], la.accounts[1]);
-    const plans: { type: UserType; activity: Activity }[] = la.admins.map((activity) => ({ type: 'la_admin' as UserType, activity }));
+    const plans: { type: UserType; activity: Activity }[] = [...la.admins.map((activity) => ({ type: 'la_admin' as UserType, activity })), ...(la.specials ?? [])];
     // The single-admin LA keeps one former administrator, archived: restoring them is the way out.
     if (la.singleAdmin) plans.push({ type: 'la_admin', activity: 'archived-inactivity' });
     const typeWeights = la.singleAdmin ? { ...GENERATED_TYPE_WEIGHTS, la_admin: 0 } : GENERATED_TYPE_WEIGHTS;
@@ -643,6 +655,22 @@ export function generateDemo(now: Date, options: GenerateDemoOptions = {}): Demo
           lastSignInAt = monthsAgo(age);
           createdAt = createdForAge(age);
         }
+        break;
+      }
+      case 'due-this-week':
+      case 'archive-this-week': {
+        const [months, days] = activity === 'due-this-week' ? [15, 3] : [18, 4];
+        lastSignInAt = toSeconds(new Date(addMonthsUtc(at, -months).getTime() + days * DAY_MS));
+        createdAt = createdBefore(lastSignInAt);
+        break;
+      }
+      case 'access-ends-this-month': {
+        lastSignInAt = daysAgo(rng.between(1, 30));
+        createdAt = createdBefore(lastSignInAt);
+        // Later this month; ten days ahead when the month is about to end.
+        const lastOfMonth = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + 1, 0));
+        const daysLeft = Math.floor((lastOfMonth.getTime() - at.getTime()) / DAY_MS);
+        accessEndDate = isoDate(daysLeft >= 3 ? new Date(at.getTime() + Math.min(10, daysLeft) * DAY_MS) : new Date(at.getTime() + 10 * DAY_MS));
         break;
       }
       case 'never': {
@@ -705,7 +733,7 @@ export function generateDemo(now: Date, options: GenerateDemoOptions = {}): Demo
       while (externalIds.has(externalId));
       externalIds.add(externalId);
     }
-    if (type === 'commissioned' && status === 'active' && rng.chance(0.4)) {
+    if (type === 'commissioned' && status === 'active' && activity !== 'access-ends-this-month' && rng.chance(0.4)) {
       accessEndDate = isoDate(new Date(at.getTime() + rng.int(3, 300) * DAY_MS));
     }
 

@@ -8,8 +8,10 @@ import { hashPassword } from '../services/password-hasher.ts';
 import { SYSTEM_CONTEXT } from '../services/request-context.ts';
 import { applyGiasFile } from '../services/school-import-service.ts';
 import type { SecretBox } from '../services/secrets.ts';
+import { defaultLifecycleSchedule, policyFingerprint, type LifecycleSchedule } from '../services/lifecycle/schedule.ts';
 import { DEMO_GIAS_FILE_NAME, demoGiasExtract } from './gias-extract.ts';
-import { demoCounts, generateDemo, NAMED_DEMO_USERNAMES, type DemoAccount, type DemoCounts, type DemoRetention } from './demo-data.ts';
+import { demoCounts, generateDemo, NAMED_DEMO_USERNAMES, type DemoAccount, type DemoCounts } from './demo-data.ts';
+import { settleDemo, type SettledDemo } from './demo-lifecycle.ts';
 
 export type { DemoAccount } from './demo-data.ts';
 
@@ -31,7 +33,8 @@ export interface SeedDemoOptions {
   now: Date;
   secretBox: SecretBox;
   supportName?: string;
-  retention?: DemoRetention;
+  /** The service's lifecycle schedule (policy, retention, nightly runs): the demo is settled by it. Default: the defaults. */
+  schedule?: LifecycleSchedule;
 }
 
 export interface SeedDemoResult {
@@ -71,10 +74,12 @@ export async function seedDemo(db: Kysely<Database>, options: SeedDemoOptions): 
 }
 
 export async function seedDemoWithReport(db: Kysely<Database>, options: SeedDemoOptions): Promise<SeedDemoResult> {
-  const data = generateDemo(options.now, {
+  const schedule = options.schedule ?? defaultLifecycleSchedule();
+  const settled = settleDemo(generateDemo(options.now, {
     ...(options.supportName !== undefined ? { supportName: options.supportName } : {}),
-    ...(options.retention !== undefined ? { retention: options.retention } : {}),
-  });
+    retention: { manualDays: schedule.retention.manualRetentionDays, automaticMonths: schedule.retention.automaticRetentionMonths },
+  }), schedule);
+  const { data } = settled;
   if (await hasOrganisations(db)) {
     return { seeded: false, accounts: await existingDemoAccounts(db, data.demoAccounts), counts: ZERO_COUNTS };
   }
@@ -91,7 +96,8 @@ export async function seedDemoWithReport(db: Kysely<Database>, options: SeedDemo
     // Serialise concurrent seeders (several processes starting at once on PostgreSQL).
     await sql`LOCK TABLE organisations IN EXCLUSIVE MODE`.execute(trx);
     if (await hasOrganisations(trx)) return false;
-    await insertDemo(trx, data, options.secretBox, sharedHash!, hashById);
+    await insertDemo(trx, settled, options.secretBox, sharedHash!, hashById);
+    await trx.insertInto('lifecycle_policy').values({ id: true, fingerprint: policyFingerprint(schedule), changed_at: data.now }).execute();
     return true;
   });
   if (!seeded) {
@@ -102,11 +108,12 @@ export async function seedDemoWithReport(db: Kysely<Database>, options: SeedDemo
 
 async function insertDemo(
   trx: Transaction<Database>,
-  data: ReturnType<typeof generateDemo>,
+  settled: SettledDemo,
   box: SecretBox,
   sharedHash: string,
   hashById: ReadonlyMap<string, string>,
 ): Promise<void> {
+  const { data } = settled;
   const orgRows = await trx.insertInto('organisations')
     .values(data.organisations.map((o) => ({ kind: o.kind, la_code: o.laCode, name: o.name, created_at: o.createdAt })))
     .returning(['id', 'kind', 'la_code'])
@@ -184,6 +191,7 @@ async function insertDemo(
       default_school_group_id: null,
       external_id: a.externalId,
       updated_at: a.updatedAt,
+      lifecycle_due_at: settled.dueAt.get(a.id) ?? null,
     };
   });
   for (const batch of chunks(accountRows)) await trx.insertInto('accounts').values(batch).execute();
@@ -205,6 +213,9 @@ async function insertDemo(
       FROM (VALUES ${values}) AS v(account_id, group_id)
       WHERE accounts.id = v.account_id`.execute(trx);
   }
+
+  const notices = settled.notices.map((n) => ({ account_id: n.accountId, period_start: n.periodStart, stage: n.stage, sent_at: n.sentAt }));
+  for (const batch of chunks(notices, 1000)) await trx.insertInto('lifecycle_notices').values(batch).execute();
 
   const subscriptions = data.accounts.flatMap((a) => a.subscriptions.map((s) => ({ account_id: a.id, topic: s.topic, subscribed_at: s.subscribedAt })));
   for (const batch of chunks(subscriptions, 1000)) await trx.insertInto('communication_subscriptions').values(batch).execute();

@@ -57,6 +57,8 @@ export const ACCESS_RULES = {
   'users.reset-two-factor': { anyOf: ['nexus_admin'], scope: 'own-la' },
   'school-groups.manage': { anyOf: ['manage_school_groups'], scope: 'own-la' },
   'audit.view': { anyOf: ['manage_users'], scope: 'own-la' },
+  /** R52: sign-in attempts to archived accounts, for those who answer for the LA's accounts. */
+  'security-alerts.view': { anyOf: ['manage_users', 'nexus_admin'], scope: 'own-la' },
   'lifecycle.view': { anyOf: ['manage_users'], scope: 'own-la' },
   'reviews.manage': { anyOf: ['manage_users'], scope: 'own-la' },
   'api-tokens.manage': { anyOf: ['manage_users'], scope: 'own-la' },

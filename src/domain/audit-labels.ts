@@ -39,6 +39,8 @@ const LABELS: Record<string, string> = {
   'review.item-decided': 'Access review decision',
   'review.finished': 'Access review finished',
   'schools.imported': 'Schools imported from GIAS',
+  'lifecycle.warning-sent': 'Inactivity warning sent',
+  'lifecycle.admin-alert': 'Alert sent about an administrator due to be archived, or archived',
 };
 
 export function auditActionLabel(action: string): string {

@@ -27,3 +27,38 @@ export function parseDateOnly(value: string): string | undefined {
   const date = new Date(`${value}T00:00:00Z`);
   return Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value ? undefined : value;
 }
+
+/** The offset of `timeZone` from UTC at `instant`, in milliseconds (Europe/London in July: +3,600,000). */
+function zoneOffsetMs(instant: Date, timeZone: string): number {
+  const parts = zonedParts(instant, timeZone);
+  const asUtc = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second);
+  return asUtc - Math.floor(instant.getTime() / 1000) * 1000;
+}
+
+const PART_FORMATS = new Map<string, Intl.DateTimeFormat>();
+
+function zonedParts(instant: Date, timeZone: string) {
+  let format = PART_FORMATS.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-GB', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    PART_FORMATS.set(timeZone, format);
+  }
+  const parts = format.formatToParts(instant);
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? '0');
+  return { year: get('year'), month: get('month'), day: get('day'), hour: get('hour'), minute: get('minute'), second: get('second') };
+}
+
+/** The calendar date (YYYY-MM-DD) of an instant in `timeZone`. */
+export function dateIn(instant: Date, timeZone: string): string {
+  const p = zonedParts(instant, timeZone);
+  return `${String(p.year).padStart(4, '0')}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`;
+}
+
+/** The instant a calendar date (YYYY-MM-DD) begins in `timeZone`: 2026-07-01 in Europe/London is 2026-06-30T23:00Z. */
+export function startOfDayIn(date: string, timeZone: string): Date {
+  const midnightUtc = Date.parse(`${date}T00:00:00Z`);
+  // Two passes: the offset at the guess can differ from the offset at the answer across a clock change.
+  let guess = midnightUtc - zoneOffsetMs(new Date(midnightUtc), timeZone);
+  guess = midnightUtc - zoneOffsetMs(new Date(guess), timeZone);
+  return new Date(guess);
+}

@@ -16,3 +16,14 @@ export function csvLine(values: readonly unknown[]): string {
 export function toCsv(header: readonly string[], rows: readonly (readonly unknown[])[]): string {
   return csvLine(header) + rows.map(csvLine).join('');
 }
+
+/**
+ * The same text as toCsv, produced as it goes: the header line, then one string per batch of
+ * rows, so that a long export never holds more than one batch.
+ */
+export async function* csvStream(header: readonly string[], batches: AsyncIterable<readonly (readonly unknown[])[]>): AsyncGenerator<string, void, undefined> {
+  yield csvLine(header);
+  for await (const rows of batches) {
+    if (rows.length > 0) yield rows.map(csvLine).join('');
+  }
+}

@@ -1,11 +1,10 @@
 import { Cron } from 'croner';
 import { sql } from 'kysely';
-import { ConfigError, type Config } from '../config.ts';
 import type { DatabaseHandle } from '../data/connect.ts';
 import type { Db } from '../data/database.ts';
 import type { Services } from '../services/index.ts';
-import type { DigestRunResult } from './digest-job.ts';
-import type { LifecycleRunResult } from './lifecycle-job.ts';
+import type { DigestRunResult } from '../services/lifecycle/digest-service.ts';
+import type { LifecycleRunResult } from '../services/lifecycle/lifecycle-service.ts';
 
 /**
  * The scheduled jobs (R41, R47): the nightly lifecycle run and the weekly Admin Digest, on croner
@@ -18,7 +17,9 @@ import type { LifecycleRunResult } from './lifecycle-job.ts';
  * lost connection has silently dropped another process's lock does no harm.
  */
 
-export type JobName = 'lifecycle' | 'digest';
+import { scheduleOf, type JobName } from './schedules.ts';
+
+export { scheduleOf, type JobName } from './schedules.ts';
 export const JOB_NAMES: readonly JobName[] = ['lifecycle', 'digest'];
 
 export interface JobResults {
@@ -183,35 +184,6 @@ export async function runJobOnce<J extends JobName>(runtime: JobRuntime, job: J,
   const result = ran ?? { skipped: 'locked' as const };
   log?.info(summaryLine(job, now, result, performance.now() - started));
   return result;
-}
-
-/** The configured cron pattern of each job, with where it comes from (for error messages). */
-function schedules(config: Config): Record<JobName, { pattern: string; setting: string }> {
-  return {
-    lifecycle: { pattern: config.lifecycle.schedule, setting: 'LIFECYCLE_SCHEDULE' },
-    digest: { pattern: config.digest.schedule, setting: 'DIGEST_SCHEDULE' },
-  };
-}
-
-/** A paused croner job for the configured schedule: nextRun() etc. without scheduling anything. */
-export function scheduleOf(config: Config, job: JobName): Cron {
-  const timezone = config.lifecycle.timezone;
-  try {
-    new Intl.DateTimeFormat('en-GB', { timeZone: timezone });
-  } catch {
-    throw new ConfigError(`LIFECYCLE_TIMEZONE must be an IANA time zone such as Europe/London; got "${timezone}"`);
-  }
-  const { pattern, setting } = schedules(config)[job];
-  try {
-    return new Cron(pattern, { timezone, paused: true });
-  } catch (error) {
-    throw new ConfigError(`${setting} must be a cron pattern such as "0 2 * * *"; "${pattern}" is not: ${errorText(error)}`);
-  }
-}
-
-/** The UTC hour at which the nightly lifecycle run next happens after `now` (for the preview). */
-export function lifecycleRunHourUtc(config: Config, now: Date): number | undefined {
-  return scheduleOf(config, 'lifecycle').nextRun(now)?.getUTCHours();
 }
 
 export interface SchedulerOptions {

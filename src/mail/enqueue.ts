@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Executor } from '../data/database.ts';
-import { insertEmail, insertEmails, type NewEmail } from '../data/queries/outbox-queries.ts';
+import { insertEmail, insertEmails, insertMentions, type NewEmail } from '../data/queries/outbox-queries.ts';
 import { headerSafe, type RenderedEmail } from './templates/render.ts';
 
 export interface EmailRequest {
@@ -12,6 +12,11 @@ export interface EmailRequest {
   accountId: string | null;
   content: RenderedEmail;
   now: Date;
+  /**
+   * Accounts the email names other than its recipient (the subject of an alert, the people in a
+   * digest): deleting one of them erases it from this email (R31).
+   */
+  mentions?: readonly string[];
 }
 
 function outboxEmail(mailDomain: string, request: EmailRequest): NewEmail {
@@ -34,10 +39,17 @@ function outboxEmail(mailDomain: string, request: EmailRequest): NewEmail {
 
 /** Writes an email to the outbox in the caller's transaction; the worker delivers it later. */
 export async function enqueueEmail(db: Executor, mailDomain: string, request: EmailRequest): Promise<boolean> {
-  return insertEmail(db, outboxEmail(mailDomain, request));
+  const email = outboxEmail(mailDomain, request);
+  const isNew = await insertEmail(db, email);
+  if (isNew && request.mentions?.length) await insertMentions(db, request.mentions.map((accountId) => ({ emailId: email.id, accountId })));
+  return isNew;
 }
 
-/** Many emails in the caller's transaction, in chunks (bulk import). */
-export async function enqueueEmails(db: Executor, mailDomain: string, requests: readonly EmailRequest[]): Promise<void> {
-  await insertEmails(db, requests.map((r) => outboxEmail(mailDomain, r)));
+/** Many emails in the caller's transaction, in chunks; returns the deduplication keys newly written. */
+export async function enqueueEmails(db: Executor, mailDomain: string, requests: readonly EmailRequest[]): Promise<Set<string>> {
+  const emails = requests.map((r) => outboxEmail(mailDomain, r));
+  const written = new Set(await insertEmails(db, emails));
+  const mentions = emails.flatMap((e, i) => (written.has(e.id) ? (requests[i]!.mentions ?? []).map((accountId) => ({ emailId: e.id, accountId })) : []));
+  await insertMentions(db, mentions);
+  return new Set(emails.filter((e) => written.has(e.id)).map((e) => e.dedupKey));
 }

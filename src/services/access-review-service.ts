@@ -18,7 +18,8 @@ import { formatDate, formatDateTime, type ServiceDeps } from './deps.ts';
 import { organisationInScope } from './organisation-scope.ts';
 import type { RequestContext } from './request-context.ts';
 import { applyPrivileges, assertNotLastAdministrator } from './user-changes-service.ts';
-import { archiveInTransaction, deleteInTransaction } from './user-status-service.ts';
+import { deleteInTransaction } from './erasure.ts';
+import { archiveInTransaction } from './user-status-service.ts';
 
 type Trx = Transaction<Database>;
 
@@ -133,7 +134,7 @@ export function createAccessReviewService(deps: ServiceDeps & { inactiveMonths: 
       }
       await assertNotLastAdministrator(trx, actor, account, `${decision} ${account.first_name} ${account.last_name}`);
       if (decision === 'archive') await archiveInTransaction(trx, account, 'manual', who(actor), ctx, now, config, named);
-      else await deleteInTransaction(trx, account, who(actor), ctx, now, named);
+      else await deleteInTransaction(trx, account, who(actor), ctx, now, config, named);
     }
     await trx.updateTable('access_review_items').set({
       still_employed: answers.stillEmployed, post_needs_access: answers.postNeedsAccess,

@@ -14,6 +14,7 @@ import { audit, who } from './audit.ts';
 import type { ServiceDeps } from './deps.ts';
 import type { PasswordService } from './password-service.ts';
 import type { RequestContext } from './request-context.ts';
+import { refreshLifecycleDue } from './lifecycle/schedule.ts';
 
 export interface CreateAccountInput extends NewAccountInput {
   organisationId: number;
@@ -65,6 +66,7 @@ export function createAccountService(deps: ServiceDeps, passwords: PasswordServi
           if (await findAccountByUsername(trx, fields.username)) throw taken();
           if (externalId !== null && await findAccountByExternalId(trx, organisation.id, externalId)) throw externalIdTaken();
           await insertAccount(trx, newAccountRow(plan, { id, organisationId: organisation.id, createdBy: actor, now, externalId }), plan.privileges);
+          await refreshLifecycleDue(trx, deps.schedule, [id]);
           const account = (await findAccountById(trx, id))!;
           await audit(trx, who(actor), ctx, now, {
             action: 'account.created',

@@ -8,13 +8,15 @@ import { createAttentionService } from './attention-service.ts';
 import { createAuditViewService } from './audit-view-service.ts';
 import { createCommunicationsService } from './communications-service.ts';
 import { createHealthService } from './health-service.ts';
-import { createDigestJob } from '../jobs/digest-job.ts';
-import { createLifecycleJob } from '../jobs/lifecycle-job.ts';
-import { createLifecycleViewService } from './lifecycle-view-service.ts';
+import { createDigestService } from './lifecycle/digest-service.ts';
+import { createLifecycleService } from './lifecycle/lifecycle-service.ts';
+import { createLifecycleViewService } from './lifecycle/lifecycle-view-service.ts';
+import { lifecycleSchedule } from './lifecycle/schedule.ts';
 import { createPasswordService } from './password-service.ts';
 import { SecretBox } from './secrets.ts';
 import { createSchoolGroupService } from './school-group-service.ts';
 import { createSchoolImportService } from './school-import-service.ts';
+import { createSecurityAlertService } from './security-alert-service.ts';
 import { createSessionService } from './session-service.ts';
 import { createSupportService } from './support-service.ts';
 import { createSignInService } from './sign-in-service.ts';
@@ -26,9 +28,9 @@ import { createUserStatusService } from './user-status-service.ts';
 
 /** The composition root: every service is built here, once, and routes receive only this object. */
 export function createServices({ db, clock, config, databaseKind }: { db: Db; clock: Clock; config: Config; databaseKind: 'pglite' | 'postgres' }) {
-  const deps = { db, clock, config, secretBox: new SecretBox(config.secretKey) };
+  const deps = { db, clock, config, secretBox: new SecretBox(config.secretKey), schedule: lifecycleSchedule(config) };
   const passwords = createPasswordService(deps);
-  const lifecycle = createLifecycleJob({ ...deps, policy: config.lifecycle });
+  const lifecycle = createLifecycleService(deps);
   return {
     config,
     clock,
@@ -43,6 +45,7 @@ export function createServices({ db, clock, config, databaseKind }: { db: Db; cl
     userStatus: createUserStatusService(deps),
     attention: createAttentionService(deps),
     audit: createAuditViewService(deps),
+    securityAlerts: createSecurityAlertService(deps),
     support: createSupportService(deps),
     communications: createCommunicationsService(deps),
     schoolGroups: createSchoolGroupService(deps),
@@ -50,7 +53,8 @@ export function createServices({ db, clock, config, databaseKind }: { db: Db; cl
     apiTokens: createApiTokenService(deps),
     health: createHealthService(deps, databaseKind),
     lifecycle,
-    digest: createDigestJob({ ...deps, inactiveMonths: config.digest.inactiveMonths }, lifecycle),
+    schedule: deps.schedule,
+    digest: createDigestService(deps, lifecycle),
     lifecycleView: createLifecycleViewService(deps, lifecycle),
     reviews: createAccessReviewService({ ...deps, inactiveMonths: config.digest.inactiveMonths }),
   };

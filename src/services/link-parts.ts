@@ -12,7 +12,7 @@ export type LinkAccount = Pick<Account, 'id' | 'organisation_id' | 'username' | 
  * What issuing a single-use link writes — its token row, its email and its audit record — built
  * without I/O, so that one link (Create user) and ten thousand (CSV import) are the same message.
  */
-export function linkParts(config: Config, p: { account: LinkAccount; purpose: TokenPurpose; now: Date; laName: string; inviterName: string | null }) {
+export function linkParts(config: Config, p: { account: LinkAccount; purpose: TokenPurpose; now: Date; laName: string; inviter: { id: string; name: string } | null }) {
   const { account, purpose, now } = p;
   const token = newToken();
   const tokenHash = hashToken(token);
@@ -23,7 +23,7 @@ export function linkParts(config: Config, p: { account: LinkAccount; purpose: To
   const content = purpose === 'invitation'
     ? invitationEmail({
       platformName: config.platformName, firstName: account.first_name, laName: p.laName, username: account.username,
-      link, expires: formatDate(expiresAt), invitedBy: p.inviterName,
+      link, expires: formatDate(expiresAt), invitedBy: p.inviter?.name ?? null,
     })
     : passwordResetEmail({ platformName: config.platformName, firstName: account.first_name, username: account.username, link, expires: formatDateTime(expiresAt) });
   const email: EmailRequest = {
@@ -34,6 +34,8 @@ export function linkParts(config: Config, p: { account: LinkAccount; purpose: To
     accountId: account.id,
     content,
     now,
+    // The invitation names who invited: deleting them erases their name from it (R31).
+    ...(p.inviter ? { mentions: [p.inviter.id] } : {}),
   };
   const audit: AuditRecord = {
     action: purpose === 'invitation' ? 'invitation.sent' : 'password-reset.requested',

@@ -64,7 +64,7 @@ export function createPasswordService(deps: ServiceDeps) {
     // The email names the person who invited; the system (command line, provisioning) is no person.
     const inviter = purpose === 'invitation' && by.accountId ? await findAccountById(trx, by.accountId) : undefined;
     const link = linkParts(config, {
-      account, purpose, now: clock.now(), laName: organisation?.name ?? '', inviterName: inviter ? `${inviter.first_name} ${inviter.last_name}` : null,
+      account, purpose, now: clock.now(), laName: organisation?.name ?? '', inviter: inviter ? { id: inviter.id, name: `${inviter.first_name} ${inviter.last_name}` } : null,
     });
     await insertToken(trx, link.tokenRow);
     await enqueueEmail(trx, domain, link.email);

@@ -1,6 +1,6 @@
 import type { Account } from '../data/database.ts';
 import {
-  administratorsOf, claimTotpStep, enrolTotp, findAccountById, findAccountByUsername, findOrganisation, recordSignIn,
+  administratorsOf, claimTotpStep, enrolTotp, findAccountById, findAccountByUsername, findOrganisation,
 } from '../data/queries/account-queries.ts';
 import { deleteSession, findSession, insertSession, setPendingTotpSecret } from '../data/queries/session-queries.ts';
 import { clearKey, countAttempt, lockKey, refundAttempts } from '../data/queries/throttle-queries.ts';
@@ -12,9 +12,11 @@ import { matchTotp, newTotpSecret, normaliseCode, otpauthUri, totpStep } from '.
 import { normaliseUsername } from '../domain/usernames.ts';
 import { audit, type Who } from './audit.ts';
 import type { ServiceDeps } from './deps.ts';
+import { recordSignInAt } from './lifecycle/schedule.ts';
 import { dummyHash, verifyPassword } from './password-hasher.ts';
 import type { RequestContext } from './request-context.ts';
 import { hashToken, newToken } from './secrets.ts';
+import { raiseSecurityAlert } from './security-alert-service.ts';
 
 export interface SignInStep {
   /** The new session's cookie value. */
@@ -60,15 +62,16 @@ export function createSignInService(deps: ServiceDeps) {
   }
 
   async function fail(account: Account | undefined, username: string, reason: string, ctx: RequestContext): Promise<never> {
-    const archived = account?.status === 'archived';
-    await audit(db, anonymous(username), ctx, clock.now(), {
-      action: 'sign-in.failed',
-      organisationId: account?.organisation_id ?? null,
-      subjectAccountId: account?.id ?? null,
-      details: { reason, username },
+    if (account?.status === 'archived') {
       // R52: any attempt on an archived account is a possible breach.
-      securityAlert: archived,
-    });
+      await db.transaction().execute((trx) => raiseSecurityAlert(trx, deps, account, {
+        by: anonymous(username), ctx, now: clock.now(), action: 'sign-in.failed', details: { reason },
+      }));
+    } else {
+      await audit(db, anonymous(username), ctx, clock.now(), {
+        action: 'sign-in.failed', organisationId: account?.organisation_id ?? null, subjectAccountId: account?.id ?? null, details: { reason, username },
+      });
+    }
     throw new AuthenticationError();
   }
 
@@ -107,7 +110,7 @@ export function createSignInService(deps: ServiceDeps) {
         expiresAt: new Date(now.getTime() + config.sessionAbsoluteHours * 3_600_000),
         ip: ctx.ip, userAgent: ctx.userAgent,
       });
-      await recordSignIn(trx, account.id, now);
+      await recordSignInAt(trx, deps.schedule, account.id, now);
       await clearKey(trx, `account:${account.username.toLowerCase()}`);
       // A complete sign-in gives its two counted attempts (password, code) back to the address:
       // that limit is for failures, and an LA's staff often share one outgoing address. Only a
@@ -138,13 +141,9 @@ export function createSignInService(deps: ServiceDeps) {
 
       if (account.status === 'archived') {
         const organisation = await findOrganisation(db, account.organisation_id);
-        await audit(db, anonymous(username), ctx, clock.now(), {
-          action: 'sign-in.archived-account',
-          organisationId: account.organisation_id,
-          subjectAccountId: account.id,
-          details: { username, alert: 'A leaver trying to sign in is a possible data breach: report it to your Information Governance team' },
-          securityAlert: true,
-        });
+        await db.transaction().execute((trx) => raiseSecurityAlert(trx, deps, account, {
+          by: anonymous(username), ctx, now: clock.now(), action: 'sign-in.archived-account', details: {},
+        }));
         throw new ArchivedAccountError(await administratorsOf(db, account.organisation_id), organisation?.name ?? '');
       }
 

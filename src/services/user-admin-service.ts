@@ -8,6 +8,7 @@ import { NotFoundError } from '../domain/errors.ts';
 import { differenceFromDefaults, isUserType, sortPrivileges, type Privilege } from '../domain/privileges.ts';
 import { authorise } from '../domain/access.ts';
 import type { ServiceDeps } from './deps.ts';
+import { outlooksOf } from './lifecycle/schedule.ts';
 
 /**
  * Loads an account for an action on it, enforcing tenant scope through the access table: an
@@ -29,7 +30,7 @@ export function createUserAdminService(deps: ServiceDeps) {
     async view(actor: Actor, id: string, action: Action = 'users.view') {
       const account = await accountFor(deps, actor, action, id);
       const target = { organisationId: account.organisation_id, accountId: account.id };
-      const [organisation, privileges, schools, groups, subscriptions, createdBy, archivedBy] = await Promise.all([
+      const [organisation, privileges, schools, groups, subscriptions, createdBy, archivedBy, outlooks] = await Promise.all([
         findOrganisation(db, account.organisation_id),
         privilegesOf(db, account.id),
         schoolAssignmentsOf(db, account.id),
@@ -37,6 +38,7 @@ export function createUserAdminService(deps: ServiceDeps) {
         subscriptionsOf(db, account.id),
         accountLabel(db, account.created_by),
         accountLabel(db, account.archived_by),
+        outlooksOf(db, deps.schedule, [account.id], deps.clock.now()),
       ]);
       const held = sortPrivileges(privileges) as Privilege[];
       return {
@@ -50,6 +52,8 @@ export function createUserAdminService(deps: ServiceDeps) {
         subscriptions,
         createdBy: createdBy ?? (account.created_by ? 'a deleted account' : 'the system'),
         archivedBy: archivedBy ?? (account.archived_by ? 'a deleted account' : 'the system'),
+        /** Warned or not, and what the nightly job will do next and when (the one schedule). */
+        lifecycle: outlooks.get(account.id)!,
         allowed: {
           edit: can(actor, 'users.edit', target),
           editSchools: can(actor, 'users.edit-schools', target),

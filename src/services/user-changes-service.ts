@@ -14,6 +14,8 @@ import { isUniqueViolation } from '../data/unique-violation.ts';
 import type { ServiceDeps } from './deps.ts';
 import type { RequestContext } from './request-context.ts';
 import { accountFor } from './user-admin-service.ts';
+import { refreshLifecycleDue } from './lifecycle/schedule.ts';
+import { dateIn } from '../domain/calendar.ts';
 
 export interface DetailsInput {
   firstName?: string;
@@ -137,7 +139,8 @@ export function createUserChangesService(deps: ServiceDeps) {
       // or access end dates, while the page always sends them.
       let accessEndDate: string | null = input.accessEndDate === undefined ? account.access_end_date : null;
       if (input.accessEndDate !== undefined) {
-        const parsed = accessEndDateFrom(input.accessEndDate, clock.now().toISOString().slice(0, 10));
+        // "In the future" where the job runs: the day an access end date takes effect there.
+        const parsed = accessEndDateFrom(input.accessEndDate, dateIn(clock.now(), deps.schedule.policy.timezone));
         if (parsed.error) all.accessEndDate = parsed.error;
         else accessEndDate = parsed.date;
       }
@@ -176,6 +179,8 @@ export function createUserChangesService(deps: ServiceDeps) {
           const defaultId = defaultGroup ? Number(defaultGroup) : null;
           await trx.updateTable('accounts').set({ default_school_group_id: defaultId }).where('id', '=', account.id).execute();
           await touch(trx, account.id, now);
+          // An access end date is a lifecycle event (R11): the stored next-event time follows it.
+          await refreshLifecycleDue(trx, deps.schedule, [account.id]);
           const diff = changes(
             { ...account, schoolGroups: beforeGroups, default_school_group_id: account.default_school_group_id } as Record<string, unknown>,
             { ...update, schoolGroups: afterGroups, default_school_group_id: defaultId },

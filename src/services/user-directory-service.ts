@@ -1,7 +1,6 @@
-import { countUsers, listArchived, listContacts, listOrganisations, listUsers, listUsersAfter, type UserListFilter } from '../data/queries/user-list-queries.ts';
+import { countUsers, listArchived, listContacts, listOrganisations, listUsers, listUsersAfter, listUsersBatch, type UserExportRow, userListFilter } from '../data/queries/user-list-queries.ts';
 import { decide, isCentralSupport, type Actor } from '../domain/access.ts';
-import { addMonthsUtc } from '../domain/calendar.ts';
-import { toCsv } from '../domain/csv.ts';
+import { csvStream } from '../domain/csv.ts';
 import { decodeCursor, encodeCursor } from '../domain/cursor.ts';
 import { ValidationError } from '../domain/errors.ts';
 import { isUserType, userTypeLabel } from '../domain/privileges.ts';
@@ -10,26 +9,30 @@ import { authorise } from '../domain/access.ts';
 import type { ServiceDeps } from './deps.ts';
 import { findAccountsByScimFilter } from '../data/queries/scim-user-queries.ts';
 import type { ScimFilter } from '../domain/scim-filter.ts';
+import { outlooksOf } from './lifecycle/schedule.ts';
 import { organisationInScope, organisationNamed } from './organisation-scope.ts';
 
-/** The most rows one CSV export holds; an LA has a few hundred accounts, so this is a guard. */
-const EXPORT_LIMIT = 50_000;
+/** Rows read from the database at a time for the CSV export: its memory does not grow with the LA. */
+const EXPORT_BATCH = 1000;
+
+const EXPORT_HEADER = ['Username', 'First name', 'Last name', 'Email', 'Job title', 'Type of User', 'Status', 'Last sign-in', 'Two-factor authentication', 'Created'];
+
+function exportRow(r: UserExportRow): string[] {
+  return [
+    r.username, r.first_name, r.last_name, r.email, r.job_title ?? '',
+    isUserType(r.user_type) ? userTypeLabel(r.user_type) : r.user_type,
+    r.status === 'active' ? 'Active' : 'Archived',
+    r.last_sign_in_at ? r.last_sign_in_at.toISOString() : 'never',
+    r.two_factor ? 'Set up' : 'Not set up',
+    r.created_at.toISOString(),
+  ];
+}
 
 /**
  * Admin > Users (R19–R22): the actor's own LA by default; another LA read-only, contact
  * details only (R5); central support may manage any LA (R4).
  */
-export function createUserDirectoryService({ db, clock }: ServiceDeps) {
-  function filterFor(organisationId: number, query: UserListQuery, now: Date): UserListFilter {
-    return {
-      organisationId,
-      text: query.q,
-      inactiveSinceOnOrBefore: query.inactiveMonths === undefined ? undefined : addMonthsUtc(now, -query.inactiveMonths),
-      userType: query.type,
-      privilege: query.privilege,
-      status: query.status === 'all' ? undefined : query.status,
-    };
-  }
+export function createUserDirectoryService({ db, clock, schedule }: ServiceDeps) {
 
   return {
     organisations: () => listOrganisations(db),
@@ -45,11 +48,14 @@ export function createUserDirectoryService({ db, clock }: ServiceDeps) {
         const contacts = await listContacts(db, organisation.id, query.q, PAGE_SIZE, offset);
         return { mode: 'contacts' as const, organisation, now, contacts };
       }
-      const filter = filterFor(organisation.id, query, now);
-      const [total, rows] = await Promise.all([
+      const filter = userListFilter(organisation.id, query, now);
+      const [total, listed] = await Promise.all([
         countUsers(db, filter),
         listUsers(db, filter, query.sort, PAGE_SIZE, offset),
       ]);
+      // A warned account says when it will be archived: the one schedule's date, as its page says.
+      const outlooks = await outlooksOf(db, schedule, listed.filter((r) => r.warned).map((r) => r.id), now);
+      const rows = listed.map((r) => ({ ...r, archiveAt: outlooks.get(r.id)?.archiveAt ?? null }));
       return {
         mode: 'manage' as const,
         organisation, now, total, rows,
@@ -68,7 +74,7 @@ export function createUserDirectoryService({ db, clock }: ServiceDeps) {
       const key = cursor === undefined ? undefined : decodeCursor('users', cursor, ['string', 'string', 'string']);
       if (cursor !== undefined && !key) throw new ValidationError({ cursor: 'The cursor is not one this API gave out' });
       const after = key ? { lastName: String(key[0]), firstName: String(key[1]), id: String(key[2]) } : undefined;
-      const rows = await listUsersAfter(db, filterFor(organisation.id, { ...query, sort: 'name', page: 1 }, clock.now()), after, limit + 1);
+      const rows = await listUsersAfter(db, userListFilter(organisation.id, { ...query, sort: 'name', page: 1 }, clock.now()), after, limit + 1);
       const items = rows.slice(0, limit);
       const last = items[items.length - 1];
       const next = rows.length > limit && last ? encodeCursor('users', [last.last_name, last.first_name, last.id]) : null;
@@ -92,27 +98,31 @@ export function createUserDirectoryService({ db, clock }: ServiceDeps) {
     /** Archived users (R23) of the actor's LA, or of `la` for central support. */
     async archived(actor: Actor, la: unknown) {
       const organisation = await organisationInScope(db, actor, la, 'users.restore');
-      return { organisation, rows: await listArchived(db, organisation.id) };
+      const rows = await listArchived(db, organisation.id);
+      // "Deleted on": the run of the nightly job that deletes it, from the one schedule.
+      const outlooks = await outlooksOf(db, schedule, rows.map((r) => r.id), clock.now());
+      return { organisation, rows: rows.map((r) => ({ ...r, deleteAt: outlooks.get(r.id)?.deleteAt ?? null })) };
     },
 
-    /** The filtered list as CSV (R22): the same filters and order as the page, every page. */
-    async exportCsv(actor: Actor, query: UserListQuery): Promise<{ filename: string; csv: string }> {
+    /**
+     * The filtered list as CSV (R22): the same filters and order as the page, every page. Access
+     * and the first batch are settled before this returns, so that a refusal or a failing database
+     * still gets its own error page; the rest is read batch by batch (keyset, in the page's order)
+     * as the caller writes it out, so memory stays flat however many accounts the LA has.
+     */
+    async exportCsv(actor: Actor, query: UserListQuery): Promise<{ filename: string; lines: AsyncIterable<string> }> {
       const organisation = await organisationInScope(db, actor, query.la, 'users.export');
       const now = clock.now();
-      const rows = await listUsers(db, filterFor(organisation.id, query, now), query.sort, EXPORT_LIMIT, 0);
-      const csv = toCsv(
-        ['Username', 'First name', 'Last name', 'Email', 'Job title', 'Type of User', 'Status', 'Last sign-in', 'Two-factor authentication', 'Created'],
-        rows.map((r) => [
-          r.username, r.first_name, r.last_name, r.email, r.job_title ?? '',
-          isUserType(r.user_type) ? userTypeLabel(r.user_type) : r.user_type,
-          r.status === 'active' ? 'Active' : 'Archived',
-          r.last_sign_in_at ? r.last_sign_in_at.toISOString() : 'never',
-          r.two_factor ? 'Set up' : 'Not set up',
-          r.created_at.toISOString(),
-        ]),
-      );
+      const filter = userListFilter(organisation.id, query, now);
+      const first = await listUsersBatch(db, filter, query.sort, undefined, EXPORT_BATCH);
+      async function* batches(): AsyncGenerator<string[][], void, undefined> {
+        for (let batch = first; ; batch = await listUsersBatch(db, filter, query.sort, batch.next, EXPORT_BATCH)) {
+          yield batch.rows.map(exportRow);
+          if (!batch.next) return;
+        }
+      }
       const stamp = now.toISOString().slice(0, 10);
-      return { filename: `users-${organisation.la_code ?? 'central'}-${stamp}.csv`, csv };
+      return { filename: `users-${organisation.la_code ?? 'central'}-${stamp}.csv`, lines: csvStream(EXPORT_HEADER, batches()) };
     },
   };
 }

@@ -20,6 +20,8 @@ import { mailDomain, type ServiceDeps } from './deps.ts';
 import { linkParts } from './link-parts.ts';
 import { organisationInScope } from './organisation-scope.ts';
 import type { RequestContext } from './request-context.ts';
+import { refreshLifecycleDue } from './lifecycle/schedule.ts';
+import { dateIn } from '../domain/calendar.ts';
 
 export interface ImportedAccount {
   id: string;
@@ -70,18 +72,18 @@ export function createUserImportService(deps: ServiceDeps) {
         schoolIdsByUrn: schools,
         groupIdsByName: new Map(groups.map((g) => [g.name.toLowerCase(), g.id])),
         takenUsernames: taken,
-        today: now.toISOString().slice(0, 10),
+        today: dateIn(now, deps.schedule.policy.timezone),
         laName: organisation.name,
       });
       refuseIfAny([...problems, ...rowProblems], ACCOUNT_IMPORT_COLUMNS);
 
       const inviter = actor.kind === 'account' ? await findAccountById(db, actor.accountId) : undefined;
-      const inviterName = inviter ? `${inviter.first_name} ${inviter.last_name}` : null;
+      const inviterNamed = inviter ? { id: inviter.id, name: `${inviter.first_name} ${inviter.last_name}` } : null;
       const accounts = plans.map((plan) => ({
         plan,
         row: { ...newAccountRow(plan, { id: randomUUID(), organisationId: organisation.id, createdBy: actor, now }), access_end_date: plan.accessEndDate },
       }));
-      const links = accounts.map(({ row }) => linkParts(config, { account: row, purpose: 'invitation', now, laName: organisation.name, inviterName }));
+      const links = accounts.map(({ row }) => linkParts(config, { account: row, purpose: 'invitation', now, laName: organisation.name, inviter: inviterNamed }));
       const records: AuditRecord[] = accounts.flatMap(({ plan, row }, i) => [
         {
           action: 'account.created',
@@ -109,6 +111,7 @@ export function createUserImportService(deps: ServiceDeps) {
             schools: accounts.flatMap(({ plan, row }) => plan.schools.map((s) => ({ account_id: row.id, school_id: s.schoolId, role: s.role, assigned_at: now }))),
             groups: accounts.flatMap(({ plan, row }) => plan.groupIds.map((g) => ({ account_id: row.id, school_group_id: g }))),
           });
+          await refreshLifecycleDue(trx, deps.schedule, accounts.map((a) => a.row.id));
           await insertNewAccountTokens(trx, links.map((l) => l.tokenRow));
           await enqueueEmails(trx, domain, links.map((l) => l.email));
           await auditMany(trx, who(actor), ctx, now, records);

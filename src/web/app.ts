@@ -27,6 +27,7 @@ import { myAccountRoutes } from './routes/my-account-routes.ts';
 import { myCommunicationsRoutes } from './routes/my-communications-routes.ts';
 import { passwordRoutes } from './routes/password-routes.ts';
 import { schoolGroupRoutes } from './routes/school-group-routes.ts';
+import { securityAlertRoutes } from './routes/security-alert-routes.ts';
 import { signInRoutes } from './routes/sign-in-routes.ts';
 import { supportRoutes } from './routes/support-routes.ts';
 import { userImportRoutes } from './routes/user-import-routes.ts';
@@ -136,6 +137,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(adminUserRoutes(services));
   await app.register(adminStatusRoutes(services));
   await app.register(adminAuditRoutes(services));
+  await app.register(securityAlertRoutes(services));
   await app.register(adminReviewRoutes(services));
   await app.register(schoolGroupRoutes(services));
   await app.register(lifecycleRoutes(services));

@@ -11,7 +11,7 @@ import { connect, type DatabaseHandle } from '../../src/data/connect.ts';
 import type { Db } from '../../src/data/database.ts';
 import { addDays, addMonthsUtc } from '../../src/domain/calendar.ts';
 import { ManualClock, type Clock } from '../../src/domain/clock.ts';
-import { utcDate } from '../../src/domain/lifecycle.ts';
+
 import { DEFAULT_DELIVERY, deliverDueEmails, retryDelaySeconds, type DeliveryOptions } from '../../src/mail/deliver.ts';
 import { smtpTransport, type MailTransport } from '../../src/mail/transports.ts';
 import { createServices, type Services } from '../../src/services/index.ts';
@@ -82,21 +82,21 @@ async function seedDue(db: Db, config: Config, orgs: Orgs, now: Date, scale = 1)
     expected.keys.add(`lifecycle:${a.id}:${a.period}:${stage}`);
   };
   const warnedEarlier = async (a: { id: string; period: string }) => {
-    await db.insertInto('lifecycle_notices').values({ account_id: a.id, period_start: new Date(a.period), stage: 'warning_17', sent_at: addDays(now, -20) }).execute();
+    await db.insertInto('lifecycle_notices').values({ account_id: a.id, period_start: new Date(a.period), stage: 'warning_3', sent_at: addDays(now, -20) }).execute();
     expected.archived.add(a.id);
     expected.keys.add(`lifecycle:${a.id}:${a.period}:archived`);
   };
 
   const alice = await account(orgs.camden, 0, 'la_admin', 0);
   for (let s = 0; s < scale; s++) {
-    for (let i = 0; i < 2; i++) warn(await account(orgs.camden, 15), 'warning_15');
-    for (let i = 0; i < 2; i++) warn(await account(orgs.camden, 16), 'warning_16');
-    for (let i = 0; i < 2; i++) warn(await account(orgs.camden, 17), 'warning_17');
-    warn(await account(orgs.camden, 20), 'warning_17');
+    for (let i = 0; i < 2; i++) warn(await account(orgs.camden, 15), 'warning_1');
+    for (let i = 0; i < 2; i++) warn(await account(orgs.camden, 16), 'warning_2');
+    for (let i = 0; i < 2; i++) warn(await account(orgs.camden, 17), 'warning_3');
+    warn(await account(orgs.camden, 20), 'warning_3');
     for (let i = 0; i < 2; i++) await warnedEarlier(await account(orgs.camden, 18));
   }
   const dormantAdmin = await account(orgs.camden, 15, 'la_admin');
-  warn(dormantAdmin, 'warning_15');
+  warn(dormantAdmin, 'warning_1');
   expected.keys.add(`admin-alert:${dormantAdmin.id}:${dormantAdmin.period}:warning:${alice.id}`);
 
   const soleAdmin = await account(orgs.barnet, 18, 'la_admin');
@@ -104,7 +104,7 @@ async function seedDue(db: Db, config: Config, orgs: Orgs, now: Date, scale = 1)
   expected.keys.add(`admin-alert:${soleAdmin.id}:${soleAdmin.period}:archived:support`);
 
   const leaver = await account(orgs.camden, 1);
-  await db.updateTable('accounts').set({ access_end_date: utcDate(now) }).where('id', '=', leaver.id).execute();
+  await db.updateTable('accounts').set({ access_end_date: now.toISOString().slice(0, 10) }).where('id', '=', leaver.id).execute();
   expected.archived.add(leaver.id);
   expected.keys.add(`lifecycle:${leaver.id}:${leaver.period}:archived`);
   for (const admin of [alice, dormantAdmin]) expected.keys.add(`access-ended:${leaver.id}:${leaver.period}:${admin.id}`);

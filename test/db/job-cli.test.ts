@@ -117,7 +117,7 @@ describe('lifecycle and digest commands (embedded PGlite)', { timeout: STEP_TIME
     planned = tableRows(result.stdout, /^Date\s+LA\s+Username\s+Action$/);
     expect(planned.length).toBeGreaterThan(0);
     for (const row of planned) {
-      expect(row).toEqual([T_ISO.slice(0, 10), expect.stringMatching(/^.+ \(\d{3}\)$/), expect.stringMatching(/^[a-z0-9._@-]+$/), expect.stringMatching(/^(1[5-7]-month warning|archived for inactivity|archived: access end date reached|deleted: retention ended)$/)]);
+      expect(row).toEqual([T_ISO.slice(0, 10), expect.stringMatching(/^.+ \(\d{3}\)$/), expect.stringMatching(/^[a-z0-9._@-]+$/), expect.stringMatching(/^(first warning|second warning|final warning|archived for inactivity|archived: access end date reached|deleted: retention ended)$/)]);
     }
     const warned = planned.filter((r) => r[3]!.endsWith('warning')).length;
     const deleted = planned.filter((r) => r[3]!.startsWith('deleted')).length;
@@ -175,7 +175,7 @@ describe('lifecycle and digest commands (embedded PGlite)', { timeout: STEP_TIME
     expect(tally!.slice(1).map(Number).reduce((a, b) => a + b)).toBe(events.length);
 
     // R37: an account given its final warning by the run is archived no sooner than 14 days later.
-    const finalWarned = new Set(planned.filter((r) => r[3] === '17-month warning').map((r) => r[2]));
+    const finalWarned = new Set(planned.filter((r) => r[3] === 'final warning').map((r) => r[2]));
     const lines = all.stdout.split('\n');
     let heading = '';
     for (const line of lines) {

@@ -189,10 +189,10 @@ describe(`migrations (${process.env.TEST_DATABASE_URL ? 'PostgreSQL server' : 'P
       const period = new Date('2024-01-01T00:00:00Z');
       const notice = (stage: string, periodStart = period) =>
         db.insertInto('lifecycle_notices').values({ account_id: account, period_start: periodStart, stage, sent_at: new Date() }).execute();
-      await notice('warning_15');
-      expect(await sqlState(notice('warning_15'))).toBe('23505');
-      await notice('warning_16');
-      await notice('warning_15', new Date('2025-06-01T00:00:00Z'));
+      await notice('warning_1');
+      expect(await sqlState(notice('warning_1'))).toBe('23505');
+      await notice('warning_2');
+      await notice('warning_1', new Date('2025-06-01T00:00:00Z'));
       expect(await sqlState(notice('warning_99'))).toBe('23514');
     });
 

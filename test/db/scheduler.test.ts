@@ -5,7 +5,7 @@ import { ConfigError, type Config } from '../../src/config.ts';
 import { connect, type DatabaseHandle } from '../../src/data/connect.ts';
 import { addDays, addMonthsUtc } from '../../src/domain/calendar.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
-import type { LifecycleRunResult } from '../../src/jobs/lifecycle-job.ts';
+import type { LifecycleRunResult } from '../../src/services/lifecycle/lifecycle-service.ts';
 import {
   isSkipped, LOCK_KEYS, LOCK_NAMESPACE, runJobOnce, startScheduler, type JobLog, type JobName, type JobRuntime,
 } from '../../src/jobs/scheduler.ts';
@@ -118,7 +118,7 @@ describe('runJobOnce', () => {
     const result = await runJobOnce(runtime, 'lifecycle', { now: NOW, log });
     expect(isSkipped(result)).toBe(false);
     const run = result as LifecycleRunResult;
-    expect(run.items.map((i) => [i.username, i.detail])).toEqual([[account.username, '15-month warning']]);
+    expect(run.items.map((i) => [i.username, i.detail])).toEqual([[account.username, 'first warning']]);
     expect(await jobRuns('lifecycle')).toEqual([{
       id: expect.anything(), job: 'lifecycle', as_of: NOW, started_at: NOW, finished_at: NOW, outcome: 'ok',
       summary: { warned: 1, archived: 0, accessEnded: 0, deleted: 0, emails: run.counts.emails, actions: 1, failures: 0, failed: [] },
@@ -133,7 +133,7 @@ describe('runJobOnce', () => {
     // A month later the 16-month warning is due: the dry run reports it, takes no lock, writes nothing.
     const before = await Promise.all([count('job_runs'), count('lifecycle_notices'), count('email_outbox')]);
     const dry = await runJobOnce(runtime, 'lifecycle', { now: addMonthsUtc(NOW, 1), dryRun: true });
-    expect((dry as LifecycleRunResult).items.map((i) => [i.username, i.detail])).toEqual([[account.username, '16-month warning']]);
+    expect((dry as LifecycleRunResult).items.map((i) => [i.username, i.detail])).toEqual([[account.username, 'second warning']]);
     expect(await Promise.all([count('job_runs'), count('lifecycle_notices'), count('email_outbox')])).toEqual(before);
   });
 
@@ -228,7 +228,7 @@ describe('startScheduler', () => {
       await scheduler.jobs.lifecycle.trigger();
       const [run] = (await jobRuns()).slice(before);
       expect(run).toMatchObject({ job: 'lifecycle', as_of: at, outcome: 'ok', summary: { warned: 1 } });
-      expect(await handle.db.selectFrom('lifecycle_notices').select('stage').where('account_id', '=', account.id).execute()).toEqual([{ stage: 'warning_15' }]);
+      expect(await handle.db.selectFrom('lifecycle_notices').select('stage').where('account_id', '=', account.id).execute()).toEqual([{ stage: 'warning_1' }]);
 
       // Fired again for the same slot (as another worker a moment later would): skipped.
       await scheduler.jobs.lifecycle.trigger();

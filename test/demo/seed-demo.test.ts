@@ -13,6 +13,14 @@ import { addMonthsUtc, wholeMonthsBetween } from '../../src/domain/calendar.ts';
 import { demoGiasExtract } from '../../src/demo/gias-extract.ts';
 import { decodeText, parseCsv } from '../../src/domain/csv-read.ts';
 import { formatDemoAccounts, seedDemo, seedDemoWithReport, writeDemoAccountsFile, type SeedDemoResult } from '../../src/demo/seed-demo.ts';
+import { settleDemo } from '../../src/demo/demo-lifecycle.ts';
+import { dateIn } from '../../src/domain/calendar.ts';
+import { inactiveSince, upcomingEvents } from '../../src/domain/lifecycle.ts';
+import { defaultLifecycleSchedule } from '../../src/services/lifecycle/schedule.ts';
+import { createLifecycleService } from '../../src/services/lifecycle/lifecycle-service.ts';
+import { historiesFrom } from '../../src/services/lifecycle/schedule.ts';
+import { ManualClock } from '../../src/domain/clock.ts';
+import { testConfig } from '../support/test-app.ts';
 
 const NOW = new Date('2025-06-15T10:00:00Z');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -70,7 +78,9 @@ describe('generateDemo', () => {
 describe('seedDemo on a fresh database', () => {
   let handle: DatabaseHandle;
   const box = new SecretBox('test-secret-key-for-the-demo-seed-0123456789');
-  const data = generateDemo(NOW);
+  const schedule = defaultLifecycleSchedule();
+  // What is written: the generated history, settled to the state the nightly job leaves on NOW.
+  const data = settleDemo(generateDemo(NOW), schedule).data;
   let first: SeedDemoResult;
   let seedMs = 0;
 
@@ -159,30 +169,57 @@ describe('seedDemo on a fresh database', () => {
       .execute();
     expect(rows).toHaveLength(5);
     for (const r of rows) expect(Number(r.admins)).toBeGreaterThanOrEqual(1);
-    expect(rows.filter((r) => Number(r.admins) === 1).map((r) => r.name)).toEqual(['Birmingham']);
-    expect(rows.filter((r) => Number(r.admins) >= 2)).toHaveLength(4);
+    expect(rows.filter((r) => Number(r.admins) === 1).map((r) => r.name).sort()).toEqual(['Birmingham', 'Hertfordshire']);
+    expect(rows.filter((r) => Number(r.admins) >= 2)).toHaveLength(3);
   });
 
-  it('spreads last sign-ins over 0–40 months with warned, archive-range and never-signed-in accounts', async () => {
-    const rows = await handle.db.selectFrom('accounts')
-      .select(['last_sign_in_at', 'created_at', 'restored_at', 'status']).execute();
-    const active = rows.filter((r) => r.status === 'active');
-    const ages = active.filter((r) => r.last_sign_in_at !== null).map((r) => wholeMonthsBetween(r.last_sign_in_at!, NOW));
+  it('generates last sign-ins over 0–40 months, with warned, archive-range and never-signed-in accounts', () => {
+    const generated = generateDemo(NOW).accounts.filter((a) => a.status === 'active');
+    const ages = generated.filter((a) => a.lastSignInAt !== null).map((a) => wholeMonthsBetween(a.lastSignInAt!, NOW));
     expect(Math.min(...ages)).toBe(0);
     expect(Math.max(...ages)).toBeGreaterThanOrEqual(30);
     expect(Math.max(...ages)).toBeLessThanOrEqual(40);
     for (const month of [15, 16, 17]) expect(ages.filter((a) => a === month).length).toBeGreaterThan(0);
-    expect(ages.filter((a) => a >= 18).length).toBeGreaterThan(0);
-    expect(active.filter((r) => r.last_sign_in_at === null).length).toBeGreaterThan(0);
-    // Inactive since (R34) of active accounts not restored also shows every stage.
-    const inactiveSince = active.filter((r) => r.restored_at === null).map((r) => wholeMonthsBetween(r.last_sign_in_at ?? r.created_at, NOW));
-    for (const month of [15, 16, 17]) expect(inactiveSince).toContain(month);
-    for (const r of rows) {
-      const created = wholeMonthsBetween(r.created_at, NOW);
-      expect(created).toBeLessThanOrEqual(48);
-      expect(r.created_at.getTime()).toBeLessThanOrEqual(NOW.getTime());
-      if (r.last_sign_in_at) expect(r.last_sign_in_at.getTime()).toBeGreaterThanOrEqual(r.created_at.getTime());
+    expect(generated.some((a) => a.lastSignInAt === null)).toBe(true);
+  });
+
+  it('is true to its own date: the state the nightly job would have left, nothing overdue, the past never shown as future', async () => {
+    const db = handle.db;
+    // The last nightly run at or before NOW finds nothing to do: every due event has been done.
+    const lastRun = new Date(schedule.runs.nextRunAtOrAfter(new Date(NOW.getTime() - 86_400_000)).getTime());
+    expect(lastRun.getTime()).toBeLessThanOrEqual(NOW.getTime());
+    const lifecycle = createLifecycleService({ db, clock: new ManualClock(NOW), config: testConfig(), secretBox: box, schedule });
+    const dry = await lifecycle.run({ now: lastRun, dryRun: true });
+    expect(dry.items).toEqual([]);
+    expect(dry.visited).toBe(0);
+    // Every stored next-event time is the schedule's, and none is in the past of the last run.
+    const accounts = await db.selectFrom('accounts').selectAll().execute();
+    const notices = await db.selectFrom('lifecycle_notices').select(['account_id', 'period_start', 'stage', 'sent_at']).execute();
+    const histories = historiesFrom(accounts, notices);
+    for (const a of accounts) {
+      expect(a.lifecycle_due_at).not.toBeNull();
+      expect(a.lifecycle_due_at!.getTime()).toBeGreaterThan(lastRun.getTime());
+      // No archived account shows a deletion date that has passed (issue 10: "Deleted on 27 November" on 1 December).
+      if (a.status === 'archived') expect(schedule.runs.nextRunAtOrAfter(a.deletion_due_at!).getTime()).toBeGreaterThan(NOW.getTime());
+      // No active account is past its archive run (issue 10: 36-month-inactive accounts Active and never warned).
+      if (a.status === 'active') expect(wholeMonthsBetween(inactiveSince(histories.get(a.id)!), NOW)).toBeLessThan(19);
     }
+    // Warned accounts of every stage, each with the warnings the job would have sent.
+    const stages = new Set(notices.filter((n) => accounts.some((a) => a.id === n.account_id && a.status === 'active')).map((n) => n.stage));
+    for (const stage of ['warning_1', 'warning_2', 'warning_3']) expect(stages).toContain(stage);
+    // This week: an archive, and Hertfordshire's only administrator's first warning (central support is alerted, R38).
+    const week = new Date(NOW.getTime() + 7 * 86_400_000);
+    const events = accounts.flatMap((a) => upcomingEvents(histories.get(a.id)!, schedule.policy, schedule.retention, schedule.runs, NOW, week).map((e) => ({ a, e })));
+    expect(events.some(({ e }) => e.event.kind === 'archive' && e.event.reason === 'inactivity')).toBe(true);
+    const herts = (await db.selectFrom('organisations').select('id').where('name', '=', 'Hertfordshire').executeTakeFirstOrThrow()).id;
+    const hertsAdmins = await db.selectFrom('accounts').innerJoin('account_privileges', 'account_privileges.account_id', 'accounts.id')
+      .select('accounts.id').where('accounts.organisation_id', '=', herts).where('accounts.status', '=', 'active').where('account_privileges.privilege', '=', 'manage_users').execute();
+    expect(hertsAdmins).toHaveLength(1);
+    expect(events.some(({ a, e }) => a.id === hertsAdmins[0]!.id && e.event.kind === 'warn' && e.event.first)).toBe(true);
+    // An access end date this month (ten days ahead when the month is about to end).
+    const ending = accounts.filter((a) => a.status === 'active' && a.access_end_date !== null).map((a) => a.access_end_date!);
+    const today = dateIn(NOW, 'Europe/London');
+    expect(ending.some((d) => d > today && (d.slice(0, 7) === today.slice(0, 7) || d <= dateIn(new Date(NOW.getTime() + 10 * 86_400_000), 'Europe/London')))).toBe(true);
   });
 
   it('archives with deletion dates consistent with the reason (R33)', async () => {

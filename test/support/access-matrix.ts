@@ -113,6 +113,8 @@ export const MATRIX: Row[] = [
   { name: 'audit log of Camden', method: 'GET', path: '/admin/audit?la=202', api: { method: 'GET', path: '/api/v1/audit-events?la=202', success: 200 }, expect: x(200, 403, 403, 404, 200, 302, 302) },
   { name: 'audit CSV of Camden', method: 'GET', path: '/admin/audit/export.csv?la=202', expect: x(200, 403, 403, 404, 200, 302, 302) },
   { name: 'lifecycle preview', method: 'GET', path: '/admin/lifecycle', expect: x(200, 403, 403, 200, 200, 302, 302) },
+  { name: 'security alerts', method: 'GET', path: '/admin/security-alerts', expect: x(200, 403, 403, 200, 200, 302, 302) },
+  { name: 'security alerts of Camden', method: 'GET', path: '/admin/security-alerts?la=202', expect: x(200, 403, 403, 404, 200, 302, 302) },
   { name: 'lifecycle preview of Camden', method: 'GET', path: '/admin/lifecycle?la=202&days=60', api: { method: 'GET', path: '/api/v1/lifecycle/preview?la=202&days=60', success: 200 }, expect: x(200, 403, 403, 404, 200, 302, 302) },
   { name: 'school groups', method: 'GET', path: '/admin/school-groups', expect: x(200, 403, 403, 200, 200, 302, 302) },
   { name: 'school groups of Camden', method: 'GET', path: '/admin/school-groups?la=202', expect: x(200, 403, 403, 404, 200, 302, 302) },

@@ -21,7 +21,8 @@ import 'pg';
 import { loadConfig } from '../../src/config.ts';
 import { connect } from '../../src/data/connect.ts';
 import { systemClock } from '../../src/domain/clock.ts';
-import { createLifecycleJob } from '../../src/jobs/lifecycle-job.ts';
+import { createLifecycleService } from '../../src/services/lifecycle/lifecycle-service.ts';
+import { lifecycleSchedule } from '../../src/services/lifecycle/schedule.ts';
 import { DEFAULT_DELIVERY, deliverDueEmails } from '../../src/mail/deliver.ts';
 import { smtpTransport } from '../../src/mail/transports.ts';
 import { SecretBox } from '../../src/services/secrets.ts';
@@ -50,7 +51,7 @@ async function main(): Promise<number> {
 
   const handle = await connect({ databaseUrl: config.databaseUrl, poolSize: 3 });
   // Built as createServices builds it (without loading every other service: restarts stay quick).
-  const lifecycle = createLifecycleJob({ db: handle.db, clock: systemClock, config, secretBox: new SecretBox(config.secretKey), policy: config.lifecycle });
+  const lifecycle = createLifecycleService({ db: handle.db, clock: systemClock, config, secretBox: new SecretBox(config.secretKey), schedule: lifecycleSchedule(config) });
   const transport = smtpTransport(config.smtpUrl);
   try {
     await sql`SELECT 1`.execute(handle.db);

@@ -83,6 +83,7 @@ const MATRIX: readonly [Action, TargetName, Cell, Cell, Cell, Cell, Cell, Cell][
   ['school-groups.manage',         'Camden',        'ok',  403,    403,   404,    'ok',   'ok'],
   ['audit.view',                   'Camden',        'ok',  403,    403,   404,    'ok',   'ok'],
   ['lifecycle.view',               'Camden',        'ok',  403,    403,   404,    'ok',   'ok'],
+  ['security-alerts.view',         'Camden',        'ok',  403,    403,   404,    'ok',   'ok'],
   ['reviews.manage',               'Camden',        'ok',  403,    403,   404,    'ok',   'ok'],
   ['api-tokens.manage',            'Camden',        'ok',  403,    403,   404,    'ok',   'ok'],
   ['support.sent-email',           '—',             403,   403,    403,   403,    'ok',   'ok'],

@@ -45,13 +45,13 @@ describe('lifecycle policy (R34–R42)', () => {
     const h = history({ lastSignInAt: d(signIn) });
     const just = (iso: string) => new Date(d(iso).getTime() - 1);
     expect(dueAction(h, P, just(w15)).kind).toBe('none');
-    expect(dueAction(h, P, d(w15))).toMatchObject({ kind: 'warn', stage: 'warning_15', first: true });
-    const after15 = { ...h, notices: [{ stage: 'warning_15' as const, sentAt: d(w15) }] };
+    expect(dueAction(h, P, d(w15))).toMatchObject({ kind: 'warn', stage: 'warning_1', first: true });
+    const after15 = { ...h, notices: [{ stage: 'warning_1' as const, sentAt: d(w15) }] };
     expect(dueAction(after15, P, just(w16)).kind).toBe('none');
-    expect(dueAction(after15, P, d(w16))).toMatchObject({ kind: 'warn', stage: 'warning_16', first: false });
-    const after16 = { ...after15, notices: [...after15.notices, { stage: 'warning_16' as const, sentAt: d(w16) }] };
-    expect(dueAction(after16, P, d(w17))).toMatchObject({ kind: 'warn', stage: 'warning_17' });
-    const after17 = { ...after16, notices: [...after16.notices, { stage: 'warning_17' as const, sentAt: d(w17) }] };
+    expect(dueAction(after15, P, d(w16))).toMatchObject({ kind: 'warn', stage: 'warning_2', first: false });
+    const after16 = { ...after15, notices: [...after15.notices, { stage: 'warning_2' as const, sentAt: d(w16) }] };
+    expect(dueAction(after16, P, d(w17))).toMatchObject({ kind: 'warn', stage: 'warning_3' });
+    const after17 = { ...after16, notices: [...after16.notices, { stage: 'warning_3' as const, sentAt: d(w17) }] };
     expect(dueAction(after17, P, just(archive)).kind).toBe('none');
     expect(dueAction(after17, P, d(archive))).toEqual({ kind: 'archive', reason: 'inactivity', periodStart: d(signIn) });
   });
@@ -59,21 +59,21 @@ describe('lifecycle policy (R34–R42)', () => {
   it('counts a never-signed-in account from its creation', () => {
     const h = history({ createdAt: d('2024-01-15T12:00:00Z') });
     expect(dueAction(h, P, d('2025-04-15T11:59:59Z')).kind).toBe('none');
-    expect(dueAction(h, P, d('2025-04-15T12:00:00Z'))).toMatchObject({ kind: 'warn', stage: 'warning_15' });
+    expect(dueAction(h, P, d('2025-04-15T12:00:00Z'))).toMatchObject({ kind: 'warn', stage: 'warning_1' });
   });
 
   it('restarts the period at a restore (R32, R34): old notices do not count, the next warning is the 15-month one', () => {
     const h = history({ lastSignInAt: d('2022-01-01'), restoredAt: d('2025-01-01') });
     expect(dueAction(h, P, d('2026-03-31')).kind).toBe('none');
-    expect(dueAction(h, P, d('2026-04-01'))).toMatchObject({ kind: 'warn', stage: 'warning_15', periodStart: d('2025-01-01') });
+    expect(dueAction(h, P, d('2026-04-01'))).toMatchObject({ kind: 'warn', stage: 'warning_1', periodStart: d('2025-01-01') });
   });
 
   it('a sign-in between warnings ends the period; the next period starts again at 15 months (R36)', () => {
     const first = simulate(history({ lastSignInAt: d('2024-01-10') }), dailyRuns(d('2025-04-01'), 35));
-    expect(first.events.map((e) => e.action.kind === 'warn' && e.action.stage)).toEqual(['warning_15']);
+    expect(first.events.map((e) => e.action.kind === 'warn' && e.action.stage)).toEqual(['warning_1']);
     // Signs in on 2025-05-01; notices of the old period no longer apply.
     const second = simulate(history({ lastSignInAt: d('2025-05-01') }), dailyRuns(d('2026-07-25'), 20));
-    expect(second.events.map((e) => e.action.kind === 'warn' && e.action.stage)).toEqual(['warning_15']);
+    expect(second.events.map((e) => e.action.kind === 'warn' && e.action.stage)).toEqual(['warning_1']);
     expect(second.events[0]!.at).toEqual(new Date(Date.UTC(2026, 7, 1, 2)));
   });
 
@@ -82,19 +82,19 @@ describe('lifecycle policy (R34–R42)', () => {
     // The job last ran before the 15-month point and comes back after the 17-month point.
     const runs = [...dailyRuns(d('2025-04-01'), 5), ...dailyRuns(d('2025-06-15'), 30)];
     const { events } = simulate(h, runs);
-    expect(events.filter((e) => e.action.kind === 'warn').map((e) => (e.action as { stage: string }).stage)).toEqual(['warning_17']);
+    expect(events.filter((e) => e.action.kind === 'warn').map((e) => (e.action as { stage: string }).stage)).toEqual(['warning_3']);
   });
 
   it('switched on late for an account already 20 months inactive: a final warning first, archive no sooner than the notice period (R37)', () => {
     const h = history({ lastSignInAt: d('2023-01-01') });
     const { events } = simulate(h, dailyRuns(d('2024-09-01'), 30));
     expect(events.map((e) => e.action.kind)).toEqual(['warn', 'archive']);
-    expect(events[0]!.action).toMatchObject({ stage: 'warning_17', first: true });
+    expect(events[0]!.action).toMatchObject({ stage: 'warning_3', first: true });
     expect(events[1]!.at.getTime() - events[0]!.at.getTime()).toBe(14 * 86_400_000);
   });
 
   it('a warning sent late (fewer than 14 days before 18 months) postpones the archive to 14 days after it', () => {
-    const h = history({ lastSignInAt: d('2024-01-10'), notices: [{ stage: 'warning_17', sentAt: d('2025-07-05') }] });
+    const h = history({ lastSignInAt: d('2024-01-10'), notices: [{ stage: 'warning_3', sentAt: d('2025-07-05') }] });
     expect(dueAction(h, P, d('2025-07-10')).kind).toBe('none');
     expect(dueAction(h, P, d('2025-07-19T00:00:00Z'))).toMatchObject({ kind: 'archive' });
   });

@@ -39,7 +39,7 @@ export function userApiRoutes(services: Services) {
           additionalProperties: false,
           properties: {
             q: { type: 'string', maxLength: 100, description: 'Text in the name, username or email' },
-            status: { type: 'string', enum: ['active', 'archived', 'all'], default: 'active', description: 'Which accounts' },
+            status: { type: 'string', enum: ['active', 'warned', 'archived', 'all'], default: 'active', description: 'Which accounts (warned: active, warned in the current inactivity period)' },
             type: { type: 'string', maxLength: 40, description: 'Type of User code' },
             privilege: { type: 'string', maxLength: 40, description: 'Holds this privilege' },
             inactiveMonths: { type: 'integer', minimum: 0, maximum: 600, description: 'Not signed in for at least this many months' },
@@ -51,7 +51,7 @@ export function userApiRoutes(services: Services) {
         response: { 200: json('UserList', 'A page of accounts'), ...problemResponses(400, 403, 404) },
       },
     }, async (request) => {
-      const q = request.query as { q?: string; status: 'active' | 'archived' | 'all'; type?: string; privilege?: string; inactiveMonths?: number; la?: string; limit: number; cursor?: string };
+      const q = request.query as { q?: string; status: 'active' | 'warned' | 'archived' | 'all'; type?: string; privilege?: string; inactiveMonths?: number; la?: string; limit: number; cursor?: string };
       const result = await services.directory.page(callerActor(request), {
         la: q.la, q: q.q?.trim() || undefined, status: q.status, inactiveMonths: q.inactiveMonths,
         type: q.type as never, privilege: q.privilege as never,

@@ -45,9 +45,20 @@ export async function insertEmail(db: Executor, email: NewEmail): Promise<boolea
   return inserted !== undefined;
 }
 
-/** Many emails, a chunk a statement; duplicates of a deduplication key are skipped as above. */
-export async function insertEmails(db: Executor, emails: readonly NewEmail[]): Promise<void> {
-  await inChunks(emails, (chunk) => db.insertInto('email_outbox').values(chunk.map(emailRow)).onConflict((oc) => oc.column('dedup_key').doNothing()).execute());
+/** Many emails, a chunk a statement; duplicates of a deduplication key are skipped as above. Returns the ids written. */
+export async function insertEmails(db: Executor, emails: readonly NewEmail[]): Promise<string[]> {
+  const written: string[] = [];
+  await inChunks(emails, async (chunk) => {
+    const rows = await db.insertInto('email_outbox').values(chunk.map(emailRow)).onConflict((oc) => oc.column('dedup_key').doNothing()).returning('id').execute();
+    written.push(...rows.map((r) => r.id));
+  });
+  return written;
+}
+
+/** Records which accounts the emails name (R31: a deletion erases the person from exactly these). */
+export async function insertMentions(db: Executor, mentions: readonly { emailId: string; accountId: string }[]): Promise<void> {
+  await inChunks(mentions, (chunk) => db.insertInto('email_mentions').values(chunk.map((m) => ({ email_id: m.emailId, account_id: m.accountId })))
+    .onConflict((oc) => oc.doNothing()).execute());
 }
 
 /**
@@ -70,8 +81,10 @@ export async function claimDueEmails(db: Executor, now: Date, leaseUntil: Date, 
     .execute();
 }
 
-export async function markEmailSent(db: Executor, id: string, now: Date): Promise<void> {
-  await db.updateTable('email_outbox').set({ status: 'sent', sent_at: now, lease_until: null, last_error: null }).where('id', '=', id).execute();
+/** Many emails delivered at once: one statement, one commit. */
+export async function markEmailsSent(db: Executor, ids: readonly string[], now: Date): Promise<void> {
+  if (ids.length === 0) return;
+  await db.updateTable('email_outbox').set({ status: 'sent', sent_at: now, lease_until: null, last_error: null }).where('id', 'in', ids).execute();
 }
 
 export async function markEmailRetry(db: Executor, id: string, nextAttemptAt: Date, error: string): Promise<void> {

@@ -10,7 +10,7 @@ import { PROJECT_ROOT } from '../../paths.ts';
 const FLASH_COOKIE = 'nexus_flash';
 
 /** Search path of ARCHITECTURE.md: our views, then GOV.UK Frontend's and MoJ Frontend's macros. */
-export function createViewEnvironment(): nunjucks.Environment {
+export function createViewEnvironment(timeZone?: string): nunjucks.Environment {
   const env = new nunjucks.Environment(
     new nunjucks.FileSystemLoader([
       path.join(PROJECT_ROOT, 'src/web/views'),
@@ -24,8 +24,9 @@ export function createViewEnvironment(): nunjucks.Environment {
     const message = errors?.fields?.[name];
     return message ? { text: message } : false;
   });
-  env.addFilter('date', (value: Date | string | null | undefined) => (value ? formatDate(new Date(value)) : ''));
-  env.addFilter('dateTime', (value: Date | string | null | undefined) => (value ? formatDateTime(new Date(value)) : ''));
+  // In the time zone the nightly job runs in, so that a run's date reads as that run's day.
+  env.addFilter('date', (value: Date | string | null | undefined) => (value ? formatDate(new Date(value), timeZone) : ''));
+  env.addFilter('dateTime', (value: Date | string | null | undefined) => (value ? formatDateTime(new Date(value), timeZone) : ''));
   return env;
 }
 
@@ -36,8 +37,8 @@ export function errorView(fields: FieldErrors, order: readonly string[] = []): {
 }
 
 export function registerViews(app: FastifyInstance, services: Services, options: { demo: boolean }): void {
-  const env = createViewEnvironment();
   const { config } = services;
+  const env = createViewEnvironment(config.lifecycle.timezone);
 
   app.decorateReply('page', async function page(this: FastifyReply, template: string, context: Record<string, unknown> = {}) {
     const request = this.request;

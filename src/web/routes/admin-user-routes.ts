@@ -10,11 +10,12 @@ import type { Services } from '../../services/index.ts';
 import { formatDate } from '../../services/deps.ts';
 import { requestContext, requireSignIn } from '../plugins/session.ts';
 import { errorView } from '../plugins/views.ts';
+import { lifecycleSentence } from '../lifecycle-text.ts';
 import { privilegeChoices } from '../privilege-choices.ts';
 import { formBody, formList, text } from './form.ts';
 
 const ARCHIVE_REASONS: Record<string, string> = {
-  manual: 'archived by an administrator', inactivity: 'not signed in for 18 months', 'access-ended': 'access end date reached', provisioning: 'deprovisioned by the identity system',
+  manual: 'archived by an administrator', inactivity: 'not signed in', 'access-ended': 'access end date reached', provisioning: 'deprovisioned by the identity system',
 };
 
 type IdRequest = FastifyRequest<{ Params: { id: string } }>;
@@ -36,6 +37,7 @@ export function adminUserRoutes(services: Services) {
         groupNames: user.groups.map((g) => g.name).join(', '),
         accessEnd: a.access_end_date ? formatDate(new Date(`${a.access_end_date}T00:00:00Z`)) : null,
         archiveReason: a.archive_reason ? ARCHIVE_REASONS[a.archive_reason] : '',
+        lifecycleText: lifecycleSentence(user.lifecycle, (d) => formatDate(d, services.config.lifecycle.timezone)),
         privilegeLabels: user.privileges.map(privilegeLabel),
       });
     });

@@ -6,7 +6,7 @@ import { monthsAgo } from '../../domain/relative-time.ts';
 import { parseUserListQuery, userListHref, type UserListQuery } from '../../domain/user-filters.ts';
 import type { Services } from '../../services/index.ts';
 import { requestContext, requireSignIn } from '../plugins/session.ts';
-import { sendCsv } from './csv-reply.ts';
+import { sendCsvStream } from './csv-reply.ts';
 import { formBody } from './form.ts';
 import { errorView } from '../plugins/views.ts';
 
@@ -101,8 +101,9 @@ export function adminUsersRoutes(services: Services) {
     app.get('/admin/users/export.csv', async (request, reply) => {
       const { query, errors } = parseUserListQuery(request.query as Record<string, unknown>);
       if (Object.keys(errors).length > 0) throw new ValidationError(errors, 'The filters of the export are not valid');
-      const { filename, csv } = await services.directory.exportCsv(request.signedIn!.actor, query);
-      return sendCsv(reply, filename, csv);
+      // Access, validation and the first read happen before the first byte; the rest streams.
+      const { filename, lines } = await services.directory.exportCsv(request.signedIn!.actor, query);
+      return sendCsvStream(reply, filename, lines);
     });
   };
 }

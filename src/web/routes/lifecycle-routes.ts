@@ -1,19 +1,17 @@
 import type { FastifyInstance } from 'fastify';
+import { dateIn } from '../../domain/calendar.ts';
 import { ValidationError } from '../../domain/errors.ts';
+import { eventTag } from '../../services/lifecycle/lifecycle-service.ts';
 import type { Services } from '../../services/index.ts';
 import { requireSignIn } from '../plugins/session.ts';
 import { errorView } from '../plugins/views.ts';
 import { formBody } from './form.ts';
 
-const ACTIONS: Record<string, { label: string; tagClass: string }> = {
-  warn: { label: 'Warned', tagClass: 'govuk-tag--yellow' },
-  archive: { label: 'Archived', tagClass: 'govuk-tag--grey' },
-  delete: { label: 'Deleted', tagClass: 'govuk-tag--red' },
-};
+const TAG_CLASSES: Record<string, string> = { Warned: 'govuk-tag--yellow', Archived: 'govuk-tag--grey', Deleted: 'govuk-tag--red' };
 
-/** Monday of the week of `date`, in UTC. */
-function weekStart(date: Date): Date {
-  const d = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
+/** Monday of the week of `date`, as a calendar date where the job runs. */
+function weekStart(date: Date, timeZone: string): Date {
+  const d = new Date(`${dateIn(date, timeZone)}T12:00:00Z`);
   d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7));
   return d;
 }
@@ -38,9 +36,10 @@ export function lifecycleRoutes(services: Services) {
       }
       const weeks = new Map<number, { start: Date; events: unknown[] }>();
       for (const e of result.events) {
-        const start = weekStart(e.date);
+        const start = weekStart(e.date, services.config.lifecycle.timezone);
         const week = weeks.get(start.getTime()) ?? { start, events: [] };
-        week.events.push({ ...e, actionLabel: ACTIONS[e.action]?.label ?? e.action, tagClass: ACTIONS[e.action]?.tagClass ?? '' });
+        const { tag, reason } = eventTag(e.event);
+        week.events.push({ ...e, actionLabel: tag, reason, tagClass: TAG_CLASSES[tag] ?? '' });
         weeks.set(start.getTime(), week);
       }
       return reply.page('admin/lifecycle/preview.njk', {

@@ -1,13 +1,13 @@
-import type { Actor } from '../domain/access.ts';
-import { ValidationError } from '../domain/errors.ts';
-import type { LifecycleJob } from '../jobs/lifecycle-job.ts';
-import type { ServiceDeps } from './deps.ts';
-import { organisationInScope } from './organisation-scope.ts';
+import type { Actor } from '../../domain/access.ts';
+import { ValidationError } from '../../domain/errors.ts';
+import type { ServiceDeps } from '../deps.ts';
+import { organisationInScope } from '../organisation-scope.ts';
+import type { LifecycleService } from './lifecycle-service.ts';
 
 export const MAX_PREVIEW_DAYS = 366;
 
 /** The lifecycle preview (R41) for an administrator's LA: who is warned, archived or deleted, and when. */
-export function createLifecycleViewService({ db, clock }: ServiceDeps, job: LifecycleJob) {
+export function createLifecycleViewService({ db, clock }: ServiceDeps, lifecycle: LifecycleService) {
   return {
     async preview(actor: Actor, options: { la?: string; days?: string }) {
       const organisation = await organisationInScope(db, actor, options.la, 'lifecycle.view');
@@ -19,7 +19,7 @@ export function createLifecycleViewService({ db, clock }: ServiceDeps, job: Life
         days = Number(options.days);
       }
       const now = clock.now();
-      const events = await job.preview({ now, days, organisationId: organisation.id });
+      const events = await lifecycle.preview({ now, days, organisationId: organisation.id });
       return { organisation, days, now, events };
     },
   };
