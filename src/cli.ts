@@ -457,7 +457,7 @@ export function buildCli(): Command {
       const config = loadConfig();
       await withRuntime(config, async (runtime) => {
         // Written batch by batch as it is read, waiting when the pipe is full (memory stays flat).
-        const { lines } = await runtime.services.directory.exportCsv(SYSTEM, query);
+        const { lines } = await runtime.services.directory.exportCsv(SYSTEM, query, SYSTEM_CONTEXT);
         for await (const chunk of lines) {
           if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
         }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { cleanText } from '../web/routes/form.ts';
+import { cleanText } from '../domain/text.ts';
 
 /** Deepest nesting accepted: far more than any schema here needs, far less than a stack overflow. */
 const MAX_DEPTH = 20;

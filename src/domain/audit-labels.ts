@@ -12,6 +12,8 @@ const LABELS: Record<string, string> = {
   'account.school-removed': 'School removed',
   'account.schools-replaced': 'Schools replaced',
   'accounts.imported': 'Accounts imported from a CSV file',
+  'users.exported': 'Users exported as a CSV file',
+  'audit.exported': 'Audit log exported as a CSV file',
   'school-assignments.imported': 'School assignments imported from a CSV file',
   'account.archived': 'Account archived',
   'account.restored': 'Account restored',

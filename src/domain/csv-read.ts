@@ -81,9 +81,16 @@ export class CsvSyntaxError extends Error {
 /**
  * Splits CSV text into records. Quoted cells may hold commas, doubled quotes and line breaks;
  * each record keeps the line it starts on, for error reports. Blank lines are skipped. Throws
- * CsvSyntaxError for a quote left open or text after a closing quote.
+ * CsvSyntaxError for a quote left open, text after a closing quote, or a NUL character.
  */
 export function parseCsv(text: string): CsvRecord[] {
+  // A NUL never occurs in a spreadsheet's CSV; it means a binary file (or a UTF-16 file read as
+  // bytes), and PostgreSQL text cannot hold it. Refused here, so every import says so the same way.
+  const nul = text.indexOf('\u0000');
+  if (nul >= 0) {
+    const lineOfNul = text.slice(0, nul).split(/\r\n|\r|\n/).length;
+    throw new CsvSyntaxError(lineOfNul, 'the file contains a NUL character, so it is not a CSV text file; save it again from the spreadsheet as "CSV UTF-8"');
+  }
   const records: CsvRecord[] = [];
   let cells: string[] = [];
   let cell = '';

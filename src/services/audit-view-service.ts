@@ -4,7 +4,9 @@ import type { Actor } from '../domain/access.ts';
 import { toCsv } from '../domain/csv.ts';
 import { decodeCursor, encodeCursor } from '../domain/cursor.ts';
 import { ValidationError } from '../domain/errors.ts';
+import { audit, who } from './audit.ts';
 import type { ServiceDeps } from './deps.ts';
+import type { RequestContext } from './request-context.ts';
 import { organisationInScope } from './organisation-scope.ts';
 import { accountFor } from './user-admin-service.ts';
 
@@ -71,11 +73,9 @@ export function createAuditViewService(deps: ServiceDeps) {
     /** The API's page of the LA's log, newest first, after a stable cursor (R56). */
     async page(actor: Actor, query: AuditQuery, cursor: string | undefined, limit: number) {
       const { filter, organisation } = await filterFor(actor, query);
-      const key = cursor === undefined ? undefined : decodeCursor('audit', cursor, ['string', 'string']);
-      if (cursor !== undefined && (!key || Number.isNaN(new Date(String(key[0])).getTime()) || !/^[0-9]{1,19}$/.test(String(key[1])))) {
-        throw new ValidationError({ cursor: 'The cursor is not one this API gave out' });
-      }
-      const before = key ? { occurredAt: new Date(String(key[0])), id: String(key[1]) } : undefined;
+      const key = cursor === undefined ? undefined : decodeCursor('audit', cursor, ['instant', 'bigint']);
+      if (cursor !== undefined && !key) throw new ValidationError({ cursor: 'The cursor is not one this API gave out' });
+      const before = key ? { occurredAt: new Date(key[0]!), id: key[1]! } : undefined;
       const rows = await auditEventsBefore(db, filter, before, limit + 1);
       const items = rows.slice(0, limit);
       const last = items[items.length - 1];
@@ -83,9 +83,14 @@ export function createAuditViewService(deps: ServiceDeps) {
       return { organisation, items, next };
     },
 
-    async exportCsv(actor: Actor, query: AuditQuery): Promise<{ filename: string; csv: string }> {
+    async exportCsv(actor: Actor, query: AuditQuery, ctx: RequestContext): Promise<{ filename: string; csv: string }> {
       const { filter, organisation } = await filterFor(actor, query);
       const events = await auditEventsForOrganisation(db, filter, EXPORT_LIMIT, 0);
+      // Recorded after the read, so the export does not contain its own event.
+      await audit(db, who(actor), ctx, deps.clock.now(), {
+        action: 'audit.exported', organisationId: organisation.id, subjectAccountId: null,
+        details: { filters: Object.fromEntries(Object.entries({ action: query.action, from: query.from, to: query.to }).filter(([, v]) => v)), events: events.length },
+      });
       const csv = toCsv(
         ['When (UTC)', 'Action', 'By', 'Account', 'Address', 'Security alert', 'Details'],
         events.map((e) => [e.occurred_at.toISOString(), e.action, e.actor_label, e.subject_account_id ?? '', e.ip ?? '', e.security_alert ? 'yes' : '', JSON.stringify(e.details)]),

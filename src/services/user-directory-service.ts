@@ -6,7 +6,9 @@ import { ValidationError } from '../domain/errors.ts';
 import { isUserType, userTypeLabel } from '../domain/privileges.ts';
 import { PAGE_SIZE, type UserListQuery } from '../domain/user-filters.ts';
 import { authorise } from '../domain/access.ts';
+import { audit, who } from './audit.ts';
 import type { ServiceDeps } from './deps.ts';
+import type { RequestContext } from './request-context.ts';
 import { findAccountsByScimFilter } from '../data/queries/scim-user-queries.ts';
 import type { ScimFilter } from '../domain/scim-filter.ts';
 import { outlooksOf } from './lifecycle/schedule.ts';
@@ -26,6 +28,12 @@ function exportRow(r: UserExportRow): string[] {
     r.two_factor ? 'Set up' : 'Not set up',
     r.created_at.toISOString(),
   ];
+}
+
+/** The filters an export was made with, as the audit log records them (none are personal). */
+function exportFilters(query: UserListQuery): Record<string, string | number> {
+  const { q, inactiveMonths, type, privilege, status, sort } = query;
+  return Object.fromEntries(Object.entries({ q, inactiveMonths, type, privilege, status, sort }).filter(([, v]) => v !== undefined)) as Record<string, string | number>;
 }
 
 /**
@@ -71,9 +79,9 @@ export function createUserDirectoryService({ db, clock, schedule }: ServiceDeps)
      */
     async page(actor: Actor, query: Omit<UserListQuery, 'page' | 'sort'>, cursor: string | undefined, limit: number) {
       const organisation = await organisationInScope(db, actor, query.la, 'users.list');
-      const key = cursor === undefined ? undefined : decodeCursor('users', cursor, ['string', 'string', 'string']);
+      const key = cursor === undefined ? undefined : decodeCursor('users', cursor, ['text', 'text', 'uuid']);
       if (cursor !== undefined && !key) throw new ValidationError({ cursor: 'The cursor is not one this API gave out' });
-      const after = key ? { lastName: String(key[0]), firstName: String(key[1]), id: String(key[2]) } : undefined;
+      const after = key ? { lastName: key[0]!, firstName: key[1]!, id: key[2]! } : undefined;
       const rows = await listUsersAfter(db, userListFilter(organisation.id, { ...query, sort: 'name', page: 1 }, clock.now()), after, limit + 1);
       const items = rows.slice(0, limit);
       const last = items[items.length - 1];
@@ -110,9 +118,11 @@ export function createUserDirectoryService({ db, clock, schedule }: ServiceDeps)
      * still gets its own error page; the rest is read batch by batch (keyset, in the page's order)
      * as the caller writes it out, so memory stays flat however many accounts the LA has.
      */
-    async exportCsv(actor: Actor, query: UserListQuery): Promise<{ filename: string; lines: AsyncIterable<string> }> {
+    async exportCsv(actor: Actor, query: UserListQuery, ctx: RequestContext): Promise<{ filename: string; lines: AsyncIterable<string> }> {
       const organisation = await organisationInScope(db, actor, query.la, 'users.export');
       const now = clock.now();
+      // A download of people's details is itself an event the LA must be able to see (R50).
+      await audit(db, who(actor), ctx, now, { action: 'users.exported', organisationId: organisation.id, subjectAccountId: null, details: { filters: exportFilters(query) } });
       const filter = userListFilter(organisation.id, query, now);
       const first = await listUsersBatch(db, filter, query.sort, undefined, EXPORT_BATCH);
       async function* batches(): AsyncGenerator<string[][], void, undefined> {

@@ -8,6 +8,7 @@ import { enqueueEmail } from '../mail/enqueue.ts';
 import { twoFactorResetEmail } from '../mail/templates/account-emails.ts';
 import { audit, who, type Who } from './audit.ts';
 import { formatDateTime, mailDomain, type ServiceDeps } from './deps.ts';
+import { revokeApiTokensOf } from '../data/queries/api-token-queries.ts';
 import { deleteInTransaction } from './erasure.ts';
 import { refreshLifecycleDue } from './lifecycle/schedule.ts';
 import type { RequestContext } from './request-context.ts';
@@ -28,11 +29,13 @@ export async function archiveInTransaction(trx: Executor, account: Account, reas
     .executeTakeFirst();
   if (Number(updated.numUpdatedRows) !== 1) throw new RuleError('This account is already archived');
   const sessions = await deleteSessionsOfAccount(trx, account.id);
+  // Its API tokens end with it, for good: restoring the person does not revive a token nobody watched.
+  const apiTokensRevoked = await revokeApiTokensOf(trx, account.id, by.accountId, now);
   // R46: an archived account receives no communications, including any not yet delivered.
   await trx.deleteFrom('email_outbox').where('account_id', '=', account.id).where('template', '=', 'topic-message').where('status', '=', 'pending').execute();
   await audit(trx, by, ctx, now, {
     action: 'account.archived', organisationId: account.organisation_id, subjectAccountId: account.id,
-    details: { reason, status: ['active', 'archived'], deletionDueAt: due.toISOString(), sessionsEnded: sessions, ...extra },
+    details: { reason, status: ['active', 'archived'], deletionDueAt: due.toISOString(), sessionsEnded: sessions, ...(apiTokensRevoked > 0 ? { apiTokensRevoked } : {}), ...extra },
   });
   return due;
 }

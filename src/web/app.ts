@@ -7,10 +7,15 @@ import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { apiPlugin } from '../api/api-plugin.ts';
+import { sendProblem } from '../api/problem.ts';
+import { sendScimError } from '../api/scim/scim-errors.ts';
+import { ValidationError } from '../domain/errors.ts';
+import { cleanText, hasUnstorable } from '../domain/text.ts';
 import { scimPlugin } from '../api/scim/scim-plugin.ts';
 import { PROJECT_ROOT } from '../paths.ts';
 import type { Services } from '../services/index.ts';
 import { frameworkErrorPage, registerErrorHandling } from './plugins/error-handler.ts';
+import { limitConcurrencyPerCaller } from './plugins/concurrency.ts';
 import { registerSession } from './plugins/session.ts';
 import { registerViews } from './plugins/views.ts';
 import { adminAuditRoutes } from './routes/admin-audit-routes.ts';
@@ -41,6 +46,9 @@ export interface AppOptions {
   demo?: boolean;
 }
 
+/** Requests one session or API token may have in progress at once (plugins/concurrency.ts). */
+export const MAX_REQUESTS_AT_ONCE_PER_CALLER = 8;
+
 export function isMachineInterface(url: string): boolean {
   return url.startsWith('/api/') || url.startsWith('/scim/');
 }
@@ -63,6 +71,42 @@ export function loggerOptions(level: string): FastifyServerOptions['logger'] {
   };
 }
 
+/** Cleans, in place, the string values of a parsed query string or the path parameters. */
+function cleanValues(values: unknown): void {
+  if (!values || typeof values !== 'object') return;
+  const record = values as Record<string, unknown>;
+  for (const [key, value] of Object.entries(record)) {
+    if (typeof value === 'string') record[key] = cleanText(value);
+    else if (Array.isArray(value)) record[key] = value.map((v: unknown) => (typeof v === 'string' ? cleanText(v) : v));
+  }
+}
+
+function unstorableParts(values: Record<string, unknown>): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const [key, value] of Object.entries(values)) {
+    const texts = Array.isArray(value) ? value : [value];
+    if (texts.some((v) => typeof v === 'string' && hasUnstorable(v)) || hasUnstorable(key)) {
+      fields[hasUnstorable(key) ? 'query' : key] = 'Remove the character that cannot be used (a NUL or an unpaired surrogate)';
+    }
+  }
+  return fields;
+}
+
+/**
+ * Errors found while routing, before any hook has run (broken %-encoding, a path part longer than
+ * `maxParamLength`): the machine interfaces answer in their own error format, never a page.
+ */
+function frameworkErrors(platformName: string): NonNullable<FastifyServerOptions['frameworkErrors']> {
+  const page = frameworkErrorPage(platformName);
+  return (error, request, reply) => {
+    const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+    const detail = status === 414 ? 'The path is too long.' : 'The path is not a valid address.';
+    if (request.url.startsWith('/scim/')) void sendScimError(reply.header('x-content-type-options', 'nosniff'), status, undefined, detail);
+    else if (request.url.startsWith('/api/')) void sendProblem(reply.header('x-content-type-options', 'nosniff'), status, detail);
+    else page(error, request, reply);
+  };
+}
+
 export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
   const { config } = services;
   const app = Fastify({
@@ -72,7 +116,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
-    frameworkErrors: frameworkErrorPage(config.platformName),
+    frameworkErrors: frameworkErrors(config.platformName),
   });
 
   await app.register(fastifyHelmet, {
@@ -113,7 +157,29 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     decorateReply: false,
   });
 
+  // Responses about people are never kept by a browser or a proxy: every answer that does not say
+  // otherwise (the static assets do) is no-store — pages, API and SCIM, errors and successes alike.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    done(null, payload);
+  });
+
+  // A query string or path part that no text column can hold (NUL, an unpaired surrogate) never
+  // reaches a route as such. The machine interfaces refuse it (400: a client should learn its
+  // request was wrong); the pages clean it to U+FFFD as they clean form fields (form.ts), so a
+  // filter finds nothing or gets its ordinary validation message, and an unused parameter is ignored.
+  app.addHook('preValidation', async (request) => {
+    if (isMachineInterface(request.url)) {
+      const fields = unstorableParts({ ...(request.query as Record<string, unknown>), ...(request.params as Record<string, unknown>) });
+      if (Object.keys(fields).length > 0) throw new ValidationError(fields, 'The address contains a character that cannot be used');
+      return;
+    }
+    cleanValues(request.query);
+    cleanValues(request.params);
+  });
+
   registerSession(app, services);
+  limitConcurrencyPerCaller(app, MAX_REQUESTS_AT_ONCE_PER_CALLER);
   registerViews(app, services, { demo: options.demo ?? false });
   registerErrorHandling(app);
 

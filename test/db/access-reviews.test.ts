@@ -229,6 +229,23 @@ describe('access reviews (R49)', () => {
     expect((await db().selectFrom('access_review_items').select('decision').where('account_id', '=', kentOfficer.id).execute()).every((r) => r.decision === null)).toBe(true);
   });
 
+  it('a bulk decision goes back to the filtered review page it came from, and never to an address a redirect cannot carry', async () => {
+    const keepOne = async (returnTo: string) => adminClient.post(`/admin/reviews/${reviewId}/bulk`, {
+      items: [`${virtualHead.id}:${(await itemOf(virtualHead.id)).version}`], decision: 'keep', note: '', returnTo,
+    });
+    const filtered = await keepOne(`/admin/reviews/${reviewId}?inactiveMonths=12&privilege=cin_cla`);
+    expect(filtered.statusCode).toBe(303);
+    expect(filtered.headers.location).toBe(`/admin/reviews/${reviewId}?inactiveMonths=12&privilege=cin_cla`);
+    for (const returnTo of [`/admin/reviews/${reviewId}\r\nSet-Cookie: stolen=1`, `/admin/reviews/${reviewId}//evil.example`, 'https://evil.example/', `/admin/reviews/${reviewId}?q=\u0000`]) {
+      const before = (await itemOf(virtualHead.id)).version;
+      const response = await keepOne(returnTo);
+      expect(response.statusCode, JSON.stringify(returnTo)).toBe(303);
+      expect(response.headers.location).toBe(`/admin/reviews/${reviewId}`);
+      expect(response.headers['set-cookie'] ?? '').not.toContain('stolen');
+      expect((await itemOf(virtualHead.id)).version).toBe(before + 1);
+    }
+  });
+
   it('bulk keep decides every selected item; archive and delete go through the status rules with the review named', async () => {
     const keep = await Promise.all([admin, admin2, virtualHead].map(async (a) => `${a.id}:${(await itemOf(a.id)).version}`));
     const kept = await adminClient.post(`/admin/reviews/${reviewId}/bulk`, { items: keep, decision: 'keep', note: '' });

@@ -136,6 +136,26 @@ describe('API tokens', () => {
     expect((await api(token)('GET', '/api/v1/me')).statusCode).toBe(401);
   });
 
+  it('are revoked for good when their creator is archived: restoring the creator does not revive them', async () => {
+    const db = t.handle.db;
+    const creator = await createAccount(db, t.config.secretKey, { organisationId: camden, username: 'camden.leaver.tokens', userType: 'la_admin' });
+    const token = await createApiToken(db, { organisationId: camden, accountId: creator.id });
+    const other = await createApiToken(db, { organisationId: camden, accountId: admin.id });
+    const othersBefore = await db.selectFrom('api_tokens').select(['id', 'revoked_at']).where('created_by', '!=', creator.id).orderBy('id').execute();
+    expect((await api(token)('GET', '/api/v1/me')).statusCode).toBe(200);
+    expect((await api(adminToken)('POST', `/api/v1/users/${creator.id}/archive`)).statusCode).toBe(200);
+    expect((await api(token)('GET', '/api/v1/me')).statusCode).toBe(401);
+    const event = await db.selectFrom('audit_events').select('details').where('action', '=', 'account.archived').where('subject_account_id', '=', creator.id).executeTakeFirstOrThrow();
+    expect(event.details).toMatchObject({ apiTokensRevoked: 1 });
+    expect((await api(adminToken)('POST', `/api/v1/users/${creator.id}/restore`)).statusCode).toBe(200);
+    expect((await api(token)('GET', '/api/v1/me')).statusCode).toBe(401);
+    const revoked = await db.selectFrom('api_tokens').select(['revoked_at', 'revoked_by']).where('created_by', '=', creator.id).execute();
+    expect(revoked.map((r) => r.revoked_by)).toEqual([admin.id]);
+    // Nobody else's token was touched.
+    expect(await db.selectFrom('api_tokens').select(['id', 'revoked_at']).where('created_by', '!=', creator.id).orderBy('id').execute()).toEqual(othersBefore);
+    expect((await api(other)('GET', '/api/v1/me')).statusCode).toBe(200);
+  });
+
   it('of one LA cannot touch another LA\'s accounts', async () => {
     const camdenUser = await createAccount(t.handle.db, t.config.secretKey, { organisationId: camden, username: 'camden.target', userType: 'la_officer' });
     const before = await counts();

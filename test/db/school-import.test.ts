@@ -220,5 +220,11 @@ describe('nexus-accounts schools import (command line)', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/^The file is not a GIAS establishment extract: it has no "URN"/);
     expect(refused.stderr).not.toMatch(/^\s+at /m);
+    // A NUL byte (a binary file, or UTF-16 read as bytes) was a stack trace and exit 1 (issue 11).
+    const binary = path.join(dataDir, 'binary.csv');
+    await writeFile(binary, Buffer.from('URN,EstablishmentName\r\n100000,A\u0000School\r\n', 'utf8'));
+    const nul = await run('schools', 'import', binary);
+    expect(nul.code).toBe(2);
+    expect(nul.stderr.trim().split('\n')).toEqual(['The file is not valid CSV. Line 2: the file contains a NUL character, so it is not a CSV text file; save it again from the spreadsheet as "CSV UTF-8".']);
   }, 240_000);
 });

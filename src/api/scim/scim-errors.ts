@@ -33,6 +33,8 @@ function fromValidation(error: ValidationError): { status: number; scimType: Sci
   const unique = entries.find(([, message]) => message === USERNAME_TAKEN || message === EXTERNAL_ID_TAKEN);
   if (unique) return { status: 409, scimType: 'uniqueness', detail: `${ATTRIBUTE[unique[0]] ?? unique[0]}: ${unique[1]}` };
   const detail = entries.map(([field, message]) => `${ATTRIBUTE[field] ?? field}: ${message}`).join('; ') || error.message;
+  // A query parameter refused before the route (src/web/app.ts): a bad `filter` is RFC 7644's invalidFilter.
+  if (entries.length === 1 && entries[0]![0] === 'filter') return { status: 400, scimType: 'invalidFilter', detail };
   return { status: 400, scimType: 'invalidValue', detail };
 }
 

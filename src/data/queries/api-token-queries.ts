@@ -39,3 +39,10 @@ export async function revokeApiToken(db: Executor, id: string, by: string, now: 
 export async function touchApiToken(db: Executor, id: string, now: Date): Promise<void> {
   await db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', id).execute();
 }
+
+/** Revokes every live token an account created (when it is archived): for good, a restore does not bring them back. */
+export async function revokeApiTokensOf(db: Executor, createdBy: string, by: string | null, now: Date): Promise<number> {
+  const result = await db.updateTable('api_tokens').set({ revoked_at: now, revoked_by: by })
+    .where('created_by', '=', createdBy).where('revoked_at', 'is', null).executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}

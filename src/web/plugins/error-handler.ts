@@ -16,6 +16,10 @@ const REQUEST_PROBLEMS: Record<string, { title: string; message: string }> = {
     title: 'What you sent is too long',
     message: 'The form you sent was too large to accept. Go back, shorten what you entered and try again.',
   },
+  NEXUS_TOO_MANY_AT_ONCE: {
+    title: 'Too many pages at once',
+    message: 'Several of your pages are still loading. Wait a moment, then try again.',
+  },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: {
     title: 'There is a problem',
     message: 'This page only accepts its own form. Go back, reload the page and try again.',

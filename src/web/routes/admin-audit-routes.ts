@@ -3,7 +3,7 @@ import { auditActionLabel, auditDetailLines } from '../../domain/audit-labels.ts
 import { ValidationError } from '../../domain/errors.ts';
 import type { AuditQuery } from '../../services/audit-view-service.ts';
 import type { Services } from '../../services/index.ts';
-import { requireSignIn } from '../plugins/session.ts';
+import { requestContext, requireSignIn } from '../plugins/session.ts';
 import { errorView } from '../plugins/views.ts';
 import { sendCsv } from './csv-reply.ts';
 import { formBody } from './form.ts';
@@ -64,7 +64,7 @@ export function adminAuditRoutes(services: Services) {
 
     app.get('/admin/audit/export.csv', async (request, reply) => {
       const raw = formBody(request.query);
-      const { filename, csv } = await services.audit.exportCsv(request.signedIn!.actor, { la: raw.la, action: raw.action, from: raw.from, to: raw.to });
+      const { filename, csv } = await services.audit.exportCsv(request.signedIn!.actor, { la: raw.la, action: raw.action, from: raw.from, to: raw.to }, requestContext(request));
       return sendCsv(reply, filename, csv);
     });
   };

@@ -28,6 +28,18 @@ function filterQuery(filter: ItemFilter): string {
   return s ? `?${s}` : '';
 }
 
+/**
+ * Where to go back to after a bulk decision: the same review's page with its filters, as the form
+ * sent it, or else the review's page. Only a plain path and query of that review qualifies (no
+ * second slash, no control characters, which a Location header cannot carry).
+ */
+function sameReviewPath(reviewId: string, returnTo: string | undefined): string {
+  const home = `/admin/reviews/${encodeURIComponent(reviewId)}`;
+  if (!returnTo || !returnTo.startsWith(home)) return home;
+  const rest = returnTo.slice(home.length);
+  return /^(\?[A-Za-z0-9._~%+=&-]{0,500})?$/.test(rest) ? returnTo : home;
+}
+
 /** Access reviews (R49): list and history, start, the review with filters and bulk decisions, items, finish, evidence. */
 export function adminReviewRoutes(services: Services) {
   return async (app: FastifyInstance) => {
@@ -108,11 +120,12 @@ export function adminReviewRoutes(services: Services) {
     app.post<{ Params: { id: string } }>('/admin/reviews/:id/bulk', async (request, reply) => {
       const body = formBody(request.body);
       const items = formList(request.body, 'items').slice(0, 1000);
+      // Decided before anything is saved: a redirect that cannot be sent must not follow a saved decision.
+      const back = sameReviewPath(request.params.id, body.returnTo);
       try {
         const count = await services.reviews.bulk(request.signedIn!.actor, request.params.id, { decision: body.decision ?? '', note: body.note ?? '', items }, requestContext(request));
         const done = { keep: 'kept', archive: 'archived', delete: 'deleted' }[body.decision as 'keep'] ?? 'decided';
         reply.flash(`${count} ${count === 1 ? 'account' : 'accounts'} ${done}.`);
-        const back = typeof body.returnTo === 'string' && body.returnTo.startsWith(`/admin/reviews/${request.params.id}`) && !body.returnTo.includes('//') ? body.returnTo : `/admin/reviews/${request.params.id}`;
         return reply.redirect(back, 303);
       } catch (error) {
         if (error instanceof ValidationError) {

@@ -102,7 +102,7 @@ export function adminUsersRoutes(services: Services) {
       const { query, errors } = parseUserListQuery(request.query as Record<string, unknown>);
       if (Object.keys(errors).length > 0) throw new ValidationError(errors, 'The filters of the export are not valid');
       // Access, validation and the first read happen before the first byte; the rest streams.
-      const { filename, lines } = await services.directory.exportCsv(request.signedIn!.actor, query);
+      const { filename, lines } = await services.directory.exportCsv(request.signedIn!.actor, query, requestContext(request));
       return sendCsvStream(reply, filename, lines);
     });
   };

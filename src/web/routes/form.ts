@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { cleanText } from '../../domain/text.ts';
 
 /**
  * Form bodies arrive as whatever a client sends: strings, arrays, nested objects or nothing.
@@ -10,13 +11,6 @@ import type { FastifyInstance } from 'fastify';
  * gets their ordinary error message, instead of failing in the database.
  */
 export type FormBody = Record<string, string | undefined>;
-
-// eslint-disable-next-line no-control-regex
-const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-
-export function cleanText(value: string): string {
-  return value.replace(UNSTORABLE, '\ufffd');
-}
 
 export function formBody(body: unknown): FormBody {
   // No prototype: a field called __proto__ or constructor is just a field.

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { cleanText } from './form.ts';
+import { cleanText } from '../../domain/text.ts';
 
 /**
  * multipart/form-data (RFC 7578), just enough for a file upload form: a few text fields and
