@@ -80,7 +80,7 @@ export function createAccessReviewService(deps: ServiceDeps & { inactiveMonths: 
   }
 
   function frozen(review: { finished_at: Date | null }): RuleError {
-    return new RuleError(`This review was finished${review.finished_at ? ` on ${formatDate(review.finished_at)}` : ''} and cannot change. It is kept as a record.`);
+    return new RuleError(`This review was finished${review.finished_at ? ` on ${formatDate(review.finished_at, config.lifecycle.timezone)}` : ''} and cannot change. It is kept as a record.`);
   }
 
   /** Locks the review against finishing while a decision is saved; refuses a finished one. */
@@ -102,7 +102,7 @@ export function createAccessReviewService(deps: ServiceDeps & { inactiveMonths: 
     if (!item) throw new NotFoundError();
     if (item.version !== version) {
       const by = item.decided_by_label ?? 'another administrator';
-      const what = item.decision ? `decided "${item.decision}"${item.decided_at ? ` at ${formatDateTime(item.decided_at)}` : ''}` : 'changed this item';
+      const what = item.decision ? `decided "${item.decision}"${item.decided_at ? ` at ${formatDateTime(item.decided_at, config.lifecycle.timezone)}` : ''}` : 'changed this item';
       throw new ConflictError(`${item.account_label}: ${by} ${what} while you were looking at it. Nothing you entered was saved. Check their decision below, then decide again if you need to.`);
     }
     if (item.decision === 'archive' || item.decision === 'delete') {

@@ -23,9 +23,9 @@ export function linkParts(config: Config, p: { account: LinkAccount; purpose: To
   const content = purpose === 'invitation'
     ? invitationEmail({
       platformName: config.platformName, firstName: account.first_name, laName: p.laName, username: account.username,
-      link, expires: formatDate(expiresAt), invitedBy: p.inviter?.name ?? null,
+      link, expires: formatDate(expiresAt, config.lifecycle.timezone), invitedBy: p.inviter?.name ?? null,
     })
-    : passwordResetEmail({ platformName: config.platformName, firstName: account.first_name, username: account.username, link, expires: formatDateTime(expiresAt) });
+    : passwordResetEmail({ platformName: config.platformName, firstName: account.first_name, username: account.username, link, expires: formatDateTime(expiresAt, config.lifecycle.timezone) });
   const email: EmailRequest = {
     dedupKey: `${purpose}:${tokenHash}`,
     template: purpose,

@@ -103,7 +103,7 @@ export function createPasswordService(deps: ServiceDeps) {
           to: { address: account.email, name: `${account.first_name} ${account.last_name}` },
           organisationId: account.organisation_id,
           accountId: account.id,
-          content: passwordChangedEmail({ platformName: config.platformName, firstName: account.first_name, username: account.username, when: formatDateTime(now) }),
+          content: passwordChangedEmail({ platformName: config.platformName, firstName: account.first_name, username: account.username, when: formatDateTime(now, config.lifecycle.timezone) }),
           now,
         });
       }
@@ -190,7 +190,7 @@ export function createPasswordService(deps: ServiceDeps) {
           to: { address: account.email, name: `${account.first_name} ${account.last_name}` },
           organisationId: account.organisation_id,
           accountId: account.id,
-          content: passwordChangedEmail({ platformName: config.platformName, firstName: account.first_name, username: account.username, when: formatDateTime(now) }),
+          content: passwordChangedEmail({ platformName: config.platformName, firstName: account.first_name, username: account.username, when: formatDateTime(now, config.lifecycle.timezone) }),
           now,
         });
       });

@@ -115,7 +115,7 @@ export function createUserStatusService(deps: ServiceDeps) {
           to: { address: account.email, name: `${account.first_name} ${account.last_name}` },
           organisationId: account.organisation_id,
           accountId: account.id,
-          content: twoFactorResetEmail({ platformName: config.platformName, firstName: account.first_name, username: account.username, by: actor.label, when: formatDateTime(now) }),
+          content: twoFactorResetEmail({ platformName: config.platformName, firstName: account.first_name, username: account.username, by: actor.label, when: formatDateTime(now, config.lifecycle.timezone) }),
           now,
           // It names who reset it: deleting them erases that from this email (R31).
           mentions: actor.kind === 'account' ? [actor.accountId] : [],

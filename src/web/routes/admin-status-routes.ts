@@ -29,7 +29,7 @@ export function adminStatusRoutes(services: Services) {
           `${name} will be signed out at once and will not be able to sign in. They will receive no communications.`,
           'You can restore the account from Archived users, with its privileges, schools, groups and preferences as they are now.',
         ],
-        warning: `If it is not restored, the account will be deleted on ${formatDate(services.userStatus.deletionDateIfArchivedNow())}.`,
+        warning: `If it is not restored, the account will be deleted on ${formatDate(services.userStatus.deletionDateIfArchivedNow(), services.config.lifecycle.timezone)}.`,
         action: `/admin/users/${user.account.id}/archive`, button: 'Archive account', destructive: false,
       });
     });
@@ -37,7 +37,7 @@ export function adminStatusRoutes(services: Services) {
     app.post<{ Params: { id: string } }>('/admin/users/:id/archive', async (request, reply) => {
       try {
         const due = await services.userStatus.archive(request.signedIn!.actor, request.params.id, requestContext(request));
-        reply.flash(`Account archived. It will be deleted on ${formatDate(due)}.`);
+        reply.flash(`Account archived. It will be deleted on ${formatDate(due, services.config.lifecycle.timezone)}.`);
         return reply.redirect(`/admin/users/${request.params.id}`, 303);
       } catch (error) {
         return refused(reply, request.params.id, error);

@@ -35,7 +35,7 @@ export function adminUserRoutes(services: Services) {
         typeLabel: isUserType(a.user_type) ? userTypeLabel(a.user_type) : a.user_type,
         lastSignInAgo: monthsAgo(a.last_sign_in_at, services.clock.now()),
         groupNames: user.groups.map((g) => g.name).join(', '),
-        accessEnd: a.access_end_date ? formatDate(new Date(`${a.access_end_date}T00:00:00Z`)) : null,
+        accessEnd: a.access_end_date ? formatDate(new Date(`${a.access_end_date}T00:00:00Z`), 'UTC') : null, // a calendar date, not an instant
         archiveReason: a.archive_reason ? ARCHIVE_REASONS[a.archive_reason] : '',
         lifecycleText: lifecycleSentence(user.lifecycle, (d) => formatDate(d, services.config.lifecycle.timezone)),
         privilegeLabels: user.privileges.map(privilegeLabel),
