@@ -162,6 +162,11 @@ export interface ConnectOptions {
   databaseUrl?: string | undefined;
   /** Folder for PGlite files; `memory://` for an in-memory database (tests). */
   pgliteDir?: string;
+  /**
+   * A PGlite data directory (a `dumpDataDir()` tarball) to start an in-memory database from:
+   * tests clone one migrated database instead of running initdb and the migrations per file.
+   */
+  loadDataDir?: Blob;
   poolSize?: number;
 }
 
@@ -184,7 +189,11 @@ export async function connect(options: ConnectOptions): Promise<DatabaseHandle> 
     const [{ PGlite }, { citext }, { createPgConfig }] = await Promise.all([
       import('@electric-sql/pglite'), import('@electric-sql/pglite/contrib/citext'), import('@electric-sql/pglite/node-postgres'),
     ]);
-    const pglite = await PGlite.create(inMemory ? dir : path.join(dir, 'pglite'), { extensions: { citext } });
+    if (options.loadDataDir && !inMemory) throw new Error('loadDataDir is for in-memory databases only');
+    const pglite = await PGlite.create(inMemory ? dir : path.join(dir, 'pglite'), {
+      extensions: { citext },
+      ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+    });
     const pool = new pg.Pool({ ...createPgConfig(pglite), max: 1 });
     pool.on('error', () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
