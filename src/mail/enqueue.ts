@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Executor } from '../data/database.ts';
-import { insertEmail, insertEmails, insertMentions, type NewEmail } from '../data/queries/outbox-queries.ts';
+import { insertEmail, insertEmailIfAccountExists, insertEmails, insertMentions, type NewEmail } from '../data/queries/outbox-queries.ts';
 import { headerSafe, type RenderedEmail } from './templates/render.ts';
 
 export interface EmailRequest {
@@ -41,6 +41,17 @@ function outboxEmail(mailDomain: string, request: EmailRequest): NewEmail {
 export async function enqueueEmail(db: Executor, mailDomain: string, request: EmailRequest): Promise<boolean> {
   const email = outboxEmail(mailDomain, request);
   const isNew = await insertEmail(db, email);
+  if (isNew && request.mentions?.length) await insertMentions(db, request.mentions.map((accountId) => ({ emailId: email.id, accountId })));
+  return isNew;
+}
+
+/**
+ * `enqueueEmail` for a recipient that may not exist: written only if `request.accountId` names an
+ * account, by one statement that runs the same way either way (forgotten password, R53).
+ */
+export async function enqueueEmailIfAccountExists(db: Executor, mailDomain: string, request: EmailRequest & { accountId: string }): Promise<boolean> {
+  const email = outboxEmail(mailDomain, request);
+  const isNew = await insertEmailIfAccountExists(db, { ...email, accountId: request.accountId });
   if (isNew && request.mentions?.length) await insertMentions(db, request.mentions.map((accountId) => ({ emailId: email.id, accountId })));
   return isNew;
 }

@@ -1,21 +1,33 @@
+import { randomUUID } from 'node:crypto';
 import type { Account, Executor, TokenPurpose } from '../data/database.ts';
 import { findAccountById, findAccountByUsername, findOrganisation, setPasswordHash } from '../data/queries/account-queries.ts';
 import { deleteSessionsOfAccount } from '../data/queries/session-queries.ts';
 import { countAttempt } from '../data/queries/throttle-queries.ts';
-import { consumeToken, findUsableToken, insertToken } from '../data/queries/token-queries.ts';
+import { consumeToken, findUsableToken, insertToken, replaceTokenIfAccountExists } from '../data/queries/token-queries.ts';
 import type { Actor } from '../domain/access.ts';
 import { decide } from '../domain/access.ts';
 import { LinkExpiredError, NotFoundError, ThrottledError, ValidationError } from '../domain/errors.ts';
 import { MAX_PASSWORD_LENGTH, passwordProblem } from '../domain/passwords.ts';
 import { normaliseUsername, usernameProblem } from '../domain/usernames.ts';
-import { enqueueEmail } from '../mail/enqueue.ts';
+import { enqueueEmail, enqueueEmailIfAccountExists } from '../mail/enqueue.ts';
 import { passwordChangedEmail } from '../mail/templates/account-emails.ts';
 import { audit, type Who } from './audit.ts';
 import { formatDateTime, mailDomain, type ServiceDeps } from './deps.ts';
 import { dummyHash, hashPassword, verifyPassword } from './password-hasher.ts';
-import { linkParts } from './link-parts.ts';
+import { linkParts, type LinkAccount } from './link-parts.ts';
 import type { RequestContext } from './request-context.ts';
 import { hashToken } from './secrets.ts';
+
+/** No organisation has this id (they count up from 1): looked up for a name without an account. */
+const NO_ORGANISATION = 0;
+
+/**
+ * Whom the link of a name that gets no email is built for: shaped like the account it would be, with
+ * an id no account has (a new random UUID), so nothing is written for it.
+ */
+function standIn(username: string, organisationId: number): LinkAccount {
+  return { id: randomUUID(), organisation_id: organisationId, username, first_name: username, last_name: username, email: `${username}@invalid` };
+}
 
 export interface NewPasswordInput {
   password: string;
@@ -116,8 +128,12 @@ export function createPasswordService(deps: ServiceDeps) {
     issueInvitation: (trx: Executor, account: Account, by: Who, ctx: RequestContext) => issueLink(trx, account, 'invitation', by, ctx),
 
     /**
-     * Always answers the same way, whether or not the account exists (R53). Only an active
-     * account with a password gets the email.
+     * Always answers the same way, whether or not the account exists (R53), and after the same
+     * work: only an active account with a password gets the email, but every name goes through
+     * the same steps — the same lookups, a link built (token, hash, email rendered), and one
+     * transaction with the same statements. For a name that gets no email the link is built for a
+     * stand-in whose id no account has, so the statements that write the token and the email
+     * write nothing (`replaceTokenIfAccountExists`, `enqueueEmailIfAccountExists`).
      */
     async requestPasswordReset(usernameInput: string, ctx: RequestContext): Promise<void> {
       // The format of a username (R7) says nothing about whether an account has it.
@@ -131,15 +147,23 @@ export function createPasswordService(deps: ServiceDeps) {
       const keys: [string, number][] = [[`reset-account:${username}`, config.throttle.accountLimit]];
       if (ctx.ip) keys.push([`reset-address:${ctx.ip}`, config.throttle.addressLimit]);
       await throttle(keys);
-      const account = await findAccountByUsername(db, username);
-      if (!account || account.status !== 'active' || !account.password_hash) {
-        await audit(db, { accountId: null, label: username }, ctx, clock.now(), {
+      const now = clock.now();
+      const by: Who = { accountId: null, label: username };
+      await db.transaction().execute(async (trx) => {
+        const account = await findAccountByUsername(trx, username);
+        const eligible = account && account.status === 'active' && account.password_hash ? account : undefined;
+        const organisation = await findOrganisation(trx, account?.organisation_id ?? NO_ORGANISATION);
+        const link = linkParts(config, {
+          account: eligible ?? standIn(username, account?.organisation_id ?? NO_ORGANISATION), purpose: 'password_reset', now, laName: organisation?.name ?? '', inviter: null,
+        });
+        const written = await replaceTokenIfAccountExists(trx, link.tokenRow);
+        await enqueueEmailIfAccountExists(trx, domain, { ...link.email, accountId: link.tokenRow.accountId });
+        if (eligible && !written) throw new Error('The reset link of an active account was not written');
+        await audit(trx, by, ctx, now, eligible ? link.audit : {
           action: 'password-reset.refused', organisationId: account?.organisation_id ?? null, subjectAccountId: account?.id ?? null,
           details: { reason: account ? (account.status !== 'active' ? `account-${account.status}` : 'no-password-yet') : 'unknown-username' },
         });
-        return;
-      }
-      await db.transaction().execute((trx) => issueLink(trx, account, 'password_reset', { accountId: null, label: username }, ctx));
+      });
     },
 
     /** Who the link is for, or LinkExpiredError; the page shows the form only for a usable link. */

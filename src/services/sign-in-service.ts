@@ -134,8 +134,11 @@ export function createSignInService(deps: ServiceDeps) {
       if (Object.keys(fields).length > 0) throw new ValidationError(fields);
 
       await throttle(username, ctx);
+      // Fetched for every name, not only unknown ones: the first call of a process computes it
+      // (an argon2id hash), and that cost must not fall on unknown names alone (R53).
+      const fallbackHash = await dummyHash();
       const account = await findAccountByUsername(db, username);
-      const passwordOk = await verifyPassword(account?.password_hash ?? (await dummyHash()), input.password);
+      const passwordOk = await verifyPassword(account?.password_hash ?? fallbackHash, input.password);
       if (!account) return fail(undefined, username, 'unknown-username', ctx);
       if (!account.password_hash || !passwordOk) return fail(account, username, 'wrong-password', ctx);
 

@@ -45,6 +45,37 @@ export async function insertEmail(db: Executor, email: NewEmail): Promise<boolea
   return inserted !== undefined;
 }
 
+/**
+ * The same as `insertEmail`, but written only if `email.accountId` names an account: one
+ * statement that selects the row from `accounts`, run the same way whether or not it does (the
+ * forgotten-password request, R53; see `replaceTokenIfAccountExists`). Returns whether it wrote.
+ */
+export async function insertEmailIfAccountExists(db: Executor, email: NewEmail & { accountId: string }): Promise<boolean> {
+  const row = emailRow(email);
+  const inserted = await db
+    .insertInto('email_outbox')
+    .columns(['id', 'dedup_key', 'message_id', 'template', 'organisation_id', 'account_id', 'to_address', 'to_name', 'subject', 'text_body', 'html_body', 'next_attempt_at', 'created_at'])
+    .expression(db.selectFrom('accounts').where('accounts.id', '=', email.accountId).select((eb) => [
+      eb.cast<string>(eb.val(row.id), 'uuid').as('id'),
+      eb.cast<string>(eb.val(row.dedup_key), 'text').as('dedup_key'),
+      eb.cast<string>(eb.val(row.message_id), 'text').as('message_id'),
+      eb.cast<string>(eb.val(row.template), 'text').as('template'),
+      eb.cast<number | null>(eb.val(row.organisation_id), 'integer').as('organisation_id'),
+      'accounts.id as account_id',
+      eb.cast<string>(eb.val(row.to_address), 'text').as('to_address'),
+      eb.cast<string | null>(eb.val(row.to_name), 'text').as('to_name'),
+      eb.cast<string>(eb.val(row.subject), 'text').as('subject'),
+      eb.cast<string>(eb.val(row.text_body), 'text').as('text_body'),
+      eb.cast<string>(eb.val(row.html_body), 'text').as('html_body'),
+      eb.cast<Date>(eb.val(row.next_attempt_at), 'timestamptz').as('next_attempt_at'),
+      eb.cast<Date>(eb.val(row.created_at), 'timestamptz').as('created_at'),
+    ]))
+    .onConflict((oc) => oc.column('dedup_key').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return inserted !== undefined;
+}
+
 /** Many emails, a chunk a statement; duplicates of a deduplication key are skipped as above. Returns the ids written. */
 export async function insertEmails(db: Executor, emails: readonly NewEmail[]): Promise<string[]> {
   const written: string[] = [];

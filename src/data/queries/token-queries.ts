@@ -10,6 +10,28 @@ export async function insertToken(db: Executor, t: { tokenHash: string; accountI
   }).execute();
 }
 
+/**
+ * The same as `insertToken`, but the new row is written only if `accountId` names an account: the
+ * row is selected from `accounts`, so the same two statements run whether or not it does. The
+ * forgotten-password request runs them for every name, with a stand-in id for names it will not
+ * answer, so that its work does not tell which accounts exist (R53). Returns whether it wrote.
+ */
+export async function replaceTokenIfAccountExists(db: Executor, t: { tokenHash: string; accountId: string; purpose: TokenPurpose; now: Date; expiresAt: Date }): Promise<boolean> {
+  await db.updateTable('account_tokens').set({ used_at: t.now })
+    .where('account_id', '=', t.accountId).where('purpose', '=', t.purpose).where('used_at', 'is', null).execute();
+  const result = await db.insertInto('account_tokens')
+    .columns(['token_hash', 'account_id', 'purpose', 'created_at', 'expires_at'])
+    .expression(db.selectFrom('accounts').where('accounts.id', '=', t.accountId).select((eb) => [
+      eb.cast<string>(eb.val(t.tokenHash), 'text').as('token_hash'),
+      'accounts.id as account_id',
+      eb.cast<TokenPurpose>(eb.val(t.purpose), 'text').as('purpose'),
+      eb.cast<Date>(eb.val(t.now), 'timestamptz').as('created_at'),
+      eb.cast<Date>(eb.val(t.expiresAt), 'timestamptz').as('expires_at'),
+    ]))
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+}
+
 /** Links of new accounts, which have no older link to replace. */
 export async function insertNewAccountTokens(db: Executor, tokens: readonly { tokenHash: string; accountId: string; purpose: TokenPurpose; now: Date; expiresAt: Date }[]): Promise<void> {
   await inChunks(tokens, (chunk) => db.insertInto('account_tokens').values(chunk.map((t) => ({
