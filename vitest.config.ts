@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -7,12 +8,15 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
+    // Most of a database test's time is waiting (PGlite, child processes, sockets), so one worker
+    // per core plus one keeps both cores of a small machine busy.
+    maxWorkers: Math.max(2, availableParallelism() + 1),
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' } },
       {
         test: {
           name: 'db', include: ['test/db/**/*.test.ts', 'test/demo/**/*.test.ts'], environment: 'node',
-          testTimeout: 60_000, hookTimeout: 120_000, globalSetup: ['test/support/global-setup.ts'],
+          testTimeout: 60_000, hookTimeout: 120_000, globalSetup: ['test/support/global-setup.ts', 'test/support/database-template.ts'],
         },
       },
       {

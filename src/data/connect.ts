@@ -19,6 +19,8 @@ export interface DatabaseHandle {
   readonly db: Kysely<Database>;
   readonly kind: 'pglite' | 'postgres';
   close(): Promise<void>;
+  /** PGlite only: its data directory as a tarball, which `loadDataDir` can start from. */
+  dumpDataDir?(): Promise<Blob>;
 }
 
 export class DatabaseBusyError extends Error {
@@ -200,6 +202,7 @@ export async function connect(options: ConnectOptions): Promise<DatabaseHandle> 
     return {
       db,
       kind: 'pglite',
+      dumpDataDir: () => pglite.dumpDataDir('none'),
       async close() {
         try {
           await db.destroy();
