@@ -22,7 +22,7 @@ export default defineConfig({
       {
         test: {
           name: 'e2e', include: ['e2e/**/*.test.ts'], environment: 'node',
-          testTimeout: 120_000, hookTimeout: 180_000, fileParallelism: false, globalSetup: ['test/support/global-setup.ts'],
+          testTimeout: 120_000, hookTimeout: 180_000, globalSetup: ['test/support/global-setup.ts', 'e2e/support/browser-server.ts'],
         },
       },
     ],

@@ -1,20 +1,15 @@
 import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
 import { rmSync } from 'node:fs';
-import { afterAll, afterEach, expect } from 'vitest';
+import { afterAll, afterEach, expect, inject } from 'vitest';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './browser-options.ts';
+
+export { CHROMIUM_PATH } from './browser-options.ts';
 
 /**
  * Headless Chromium for the browser journeys, and the checks every page of a journey goes
  * through: axe (WCAG 2.2 AA), no console errors, no CSP violations, no failed sub-resources.
- *
- * Debian's chromium (apt-get install -y chromium); CHROMIUM_PATH overrides the location.
  */
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
 
 export const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 
@@ -27,7 +22,13 @@ function axe(page: Page) {
   return new AxeBuilder({ page }).withTags(AXE_TAGS).setLegacyMode(true).analyze();
 }
 
+/**
+ * The run's Chromium (e2e/support/browser-server.ts), connected to; its own when run outside
+ * that setup. Closing a connected browser disconnects and closes this file's contexts only.
+ */
 export function launchChromium(): Promise<Browser> {
+  const endpoint = inject('chromiumEndpoint');
+  if (endpoint) return chromium.connect(endpoint);
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
 }
 
