@@ -111,6 +111,14 @@ export function can(actor: Actor, action: Action, target: Target = {}): boolean 
   return decide(actor, action, target) === 'allow';
 }
 
+/**
+ * Central support reading an LA other than its own (issue 11): such a read is audited in that
+ * LA's log, so that the LA can see who outside it looked at its people (R50).
+ */
+export function isSupportReadOfOtherLa(actor: Actor, organisationId: number): boolean {
+  return actor.kind === 'account' && isCentralSupport(actor) && actor.organisationId !== organisationId;
+}
+
 /** R15: nobody grants a privilege they do not hold; central support and the system hold every one. */
 export function mayGrant(actor: Actor, privilege: Privilege): boolean {
   return actor.kind === 'system' || isCentralSupport(actor) || actor.privileges.has(privilege);

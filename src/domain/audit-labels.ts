@@ -13,6 +13,7 @@ const LABELS: Record<string, string> = {
   'account.schools-replaced': 'Schools replaced',
   'accounts.imported': 'Accounts imported from a CSV file',
   'users.exported': 'Users exported as a CSV file',
+  'support.read': 'Viewed by central support',
   'audit.exported': 'Audit log exported as a CSV file',
   'school-assignments.imported': 'School assignments imported from a CSV file',
   'account.archived': 'Account archived',

@@ -4,9 +4,9 @@ import type { Actor } from '../domain/access.ts';
 import { toCsv } from '../domain/csv.ts';
 import { decodeCursor, encodeCursor } from '../domain/cursor.ts';
 import { ValidationError } from '../domain/errors.ts';
-import { audit, who } from './audit.ts';
+import { audit, auditSupportRead, who } from './audit.ts';
 import type { ServiceDeps } from './deps.ts';
-import type { RequestContext } from './request-context.ts';
+import { SYSTEM_CONTEXT, type RequestContext } from './request-context.ts';
 import { organisationInScope } from './organisation-scope.ts';
 import { accountFor } from './user-admin-service.ts';
 
@@ -59,7 +59,8 @@ export function createAuditViewService(deps: ServiceDeps) {
       return { account, events: await auditEventsForAccount(db, account.id, 500) };
     },
 
-    async forOrganisation(actor: Actor, query: AuditQuery) {
+    /** `ctx`: the request, for the audit of central support's reads of another LA (auditSupportRead). */
+    async forOrganisation(actor: Actor, query: AuditQuery, ctx: RequestContext = SYSTEM_CONTEXT) {
       const { filter, organisation } = await filterFor(actor, query);
       const page = query.page && /^[0-9]{1,6}$/.test(query.page) && Number(query.page) > 0 ? Number(query.page) : 1;
       const [total, events, actions] = await Promise.all([
@@ -67,11 +68,13 @@ export function createAuditViewService(deps: ServiceDeps) {
         auditEventsForOrganisation(db, filter, AUDIT_PAGE_SIZE, (page - 1) * AUDIT_PAGE_SIZE),
         auditActionsOf(db, organisation.id),
       ]);
+      // Recorded after the read, so the page does not show its own event.
+      await auditSupportRead(db, actor, ctx, deps.clock.now(), { organisationId: organisation.id, what: 'Audit log', details: { events: events.length } });
       return { organisation, total, events, actions, page, pageCount: Math.max(1, Math.ceil(total / AUDIT_PAGE_SIZE)) };
     },
 
     /** The API's page of the LA's log, newest first, after a stable cursor (R56). */
-    async page(actor: Actor, query: AuditQuery, cursor: string | undefined, limit: number) {
+    async page(actor: Actor, query: AuditQuery, cursor: string | undefined, limit: number, ctx: RequestContext = SYSTEM_CONTEXT) {
       const { filter, organisation } = await filterFor(actor, query);
       const key = cursor === undefined ? undefined : decodeCursor('audit', cursor, ['instant', 'bigint']);
       if (cursor !== undefined && !key) throw new ValidationError({ cursor: 'The cursor is not one this API gave out' });
@@ -80,6 +83,7 @@ export function createAuditViewService(deps: ServiceDeps) {
       const items = rows.slice(0, limit);
       const last = items[items.length - 1];
       const next = rows.length > limit && last ? encodeCursor('audit', [last.occurred_at.toISOString(), String(last.id)]) : null;
+      await auditSupportRead(db, actor, ctx, deps.clock.now(), { organisationId: organisation.id, what: 'Audit log', details: { events: items.length } });
       return { organisation, items, next };
     },
 

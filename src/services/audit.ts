@@ -1,6 +1,6 @@
 import type { Executor } from '../data/database.ts';
 import { insertAuditEvent, insertAuditEvents, type AuditEntry } from '../data/queries/audit-queries.ts';
-import type { Actor } from '../domain/access.ts';
+import { isSupportReadOfOtherLa, type Actor } from '../domain/access.ts';
 import type { RequestContext } from './request-context.ts';
 
 /** Audit events (R50): written in the same transaction as the change they record. */
@@ -44,6 +44,25 @@ export async function audit(db: Executor, by: Who, ctx: RequestContext, now: Dat
 /** Many events of one actor and request, in chunks (bulk import). */
 export async function auditMany(db: Executor, by: Who, ctx: RequestContext, now: Date, records: readonly AuditRecord[]): Promise<void> {
   await insertAuditEvents(db, records.map((r) => auditEntry(by, ctx, now, r)));
+}
+
+/**
+ * A read by central support of another LA's data (issue 11), as one event in THAT LA's log, the
+ * support person as actor: one per request, never one per row. Nothing for anyone else's reads
+ * (an LA reading its own people is not audited; `isSupportReadOfOtherLa`).
+ */
+export async function auditSupportRead(db: Executor, actor: Actor, ctx: RequestContext, now: Date, read: {
+  organisationId: number;
+  /** What was read, in words ("Users list", "User details"). */
+  what: string;
+  subjectAccountId?: string | null;
+  details?: Record<string, unknown>;
+}): Promise<void> {
+  if (!isSupportReadOfOtherLa(actor, read.organisationId)) return;
+  await audit(db, who(actor), ctx, now, {
+    action: 'support.read', organisationId: read.organisationId, subjectAccountId: read.subjectAccountId ?? null,
+    details: { read: read.what, ...read.details },
+  });
 }
 
 /** `{ field: [before, after] }` for the fields that changed. */

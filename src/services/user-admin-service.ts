@@ -7,7 +7,9 @@ import { can, type Action, type Actor } from '../domain/access.ts';
 import { NotFoundError } from '../domain/errors.ts';
 import { differenceFromDefaults, isUserType, sortPrivileges, type Privilege } from '../domain/privileges.ts';
 import { authorise } from '../domain/access.ts';
+import { auditSupportRead } from './audit.ts';
 import type { ServiceDeps } from './deps.ts';
+import type { RequestContext } from './request-context.ts';
 import { outlooksOf } from './lifecycle/schedule.ts';
 
 /**
@@ -26,9 +28,15 @@ export function createUserAdminService(deps: ServiceDeps) {
   const { db } = deps;
 
   return {
-    /** The account as the user page shows it; `action` is what the page is for (its confirmation). */
-    async view(actor: Actor, id: string, action: Action = 'users.view') {
+    /**
+     * The account as the user page shows it; `action` is what the page is for (its confirmation).
+     * `read`: the request, when this is what the request shows (the user page, the API's GET); then
+     * a read by central support of another LA's account is audited in that LA (auditSupportRead).
+     * Left out where the account is only looked at on the way to a change, which has its own event.
+     */
+    async view(actor: Actor, id: string, action: Action = 'users.view', read?: RequestContext) {
       const account = await accountFor(deps, actor, action, id);
+      if (read) await auditSupportRead(db, actor, read, deps.clock.now(), { organisationId: account.organisation_id, what: 'User details', subjectAccountId: account.id });
       const target = { organisationId: account.organisation_id, accountId: account.id };
       const [organisation, privileges, schools, groups, subscriptions, createdBy, archivedBy, outlooks] = await Promise.all([
         findOrganisation(db, account.organisation_id),

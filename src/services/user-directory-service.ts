@@ -6,9 +6,9 @@ import { ValidationError } from '../domain/errors.ts';
 import { isUserType, userTypeLabel } from '../domain/privileges.ts';
 import { PAGE_SIZE, type UserListQuery } from '../domain/user-filters.ts';
 import { authorise } from '../domain/access.ts';
-import { audit, who } from './audit.ts';
+import { audit, auditSupportRead, who } from './audit.ts';
 import type { ServiceDeps } from './deps.ts';
-import type { RequestContext } from './request-context.ts';
+import { SYSTEM_CONTEXT, type RequestContext } from './request-context.ts';
 import { findAccountsByScimFilter } from '../data/queries/scim-user-queries.ts';
 import type { ScimFilter } from '../domain/scim-filter.ts';
 import { outlooksOf } from './lifecycle/schedule.ts';
@@ -45,7 +45,8 @@ export function createUserDirectoryService({ db, clock, schedule }: ServiceDeps)
   return {
     organisations: () => listOrganisations(db),
 
-    async list(actor: Actor, query: UserListQuery) {
+    /** `ctx`: the request, for the audit of central support's reads of another LA (auditSupportRead). */
+    async list(actor: Actor, query: UserListQuery, ctx: RequestContext = SYSTEM_CONTEXT) {
       const organisation = await organisationNamed(db, actor, query.la);
       const now = clock.now();
       const offset = (query.page - 1) * PAGE_SIZE;
@@ -64,6 +65,7 @@ export function createUserDirectoryService({ db, clock, schedule }: ServiceDeps)
       // A warned account says when it will be archived: the one schedule's date, as its page says.
       const outlooks = await outlooksOf(db, schedule, listed.filter((r) => r.warned).map((r) => r.id), now);
       const rows = listed.map((r) => ({ ...r, archiveAt: outlooks.get(r.id)?.archiveAt ?? null }));
+      await auditSupportRead(db, actor, ctx, now, { organisationId: organisation.id, what: 'Users list', details: { page: query.page, accounts: rows.length } });
       return {
         mode: 'manage' as const,
         organisation, now, total, rows,
@@ -77,7 +79,7 @@ export function createUserDirectoryService({ db, clock, schedule }: ServiceDeps)
      * after `cursor`. Another LA is refused rather than reduced to contacts: scripts get all or
      * nothing.
      */
-    async page(actor: Actor, query: Omit<UserListQuery, 'page' | 'sort'>, cursor: string | undefined, limit: number) {
+    async page(actor: Actor, query: Omit<UserListQuery, 'page' | 'sort'>, cursor: string | undefined, limit: number, ctx: RequestContext = SYSTEM_CONTEXT) {
       const organisation = await organisationInScope(db, actor, query.la, 'users.list');
       const key = cursor === undefined ? undefined : decodeCursor('users', cursor, ['text', 'text', 'uuid']);
       if (cursor !== undefined && !key) throw new ValidationError({ cursor: 'The cursor is not one this API gave out' });
@@ -86,6 +88,7 @@ export function createUserDirectoryService({ db, clock, schedule }: ServiceDeps)
       const items = rows.slice(0, limit);
       const last = items[items.length - 1];
       const next = rows.length > limit && last ? encodeCursor('users', [last.last_name, last.first_name, last.id]) : null;
+      await auditSupportRead(db, actor, ctx, clock.now(), { organisationId: organisation.id, what: 'Users list', details: { accounts: items.length } });
       return { organisation, items, next };
     },
 
@@ -104,9 +107,10 @@ export function createUserDirectoryService({ db, clock, schedule }: ServiceDeps)
     },
 
     /** Archived users (R23) of the actor's LA, or of `la` for central support. */
-    async archived(actor: Actor, la: unknown) {
+    async archived(actor: Actor, la: unknown, ctx: RequestContext = SYSTEM_CONTEXT) {
       const organisation = await organisationInScope(db, actor, la, 'users.restore');
       const rows = await listArchived(db, organisation.id);
+      await auditSupportRead(db, actor, ctx, clock.now(), { organisationId: organisation.id, what: 'Archived users', details: { accounts: rows.length } });
       // "Deleted on": the run of the nightly job that deletes it, from the one schedule.
       const outlooks = await outlooksOf(db, schedule, rows.map((r) => r.id), clock.now());
       return { organisation, rows: rows.map((r) => ({ ...r, deleteAt: outlooks.get(r.id)?.deleteAt ?? null })) };

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services/index.ts';
+import { requestContext } from '../../web/plugins/session.ts';
 import { callerActor } from '../bearer-auth.ts';
 import { json, problemResponses } from '../schemas.ts';
 
@@ -28,7 +29,7 @@ export function auditEventRoutes(services: Services) {
       },
     }, async (request) => {
       const q = request.query as { action?: string; from?: string; to?: string; la?: string; limit: number; cursor?: string };
-      const result = await services.audit.page(callerActor(request), { la: q.la, action: q.action, from: q.from, to: q.to }, q.cursor, q.limit);
+      const result = await services.audit.page(callerActor(request), { la: q.la, action: q.action, from: q.from, to: q.to }, q.cursor, q.limit, requestContext(request));
       return {
         items: result.items.map((e) => ({
           id: String(e.id), occurredAt: e.occurred_at.toISOString(), action: e.action, actor: e.actor_label,

@@ -55,7 +55,7 @@ export function userApiRoutes(services: Services) {
       const result = await services.directory.page(callerActor(request), {
         la: q.la, q: q.q?.trim() || undefined, status: q.status, inactiveMonths: q.inactiveMonths,
         type: q.type as never, privilege: q.privilege as never,
-      }, q.cursor, q.limit);
+      }, q.cursor, q.limit, requestContext(request));
       return { items: result.items.map(userSummaryJson), next: result.next };
     });
 
@@ -86,7 +86,7 @@ export function userApiRoutes(services: Services) {
         tags: ['users'], operationId: 'getUser', description: 'Details, privileges, schools and groups of one account of the caller\'s LA; another LA\'s account is 404.', summary: 'One account', params: idParams,
         response: { 200: json('User', 'The account'), ...problemResponses(400, 403, 404) },
       },
-    }, async (request) => view(request, id(request)));
+    }, async (request) => userJson(await services.users.view(callerActor(request), id(request), 'users.view', requestContext(request))));
 
     app.patch('/users/:id', {
       schema: {

@@ -17,11 +17,11 @@ const id = (request: FastifyRequest) => (request.params as { id: string }).id;
 export function userPartRoutes(services: Services) {
   return async (app: FastifyInstance) => {
     const schools = async (request: FastifyRequest) => {
-      const view = await services.users.view(callerActor(request), id(request), 'users.view-schools');
+      const view = await services.users.view(callerActor(request), id(request), 'users.view-schools', requestContext(request));
       return { items: view.schools.map(schoolJson) };
     };
     const privileges = async (request: FastifyRequest) => {
-      const view = await services.users.view(callerActor(request), id(request), 'users.view');
+      const view = await services.users.view(callerActor(request), id(request), 'users.view', requestContext(request));
       return { userType: view.account.user_type, privileges: [...view.privileges] };
     };
 

@@ -28,7 +28,7 @@ export function adminAuditRoutes(services: Services) {
     app.get<{ Params: { id: string } }>('/admin/users/:id/audit', async (request, reply) => {
       const actor = request.signedIn!.actor;
       const { events } = await services.audit.forAccount(actor, request.params.id);
-      const user = await services.users.view(actor, request.params.id);
+      const user = await services.users.view(actor, request.params.id, 'users.view', requestContext(request));
       return reply.page('admin/user/audit.njk', {
         pageTitle: `Audit – ${user.account.first_name} ${user.account.last_name} – Admin`,
         activeTab: 'audit', user, events: describe(events),
@@ -39,7 +39,7 @@ export function adminAuditRoutes(services: Services) {
       const raw = formBody(request.query);
       const query: AuditQuery = { la: raw.la, action: raw.action, from: raw.from?.trim(), to: raw.to?.trim(), page: raw.page };
       try {
-        const result = await services.audit.forOrganisation(request.signedIn!.actor, query);
+        const result = await services.audit.forOrganisation(request.signedIn!.actor, query, requestContext(request));
         return reply.page('admin/audit/list.njk', {
           pageTitle: 'Audit – Admin', query, result, errors: null,
           events: describe(result.events),
@@ -53,7 +53,7 @@ export function adminAuditRoutes(services: Services) {
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;
         reply.code(400);
-        const result = await services.audit.forOrganisation(request.signedIn!.actor, { la: query.la });
+        const result = await services.audit.forOrganisation(request.signedIn!.actor, { la: query.la }, requestContext(request));
         return reply.page('admin/audit/list.njk', {
           pageTitle: 'Audit – Admin', query: { la: query.la, action: '', from: String(query.from ?? '').slice(0, 20), to: String(query.to ?? '').slice(0, 20) },
           result, events: describe(result.events), actions: result.actions.map((a) => ({ value: a, text: auditActionLabel(a) })),

@@ -95,7 +95,7 @@ export function adminStatusRoutes(services: Services) {
 
     app.get('/admin/archived-users', async (request, reply) => {
       const actor = request.signedIn!.actor;
-      const { organisation, rows } = await services.directory.archived(actor, (request.query as { la?: unknown }).la);
+      const { organisation, rows } = await services.directory.archived(actor, (request.query as { la?: unknown }).la, requestContext(request));
       return reply.page('admin/archived/list.njk', {
         pageTitle: 'Archived users – Admin',
         organisation,

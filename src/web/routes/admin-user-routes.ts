@@ -26,7 +26,7 @@ export function adminUserRoutes(services: Services) {
     app.addHook('preHandler', requireSignIn);
 
     app.get<{ Params: { id: string } }>('/admin/users/:id', async (request, reply) => {
-      const user = await services.users.view(request.signedIn!.actor, request.params.id);
+      const user = await services.users.view(request.signedIn!.actor, request.params.id, 'users.view', requestContext(request));
       const a = user.account;
       return reply.page('admin/user/details.njk', {
         pageTitle: `${a.first_name} ${a.last_name} – Admin`,
@@ -43,7 +43,7 @@ export function adminUserRoutes(services: Services) {
     });
 
     app.get<{ Params: { id: string } }>('/admin/users/:id/communications', async (request, reply) => {
-      const user = await services.users.view(request.signedIn!.actor, request.params.id);
+      const user = await services.users.view(request.signedIn!.actor, request.params.id, 'users.view', requestContext(request));
       return reply.page('admin/user/communications.njk', {
         pageTitle: `Communications – ${user.account.first_name} ${user.account.last_name} – Admin`,
         activeTab: 'communications',
@@ -54,7 +54,7 @@ export function adminUserRoutes(services: Services) {
 
     async function schoolsPage(request: IdRequest, reply: FastifyReply, extra: Record<string, unknown> = {}) {
       const actor = request.signedIn!.actor;
-      const user = await services.users.view(actor, request.params.id);
+      const user = await services.users.view(actor, request.params.id, 'users.view', requestContext(request));
       const choices = user.allowed.editSchools ? await services.users.choices(actor, request.params.id) : { schools: [], groups: [] };
       return reply.page('admin/user/schools.njk', {
         pageTitle: `Schools – ${user.account.first_name} ${user.account.last_name} – Admin`,
@@ -109,7 +109,7 @@ export function adminUserRoutes(services: Services) {
     });
 
     async function privilegesPage(request: IdRequest, reply: FastifyReply, form?: { userType: string; privileges: string[]; cinClaAgreedBy: string }, extra: Record<string, unknown> = {}) {
-      const user = await services.users.view(request.signedIn!.actor, request.params.id);
+      const user = await services.users.view(request.signedIn!.actor, request.params.id, 'users.view', requestContext(request));
       const actor = request.signedIn!.actor;
       const current = form ?? { userType: user.account.user_type, privileges: user.privileges, cinClaAgreedBy: '' };
       const diff = isUserType(current.userType) ? differenceFromDefaults(current.userType, current.privileges.filter((p): p is Privilege => PRIVILEGES.some((x) => x.code === p))) : { added: [], removed: [] };
@@ -163,7 +163,7 @@ export function adminUserRoutes(services: Services) {
 
     async function editPage(request: IdRequest, reply: FastifyReply, form?: Record<string, unknown>, extra: Record<string, unknown> = {}) {
       const actor = request.signedIn!.actor;
-      const user = await services.users.view(actor, request.params.id);
+      const user = await services.users.view(actor, request.params.id, 'users.view', requestContext(request));
       if (!user.allowed.edit) throw new ForbiddenError();
       const { groups } = await services.users.choices(actor, request.params.id);
       const a = user.account;

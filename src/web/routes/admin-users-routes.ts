@@ -18,7 +18,7 @@ export function adminUsersRoutes(services: Services) {
     app.get('/admin/users', async (request, reply) => {
       const actor = request.signedIn!.actor;
       const { query, errors } = parseUserListQuery(request.query as Record<string, unknown>);
-      const [result, organisations] = await Promise.all([services.directory.list(actor, query), services.directory.organisations()]);
+      const [result, organisations] = await Promise.all([services.directory.list(actor, query, requestContext(request)), services.directory.organisations()]);
       if (Object.keys(errors).length > 0) reply.code(400);
       const href = (changes: Partial<Record<keyof UserListQuery, string | number | undefined>>) => userListHref('/admin/users', query, changes);
       const title = result.mode === 'manage' ? `Users of ${result.organisation.name}` : `Contacts at ${result.organisation.name}`;
