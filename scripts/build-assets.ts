@@ -7,9 +7,9 @@
  *   images/*                  only the images app.css refers to, never crown/crest/logo files
  *   init.mjs, favicon.svg     our own files from src/web/assets/
  *
- * Incremental: app.css is recompiled only when a Sass input (our .scss files, the installed
- * package versions, this script) is newer than it; other files are copied only when the source
- * is newer than the copy. Prints nothing unless something was built. Writes are atomic
+ * Incremental: app.css is recompiled only when the content of a Sass input (our .scss files, the
+ * installed package versions, this script) changed since it was built (a SHA-256 of them is kept in
+ * .app-css-inputs beside it); other files are copied only when the source is newer than the copy. Prints nothing unless something was built. Writes are atomic
  * (temp file + rename), so processes starting together never serve a half-written file.
  *
  *   await buildAssets()                // → <project>/dist/assets
@@ -17,6 +17,7 @@
  *
  * A relative outDir is resolved against the project root, not the working directory.
  */
+import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,17 +74,20 @@ async function build(outDir: string, forced: boolean): Promise<void> {
   const versions = `${await packageVersion(GOVUK)} ${await packageVersion(MOJ)}\n`;
   const force = forced || (await readFile(stampPath, 'utf8').catch(() => '')) !== versions;
 
-  // 1. CSS
+  // 1. CSS, cached by the content of its inputs: a checkout or a copy that changes file times
+  // without changing a file does not recompile it, and an edit always does.
   const cssPath = path.join(outDir, 'app.css');
-  const cssTime = await mtime(cssPath);
-  const sassInputs = [...(await listFiles(STYLES_DIR)).filter((file) => file.endsWith('.scss')), THIS_FILE];
-  let css: string;
-  if (force || cssTime === null || (await newestMtime(sassInputs)) > cssTime) {
+  const cssHashPath = path.join(outDir, '.app-css-inputs');
+  const inputsHash = await sassInputsHash(versions);
+  let css: string | undefined;
+  if (!force && (await readFile(cssHashPath, 'utf8').catch(() => '')) === inputsHash) {
+    css = await readFile(cssPath, 'utf8').catch(() => undefined);
+  }
+  if (css === undefined) {
     css = await compileCss();
     await writeAtomic(cssPath, css);
+    await writeAtomic(cssHashPath, inputsHash);
     built.push('app.css');
-  } else {
-    css = await readFile(cssPath, 'utf8');
   }
 
   // 2. Images: exactly those app.css refers to, minus branded ones.
@@ -129,6 +133,17 @@ async function build(outDir: string, forced: boolean): Promise<void> {
   }
 }
 
+/**
+ * SHA-256 of what app.css is made from: our .scss files (names and contents), this script, and the
+ * installed versions of the design system packages and of sass.
+ */
+async function sassInputsHash(versions: string): Promise<string> {
+  const files = [...(await listFiles(STYLES_DIR)).filter((file) => file.endsWith('.scss')).sort(), THIS_FILE];
+  const hash = createHash('sha256').update(versions).update(await packageVersion(path.join(NODE_MODULES, 'sass')));
+  for (const file of files) hash.update(`\0${path.relative(ROOT, file)}\0`).update(await readFile(file));
+  return hash.digest('hex');
+}
+
 async function compileCss(): Promise<string> {
   // Loaded only when needed: importing sass costs about a second, a no-op run a few ms.
   const sass = await import('sass');
@@ -170,11 +185,6 @@ async function mtime(file: string): Promise<number | null> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
   }
-}
-
-async function newestMtime(files: string[]): Promise<number> {
-  const times = await Promise.all(files.map(mtime));
-  return Math.max(0, ...times.map((time) => time ?? 0));
 }
 
 async function firstExisting(files: string[]): Promise<string | null> {
