@@ -172,6 +172,9 @@ export interface ConnectOptions {
   poolSize?: number;
 }
 
+/** PGlite's shared_buffers (PostgreSQL's default is 128MB); see connect(). */
+const PGLITE_SHARED_BUFFERS = '32MB';
+
 export async function connect(options: ConnectOptions): Promise<DatabaseHandle> {
   const { Kysely, PostgresDialect, pg } = await drivers();
   if (options.databaseUrl) {
@@ -195,6 +198,10 @@ export async function connect(options: ConnectOptions): Promise<DatabaseHandle> 
     const pglite = await PGlite.create(inMemory ? dir : path.join(dir, 'pglite'), {
       extensions: { citext },
       ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+      // PostgreSQL's default 128 MB of shared buffers is touched at start inside PGlite's WebAssembly
+      // memory and stays resident: idle RSS about 130 MB higher. The data is read through the
+      // operating system's file cache (or PGlite's in-memory file system) when it is not in them.
+      startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
     });
     const pool = new pg.Pool({ ...createPgConfig(pglite), max: 1 });
     pool.on('error', () => {});
