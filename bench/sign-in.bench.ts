@@ -61,12 +61,14 @@ async function timedStart(started: Started, probe: string, options: { memory?: b
   try {
     const ready = await waitForStatus(started.child, started.url + probe, 200, { timeoutMs: 120_000 });
     const ms = ready - started.t0;
+    // CPU the process used up to its first answer: less at the mercy of other load than the wall clock.
+    const cpuMs = cpuMsOf(started.child.pid);
     let memory: Memory | undefined;
     if (options.memory) {
       await sleep(IDLE_MS);
       memory = memoryOf(started.child.pid);
     }
-    return { ms, memory, output: started.child.output() };
+    return { ms, cpuMs, memory, output: started.child.output() };
   } finally {
     await stopChild(started.child);
   }
@@ -78,6 +80,8 @@ async function timedStart(started: Started, probe: string, options: { memory?: b
 interface StartupResult {
   firstStartMs: number;
   nexusMs: number[];
+  /** CPU of the server process from its start to its first GET /sign-in 200. */
+  nexusCpuMs: number[];
   nexusNoSeedMs: number[];
   bareMs: number[];
   fastifyMs: number[];
@@ -94,7 +98,7 @@ async function measureStartup(target: Target): Promise<StartupResult> {
   if (!first.output.includes('Demo accounts (just created)')) throw new Error(`the first start did not seed the demo:\n${first.output}`);
 
   const result: StartupResult = {
-    firstStartMs: first.ms, nexusMs: [], nexusNoSeedMs: [], bareMs: [], fastifyMs: [],
+    firstStartMs: first.ms, nexusMs: [], nexusCpuMs: [], nexusNoSeedMs: [], bareMs: [], fastifyMs: [],
     nexusMemory: { rssKiB: 0, hwmKiB: 0 }, nexusDefaultMemory: undefined,
     fastifyMemory: { rssKiB: 0, hwmKiB: 0 }, bareMemory: { rssKiB: 0, hwmKiB: 0 },
   };
@@ -110,6 +114,7 @@ async function measureStartup(target: Target): Promise<StartupResult> {
     // `npm start` as a newcomer runs it: SEED_DEMO unset (true), database already seeded.
     const nexus = await timedStart(await startNexus(`nexus ${target.kind} start`, target), '/sign-in', { memory: round === 0 });
     result.nexusMs.push(nexus.ms);
+    result.nexusCpuMs.push(nexus.cpuMs);
     if (nexus.memory) result.nexusDefaultMemory = nexus.memory;
     const noSeed = await timedStart(await startNexus(`nexus ${target.kind} start (no seed)`, target, { SEED_DEMO: 'false' }), '/sign-in');
     result.nexusNoSeedMs.push(noSeed.ms);
@@ -392,6 +397,8 @@ function report(results: KindResult[], meta: RunMeta): string {
     `bare node:http: ${startup.map((s) => fmt(median(s.bareMs), 0)).join(' / ')} ms`);
   row('**ratio start-up ÷ bare node:http**', ...startup.map((s) => `**${fmt(median(s.nexusMs) / median(s.bareMs), 1)}**`),
     `Fastify hello-world: ${startup.map((s) => fmt(median(s.fastifyMs), 0)).join(' / ')} ms`);
+  row(`server CPU from start to the first GET /sign-in 200 (median, range of ${STARTS}, ms)`, ...startup.map((s) => `${fmt(median(s.nexusCpuMs), 0)} (${range(s.nexusCpuMs, 0)})`), 'user + system, all threads (/proc)');
+  row(`start → first GET /sign-in 200, all ${STARTS} (ms)`, ...startup.map((s) => s.nexusMs.map((ms) => fmt(ms, 0)).join(' · ')), `bare node:http: ${startup.map((s) => s.bareMs.map((ms) => fmt(ms, 0)).join(' · ')).join(' / ')}`);
   row('start-up with SEED_DEMO=false (median, ms)', ...startup.map((s) => fmt(median(s.nexusNoSeedMs), 0)), '');
   row('first start on an empty database: create, migrate, seed (ms)', ...startup.map((s) => fmt(s.firstStartMs, 0)), '');
 
