@@ -5,7 +5,7 @@ import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifySchema, type FastifyServerOptions } from 'fastify';
 import { apiPlugin } from '../api/api-plugin.ts';
 import { sendProblem } from '../api/problem.ts';
 import { sendScimError } from '../api/scim/scim-errors.ts';
@@ -37,6 +37,20 @@ import { signInRoutes } from './routes/sign-in-routes.ts';
 import { supportRoutes } from './routes/support-routes.ts';
 import { userImportRoutes } from './routes/user-import-routes.ts';
 import './plugins/types.ts';
+
+/** A route as it was registered: what a test needs to reach every route without a list kept by hand. */
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  schema: FastifySchema | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route of the application, in registration order (filled by the onRoute hook in buildApp). */
+    registeredRoutes: readonly RegisteredRoute[];
+  }
+}
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
@@ -117,6 +131,13 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     requestIdHeader: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
     frameworkErrors: frameworkErrors(config.platformName),
+  });
+
+  // Before any plugin adds a route, so the list is complete (the route-enumerating fuzz suite reads it).
+  const routes: RegisteredRoute[] = [];
+  app.decorate('registeredRoutes', routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url, schema: route.schema });
   });
 
   await app.register(fastifyHelmet, {
