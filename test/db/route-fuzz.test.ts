@@ -19,6 +19,8 @@ import { createTestApp, type TestApp } from '../support/test-app.ts';
  *
  * ROUTE_FUZZ_FULL=1 sends every payload to every field one at a time (slow); by default each field
  * gets the core payloads one at a time and all payloads together with the other fields.
+ * ROUTE_FUZZ_DEBUG=/tmp/fuzz.json writes every case's route, label, status and time, and what was
+ * derived for each route, for looking at coverage.
  */
 const FULL = process.env.ROUTE_FUZZ_FULL === '1';
 const DEBUG = process.env.ROUTE_FUZZ_DEBUG;
@@ -30,7 +32,7 @@ let t: TestApp;
 let world: FuzzWorld;
 let routes: FuzzRoute[];
 const principalOf = new Map<FuzzRoute, PrincipalName>();
-const counts = { routes: { pages: 0, api: 0, scim: 0 }, cases: { pages: 0, api: 0, scim: 0 }, refusedChecked: 0, statuses: new Map<number, number>() };
+const counts = { routes: { pages: 0, api: 0, scim: 0 }, cases: { pages: 0, api: 0, scim: 0 }, accepted: { pages: 0, api: 0, scim: 0 }, refusedChecked: 0, statuses: new Map<number, number>() };
 const noFields: string[] = [];
 
 const USER_URN = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -190,6 +192,7 @@ async function fuzzArea(area: Area): Promise<string[]> {
       }
       recheck = !c.anonymous && (/nexus_session/.test(String(response.headers['set-cookie'] ?? '')) || String(response.headers.location ?? '').startsWith('/sign-in'));
       counts.cases[area]++;
+      if (response.statusCode < 400) counts.accepted[area]++;
       counts.statuses.set(response.statusCode, (counts.statuses.get(response.statusCode) ?? 0) + 1);
       let changed: string[] = [];
       if (response.statusCode >= 400) {
@@ -220,8 +223,17 @@ describe('every registered route, fuzzed', () => {
     expect(routes.find((r) => r.method === 'GET' && r.url === '/admin/users')!.query.has('q')).toBe(true);
   });
 
+  it('sees a write when there is one (the detector itself works)', async () => {
+    const before = await writesCounter().take();
+    await world.group(world.camden);
+    expect(changedTables(before, await writesCounter().take())).toEqual(['school_groups']);
+  });
+
   it.each(['pages', 'api', 'scim'] as const)('%s: no 5xx, no stack trace, nothing written by a refusal', async (area) => {
     const problems = await fuzzArea(area);
     expect(problems.slice(0, 60), `${problems.length} problems`).toEqual([]);
-  }, 600_000);
+    // The handlers really ran: some requests of every area were accepted, not all refused at the door.
+    expect(counts.accepted[area]).toBeGreaterThan(counts.cases[area] / 10);
+    // A full run takes many minutes; a timed-out area would go on writing while the next one runs.
+  }, FULL ? 7_200_000 : 600_000);
 });

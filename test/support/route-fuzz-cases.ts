@@ -1,4 +1,4 @@
-import { JSON_PAYLOADS, LONG, PATH_PAYLOADS, RAW_JSON_BODIES, WIRE_PAYLOADS, CORE_WIRE_KINDS, type WirePayload } from './route-fuzz-payloads.ts';
+import { JSON_PAYLOADS, LONG, PATH_PAYLOADS, RAW_JSON_BODIES, SCIM_FILTERS, WIRE_PAYLOADS, CORE_WIRE_KINDS, type WirePayload } from './route-fuzz-payloads.ts';
 import { GENERIC_QUERY_NAMES, withMember, type FuzzRoute } from './route-fuzz-routes.ts';
 
 /**
@@ -153,6 +153,10 @@ export function casesFor(ctx: RouteContext, options: CaseOptions): FuzzCase[] {
   // Names the route does not know get every payload all together below; one at a time only in full runs.
   if (options.full) {
     for (const name of generic) for (const payload of WIRE_PAYLOADS) add(`query ${name}=${payload.kind}`, withQuery(baseUrl, [...baseQuery, ...wirePairs(name, payload)]));
+  }
+  // SCIM filters where a filter is read: the SCIM list, and any route that declares one.
+  if (route.query.has('filter') || (route.area === 'scim' && route.method === 'GET' && route.params.length === 0)) {
+    for (const [i, filter] of SCIM_FILTERS.entries()) add(`query filter=scim#${i}`, withQuery(baseUrl, [...baseQuery.filter(([k]) => k !== 'filter'), ['filter', enc(filter)]]));
   }
   // Every payload in every query name at once.
   for (const payload of WIRE_PAYLOADS) {
