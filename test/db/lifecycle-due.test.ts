@@ -338,11 +338,16 @@ describe('lifecycle_due_at (the stored next-event time)', () => {
       // The check has teeth: a sign-in recorded without the refresh (the old way) is caught.
       const someone = await db.selectFrom('accounts').select('id').where('status', '=', 'active').where('access_end_date', 'is', null).executeTakeFirst();
       if (someone) {
-        await db.updateTable('accounts').set({ last_sign_in_at: addDays(t.clock.now(), 1) }).where('id', '=', someone.id).execute();
+        // Ten days, not one: adding months clamps at a month's end (30 and 31 January + 15 months
+        // are both 30 April), so a shift of up to three days can leave the right answer unchanged.
+        await db.updateTable('accounts').set({ last_sign_in_at: addDays(t.clock.now(), 10) }).where('id', '=', someone.id).execute();
         expect(await mismatches()).toHaveLength(1);
       }
     }), {
       numRuns: Number(process.env.LIFECYCLE_DUE_RUNS ?? 20),
+      // A failure prints its seed and path: LIFECYCLE_DUE_PROPERTY_SEED=… LIFECYCLE_DUE_PROPERTY_PATH=… replays it.
+      ...(process.env.LIFECYCLE_DUE_PROPERTY_SEED ? { seed: Number(process.env.LIFECYCLE_DUE_PROPERTY_SEED) } : {}),
+      ...(process.env.LIFECYCLE_DUE_PROPERTY_PATH ? { path: process.env.LIFECYCLE_DUE_PROPERTY_PATH } : {}),
       // Each run replays a whole history against the database: shrinking a failure is stopped
       // after a while, and fast-check reports the smallest counterexample found by then.
       interruptAfterTimeLimit: 420_000,
