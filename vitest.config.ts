@@ -2,20 +2,34 @@ import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 /**
- * Three projects: `unit` (pure rules, no I/O), `db` (everything that touches a database: PGlite
- * by default, the PostgreSQL server named by TEST_DATABASE_URL when set) and `e2e` (headless
- * Chromium). `npm test` runs all three; CI runs `db` again against PostgreSQL.
+ * Projects: `unit` (pure rules, no I/O), `db` and `db-mocks` (everything that touches a database:
+ * PGlite by default, the PostgreSQL server named by TEST_DATABASE_URL when set) and `e2e` (headless
+ * Chromium). `npm test` runs them all; `npm run test:db` the two database ones, which CI runs again
+ * against PostgreSQL. Test files run in parallel, journeys alongside database files.
  */
+
+/** Database files that replace modules with vi.mock: each runs with modules of its own. */
+const MOCKING = ['test/db/sign-in-security.test.ts', 'test/db/forgotten-password-timing.test.ts'];
+
 export default defineConfig({
   test: {
     // Most of a database test's time is waiting (PGlite, child processes, sockets), so one worker
     // per core plus one keeps both cores of a small machine busy.
     maxWorkers: Math.max(2, availableParallelism() + 1),
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' } },
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node', isolate: false } },
       {
         test: {
-          name: 'db', include: ['test/db/**/*.test.ts', 'test/demo/**/*.test.ts'], environment: 'node',
+          name: 'db', include: ['test/db/**/*.test.ts', 'test/demo/**/*.test.ts'], exclude: MOCKING, environment: 'node',
+          testTimeout: 60_000, hookTimeout: 120_000, globalSetup: ['test/support/global-setup.ts', 'test/support/database-template.ts'],
+          // Files share their worker's modules (loaded once per worker instead of once per file);
+          // every file builds its own app, services and database.
+          isolate: false,
+        },
+      },
+      {
+        test: {
+          name: 'db-mocks', include: MOCKING, environment: 'node',
           testTimeout: 60_000, hookTimeout: 120_000, globalSetup: ['test/support/global-setup.ts', 'test/support/database-template.ts'],
         },
       },
@@ -23,6 +37,7 @@ export default defineConfig({
         test: {
           name: 'e2e', include: ['e2e/**/*.test.ts'], environment: 'node',
           testTimeout: 120_000, hookTimeout: 180_000, globalSetup: ['test/support/global-setup.ts', 'e2e/support/browser-server.ts'],
+          isolate: false,
         },
       },
     ],
