@@ -6,7 +6,7 @@ import { isTopic, topicName } from '../domain/topics.ts';
 import { enqueueEmail } from '../mail/enqueue.ts';
 import { renderEmail } from '../mail/templates/render.ts';
 import { authorise } from '../domain/access.ts';
-import { audit, who } from './audit.ts';
+import { audit, auditSupportRead, who } from './audit.ts';
 import { mailDomain, type ServiceDeps } from './deps.ts';
 import type { RequestContext } from './request-context.ts';
 
@@ -38,11 +38,15 @@ export function createSupportService({ db, clock, config }: ServiceDeps) {
       return { rows, total, page, status, pageCount: Math.max(1, Math.ceil(total / SENT_EMAIL_PAGE_SIZE)) };
     },
 
-    async email(actor: Actor, id: string) {
+    /** One email, read by central support: audited in the recipient's LA (a person's email is LA data). */
+    async email(actor: Actor, id: string, ctx: RequestContext) {
       authorise(actor, 'support.sent-email');
       if (!/^[0-9a-f-]{36}$/i.test(id)) throw new NotFoundError();
       const row = await db.selectFrom('email_outbox').selectAll().where('id', '=', id).executeTakeFirst();
       if (!row) throw new NotFoundError();
+      if (row.organisation_id !== null) {
+        await auditSupportRead(db, actor, ctx, clock.now(), { organisationId: row.organisation_id, what: 'Sent email', subjectAccountId: row.account_id, details: { subject: row.subject } });
+      }
       return { ...row, text_body: redactLinks(row.text_body) };
     },
 

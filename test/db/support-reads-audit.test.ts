@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/domain/access.ts';
 import { auditActionLabel } from '../../src/domain/audit-labels.ts';
+import { enqueueEmail } from '../../src/mail/enqueue.ts';
 import { loadPrincipal } from '../../src/services/principal.ts';
 import { createApiToken } from '../support/api-client.ts';
 import type { FormClient } from '../support/browser.ts';
@@ -208,5 +209,36 @@ describe('what the LA sees', () => {
     expect(own.total).toBe(1);
     expect(own.events[0]).toMatchObject({ organisation_id: westminster, actor_account_id: support.id });
     expect((await supportReads()).every((r) => r.organisation_id === camden || r.organisation_id === westminster)).toBe(true);
+  });
+});
+
+describe('central support reading a sent email (Support > Sent email)', () => {
+  async function emailTo(organisationId: number, account: FixtureAccount, subject: string): Promise<string> {
+    await enqueueEmail(t.handle.db, 'nexus.test', {
+      dedupKey: `test:${subject}`, template: 'topic-message', to: { address: `${account.username}@example.test` },
+      organisationId, accountId: account.id, content: { subject, text: 'Hello', html: '<p>Hello</p>' }, now: t.clock.now(),
+    });
+    const row = await t.handle.db.selectFrom('email_outbox').select('id').where('subject', '=', subject).executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  it('an email to a person of an LA is one event in that LA, naming the person and the subject', async () => {
+    const id = await emailTo(camden, camdenOfficer, 'Your Nexus account');
+    const reads = await newSupportReads(async () => {
+      const page = await supportPages.get(`/support/sent-email/${id}`);
+      expect(page.statusCode).toBe(200);
+    });
+    expect(reads).toHaveLength(1);
+    expect(reads[0]).toMatchObject({ organisation_id: camden, actor_account_id: support.id, subject_account_id: camdenOfficer.id });
+    expect(reads[0]!.details).toMatchObject({ read: 'Sent email', subject: 'Your Nexus account' });
+  });
+
+  it('an email to central support\'s own people writes none, and the list itself none', async () => {
+    const id = await emailTo(central, support, 'Release notes');
+    const reads = await newSupportReads(async () => {
+      expect((await supportPages.get(`/support/sent-email/${id}`)).statusCode).toBe(200);
+      expect((await supportPages.get('/support/sent-email')).statusCode).toBe(200);
+    });
+    expect(reads).toEqual([]);
   });
 });

@@ -25,7 +25,7 @@ export function supportRoutes(services: Services) {
     });
 
     app.get<{ Params: { id: string } }>('/support/sent-email/:id', async (request, reply) => {
-      const email = await services.support.email(request.signedIn!.actor, request.params.id);
+      const email = await services.support.email(request.signedIn!.actor, request.params.id, requestContext(request));
       return reply.page('support/email.njk', { pageTitle: `${email.subject} – Sent email – Support`, email });
     });
 
