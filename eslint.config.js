@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import prettierConfig from 'eslint-config-prettier';
 
 export default tseslint.config(
   { ignores: ['node_modules', 'data', 'dist', 'coverage', '.tmp'] },
@@ -16,4 +17,6 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  // Formatting is Prettier's (run by `npm run lint`); this turns off the rules that would disagree with it.
+  prettierConfig,
 );

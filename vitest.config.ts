@@ -20,8 +20,13 @@ export default defineConfig({
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node', isolate: false } },
       {
         test: {
-          name: 'db', include: ['test/db/**/*.test.ts', 'test/demo/**/*.test.ts'], exclude: MOCKING, environment: 'node',
-          testTimeout: 60_000, hookTimeout: 120_000, globalSetup: ['test/support/global-setup.ts', 'test/support/database-template.ts'],
+          name: 'db',
+          include: ['test/db/**/*.test.ts', 'test/demo/**/*.test.ts'],
+          exclude: MOCKING,
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          globalSetup: ['test/support/global-setup.ts', 'test/support/database-template.ts'],
           // Files share their worker's modules (loaded once per worker instead of once per file);
           // every file builds its own app, services and database.
           isolate: false,
@@ -29,14 +34,22 @@ export default defineConfig({
       },
       {
         test: {
-          name: 'db-mocks', include: MOCKING, environment: 'node',
-          testTimeout: 60_000, hookTimeout: 120_000, globalSetup: ['test/support/global-setup.ts', 'test/support/database-template.ts'],
+          name: 'db-mocks',
+          include: MOCKING,
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          globalSetup: ['test/support/global-setup.ts', 'test/support/database-template.ts'],
         },
       },
       {
         test: {
-          name: 'e2e', include: ['e2e/**/*.test.ts'], environment: 'node',
-          testTimeout: 120_000, hookTimeout: 180_000, globalSetup: ['test/support/global-setup.ts', 'e2e/support/browser-server.ts'],
+          name: 'e2e',
+          include: ['e2e/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          globalSetup: ['test/support/global-setup.ts', 'e2e/support/browser-server.ts'],
           isolate: false,
         },
       },

@@ -24,7 +24,12 @@ import { Kysely, PostgresDialect, type CompiledQuery } from 'kysely';
 import pg from 'pg';
 import type { Database } from '../src/data/database.ts';
 import {
-  countUsersQuery, listUsersBatchQuery, listUsersQuery, positionAfter, userListFilter, type UserListPosition,
+  countUsersQuery,
+  listUsersBatchQuery,
+  listUsersQuery,
+  positionAfter,
+  userListFilter,
+  type UserListPosition,
 } from '../src/data/queries/user-list-queries.ts';
 import { generateTotp, newTotpSecret } from '../src/domain/totp.ts';
 import { PAGE_SIZE, parseUserListQuery, type UserListQuery } from '../src/domain/user-filters.ts';
@@ -85,13 +90,24 @@ async function prepare(target: Target): Promise<{ generated: Generated; admins: 
     passwordHash: await hashPassword(TEST_PASSWORD),
     sealedTotp: new SecretBox(config.secretKey).seal(newTotpSecret()),
   }));
-  const generated = await generateAccounts(target.databaseUrl!, { total: ACCOUNTS, big: BIG, medium: MEDIUM, small: SMALL, las: LAS }, values);
-  log(`data: generated in ${fmt(generated.seconds, 0)} s; LAs measured: ${[generated.big, generated.medium, generated.small].map((la) => `${la.code} (${la.accounts})`).join(', ')}`);
+  const generated = await generateAccounts(
+    target.databaseUrl!,
+    { total: ACCOUNTS, big: BIG, medium: MEDIUM, small: SMALL, las: LAS },
+    values,
+  );
+  log(
+    `data: generated in ${fmt(generated.seconds, 0)} s; LAs measured: ${[generated.big, generated.medium, generated.small].map((la) => `${la.code} (${la.accounts})`).join(', ')}`,
+  );
   const admins = await withRuntime(target, SERVER_SETTINGS, async (runtime, config) => {
     const made: Admin[] = [];
     for (const la of [generated.big, generated.medium, generated.small]) {
       const username = `bench.admin.${la.code}`;
-      const account = await createAccount(runtime.handle.db, config.secretKey, { organisationId: la.id, username, userType: 'la_admin', lastSignInAt: new Date() });
+      const account = await createAccount(runtime.handle.db, config.secretKey, {
+        organisationId: la.id,
+        username,
+        userType: 'la_admin',
+        lastSignInAt: new Date(),
+      });
       made.push({ la: { ...la, accounts: la.accounts + 1 }, username, totpSecret: account.totpSecret! });
     }
     return made;
@@ -108,11 +124,18 @@ async function signIn(baseUrl: string, admin: Admin): Promise<HttpFormClient> {
     ['GET /sign-in', () => client.get('/sign-in'), 200],
     ['POST /sign-in', () => client.post('/sign-in', { username: admin.username, password: TEST_PASSWORD }), 303],
     ['GET /sign-in/two-factor', () => client.get('/sign-in/two-factor'), 200],
-    ['POST /sign-in/two-factor', () => client.post('/sign-in/two-factor', { code: generateTotp(admin.totpSecret, new Date()) }), 303],
+    [
+      'POST /sign-in/two-factor',
+      () => client.post('/sign-in/two-factor', { code: generateTotp(admin.totpSecret, new Date()) }),
+      303,
+    ],
   ];
   for (const [name, step, status] of steps) {
     const page = await step();
-    if (page.status !== status) throw new Error(`sign-in of ${admin.username}: ${name} answered ${page.status} (${page.location}):\n${page.body.slice(0, 600)}`);
+    if (page.status !== status)
+      throw new Error(
+        `sign-in of ${admin.username}: ${name} answered ${page.status} (${page.location}):\n${page.body.slice(0, 600)}`,
+      );
   }
   return client;
 }
@@ -144,10 +167,21 @@ interface Bare {
 }
 
 /** Count and page query on two plain connections at once, as the page's Promise.all runs them. */
-async function runBare(kysely: Kysely<Database>, clients: [pg.Client, pg.Client], organisationId: number, setting: PageSetting): Promise<Bare> {
+async function runBare(
+  kysely: Kysely<Database>,
+  clients: [pg.Client, pg.Client],
+  organisationId: number,
+  setting: PageSetting,
+): Promise<Bare> {
   const filter = userListFilter(organisationId, setting.query, new Date());
   const count = countUsersQuery(kysely, filter).compile();
-  const list = listUsersQuery(kysely, filter, setting.query.sort, PAGE_SIZE, (setting.query.page - 1) * PAGE_SIZE).compile();
+  const list = listUsersQuery(
+    kysely,
+    filter,
+    setting.query.sort,
+    PAGE_SIZE,
+    (setting.query.page - 1) * PAGE_SIZE,
+  ).compile();
   const timed = async (client: pg.Client, q: CompiledQuery) => {
     const t0 = performance.now();
     const result = await client.query(q.sql, [...q.parameters]);
@@ -156,15 +190,23 @@ async function runBare(kysely: Kysely<Database>, clients: [pg.Client, pg.Client]
   const t0 = performance.now();
   const [c, l] = await Promise.all([timed(clients[0], count), timed(clients[1], list)]);
   return {
-    totalMs: performance.now() - t0, countMs: c.ms, listMs: l.ms,
-    count: Number(c.rows[0]?.n), usernames: l.rows.map((r) => String(r.username)), warned: l.rows.filter((r) => r.warned === true).length,
+    totalMs: performance.now() - t0,
+    countMs: c.ms,
+    listMs: l.ms,
+    count: Number(c.rows[0]?.n),
+    usernames: l.rows.map((r) => String(r.username)),
+    warned: l.rows.filter((r) => r.warned === true).length,
   };
 }
 
 function pageFacts(body: string): { total: number; usernames: string[] } {
   const total = /app-results-bar__count" role="status">(\d+) accounts?</.exec(body)?.[1];
   const table = body.split('<tbody class="govuk-table__body">')[1]?.split('</tbody>')[0] ?? '';
-  const usernames = [...table.matchAll(/<tr class="govuk-table__row">\s*<td class="govuk-table__cell">(?:(?!<\/td>).)*<\/td>\s*<td class="govuk-table__cell">([^<]+)<\/td>/g)].map((m) => m[1]!);
+  const usernames = [
+    ...table.matchAll(
+      /<tr class="govuk-table__row">\s*<td class="govuk-table__cell">(?:(?!<\/td>).)*<\/td>\s*<td class="govuk-table__cell">([^<]+)<\/td>/g,
+    ),
+  ].map((m) => m[1]!);
   return { total: total === undefined ? Number.NaN : Number(total), usernames };
 }
 
@@ -187,8 +229,17 @@ interface PageResult {
   listMs: number[];
 }
 
-async function measurePages(client: HttpFormClient, kysely: Kysely<Database>, clients: [pg.Client, pg.Client], la: GeneratedLa, searchText: string): Promise<PageResult[]> {
-  const first = settingOf('page 1, not signed in for 12 months, by last sign-in', '/admin/users?inactiveMonths=12&sort=lastSignIn');
+async function measurePages(
+  client: HttpFormClient,
+  kysely: Kysely<Database>,
+  clients: [pg.Client, pg.Client],
+  la: GeneratedLa,
+  searchText: string,
+): Promise<PageResult[]> {
+  const first = settingOf(
+    'page 1, not signed in for 12 months, by last sign-in',
+    '/admin/users?inactiveMonths=12&sort=lastSignIn',
+  );
   // Page 200 as issue 10 asks; the last page when a smaller run (BENCH_ACCOUNTS) has fewer.
   const pages = Math.ceil((await runBare(kysely, clients, la.id, first)).count / PAGE_SIZE);
   const far = Math.min(200, pages);
@@ -203,12 +254,26 @@ async function measurePages(client: HttpFormClient, kysely: Kysely<Database>, cl
   for (const s of settings) {
     const page = pageFacts((await timePage(client, s.path)).body);
     const bare = await runBare(kysely, clients, la.id, s);
-    if (page.total !== bare.count || page.usernames.join() !== bare.usernames.join() || page.usernames.length !== Math.min(PAGE_SIZE, Math.max(0, bare.count - (s.query.page - 1) * PAGE_SIZE))) {
-      throw new Error(`${s.path}: the page (${page.total} accounts, ${page.usernames.length} rows) and the bare SQL (${bare.count}, ${bare.usernames.length} rows) disagree`);
+    if (
+      page.total !== bare.count ||
+      page.usernames.join() !== bare.usernames.join() ||
+      page.usernames.length !== Math.min(PAGE_SIZE, Math.max(0, bare.count - (s.query.page - 1) * PAGE_SIZE))
+    ) {
+      throw new Error(
+        `${s.path}: the page (${page.total} accounts, ${page.usernames.length} rows) and the bare SQL (${bare.count}, ${bare.usernames.length} rows) disagree`,
+      );
     }
     if (page.usernames.length === 0) throw new Error(`${s.path}: no rows`);
     log(`pages: ${s.name}: ${bare.count} accounts match; rows checked equal`);
-    results.push({ setting: s, total: bare.count, warned: bare.warned, pageMs: [], bareMs: [], countMs: [], listMs: [] });
+    results.push({
+      setting: s,
+      total: bare.count,
+      warned: bare.warned,
+      pageMs: [],
+      bareMs: [],
+      countMs: [],
+      listMs: [],
+    });
   }
   for (let i = 0; i < WARMUP; i++) {
     for (const s of settings) {
@@ -253,7 +318,11 @@ interface ExportRun {
 }
 
 /** The export's own batch statements, one after the other, without the app: the time baseline. */
-async function bareExport(kysely: Kysely<Database>, client: pg.Client, la: GeneratedLa): Promise<{ ms: number; rows: number }> {
+async function bareExport(
+  kysely: Kysely<Database>,
+  client: pg.Client,
+  la: GeneratedLa,
+): Promise<{ ms: number; rows: number }> {
   const filter = userListFilter(la.id, parseUserListQuery({}).query, new Date());
   let from: UserListPosition | undefined;
   let rows = 0;
@@ -262,7 +331,10 @@ async function bareExport(kysely: Kysely<Database>, client: pg.Client, la: Gener
     const q = listUsersBatchQuery(kysely, filter, 'name', from, EXPORT_BATCH).compile();
     const result = await client.query(q.sql, [...q.parameters]);
     rows += result.rowCount ?? 0;
-    from = positionAfter(result.rows as Array<{ id: string; last_name: string; first_name: string; last_sign_in_key: string | null }>, EXPORT_BATCH);
+    from = positionAfter(
+      result.rows as Array<{ id: string; last_name: string; first_name: string; last_sign_in_key: string | null }>,
+      EXPORT_BATCH,
+    );
     if (!from) break;
   }
   return { ms: performance.now() - t0, rows };
@@ -283,13 +355,18 @@ async function download(baseUrl: string, client: HttpFormClient, pid: number): P
   const timer = setInterval(sample, SAMPLE_MS);
   try {
     const t0 = performance.now();
-    const response = await fetch(`${baseUrl}/admin/users/export.csv`, { headers: { cookie: cookieOf(client) }, signal: AbortSignal.timeout(600_000) });
-    if (response.status !== 200 || !response.body) throw new Error(`export answered ${response.status}: ${(await response.text()).slice(0, 600)}`);
+    const response = await fetch(`${baseUrl}/admin/users/export.csv`, {
+      headers: { cookie: cookieOf(client) },
+      signal: AbortSignal.timeout(600_000),
+    });
+    if (response.status !== 200 || !response.body)
+      throw new Error(`export answered ${response.status}: ${(await response.text()).slice(0, 600)}`);
     let bytes = 0;
     let newlines = 0;
     let first = true;
     for await (const chunk of response.body) {
-      if (first && !(chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf)) throw new Error('the export does not start with the byte-order mark');
+      if (first && !(chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf))
+        throw new Error('the export does not start with the byte-order mark');
       first = false;
       bytes += chunk.length;
       for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) newlines++;
@@ -309,11 +386,21 @@ interface ExportResult {
   runs: ExportRun[];
 }
 
-async function measureExports(baseUrl: string, pid: number, clients: Map<string, HttpFormClient>, admins: Admin[], kysely: Kysely<Database>, bareClient: pg.Client) {
+async function measureExports(
+  baseUrl: string,
+  pid: number,
+  clients: Map<string, HttpFormClient>,
+  admins: Admin[],
+  kysely: Kysely<Database>,
+  bareClient: pg.Client,
+) {
   const results: ExportResult[] = [];
   for (const admin of admins) {
     // What the export must hold: the page's default list (active accounts), every page.
-    const count = countUsersQuery(kysely, userListFilter(admin.la.id, parseUserListQuery({}).query, new Date())).compile();
+    const count = countUsersQuery(
+      kysely,
+      userListFilter(admin.la.id, parseUserListQuery({}).query, new Date()),
+    ).compile();
     const expectedRows = Number((await bareClient.query(count.sql, [...count.parameters])).rows[0].n);
     results.push({ la: admin.la, expectedRows, runs: [] });
   }
@@ -325,12 +412,16 @@ async function measureExports(baseUrl: string, pid: number, clients: Map<string,
     const order = round % 2 === 0 ? [...results].reverse() : results;
     for (const r of order) {
       const bare = await bareExport(kysely, bareClient, r.la);
-      if (bare.rows !== r.expectedRows) throw new Error(`bare export of LA ${r.la.code}: ${bare.rows} rows, expected ${r.expectedRows}`);
+      if (bare.rows !== r.expectedRows)
+        throw new Error(`bare export of LA ${r.la.code}: ${bare.rows} rows, expected ${r.expectedRows}`);
       const run = await download(baseUrl, clients.get(r.la.code)!, pid);
-      if (run.rows !== r.expectedRows) throw new Error(`export of LA ${r.la.code}: ${run.rows} rows, expected ${r.expectedRows}`);
+      if (run.rows !== r.expectedRows)
+        throw new Error(`export of LA ${r.la.code}: ${run.rows} rows, expected ${r.expectedRows}`);
       r.runs.push({ ...run, bareMs: bare.ms });
-      log(`export round ${round + 1}/${EXPORT_ROUNDS}: LA ${r.la.code} (${r.expectedRows} rows, ${fmt(run.bytes / 2 ** 20)} MiB) in ${fmt(run.ms, 0)} ms ` +
-        `(bare ${fmt(bare.ms, 0)} ms); RSS ${fmt(mib(run.rssBeforeKiB))} → peak ${fmt(mib(run.peakRssKiB))} MiB (${run.samples} samples)`);
+      log(
+        `export round ${round + 1}/${EXPORT_ROUNDS}: LA ${r.la.code} (${r.expectedRows} rows, ${fmt(run.bytes / 2 ** 20)} MiB) in ${fmt(run.ms, 0)} ms ` +
+          `(bare ${fmt(bare.ms, 0)} ms); RSS ${fmt(mib(run.rssBeforeKiB))} → peak ${fmt(mib(run.peakRssKiB))} MiB (${run.samples} samples)`,
+      );
       await sleep(IDLE_MS / 2);
     }
   }
@@ -343,14 +434,22 @@ async function measureExports(baseUrl: string, pid: number, clients: Map<string,
   const longStart = performance.now();
   for (let i = 0; i < LONG_STREAM; i++) {
     const run = await download(baseUrl, clients.get(big.la.code)!, pid);
-    if (run.rows !== big.expectedRows) throw new Error(`export of LA ${big.la.code}: ${run.rows} rows, expected ${big.expectedRows}`);
+    if (run.rows !== big.expectedRows)
+      throw new Error(`export of LA ${big.la.code}: ${run.rows} rows, expected ${big.expectedRows}`);
     longPeakKiB = Math.max(longPeakKiB, run.peakRssKiB);
   }
   const longMs = performance.now() - longStart;
   await sleep(IDLE_MS);
   const after = memoryOf(pid);
-  log(`export: LA ${big.la.code} ${LONG_STREAM} times back to back in ${fmt(longMs, 0)} ms; RSS ${fmt(mib(beforeLong.rssKiB))} → peak ${fmt(mib(longPeakKiB))} MiB; ${fmt(mib(after.rssKiB))} MiB ${IDLE_MS / 1000} s after`);
-  return { idle, results, long: { rows: big.expectedRows * LONG_STREAM, ms: longMs, beforeKiB: beforeLong.rssKiB, peakKiB: longPeakKiB }, after };
+  log(
+    `export: LA ${big.la.code} ${LONG_STREAM} times back to back in ${fmt(longMs, 0)} ms; RSS ${fmt(mib(beforeLong.rssKiB))} → peak ${fmt(mib(longPeakKiB))} MiB; ${fmt(mib(after.rssKiB))} MiB ${IDLE_MS / 1000} s after`,
+  );
+  return {
+    idle,
+    results,
+    long: { rows: big.expectedRows * LONG_STREAM, ms: longMs, beforeKiB: beforeLong.rssKiB, peakKiB: longPeakKiB },
+    after,
+  };
 }
 
 // --------------------------------------------------------------------------------------------
@@ -359,7 +458,14 @@ async function measureExports(baseUrl: string, pid: number, clients: Map<string,
 const ms = (value: number) => fmt(value, value < 10 ? 2 : 1);
 const met = (ok: boolean) => (ok ? 'met' : '**not met**');
 
-function report(meta: RunMeta & { postgres: string }, generated: Generated, bigLa: GeneratedLa, pages: PageResult[], exports: Awaited<ReturnType<typeof measureExports>>, startRssKiB: number): string {
+function report(
+  meta: RunMeta & { postgres: string },
+  generated: Generated,
+  bigLa: GeneratedLa,
+  pages: PageResult[],
+  exports: Awaited<ReturnType<typeof measureExports>>,
+  startRssKiB: number,
+): string {
   const lines: string[] = [
     runLine(meta),
     `Command: \`npm run bench:admin-list\` (BENCH_ACCOUNTS=${ACCOUNTS}, BENCH_BIG_LA=${BIG}, BENCH_REQUESTS=${REQUESTS}, BENCH_EXPORT_ROUNDS=${EXPORT_ROUNDS}); ` +
@@ -370,30 +476,42 @@ function report(meta: RunMeta & { postgres: string }, generated: Generated, bigL
     '|---|---:|---:|---:|---:|---:|',
   ];
   for (const r of pages) {
-    lines.push(`| ${r.setting.name}: \`${r.setting.path}\` | ${r.total.toLocaleString('en-GB')} · ${r.warned} | **${ms(median(r.pageMs))} · ${ms(p95(r.pageMs))}** | ` +
-      `${ms(median(r.bareMs))} · ${ms(p95(r.bareMs))} | **${fmt(median(r.pageMs) / median(r.bareMs), 2)} · ${fmt(p95(r.pageMs) / p95(r.bareMs), 2)}** | ` +
-      `${ms(median(r.countMs))} · ${ms(median(r.listMs))} |`);
+    lines.push(
+      `| ${r.setting.name}: \`${r.setting.path}\` | ${r.total.toLocaleString('en-GB')} · ${r.warned} | **${ms(median(r.pageMs))} · ${ms(p95(r.pageMs))}** | ` +
+        `${ms(median(r.bareMs))} · ${ms(p95(r.bareMs))} | **${fmt(median(r.pageMs) / median(r.bareMs), 2)} · ${fmt(p95(r.pageMs) / p95(r.bareMs), 2)}** | ` +
+        `${ms(median(r.countMs))} · ${ms(median(r.listMs))} |`,
+    );
   }
   const [first, twoHundred] = pages;
   const farName = `page ${twoHundred!.setting.query.page}`;
-  lines.push(`| **ratio ${farName} ÷ page 1** | | **${fmt(median(twoHundred!.pageMs) / median(first!.pageMs), 2)} · ${fmt(p95(twoHundred!.pageMs) / p95(first!.pageMs), 2)}** | ` +
-    `${fmt(median(twoHundred!.bareMs) / median(first!.bareMs), 2)} · ${fmt(p95(twoHundred!.bareMs) / p95(first!.bareMs), 2)} | | |`);
+  lines.push(
+    `| **ratio ${farName} ÷ page 1** | | **${fmt(median(twoHundred!.pageMs) / median(first!.pageMs), 2)} · ${fmt(p95(twoHundred!.pageMs) / p95(first!.pageMs), 2)}** | ` +
+      `${fmt(median(twoHundred!.bareMs) / median(first!.bareMs), 2)} · ${fmt(p95(twoHundred!.bareMs) / p95(first!.bareMs), 2)} | | |`,
+  );
   const idleKiB = exports.idle.rssKiB;
   const aboveIdle = (kib: number) => fmt(mib(kib - idleKiB));
-  lines.push('',
+  lines.push(
+    '',
     '| CSV export, streamed (`/admin/users/export.csv`: the active accounts, by name) | rows · size | **time, median (ms)** | bare batch SQL, median (ms) | **ratio export ÷ bare** | **server RSS increase during the download** (peak − RSS just before; median · max of rounds, MiB) | **peak RSS above idle** (max of rounds, MiB) |',
-    '|---|---:|---:|---:|---:|---:|---:|');
+    '|---|---:|---:|---:|---:|---:|---:|',
+  );
   for (const r of [...exports.results].reverse()) {
     const increases = r.runs.map((run) => mib(run.peakRssKiB - run.rssBeforeKiB));
     const time = median(r.runs.map((run) => run.ms));
     const bare = median(r.runs.map((run) => run.bareMs));
-    lines.push(`| LA ${r.la.code} (${r.la.accounts.toLocaleString('en-GB')} accounts) | ${r.expectedRows.toLocaleString('en-GB')} · ${fmt(r.runs[0]!.bytes / 2 ** 20)} MiB | ` +
-      `**${fmt(time, 0)}** | ${fmt(bare, 0)} | **${fmt(time / bare, 2)}** | **${fmt(median(increases))} · ${fmt(Math.max(...increases))}** | ` +
-      `**${aboveIdle(Math.max(...r.runs.map((run) => run.peakRssKiB)))}** |`);
+    lines.push(
+      `| LA ${r.la.code} (${r.la.accounts.toLocaleString('en-GB')} accounts) | ${r.expectedRows.toLocaleString('en-GB')} · ${fmt(r.runs[0]!.bytes / 2 ** 20)} MiB | ` +
+        `**${fmt(time, 0)}** | ${fmt(bare, 0)} | **${fmt(time / bare, 2)}** | **${fmt(median(increases))} · ${fmt(Math.max(...increases))}** | ` +
+        `**${aboveIdle(Math.max(...r.runs.map((run) => run.peakRssKiB)))}** |`,
+    );
   }
   const { long } = exports;
-  lines.push(`| LA ${exports.results[0]!.la.code}, ${LONG_STREAM} times back to back | ${long.rows.toLocaleString('en-GB')} | ${fmt(long.ms, 0)} (all) | | | ${fmt(mib(long.peakKiB - long.beforeKiB))} | **${aboveIdle(long.peakKiB)}** |`);
-  lines.push(`| baseline: server RSS idle | | | | | | **${fmt(mib(idleKiB))} MiB** idle before the exports (${fmt(mib(startRssKiB))} after start); ${fmt(mib(exports.after.rssKiB))} idle after; VmHWM ${fmt(mib(exports.idle.hwmKiB))} → ${fmt(mib(exports.after.hwmKiB))} |`);
+  lines.push(
+    `| LA ${exports.results[0]!.la.code}, ${LONG_STREAM} times back to back | ${long.rows.toLocaleString('en-GB')} | ${fmt(long.ms, 0)} (all) | | | ${fmt(mib(long.peakKiB - long.beforeKiB))} | **${aboveIdle(long.peakKiB)}** |`,
+  );
+  lines.push(
+    `| baseline: server RSS idle | | | | | | **${fmt(mib(idleKiB))} MiB** idle before the exports (${fmt(mib(startRssKiB))} after start); ${fmt(mib(exports.after.rssKiB))} idle after; VmHWM ${fmt(mib(exports.idle.hwmKiB))} → ${fmt(mib(exports.after.hwmKiB))} |`,
+  );
   const small = exports.results[exports.results.length - 1]!;
   const big = exports.results[0]!;
   const peakAbove = (r: ExportResult) => Math.max(...r.runs.map((run) => run.peakRssKiB)) - idleKiB;
@@ -401,17 +519,19 @@ function report(meta: RunMeta & { postgres: string }, generated: Generated, bigL
   const worstP95 = Math.max(...pages.map((r) => p95(r.pageMs)));
   const worstRatio = Math.max(...pages.map((r) => p95(r.pageMs) / p95(r.bareMs)));
   const page200 = p95(twoHundred!.pageMs) / p95(first!.pageMs);
-  lines.push('',
+  lines.push(
+    '',
     `Targets (issue 10), from this run: p95 at most ${TARGET_P95_MS} ms — worst ${ms(worstP95)} ms, ${met(worstP95 <= TARGET_P95_MS)}; ` +
-    `p95 at most ${TARGET_RATIO_BARE}× the bare SQL — worst ${fmt(worstRatio, 2)}×, ${met(worstRatio <= TARGET_RATIO_BARE)}; ` +
-    `${farName} at most ${TARGET_RATIO_PAGE200}× page 1 — ${fmt(page200, 2)}× (p95), ${met(page200 <= TARGET_RATIO_PAGE200)}; ` +
-    `export memory flat as the LA grows — peak RSS above idle ${fmt(mib(peakAbove(small)))} MiB for ${small.expectedRows.toLocaleString('en-GB')} rows, ` +
-    `${fmt(mib(peakAbove(big)))} MiB for ${big.expectedRows.toLocaleString('en-GB')}, ${aboveIdle(long.peakKiB)} MiB for ${long.rows.toLocaleString('en-GB')} streamed back to back.`,
+      `p95 at most ${TARGET_RATIO_BARE}× the bare SQL — worst ${fmt(worstRatio, 2)}×, ${met(worstRatio <= TARGET_RATIO_BARE)}; ` +
+      `${farName} at most ${TARGET_RATIO_PAGE200}× page 1 — ${fmt(page200, 2)}× (p95), ${met(page200 <= TARGET_RATIO_PAGE200)}; ` +
+      `export memory flat as the LA grows — peak RSS above idle ${fmt(mib(peakAbove(small)))} MiB for ${small.expectedRows.toLocaleString('en-GB')} rows, ` +
+      `${fmt(mib(peakAbove(big)))} MiB for ${big.expectedRows.toLocaleString('en-GB')}, ${aboveIdle(long.peakKiB)} MiB for ${long.rows.toLocaleString('en-GB')} streamed back to back.`,
     '',
     'How to read it: "bare SQL" is the list\'s two statements exactly as the page sends them (count, and the page of 50 with its LIMIT/OFFSET), ' +
-    'compiled from the same query functions and run on two plain `pg` connections at once, as the page\'s Promise.all does; it leaves out everything else ' +
-    'a page request does (session and principal lookup, the LA picker\'s list, the archive dates of warned rows, rendering, HTTP). ' +
-    'Each page request is timed by the client over loopback, body read; each one sits next to its bare SQL, alternating which goes first.');
+      "compiled from the same query functions and run on two plain `pg` connections at once, as the page's Promise.all does; it leaves out everything else " +
+      "a page request does (session and principal lookup, the LA picker's list, the archive dates of warned rows, rendering, HTTP). " +
+      'Each page request is timed by the client over loopback, body read; each one sits next to its bare SQL, alternating which goes first.',
+  );
   for (const note of meta.skipped) lines.push('', `Skipped: ${note}`);
   return lines.join('\n');
 }
@@ -420,18 +540,30 @@ function report(meta: RunMeta & { postgres: string }, generated: Generated, bigL
 
 async function main(): Promise<void> {
   const run = beginRun();
-  if (!(await postgresAvailable())) throw new Error('bench:admin-list needs a PostgreSQL server at BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres)');
+  if (!(await postgresAvailable()))
+    throw new Error(
+      'bench:admin-list needs a PostgreSQL server at BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres)',
+    );
   const scratch = await scratchDir('nexus-bench-admin-list-');
   const name = `nexus_bench_admin_list_${process.pid}_${Date.now().toString(36)}`;
   const databaseUrl = await createDatabase(name);
   atCleanUp(() => dropDatabase(name));
   log(`postgres: created database ${name} (dropped at the end)`);
-  const target: Target = { kind: 'postgres', dataDir: scratch, databaseUrl, databaseName: name, secretKey: randomBytes(32).toString('base64url') };
+  const target: Target = {
+    kind: 'postgres',
+    dataDir: scratch,
+    databaseUrl,
+    databaseName: name,
+    secretKey: randomBytes(32).toString('base64url'),
+  };
 
   const { generated, admins } = await prepare(target);
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }); // compiles only
-  const bareClients: [pg.Client, pg.Client] = [new pg.Client({ connectionString: databaseUrl }), new pg.Client({ connectionString: databaseUrl })];
+  const bareClients: [pg.Client, pg.Client] = [
+    new pg.Client({ connectionString: databaseUrl }),
+    new pg.Client({ connectionString: databaseUrl }),
+  ];
   await Promise.all(bareClients.map((c) => c.connect()));
   atCleanUp(async () => {
     await Promise.all(bareClients.map((c) => c.end()));
@@ -451,7 +583,11 @@ async function main(): Promise<void> {
   const pages = await measurePages(clients.get(big.code)!, kysely, bareClients, big, generated.searchText);
   const exports = await measureExports(server.url, server.child.pid, clients, admins, kysely, bareClients[0]);
   const meta = { ...endRun(run, []), postgres: postgresVersion };
-  await publish('bench:admin-list', 'Admin > Users at scale — `npm run bench:admin-list`', report(meta, generated, big, pages, exports, startRssKiB));
+  await publish(
+    'bench:admin-list',
+    'Admin > Users at scale — `npm run bench:admin-list`',
+    report(meta, generated, big, pages, exports, startRssKiB),
+  );
 }
 
 await runBench(main);

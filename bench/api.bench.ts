@@ -39,8 +39,16 @@ import { cpuMsOf, stopChild, waitForStatus } from './support/processes.ts';
 import { beginRun, endRun, publish, runLine, type RunMeta } from './support/report.ts';
 import { log, runBench, scratchDir, setting } from './support/run.ts';
 import {
-  benchOrganisation, databaseCpu, databaseCpuSince, openTargets, startBaseline, startNexus, withRuntime,
-  type Kind, type Started, type Target,
+  benchOrganisation,
+  databaseCpu,
+  databaseCpuSince,
+  openTargets,
+  startBaseline,
+  startNexus,
+  withRuntime,
+  type Kind,
+  type Started,
+  type Target,
 } from './support/service.ts';
 import { fmt, median, range } from './support/stats.ts';
 
@@ -94,17 +102,27 @@ app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
 // Seeding: LA 202, its administrator, ACCOUNTS accounts, an API token — before the server starts
 
 async function seed(target: Target): Promise<string> {
-  return withRuntime(target, SERVER_SETTINGS, (runtime, config) => runtime.handle.db.transaction().execute(async (trx) => {
-    const organisationId = await benchOrganisation(trx, LA_CODE);
-    const admin = await createAccount(trx, config.secretKey, { organisationId, username: 'bench.admin', userType: 'la_admin' });
-    for (let i = 0; i < ACCOUNTS; i++) {
-      const n = String(i).padStart(4, '0');
-      await createAccount(trx, config.secretKey, {
-        organisationId, username: `bench.user.${n}`, firstName: 'Test', lastName: `User ${n}`, userType: i % 10 === 0 ? 'read_only' : 'la_officer',
+  return withRuntime(target, SERVER_SETTINGS, (runtime, config) =>
+    runtime.handle.db.transaction().execute(async (trx) => {
+      const organisationId = await benchOrganisation(trx, LA_CODE);
+      const admin = await createAccount(trx, config.secretKey, {
+        organisationId,
+        username: 'bench.admin',
+        userType: 'la_admin',
       });
-    }
-    return createApiToken(trx, { organisationId, accountId: admin.id, name: 'bench' });
-  }));
+      for (let i = 0; i < ACCOUNTS; i++) {
+        const n = String(i).padStart(4, '0');
+        await createAccount(trx, config.secretKey, {
+          organisationId,
+          username: `bench.user.${n}`,
+          firstName: 'Test',
+          lastName: `User ${n}`,
+          userType: i % 10 === 0 ? 'read_only' : 'la_officer',
+        });
+      }
+      return createApiToken(trx, { organisationId, accountId: admin.id, name: 'bench' });
+    }),
+  );
 }
 
 // --------------------------------------------------------------------------------------------
@@ -120,8 +138,16 @@ function requestsFor(token: string, kind: Kind): Record<Op, (i: number) => LoadR
     POST: () => {
       const username = `api.${RUN}.${kind}.${created++}`;
       return {
-        method: 'POST', path: '/api/v1/users', headers,
-        body: JSON.stringify({ username, firstName: 'Bench', lastName: `Created ${created}`, email: `${username}@example.gov.uk`, userType: 'read_only' }),
+        method: 'POST',
+        path: '/api/v1/users',
+        headers,
+        body: JSON.stringify({
+          username,
+          firstName: 'Bench',
+          lastName: `Created ${created}`,
+          email: `${username}@example.gov.uk`,
+          userType: 'read_only',
+        }),
       };
     },
   };
@@ -130,15 +156,26 @@ function requestsFor(token: string, kind: Kind): Record<Op, (i: number) => LoadR
 const EXPECT: Record<Op, number> = { GET: 200, POST: 201 };
 
 /** One request of each kind, checked properly, before any timing: a wrong answer stops the bench. */
-async function check(agent: http.Agent, started: Started, requests: Record<Op, (i: number) => LoadRequest>, what: string): Promise<void> {
+async function check(
+  agent: http.Agent,
+  started: Started,
+  requests: Record<Op, (i: number) => LoadRequest>,
+  what: string,
+): Promise<void> {
   const list = await send(agent, started.url, requests.GET(0));
   const page = list.status === 200 ? (JSON.parse(list.body) as { items?: unknown[] }) : undefined;
-  if (!page || page.items?.length !== PAGE) throw new Error(`${what}: GET /api/v1/users?limit=${PAGE} answered ${list.status}, not a page of ${PAGE}:\n${list.body.slice(0, 600)}`);
+  if (!page || page.items?.length !== PAGE)
+    throw new Error(
+      `${what}: GET /api/v1/users?limit=${PAGE} answered ${list.status}, not a page of ${PAGE}:\n${list.body.slice(0, 600)}`,
+    );
   const request = requests.POST(0);
   const create = await send(agent, started.url, request);
   const sent = JSON.parse(request.body!) as { username: string };
   const made = create.status === 201 ? (JSON.parse(create.body) as { username?: string }) : undefined;
-  if (made?.username !== sent.username) throw new Error(`${what}: POST /api/v1/users answered ${create.status}, not 201 with the new account:\n${create.body.slice(0, 600)}`);
+  if (made?.username !== sent.username)
+    throw new Error(
+      `${what}: POST /api/v1/users answered ${create.status}, not 201 with the new account:\n${create.body.slice(0, 600)}`,
+    );
 }
 
 // --------------------------------------------------------------------------------------------
@@ -155,7 +192,14 @@ interface Window {
   clientCpuMs: number;
 }
 
-async function measureWindow(target: Target | undefined, agent: http.Agent, started: Started, op: Op, next: (i: number) => LoadRequest, seconds: number): Promise<Window> {
+async function measureWindow(
+  target: Target | undefined,
+  agent: http.Agent,
+  started: Started,
+  op: Op,
+  next: (i: number) => LoadRequest,
+  seconds: number,
+): Promise<Window> {
   const databaseBefore = target ? await databaseCpu(target) : new Map<number, number>();
   const cpuBefore = cpuMsOf(started.child.pid);
   const client = process.cpuUsage();
@@ -163,8 +207,15 @@ async function measureWindow(target: Target | undefined, agent: http.Agent, star
   const clientUsed = process.cpuUsage(client);
   const cpuMs = cpuMsOf(started.child.pid) - cpuBefore;
   const databaseCpuMs = target ? databaseCpuSince(databaseBefore, await databaseCpu(target)) : 0;
-  if (started.child.hasExited()) throw new Error(`${started.child.name} exited during the window:\n${started.child.output()}`);
-  return { load, rate: load.ok / load.seconds, cpuMs, databaseCpuMs, clientCpuMs: (clientUsed.user + clientUsed.system) / 1000 };
+  if (started.child.hasExited())
+    throw new Error(`${started.child.name} exited during the window:\n${started.child.output()}`);
+  return {
+    load,
+    rate: load.ok / load.seconds,
+    cpuMs,
+    databaseCpuMs,
+    clientCpuMs: (clientUsed.user + clientUsed.system) / 1000,
+  };
 }
 
 interface OpResult {
@@ -185,11 +236,14 @@ interface KindResult {
 }
 
 function addErrors(into: KindResult, who: string, load: LoadResult): void {
-  for (const [key, count] of load.errors) into.errors.set(`${who}: ${key}`, (into.errors.get(`${who}: ${key}`) ?? 0) + count);
+  for (const [key, count] of load.errors)
+    into.errors.set(`${who}: ${key}`, (into.errors.get(`${who}: ${key}`) ?? 0) + count);
   if (load.firstError && into.firstErrors.length < 5) into.firstErrors.push(`${who}: ${load.firstError}`);
   if (load.errors.size > 0) {
     const total = [...load.errors.values()].reduce((a, b) => a + b, 0);
-    console.error(`\n!!! ${who}: ${total} UNEXPECTED ANSWER(S), not counted: ${[...load.errors].map(([k, n]) => `${k} ×${n}`).join(', ')}\n!!! first: ${load.firstError}\n`);
+    console.error(
+      `\n!!! ${who}: ${total} UNEXPECTED ANSWER(S), not counted: ${[...load.errors].map(([k, n]) => `${k} ×${n}`).join(', ')}\n!!! first: ${load.firstError}\n`,
+    );
   }
 }
 
@@ -211,22 +265,39 @@ async function measure(target: Target): Promise<KindResult> {
 
     for (const op of OPS) {
       log(`${target.kind}: warm-up ${op}, ${WARMUP_SECONDS} s each on the server and the baseline`);
-      addErrors(result, `nexus ${op} warm-up`, (await measureWindow(target, serverAgent, server, op, serverRequests[op], WARMUP_SECONDS)).load);
-      addErrors(result, `baseline ${op} warm-up`, (await measureWindow(undefined, baselineAgent, baseline, op, baselineRequests[op], WARMUP_SECONDS)).load);
+      addErrors(
+        result,
+        `nexus ${op} warm-up`,
+        (await measureWindow(target, serverAgent, server, op, serverRequests[op], WARMUP_SECONDS)).load,
+      );
+      addErrors(
+        result,
+        `baseline ${op} warm-up`,
+        (await measureWindow(undefined, baselineAgent, baseline, op, baselineRequests[op], WARMUP_SECONDS)).load,
+      );
     }
 
     const ops: OpResult[] = OPS.map((op) => ({ op, server: [], baseline: [], ratios: [] }));
     for (let round = 0; round < ROUNDS; round++) {
       const serverFirst = round % 2 === 1;
       for (const entry of ops) {
-        log(`${target.kind}: round ${round + 1}/${ROUNDS}: ${entry.op}, ${CONCURRENCY} clients, ${SECONDS} s on the ${serverFirst ? 'server, then the baseline' : 'baseline, then the server'}`);
+        log(
+          `${target.kind}: round ${round + 1}/${ROUNDS}: ${entry.op}, ${CONCURRENCY} clients, ${SECONDS} s on the ${serverFirst ? 'server, then the baseline' : 'baseline, then the server'}`,
+        );
         const runServer = async () => {
           const w = await measureWindow(target, serverAgent, server, entry.op, serverRequests[entry.op], SECONDS);
           addErrors(result, `nexus ${entry.op}`, w.load);
           entry.server.push(w);
         };
         const runBaseline = async () => {
-          const w = await measureWindow(undefined, baselineAgent, baseline, entry.op, baselineRequests[entry.op], SECONDS);
+          const w = await measureWindow(
+            undefined,
+            baselineAgent,
+            baseline,
+            entry.op,
+            baselineRequests[entry.op],
+            SECONDS,
+          );
           addErrors(result, `baseline ${entry.op}`, w.load);
           entry.baseline.push(w);
         };
@@ -261,9 +332,12 @@ function totals(windows: readonly Window[]) {
   const seconds = windows.reduce((sum, w) => sum + w.load.seconds, 0);
   const per = (pick: (w: Window) => number) => windows.reduce((sum, w) => sum + pick(w), 0) / requests;
   return {
-    requests, seconds,
+    requests,
+    seconds,
     rates: windows.map((w) => w.rate),
-    cpuMs: per((w) => w.cpuMs), databaseCpuMs: per((w) => w.databaseCpuMs), clientCpuMs: per((w) => w.clientCpuMs),
+    cpuMs: per((w) => w.cpuMs),
+    databaseCpuMs: per((w) => w.databaseCpuMs),
+    clientCpuMs: per((w) => w.clientCpuMs),
     latency: median(windows.flatMap((w) => w.load.latencies)),
   };
 }
@@ -283,13 +357,16 @@ function report(results: KindResult[], meta: RunMeta): string {
       const rate = median(s.rates);
       const anchor = op === 'GET' ? OKTA_USERS_PER_SECOND : GRAPH_WRITES_PER_SECOND;
       const errors = [...r.errors].filter(([key]) => key.includes(` ${op}`)).reduce((sum, [, n]) => sum + n, 0);
-      rows.push(`| ${opLabel(op)} | ${label(r.kind)} | **${fmt(rate)}** (${range(s.rates, 0)}; ${s.requests} in ${fmt(s.seconds)} s) | ${fmt(median(b.rates))} (${range(b.rates, 0)}) | ` +
-        `**${fmt(median(entry.ratios), 3)}** (${range(entry.ratios, 3)}) | ${fmt(s.cpuMs, 2)}${s.databaseCpuMs > 0 ? ` (+ ${fmt(s.databaseCpuMs, 2)})` : ' (in-process)'} | ${fmt(b.cpuMs, 2)} | ` +
-        `**${fmt(b.cpuMs / cpu, 3)}** | ${fmt(1000 / cpu, 0)} vs ${fmt(1000 / b.cpuMs, 0)} | ${fmt(s.latency, 1)} · ${fmt(b.latency, 1)} | ` +
-        `${fmt(rate / anchor, 1)}× ${op === 'GET' ? 'Okta (10/s)' : 'Graph (20 writes/s)'} | ${errors === 0 ? 'none' : `**${errors}**`} |`);
+      rows.push(
+        `| ${opLabel(op)} | ${label(r.kind)} | **${fmt(rate)}** (${range(s.rates, 0)}; ${s.requests} in ${fmt(s.seconds)} s) | ${fmt(median(b.rates))} (${range(b.rates, 0)}) | ` +
+          `**${fmt(median(entry.ratios), 3)}** (${range(entry.ratios, 3)}) | ${fmt(s.cpuMs, 2)}${s.databaseCpuMs > 0 ? ` (+ ${fmt(s.databaseCpuMs, 2)})` : ' (in-process)'} | ${fmt(b.cpuMs, 2)} | ` +
+          `**${fmt(b.cpuMs / cpu, 3)}** | ${fmt(1000 / cpu, 0)} vs ${fmt(1000 / b.cpuMs, 0)} | ${fmt(s.latency, 1)} · ${fmt(b.latency, 1)} | ` +
+          `${fmt(rate / anchor, 1)}× ${op === 'GET' ? 'Okta (10/s)' : 'Graph (20 writes/s)'} | ${errors === 0 ? 'none' : `**${errors}**`} |`,
+      );
     }
   }
-  const clientCpu = results.flatMap((r) => r.ops.flatMap((o) => o.server)).reduce((sum, w) => sum + w.clientCpuMs, 0) /
+  const clientCpu =
+    results.flatMap((r) => r.ops.flatMap((o) => o.server)).reduce((sum, w) => sum + w.clientCpuMs, 0) /
     results.flatMap((r) => r.ops.flatMap((o) => o.server)).reduce((sum, w) => sum + w.load.ok, 0);
 
   const lines = [
@@ -318,8 +395,12 @@ function report(results: KindResult[], meta: RunMeta): string {
 
 async function countAccounts(target: Target): Promise<number> {
   return withRuntime(target, SERVER_SETTINGS, async (runtime) => {
-    const row = await runtime.handle.db.selectFrom('accounts').innerJoin('organisations', 'organisations.id', 'accounts.organisation_id')
-      .where('organisations.la_code', '=', LA_CODE).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    const row = await runtime.handle.db
+      .selectFrom('accounts')
+      .innerJoin('organisations', 'organisations.id', 'accounts.organisation_id')
+      .where('organisations.la_code', '=', LA_CODE)
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow();
     return Number(row.n);
   });
 }
@@ -342,10 +423,16 @@ async function main(): Promise<void> {
     results.push(result);
   }
 
-  await publish('bench:api', 'JSON API requests per second — `npm run bench:api`', report(results, endRun(run, skipped)));
+  await publish(
+    'bench:api',
+    'JSON API requests per second — `npm run bench:api`',
+    report(results, endRun(run, skipped)),
+  );
   const errors = results.reduce((sum, r) => sum + [...r.errors.values()].reduce((a, b) => a + b, 0), 0);
   if (errors > 0) {
-    console.error(`\n!!! ${errors} UNEXPECTED ANSWER(S) during the run: see the WARNING under the table. The rates count only 200/201. !!!\n`);
+    console.error(
+      `\n!!! ${errors} UNEXPECTED ANSWER(S) during the run: see the WARNING under the table. The rates count only 200/201. !!!\n`,
+    );
     process.exitCode = 1;
   }
 }

@@ -56,14 +56,25 @@ async function openApp(handle: DatabaseHandle) {
   await migrateToLatest(handle.db);
   const dataDir = mkdtempSync(path.join(tmpdir(), 'nexus-bench-forgot-'));
   const config = loadConfig({
-    SECRET_KEY: 'bench-secret-key-that-is-at-least-32-characters', DATA_DIR: dataDir, BASE_URL: 'http://localhost:3000',
-    LOG_LEVEL: 'silent', THROTTLE_ACCOUNT_LIMIT: '100000000', THROTTLE_ADDRESS_LIMIT: '100000000',
+    SECRET_KEY: 'bench-secret-key-that-is-at-least-32-characters',
+    DATA_DIR: dataDir,
+    BASE_URL: 'http://localhost:3000',
+    LOG_LEVEL: 'silent',
+    THROTTLE_ACCOUNT_LIMIT: '100000000',
+    THROTTLE_ADDRESS_LIMIT: '100000000',
   });
-  const services = createServices({ db: handle.db, clock: new ManualClock('2026-11-02T10:00:00Z'), config, databaseKind: handle.kind });
+  const services = createServices({
+    db: handle.db,
+    clock: new ManualClock('2026-11-02T10:00:00Z'),
+    config,
+    databaseKind: handle.kind,
+  });
   const app = await buildApp(services);
   await app.ready();
   return {
-    app, config, handle,
+    app,
+    config,
+    handle,
     async close() {
       await app.close();
       await handle.close();
@@ -80,7 +91,11 @@ async function measure(database: string, handle: DatabaseHandle): Promise<void> 
     const known: string[] = [];
     for (let i = 0; i < KNOWN; i++) {
       const username = `bench.known.${i}`;
-      await createAccount(t.handle.db, t.config.secretKey, { organisationId: la, username, email: `${username}@camden.gov.uk` });
+      await createAccount(t.handle.db, t.config.secretKey, {
+        organisationId: la,
+        username,
+        email: `${username}@camden.gov.uk`,
+      });
       known.push(username);
     }
     let unknownN = 0;
@@ -94,7 +109,8 @@ async function measure(database: string, handle: DatabaseHandle): Promise<void> 
       const t0 = performance.now();
       const response = await client.post('/forgot-password', { username });
       const ms = performance.now() - t0;
-      if (response.statusCode !== 200) throw new Error(`POST /forgot-password for ${username} answered ${response.statusCode}`);
+      if (response.statusCode !== 200)
+        throw new Error(`POST /forgot-password for ${username} answered ${response.statusCode}`);
       return ms;
     }
 
@@ -123,21 +139,35 @@ async function measure(database: string, handle: DatabaseHandle): Promise<void> 
     const unknown_ = [...times.unknown].sort((a, b) => a - b);
     const diff_ = [...diffs].sort((a, b) => a - b);
     const emails = await t.handle.db.selectFrom('email_outbox').select('id').execute();
-    console.log(`\nforgot-password bench on ${database}, Node ${process.version}; ${PAIRS} pairs after ${WARMUP} warm-up pairs; ${KNOWN} known accounts; ${emails.length} reset emails written`);
+    console.log(
+      `\nforgot-password bench on ${database}, Node ${process.version}; ${PAIRS} pairs after ${WARMUP} warm-up pairs; ${KNOWN} known accounts; ${emails.length} reset emails written`,
+    );
     console.log('| POST /forgot-password | median ms | p95 ms |');
     console.log('|---|---:|---:|');
     console.log(`| known username | ${fmt(quantile(known_, 0.5))} | ${fmt(quantile(known_, 0.95))} |`);
     console.log(`| unknown username | ${fmt(quantile(unknown_, 0.5))} | ${fmt(quantile(unknown_, 0.95))} |`);
-    console.log(`| **ratio known ÷ unknown** | **${fmt(quantile(known_, 0.5) / quantile(unknown_, 0.5))}** | ${fmt(quantile(known_, 0.95) / quantile(unknown_, 0.95))} |`);
-    console.log(`| paired difference known − unknown (median, p5–p95) | ${fmt(quantile(diff_, 0.5))} | ${fmt(quantile(diff_, 0.05))} – ${fmt(quantile(diff_, 0.95))} |`);
-    console.log(`${database}: ${((performance.now() - started) / 1000).toFixed(1)} s; load average after ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    console.log(
+      `| **ratio known ÷ unknown** | **${fmt(quantile(known_, 0.5) / quantile(unknown_, 0.5))}** | ${fmt(quantile(known_, 0.95) / quantile(unknown_, 0.95))} |`,
+    );
+    console.log(
+      `| paired difference known − unknown (median, p5–p95) | ${fmt(quantile(diff_, 0.5))} | ${fmt(quantile(diff_, 0.05))} – ${fmt(quantile(diff_, 0.95))} |`,
+    );
+    console.log(
+      `${database}: ${((performance.now() - started) / 1000).toFixed(1)} s; load average after ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')}`,
+    );
   } finally {
     await t.close();
   }
 }
 
 async function main(): Promise<void> {
-  console.log(`load average before ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(
+    `load average before ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
   await measure('PGlite (in process, in memory, as the tests)', await connect({ pgliteDir: 'memory://' }));
   // On disk, as `serve` keeps it in DATA_DIR: every commit is written out.
   const pgliteDir = mkdtempSync(path.join(tmpdir(), 'nexus-bench-forgot-pglite-'));
@@ -159,7 +189,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(() => process.exit(0), (error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -43,8 +43,18 @@ import { sql } from 'kysely';
 import { lifecycleSchedule, type LifecycleSchedule } from '../src/services/lifecycle/schedule.ts';
 import type { ChildMode, ChildResult } from './support/lifecycle-child.ts';
 import {
-  checkGenerated, databaseSize, forgetSchedule, generate, MIX, oldDesignCandidates, resetAfterRun, settle, stateFingerprint, writtenAt,
-  type Fingerprint, type Written,
+  checkGenerated,
+  databaseSize,
+  forgetSchedule,
+  generate,
+  MIX,
+  oldDesignCandidates,
+  resetAfterRun,
+  settle,
+  stateFingerprint,
+  writtenAt,
+  type Fingerprint,
+  type Written,
 } from './support/lifecycle-data.ts';
 import { createDatabase, dropDatabase, postgresAvailable } from './support/postgres.ts';
 import { startChild, stopChild } from './support/processes.ts';
@@ -62,7 +72,8 @@ if (!['small', 'all', '0'].includes(FIRST_RUN)) throw new Error('BENCH_FIRST_RUN
 const NOW = new Date(process.env.BENCH_NOW || '2026-11-03T02:00:00Z');
 const LAS = 150;
 if (Number.isNaN(NOW.getTime())) throw new Error('BENCH_NOW must be an ISO instant');
-if (SMALL < DUE + 2 * LAS || ACCOUNTS < SMALL) throw new Error(`need BENCH_ACCOUNTS >= BENCH_SMALL_ACCOUNTS >= BENCH_DUE + ${2 * LAS}`);
+if (SMALL < DUE + 2 * LAS || ACCOUNTS < SMALL)
+  throw new Error(`need BENCH_ACCOUNTS >= BENCH_SMALL_ACCOUNTS >= BENCH_DUE + ${2 * LAS}`);
 /** Every account is checked against nextDueAt up to this size; above it, the due ones and a sixteenth of the rest. */
 const CHECK_EVERY_ACCOUNT_UP_TO = 200_000;
 /** A child that takes longer than this is stuck: the bench stops. */
@@ -94,8 +105,14 @@ interface Target {
 /** The service's environment, from nothing: a caller's LIFECYCLE_* or LOG_LEVEL must not change what is measured. */
 function serviceEnv(target: Target): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR,
-    DATA_DIR: target.dataDir, SECRET_KEY, BASE_URL: 'https://nexus.example.gov.uk', LOG_LEVEL: 'warn', SEED_DEMO: 'false',
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    TMPDIR: process.env.TMPDIR,
+    DATA_DIR: target.dataDir,
+    SECRET_KEY,
+    BASE_URL: 'https://nexus.example.gov.uk',
+    LOG_LEVEL: 'warn',
+    SEED_DEMO: 'false',
   };
   if (target.databaseUrl) env.DATABASE_URL = target.databaseUrl;
   for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
@@ -116,11 +133,17 @@ async function withDb<T>(target: Target, use: (db: Db) => Promise<T>): Promise<T
 
 let results = 0;
 
-async function child(mode: ChildMode, target: Target, scratch: string, extra: Record<string, string> = {}): Promise<ChildResult> {
+async function child(
+  mode: ChildMode,
+  target: Target,
+  scratch: string,
+  extra: Record<string, string> = {},
+): Promise<ChildResult> {
   const file = path.join(scratch, `result-${++results}.json`);
   const name = `lifecycle ${mode} (${target.label})`;
   const started = startChild(name, process.execPath, ['--import', 'tsx', CHILD], {
-    cwd: ROOT, env: { ...serviceEnv(target), BENCH_MODE: mode, BENCH_NOW: NOW.toISOString(), BENCH_RESULT: file, ...extra },
+    cwd: ROOT,
+    env: { ...serviceEnv(target), BENCH_MODE: mode, BENCH_NOW: NOW.toISOString(), BENCH_RESULT: file, ...extra },
   });
   const timeout = sleep(CHILD_TIMEOUT_MS).then(() => 'timeout' as const);
   const code = await Promise.race([started.exited, timeout]);
@@ -134,9 +157,15 @@ async function child(mode: ChildMode, target: Target, scratch: string, extra: Re
 
 /** RSS and peak RSS of a process that loads nothing (or only the tsx loader), KiB. */
 async function bareNode(withTsx: boolean): Promise<{ rss: number; hwm: number }> {
-  const code = "const s=require('fs').readFileSync('/proc/self/status','utf8');const f=n=>Number(new RegExp('^'+n+':\\\\s+(\\\\d+) kB','m').exec(s)[1]);" +
+  const code =
+    "const s=require('fs').readFileSync('/proc/self/status','utf8');const f=n=>Number(new RegExp('^'+n+':\\\\s+(\\\\d+) kB','m').exec(s)[1]);" +
     "console.log(JSON.stringify({rss:f('VmRSS'),hwm:f('VmHWM')}))";
-  const started = startChild(withTsx ? 'node --import tsx' : 'bare node', process.execPath, [...(withTsx ? ['--import', 'tsx'] : []), '-e', code], { cwd: ROOT, env: { PATH: process.env.PATH } });
+  const started = startChild(
+    withTsx ? 'node --import tsx' : 'bare node',
+    process.execPath,
+    [...(withTsx ? ['--import', 'tsx'] : []), '-e', code],
+    { cwd: ROOT, env: { PATH: process.env.PATH } },
+  );
   const exit = await started.exited;
   if (exit !== 0) throw new Error(`bare node exited ${String(exit)}:\n${started.output()}`);
   return JSON.parse(started.output().trim().split('\n').at(-1)!) as { rss: number; hwm: number };
@@ -153,17 +182,31 @@ function checkNight(target: Target, result: ChildResult, written: Written): void
   const where = `${target.label}, night with ${DUE} due`;
   check(result.failures === 0, `${where}: ${result.failures} failure(s), first: ${result.firstFailure}`);
   check(result.visited === DUE, `${where}: visited ${result.visited}, expected ${DUE}`);
-  check(result.counts?.warned === DUE && result.counts.archived === 0 && result.counts.deleted === 0 && result.counts.accessEnded === 0,
-    `${where}: counts ${JSON.stringify(result.counts)}`);
+  check(
+    result.counts?.warned === DUE &&
+      result.counts.archived === 0 &&
+      result.counts.deleted === 0 &&
+      result.counts.accessEnded === 0,
+    `${where}: counts ${JSON.stringify(result.counts)}`,
+  );
   check(result.counts?.emails === DUE, `${where}: ${result.counts?.emails} emails reported, expected ${DUE}`);
-  check(written.warningNotices === DUE && written.notices === DUE, `${where}: ${written.warningNotices} warning_1 notices (${written.notices} in all), expected ${DUE}`);
-  check(written.emails === DUE && written.matchedEmails === DUE, `${where}: ${written.emails} outbox rows, ${written.matchedEmails} matching the notices, expected ${DUE}`);
+  check(
+    written.warningNotices === DUE && written.notices === DUE,
+    `${where}: ${written.warningNotices} warning_1 notices (${written.notices} in all), expected ${DUE}`,
+  );
+  check(
+    written.emails === DUE && written.matchedEmails === DUE,
+    `${where}: ${written.emails} outbox rows, ${written.matchedEmails} matching the notices, expected ${DUE}`,
+  );
   check(written.audits === DUE, `${where}: ${written.audits} audit events, expected ${DUE}`);
 }
 
 async function checkBack(target: Target, db: Db, what: string): Promise<void> {
   const now = await stateFingerprint(db, NOW);
-  check(JSON.stringify(now) === JSON.stringify(target.original), `${target.label}: after ${what} the stored next-event times are not as generated: ${JSON.stringify(now)} vs ${JSON.stringify(target.original)}`);
+  check(
+    JSON.stringify(now) === JSON.stringify(target.original),
+    `${target.label}: after ${what} the stored next-event times are not as generated: ${JSON.stringify(now)} vs ${JSON.stringify(target.original)}`,
+  );
 }
 
 async function reset(target: Target, what: string): Promise<void> {
@@ -187,7 +230,10 @@ interface QueryTime {
 /** The baseline of a night with nothing due: the candidate query alone, on a connection of its own. */
 async function bareCandidateQuery(db: Db): Promise<QueryTime> {
   await sql`SELECT 1`.execute(db);
-  const query = () => sql<{ id: string }>`SELECT id FROM accounts WHERE lifecycle_due_at <= ${NOW} OR lifecycle_due_at IS NULL`.execute(db);
+  const query = () =>
+    sql<{ id: string }>`SELECT id FROM accounts WHERE lifecycle_due_at <= ${NOW} OR lifecycle_due_at IS NULL`.execute(
+      db,
+    );
   let t0 = performance.now();
   const rows = (await query()).rows.length;
   const ms = performance.now() - t0;
@@ -221,25 +267,37 @@ async function round(target: Target, night: Night, scratch: string, n: number): 
   checkNight(target, job, written);
   night.job.push(job);
   night.body ??= written.bodyBytes;
-  log(`${target.label}: round ${n}: job ${fmt(job.ms / 1000, 2)} s, peak RSS ${fmt(mib(job.hwmKiB), 0)} MiB; now nothing due`);
+  log(
+    `${target.label}: round ${n}: job ${fmt(job.ms / 1000, 2)} s, peak RSS ${fmt(mib(job.hwmKiB), 0)} MiB; now nothing due`,
+  );
 
   const idle = await child('job', target, scratch, { BENCH_WARM_REPEAT: '1' });
-  check(idle.failures === 0 && idle.visited === 0 && idle.counts?.emails === 0, `${target.label}: the night after did something: ${JSON.stringify(idle)}`);
+  check(
+    idle.failures === 0 && idle.visited === 0 && idle.counts?.emails === 0,
+    `${target.label}: the night after did something: ${JSON.stringify(idle)}`,
+  );
   night.nothingDue.push(idle);
   const query = await withDb(target, async (db) => {
     const again = await writtenAt(db, NOW);
     check(JSON.stringify(again) === JSON.stringify(written), `${target.label}: the nothing-due run wrote something`);
     return bareCandidateQuery(db);
   });
-  check(query.rows === 0, `${target.label}: the bare candidate query found ${query.rows} accounts after the night's run`);
+  check(
+    query.rows === 0,
+    `${target.label}: the bare candidate query found ${query.rows} accounts after the night's run`,
+  );
   night.bareQuery.push(query);
-  log(`${target.label}: round ${n}: nothing due ${fmt(idle.ms, 1)} ms (warm ${fmt(idle.warmMs, 1)} ms), bare query ${fmt(query.ms, 1)} ms; reset, then the bare writes`);
+  log(
+    `${target.label}: round ${n}: nothing due ${fmt(idle.ms, 1)} ms (warm ${fmt(idle.warmMs, 1)} ms), bare query ${fmt(query.ms, 1)} ms; reset, then the bare writes`,
+  );
   await reset(target, `round ${n}'s job`);
 
   const bare = await child('bare-write', target, scratch);
   const bareWritten = await withDb(target, (db) => writtenAt(db, NOW));
-  check(bare.rows === DUE && bareWritten.warningNotices === DUE && bareWritten.emails === DUE && bareWritten.audits === DUE,
-    `${target.label}: the bare writes wrote ${JSON.stringify(bareWritten)}`);
+  check(
+    bare.rows === DUE && bareWritten.warningNotices === DUE && bareWritten.emails === DUE && bareWritten.audits === DUE,
+    `${target.label}: the bare writes wrote ${JSON.stringify(bareWritten)}`,
+  );
   night.bare.push(bare);
   log(`${target.label}: round ${n}: bare writes ${fmt(bare.ms / 1000, 2)} s`);
   await reset(target, `round ${n}'s bare writes`);
@@ -255,11 +313,19 @@ async function firstRun(target: Target, scratch: string): Promise<FirstRun> {
   await withDb(target, (db) => forgetSchedule(db));
   const result = await child('job', target, scratch);
   const written = await withDb(target, (db) => writtenAt(db, NOW));
-  check(result.failures === 0 && result.visited === target.accounts && result.counts?.warned === DUE, `${target.label}: first run: ${JSON.stringify(result)}`);
-  check(written.warningNotices === DUE && written.matchedEmails === DUE, `${target.label}: first run wrote ${JSON.stringify(written)}`);
+  check(
+    result.failures === 0 && result.visited === target.accounts && result.counts?.warned === DUE,
+    `${target.label}: first run: ${JSON.stringify(result)}`,
+  );
+  check(
+    written.warningNotices === DUE && written.matchedEmails === DUE,
+    `${target.label}: first run wrote ${JSON.stringify(written)}`,
+  );
   // Every account's time is computed by the job itself now: equal to the generated ones, the data were right.
   await reset(target, 'the first run after the migration');
-  log(`${target.label}: first run ${fmt(result.ms / 1000, 1)} s, peak RSS ${fmt(mib(result.hwmKiB), 0)} MiB; every stored time as generated`);
+  log(
+    `${target.label}: first run ${fmt(result.ms / 1000, 1)} s, peak RSS ${fmt(mib(result.hwmKiB), 0)} MiB; every stored time as generated`,
+  );
   return { result };
 }
 
@@ -279,7 +345,9 @@ async function prepare(target: Target, schedule: LifecycleSchedule): Promise<voi
     const size = await databaseSize(db);
     Object.assign(target, { sizeMiB: size.mib, privileges: size.privileges, notices: size.notices });
   });
-  log(`${target.label}: ready in ${fmt(target.generateSeconds, 0)} s (${fmt(target.sizeMiB, 0)} MiB); ${target.checked} accounts checked against nextDueAt`);
+  log(
+    `${target.label}: ready in ${fmt(target.generateSeconds, 0)} s (${fmt(target.sizeMiB, 0)} MiB); ${target.checked} accounts checked against nextDueAt`,
+  );
 }
 
 interface Results {
@@ -299,22 +367,37 @@ async function main(): Promise<void> {
   const targets: Target[] = [];
   const stamp = `${process.pid}_${Date.now().toString(36)}`;
   if (await postgresAvailable()) {
-    for (const [label, accounts] of [['PostgreSQL', ACCOUNTS], ['PostgreSQL', SMALL]] as const) {
+    for (const [label, accounts] of [
+      ['PostgreSQL', ACCOUNTS],
+      ['PostgreSQL', SMALL],
+    ] as const) {
       const name = `nexus_bench_lifecycle_${stamp}_${accounts}`;
       const databaseUrl = await createDatabase(name);
       atCleanUp(() => dropDatabase(name));
-      targets.push({ label: `${label} ${accounts.toLocaleString('en-GB')}`, kind: 'postgres', accounts, databaseUrl, dataDir: path.join(scratch, name) });
+      targets.push({
+        label: `${label} ${accounts.toLocaleString('en-GB')}`,
+        kind: 'postgres',
+        accounts,
+        databaseUrl,
+        dataDir: path.join(scratch, name),
+      });
     }
   } else {
     skipped.push('No PostgreSQL server answered at BENCH_POSTGRES_URL: PGlite only.');
   }
-  targets.push({ label: `PGlite ${SMALL.toLocaleString('en-GB')}`, kind: 'pglite', accounts: SMALL, dataDir: path.join(scratch, 'pglite') });
+  targets.push({
+    label: `PGlite ${SMALL.toLocaleString('en-GB')}`,
+    kind: 'pglite',
+    accounts: SMALL,
+    dataDir: path.join(scratch, 'pglite'),
+  });
 
   for (const target of targets) await prepare(target, schedule);
 
   log('memory baselines: bare node, node with the tsx loader, the loaded service process');
   const memory: Results['memory'] = { node: await bareNode(false), tsx: await bareNode(true), loaded: new Map() };
-  for (const target of targets) if (!memory.loaded.has(target.kind)) memory.loaded.set(target.kind, await child('idle', target, scratch));
+  for (const target of targets)
+    if (!memory.loaded.has(target.kind)) memory.loaded.set(target.kind, await child('idle', target, scratch));
 
   const nights = new Map<Target, Night>(targets.map((t) => [t, emptyNight()]));
   const postgres = targets.filter((t) => t.kind === 'postgres');
@@ -329,12 +412,22 @@ async function main(): Promise<void> {
 
   const firstRuns = new Map<Target, FirstRun>();
   // Last on each database: it rewrites every row (the dead rows are vacuumed, the table stays larger).
-  const once = FIRST_RUN === 'all' ? targets : FIRST_RUN === 'small' ? targets.filter((t) => t.kind === 'postgres' && t.accounts === SMALL).slice(-1) : [];
-  for (const target of [...once].sort((a, b) => a.accounts - b.accounts)) firstRuns.set(target, await firstRun(target, scratch));
+  const once =
+    FIRST_RUN === 'all'
+      ? targets
+      : FIRST_RUN === 'small'
+        ? targets.filter((t) => t.kind === 'postgres' && t.accounts === SMALL).slice(-1)
+        : [];
+  for (const target of [...once].sort((a, b) => a.accounts - b.accounts))
+    firstRuns.set(target, await firstRun(target, scratch));
   if (FIRST_RUN === '0') skipped.push('The first run after the migration was not measured (BENCH_FIRST_RUN=0).');
 
   const meta = endRun(start, skipped);
-  await publish('bench:lifecycle', 'Lifecycle job — `npm run bench:lifecycle`', report({ meta, targets, nights, firstRuns, memory }));
+  await publish(
+    'bench:lifecycle',
+    'Lifecycle job — `npm run bench:lifecycle`',
+    report({ meta, targets, nights, firstRuns, memory }),
+  );
 }
 
 // --------------------------------------------------------------------------------------------
@@ -357,16 +450,29 @@ function report(r: Results): string {
   const lines: string[] = [runLine(r.meta)];
   const large = r.targets.find((t) => t.kind === 'postgres' && t.accounts === ACCOUNTS);
   const small = r.targets.find((t) => t.kind === 'postgres' && t.accounts === SMALL && t !== large);
-  lines.push(`Command: \`npm run bench:lifecycle\` (BENCH_ACCOUNTS=${ACCOUNTS}, BENCH_SMALL_ACCOUNTS=${SMALL}, BENCH_DUE=${DUE}, BENCH_ROUNDS=${ROUNDS}, ` +
-    `BENCH_FIRST_RUN=${FIRST_RUN}); now = ${NOW.toISOString()}; each figure the median of ${ROUNDS} child processes (range in brackets); ${LAS} LAs with 2 administrators each.`);
+  lines.push(
+    `Command: \`npm run bench:lifecycle\` (BENCH_ACCOUNTS=${ACCOUNTS}, BENCH_SMALL_ACCOUNTS=${SMALL}, BENCH_DUE=${DUE}, BENCH_ROUNDS=${ROUNDS}, ` +
+      `BENCH_FIRST_RUN=${FIRST_RUN}); now = ${NOW.toISOString()}; each figure the median of ${ROUNDS} child processes (range in brackets); ${LAS} LAs with 2 administrators each.`,
+  );
   lines.push('');
-  lines.push('Data: ' + r.targets.map((t) => `${t.label}: ${n(t.accounts)} accounts, ${n(t.privileges ?? 0)} privilege rows, ${n(t.notices ?? 0)} earlier notices, ` +
-    `${fmt(t.sizeMiB, 0)} MiB, generated in ${fmt(t.generateSeconds, 0)} s, ${n(t.checked ?? 0)} accounts' stored times checked against \`nextDueAt\``).join('; ') + '.');
+  lines.push(
+    'Data: ' +
+      r.targets
+        .map(
+          (t) =>
+            `${t.label}: ${n(t.accounts)} accounts, ${n(t.privileges ?? 0)} privilege rows, ${n(t.notices ?? 0)} earlier notices, ` +
+            `${fmt(t.sizeMiB, 0)} MiB, generated in ${fmt(t.generateSeconds, 0)} s, ${n(t.checked ?? 0)} accounts' stored times checked against \`nextDueAt\``,
+        )
+        .join('; ') +
+      '.',
+  );
   lines.push('');
 
   lines.push(`**A night with ${n(DUE)} first warnings due**`);
   lines.push('');
-  lines.push('| database | accounts | **job: `run()`** s | bare writes s | **ratio job ÷ bare** | CPU ms, job: process · PostgreSQL backends | CPU ms, bare writes: process · backends | **ratio CPU job ÷ bare** | warnings / s | **peak RSS** MiB (job process) |');
+  lines.push(
+    '| database | accounts | **job: `run()`** s | bare writes s | **ratio job ÷ bare** | CPU ms, job: process · PostgreSQL backends | CPU ms, bare writes: process · backends | **ratio CPU job ÷ bare** | warnings / s | **peak RSS** MiB (job process) |',
+  );
   lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const t of r.targets) {
     const night = r.nights.get(t)!;
@@ -374,12 +480,17 @@ function report(r: Results): string {
     const bare = night.bare.map((x) => x.ms);
     const ratios = night.job.map((x, i) => x.ms / night.bare[i]!.ms);
     const cpuRatios = night.job.map((x, i) => totalCpu(x) / totalCpu(night.bare[i]!));
-    lines.push(`| ${t.kind === 'postgres' ? 'PostgreSQL' : 'PGlite'} | ${n(t.accounts)} | **${s(median(job))}** (${range(job.map((x) => x / 1000))}) | ${s(median(bare))} (${range(bare.map((x) => x / 1000))}) | ` +
-      `**${fmt(median(ratios), 2)}** (${range(ratios)}) | ` +
-      `${fmt(median(night.job.map((x) => x.cpuMs)), 0)} · ${t.kind === 'postgres' ? fmt(median(night.job.map((x) => x.databaseCpuMs ?? NaN)), 0) : 'in-process'} | ` +
-      `${fmt(median(night.bare.map((x) => x.cpuMs)), 0)} · ${t.kind === 'postgres' ? fmt(median(night.bare.map((x) => x.databaseCpuMs ?? NaN)), 0) : 'in-process'} | ` +
-      `**${fmt(median(cpuRatios), 2)}** (${range(cpuRatios)}) | ${fmt(DUE / (median(job) / 1000), 0)} | ` +
-      `**${miB(median(night.job.map((x) => x.hwmKiB)))}** (${range(night.job.map((x) => mib(x.hwmKiB)), 0)}) |`);
+    lines.push(
+      `| ${t.kind === 'postgres' ? 'PostgreSQL' : 'PGlite'} | ${n(t.accounts)} | **${s(median(job))}** (${range(job.map((x) => x / 1000))}) | ${s(median(bare))} (${range(bare.map((x) => x / 1000))}) | ` +
+        `**${fmt(median(ratios), 2)}** (${range(ratios)}) | ` +
+        `${fmt(median(night.job.map((x) => x.cpuMs)), 0)} · ${t.kind === 'postgres' ? fmt(median(night.job.map((x) => x.databaseCpuMs ?? NaN)), 0) : 'in-process'} | ` +
+        `${fmt(median(night.bare.map((x) => x.cpuMs)), 0)} · ${t.kind === 'postgres' ? fmt(median(night.bare.map((x) => x.databaseCpuMs ?? NaN)), 0) : 'in-process'} | ` +
+        `**${fmt(median(cpuRatios), 2)}** (${range(cpuRatios)}) | ${fmt(DUE / (median(job) / 1000), 0)} | ` +
+        `**${miB(median(night.job.map((x) => x.hwmKiB)))}** (${range(
+          night.job.map((x) => mib(x.hwmKiB)),
+          0,
+        )}) |`,
+    );
   }
   let scale: number[] = [];
   if (large && small) {
@@ -388,18 +499,25 @@ function report(r: Results): string {
     scale = a.map((x, i) => x.ms / b[i]!.ms);
     const cpuScale = cpuScaleOf(r, large, small);
     lines.push('');
-    lines.push(`**Ratio ${n(ACCOUNTS)} ÷ ${n(SMALL)} accounts, the same ${n(DUE)} due** (PostgreSQL, the two runs of each round): time **${fmt(median(scale), 2)}** (${range(scale)}); ` +
-      `CPU (job process + backends) **${fmt(median(cpuScale), 2)}** (${range(cpuScale)}); ` +
-      `bare writes: time ${fmt(median(r.nights.get(large)!.bare.map((x, i) => x.ms / r.nights.get(small)!.bare[i]!.ms)), 2)}, ` +
-      `CPU ${fmt(median(r.nights.get(large)!.bare.map((x, i) => totalCpu(x) / totalCpu(r.nights.get(small)!.bare[i]!))), 2)}.`);
+    lines.push(
+      `**Ratio ${n(ACCOUNTS)} ÷ ${n(SMALL)} accounts, the same ${n(DUE)} due** (PostgreSQL, the two runs of each round): time **${fmt(median(scale), 2)}** (${range(scale)}); ` +
+        `CPU (job process + backends) **${fmt(median(cpuScale), 2)}** (${range(cpuScale)}); ` +
+        `bare writes: time ${fmt(median(r.nights.get(large)!.bare.map((x, i) => x.ms / r.nights.get(small)!.bare[i]!.ms)), 2)}, ` +
+        `CPU ${fmt(median(r.nights.get(large)!.bare.map((x, i) => totalCpu(x) / totalCpu(r.nights.get(small)!.bare[i]!))), 2)}.`,
+    );
   }
   const body = r.nights.get(r.targets[0]!)!.body;
-  if (body) lines.push(`Outbox rows written by the job: subject ${fmt(body.subject, 0)}, text ${fmt(body.text, 0)}, HTML ${fmt(body.html, 0)} characters on average; the bare writes use the same template's text.`);
+  if (body)
+    lines.push(
+      `Outbox rows written by the job: subject ${fmt(body.subject, 0)}, text ${fmt(body.text, 0)}, HTML ${fmt(body.html, 0)} characters on average; the bare writes use the same template's text.`,
+    );
   lines.push('');
 
-  lines.push('**A night with nothing due** (the job again at the same `now`, after the night\'s run)');
+  lines.push("**A night with nothing due** (the job again at the same `now`, after the night's run)");
   lines.push('');
-  lines.push('| database | accounts | **job: `run()`** ms, new process | second run, same process ms | bare candidate query ms (warm) | **ratio job ÷ bare query** | peak RSS MiB | old design\'s candidates, read every night |');
+  lines.push(
+    "| database | accounts | **job: `run()`** ms, new process | second run, same process ms | bare candidate query ms (warm) | **ratio job ÷ bare query** | peak RSS MiB | old design's candidates, read every night |",
+  );
   lines.push('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const t of r.targets) {
     const night = r.nights.get(t)!;
@@ -407,54 +525,74 @@ function report(r: Results): string {
     const warm = night.nothingDue.map((x) => x.warmMs ?? NaN);
     const q = night.bareQuery.map((x) => x.ms);
     const qWarm = night.bareQuery.map((x) => x.warmMs ?? NaN);
-    lines.push(`| ${t.kind === 'postgres' ? 'PostgreSQL' : 'PGlite'} | ${n(t.accounts)} | **${fmt(median(job), 1)}** (${range(job, 1)}) | ${fmt(median(warm), 1)} (${range(warm, 1)}) | ` +
-      `${fmt(median(q), 1)} (${fmt(median(qWarm), 1)}) | **${fmt(median(job) / median(q), 1)}** | ${miB(median(night.nothingDue.map((x) => x.hwmKiB)))} | ${n(t.oldCandidates ?? 0)} |`);
+    lines.push(
+      `| ${t.kind === 'postgres' ? 'PostgreSQL' : 'PGlite'} | ${n(t.accounts)} | **${fmt(median(job), 1)}** (${range(job, 1)}) | ${fmt(median(warm), 1)} (${range(warm, 1)}) | ` +
+        `${fmt(median(q), 1)} (${fmt(median(qWarm), 1)}) | **${fmt(median(job) / median(q), 1)}** | ${miB(median(night.nothingDue.map((x) => x.hwmKiB)))} | ${n(t.oldCandidates ?? 0)} |`,
+    );
   }
   lines.push('');
 
   lines.push('**Memory** (RSS · peak RSS, MiB)');
   lines.push('');
-  lines.push('| process | RSS at the end | **peak RSS** | JS heap used · outside the heap (Buffers, PGlite\'s WebAssembly memory), at the end |');
+  lines.push(
+    "| process | RSS at the end | **peak RSS** | JS heap used · outside the heap (Buffers, PGlite's WebAssembly memory), at the end |",
+  );
   lines.push('|---|---:|---:|---:|');
   lines.push(`| bare node (baseline) | ${miB(r.memory.node.rss)} | ${miB(r.memory.node.hwm)} | |`);
   lines.push(`| node with the tsx loader | ${miB(r.memory.tsx.rss)} | ${miB(r.memory.tsx.hwm)} | |`);
-  const heap = (xs: ChildResult[]) => `${miB(median(xs.map((x) => x.heapUsedKiB)))} · ${miB(median(xs.map((x) => x.externalKiB)))}`;
+  const heap = (xs: ChildResult[]) =>
+    `${miB(median(xs.map((x) => x.heapUsedKiB)))} · ${miB(median(xs.map((x) => x.externalKiB)))}`;
   for (const [kind, loaded] of r.memory.loaded) {
-    lines.push(`| service loaded, ${kind === 'postgres' ? 'PostgreSQL' : 'PGlite'} open, nothing run | ${miB(loaded.rssAfterKiB)} | ${miB(loaded.hwmKiB)} | ${heap([loaded])} |`);
+    lines.push(
+      `| service loaded, ${kind === 'postgres' ? 'PostgreSQL' : 'PGlite'} open, nothing run | ${miB(loaded.rssAfterKiB)} | ${miB(loaded.hwmKiB)} | ${heap([loaded])} |`,
+    );
   }
   for (const t of r.targets) {
     const job = r.nights.get(t)!.job;
-    lines.push(`| job, ${n(DUE)} due, ${t.label} | ${miB(median(job.map((x) => x.rssAfterKiB)))} | **${miB(median(job.map((x) => x.hwmKiB)))}** ` +
-      `(${fmt(median(job.map((x) => x.hwmKiB)) / r.memory.node.hwm, 1)}× bare node) | ${heap(job)} |`);
+    lines.push(
+      `| job, ${n(DUE)} due, ${t.label} | ${miB(median(job.map((x) => x.rssAfterKiB)))} | **${miB(median(job.map((x) => x.hwmKiB)))}** ` +
+        `(${fmt(median(job.map((x) => x.hwmKiB)) / r.memory.node.hwm, 1)}× bare node) | ${heap(job)} |`,
+    );
   }
   lines.push('');
 
   if (r.firstRuns.size > 0) {
-    lines.push('**Once: the first run after the migration** (no stored times, no policy recorded: every account is read, decided and given its time; the due ones warned)');
+    lines.push(
+      '**Once: the first run after the migration** (no stored times, no policy recorded: every account is read, decided and given its time; the due ones warned)',
+    );
     lines.push('');
     lines.push('| database | accounts | time s | accounts / s | peak RSS MiB | CPU ms: job process · backends |');
     lines.push('|---|---:|---:|---:|---:|---:|');
     for (const [t, f] of r.firstRuns) {
-      lines.push(`| ${t.kind === 'postgres' ? 'PostgreSQL' : 'PGlite'} | ${n(t.accounts)} | ${s(f.result.ms)} | ${fmt(t.accounts / (f.result.ms / 1000), 0)} | ${miB(f.result.hwmKiB)} | ` +
-        `${fmt(f.result.cpuMs, 0)} · ${t.kind === 'postgres' ? fmt(f.result.databaseCpuMs, 0) : 'in-process'} |`);
+      lines.push(
+        `| ${t.kind === 'postgres' ? 'PostgreSQL' : 'PGlite'} | ${n(t.accounts)} | ${s(f.result.ms)} | ${fmt(t.accounts / (f.result.ms / 1000), 0)} | ${miB(f.result.hwmKiB)} | ` +
+          `${fmt(f.result.cpuMs, 0)} · ${t.kind === 'postgres' ? fmt(f.result.databaseCpuMs, 0) : 'in-process'} |`,
+      );
     }
     lines.push('');
   }
 
-  lines.push('**Issue 10\'s targets**');
+  lines.push("**Issue 10's targets**");
   lines.push('');
   lines.push('| target | figure | |');
   lines.push('|---|---|---|');
   if (large) {
     const idle = median(r.nights.get(large)!.nothingDue.map((x) => x.ms));
-    lines.push(`| nothing-due run over ${n(ACCOUNTS)} accounts ≤ 1 s | ${fmt(idle, 1)} ms (PostgreSQL, new process) | ${met(idle <= TARGET.nothingDueMs)} |`);
-    if (small) lines.push(`| same ${n(DUE)} due, ${n(ACCOUNTS)} ÷ ${n(SMALL)} accounts ≤ 1.5 | time ${fmt(median(scale), 2)} (CPU ${fmt(median(cpuScaleOf(r, large, small)), 2)}) | ${met(median(scale) <= TARGET.scaleRatio)} |`);
+    lines.push(
+      `| nothing-due run over ${n(ACCOUNTS)} accounts ≤ 1 s | ${fmt(idle, 1)} ms (PostgreSQL, new process) | ${met(idle <= TARGET.nothingDueMs)} |`,
+    );
+    if (small)
+      lines.push(
+        `| same ${n(DUE)} due, ${n(ACCOUNTS)} ÷ ${n(SMALL)} accounts ≤ 1.5 | time ${fmt(median(scale), 2)} (CPU ${fmt(median(cpuScaleOf(r, large, small)), 2)}) | ${met(median(scale) <= TARGET.scaleRatio)} |`,
+      );
   }
   for (const t of r.targets) {
     const job = median(r.nights.get(t)!.job.map((x) => x.ms));
     const peak = median(r.nights.get(t)!.job.map((x) => x.hwmKiB));
-    lines.push(`| ${n(DUE)} warnings written ≤ 60 s; peak RSS ≤ 300 MB (${fmt(TARGET.peakMB * MB_IN_MIB, 0)} MiB) — ${t.label} | ${s(job)} s; ${miB(peak)} MiB | ` +
-      `${met(job <= TARGET.warningsMs)}; ${met(mib(peak) <= TARGET.peakMB * MB_IN_MIB)} |`);
+    lines.push(
+      `| ${n(DUE)} warnings written ≤ 60 s; peak RSS ≤ 300 MB (${fmt(TARGET.peakMB * MB_IN_MIB, 0)} MiB) — ${t.label} | ${s(job)} s; ${miB(peak)} MiB | ` +
+        `${met(job <= TARGET.warningsMs)}; ${met(mib(peak) <= TARGET.peakMB * MB_IN_MIB)} |`,
+    );
   }
   for (const note of r.meta.skipped) lines.push('', `Note: ${note}`);
   lines.push('', `Accounts not due: ${MIX.map((m) => m.text).join('; ')}.`);

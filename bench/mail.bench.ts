@@ -47,7 +47,15 @@ import { mailDomain } from '../src/services/deps.ts';
 import { cpuMsOf } from './support/processes.ts';
 import { beginRun, endRun, publish, runLine, type RunMeta } from './support/report.ts';
 import { log, ROOT, runBench, scratchDir, setting } from './support/run.ts';
-import { benchOrganisation, databaseCpu, databaseCpuSince, openTargets, withRuntime, type Kind, type Target } from './support/service.ts';
+import {
+  benchOrganisation,
+  databaseCpu,
+  databaseCpuSince,
+  openTargets,
+  withRuntime,
+  type Kind,
+  type Target,
+} from './support/service.ts';
 import { startSmtpPeer, type SmtpPeer } from './support/smtp-peer-control.ts';
 import { fmt, median, range } from './support/stats.ts';
 
@@ -63,7 +71,9 @@ const LABEL: Record<Way, string> = { service: 'service', pool: 'bare pool', sing
 
 function version(pkg: string): string {
   try {
-    return (JSON.parse(readFileSync(path.join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
+    return (
+      JSON.parse(readFileSync(path.join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }
+    ).version;
   } catch {
     return '?';
   }
@@ -79,7 +89,7 @@ interface Recipient {
 }
 
 const FIRST = ['Amira', 'Ben', 'Chloe', 'Dev', 'Ella', 'Femi', 'Grace', 'Hamza', 'Isla', 'Jack'];
-const LAST = ['Khan', 'O\'Neill', 'Smith', 'Patel', 'Jones', 'Adeyemi', 'Taylor', 'Ali', 'Brown', 'Wilson'];
+const LAST = ['Khan', "O'Neill", 'Smith', 'Patel', 'Jones', 'Adeyemi', 'Taylor', 'Ali', 'Brown', 'Wilson'];
 const PERIOD_START = '2025-08-11T00:00:00.000Z';
 const TEMPLATE = 'inactivity-warning_15';
 
@@ -92,12 +102,22 @@ function recipients(count: number): Recipient[] {
       address: `${username}@camden.gov.uk`,
       name: `${first} ${last}`,
       content: inactivityWarningEmail({
-        platformName: 'Nexus', firstName: first, username, laName: 'London Borough of Camden',
-        since: { kind: 'sign-in', date: '11 August 2025', months: 15 }, archiveMonths: 18, archiveOn: '11 February 2027', final: false,
+        platformName: 'Nexus',
+        firstName: first,
+        username,
+        laName: 'London Borough of Camden',
+        since: { kind: 'sign-in', date: '11 August 2025', months: 15 },
+        archiveMonths: 18,
+        archiveOn: '11 February 2027',
+        final: false,
         signInUrl: 'https://nexus.camden.example/sign-in',
         contacts: {
-          administrators: [{ name: 'Alice Admin', email: 'alice.admin@camden.gov.uk' }, { name: 'Bola Admin', email: 'bola.admin@camden.gov.uk' }],
-          support: { name: 'NCER Support', email: 'support@nexus.invalid' }, laName: 'London Borough of Camden',
+          administrators: [
+            { name: 'Alice Admin', email: 'alice.admin@camden.gov.uk' },
+            { name: 'Bola Admin', email: 'bola.admin@camden.gov.uk' },
+          ],
+          support: { name: 'NCER Support', email: 'support@nexus.invalid' },
+          laName: 'London Borough of Camden',
         },
       }),
     };
@@ -135,7 +155,15 @@ async function snapshotBefore(target: Target | undefined, peer: SmtpPeer): Promi
   return { database, peerMs: cpuMsOf(peer.child.pid), cpu: process.cpuUsage() };
 }
 
-async function measured(way: Way, count: number, target: Target | undefined, peer: SmtpPeer, before: Snapshot, t0: number, expectedKeys: readonly string[]): Promise<Measurement> {
+async function measured(
+  way: Way,
+  count: number,
+  target: Target | undefined,
+  peer: SmtpPeer,
+  before: Snapshot,
+  t0: number,
+  expectedKeys: readonly string[],
+): Promise<Measurement> {
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(before.cpu);
   const peerCpuMs = cpuMsOf(peer.child.pid) - before.peerMs;
@@ -155,8 +183,15 @@ async function measured(way: Way, count: number, target: Target | undefined, pee
   if (unexpected.length > 0) problems.push(`${unexpected.length} unexpected keys (e.g. ${unexpected[0]})`);
   if (problems.length > 0) throw new Error(`${LABEL[way]}: not delivered exactly once: ${problems.join('; ')}`);
   return {
-    way, count, seconds, rate: count / seconds, benchCpuMs: (cpu.user + cpu.system) / 1000, databaseCpuMs, peerCpuMs,
-    bytes: stats.bytes, connections: stats.connections,
+    way,
+    count,
+    seconds,
+    rate: count / seconds,
+    benchCpuMs: (cpu.user + cpu.system) / 1000,
+    databaseCpuMs,
+    peerCpuMs,
+    bytes: stats.bytes,
+    connections: stats.connections,
   };
 }
 
@@ -178,8 +213,13 @@ async function measureService(ctx: Context, count: number): Promise<Measurement>
   const db = runtime.handle.db;
   const now = new Date();
   const requests: EmailRequest[] = ctx.recipients.slice(0, count).map((r) => ({
-    dedupKey: dedupKey(), template: TEMPLATE, to: { address: r.address, name: r.name },
-    organisationId: ctx.organisationId, accountId: randomUUID(), content: r.content, now,
+    dedupKey: dedupKey(),
+    template: TEMPLATE,
+    to: { address: r.address, name: r.name },
+    organisationId: ctx.organisationId,
+    accountId: randomUUID(),
+    content: r.content,
+    now,
   }));
   await db.transaction().execute((trx) => enqueueEmails(trx, ctx.domain, requests));
   await peer.reset();
@@ -211,7 +251,12 @@ async function measureService(ctx: Context, count: number): Promise<Measurement>
   let watchdog: NodeJS.Timeout | undefined;
   const stalled = new Promise<never>((_, reject) => {
     watchdog = setInterval(() => {
-      if (performance.now() - lastProgress > STALL_MS) reject(new Error(`service: no email sent for ${STALL_MS / 1000} s (${sent} of ${count} sent; ${failures} failed sends, first: ${firstFailure || 'none'})`));
+      if (performance.now() - lastProgress > STALL_MS)
+        reject(
+          new Error(
+            `service: no email sent for ${STALL_MS / 1000} s (${sent} of ${count} sent; ${failures} failed sends, first: ${firstFailure || 'none'})`,
+          ),
+        );
     }, 1000);
   });
 
@@ -225,17 +270,29 @@ async function measureService(ctx: Context, count: number): Promise<Measurement>
     // Waits for the pass under way: the last rows are marked sent before the clock stops.
     await stop();
   }
-  const result = await measured('service', count, target, peer, before, t0, requests.map((r) => r.dedupKey));
+  const result = await measured(
+    'service',
+    count,
+    target,
+    peer,
+    before,
+    t0,
+    requests.map((r) => r.dedupKey),
+  );
   if (failures > 0) throw new Error(`service: ${failures} sends failed (first: ${firstFailure})`);
 
   ctx.delivered += count;
-  const statuses = await db.selectFrom('email_outbox')
+  const statuses = await db
+    .selectFrom('email_outbox')
     .select((eb) => ['status', eb.fn.countAll<string>().as('rows'), eb.fn.max('attempts').as('attempts')])
-    .groupBy('status').execute();
+    .groupBy('status')
+    .execute();
   const rows = (status: string) => Number(statuses.find((s) => s.status === status)?.rows ?? 0);
   const attempts = Math.max(...statuses.map((s) => Number(s.attempts)));
   if (rows('sent') !== ctx.delivered || rows('pending') !== 0 || rows('failed') !== 0 || attempts !== 1) {
-    throw new Error(`service: the outbox does not show every email sent once: ${JSON.stringify(statuses)}, expected ${ctx.delivered} sent at attempt 1`);
+    throw new Error(
+      `service: the outbox does not show every email sent once: ${JSON.stringify(statuses)}, expected ${ctx.delivered} sent at attempt 1`,
+    );
   }
   return result;
 }
@@ -245,8 +302,14 @@ async function measureBare(ctx: Context, way: 'pool' | 'single', count: number):
   const { config, peer } = ctx;
   const messages = ctx.recipients.slice(0, count).map((r) => {
     const fields: OutboxMessageFields = {
-      to_address: r.address, to_name: r.name, subject: r.content.subject, text_body: r.content.text, html_body: r.content.html,
-      message_id: `<${randomUUID()}@${ctx.domain}>`, dedup_key: dedupKey(), template: TEMPLATE,
+      to_address: r.address,
+      to_name: r.name,
+      subject: r.content.subject,
+      text_body: r.content.text,
+      html_body: r.content.html,
+      message_id: `<${randomUUID()}@${ctx.domain}>`,
+      dedup_key: dedupKey(),
+      template: TEMPLATE,
     };
     return outboxMessage(fields, config.mailFrom);
   });
@@ -263,7 +326,15 @@ async function measureBare(ctx: Context, way: 'pool' | 'single', count: number):
   } finally {
     transport.close();
   }
-  return measured(way, count, undefined, peer, before, t0, messages.map((m) => m.headers['X-Nexus-Dedup-Key']));
+  return measured(
+    way,
+    count,
+    undefined,
+    peer,
+    before,
+    t0,
+    messages.map((m) => m.headers['X-Nexus-Dedup-Key']),
+  );
 }
 
 function measure(ctx: Context, way: Way, count: number): Promise<Measurement> {
@@ -283,7 +354,16 @@ interface KindResult {
 async function run(target: Target, peer: SmtpPeer, all: Recipient[]): Promise<KindResult> {
   return withRuntime(target, { SMTP_URL: peer.url, LOG_LEVEL: 'warn', SEED_DEMO: 'false' }, async (runtime, config) => {
     const organisationId = await benchOrganisation(runtime.handle.db, LA_CODE);
-    const ctx: Context = { target, runtime, config, peer, organisationId, domain: mailDomain(config), recipients: all, delivered: 0 };
+    const ctx: Context = {
+      target,
+      runtime,
+      config,
+      peer,
+      organisationId,
+      domain: mailDomain(config),
+      recipients: all,
+      delivered: 0,
+    };
     log(`${target.kind}: warm-up, ${WARMUP} emails each way`);
     for (const way of ['service', 'pool', 'single'] as const) await measure(ctx, way, WARMUP);
 
@@ -296,8 +376,10 @@ async function run(target: Target, peer: SmtpPeer, all: Recipient[]): Promise<Ki
         results[way] = await measure(ctx, way, COUNT);
       }
       const r = results;
-      log(`${target.kind}: round ${round + 1}/${ROUNDS}: service ${fmt(r.service.rate, 0)}/s, bare pool ${fmt(r.pool.rate, 0)}/s, ` +
-        `one-at-a-time ${fmt(r.single.rate, 0)}/s; ratio ${fmt(r.service.rate / r.pool.rate, 2)}`);
+      log(
+        `${target.kind}: round ${round + 1}/${ROUNDS}: service ${fmt(r.service.rate, 0)}/s, bare pool ${fmt(r.pool.rate, 0)}/s, ` +
+          `one-at-a-time ${fmt(r.single.rate, 0)}/s; ratio ${fmt(r.service.rate / r.pool.rate, 2)}`,
+      );
       rounds.push({ order, results });
     }
     return { kind: target.kind, rounds };
@@ -316,7 +398,9 @@ function perEmail(ms: number[], counts: number[]): number {
 function report(results: KindResult[], meta: RunMeta): string {
   const lines: string[] = [runLine(meta)];
   const sample = results[0]?.rounds[0]?.results;
-  const bytes = sample ? `${fmt(sample.service.bytes / sample.service.count, 0)} bytes as received (bare: ${fmt(sample.pool.bytes / sample.pool.count, 0)})` : '?';
+  const bytes = sample
+    ? `${fmt(sample.service.bytes / sample.service.count, 0)} bytes as received (bare: ${fmt(sample.pool.bytes / sample.pool.count, 0)})`
+    : '?';
   lines.push(
     `Command: \`npm run bench:mail\` (BENCH_MAIL_COUNT=${COUNT}, BENCH_ROUNDS=${ROUNDS}, BENCH_MAIL_WARMUP=${WARMUP}); ` +
       `service: \`startMailLoop\` (a pass every 2 s) → \`deliverDueEmails\` (batchSize ${DEFAULT_DELIVERY.batchSize}, leaseSeconds ${DEFAULT_DELIVERY.leaseSeconds}, ` +
@@ -337,9 +421,20 @@ function report(results: KindResult[], meta: RunMeta): string {
     const rates = (way: Way) => of(way).map((m) => m.rate);
     const ratios = result.rounds.map((r) => r.results.service.rate / r.results.pool.rate);
     const singleRatios = result.rounds.map((r) => r.results.service.rate / r.results.single.rate);
-    const cpu = (way: Way) => perEmail(of(way).map((m) => m.benchCpuMs), of(way).map((m) => m.count));
-    const dbCpu = perEmail(of('service').map((m) => m.databaseCpuMs), of('service').map((m) => m.count));
-    const peerCpu = (way: Way) => perEmail(of(way).map((m) => m.peerCpuMs), of(way).map((m) => m.count));
+    const cpu = (way: Way) =>
+      perEmail(
+        of(way).map((m) => m.benchCpuMs),
+        of(way).map((m) => m.count),
+      );
+    const dbCpu = perEmail(
+      of('service').map((m) => m.databaseCpuMs),
+      of('service').map((m) => m.count),
+    );
+    const peerCpu = (way: Way) =>
+      perEmail(
+        of(way).map((m) => m.peerCpuMs),
+        of(way).map((m) => m.count),
+      );
     const total = of('service').reduce((sum, m) => sum + m.count, 0);
     lines.push(
       `| ${NAME[result.kind]} | **${fmt(median(rates('service')), 0)}** (${range(rates('service'), 0)}) | ${fmt(median(rates('pool')), 0)} (${range(rates('pool'), 0)}) | ` +
@@ -351,7 +446,10 @@ function report(results: KindResult[], meta: RunMeta): string {
   }
   lines.push('');
   lines.push('Per round (emails/s; the order of the three measurements is reversed every other round):', '');
-  lines.push('| database | round | order | service | bare pool | **ratio** | bare one-at-a-time | ratio service ÷ one-at-a-time |', '|---|---:|---|---:|---:|---:|---:|---:|');
+  lines.push(
+    '| database | round | order | service | bare pool | **ratio** | bare one-at-a-time | ratio service ÷ one-at-a-time |',
+    '|---|---:|---|---:|---:|---:|---:|---:|',
+  );
   for (const result of results) {
     result.rounds.forEach((round, i) => {
       const r = round.results;
@@ -364,7 +462,7 @@ function report(results: KindResult[], meta: RunMeta): string {
   lines.push('');
   lines.push(
     'How to read it: "ratio service ÷ bare pool" is the figure to quote — the share of what nodemailer alone delivers to the same SMTP server, at the same moment, with the same ' +
-      'pooled transport kept busy, that the real outbox path (claim, send, mark sent, through the server\'s own loop) keeps; issue 10 asks for at least 0.8. The one-at-a-time loop ' +
+      "pooled transport kept busy, that the real outbox path (claim, send, mark sent, through the server's own loop) keeps; issue 10 asks for at least 0.8. The one-at-a-time loop " +
       'is shown for scale only. CPU per email is less disturbed by other load on the shared machine than the rates: "ratio CPU bare pool ÷ service" is nodemailer\'s CPU per email divided by the service\'s ' +
       '(bench process, plus on PostgreSQL its backends; on PGlite the database is inside the bench process): 1.00 would mean the outbox costs nothing on top of nodemailer.',
   );
@@ -377,7 +475,11 @@ await runBench(async () => {
   const start = beginRun();
   const scratch = await scratchDir('nexus-bench-mail-');
   const targets = await openTargets(scratch, 'nexus_bench_mail');
-  const skipped = targets.some((t) => t.kind === 'postgres') ? [] : [`PostgreSQL (no server answered at ${process.env.BENCH_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres'})`];
+  const skipped = targets.some((t) => t.kind === 'postgres')
+    ? []
+    : [
+        `PostgreSQL (no server answered at ${process.env.BENCH_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres'})`,
+      ];
   if (skipped.length > 0) log(`no PostgreSQL server: measuring PGlite only`);
   const peer = await startSmtpPeer();
   log(`SMTP peer (pid ${peer.child.pid}) at ${peer.url}`);

@@ -32,8 +32,16 @@ import { cpuMsOf, memoryOf, stopChild, waitForStatus, type Memory } from './supp
 import { beginRun, endRun, publish, runLine, type RunMeta } from './support/report.ts';
 import { log, runBench, scratchDir, setting } from './support/run.ts';
 import {
-  benchOrganisation, databaseCpu, databaseCpuSince, openTargets, startBaseline, startNexus, withRuntime,
-  type Kind, type Started, type Target,
+  benchOrganisation,
+  databaseCpu,
+  databaseCpuSince,
+  openTargets,
+  startBaseline,
+  startNexus,
+  withRuntime,
+  type Kind,
+  type Started,
+  type Target,
 } from './support/service.ts';
 import { fmt, mean, median, mib, range } from './support/stats.ts';
 
@@ -95,12 +103,20 @@ async function measureStartup(target: Target): Promise<StartupResult> {
   // Once first: creates and migrates the database and seeds the demo (SEED_DEMO default: true).
   log(`${target.kind}: first start on an empty database (creates, migrates, seeds the demo)`);
   const first = await timedStart(await startNexus(`nexus ${target.kind} first start`, target), '/sign-in');
-  if (!first.output.includes('Demo accounts (just created)')) throw new Error(`the first start did not seed the demo:\n${first.output}`);
+  if (!first.output.includes('Demo accounts (just created)'))
+    throw new Error(`the first start did not seed the demo:\n${first.output}`);
 
   const result: StartupResult = {
-    firstStartMs: first.ms, nexusMs: [], nexusCpuMs: [], nexusNoSeedMs: [], bareMs: [], fastifyMs: [],
-    nexusMemory: { rssKiB: 0, hwmKiB: 0 }, nexusDefaultMemory: undefined,
-    fastifyMemory: { rssKiB: 0, hwmKiB: 0 }, bareMemory: { rssKiB: 0, hwmKiB: 0 },
+    firstStartMs: first.ms,
+    nexusMs: [],
+    nexusCpuMs: [],
+    nexusNoSeedMs: [],
+    bareMs: [],
+    fastifyMs: [],
+    nexusMemory: { rssKiB: 0, hwmKiB: 0 },
+    nexusDefaultMemory: undefined,
+    fastifyMemory: { rssKiB: 0, hwmKiB: 0 },
+    bareMemory: { rssKiB: 0, hwmKiB: 0 },
   };
   // Interleaved, so that a burst of noise hits baseline and server alike.
   for (let round = 0; round < STARTS; round++) {
@@ -108,15 +124,22 @@ async function measureStartup(target: Target): Promise<StartupResult> {
     const bare = await timedStart(await startBaseline('bare node:http', BARE_HTTP), '/', { memory: round === 0 });
     result.bareMs.push(bare.ms);
     if (bare.memory) result.bareMemory = bare.memory;
-    const fastify = await timedStart(await startBaseline('fastify hello-world', FASTIFY_HELLO), '/', { memory: round === 0 });
+    const fastify = await timedStart(await startBaseline('fastify hello-world', FASTIFY_HELLO), '/', {
+      memory: round === 0,
+    });
     result.fastifyMs.push(fastify.ms);
     if (fastify.memory) result.fastifyMemory = fastify.memory;
     // `npm start` as a newcomer runs it: SEED_DEMO unset (true), database already seeded.
-    const nexus = await timedStart(await startNexus(`nexus ${target.kind} start`, target), '/sign-in', { memory: round === 0 });
+    const nexus = await timedStart(await startNexus(`nexus ${target.kind} start`, target), '/sign-in', {
+      memory: round === 0,
+    });
     result.nexusMs.push(nexus.ms);
     result.nexusCpuMs.push(nexus.cpuMs);
     if (nexus.memory) result.nexusDefaultMemory = nexus.memory;
-    const noSeed = await timedStart(await startNexus(`nexus ${target.kind} start (no seed)`, target, { SEED_DEMO: 'false' }), '/sign-in');
+    const noSeed = await timedStart(
+      await startNexus(`nexus ${target.kind} start (no seed)`, target, { SEED_DEMO: 'false' }),
+      '/sign-in',
+    );
     result.nexusNoSeedMs.push(noSeed.ms);
   }
 
@@ -143,14 +166,19 @@ async function verifyWindow(passwordHash: string, concurrency: number, seconds: 
   const cpu = process.cpuUsage();
   const start = performance.now();
   const deadline = start + seconds * 1000;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (performance.now() < deadline) {
-      if (!(await verifyPassword(passwordHash, TEST_PASSWORD))) throw new Error('the raw verification failed');
-      count++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline) {
+        if (!(await verifyPassword(passwordHash, TEST_PASSWORD))) throw new Error('the raw verification failed');
+        count++;
+      }
+    }),
+  );
   const used = process.cpuUsage(cpu);
-  return { rate: count / ((performance.now() - start) / 1000), cpuMsPerVerify: (used.user + used.system) / 1000 / count };
+  return {
+    rate: count / ((performance.now() - start) / 1000),
+    cpuMsPerVerify: (used.user + used.system) / 1000 / count,
+  };
 }
 
 interface BenchAccount {
@@ -160,16 +188,22 @@ interface BenchAccount {
 
 async function createBenchAccounts(target: Target, count: number): Promise<BenchAccount[]> {
   const run = randomBytes(3).toString('hex');
-  return withRuntime(target, {}, (runtime, config) => runtime.handle.db.transaction().execute(async (trx) => {
-    const organisationId = await benchOrganisation(trx, '999');
-    const accounts: BenchAccount[] = [];
-    for (let i = 0; i < count; i++) {
-      const username = `bench.${run}.${String(i).padStart(4, '0')}`;
-      const account = await createAccount(trx, config.secretKey, { organisationId, username, userType: 'la_officer' });
-      accounts.push({ username, totpSecret: account.totpSecret! });
-    }
-    return accounts;
-  }));
+  return withRuntime(target, {}, (runtime, config) =>
+    runtime.handle.db.transaction().execute(async (trx) => {
+      const organisationId = await benchOrganisation(trx, '999');
+      const accounts: BenchAccount[] = [];
+      for (let i = 0; i < count; i++) {
+        const username = `bench.${run}.${String(i).padStart(4, '0')}`;
+        const account = await createAccount(trx, config.secretKey, {
+          organisationId,
+          username,
+          userType: 'la_officer',
+        });
+        accounts.push({ username, totpSecret: account.totpSecret! });
+      }
+      return accounts;
+    }),
+  );
 }
 
 interface SignInTiming {
@@ -178,15 +212,26 @@ interface SignInTiming {
   totalMs: number;
 }
 
-function expect(condition: boolean, what: string, response: { status: number; location: string | null; body: string }): void {
-  if (!condition) throw new Error(`sign-in went wrong: ${what} (status ${response.status}, location ${response.location}):\n${response.body.slice(0, 600)}`);
+function expect(
+  condition: boolean,
+  what: string,
+  response: { status: number; location: string | null; body: string },
+): void {
+  if (!condition)
+    throw new Error(
+      `sign-in went wrong: ${what} (status ${response.status}, location ${response.location}):\n${response.body.slice(0, 600)}`,
+    );
 }
 
 /** One complete sign-in the way a browser without JavaScript does it, with a fresh cookie jar. */
 const STEPS = ['GET /sign-in', 'POST /sign-in', 'GET /sign-in/two-factor', 'POST /sign-in/two-factor'] as const;
 type Step = (typeof STEPS)[number];
 
-async function signInOnce(baseUrl: string, account: BenchAccount, options: { checkHome?: boolean; afterStep?: (step: Step) => Promise<void> } = {}): Promise<SignInTiming> {
+async function signInOnce(
+  baseUrl: string,
+  account: BenchAccount,
+  options: { checkHome?: boolean; afterStep?: (step: Step) => Promise<void> } = {},
+): Promise<SignInTiming> {
   const client = new HttpFormClient(baseUrl);
   const after = options.afterStep ?? (async () => {});
   const t0 = performance.now();
@@ -207,7 +252,11 @@ async function signInOnce(baseUrl: string, account: BenchAccount, options: { che
   const t4 = performance.now();
   await after('POST /sign-in/two-factor');
   expect(page.status === 303 && page.location === '/', 'POST /sign-in/two-factor', page);
-  expect(client.cookies.get('nexus_session') !== undefined && client.cookies.get('nexus_session') !== halfSession, 'a new session id at sign-in', page);
+  expect(
+    client.cookies.get('nexus_session') !== undefined && client.cookies.get('nexus_session') !== halfSession,
+    'a new session id at sign-in',
+    page,
+  );
   if (options.checkHome) {
     const home = await client.get('/');
     expect(home.status === 200 && home.body.includes(account.username), 'GET / signed in', home);
@@ -260,12 +309,16 @@ interface SignInResult {
 async function measureSignIns(target: Target, passwordHash: string): Promise<SignInResult> {
   log(`${target.kind}: raw argon2id verify rate, ${CONCURRENCY} at a time, ${VERIFY_SECONDS} s`);
   const verifies: VerifyWindow[] = [await verifyWindow(passwordHash, CONCURRENCY, VERIFY_SECONDS)];
-  const needed = Math.min(MAX_ACCOUNTS, Math.max(100, Math.ceil(verifies[0]!.rate * ROUNDS * SIGN_IN_SECONDS * 1.5)) + WARMUP_SIGN_INS + BREAKDOWN_SIGN_INS);
+  const needed = Math.min(
+    MAX_ACCOUNTS,
+    Math.max(100, Math.ceil(verifies[0]!.rate * ROUNDS * SIGN_IN_SECONDS * 1.5)) + WARMUP_SIGN_INS + BREAKDOWN_SIGN_INS,
+  );
   log(`${target.kind}: creating ${needed} enrolled accounts`);
   const accounts = await createBenchAccounts(target, needed);
 
   const server = await startNexus(`nexus ${target.kind} sign-in server`, target, {
-    SEED_DEMO: 'false', THROTTLE_ADDRESS_LIMIT,
+    SEED_DEMO: 'false',
+    THROTTLE_ADDRESS_LIMIT,
   });
   const rounds: SignInRound[] = [];
   const timings: SignInTiming[] = [];
@@ -278,9 +331,11 @@ async function measureSignIns(target: Target, passwordHash: string): Promise<Sig
     const take = () => (next < accounts.length ? accounts[next++] : undefined);
     log(`${target.kind}: ${WARMUP_SIGN_INS} warm-up sign-ins`);
     await signInOnce(server.url, take()!, { checkHome: true });
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      for (let i = 0; i < Math.ceil((WARMUP_SIGN_INS - 1) / CONCURRENCY); i++) await signInOnce(server.url, take()!);
-    }));
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        for (let i = 0; i < Math.ceil((WARMUP_SIGN_INS - 1) / CONCURRENCY); i++) await signInOnce(server.url, take()!);
+      }),
+    );
 
     // Where the server's CPU goes: one client, one request at a time, CPU read after each step.
     log(`${target.kind}: ${BREAKDOWN_SIGN_INS} sequential sign-ins for the CPU per request`);
@@ -297,24 +352,28 @@ async function measureSignIns(target: Target, passwordHash: string): Promise<Sig
     }
 
     for (let round = 0; round < ROUNDS && !ranOut; round++) {
-      log(`${target.kind}: round ${round + 1}/${ROUNDS}: sign-ins, ${CONCURRENCY} clients, ${SIGN_IN_SECONDS} s; then raw verifies, ${VERIFY_SECONDS} s`);
+      log(
+        `${target.kind}: round ${round + 1}/${ROUNDS}: sign-ins, ${CONCURRENCY} clients, ${SIGN_IN_SECONDS} s; then raw verifies, ${VERIFY_SECONDS} s`,
+      );
       let count = 0;
       const databaseBefore = await databaseCpu(target);
       const serverCpu = cpuMsOf(server.child.pid);
       const clientCpu = process.cpuUsage();
       const start = performance.now();
       const deadline = start + SIGN_IN_SECONDS * 1000;
-      await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-        while (performance.now() < deadline) {
-          const account = take();
-          if (!account) {
-            ranOut = true;
-            return;
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (performance.now() < deadline) {
+            const account = take();
+            if (!account) {
+              ranOut = true;
+              return;
+            }
+            timings.push(await signInOnce(server.url, account));
+            count++;
           }
-          timings.push(await signInOnce(server.url, account));
-          count++;
-        }
-      }));
+        }),
+      );
       const seconds = (performance.now() - start) / 1000;
       const serverCpuMs = cpuMsOf(server.child.pid) - serverCpu;
       const client = process.cpuUsage(clientCpu);
@@ -323,8 +382,14 @@ async function measureSignIns(target: Target, passwordHash: string): Promise<Sig
       const raw = mean([verifies[round]!.rate, verifies[round + 1]!.rate]);
       const rate = count / seconds;
       rounds.push({
-        signIns: count, seconds, rate, raw, ratio: rate / raw,
-        serverCpuMs: serverCpuMs / count, databaseCpuMs: databaseCpuMs / count, clientCpuMs: (client.user + client.system) / 1000 / count,
+        signIns: count,
+        seconds,
+        rate,
+        raw,
+        ratio: rate / raw,
+        serverCpuMs: serverCpuMs / count,
+        databaseCpuMs: databaseCpuMs / count,
+        clientCpuMs: (client.user + client.system) / 1000 / count,
       });
     }
     afterLoad = memoryOf(server.child.pid);
@@ -333,9 +398,15 @@ async function measureSignIns(target: Target, passwordHash: string): Promise<Sig
   }
   const signIns = rounds.reduce((sum, r) => sum + r.signIns, 0);
   const seconds = rounds.reduce((sum, r) => sum + r.seconds, 0);
-  const weighted = (pick: (r: SignInRound) => number) => rounds.reduce((sum, r) => sum + pick(r) * r.signIns, 0) / signIns;
+  const weighted = (pick: (r: SignInRound) => number) =>
+    rounds.reduce((sum, r) => sum + pick(r) * r.signIns, 0) / signIns;
   return {
-    rounds, verifies, signIns, seconds, rate: signIns / seconds, ranOut,
+    rounds,
+    verifies,
+    signIns,
+    seconds,
+    rate: signIns / seconds,
+    ranOut,
     ratio: median(rounds.map((r) => r.ratio)),
     rawMean: mean(verifies.map((v) => v.rate)),
     cpuMsPerVerify: median(verifies.map((v) => v.cpuMsPerVerify)),
@@ -369,38 +440,113 @@ function report(results: KindResult[], meta: RunMeta): string {
   rows.push('|---|' + results.map(() => '---:|').join('') + '---|');
 
   const signIn = results.map((r) => r.signIn);
-  row(`**1. complete sign-ins / s** (${CONCURRENCY} clients, one server process)`, ...signIn.map((s) => `${fmt(s.rate)} (${s.signIns} in ${fmt(s.seconds)} s)`),
-    `raw argon2id verifies / s, ${CONCURRENCY} at a time, in the bench process`);
-  row(`raw argon2id verifies / s (mean, range of ${ROUNDS + 1} windows)`, ...signIn.map((s) => `${fmt(s.rawMean)} (${range(s.verifies.map((v) => v.rate), 1)})`), '');
-  row(`**ratio sign-ins ÷ raw verifies** (median, range of ${ROUNDS} rounds)`, ...signIn.map((s) => `**${fmt(s.ratio, 2)}** (${range(s.rounds.map((r) => r.ratio))})`),
-    '1.00 = argon2id is the only cost');
-  row('CPU per sign-in, server process (ms)', ...signIn.map((s) => fmt(s.serverCpuMsPerSignIn)), `CPU per raw verify: ${signIn.map((s) => fmt(s.cpuMsPerVerify)).join(' / ')} ms`);
-  row('CPU per sign-in, PostgreSQL backends (ms)', ...signIn.map((s) => (s.databaseCpuMsPerSignIn > 0 ? fmt(s.databaseCpuMsPerSignIn) : 'in-process')), '');
+  row(
+    `**1. complete sign-ins / s** (${CONCURRENCY} clients, one server process)`,
+    ...signIn.map((s) => `${fmt(s.rate)} (${s.signIns} in ${fmt(s.seconds)} s)`),
+    `raw argon2id verifies / s, ${CONCURRENCY} at a time, in the bench process`,
+  );
+  row(
+    `raw argon2id verifies / s (mean, range of ${ROUNDS + 1} windows)`,
+    ...signIn.map(
+      (s) =>
+        `${fmt(s.rawMean)} (${range(
+          s.verifies.map((v) => v.rate),
+          1,
+        )})`,
+    ),
+    '',
+  );
+  row(
+    `**ratio sign-ins ÷ raw verifies** (median, range of ${ROUNDS} rounds)`,
+    ...signIn.map((s) => `**${fmt(s.ratio, 2)}** (${range(s.rounds.map((r) => r.ratio))})`),
+    '1.00 = argon2id is the only cost',
+  );
+  row(
+    'CPU per sign-in, server process (ms)',
+    ...signIn.map((s) => fmt(s.serverCpuMsPerSignIn)),
+    `CPU per raw verify: ${signIn.map((s) => fmt(s.cpuMsPerVerify)).join(' / ')} ms`,
+  );
+  row(
+    'CPU per sign-in, PostgreSQL backends (ms)',
+    ...signIn.map((s) => (s.databaseCpuMsPerSignIn > 0 ? fmt(s.databaseCpuMsPerSignIn) : 'in-process')),
+    '',
+  );
   const totalCpu = (s: SignInResult) => s.serverCpuMsPerSignIn + s.databaseCpuMsPerSignIn;
-  row('**ratio CPU per verify ÷ CPU per sign-in** (server + database; argon2id\'s share)', ...signIn.map((s) => `**${fmt(s.cpuMsPerVerify / totalCpu(s), 2)}**`), '1.00 = argon2id is the only cost');
-  row('sign-ins per vCPU-second (1000 ÷ server + database CPU ms per sign-in)', ...signIn.map((s) => fmt(1000 / totalCpu(s))), 'Keycloak sizing guide: 15 per vCPU');
+  row(
+    "**ratio CPU per verify ÷ CPU per sign-in** (server + database; argon2id's share)",
+    ...signIn.map((s) => `**${fmt(s.cpuMsPerVerify / totalCpu(s), 2)}**`),
+    '1.00 = argon2id is the only cost',
+  );
+  row(
+    'sign-ins per vCPU-second (1000 ÷ server + database CPU ms per sign-in)',
+    ...signIn.map((s) => fmt(1000 / totalCpu(s))),
+    'Keycloak sizing guide: 15 per vCPU',
+  );
   row(`wall-clock sign-ins / s ÷ ${vcpus} vCPU (machine shared)`, ...signIn.map((s) => fmt(s.rate / vcpus)), '');
-  row('CPU per sign-in, bench client process (ms)', ...signIn.map((s) => fmt(s.clientCpuMsPerSignIn)), 'shares the same cores');
-  row('server CPU per request, one at a time (ms): GET /sign-in · POST password · GET two-factor · POST TOTP',
-    ...signIn.map((s) => STEPS.map((step) => fmt(s.stepCpuMs[step], 0)).join(' · ')), 'PostgreSQL\'s own CPU is not included');
-  row('median latency: password POST · TOTP POST · whole sign-in (ms)', ...signIn.map((s) => `${fmt(s.passwordMs, 0)} · ${fmt(s.totpMs, 0)} · ${fmt(s.totalMs, 0)}`), '');
+  row(
+    'CPU per sign-in, bench client process (ms)',
+    ...signIn.map((s) => fmt(s.clientCpuMsPerSignIn)),
+    'shares the same cores',
+  );
+  row(
+    'server CPU per request, one at a time (ms): GET /sign-in · POST password · GET two-factor · POST TOTP',
+    ...signIn.map((s) => STEPS.map((step) => fmt(s.stepCpuMs[step], 0)).join(' · ')),
+    "PostgreSQL's own CPU is not included",
+  );
+  row(
+    'median latency: password POST · TOTP POST · whole sign-in (ms)',
+    ...signIn.map((s) => `${fmt(s.passwordMs, 0)} · ${fmt(s.totpMs, 0)} · ${fmt(s.totalMs, 0)}`),
+    '',
+  );
 
   const startup = results.map((r) => r.startup);
-  row(`**2. RSS after start, idle** (SEED_DEMO=${SEED_DEMO_FOR_MEMORY}, MiB)`, ...startup.map((s) => fmt(mib(s.nexusMemory.rssKiB))),
-    `Fastify hello-world: ${startup.map((s) => fmt(mib(s.fastifyMemory.rssKiB))).join(' / ')}`);
-  row('**ratio RSS ÷ Fastify hello-world**', ...startup.map((s) => `**${fmt(s.nexusMemory.rssKiB / s.fastifyMemory.rssKiB, 2)}**`),
-    `bare node:http: ${startup.map((s) => fmt(mib(s.bareMemory.rssKiB))).join(' / ')} MiB`);
+  row(
+    `**2. RSS after start, idle** (SEED_DEMO=${SEED_DEMO_FOR_MEMORY}, MiB)`,
+    ...startup.map((s) => fmt(mib(s.nexusMemory.rssKiB))),
+    `Fastify hello-world: ${startup.map((s) => fmt(mib(s.fastifyMemory.rssKiB))).join(' / ')}`,
+  );
+  row(
+    '**ratio RSS ÷ Fastify hello-world**',
+    ...startup.map((s) => `**${fmt(s.nexusMemory.rssKiB / s.fastifyMemory.rssKiB, 2)}**`),
+    `bare node:http: ${startup.map((s) => fmt(mib(s.bareMemory.rssKiB))).join(' / ')} MiB`,
+  );
   row('RSS ÷ Keycloak base pod (1,250 MB)', ...startup.map((s) => fmt((s.nexusMemory.rssKiB * 1024) / 1.25e9, 3)), '');
-  row('RSS idle after `npm start` defaults (SEED_DEMO=true, MiB)', ...startup.map((s) => fmt(s.nexusDefaultMemory ? mib(s.nexusDefaultMemory.rssKiB) : undefined)), '');
-  row(`RSS · peak RSS after the sign-in run (MiB)`, ...signIn.map((s) => `${fmt(mib(s.afterLoad.rssKiB))} · ${fmt(mib(s.afterLoad.hwmKiB))}`), '');
-  row(`**3. start → first GET /sign-in 200, existing database** (median of ${STARTS}, ms)`, ...startup.map((s) => fmt(median(s.nexusMs), 0)),
-    `bare node:http: ${startup.map((s) => fmt(median(s.bareMs), 0)).join(' / ')} ms`);
-  row('**ratio start-up ÷ bare node:http**', ...startup.map((s) => `**${fmt(median(s.nexusMs) / median(s.bareMs), 1)}**`),
-    `Fastify hello-world: ${startup.map((s) => fmt(median(s.fastifyMs), 0)).join(' / ')} ms`);
-  row(`server CPU from start to the first GET /sign-in 200 (median, range of ${STARTS}, ms)`, ...startup.map((s) => `${fmt(median(s.nexusCpuMs), 0)} (${range(s.nexusCpuMs, 0)})`), 'user + system, all threads (/proc)');
-  row(`start → first GET /sign-in 200, all ${STARTS} (ms)`, ...startup.map((s) => s.nexusMs.map((ms) => fmt(ms, 0)).join(' · ')), `bare node:http: ${startup.map((s) => s.bareMs.map((ms) => fmt(ms, 0)).join(' · ')).join(' / ')}`);
+  row(
+    'RSS idle after `npm start` defaults (SEED_DEMO=true, MiB)',
+    ...startup.map((s) => fmt(s.nexusDefaultMemory ? mib(s.nexusDefaultMemory.rssKiB) : undefined)),
+    '',
+  );
+  row(
+    `RSS · peak RSS after the sign-in run (MiB)`,
+    ...signIn.map((s) => `${fmt(mib(s.afterLoad.rssKiB))} · ${fmt(mib(s.afterLoad.hwmKiB))}`),
+    '',
+  );
+  row(
+    `**3. start → first GET /sign-in 200, existing database** (median of ${STARTS}, ms)`,
+    ...startup.map((s) => fmt(median(s.nexusMs), 0)),
+    `bare node:http: ${startup.map((s) => fmt(median(s.bareMs), 0)).join(' / ')} ms`,
+  );
+  row(
+    '**ratio start-up ÷ bare node:http**',
+    ...startup.map((s) => `**${fmt(median(s.nexusMs) / median(s.bareMs), 1)}**`),
+    `Fastify hello-world: ${startup.map((s) => fmt(median(s.fastifyMs), 0)).join(' / ')} ms`,
+  );
+  row(
+    `server CPU from start to the first GET /sign-in 200 (median, range of ${STARTS}, ms)`,
+    ...startup.map((s) => `${fmt(median(s.nexusCpuMs), 0)} (${range(s.nexusCpuMs, 0)})`),
+    'user + system, all threads (/proc)',
+  );
+  row(
+    `start → first GET /sign-in 200, all ${STARTS} (ms)`,
+    ...startup.map((s) => s.nexusMs.map((ms) => fmt(ms, 0)).join(' · ')),
+    `bare node:http: ${startup.map((s) => s.bareMs.map((ms) => fmt(ms, 0)).join(' · ')).join(' / ')}`,
+  );
   row('start-up with SEED_DEMO=false (median, ms)', ...startup.map((s) => fmt(median(s.nexusNoSeedMs), 0)), '');
-  row('first start on an empty database: create, migrate, seed (ms)', ...startup.map((s) => fmt(s.firstStartMs, 0)), '');
+  row(
+    'first start on an empty database: create, migrate, seed (ms)',
+    ...startup.map((s) => fmt(s.firstStartMs, 0)),
+    '',
+  );
 
   const lines = [
     runLine(meta),
@@ -409,7 +555,11 @@ function report(results: KindResult[], meta: RunMeta): string {
     '',
     ...rows,
   ];
-  if (signIn.some((s) => s.ranOut)) lines.push('', 'Note: a sign-in run used up its pre-created accounts before its time was up; its rate is over the shorter time.');
+  if (signIn.some((s) => s.ranOut))
+    lines.push(
+      '',
+      'Note: a sign-in run used up its pre-created accounts before its time was up; its rate is over the shorter time.',
+    );
   for (const note of meta.skipped) lines.push('', `Skipped: ${note}`);
   return lines.join('\n');
 }
@@ -422,7 +572,8 @@ async function main(): Promise<void> {
   const passwordHash = await hashPassword(TEST_PASSWORD);
   const targets = await openTargets(scratch, 'nexus_bench');
   const skipped: string[] = [];
-  if (!targets.some((target) => target.kind === 'postgres')) skipped.push('PostgreSQL: no server answered at BENCH_POSTGRES_URL.');
+  if (!targets.some((target) => target.kind === 'postgres'))
+    skipped.push('PostgreSQL: no server answered at BENCH_POSTGRES_URL.');
 
   const results: KindResult[] = [];
   for (const target of targets) {

@@ -12,7 +12,9 @@ import { ensureBuilt } from '../scripts/build-code.mjs';
 // the idle server's memory. It is held at its initial size while the server starts, and may grow
 // again afterwards when the load calls for it (V8's default factor 2). Not when the operator
 // chose young-generation settings of their own.
-const ownYoungGeneration = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((arg) => arg.includes('semi-space'));
+const ownYoungGeneration = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((arg) =>
+  arg.includes('semi-space'),
+);
 const longRunning = ['serve', 'worker'].includes(process.argv[2] ?? '');
 if (longRunning && !ownYoungGeneration) v8.setFlagsFromString('--semi-space-growth-factor=1');
 
@@ -20,7 +22,9 @@ let outDir;
 try {
   outDir = await ensureBuilt();
 } catch (error) {
-  console.error(`nexus-accounts: the TypeScript sources could not be compiled: ${error instanceof Error ? error.message : error}`);
+  console.error(
+    `nexus-accounts: the TypeScript sources could not be compiled: ${error instanceof Error ? error.message : error}`,
+  );
   process.exit(1);
 }
 const { main } = await import(pathToFileURL(path.join(outDir, 'src', 'cli.js')).href);

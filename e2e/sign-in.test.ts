@@ -13,9 +13,7 @@ import { startServer, type Server } from '../src/runtime.ts';
 import { createAccount, createOrganisation, TEST_PASSWORD, type FixtureAccount } from '../test/support/fixtures.ts';
 import { testConfig } from '../test/support/test-app.ts';
 import { JourneyTab, launchChromium } from './support/browser.ts';
-import {
-  ChooseNewPasswordPage, LinkExpiredPage, NotFoundPage, SignInPage, type NexusPage,
-} from './support/pages.ts';
+import { ChooseNewPasswordPage, LinkExpiredPage, NotFoundPage, SignInPage, type NexusPage } from './support/pages.ts';
 
 /**
  * The sign-in journey of issue 2 in headless Chromium against a real server (PGlite in a
@@ -62,9 +60,27 @@ beforeAll(async () => {
   [server, browser] = await Promise.all([startServer(config, { clock, log: false }), launchChromium()]);
   db = server.runtime.handle.db;
   const la = await createOrganisation(db, LA_CODE, LA_NAME);
-  await createAccount(db, config.secretKey, { organisationId: la, username: 'ada.admin', userType: 'la_admin', firstName: 'Ada', lastName: 'Admin' });
-  fiona = await createAccount(db, config.secretKey, { organisationId: la, username: 'fiona.marsh', firstName: 'Fiona', lastName: 'Marsh', enrolled: false });
-  sam = await createAccount(db, config.secretKey, { organisationId: la, username: 'sam.okafor', firstName: 'Sam', lastName: 'Okafor', enrolled: false });
+  await createAccount(db, config.secretKey, {
+    organisationId: la,
+    username: 'ada.admin',
+    userType: 'la_admin',
+    firstName: 'Ada',
+    lastName: 'Admin',
+  });
+  fiona = await createAccount(db, config.secretKey, {
+    organisationId: la,
+    username: 'fiona.marsh',
+    firstName: 'Fiona',
+    lastName: 'Marsh',
+    enrolled: false,
+  });
+  sam = await createAccount(db, config.secretKey, {
+    organisationId: la,
+    username: 'sam.okafor',
+    firstName: 'Sam',
+    lastName: 'Okafor',
+    enrolled: false,
+  });
 });
 
 afterEach(async () => {
@@ -111,23 +127,25 @@ describe('sign-in in the browser', () => {
     let home = await setup.confirm(setupCode, 'Fiona Marsh');
 
     // Home: who you are, your LA, your privileges.
-    expect(await home.notification()).toBe('Two-factor authentication is set up. You will need a code from your app each time you sign in.');
+    expect(await home.notification()).toBe(
+      'Two-factor authentication is set up. You will need a code from your app each time you sign in.',
+    );
     expect(await home.signedInAs()).toEqual({ name: 'Fiona Marsh', la: LA_NAME });
     const navigation = await home.navigation();
     expect(navigation[0]).toBe('Home');
     expect(navigation).toContain('My account');
     expect(await home.summary()).toMatchObject({
-      'Username': 'fiona.marsh',
+      Username: 'fiona.marsh',
       'Local Authority': `${LA_NAME} (${LA_CODE})`,
       'Type of User': 'LA Officer / Analyst',
-      'Email': 'fiona.marsh@example.gov.uk',
+      Email: 'fiona.marsh@example.gov.uk',
     });
     expect(await home.privileges()).toEqual(OFFICER_PRIVILEGES);
     await screenshot(home, 'home');
 
     const myAccount = await home.openMyAccount();
     const details = await myAccount.summary();
-    expect(details).toMatchObject({ 'Name': 'Fiona Marsh', 'Username': 'fiona.marsh', 'Local Authority': LA_NAME });
+    expect(details).toMatchObject({ Name: 'Fiona Marsh', Username: 'fiona.marsh', 'Local Authority': LA_NAME });
     expect(details['Two-factor authentication']).toMatch(/^Set up on \d{1,2} \w+ \d{4}$/);
     expect(details['Privileges']).toBe(OFFICER_PRIVILEGES.join(', '));
 
@@ -181,8 +199,12 @@ describe('sign-in in the browser', () => {
     await forgot.requestLink(fiona.username);
 
     // The reset link from the email in the outbox: usable now, expired after its lifetime.
-    const email = await db.selectFrom('email_outbox').select(['text_body']).where('account_id', '=', fiona.id)
-      .orderBy('created_at', 'desc').executeTakeFirstOrThrow();
+    const email = await db
+      .selectFrom('email_outbox')
+      .select(['text_body'])
+      .where('account_id', '=', fiona.id)
+      .orderBy('created_at', 'desc')
+      .executeTakeFirstOrThrow();
     const link = /\/reset-password\/[A-Za-z0-9_-]+/.exec(email.text_body)?.[0];
     expect(link, 'reset link in the email').toBeDefined();
     await ChooseNewPasswordPage.open(tab, link!);

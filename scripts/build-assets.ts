@@ -35,10 +35,7 @@ const THIS_FILE = fileURLToPath(import.meta.url);
 export const defaultAssetsDir = path.join(ROOT, 'dist', 'assets');
 
 /** Where images named in the CSS are looked up, in order. */
-const IMAGE_DIRS = [
-  path.join(GOVUK, 'dist', 'govuk', 'assets', 'images'),
-  path.join(MOJ, 'moj', 'assets', 'images'),
-];
+const IMAGE_DIRS = [path.join(GOVUK, 'dist', 'govuk', 'assets', 'images'), path.join(MOJ, 'moj', 'assets', 'images')];
 
 /** Branding we must not use: the crown, crests, GOV.UK / MoJ logos and icons. */
 const BRANDED_IMAGE = /crest|crown|logo|^govuk-|^moj-|^favicon/i;
@@ -103,7 +100,8 @@ async function build(outDir: string, forced: boolean): Promise<void> {
     else console.warn(`build-assets: app.css refers to images/${name}, which no package provides`);
   }
   for (const existing of await readdir(path.join(outDir, 'images'))) {
-    if (!wanted.has(existing) && !existing.endsWith('.tmp')) await rm(path.join(outDir, 'images', existing), { force: true });
+    if (!wanted.has(existing) && !existing.endsWith('.tmp'))
+      await rm(path.join(outDir, 'images', existing), { force: true });
   }
 
   // 3. Our own files.
@@ -128,8 +126,11 @@ async function build(outDir: string, forced: boolean): Promise<void> {
   if (force) await writeAtomic(stampPath, versions);
 
   if (built.length > 0) {
-    const summary = built.length > 6 ? `${built.slice(0, 6).join(', ')} and ${built.length - 6} more` : built.join(', ');
-    console.log(`build-assets: ${summary} → ${path.relative(process.cwd(), outDir) || '.'} (${Date.now() - started} ms)`);
+    const summary =
+      built.length > 6 ? `${built.slice(0, 6).join(', ')} and ${built.length - 6} more` : built.join(', ');
+    console.log(
+      `build-assets: ${summary} → ${path.relative(process.cwd(), outDir) || '.'} (${Date.now() - started} ms)`,
+    );
   }
 }
 
@@ -139,7 +140,9 @@ async function build(outDir: string, forced: boolean): Promise<void> {
  */
 async function sassInputsHash(versions: string): Promise<string> {
   const files = [...(await listFiles(STYLES_DIR)).filter((file) => file.endsWith('.scss')).sort(), THIS_FILE];
-  const hash = createHash('sha256').update(versions).update(await packageVersion(path.join(NODE_MODULES, 'sass')));
+  const hash = createHash('sha256')
+    .update(versions)
+    .update(await packageVersion(path.join(NODE_MODULES, 'sass')));
   for (const file of files) hash.update(`\0${path.relative(ROOT, file)}\0`).update(await readFile(file));
   return hash.digest('hex');
 }

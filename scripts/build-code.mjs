@@ -53,7 +53,13 @@ async function listTs(dir) {
     if (entry.name.startsWith('.')) continue;
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) files.push(...(await listTs(full)));
-    else if (entry.isFile() && entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') && !entry.name.endsWith('.test.ts')) files.push(full);
+    else if (
+      entry.isFile() &&
+      entry.name.endsWith('.ts') &&
+      !entry.name.endsWith('.d.ts') &&
+      !entry.name.endsWith('.test.ts')
+    )
+      files.push(full);
   }
   return files;
 }
@@ -82,7 +88,11 @@ function hashOf(inputs, extras) {
 /** tsconfig.json's compiler options that matter to esbuild (the file has no comments). */
 function tsconfigRaw(text) {
   const options = JSON.parse(text).compilerOptions ?? {};
-  return { compilerOptions: Object.fromEntries(TSCONFIG_KEYS.filter((key) => key in options).map((key) => [key, options[key]])) };
+  return {
+    compilerOptions: Object.fromEntries(
+      TSCONFIG_KEYS.filter((key) => key in options).map((key) => [key, options[key]]),
+    ),
+  };
 }
 
 async function readHash(dir) {
@@ -92,31 +102,35 @@ async function readHash(dir) {
 async function compile(inputs, hash, tsconfig, target) {
   const esbuild = await import('esbuild');
   const known = new Set(inputs.map((input) => input.file));
-  await Promise.all(inputs.map(async ({ file, text }) => {
-    const source = path.join(ROOT, file);
-    const result = await esbuild.transform(text, {
-      loader: 'ts',
-      format: 'esm',
-      target: 'node20',
-      platform: 'node',
-      sourcefile: source,
-      sourcemap: 'external',
-      sourcesContent: false,
-      tsconfigRaw: tsconfig,
-      define: { 'import.meta.url': JSON.stringify(pathToFileURL(source).href) },
-    });
-    const outFile = path.join(target, file.replace(/\.ts$/, '.js'));
-    const code = result.code.replace(TS_SPECIFIER, (_match, prefix, specifier) => {
-      const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(file), `${specifier}.ts`));
-      if (!known.has(resolved)) {
-        throw new Error(`build-code: ${file} imports ${specifier}.ts, which is not among the compiled files (${SOURCE_DIRS.join(', ')}, ${SOURCE_FILES.join(', ')})`);
-      }
-      return `${prefix}"${specifier}.js"`;
-    });
-    await mkdir(path.dirname(outFile), { recursive: true });
-    await writeFile(outFile, `${code}//# sourceMappingURL=${path.basename(outFile)}.map\n`);
-    await writeFile(`${outFile}.map`, result.map);
-  }));
+  await Promise.all(
+    inputs.map(async ({ file, text }) => {
+      const source = path.join(ROOT, file);
+      const result = await esbuild.transform(text, {
+        loader: 'ts',
+        format: 'esm',
+        target: 'node20',
+        platform: 'node',
+        sourcefile: source,
+        sourcemap: 'external',
+        sourcesContent: false,
+        tsconfigRaw: tsconfig,
+        define: { 'import.meta.url': JSON.stringify(pathToFileURL(source).href) },
+      });
+      const outFile = path.join(target, file.replace(/\.ts$/, '.js'));
+      const code = result.code.replace(TS_SPECIFIER, (_match, prefix, specifier) => {
+        const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(file), `${specifier}.ts`));
+        if (!known.has(resolved)) {
+          throw new Error(
+            `build-code: ${file} imports ${specifier}.ts, which is not among the compiled files (${SOURCE_DIRS.join(', ')}, ${SOURCE_FILES.join(', ')})`,
+          );
+        }
+        return `${prefix}"${specifier}.js"`;
+      });
+      await mkdir(path.dirname(outFile), { recursive: true });
+      await writeFile(outFile, `${code}//# sourceMappingURL=${path.basename(outFile)}.map\n`);
+      await writeFile(`${outFile}.map`, result.map);
+    }),
+  );
   await writeFile(path.join(target, 'package.json'), '{ "type": "module" }\n');
   await writeFile(path.join(target, HASH_FILE), `${hash}\n`);
 }
@@ -153,7 +167,10 @@ async function install(temp, hash) {
 export async function ensureBuilt(options = {}) {
   const started = performance.now();
   const [inputs, version, tsconfigText, self] = await Promise.all([
-    readInputs(), esbuildVersion(), readFile(path.join(ROOT, 'tsconfig.json'), 'utf8'), readFile(THIS_FILE, 'utf8'),
+    readInputs(),
+    esbuildVersion(),
+    readFile(path.join(ROOT, 'tsconfig.json'), 'utf8'),
+    readFile(THIS_FILE, 'utf8'),
   ]);
   const hash = hashOf(inputs, [`esbuild ${version}`, tsconfigText, self]);
   if (!options.force && (await readHash(OUT_DIR)) === hash) return OUT_DIR;
@@ -167,7 +184,9 @@ export async function ensureBuilt(options = {}) {
     await rm(temp, { recursive: true, force: true });
   }
   if (!options.quiet) {
-    console.error(`build-code: compiled ${inputs.length} TypeScript files → ${path.relative(process.cwd(), OUT_DIR) || '.'} (${Math.round(performance.now() - started)} ms)`);
+    console.error(
+      `build-code: compiled ${inputs.length} TypeScript files → ${path.relative(process.cwd(), OUT_DIR) || '.'} (${Math.round(performance.now() - started)} ms)`,
+    );
   }
   return OUT_DIR;
 }

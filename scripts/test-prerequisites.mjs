@@ -11,10 +11,7 @@ import { existsSync } from 'node:fs';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const OATHTOOL = '/usr/bin/oathtool';
 
-const missing = () => [
-  ...(existsSync(CHROMIUM) ? [] : ['chromium']),
-  ...(existsSync(OATHTOOL) ? [] : ['oathtool']),
-];
+const missing = () => [...(existsSync(CHROMIUM) ? [] : ['chromium']), ...(existsSync(OATHTOOL) ? [] : ['oathtool'])];
 
 const need = missing();
 if (need.length === 0) process.exit(0);
@@ -31,15 +28,22 @@ if (!hasApt || !isRoot || process.env.NEXUS_NO_AUTO_INSTALL === '1') {
 
 console.error(`npm test needs ${need.join(' and ')}: installing with \`apt-get update && ${command}\` (once)…`);
 const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-for (const args of [['update', '-qq'], ['install', '-y', '-qq', ...need]]) {
+for (const args of [
+  ['update', '-qq'],
+  ['install', '-y', '-qq', ...need],
+]) {
   const result = spawnSync('apt-get', args, { stdio: ['ignore', 'ignore', 'inherit'], env });
   if (result.status !== 0) {
-    console.error(`Could not install ${need.join(' and ')} (apt-get ${args[0]} exited ${result.status ?? result.signal}): run \`${command}\` by hand, then npm test again.`);
+    console.error(
+      `Could not install ${need.join(' and ')} (apt-get ${args[0]} exited ${result.status ?? result.signal}): run \`${command}\` by hand, then npm test again.`,
+    );
     process.exit(1);
   }
 }
 const still = missing();
 if (still.length > 0) {
-  console.error(`apt-get installed ${need.join(' and ')} but ${still.join(' and ')} is still not at ${still.includes('chromium') ? CHROMIUM : OATHTOOL}: set CHROMIUM_PATH or install it by hand.`);
+  console.error(
+    `apt-get installed ${need.join(' and ')} but ${still.join(' and ')} is still not at ${still.includes('chromium') ? CHROMIUM : OATHTOOL}: set CHROMIUM_PATH or install it by hand.`,
+  );
   process.exit(1);
 }

@@ -113,11 +113,16 @@ function resolveSecret(env: Env, dataDir: string, embedded: boolean): string {
 function topicNames(raw: string | undefined): Record<string, string> {
   if (!raw) return {};
   const names: Record<string, string> = {};
-  for (const pair of raw.split(';').map((p) => p.trim()).filter(Boolean)) {
+  for (const pair of raw
+    .split(';')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [code, ...rest] = pair.split('=');
     const name = rest.join('=').trim();
     if (!code || !isTopic(code.trim()) || !name || name.length > 100) {
-      throw new ConfigError(`COMMUNICATION_TOPIC_NAMES must be "code=Name" pairs separated by ";" with codes ${TOPICS.map((t) => t.code).join(', ')}; got "${pair}"`);
+      throw new ConfigError(
+        `COMMUNICATION_TOPIC_NAMES must be "code=Name" pairs separated by ";" with codes ${TOPICS.map((t) => t.code).join(', ')}; got "${pair}"`,
+      );
     }
     names[code.trim()] = name;
   }
@@ -127,11 +132,18 @@ function topicNames(raw: string | undefined): Record<string, string> {
 function lifecycleSettings(env: Env): Config['lifecycle'] {
   const raw = env.LIFECYCLE_WARNING_MONTHS || '15,16,17';
   const months = raw.split(',').map((m) => Number(m.trim()));
-  if (months.length !== 3 || months.some((m) => !Number.isInteger(m) || m < 1) || !(months[0]! < months[1]! && months[1]! < months[2]!)) {
-    throw new ConfigError(`LIFECYCLE_WARNING_MONTHS must be three ascending whole numbers, like 15,16,17; got "${raw}"`);
+  if (
+    months.length !== 3 ||
+    months.some((m) => !Number.isInteger(m) || m < 1) ||
+    !(months[0]! < months[1]! && months[1]! < months[2]!)
+  ) {
+    throw new ConfigError(
+      `LIFECYCLE_WARNING_MONTHS must be three ascending whole numbers, like 15,16,17; got "${raw}"`,
+    );
   }
   const archiveMonths = int(env, 'LIFECYCLE_ARCHIVE_MONTHS', 18);
-  if (archiveMonths <= months[2]!) throw new ConfigError('LIFECYCLE_ARCHIVE_MONTHS must be later than the last warning month');
+  if (archiveMonths <= months[2]!)
+    throw new ConfigError('LIFECYCLE_ARCHIVE_MONTHS must be later than the last warning month');
   return {
     warningMonths: months as [number, number, number],
     archiveMonths,

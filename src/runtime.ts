@@ -45,7 +45,11 @@ export function startMailLoop(runtime: Runtime, transport: MailTransport, interv
   const tick = () => {
     // One pass at a time: a slow pass (a slow SMTP server) is not overlapped by the next tick.
     if (stopped || running) return;
-    running = deliverDueEmails(handle.db, services.clock, transport, { ...DEFAULT_DELIVERY, from: services.config.mailFrom, signal: stopping.signal })
+    running = deliverDueEmails(handle.db, services.clock, transport, {
+      ...DEFAULT_DELIVERY,
+      from: services.config.mailFrom,
+      signal: stopping.signal,
+    })
       .catch((error) => console.error('mail delivery failed:', error instanceof Error ? error.message : error))
       .finally(() => {
         running = undefined;
@@ -108,7 +112,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   let scheduler: Scheduler | undefined;
   try {
     // Embedded mode: this process is the only one on the database, so it runs the schedule.
-    if (runtime.handle.kind === 'pglite' && (options.scheduler ?? true)) scheduler = startScheduler(runtime, { log: app.log });
+    if (runtime.handle.kind === 'pglite' && (options.scheduler ?? true))
+      scheduler = startScheduler(runtime, { log: app.log });
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
     clearInterval(purge);
@@ -148,7 +153,9 @@ export interface Worker {
  */
 export async function startWorker(config: Config, options: { clock?: Clock; log?: JobLog } = {}): Promise<Worker> {
   if (!config.databaseUrl) {
-    throw new ConfigError('A worker needs a PostgreSQL server (DATABASE_URL). In embedded mode the server delivers email and runs the scheduled jobs itself.');
+    throw new ConfigError(
+      'A worker needs a PostgreSQL server (DATABASE_URL). In embedded mode the server delivers email and runs the scheduled jobs itself.',
+    );
   }
   const log = options.log ?? (await import('pino')).pino({ level: config.logLevel });
   const runtime = await openRuntime(config, options.clock);

@@ -22,11 +22,13 @@ export class HttpFormClient {
       if (eq <= 0) continue;
       const name = pair.slice(0, eq).trim();
       const value = pair.slice(eq + 1).trim();
-      const expired = value === '' || attributes.some((attribute) => {
-        const [key = '', raw = ''] = attribute.split('=');
-        const k = key.trim().toLowerCase();
-        return (k === 'max-age' && Number(raw) <= 0) || (k === 'expires' && Date.parse(raw) < Date.now());
-      });
+      const expired =
+        value === '' ||
+        attributes.some((attribute) => {
+          const [key = '', raw = ''] = attribute.split('=');
+          const k = key.trim().toLowerCase();
+          return (k === 'max-age' && Number(raw) <= 0) || (k === 'expires' && Date.parse(raw) < Date.now());
+        });
       if (expired) this.cookies.delete(name);
       else this.cookies.set(name, value);
     }
@@ -40,7 +42,11 @@ export class HttpFormClient {
   }
 
   async get(path: string): Promise<PageResponse> {
-    const response = await fetch(this.baseUrl + path, { redirect: 'manual', headers: this.headers(), signal: AbortSignal.timeout(30_000) });
+    const response = await fetch(this.baseUrl + path, {
+      redirect: 'manual',
+      headers: this.headers(),
+      signal: AbortSignal.timeout(30_000),
+    });
     const body = await response.text();
     this.remember(response, body);
     return { status: response.status, location: response.headers.get('location'), body };

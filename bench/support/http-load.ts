@@ -44,12 +44,22 @@ export function send(agent: http.Agent, baseUrl: string, request: LoadRequest, t
       headers['content-type'] = 'application/json';
       headers['content-length'] = Buffer.byteLength(request.body);
     }
-    const req = http.request({ agent, hostname: url.hostname, port: url.port, path: url.pathname + url.search, method: request.method, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      {
+        agent,
+        hostname: url.hostname,
+        port: url.port,
+        path: url.pathname + url.search,
+        method: request.method,
+        headers,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.on('error', reject);
     req.end(request.body);
@@ -61,9 +71,16 @@ export function send(agent: http.Agent, baseUrl: string, request: LoadRequest, t
  * all clients, e.g. for unique usernames). Requests started before the deadline are all awaited
  * and counted, and the window's length runs until the last of them has answered.
  */
-export async function loadWindow(agent: http.Agent, baseUrl: string, options: {
-  concurrency: number; seconds: number; expect: readonly number[]; next: (i: number) => LoadRequest;
-}): Promise<LoadResult> {
+export async function loadWindow(
+  agent: http.Agent,
+  baseUrl: string,
+  options: {
+    concurrency: number;
+    seconds: number;
+    expect: readonly number[];
+    next: (i: number) => LoadRequest;
+  },
+): Promise<LoadResult> {
   const result: LoadResult = { ok: 0, errors: new Map(), firstError: undefined, seconds: 0, latencies: [] };
   const fail = (key: string, detail: string) => {
     result.errors.set(key, (result.errors.get(key) ?? 0) + 1);
@@ -72,24 +89,29 @@ export async function loadWindow(agent: http.Agent, baseUrl: string, options: {
   let counter = 0;
   const start = performance.now();
   const deadline = start + options.seconds * 1000;
-  await Promise.all(Array.from({ length: options.concurrency }, async () => {
-    while (performance.now() < deadline) {
-      const request = options.next(counter++);
-      const t0 = performance.now();
-      try {
-        const answer = await send(agent, baseUrl, request);
-        if (options.expect.includes(answer.status)) {
-          result.ok++;
-          result.latencies.push(performance.now() - t0);
-        } else {
-          fail(`status ${answer.status}`, `${request.method} ${request.path} → ${answer.status}: ${answer.body.slice(0, 400)}`);
+  await Promise.all(
+    Array.from({ length: options.concurrency }, async () => {
+      while (performance.now() < deadline) {
+        const request = options.next(counter++);
+        const t0 = performance.now();
+        try {
+          const answer = await send(agent, baseUrl, request);
+          if (options.expect.includes(answer.status)) {
+            result.ok++;
+            result.latencies.push(performance.now() - t0);
+          } else {
+            fail(
+              `status ${answer.status}`,
+              `${request.method} ${request.path} → ${answer.status}: ${answer.body.slice(0, 400)}`,
+            );
+          }
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          fail(`network: ${message}`, `${request.method} ${request.path} → ${message}`);
         }
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        fail(`network: ${message}`, `${request.method} ${request.path} → ${message}`);
       }
-    }
-  }));
+    }),
+  );
   result.seconds = (performance.now() - start) / 1000;
   return result;
 }

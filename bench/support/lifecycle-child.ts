@@ -72,7 +72,11 @@ function cpuNow(): number {
 async function backendCpu(db: Db): Promise<Map<number, number>> {
   const cpu = new Map<number, number>();
   try {
-    const rows = await sql<{ pid: number }>`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'`.execute(db);
+    const rows = await sql<{
+      pid: number;
+    }>`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'`.execute(
+      db,
+    );
     for (const { pid } of rows.rows) {
       try {
         cpu.set(pid, cpuMsOf(pid));
@@ -122,17 +126,28 @@ async function runJob(): Promise<Timed> {
     const first = await timed(db, postgres, () => runtime.services.lifecycle.run({ now }));
     const result = first.value;
     let warmMs: number | undefined;
-    if (env.BENCH_WARM_REPEAT === '1') warmMs = (await timed(db, false, () => runtime.services.lifecycle.run({ now }))).ms;
+    if (env.BENCH_WARM_REPEAT === '1')
+      warmMs = (await timed(db, false, () => runtime.services.lifecycle.run({ now }))).ms;
     return {
-      mode, ms: first.ms, warmMs, cpuMs: first.cpuMs, databaseCpuMs: first.databaseCpuMs,
-      visited: result.visited, counts: result.counts, failures: result.failures.length, firstFailure: result.failures[0]?.error,
+      mode,
+      ms: first.ms,
+      warmMs,
+      cpuMs: first.cpuMs,
+      databaseCpuMs: first.databaseCpuMs,
+      visited: result.visited,
+      counts: result.counts,
+      failures: result.failures.length,
+      firstFailure: result.failures[0]?.error,
     };
   } finally {
     await runtime.close();
   }
 }
 
-interface DueAccount extends Pick<Account, 'id' | 'organisation_id' | 'username' | 'first_name' | 'last_name' | 'email'> {
+interface DueAccount extends Pick<
+  Account,
+  'id' | 'organisation_id' | 'username' | 'first_name' | 'last_name' | 'email'
+> {
   since: Date;
   la_name: string;
 }
@@ -145,15 +160,21 @@ async function runBareWrite(): Promise<Timed> {
   try {
     const db = handle.db;
     // Before the clock: the accounts due tonight, and everything the rows will hold.
-    const due = (await sql<DueAccount>`
+    const due = (
+      await sql<DueAccount>`
       SELECT a.id, a.organisation_id, a.username, a.first_name, a.last_name, a.email,
         GREATEST(a.last_sign_in_at, a.created_at, a.restored_at) AS since, o.name AS la_name
       FROM accounts a JOIN organisations o ON o.id = a.organisation_id
-      WHERE a.lifecycle_due_at <= ${now} ORDER BY a.id`.execute(db)).rows;
+      WHERE a.lifecycle_due_at <= ${now} ORDER BY a.id`.execute(db)
+    ).rows;
     const admins = new Map<number, { name: string; email: string }[]>();
-    for (const a of (await sql<{ organisation_id: number; name: string; email: string }>`
+    for (const a of (
+      await sql<{ organisation_id: number; name: string; email: string }>`
       SELECT a.organisation_id, a.first_name || ' ' || a.last_name AS name, a.email FROM accounts a
-      JOIN account_privileges p ON p.account_id = a.id AND p.privilege = 'manage_users' WHERE a.status = 'active'`.execute(db)).rows) {
+      JOIN account_privileges p ON p.account_id = a.id AND p.privilege = 'manage_users' WHERE a.status = 'active'`.execute(
+        db,
+      )
+    ).rows) {
       admins.set(a.organisation_id, [...(admins.get(a.organisation_id) ?? []), { name: a.name, email: a.email }]);
     }
     const rows = due.map((a) => {
@@ -162,10 +183,20 @@ async function runBareWrite(): Promise<Timed> {
       const archiveOn = addMonthsUtc(since, policy.archiveMonths);
       const months = wholeMonthsBetween(since, now);
       const content = inactivityWarningEmail({
-        platformName: config.platformName, firstName: a.first_name, username: a.username, laName: a.la_name,
-        since: { kind: 'sign-in', date: date(since), months }, archiveMonths: policy.archiveMonths, archiveOn: date(archiveOn), final: false,
+        platformName: config.platformName,
+        firstName: a.first_name,
+        username: a.username,
+        laName: a.la_name,
+        since: { kind: 'sign-in', date: date(since), months },
+        archiveMonths: policy.archiveMonths,
+        archiveOn: date(archiveOn),
+        final: false,
         signInUrl: `${config.baseUrl}/sign-in`,
-        contacts: { administrators: admins.get(a.organisation_id) ?? [], support: { name: config.supportName, email: config.supportEmail }, laName: a.la_name },
+        contacts: {
+          administrators: admins.get(a.organisation_id) ?? [],
+          support: { name: config.supportName, email: config.supportEmail },
+          laName: a.la_name,
+        },
       });
       const id = randomUUID();
       return {
@@ -184,9 +215,13 @@ async function runBareWrite(): Promise<Timed> {
       for (let i = 0; i < rows.length; i += BATCH) {
         const chunk = rows.slice(i, i + BATCH);
         await db.transaction().execute(async (trx) => {
-          await sql`INSERT INTO lifecycle_notices (account_id, period_start, stage, sent_at) VALUES ${sql.join(chunk.map((r) => r.notice))}`.execute(trx);
+          await sql`INSERT INTO lifecycle_notices (account_id, period_start, stage, sent_at) VALUES ${sql.join(chunk.map((r) => r.notice))}`.execute(
+            trx,
+          );
           await sql`INSERT INTO email_outbox (id, dedup_key, message_id, template, organisation_id, account_id, to_address, to_name, subject,
-            text_body, html_body, next_attempt_at, created_at) VALUES ${sql.join(chunk.map((r) => r.email))}`.execute(trx);
+            text_body, html_body, next_attempt_at, created_at) VALUES ${sql.join(chunk.map((r) => r.email))}`.execute(
+            trx,
+          );
           await sql`INSERT INTO audit_events (occurred_at, action, actor_account_id, actor_label, organisation_id, subject_account_id, ip, request_id,
             details, security_alert) VALUES ${sql.join(chunk.map((r) => r.audit))}`.execute(trx);
           await sql`UPDATE accounts SET lifecycle_due_at = v.due_at FROM (VALUES ${sql.join(chunk.map((r) => r.due))}) AS v(id, due_at)
@@ -208,8 +243,12 @@ async function main(): Promise<void> {
   const m = memory();
   const usage = process.memoryUsage();
   const full: ChildResult = {
-    ...result, rssBeforeKiB: Number.isNaN(rssBefore) ? m.rss : rssBefore, rssAfterKiB: m.rss, hwmKiB: m.hwm,
-    heapUsedKiB: usage.heapUsed / 1024, externalKiB: usage.external / 1024,
+    ...result,
+    rssBeforeKiB: Number.isNaN(rssBefore) ? m.rss : rssBefore,
+    rssAfterKiB: m.rss,
+    hwmKiB: m.hwm,
+    heapUsedKiB: usage.heapUsed / 1024,
+    externalKiB: usage.external / 1024,
   };
   writeFileSync(env.BENCH_RESULT ?? '/dev/stdout', JSON.stringify(full));
 }

@@ -28,17 +28,64 @@ export interface Population {
 export const MIX = [
   { kind: 'archived_manual', upTo: 0.005, text: '0.5% archived by hand, deleted 30 days later' },
   { kind: 'archived_inactivity', upTo: 0.03, text: '2.5% archived for inactivity, deleted 18 months later' },
-  { kind: 'warned', upTo: 0.06, text: '3% already warned once, twice or three times in their current period (their notices stored)' },
+  {
+    kind: 'warned',
+    upTo: 0.06,
+    text: '3% already warned once, twice or three times in their current period (their notices stored)',
+  },
   { kind: 'access_end', upTo: 0.08, text: '2% with an access end date in the next year' },
   { kind: 'never', upTo: 0.1, text: '2% created in the last 15 months and never signed in' },
   { kind: 'restored', upTo: 0.11, text: '1% restored in the last 15 months' },
   { kind: 'recent', upTo: 1, text: 'the rest signed in within the last 15 months, most of them recently' },
 ] as const;
 
-const FIRST = ['Amira', 'Ben', 'Chloe', 'Dev', 'Ella', 'Femi', 'Grace', 'Hamza', 'Isla', 'Jack', 'Kofi', 'Lena', 'Maya', 'Nia', 'Omar', 'Priya', 'Quinn', 'Rosa', 'Sam', 'Tariq'];
-const LAST = ['Khan', 'Smith', 'Patel', 'Jones', 'Adeyemi', 'Taylor', 'Ali', 'Brown', 'Wilson', 'Evans', 'Okafor', 'Murphy', 'Hughes', 'Wright', 'Chen', 'Green', 'Hall', 'Wood', 'Clarke', 'Lewis'];
+const FIRST = [
+  'Amira',
+  'Ben',
+  'Chloe',
+  'Dev',
+  'Ella',
+  'Femi',
+  'Grace',
+  'Hamza',
+  'Isla',
+  'Jack',
+  'Kofi',
+  'Lena',
+  'Maya',
+  'Nia',
+  'Omar',
+  'Priya',
+  'Quinn',
+  'Rosa',
+  'Sam',
+  'Tariq',
+];
+const LAST = [
+  'Khan',
+  'Smith',
+  'Patel',
+  'Jones',
+  'Adeyemi',
+  'Taylor',
+  'Ali',
+  'Brown',
+  'Wilson',
+  'Evans',
+  'Okafor',
+  'Murphy',
+  'Hughes',
+  'Wright',
+  'Chen',
+  'Green',
+  'Hall',
+  'Wood',
+  'Clarke',
+  'Lewis',
+];
 /** Stored as the real rows store them, so that a row is as wide as a real one (never used to sign in). */
-const PASSWORD_HASH = '$argon2id$v=19$m=19456,t=2,p=1$YmVuY2htYXJrc2FsdHNhbHQ$0N6Ma0cYdTPcQ0UohYlqhm1dwvIIWlwy6SD81S0J8Ww';
+const PASSWORD_HASH =
+  '$argon2id$v=19$m=19456,t=2,p=1$YmVuY2htYXJrc2FsdHNhbHQ$0N6Ma0cYdTPcQ0UohYlqhm1dwvIIWlwy6SD81S0J8Ww';
 const TOTP_SECRET = 'v1.bench-not-a-real-secret.aGVsbG8gYmVuY2htYXJrIHRvdHAgc2VjcmV0IGJveCBjaXBoZXJ0ZXh0';
 
 export const laCode = (index: number) => String(201 + index);
@@ -62,7 +109,13 @@ const seconds = (n: RawBuilder<number> | number) => sql<string>`make_interval(se
  * accounts already warned, the stored next-event times and the policy fingerprint. One connection
  * (a temporary table holds the generated rows).
  */
-export async function generate(db: Db, population: Population, now: Date, schedule: LifecycleSchedule, log: (message: string) => void = () => {}): Promise<void> {
+export async function generate(
+  db: Db,
+  population: Population,
+  now: Date,
+  schedule: LifecycleSchedule,
+  log: (message: string) => void = () => {},
+): Promise<void> {
   const { total, due, las } = population;
   const { policy, retention } = schedule;
   const [w1, w2, w3] = policy.warningMonths;
@@ -75,10 +128,18 @@ export async function generate(db: Db, population: Population, now: Date, schedu
   const recentSpan = (now.getTime() - addMonthsUtc(now, -w1).getTime()) / 1000 - 2 * 86_400;
   // Warned k times: between the k-th warning month and the next stage, a day from either end.
   const warnedFrom = [1, 2, 3].map((k) => addDays(addMonthsUtc(now, -stageMonths[k]!), 1));
-  const warnedSpan = [1, 2, 3].map((k) => (addMonthsUtc(now, -stageMonths[k - 1]!).getTime() - addMonthsUtc(now, -stageMonths[k]!).getTime()) / 1000 - 2 * 86_400);
-  const archivedSpan = (now.getTime() - addMonthsUtc(now, -retention.automaticRetentionMonths).getTime()) / 1000 - 2 * 86_400;
+  const warnedSpan = [1, 2, 3].map(
+    (k) =>
+      (addMonthsUtc(now, -stageMonths[k - 1]!).getTime() - addMonthsUtc(now, -stageMonths[k]!).getTime()) / 1000 -
+      2 * 86_400,
+  );
+  const archivedSpan =
+    (now.getTime() - addMonthsUtc(now, -retention.automaticRetentionMonths).getTime()) / 1000 - 2 * 86_400;
   const today = dateIn(now, policy.timezone);
-  const kinds = sql.join(MIX.map((m) => sql`WHEN f1 < ${m.upTo} THEN ${m.kind}`), sql` `);
+  const kinds = sql.join(
+    MIX.map((m) => sql`WHEN f1 < ${m.upTo} THEN ${m.kind}`),
+    sql` `,
+  );
 
   let t = performance.now();
   const step = (what: string) => {
@@ -89,7 +150,12 @@ export async function generate(db: Db, population: Population, now: Date, schedu
     // Generated consistent: the foreign-key triggers (millions of one-row checks) are off while it is written.
     await sql`SET session_replication_role = replica`.execute(conn);
     // For this session only (the measured runs use the server's own settings): room to sort and build in memory.
-    for (const setting of ['jit = off', "work_mem = '256MB'", "maintenance_work_mem = '512MB'", "temp_buffers = '512MB'"]) {
+    for (const setting of [
+      'jit = off',
+      "work_mem = '256MB'",
+      "maintenance_work_mem = '512MB'",
+      "temp_buffers = '512MB'",
+    ]) {
       await sql.raw(`SET ${setting}`).execute(conn);
     }
     await sql`
@@ -171,11 +237,13 @@ export async function generate(db: Db, population: Population, now: Date, schedu
 
     // Secondary indexes are built once after the rows are in (far quicker than a million one-row
     // updates of each); the same definitions, read from the catalogue, so the schema is the migrated one.
-    const indexes = (await sql<{ name: string; definition: string }>`
+    const indexes = (
+      await sql<{ name: string; definition: string }>`
       SELECT i.relname AS name, pg_get_indexdef(i.oid) AS definition
       FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
       WHERE t.relname IN ('accounts', 'account_privileges', 'lifecycle_notices') AND t.relnamespace = 'public'::regnamespace
-        AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)`.execute(conn)).rows;
+        AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)`.execute(conn)
+    ).rows;
     for (const index of indexes) await sql`DROP INDEX ${sql.id(index.name)}`.execute(conn);
     const first = sql.raw(`(ARRAY[${FIRST.map((n) => `'${n}'`).join(',')}])`);
     const last = sql.raw(`(ARRAY[${LAST.map((n) => `'${n}'`).join(',')}])`);
@@ -194,7 +262,9 @@ export async function generate(db: Db, population: Population, now: Date, schedu
     step('accounts written');
     await sql`
       INSERT INTO account_privileges (account_id, privilege)
-      SELECT g.id, d.privilege FROM bench_gen g JOIN user_type_defaults d ON d.user_type = g.user_type ORDER BY g.id, d.privilege`.execute(conn);
+      SELECT g.id, d.privilege FROM bench_gen g JOIN user_type_defaults d ON d.user_type = g.user_type ORDER BY g.id, d.privilege`.execute(
+      conn,
+    );
     step('privileges written');
     await sql`
       INSERT INTO lifecycle_notices (account_id, period_start, stage, sent_at)
@@ -215,8 +285,11 @@ export async function generate(db: Db, population: Population, now: Date, schedu
     await sql`INSERT INTO bench_due_original SELECT id, due_at FROM bench_gen WHERE due_at <= ${ts(now)}`.execute(conn);
     await sql`DROP TABLE bench_gen`.execute(conn);
     await sql`RESET session_replication_role`.execute(conn);
-    await conn.insertInto('lifecycle_policy').values({ id: true, fingerprint: policyFingerprint(schedule), changed_at: now })
-      .onConflict((oc) => oc.column('id').doUpdateSet({ fingerprint: policyFingerprint(schedule), changed_at: now })).execute();
+    await conn
+      .insertInto('lifecycle_policy')
+      .values({ id: true, fingerprint: policyFingerprint(schedule), changed_at: now })
+      .onConflict((oc) => oc.column('id').doUpdateSet({ fingerprint: policyFingerprint(schedule), changed_at: now }))
+      .execute();
     await sql`VACUUM (ANALYZE)`.execute(conn);
     step('VACUUM (ANALYZE)');
     await sql`CHECKPOINT`.execute(conn);
@@ -247,9 +320,18 @@ export async function stateFingerprint(db: Executor, now: Date): Promise<Fingerp
  * accounts have something due (`dueAction`): every account when `everyAccount`, else the due ones
  * and a sixteenth of the rest (ids starting with 0). Returns the number of accounts checked.
  */
-export async function checkGenerated(db: Db, now: Date, schedule: LifecycleSchedule, expectedDue: number, everyAccount: boolean): Promise<number> {
+export async function checkGenerated(
+  db: Db,
+  now: Date,
+  schedule: LifecycleSchedule,
+  expectedDue: number,
+  everyAccount: boolean,
+): Promise<number> {
   let query = db.selectFrom('accounts').select('id');
-  if (!everyAccount) query = query.where((eb) => eb.or([eb('lifecycle_due_at', '<=', now), eb(sql<string>`left(id::text, 1)`, '=', '0')]));
+  if (!everyAccount)
+    query = query.where((eb) =>
+      eb.or([eb('lifecycle_due_at', '<=', now), eb(sql<string>`left(id::text, 1)`, '=', '0')]),
+    );
   const ids = (await query.orderBy('id').execute()).map((r) => r.id);
   let due = 0;
   for (let i = 0; i < ids.length; i += 1000) {
@@ -259,12 +341,16 @@ export async function checkGenerated(db: Db, now: Date, schedule: LifecycleSched
       const expected = nextDueAt(history, schedule.policy)?.getTime() ?? null;
       const stored = account.lifecycle_due_at?.getTime() ?? null;
       if (expected !== stored) {
-        throw new Error(`generated data: ${account.username} stores lifecycle_due_at ${account.lifecycle_due_at?.toISOString()}, nextDueAt gives ${expected === null ? null : new Date(expected).toISOString()}`);
+        throw new Error(
+          `generated data: ${account.username} stores lifecycle_due_at ${account.lifecycle_due_at?.toISOString()}, nextDueAt gives ${expected === null ? null : new Date(expected).toISOString()}`,
+        );
       }
       const action = dueAction(history, schedule.policy, now);
       if (action.kind !== 'none') {
         if (action.kind !== 'warn' || action.stage !== 'warning_1' || stored === null || stored > now.getTime()) {
-          throw new Error(`generated data: ${account.username} has ${JSON.stringify(action)} due, stored ${account.lifecycle_due_at?.toISOString()}`);
+          throw new Error(
+            `generated data: ${account.username} has ${JSON.stringify(action)} due, stored ${account.lifecycle_due_at?.toISOString()}`,
+          );
         }
         due++;
       } else if (stored !== null && stored <= now.getTime()) {
@@ -272,7 +358,8 @@ export async function checkGenerated(db: Db, now: Date, schedule: LifecycleSched
       }
     }
   }
-  if (due !== expectedDue) throw new Error(`generated data: ${due} accounts have a first warning due, expected ${expectedDue}`);
+  if (due !== expectedDue)
+    throw new Error(`generated data: ${due} accounts have a first warning due, expected ${expectedDue}`);
   return ids.length;
 }
 
@@ -283,7 +370,9 @@ export async function checkGenerated(db: Db, now: Date, schedule: LifecycleSched
  */
 export async function resetAfterRun(db: Db, now: Date): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    await sql`DELETE FROM email_mentions WHERE email_id IN (SELECT id FROM email_outbox WHERE created_at = ${ts(now)})`.execute(trx);
+    await sql`DELETE FROM email_mentions WHERE email_id IN (SELECT id FROM email_outbox WHERE created_at = ${ts(now)})`.execute(
+      trx,
+    );
     await sql`DELETE FROM email_outbox WHERE created_at = ${ts(now)}`.execute(trx);
     await sql`DELETE FROM audit_events WHERE occurred_at = ${ts(now)}`.execute(trx);
     await sql`DELETE FROM lifecycle_notices WHERE sent_at = ${ts(now)}`.execute(trx);
@@ -321,7 +410,17 @@ export interface Written {
 /** What a run at `now` wrote. */
 export async function writtenAt(db: Executor, now: Date): Promise<Written> {
   const t = ts(now);
-  const r = (await sql<{ notices: string; warning_notices: string; emails: string; matched: string; audits: string; subject: string | null; text: string | null; html: string | null }>`
+  const r = (
+    await sql<{
+      notices: string;
+      warning_notices: string;
+      emails: string;
+      matched: string;
+      audits: string;
+      subject: string | null;
+      text: string | null;
+      html: string | null;
+    }>`
     SELECT
       (SELECT count(*) FROM lifecycle_notices WHERE sent_at = ${t}) AS notices,
       (SELECT count(*) FROM lifecycle_notices WHERE sent_at = ${t} AND stage = 'warning_1') AS warning_notices,
@@ -332,9 +431,14 @@ export async function writtenAt(db: Executor, now: Date): Promise<Written> {
       (SELECT count(*) FROM audit_events WHERE occurred_at = ${t}) AS audits,
       (SELECT avg(length(subject)) FROM email_outbox WHERE created_at = ${t})::text AS subject,
       (SELECT avg(length(text_body)) FROM email_outbox WHERE created_at = ${t})::text AS text,
-      (SELECT avg(length(html_body)) FROM email_outbox WHERE created_at = ${t})::text AS html`.execute(db)).rows[0]!;
+      (SELECT avg(length(html_body)) FROM email_outbox WHERE created_at = ${t})::text AS html`.execute(db)
+  ).rows[0]!;
   return {
-    notices: Number(r.notices), warningNotices: Number(r.warning_notices), emails: Number(r.emails), matchedEmails: Number(r.matched), audits: Number(r.audits),
+    notices: Number(r.notices),
+    warningNotices: Number(r.warning_notices),
+    emails: Number(r.emails),
+    matchedEmails: Number(r.matched),
+    audits: Number(r.audits),
     bodyBytes: { subject: Number(r.subject ?? 0), text: Number(r.text ?? 0), html: Number(r.html ?? 0) },
   };
 }
@@ -355,9 +459,20 @@ export async function oldDesignCandidates(db: Executor, now: Date, schedule: Lif
 }
 
 /** Rows and on-disk size of the tables the job reads and writes (MiB), for the README. */
-export async function databaseSize(db: Executor): Promise<{ accounts: number; privileges: number; notices: number; mib: number }> {
-  const r = (await sql<{ accounts: string; privileges: string; notices: string; bytes: string }>`
+export async function databaseSize(
+  db: Executor,
+): Promise<{ accounts: number; privileges: number; notices: number; mib: number }> {
+  const r = (
+    await sql<{ accounts: string; privileges: string; notices: string; bytes: string }>`
     SELECT (SELECT count(*) FROM accounts) AS accounts, (SELECT count(*) FROM account_privileges) AS privileges,
-      (SELECT count(*) FROM lifecycle_notices) AS notices, pg_database_size(current_database())::text AS bytes`.execute(db)).rows[0]!;
-  return { accounts: Number(r.accounts), privileges: Number(r.privileges), notices: Number(r.notices), mib: Number(r.bytes) / 2 ** 20 };
+      (SELECT count(*) FROM lifecycle_notices) AS notices, pg_database_size(current_database())::text AS bytes`.execute(
+      db,
+    )
+  ).rows[0]!;
+  return {
+    accounts: Number(r.accounts),
+    privileges: Number(r.privileges),
+    notices: Number(r.notices),
+    mib: Number(r.bytes) / 2 ** 20,
+  };
 }

@@ -43,6 +43,8 @@ export async function dropDatabase(name: string): Promise<void> {
 
 /** Process ids of the server backends connected to database `name` (their CPU is the database's work). */
 export async function backendPids(name: string): Promise<number[]> {
-  const { rows } = await withAdmin((client) => client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [name]));
+  const { rows } = await withAdmin((client) =>
+    client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [name]),
+  );
   return rows.map((row) => row.pid);
 }

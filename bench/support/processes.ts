@@ -22,7 +22,12 @@ export interface Child {
 
 const live = new Set<Child>();
 
-export function startChild(name: string, command: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Child {
+export function startChild(
+  name: string,
+  command: string,
+  args: readonly string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv },
+): Child {
   const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error(`could not start ${name}`);
   let tail = '';
@@ -92,7 +97,12 @@ export async function freePort(): Promise<number> {
  * Polls `url` until it answers with `status`. Returns performance.now() at the first good answer.
  * Fails when the child exits or `timeoutMs` passes. Bounded: at most timeoutMs / intervalMs polls.
  */
-export async function waitForStatus(child: Child, url: string, status = 200, options: { timeoutMs?: number; intervalMs?: number } = {}): Promise<number> {
+export async function waitForStatus(
+  child: Child,
+  url: string,
+  status = 200,
+  options: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<number> {
   const timeoutMs = options.timeoutMs ?? 60_000;
   const intervalMs = options.intervalMs ?? 20;
   const deadline = performance.now() + timeoutMs;
@@ -105,11 +115,14 @@ export async function waitForStatus(child: Child, url: string, status = 200, opt
       if (response.status === status) return performance.now();
       last = `status ${response.status}`;
     } catch (error) {
-      last = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+      last =
+        error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
     }
     await sleep(intervalMs);
   }
-  throw new Error(`${child.name}: ${url} did not answer ${status} within ${timeoutMs} ms (last: ${last}):\n${child.output()}`);
+  throw new Error(
+    `${child.name}: ${url} did not answer ${status} within ${timeoutMs} ms (last: ${last}):\n${child.output()}`,
+  );
 }
 
 export interface Memory {

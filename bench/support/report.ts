@@ -10,15 +10,22 @@ const README = path.join(ROOT, 'bench', 'README.md');
 /** Figures from a small shared machine mean little without saying which machine. */
 export function machine(): string {
   const cpus = os.cpus();
-  return `${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ` +
-    `Linux ${os.release()}, Node ${process.version}`;
+  return (
+    `${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ` +
+    `Linux ${os.release()}, Node ${process.version}`
+  );
 }
 
 /** The code measured: the commit, and whether src/ had uncommitted changes at the time. */
 export function codeVersion(): string {
   try {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const changed = execFileSync('git', ['status', '--porcelain', '--', 'src', 'bin', 'scripts'], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter(Boolean).length;
+    const changed = execFileSync('git', ['status', '--porcelain', '--', 'src', 'bin', 'scripts'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    })
+      .split('\n')
+      .filter(Boolean).length;
     return changed ? `commit ${head} + ${changed} uncommitted change(s) in src/, bin/, scripts/` : `commit ${head}`;
   } catch {
     return 'unknown commit (no git)';
@@ -55,15 +62,22 @@ export function beginRun(): RunStart {
 
 export function endRun(start: RunStart, skipped: string[]): RunMeta {
   return {
-    date: start.date, machine: machine(), code: start.code, loadBefore: start.loadBefore, loadAfter: os.loadavg(),
-    totalSeconds: (performance.now() - start.begun) / 1000, skipped,
+    date: start.date,
+    machine: machine(),
+    code: start.code,
+    loadBefore: start.loadBefore,
+    loadAfter: os.loadavg(),
+    totalSeconds: (performance.now() - start.begun) / 1000,
+    skipped,
   };
 }
 
 /** The first line of every results section: enough to judge how far the figures can be trusted. */
 export function runLine(meta: RunMeta): string {
-  return `Run ${meta.date} on ${meta.machine}; ${meta.code}; load average ${meta.loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ` +
-    `${meta.loadAfter.map((l) => l.toFixed(2)).join(' ')} after; whole bench ${fmt(meta.totalSeconds, 0)} s.`;
+  return (
+    `Run ${meta.date} on ${meta.machine}; ${meta.code}; load average ${meta.loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ` +
+    `${meta.loadAfter.map((l) => l.toFixed(2)).join(' ')} after; whole bench ${fmt(meta.totalSeconds, 0)} s.`
+  );
 }
 
 /**
@@ -85,9 +99,10 @@ export async function publish(script: string, heading: string, block: string): P
   const start = text.indexOf(startMark);
   const end = text.indexOf(endMark);
   const replacement = `${startMark}\n${block}\n${endMark}`;
-  text = start >= 0 && end > start
-    ? text.slice(0, start) + replacement + text.slice(end + endMark.length)
-    : `${text.trimEnd()}\n\n## ${heading}\n\n${replacement}\n`;
+  text =
+    start >= 0 && end > start
+      ? text.slice(0, start) + replacement + text.slice(end + endMark.length)
+      : `${text.trimEnd()}\n\n## ${heading}\n\n${replacement}\n`;
   await writeFile(README, text);
   log(`written into ${path.relative(process.cwd(), README) || README}`);
 }

@@ -31,7 +31,9 @@ function cleanUp(): Promise<void> {
   cleaning ??= (async () => {
     await stopAllChildren();
     for (const task of cleanups.reverse()) {
-      await task().catch((error: unknown) => console.error('clean-up:', error instanceof Error ? error.message : error));
+      await task().catch((error: unknown) =>
+        console.error('clean-up:', error instanceof Error ? error.message : error),
+      );
     }
   })();
   return cleaning;

@@ -27,9 +27,25 @@ export type Settings = Record<string, string | undefined>;
  * LOG_LEVEL=debug or a low throttle limit would change what is measured.
  */
 const SERVICE_VARS = [
-  'PORT', 'HOST', 'BASE_URL', 'DATA_DIR', 'DATABASE_URL', 'SECRET_KEY', 'TRUST_PROXY', 'SECURE_COOKIES', 'SMTP_URL', 'SEED_DEMO',
-  'LOG_LEVEL', 'API_RATE_LIMIT_PER_MINUTE', 'SCIM_DELETE', 'THROTTLE_ACCOUNT_LIMIT', 'THROTTLE_ADDRESS_LIMIT',
-  'THROTTLE_WINDOW_MINUTES', 'THROTTLE_LOCK_MINUTES', 'SESSION_IDLE_MINUTES', 'SESSION_ABSOLUTE_HOURS',
+  'PORT',
+  'HOST',
+  'BASE_URL',
+  'DATA_DIR',
+  'DATABASE_URL',
+  'SECRET_KEY',
+  'TRUST_PROXY',
+  'SECURE_COOKIES',
+  'SMTP_URL',
+  'SEED_DEMO',
+  'LOG_LEVEL',
+  'API_RATE_LIMIT_PER_MINUTE',
+  'SCIM_DELETE',
+  'THROTTLE_ACCOUNT_LIMIT',
+  'THROTTLE_ADDRESS_LIMIT',
+  'THROTTLE_WINDOW_MINUTES',
+  'THROTTLE_LOCK_MINUTES',
+  'SESSION_IDLE_MINUTES',
+  'SESSION_ABSOLUTE_HOURS',
 ];
 
 function serviceEnv(target: Target, port: number, settings: Settings = {}): NodeJS.ProcessEnv {
@@ -63,7 +79,8 @@ export async function startNexus(name: string, target: Target, settings: Setting
   const port = await freePort();
   const t0 = performance.now();
   const child = startChild(name, process.execPath, [path.join(ROOT, 'bin', 'nexus-accounts.js'), 'serve'], {
-    cwd: ROOT, env: serviceEnv(target, port, settings),
+    cwd: ROOT,
+    env: serviceEnv(target, port, settings),
   });
   return { child, t0, url: `http://127.0.0.1:${port}` };
 }
@@ -83,19 +100,31 @@ export async function startBaseline(name: string, code: string): Promise<Started
  * (named `<prefix>_<pid>_<time>`, so that parallel runs do not meet) dropped at the end.
  */
 export async function openTargets(scratch: string, databasePrefix: string): Promise<Target[]> {
-  const targets: Target[] = [{ kind: 'pglite', dataDir: path.join(scratch, 'pglite'), secretKey: randomBytes(32).toString('base64url') }];
+  const targets: Target[] = [
+    { kind: 'pglite', dataDir: path.join(scratch, 'pglite'), secretKey: randomBytes(32).toString('base64url') },
+  ];
   if (await postgresAvailable()) {
     const name = `${databasePrefix}_${process.pid}_${Date.now().toString(36)}`;
     const databaseUrl = await createDatabase(name);
     atCleanUp(() => dropDatabase(name));
-    targets.push({ kind: 'postgres', dataDir: path.join(scratch, 'postgres'), databaseUrl, databaseName: name, secretKey: randomBytes(32).toString('base64url') });
+    targets.push({
+      kind: 'postgres',
+      dataDir: path.join(scratch, 'postgres'),
+      databaseUrl,
+      databaseName: name,
+      secretKey: randomBytes(32).toString('base64url'),
+    });
     log(`postgres: created database ${name} (dropped at the end)`);
   }
   return targets;
 }
 
 /** The service's own database code, in this process, with the settings the server gets: seeding and counting see what it sees. */
-export async function withRuntime<T>(target: Target, settings: Settings, use: (runtime: Runtime, config: Config) => Promise<T>): Promise<T> {
+export async function withRuntime<T>(
+  target: Target,
+  settings: Settings,
+  use: (runtime: Runtime, config: Config) => Promise<T>,
+): Promise<T> {
   const config = loadConfig(serviceEnv(target, 0, settings));
   const runtime = await openRuntime(config);
   try {

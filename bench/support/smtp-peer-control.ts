@@ -29,7 +29,12 @@ export interface SmtpPeer {
 export async function startSmtpPeer(timeoutMs = 60_000): Promise<SmtpPeer> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.NODE_OPTIONS;
-  const child = startChild('SMTP peer', process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', 'support', 'smtp-peer.ts')], { cwd: ROOT, env });
+  const child = startChild(
+    'SMTP peer',
+    process.execPath,
+    ['--import', 'tsx', path.join(ROOT, 'bench', 'support', 'smtp-peer.ts')],
+    { cwd: ROOT, env },
+  );
   let buffered = '';
   const ready = new Promise<[number, number]>((resolve) => {
     const onData = (chunk: Buffer) => {

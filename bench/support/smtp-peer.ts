@@ -92,7 +92,10 @@ const control = http.createServer((request, response) => {
   response.writeHead(404).end();
 });
 
-const listen = (server: { listen: (port: number, host: string, cb: () => void) => unknown }, address: () => AddressInfo) =>
+const listen = (
+  server: { listen: (port: number, host: string, cb: () => void) => unknown },
+  address: () => AddressInfo,
+) =>
   new Promise<number>((resolve) => {
     server.listen(0, '127.0.0.1', () => resolve(address().port));
   });

@@ -66,7 +66,10 @@ export class JourneyTab {
   ) {}
 
   static async open(browser: Browser, options: { baseUrl: string; javaScript: boolean }): Promise<JourneyTab> {
-    const context = await browser.newContext({ javaScriptEnabled: options.javaScript, viewport: { width: 1024, height: 768 } });
+    const context = await browser.newContext({
+      javaScriptEnabled: options.javaScript,
+      viewport: { width: 1024, height: 768 },
+    });
     if (options.javaScript) await context.addInitScript(REPORT_CSP_VIOLATIONS);
     const page = await context.newPage();
     const auditor = options.javaScript ? undefined : await Auditor.open(browser);
@@ -87,7 +90,11 @@ export class JourneyTab {
       // Chromium logs "Failed to load resource: … status of 401" for a page that is itself a
       // 4xx answer (a failed sign-in, the 404 page). The tests assert those statuses; any
       // failed sub-resource is caught by the 'response' listener below.
-      if (/^Failed to load resource: the server responded with a status of 4\d\d/.test(text) && this.isDocumentUrl(message.location().url)) return;
+      if (
+        /^Failed to load resource: the server responded with a status of 4\d\d/.test(text) &&
+        this.isDocumentUrl(message.location().url)
+      )
+        return;
       if (message.type() === 'warning' && !/Content[- ]Security[- ]Policy|CSP/i.test(text)) return;
       this.problems.push({ kind: 'console', text: `${message.type()}: ${text} (${message.location().url})` });
     });
@@ -96,7 +103,10 @@ export class JourneyTab {
     });
     page.on('pageerror', (error) => this.problems.push({ kind: 'pageerror', text: error.stack ?? error.message }));
     page.on('requestfailed', (request) => {
-      this.problems.push({ kind: 'requestfailed', text: `${request.method()} ${request.url()}: ${request.failure()?.errorText ?? 'failed'}` });
+      this.problems.push({
+        kind: 'requestfailed',
+        text: `${request.method()} ${request.url()}: ${request.failure()?.errorText ?? 'failed'}`,
+      });
     });
     page.on('response', (response) => {
       const request = response.request();
@@ -106,7 +116,11 @@ export class JourneyTab {
         }
         return;
       }
-      if (response.status() >= 400) this.problems.push({ kind: 'response', text: `${response.status()} for ${request.method()} ${response.url()}` });
+      if (response.status() >= 400)
+        this.problems.push({
+          kind: 'response',
+          text: `${response.status()} for ${request.method()} ${response.url()}`,
+        });
     });
   }
 
@@ -117,7 +131,12 @@ export class JourneyTab {
   /** Runs `action` (a click or goto) and waits for the page it leads to; returns that page's response. */
   async navigate(action: () => Promise<unknown>): Promise<Response> {
     const { page } = this;
-    const response = page.waitForResponse((r) => r.request().isNavigationRequest() && r.request().frame() === page.mainFrame() && (r.status() < 300 || r.status() >= 400));
+    const response = page.waitForResponse(
+      (r) =>
+        r.request().isNavigationRequest() &&
+        r.request().frame() === page.mainFrame() &&
+        (r.status() < 300 || r.status() >= 400),
+    );
     const loaded = page.waitForEvent('load');
     await action();
     const [final] = await Promise.all([response, loaded]);
@@ -132,14 +151,19 @@ export class JourneyTab {
   async audit(): Promise<void> {
     const { page } = this;
     const document = this.documents.at(-1);
-    if (!document || document.url !== page.url()) throw new Error(`audit(): no loaded document recorded for ${page.url()}`);
+    if (!document || document.url !== page.url())
+      throw new Error(`audit(): no loaded document recorded for ${page.url()}`);
     const results = this.auditor ? await this.auditor.audit(page) : await axe(page);
     if (results.violations.length > 0) {
       const lines = results.violations.flatMap((v) => [
         `${v.id} (${v.impact ?? 'unknown impact'}): ${v.help}`,
-        ...v.nodes.map((n) => `    ${n.target.join(' ')}${n.failureSummary ? ` — ${n.failureSummary.replace(/\s+/g, ' ')}` : ''}`),
+        ...v.nodes.map(
+          (n) => `    ${n.target.join(' ')}${n.failureSummary ? ` — ${n.failureSummary.replace(/\s+/g, ' ')}` : ''}`,
+        ),
       ]);
-      throw new Error(`axe found ${results.violations.length} violation(s) on ${page.url()} (JavaScript ${this.javaScript ? 'on' : 'off'}):\n  ${lines.join('\n  ')}`);
+      throw new Error(
+        `axe found ${results.violations.length} violation(s) on ${page.url()} (JavaScript ${this.javaScript ? 'on' : 'off'}):\n  ${lines.join('\n  ')}`,
+      );
     }
     document.audited = true;
   }
@@ -179,9 +203,7 @@ class Auditor {
     const html = await source.content();
     // The DOM as the browser without JavaScript built it. Scripts never ran there; remove them
     // so they do not run here either. <noscript> content was shown there: show it here too.
-    this.snapshot = html
-      .replace(/<script\b[\s\S]*?<\/script>/gi, '')
-      .replace(/<\/?noscript\b[^>]*>/gi, '');
+    this.snapshot = html.replace(/<script\b[\s\S]*?<\/script>/gi, '').replace(/<\/?noscript\b[^>]*>/gi, '');
     await this.page.goto(source.url(), { waitUntil: 'load' });
     return axe(this.page);
   }
@@ -205,7 +227,10 @@ function expectClean(tab: JourneyTab): void {
  * The hooks of a journey file: after each test every tab is clean; at the end the tabs, the
  * browser, the server and its data folder go. `resources` is read late, as they are set in beforeAll.
  */
-export function closeAfterJourneys(tabs: JourneyTab[], resources: () => { browser?: Browser; server?: { close(): Promise<void> }; dataDir?: string }): void {
+export function closeAfterJourneys(
+  tabs: JourneyTab[],
+  resources: () => { browser?: Browser; server?: { close(): Promise<void> }; dataDir?: string },
+): void {
   afterEach(() => {
     for (const tab of tabs) expectClean(tab);
   });

@@ -29,22 +29,42 @@ export function useJourneyServer(): Journey {
   beforeAll(async () => {
     journey.config = testConfig({ PORT: '0', HOST: '127.0.0.1' });
     journey.clock = new ManualClock(new Date());
-    [journey.server, journey.browser] = await Promise.all([startServer(journey.config, { clock: journey.clock, log: false }), launchChromium()]);
+    [journey.server, journey.browser] = await Promise.all([
+      startServer(journey.config, { clock: journey.clock, log: false }),
+      launchChromium(),
+    ]);
     journey.db = journey.server.runtime.handle.db;
   }, 180_000);
-  closeAfterJourneys(journey.tabs, () => ({ browser: journey.browser, server: journey.server, dataDir: journey.config?.dataDir }));
+  closeAfterJourneys(journey.tabs, () => ({
+    browser: journey.browser,
+    server: journey.server,
+    dataDir: journey.config?.dataDir,
+  }));
   return journey;
 }
 
 /** Northshire (931) and its administrator Ada, the starting point of most journeys; returns Ada. */
-export async function seedNorthshireAdmin(journey: Journey): Promise<{ organisationId: number; admin: FixtureAccount }> {
+export async function seedNorthshireAdmin(
+  journey: Journey,
+): Promise<{ organisationId: number; admin: FixtureAccount }> {
   const organisationId = await createOrganisation(journey.db, '931', 'Northshire');
-  const admin = await createAccount(journey.db, journey.config.secretKey, { organisationId, username: 'ada.admin', firstName: 'Ada', lastName: 'Admin', userType: 'la_admin' });
+  const admin = await createAccount(journey.db, journey.config.secretKey, {
+    organisationId,
+    username: 'ada.admin',
+    firstName: 'Ada',
+    lastName: 'Admin',
+    userType: 'la_admin',
+  });
   return { organisationId, admin };
 }
 
 /** A new tab signed in as an enrolled fixture account (password, then a fresh TOTP code). */
-export async function signedInTab(journey: Journey, account: FixtureAccount, name: string, javaScript: boolean): Promise<JourneyTab> {
+export async function signedInTab(
+  journey: Journey,
+  account: FixtureAccount,
+  name: string,
+  javaScript: boolean,
+): Promise<JourneyTab> {
   const tab = await JourneyTab.open(journey.browser, { baseUrl: journey.server.url, javaScript });
   journey.tabs.push(tab);
   journey.clock.advance(TOTP_PERIOD_SECONDS * 1000);

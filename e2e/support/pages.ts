@@ -47,7 +47,9 @@ export abstract class NexusPage {
     const home = header.getByRole('link', { name: PLATFORM, exact: true });
     expect(await home.getAttribute('href')).toBe('/');
     expect(await header.locator('.govuk-service-navigation__service-name').innerText()).toBe('Account administration');
-    expect(await header.locator('svg, img, .govuk-header__logo, .govuk-header__crown, [class*="crown"]').count()).toBe(0);
+    expect(await header.locator('svg, img, .govuk-header__logo, .govuk-header__crown, [class*="crown"]').count()).toBe(
+      0,
+    );
     expect(await this.page.locator('body').innerText()).not.toMatch(/GOV\.UK|Crown copyright/);
   }
 
@@ -57,13 +59,22 @@ export abstract class NexusPage {
     if ((await account.count()) === 0) return null;
     const la = (await account.locator('.nexus-header__account-la').innerText()).trim();
     const text = (await account.locator('.nexus-header__account-name').innerText()).replace(/\s+/g, ' ').trim();
-    return { name: text.replace(/^Signed in as /, '').replace(la, '').replace(/[,\s]+$/, '').trim(), la };
+    return {
+      name: text
+        .replace(/^Signed in as /, '')
+        .replace(la, '')
+        .replace(/[,\s]+$/, '')
+        .trim(),
+      la,
+    };
   }
 
   /** The success banner's text, or null. */
   async notification(): Promise<string | null> {
     const banner = this.page.locator('.govuk-notification-banner--success');
-    return (await banner.count()) === 0 ? null : (await banner.locator('.govuk-notification-banner__content').innerText()).trim();
+    return (await banner.count()) === 0
+      ? null
+      : (await banner.locator('.govuk-notification-banner__content').innerText()).trim();
   }
 
   get errorSummary(): Locator {
@@ -96,7 +107,9 @@ export abstract class NexusPage {
   }
 
   async openMyAccount(): Promise<MyAccountPage> {
-    await this.tab.navigate(() => this.page.locator('.govuk-service-navigation').getByRole('link', { name: 'My account' }).click());
+    await this.tab.navigate(() =>
+      this.page.locator('.govuk-service-navigation').getByRole('link', { name: 'My account' }).click(),
+    );
     return new MyAccountPage(this.tab).expectOn();
   }
 
@@ -112,9 +125,16 @@ export class SignInPage extends NexusPage {
   }
 
   async expectOn(options: { status?: number; error?: boolean } = {}): Promise<this> {
-    await this.arrive({ path: /^\/sign-in$/, heading: 'Sign in', title: `${options.error ? 'Error: ' : ''}Sign in – ${PLATFORM}`, status: options.status });
+    await this.arrive({
+      path: /^\/sign-in$/,
+      heading: 'Sign in',
+      title: `${options.error ? 'Error: ' : ''}Sign in – ${PLATFORM}`,
+      status: options.status,
+    });
     expect(await this.page.getByLabel('Username', { exact: true }).getAttribute('autocomplete')).toBe('username');
-    expect(await this.page.getByLabel('Password', { exact: true }).getAttribute('autocomplete')).toBe('current-password');
+    expect(await this.page.getByLabel('Password', { exact: true }).getAttribute('autocomplete')).toBe(
+      'current-password',
+    );
     expect(await this.signedInAs()).toBeNull();
     return this;
   }
@@ -150,7 +170,11 @@ export class SignInPage extends NexusPage {
 
 export class TwoFactorSetupPage extends NexusPage {
   async expectOn(): Promise<this> {
-    await this.arrive({ path: /^\/sign-in\/two-factor\/setup$/, heading: 'Set up two-factor authentication', title: `Set up two-factor authentication – ${PLATFORM}` });
+    await this.arrive({
+      path: /^\/sign-in\/two-factor\/setup$/,
+      heading: 'Set up two-factor authentication',
+      title: `Set up two-factor authentication – ${PLATFORM}`,
+    });
     await expectOneTimeCodeInput(this.page.getByLabel('Security code', { exact: true }));
     return this;
   }
@@ -176,8 +200,10 @@ export class TwoFactorSetupPage extends NexusPage {
 export class TwoFactorPage extends NexusPage {
   async expectOn(options: { status?: number; error?: boolean } = {}): Promise<this> {
     await this.arrive({
-      path: /^\/sign-in\/two-factor$/, heading: 'Enter your security code',
-      title: `${options.error ? 'Error: ' : ''}Enter your security code – ${PLATFORM}`, status: options.status,
+      path: /^\/sign-in\/two-factor$/,
+      heading: 'Enter your security code',
+      title: `${options.error ? 'Error: ' : ''}Enter your security code – ${PLATFORM}`,
+      status: options.status,
     });
     await expectOneTimeCodeInput(this.page.getByLabel('Enter your security code', { exact: true }));
     return this;
@@ -239,14 +265,20 @@ async function summaryList(list: Locator): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (let i = 0; i < (await rows.count()); i++) {
     const row = rows.nth(i);
-    out[(await row.locator('.govuk-summary-list__key').innerText()).trim()] = (await row.locator('.govuk-summary-list__value').innerText()).trim();
+    out[(await row.locator('.govuk-summary-list__key').innerText()).trim()] = (
+      await row.locator('.govuk-summary-list__value').innerText()
+    ).trim();
   }
   return out;
 }
 
 export class ForgotPasswordPage extends NexusPage {
   async expectOn(): Promise<this> {
-    await this.arrive({ path: /^\/forgot-password$/, heading: 'Reset your password', title: `Reset your password – ${PLATFORM}` });
+    await this.arrive({
+      path: /^\/forgot-password$/,
+      heading: 'Reset your password',
+      title: `Reset your password – ${PLATFORM}`,
+    });
     return this;
   }
 
@@ -259,7 +291,11 @@ export class ForgotPasswordPage extends NexusPage {
 
 export class CheckEmailPage extends NexusPage {
   async expectOn(): Promise<this> {
-    await this.arrive({ path: /^\/forgot-password$/, heading: 'Check your email', title: `Check your email – ${PLATFORM}` });
+    await this.arrive({
+      path: /^\/forgot-password$/,
+      heading: 'Check your email',
+      title: `Check your email – ${PLATFORM}`,
+    });
     return this;
   }
 }
@@ -271,8 +307,14 @@ export class ChooseNewPasswordPage extends NexusPage {
   }
 
   async expectOn(): Promise<this> {
-    await this.arrive({ path: /^\/reset-password\/[^/]+$/, heading: 'Choose a new password', title: `Choose a new password – ${PLATFORM}` });
-    expect(await this.page.getByLabel('New password', { exact: true }).getAttribute('autocomplete')).toBe('new-password');
+    await this.arrive({
+      path: /^\/reset-password\/[^/]+$/,
+      heading: 'Choose a new password',
+      title: `Choose a new password – ${PLATFORM}`,
+    });
+    expect(await this.page.getByLabel('New password', { exact: true }).getAttribute('autocomplete')).toBe(
+      'new-password',
+    );
     return this;
   }
 }
@@ -284,7 +326,12 @@ export class LinkExpiredPage extends NexusPage {
   }
 
   async expectOn(): Promise<this> {
-    await this.arrive({ path: /^\/reset-password\/[^/]+$/, heading: 'This link has expired', title: `This link has expired – ${PLATFORM}`, status: 410 });
+    await this.arrive({
+      path: /^\/reset-password\/[^/]+$/,
+      heading: 'This link has expired',
+      title: `This link has expired – ${PLATFORM}`,
+      status: 410,
+    });
     return this;
   }
 }
@@ -314,8 +361,13 @@ function errorPrefix(error?: boolean): string {
 
 /** The body rows of a table as arrays of cell texts (whitespace collapsed). */
 export async function tableRows(table: Locator): Promise<string[][]> {
-  return table.locator('tbody tr').evaluateAll((rows) => rows.map((row) =>
-    [...row.querySelectorAll('th, td')].map((cell) => (cell as HTMLElement).innerText.replace(/\s+/g, ' ').trim())));
+  return table
+    .locator('tbody tr')
+    .evaluateAll((rows) =>
+      rows.map((row) =>
+        [...row.querySelectorAll('th, td')].map((cell) => (cell as HTMLElement).innerText.replace(/\s+/g, ' ').trim()),
+      ),
+    );
 }
 
 /** The body rows of a table as header → cell text records. */
@@ -327,11 +379,19 @@ export async function tableRecords(table: Locator): Promise<Record<string, strin
 /** Pages with a success banner and a link or button in <main> that leads on. */
 abstract class AdminPage extends NexusPage {
   protected async follow(name: string | RegExp, role: 'link' | 'button' = 'link'): Promise<void> {
-    await this.tab.navigate(() => this.page.locator('main').getByRole(role, { name, exact: typeof name === 'string' }).first().click());
+    await this.tab.navigate(() =>
+      this.page
+        .locator('main')
+        .getByRole(role, { name, exact: typeof name === 'string' })
+        .first()
+        .click(),
+    );
   }
 
   protected async followNavigation(name: string): Promise<void> {
-    await this.tab.navigate(() => this.page.locator('.govuk-service-navigation').getByRole('link', { name, exact: true }).click());
+    await this.tab.navigate(() =>
+      this.page.locator('.govuk-service-navigation').getByRole('link', { name, exact: true }).click(),
+    );
   }
 
   async openUsers(la: string): Promise<UsersListPage> {
@@ -355,7 +415,9 @@ abstract class AdminPage extends NexusPage {
   }
 
   async openAccessibility(): Promise<AccessibilityPage> {
-    await this.tab.navigate(() => this.page.locator('footer, .govuk-footer').getByRole('link', { name: 'Accessibility', exact: true }).click());
+    await this.tab.navigate(() =>
+      this.page.locator('footer, .govuk-footer').getByRole('link', { name: 'Accessibility', exact: true }).click(),
+    );
     return new AccessibilityPage(this.tab).expectOn();
   }
 }
@@ -374,7 +436,9 @@ export class UsersListPage extends AdminPage {
 
   /** From any page: "Users" in the service navigation. */
   static async fromNavigation(from: NexusPage, la: string): Promise<UsersListPage> {
-    await from.tab.navigate(() => from.page.locator('.govuk-service-navigation').getByRole('link', { name: 'Users', exact: true }).click());
+    await from.tab.navigate(() =>
+      from.page.locator('.govuk-service-navigation').getByRole('link', { name: 'Users', exact: true }).click(),
+    );
     return new UsersListPage(from.tab).expectOn(la);
   }
 
@@ -385,7 +449,12 @@ export class UsersListPage extends AdminPage {
 
   async expectOn(la: string, options: { status?: number; error?: boolean } = {}): Promise<this> {
     this.la = la;
-    await this.arrive({ path: /^\/admin\/users$/, heading: `Users of ${la}`, title: `${errorPrefix(options.error)}Users of ${la} – ${ADMIN} – ${PLATFORM}`, status: options.status });
+    await this.arrive({
+      path: /^\/admin\/users$/,
+      heading: `Users of ${la}`,
+      title: `${errorPrefix(options.error)}Users of ${la} – ${ADMIN} – ${PLATFORM}`,
+      status: options.status,
+    });
     return this;
   }
 
@@ -409,9 +478,11 @@ export class UsersListPage extends AdminPage {
   async filter(filters: UserFilters): Promise<UsersListPage> {
     const form = this.page.locator('main form', { has: this.page.getByRole('button', { name: 'Apply filters' }) });
     if (filters.q !== undefined) await form.getByLabel('Name, username or email').fill(filters.q);
-    if (filters.inactiveMonths !== undefined) await form.getByLabel('Not signed in for at least').fill(filters.inactiveMonths);
+    if (filters.inactiveMonths !== undefined)
+      await form.getByLabel('Not signed in for at least').fill(filters.inactiveMonths);
     if (filters.type !== undefined) await form.getByLabel('Type of User').selectOption({ label: filters.type });
-    if (filters.privilege !== undefined) await form.getByLabel('Holds privilege').selectOption({ label: filters.privilege });
+    if (filters.privilege !== undefined)
+      await form.getByLabel('Holds privilege').selectOption({ label: filters.privilege });
     if (filters.status !== undefined) await form.getByLabel('Status').selectOption({ label: filters.status });
     await this.submit('Apply filters');
     return new UsersListPage(this.tab).expectOn(this.la);
@@ -453,7 +524,11 @@ export class UsersListPage extends AdminPage {
 /** Another LA in the picker: name, email and job title only (R5). */
 export class ContactsPage extends AdminPage {
   async expectOn(la: string): Promise<this> {
-    await this.arrive({ path: /^\/admin\/users$/, heading: `Contacts at ${la}`, title: `Contacts at ${la} – ${ADMIN} – ${PLATFORM}` });
+    await this.arrive({
+      path: /^\/admin\/users$/,
+      heading: `Contacts at ${la}`,
+      title: `Contacts at ${la} – ${ADMIN} – ${PLATFORM}`,
+    });
     return this;
   }
 
@@ -487,7 +562,12 @@ export class CreateUserPage extends AdminPage {
 
   async expectOn(la: string, options: { status?: number; error?: boolean } = {}): Promise<this> {
     this.la = la;
-    await this.arrive({ path: /^\/admin\/users\/new$/, heading: 'Create user', title: `${errorPrefix(options.error)}Create user – ${ADMIN} – ${PLATFORM}`, status: options.status });
+    await this.arrive({
+      path: /^\/admin\/users\/new$/,
+      heading: 'Create user',
+      title: `${errorPrefix(options.error)}Create user – ${ADMIN} – ${PLATFORM}`,
+      status: options.status,
+    });
     expect(await this.page.locator('main .govuk-caption-l').innerText()).toBe(la);
     return this;
   }
@@ -519,15 +599,20 @@ export type UserTab = 'Details' | 'Communications' | 'Schools' | 'Privileges' | 
 
 /** The user page (R24) and its tabs (R25–R27): one page object, `which` names the tab shown. */
 export class UserPage extends AdminPage {
-  constructor(tab: JourneyTab, readonly name: string) {
+  constructor(
+    tab: JourneyTab,
+    readonly name: string,
+  ) {
     super(tab);
   }
 
   async expectOn(which: UserTab = 'Details', options: { status?: number; error?: boolean } = {}): Promise<this> {
     const suffix = which === 'Details' ? '' : `/${which.toLowerCase()}`;
     await this.arrive({
-      path: new RegExp(`^/admin/users/${UUID}${suffix}$`), heading: this.name,
-      title: `${errorPrefix(options.error)}${which === 'Details' ? '' : `${which} – `}${this.name} – ${ADMIN} – ${PLATFORM}`, status: options.status,
+      path: new RegExp(`^/admin/users/${UUID}${suffix}$`),
+      heading: this.name,
+      title: `${errorPrefix(options.error)}${which === 'Details' ? '' : `${which} – `}${this.name} – ${ADMIN} – ${PLATFORM}`,
+      status: options.status,
     });
     const current = this.page.locator('main .moj-sub-navigation [aria-current="page"]');
     expect(await current.innerText()).toBe(which);
@@ -548,7 +633,9 @@ export class UserPage extends AdminPage {
   }
 
   async openTab(which: UserTab): Promise<UserPage> {
-    await this.tab.navigate(() => this.page.locator('main .moj-sub-navigation').getByRole('link', { name: which, exact: true }).click());
+    await this.tab.navigate(() =>
+      this.page.locator('main .moj-sub-navigation').getByRole('link', { name: which, exact: true }).click(),
+    );
     return new UserPage(this.tab, this.name).expectOn(which);
   }
 
@@ -561,11 +648,15 @@ export class UserPage extends AdminPage {
 
   /** Topic → "Subscribed" / "Not subscribed"; a recommended topic's name ends in "Recommended". */
   async topics(): Promise<Record<string, string>> {
-    const lines = (await this.page.locator('main .app-topics li').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
-    return Object.fromEntries(lines.map((line) => {
-      const at = line.lastIndexOf(': ');
-      return [line.slice(0, at), line.slice(at + 2)];
-    }));
+    const lines = (await this.page.locator('main .app-topics li').allInnerTexts()).map((t) =>
+      t.replace(/\s+/g, ' ').trim(),
+    );
+    return Object.fromEntries(
+      lines.map((line) => {
+        const at = line.lastIndexOf(': ');
+        return [line.slice(0, at), line.slice(at + 2)];
+      }),
+    );
   }
 
   // Schools tab ---------------------------------------------------------------------------------
@@ -587,7 +678,9 @@ export class UserPage extends AdminPage {
   }
 
   async removeSchool(school: string): Promise<UserPage> {
-    await this.tab.navigate(() => this.schoolsTable.getByRole('button', { name: `Remove ${school}`, exact: true }).click());
+    await this.tab.navigate(() =>
+      this.schoolsTable.getByRole('button', { name: `Remove ${school}`, exact: true }).click(),
+    );
     return new UserPage(this.tab, this.name).expectOn('Schools');
   }
 
@@ -681,21 +774,29 @@ export class UserPage extends AdminPage {
 }
 
 export class EditUserPage extends AdminPage {
-  constructor(tab: JourneyTab, readonly name: string) {
+  constructor(
+    tab: JourneyTab,
+    readonly name: string,
+  ) {
     super(tab);
   }
 
   async expectOn(options: { status?: number; error?: boolean } = {}): Promise<this> {
     await this.arrive({
-      path: new RegExp(`^/admin/users/${UUID}/edit$`), heading: 'Edit user details',
-      title: `${errorPrefix(options.error)}Edit user details – ${this.name} – ${ADMIN} – ${PLATFORM}`, status: options.status,
+      path: new RegExp(`^/admin/users/${UUID}/edit$`),
+      heading: 'Edit user details',
+      title: `${errorPrefix(options.error)}Edit user details – ${this.name} – ${ADMIN} – ${PLATFORM}`,
+      status: options.status,
     });
     return this;
   }
 
   async setGroups(groups: Record<string, boolean>, defaultGroup: string): Promise<void> {
-    const fieldset = this.page.locator('main fieldset', { has: this.page.locator('legend', { hasText: 'School groups' }) });
-    for (const [name, checked] of Object.entries(groups)) await fieldset.getByRole('checkbox', { name, exact: true }).setChecked(checked);
+    const fieldset = this.page.locator('main fieldset', {
+      has: this.page.locator('legend', { hasText: 'School groups' }),
+    });
+    for (const [name, checked] of Object.entries(groups))
+      await fieldset.getByRole('checkbox', { name, exact: true }).setChecked(checked);
     await this.page.getByLabel('Default School Group', { exact: true }).selectOption({ label: defaultGroup });
   }
 
@@ -706,23 +807,42 @@ export class EditUserPage extends AdminPage {
 }
 
 const CONFIRMATIONS = {
-  'archive': { title: (n: string) => `Archive ${n}`, heading: (n: string) => `Archive ${n}'s account`, button: 'Archive account' },
-  'delete': { title: (n: string) => `Delete ${n}`, heading: (n: string) => `Delete ${n}'s account`, button: 'Delete account' },
-  'reset-two-factor': { title: (n: string) => `Reset two-factor authentication for ${n}`, heading: (n: string) => `Reset two-factor authentication for ${n}`, button: 'Reset two-factor authentication' },
+  archive: {
+    title: (n: string) => `Archive ${n}`,
+    heading: (n: string) => `Archive ${n}'s account`,
+    button: 'Archive account',
+  },
+  delete: {
+    title: (n: string) => `Delete ${n}`,
+    heading: (n: string) => `Delete ${n}'s account`,
+    button: 'Delete account',
+  },
+  'reset-two-factor': {
+    title: (n: string) => `Reset two-factor authentication for ${n}`,
+    heading: (n: string) => `Reset two-factor authentication for ${n}`,
+    button: 'Reset two-factor authentication',
+  },
 } as const;
 
 /** Archive, delete and reset-2FA confirmation pages (R28–R31). */
 export class ConfirmPage extends AdminPage {
   kind: keyof typeof CONFIRMATIONS = 'archive';
 
-  constructor(tab: JourneyTab, readonly name: string) {
+  constructor(
+    tab: JourneyTab,
+    readonly name: string,
+  ) {
     super(tab);
   }
 
   async expectOn(kind: keyof typeof CONFIRMATIONS): Promise<this> {
     this.kind = kind;
     const c = CONFIRMATIONS[kind];
-    await this.arrive({ path: new RegExp(`^/admin/users/${UUID}/${kind}$`), heading: c.heading(this.name), title: `${c.title(this.name)} – ${ADMIN} – ${PLATFORM}` });
+    await this.arrive({
+      path: new RegExp(`^/admin/users/${UUID}/${kind}$`),
+      heading: c.heading(this.name),
+      title: `${c.title(this.name)} – ${ADMIN} – ${PLATFORM}`,
+    });
     return this;
   }
 
@@ -761,7 +881,11 @@ export class ArchivedUsersPage extends AdminPage {
 
   async expectOn(la: string): Promise<this> {
     this.la = la;
-    await this.arrive({ path: /^\/admin\/archived-users$/, heading: `Archived users of ${la}`, title: `Archived users – ${ADMIN} – ${PLATFORM}` });
+    await this.arrive({
+      path: /^\/admin\/archived-users$/,
+      heading: `Archived users of ${la}`,
+      title: `Archived users – ${ADMIN} – ${PLATFORM}`,
+    });
     return this;
   }
 
@@ -780,7 +904,11 @@ export class AuditLogPage extends AdminPage {
 
   async expectOn(la: string): Promise<this> {
     this.la = la;
-    await this.arrive({ path: /^\/admin\/audit$/, heading: `Audit log of ${la}`, title: `Audit – ${ADMIN} – ${PLATFORM}` });
+    await this.arrive({
+      path: /^\/admin\/audit$/,
+      heading: `Audit log of ${la}`,
+      title: `Audit – ${ADMIN} – ${PLATFORM}`,
+    });
     return this;
   }
 
@@ -800,7 +928,11 @@ export class SchoolGroupsPage extends AdminPage {
 
   async expectOn(la: string): Promise<this> {
     this.la = la;
-    await this.arrive({ path: /^\/admin\/school-groups$/, heading: `School groups of ${la}`, title: `School groups – ${ADMIN} – ${PLATFORM}` });
+    await this.arrive({
+      path: /^\/admin\/school-groups$/,
+      heading: `School groups of ${la}`,
+      title: `School groups – ${ADMIN} – ${PLATFORM}`,
+    });
     return this;
   }
 
@@ -822,11 +954,17 @@ export class SchoolGroupsPage extends AdminPage {
 export class SchoolGroupFormPage extends AdminPage {
   la = '';
 
-  async expectOn(la: string, mode: 'Create' | 'Change', options: { status?: number; error?: boolean } = {}): Promise<this> {
+  async expectOn(
+    la: string,
+    mode: 'Create' | 'Change',
+    options: { status?: number; error?: boolean } = {},
+  ): Promise<this> {
     this.la = la;
     await this.arrive({
-      path: mode === 'Create' ? /^\/admin\/school-groups\/new$/ : /^\/admin\/school-groups\/\d+$/, heading: `${mode} school group`,
-      title: `${errorPrefix(options.error)}${mode} school group – ${ADMIN} – ${PLATFORM}`, status: options.status,
+      path: mode === 'Create' ? /^\/admin\/school-groups\/new$/ : /^\/admin\/school-groups\/\d+$/,
+      heading: `${mode} school group`,
+      title: `${errorPrefix(options.error)}${mode} school group – ${ADMIN} – ${PLATFORM}`,
+      status: options.status,
     });
     return this;
   }
@@ -834,11 +972,14 @@ export class SchoolGroupFormPage extends AdminPage {
   async fill(name: string, schools: Record<string, boolean>): Promise<void> {
     await this.page.getByLabel('Name', { exact: true }).fill(name);
     const fieldset = this.page.locator('main fieldset', { has: this.page.locator('legend', { hasText: 'Schools' }) });
-    for (const [label, checked] of Object.entries(schools)) await fieldset.getByRole('checkbox', { name: label, exact: true }).setChecked(checked);
+    for (const [label, checked] of Object.entries(schools))
+      await fieldset.getByRole('checkbox', { name: label, exact: true }).setChecked(checked);
   }
 
   async checkedSchools(): Promise<string[]> {
-    const ids = await this.page.locator('main input[name="schoolIds"]:checked').evaluateAll((inputs) => inputs.map((i) => i.id));
+    const ids = await this.page
+      .locator('main input[name="schoolIds"]:checked')
+      .evaluateAll((inputs) => inputs.map((i) => i.id));
     const labels: string[] = [];
     for (const id of ids) labels.push((await this.page.locator(`label[for="${id}"]`).innerText()).trim());
     return labels;
@@ -860,7 +1001,11 @@ export class SchoolGroupDeletePage extends AdminPage {
 
   async expectOn(la: string, name: string): Promise<this> {
     this.la = la;
-    await this.arrive({ path: /^\/admin\/school-groups\/\d+\/delete$/, heading: `Delete ${name}`, title: `Delete ${name} – ${ADMIN} – ${PLATFORM}` });
+    await this.arrive({
+      path: /^\/admin\/school-groups\/\d+\/delete$/,
+      heading: `Delete ${name}`,
+      title: `Delete ${name} – ${ADMIN} – ${PLATFORM}`,
+    });
     return this;
   }
 
@@ -887,12 +1032,18 @@ export class MyCommunicationsPage extends AdminPage {
   }
 
   async expectOn(): Promise<this> {
-    await this.arrive({ path: /^\/my-account\/communications$/, heading: 'Communications', title: `Communications – My account – ${PLATFORM}` });
+    await this.arrive({
+      path: /^\/my-account\/communications$/,
+      heading: 'Communications',
+      title: `Communications – My account – ${PLATFORM}`,
+    });
     return this;
   }
 
   async subscribed(): Promise<string[]> {
-    const ids = await this.page.locator('main input[name="topics"]:checked').evaluateAll((inputs) => inputs.map((i) => i.id));
+    const ids = await this.page
+      .locator('main input[name="topics"]:checked')
+      .evaluateAll((inputs) => inputs.map((i) => i.id));
     const labels: string[] = [];
     for (const id of ids) labels.push((await this.page.locator(`label[for="${id}"]`).innerText()).trim());
     return labels;
@@ -910,7 +1061,11 @@ export class MyCommunicationsPage extends AdminPage {
 
 export class AccessibilityPage extends AdminPage {
   async expectOn(): Promise<this> {
-    await this.arrive({ path: /^\/accessibility$/, heading: 'Accessibility statement', title: `Accessibility statement – ${PLATFORM}` });
+    await this.arrive({
+      path: /^\/accessibility$/,
+      heading: 'Accessibility statement',
+      title: `Accessibility statement – ${PLATFORM}`,
+    });
     return this;
   }
 }
@@ -923,7 +1078,11 @@ export class SchoolImportsPage extends AdminPage {
   }
 
   async expectOn(): Promise<this> {
-    await this.arrive({ path: /^\/support\/school-imports$/, heading: 'School imports', title: `School imports – Support – ${PLATFORM}` });
+    await this.arrive({
+      path: /^\/support\/school-imports$/,
+      heading: 'School imports',
+      title: `School imports – Support – ${PLATFORM}`,
+    });
     return this;
   }
 

@@ -24,7 +24,9 @@ export function apiPlugin(services: Services) {
   return async (scope: FastifyInstance) => {
     acceptJson(scope, ['application/json'], 262_144);
     scope.setErrorHandler(apiErrorHandler);
-    scope.setNotFoundHandler((request, reply) => sendProblem(reply, 404, `There is no ${request.method} ${request.url.split('?')[0]} in this API. See /api/docs.`));
+    scope.setNotFoundHandler((request, reply) =>
+      sendProblem(reply, 404, `There is no ${request.method} ${request.url.split('?')[0]} in this API. See /api/docs.`),
+    );
     for (const schema of SHARED_SCHEMAS) scope.addSchema(schema);
     strictValidation(scope, SHARED_SCHEMAS);
 
@@ -34,18 +36,25 @@ export function apiPlugin(services: Services) {
         info: {
           title: `${services.config.platformName} Accounts API`,
           version: '1.0.0',
-          description: 'Account administration for a Local Authority: the same rules as the pages. Authenticate with an API token created under Admin > API tokens (`Authorization: Bearer nxa_…`); it acts with its creator\'s privileges at the time of use. Errors are RFC 9457 problem details.',
+          description:
+            "Account administration for a Local Authority: the same rules as the pages. Authenticate with an API token created under Admin > API tokens (`Authorization: Bearer nxa_…`); it acts with its creator's privileges at the time of use. Errors are RFC 9457 problem details.",
           license: { name: 'MIT', url: 'https://opensource.org/license/mit' },
-          contact: { name: services.config.supportName, email: services.config.supportEmail, url: `${services.config.baseUrl}/api/docs` },
+          contact: {
+            name: services.config.supportName,
+            email: services.config.supportEmail,
+            url: `${services.config.baseUrl}/api/docs`,
+          },
         },
         servers: [{ url: services.config.baseUrl }],
         tags: [
           { name: 'audit', description: 'The audit log' },
           { name: 'lifecycle', description: 'The automatic lifecycle' },
           { name: 'me', description: 'The caller' },
-          { name: 'users', description: 'Accounts of the caller\'s Local Authority' },
+          { name: 'users', description: "Accounts of the caller's Local Authority" },
         ],
-        components: { securitySchemes: { apiToken: { type: 'http', scheme: 'bearer', description: 'An API token, nxa_…' } } },
+        components: {
+          securitySchemes: { apiToken: { type: 'http', scheme: 'bearer', description: 'An API token, nxa_…' } },
+        },
         security: [{ apiToken: [] }],
       },
       refResolver: { buildLocalReference: (json) => String(json.$id) },
@@ -53,24 +62,32 @@ export function apiPlugin(services: Services) {
 
     await scope.register(apiDocsRoutes(services));
 
-    await scope.register(async (v1) => {
-      registerBearerAuth(v1, services, {
-        allowSession: true,
-        unauthorised: (reply, detail) => sendProblem(reply.header('www-authenticate', 'Bearer realm="nexus-api"'), 401, detail),
-      });
-      await v1.register(fastifyRateLimit, {
-        global: true,
-        hook: 'preHandler',
-        max: services.config.api.rateLimitPerMinute,
-        timeWindow: 60_000,
-        keyGenerator: (request) => request.apiCaller ? `token:${request.apiCaller.token.id}` : `session:${request.signedIn?.account.id ?? request.ip}`,
-        errorResponseBuilder: (_request, context) => Object.assign(new Error(`Rate limit exceeded, retry in ${context.after}`), { statusCode: 429 }),
-      });
-      await v1.register(meRoutes(services));
-      await v1.register(userApiRoutes(services));
-      await v1.register(userPartRoutes(services));
-      await v1.register(auditEventRoutes(services));
-      await v1.register(lifecycleApiRoutes(services));
-    }, { prefix: '/v1' });
+    await scope.register(
+      async (v1) => {
+        registerBearerAuth(v1, services, {
+          allowSession: true,
+          unauthorised: (reply, detail) =>
+            sendProblem(reply.header('www-authenticate', 'Bearer realm="nexus-api"'), 401, detail),
+        });
+        await v1.register(fastifyRateLimit, {
+          global: true,
+          hook: 'preHandler',
+          max: services.config.api.rateLimitPerMinute,
+          timeWindow: 60_000,
+          keyGenerator: (request) =>
+            request.apiCaller
+              ? `token:${request.apiCaller.token.id}`
+              : `session:${request.signedIn?.account.id ?? request.ip}`,
+          errorResponseBuilder: (_request, context) =>
+            Object.assign(new Error(`Rate limit exceeded, retry in ${context.after}`), { statusCode: 429 }),
+        });
+        await v1.register(meRoutes(services));
+        await v1.register(userApiRoutes(services));
+        await v1.register(userPartRoutes(services));
+        await v1.register(auditEventRoutes(services));
+        await v1.register(lifecycleApiRoutes(services));
+      },
+      { prefix: '/v1' },
+    );
   };
 }

@@ -29,22 +29,33 @@ export function bearerToken(request: FastifyRequest): string | undefined {
  * administrator can open the JSON in the browser. Writes never take the cookie: without a
  * cookie they need no CSRF defence.
  */
-export function registerBearerAuth(scope: FastifyInstance, services: Services, options: {
-  allowSession: boolean;
-  unauthorised: (reply: FastifyReply, detail: string) => FastifyReply;
-}): void {
+export function registerBearerAuth(
+  scope: FastifyInstance,
+  services: Services,
+  options: {
+    allowSession: boolean;
+    unauthorised: (reply: FastifyReply, detail: string) => FastifyReply;
+  },
+): void {
   if (!scope.hasRequestDecorator('apiCaller')) scope.decorateRequest('apiCaller', undefined);
   scope.addHook('onRequest', async (request, reply) => {
     const token = bearerToken(request);
     if (token !== undefined) {
       const caller = token ? await services.apiTokens.authenticate(token) : undefined;
-      if (!caller) return options.unauthorised(reply, 'The API token is not valid: it may be mistyped, revoked or expired, or its creator no longer has an active account.');
+      if (!caller)
+        return options.unauthorised(
+          reply,
+          'The API token is not valid: it may be mistyped, revoked or expired, or its creator no longer has an active account.',
+        );
       request.apiCaller = caller;
       return;
     }
     const safe = request.method === 'GET' || request.method === 'HEAD';
     if (!(options.allowSession && safe && request.signedIn)) {
-      return options.unauthorised(reply, 'Send an API token in the Authorization header: "Authorization: Bearer nxa_…".');
+      return options.unauthorised(
+        reply,
+        'Send an API token in the Authorization header: "Authorization: Bearer nxa_…".',
+      );
     }
   });
   // Written before the response leaves (onSend, not onResponse), so that once a caller has its
@@ -53,9 +64,15 @@ export function registerBearerAuth(scope: FastifyInstance, services: Services, o
     const caller = request.apiCaller;
     if (!caller) return payload;
     try {
-      await services.apiTokens.recordUse(caller, {
-        method: request.method, route: request.routeOptions.url ?? 'unknown', status: reply.statusCode,
-      }, requestContext(request));
+      await services.apiTokens.recordUse(
+        caller,
+        {
+          method: request.method,
+          route: request.routeOptions.url ?? 'unknown',
+          status: reply.statusCode,
+        },
+        requestContext(request),
+      );
     } catch (error) {
       request.log.error({ err: error, requestId: request.id }, 'could not audit an API token use');
     }

@@ -18,7 +18,8 @@ export function apiDocsRoutes(services: Services) {
       return reply.type('application/json; charset=utf-8').header('cache-control', 'no-cache').send(document());
     });
     app.get('/docs', { schema: { hide: true } }, async (request, reply) => {
-      if (prefersJson(request)) return reply.type('application/json; charset=utf-8').header('vary', 'accept').send(document());
+      if (prefersJson(request))
+        return reply.type('application/json; charset=utf-8').header('vary', 'accept').send(document());
       reply.header('vary', 'accept');
       return reply.page('api/docs.njk', {
         pageTitle: 'API documentation',

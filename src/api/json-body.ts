@@ -29,7 +29,8 @@ function clean(value: unknown, depth: number): unknown {
  */
 export function acceptJson(scope: FastifyInstance, contentTypes: readonly string[], bodyLimit: number): void {
   // Forms are for pages; here they would reach the schema as strings and confuse the error.
-  if (scope.hasContentTypeParser('application/x-www-form-urlencoded')) scope.removeContentTypeParser('application/x-www-form-urlencoded');
+  if (scope.hasContentTypeParser('application/x-www-form-urlencoded'))
+    scope.removeContentTypeParser('application/x-www-form-urlencoded');
   for (const type of contentTypes) {
     if (scope.hasContentTypeParser(type)) scope.removeContentTypeParser(type);
     scope.addContentTypeParser(type, { parseAs: 'string', bodyLimit }, (_request, body, done) => {

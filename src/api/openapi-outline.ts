@@ -1,9 +1,19 @@
 /** A readable outline of an OpenAPI document, for the /api/docs page: operations by tag. */
 
-interface Parameter { name: string; in: string; required?: boolean; description?: string; schema?: Record<string, unknown> }
+interface Parameter {
+  name: string;
+  in: string;
+  required?: boolean;
+  description?: string;
+  schema?: Record<string, unknown>;
+}
 interface Operation {
-  tags?: string[]; summary?: string; description?: string; operationId?: string;
-  parameters?: Parameter[]; requestBody?: { content?: Record<string, { schema?: Record<string, unknown> }> };
+  tags?: string[];
+  summary?: string;
+  description?: string;
+  operationId?: string;
+  parameters?: Parameter[];
+  requestBody?: { content?: Record<string, { schema?: Record<string, unknown> }> };
   responses?: Record<string, { description?: string }>;
 }
 
@@ -27,7 +37,9 @@ function typeOf(schema: Record<string, unknown> | undefined): string {
   return type;
 }
 
-export function describeOperations(document: Record<string, unknown>): { tag: string; description: string; operations: OutlineOperation[] }[] {
+export function describeOperations(
+  document: Record<string, unknown>,
+): { tag: string; description: string; operations: OutlineOperation[] }[] {
   const tags = (document.tags as { name: string; description?: string }[] | undefined) ?? [];
   const paths = (document.paths as Record<string, Record<string, Operation>> | undefined) ?? {};
   const groups = new Map<string, OutlineOperation[]>(tags.map((t) => [t.name, []]));
@@ -44,14 +56,25 @@ export function describeOperations(document: Record<string, unknown>): { tag: st
         summary: op.summary ?? '',
         description: op.description ?? '',
         parameters: (op.parameters ?? []).map((p) => ({
-          name: p.name, location: p.in, required: p.required ?? false, type: typeOf(p.schema), description: p.description ?? '',
+          name: p.name,
+          location: p.in,
+          required: p.required ?? false,
+          type: typeOf(p.schema),
+          description: p.description ?? '',
         })),
         requestBody: body ? typeOf(body) : null,
-        responses: Object.entries(op.responses ?? {}).map(([status, r]) => ({ status, description: r.description ?? '' })),
+        responses: Object.entries(op.responses ?? {}).map(([status, r]) => ({
+          status,
+          description: r.description ?? '',
+        })),
       });
     }
   }
-  return [...groups.entries()].filter(([, ops]) => ops.length > 0).map(([tag, operations]) => ({
-    tag, description: tags.find((t) => t.name === tag)?.description ?? '', operations,
-  }));
+  return [...groups.entries()]
+    .filter(([, ops]) => ops.length > 0)
+    .map(([tag, operations]) => ({
+      tag,
+      description: tags.find((t) => t.name === tag)?.description ?? '',
+      operations,
+    }));
 }

@@ -12,10 +12,30 @@ export function schoolJson(school: { id: number; urn: number; name: string; role
   return { schoolId: school.id, urn: school.urn, name: school.name, role: school.role, status: school.status };
 }
 
-export function userSummaryJson(row: Pick<Account, 'id' | 'username' | 'first_name' | 'last_name' | 'email' | 'job_title' | 'user_type' | 'status' | 'last_sign_in_at' | 'created_at'> & { two_factor?: boolean; totp_secret?: string | null }) {
+export function userSummaryJson(
+  row: Pick<
+    Account,
+    | 'id'
+    | 'username'
+    | 'first_name'
+    | 'last_name'
+    | 'email'
+    | 'job_title'
+    | 'user_type'
+    | 'status'
+    | 'last_sign_in_at'
+    | 'created_at'
+  > & { two_factor?: boolean; totp_secret?: string | null },
+) {
   return {
-    id: row.id, username: row.username, firstName: row.first_name, lastName: row.last_name, email: row.email,
-    jobTitle: row.job_title, userType: row.user_type, status: row.status,
+    id: row.id,
+    username: row.username,
+    firstName: row.first_name,
+    lastName: row.last_name,
+    email: row.email,
+    jobTitle: row.job_title,
+    userType: row.user_type,
+    status: row.status,
     lastSignInAt: row.last_sign_in_at ? row.last_sign_in_at.toISOString() : null,
     createdAt: row.created_at.toISOString(),
     twoFactor: row.two_factor ?? (row.totp_secret !== null && row.totp_secret !== undefined),
@@ -33,8 +53,12 @@ export function dateOnly(value: unknown): string | null {
 export function lifecycleJson(o: LifecycleOutlook) {
   return {
     state: o.state,
-    lastWarning: o.lastWarning ? { warning: warningName(o.lastWarning.stage), sentAt: o.lastWarning.sentAt.toISOString() } : null,
-    nextEvent: o.next ? { action: o.next.event.kind, detail: describeEvent(o.next.event), date: o.next.at.toISOString() } : null,
+    lastWarning: o.lastWarning
+      ? { warning: warningName(o.lastWarning.stage), sentAt: o.lastWarning.sentAt.toISOString() }
+      : null,
+    nextEvent: o.next
+      ? { action: o.next.event.kind, detail: describeEvent(o.next.event), date: o.next.at.toISOString() }
+      : null,
     archiveOn: o.archiveAt ? o.archiveAt.toISOString() : null,
     deleteOn: o.deleteAt ? o.deleteAt.toISOString() : null,
   };
@@ -42,9 +66,12 @@ export function lifecycleJson(o: LifecycleOutlook) {
 
 /** One account as the API shows it; never its password hash, TOTP key or tokens. */
 export function userJson(view: {
-  account: Account; privileges: readonly string[]; lifecycle: LifecycleOutlook;
+  account: Account;
+  privileges: readonly string[];
+  lifecycle: LifecycleOutlook;
   schools: readonly { id: number; urn: number; name: string; role: string; status: string }[];
-  groups: readonly { id: number; name: string }[]; defaultGroup: { id: number; name: string } | null;
+  groups: readonly { id: number; name: string }[];
+  defaultGroup: { id: number; name: string } | null;
 }) {
   const a = view.account;
   return {

@@ -53,7 +53,19 @@ export const SCHOOL_GROUP_SCHEMA = {
 export const ME_SCHEMA = {
   $id: 'Me',
   type: 'object',
-  required: ['id', 'username', 'firstName', 'lastName', 'email', 'userType', 'privileges', 'organisation', 'schools', 'schoolGroups', 'defaultSchoolGroup'],
+  required: [
+    'id',
+    'username',
+    'firstName',
+    'lastName',
+    'email',
+    'userType',
+    'privileges',
+    'organisation',
+    'schools',
+    'schoolGroups',
+    'defaultSchoolGroup',
+  ],
   properties: {
     ...PERSON_PROPERTIES,
     organisation: { $ref: 'Organisation#' },
@@ -89,7 +101,11 @@ export const LIFECYCLE_PREVIEW_SCHEMA = {
           account: {
             type: 'object',
             required: ['id', 'username', 'name'],
-            properties: { id: { type: 'string', format: 'uuid' }, username: { type: 'string' }, name: { type: 'string' } },
+            properties: {
+              id: { type: 'string', format: 'uuid' },
+              username: { type: 'string' },
+              name: { type: 'string' },
+            },
           },
         },
       },
@@ -98,7 +114,13 @@ export const LIFECYCLE_PREVIEW_SCHEMA = {
 } as const;
 
 export const SHARED_SCHEMAS: readonly Record<string, unknown>[] = [
-  PROBLEM_SCHEMA, ORGANISATION_SCHEMA, SCHOOL_ASSIGNMENT_SCHEMA, SCHOOL_GROUP_SCHEMA, ME_SCHEMA, LIFECYCLE_PREVIEW_SCHEMA, ...USER_SCHEMAS,
+  PROBLEM_SCHEMA,
+  ORGANISATION_SCHEMA,
+  SCHOOL_ASSIGNMENT_SCHEMA,
+  SCHOOL_GROUP_SCHEMA,
+  ME_SCHEMA,
+  LIFECYCLE_PREVIEW_SCHEMA,
+  ...USER_SCHEMAS,
 ];
 
 /** A JSON response entry for a route schema and the OpenAPI document. */
@@ -109,9 +131,21 @@ export function json(ref: string, description: string) {
 /** The error responses every operation may give, as OpenAPI response entries. */
 export function problemResponses(...statuses: number[]): Record<number, unknown> {
   const descriptions: Record<number, string> = {
-    400: 'Invalid request', 415: 'Not JSON', 401: 'No valid API token', 403: 'The token\'s creator lacks the privilege', 404: 'Not found, or outside the caller\'s Local Authority',
-    409: 'A rule refused the change', 429: 'Rate limit exceeded',
+    400: 'Invalid request',
+    415: 'Not JSON',
+    401: 'No valid API token',
+    403: "The token's creator lacks the privilege",
+    404: "Not found, or outside the caller's Local Authority",
+    409: 'A rule refused the change',
+    429: 'Rate limit exceeded',
   };
-  return Object.fromEntries([401, 429, ...statuses].map((s) => [s, { description: descriptions[s] ?? 'Problem', content: { 'application/problem+json': { schema: { $ref: 'Problem#' } } } }]));
+  return Object.fromEntries(
+    [401, 429, ...statuses].map((s) => [
+      s,
+      {
+        description: descriptions[s] ?? 'Problem',
+        content: { 'application/problem+json': { schema: { $ref: 'Problem#' } } },
+      },
+    ]),
+  );
 }
-

@@ -22,7 +22,19 @@ export const PERSON_PROPERTIES = {
 export const USER_SUMMARY_SCHEMA = {
   $id: 'UserSummary',
   type: 'object',
-  required: ['id', 'username', 'firstName', 'lastName', 'email', 'jobTitle', 'userType', 'status', 'lastSignInAt', 'createdAt', 'twoFactor'],
+  required: [
+    'id',
+    'username',
+    'firstName',
+    'lastName',
+    'email',
+    'jobTitle',
+    'userType',
+    'status',
+    'lastSignInAt',
+    'createdAt',
+    'twoFactor',
+  ],
   properties: {
     id: PERSON_PROPERTIES.id,
     username: PERSON_PROPERTIES.username,
@@ -40,18 +52,38 @@ export const USER_SUMMARY_SCHEMA = {
 
 const LIFECYCLE_SCHEMA = {
   type: 'object',
-  description: 'What the nightly lifecycle job has done and will do, if nobody signs in: every date is a run of the job, the date the pages show',
+  description:
+    'What the nightly lifecycle job has done and will do, if nobody signs in: every date is a run of the job, the date the pages show',
   required: ['state', 'lastWarning', 'nextEvent', 'archiveOn', 'deleteOn'],
   properties: {
-    state: { type: 'string', enum: ['active', 'warned', 'archived'], description: 'Warned: active, with an inactivity warning sent in the current period' },
+    state: {
+      type: 'string',
+      enum: ['active', 'warned', 'archived'],
+      description: 'Warned: active, with an inactivity warning sent in the current period',
+    },
     lastWarning: {
-      anyOf: [{ type: 'object', required: ['warning', 'sentAt'], properties: { warning: { type: 'string' }, sentAt: { type: 'string', format: 'date-time' } } }, { type: 'null' }],
+      anyOf: [
+        {
+          type: 'object',
+          required: ['warning', 'sentAt'],
+          properties: { warning: { type: 'string' }, sentAt: { type: 'string', format: 'date-time' } },
+        },
+        { type: 'null' },
+      ],
     },
     nextEvent: {
-      anyOf: [{
-        type: 'object', required: ['action', 'detail', 'date'],
-        properties: { action: { type: 'string', enum: ['warn', 'archive', 'delete'] }, detail: { type: 'string' }, date: { type: 'string', format: 'date-time' } },
-      }, { type: 'null' }],
+      anyOf: [
+        {
+          type: 'object',
+          required: ['action', 'detail', 'date'],
+          properties: {
+            action: { type: 'string', enum: ['warn', 'archive', 'delete'] },
+            detail: { type: 'string' },
+            date: { type: 'string', format: 'date-time' },
+          },
+        },
+        { type: 'null' },
+      ],
     },
     archiveOn: nullableDateTime,
     deleteOn: nullableDateTime,
@@ -61,7 +93,21 @@ const LIFECYCLE_SCHEMA = {
 export const USER_SCHEMA = {
   $id: 'User',
   type: 'object',
-  required: [...USER_SUMMARY_SCHEMA.required, 'phone', 'privileges', 'schools', 'schoolGroups', 'defaultSchoolGroup', 'accessEndDate', 'archivedAt', 'archiveReason', 'deletionDueAt', 'lifecycle', 'externalId', 'version'],
+  required: [
+    ...USER_SUMMARY_SCHEMA.required,
+    'phone',
+    'privileges',
+    'schools',
+    'schoolGroups',
+    'defaultSchoolGroup',
+    'accessEndDate',
+    'archivedAt',
+    'archiveReason',
+    'deletionDueAt',
+    'lifecycle',
+    'externalId',
+    'version',
+  ],
   properties: {
     ...USER_SUMMARY_SCHEMA.properties,
     phone: { type: ['string', 'null'] },
@@ -72,9 +118,12 @@ export const USER_SCHEMA = {
     accessEndDate: { type: ['string', 'null'], format: 'date' },
     archivedAt: nullableDateTime,
     archiveReason: { type: ['string', 'null'], enum: ['manual', 'inactivity', 'access-ended', 'provisioning', null] },
-    deletionDueAt: { ...nullableDateTime, description: 'An archived account: the run of the nightly job that deletes it' },
+    deletionDueAt: {
+      ...nullableDateTime,
+      description: 'An archived account: the run of the nightly job that deletes it',
+    },
     lifecycle: LIFECYCLE_SCHEMA,
-    externalId: { type: ['string', 'null'], description: 'The identity system\'s id (SCIM externalId)' },
+    externalId: { type: ['string', 'null'], description: "The identity system's id (SCIM externalId)" },
     version: { type: 'integer', description: 'Increases with every change' },
   },
 } as const;
@@ -89,7 +138,7 @@ export const USER_LIST_SCHEMA = {
   },
 } as const;
 
-const text = (max: number) => ({ type: 'string', maxLength: max } as const);
+const text = (max: number) => ({ type: 'string', maxLength: max }) as const;
 
 export const NEW_USER_SCHEMA = {
   $id: 'NewUser',
@@ -104,9 +153,21 @@ export const NEW_USER_SCHEMA = {
     jobTitle: text(100),
     phone: text(30),
     userType: { type: 'string', enum: typeCodes },
-    privileges: { type: 'array', maxItems: 20, items: { type: 'string', enum: privilegeCodes }, description: 'Defaults to the Type of User\'s defaults' },
-    cinClaAgreedBy: { ...text(200), description: 'Who agreed access to CiN/CLA information (required when granting cin_cla)' },
-    la: { type: 'string', pattern: '^[0-9]{3}$', description: 'The LA, for central support; others create in their own' },
+    privileges: {
+      type: 'array',
+      maxItems: 20,
+      items: { type: 'string', enum: privilegeCodes },
+      description: "Defaults to the Type of User's defaults",
+    },
+    cinClaAgreedBy: {
+      ...text(200),
+      description: 'Who agreed access to CiN/CLA information (required when granting cin_cla)',
+    },
+    la: {
+      type: 'string',
+      pattern: '^[0-9]{3}$',
+      description: 'The LA, for central support; others create in their own',
+    },
   },
 } as const;
 
@@ -121,7 +182,11 @@ export const USER_PATCH_SCHEMA = {
     email: text(254),
     jobTitle: { type: ['string', 'null'], maxLength: 100 },
     phone: { type: ['string', 'null'], maxLength: 30 },
-    accessEndDate: { type: ['string', 'null'], maxLength: 10, description: 'YYYY-MM-DD, in the future; null removes it' },
+    accessEndDate: {
+      type: ['string', 'null'],
+      maxLength: 10,
+      description: 'YYYY-MM-DD, in the future; null removes it',
+    },
     schoolGroupIds: { type: 'array', maxItems: 500, items: { type: 'integer', minimum: 1 } },
     defaultSchoolGroupId: { type: ['integer', 'null'], minimum: 1 },
   },
@@ -179,7 +244,11 @@ export const ARCHIVED_SCHEMA = {
   $id: 'Archived',
   type: 'object',
   required: ['id', 'status', 'deletionDueAt'],
-  properties: { id: { type: 'string', format: 'uuid' }, status: { type: 'string', enum: ['archived'] }, deletionDueAt: { type: 'string', format: 'date-time' } },
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    status: { type: 'string', enum: ['archived'] },
+    deletionDueAt: { type: 'string', format: 'date-time' },
+  },
 } as const;
 
 export const AUDIT_EVENT_SCHEMA = {
@@ -205,6 +274,16 @@ export const AUDIT_EVENT_LIST_SCHEMA = {
 } as const;
 
 export const USER_SCHEMAS: readonly Record<string, unknown>[] = [
-  USER_SUMMARY_SCHEMA, USER_SCHEMA, USER_LIST_SCHEMA, NEW_USER_SCHEMA, USER_PATCH_SCHEMA, PRIVILEGES_SCHEMA, PRIVILEGES_UPDATE_SCHEMA,
-  SCHOOL_LIST_SCHEMA, SCHOOLS_UPDATE_SCHEMA, ARCHIVED_SCHEMA, AUDIT_EVENT_SCHEMA, AUDIT_EVENT_LIST_SCHEMA,
+  USER_SUMMARY_SCHEMA,
+  USER_SCHEMA,
+  USER_LIST_SCHEMA,
+  NEW_USER_SCHEMA,
+  USER_PATCH_SCHEMA,
+  PRIVILEGES_SCHEMA,
+  PRIVILEGES_UPDATE_SCHEMA,
+  SCHOOL_LIST_SCHEMA,
+  SCHOOLS_UPDATE_SCHEMA,
+  ARCHIVED_SCHEMA,
+  AUDIT_EVENT_SCHEMA,
+  AUDIT_EVENT_LIST_SCHEMA,
 ];

@@ -10,12 +10,20 @@ import type { FastifyInstance } from 'fastify';
  */
 export function strictValidation(scope: FastifyInstance, schemas: readonly Record<string, unknown>[]): void {
   const make = (coerce: boolean) => {
-    const ajv = new Ajv({ coerceTypes: coerce ? 'array' : false, removeAdditional: false, useDefaults: true, allErrors: false, strict: false });
+    const ajv = new Ajv({
+      coerceTypes: coerce ? 'array' : false,
+      removeAdditional: false,
+      useDefaults: true,
+      allErrors: false,
+      strict: false,
+    });
     addFormats.default(ajv);
     for (const schema of schemas) ajv.addSchema(schema as AnySchema);
     return ajv;
   };
   const body = make(false);
   const text = make(true);
-  scope.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? body : text).compile(schema as AnySchema));
+  scope.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? body : text).compile(schema as AnySchema),
+  );
 }

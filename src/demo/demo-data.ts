@@ -141,7 +141,11 @@ export const DEFAULT_RETENTION: DemoRetention = { manualDays: 30, automaticMonth
 const DAY_MS = 86_400_000;
 
 /** Retention end of an archive (R33). */
-export function deletionDueFor(reason: DemoArchiveReason, archivedAt: Date, retention: DemoRetention = DEFAULT_RETENTION): Date {
+export function deletionDueFor(
+  reason: DemoArchiveReason,
+  archivedAt: Date,
+  retention: DemoRetention = DEFAULT_RETENTION,
+): Date {
   return reason === 'manual'
     ? new Date(archivedAt.getTime() + retention.manualDays * DAY_MS)
     : addMonthsUtc(archivedAt, retention.automaticMonths);
@@ -266,66 +270,711 @@ interface LaPlan {
 
 const LAS: readonly LaPlan[] = [
   {
-    code: '202', name: 'Camden', slug: 'camden', phonePrefix: '020 7974', schools: [18, 24], accounts: [55, 65],
-    admins: ['recent', 'warned'], singleAdmin: false, scim: false, externalIdPrefix: 'CAM',
-    specials: [{ type: 'la_officer', activity: 'archive-this-week' }, { type: 'commissioned', activity: 'access-ends-this-month' }],
-    places: ['Kentish Town', 'Gospel Oak', 'Belsize Park', 'Primrose Hill', 'Hampstead', 'Somers Town', 'Kilburn', 'Swiss Cottage', 'Holborn', 'Fitzrovia', 'West Hampstead', 'Fortune Green', 'Highgate', 'Dartmouth Park', 'Bloomsbury', 'Camden Town', 'Chalk Farm', "Regent's Park", "King's Cross", 'St Pancras', 'Frognal', 'South End Green', 'Agar Grove', 'Haverstock', 'Brecknock', 'Mornington'],
+    code: '202',
+    name: 'Camden',
+    slug: 'camden',
+    phonePrefix: '020 7974',
+    schools: [18, 24],
+    accounts: [55, 65],
+    admins: ['recent', 'warned'],
+    singleAdmin: false,
+    scim: false,
+    externalIdPrefix: 'CAM',
+    specials: [
+      { type: 'la_officer', activity: 'archive-this-week' },
+      { type: 'commissioned', activity: 'access-ends-this-month' },
+    ],
+    places: [
+      'Kentish Town',
+      'Gospel Oak',
+      'Belsize Park',
+      'Primrose Hill',
+      'Hampstead',
+      'Somers Town',
+      'Kilburn',
+      'Swiss Cottage',
+      'Holborn',
+      'Fitzrovia',
+      'West Hampstead',
+      'Fortune Green',
+      'Highgate',
+      'Dartmouth Park',
+      'Bloomsbury',
+      'Camden Town',
+      'Chalk Farm',
+      "Regent's Park",
+      "King's Cross",
+      'St Pancras',
+      'Frognal',
+      'South End Green',
+      'Agar Grove',
+      'Haverstock',
+      'Brecknock',
+      'Mornington',
+    ],
   },
   {
-    code: '330', name: 'Birmingham', slug: 'birmingham', phonePrefix: '0121 303', schools: [24, 28], accounts: [80, 95],
-    admins: [], singleAdmin: true, scim: false, externalIdPrefix: 'BCC',
-    places: ['Acocks Green', 'Aston', 'Bordesley Green', 'Edgbaston', 'Erdington', 'Hall Green', 'Handsworth', 'Harborne', 'Kings Heath', 'Kings Norton', 'Kingstanding', 'Ladywood', 'Moseley', 'Northfield', 'Perry Barr', 'Selly Oak', 'Small Heath', 'Sparkhill', 'Stechford', 'Sutton Coldfield', 'Yardley', 'Balsall Heath', 'Bournville', 'Castle Vale', 'Longbridge', 'Weoley Castle', 'Nechells', 'Quinton'],
+    code: '330',
+    name: 'Birmingham',
+    slug: 'birmingham',
+    phonePrefix: '0121 303',
+    schools: [24, 28],
+    accounts: [80, 95],
+    admins: [],
+    singleAdmin: true,
+    scim: false,
+    externalIdPrefix: 'BCC',
+    places: [
+      'Acocks Green',
+      'Aston',
+      'Bordesley Green',
+      'Edgbaston',
+      'Erdington',
+      'Hall Green',
+      'Handsworth',
+      'Harborne',
+      'Kings Heath',
+      'Kings Norton',
+      'Kingstanding',
+      'Ladywood',
+      'Moseley',
+      'Northfield',
+      'Perry Barr',
+      'Selly Oak',
+      'Small Heath',
+      'Sparkhill',
+      'Stechford',
+      'Sutton Coldfield',
+      'Yardley',
+      'Balsall Heath',
+      'Bournville',
+      'Castle Vale',
+      'Longbridge',
+      'Weoley Castle',
+      'Nechells',
+      'Quinton',
+    ],
   },
   {
-    code: '341', name: 'Liverpool', slug: 'liverpool', phonePrefix: '0151 233', schools: [20, 26], accounts: [60, 75],
-    admins: ['recent', 'recent', 'dormant'], singleAdmin: false, scim: false, externalIdPrefix: 'LCC',
-    places: ['Anfield', 'Aigburth', 'Allerton', 'Belle Vale', 'Childwall', 'Croxteth', 'Everton', 'Fazakerley', 'Garston', 'Kensington', 'Kirkdale', 'Norris Green', 'Old Swan', 'Speke', 'Toxteth', 'Walton', 'Wavertree', 'West Derby', 'Woolton', 'Gateacre', 'Dingle', 'Clubmoor', 'Tuebrook', 'Mossley Hill', 'Knotty Ash', 'Netherley'],
+    code: '341',
+    name: 'Liverpool',
+    slug: 'liverpool',
+    phonePrefix: '0151 233',
+    schools: [20, 26],
+    accounts: [60, 75],
+    admins: ['recent', 'recent', 'dormant'],
+    singleAdmin: false,
+    scim: false,
+    externalIdPrefix: 'LCC',
+    places: [
+      'Anfield',
+      'Aigburth',
+      'Allerton',
+      'Belle Vale',
+      'Childwall',
+      'Croxteth',
+      'Everton',
+      'Fazakerley',
+      'Garston',
+      'Kensington',
+      'Kirkdale',
+      'Norris Green',
+      'Old Swan',
+      'Speke',
+      'Toxteth',
+      'Walton',
+      'Wavertree',
+      'West Derby',
+      'Woolton',
+      'Gateacre',
+      'Dingle',
+      'Clubmoor',
+      'Tuebrook',
+      'Mossley Hill',
+      'Knotty Ash',
+      'Netherley',
+    ],
   },
   {
-    code: '886', name: 'Kent', slug: 'kent', phonePrefix: '03000 41', schools: [24, 28], accounts: [80, 95],
-    admins: ['recent', 'recent', 'warned'], singleAdmin: false, scim: true, externalIdPrefix: 'KCC',
-    places: ['Ashford', 'Canterbury', 'Dartford', 'Deal', 'Dover', 'Faversham', 'Folkestone', 'Gravesend', 'Herne Bay', 'Maidstone', 'Margate', 'Ramsgate', 'Sevenoaks', 'Sittingbourne', 'Tonbridge', 'Tunbridge Wells', 'Whitstable', 'Hythe', 'Sandwich', 'Cranbrook', 'Edenbridge', 'Swanley', 'Westerham', 'Tenterden', 'Broadstairs', 'Paddock Wood', 'Snodland', 'Headcorn'],
+    code: '886',
+    name: 'Kent',
+    slug: 'kent',
+    phonePrefix: '03000 41',
+    schools: [24, 28],
+    accounts: [80, 95],
+    admins: ['recent', 'recent', 'warned'],
+    singleAdmin: false,
+    scim: true,
+    externalIdPrefix: 'KCC',
+    places: [
+      'Ashford',
+      'Canterbury',
+      'Dartford',
+      'Deal',
+      'Dover',
+      'Faversham',
+      'Folkestone',
+      'Gravesend',
+      'Herne Bay',
+      'Maidstone',
+      'Margate',
+      'Ramsgate',
+      'Sevenoaks',
+      'Sittingbourne',
+      'Tonbridge',
+      'Tunbridge Wells',
+      'Whitstable',
+      'Hythe',
+      'Sandwich',
+      'Cranbrook',
+      'Edenbridge',
+      'Swanley',
+      'Westerham',
+      'Tenterden',
+      'Broadstairs',
+      'Paddock Wood',
+      'Snodland',
+      'Headcorn',
+    ],
   },
   {
-    code: '919', name: 'Hertfordshire', slug: 'hertfordshire', phonePrefix: '01992 55', schools: [20, 26], accounts: [70, 85],
+    code: '919',
+    name: 'Hertfordshire',
+    slug: 'hertfordshire',
+    phonePrefix: '01992 55',
+    schools: [20, 26],
+    accounts: [70, 85],
     // Its only administrator is about to get a first warning: central support is alerted (R38).
-    admins: ['due-this-week'], singleAdmin: true, scim: true, externalIdPrefix: 'HCC',
-    places: ['Berkhamsted', "Bishop's Stortford", 'Borehamwood', 'Bushey', 'Cheshunt', 'Harpenden', 'Hatfield', 'Hemel Hempstead', 'Hertford', 'Hitchin', 'Hoddesdon', 'Letchworth', 'Potters Bar', 'Royston', 'Sawbridgeworth', 'St Albans', 'Stevenage', 'Tring', 'Ware', 'Watford', 'Welwyn Garden City', 'Baldock', 'Radlett', 'Buntingford', 'Kings Langley', 'Rickmansworth'],
+    admins: ['due-this-week'],
+    singleAdmin: true,
+    scim: true,
+    externalIdPrefix: 'HCC',
+    places: [
+      'Berkhamsted',
+      "Bishop's Stortford",
+      'Borehamwood',
+      'Bushey',
+      'Cheshunt',
+      'Harpenden',
+      'Hatfield',
+      'Hemel Hempstead',
+      'Hertford',
+      'Hitchin',
+      'Hoddesdon',
+      'Letchworth',
+      'Potters Bar',
+      'Royston',
+      'Sawbridgeworth',
+      'St Albans',
+      'Stevenage',
+      'Tring',
+      'Ware',
+      'Watford',
+      'Welwyn Garden City',
+      'Baldock',
+      'Radlett',
+      'Buntingford',
+      'Kings Langley',
+      'Rickmansworth',
+    ],
   },
 ];
 
 const FIRST_NAMES = [
-  'Oliver', 'George', 'Harry', 'Jack', 'Jacob', 'Noah', 'Charlie', 'Thomas', 'Oscar', 'William', 'James', 'Henry', 'Leo', 'Alfie', 'Joshua', 'Freddie', 'Archie', 'Ethan', 'Isaac', 'Alexander', 'Joseph', 'Edward', 'Samuel', 'Max', 'Daniel', 'Arthur', 'Lucas', 'Mohammed', 'Muhammad', 'Adam', 'Ibrahim', 'Yusuf', 'Omar', 'Ali', 'Hamza', 'Rhys', 'Owen', 'Dylan', 'Callum', 'Connor', 'Liam', 'Sean', 'Declan', 'Ciaran', 'Aidan', 'Kwame', 'Tunde', 'Chinedu', 'Femi', 'Rohan', 'Arjun', 'Vikram', 'Sanjay', 'Ravi', 'Tomasz', 'Piotr', 'Marek', 'Andrew', 'Mark', 'Paul', 'Stephen', 'David', 'Richard', 'Simon', 'Gareth', 'Neil',
-  'Olivia', 'Amelia', 'Isla', 'Ava', 'Emily', 'Sophia', 'Grace', 'Mia', 'Poppy', 'Ella', 'Lily', 'Evie', 'Isabella', 'Charlotte', 'Jessica', 'Freya', 'Florence', 'Ruby', 'Alice', 'Phoebe', 'Sophie', 'Hannah', 'Lucy', 'Chloe', 'Eleanor', 'Zara', 'Aisha', 'Fatima', 'Maryam', 'Amira', 'Layla', 'Yasmin', 'Priya', 'Anjali', 'Kiran', 'Nisha', 'Siobhan', 'Niamh', 'Aoife', 'Ciara', 'Bethan', 'Cerys', 'Ffion', 'Rhiannon', 'Catriona', 'Morag', 'Abena', 'Ngozi', 'Funmi', 'Chioma', 'Agnieszka', 'Katarzyna', 'Joanna', 'Rachel', 'Sarah', 'Helen', 'Claire', 'Louise', 'Joanne', 'Nicola', 'Karen', 'Julie', 'Deborah', 'Gemma', 'Kirsty', 'Leanne', 'Nadia', 'Shabana', 'Tahmina',
+  'Oliver',
+  'George',
+  'Harry',
+  'Jack',
+  'Jacob',
+  'Noah',
+  'Charlie',
+  'Thomas',
+  'Oscar',
+  'William',
+  'James',
+  'Henry',
+  'Leo',
+  'Alfie',
+  'Joshua',
+  'Freddie',
+  'Archie',
+  'Ethan',
+  'Isaac',
+  'Alexander',
+  'Joseph',
+  'Edward',
+  'Samuel',
+  'Max',
+  'Daniel',
+  'Arthur',
+  'Lucas',
+  'Mohammed',
+  'Muhammad',
+  'Adam',
+  'Ibrahim',
+  'Yusuf',
+  'Omar',
+  'Ali',
+  'Hamza',
+  'Rhys',
+  'Owen',
+  'Dylan',
+  'Callum',
+  'Connor',
+  'Liam',
+  'Sean',
+  'Declan',
+  'Ciaran',
+  'Aidan',
+  'Kwame',
+  'Tunde',
+  'Chinedu',
+  'Femi',
+  'Rohan',
+  'Arjun',
+  'Vikram',
+  'Sanjay',
+  'Ravi',
+  'Tomasz',
+  'Piotr',
+  'Marek',
+  'Andrew',
+  'Mark',
+  'Paul',
+  'Stephen',
+  'David',
+  'Richard',
+  'Simon',
+  'Gareth',
+  'Neil',
+  'Olivia',
+  'Amelia',
+  'Isla',
+  'Ava',
+  'Emily',
+  'Sophia',
+  'Grace',
+  'Mia',
+  'Poppy',
+  'Ella',
+  'Lily',
+  'Evie',
+  'Isabella',
+  'Charlotte',
+  'Jessica',
+  'Freya',
+  'Florence',
+  'Ruby',
+  'Alice',
+  'Phoebe',
+  'Sophie',
+  'Hannah',
+  'Lucy',
+  'Chloe',
+  'Eleanor',
+  'Zara',
+  'Aisha',
+  'Fatima',
+  'Maryam',
+  'Amira',
+  'Layla',
+  'Yasmin',
+  'Priya',
+  'Anjali',
+  'Kiran',
+  'Nisha',
+  'Siobhan',
+  'Niamh',
+  'Aoife',
+  'Ciara',
+  'Bethan',
+  'Cerys',
+  'Ffion',
+  'Rhiannon',
+  'Catriona',
+  'Morag',
+  'Abena',
+  'Ngozi',
+  'Funmi',
+  'Chioma',
+  'Agnieszka',
+  'Katarzyna',
+  'Joanna',
+  'Rachel',
+  'Sarah',
+  'Helen',
+  'Claire',
+  'Louise',
+  'Joanne',
+  'Nicola',
+  'Karen',
+  'Julie',
+  'Deborah',
+  'Gemma',
+  'Kirsty',
+  'Leanne',
+  'Nadia',
+  'Shabana',
+  'Tahmina',
 ];
 
 const LAST_NAMES = [
-  'Smith', 'Jones', 'Taylor', 'Brown', 'Williams', 'Wilson', 'Johnson', 'Davies', 'Robinson', 'Wright', 'Thompson', 'Evans', 'Walker', 'White', 'Roberts', 'Green', 'Hall', 'Wood', 'Jackson', 'Clarke', 'Patel', 'Khan', 'Lewis', 'James', 'Phillips', 'Mason', 'Mitchell', 'Rose', 'Davis', 'Rodriguez', 'Cox', 'Alexander', 'Morgan', 'Moore', 'Mills', 'King', 'Adams', 'Garcia', 'Hughes', 'Lee', 'Harris', 'Martin', 'Cooper', 'Ward', 'Turner', 'Parker', 'Baker', 'Hill', 'Edwards', 'Collins', 'Stewart', 'Morris', 'Bell', 'Murphy', 'Bailey', 'Richardson', 'Cook', 'Harrison', 'Kelly', 'Marshall', 'Chapman', 'Fletcher', 'Armstrong', 'Hunt', 'Webb', 'Palmer', 'Holmes', 'Lloyd', 'Griffiths', 'Owen', 'Pritchard', 'Price', 'Reid', 'Campbell', 'Murray', 'MacDonald', 'Fraser', 'Sutherland', "O'Brien", "O'Connor", "O'Neill", 'Doherty', 'Gallagher', 'Byrne', 'Quinn', 'Begum', 'Hussain', 'Ahmed', 'Akhtar', 'Rahman', 'Islam', 'Iqbal', 'Malik', 'Chaudhry', 'Shah', 'Sharma', 'Singh', 'Kaur', 'Gill', 'Mistry', 'Desai', 'Chowdhury', 'Mensah', 'Owusu', 'Boateng', 'Okafor', 'Adeyemi', 'Okonkwo', 'Bello', 'Abara', 'Nowak', 'Kowalski', 'Wisniewski', 'Nguyen', 'Chen', 'Wong', 'Li', 'Yilmaz', 'Demir', 'Costa', 'Ferreira', 'Santos', 'Brennan', 'Ashworth', 'Barker', 'Whitfield', 'Pearson', 'Hargreaves', 'Lowe', 'Sutton', 'Fox', 'Booth', 'Kent-Davies', 'Lloyd-Jones', 'Bishop', 'Nash', 'Dunn',
+  'Smith',
+  'Jones',
+  'Taylor',
+  'Brown',
+  'Williams',
+  'Wilson',
+  'Johnson',
+  'Davies',
+  'Robinson',
+  'Wright',
+  'Thompson',
+  'Evans',
+  'Walker',
+  'White',
+  'Roberts',
+  'Green',
+  'Hall',
+  'Wood',
+  'Jackson',
+  'Clarke',
+  'Patel',
+  'Khan',
+  'Lewis',
+  'James',
+  'Phillips',
+  'Mason',
+  'Mitchell',
+  'Rose',
+  'Davis',
+  'Rodriguez',
+  'Cox',
+  'Alexander',
+  'Morgan',
+  'Moore',
+  'Mills',
+  'King',
+  'Adams',
+  'Garcia',
+  'Hughes',
+  'Lee',
+  'Harris',
+  'Martin',
+  'Cooper',
+  'Ward',
+  'Turner',
+  'Parker',
+  'Baker',
+  'Hill',
+  'Edwards',
+  'Collins',
+  'Stewart',
+  'Morris',
+  'Bell',
+  'Murphy',
+  'Bailey',
+  'Richardson',
+  'Cook',
+  'Harrison',
+  'Kelly',
+  'Marshall',
+  'Chapman',
+  'Fletcher',
+  'Armstrong',
+  'Hunt',
+  'Webb',
+  'Palmer',
+  'Holmes',
+  'Lloyd',
+  'Griffiths',
+  'Owen',
+  'Pritchard',
+  'Price',
+  'Reid',
+  'Campbell',
+  'Murray',
+  'MacDonald',
+  'Fraser',
+  'Sutherland',
+  "O'Brien",
+  "O'Connor",
+  "O'Neill",
+  'Doherty',
+  'Gallagher',
+  'Byrne',
+  'Quinn',
+  'Begum',
+  'Hussain',
+  'Ahmed',
+  'Akhtar',
+  'Rahman',
+  'Islam',
+  'Iqbal',
+  'Malik',
+  'Chaudhry',
+  'Shah',
+  'Sharma',
+  'Singh',
+  'Kaur',
+  'Gill',
+  'Mistry',
+  'Desai',
+  'Chowdhury',
+  'Mensah',
+  'Owusu',
+  'Boateng',
+  'Okafor',
+  'Adeyemi',
+  'Okonkwo',
+  'Bello',
+  'Abara',
+  'Nowak',
+  'Kowalski',
+  'Wisniewski',
+  'Nguyen',
+  'Chen',
+  'Wong',
+  'Li',
+  'Yilmaz',
+  'Demir',
+  'Costa',
+  'Ferreira',
+  'Santos',
+  'Brennan',
+  'Ashworth',
+  'Barker',
+  'Whitfield',
+  'Pearson',
+  'Hargreaves',
+  'Lowe',
+  'Sutton',
+  'Fox',
+  'Booth',
+  'Kent-Davies',
+  'Lloyd-Jones',
+  'Bishop',
+  'Nash',
+  'Dunn',
 ];
 
-const SAINTS = ['Mary', 'Joseph', 'Peter', 'Paul', 'Anne', 'Patrick', 'Michael', 'Margaret', 'Edmund', 'Thomas', 'Bede', 'Dominic', 'Teresa', 'Luke', 'Matthew', 'John', 'Andrew', 'George', 'Alban', 'Augustine', 'Catherine', 'Francis', 'Gregory', 'Hilda'];
-const TREES = ['Rowan', 'Oak', 'Willow', 'Beech', 'Hawthorn', 'Elm', 'Cedar', 'Maple', 'Ash', 'Hazel', 'Birch', 'Holly', 'Chestnut', 'Linden', 'Alder', 'Juniper'];
+const SAINTS = [
+  'Mary',
+  'Joseph',
+  'Peter',
+  'Paul',
+  'Anne',
+  'Patrick',
+  'Michael',
+  'Margaret',
+  'Edmund',
+  'Thomas',
+  'Bede',
+  'Dominic',
+  'Teresa',
+  'Luke',
+  'Matthew',
+  'John',
+  'Andrew',
+  'George',
+  'Alban',
+  'Augustine',
+  'Catherine',
+  'Francis',
+  'Gregory',
+  'Hilda',
+];
+const TREES = [
+  'Rowan',
+  'Oak',
+  'Willow',
+  'Beech',
+  'Hawthorn',
+  'Elm',
+  'Cedar',
+  'Maple',
+  'Ash',
+  'Hazel',
+  'Birch',
+  'Holly',
+  'Chestnut',
+  'Linden',
+  'Alder',
+  'Juniper',
+];
 const SPECIAL_SUFFIXES = ['House', 'Lodge', 'Field', 'Bank', 'Park', 'Hill', 'Grove', 'Meadow'];
 
 /** Words for the demo passwords (3 words + digits; the PRNG makes them the same every time). */
 const PASSWORD_WORDS = [
-  'amber', 'anchor', 'badger', 'bramble', 'canyon', 'cobalt', 'copper', 'cricket', 'dapple', 'ember', 'falcon', 'fennel', 'fjord', 'gable', 'garnet', 'harbour', 'hazel', 'heron', 'indigo', 'juniper', 'kestrel', 'lantern', 'larch', 'linnet', 'maple', 'marble', 'meadow', 'mistle', 'nutmeg', 'orchid', 'osprey', 'otter', 'paddle', 'pebble', 'pepper', 'plover', 'quarry', 'quill', 'raven', 'russet', 'saffron', 'salmon', 'sorrel', 'spruce', 'tansy', 'thistle', 'timber', 'tundra', 'umber', 'velvet', 'walnut', 'willow', 'wren', 'yarrow', 'zephyr', 'bracken', 'cinder', 'dormouse', 'estuary', 'foxglove', 'granite', 'heather', 'inkwell', 'jackdaw', 'kelp', 'lichen', 'mallard', 'nettle', 'oriel', 'puffin', 'quartz', 'rookery', 'shingle', 'teasel', 'upland', 'vervain', 'wharf', 'yeoman', 'acorn', 'beacon', 'clover', 'drizzle', 'eddy', 'flint', 'gorse', 'hollow', 'islet', 'jetty', 'kiln', 'lagoon', 'moorland', 'nimbus', 'orchard', 'pylon', 'ripple', 'sextant', 'tideway', 'valley', 'weir', 'bobbin', 'crumpet', 'dynamo', 'gazebo', 'hamlet', 'magpie', 'parsnip', 'rhubarb', 'skylark', 'trellis',
+  'amber',
+  'anchor',
+  'badger',
+  'bramble',
+  'canyon',
+  'cobalt',
+  'copper',
+  'cricket',
+  'dapple',
+  'ember',
+  'falcon',
+  'fennel',
+  'fjord',
+  'gable',
+  'garnet',
+  'harbour',
+  'hazel',
+  'heron',
+  'indigo',
+  'juniper',
+  'kestrel',
+  'lantern',
+  'larch',
+  'linnet',
+  'maple',
+  'marble',
+  'meadow',
+  'mistle',
+  'nutmeg',
+  'orchid',
+  'osprey',
+  'otter',
+  'paddle',
+  'pebble',
+  'pepper',
+  'plover',
+  'quarry',
+  'quill',
+  'raven',
+  'russet',
+  'saffron',
+  'salmon',
+  'sorrel',
+  'spruce',
+  'tansy',
+  'thistle',
+  'timber',
+  'tundra',
+  'umber',
+  'velvet',
+  'walnut',
+  'willow',
+  'wren',
+  'yarrow',
+  'zephyr',
+  'bracken',
+  'cinder',
+  'dormouse',
+  'estuary',
+  'foxglove',
+  'granite',
+  'heather',
+  'inkwell',
+  'jackdaw',
+  'kelp',
+  'lichen',
+  'mallard',
+  'nettle',
+  'oriel',
+  'puffin',
+  'quartz',
+  'rookery',
+  'shingle',
+  'teasel',
+  'upland',
+  'vervain',
+  'wharf',
+  'yeoman',
+  'acorn',
+  'beacon',
+  'clover',
+  'drizzle',
+  'eddy',
+  'flint',
+  'gorse',
+  'hollow',
+  'islet',
+  'jetty',
+  'kiln',
+  'lagoon',
+  'moorland',
+  'nimbus',
+  'orchard',
+  'pylon',
+  'ripple',
+  'sextant',
+  'tideway',
+  'valley',
+  'weir',
+  'bobbin',
+  'crumpet',
+  'dynamo',
+  'gazebo',
+  'hamlet',
+  'magpie',
+  'parsnip',
+  'rhubarb',
+  'skylark',
+  'trellis',
 ] as const;
 
 const JOB_TITLES: Readonly<Record<UserType, readonly string[]>> = {
-  la_admin: ['Information Systems Manager', 'Education Data Systems Lead', 'Nexus System Administrator', 'Data and Systems Manager', 'Information Management Officer'],
-  la_officer: ['Data Analyst', 'Senior Performance Analyst', 'Research and Intelligence Officer', 'Education Data Officer', 'Insight Analyst', 'Performance and Information Officer'],
-  school_improvement: ['School Improvement Adviser', 'Senior School Improvement Officer', 'Primary Adviser', 'Secondary Adviser', 'Early Years Adviser', 'Education Standards Officer'],
-  commissioned: ['School Improvement Partner', 'Education Consultant', 'Associate Adviser', 'Independent Education Consultant'],
-  virtual_school: ['Virtual School Head', 'Deputy Virtual School Head', 'Virtual School Education Adviser', 'Designated Teacher Coordinator'],
-  read_only: ['Admissions Officer', 'SEND Caseworker', 'Early Years Officer', 'Attendance Officer', 'Governor Services Officer', 'Family Support Worker', 'Education Welfare Officer'],
+  la_admin: [
+    'Information Systems Manager',
+    'Education Data Systems Lead',
+    'Nexus System Administrator',
+    'Data and Systems Manager',
+    'Information Management Officer',
+  ],
+  la_officer: [
+    'Data Analyst',
+    'Senior Performance Analyst',
+    'Research and Intelligence Officer',
+    'Education Data Officer',
+    'Insight Analyst',
+    'Performance and Information Officer',
+  ],
+  school_improvement: [
+    'School Improvement Adviser',
+    'Senior School Improvement Officer',
+    'Primary Adviser',
+    'Secondary Adviser',
+    'Early Years Adviser',
+    'Education Standards Officer',
+  ],
+  commissioned: [
+    'School Improvement Partner',
+    'Education Consultant',
+    'Associate Adviser',
+    'Independent Education Consultant',
+  ],
+  virtual_school: [
+    'Virtual School Head',
+    'Deputy Virtual School Head',
+    'Virtual School Education Adviser',
+    'Designated Teacher Coordinator',
+  ],
+  read_only: [
+    'Admissions Officer',
+    'SEND Caseworker',
+    'Early Years Officer',
+    'Attendance Officer',
+    'Governor Services Officer',
+    'Family Support Worker',
+    'Education Welfare Officer',
+  ],
   support: ['Support Analyst', 'Service Desk Lead', 'Customer Success Manager', 'Technical Support Officer'],
 };
 
 /** Occasional deviations from a type's defaults (R14). `manage_users` only where it does not break the single-admin LA. */
 const DEVIATIONS: Readonly<Record<UserType, readonly { add?: Privilege; remove?: Privilege }[]>> = {
   la_admin: [{ remove: 'nexus_admin' }, { remove: 'pupil_level' }, { add: 'cin_cla' }, { add: 'upload_data' }],
-  la_officer: [{ add: 'cin_cla' }, { add: 'upload_data' }, { add: 'manage_school_groups' }, { remove: 'pupil_level' }, { add: 'manage_users' }],
+  la_officer: [
+    { add: 'cin_cla' },
+    { add: 'upload_data' },
+    { add: 'manage_school_groups' },
+    { remove: 'pupil_level' },
+    { add: 'manage_users' },
+  ],
   school_improvement: [{ add: 'pupil_level' }, { add: 'view_users' }],
   commissioned: [{ add: 'pupil_level' }],
   virtual_school: [{ remove: 'pupil_level' }, { add: 'view_users' }],
@@ -349,14 +998,29 @@ type Activity =
   | 'archived-provisioning';
 
 const ACTIVITY_WEIGHTS: Readonly<Record<Activity, number>> = {
-  recent: 48, dormant: 9, warned: 10, overdue: 9, never: 8, restored: 1,
-  'archived-inactivity': 6, 'archived-manual': 3, 'archived-access-ended': 3, 'archived-provisioning': 2,
+  recent: 48,
+  dormant: 9,
+  warned: 10,
+  overdue: 9,
+  never: 8,
+  restored: 1,
+  'archived-inactivity': 6,
+  'archived-manual': 3,
+  'archived-access-ended': 3,
+  'archived-provisioning': 2,
   // Placed, never drawn.
-  'due-this-week': 0, 'archive-this-week': 0, 'access-ends-this-month': 0,
+  'due-this-week': 0,
+  'archive-this-week': 0,
+  'access-ends-this-month': 0,
 };
 
 const GENERATED_TYPE_WEIGHTS: Readonly<Partial<Record<UserType, number>>> = {
-  la_officer: 20, school_improvement: 18, commissioned: 16, virtual_school: 7, read_only: 32, la_admin: 4,
+  la_officer: 20,
+  school_improvement: 18,
+  commissioned: 16,
+  virtual_school: 7,
+  read_only: 32,
+  la_admin: 4,
 };
 
 interface NamedPlan {
@@ -373,17 +1037,108 @@ interface NamedPlan {
 
 /** The accounts printed for newcomers. Order is the printing order. */
 const NAMED: readonly NamedPlan[] = [
-  { username: 'support', organisation: 'central', type: 'support', firstName: 'Alex', lastName: 'Morgan', jobTitle: 'Support Analyst', createdMonthsAgo: 47, lastSignInDaysAgo: 1 },
-  { username: 'camden.admin', organisation: 'la0', type: 'la_admin', firstName: 'Priya', lastName: 'Shah', jobTitle: 'Information Systems Manager', createdMonthsAgo: 46, lastSignInDaysAgo: 1 },
-  { username: 'camden.officer', organisation: 'la0', type: 'la_officer', firstName: 'Tom', lastName: 'Gallagher', jobTitle: 'Senior Data Analyst', createdMonthsAgo: 31, lastSignInDaysAgo: 3 },
-  { username: 'camden.improvement', organisation: 'la0', type: 'school_improvement', firstName: 'Grace', lastName: 'Adeyemi', jobTitle: 'School Improvement Adviser', createdMonthsAgo: 26, lastSignInDaysAgo: 5 },
-  { username: 'camden.readonly', organisation: 'la0', type: 'read_only', firstName: 'Hannah', lastName: 'Brooks', jobTitle: 'Admissions Officer', createdMonthsAgo: 14, lastSignInDaysAgo: 8 },
-  { username: 'birmingham.admin', organisation: 'la1', type: 'la_admin', firstName: 'Imran', lastName: 'Hussain', jobTitle: 'Education Data Systems Lead', createdMonthsAgo: 45, lastSignInDaysAgo: 2 },
-  { username: 'birmingham.officer', organisation: 'la1', type: 'la_officer', firstName: 'Sophie', lastName: 'Clarke', jobTitle: 'Performance Analyst', createdMonthsAgo: 33, lastSignInDaysAgo: 4 },
-  { username: 'birmingham.improvement', organisation: 'la1', type: 'school_improvement', firstName: 'Daniel', lastName: 'Osei', jobTitle: 'Senior School Improvement Officer', createdMonthsAgo: 22, lastSignInDaysAgo: 6 },
-  { username: 'birmingham.readonly', organisation: 'la1', type: 'read_only', firstName: 'Laura', lastName: 'Bennett', jobTitle: 'SEND Caseworker', createdMonthsAgo: 11, lastSignInDaysAgo: 9 },
+  {
+    username: 'support',
+    organisation: 'central',
+    type: 'support',
+    firstName: 'Alex',
+    lastName: 'Morgan',
+    jobTitle: 'Support Analyst',
+    createdMonthsAgo: 47,
+    lastSignInDaysAgo: 1,
+  },
+  {
+    username: 'camden.admin',
+    organisation: 'la0',
+    type: 'la_admin',
+    firstName: 'Priya',
+    lastName: 'Shah',
+    jobTitle: 'Information Systems Manager',
+    createdMonthsAgo: 46,
+    lastSignInDaysAgo: 1,
+  },
+  {
+    username: 'camden.officer',
+    organisation: 'la0',
+    type: 'la_officer',
+    firstName: 'Tom',
+    lastName: 'Gallagher',
+    jobTitle: 'Senior Data Analyst',
+    createdMonthsAgo: 31,
+    lastSignInDaysAgo: 3,
+  },
+  {
+    username: 'camden.improvement',
+    organisation: 'la0',
+    type: 'school_improvement',
+    firstName: 'Grace',
+    lastName: 'Adeyemi',
+    jobTitle: 'School Improvement Adviser',
+    createdMonthsAgo: 26,
+    lastSignInDaysAgo: 5,
+  },
+  {
+    username: 'camden.readonly',
+    organisation: 'la0',
+    type: 'read_only',
+    firstName: 'Hannah',
+    lastName: 'Brooks',
+    jobTitle: 'Admissions Officer',
+    createdMonthsAgo: 14,
+    lastSignInDaysAgo: 8,
+  },
+  {
+    username: 'birmingham.admin',
+    organisation: 'la1',
+    type: 'la_admin',
+    firstName: 'Imran',
+    lastName: 'Hussain',
+    jobTitle: 'Education Data Systems Lead',
+    createdMonthsAgo: 45,
+    lastSignInDaysAgo: 2,
+  },
+  {
+    username: 'birmingham.officer',
+    organisation: 'la1',
+    type: 'la_officer',
+    firstName: 'Sophie',
+    lastName: 'Clarke',
+    jobTitle: 'Performance Analyst',
+    createdMonthsAgo: 33,
+    lastSignInDaysAgo: 4,
+  },
+  {
+    username: 'birmingham.improvement',
+    organisation: 'la1',
+    type: 'school_improvement',
+    firstName: 'Daniel',
+    lastName: 'Osei',
+    jobTitle: 'Senior School Improvement Officer',
+    createdMonthsAgo: 22,
+    lastSignInDaysAgo: 6,
+  },
+  {
+    username: 'birmingham.readonly',
+    organisation: 'la1',
+    type: 'read_only',
+    firstName: 'Laura',
+    lastName: 'Bennett',
+    jobTitle: 'SEND Caseworker',
+    createdMonthsAgo: 11,
+    lastSignInDaysAgo: 9,
+  },
   // Commissioned until recently; archived when the contract ended: signing in shows the archived message (R30).
-  { username: 'camden.leaver', organisation: 'la0', type: 'commissioned', firstName: 'Martin', lastName: 'Doyle', jobTitle: 'School Improvement Partner', createdMonthsAgo: 20, lastSignInDaysAgo: 16, archived: { reason: 'access-ended', daysAgo: 12 } },
+  {
+    username: 'camden.leaver',
+    organisation: 'la0',
+    type: 'commissioned',
+    firstName: 'Martin',
+    lastName: 'Doyle',
+    jobTitle: 'School Improvement Partner',
+    createdMonthsAgo: 20,
+    lastSignInDaysAgo: 16,
+    archived: { reason: 'access-ended', daysAgo: 12 },
+  },
 ];
 
 export const NAMED_DEMO_USERNAMES: readonly string[] = NAMED.map((n) => n.username);
@@ -392,7 +1147,12 @@ export const NAMED_DEMO_USERNAMES: readonly string[] = NAMED.map((n) => n.userna
 // Generator
 
 function slugify(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'support';
+  return (
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'support'
+  );
 }
 
 function usernamePart(name: string): string {
@@ -400,7 +1160,10 @@ function usernamePart(name: string): string {
 }
 
 function demoPassword(rng: Random): string {
-  const words = rng.sample(PASSWORD_WORDS.filter((w) => w.length >= 5), 3);
+  const words = rng.sample(
+    PASSWORD_WORDS.filter((w) => w.length >= 5),
+    3,
+  );
   const digits = String(rng.int(1000, 9999));
   return `${words[0]![0]!.toUpperCase()}${words[0]!.slice(1)}-${words[1]}-${words[2]}-${digits}`;
 }
@@ -421,15 +1184,33 @@ export function generateDemo(now: Date, options: GenerateDemoOptions = {}): Demo
     return toSeconds(new Date(hi - (months - whole) * (hi - lo)));
   };
   const daysAgo = (days: number): Date => toSeconds(new Date(at.getTime() - days * DAY_MS));
-  const between = (from: Date, to: Date): Date => toSeconds(new Date(from.getTime() + rng.float() * Math.max(0, to.getTime() - from.getTime())));
-  const latest = (...dates: (Date | null)[]): Date => new Date(Math.max(...dates.filter((d): d is Date => d !== null).map((d) => d.getTime())));
+  const between = (from: Date, to: Date): Date =>
+    toSeconds(new Date(from.getTime() + rng.float() * Math.max(0, to.getTime() - from.getTime())));
+  const latest = (...dates: (Date | null)[]): Date =>
+    new Date(Math.max(...dates.filter((d): d is Date => d !== null).map((d) => d.getTime())));
 
   // Organisations
   const organisations: DemoOrganisation[] = [];
   const centralSlug = slugify(supportName);
-  organisations.push({ key: 'central', kind: 'central', laCode: null, name: supportName, slug: centralSlug, emailDomain: `${centralSlug}.org.uk`, createdAt: monthsAgo(48.5) });
+  organisations.push({
+    key: 'central',
+    kind: 'central',
+    laCode: null,
+    name: supportName,
+    slug: centralSlug,
+    emailDomain: `${centralSlug}.org.uk`,
+    createdAt: monthsAgo(48.5),
+  });
   LAS.forEach((la, i) => {
-    organisations.push({ key: `la${i}`, kind: 'la', laCode: la.code, name: la.name, slug: la.slug, emailDomain: `${la.slug}.gov.uk`, createdAt: monthsAgo(48.2 - i * 0.05) });
+    organisations.push({
+      key: `la${i}`,
+      kind: 'la',
+      laCode: la.code,
+      name: la.name,
+      slug: la.slug,
+      emailDomain: `${la.slug}.gov.uk`,
+      createdAt: monthsAgo(48.2 - i * 0.05),
+    });
   });
   const orgByKey = new Map(organisations.map((o) => [o.key, o]));
 
@@ -450,18 +1231,31 @@ export function generateDemo(now: Date, options: GenerateDemoOptions = {}): Demo
     }
     const names = new Set<string>();
     const closedCount = rng.int(1, 2);
-    const closedAt = new Set(rng.sample([...phases.keys()].filter((k) => k >= 5), closedCount));
+    const closedAt = new Set(
+      rng.sample(
+        [...phases.keys()].filter((k) => k >= 5),
+        closedCount,
+      ),
+    );
     const laSchools: DemoSchool[] = [];
     phases.forEach((phase, k) => {
       let name = '';
-      for (let attempt = 0; attempt < 50 && (name === '' || names.has(name)); attempt++) name = schoolName(rng, phase, la.places);
+      for (let attempt = 0; attempt < 50 && (name === '' || names.has(name)); attempt++)
+        name = schoolName(rng, phase, la.places);
       if (names.has(name)) name = `${name} ${k + 1}`;
       names.add(name);
       let urn = rng.int(100000, 149999);
       while (usedUrns.has(urn)) urn = rng.int(100000, 149999);
       usedUrns.add(urn);
       const closed = closedAt.has(k);
-      laSchools.push({ urn, organisationKey: orgKey, name, phase, status: closed ? 'closed' : 'open', updatedAt: closed ? monthsAgo(rng.between(2, 30)) : between(org.createdAt, monthsAgo(1)) });
+      laSchools.push({
+        urn,
+        organisationKey: orgKey,
+        name,
+        phase,
+        status: closed ? 'closed' : 'open',
+        updatedAt: closed ? monthsAgo(rng.between(2, 30)) : between(org.createdAt, monthsAgo(1)),
+      });
     });
     laSchools.sort((a, b) => a.name.localeCompare(b.name));
     schools.push(...laSchools);
@@ -472,10 +1266,28 @@ export function generateDemo(now: Date, options: GenerateDemoOptions = {}): Demo
     const place = rng.pick(la.places);
     const secondaries = open.filter((s) => s.phase === 'Secondary' || s.phase === '16 plus');
     const primaries = open.filter((s) => s.phase === 'Primary' || s.phase === 'Nursery');
-    groups.push({ key: `${orgKey}:g0`, organisationKey: orgKey, name: `${place} primary cluster`, createdAt: monthsAgo(rng.between(30, 46)), schoolUrns: rng.sample(primaries, rng.int(5, 8)).map((s) => s.urn) });
-    groups.push({ key: `${orgKey}:g1`, organisationKey: orgKey, name: 'Secondary and post-16', createdAt: monthsAgo(rng.between(30, 46)), schoolUrns: secondaries.map((s) => s.urn) });
+    groups.push({
+      key: `${orgKey}:g0`,
+      organisationKey: orgKey,
+      name: `${place} primary cluster`,
+      createdAt: monthsAgo(rng.between(30, 46)),
+      schoolUrns: rng.sample(primaries, rng.int(5, 8)).map((s) => s.urn),
+    });
+    groups.push({
+      key: `${orgKey}:g1`,
+      organisationKey: orgKey,
+      name: 'Secondary and post-16',
+      createdAt: monthsAgo(rng.between(30, 46)),
+      schoolUrns: secondaries.map((s) => s.urn),
+    });
     if (rng.chance(0.7)) {
-      groups.push({ key: `${orgKey}:g2`, organisationKey: orgKey, name: 'Schools causing concern', createdAt: monthsAgo(rng.between(3, 20)), schoolUrns: rng.sample(open, rng.int(3, 5)).map((s) => s.urn) });
+      groups.push({
+        key: `${orgKey}:g2`,
+        organisationKey: orgKey,
+        name: 'Schools causing concern',
+        createdAt: monthsAgo(rng.between(3, 20)),
+        schoolUrns: rng.sample(open, rng.int(3, 5)).map((s) => s.urn),
+      });
     }
     schoolGroups.push(...groups);
     groupsByOrg.set(orgKey, groups);
@@ -501,9 +1313,18 @@ export function generateDemo(now: Date, options: GenerateDemoOptions = {}): Demo
   };
   const groupsFor = (orgKey: string, type: UserType): { keys: string[]; defaultKey: string | null } => {
     const groups = groupsByOrg.get(orgKey) ?? [];
-    const max = type === 'school_improvement' || type === 'commissioned' ? 2 : type === 'la_admin' || type === 'la_officer' ? 2 : 1;
-    const count = groups.length === 0 ? 0 : rng.int(type === 'school_improvement' || type === 'commissioned' ? 1 : 0, max);
-    const keys = rng.sample(groups, count).map((g) => g.key).sort();
+    const max =
+      type === 'school_improvement' || type === 'commissioned'
+        ? 2
+        : type === 'la_admin' || type === 'la_officer'
+          ? 2
+          : 1;
+    const count =
+      groups.length === 0 ? 0 : rng.int(type === 'school_improvement' || type === 'commissioned' ? 1 : 0, max);
+    const keys = rng
+      .sample(groups, count)
+      .map((g) => g.key)
+      .sort();
     const defaultKey = keys.length > 0 && rng.chance(0.85) ? rng.pick(keys) : null;
     return { keys, defaultKey };
   };
@@ -520,16 +1341,19 @@ export function generateDemo(now: Date, options: GenerateDemoOptions = {}): Demo
     };
     const [min, max, roles] = plan[type];
     if (open.length === 0 || max === 0) return [];
-    return rng.sample(open, rng.int(min, max))
+    return rng
+      .sample(open, rng.int(min, max))
       .map((s) => ({ urn: s.urn, role: rng.pick(roles), assignedAt: between(from, to) }))
       .sort((a, b) => a.urn - b.urn);
   };
   const subscriptionsFor = (type: UserType, createdAt: Date, until: Date): DemoAccountRecord['subscriptions'] => {
     const subs: DemoAccountRecord['subscriptions'] = [];
     if (rng.chance(0.85)) subs.push({ topic: 'news', subscribedAt: createdAt });
-    if (rng.chance(type === 'la_admin' || type === 'support' ? 0.7 : 0.25)) subs.push({ topic: 'release_notes', subscribedAt: between(createdAt, until) });
+    if (rng.chance(type === 'la_admin' || type === 'support' ? 0.7 : 0.25))
+      subs.push({ topic: 'release_notes', subscribedAt: between(createdAt, until) });
     if (rng.chance(0.35)) subs.push({ topic: 'training', subscribedAt: between(createdAt, until) });
-    if (rng.chance(type === 'la_officer' || type === 'la_admin' ? 0.6 : 0.15)) subs.push({ topic: 'data_collection', subscribedAt: between(createdAt, until) });
+    if (rng.chance(type === 'la_officer' || type === 'la_admin' ? 0.6 : 0.15))
+      subs.push({ topic: 'data_collection', subscribedAt: between(createdAt, until) });
     return subs;
   };
   const privilegesFor = (type: UserType, allowManageUsers: boolean): Privilege[] => {
@@ -543,7 +1367,13 @@ export function generateDemo(now: Date, options: GenerateDemoOptions = {}): Demo
     return [...held].sort();
   };
   const adminsOf = (orgKey: string): DemoAccountRecord[] =>
-    accounts.filter((a) => a.organisationKey === orgKey && a.status === 'active' && a.userType === 'la_admin' && a.privileges.includes('manage_users'));
+    accounts.filter(
+      (a) =>
+        a.organisationKey === orgKey &&
+        a.status === 'active' &&
+        a.userType === 'la_admin' &&
+        a.privileges.includes('manage_users'),
+    );
 
   // Named demo accounts first (ids are drawn before any generated account).
   const orgKeyOf = (p: NamedPlan): string => (p.organisation === 'central' ? 'central' : p.organisation);
@@ -556,39 +1386,85 @@ export function generateDemo(now: Date, options: GenerateDemoOptions = {}): Demo
     const id = rng.uuid();
     const createdAt = toSeconds(new Date(monthsAgo(plan.createdMonthsAgo).getTime() + 9.5 * 3_600_000));
     const lastSignInAt = daysAgo(plan.lastSignInDaysAgo + 0.3);
-    const archivedAt = plan.archived ? toSeconds(new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate() - plan.archived.daysAgo, 2, 0, 0))) : null;
+    const archivedAt = plan.archived
+      ? toSeconds(
+          new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate() - plan.archived.daysAgo, 2, 0, 0)),
+        )
+      : null;
     const admins = adminsOf(orgKey);
-    const createdBy = plan.type === 'support' ? null : plan.type === 'la_admin' || admins.length === 0 ? supportId : admins[0]!.id;
+    const createdBy =
+      plan.type === 'support' ? null : plan.type === 'la_admin' || admins.length === 0 ? supportId : admins[0]!.id;
     const groups = plan.type === 'support' ? { keys: [], defaultKey: null } : namedGroups(orgKey, plan.type);
-    const schoolRows = plan.type === 'school_improvement' || plan.type === 'commissioned'
-      ? rng.sample(openSchoolsByOrg.get(orgKey) ?? [], 4).map((s) => ({ urn: s.urn, role: (plan.type === 'commissioned' ? 'school_improvement_partner' : 'link_adviser') as SchoolRole, assignedAt: between(createdAt, archivedAt ?? at) })).sort((a, b) => a.urn - b.urn)
-      : [];
+    const schoolRows =
+      plan.type === 'school_improvement' || plan.type === 'commissioned'
+        ? rng
+            .sample(openSchoolsByOrg.get(orgKey) ?? [], 4)
+            .map((s) => ({
+              urn: s.urn,
+              role: (plan.type === 'commissioned' ? 'school_improvement_partner' : 'link_adviser') as SchoolRole,
+              assignedAt: between(createdAt, archivedAt ?? at),
+            }))
+            .sort((a, b) => a.urn - b.urn)
+        : [];
     const subs: DemoAccountRecord['subscriptions'] = [{ topic: 'news', subscribedAt: createdAt }];
-    if (plan.type === 'la_admin' || plan.type === 'support') subs.push({ topic: 'release_notes', subscribedAt: createdAt });
+    if (plan.type === 'la_admin' || plan.type === 'support')
+      subs.push({ topic: 'release_notes', subscribedAt: createdAt });
     if (plan.type === 'la_officer') subs.push({ topic: 'data_collection', subscribedAt: createdAt });
     const record: DemoAccountRecord = {
-      id, organisationKey: orgKey, username: plan.username, firstName: plan.firstName, lastName: plan.lastName,
+      id,
+      organisationKey: orgKey,
+      username: plan.username,
+      firstName: plan.firstName,
+      lastName: plan.lastName,
       email: `${usernamePart(plan.firstName)}.${usernamePart(plan.lastName)}@${org.emailDomain}`,
-      jobTitle: plan.jobTitle, phone: phoneFor(orgKey), userType: plan.type, privileges: [...typeDefaults(plan.type)].sort(),
-      status: archivedAt ? 'archived' : 'active', createdAt, createdBy, lastSignInAt, restoredAt: null,
-      archivedAt, archivedBy: null, archiveReason: plan.archived?.reason ?? null,
+      jobTitle: plan.jobTitle,
+      phone: phoneFor(orgKey),
+      userType: plan.type,
+      privileges: [...typeDefaults(plan.type)].sort(),
+      status: archivedAt ? 'archived' : 'active',
+      createdAt,
+      createdBy,
+      lastSignInAt,
+      restoredAt: null,
+      archivedAt,
+      archivedBy: null,
+      archiveReason: plan.archived?.reason ?? null,
       deletionDueAt: archivedAt && plan.archived ? deletionDueFor(plan.archived.reason, archivedAt, retention) : null,
-      accessEndDate: archivedAt ? isoDate(archivedAt) : null, externalId: null,
-      hasPassword: true, passwordChangedAt: toSeconds(new Date(createdAt.getTime() + 3_600_000)), totpEnrolledAt: toSeconds(new Date(createdAt.getTime() + 3_700_000)),
-      schoolGroupKeys: groups.keys, defaultSchoolGroupKey: groups.defaultKey, schools: schoolRows, subscriptions: subs,
-      credentials: { password, totpSecret }, updatedAt: latest(createdAt, archivedAt),
+      accessEndDate: archivedAt ? isoDate(archivedAt) : null,
+      externalId: null,
+      hasPassword: true,
+      passwordChangedAt: toSeconds(new Date(createdAt.getTime() + 3_600_000)),
+      totpEnrolledAt: toSeconds(new Date(createdAt.getTime() + 3_700_000)),
+      schoolGroupKeys: groups.keys,
+      defaultSchoolGroupKey: groups.defaultKey,
+      schools: schoolRows,
+      subscriptions: subs,
+      credentials: { password, totpSecret },
+      updatedAt: latest(createdAt, archivedAt),
     };
     accounts.push(record);
     if (plan.type === 'support') supportId = id;
-    demoAccounts.push({ username: plan.username, password, totpSecret, type: plan.type, typeLabel: userTypeLabel(plan.type), la: org.name, status: record.status });
+    demoAccounts.push({
+      username: plan.username,
+      password,
+      totpSecret,
+      type: plan.type,
+      typeLabel: userTypeLabel(plan.type),
+      la: org.name,
+      status: record.status,
+    });
   }
 
   function namedGroups(orgKey: string, type: UserType): { keys: string[]; defaultKey: string | null } {
     const groups = groupsByOrg.get(orgKey) ?? [];
-    const keys = type === 'la_admin' ? groups.map((g) => g.key)
-      : type === 'school_improvement' || type === 'commissioned' ? groups.filter((g) => !g.key.endsWith(':g1')).map((g) => g.key)
-      : type === 'la_officer' ? groups.filter((g) => g.key.endsWith(':g1')).map((g) => g.key)
-      : groups.slice(0, 1).map((g) => g.key);
+    const keys =
+      type === 'la_admin'
+        ? groups.map((g) => g.key)
+        : type === 'school_improvement' || type === 'commissioned'
+          ? groups.filter((g) => !g.key.endsWith(':g1')).map((g) => g.key)
+          : type === 'la_officer'
+            ? groups.filter((g) => g.key.endsWith(':g1')).map((g) => g.key)
+            : groups.slice(0, 1).map((g) => g.key);
     return { keys, defaultKey: keys[0] ?? null };
   }
 
@@ -601,7 +1477,10 @@ export function generateDemo(now: Date, options: GenerateDemoOptions = {}): Demo
   LAS.forEach((la, i) => {
     const orgKey = `la${i}`;
     const count = rng.int(la.accounts[0], la.accounts[1]);
-    const plans: { type: UserType; activity: Activity }[] = [...la.admins.map((activity) => ({ type: 'la_admin' as UserType, activity })), ...(la.specials ?? [])];
+    const plans: { type: UserType; activity: Activity }[] = [
+      ...la.admins.map((activity) => ({ type: 'la_admin' as UserType, activity })),
+      ...(la.specials ?? []),
+    ];
     // The single-admin LA keeps one former administrator, archived: restoring them is the way out.
     if (la.singleAdmin) plans.push({ type: 'la_admin', activity: 'archived-inactivity' });
     const typeWeights = la.singleAdmin ? { ...GENERATED_TYPE_WEIGHTS, la_admin: 0 } : GENERATED_TYPE_WEIGHTS;
@@ -670,7 +1549,11 @@ export function generateDemo(now: Date, options: GenerateDemoOptions = {}): Demo
         // Later this month; ten days ahead when the month is about to end.
         const lastOfMonth = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + 1, 0));
         const daysLeft = Math.floor((lastOfMonth.getTime() - at.getTime()) / DAY_MS);
-        accessEndDate = isoDate(daysLeft >= 3 ? new Date(at.getTime() + Math.min(10, daysLeft) * DAY_MS) : new Date(at.getTime() + 10 * DAY_MS));
+        accessEndDate = isoDate(
+          daysLeft >= 3
+            ? new Date(at.getTime() + Math.min(10, daysLeft) * DAY_MS)
+            : new Date(at.getTime() + 10 * DAY_MS),
+        );
         break;
       }
       case 'never': {
@@ -687,7 +1570,9 @@ export function generateDemo(now: Date, options: GenerateDemoOptions = {}): Demo
       }
       case 'archived-inactivity': {
         archivedAt = monthsAgo(rng.between(0.1, 18.4));
-        const inactiveSince = toSeconds(new Date(addMonthsUtc(archivedAt, -18).getTime() - rng.between(14, 25) * DAY_MS));
+        const inactiveSince = toSeconds(
+          new Date(addMonthsUtc(archivedAt, -18).getTime() - rng.between(14, 25) * DAY_MS),
+        );
         if (rng.chance(0.2)) {
           createdAt = inactiveSince;
         } else {
@@ -726,7 +1611,8 @@ export function generateDemo(now: Date, options: GenerateDemoOptions = {}): Demo
     }
 
     const status = archivedAt ? 'archived' : 'active';
-    const provisioned = la?.scim === true && (archiveReason === 'provisioning' || (archiveReason === null && rng.chance(0.3)));
+    const provisioned =
+      la?.scim === true && (archiveReason === 'provisioning' || (archiveReason === null && rng.chance(0.3)));
     let externalId: string | null = null;
     if (provisioned && la) {
       do externalId = `${la.externalIdPrefix}${rng.int(100000, 999999)}`;
@@ -738,7 +1624,13 @@ export function generateDemo(now: Date, options: GenerateDemoOptions = {}): Demo
     }
 
     const admins = adminsOf(orgKey).filter((a) => a.createdAt <= createdAt);
-    const createdBy = provisioned ? null : type === 'la_admin' || type === 'support' || admins.length === 0 ? (type === 'support' ? null : supportId) : rng.pick(admins).id;
+    const createdBy = provisioned
+      ? null
+      : type === 'la_admin' || type === 'support' || admins.length === 0
+        ? type === 'support'
+          ? null
+          : supportId
+        : rng.pick(admins).id;
 
     const signedIn = lastSignInAt !== null;
     const enrolled = signedIn && rng.chance(0.95);
@@ -748,13 +1640,32 @@ export function generateDemo(now: Date, options: GenerateDemoOptions = {}): Demo
     const groups = groupsFor(orgKey, type);
 
     return {
-      id, organisationKey: orgKey, username, firstName, lastName, email: `${username}@${org.emailDomain}`,
-      jobTitle, phone, userType: type, privileges, status, createdAt, createdBy, lastSignInAt, restoredAt,
-      archivedAt, archivedBy, archiveReason,
+      id,
+      organisationKey: orgKey,
+      username,
+      firstName,
+      lastName,
+      email: `${username}@${org.emailDomain}`,
+      jobTitle,
+      phone,
+      userType: type,
+      privileges,
+      status,
+      createdAt,
+      createdBy,
+      lastSignInAt,
+      restoredAt,
+      archivedAt,
+      archivedBy,
+      archiveReason,
       deletionDueAt: archivedAt && archiveReason ? deletionDueFor(archiveReason, archivedAt, retention) : null,
-      accessEndDate, externalId,
-      hasPassword: signedIn, passwordChangedAt: firstUse, totpEnrolledAt: enrolled ? firstUse : null,
-      schoolGroupKeys: groups.keys, defaultSchoolGroupKey: groups.defaultKey,
+      accessEndDate,
+      externalId,
+      hasPassword: signedIn,
+      passwordChangedAt: firstUse,
+      totpEnrolledAt: enrolled ? firstUse : null,
+      schoolGroupKeys: groups.keys,
+      defaultSchoolGroupKey: groups.defaultKey,
       schools: schoolsFor(orgKey, type, createdAt, until),
       subscriptions: subscriptionsFor(type, createdAt, until),
       credentials: null,
@@ -772,16 +1683,33 @@ function schoolName(rng: Random, phase: DemoSchoolPhase, places: readonly string
   switch (phase) {
     case 'Primary':
       return rng.pick([
-        `${place} Primary School`, `${place} Primary School`, `${place} Community Primary School`, `${place} Infant School`,
-        `${place} Junior School`, `${place} Primary Academy`, `St ${saint}’s Catholic Primary School`,
-        `St ${saint}’s Church of England Primary School`, `${place} Church of England Primary School`,
+        `${place} Primary School`,
+        `${place} Primary School`,
+        `${place} Community Primary School`,
+        `${place} Infant School`,
+        `${place} Junior School`,
+        `${place} Primary Academy`,
+        `St ${saint}’s Catholic Primary School`,
+        `St ${saint}’s Church of England Primary School`,
+        `${place} Church of England Primary School`,
       ]);
     case 'Secondary':
-      return rng.pick([`${place} School`, `${place} Academy`, `${place} High School`, `St ${saint}’s Catholic High School`, `${place} Girls’ School`, `${place} Boys’ School`]);
+      return rng.pick([
+        `${place} School`,
+        `${place} Academy`,
+        `${place} High School`,
+        `St ${saint}’s Catholic High School`,
+        `${place} Girls’ School`,
+        `${place} Boys’ School`,
+      ]);
     case 'Special':
       return `${rng.pick(TREES)} ${rng.pick(SPECIAL_SUFFIXES)} School`;
     case 'Nursery':
-      return rng.pick([`${place} Nursery School`, `${place} Maintained Nursery School`, `${place} Children’s Centre Nursery School`]);
+      return rng.pick([
+        `${place} Nursery School`,
+        `${place} Maintained Nursery School`,
+        `${place} Children’s Centre Nursery School`,
+      ]);
     case '16 plus':
       return rng.pick([`${place} Sixth Form College`, `${place} College`]);
   }

@@ -1,5 +1,12 @@
 import {
-  afterEvent, inactiveSince, nextDueAt, upcomingEvents, type AccountHistory, type LifecyclePolicy, type RetentionPolicy, type RunSchedule,
+  afterEvent,
+  inactiveSince,
+  nextDueAt,
+  upcomingEvents,
+  type AccountHistory,
+  type LifecyclePolicy,
+  type RetentionPolicy,
+  type RunSchedule,
 } from '../domain/lifecycle.ts';
 import type { DemoAccountRecord, DemoData } from './demo-data.ts';
 
@@ -30,12 +37,20 @@ export interface SettledDemo {
 
 function historyOf(a: DemoAccountRecord): AccountHistory {
   return {
-    status: a.status, createdAt: a.createdAt, lastSignInAt: a.lastSignInAt, restoredAt: a.restoredAt,
-    accessEndDate: a.accessEndDate, deletionDueAt: a.deletionDueAt, notices: [],
+    status: a.status,
+    createdAt: a.createdAt,
+    lastSignInAt: a.lastSignInAt,
+    restoredAt: a.restoredAt,
+    accessEndDate: a.accessEndDate,
+    deletionDueAt: a.deletionDueAt,
+    notices: [],
   };
 }
 
-export function settleDemo(data: DemoData, schedule: { policy: LifecyclePolicy; retention: RetentionPolicy; runs: RunSchedule }): SettledDemo {
+export function settleDemo(
+  data: DemoData,
+  schedule: { policy: LifecyclePolicy; retention: RetentionPolicy; runs: RunSchedule },
+): SettledDemo {
   const { policy, retention, runs } = schedule;
   const notices: DemoNotice[] = [];
   const dueAt = new Map<string, Date | null>();
@@ -54,7 +69,8 @@ export function settleDemo(data: DemoData, schedule: { policy: LifecyclePolicy; 
       const periodStart = inactiveSince(history);
       if (event.kind === 'warn') {
         notices.push({ accountId: account.id, periodStart, stage: event.stage, sentAt: at });
-        if (event.first && manager) notices.push({ accountId: account.id, periodStart, stage: 'admin_alert_warning', sentAt: at });
+        if (event.first && manager)
+          notices.push({ accountId: account.id, periodStart, stage: 'admin_alert_warning', sentAt: at });
       } else {
         notices.push({ accountId: account.id, periodStart, stage: 'archived', sentAt: at });
         if (manager) notices.push({ accountId: account.id, periodStart, stage: 'admin_alert_archive', sentAt: at });
@@ -62,7 +78,12 @@ export function settleDemo(data: DemoData, schedule: { policy: LifecyclePolicy; 
       history = afterEvent(history, event, at, retention);
       if (event.kind === 'archive') {
         record = {
-          ...record, status: 'archived', archivedAt: at, archivedBy: null, archiveReason: event.reason, deletionDueAt: history.deletionDueAt,
+          ...record,
+          status: 'archived',
+          archivedAt: at,
+          archivedBy: null,
+          archiveReason: event.reason,
+          deletionDueAt: history.deletionDueAt,
           updatedAt: at,
         };
       }
@@ -76,7 +97,11 @@ export function settleDemo(data: DemoData, schedule: { policy: LifecyclePolicy; 
   }
   const kept = new Set(accounts.map((a) => a.id));
   return {
-    data: { ...data, accounts, demoAccounts: data.demoAccounts.filter((d) => accounts.some((a) => a.username === d.username)) },
+    data: {
+      ...data,
+      accounts,
+      demoAccounts: data.demoAccounts.filter((d) => accounts.some((a) => a.username === d.username)),
+    },
     notices: notices.filter((n) => kept.has(n.accountId)),
     dueAt,
     deleted,

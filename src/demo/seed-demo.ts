@@ -59,14 +59,27 @@ async function hasOrganisations(db: Executor): Promise<boolean> {
 }
 
 async function existingDemoAccounts(db: Executor, accounts: readonly DemoAccount[]): Promise<DemoAccount[]> {
-  const rows = await db.selectFrom('accounts').select('username').where('username', 'in', [...NAMED_DEMO_USERNAMES]).execute();
+  const rows = await db
+    .selectFrom('accounts')
+    .select('username')
+    .where('username', 'in', [...NAMED_DEMO_USERNAMES])
+    .execute();
   const present = new Set(rows.map((r) => r.username.toLowerCase()));
   return accounts.filter((a) => present.has(a.username));
 }
 
 const ZERO_COUNTS: DemoCounts = {
-  organisations: 0, schools: 0, schoolGroups: 0, schoolGroupSchools: 0, accounts: 0, activeAccounts: 0,
-  archivedAccounts: 0, accountPrivileges: 0, schoolAssignments: 0, accountSchoolGroups: 0, subscriptions: 0,
+  organisations: 0,
+  schools: 0,
+  schoolGroups: 0,
+  schoolGroupSchools: 0,
+  accounts: 0,
+  activeAccounts: 0,
+  archivedAccounts: 0,
+  accountPrivileges: 0,
+  schoolAssignments: 0,
+  accountSchoolGroups: 0,
+  subscriptions: 0,
 };
 
 export async function seedDemo(db: Kysely<Database>, options: SeedDemoOptions): Promise<DemoAccount[]> {
@@ -75,10 +88,16 @@ export async function seedDemo(db: Kysely<Database>, options: SeedDemoOptions): 
 
 export async function seedDemoWithReport(db: Kysely<Database>, options: SeedDemoOptions): Promise<SeedDemoResult> {
   const schedule = options.schedule ?? defaultLifecycleSchedule();
-  const settled = settleDemo(generateDemo(options.now, {
-    ...(options.supportName !== undefined ? { supportName: options.supportName } : {}),
-    retention: { manualDays: schedule.retention.manualRetentionDays, automaticMonths: schedule.retention.automaticRetentionMonths },
-  }), schedule);
+  const settled = settleDemo(
+    generateDemo(options.now, {
+      ...(options.supportName !== undefined ? { supportName: options.supportName } : {}),
+      retention: {
+        manualDays: schedule.retention.manualRetentionDays,
+        automaticMonths: schedule.retention.automaticRetentionMonths,
+      },
+    }),
+    schedule,
+  );
   const { data } = settled;
   if (await hasOrganisations(db)) {
     return { seeded: false, accounts: await existingDemoAccounts(db, data.demoAccounts), counts: ZERO_COUNTS };
@@ -97,7 +116,10 @@ export async function seedDemoWithReport(db: Kysely<Database>, options: SeedDemo
     await sql`LOCK TABLE organisations IN EXCLUSIVE MODE`.execute(trx);
     if (await hasOrganisations(trx)) return false;
     await insertDemo(trx, settled, options.secretBox, sharedHash!, hashById);
-    await trx.insertInto('lifecycle_policy').values({ id: true, fingerprint: policyFingerprint(schedule), changed_at: data.now }).execute();
+    await trx
+      .insertInto('lifecycle_policy')
+      .values({ id: true, fingerprint: policyFingerprint(schedule), changed_at: data.now })
+      .execute();
     return true;
   });
   if (!seeded) {
@@ -114,7 +136,8 @@ async function insertDemo(
   hashById: ReadonlyMap<string, string>,
 ): Promise<void> {
   const { data } = settled;
-  const orgRows = await trx.insertInto('organisations')
+  const orgRows = await trx
+    .insertInto('organisations')
     .values(data.organisations.map((o) => ({ kind: o.kind, la_code: o.laCode, name: o.name, created_at: o.createdAt })))
     .returning(['id', 'kind', 'la_code'])
     .execute();
@@ -131,7 +154,13 @@ async function insertDemo(
   };
 
   // Schools come in as they do in production: a GIAS extract through the import (R58a).
-  await applyGiasFile(trx, { name: DEMO_GIAS_FILE_NAME, bytes: demoGiasExtract(data) }, { accountId: null, label: 'demo seed' }, SYSTEM_CONTEXT, data.now);
+  await applyGiasFile(
+    trx,
+    { name: DEMO_GIAS_FILE_NAME, bytes: demoGiasExtract(data) },
+    { accountId: null, label: 'demo seed' },
+    SYSTEM_CONTEXT,
+    data.now,
+  );
   const schoolRows = await trx.selectFrom('schools').select(['id', 'urn']).execute();
   const schoolId = new Map(schoolRows.map((r) => [r.urn, r.id]));
   const school = (urn: number): number => {
@@ -140,8 +169,15 @@ async function insertDemo(
     return id;
   };
 
-  const groupRows = await trx.insertInto('school_groups')
-    .values(data.schoolGroups.map((g) => ({ organisation_id: org(g.organisationKey), name: g.name, created_at: g.createdAt })))
+  const groupRows = await trx
+    .insertInto('school_groups')
+    .values(
+      data.schoolGroups.map((g) => ({
+        organisation_id: org(g.organisationKey),
+        name: g.name,
+        created_at: g.createdAt,
+      })),
+    )
     .returning(['id', 'organisation_id', 'name'])
     .execute();
   const groupId = new Map<string, number>();
@@ -156,7 +192,9 @@ async function insertDemo(
     return id;
   };
 
-  const memberships = data.schoolGroups.flatMap((g) => g.schoolUrns.map((urn) => ({ school_group_id: group(g.key), school_id: school(urn) })));
+  const memberships = data.schoolGroups.flatMap((g) =>
+    g.schoolUrns.map((urn) => ({ school_group_id: group(g.key), school_id: school(urn) })),
+  );
   for (const batch of chunks(memberships, 1000)) await trx.insertInto('school_group_schools').values(batch).execute();
 
   // Accounts first without their default group: the foreign key of R10 needs the membership row.
@@ -199,11 +237,16 @@ async function insertDemo(
   const privileges = data.accounts.flatMap((a) => a.privileges.map((privilege) => ({ account_id: a.id, privilege })));
   for (const batch of chunks(privileges, 1000)) await trx.insertInto('account_privileges').values(batch).execute();
 
-  const assignments = data.accounts.flatMap((a) => a.schools.map((s) => ({ account_id: a.id, school_id: school(s.urn), role: s.role, assigned_at: s.assignedAt })));
+  const assignments = data.accounts.flatMap((a) =>
+    a.schools.map((s) => ({ account_id: a.id, school_id: school(s.urn), role: s.role, assigned_at: s.assignedAt })),
+  );
   for (const batch of chunks(assignments, 1000)) await trx.insertInto('school_assignments').values(batch).execute();
 
-  const accountGroups = data.accounts.flatMap((a) => a.schoolGroupKeys.map((key) => ({ account_id: a.id, school_group_id: group(key) })));
-  for (const batch of chunks(accountGroups, 1000)) await trx.insertInto('account_school_groups').values(batch).execute();
+  const accountGroups = data.accounts.flatMap((a) =>
+    a.schoolGroupKeys.map((key) => ({ account_id: a.id, school_group_id: group(key) })),
+  );
+  for (const batch of chunks(accountGroups, 1000))
+    await trx.insertInto('account_school_groups').values(batch).execute();
 
   const defaults = data.accounts.filter((a) => a.defaultSchoolGroupKey !== null);
   for (const batch of chunks(defaults, 1000)) {
@@ -214,11 +257,19 @@ async function insertDemo(
       WHERE accounts.id = v.account_id`.execute(trx);
   }
 
-  const notices = settled.notices.map((n) => ({ account_id: n.accountId, period_start: n.periodStart, stage: n.stage, sent_at: n.sentAt }));
+  const notices = settled.notices.map((n) => ({
+    account_id: n.accountId,
+    period_start: n.periodStart,
+    stage: n.stage,
+    sent_at: n.sentAt,
+  }));
   for (const batch of chunks(notices, 1000)) await trx.insertInto('lifecycle_notices').values(batch).execute();
 
-  const subscriptions = data.accounts.flatMap((a) => a.subscriptions.map((s) => ({ account_id: a.id, topic: s.topic, subscribed_at: s.subscribedAt })));
-  for (const batch of chunks(subscriptions, 1000)) await trx.insertInto('communication_subscriptions').values(batch).execute();
+  const subscriptions = data.accounts.flatMap((a) =>
+    a.subscriptions.map((s) => ({ account_id: a.id, topic: s.topic, subscribed_at: s.subscribedAt })),
+  );
+  for (const batch of chunks(subscriptions, 1000))
+    await trx.insertInto('communication_subscriptions').values(batch).execute();
 }
 
 /** Writes `<dataDir>/demo-accounts.json` (SPEC §14) atomically; returns the file's path. */
@@ -227,7 +278,13 @@ export async function writeDemoAccountsFile(dataDir: string, accounts: readonly 
   const file = path.join(dataDir, 'demo-accounts.json');
   const temporary = `${file}.${process.pid}.tmp`;
   const body = accounts.map((a) => ({
-    username: a.username, password: a.password, totpSecret: a.totpSecret, type: a.type, typeLabel: a.typeLabel, la: a.la, status: a.status,
+    username: a.username,
+    password: a.password,
+    totpSecret: a.totpSecret,
+    type: a.type,
+    typeLabel: a.typeLabel,
+    la: a.la,
+    status: a.status,
   }));
   await writeFile(temporary, JSON.stringify(body, null, 2) + '\n', { mode: 0o600 });
   await rename(temporary, file);
@@ -237,8 +294,19 @@ export async function writeDemoAccountsFile(dataDir: string, accounts: readonly 
 /** The demo accounts as a plain-text table for the console. */
 export function formatDemoAccounts(accounts: readonly DemoAccount[]): string {
   const header = ['Username', 'Type of User', 'LA', 'Password', 'TOTP secret', 'Note'];
-  const rows = accounts.map((a) => [a.username, a.typeLabel, a.la, a.password, a.totpSecret, a.status === 'archived' ? 'archived: shows the archived sign-in message' : '']);
+  const rows = accounts.map((a) => [
+    a.username,
+    a.typeLabel,
+    a.la,
+    a.password,
+    a.totpSecret,
+    a.status === 'archived' ? 'archived: shows the archived sign-in message' : '',
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }

@@ -11,14 +11,29 @@ export const DECISIONS = ['keep', 'change', 'archive', 'delete'] as const;
 export type Decision = (typeof DECISIONS)[number];
 
 export const DECISION_LABELS: Record<Decision, string> = {
-  keep: 'Keep', change: 'Change privileges', archive: 'Archive', delete: 'Delete',
+  keep: 'Keep',
+  change: 'Change privileges',
+  archive: 'Archive',
+  delete: 'Delete',
 };
 
 export const QUESTIONS = [
-  { key: 'stillEmployed', column: 'still_employed', text: 'Still employed by the Local Authority, directly or in a commissioned role?' },
+  {
+    key: 'stillEmployed',
+    column: 'still_employed',
+    text: 'Still employed by the Local Authority, directly or in a commissioned role?',
+  },
   { key: 'postNeedsAccess', column: 'post_needs_access', text: 'Still in a post that needs access to Nexus?' },
-  { key: 'pupilLevelRight', column: 'pupil_level_right', text: 'Is their pupil-level access (or lack of it) right for their role?' },
-  { key: 'cinClaRight', column: 'cin_cla_right', text: 'Is their CiN/CLA access (or lack of it) right for their role?' },
+  {
+    key: 'pupilLevelRight',
+    column: 'pupil_level_right',
+    text: 'Is their pupil-level access (or lack of it) right for their role?',
+  },
+  {
+    key: 'cinClaRight',
+    column: 'cin_cla_right',
+    text: 'Is their CiN/CLA access (or lack of it) right for their role?',
+  },
 ] as const;
 export type QuestionKey = (typeof QUESTIONS)[number]['key'];
 export type Answers = Record<QuestionKey, boolean | null>;
@@ -46,7 +61,11 @@ export function monthsInactive(snapshot: Pick<ItemSnapshot, 'lastSignInAt' | 'cr
 
 /** Held privileges beyond the defaults of the account's Type of User. */
 function beyondType(snapshot: ItemSnapshot, privilege: Privilege): boolean {
-  return snapshot.privileges.includes(privilege) && isUserType(snapshot.userType) && !typeDefaults(snapshot.userType).includes(privilege);
+  return (
+    snapshot.privileges.includes(privilege) &&
+    isUserType(snapshot.userType) &&
+    !typeDefaults(snapshot.userType).includes(privilege)
+  );
 }
 
 /** What the reviewer might consider; a person decides. */
@@ -54,13 +73,17 @@ export function recommendations(snapshot: ItemSnapshot, now: Date, inactiveMonth
   const out: string[] = [];
   const months = monthsInactive(snapshot, now);
   if (months >= inactiveMonths) {
-    out.push(snapshot.lastSignInAt
-      ? `Not signed in for ${months} months: consider archiving or deleting`
-      : `Never signed in, created ${months} months ago: consider archiving or deleting`);
+    out.push(
+      snapshot.lastSignInAt
+        ? `Not signed in for ${months} months: consider archiving or deleting`
+        : `Never signed in, created ${months} months ago: consider archiving or deleting`,
+    );
   }
   const typeLabel = isUserType(snapshot.userType) ? userTypeLabel(snapshot.userType) : snapshot.userType;
-  if (beyondType(snapshot, 'cin_cla')) out.push(`Holds CiN/CLA access but Type of User is ${typeLabel}: check it was agreed with the Virtual Head`);
-  if (beyondType(snapshot, 'pupil_level')) out.push(`Holds pupil-level access but Type of User is ${typeLabel}: check their role needs it`);
+  if (beyondType(snapshot, 'cin_cla'))
+    out.push(`Holds CiN/CLA access but Type of User is ${typeLabel}: check it was agreed with the Virtual Head`);
+  if (beyondType(snapshot, 'pupil_level'))
+    out.push(`Holds pupil-level access but Type of User is ${typeLabel}: check their role needs it`);
   if (snapshot.privileges.includes('manage_users') && months >= 6) {
     out.push(`Can manage users but not signed in for ${months} months: a leaver with this privilege is a risk`);
   }
@@ -110,7 +133,9 @@ export function checkDecision(input: DecisionInput): { value?: CheckedDecision; 
       errors.decision = 'Their pupil-level or CiN/CLA access is not right for their role: change their privileges';
     }
   }
-  return Object.keys(errors).length > 0 || !decision ? { errors } : { value: { answers, decision, note: note || null }, errors };
+  return Object.keys(errors).length > 0 || !decision
+    ? { errors }
+    : { value: { answers, decision, note: note || null }, errors };
 }
 
 /**
@@ -161,12 +186,16 @@ export interface ItemFilter {
 export const NO_FILTER: ItemFilter = { undecided: false, inactiveMonths: null, privilege: null };
 
 /** Reads the filter of the review page's query; anything unreadable is an error for that field. */
-export function parseFilter(query: { show?: string; inactiveMonths?: string; privilege?: string }): { filter: ItemFilter; errors: FieldErrors } {
+export function parseFilter(query: { show?: string; inactiveMonths?: string; privilege?: string }): {
+  filter: ItemFilter;
+  errors: FieldErrors;
+} {
   const errors: Record<string, string> = {};
   const months = (query.inactiveMonths ?? '').trim();
   let inactiveMonths: number | null = null;
   if (months !== '') {
-    if (!/^[0-9]{1,3}$/.test(months) || Number(months) < 1 || Number(months) > 240) errors.inactiveMonths = 'Enter a number of months from 1 to 240';
+    if (!/^[0-9]{1,3}$/.test(months) || Number(months) < 1 || Number(months) > 240)
+      errors.inactiveMonths = 'Enter a number of months from 1 to 240';
     else inactiveMonths = Number(months);
   }
   const privilege = query.privilege === 'pupil_level' || query.privilege === 'cin_cla' ? query.privilege : null;
@@ -185,15 +214,25 @@ export function matchesFilter(item: ItemState, filter: ItemFilter, now: Date): b
 export const SENSITIVE_PRIVILEGES: readonly Privilege[] = ['pupil_level', 'cin_cla', 'manage_users'];
 
 /** Short names of the sensitive privileges, for tags in a table of many accounts. */
-export const SENSITIVE_SHORT_NAMES: Readonly<Record<string, string>> = { pupil_level: 'Pupil-level', cin_cla: 'CiN/CLA', manage_users: 'Manages users' };
+export const SENSITIVE_SHORT_NAMES: Readonly<Record<string, string>> = {
+  pupil_level: 'Pupil-level',
+  cin_cla: 'CiN/CLA',
+  manage_users: 'Manages users',
+};
 
 /** Privilege names for the pages, marking the ones a review is about. */
 export function describePrivileges(codes: readonly string[]): { label: string; sensitive: boolean }[] {
-  return codes.map((c) => ({ label: isPrivilege(c) ? privilegeLabel(c) : c, sensitive: (SENSITIVE_PRIVILEGES as readonly string[]).includes(c) }));
+  return codes.map((c) => ({
+    label: isPrivilege(c) ? privilegeLabel(c) : c,
+    sensitive: (SENSITIVE_PRIVILEGES as readonly string[]).includes(c),
+  }));
 }
 
 /** The review's name and due date, as entered on the "Start a review" form. */
-export function checkReviewForm(input: { name: string; dueOn: string }, now: Date): { value?: { name: string; dueOn: string }; errors: FieldErrors } {
+export function checkReviewForm(
+  input: { name: string; dueOn: string },
+  now: Date,
+): { value?: { name: string; dueOn: string }; errors: FieldErrors } {
   const errors: Record<string, string> = {};
   const name = input.name.trim();
   if (!name) errors.name = 'Enter a name for the review, like "Autumn term 2026"';
@@ -201,7 +240,8 @@ export function checkReviewForm(input: { name: string; dueOn: string }, now: Dat
   const dueOn = input.dueOn.trim();
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(dueOn);
   const date = match ? new Date(`${dueOn}T00:00:00Z`) : null;
-  if (!date || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== dueOn) errors.dueOn = 'Enter a real due date, like 2027-01-31';
+  if (!date || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== dueOn)
+    errors.dueOn = 'Enter a real due date, like 2027-01-31';
   else if (dueOn < now.toISOString().slice(0, 10)) errors.dueOn = 'The due date must be today or in the future';
   return Object.keys(errors).length > 0 ? { errors } : { value: { name, dueOn }, errors };
 }

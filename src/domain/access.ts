@@ -91,14 +91,16 @@ export function decide(actor: Actor, action: Action, target: Target = {}): Decis
   const rule: Rule = ACCESS_RULES[action];
   const support = isCentralSupport(actor);
   // The support privilege counts only in the central organisation, whatever an LA account holds.
-  const hasPrivilege = rule.anyOf.length === 0 || support || rule.anyOf.some((p) => p !== 'support' && actor.privileges.has(p));
+  const hasPrivilege =
+    rule.anyOf.length === 0 || support || rule.anyOf.some((p) => p !== 'support' && actor.privileges.has(p));
   if (!hasPrivilege) return 'forbidden';
   switch (rule.scope) {
     case 'self':
       if (target.accountId !== undefined && target.accountId !== actor.accountId) return 'not-found';
       break;
     case 'own-la':
-      if (!support && target.organisationId !== undefined && target.organisationId !== actor.organisationId) return 'not-found';
+      if (!support && target.organisationId !== undefined && target.organisationId !== actor.organisationId)
+        return 'not-found';
       break;
     case 'any-la':
       break;

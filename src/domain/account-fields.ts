@@ -1,6 +1,13 @@
 import { parseDateOnly } from './calendar.ts';
 import type { FieldErrors } from './errors.ts';
-import { CENTRAL_ONLY_PRIVILEGES, CENTRAL_ONLY_TYPES, isPrivilege, isUserType, type Privilege, type UserType } from './privileges.ts';
+import {
+  CENTRAL_ONLY_PRIVILEGES,
+  CENTRAL_ONLY_TYPES,
+  isPrivilege,
+  isUserType,
+  type Privilege,
+  type UserType,
+} from './privileges.ts';
 import { normaliseUsername, usernameProblem } from './usernames.ts';
 
 /** Validation of the account fields of R6–R8, shared by every way an account is created or edited. */
@@ -34,18 +41,29 @@ export const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u20
 // Deliberately simple (WHATWG-like): one @, a dot in the domain, no spaces.
 const EMAIL = /^[^\s@"<>(),;:\\[\]]+@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
 
-function text(errors: Record<string, string>, field: string, value: string | undefined, label: string, max: number, required: boolean): string | null {
+function text(
+  errors: Record<string, string>,
+  field: string,
+  value: string | undefined,
+  label: string,
+  max: number,
+  required: boolean,
+): string | null {
   const v = (value ?? '').trim();
   if (!v) {
     if (required) errors[field] = `Enter ${label}`;
     return null;
   }
   if (v.length > max) errors[field] = `${label[0]!.toUpperCase()}${label.slice(1)} must be ${max} characters or fewer`;
-  else if (CONTROL.test(v)) errors[field] = `${label[0]!.toUpperCase()}${label.slice(1)} must not include line breaks or control characters`;
+  else if (CONTROL.test(v))
+    errors[field] = `${label[0]!.toUpperCase()}${label.slice(1)} must not include line breaks or control characters`;
   return v;
 }
 
-export function validateAccountFields(input: AccountFieldsInput, isCentral: boolean): { fields?: AccountFields; errors: FieldErrors } {
+export function validateAccountFields(
+  input: AccountFieldsInput,
+  isCentral: boolean,
+): { fields?: AccountFields; errors: FieldErrors } {
   const errors: Record<string, string> = {};
   const usernameError = usernameProblem(input.username ?? '');
   if (usernameError) errors.username = usernameError;
@@ -58,25 +76,35 @@ export function validateAccountFields(input: AccountFieldsInput, isCentral: bool
   }
   const jobTitle = text(errors, 'jobTitle', input.jobTitle, 'job title', 100, false);
   const phone = text(errors, 'phone', input.phone, 'phone number', 30, false);
-  if (phone && !errors.phone && !/^[0-9+()\s.-]{6,30}$/.test(phone)) errors.phone = 'Enter a telephone number, like 01632 960 001 or +44 808 157 0192';
+  if (phone && !errors.phone && !/^[0-9+()\s.-]{6,30}$/.test(phone))
+    errors.phone = 'Enter a telephone number, like 01632 960 001 or +44 808 157 0192';
   const userType = input.userType ?? '';
   if (!isUserType(userType)) errors.userType = 'Select a Type of User';
   else if (CENTRAL_ONLY_TYPES.includes(userType) !== isCentral) {
-    errors.userType = isCentral ? 'Central support accounts must be of the type Central Support' : 'Select a Type of User for a Local Authority account';
+    errors.userType = isCentral
+      ? 'Central support accounts must be of the type Central Support'
+      : 'Select a Type of User for a Local Authority account';
   }
   if (Object.keys(errors).length > 0) return { errors };
   return {
     errors,
     fields: {
       username: normaliseUsername(input.username!),
-      firstName: firstName!, lastName: lastName!, email: email!, jobTitle, phone,
+      firstName: firstName!,
+      lastName: lastName!,
+      email: email!,
+      jobTitle,
+      phone,
       userType: userType as UserType,
     },
   };
 }
 
 /** Privileges an organisation's account may hold at all. */
-export function privilegesAllowedFor(isCentral: boolean, requested: readonly string[]): { privileges: Privilege[]; error?: string } {
+export function privilegesAllowedFor(
+  isCentral: boolean,
+  requested: readonly string[],
+): { privileges: Privilege[]; error?: string } {
   const unknown = requested.filter((p) => !isPrivilege(p));
   if (unknown.length > 0) return { privileges: [], error: 'Select privileges from the list' };
   const privileges = [...new Set(requested)] as Privilege[];

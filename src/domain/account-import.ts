@@ -11,24 +11,81 @@ import { schoolRoleFrom, type SchoolRole } from './school-roles.ts';
  */
 
 export const ACCOUNT_IMPORT_COLUMNS: readonly ImportColumn[] = [
-  { name: 'username', required: true, description: '3 to 64 characters: letters a to z, numbers, full stops, underscores, hyphens and @; unique in any case', example: 'jo.bloggs' },
+  {
+    name: 'username',
+    required: true,
+    description:
+      '3 to 64 characters: letters a to z, numbers, full stops, underscores, hyphens and @; unique in any case',
+    example: 'jo.bloggs',
+  },
   { name: 'first_name', required: true, description: 'Up to 100 characters', example: 'Jo' },
   { name: 'last_name', required: true, description: 'Up to 100 characters', example: 'Bloggs' },
-  { name: 'email', required: true, description: 'An email address; the invitation is sent to it', example: 'jo.bloggs@example.gov.uk' },
+  {
+    name: 'email',
+    required: true,
+    description: 'An email address; the invitation is sent to it',
+    example: 'jo.bloggs@example.gov.uk',
+  },
   { name: 'job_title', required: false, description: 'Optional, up to 100 characters', example: 'Data Analyst' },
-  { name: 'phone', required: false, description: 'Optional: digits, spaces, + ( ) . -', example: '01632 960 001', mayStartWithFormulaCharacter: true },
-  { name: 'user_type', required: true, description: 'A Type of User code: la_admin, la_officer, school_improvement, commissioned, virtual_school, read_only', example: 'la_officer' },
-  { name: 'privileges', required: false, description: 'Optional privilege codes separated by spaces or semicolons; empty means the defaults of the Type of User', example: '' },
-  { name: 'cin_cla_agreed_by', required: false, description: 'Who agreed access to CiN and CLA information; required when the account gets cin_cla', example: '' },
-  { name: 'schools', required: false, description: 'Optional "URN:role" entries separated by semicolons, e.g. 100001:consultant; role codes or names from the school-role list', example: '' },
-  { name: 'school_groups', required: false, description: 'Optional names of school groups of your Local Authority, separated by semicolons', example: '' },
-  { name: 'access_end_date', required: false, description: 'Optional date YYYY-MM-DD in the future; the account is archived on that date', example: '' },
+  {
+    name: 'phone',
+    required: false,
+    description: 'Optional: digits, spaces, + ( ) . -',
+    example: '01632 960 001',
+    mayStartWithFormulaCharacter: true,
+  },
+  {
+    name: 'user_type',
+    required: true,
+    description:
+      'A Type of User code: la_admin, la_officer, school_improvement, commissioned, virtual_school, read_only',
+    example: 'la_officer',
+  },
+  {
+    name: 'privileges',
+    required: false,
+    description:
+      'Optional privilege codes separated by spaces or semicolons; empty means the defaults of the Type of User',
+    example: '',
+  },
+  {
+    name: 'cin_cla_agreed_by',
+    required: false,
+    description: 'Who agreed access to CiN and CLA information; required when the account gets cin_cla',
+    example: '',
+  },
+  {
+    name: 'schools',
+    required: false,
+    description:
+      'Optional "URN:role" entries separated by semicolons, e.g. 100001:consultant; role codes or names from the school-role list',
+    example: '',
+  },
+  {
+    name: 'school_groups',
+    required: false,
+    description: 'Optional names of school groups of your Local Authority, separated by semicolons',
+    example: '',
+  },
+  {
+    name: 'access_end_date',
+    required: false,
+    description: 'Optional date YYYY-MM-DD in the future; the account is archived on that date',
+    example: '',
+  },
 ];
 
 /** The field names of validateNewAccount's errors → the column they came from. */
 const COLUMN_OF: Record<string, string> = {
-  username: 'username', firstName: 'first_name', lastName: 'last_name', email: 'email', jobTitle: 'job_title',
-  phone: 'phone', userType: 'user_type', privileges: 'privileges', cinClaAgreedBy: 'cin_cla_agreed_by',
+  username: 'username',
+  firstName: 'first_name',
+  lastName: 'last_name',
+  email: 'email',
+  jobTitle: 'job_title',
+  phone: 'phone',
+  userType: 'user_type',
+  privileges: 'privileges',
+  cinClaAgreedBy: 'cin_cla_agreed_by',
 };
 
 export interface AccountImportContext {
@@ -52,9 +109,16 @@ export interface AccountImportPlan extends NewAccountPlan {
   readonly accessEndDate: string | null;
 }
 
-const list = (cell: string | undefined, separator: RegExp) => (cell ?? '').split(separator).map((s) => s.trim()).filter((s) => s !== '');
+const list = (cell: string | undefined, separator: RegExp) =>
+  (cell ?? '')
+    .split(separator)
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 
-export function validateAccountRows(rows: readonly ImportRow[], ctx: AccountImportContext): { plans: AccountImportPlan[]; problems: RowProblem[] } {
+export function validateAccountRows(
+  rows: readonly ImportRow[],
+  ctx: AccountImportContext,
+): { plans: AccountImportPlan[]; problems: RowProblem[] } {
   const plans: AccountImportPlan[] = [];
   const problems: RowProblem[] = [];
   const firstLineOf = new Map<string, number>();
@@ -62,22 +126,39 @@ export function validateAccountRows(rows: readonly ImportRow[], ctx: AccountImpo
     const before = problems.length;
     const problem = (column: string, reason: string) => problems.push({ line, column, reason });
     const privilegesCell = list(values.privileges, /[\s;,]+/).map((p) => p.toLowerCase());
-    const { plan, errors } = validateNewAccount({
-      username: values.username, firstName: values.first_name, lastName: values.last_name, email: values.email,
-      jobTitle: values.job_title, phone: values.phone, userType: (values.user_type ?? '').trim().toLowerCase(),
-      privileges: privilegesCell.length > 0 ? privilegesCell : undefined, cinClaAgreedBy: values.cin_cla_agreed_by,
-    }, ctx.isCentral, ctx.mayGrant);
+    const { plan, errors } = validateNewAccount(
+      {
+        username: values.username,
+        firstName: values.first_name,
+        lastName: values.last_name,
+        email: values.email,
+        jobTitle: values.job_title,
+        phone: values.phone,
+        userType: (values.user_type ?? '').trim().toLowerCase(),
+        privileges: privilegesCell.length > 0 ? privilegesCell : undefined,
+        cinClaAgreedBy: values.cin_cla_agreed_by,
+      },
+      ctx.isCentral,
+      ctx.mayGrant,
+    );
     for (const [field, message] of Object.entries(errors)) {
       const column = COLUMN_OF[field] ?? field;
       // The pages' messages speak of a list to pick from; a file names codes.
-      const hint = column === 'user_type' ? ': use one of the codes in the template' : message === 'Select privileges from the list' ? ': use privilege codes such as summary_reports' : '';
+      const hint =
+        column === 'user_type'
+          ? ': use one of the codes in the template'
+          : message === 'Select privileges from the list'
+            ? ': use privilege codes such as summary_reports'
+            : '';
       problem(column, `${message}${hint}`);
     }
     if (plan) {
       const username = plan.fields.username;
       const first = firstLineOf.get(username);
-      if (first !== undefined) problem('username', `The username ${username} is also on line ${first}; each account needs its own`);
-      else if (ctx.takenUsernames.has(username)) problem('username', `The username ${username} is already taken. Choose another one.`);
+      if (first !== undefined)
+        problem('username', `The username ${username} is also on line ${first}; each account needs its own`);
+      else if (ctx.takenUsernames.has(username))
+        problem('username', `The username ${username} is already taken. Choose another one.`);
       firstLineOf.set(username, first ?? line);
     }
 

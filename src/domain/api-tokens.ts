@@ -23,16 +23,23 @@ export interface TokenRequest {
   readonly lifetimeDays: number;
 }
 
-export function validateTokenRequest(input: { name?: unknown; lifetimeDays?: unknown }): { value?: TokenRequest; errors: FieldErrors } {
+export function validateTokenRequest(input: { name?: unknown; lifetimeDays?: unknown }): {
+  value?: TokenRequest;
+  errors: FieldErrors;
+} {
   const errors: Record<string, string> = {};
   const name = typeof input.name === 'string' ? input.name.trim() : '';
   if (!name) errors.name = 'Enter a name for the token, for example "Entra ID provisioning"';
   else if (name.length > TOKEN_NAME_MAX) errors.name = `Name must be ${TOKEN_NAME_MAX} characters or fewer`;
   // eslint-disable-next-line no-control-regex
   else if (/[\u0000-\u001f\u007f]/.test(name)) errors.name = 'Name must not contain control characters';
-  const raw = input.lifetimeDays === undefined || input.lifetimeDays === '' ? DEFAULT_TOKEN_LIFETIME_DAYS : Number(input.lifetimeDays);
+  const raw =
+    input.lifetimeDays === undefined || input.lifetimeDays === ''
+      ? DEFAULT_TOKEN_LIFETIME_DAYS
+      : Number(input.lifetimeDays);
   const lifetimeDays = (TOKEN_LIFETIMES_DAYS as readonly number[]).includes(raw) ? raw : undefined;
-  if (lifetimeDays === undefined) errors.lifetimeDays = `Select how long the token lasts: ${TOKEN_LIFETIMES_DAYS.join(', ')} days`;
+  if (lifetimeDays === undefined)
+    errors.lifetimeDays = `Select how long the token lasts: ${TOKEN_LIFETIMES_DAYS.join(', ')} days`;
   if (Object.keys(errors).length > 0 || lifetimeDays === undefined) return { errors };
   return { value: { name, lifetimeDays }, errors };
 }

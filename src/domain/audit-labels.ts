@@ -66,12 +66,19 @@ export function auditDetailLines(details: Record<string, unknown>): string[] {
   const show = (raw: unknown, key = ''): string => {
     const name = CATALOGUE_KEYS.has(key) ? named : (x: unknown) => x;
     const v = Array.isArray(raw) ? raw.map(name) : name(raw);
-    return v === null || v === undefined || v === '' ? '(none)' : Array.isArray(v) ? v.join(', ') || '(none)' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    return v === null || v === undefined || v === ''
+      ? '(none)'
+      : Array.isArray(v)
+        ? v.join(', ') || '(none)'
+        : typeof v === 'object'
+          ? JSON.stringify(v)
+          : String(v);
   };
   for (const [key, value] of Object.entries(details)) {
     if (key === 'changes' && value && typeof value === 'object') {
       for (const [field, pair] of Object.entries(value as Record<string, unknown>)) {
-        if (Array.isArray(pair) && pair.length === 2) lines.push(`${field}: ${show(pair[0], field)} → ${show(pair[1], field)}`);
+        if (Array.isArray(pair) && pair.length === 2)
+          lines.push(`${field}: ${show(pair[0], field)} → ${show(pair[1], field)}`);
       }
     } else if (Array.isArray(value) && value.length === 2 && key !== 'added' && key !== 'removed') {
       lines.push(`${key}: ${show(value[0], key)} → ${show(value[1], key)}`);

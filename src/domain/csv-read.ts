@@ -18,16 +18,39 @@ export interface DecodedText {
  */
 export function decodeText(bytes: Uint8Array, declared?: TextEncodingName): DecodedText {
   if (declared) {
-    const skip = declared === 'utf-8' && hasPrefix(bytes, [0xef, 0xbb, 0xbf]) ? 3
-      : declared.startsWith('utf-16') && (hasPrefix(bytes, [0xff, 0xfe]) || hasPrefix(bytes, [0xfe, 0xff])) ? 2 : 0;
+    const skip =
+      declared === 'utf-8' && hasPrefix(bytes, [0xef, 0xbb, 0xbf])
+        ? 3
+        : declared.startsWith('utf-16') && (hasPrefix(bytes, [0xff, 0xfe]) || hasPrefix(bytes, [0xfe, 0xff]))
+          ? 2
+          : 0;
     const body = bytes.subarray(skip);
-    return { text: declared === 'windows-1252' ? decodeWindows1252(body) : new TextDecoder(declared).decode(body), encoding: declared, hadByteOrderMark: skip > 0 };
+    return {
+      text: declared === 'windows-1252' ? decodeWindows1252(body) : new TextDecoder(declared).decode(body),
+      encoding: declared,
+      hadByteOrderMark: skip > 0,
+    };
   }
-  if (hasPrefix(bytes, [0xef, 0xbb, 0xbf])) return { text: new TextDecoder('utf-8').decode(bytes.subarray(3)), encoding: 'utf-8', hadByteOrderMark: true };
-  if (hasPrefix(bytes, [0xff, 0xfe])) return { text: new TextDecoder('utf-16le').decode(bytes.subarray(2)), encoding: 'utf-16le', hadByteOrderMark: true };
-  if (hasPrefix(bytes, [0xfe, 0xff])) return { text: new TextDecoder('utf-16be').decode(bytes.subarray(2)), encoding: 'utf-16be', hadByteOrderMark: true };
+  if (hasPrefix(bytes, [0xef, 0xbb, 0xbf]))
+    return { text: new TextDecoder('utf-8').decode(bytes.subarray(3)), encoding: 'utf-8', hadByteOrderMark: true };
+  if (hasPrefix(bytes, [0xff, 0xfe]))
+    return {
+      text: new TextDecoder('utf-16le').decode(bytes.subarray(2)),
+      encoding: 'utf-16le',
+      hadByteOrderMark: true,
+    };
+  if (hasPrefix(bytes, [0xfe, 0xff]))
+    return {
+      text: new TextDecoder('utf-16be').decode(bytes.subarray(2)),
+      encoding: 'utf-16be',
+      hadByteOrderMark: true,
+    };
   try {
-    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes), encoding: 'utf-8', hadByteOrderMark: false };
+    return {
+      text: new TextDecoder('utf-8', { fatal: true }).decode(bytes),
+      encoding: 'utf-8',
+      hadByteOrderMark: false,
+    };
   } catch {
     return { text: decodeWindows1252(bytes), encoding: 'windows-1252', hadByteOrderMark: false };
   }
@@ -73,7 +96,10 @@ export interface CsvRecord {
 }
 
 export class CsvSyntaxError extends Error {
-  constructor(readonly line: number, message: string) {
+  constructor(
+    readonly line: number,
+    message: string,
+  ) {
     super(`Line ${line}: ${message}`);
   }
 }
@@ -89,7 +115,10 @@ export function parseCsv(text: string): CsvRecord[] {
   const nul = text.indexOf('\u0000');
   if (nul >= 0) {
     const lineOfNul = text.slice(0, nul).split(/\r\n|\r|\n/).length;
-    throw new CsvSyntaxError(lineOfNul, 'the file contains a NUL character, so it is not a CSV text file; save it again from the spreadsheet as "CSV UTF-8"');
+    throw new CsvSyntaxError(
+      lineOfNul,
+      'the file contains a NUL character, so it is not a CSV text file; save it again from the spreadsheet as "CSV UTF-8"',
+    );
   }
   const records: CsvRecord[] = [];
   let cells: string[] = [];
@@ -109,7 +138,11 @@ export function parseCsv(text: string): CsvRecord[] {
     const ch = text[i]!;
     if (quoted) {
       if (ch === '"') {
-        if (text[i + 1] === '"') { cell += '"'; i += 2; continue; }
+        if (text[i + 1] === '"') {
+          cell += '"';
+          i += 2;
+          continue;
+        }
         quoted = false;
         afterQuote = true;
         i += 1;
@@ -120,7 +153,13 @@ export function parseCsv(text: string): CsvRecord[] {
       i += 1;
       continue;
     }
-    if (ch === ',') { cells.push(cell); cell = ''; afterQuote = false; i += 1; continue; }
+    if (ch === ',') {
+      cells.push(cell);
+      cell = '';
+      afterQuote = false;
+      i += 1;
+      continue;
+    }
     if (ch === '\r' || ch === '\n') {
       endRecord();
       afterQuote = false;
@@ -129,8 +168,16 @@ export function parseCsv(text: string): CsvRecord[] {
       recordLine = line;
       continue;
     }
-    if (afterQuote) throw new CsvSyntaxError(line, 'text after a closing quote; put the whole cell in quotes and double any quote inside it');
-    if (ch === '"' && cell === '') { quoted = true; i += 1; continue; }
+    if (afterQuote)
+      throw new CsvSyntaxError(
+        line,
+        'text after a closing quote; put the whole cell in quotes and double any quote inside it',
+      );
+    if (ch === '"' && cell === '') {
+      quoted = true;
+      i += 1;
+      continue;
+    }
     cell += ch;
     i += 1;
   }
@@ -140,7 +187,10 @@ export function parseCsv(text: string): CsvRecord[] {
 }
 
 /** Records as objects keyed by the header row (header names trimmed). */
-export function csvObjects(records: readonly CsvRecord[]): { header: string[]; rows: { line: number; values: Record<string, string>; cellCount: number }[] } {
+export function csvObjects(records: readonly CsvRecord[]): {
+  header: string[];
+  rows: { line: number; values: Record<string, string>; cellCount: number }[];
+} {
   const [first, ...rest] = records;
   const header = (first?.cells ?? []).map((h) => h.trim());
   return {

@@ -21,7 +21,10 @@ export function toCsv(header: readonly string[], rows: readonly (readonly unknow
  * The same text as toCsv, produced as it goes: the header line, then one string per batch of
  * rows, so that a long export never holds more than one batch.
  */
-export async function* csvStream(header: readonly string[], batches: AsyncIterable<readonly (readonly unknown[])[]>): AsyncGenerator<string, void, undefined> {
+export async function* csvStream(
+  header: readonly string[],
+  batches: AsyncIterable<readonly (readonly unknown[])[]>,
+): AsyncGenerator<string, void, undefined> {
   yield csvLine(header);
   for await (const rows of batches) {
     if (rows.length > 0) yield rows.map(csvLine).join('');

@@ -23,10 +23,16 @@ const BIGINT_MAX = 9223372036854775807n;
 function partIs(part: CursorPart, value: unknown): value is string {
   if (typeof value !== 'string') return false;
   switch (part) {
-    case 'text': return value.length <= 200 && !hasUnstorable(value);
-    case 'uuid': return UUID.test(value);
-    case 'instant': return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/.test(value) && !Number.isNaN(new Date(value).getTime());
-    case 'bigint': return /^[0-9]{1,19}$/.test(value) && BigInt(value) <= BIGINT_MAX;
+    case 'text':
+      return value.length <= 200 && !hasUnstorable(value);
+    case 'uuid':
+      return UUID.test(value);
+    case 'instant':
+      return (
+        /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/.test(value) && !Number.isNaN(new Date(value).getTime())
+      );
+    case 'bigint':
+      return /^[0-9]{1,19}$/.test(value) && BigInt(value) <= BIGINT_MAX;
   }
 }
 

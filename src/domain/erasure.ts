@@ -44,13 +44,22 @@ function escapeRegExp(value: string): string {
 
 /** HTML bodies hold the values escaped as render.ts escapes them. */
 function escapedHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return value.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 /** Each value and its HTML-escaped form, longest first (so an address goes before the username inside it). */
 function formsOf(values: readonly string[]): string[] {
-  return [...new Set(values.map((v) => v.trim()).filter((v) => v.length >= 2).flatMap((v) => [v, escapedHtml(v)]))]
-    .sort((a, b) => b.length - a.length);
+  return [
+    ...new Set(
+      values
+        .map((v) => v.trim())
+        .filter((v) => v.length >= 2)
+        .flatMap((v) => [v, escapedHtml(v)]),
+    ),
+  ].sort((a, b) => b.length - a.length);
 }
 
 interface Span {
@@ -100,8 +109,14 @@ export function eraseFromText(text: string, erasure: Erasure): string {
   ].sort((a, b) => a.start - b.start || b.end - a.end);
   if (found.length === 0) return text;
   // Only a value that contains one of those erased can hold one of its occurrences (a digest names hundreds of people).
-  const erased = [...erasure.values, ...(erasure.exact ?? [])].map((v) => v.trim().toLowerCase()).filter((v) => v.length >= 2);
-  const kept = occurrences(text, formsOf((erasure.keep ?? []).filter((k) => erased.some((e) => k.toLowerCase().includes(e)))), true);
+  const erased = [...erasure.values, ...(erasure.exact ?? [])]
+    .map((v) => v.trim().toLowerCase())
+    .filter((v) => v.length >= 2);
+  const kept = occurrences(
+    text,
+    formsOf((erasure.keep ?? []).filter((k) => erased.some((e) => k.toLowerCase().includes(e)))),
+    true,
+  );
   const replacement = erasure.replacement ?? ERASED;
   let out = '';
   let at = 0;
@@ -128,8 +143,15 @@ export interface ErasedPerson {
  * they were before each change of details (`changes` of their `account.details-changed` audit
  * events, `{ field: [before, after] }`, newest first), and their username (which never changes).
  */
-export function personalValues(person: ErasedPerson, changes: readonly Record<string, readonly unknown[] | undefined>[] = []): { values: string[]; exact: string[] } {
-  const values = new Set([`${person.first_name} ${person.last_name}`, person.email, ...(person.phone ? [person.phone] : [])]);
+export function personalValues(
+  person: ErasedPerson,
+  changes: readonly Record<string, readonly unknown[] | undefined>[] = [],
+): { values: string[]; exact: string[] } {
+  const values = new Set([
+    `${person.first_name} ${person.last_name}`,
+    person.email,
+    ...(person.phone ? [person.phone] : []),
+  ]);
   let first = person.first_name;
   let last = person.last_name;
   for (const change of changes) {

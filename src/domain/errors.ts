@@ -13,7 +13,10 @@ export abstract class DomainError extends Error {
 /** Input that fails validation: shown next to each field. */
 export class ValidationError extends DomainError {
   readonly status = 400;
-  constructor(readonly fields: FieldErrors, message = 'There is a problem') {
+  constructor(
+    readonly fields: FieldErrors,
+    message = 'There is a problem',
+  ) {
     super(message);
   }
 }
@@ -38,7 +41,10 @@ export class ThrottledError extends DomainError {
 /** Correct password for an archived account (R30): says so and names whom to ask. */
 export class ArchivedAccountError extends DomainError {
   readonly status = 403;
-  constructor(readonly administrators: readonly { name: string; email: string }[], readonly laName: string) {
+  constructor(
+    readonly administrators: readonly { name: string; email: string }[],
+    readonly laName: string,
+  ) {
     super('Your account has been archived');
   }
 }
@@ -61,7 +67,10 @@ export class NotFoundError extends DomainError {
 /** A business rule refused the change (e.g. last administrator, R17). */
 export class RuleError extends DomainError {
   readonly status = 409;
-  constructor(message: string, readonly field?: string) {
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
     super(message);
   }
 }
@@ -80,6 +89,8 @@ export class ConflictError extends RuleError {}
 export class ImportRejectedError extends DomainError {
   readonly status = 400;
   constructor(readonly problems: readonly RowProblem[]) {
-    super(`The file was not imported: ${problems.length === 1 ? 'there is 1 problem' : `there are ${problems.length} problems`}`);
+    super(
+      `The file was not imported: ${problems.length === 1 ? 'there is 1 problem' : `there are ${problems.length} problems`}`,
+    );
   }
 }

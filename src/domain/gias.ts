@@ -24,14 +24,22 @@ export const GIAS_COLUMNS = {
 export type SchoolStatus = 'open' | 'closed' | 'proposed_to_open' | 'proposed_to_close';
 
 const STATUSES: Readonly<Record<string, SchoolStatus>> = {
-  'open': 'open',
-  'closed': 'closed',
+  open: 'open',
+  closed: 'closed',
   'open, but proposed to close': 'proposed_to_close',
   'proposed to open': 'proposed_to_open',
 };
 
 /** GIAS's own spelling of each phase; "Not applicable" (special schools, PRUs…) is no phase. */
-const PHASES = ['Nursery', 'Primary', 'Middle deemed primary', 'Secondary', 'Middle deemed secondary', '16 plus', 'All-through'] as const;
+const PHASES = [
+  'Nursery',
+  'Primary',
+  'Middle deemed primary',
+  'Secondary',
+  'Middle deemed secondary',
+  '16 plus',
+  'All-through',
+] as const;
 const NO_PHASE = new Set(['', 'not applicable']);
 
 /** The longest name or phase kept; anything longer is a broken row, not a school. */
@@ -92,10 +100,15 @@ export function readGiasExtract(bytes: Uint8Array): GiasExtract {
     throw error;
   }
   const { header, rows } = csvObjects(records);
-  if (header.length === 0) throw fileError('The file is empty. Download the establishment extract from Get Information about Schools and try again.');
+  if (header.length === 0)
+    throw fileError(
+      'The file is empty. Download the establishment extract from Get Information about Schools and try again.',
+    );
   const missing = Object.values(GIAS_COLUMNS).filter((c) => !header.includes(c));
   if (missing.length > 0) {
-    throw fileError(`The file is not a GIAS establishment extract: it has no ${missing.map((c) => `"${c}"`).join(', ')} ${missing.length === 1 ? 'column' : 'columns'}. Nothing was imported.`);
+    throw fileError(
+      `The file is not a GIAS establishment extract: it has no ${missing.map((c) => `"${c}"`).join(', ')} ${missing.length === 1 ? 'column' : 'columns'}. Nothing was imported.`,
+    );
   }
 
   const schools: GiasSchool[] = [];
@@ -104,7 +117,8 @@ export function readGiasExtract(bytes: Uint8Array): GiasExtract {
   const seen = new Map<number, number>();
   let outsideLa = 0;
   for (const { line, values } of rows) {
-    const cell = (column: keyof typeof GIAS_COLUMNS) => (values[GIAS_COLUMNS[column]] ?? '').trim().replace(/\s+/g, ' ');
+    const cell = (column: keyof typeof GIAS_COLUMNS) =>
+      (values[GIAS_COLUMNS[column]] ?? '').trim().replace(/\s+/g, ' ');
     const urnText = cell('urn');
     const laCode = cell('laCode');
     const report = (message: string) => problems.push({ line, message });
@@ -134,7 +148,8 @@ export function readGiasExtract(bytes: Uint8Array): GiasExtract {
     else if (name.length > MAX_TEXT) report(`URN ${urn}: the establishment name is longer than ${MAX_TEXT} characters`);
     else if (laName === '' && !las.has(laCode)) report(`URN ${urn}: no LA name for LA code ${laCode}`);
     else if (status === undefined) report(`URN ${urn}: unknown establishment status "${cell('status').slice(0, 60)}"`);
-    else if (phase !== null && phase.length > MAX_TEXT) report(`URN ${urn}: the phase is longer than ${MAX_TEXT} characters`);
+    else if (phase !== null && phase.length > MAX_TEXT)
+      report(`URN ${urn}: the phase is longer than ${MAX_TEXT} characters`);
     else {
       seen.set(urn, line);
       if (!las.has(laCode)) las.set(laCode, laName);

@@ -32,15 +32,34 @@ export const MAX_IMPORT_ROWS = 20_000;
 // Spreadsheets run a cell starting with these as a formula (OWASP "CSV injection").
 const FORMULA_START = /^[=+\-@\t\r]/;
 
-export function readImportFile(bytes: Uint8Array, columns: readonly ImportColumn[]): { rows: ImportRow[]; problems: RowProblem[] } {
+export function readImportFile(
+  bytes: Uint8Array,
+  columns: readonly ImportColumn[],
+): { rows: ImportRow[]; problems: RowProblem[] } {
   let records;
   try {
     records = parseCsv(decodeText(bytes).text);
   } catch (error) {
-    if (error instanceof CsvSyntaxError) return { rows: [], problems: [{ line: error.line, column: '', reason: error.message.replace(/^Line \d+: /, 'The file is not valid CSV: ') }] };
+    if (error instanceof CsvSyntaxError)
+      return {
+        rows: [],
+        problems: [
+          { line: error.line, column: '', reason: error.message.replace(/^Line \d+: /, 'The file is not valid CSV: ') },
+        ],
+      };
     throw error;
   }
-  if (records.length === 0) return { rows: [], problems: [{ line: 1, column: '', reason: 'The file is empty. Use the template: a header line, then one line for each row.' }] };
+  if (records.length === 0)
+    return {
+      rows: [],
+      problems: [
+        {
+          line: 1,
+          column: '',
+          reason: 'The file is empty. Use the template: a header line, then one line for each row.',
+        },
+      ],
+    };
   const { header, rows } = csvObjects(records);
   const problems: RowProblem[] = [];
   const known = new Set(columns.map((c) => c.name));
@@ -51,23 +70,42 @@ export function readImportFile(bytes: Uint8Array, columns: readonly ImportColumn
   for (const name of header.slice(0, width)) {
     const key = name.toLowerCase();
     if (name === '') problems.push({ line: 1, column: '', reason: 'A column of the header line has no name' });
-    else if (!known.has(key)) problems.push({ line: 1, column: name, reason: `"${name.slice(0, 40)}" is not a column of this import. Columns: ${columns.map((c) => c.name).join(', ')}` });
+    else if (!known.has(key))
+      problems.push({
+        line: 1,
+        column: name,
+        reason: `"${name.slice(0, 40)}" is not a column of this import. Columns: ${columns.map((c) => c.name).join(', ')}`,
+      });
     else if (seen.has(key)) problems.push({ line: 1, column: name, reason: `The column "${name}" appears twice` });
     seen.add(key);
   }
   for (const column of columns) {
-    if (column.required && !seen.has(column.name)) problems.push({ line: 1, column: column.name, reason: `The header line has no "${column.name}" column` });
+    if (column.required && !seen.has(column.name))
+      problems.push({ line: 1, column: column.name, reason: `The header line has no "${column.name}" column` });
   }
   if (problems.length > 0) return { rows: [], problems };
   if (rows.length === 0) problems.push({ line: 1, column: '', reason: 'The file has a header line but no rows' });
   if (rows.length > MAX_IMPORT_ROWS) {
-    return { rows: [], problems: [{ line: 1, column: '', reason: `The file has ${rows.length} rows; import ${MAX_IMPORT_ROWS.toLocaleString('en-GB')} or fewer at a time` }] };
+    return {
+      rows: [],
+      problems: [
+        {
+          line: 1,
+          column: '',
+          reason: `The file has ${rows.length} rows; import ${MAX_IMPORT_ROWS.toLocaleString('en-GB')} or fewer at a time`,
+        },
+      ],
+    };
   }
   const byName = new Map(columns.map((c) => [c.name, c]));
   const out: ImportRow[] = [];
   for (const [i, row] of rows.entries()) {
     if (row.cellCount < width || row.cellCount > header.length) {
-      problems.push({ line: row.line, column: '', reason: `The line has ${row.cellCount} cells but the header has ${width}. Put cells holding commas in double quotes.` });
+      problems.push({
+        line: row.line,
+        column: '',
+        reason: `The line has ${row.cellCount} cells but the header has ${width}. Put cells holding commas in double quotes.`,
+      });
       continue;
     }
     if (records[i + 1]!.cells.slice(width).some((cell) => cell.trim() !== '')) {
@@ -79,7 +117,11 @@ export function readImportFile(bytes: Uint8Array, columns: readonly ImportColumn
       const key = name.toLowerCase();
       values[key] = raw;
       if (FORMULA_START.test(raw) && !byName.get(key)?.mayStartWithFormulaCharacter) {
-        problems.push({ line: row.line, column: key, reason: `The cell starts with "${printable(raw[0]!)}", which a spreadsheet would run as a formula. Remove that character.` });
+        problems.push({
+          line: row.line,
+          column: key,
+          reason: `The cell starts with "${printable(raw[0]!)}", which a spreadsheet would run as a formula. Remove that character.`,
+        });
       }
     }
     // Still validated, so that the report lists the row's other problems too (sortProblems keeps

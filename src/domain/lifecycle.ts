@@ -31,7 +31,12 @@ export interface RetentionPolicy {
   readonly automaticRetentionMonths: number;
 }
 
-export const DEFAULT_POLICY: LifecyclePolicy = { warningMonths: [15, 16, 17], archiveMonths: 18, minimumNoticeDays: 14, timezone: 'Europe/London' };
+export const DEFAULT_POLICY: LifecyclePolicy = {
+  warningMonths: [15, 16, 17],
+  archiveMonths: 18,
+  minimumNoticeDays: 14,
+  timezone: 'Europe/London',
+};
 export const DEFAULT_RETENTION: RetentionPolicy = { manualRetentionDays: 30, automaticRetentionMonths: 18 };
 
 export type ArchiveReasonCode = 'manual' | 'inactivity' | 'access-ended' | 'provisioning';
@@ -68,7 +73,9 @@ export function inactiveSince(history: Pick<AccountHistory, 'createdAt' | 'lastS
 }
 
 /** Which of R34's three instants "inactive since" is: what a warning says it counts from. */
-export function inactiveSinceKind(history: Pick<AccountHistory, 'createdAt' | 'lastSignInAt' | 'restoredAt'>): 'sign-in' | 'creation' | 'restore' {
+export function inactiveSinceKind(
+  history: Pick<AccountHistory, 'createdAt' | 'lastSignInAt' | 'restoredAt'>,
+): 'sign-in' | 'creation' | 'restore' {
   const since = inactiveSince(history);
   if (history.lastSignInAt && history.lastSignInAt.getTime() === since.getTime()) return 'sign-in';
   if (history.restoredAt && history.restoredAt.getTime() === since.getTime()) return 'restore';
@@ -95,7 +102,9 @@ export function stageDate(periodStart: Date, stage: WarningStage, policy: Lifecy
 
 /** When an archived account is deleted (R33): 30 days after a manual archive, 18 months otherwise. */
 export function deletionDueAt(reason: ArchiveReasonCode, archivedAt: Date, retention: RetentionPolicy): Date {
-  return reason === 'manual' ? addDays(archivedAt, retention.manualRetentionDays) : addMonthsUtc(archivedAt, retention.automaticRetentionMonths);
+  return reason === 'manual'
+    ? addDays(archivedAt, retention.manualRetentionDays)
+    : addMonthsUtc(archivedAt, retention.automaticRetentionMonths);
 }
 
 /** The instant an access end date takes effect: the start of that day where the job runs. */
@@ -104,13 +113,19 @@ export function accessEndsAt(history: Pick<AccountHistory, 'accessEndDate'>, pol
 }
 
 /** Whole calendar months an account has been inactive at `at` (what a warning says). */
-export function monthsInactive(history: Pick<AccountHistory, 'createdAt' | 'lastSignInAt' | 'restoredAt'>, at: Date): number {
+export function monthsInactive(
+  history: Pick<AccountHistory, 'createdAt' | 'lastSignInAt' | 'restoredAt'>,
+  at: Date,
+): number {
   return wholeMonthsBetween(inactiveSince(history), at);
 }
 
 function warningsOf(history: AccountHistory) {
   const warnings = history.notices.filter((n) => isWarningStage(n.stage));
-  const lastWarning = warnings.reduce<Date | undefined>((latest, n) => (!latest || n.sentAt > latest ? n.sentAt : latest), undefined);
+  const lastWarning = warnings.reduce<Date | undefined>(
+    (latest, n) => (!latest || n.sentAt > latest ? n.sentAt : latest),
+    undefined,
+  );
   const highestSent = Math.max(-1, ...warnings.map((n) => WARNING_STAGES.indexOf(n.stage as WarningStage)));
   return { lastWarning, highestSent };
 }
@@ -137,14 +152,17 @@ export function dueAction(history: AccountHistory, policy: LifecyclePolicy, now:
     // R37: never archived without a warning in this period at least the notice period earlier;
     // an account found already past the archive point gets the final warning first.
     if (!lastWarning) return { kind: 'warn', stage: 'warning_3', periodStart, first: true };
-    return now >= inactivityArchiveAt(periodStart, lastWarning, policy) ? { kind: 'archive', reason: 'inactivity', periodStart } : { kind: 'none' };
+    return now >= inactivityArchiveAt(periodStart, lastWarning, policy)
+      ? { kind: 'archive', reason: 'inactivity', periodStart }
+      : { kind: 'none' };
   }
   // R36: only the latest stage that is due, and each at most once per period.
   let latestDue = -1;
   WARNING_STAGES.forEach((stage, i) => {
     if (stageDate(periodStart, stage, policy) <= now) latestDue = i;
   });
-  if (latestDue > highestSent) return { kind: 'warn', stage: WARNING_STAGES[latestDue]!, periodStart, first: highestSent === -1 };
+  if (latestDue > highestSent)
+    return { kind: 'warn', stage: WARNING_STAGES[latestDue]!, periodStart, first: highestSent === -1 };
   return { kind: 'none' };
 }
 
@@ -156,20 +174,31 @@ export function nextDueAt(history: AccountHistory, policy: LifecyclePolicy): Dat
   if (history.status === 'archived') return history.deletionDueAt;
   const periodStart = inactiveSince(history);
   const { lastWarning, highestSent } = warningsOf(history);
-  const inactivity = highestSent < WARNING_STAGES.length - 1 || !lastWarning
-    ? stageDate(periodStart, WARNING_STAGES[highestSent + 1]!, policy)
-    : inactivityArchiveAt(periodStart, lastWarning, policy);
+  const inactivity =
+    highestSent < WARNING_STAGES.length - 1 || !lastWarning
+      ? stageDate(periodStart, WARNING_STAGES[highestSent + 1]!, policy)
+      : inactivityArchiveAt(periodStart, lastWarning, policy);
   const accessEnd = accessEndsAt(history, policy);
   return accessEnd && accessEnd < inactivity ? accessEnd : inactivity;
 }
 
 /** The history after the job applied `event` at `at`. */
-export function afterEvent(history: AccountHistory, event: LifecycleEvent, at: Date, retention: RetentionPolicy): AccountHistory {
+export function afterEvent(
+  history: AccountHistory,
+  event: LifecycleEvent,
+  at: Date,
+  retention: RetentionPolicy,
+): AccountHistory {
   switch (event.kind) {
     case 'warn':
       return { ...history, notices: [...history.notices, { stage: event.stage, sentAt: at }] };
     case 'archive':
-      return { ...history, status: 'archived', deletionDueAt: deletionDueAt(event.reason, at, retention), notices: [...history.notices, { stage: 'archived', sentAt: at }] };
+      return {
+        ...history,
+        status: 'archived',
+        deletionDueAt: deletionDueAt(event.reason, at, retention),
+        notices: [...history.notices, { stage: 'archived', sentAt: at }],
+      };
     case 'delete':
       return history;
   }
@@ -190,8 +219,15 @@ export interface ScheduledEvent {
  * What the nightly job will do to this account, run by run, if nobody signs in: its events from
  * `from` (the first run at or after it) up to `until`, at most `limit` of them.
  */
-export function upcomingEvents(history: AccountHistory, policy: LifecyclePolicy, retention: RetentionPolicy, runs: RunSchedule,
-  from: Date, until: Date, limit = 5): ScheduledEvent[] {
+export function upcomingEvents(
+  history: AccountHistory,
+  policy: LifecyclePolicy,
+  retention: RetentionPolicy,
+  runs: RunSchedule,
+  from: Date,
+  until: Date,
+  limit = 5,
+): ScheduledEvent[] {
   const events: ScheduledEvent[] = [];
   let h = history;
   let earliest = from;
@@ -214,7 +250,10 @@ export function upcomingEvents(history: AccountHistory, policy: LifecyclePolicy,
 
 /** Far enough ahead to see an archive and the deletion that follows it. */
 function horizon(from: Date, policy: LifecyclePolicy, retention: RetentionPolicy): Date {
-  return addDays(addMonthsUtc(from, policy.archiveMonths + Math.ceil(retention.automaticRetentionMonths) + 1), retention.manualRetentionDays + policy.minimumNoticeDays + 2);
+  return addDays(
+    addMonthsUtc(from, policy.archiveMonths + Math.ceil(retention.automaticRetentionMonths) + 1),
+    retention.manualRetentionDays + policy.minimumNoticeDays + 2,
+  );
 }
 
 export interface LifecycleOutlook {
@@ -231,10 +270,19 @@ export interface LifecycleOutlook {
 }
 
 /** Everything a page, an email or the API says about an account's lifecycle, from the one schedule. */
-export function outlook(history: AccountHistory, policy: LifecyclePolicy, retention: RetentionPolicy, runs: RunSchedule, now: Date): LifecycleOutlook {
+export function outlook(
+  history: AccountHistory,
+  policy: LifecyclePolicy,
+  retention: RetentionPolicy,
+  runs: RunSchedule,
+  now: Date,
+): LifecycleOutlook {
   const events = upcomingEvents(history, policy, retention, runs, now, horizon(now, policy, retention));
   const warnings = history.status === 'active' ? history.notices.filter((n) => isWarningStage(n.stage)) : [];
-  const last = warnings.reduce<(typeof warnings)[number] | null>((latest, n) => (!latest || n.sentAt > latest.sentAt ? n : latest), null);
+  const last = warnings.reduce<(typeof warnings)[number] | null>(
+    (latest, n) => (!latest || n.sentAt > latest.sentAt ? n : latest),
+    null,
+  );
   return {
     state: history.status === 'archived' ? 'archived' : last ? 'warned' : 'active',
     lastWarning: last ? { stage: last.stage as WarningStage, sentAt: last.sentAt } : null,

@@ -1,4 +1,9 @@
-import { privilegesAllowedFor, validateAccountFields, type AccountFields, type AccountFieldsInput } from './account-fields.ts';
+import {
+  privilegesAllowedFor,
+  validateAccountFields,
+  type AccountFields,
+  type AccountFieldsInput,
+} from './account-fields.ts';
 import { sortPrivileges, typeDefaults, type Privilege } from './privileges.ts';
 
 /**
@@ -32,10 +37,14 @@ export function validateNewAccount(
   if (allowed.error) return { errors: { privileges: allowed.error } };
   const privileges = sortPrivileges(allowed.privileges);
   const notHeld = privileges.filter((p) => !mayGrant(p));
-  if (notHeld.length > 0) return { errors: { privileges: `You cannot give a privilege you do not hold yourself: ${notHeld.join(', ')}` } };
+  if (notHeld.length > 0)
+    return { errors: { privileges: `You cannot give a privilege you do not hold yourself: ${notHeld.join(', ')}` } };
   const agreedBy = (input.cinClaAgreedBy ?? '').trim();
   if (privileges.includes('cin_cla')) {
-    if (!agreedBy) return { errors: { cinClaAgreedBy: 'Enter who agreed access to CiN and CLA information, such as the Virtual Head' } };
+    if (!agreedBy)
+      return {
+        errors: { cinClaAgreedBy: 'Enter who agreed access to CiN and CLA information, such as the Virtual Head' },
+      };
     if (agreedBy.length > 200) return { errors: { cinClaAgreedBy: 'Who agreed it must be 200 characters or fewer' } };
   }
   return { errors, plan: { fields, privileges, cinClaAgreedBy: privileges.includes('cin_cla') ? agreedBy : null } };
@@ -46,8 +55,14 @@ export function accountCreatedDetails(plan: NewAccountPlan): Record<string, unkn
   const { fields } = plan;
   return {
     after: {
-      username: fields.username, firstName: fields.firstName, lastName: fields.lastName, email: fields.email,
-      jobTitle: fields.jobTitle, phone: fields.phone, userType: fields.userType, privileges: plan.privileges,
+      username: fields.username,
+      firstName: fields.firstName,
+      lastName: fields.lastName,
+      email: fields.email,
+      jobTitle: fields.jobTitle,
+      phone: fields.phone,
+      userType: fields.userType,
+      privileges: plan.privileges,
     },
     ...(plan.cinClaAgreedBy !== null ? { cinClaAgreedBy: plan.cinClaAgreedBy } : {}),
   };

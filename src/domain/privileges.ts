@@ -1,25 +1,61 @@
 /** The privilege catalogue and the Types of User (R12–R13): the one place they are defined. */
 
 export const PRIVILEGES = [
-  { code: 'manage_users', label: 'Can Add, Delete and Manage Users', hint: 'Create, edit, archive, restore and delete accounts in your Local Authority' },
-  { code: 'nexus_admin', label: 'Nexus Admin', hint: 'Reset two-factor authentication for users of your Local Authority; receives the weekly Admin Digest' },
+  {
+    code: 'manage_users',
+    label: 'Can Add, Delete and Manage Users',
+    hint: 'Create, edit, archive, restore and delete accounts in your Local Authority',
+  },
+  {
+    code: 'nexus_admin',
+    label: 'Nexus Admin',
+    hint: 'Reset two-factor authentication for users of your Local Authority; receives the weekly Admin Digest',
+  },
   { code: 'view_users', label: 'Can view users', hint: 'See Admin > Users and the Schools tab, read-only' },
-  { code: 'summary_reports', label: 'Access to summary (school-level) reports', hint: 'Reports that show schools, not pupils' },
-  { code: 'pupil_level', label: 'Include access to batch reporting and pupil level reports', hint: 'Reports that show individual pupils' },
-  { code: 'cin_cla', label: 'Access to Children in Need (CiN) and Children Looked After (CLA) information', hint: 'Should be agreed with the Virtual Head' },
-  { code: 'manage_school_groups', label: 'Can manage school groups', hint: 'Create, rename and delete the school groups of your Local Authority' },
+  {
+    code: 'summary_reports',
+    label: 'Access to summary (school-level) reports',
+    hint: 'Reports that show schools, not pupils',
+  },
+  {
+    code: 'pupil_level',
+    label: 'Include access to batch reporting and pupil level reports',
+    hint: 'Reports that show individual pupils',
+  },
+  {
+    code: 'cin_cla',
+    label: 'Access to Children in Need (CiN) and Children Looked After (CLA) information',
+    hint: 'Should be agreed with the Virtual Head',
+  },
+  {
+    code: 'manage_school_groups',
+    label: 'Can manage school groups',
+    hint: 'Create, rename and delete the school groups of your Local Authority',
+  },
   { code: 'upload_data', label: 'Can upload data', hint: 'Upload data files to Nexus' },
-  { code: 'support', label: 'Central support (all Local Authorities)', hint: 'Act in every Local Authority; central organisation only' },
+  {
+    code: 'support',
+    label: 'Central support (all Local Authorities)',
+    hint: 'Act in every Local Authority; central organisation only',
+  },
 ] as const;
 
 export type Privilege = (typeof PRIVILEGES)[number]['code'];
 export const PRIVILEGE_CODES: readonly Privilege[] = PRIVILEGES.map((p) => p.code);
 
 export const USER_TYPES = [
-  { code: 'la_admin', label: 'LA Administrator', defaults: ['manage_users', 'nexus_admin', 'view_users', 'summary_reports', 'pupil_level', 'manage_school_groups'] },
+  {
+    code: 'la_admin',
+    label: 'LA Administrator',
+    defaults: ['manage_users', 'nexus_admin', 'view_users', 'summary_reports', 'pupil_level', 'manage_school_groups'],
+  },
   { code: 'la_officer', label: 'LA Officer / Analyst', defaults: ['view_users', 'summary_reports', 'pupil_level'] },
   { code: 'school_improvement', label: 'School Improvement Officer', defaults: ['summary_reports'] },
-  { code: 'commissioned', label: 'Commissioned Consultant / School Improvement Partner', defaults: ['summary_reports'] },
+  {
+    code: 'commissioned',
+    label: 'Commissioned Consultant / School Improvement Partner',
+    defaults: ['summary_reports'],
+  },
   { code: 'virtual_school', label: 'Virtual School', defaults: ['summary_reports', 'pupil_level', 'cin_cla'] },
   { code: 'read_only', label: 'Read only', defaults: ['summary_reports'] },
   { code: 'support', label: 'Central Support', defaults: [...PRIVILEGE_CODES] },
@@ -53,7 +89,10 @@ export function typeDefaults(code: UserType): readonly Privilege[] {
 }
 
 /** Differences between an account's privileges and its type's defaults ("differs from type defaults", R14). */
-export function differenceFromDefaults(type: UserType, held: readonly Privilege[]): { added: Privilege[]; removed: Privilege[] } {
+export function differenceFromDefaults(
+  type: UserType,
+  held: readonly Privilege[],
+): { added: Privilege[]; removed: Privilege[] } {
   const defaults = new Set<Privilege>(typeDefaults(type));
   const have = new Set(held);
   return {

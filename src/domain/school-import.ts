@@ -11,7 +11,12 @@ import { normaliseUsername } from './usernames.ts';
 export const SCHOOL_IMPORT_COLUMNS: readonly ImportColumn[] = [
   { name: 'username', required: true, description: 'An account of your Local Authority', example: 'jo.bloggs' },
   { name: 'urn', required: true, description: 'The URN of a school of your Local Authority', example: '100001' },
-  { name: 'role', required: true, description: 'A school role, as its code or name, e.g. consultant or Link Adviser', example: 'consultant' },
+  {
+    name: 'role',
+    required: true,
+    description: 'A school role, as its code or name, e.g. consultant or Link Adviser',
+    example: 'consultant',
+  },
 ];
 
 /** The most schools one account holds, as on the Schools tab. */
@@ -30,7 +35,10 @@ export interface SchoolImportPlan {
   readonly schools: { schoolId: number; urn: number; role: SchoolRole }[];
 }
 
-export function validateSchoolRows(rows: readonly ImportRow[], ctx: SchoolImportContext): { plans: SchoolImportPlan[]; problems: RowProblem[] } {
+export function validateSchoolRows(
+  rows: readonly ImportRow[],
+  ctx: SchoolImportContext,
+): { plans: SchoolImportPlan[]; problems: RowProblem[] } {
   const byAccount = new Map<string, SchoolImportPlan>();
   const lineOf = new Map<string, number>();
   const problems: RowProblem[] = [];
@@ -43,9 +51,11 @@ export function validateSchoolRows(rows: readonly ImportRow[], ctx: SchoolImport
     const role = schoolRoleFrom(values.role ?? '');
     // One message for "no such account" and "another LA's account", so the file reveals nothing (R4).
     if (!username) problem('username', 'Enter a username');
-    else if (accountId === undefined) problem('username', `${username.slice(0, 64)} is not an account of ${ctx.laName}`);
+    else if (accountId === undefined)
+      problem('username', `${username.slice(0, 64)} is not an account of ${ctx.laName}`);
     if (!urnText) problem('urn', 'Enter the URN of a school');
-    else if (schoolId === undefined) problem('urn', `${urnText.slice(0, 20)} is not the URN of a school of ${ctx.laName}`);
+    else if (schoolId === undefined)
+      problem('urn', `${urnText.slice(0, 20)} is not the URN of a school of ${ctx.laName}`);
     if (!(values.role ?? '').trim()) problem('role', 'Enter a school role');
     else if (!role) problem('role', `"${(values.role ?? '').trim().slice(0, 40)}" is not a school role`);
     if (accountId === undefined || schoolId === undefined || !role) continue;
@@ -58,7 +68,8 @@ export function validateSchoolRows(rows: readonly ImportRow[], ctx: SchoolImport
     lineOf.set(key, line);
     const plan = byAccount.get(accountId) ?? { accountId, username, schools: [] };
     byAccount.set(accountId, plan);
-    if (plan.schools.length === MAX_SCHOOLS_PER_ACCOUNT) problem('urn', `${username} would have more than ${MAX_SCHOOLS_PER_ACCOUNT.toLocaleString('en-GB')} schools`);
+    if (plan.schools.length === MAX_SCHOOLS_PER_ACCOUNT)
+      problem('urn', `${username} would have more than ${MAX_SCHOOLS_PER_ACCOUNT.toLocaleString('en-GB')} schools`);
     else plan.schools.push({ schoolId, urn: Number(urnText), role });
   }
   return { plans: [...byAccount.values()], problems };

@@ -10,7 +10,15 @@ const MAX_DEPTH = 20;
 
 /** The attributes a filter may name, in their canonical spelling. */
 export const FILTER_ATTRIBUTES = [
-  'id', 'userName', 'externalId', 'name.givenName', 'name.familyName', 'emails.value', 'title', 'phoneNumbers.value', 'active',
+  'id',
+  'userName',
+  'externalId',
+  'name.givenName',
+  'name.familyName',
+  'emails.value',
+  'title',
+  'phoneNumbers.value',
+  'active',
 ] as const;
 export type FilterAttribute = (typeof FILTER_ATTRIBUTES)[number];
 
@@ -34,7 +42,9 @@ type Token = { type: 'word' | 'string' | '(' | ')' | '[' | ']'; text: string; at
 
 /** Text the database can compare: PostgreSQL refuses NUL, and lone surrogates are not UTF-8. */
 function storable(text: string): boolean {
-  return !text.includes('\u0000') && !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text);
+  return (
+    !text.includes('\u0000') && !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text)
+  );
 }
 
 function tokenise(input: string): Token[] {
@@ -51,14 +61,16 @@ function tokenise(input: string): Token[] {
       // A JSON string (RFC 7644 compValue): find its end, honouring backslash escapes.
       let j = i + 1;
       while (j < input.length && input[j] !== '"') j += input[j] === '\\' ? 2 : 1;
-      if (j >= input.length) throw new ScimFilterError(`The string starting at character ${i + 1} has no closing quote`);
+      if (j >= input.length)
+        throw new ScimFilterError(`The string starting at character ${i + 1} has no closing quote`);
       let text: unknown;
       try {
         text = JSON.parse(input.slice(i, j + 1));
       } catch {
         throw new ScimFilterError(`The string starting at character ${i + 1} is not a valid JSON string`);
       }
-      if (!storable(String(text))) throw new ScimFilterError(`The string starting at character ${i + 1} holds a NUL or an unpaired surrogate`);
+      if (!storable(String(text)))
+        throw new ScimFilterError(`The string starting at character ${i + 1} holds a NUL or an unpaired surrogate`);
       tokens.push({ type: 'string', text: String(text), at: i });
       i = j + 1;
     } else {
@@ -75,9 +87,11 @@ function tokenise(input: string): Token[] {
 export function filterAttribute(path: string): FilterAttribute {
   let p = path.toLowerCase();
   if (p.startsWith(USER_URN_PREFIX)) p = p.slice(USER_URN_PREFIX.length);
-  const found = FILTER_ATTRIBUTES.find((a) => a.toLowerCase() === p)
-    ?? (p === 'emails' ? 'emails.value' : p === 'phonenumbers' ? 'phoneNumbers.value' : undefined);
-  if (!found) throw new ScimFilterError(`Filtering on "${path}" is not supported. Use one of: ${FILTER_ATTRIBUTES.join(', ')}`);
+  const found =
+    FILTER_ATTRIBUTES.find((a) => a.toLowerCase() === p) ??
+    (p === 'emails' ? 'emails.value' : p === 'phonenumbers' ? 'phoneNumbers.value' : undefined);
+  if (!found)
+    throw new ScimFilterError(`Filtering on "${path}" is not supported. Use one of: ${FILTER_ATTRIBUTES.join(', ')}`);
   return found;
 }
 
@@ -100,7 +114,10 @@ class Parser {
 
   #expect(type: Token['type'], what: string): Token {
     const t = this.tokens[this.#i];
-    if (!t || t.type !== type) throw new ScimFilterError(`Expected ${what}${t ? ` at character ${t.at + 1}, found "${t.text}"` : ' at the end of the filter'}`);
+    if (!t || t.type !== type)
+      throw new ScimFilterError(
+        `Expected ${what}${t ? ` at character ${t.at + 1}, found "${t.text}"` : ' at the end of the filter'}`,
+      );
     this.#i++;
     return t;
   }
@@ -166,7 +183,8 @@ class Parser {
     const opToken = this.#expect('word', `an operator after "${path}"`);
     const op = opToken.text.toLowerCase();
     if (op === 'pr') return { kind: 'present', attribute };
-    if (UNSUPPORTED.includes(op)) throw new ScimFilterError(`The operator "${opToken.text}" is not supported on ${attribute}`);
+    if (UNSUPPORTED.includes(op))
+      throw new ScimFilterError(`The operator "${opToken.text}" is not supported on ${attribute}`);
     if (!COMPARE.includes(op)) throw new ScimFilterError(`"${opToken.text}" is not a filter operator`);
     const valueToken = this.tokens[this.#i];
     if (!valueToken || (valueToken.type !== 'string' && valueToken.type !== 'word')) {
@@ -178,15 +196,21 @@ class Parser {
     else if (valueToken.text === 'true' || valueToken.text === 'false') value = valueToken.text === 'true';
     else throw new ScimFilterError(`"${valueToken.text}" is not a value: put strings in double quotes`);
     if ((attribute === 'active') !== (typeof value === 'boolean')) {
-      throw new ScimFilterError(attribute === 'active' ? 'active is compared with true or false' : `${attribute} is compared with a string in double quotes`);
+      throw new ScimFilterError(
+        attribute === 'active'
+          ? 'active is compared with true or false'
+          : `${attribute} is compared with a string in double quotes`,
+      );
     }
-    if (typeof value === 'boolean' && op !== 'eq' && op !== 'ne') throw new ScimFilterError(`The operator "${op}" does not apply to a boolean`);
+    if (typeof value === 'boolean' && op !== 'eq' && op !== 'ne')
+      throw new ScimFilterError(`The operator "${op}" does not apply to a boolean`);
     return { kind: 'compare', attribute, op: op as CompareOperator, value };
   }
 }
 
 export function parseScimFilter(input: string): ScimFilter {
-  if (input.length > MAX_FILTER_LENGTH) throw new ScimFilterError(`The filter is longer than ${MAX_FILTER_LENGTH} characters`);
+  if (input.length > MAX_FILTER_LENGTH)
+    throw new ScimFilterError(`The filter is longer than ${MAX_FILTER_LENGTH} characters`);
   const tokens = tokenise(input);
   if (tokens.length === 0) throw new ScimFilterError('The filter is empty');
   return new Parser(tokens).parse();

@@ -13,7 +13,13 @@ export function totpStep(now: Date): number {
 }
 
 export function generateTotp(secretBase32: string, now: Date): string {
-  return TOTP.generate({ secret: Secret.fromBase32(secretBase32), algorithm: 'SHA1', digits: TOTP_DIGITS, period: TOTP_PERIOD_SECONDS, timestamp: now.getTime() });
+  return TOTP.generate({
+    secret: Secret.fromBase32(secretBase32),
+    algorithm: 'SHA1',
+    digits: TOTP_DIGITS,
+    period: TOTP_PERIOD_SECONDS,
+    timestamp: now.getTime(),
+  });
 }
 
 export function codeForStep(secretBase32: string, step: number): string {
@@ -30,7 +36,12 @@ export function normaliseCode(input: string): string | undefined {
  * The step the code belongs to, if it is valid now and newer than `lastUsedStep`.
  * Checks the current step first so that a fresh code is matched to its own step.
  */
-export function matchTotp(secretBase32: string, code: string, now: Date, lastUsedStep: number | null): number | undefined {
+export function matchTotp(
+  secretBase32: string,
+  code: string,
+  now: Date,
+  lastUsedStep: number | null,
+): number | undefined {
   const current = totpStep(now);
   for (const step of [current, current - 1]) {
     if (lastUsedStep !== null && step <= lastUsedStep) continue;
@@ -51,7 +62,14 @@ export function newTotpSecret(): string {
 }
 
 export function otpauthUri(secretBase32: string, issuer: string, account: string): string {
-  return new TOTP({ issuer, label: account, secret: Secret.fromBase32(secretBase32), algorithm: 'SHA1', digits: TOTP_DIGITS, period: TOTP_PERIOD_SECONDS }).toString();
+  return new TOTP({
+    issuer,
+    label: account,
+    secret: Secret.fromBase32(secretBase32),
+    algorithm: 'SHA1',
+    digits: TOTP_DIGITS,
+    period: TOTP_PERIOD_SECONDS,
+  }).toString();
 }
 
 /** Groups the key in fours for people who type it in ("JBSW Y3DP …"). */

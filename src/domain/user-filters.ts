@@ -68,11 +68,21 @@ export function parseUserListQuery(raw: Record<string, unknown>): { query: UserL
 }
 
 /** The query string for a list page, with `changes` applied; empty values are left out. */
-export function userListHref(path: string, query: UserListQuery, changes: Partial<Record<keyof UserListQuery, string | number | undefined>> = {}): string {
+export function userListHref(
+  path: string,
+  query: UserListQuery,
+  changes: Partial<Record<keyof UserListQuery, string | number | undefined>> = {},
+): string {
   const merged: Record<string, string | number | undefined> = {
-    la: query.la, q: query.q, inactiveMonths: query.inactiveMonths, type: query.type, privilege: query.privilege,
-    status: query.status === 'active' ? undefined : query.status, sort: query.sort === 'name' ? undefined : query.sort,
-    page: query.page === 1 ? undefined : query.page, ...changes,
+    la: query.la,
+    q: query.q,
+    inactiveMonths: query.inactiveMonths,
+    type: query.type,
+    privilege: query.privilege,
+    status: query.status === 'active' ? undefined : query.status,
+    sort: query.sort === 'name' ? undefined : query.sort,
+    page: query.page === 1 ? undefined : query.page,
+    ...changes,
   };
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(merged)) {

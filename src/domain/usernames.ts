@@ -15,6 +15,7 @@ export function usernameProblem(input: string): string | undefined {
   if (trimmed.length > MAX_USERNAME_LENGTH) return `Username must be ${MAX_USERNAME_LENGTH} characters or fewer`;
   // Checked before case folding: some non-ASCII letters lower-case to ASCII (the Kelvin sign "K"
   // becomes "k"), and a username that only looks like an allowed one must not be accepted.
-  if (!/^[a-z0-9._@-]+$/i.test(trimmed)) return 'Username must only include letters a to z, numbers, full stops, underscores, hyphens and @';
+  if (!/^[a-z0-9._@-]+$/i.test(trimmed))
+    return 'Username must only include letters a to z, numbers, full stops, underscores, hyphens and @';
   return undefined;
 }

@@ -99,7 +99,11 @@ async function unlock(session: Session, job: JobName): Promise<void> {
  * single session (and a pool of one connection, which the job needs): the lock is taken and
  * released through the pool, which reaches that same session.
  */
-async function withJobLock<T>(handle: JobRuntime['handle'], job: JobName, work: () => Promise<T>): Promise<T | undefined> {
+async function withJobLock<T>(
+  handle: JobRuntime['handle'],
+  job: JobName,
+  work: () => Promise<T>,
+): Promise<T | undefined> {
   const inSession = <R>(use: (session: Session) => Promise<R>): Promise<R> =>
     handle.kind === 'postgres' ? handle.db.connection().execute(use) : use(handle.db);
   return inSession(async (session) => {
@@ -130,7 +134,12 @@ function summaryOf(job: JobName, result: LifecycleRunResult | DigestRunResult): 
 }
 
 /** The one log line of a run. */
-export function summaryLine(job: JobName, now: Date, result: LifecycleRunResult | DigestRunResult | JobSkipped, ms?: number): string {
+export function summaryLine(
+  job: JobName,
+  now: Date,
+  result: LifecycleRunResult | DigestRunResult | JobSkipped,
+  ms?: number,
+): string {
   const head = `${job === 'lifecycle' ? 'lifecycle job' : 'admin digest'} as of ${now.toISOString()}`;
   const took = ms === undefined ? '' : ` in ${Math.round(ms)} ms`;
   if (isSkipped(result)) {
@@ -141,8 +150,10 @@ export function summaryLine(job: JobName, now: Date, result: LifecycleRunResult 
     return `${head}: week ${week}, ${recipients} recipients, ${sent} digests queued${took}`;
   }
   const { counts, failures, dryRun } = result as LifecycleRunResult;
-  return `${head}${dryRun ? ' (dry run)' : ''}: ${counts.warned} warned, ${counts.archived} archived for inactivity, ` +
-    `${counts.accessEnded} access ended, ${counts.deleted} deleted, ${counts.emails} emails queued, ${failures.length} failed${took}`;
+  return (
+    `${head}${dryRun ? ' (dry run)' : ''}: ${counts.warned} warned, ${counts.archived} archived for inactivity, ` +
+    `${counts.accessEnded} access ended, ${counts.deleted} deleted, ${counts.emails} emails queued, ${failures.length} failed${took}`
+  );
 }
 
 /**
@@ -150,7 +161,11 @@ export function summaryLine(job: JobName, now: Date, result: LifecycleRunResult 
  * Returns the job's result, or `{ skipped }` when another process holds the lock. Used by the
  * schedule and by the command line. A dry run (lifecycle only) takes no lock and records nothing.
  */
-export async function runJobOnce<J extends JobName>(runtime: JobRuntime, job: J, options: RunJobOptions): Promise<JobResults[J] | JobSkipped> {
+export async function runJobOnce<J extends JobName>(
+  runtime: JobRuntime,
+  job: J,
+  options: RunJobOptions,
+): Promise<JobResults[J] | JobSkipped> {
   const { services, handle } = runtime;
   const { now, log } = options;
   const started = performance.now();
@@ -163,21 +178,39 @@ export async function runJobOnce<J extends JobName>(runtime: JobRuntime, job: J,
   const db = handle.db;
   const ran = await withJobLock(handle, job, async (): Promise<JobResults[J] | JobSkipped> => {
     if (options.unlessRanSince) {
-      const recent = await db.selectFrom('job_runs').select('id').where('job', '=', job).where('outcome', 'in', ['ok', 'partial'])
-        .where('started_at', '>=', options.unlessRanSince).limit(1).executeTakeFirst();
+      const recent = await db
+        .selectFrom('job_runs')
+        .select('id')
+        .where('job', '=', job)
+        .where('outcome', 'in', ['ok', 'partial'])
+        .where('started_at', '>=', options.unlessRanSince)
+        .limit(1)
+        .executeTakeFirst();
       if (recent) return { skipped: 'already-ran' };
     }
-    const { id } = await db.insertInto('job_runs').values({ job, as_of: now, started_at: services.clock.now(), summary: {} })
-      .returning('id').executeTakeFirstOrThrow();
+    const { id } = await db
+      .insertInto('job_runs')
+      .values({ job, as_of: now, started_at: services.clock.now(), summary: {} })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     try {
-      const result = (job === 'lifecycle' ? await services.lifecycle.run({ now }) : await services.digest.send({ now })) as JobResults[J];
-      await db.updateTable('job_runs').set({ finished_at: services.clock.now(), outcome: outcomeOf(job, result), summary: summaryOf(job, result) })
-        .where('id', '=', id).execute();
+      const result = (
+        job === 'lifecycle' ? await services.lifecycle.run({ now }) : await services.digest.send({ now })
+      ) as JobResults[J];
+      await db
+        .updateTable('job_runs')
+        .set({ finished_at: services.clock.now(), outcome: outcomeOf(job, result), summary: summaryOf(job, result) })
+        .where('id', '=', id)
+        .execute();
       return result;
     } catch (error) {
       // Recorded as failed; if even that fails (the database is gone), the row stays unfinished.
-      await db.updateTable('job_runs').set({ finished_at: services.clock.now(), outcome: 'failed', summary: { error: errorText(error) } })
-        .where('id', '=', id).execute().catch(() => {});
+      await db
+        .updateTable('job_runs')
+        .set({ finished_at: services.clock.now(), outcome: 'failed', summary: { error: errorText(error) } })
+        .where('id', '=', id)
+        .execute()
+        .catch(() => {});
       throw error;
     }
   });
@@ -217,7 +250,10 @@ export function startScheduler(runtime: JobRuntime, options: SchedulerOptions = 
   let stopped = false;
 
   const track = (run: Promise<unknown>): Promise<void> => {
-    const settled = run.then(() => {}, () => {});
+    const settled = run.then(
+      () => {},
+      () => {},
+    );
     inFlight.add(settled);
     void settled.finally(() => inFlight.delete(settled));
     return settled;
@@ -231,36 +267,55 @@ export function startScheduler(runtime: JobRuntime, options: SchedulerOptions = 
 
   const runNow = (job: JobName, unlessRanSince: Date): Promise<void> => {
     const now = services.clock.now();
-    return track(runJobOnce(runtime, job, { now, log, unlessRanSince }).catch((error: unknown) => {
-      log.error(`${job === 'lifecycle' ? 'lifecycle job' : 'admin digest'} as of ${now.toISOString()} failed: ${errorText(error)}`);
-      throw error;
-    }));
+    return track(
+      runJobOnce(runtime, job, { now, log, unlessRanSince }).catch((error: unknown) => {
+        log.error(
+          `${job === 'lifecycle' ? 'lifecycle job' : 'admin digest'} as of ${now.toISOString()} failed: ${errorText(error)}`,
+        );
+        throw error;
+      }),
+    );
   };
 
   // Validate both before scheduling either.
-  const patterns = { lifecycle: scheduleOf(services.config, 'lifecycle'), digest: scheduleOf(services.config, 'digest') };
+  const patterns = {
+    lifecycle: scheduleOf(services.config, 'lifecycle'),
+    digest: scheduleOf(services.config, 'digest'),
+  };
   const jobs = {} as Record<JobName, Cron>;
   for (const job of JOB_NAMES) {
     const pattern = patterns[job];
-    jobs[job] = new Cron(pattern.getPattern()!, { timezone: services.config.lifecycle.timezone, protect: true }, async (self) => {
-      if (stopped) return;
-      await runNow(job, new Date(services.clock.now().getTime() - slotWindowMs(self)));
-    });
+    jobs[job] = new Cron(
+      pattern.getPattern()!,
+      { timezone: services.config.lifecycle.timezone, protect: true },
+      async (self) => {
+        if (stopped) return;
+        await runNow(job, new Date(services.clock.now().getTime() - slotWindowMs(self)));
+      },
+    );
   }
 
   if (options.catchUp ?? true) {
     for (const job of JOB_NAMES) {
-      void track((async () => {
-        const now = services.clock.now();
-        const slot = jobs[job].previousRuns(1, now)[0];
-        if (!slot) return;
-        const last = await handle.db.selectFrom('job_runs').select((eb) => eb.fn.max('started_at').as('at'))
-          .where('job', '=', job).where('outcome', 'in', ['ok', 'partial']).executeTakeFirst();
-        // Never run before: wait for the schedule. Ran since the last slot: nothing was missed.
-        if (!last?.at || new Date(last.at) >= slot || stopped) return;
-        log.info(`${job === 'lifecycle' ? 'lifecycle job' : 'admin digest'}: the run due at ${slot.toISOString()} was missed; running it now`);
-        await runNow(job, slot);
-      })().catch((error: unknown) => log.error(`${job} catch-up check failed: ${errorText(error)}`)));
+      void track(
+        (async () => {
+          const now = services.clock.now();
+          const slot = jobs[job].previousRuns(1, now)[0];
+          if (!slot) return;
+          const last = await handle.db
+            .selectFrom('job_runs')
+            .select((eb) => eb.fn.max('started_at').as('at'))
+            .where('job', '=', job)
+            .where('outcome', 'in', ['ok', 'partial'])
+            .executeTakeFirst();
+          // Never run before: wait for the schedule. Ran since the last slot: nothing was missed.
+          if (!last?.at || new Date(last.at) >= slot || stopped) return;
+          log.info(
+            `${job === 'lifecycle' ? 'lifecycle job' : 'admin digest'}: the run due at ${slot.toISOString()} was missed; running it now`,
+          );
+          await runNow(job, slot);
+        })().catch((error: unknown) => log.error(`${job} catch-up check failed: ${errorText(error)}`)),
+      );
     }
   }
 

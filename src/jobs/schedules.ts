@@ -28,7 +28,9 @@ export function scheduleOf(config: Config, job: JobName): Cron {
   try {
     return new Cron(pattern, { timezone, paused: true });
   } catch (error) {
-    throw new ConfigError(`${setting} must be a cron pattern such as "0 2 * * *"; "${pattern}" is not: ${errorText(error)}`);
+    throw new ConfigError(
+      `${setting} must be a cron pattern such as "0 2 * * *"; "${pattern}" is not: ${errorText(error)}`,
+    );
   }
 }
 
@@ -69,7 +71,8 @@ export class CronRunSchedule implements RunSchedule {
     }
     if (ms > runs[runs.length - 1]!) {
       // Grow forwards while the range stays bounded; beyond that, answer without caching.
-      while (runs[runs.length - 1]! < ms && runs.length < MAX_CACHED_RUNS) runs.push(this.#after(runs[runs.length - 1]!));
+      while (runs[runs.length - 1]! < ms && runs.length < MAX_CACHED_RUNS)
+        runs.push(this.#after(runs[runs.length - 1]!));
       const last = runs[runs.length - 1]!;
       return new Date(last >= ms ? last : this.#direct(ms));
     }

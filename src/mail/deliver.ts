@@ -19,7 +19,12 @@ export interface DeliveryOptions {
   signal?: AbortSignal;
 }
 
-export const DEFAULT_DELIVERY: Omit<DeliveryOptions, 'from'> & { passSeconds: number } = { maxAttempts: 8, leaseSeconds: 120, batchSize: 50, passSeconds: 30 };
+export const DEFAULT_DELIVERY: Omit<DeliveryOptions, 'from'> & { passSeconds: number } = {
+  maxAttempts: 8,
+  leaseSeconds: 120,
+  batchSize: 50,
+  passSeconds: 30,
+};
 
 /** Exponential backoff: 30 s, 1 min, 2 min … capped at one hour. */
 export function retryDelaySeconds(attempt: number): number {
@@ -81,7 +86,12 @@ function sentMarker(db: Db, clock: Clock) {
  * A temporary failure schedules a retry with backoff; a permanent one (or the last attempt)
  * marks the row failed and audits it. If the database fails, sending stops and the error is thrown.
  */
-export async function deliverDueEmails(db: Db, clock: Clock, transport: MailTransport, options: DeliveryOptions): Promise<number> {
+export async function deliverDueEmails(
+  db: Db,
+  clock: Clock,
+  transport: MailTransport,
+  options: DeliveryOptions,
+): Promise<number> {
   const started = performance.now();
   const passMs = (options.passSeconds ?? DEFAULT_DELIVERY.passSeconds) * 1000;
   const concurrency = Math.max(1, Math.floor(transport.concurrency ?? 1));
@@ -95,9 +105,15 @@ export async function deliverDueEmails(db: Db, clock: Clock, transport: MailTran
   const claimMore = async () => {
     try {
       const now = clock.now();
-      const rows = await claimDueEmails(db, now, new Date(now.getTime() + options.leaseSeconds * 1000), options.batchSize);
+      const rows = await claimDueEmails(
+        db,
+        now,
+        new Date(now.getTime() + options.leaseSeconds * 1000),
+        options.batchSize,
+      );
       queue.push(...rows);
-      if (rows.length < options.batchSize || performance.now() - started >= passMs || options.signal?.aborted) exhausted = true;
+      if (rows.length < options.batchSize || performance.now() - started >= passMs || options.signal?.aborted)
+        exhausted = true;
     } catch (error) {
       failure ??= { error };
       exhausted = true;
@@ -128,13 +144,24 @@ export async function deliverDueEmails(db: Db, clock: Clock, transport: MailTran
         await db.transaction().execute(async (trx) => {
           await markEmailFailed(trx, row.id, reason);
           await insertAuditEvent(trx, {
-            occurredAt: clock.now(), action: 'email.failed', actorAccountId: null, actorLabel: 'system',
-            organisationId: row.organisation_id, subjectAccountId: row.account_id, ip: null, requestId: null,
+            occurredAt: clock.now(),
+            action: 'email.failed',
+            actorAccountId: null,
+            actorLabel: 'system',
+            organisationId: row.organisation_id,
+            subjectAccountId: row.account_id,
+            ip: null,
+            requestId: null,
             details: { template: row.template, attempts: row.attempts, reason: reason.slice(0, 300) },
           });
         });
       } else {
-        await markEmailRetry(db, row.id, new Date(clock.now().getTime() + retryDelaySeconds(row.attempts) * 1000), reason);
+        await markEmailRetry(
+          db,
+          row.id,
+          new Date(clock.now().getTime() + retryDelaySeconds(row.attempts) * 1000),
+          reason,
+        );
       }
       return;
     }

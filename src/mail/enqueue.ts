@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Executor } from '../data/database.ts';
-import { insertEmail, insertEmailIfAccountExists, insertEmails, insertMentions, type NewEmail } from '../data/queries/outbox-queries.ts';
+import {
+  insertEmail,
+  insertEmailIfAccountExists,
+  insertEmails,
+  insertMentions,
+  type NewEmail,
+} from '../data/queries/outbox-queries.ts';
 import { headerSafe, type RenderedEmail } from './templates/render.ts';
 
 export interface EmailRequest {
@@ -41,7 +47,11 @@ function outboxEmail(mailDomain: string, request: EmailRequest): NewEmail {
 export async function enqueueEmail(db: Executor, mailDomain: string, request: EmailRequest): Promise<boolean> {
   const email = outboxEmail(mailDomain, request);
   const isNew = await insertEmail(db, email);
-  if (isNew && request.mentions?.length) await insertMentions(db, request.mentions.map((accountId) => ({ emailId: email.id, accountId })));
+  if (isNew && request.mentions?.length)
+    await insertMentions(
+      db,
+      request.mentions.map((accountId) => ({ emailId: email.id, accountId })),
+    );
   return isNew;
 }
 
@@ -49,18 +59,32 @@ export async function enqueueEmail(db: Executor, mailDomain: string, request: Em
  * `enqueueEmail` for a recipient that may not exist: written only if `request.accountId` names an
  * account, by one statement that runs the same way either way (forgotten password, R53).
  */
-export async function enqueueEmailIfAccountExists(db: Executor, mailDomain: string, request: EmailRequest & { accountId: string }): Promise<boolean> {
+export async function enqueueEmailIfAccountExists(
+  db: Executor,
+  mailDomain: string,
+  request: EmailRequest & { accountId: string },
+): Promise<boolean> {
   const email = outboxEmail(mailDomain, request);
   const isNew = await insertEmailIfAccountExists(db, { ...email, accountId: request.accountId });
-  if (isNew && request.mentions?.length) await insertMentions(db, request.mentions.map((accountId) => ({ emailId: email.id, accountId })));
+  if (isNew && request.mentions?.length)
+    await insertMentions(
+      db,
+      request.mentions.map((accountId) => ({ emailId: email.id, accountId })),
+    );
   return isNew;
 }
 
 /** Many emails in the caller's transaction, in chunks; returns the deduplication keys newly written. */
-export async function enqueueEmails(db: Executor, mailDomain: string, requests: readonly EmailRequest[]): Promise<Set<string>> {
+export async function enqueueEmails(
+  db: Executor,
+  mailDomain: string,
+  requests: readonly EmailRequest[],
+): Promise<Set<string>> {
   const emails = requests.map((r) => outboxEmail(mailDomain, r));
   const written = new Set(await insertEmails(db, emails));
-  const mentions = emails.flatMap((e, i) => (written.has(e.id) ? (requests[i]!.mentions ?? []).map((accountId) => ({ emailId: e.id, accountId })) : []));
+  const mentions = emails.flatMap((e, i) =>
+    written.has(e.id) ? (requests[i]!.mentions ?? []).map((accountId) => ({ emailId: e.id, accountId })) : [],
+  );
   await insertMentions(db, mentions);
   return new Set(emails.filter((e) => written.has(e.id)).map((e) => e.dedupKey));
 }

@@ -14,7 +14,10 @@ export interface MailTransport {
 export class PermanentMailError extends Error {}
 
 /** The fields of an outbox row that make up the message. */
-export type OutboxMessageFields = Pick<OutboxRow, 'to_address' | 'to_name' | 'subject' | 'text_body' | 'html_body' | 'message_id' | 'dedup_key' | 'template'>;
+export type OutboxMessageFields = Pick<
+  OutboxRow,
+  'to_address' | 'to_name' | 'subject' | 'text_body' | 'html_body' | 'message_id' | 'dedup_key' | 'template'
+>;
 
 /** The nodemailer message for an outbox row (also used by `npm run bench:mail` to send the same messages without the outbox). */
 export function outboxMessage(row: OutboxMessageFields, from: string) {
@@ -61,7 +64,8 @@ export function smtpTransport(url: string): MailTransport {
   const transport = nodemailer.createTransport(pooledSmtpUrl(url));
   // The pool's connection limit (5 unless the URL sets maxConnections); a URL with pool=false has no pool: one at a time.
   const pool = (transport.transporter as { options?: { pool?: unknown; maxConnections?: unknown } }).options;
-  const concurrency = pool?.pool === true && typeof pool.maxConnections === 'number' && pool.maxConnections > 0 ? pool.maxConnections : 1;
+  const concurrency =
+    pool?.pool === true && typeof pool.maxConnections === 'number' && pool.maxConnections > 0 ? pool.maxConnections : 1;
   return {
     concurrency,
     async send(row, from) {

@@ -1,14 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import type { Account, NewAccount } from '../data/database.ts';
 import {
-  administratorsOf, findAccountByExternalId, findAccountById, findAccountByUsername, findAccountWithOrganisation, findOrganisation, insertAccount, privilegesOf,
+  administratorsOf,
+  findAccountByExternalId,
+  findAccountById,
+  findAccountByUsername,
+  findAccountWithOrganisation,
+  findOrganisation,
+  insertAccount,
+  privilegesOf,
 } from '../data/queries/account-queries.ts';
 import { schoolAssignmentsOf, schoolGroupsOf } from '../data/queries/user-detail-queries.ts';
 import { isUniqueViolation } from '../data/unique-violation.ts';
 import { authorise, mayGrant, type Actor } from '../domain/access.ts';
 import { EXTERNAL_ID_TAKEN, externalIdProblem, USERNAME_TAKEN } from '../domain/account-fields.ts';
 import { NotFoundError, ValidationError } from '../domain/errors.ts';
-import { accountCreatedDetails, validateNewAccount, type NewAccountInput, type NewAccountPlan } from '../domain/new-account.ts';
+import {
+  accountCreatedDetails,
+  validateNewAccount,
+  type NewAccountInput,
+  type NewAccountPlan,
+} from '../domain/new-account.ts';
 import { sortPrivileges, type Privilege } from '../domain/privileges.ts';
 import { audit, who } from './audit.ts';
 import type { ServiceDeps } from './deps.ts';
@@ -23,7 +35,10 @@ export interface CreateAccountInput extends NewAccountInput {
 }
 
 /** The accounts row of a new, invited account (no password: R9). */
-export function newAccountRow(plan: NewAccountPlan, p: { id: string; organisationId: number; createdBy: Actor; now: Date; externalId?: string | null }): NewAccount {
+export function newAccountRow(
+  plan: NewAccountPlan,
+  p: { id: string; organisationId: number; createdBy: Actor; now: Date; externalId?: string | null },
+): NewAccount {
   const { fields } = plan;
   return {
     id: p.id,
@@ -64,8 +79,13 @@ export function createAccountService(deps: ServiceDeps, passwords: PasswordServi
       try {
         return await db.transaction().execute(async (trx) => {
           if (await findAccountByUsername(trx, fields.username)) throw taken();
-          if (externalId !== null && await findAccountByExternalId(trx, organisation.id, externalId)) throw externalIdTaken();
-          await insertAccount(trx, newAccountRow(plan, { id, organisationId: organisation.id, createdBy: actor, now, externalId }), plan.privileges);
+          if (externalId !== null && (await findAccountByExternalId(trx, organisation.id, externalId)))
+            throw externalIdTaken();
+          await insertAccount(
+            trx,
+            newAccountRow(plan, { id, organisationId: organisation.id, createdBy: actor, now, externalId }),
+            plan.privileges,
+          );
           await refreshLifecycleDue(trx, deps.schedule, [id]);
           const account = (await findAccountById(trx, id))!;
           await audit(trx, who(actor), ctx, now, {
@@ -96,7 +116,12 @@ export function createAccountService(deps: ServiceDeps, passwords: PasswordServi
         privilegesOf(db, account.id),
         administratorsOf(db, account.organisation_id),
       ]);
-      return { account, organisation: organisation!, privileges: sortPrivileges(privileges) as Privilege[], administrators };
+      return {
+        account,
+        organisation: organisation!,
+        privileges: sortPrivileges(privileges) as Privilege[],
+        administrators,
+      };
     },
 
     async me(actor: Actor) {
@@ -110,7 +135,11 @@ export function createAccountService(deps: ServiceDeps, passwords: PasswordServi
       if (!found) throw new NotFoundError();
       const { account, organisation, privileges } = found;
       return {
-        account, organisation, privileges: sortPrivileges(privileges) as Privilege[], schools, groups,
+        account,
+        organisation,
+        privileges: sortPrivileges(privileges) as Privilege[],
+        schools,
+        groups,
         defaultGroup: groups.find((g) => g.id === account.default_school_group_id) ?? null,
       };
     },

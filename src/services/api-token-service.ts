@@ -1,5 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { findApiToken, findApiTokenByHash, insertApiToken, listApiTokens, revokeApiToken, touchApiToken } from '../data/queries/api-token-queries.ts';
+import {
+  findApiToken,
+  findApiTokenByHash,
+  insertApiToken,
+  listApiTokens,
+  revokeApiToken,
+  touchApiToken,
+} from '../data/queries/api-token-queries.ts';
 import { authorise, type Actor } from '../domain/access.ts';
 import { looksLikeToken, tokenDisplayPrefix, tokenState, validateTokenRequest } from '../domain/api-tokens.ts';
 import { NotFoundError, RuleError, ValidationError } from '../domain/errors.ts';
@@ -12,7 +19,12 @@ import { hashToken } from './secrets.ts';
 
 /** A request made with an API token: the creator as they are now, and which token it was. */
 export interface ApiCaller extends Principal {
-  readonly token: { readonly id: string; readonly name: string; readonly prefix: string; readonly organisationId: number };
+  readonly token: {
+    readonly id: string;
+    readonly name: string;
+    readonly prefix: string;
+    readonly organisationId: number;
+  };
 }
 
 /** Last-used times are written at most this often. */
@@ -44,11 +56,19 @@ export function createApiTokenService({ db, clock }: ServiceDeps) {
       const expiresAt = new Date(now.getTime() + value.lifetimeDays * 86_400_000);
       await db.transaction().execute(async (trx) => {
         await insertApiToken(trx, {
-          id, organisationId: actor.organisationId, createdBy: actor.accountId, name: value.name,
-          prefix: tokenDisplayPrefix(token), tokenHash: hashToken(token), createdAt: now, expiresAt,
+          id,
+          organisationId: actor.organisationId,
+          createdBy: actor.accountId,
+          name: value.name,
+          prefix: tokenDisplayPrefix(token),
+          tokenHash: hashToken(token),
+          createdAt: now,
+          expiresAt,
         });
         await audit(trx, who(actor), ctx, now, {
-          action: 'api-token.created', organisationId: actor.organisationId, subjectAccountId: actor.accountId,
+          action: 'api-token.created',
+          organisationId: actor.organisationId,
+          subjectAccountId: actor.accountId,
           details: { token: value.name, prefix: tokenDisplayPrefix(token), expires: expiresAt.toISOString() },
         });
       });
@@ -62,9 +82,12 @@ export function createApiTokenService({ db, clock }: ServiceDeps) {
       authorise(actor, 'api-tokens.manage', { organisationId: row.organisation_id });
       const now = clock.now();
       await db.transaction().execute(async (trx) => {
-        if (!(await revokeApiToken(trx, id, actor.accountId, now))) throw new RuleError('This token has already been revoked');
+        if (!(await revokeApiToken(trx, id, actor.accountId, now)))
+          throw new RuleError('This token has already been revoked');
         await audit(trx, who(actor), ctx, now, {
-          action: 'api-token.revoked', organisationId: row.organisation_id, subjectAccountId: row.created_by,
+          action: 'api-token.revoked',
+          organisationId: row.organisation_id,
+          subjectAccountId: row.created_by,
           details: { token: row.name, prefix: row.prefix },
         });
       });
@@ -82,15 +105,27 @@ export function createApiTokenService({ db, clock }: ServiceDeps) {
       if (!row || tokenState(row, now) !== 'active') return undefined;
       const principal = await loadPrincipal(db, row.created_by);
       if (!principal || principal.account.organisation_id !== row.organisation_id) return undefined;
-      if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() >= TOUCH_INTERVAL_MS) await touchApiToken(db, row.id, now);
-      return { ...principal, token: { id: row.id, name: row.name, prefix: row.prefix, organisationId: row.organisation_id } };
+      if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() >= TOUCH_INTERVAL_MS)
+        await touchApiToken(db, row.id, now);
+      return {
+        ...principal,
+        token: { id: row.id, name: row.name, prefix: row.prefix, organisationId: row.organisation_id },
+      };
     },
 
     /** Every use of a token is in its LA's audit log (R50): what was called and the outcome. */
     async recordUse(caller: ApiCaller, use: { method: string; route: string; status: number }, ctx: RequestContext) {
       await audit(db, who(caller.actor), ctx, clock.now(), {
-        action: 'api-token.used', organisationId: caller.token.organisationId, subjectAccountId: null,
-        details: { token: caller.token.name, prefix: caller.token.prefix, method: use.method, route: use.route, status: use.status },
+        action: 'api-token.used',
+        organisationId: caller.token.organisationId,
+        subjectAccountId: null,
+        details: {
+          token: caller.token.name,
+          prefix: caller.token.prefix,
+          method: use.method,
+          route: use.route,
+          status: use.status,
+        },
       });
     },
   };

@@ -1,5 +1,12 @@
 import type { Organisation } from '../data/database.ts';
-import { auditActionsOf, auditEventsBefore, auditEventsForAccount, auditEventsForOrganisation, countAuditEvents, type AuditFilter } from '../data/queries/audit-queries.ts';
+import {
+  auditActionsOf,
+  auditEventsBefore,
+  auditEventsForAccount,
+  auditEventsForOrganisation,
+  countAuditEvents,
+  type AuditFilter,
+} from '../data/queries/audit-queries.ts';
 import type { Actor } from '../domain/access.ts';
 import { toCsv } from '../domain/csv.ts';
 import { decodeCursor, encodeCursor } from '../domain/cursor.ts';
@@ -35,7 +42,10 @@ function day(value: string | undefined, field: string, errors: Record<string, st
 export function createAuditViewService(deps: ServiceDeps) {
   const { db } = deps;
 
-  async function filterFor(actor: Actor, query: AuditQuery): Promise<{ filter: AuditFilter; organisation: Organisation }> {
+  async function filterFor(
+    actor: Actor,
+    query: AuditQuery,
+  ): Promise<{ filter: AuditFilter; organisation: Organisation }> {
     const organisation = await organisationInScope(db, actor, query.la, 'audit.view');
     const errors: Record<string, string> = {};
     const from = day(query.from, 'from', errors);
@@ -69,21 +79,37 @@ export function createAuditViewService(deps: ServiceDeps) {
         auditActionsOf(db, organisation.id),
       ]);
       // Recorded after the read, so the page does not show its own event.
-      await auditSupportRead(db, actor, ctx, deps.clock.now(), { organisationId: organisation.id, what: 'Audit log', details: { events: events.length } });
+      await auditSupportRead(db, actor, ctx, deps.clock.now(), {
+        organisationId: organisation.id,
+        what: 'Audit log',
+        details: { events: events.length },
+      });
       return { organisation, total, events, actions, page, pageCount: Math.max(1, Math.ceil(total / AUDIT_PAGE_SIZE)) };
     },
 
     /** The API's page of the LA's log, newest first, after a stable cursor (R56). */
-    async page(actor: Actor, query: AuditQuery, cursor: string | undefined, limit: number, ctx: RequestContext = SYSTEM_CONTEXT) {
+    async page(
+      actor: Actor,
+      query: AuditQuery,
+      cursor: string | undefined,
+      limit: number,
+      ctx: RequestContext = SYSTEM_CONTEXT,
+    ) {
       const { filter, organisation } = await filterFor(actor, query);
       const key = cursor === undefined ? undefined : decodeCursor('audit', cursor, ['instant', 'bigint']);
-      if (cursor !== undefined && !key) throw new ValidationError({ cursor: 'The cursor is not one this API gave out' });
+      if (cursor !== undefined && !key)
+        throw new ValidationError({ cursor: 'The cursor is not one this API gave out' });
       const before = key ? { occurredAt: new Date(key[0]!), id: key[1]! } : undefined;
       const rows = await auditEventsBefore(db, filter, before, limit + 1);
       const items = rows.slice(0, limit);
       const last = items[items.length - 1];
-      const next = rows.length > limit && last ? encodeCursor('audit', [last.occurred_at.toISOString(), String(last.id)]) : null;
-      await auditSupportRead(db, actor, ctx, deps.clock.now(), { organisationId: organisation.id, what: 'Audit log', details: { events: items.length } });
+      const next =
+        rows.length > limit && last ? encodeCursor('audit', [last.occurred_at.toISOString(), String(last.id)]) : null;
+      await auditSupportRead(db, actor, ctx, deps.clock.now(), {
+        organisationId: organisation.id,
+        what: 'Audit log',
+        details: { events: items.length },
+      });
       return { organisation, items, next };
     },
 
@@ -92,14 +118,32 @@ export function createAuditViewService(deps: ServiceDeps) {
       const events = await auditEventsForOrganisation(db, filter, EXPORT_LIMIT, 0);
       // Recorded after the read, so the export does not contain its own event.
       await audit(db, who(actor), ctx, deps.clock.now(), {
-        action: 'audit.exported', organisationId: organisation.id, subjectAccountId: null,
-        details: { filters: Object.fromEntries(Object.entries({ action: query.action, from: query.from, to: query.to }).filter(([, v]) => v)), events: events.length },
+        action: 'audit.exported',
+        organisationId: organisation.id,
+        subjectAccountId: null,
+        details: {
+          filters: Object.fromEntries(
+            Object.entries({ action: query.action, from: query.from, to: query.to }).filter(([, v]) => v),
+          ),
+          events: events.length,
+        },
       });
       const csv = toCsv(
         ['When (UTC)', 'Action', 'By', 'Account', 'Address', 'Security alert', 'Details'],
-        events.map((e) => [e.occurred_at.toISOString(), e.action, e.actor_label, e.subject_account_id ?? '', e.ip ?? '', e.security_alert ? 'yes' : '', JSON.stringify(e.details)]),
+        events.map((e) => [
+          e.occurred_at.toISOString(),
+          e.action,
+          e.actor_label,
+          e.subject_account_id ?? '',
+          e.ip ?? '',
+          e.security_alert ? 'yes' : '',
+          JSON.stringify(e.details),
+        ]),
       );
-      return { filename: `audit-${organisation.la_code ?? 'central'}-${deps.clock.now().toISOString().slice(0, 10)}.csv`, csv };
+      return {
+        filename: `audit-${organisation.la_code ?? 'central'}-${deps.clock.now().toISOString().slice(0, 10)}.csv`,
+        csv,
+      };
     },
   };
 }

@@ -42,8 +42,17 @@ export async function audit(db: Executor, by: Who, ctx: RequestContext, now: Dat
 }
 
 /** Many events of one actor and request, in chunks (bulk import). */
-export async function auditMany(db: Executor, by: Who, ctx: RequestContext, now: Date, records: readonly AuditRecord[]): Promise<void> {
-  await insertAuditEvents(db, records.map((r) => auditEntry(by, ctx, now, r)));
+export async function auditMany(
+  db: Executor,
+  by: Who,
+  ctx: RequestContext,
+  now: Date,
+  records: readonly AuditRecord[],
+): Promise<void> {
+  await insertAuditEvents(
+    db,
+    records.map((r) => auditEntry(by, ctx, now, r)),
+  );
 }
 
 /**
@@ -51,25 +60,37 @@ export async function auditMany(db: Executor, by: Who, ctx: RequestContext, now:
  * support person as actor: one per request, never one per row. Nothing for anyone else's reads
  * (an LA reading its own people is not audited; `isSupportReadOfOtherLa`).
  */
-export async function auditSupportRead(db: Executor, actor: Actor, ctx: RequestContext, now: Date, read: {
-  organisationId: number;
-  /** What was read, in words ("Users list", "User details"). */
-  what: string;
-  subjectAccountId?: string | null;
-  details?: Record<string, unknown>;
-}): Promise<void> {
+export async function auditSupportRead(
+  db: Executor,
+  actor: Actor,
+  ctx: RequestContext,
+  now: Date,
+  read: {
+    organisationId: number;
+    /** What was read, in words ("Users list", "User details"). */
+    what: string;
+    subjectAccountId?: string | null;
+    details?: Record<string, unknown>;
+  },
+): Promise<void> {
   if (!isSupportReadOfOtherLa(actor, read.organisationId)) return;
   await audit(db, who(actor), ctx, now, {
-    action: 'support.read', organisationId: read.organisationId, subjectAccountId: read.subjectAccountId ?? null,
+    action: 'support.read',
+    organisationId: read.organisationId,
+    subjectAccountId: read.subjectAccountId ?? null,
     details: { read: read.what, ...read.details },
   });
 }
 
 /** `{ field: [before, after] }` for the fields that changed. */
-export function changes<T extends Record<string, unknown>>(before: T, after: Partial<T>): Record<string, [unknown, unknown]> {
+export function changes<T extends Record<string, unknown>>(
+  before: T,
+  after: Partial<T>,
+): Record<string, [unknown, unknown]> {
   const out: Record<string, [unknown, unknown]> = {};
   for (const [key, value] of Object.entries(after)) {
-    if (value !== undefined && JSON.stringify(before[key]) !== JSON.stringify(value)) out[key] = [before[key] ?? null, value];
+    if (value !== undefined && JSON.stringify(before[key]) !== JSON.stringify(value))
+      out[key] = [before[key] ?? null, value];
   }
   return out;
 }

@@ -10,12 +10,20 @@ import type { RequestContext } from './request-context.ts';
 export function createCommunicationsService({ db, clock }: ServiceDeps) {
   return {
     async mine(actor: Actor): Promise<string[]> {
-      if (actor.kind !== 'account' || decide(actor, 'my-account.communications', { accountId: actor.accountId }) !== 'allow') throw new NotFoundError();
+      if (
+        actor.kind !== 'account' ||
+        decide(actor, 'my-account.communications', { accountId: actor.accountId }) !== 'allow'
+      )
+        throw new NotFoundError();
       return subscriptionsOf(db, actor.accountId);
     },
 
     async setMine(actor: Actor, topics: readonly string[], ctx: RequestContext): Promise<void> {
-      if (actor.kind !== 'account' || decide(actor, 'my-account.communications', { accountId: actor.accountId }) !== 'allow') throw new NotFoundError();
+      if (
+        actor.kind !== 'account' ||
+        decide(actor, 'my-account.communications', { accountId: actor.accountId }) !== 'allow'
+      )
+        throw new NotFoundError();
       const wanted = [...new Set(topics)];
       if (wanted.some((t) => !isTopic(t))) throw new ValidationError({ topics: 'Select topics from the list' });
       const now = clock.now();
@@ -23,12 +31,23 @@ export function createCommunicationsService({ db, clock }: ServiceDeps) {
         const before = await subscriptionsOf(trx, actor.accountId);
         const added = wanted.filter((t) => !before.includes(t));
         const removed = before.filter((t) => !wanted.includes(t));
-        if (removed.length > 0) await trx.deleteFrom('communication_subscriptions').where('account_id', '=', actor.accountId).where('topic', 'in', removed).execute();
-        if (added.length > 0) await trx.insertInto('communication_subscriptions').values(added.map((topic) => ({ account_id: actor.accountId, topic, subscribed_at: now }))).execute();
+        if (removed.length > 0)
+          await trx
+            .deleteFrom('communication_subscriptions')
+            .where('account_id', '=', actor.accountId)
+            .where('topic', 'in', removed)
+            .execute();
+        if (added.length > 0)
+          await trx
+            .insertInto('communication_subscriptions')
+            .values(added.map((topic) => ({ account_id: actor.accountId, topic, subscribed_at: now })))
+            .execute();
         if (added.length > 0 || removed.length > 0) {
           const order = (list: string[]) => TOPICS.map((t) => t.code).filter((c) => list.includes(c));
           await audit(trx, who(actor), ctx, now, {
-            action: 'communications.changed', organisationId: actor.organisationId, subjectAccountId: actor.accountId,
+            action: 'communications.changed',
+            organisationId: actor.organisationId,
+            subjectAccountId: actor.accountId,
             details: { topics: [order(before), order(wanted)] },
           });
         }

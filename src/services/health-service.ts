@@ -26,9 +26,20 @@ export function createHealthService({ db }: ServiceDeps, databaseKind: 'pglite' 
             timer.unref();
           }),
         ]);
-        return { ok: true, database: { kind: databaseKind, status: 'up', latencyMs: Math.round((performance.now() - started) * 10) / 10 } };
+        return {
+          ok: true,
+          database: {
+            kind: databaseKind,
+            status: 'up',
+            latencyMs: Math.round((performance.now() - started) * 10) / 10,
+          },
+        };
       } catch (error) {
-        return { ok: false, database: { kind: databaseKind, status: 'down' }, error: error instanceof Error ? error.message.slice(0, 500) : String(error) };
+        return {
+          ok: false,
+          database: { kind: databaseKind, status: 'down' },
+          error: error instanceof Error ? error.message.slice(0, 500) : String(error),
+        };
       } finally {
         clearTimeout(timer);
       }

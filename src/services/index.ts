@@ -27,7 +27,17 @@ import { createUserImportService } from './user-import-service.ts';
 import { createUserStatusService } from './user-status-service.ts';
 
 /** The composition root: every service is built here, once, and routes receive only this object. */
-export function createServices({ db, clock, config, databaseKind }: { db: Db; clock: Clock; config: Config; databaseKind: 'pglite' | 'postgres' }) {
+export function createServices({
+  db,
+  clock,
+  config,
+  databaseKind,
+}: {
+  db: Db;
+  clock: Clock;
+  config: Config;
+  databaseKind: 'pglite' | 'postgres';
+}) {
   const deps = { db, clock, config, secretBox: new SecretBox(config.secretKey), schedule: lifecycleSchedule(config) };
   const passwords = createPasswordService(deps);
   const lifecycle = createLifecycleService(deps);

@@ -12,20 +12,42 @@ export type LinkAccount = Pick<Account, 'id' | 'organisation_id' | 'username' | 
  * What issuing a single-use link writes — its token row, its email and its audit record — built
  * without I/O, so that one link (Create user) and ten thousand (CSV import) are the same message.
  */
-export function linkParts(config: Config, p: { account: LinkAccount; purpose: TokenPurpose; now: Date; laName: string; inviter: { id: string; name: string } | null }) {
+export function linkParts(
+  config: Config,
+  p: {
+    account: LinkAccount;
+    purpose: TokenPurpose;
+    now: Date;
+    laName: string;
+    inviter: { id: string; name: string } | null;
+  },
+) {
   const { account, purpose, now } = p;
   const token = newToken();
   const tokenHash = hashToken(token);
-  const expiresAt = purpose === 'invitation'
-    ? new Date(now.getTime() + config.invitationDays * 86_400_000)
-    : new Date(now.getTime() + config.passwordResetMinutes * 60_000);
+  const expiresAt =
+    purpose === 'invitation'
+      ? new Date(now.getTime() + config.invitationDays * 86_400_000)
+      : new Date(now.getTime() + config.passwordResetMinutes * 60_000);
   const link = `${config.baseUrl}/${purpose === 'invitation' ? 'invitation' : 'reset-password'}/${token}`;
-  const content = purpose === 'invitation'
-    ? invitationEmail({
-      platformName: config.platformName, firstName: account.first_name, laName: p.laName, username: account.username,
-      link, expires: formatDate(expiresAt, config.lifecycle.timezone), invitedBy: p.inviter?.name ?? null,
-    })
-    : passwordResetEmail({ platformName: config.platformName, firstName: account.first_name, username: account.username, link, expires: formatDateTime(expiresAt, config.lifecycle.timezone) });
+  const content =
+    purpose === 'invitation'
+      ? invitationEmail({
+          platformName: config.platformName,
+          firstName: account.first_name,
+          laName: p.laName,
+          username: account.username,
+          link,
+          expires: formatDate(expiresAt, config.lifecycle.timezone),
+          invitedBy: p.inviter?.name ?? null,
+        })
+      : passwordResetEmail({
+          platformName: config.platformName,
+          firstName: account.first_name,
+          username: account.username,
+          link,
+          expires: formatDateTime(expiresAt, config.lifecycle.timezone),
+        });
   const email: EmailRequest = {
     dedupKey: `${purpose}:${tokenHash}`,
     template: purpose,

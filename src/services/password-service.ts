@@ -1,9 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Account, Executor, TokenPurpose } from '../data/database.ts';
-import { findAccountById, findAccountByUsername, findOrganisation, setPasswordHash } from '../data/queries/account-queries.ts';
+import {
+  findAccountById,
+  findAccountByUsername,
+  findOrganisation,
+  setPasswordHash,
+} from '../data/queries/account-queries.ts';
 import { deleteSessionsOfAccount } from '../data/queries/session-queries.ts';
 import { countAttempt } from '../data/queries/throttle-queries.ts';
-import { consumeToken, findUsableToken, insertToken, replaceTokenIfAccountExists } from '../data/queries/token-queries.ts';
+import {
+  consumeToken,
+  findUsableToken,
+  insertToken,
+  replaceTokenIfAccountExists,
+} from '../data/queries/token-queries.ts';
 import type { Actor } from '../domain/access.ts';
 import { decide } from '../domain/access.ts';
 import { LinkExpiredError, NotFoundError, ThrottledError, ValidationError } from '../domain/errors.ts';
@@ -26,7 +36,14 @@ const NO_ORGANISATION = 0;
  * an id no account has (a new random UUID), so nothing is written for it.
  */
 function standIn(username: string, organisationId: number): LinkAccount {
-  return { id: randomUUID(), organisation_id: organisationId, username, first_name: username, last_name: username, email: `${username}@invalid` };
+  return {
+    id: randomUUID(),
+    organisation_id: organisationId,
+    username,
+    first_name: username,
+    last_name: username,
+    email: `${username}@invalid`,
+  };
 }
 
 export interface NewPasswordInput {
@@ -45,7 +62,12 @@ export function createPasswordService(deps: ServiceDeps) {
   /** Field errors for a new password and its confirmation (R51); empty when both are fine. */
   function newPasswordProblems(input: NewPasswordInput, account: Account): Record<string, string> {
     const errors: Record<string, string> = {};
-    const problem = passwordProblem(input.password ?? '', [account.username, account.first_name, account.last_name, account.email]);
+    const problem = passwordProblem(input.password ?? '', [
+      account.username,
+      account.first_name,
+      account.last_name,
+      account.email,
+    ]);
     if (problem) errors.password = problem;
     else if (!input.confirmPassword) errors.confirmPassword = 'Confirm your new password';
     else if (input.password !== input.confirmPassword) errors.confirmPassword = 'Enter the same password twice';
@@ -71,12 +93,22 @@ export function createPasswordService(deps: ServiceDeps) {
     }
   }
 
-  async function issueLink(trx: Executor, account: Account, purpose: TokenPurpose, by: Who, ctx: RequestContext): Promise<string> {
+  async function issueLink(
+    trx: Executor,
+    account: Account,
+    purpose: TokenPurpose,
+    by: Who,
+    ctx: RequestContext,
+  ): Promise<string> {
     const organisation = await findOrganisation(trx, account.organisation_id);
     // The email names the person who invited; the system (command line, provisioning) is no person.
     const inviter = purpose === 'invitation' && by.accountId ? await findAccountById(trx, by.accountId) : undefined;
     const link = linkParts(config, {
-      account, purpose, now: clock.now(), laName: organisation?.name ?? '', inviter: inviter ? { id: inviter.id, name: `${inviter.first_name} ${inviter.last_name}` } : null,
+      account,
+      purpose,
+      now: clock.now(),
+      laName: organisation?.name ?? '',
+      inviter: inviter ? { id: inviter.id, name: `${inviter.first_name} ${inviter.last_name}` } : null,
     });
     await insertToken(trx, link.tokenRow);
     await enqueueEmail(trx, domain, link.email);
@@ -92,7 +124,12 @@ export function createPasswordService(deps: ServiceDeps) {
     return account;
   }
 
-  async function setFromLink(token: string, purpose: TokenPurpose, input: NewPasswordInput, ctx: RequestContext): Promise<Account> {
+  async function setFromLink(
+    token: string,
+    purpose: TokenPurpose,
+    input: NewPasswordInput,
+    ctx: RequestContext,
+  ): Promise<Account> {
     const account = await usableLink(token, purpose);
     checkNewPassword(input, account);
     const passwordHash = await hashPassword(input.password);
@@ -115,7 +152,12 @@ export function createPasswordService(deps: ServiceDeps) {
           to: { address: account.email, name: `${account.first_name} ${account.last_name}` },
           organisationId: account.organisation_id,
           accountId: account.id,
-          content: passwordChangedEmail({ platformName: config.platformName, firstName: account.first_name, username: account.username, when: formatDateTime(now, config.lifecycle.timezone) }),
+          content: passwordChangedEmail({
+            platformName: config.platformName,
+            firstName: account.first_name,
+            username: account.username,
+            when: formatDateTime(now, config.lifecycle.timezone),
+          }),
           now,
         });
       }
@@ -125,7 +167,8 @@ export function createPasswordService(deps: ServiceDeps) {
 
   return {
     /** Issues an invitation link in the caller's transaction (account creation, create-admin). */
-    issueInvitation: (trx: Executor, account: Account, by: Who, ctx: RequestContext) => issueLink(trx, account, 'invitation', by, ctx),
+    issueInvitation: (trx: Executor, account: Account, by: Who, ctx: RequestContext) =>
+      issueLink(trx, account, 'invitation', by, ctx),
 
     /**
      * Always answers the same way, whether or not the account exists (R53), and after the same
@@ -139,7 +182,9 @@ export function createPasswordService(deps: ServiceDeps) {
       // The format of a username (R7) says nothing about whether an account has it.
       const formatProblem = usernameProblem(usernameInput ?? '');
       if (formatProblem) {
-        throw new ValidationError({ username: formatProblem === 'Enter a username' ? 'Enter your username' : formatProblem });
+        throw new ValidationError({
+          username: formatProblem === 'Enter a username' ? 'Enter your username' : formatProblem,
+        });
       }
       const username = normaliseUsername(usernameInput);
       // Limits emails to one person and requests from one address; counted for unknown names
@@ -154,15 +199,35 @@ export function createPasswordService(deps: ServiceDeps) {
         const eligible = account && account.status === 'active' && account.password_hash ? account : undefined;
         const organisation = await findOrganisation(trx, account?.organisation_id ?? NO_ORGANISATION);
         const link = linkParts(config, {
-          account: eligible ?? standIn(username, account?.organisation_id ?? NO_ORGANISATION), purpose: 'password_reset', now, laName: organisation?.name ?? '', inviter: null,
+          account: eligible ?? standIn(username, account?.organisation_id ?? NO_ORGANISATION),
+          purpose: 'password_reset',
+          now,
+          laName: organisation?.name ?? '',
+          inviter: null,
         });
         const written = await replaceTokenIfAccountExists(trx, link.tokenRow);
         await enqueueEmailIfAccountExists(trx, domain, { ...link.email, accountId: link.tokenRow.accountId });
         if (eligible && !written) throw new Error('The reset link of an active account was not written');
-        await audit(trx, by, ctx, now, eligible ? link.audit : {
-          action: 'password-reset.refused', organisationId: account?.organisation_id ?? null, subjectAccountId: account?.id ?? null,
-          details: { reason: account ? (account.status !== 'active' ? `account-${account.status}` : 'no-password-yet') : 'unknown-username' },
-        });
+        await audit(
+          trx,
+          by,
+          ctx,
+          now,
+          eligible
+            ? link.audit
+            : {
+                action: 'password-reset.refused',
+                organisationId: account?.organisation_id ?? null,
+                subjectAccountId: account?.id ?? null,
+                details: {
+                  reason: account
+                    ? account.status !== 'active'
+                      ? `account-${account.status}`
+                      : 'no-password-yet'
+                    : 'unknown-username',
+                },
+              },
+        );
       });
     },
 
@@ -172,15 +237,25 @@ export function createPasswordService(deps: ServiceDeps) {
       return { username: account.username, firstName: account.first_name };
     },
 
-    resetPassword: (token: string, input: NewPasswordInput, ctx: RequestContext) => setFromLink(token, 'password_reset', input, ctx),
-    acceptInvitation: (token: string, input: NewPasswordInput, ctx: RequestContext) => setFromLink(token, 'invitation', input, ctx),
+    resetPassword: (token: string, input: NewPasswordInput, ctx: RequestContext) =>
+      setFromLink(token, 'password_reset', input, ctx),
+    acceptInvitation: (token: string, input: NewPasswordInput, ctx: RequestContext) =>
+      setFromLink(token, 'invitation', input, ctx),
 
     /**
      * My Account: needs the current password (a borrowed, unlocked screen is not enough), then
      * ends every other session of the account, keeps this one, and emails a notice.
      */
-    async changePassword(actor: Actor, input: NewPasswordInput & { currentPassword: string }, ctx: RequestContext & { sessionIdHash?: string }): Promise<void> {
-      if (actor.kind !== 'account' || decide(actor, 'my-account.change-password', { accountId: actor.accountId }) !== 'allow') throw new NotFoundError();
+    async changePassword(
+      actor: Actor,
+      input: NewPasswordInput & { currentPassword: string },
+      ctx: RequestContext & { sessionIdHash?: string },
+    ): Promise<void> {
+      if (
+        actor.kind !== 'account' ||
+        decide(actor, 'my-account.change-password', { accountId: actor.accountId }) !== 'allow'
+      )
+        throw new NotFoundError();
       const account = await findAccountById(db, actor.accountId);
       if (!account) throw new NotFoundError();
       const errors: Record<string, string> = {};
@@ -192,7 +267,9 @@ export function createPasswordService(deps: ServiceDeps) {
         await throttle([[`password-change:${account.id}`, config.throttle.accountLimit]]);
         if (!(await verifyPassword(account.password_hash ?? (await dummyHash()), current))) {
           await audit(db, { accountId: account.id, label: account.username }, ctx, clock.now(), {
-            action: 'password.change-refused', organisationId: account.organisation_id, subjectAccountId: account.id,
+            action: 'password.change-refused',
+            organisationId: account.organisation_id,
+            subjectAccountId: account.id,
           });
           errors.currentPassword = 'Your current password is not correct';
         }
@@ -205,7 +282,9 @@ export function createPasswordService(deps: ServiceDeps) {
         await setPasswordHash(trx, account.id, passwordHash, now);
         const ended = await deleteSessionsOfAccount(trx, account.id, ctx.sessionIdHash);
         await audit(trx, { accountId: account.id, label: account.username }, ctx, now, {
-          action: 'password.changed', organisationId: account.organisation_id, subjectAccountId: account.id,
+          action: 'password.changed',
+          organisationId: account.organisation_id,
+          subjectAccountId: account.id,
           details: { otherSessionsEnded: ended },
         });
         await enqueueEmail(trx, domain, {
@@ -214,7 +293,12 @@ export function createPasswordService(deps: ServiceDeps) {
           to: { address: account.email, name: `${account.first_name} ${account.last_name}` },
           organisationId: account.organisation_id,
           accountId: account.id,
-          content: passwordChangedEmail({ platformName: config.platformName, firstName: account.first_name, username: account.username, when: formatDateTime(now, config.lifecycle.timezone) }),
+          content: passwordChangedEmail({
+            platformName: config.platformName,
+            firstName: account.first_name,
+            username: account.username,
+            when: formatDateTime(now, config.lifecycle.timezone),
+          }),
           now,
         });
       });

@@ -22,7 +22,8 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 export function createSchoolGroupService(deps: ServiceDeps) {
   const { db, clock } = deps;
 
-  const organisationFor = (actor: Actor, la: string | undefined) => organisationInScope(db, actor, la, 'school-groups.manage');
+  const organisationFor = (actor: Actor, la: string | undefined) =>
+    organisationInScope(db, actor, la, 'school-groups.manage');
 
   async function groupFor(actor: Actor, id: string) {
     if (!/^[0-9]{1,9}$/.test(id)) throw new NotFoundError();
@@ -39,34 +40,71 @@ export function createSchoolGroupService(deps: ServiceDeps) {
     else if (name.length > 100) errors.name = 'Name must be 100 characters or fewer';
     else if (CONTROL.test(name)) errors.name = 'Name must not include line breaks or control characters';
     const ids = [...new Set(input.schoolIds ?? [])];
-    if (ids.some((s) => !/^[0-9]{1,9}$/.test(s)) || ids.length > 5000) errors.schoolIds = 'Select schools from the list';
+    if (ids.some((s) => !/^[0-9]{1,9}$/.test(s)) || ids.length > 5000)
+      errors.schoolIds = 'Select schools from the list';
     if (Object.keys(errors).length > 0) throw new ValidationError(errors);
     return { name, schoolIds: ids.map(Number) };
   }
 
   async function memberCheck(trx: Executor, organisationId: number, schoolIds: number[]) {
     if (schoolIds.length === 0) return;
-    const found = await trx.selectFrom('schools').select('id').where('organisation_id', '=', organisationId).where('id', 'in', schoolIds).execute();
-    if (found.length !== schoolIds.length) throw new ValidationError({ schoolIds: 'Select schools of this Local Authority' });
+    const found = await trx
+      .selectFrom('schools')
+      .select('id')
+      .where('organisation_id', '=', organisationId)
+      .where('id', 'in', schoolIds)
+      .execute();
+    if (found.length !== schoolIds.length)
+      throw new ValidationError({ schoolIds: 'Select schools of this Local Authority' });
   }
 
   return {
     async list(actor: Actor, la?: string) {
       const organisation = await organisationFor(actor, la);
-      const groups = await db.selectFrom('school_groups')
-        .select(['school_groups.id', 'school_groups.name',
-          sql<string>`(SELECT count(*) FROM school_group_schools s WHERE s.school_group_id = school_groups.id)`.as('schools'),
-          sql<string>`(SELECT count(*) FROM account_school_groups a WHERE a.school_group_id = school_groups.id)`.as('accounts')])
-        .where('organisation_id', '=', organisation.id).orderBy('name').execute();
-      return { organisation, groups: groups.map((g) => ({ ...g, schools: Number(g.schools), accounts: Number(g.accounts) })) };
+      const groups = await db
+        .selectFrom('school_groups')
+        .select([
+          'school_groups.id',
+          'school_groups.name',
+          sql<string>`(SELECT count(*) FROM school_group_schools s WHERE s.school_group_id = school_groups.id)`.as(
+            'schools',
+          ),
+          sql<string>`(SELECT count(*) FROM account_school_groups a WHERE a.school_group_id = school_groups.id)`.as(
+            'accounts',
+          ),
+        ])
+        .where('organisation_id', '=', organisation.id)
+        .orderBy('name')
+        .execute();
+      return {
+        organisation,
+        groups: groups.map((g) => ({ ...g, schools: Number(g.schools), accounts: Number(g.accounts) })),
+      };
     },
 
     async form(actor: Actor, options: { la?: string; id?: string }) {
       const group = options.id ? await groupFor(actor, options.id) : undefined;
-      const organisation = group ? (await findOrganisation(db, group.organisation_id))! : await organisationFor(actor, options.la);
+      const organisation = group
+        ? (await findOrganisation(db, group.organisation_id))!
+        : await organisationFor(actor, options.la);
       const schools = await schoolsOfOrganisation(db, organisation.id);
-      const members = group ? (await db.selectFrom('school_group_schools').select('school_id').where('school_group_id', '=', group.id).execute()).map((r) => r.school_id) : [];
-      const defaultFor = group ? await db.selectFrom('accounts').select(['id', 'first_name', 'last_name']).where('default_school_group_id', '=', group.id).orderBy('last_name').execute() : [];
+      const members = group
+        ? (
+            await db
+              .selectFrom('school_group_schools')
+              .select('school_id')
+              .where('school_group_id', '=', group.id)
+              .execute()
+          ).map((r) => r.school_id)
+        : [];
+      const defaultFor = group
+        ? await db
+            .selectFrom('accounts')
+            .select(['id', 'first_name', 'last_name'])
+            .where('default_school_group_id', '=', group.id)
+            .orderBy('last_name')
+            .execute()
+        : [];
       return { organisation, group, schools, members, defaultFor };
     },
 
@@ -76,11 +114,29 @@ export function createSchoolGroupService(deps: ServiceDeps) {
       const now = clock.now();
       return db.transaction().execute(async (trx) => {
         await memberCheck(trx, organisation.id, schoolIds);
-        const clash = await trx.selectFrom('school_groups').select('id').where('organisation_id', '=', organisation.id).where('name', '=', name).executeTakeFirst();
+        const clash = await trx
+          .selectFrom('school_groups')
+          .select('id')
+          .where('organisation_id', '=', organisation.id)
+          .where('name', '=', name)
+          .executeTakeFirst();
         if (clash) throw new ValidationError({ name: 'A school group with this name already exists' });
-        const group = await trx.insertInto('school_groups').values({ organisation_id: organisation.id, name, created_at: now }).returning('id').executeTakeFirstOrThrow();
-        if (schoolIds.length > 0) await trx.insertInto('school_group_schools').values(schoolIds.map((school_id) => ({ school_group_id: group.id, school_id }))).execute();
-        await audit(trx, who(actor), ctx, now, { action: 'school-group.created', organisationId: organisation.id, subjectAccountId: null, details: { group: name, schools: schoolIds.length } });
+        const group = await trx
+          .insertInto('school_groups')
+          .values({ organisation_id: organisation.id, name, created_at: now })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        if (schoolIds.length > 0)
+          await trx
+            .insertInto('school_group_schools')
+            .values(schoolIds.map((school_id) => ({ school_group_id: group.id, school_id })))
+            .execute();
+        await audit(trx, who(actor), ctx, now, {
+          action: 'school-group.created',
+          organisationId: organisation.id,
+          subjectAccountId: null,
+          details: { group: name, schools: schoolIds.length },
+        });
         return group.id;
       });
     },
@@ -91,12 +147,27 @@ export function createSchoolGroupService(deps: ServiceDeps) {
       const now = clock.now();
       await db.transaction().execute(async (trx) => {
         await memberCheck(trx, group.organisation_id, schoolIds);
-        const clash = await trx.selectFrom('school_groups').select('id').where('organisation_id', '=', group.organisation_id).where('name', '=', name).where('id', '!=', group.id).executeTakeFirst();
+        const clash = await trx
+          .selectFrom('school_groups')
+          .select('id')
+          .where('organisation_id', '=', group.organisation_id)
+          .where('name', '=', name)
+          .where('id', '!=', group.id)
+          .executeTakeFirst();
         if (clash) throw new ValidationError({ name: 'A school group with this name already exists' });
         await trx.updateTable('school_groups').set({ name }).where('id', '=', group.id).execute();
         await trx.deleteFrom('school_group_schools').where('school_group_id', '=', group.id).execute();
-        if (schoolIds.length > 0) await trx.insertInto('school_group_schools').values(schoolIds.map((school_id) => ({ school_group_id: group.id, school_id }))).execute();
-        await audit(trx, who(actor), ctx, now, { action: 'school-group.changed', organisationId: group.organisation_id, subjectAccountId: null, details: { name: [group.name, name], schools: schoolIds.length } });
+        if (schoolIds.length > 0)
+          await trx
+            .insertInto('school_group_schools')
+            .values(schoolIds.map((school_id) => ({ school_group_id: group.id, school_id })))
+            .execute();
+        await audit(trx, who(actor), ctx, now, {
+          action: 'school-group.changed',
+          organisationId: group.organisation_id,
+          subjectAccountId: null,
+          details: { name: [group.name, name], schools: schoolIds.length },
+        });
       });
     },
 
@@ -105,11 +176,25 @@ export function createSchoolGroupService(deps: ServiceDeps) {
       const group = await groupFor(actor, id);
       const now = clock.now();
       return db.transaction().execute(async (trx) => {
-        const defaults = await trx.selectFrom('accounts').select('id').where('default_school_group_id', '=', group.id).execute();
+        const defaults = await trx
+          .selectFrom('accounts')
+          .select('id')
+          .where('default_school_group_id', '=', group.id)
+          .execute();
         await trx.deleteFrom('school_groups').where('id', '=', group.id).execute();
-        await audit(trx, who(actor), ctx, now, { action: 'school-group.deleted', organisationId: group.organisation_id, subjectAccountId: null, details: { group: group.name, defaultsCleared: defaults.length } });
+        await audit(trx, who(actor), ctx, now, {
+          action: 'school-group.deleted',
+          organisationId: group.organisation_id,
+          subjectAccountId: null,
+          details: { group: group.name, defaultsCleared: defaults.length },
+        });
         for (const account of defaults) {
-          await audit(trx, who(actor), ctx, now, { action: 'account.details-changed', organisationId: group.organisation_id, subjectAccountId: account.id, details: { changes: { defaultSchoolGroup: [group.name, null] } } });
+          await audit(trx, who(actor), ctx, now, {
+            action: 'account.details-changed',
+            organisationId: group.organisation_id,
+            subjectAccountId: account.id,
+            details: { changes: { defaultSchoolGroup: [group.name, null] } },
+          });
         }
         return { name: group.name, defaultsCleared: defaults.length };
       });

@@ -3,7 +3,13 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import type { Transaction } from 'kysely';
 import type { Database } from '../data/database.ts';
-import { insertSchoolImport, recentSchoolImports, upsertLas, upsertSchools, type SchoolCounts } from '../data/queries/school-import-queries.ts';
+import {
+  insertSchoolImport,
+  recentSchoolImports,
+  upsertLas,
+  upsertSchools,
+  type SchoolCounts,
+} from '../data/queries/school-import-queries.ts';
 import { authorise, type Actor } from '../domain/access.ts';
 import { readGiasExtract, type GiasExtract } from '../domain/gias.ts';
 import { audit, who, type Who } from './audit.ts';
@@ -41,7 +47,9 @@ export interface GiasFile {
 function storedProblems(extract: GiasExtract): SchoolImportProblem[] {
   const out: SchoolImportProblem[] = [];
   if (extract.outsideLa > 0) {
-    out.push({ message: `${extract.outsideLa} ${extract.outsideLa === 1 ? 'row has' : 'rows have'} LA code 000 (not in a Local Authority) and ${extract.outsideLa === 1 ? 'was' : 'were'} skipped` });
+    out.push({
+      message: `${extract.outsideLa} ${extract.outsideLa === 1 ? 'row has' : 'rows have'} LA code 000 (not in a Local Authority) and ${extract.outsideLa === 1 ? 'was' : 'were'} skipped`,
+    });
   }
   out.push(...extract.problems.slice(0, MAX_STORED_PROBLEMS));
   const more = extract.problems.length - MAX_STORED_PROBLEMS;
@@ -54,7 +62,13 @@ function storedProblems(extract: GiasExtract): SchoolImportProblem[] {
  * `school_imports` record and one audit event. The demo seeds its schools through this too,
  * inside its own transaction.
  */
-export async function applyGiasFile(trx: Transaction<Database>, file: GiasFile, by: Who, ctx: RequestContext, now: Date): Promise<SchoolImportResult> {
+export async function applyGiasFile(
+  trx: Transaction<Database>,
+  file: GiasFile,
+  by: Who,
+  ctx: RequestContext,
+  now: Date,
+): Promise<SchoolImportResult> {
   const extract = readGiasExtract(file.bytes);
   // Two imports at once would race on "does this URN exist yet"; the second waits for the first.
   await sql`LOCK TABLE schools IN SHARE ROW EXCLUSIVE MODE`.execute(trx);
@@ -65,11 +79,24 @@ export async function applyGiasFile(trx: Transaction<Database>, file: GiasFile, 
   const problems = storedProblems(extract);
   const rowsSkipped = extract.problems.length + extract.outsideLa;
   const record = {
-    fileName, fileSha256, rowsRead: extract.rowsRead, organisationsCreated: las.created, organisationsUpdated: las.updated, schools, rowsSkipped,
+    fileName,
+    fileSha256,
+    rowsRead: extract.rowsRead,
+    organisationsCreated: las.created,
+    organisationsUpdated: las.updated,
+    schools,
+    rowsSkipped,
   };
-  const id = await insertSchoolImport(trx, { ...record, importedAt: now, importedBy: by.label.slice(0, 200) || 'unknown', problems });
+  const id = await insertSchoolImport(trx, {
+    ...record,
+    importedAt: now,
+    importedBy: by.label.slice(0, 200) || 'unknown',
+    problems,
+  });
   await audit(trx, by, ctx, now, {
-    action: 'schools.imported', organisationId: null, subjectAccountId: null,
+    action: 'schools.imported',
+    organisationId: null,
+    subjectAccountId: null,
     details: { importId: id, ...record, problems: extract.problems.length },
   });
   return { id, ...record, problems };

@@ -10,7 +10,8 @@ import { formatDate, formatDateTime, mailDomain, type ServiceDeps } from './deps
 import { organisationInScope } from './organisation-scope.ts';
 import type { RequestContext } from './request-context.ts';
 
-export const ALERT_TEXT = 'A leaver trying to sign in is a possible data breach: report it to your Information Governance team';
+export const ALERT_TEXT =
+  'A leaver trying to sign in is a possible data breach: report it to your Information Governance team';
 
 export const ALERTS_PAGE_SIZE = 50;
 
@@ -20,16 +21,31 @@ export const ALERTS_PAGE_SIZE = 50;
  * administrators — central support when it has none — at most once per account per day (the
  * deduplication key holds the day where the job runs).
  */
-export async function raiseSecurityAlert(trx: Executor, deps: Pick<ServiceDeps, 'config' | 'schedule'>, account: Account, attempt: {
-  by: Who; ctx: RequestContext; now: Date; action: string; details: Record<string, unknown>;
-}): Promise<void> {
+export async function raiseSecurityAlert(
+  trx: Executor,
+  deps: Pick<ServiceDeps, 'config' | 'schedule'>,
+  account: Account,
+  attempt: {
+    by: Who;
+    ctx: RequestContext;
+    now: Date;
+    action: string;
+    details: Record<string, unknown>;
+  },
+): Promise<void> {
   const { config } = deps;
   const tz = deps.schedule.policy.timezone;
   await audit(trx, attempt.by, attempt.ctx, attempt.now, {
-    action: attempt.action, organisationId: account.organisation_id, subjectAccountId: account.id,
-    details: { username: account.username, ...attempt.details, alert: ALERT_TEXT }, securityAlert: true,
+    action: attempt.action,
+    organisationId: account.organisation_id,
+    subjectAccountId: account.id,
+    details: { username: account.username, ...attempt.details, alert: ALERT_TEXT },
+    securityAlert: true,
   });
-  const [organisation, administrators] = await Promise.all([findOrganisation(trx, account.organisation_id), administratorsOf(trx, account.organisation_id)]);
+  const [organisation, administrators] = await Promise.all([
+    findOrganisation(trx, account.organisation_id),
+    administratorsOf(trx, account.organisation_id),
+  ]);
   const toSupport = administrators.length === 0;
   const recipients = toSupport
     ? [{ id: null, key: 'support', name: config.supportName, email: config.supportEmail }]
@@ -38,11 +54,22 @@ export async function raiseSecurityAlert(trx: Executor, deps: Pick<ServiceDeps, 
   const laName = organisation?.name ?? '';
   for (const r of recipients) {
     await enqueueEmail(trx, mailDomain(config), {
-      dedupKey: `security-alert:${account.id}:${day}:${r.key}`, template: 'security-alert', to: { address: r.email, name: r.name },
-      organisationId: account.organisation_id, accountId: r.id, now: attempt.now, mentions: [account.id],
+      dedupKey: `security-alert:${account.id}:${day}:${r.key}`,
+      template: 'security-alert',
+      to: { address: r.email, name: r.name },
+      organisationId: account.organisation_id,
+      accountId: r.id,
+      now: attempt.now,
+      mentions: [account.id],
       content: securityAlertEmail({
-        platformName: config.platformName, recipientName: r.name, laName, username: account.username, name: `${account.first_name} ${account.last_name}`,
-        when: formatDateTime(attempt.now, tz), address: attempt.ctx.ip, archivedOn: account.archived_at ? formatDate(account.archived_at, tz) : 'an earlier date',
+        platformName: config.platformName,
+        recipientName: r.name,
+        laName,
+        username: account.username,
+        name: `${account.first_name} ${account.last_name}`,
+        when: formatDateTime(attempt.now, tz),
+        address: attempt.ctx.ip,
+        archivedOn: account.archived_at ? formatDate(account.archived_at, tz) : 'an earlier date',
         alertsUrl: `${config.baseUrl}/admin/security-alerts${toSupport && organisation?.la_code ? `?la=${organisation.la_code}` : ''}`,
       }),
     });
@@ -59,12 +86,21 @@ export function createSecurityAlertService({ db, clock }: ServiceDeps) {
         securityAlertsPage(db, organisation.id, ALERTS_PAGE_SIZE, (options.page - 1) * ALERTS_PAGE_SIZE),
       ]);
       return {
-        organisation, total, now: clock.now(), pageCount: Math.max(1, Math.ceil(total / ALERTS_PAGE_SIZE)),
+        organisation,
+        total,
+        now: clock.now(),
+        pageCount: Math.max(1, Math.ceil(total / ALERTS_PAGE_SIZE)),
         alerts: rows.map((r) => ({
-          id: r.id, occurredAt: r.occurred_at, ip: r.ip,
+          id: r.id,
+          occurredAt: r.occurred_at,
+          ip: r.ip,
           username: typeof r.details.username === 'string' ? r.details.username : null,
-          accountId: r.account_id, name: r.first_name !== null ? `${r.first_name} ${r.last_name}` : null,
-          outcome: r.action === 'sign-in.archived-account' ? 'Correct password: shown the archived-account message' : 'Wrong password',
+          accountId: r.account_id,
+          name: r.first_name !== null ? `${r.first_name} ${r.last_name}` : null,
+          outcome:
+            r.action === 'sign-in.archived-account'
+              ? 'Correct password: shown the archived-account message'
+              : 'Wrong password',
           redacted: 'redacted' in r.details,
         })),
       };

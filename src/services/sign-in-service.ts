@@ -1,12 +1,15 @@
 import type { Account } from '../data/database.ts';
 import {
-  administratorsOf, claimTotpStep, enrolTotp, findAccountById, findAccountByUsername, findOrganisation,
+  administratorsOf,
+  claimTotpStep,
+  enrolTotp,
+  findAccountById,
+  findAccountByUsername,
+  findOrganisation,
 } from '../data/queries/account-queries.ts';
 import { deleteSession, findSession, insertSession, setPendingTotpSecret } from '../data/queries/session-queries.ts';
 import { clearKey, countAttempt, lockKey, refundAttempts } from '../data/queries/throttle-queries.ts';
-import {
-  ArchivedAccountError, AuthenticationError, ThrottledError, ValidationError,
-} from '../domain/errors.ts';
+import { ArchivedAccountError, AuthenticationError, ThrottledError, ValidationError } from '../domain/errors.ts';
 import { MAX_PASSWORD_LENGTH } from '../domain/passwords.ts';
 import { matchTotp, newTotpSecret, normaliseCode, otpauthUri, totpStep } from '../domain/totp.ts';
 import { normaliseUsername } from '../domain/usernames.ts';
@@ -55,33 +58,58 @@ export function createSignInService(deps: ServiceDeps) {
     }
     if (retryAfter > 0) {
       await audit(db, anonymous(username), ctx, now, {
-        action: 'sign-in.throttled', organisationId: null, subjectAccountId: null, details: { reason: 'throttled', username },
+        action: 'sign-in.throttled',
+        organisationId: null,
+        subjectAccountId: null,
+        details: { reason: 'throttled', username },
       });
       throw new ThrottledError(retryAfter);
     }
   }
 
-  async function fail(account: Account | undefined, username: string, reason: string, ctx: RequestContext): Promise<never> {
+  async function fail(
+    account: Account | undefined,
+    username: string,
+    reason: string,
+    ctx: RequestContext,
+  ): Promise<never> {
     if (account?.status === 'archived') {
       // R52: any attempt on an archived account is a possible breach.
-      await db.transaction().execute((trx) => raiseSecurityAlert(trx, deps, account, {
-        by: anonymous(username), ctx, now: clock.now(), action: 'sign-in.failed', details: { reason },
-      }));
+      await db.transaction().execute((trx) =>
+        raiseSecurityAlert(trx, deps, account, {
+          by: anonymous(username),
+          ctx,
+          now: clock.now(),
+          action: 'sign-in.failed',
+          details: { reason },
+        }),
+      );
     } else {
       await audit(db, anonymous(username), ctx, clock.now(), {
-        action: 'sign-in.failed', organisationId: account?.organisation_id ?? null, subjectAccountId: account?.id ?? null, details: { reason, username },
+        action: 'sign-in.failed',
+        organisationId: account?.organisation_id ?? null,
+        subjectAccountId: account?.id ?? null,
+        details: { reason, username },
       });
     }
     throw new AuthenticationError();
   }
 
-  async function newSession(accountId: string, stage: 'two_factor' | 'two_factor_setup' | 'signed_in', ctx: RequestContext): Promise<string> {
+  async function newSession(
+    accountId: string,
+    stage: 'two_factor' | 'two_factor_setup' | 'signed_in',
+    ctx: RequestContext,
+  ): Promise<string> {
     const now = clock.now();
     const token = newToken();
     await insertSession(db, {
-      idHash: hashToken(token), accountId, stage, now,
+      idHash: hashToken(token),
+      accountId,
+      stage,
+      now,
       expiresAt: new Date(now.getTime() + config.sessionAbsoluteHours * 3_600_000),
-      ip: ctx.ip, userAgent: ctx.userAgent,
+      ip: ctx.ip,
+      userAgent: ctx.userAgent,
     });
     return token;
   }
@@ -90,8 +118,12 @@ export function createSignInService(deps: ServiceDeps) {
     const idHash = hashToken(token);
     const session = await findSession(db, idHash);
     const now = clock.now();
-    if (!session || session.stage !== stage || session.expires_at <= now
-      || session.last_seen_at.getTime() <= now.getTime() - config.sessionIdleMinutes * 60_000) {
+    if (
+      !session ||
+      session.stage !== stage ||
+      session.expires_at <= now ||
+      session.last_seen_at.getTime() <= now.getTime() - config.sessionIdleMinutes * 60_000
+    ) {
       return undefined;
     }
     const account = await findAccountById(db, session.account_id);
@@ -100,15 +132,24 @@ export function createSignInService(deps: ServiceDeps) {
   }
 
   /** Ends the half-signed-in session and starts a fully signed-in one under a new id (R54). */
-  async function completeSignIn(idHash: string, account: Account, ctx: RequestContext, action: string): Promise<string> {
+  async function completeSignIn(
+    idHash: string,
+    account: Account,
+    ctx: RequestContext,
+    action: string,
+  ): Promise<string> {
     const now = clock.now();
     const token = newToken();
     await db.transaction().execute(async (trx) => {
       await deleteSession(trx, idHash);
       await insertSession(trx, {
-        idHash: hashToken(token), accountId: account.id, stage: 'signed_in', now,
+        idHash: hashToken(token),
+        accountId: account.id,
+        stage: 'signed_in',
+        now,
         expiresAt: new Date(now.getTime() + config.sessionAbsoluteHours * 3_600_000),
-        ip: ctx.ip, userAgent: ctx.userAgent,
+        ip: ctx.ip,
+        userAgent: ctx.userAgent,
       });
       await recordSignInAt(trx, deps.schedule, account.id, now);
       await clearKey(trx, `account:${account.username.toLowerCase()}`);
@@ -117,7 +158,9 @@ export function createSignInService(deps: ServiceDeps) {
       // complete sign-in refunds, so a password alone cannot buy extra guesses.
       if (ctx.ip) await refundAttempts(trx, `address:${ctx.ip}`, 2);
       await audit(trx, self(account), ctx, now, {
-        action, organisationId: account.organisation_id, subjectAccountId: account.id,
+        action,
+        organisationId: account.organisation_id,
+        subjectAccountId: account.id,
       });
     });
     return token;
@@ -130,7 +173,8 @@ export function createSignInService(deps: ServiceDeps) {
       if (!username) fields.username = 'Enter your username';
       else if (username.length > 64) fields.username = 'Username must be 64 characters or fewer';
       if (!input.password) fields.password = 'Enter your password';
-      else if (input.password.length > MAX_PASSWORD_LENGTH) fields.password = `Password must be ${MAX_PASSWORD_LENGTH} characters or fewer`;
+      else if (input.password.length > MAX_PASSWORD_LENGTH)
+        fields.password = `Password must be ${MAX_PASSWORD_LENGTH} characters or fewer`;
       if (Object.keys(fields).length > 0) throw new ValidationError(fields);
 
       await throttle(username, ctx);
@@ -144,16 +188,24 @@ export function createSignInService(deps: ServiceDeps) {
 
       if (account.status === 'archived') {
         const organisation = await findOrganisation(db, account.organisation_id);
-        await db.transaction().execute((trx) => raiseSecurityAlert(trx, deps, account, {
-          by: anonymous(username), ctx, now: clock.now(), action: 'sign-in.archived-account', details: {},
-        }));
+        await db.transaction().execute((trx) =>
+          raiseSecurityAlert(trx, deps, account, {
+            by: anonymous(username),
+            ctx,
+            now: clock.now(),
+            action: 'sign-in.archived-account',
+            details: {},
+          }),
+        );
         throw new ArchivedAccountError(await administratorsOf(db, account.organisation_id), organisation?.name ?? '');
       }
 
       const next = account.totp_secret ? 'two-factor' : 'two-factor-setup';
       const token = await newSession(account.id, next === 'two-factor' ? 'two_factor' : 'two_factor_setup', ctx);
       await audit(db, anonymous(username), ctx, clock.now(), {
-        action: 'sign-in.password-accepted', organisationId: account.organisation_id, subjectAccountId: account.id,
+        action: 'sign-in.password-accepted',
+        organisationId: account.organisation_id,
+        subjectAccountId: account.id,
       });
       return { token, next };
     },
@@ -168,7 +220,8 @@ export function createSignInService(deps: ServiceDeps) {
       if (!pending) throw new AuthenticationError('Your sign-in has expired. Sign in again.');
       const { account, idHash } = pending;
       const code = normaliseCode(codeInput ?? '');
-      if (!codeInput?.trim()) throw new ValidationError({ code: 'Enter the security code from your authenticator app' });
+      if (!codeInput?.trim())
+        throw new ValidationError({ code: 'Enter the security code from your authenticator app' });
 
       await throttle(account.username.toLowerCase(), ctx);
       const now = clock.now();
@@ -187,7 +240,9 @@ export function createSignInService(deps: ServiceDeps) {
     },
 
     /** The key to enrol, kept (sealed) on the pending session until a code confirms it. */
-    async twoFactorSetup(token: string | undefined): Promise<{ secret: string; uri: string; username: string } | undefined> {
+    async twoFactorSetup(
+      token: string | undefined,
+    ): Promise<{ secret: string; uri: string; username: string } | undefined> {
       const pending = token ? await pendingSession(token, 'two_factor_setup') : undefined;
       if (!pending) return undefined;
       let secret: string;
@@ -197,14 +252,20 @@ export function createSignInService(deps: ServiceDeps) {
         secret = newTotpSecret();
         await setPendingTotpSecret(db, pending.idHash, secretBox.seal(secret));
       }
-      return { secret, uri: otpauthUri(secret, config.platformName, pending.account.username), username: pending.account.username };
+      return {
+        secret,
+        uri: otpauthUri(secret, config.platformName, pending.account.username),
+        username: pending.account.username,
+      };
     },
 
     async confirmTwoFactorSetup(token: string | undefined, codeInput: string, ctx: RequestContext): Promise<string> {
       const pending = token ? await pendingSession(token, 'two_factor_setup') : undefined;
-      if (!pending || !pending.session.pending_totp_secret) throw new AuthenticationError('Your sign-in has expired. Sign in again.');
+      if (!pending || !pending.session.pending_totp_secret)
+        throw new AuthenticationError('Your sign-in has expired. Sign in again.');
       const { account, idHash } = pending;
-      if (!codeInput?.trim()) throw new ValidationError({ code: 'Enter the security code from your authenticator app' });
+      if (!codeInput?.trim())
+        throw new ValidationError({ code: 'Enter the security code from your authenticator app' });
       const code = normaliseCode(codeInput);
       if (!code) throw new ValidationError({ code: 'Enter the 6-digit security code shown in your authenticator app' });
       await throttle(account.username.toLowerCase(), ctx);
@@ -212,13 +273,17 @@ export function createSignInService(deps: ServiceDeps) {
       const now = clock.now();
       const step = matchTotp(secret, code, now, null);
       if (step === undefined) {
-        throw new ValidationError({ code: 'The security code is not correct. Check the key or QR code, then enter the code your app shows now.' });
+        throw new ValidationError({
+          code: 'The security code is not correct. Check the key or QR code, then enter the code your app shows now.',
+        });
       }
       if (!(await enrolTotp(db, account.id, secretBox.seal(secret), step, now))) {
         throw new AuthenticationError('Your sign-in has expired. Sign in again.');
       }
       await audit(db, self(account), ctx, now, {
-        action: 'two-factor.enrolled', organisationId: account.organisation_id, subjectAccountId: account.id,
+        action: 'two-factor.enrolled',
+        organisationId: account.organisation_id,
+        subjectAccountId: account.id,
       });
       return completeSignIn(idHash, account, ctx, 'sign-in.succeeded');
     },
@@ -232,7 +297,9 @@ export function createSignInService(deps: ServiceDeps) {
         await deleteSession(trx, idHash);
         const account = await findAccountById(trx, session.account_id);
         await audit(trx, { accountId: session.account_id, label: account?.username ?? 'unknown' }, ctx, clock.now(), {
-          action: 'sign-out', organisationId: account?.organisation_id ?? null, subjectAccountId: session.account_id,
+          action: 'sign-out',
+          organisationId: account?.organisation_id ?? null,
+          subjectAccountId: session.account_id,
         });
       });
     },

@@ -25,14 +25,34 @@ export function createSupportService({ db, clock, config }: ServiceDeps) {
   return {
     async sentEmail(actor: Actor, options: { page?: string; status?: string }) {
       authorise(actor, 'support.sent-email');
-      const page = options.page && /^[0-9]{1,6}$/.test(options.page) && Number(options.page) > 0 ? Number(options.page) : 1;
-      const status = options.status === 'pending' || options.status === 'sent' || options.status === 'failed' ? options.status : undefined;
+      const page =
+        options.page && /^[0-9]{1,6}$/.test(options.page) && Number(options.page) > 0 ? Number(options.page) : 1;
+      const status =
+        options.status === 'pending' || options.status === 'sent' || options.status === 'failed'
+          ? options.status
+          : undefined;
       let query = db.selectFrom('email_outbox');
       if (status) query = query.where('status', '=', status);
       const [count, rows] = await Promise.all([
         query.select(sql<string>`count(*)`.as('n')).executeTakeFirstOrThrow(),
-        query.select(['id', 'created_at', 'sent_at', 'to_address', 'to_name', 'subject', 'template', 'status', 'attempts', 'last_error'])
-          .orderBy('created_at', 'desc').orderBy('id').limit(SENT_EMAIL_PAGE_SIZE).offset((page - 1) * SENT_EMAIL_PAGE_SIZE).execute(),
+        query
+          .select([
+            'id',
+            'created_at',
+            'sent_at',
+            'to_address',
+            'to_name',
+            'subject',
+            'template',
+            'status',
+            'attempts',
+            'last_error',
+          ])
+          .orderBy('created_at', 'desc')
+          .orderBy('id')
+          .limit(SENT_EMAIL_PAGE_SIZE)
+          .offset((page - 1) * SENT_EMAIL_PAGE_SIZE)
+          .execute(),
       ]);
       const total = Number(count.n);
       return { rows, total, page, status, pageCount: Math.max(1, Math.ceil(total / SENT_EMAIL_PAGE_SIZE)) };
@@ -45,7 +65,12 @@ export function createSupportService({ db, clock, config }: ServiceDeps) {
       const row = await db.selectFrom('email_outbox').selectAll().where('id', '=', id).executeTakeFirst();
       if (!row) throw new NotFoundError();
       if (row.organisation_id !== null) {
-        await auditSupportRead(db, actor, ctx, clock.now(), { organisationId: row.organisation_id, what: 'Sent email', subjectAccountId: row.account_id, details: { subject: row.subject } });
+        await auditSupportRead(db, actor, ctx, clock.now(), {
+          organisationId: row.organisation_id,
+          what: 'Sent email',
+          subjectAccountId: row.account_id,
+          details: { subject: row.subject },
+        });
       }
       return { ...row, text_body: redactLinks(row.text_body) };
     },
@@ -53,14 +78,22 @@ export function createSupportService({ db, clock, config }: ServiceDeps) {
     /** Active subscribers per topic, for the send form. */
     async subscriberCounts(actor: Actor): Promise<Record<string, number>> {
       authorise(actor, 'support.topic-messages');
-      const rows = await db.selectFrom('communication_subscriptions').innerJoin('accounts', 'accounts.id', 'communication_subscriptions.account_id')
-        .select(['communication_subscriptions.topic', sql<string>`count(*)`.as('n')]).where('accounts.status', '=', 'active')
-        .groupBy('communication_subscriptions.topic').execute();
+      const rows = await db
+        .selectFrom('communication_subscriptions')
+        .innerJoin('accounts', 'accounts.id', 'communication_subscriptions.account_id')
+        .select(['communication_subscriptions.topic', sql<string>`count(*)`.as('n')])
+        .where('accounts.status', '=', 'active')
+        .groupBy('communication_subscriptions.topic')
+        .execute();
       return Object.fromEntries(rows.map((r) => [r.topic, Number(r.n)]));
     },
 
     /** Writes a message to a topic; it goes to the topic's active subscribers only (R46). */
-    async sendTopicMessage(actor: Actor, input: { topic?: string; subject?: string; body?: string }, ctx: RequestContext): Promise<{ recipients: number }> {
+    async sendTopicMessage(
+      actor: Actor,
+      input: { topic?: string; subject?: string; body?: string },
+      ctx: RequestContext,
+    ): Promise<{ recipients: number }> {
       authorise(actor, 'support.topic-messages');
       const errors: Record<string, string> = {};
       const topic = input.topic ?? '';
@@ -69,7 +102,8 @@ export function createSupportService({ db, clock, config }: ServiceDeps) {
       if (!isTopic(topic)) errors.topic = 'Select a topic';
       if (!subject) errors.subject = 'Enter a subject';
       else if (subject.length > 150) errors.subject = 'Subject must be 150 characters or fewer';
-      else if (CONTROL.test(subject) || /[\r\n]/.test(subject)) errors.subject = 'Subject must be one line without control characters';
+      else if (CONTROL.test(subject) || /[\r\n]/.test(subject))
+        errors.subject = 'Subject must be one line without control characters';
       if (!body) errors.body = 'Enter the message';
       else if (body.length > 20_000) errors.body = 'Message must be 20,000 characters or fewer';
       else if (CONTROL.test(body)) errors.body = 'Message must not include control characters';
@@ -77,26 +111,55 @@ export function createSupportService({ db, clock, config }: ServiceDeps) {
       const now = clock.now();
       const id = randomUUID();
       return db.transaction().execute(async (trx) => {
-        await trx.insertInto('topic_messages').values({ id, topic, subject, body, created_at: now, created_by: actor.kind === 'account' ? actor.accountId : null }).execute();
-        const subscribers = await trx.selectFrom('communication_subscriptions')
+        await trx
+          .insertInto('topic_messages')
+          .values({
+            id,
+            topic,
+            subject,
+            body,
+            created_at: now,
+            created_by: actor.kind === 'account' ? actor.accountId : null,
+          })
+          .execute();
+        const subscribers = await trx
+          .selectFrom('communication_subscriptions')
           .innerJoin('accounts', 'accounts.id', 'communication_subscriptions.account_id')
-          .select(['accounts.id', 'accounts.first_name', 'accounts.last_name', 'accounts.email', 'accounts.organisation_id'])
+          .select([
+            'accounts.id',
+            'accounts.first_name',
+            'accounts.last_name',
+            'accounts.email',
+            'accounts.organisation_id',
+          ])
           .where('communication_subscriptions.topic', '=', topic)
           .where('accounts.status', '=', 'active')
-          .orderBy('accounts.id').execute();
+          .orderBy('accounts.id')
+          .execute();
         const paragraphs = body.split(/\n{2,}/).map((p) => p.replace(/\n/g, ' '));
         for (const s of subscribers) {
           await enqueueEmail(trx, mailDomain(config), {
-            dedupKey: `topic:${id}:${s.id}`, template: 'topic-message', to: { address: s.email, name: `${s.first_name} ${s.last_name}` },
-            organisationId: s.organisation_id, accountId: s.id, now,
-            content: renderEmail(subject, `Dear ${s.first_name},`, [
-              ...paragraphs,
-              `You get this because you subscribed to "${topicName(topic as never, config.topicNames)}". Change what you receive on My account > Communications: ${config.baseUrl}/my-account/communications`,
-            ], config.platformName),
+            dedupKey: `topic:${id}:${s.id}`,
+            template: 'topic-message',
+            to: { address: s.email, name: `${s.first_name} ${s.last_name}` },
+            organisationId: s.organisation_id,
+            accountId: s.id,
+            now,
+            content: renderEmail(
+              subject,
+              `Dear ${s.first_name},`,
+              [
+                ...paragraphs,
+                `You get this because you subscribed to "${topicName(topic as never, config.topicNames)}". Change what you receive on My account > Communications: ${config.baseUrl}/my-account/communications`,
+              ],
+              config.platformName,
+            ),
           });
         }
         await audit(trx, who(actor), ctx, now, {
-          action: 'communications.sent', organisationId: null, subjectAccountId: null,
+          action: 'communications.sent',
+          organisationId: null,
+          subjectAccountId: null,
           details: { topic, subject, recipients: subscribers.length, messageId: id },
         });
         return { recipients: subscribers.length };

@@ -1,7 +1,12 @@
 import type { Account } from '../data/database.ts';
 import { findAccountById, findOrganisation, privilegesOf } from '../data/queries/account-queries.ts';
 import {
-  accountLabel, schoolAssignmentsOf, schoolGroupsOf, schoolGroupsOfOrganisation, schoolsOfOrganisation, subscriptionsOf,
+  accountLabel,
+  schoolAssignmentsOf,
+  schoolGroupsOf,
+  schoolGroupsOfOrganisation,
+  schoolsOfOrganisation,
+  subscriptionsOf,
 } from '../data/queries/user-detail-queries.ts';
 import { can, type Action, type Actor } from '../domain/access.ts';
 import { NotFoundError } from '../domain/errors.ts';
@@ -16,7 +21,12 @@ import { outlooksOf } from './lifecycle/schedule.ts';
  * Loads an account for an action on it, enforcing tenant scope through the access table: an
  * account of another LA is "not found" (R4), never "forbidden", so its existence is not revealed.
  */
-export async function accountFor(deps: Pick<ServiceDeps, 'db'>, actor: Actor, action: Action, id: string): Promise<Account> {
+export async function accountFor(
+  deps: Pick<ServiceDeps, 'db'>,
+  actor: Actor,
+  action: Action,
+  id: string,
+): Promise<Account> {
   const account = await findAccountById(deps.db, id);
   if (!account) throw new NotFoundError();
   authorise(actor, action, { organisationId: account.organisation_id, accountId: account.id });
@@ -36,24 +46,32 @@ export function createUserAdminService(deps: ServiceDeps) {
      */
     async view(actor: Actor, id: string, action: Action = 'users.view', read?: RequestContext) {
       const account = await accountFor(deps, actor, action, id);
-      if (read) await auditSupportRead(db, actor, read, deps.clock.now(), { organisationId: account.organisation_id, what: 'User details', subjectAccountId: account.id });
+      if (read)
+        await auditSupportRead(db, actor, read, deps.clock.now(), {
+          organisationId: account.organisation_id,
+          what: 'User details',
+          subjectAccountId: account.id,
+        });
       const target = { organisationId: account.organisation_id, accountId: account.id };
-      const [organisation, privileges, schools, groups, subscriptions, createdBy, archivedBy, outlooks] = await Promise.all([
-        findOrganisation(db, account.organisation_id),
-        privilegesOf(db, account.id),
-        schoolAssignmentsOf(db, account.id),
-        schoolGroupsOf(db, account.id),
-        subscriptionsOf(db, account.id),
-        accountLabel(db, account.created_by),
-        accountLabel(db, account.archived_by),
-        outlooksOf(db, deps.schedule, [account.id], deps.clock.now()),
-      ]);
+      const [organisation, privileges, schools, groups, subscriptions, createdBy, archivedBy, outlooks] =
+        await Promise.all([
+          findOrganisation(db, account.organisation_id),
+          privilegesOf(db, account.id),
+          schoolAssignmentsOf(db, account.id),
+          schoolGroupsOf(db, account.id),
+          subscriptionsOf(db, account.id),
+          accountLabel(db, account.created_by),
+          accountLabel(db, account.archived_by),
+          outlooksOf(db, deps.schedule, [account.id], deps.clock.now()),
+        ]);
       const held = sortPrivileges(privileges) as Privilege[];
       return {
         account,
         organisation: organisation!,
         privileges: held,
-        differs: isUserType(account.user_type) ? differenceFromDefaults(account.user_type, held) : { added: [], removed: [] },
+        differs: isUserType(account.user_type)
+          ? differenceFromDefaults(account.user_type, held)
+          : { added: [], removed: [] },
         schools,
         groups,
         defaultGroup: groups.find((g) => g.id === account.default_school_group_id) ?? null,

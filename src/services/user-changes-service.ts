@@ -3,10 +3,20 @@ import type { Account, Executor } from '../data/database.ts';
 import { findAccountByExternalId, privilegesOf } from '../data/queries/account-queries.ts';
 import { schoolAssignmentsOf, schoolGroupsOf } from '../data/queries/user-detail-queries.ts';
 import { isCentralSupport, mayGrant, type Actor } from '../domain/access.ts';
-import { accessEndDateFrom, EXTERNAL_ID_TAKEN, externalIdProblem, validateAccountFields } from '../domain/account-fields.ts';
+import {
+  accessEndDateFrom,
+  EXTERNAL_ID_TAKEN,
+  externalIdProblem,
+  validateAccountFields,
+} from '../domain/account-fields.ts';
 import { NotFoundError, RuleError, ValidationError } from '../domain/errors.ts';
 import {
-  CENTRAL_ONLY_PRIVILEGES, CENTRAL_ONLY_TYPES, isPrivilege, isUserType, sortPrivileges, type Privilege,
+  CENTRAL_ONLY_PRIVILEGES,
+  CENTRAL_ONLY_TYPES,
+  isPrivilege,
+  isUserType,
+  sortPrivileges,
+  type Privilege,
 } from '../domain/privileges.ts';
 import { isSchoolRole } from '../domain/school-roles.ts';
 import { audit, changes, who } from './audit.ts';
@@ -46,8 +56,13 @@ export interface SchoolInput {
 }
 
 /** Other active holders of manage_users in the LA, locked so two removals cannot race (R17). */
-async function otherActiveAdministrators(trx: Executor, organisationId: number, exceptAccountId: string): Promise<number> {
-  const rows = await trx.selectFrom('accounts')
+async function otherActiveAdministrators(
+  trx: Executor,
+  organisationId: number,
+  exceptAccountId: string,
+): Promise<number> {
+  const rows = await trx
+    .selectFrom('accounts')
     .innerJoin('account_privileges', 'account_privileges.account_id', 'accounts.id')
     .select('accounts.id')
     .where('accounts.organisation_id', '=', organisationId)
@@ -63,14 +78,21 @@ async function otherActiveAdministrators(trx: Executor, organisationId: number, 
  * R17: an LA keeps at least one active administrator. Checked inside the transaction that removes
  * one, with the LA's administrators locked; central support may still go ahead.
  */
-export async function assertNotLastAdministrator(trx: Executor, actor: Actor, account: Account, what: string): Promise<void> {
+export async function assertNotLastAdministrator(
+  trx: Executor,
+  actor: Actor,
+  account: Account,
+  what: string,
+): Promise<void> {
   if (isCentralSupport(actor) || actor.kind === 'system') return;
   const held = await privilegesOf(trx, account.id);
   if (!held.includes('manage_users') || account.status !== 'active') return;
   // Serialise concurrent removals within one LA.
   await sql`SELECT pg_advisory_xact_lock(${account.organisation_id})`.execute(trx);
   if ((await otherActiveAdministrators(trx, account.organisation_id, account.id)) === 0) {
-    throw new RuleError(`You cannot ${what}: ${account.first_name} ${account.last_name} is the last administrator of this Local Authority. Give another account "Can Add, Delete and Manage Users" first.`);
+    throw new RuleError(
+      `You cannot ${what}: ${account.first_name} ${account.last_name} is the last administrator of this Local Authority. Give another account "Can Add, Delete and Manage Users" first.`,
+    );
   }
 }
 
@@ -79,15 +101,23 @@ export async function assertNotLastAdministrator(trx: Executor, actor: Actor, ac
  * the Privileges tab (R14–R17). Shared by that tab and access reviews, whose audit `extra` names
  * the review.
  */
-export async function applyPrivileges(trx: Executor, actor: Actor, account: Account, input: PrivilegesInput, ctx: RequestContext, now: Date,
-  extra: Record<string, unknown> = {}): Promise<void> {
+export async function applyPrivileges(
+  trx: Executor,
+  actor: Actor,
+  account: Account,
+  input: PrivilegesInput,
+  ctx: RequestContext,
+  now: Date,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
   const isCentralAccount = CENTRAL_ONLY_TYPES.includes(account.user_type as never);
   const userType = input.userType ?? '';
   const requested = [...new Set(input.privileges ?? [])];
   if (!isUserType(userType) || CENTRAL_ONLY_TYPES.includes(userType) !== isCentralAccount) {
     throw new ValidationError({ userType: 'Select a Type of User from the list' });
   }
-  if (requested.some((p) => !isPrivilege(p))) throw new ValidationError({ privileges: 'Select privileges from the list' });
+  if (requested.some((p) => !isPrivilege(p)))
+    throw new ValidationError({ privileges: 'Select privileges from the list' });
   const wanted = sortPrivileges(requested) as Privilege[];
   if (!isCentralAccount && wanted.some((p) => CENTRAL_ONLY_PRIVILEGES.includes(p))) {
     throw new ValidationError({ privileges: 'Central support can only be held by central support accounts' });
@@ -97,24 +127,48 @@ export async function applyPrivileges(trx: Executor, actor: Actor, account: Acco
   const removed = before.filter((p) => !wanted.includes(p));
   // R15: nobody grants what they do not hold themselves.
   const notHeld = added.filter((p) => !mayGrant(actor, p));
-  if (notHeld.length > 0) throw new ValidationError({ privileges: `You cannot give a privilege you do not hold yourself: ${notHeld.join(', ')}` });
+  if (notHeld.length > 0)
+    throw new ValidationError({
+      privileges: `You cannot give a privilege you do not hold yourself: ${notHeld.join(', ')}`,
+    });
   // R16: CiN/CLA access is agreed with the Virtual Head; record who agreed it.
   const agreedBy = (input.cinClaAgreedBy ?? '').trim();
   if (added.includes('cin_cla')) {
-    if (!agreedBy) throw new ValidationError({ cinClaAgreedBy: 'Enter who agreed access to CiN and CLA information, such as the Virtual Head' });
-    if (agreedBy.length > 200) throw new ValidationError({ cinClaAgreedBy: 'Who agreed it must be 200 characters or fewer' });
+    if (!agreedBy)
+      throw new ValidationError({
+        cinClaAgreedBy: 'Enter who agreed access to CiN and CLA information, such as the Virtual Head',
+      });
+    if (agreedBy.length > 200)
+      throw new ValidationError({ cinClaAgreedBy: 'Who agreed it must be 200 characters or fewer' });
   }
-  if (removed.includes('manage_users')) await assertNotLastAdministrator(trx, actor, account, 'remove "Can Add, Delete and Manage Users"');
-  if (removed.length > 0) await trx.deleteFrom('account_privileges').where('account_id', '=', account.id).where('privilege', 'in', removed).execute();
-  if (added.length > 0) await trx.insertInto('account_privileges').values(added.map((privilege) => ({ account_id: account.id, privilege }))).execute();
-  await trx.updateTable('accounts').set({ user_type: userType, updated_at: now, version: sql`version + 1` }).where('id', '=', account.id).execute();
+  if (removed.includes('manage_users'))
+    await assertNotLastAdministrator(trx, actor, account, 'remove "Can Add, Delete and Manage Users"');
+  if (removed.length > 0)
+    await trx
+      .deleteFrom('account_privileges')
+      .where('account_id', '=', account.id)
+      .where('privilege', 'in', removed)
+      .execute();
+  if (added.length > 0)
+    await trx
+      .insertInto('account_privileges')
+      .values(added.map((privilege) => ({ account_id: account.id, privilege })))
+      .execute();
+  await trx
+    .updateTable('accounts')
+    .set({ user_type: userType, updated_at: now, version: sql`version + 1` })
+    .where('id', '=', account.id)
+    .execute();
   if (added.length > 0 || removed.length > 0 || userType !== account.user_type) {
     await audit(trx, who(actor), ctx, now, {
       action: 'account.privileges-changed',
       organisationId: account.organisation_id,
       subjectAccountId: account.id,
       details: {
-        userType: [account.user_type, userType], privileges: [before, wanted], added, removed,
+        userType: [account.user_type, userType],
+        privileges: [before, wanted],
+        added,
+        removed,
         ...(added.includes('cin_cla') ? { cinClaAgreedBy: agreedBy } : {}),
         ...extra,
       },
@@ -127,13 +181,20 @@ export function createUserChangesService(deps: ServiceDeps) {
   const { db, clock } = deps;
 
   async function touch(trx: Executor, accountId: string, now: Date): Promise<void> {
-    await trx.updateTable('accounts').set({ updated_at: now, version: sql`version + 1` }).where('id', '=', accountId).execute();
+    await trx
+      .updateTable('accounts')
+      .set({ updated_at: now, version: sql`version + 1` })
+      .where('id', '=', accountId)
+      .execute();
   }
 
   return {
     async editDetails(actor: Actor, id: string, input: DetailsInput, ctx: RequestContext): Promise<void> {
       const account = await accountFor(deps, actor, 'users.edit', id);
-      const { fields, errors } = validateAccountFields({ ...input, username: account.username, userType: account.user_type }, CENTRAL_ONLY_TYPES.includes(account.user_type as never));
+      const { fields, errors } = validateAccountFields(
+        { ...input, username: account.username, userType: account.user_type },
+        CENTRAL_ONLY_TYPES.includes(account.user_type as never),
+      );
       const all: Record<string, string> = { ...errors };
       // Fields the caller does not send keep their value: provisioning knows nothing of groups
       // or access end dates, while the page always sends them.
@@ -148,50 +209,89 @@ export function createUserChangesService(deps: ServiceDeps) {
       const current = keepGroups ? (await schoolGroupsOf(db, account.id)).map((g) => String(g.id)) : [];
       const groupIds = [...new Set((keepGroups ? current : input.schoolGroupIds!).filter((g) => g !== ''))];
       if (groupIds.some((g) => !/^[0-9]{1,9}$/.test(g))) all.schoolGroupIds = 'Select school groups from the list';
-      const defaultGroup = keepGroups ? String(account.default_school_group_id ?? '') : input.defaultSchoolGroupId?.trim() || '';
+      const defaultGroup = keepGroups
+        ? String(account.default_school_group_id ?? '')
+        : input.defaultSchoolGroupId?.trim() || '';
       const externalId = input.externalId === undefined ? account.external_id : input.externalId?.trim() || null;
       const externalIdError = externalIdProblem(externalId);
       if (externalIdError) all.externalId = externalIdError;
-      if (defaultGroup && !groupIds.includes(defaultGroup)) all.defaultSchoolGroupId = 'The default school group must be one of the groups you selected';
+      if (defaultGroup && !groupIds.includes(defaultGroup))
+        all.defaultSchoolGroupId = 'The default school group must be one of the groups you selected';
       if (Object.keys(all).length > 0 || !fields) throw new ValidationError(all);
 
       const now = clock.now();
       try {
         await db.transaction().execute(async (trx) => {
-          const groups = groupIds.length === 0 ? [] : await trx.selectFrom('school_groups').select('id')
-            .where('organisation_id', '=', account.organisation_id).where('id', 'in', groupIds.map(Number)).execute();
-          if (groups.length !== groupIds.length) throw new ValidationError({ schoolGroupIds: 'Select school groups of this Local Authority' });
+          const groups =
+            groupIds.length === 0
+              ? []
+              : await trx
+                  .selectFrom('school_groups')
+                  .select('id')
+                  .where('organisation_id', '=', account.organisation_id)
+                  .where('id', 'in', groupIds.map(Number))
+                  .execute();
+          if (groups.length !== groupIds.length)
+            throw new ValidationError({ schoolGroupIds: 'Select school groups of this Local Authority' });
           const beforeGroups = (await schoolGroupsOf(trx, account.id)).map((g) => g.id).sort();
           const afterGroups = groupIds.map(Number).sort();
           const update = {
-            first_name: fields.firstName, last_name: fields.lastName, email: fields.email,
-            job_title: fields.jobTitle, phone: fields.phone, access_end_date: accessEndDate, external_id: externalId,
+            first_name: fields.firstName,
+            last_name: fields.lastName,
+            email: fields.email,
+            job_title: fields.jobTitle,
+            phone: fields.phone,
+            access_end_date: accessEndDate,
+            external_id: externalId,
           };
-          if (externalId !== null && externalId !== account.external_id && await findAccountByExternalId(trx, account.organisation_id, externalId)) {
+          if (
+            externalId !== null &&
+            externalId !== account.external_id &&
+            (await findAccountByExternalId(trx, account.organisation_id, externalId))
+          ) {
             throw new ValidationError({ externalId: EXTERNAL_ID_TAKEN });
           }
           // Clear the default first so that unassigning its group cannot trip the constraint (R10).
-          await trx.updateTable('accounts').set({ ...update, default_school_group_id: null, updated_at: now }).where('id', '=', account.id).execute();
+          await trx
+            .updateTable('accounts')
+            .set({ ...update, default_school_group_id: null, updated_at: now })
+            .where('id', '=', account.id)
+            .execute();
           await trx.deleteFrom('account_school_groups').where('account_id', '=', account.id).execute();
           if (afterGroups.length > 0) {
-            await trx.insertInto('account_school_groups').values(afterGroups.map((g) => ({ account_id: account.id, school_group_id: g }))).execute();
+            await trx
+              .insertInto('account_school_groups')
+              .values(afterGroups.map((g) => ({ account_id: account.id, school_group_id: g })))
+              .execute();
           }
           const defaultId = defaultGroup ? Number(defaultGroup) : null;
-          await trx.updateTable('accounts').set({ default_school_group_id: defaultId }).where('id', '=', account.id).execute();
+          await trx
+            .updateTable('accounts')
+            .set({ default_school_group_id: defaultId })
+            .where('id', '=', account.id)
+            .execute();
           await touch(trx, account.id, now);
           // An access end date is a lifecycle event (R11): the stored next-event time follows it.
           await refreshLifecycleDue(trx, deps.schedule, [account.id]);
           const diff = changes(
-            { ...account, schoolGroups: beforeGroups, default_school_group_id: account.default_school_group_id } as Record<string, unknown>,
+            {
+              ...account,
+              schoolGroups: beforeGroups,
+              default_school_group_id: account.default_school_group_id,
+            } as Record<string, unknown>,
             { ...update, schoolGroups: afterGroups, default_school_group_id: defaultId },
           );
           await audit(trx, who(actor), ctx, now, {
-            action: 'account.details-changed', organisationId: account.organisation_id, subjectAccountId: account.id, details: { changes: diff },
+            action: 'account.details-changed',
+            organisationId: account.organisation_id,
+            subjectAccountId: account.id,
+            details: { changes: diff },
           });
         });
       } catch (error) {
         // Two changes racing for one external ID: the unique index decides.
-        if (isUniqueViolation(error, 'accounts_external_id')) throw new ValidationError({ externalId: EXTERNAL_ID_TAKEN });
+        if (isUniqueViolation(error, 'accounts_external_id'))
+          throw new ValidationError({ externalId: EXTERNAL_ID_TAKEN });
         throw error;
       }
     },
@@ -210,15 +310,29 @@ export function createUserChangesService(deps: ServiceDeps) {
       if (Object.keys(errors).length > 0) throw new ValidationError(errors);
       const now = clock.now();
       await db.transaction().execute(async (trx) => {
-        const school = await trx.selectFrom('schools').select(['id', 'name', 'urn'])
-          .where('id', '=', Number(input.schoolId)).where('organisation_id', '=', account.organisation_id).executeTakeFirst();
+        const school = await trx
+          .selectFrom('schools')
+          .select(['id', 'name', 'urn'])
+          .where('id', '=', Number(input.schoolId))
+          .where('organisation_id', '=', account.organisation_id)
+          .executeTakeFirst();
         if (!school) throw new ValidationError({ schoolId: 'Select a school of this Local Authority' });
-        const existing = await trx.selectFrom('school_assignments').select('role').where('account_id', '=', account.id).where('school_id', '=', school.id).executeTakeFirst();
-        await trx.insertInto('school_assignments').values({ account_id: account.id, school_id: school.id, role: input.role, assigned_at: now })
-          .onConflict((oc) => oc.columns(['account_id', 'school_id']).doUpdateSet({ role: input.role })).execute();
+        const existing = await trx
+          .selectFrom('school_assignments')
+          .select('role')
+          .where('account_id', '=', account.id)
+          .where('school_id', '=', school.id)
+          .executeTakeFirst();
+        await trx
+          .insertInto('school_assignments')
+          .values({ account_id: account.id, school_id: school.id, role: input.role, assigned_at: now })
+          .onConflict((oc) => oc.columns(['account_id', 'school_id']).doUpdateSet({ role: input.role }))
+          .execute();
         await touch(trx, account.id, now);
         await audit(trx, who(actor), ctx, now, {
-          action: 'account.school-added', organisationId: account.organisation_id, subjectAccountId: account.id,
+          action: 'account.school-added',
+          organisationId: account.organisation_id,
+          subjectAccountId: account.id,
           details: { school: { urn: school.urn, name: school.name }, role: [existing?.role ?? null, input.role] },
         });
       });
@@ -229,13 +343,23 @@ export function createUserChangesService(deps: ServiceDeps) {
       if (!/^[0-9]{1,9}$/.test(schoolId)) throw new NotFoundError();
       const now = clock.now();
       await db.transaction().execute(async (trx) => {
-        const removed = await trx.deleteFrom('school_assignments').where('account_id', '=', account.id).where('school_id', '=', Number(schoolId))
-          .returning(['school_id', 'role']).executeTakeFirst();
+        const removed = await trx
+          .deleteFrom('school_assignments')
+          .where('account_id', '=', account.id)
+          .where('school_id', '=', Number(schoolId))
+          .returning(['school_id', 'role'])
+          .executeTakeFirst();
         if (!removed) throw new NotFoundError();
-        const school = await trx.selectFrom('schools').select(['urn', 'name']).where('id', '=', removed.school_id).executeTakeFirst();
+        const school = await trx
+          .selectFrom('schools')
+          .select(['urn', 'name'])
+          .where('id', '=', removed.school_id)
+          .executeTakeFirst();
         await touch(trx, account.id, now);
         await audit(trx, who(actor), ctx, now, {
-          action: 'account.school-removed', organisationId: account.organisation_id, subjectAccountId: account.id,
+          action: 'account.school-removed',
+          organisationId: account.organisation_id,
+          subjectAccountId: account.id,
           details: { school, role: [removed.role, null] },
         });
       });
@@ -247,23 +371,48 @@ export function createUserChangesService(deps: ServiceDeps) {
       if (input.length > 2000) throw new ValidationError({ schools: 'Choose 2,000 schools or fewer' });
       const wanted = new Map<number, string>();
       for (const row of input) {
-        if (!/^[0-9]{1,9}$/.test(row.schoolId) || !isSchoolRole(row.role)) throw new ValidationError({ schools: 'Select schools of this Local Authority, each with a role' });
+        if (!/^[0-9]{1,9}$/.test(row.schoolId) || !isSchoolRole(row.role))
+          throw new ValidationError({ schools: 'Select schools of this Local Authority, each with a role' });
         wanted.set(Number(row.schoolId), row.role);
       }
       const now = clock.now();
       await db.transaction().execute(async (trx) => {
         const ids = [...wanted.keys()];
-        const found = ids.length === 0 ? [] : await trx.selectFrom('schools').select('id').where('organisation_id', '=', account.organisation_id).where('id', 'in', ids).execute();
-        if (found.length !== ids.length) throw new ValidationError({ schools: 'Select schools of this Local Authority' });
+        const found =
+          ids.length === 0
+            ? []
+            : await trx
+                .selectFrom('schools')
+                .select('id')
+                .where('organisation_id', '=', account.organisation_id)
+                .where('id', 'in', ids)
+                .execute();
+        if (found.length !== ids.length)
+          throw new ValidationError({ schools: 'Select schools of this Local Authority' });
         const before = await schoolAssignmentsOf(trx, account.id);
         await trx.deleteFrom('school_assignments').where('account_id', '=', account.id).execute();
         if (ids.length > 0) {
-          await trx.insertInto('school_assignments').values(ids.map((schoolId) => ({ account_id: account.id, school_id: schoolId, role: wanted.get(schoolId)!, assigned_at: now }))).execute();
+          await trx
+            .insertInto('school_assignments')
+            .values(
+              ids.map((schoolId) => ({
+                account_id: account.id,
+                school_id: schoolId,
+                role: wanted.get(schoolId)!,
+                assigned_at: now,
+              })),
+            )
+            .execute();
         }
         await touch(trx, account.id, now);
         await audit(trx, who(actor), ctx, now, {
-          action: 'account.schools-replaced', organisationId: account.organisation_id, subjectAccountId: account.id,
-          details: { before: before.map((s) => ({ urn: s.urn, role: s.role })), after: ids.map((schoolId) => ({ schoolId, role: wanted.get(schoolId) })) },
+          action: 'account.schools-replaced',
+          organisationId: account.organisation_id,
+          subjectAccountId: account.id,
+          details: {
+            before: before.map((s) => ({ urn: s.urn, role: s.role })),
+            after: ids.map((schoolId) => ({ schoolId, role: wanted.get(schoolId) })),
+          },
         });
       });
     },

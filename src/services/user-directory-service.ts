@@ -1,4 +1,14 @@
-import { countUsers, listArchived, listContacts, listOrganisations, listUsers, listUsersAfter, listUsersBatch, type UserExportRow, userListFilter } from '../data/queries/user-list-queries.ts';
+import {
+  countUsers,
+  listArchived,
+  listContacts,
+  listOrganisations,
+  listUsers,
+  listUsersAfter,
+  listUsersBatch,
+  type UserExportRow,
+  userListFilter,
+} from '../data/queries/user-list-queries.ts';
 import { decide, isCentralSupport, type Actor } from '../domain/access.ts';
 import { csvStream } from '../domain/csv.ts';
 import { decodeCursor, encodeCursor } from '../domain/cursor.ts';
@@ -17,11 +27,26 @@ import { organisationInScope, organisationNamed } from './organisation-scope.ts'
 /** Rows read from the database at a time for the CSV export: its memory does not grow with the LA. */
 const EXPORT_BATCH = 1000;
 
-const EXPORT_HEADER = ['Username', 'First name', 'Last name', 'Email', 'Job title', 'Type of User', 'Status', 'Last sign-in', 'Two-factor authentication', 'Created'];
+const EXPORT_HEADER = [
+  'Username',
+  'First name',
+  'Last name',
+  'Email',
+  'Job title',
+  'Type of User',
+  'Status',
+  'Last sign-in',
+  'Two-factor authentication',
+  'Created',
+];
 
 function exportRow(r: UserExportRow): string[] {
   return [
-    r.username, r.first_name, r.last_name, r.email, r.job_title ?? '',
+    r.username,
+    r.first_name,
+    r.last_name,
+    r.email,
+    r.job_title ?? '',
     isUserType(r.user_type) ? userTypeLabel(r.user_type) : r.user_type,
     r.status === 'active' ? 'Active' : 'Archived',
     r.last_sign_in_at ? r.last_sign_in_at.toISOString() : 'never',
@@ -33,7 +58,9 @@ function exportRow(r: UserExportRow): string[] {
 /** The filters an export was made with, as the audit log records them (none are personal). */
 function exportFilters(query: UserListQuery): Record<string, string | number> {
   const { q, inactiveMonths, type, privilege, status, sort } = query;
-  return Object.fromEntries(Object.entries({ q, inactiveMonths, type, privilege, status, sort }).filter(([, v]) => v !== undefined)) as Record<string, string | number>;
+  return Object.fromEntries(
+    Object.entries({ q, inactiveMonths, type, privilege, status, sort }).filter(([, v]) => v !== undefined),
+  ) as Record<string, string | number>;
 }
 
 /**
@@ -41,7 +68,6 @@ function exportFilters(query: UserListQuery): Record<string, string | number> {
  * details only (R5); central support may manage any LA (R4).
  */
 export function createUserDirectoryService({ db, clock, schedule }: ServiceDeps) {
-
   return {
     organisations: () => listOrganisations(db),
 
@@ -63,12 +89,24 @@ export function createUserDirectoryService({ db, clock, schedule }: ServiceDeps)
         listUsers(db, filter, query.sort, PAGE_SIZE, offset),
       ]);
       // A warned account says when it will be archived: the one schedule's date, as its page says.
-      const outlooks = await outlooksOf(db, schedule, listed.filter((r) => r.warned).map((r) => r.id), now);
+      const outlooks = await outlooksOf(
+        db,
+        schedule,
+        listed.filter((r) => r.warned).map((r) => r.id),
+        now,
+      );
       const rows = listed.map((r) => ({ ...r, archiveAt: outlooks.get(r.id)?.archiveAt ?? null }));
-      await auditSupportRead(db, actor, ctx, now, { organisationId: organisation.id, what: 'Users list', details: { page: query.page, accounts: rows.length } });
+      await auditSupportRead(db, actor, ctx, now, {
+        organisationId: organisation.id,
+        what: 'Users list',
+        details: { page: query.page, accounts: rows.length },
+      });
       return {
         mode: 'manage' as const,
-        organisation, now, total, rows,
+        organisation,
+        now,
+        total,
+        rows,
         pageCount: Math.max(1, Math.ceil(total / PAGE_SIZE)),
         support: isCentralSupport(actor),
       };
@@ -79,16 +117,33 @@ export function createUserDirectoryService({ db, clock, schedule }: ServiceDeps)
      * after `cursor`. Another LA is refused rather than reduced to contacts: scripts get all or
      * nothing.
      */
-    async page(actor: Actor, query: Omit<UserListQuery, 'page' | 'sort'>, cursor: string | undefined, limit: number, ctx: RequestContext = SYSTEM_CONTEXT) {
+    async page(
+      actor: Actor,
+      query: Omit<UserListQuery, 'page' | 'sort'>,
+      cursor: string | undefined,
+      limit: number,
+      ctx: RequestContext = SYSTEM_CONTEXT,
+    ) {
       const organisation = await organisationInScope(db, actor, query.la, 'users.list');
       const key = cursor === undefined ? undefined : decodeCursor('users', cursor, ['text', 'text', 'uuid']);
-      if (cursor !== undefined && !key) throw new ValidationError({ cursor: 'The cursor is not one this API gave out' });
+      if (cursor !== undefined && !key)
+        throw new ValidationError({ cursor: 'The cursor is not one this API gave out' });
       const after = key ? { lastName: key[0]!, firstName: key[1]!, id: key[2]! } : undefined;
-      const rows = await listUsersAfter(db, userListFilter(organisation.id, { ...query, sort: 'name', page: 1 }, clock.now()), after, limit + 1);
+      const rows = await listUsersAfter(
+        db,
+        userListFilter(organisation.id, { ...query, sort: 'name', page: 1 }, clock.now()),
+        after,
+        limit + 1,
+      );
       const items = rows.slice(0, limit);
       const last = items[items.length - 1];
-      const next = rows.length > limit && last ? encodeCursor('users', [last.last_name, last.first_name, last.id]) : null;
-      await auditSupportRead(db, actor, ctx, clock.now(), { organisationId: organisation.id, what: 'Users list', details: { accounts: items.length } });
+      const next =
+        rows.length > limit && last ? encodeCursor('users', [last.last_name, last.first_name, last.id]) : null;
+      await auditSupportRead(db, actor, ctx, clock.now(), {
+        organisationId: organisation.id,
+        what: 'Users list',
+        details: { accounts: items.length },
+      });
       return { organisation, items, next };
     },
 
@@ -96,7 +151,13 @@ export function createUserDirectoryService({ db, clock, schedule }: ServiceDeps)
      * One page of the LA's accounts for an identity system (SCIM): the same access rule as the
      * list page; `offset` counts from 0.
      */
-    async provisioningList(actor: Actor, organisationId: number, filter: ScimFilter | undefined, offset: number, limit: number) {
+    async provisioningList(
+      actor: Actor,
+      organisationId: number,
+      filter: ScimFilter | undefined,
+      offset: number,
+      limit: number,
+    ) {
       authorise(actor, 'users.list', { organisationId });
       return findAccountsByScimFilter(db, organisationId, filter, offset, limit);
     },
@@ -110,9 +171,18 @@ export function createUserDirectoryService({ db, clock, schedule }: ServiceDeps)
     async archived(actor: Actor, la: unknown, ctx: RequestContext = SYSTEM_CONTEXT) {
       const organisation = await organisationInScope(db, actor, la, 'users.restore');
       const rows = await listArchived(db, organisation.id);
-      await auditSupportRead(db, actor, ctx, clock.now(), { organisationId: organisation.id, what: 'Archived users', details: { accounts: rows.length } });
+      await auditSupportRead(db, actor, ctx, clock.now(), {
+        organisationId: organisation.id,
+        what: 'Archived users',
+        details: { accounts: rows.length },
+      });
       // "Deleted on": the run of the nightly job that deletes it, from the one schedule.
-      const outlooks = await outlooksOf(db, schedule, rows.map((r) => r.id), clock.now());
+      const outlooks = await outlooksOf(
+        db,
+        schedule,
+        rows.map((r) => r.id),
+        clock.now(),
+      );
       return { organisation, rows: rows.map((r) => ({ ...r, deleteAt: outlooks.get(r.id)?.deleteAt ?? null })) };
     },
 
@@ -122,11 +192,20 @@ export function createUserDirectoryService({ db, clock, schedule }: ServiceDeps)
      * still gets its own error page; the rest is read batch by batch (keyset, in the page's order)
      * as the caller writes it out, so memory stays flat however many accounts the LA has.
      */
-    async exportCsv(actor: Actor, query: UserListQuery, ctx: RequestContext): Promise<{ filename: string; lines: AsyncIterable<string> }> {
+    async exportCsv(
+      actor: Actor,
+      query: UserListQuery,
+      ctx: RequestContext,
+    ): Promise<{ filename: string; lines: AsyncIterable<string> }> {
       const organisation = await organisationInScope(db, actor, query.la, 'users.export');
       const now = clock.now();
       // A download of people's details is itself an event the LA must be able to see (R50).
-      await audit(db, who(actor), ctx, now, { action: 'users.exported', organisationId: organisation.id, subjectAccountId: null, details: { filters: exportFilters(query) } });
+      await audit(db, who(actor), ctx, now, {
+        action: 'users.exported',
+        organisationId: organisation.id,
+        subjectAccountId: null,
+        details: { filters: exportFilters(query) },
+      });
       const filter = userListFilter(organisation.id, query, now);
       const first = await listUsersBatch(db, filter, query.sort, undefined, EXPORT_BATCH);
       async function* batches(): AsyncGenerator<string[][], void, undefined> {
@@ -136,7 +215,10 @@ export function createUserDirectoryService({ db, clock, schedule }: ServiceDeps)
         }
       }
       const stamp = now.toISOString().slice(0, 10);
-      return { filename: `users-${organisation.la_code ?? 'central'}-${stamp}.csv`, lines: csvStream(EXPORT_HEADER, batches()) };
+      return {
+        filename: `users-${organisation.la_code ?? 'central'}-${stamp}.csv`,
+        lines: csvStream(EXPORT_HEADER, batches()),
+      };
     },
   };
 }

@@ -2,7 +2,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Organisation } from '../data/database.ts';
 import { findAccountById } from '../data/queries/account-queries.ts';
 import {
-  accountIdsByUsername, insertImportedAccounts, replaceSchoolAssignments, schoolAssignmentsOfAccounts, takenUsernames,
+  accountIdsByUsername,
+  insertImportedAccounts,
+  replaceSchoolAssignments,
+  schoolAssignmentsOfAccounts,
+  takenUsernames,
 } from '../data/queries/import-queries.ts';
 import { insertNewAccountTokens } from '../data/queries/token-queries.ts';
 import { schoolGroupsOfOrganisation, schoolsOfOrganisation } from '../data/queries/user-detail-queries.ts';
@@ -53,13 +57,16 @@ export function createUserImportService(deps: ServiceDeps) {
 
   return {
     /** The LA an import page is about, once the access table allows importing there. */
-    organisationFor: (actor: Actor, la: unknown): Promise<Organisation> => organisationInScope(db, actor, la, 'users.import'),
+    organisationFor: (actor: Actor, la: unknown): Promise<Organisation> =>
+      organisationInScope(db, actor, la, 'users.import'),
 
     /** Creates every account of the file, each with its invitation email (R9), or none. */
     async importAccounts(actor: Actor, la: unknown, file: { name: string; bytes: Uint8Array }, ctx: RequestContext) {
       const organisation = await organisationInScope(db, actor, la, 'users.import');
       const { rows, problems } = readImportFile(file.bytes, ACCOUNT_IMPORT_COLUMNS);
-      const usernames = [...new Set(rows.map((r) => normaliseUsername(r.values.username ?? '')).filter((u) => u !== ''))];
+      const usernames = [
+        ...new Set(rows.map((r) => normaliseUsername(r.values.username ?? '')).filter((u) => u !== '')),
+      ];
       const [schools, groups, taken] = await Promise.all([
         schoolIdsByUrn(organisation.id),
         schoolGroupsOfOrganisation(db, organisation.id),
@@ -81,9 +88,20 @@ export function createUserImportService(deps: ServiceDeps) {
       const inviterNamed = inviter ? { id: inviter.id, name: `${inviter.first_name} ${inviter.last_name}` } : null;
       const accounts = plans.map((plan) => ({
         plan,
-        row: { ...newAccountRow(plan, { id: randomUUID(), organisationId: organisation.id, createdBy: actor, now }), access_end_date: plan.accessEndDate },
+        row: {
+          ...newAccountRow(plan, { id: randomUUID(), organisationId: organisation.id, createdBy: actor, now }),
+          access_end_date: plan.accessEndDate,
+        },
       }));
-      const links = accounts.map(({ row }) => linkParts(config, { account: row, purpose: 'invitation', now, laName: organisation.name, inviter: inviterNamed }));
+      const links = accounts.map(({ row }) =>
+        linkParts(config, {
+          account: row,
+          purpose: 'invitation',
+          now,
+          laName: organisation.name,
+          inviter: inviterNamed,
+        }),
+      );
       const records: AuditRecord[] = accounts.flatMap(({ plan, row }, i) => [
         {
           action: 'account.created',
@@ -100,30 +118,61 @@ export function createUserImportService(deps: ServiceDeps) {
         links[i]!.audit,
       ]);
       records.push({
-        action: 'accounts.imported', organisationId: organisation.id, subjectAccountId: null,
+        action: 'accounts.imported',
+        organisationId: organisation.id,
+        subjectAccountId: null,
         details: { file: file.name, sha256: sha256(file.bytes), accounts: accounts.length },
       });
       try {
         await db.transaction().execute(async (trx) => {
           await insertImportedAccounts(trx, {
             accounts: accounts.map((a) => a.row),
-            privileges: accounts.flatMap(({ plan, row }) => plan.privileges.map((privilege) => ({ account_id: row.id, privilege }))),
-            schools: accounts.flatMap(({ plan, row }) => plan.schools.map((s) => ({ account_id: row.id, school_id: s.schoolId, role: s.role, assigned_at: now }))),
-            groups: accounts.flatMap(({ plan, row }) => plan.groupIds.map((g) => ({ account_id: row.id, school_group_id: g }))),
+            privileges: accounts.flatMap(({ plan, row }) =>
+              plan.privileges.map((privilege) => ({ account_id: row.id, privilege })),
+            ),
+            schools: accounts.flatMap(({ plan, row }) =>
+              plan.schools.map((s) => ({ account_id: row.id, school_id: s.schoolId, role: s.role, assigned_at: now })),
+            ),
+            groups: accounts.flatMap(({ plan, row }) =>
+              plan.groupIds.map((g) => ({ account_id: row.id, school_group_id: g })),
+            ),
           });
-          await refreshLifecycleDue(trx, deps.schedule, accounts.map((a) => a.row.id));
-          await insertNewAccountTokens(trx, links.map((l) => l.tokenRow));
-          await enqueueEmails(trx, domain, links.map((l) => l.email));
+          await refreshLifecycleDue(
+            trx,
+            deps.schedule,
+            accounts.map((a) => a.row.id),
+          );
+          await insertNewAccountTokens(
+            trx,
+            links.map((l) => l.tokenRow),
+          );
+          await enqueueEmails(
+            trx,
+            domain,
+            links.map((l) => l.email),
+          );
           await auditMany(trx, who(actor), ctx, now, records);
         });
       } catch (error) {
         // A username taken by someone else between the check and the write (R7): the unique index decides.
         if ((error as { code?: string }).code === '23505') {
-          throw new ImportRejectedError([{ line: 0, column: 'username', reason: 'A username of the file was taken by another account while the import ran, so nothing was imported. Upload the file again to see which.' }]);
+          throw new ImportRejectedError([
+            {
+              line: 0,
+              column: 'username',
+              reason:
+                'A username of the file was taken by another account while the import ran, so nothing was imported. Upload the file again to see which.',
+            },
+          ]);
         }
         throw error;
       }
-      const created: ImportedAccount[] = accounts.map(({ row }) => ({ id: row.id, username: row.username, name: `${row.first_name} ${row.last_name}`, email: row.email }));
+      const created: ImportedAccount[] = accounts.map(({ row }) => ({
+        id: row.id,
+        username: row.username,
+        name: `${row.first_name} ${row.last_name}`,
+        email: row.email,
+      }));
       return { organisation, created };
     },
 
@@ -131,27 +180,57 @@ export function createUserImportService(deps: ServiceDeps) {
     async importSchools(actor: Actor, la: unknown, file: { name: string; bytes: Uint8Array }, ctx: RequestContext) {
       const organisation = await organisationInScope(db, actor, la, 'users.import');
       const { rows, problems } = readImportFile(file.bytes, SCHOOL_IMPORT_COLUMNS);
-      const [accountIds, schools] = await Promise.all([accountIdsByUsername(db, organisation.id), schoolIdsByUrn(organisation.id)]);
-      const { plans, problems: rowProblems } = validateSchoolRows(rows, { accountIdsByUsername: accountIds, schoolIdsByUrn: schools, laName: organisation.name });
+      const [accountIds, schools] = await Promise.all([
+        accountIdsByUsername(db, organisation.id),
+        schoolIdsByUrn(organisation.id),
+      ]);
+      const { plans, problems: rowProblems } = validateSchoolRows(rows, {
+        accountIdsByUsername: accountIds,
+        schoolIdsByUrn: schools,
+        laName: organisation.name,
+      });
       refuseIfAny([...problems, ...rowProblems], SCHOOL_IMPORT_COLUMNS);
       const now = clock.now();
       const ids = plans.map((p) => p.accountId);
       await db.transaction().execute(async (trx) => {
         const before = await schoolAssignmentsOfAccounts(trx, ids);
-        await replaceSchoolAssignments(trx, ids, plans.flatMap((p) => p.schools.map((s) => ({ account_id: p.accountId, school_id: s.schoolId, role: s.role }))), now);
+        await replaceSchoolAssignments(
+          trx,
+          ids,
+          plans.flatMap((p) =>
+            p.schools.map((s) => ({ account_id: p.accountId, school_id: s.schoolId, role: s.role })),
+          ),
+          now,
+        );
         // The same event as "Replace all" on the Schools tab, one per account, and one for the file.
         await auditMany(trx, who(actor), ctx, now, [
           ...plans.map((p) => ({
-            action: 'account.schools-replaced', organisationId: organisation.id, subjectAccountId: p.accountId,
-            details: { before: before.get(p.accountId) ?? [], after: p.schools.map((s) => ({ urn: s.urn, role: s.role })), import: { file: file.name } },
+            action: 'account.schools-replaced',
+            organisationId: organisation.id,
+            subjectAccountId: p.accountId,
+            details: {
+              before: before.get(p.accountId) ?? [],
+              after: p.schools.map((s) => ({ urn: s.urn, role: s.role })),
+              import: { file: file.name },
+            },
           })),
           {
-            action: 'school-assignments.imported', organisationId: organisation.id, subjectAccountId: null,
-            details: { file: file.name, sha256: sha256(file.bytes), accounts: plans.length, assignments: plans.reduce((n, p) => n + p.schools.length, 0) },
+            action: 'school-assignments.imported',
+            organisationId: organisation.id,
+            subjectAccountId: null,
+            details: {
+              file: file.name,
+              sha256: sha256(file.bytes),
+              accounts: plans.length,
+              assignments: plans.reduce((n, p) => n + p.schools.length, 0),
+            },
           },
         ]);
       });
-      return { organisation, accounts: plans.map((p) => ({ id: p.accountId, username: p.username, schools: p.schools.length })) };
+      return {
+        organisation,
+        accounts: plans.map((p) => ({ id: p.accountId, username: p.username, schools: p.schools.length })),
+      };
     },
   };
 }

@@ -20,22 +20,55 @@ import { assertNotLastAdministrator } from './user-changes-service.ts';
  * restorable until its deletion date, which is also its next lifecycle event. Shared by the
  * pages, the lifecycle job, reviews and provisioning.
  */
-export async function archiveInTransaction(trx: Executor, account: Account, reason: ArchiveReason, by: Who, ctx: RequestContext, now: Date,
-  retention: RetentionPolicy, extra: Record<string, unknown> = {}): Promise<Date> {
+export async function archiveInTransaction(
+  trx: Executor,
+  account: Account,
+  reason: ArchiveReason,
+  by: Who,
+  ctx: RequestContext,
+  now: Date,
+  retention: RetentionPolicy,
+  extra: Record<string, unknown> = {},
+): Promise<Date> {
   const due = deletionDueAt(reason, now, retention);
-  const updated = await trx.updateTable('accounts')
-    .set({ status: 'archived', archived_at: now, archived_by: by.accountId, archive_reason: reason, deletion_due_at: due, lifecycle_due_at: due, updated_at: now, version: sql`version + 1` })
-    .where('id', '=', account.id).where('status', '=', 'active')
+  const updated = await trx
+    .updateTable('accounts')
+    .set({
+      status: 'archived',
+      archived_at: now,
+      archived_by: by.accountId,
+      archive_reason: reason,
+      deletion_due_at: due,
+      lifecycle_due_at: due,
+      updated_at: now,
+      version: sql`version + 1`,
+    })
+    .where('id', '=', account.id)
+    .where('status', '=', 'active')
     .executeTakeFirst();
   if (Number(updated.numUpdatedRows) !== 1) throw new RuleError('This account is already archived');
   const sessions = await deleteSessionsOfAccount(trx, account.id);
   // Its API tokens end with it, for good: restoring the person does not revive a token nobody watched.
   const apiTokensRevoked = await revokeApiTokensOf(trx, account.id, by.accountId, now);
   // R46: an archived account receives no communications, including any not yet delivered.
-  await trx.deleteFrom('email_outbox').where('account_id', '=', account.id).where('template', '=', 'topic-message').where('status', '=', 'pending').execute();
+  await trx
+    .deleteFrom('email_outbox')
+    .where('account_id', '=', account.id)
+    .where('template', '=', 'topic-message')
+    .where('status', '=', 'pending')
+    .execute();
   await audit(trx, by, ctx, now, {
-    action: 'account.archived', organisationId: account.organisation_id, subjectAccountId: account.id,
-    details: { reason, status: ['active', 'archived'], deletionDueAt: due.toISOString(), sessionsEnded: sessions, ...(apiTokensRevoked > 0 ? { apiTokensRevoked } : {}), ...extra },
+    action: 'account.archived',
+    organisationId: account.organisation_id,
+    subjectAccountId: account.id,
+    details: {
+      reason,
+      status: ['active', 'archived'],
+      deletionDueAt: due.toISOString(),
+      sessionsEnded: sessions,
+      ...(apiTokensRevoked > 0 ? { apiTokensRevoked } : {}),
+      ...extra,
+    },
   });
   return due;
 }
@@ -46,7 +79,8 @@ export function createUserStatusService(deps: ServiceDeps) {
 
   return {
     /** The run of the nightly job that would delete an account archived by hand now (the one schedule). */
-    deletionDateIfArchivedNow: () => scheduledRun(deletionDueAt('manual', clock.now(), config), deps.schedule.runs, clock.now()),
+    deletionDateIfArchivedNow: () =>
+      scheduledRun(deletionDueAt('manual', clock.now(), config), deps.schedule.runs, clock.now()),
 
     /**
      * `reason` is 'manual' from the pages and 'provisioning' when an identity system deprovisions
@@ -73,18 +107,33 @@ export function createUserStatusService(deps: ServiceDeps) {
         // that has passed is cleared: kept, it would archive the account again that night (R40).
         const ended = accessEndsAt({ accessEndDate: account.access_end_date }, deps.schedule.policy);
         const clearEnd = ended !== null && ended <= now;
-        const updated = await trx.updateTable('accounts')
+        const updated = await trx
+          .updateTable('accounts')
           .set({
-            status: 'active', archived_at: null, archived_by: null, archive_reason: null, deletion_due_at: null, restored_at: now, updated_at: now,
-            ...(clearEnd ? { access_end_date: null } : {}), version: sql`version + 1`,
+            status: 'active',
+            archived_at: null,
+            archived_by: null,
+            archive_reason: null,
+            deletion_due_at: null,
+            restored_at: now,
+            updated_at: now,
+            ...(clearEnd ? { access_end_date: null } : {}),
+            version: sql`version + 1`,
           })
-          .where('id', '=', account.id).where('status', '=', 'archived')
+          .where('id', '=', account.id)
+          .where('status', '=', 'archived')
           .executeTakeFirst();
         if (Number(updated.numUpdatedRows) !== 1) throw new RuleError('This account is not archived');
         await refreshLifecycleDue(trx, deps.schedule, [account.id]);
         await audit(trx, who(actor), ctx, now, {
-          action: 'account.restored', organisationId: account.organisation_id, subjectAccountId: account.id,
-          details: { status: ['archived', 'active'], archiveReason: account.archive_reason, ...(clearEnd ? { accessEndDate: [account.access_end_date, null] } : {}) },
+          action: 'account.restored',
+          organisationId: account.organisation_id,
+          subjectAccountId: account.id,
+          details: {
+            status: ['archived', 'active'],
+            archiveReason: account.archive_reason,
+            ...(clearEnd ? { accessEndDate: [account.access_end_date, null] } : {}),
+          },
         });
       });
     },
@@ -104,10 +153,17 @@ export function createUserStatusService(deps: ServiceDeps) {
       if (!account.totp_secret) throw new RuleError('This account has no two-factor authentication to reset');
       const now = clock.now();
       await db.transaction().execute(async (trx) => {
-        await trx.updateTable('accounts').set({ totp_secret: null, totp_enrolled_at: null, totp_last_step: null, updated_at: now }).where('id', '=', account.id).execute();
+        await trx
+          .updateTable('accounts')
+          .set({ totp_secret: null, totp_enrolled_at: null, totp_last_step: null, updated_at: now })
+          .where('id', '=', account.id)
+          .execute();
         const sessions = await deleteSessionsOfAccount(trx, account.id);
         await audit(trx, who(actor), ctx, now, {
-          action: 'two-factor.reset', organisationId: account.organisation_id, subjectAccountId: account.id, details: { sessionsEnded: sessions },
+          action: 'two-factor.reset',
+          organisationId: account.organisation_id,
+          subjectAccountId: account.id,
+          details: { sessionsEnded: sessions },
         });
         await enqueueEmail(trx, mailDomain(config), {
           dedupKey: `two-factor-reset:${account.id}:${now.toISOString()}`,
@@ -115,7 +171,13 @@ export function createUserStatusService(deps: ServiceDeps) {
           to: { address: account.email, name: `${account.first_name} ${account.last_name}` },
           organisationId: account.organisation_id,
           accountId: account.id,
-          content: twoFactorResetEmail({ platformName: config.platformName, firstName: account.first_name, username: account.username, by: actor.label, when: formatDateTime(now, config.lifecycle.timezone) }),
+          content: twoFactorResetEmail({
+            platformName: config.platformName,
+            firstName: account.first_name,
+            username: account.username,
+            by: actor.label,
+            when: formatDateTime(now, config.lifecycle.timezone),
+          }),
           now,
           // It names who reset it: deleting them erases that from this email (R31).
           mentions: actor.kind === 'account' ? [actor.accountId] : [],

@@ -79,7 +79,10 @@ export function loggerOptions(level: string): FastifyServerOptions['logger'] {
     redact: ['req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]'],
     serializers: {
       req: (request: { method: string; url: string; ip?: string; id?: string }) => ({
-        method: request.method, url: redactUrl(request.url), ip: request.ip, id: request.id,
+        method: request.method,
+        url: redactUrl(request.url),
+        ip: request.ip,
+        id: request.id,
       }),
     },
   };
@@ -100,7 +103,8 @@ function unstorableParts(values: Record<string, unknown>): Record<string, string
   for (const [key, value] of Object.entries(values)) {
     const texts = Array.isArray(value) ? value : [value];
     if (texts.some((v) => typeof v === 'string' && hasUnstorable(v)) || hasUnstorable(key)) {
-      fields[hasUnstorable(key) ? 'query' : key] = 'Remove the character that cannot be used (a NUL or an unpaired surrogate)';
+      fields[hasUnstorable(key) ? 'query' : key] =
+        'Remove the character that cannot be used (a NUL or an unpaired surrogate)';
     }
   }
   return fields;
@@ -113,10 +117,15 @@ function unstorableParts(values: Record<string, unknown>): Record<string, string
 function frameworkErrors(platformName: string): NonNullable<FastifyServerOptions['frameworkErrors']> {
   const page = frameworkErrorPage(platformName);
   return (error, request, reply) => {
-    const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+    const status =
+      typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500
+        ? error.statusCode
+        : 400;
     const detail = status === 414 ? 'The path is too long.' : 'The path is not a valid address.';
-    if (request.url.startsWith('/scim/')) void sendScimError(reply.header('x-content-type-options', 'nosniff'), status, undefined, detail);
-    else if (request.url.startsWith('/api/')) void sendProblem(reply.header('x-content-type-options', 'nosniff'), status, detail);
+    if (request.url.startsWith('/scim/'))
+      void sendScimError(reply.header('x-content-type-options', 'nosniff'), status, undefined, detail);
+    else if (request.url.startsWith('/api/'))
+      void sendProblem(reply.header('x-content-type-options', 'nosniff'), status, detail);
     else page(error, request, reply);
   };
 }
@@ -191,8 +200,12 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   // filter finds nothing or gets its ordinary validation message, and an unused parameter is ignored.
   app.addHook('preValidation', async (request) => {
     if (isMachineInterface(request.url)) {
-      const fields = unstorableParts({ ...(request.query as Record<string, unknown>), ...(request.params as Record<string, unknown>) });
-      if (Object.keys(fields).length > 0) throw new ValidationError(fields, 'The address contains a character that cannot be used');
+      const fields = unstorableParts({
+        ...(request.query as Record<string, unknown>),
+        ...(request.params as Record<string, unknown>),
+      });
+      if (Object.keys(fields).length > 0)
+        throw new ValidationError(fields, 'The address contains a character that cannot be used');
       return;
     }
     cleanValues(request.query);

@@ -4,7 +4,10 @@ import { can, type Actor } from '../domain/access.ts';
  * Primary navigation (DESIGN.md). Admin pages join this list, each gated by the access table
  * (`can(actor, …)`), as they are built.
  */
-export function navigationFor(actor: Actor | undefined, path: string): { text: string; href: string; active: boolean }[] {
+export function navigationFor(
+  actor: Actor | undefined,
+  path: string,
+): { text: string; href: string; active: boolean }[] {
   if (!actor) return [];
   const items: { text: string; href: string; show: boolean }[] = [
     { text: 'Home', href: '/', show: true },
@@ -20,7 +23,11 @@ export function navigationFor(actor: Actor | undefined, path: string): { text: s
     { text: 'School imports', href: '/support/school-imports', show: can(actor, 'support.school-imports') },
     { text: 'My account', href: '/my-account', show: true },
   ];
-  return items.filter((i) => i.show).map(({ text, href }) => ({
-    text, href, active: href === '/' ? path === '/' : path === href || path.startsWith(href + '/'),
-  }));
+  return items
+    .filter((i) => i.show)
+    .map(({ text, href }) => ({
+      text,
+      href,
+      active: href === '/' ? path === '/' : path === href || path.startsWith(href + '/'),
+    }));
 }

@@ -35,11 +35,23 @@ let reviewId: string;
 const db = () => t.handle.db;
 
 async function privilegesOf(id: string): Promise<string[]> {
-  return (await db().selectFrom('account_privileges').select('privilege').where('account_id', '=', id).orderBy('privilege').execute()).map((r) => r.privilege);
+  return (
+    await db()
+      .selectFrom('account_privileges')
+      .select('privilege')
+      .where('account_id', '=', id)
+      .orderBy('privilege')
+      .execute()
+  ).map((r) => r.privilege);
 }
 
 async function itemOf(accountId: string) {
-  return db().selectFrom('access_review_items').selectAll().where('review_id', '=', reviewId).where('account_id', '=', accountId).executeTakeFirstOrThrow();
+  return db()
+    .selectFrom('access_review_items')
+    .selectAll()
+    .where('review_id', '=', reviewId)
+    .where('account_id', '=', accountId)
+    .executeTakeFirstOrThrow();
 }
 
 async function statusOf(id: string) {
@@ -61,18 +73,77 @@ beforeAll(async () => {
   const key = t.config.secretKey;
   camden = await createOrganisation(db(), '202', 'Camden');
   kent = await createOrganisation(db(), '886', 'Kent');
-  admin = await createAccount(db(), key, { organisationId: camden, username: 'camden.admin', userType: 'la_admin', lastSignInAt: now, firstName: 'Ada', lastName: 'Admin' });
-  admin2 = await createAccount(db(), key, { organisationId: camden, username: 'camden.admin2', userType: 'la_admin', lastSignInAt: now, firstName: 'Bea', lastName: 'Admin' });
-  officer = await createAccount(db(), key, { organisationId: camden, username: 'camden.officer', userType: 'la_officer', lastSignInAt: now });
-  reader = await createAccount(db(), key, { organisationId: camden, username: 'camden.reader', userType: 'read_only', lastSignInAt: now });
-  virtualHead = await createAccount(db(), key, { organisationId: camden, username: 'camden.virtual', userType: 'read_only', privileges: ['summary_reports', 'cin_cla'], lastSignInAt: now });
-  oldie = await createAccount(db(), key, { organisationId: camden, username: 'camden.oldie', userType: 'la_officer', lastSignInAt: addMonthsUtc(now, -14) });
-  leaver = await createAccount(db(), key, { organisationId: camden, username: 'camden.leaver', userType: 'read_only', lastSignInAt: now, firstName: 'Lee', lastName: 'Leaver' });
-  departed = await createAccount(db(), key, { organisationId: camden, username: 'camden.departed', userType: 'read_only', lastSignInAt: now, firstName: 'Dee', lastName: 'Parted' });
+  admin = await createAccount(db(), key, {
+    organisationId: camden,
+    username: 'camden.admin',
+    userType: 'la_admin',
+    lastSignInAt: now,
+    firstName: 'Ada',
+    lastName: 'Admin',
+  });
+  admin2 = await createAccount(db(), key, {
+    organisationId: camden,
+    username: 'camden.admin2',
+    userType: 'la_admin',
+    lastSignInAt: now,
+    firstName: 'Bea',
+    lastName: 'Admin',
+  });
+  officer = await createAccount(db(), key, {
+    organisationId: camden,
+    username: 'camden.officer',
+    userType: 'la_officer',
+    lastSignInAt: now,
+  });
+  reader = await createAccount(db(), key, {
+    organisationId: camden,
+    username: 'camden.reader',
+    userType: 'read_only',
+    lastSignInAt: now,
+  });
+  virtualHead = await createAccount(db(), key, {
+    organisationId: camden,
+    username: 'camden.virtual',
+    userType: 'read_only',
+    privileges: ['summary_reports', 'cin_cla'],
+    lastSignInAt: now,
+  });
+  oldie = await createAccount(db(), key, {
+    organisationId: camden,
+    username: 'camden.oldie',
+    userType: 'la_officer',
+    lastSignInAt: addMonthsUtc(now, -14),
+  });
+  leaver = await createAccount(db(), key, {
+    organisationId: camden,
+    username: 'camden.leaver',
+    userType: 'read_only',
+    lastSignInAt: now,
+    firstName: 'Lee',
+    lastName: 'Leaver',
+  });
+  departed = await createAccount(db(), key, {
+    organisationId: camden,
+    username: 'camden.departed',
+    userType: 'read_only',
+    lastSignInAt: now,
+    firstName: 'Dee',
+    lastName: 'Parted',
+  });
   // Archived accounts are not reviewed.
   await createAccount(db(), key, { organisationId: camden, username: 'camden.archived', status: 'archived' });
-  kentAdmin = await createAccount(db(), key, { organisationId: kent, username: 'kent.admin', userType: 'la_admin', lastSignInAt: now });
-  kentOfficer = await createAccount(db(), key, { organisationId: kent, username: 'kent.officer', userType: 'la_officer', lastSignInAt: now });
+  kentAdmin = await createAccount(db(), key, {
+    organisationId: kent,
+    username: 'kent.admin',
+    userType: 'la_admin',
+    lastSignInAt: now,
+  });
+  kentOfficer = await createAccount(db(), key, {
+    organisationId: kent,
+    username: 'kent.officer',
+    userType: 'la_officer',
+    lastSignInAt: now,
+  });
   adminClient = await signInAs(t, admin);
   admin2Client = await signInAs(t, admin2);
   kentClient = await signInAs(t, kentAdmin);
@@ -97,13 +168,23 @@ describe('access reviews (R49)', () => {
   });
 
   it('opens a review of the LA: every active account of that LA, and only those, becomes an item', async () => {
-    const response = await adminClient.post('/admin/reviews/new', { name: 'Autumn <b>term</b> 2026 – ✓', dueOn: '2026-12-31' });
+    const response = await adminClient.post('/admin/reviews/new', {
+      name: 'Autumn <b>term</b> 2026 – ✓',
+      dueOn: '2026-12-31',
+    });
     expect(response.statusCode).toBe(303);
     reviewId = /\/admin\/reviews\/([0-9a-f-]{36})$/.exec(response.headers.location as string)![1]!;
-    const items = await db().selectFrom('access_review_items').select(['account_id', 'snapshot']).where('review_id', '=', reviewId).execute();
+    const items = await db()
+      .selectFrom('access_review_items')
+      .select(['account_id', 'snapshot'])
+      .where('review_id', '=', reviewId)
+      .execute();
     const expected = [admin, admin2, officer, reader, virtualHead, oldie, leaver, departed].map((a) => a.id).sort();
     expect(items.map((i) => i.account_id).sort()).toEqual(expected);
-    expect(items.find((i) => i.account_id === virtualHead.id)!.snapshot).toMatchObject({ userType: 'read_only', privileges: ['summary_reports', 'cin_cla'] });
+    expect(items.find((i) => i.account_id === virtualHead.id)!.snapshot).toMatchObject({
+      userType: 'read_only',
+      privileges: ['summary_reports', 'cin_cla'],
+    });
     const page = await adminClient.get(`/admin/reviews/${reviewId}`);
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('Autumn &lt;b&gt;term&lt;/b&gt; 2026 – ✓');
@@ -134,28 +215,73 @@ describe('access reviews (R49)', () => {
 
   it('decides one item: the four questions, keep, a note; audited with the review named', async () => {
     const version = await versionOnPage(adminClient, reader.id);
-    const missing = await adminClient.post(`/admin/reviews/${reviewId}/items/${reader.id}`, { version, decision: 'keep', note: '' });
+    const missing = await adminClient.post(`/admin/reviews/${reviewId}/items/${reader.id}`, {
+      version,
+      decision: 'keep',
+      note: '',
+    });
     expect(missing.statusCode).toBe(400);
     expect(missing.body).toContain('Select yes or no');
-    const contradictory = await adminClient.post(`/admin/reviews/${reviewId}/items/${reader.id}`, { ...YES, stillEmployed: 'no', version, decision: 'keep', note: '' });
+    const contradictory = await adminClient.post(`/admin/reviews/${reviewId}/items/${reader.id}`, {
+      ...YES,
+      stillEmployed: 'no',
+      version,
+      decision: 'keep',
+      note: '',
+    });
     expect(contradictory.statusCode).toBe(400);
     expect(contradictory.body).toContain('archive or delete the account');
-    const longNote = await adminClient.post(`/admin/reviews/${reviewId}/items/${reader.id}`, { ...YES, version, decision: 'keep', note: 'n'.repeat(1001) });
+    const longNote = await adminClient.post(`/admin/reviews/${reviewId}/items/${reader.id}`, {
+      ...YES,
+      version,
+      decision: 'keep',
+      note: 'n'.repeat(1001),
+    });
     expect(longNote.statusCode).toBe(400);
     expect((await itemOf(reader.id)).decision).toBeNull();
-    const saved = await adminClient.post(`/admin/reviews/${reviewId}/items/${reader.id}`, { ...YES, version, decision: 'keep', note: 'Checked with their manager' });
+    const saved = await adminClient.post(`/admin/reviews/${reviewId}/items/${reader.id}`, {
+      ...YES,
+      version,
+      decision: 'keep',
+      note: 'Checked with their manager',
+    });
     expect(saved.statusCode).toBe(303);
     const item = await itemOf(reader.id);
-    expect(item).toMatchObject({ decision: 'keep', still_employed: true, cin_cla_right: true, note: 'Checked with their manager', decided_by: admin.id, version: Number(version) + 1 });
-    const event = await db().selectFrom('audit_events').select('details').where('action', '=', 'review.item-decided').where('subject_account_id', '=', reader.id).executeTakeFirstOrThrow();
-    expect(event.details).toMatchObject({ review: { id: reviewId, name: 'Autumn <b>term</b> 2026 – ✓' }, decision: 'keep' });
+    expect(item).toMatchObject({
+      decision: 'keep',
+      still_employed: true,
+      cin_cla_right: true,
+      note: 'Checked with their manager',
+      decided_by: admin.id,
+      version: Number(version) + 1,
+    });
+    const event = await db()
+      .selectFrom('audit_events')
+      .select('details')
+      .where('action', '=', 'review.item-decided')
+      .where('subject_account_id', '=', reader.id)
+      .executeTakeFirstOrThrow();
+    expect(event.details).toMatchObject({
+      review: { id: reviewId, name: 'Autumn <b>term</b> 2026 – ✓' },
+      decision: 'keep',
+    });
   });
 
   it('changes privileges only within R15 and R16, through the same rules as the Privileges tab', async () => {
-    const base = { ...YES, cinClaRight: 'no', decision: 'change', note: 'Now supports the Virtual School', userType: 'virtual_school' };
+    const base = {
+      ...YES,
+      cinClaRight: 'no',
+      decision: 'change',
+      note: 'Now supports the Virtual School',
+      userType: 'virtual_school',
+    };
     let version = await versionOnPage(adminClient, officer.id);
     // R15: the administrator does not hold cin_cla.
-    const r15 = await adminClient.post(`/admin/reviews/${reviewId}/items/${officer.id}`, { ...base, version, privileges: ['summary_reports', 'pupil_level', 'cin_cla'] });
+    const r15 = await adminClient.post(`/admin/reviews/${reviewId}/items/${officer.id}`, {
+      ...base,
+      version,
+      privileges: ['summary_reports', 'pupil_level', 'cin_cla'],
+    });
     expect(r15.statusCode).toBe(400);
     expect(r15.body).toContain('You cannot give a privilege you do not hold yourself');
     expect(await privilegesOf(officer.id)).toEqual(['pupil_level', 'summary_reports', 'view_users']);
@@ -164,18 +290,40 @@ describe('access reviews (R49)', () => {
     await db().insertInto('account_privileges').values({ account_id: admin.id, privilege: 'cin_cla' }).execute();
     adminClient = await signInAs(t, admin);
     version = await versionOnPage(adminClient, officer.id);
-    const r16 = await adminClient.post(`/admin/reviews/${reviewId}/items/${officer.id}`, { ...base, version, privileges: ['summary_reports', 'pupil_level', 'cin_cla'] });
+    const r16 = await adminClient.post(`/admin/reviews/${reviewId}/items/${officer.id}`, {
+      ...base,
+      version,
+      privileges: ['summary_reports', 'pupil_level', 'cin_cla'],
+    });
     expect(r16.statusCode).toBe(400);
     expect(r16.body).toContain('Enter who agreed access to CiN and CLA information');
     expect(await privilegesOf(officer.id)).not.toContain('cin_cla');
-    const done = await adminClient.post(`/admin/reviews/${reviewId}/items/${officer.id}`, { ...base, version, privileges: ['summary_reports', 'pupil_level', 'cin_cla'], cinClaAgreedBy: 'Jo Head, Virtual Head' });
+    const done = await adminClient.post(`/admin/reviews/${reviewId}/items/${officer.id}`, {
+      ...base,
+      version,
+      privileges: ['summary_reports', 'pupil_level', 'cin_cla'],
+      cinClaAgreedBy: 'Jo Head, Virtual Head',
+    });
     expect(done.statusCode).toBe(303);
     expect(await privilegesOf(officer.id)).toEqual(['cin_cla', 'pupil_level', 'summary_reports']);
-    expect((await itemOf(officer.id))).toMatchObject({ decision: 'change', changed_to: { userType: 'virtual_school', privileges: ['summary_reports', 'pupil_level', 'cin_cla'] } });
-    const event = await db().selectFrom('audit_events').select('details').where('action', '=', 'account.privileges-changed').where('subject_account_id', '=', officer.id).executeTakeFirstOrThrow();
+    expect(await itemOf(officer.id)).toMatchObject({
+      decision: 'change',
+      changed_to: { userType: 'virtual_school', privileges: ['summary_reports', 'pupil_level', 'cin_cla'] },
+    });
+    const event = await db()
+      .selectFrom('audit_events')
+      .select('details')
+      .where('action', '=', 'account.privileges-changed')
+      .where('subject_account_id', '=', officer.id)
+      .executeTakeFirstOrThrow();
     expect(event.details).toMatchObject({ cinClaAgreedBy: 'Jo Head, Virtual Head', review: { id: reviewId } });
     // Decided again as "keep": the change already made stays on the record.
-    const again = await adminClient.post(`/admin/reviews/${reviewId}/items/${officer.id}`, { ...YES, version: String((await itemOf(officer.id)).version), decision: 'keep', note: '' });
+    const again = await adminClient.post(`/admin/reviews/${reviewId}/items/${officer.id}`, {
+      ...YES,
+      version: String((await itemOf(officer.id)).version),
+      decision: 'keep',
+      note: '',
+    });
     expect(again.statusCode).toBe(303);
     expect(await itemOf(officer.id)).toMatchObject({ decision: 'keep', changed_to: { userType: 'virtual_school' } });
   });
@@ -187,21 +335,38 @@ describe('access reviews (R49)', () => {
     const page = await kentClient.get(`/admin/reviews/${kentReview}/items/${kentAdmin.id}`);
     const version = /name="version" value="(\d+)"/.exec(page.body)![1]!;
     const removed = await kentClient.post(`/admin/reviews/${kentReview}/items/${kentAdmin.id}`, {
-      ...YES, version, decision: 'change', note: 'Less access', userType: 'la_officer', privileges: ['view_users', 'summary_reports'],
+      ...YES,
+      version,
+      decision: 'change',
+      note: 'Less access',
+      userType: 'la_officer',
+      privileges: ['view_users', 'summary_reports'],
     });
     expect(removed.statusCode).toBe(409);
     expect(removed.body).toContain('is the last administrator of this Local Authority');
     expect(await privilegesOf(kentAdmin.id)).toContain('manage_users');
-    const self = await kentClient.post(`/admin/reviews/${kentReview}/items/${kentAdmin.id}`, { ...YES, postNeedsAccess: 'no', version, decision: 'archive', note: 'Leaving' });
+    const self = await kentClient.post(`/admin/reviews/${kentReview}/items/${kentAdmin.id}`, {
+      ...YES,
+      postNeedsAccess: 'no',
+      version,
+      decision: 'archive',
+      note: 'Leaving',
+    });
     expect(self.statusCode).toBe(409);
     expect(self.body).toContain('You cannot archive your own account');
     expect(await statusOf(kentAdmin.id)).toBe('active');
   });
 
   it('a bulk decision where one item fails rolls back as a whole, naming the account', async () => {
-    const items = await Promise.all([leaver, departed, admin].map(async (a) => `${a.id}:${(await itemOf(a.id)).version}`));
+    const items = await Promise.all(
+      [leaver, departed, admin].map(async (a) => `${a.id}:${(await itemOf(a.id)).version}`),
+    );
     await adminClient.get(`/admin/reviews/${reviewId}`);
-    const response = await adminClient.post(`/admin/reviews/${reviewId}/bulk`, { items, decision: 'archive', note: 'Left in the summer' });
+    const response = await adminClient.post(`/admin/reviews/${reviewId}/bulk`, {
+      items,
+      decision: 'archive',
+      note: 'Left in the summer',
+    });
     expect(response.statusCode).toBe(409);
     expect(response.body).toContain('Nothing was saved');
     expect(response.body).toContain('You cannot archive your own account');
@@ -209,34 +374,65 @@ describe('access reviews (R49)', () => {
       expect(await statusOf(a.id)).toBe('active');
       expect((await itemOf(a.id)).decision).toBeNull();
     }
-    expect(await db().selectFrom('audit_events').select('id').where('action', '=', 'account.archived').execute()).toHaveLength(0);
+    expect(
+      await db().selectFrom('audit_events').select('id').where('action', '=', 'account.archived').execute(),
+    ).toHaveLength(0);
     // Items are decided in id order: the last one, out of date, fails after the others were archived in the transaction.
     const trio = [leaver, departed, oldie].sort((a, b) => a.id.localeCompare(b.id));
-    const batch = await Promise.all(trio.map(async (a, i) => `${a.id}:${(await itemOf(a.id)).version + (i === 2 ? 7 : 0)}`));
-    const rolledBack = await adminClient.post(`/admin/reviews/${reviewId}/bulk`, { items: batch, decision: 'archive', note: 'Left in the summer' });
+    const batch = await Promise.all(
+      trio.map(async (a, i) => `${a.id}:${(await itemOf(a.id)).version + (i === 2 ? 7 : 0)}`),
+    );
+    const rolledBack = await adminClient.post(`/admin/reviews/${reviewId}/bulk`, {
+      items: batch,
+      decision: 'archive',
+      note: 'Left in the summer',
+    });
     expect(rolledBack.statusCode).toBe(409);
     expect(rolledBack.body).toContain('while you were looking at it');
     for (const a of trio) {
       expect(await statusOf(a.id)).toBe('active');
       expect((await itemOf(a.id)).decision).toBeNull();
     }
-    expect(await db().selectFrom('audit_events').select('id').where('action', '=', 'account.archived').execute()).toHaveLength(0);
+    expect(
+      await db().selectFrom('audit_events').select('id').where('action', '=', 'account.archived').execute(),
+    ).toHaveLength(0);
     const none = await adminClient.post(`/admin/reviews/${reviewId}/bulk`, { decision: 'keep', note: '' });
     expect(none.statusCode).toBe(400);
     expect(none.body).toContain('Select the accounts to decide');
-    const foreign = await adminClient.post(`/admin/reviews/${reviewId}/bulk`, { items: [`${kentOfficer.id}:1`], decision: 'keep', note: '' });
+    const foreign = await adminClient.post(`/admin/reviews/${reviewId}/bulk`, {
+      items: [`${kentOfficer.id}:1`],
+      decision: 'keep',
+      note: '',
+    });
     expect(foreign.statusCode).toBe(400);
-    expect((await db().selectFrom('access_review_items').select('decision').where('account_id', '=', kentOfficer.id).execute()).every((r) => r.decision === null)).toBe(true);
+    expect(
+      (
+        await db()
+          .selectFrom('access_review_items')
+          .select('decision')
+          .where('account_id', '=', kentOfficer.id)
+          .execute()
+      ).every((r) => r.decision === null),
+    ).toBe(true);
   });
 
   it('a bulk decision goes back to the filtered review page it came from, and never to an address a redirect cannot carry', async () => {
-    const keepOne = async (returnTo: string) => adminClient.post(`/admin/reviews/${reviewId}/bulk`, {
-      items: [`${virtualHead.id}:${(await itemOf(virtualHead.id)).version}`], decision: 'keep', note: '', returnTo,
-    });
+    const keepOne = async (returnTo: string) =>
+      adminClient.post(`/admin/reviews/${reviewId}/bulk`, {
+        items: [`${virtualHead.id}:${(await itemOf(virtualHead.id)).version}`],
+        decision: 'keep',
+        note: '',
+        returnTo,
+      });
     const filtered = await keepOne(`/admin/reviews/${reviewId}?inactiveMonths=12&privilege=cin_cla`);
     expect(filtered.statusCode).toBe(303);
     expect(filtered.headers.location).toBe(`/admin/reviews/${reviewId}?inactiveMonths=12&privilege=cin_cla`);
-    for (const returnTo of [`/admin/reviews/${reviewId}\r\nSet-Cookie: stolen=1`, `/admin/reviews/${reviewId}//evil.example`, 'https://evil.example/', `/admin/reviews/${reviewId}?q=\u0000`]) {
+    for (const returnTo of [
+      `/admin/reviews/${reviewId}\r\nSet-Cookie: stolen=1`,
+      `/admin/reviews/${reviewId}//evil.example`,
+      'https://evil.example/',
+      `/admin/reviews/${reviewId}?q=\u0000`,
+    ]) {
       const before = (await itemOf(virtualHead.id)).version;
       const response = await keepOne(returnTo);
       expect(response.statusCode, JSON.stringify(returnTo)).toBe(303);
@@ -247,84 +443,187 @@ describe('access reviews (R49)', () => {
   });
 
   it('bulk keep decides every selected item; archive and delete go through the status rules with the review named', async () => {
-    const keep = await Promise.all([admin, admin2, virtualHead].map(async (a) => `${a.id}:${(await itemOf(a.id)).version}`));
+    const keep = await Promise.all(
+      [admin, admin2, virtualHead].map(async (a) => `${a.id}:${(await itemOf(a.id)).version}`),
+    );
     const kept = await adminClient.post(`/admin/reviews/${reviewId}/bulk`, { items: keep, decision: 'keep', note: '' });
     expect(kept.statusCode).toBe(303);
-    for (const a of [admin, admin2, virtualHead]) expect((await itemOf(a.id))).toMatchObject({ decision: 'keep', still_employed: true, post_needs_access: true });
-    const archive = await adminClient.post(`/admin/reviews/${reviewId}/bulk`, { items: [`${leaver.id}:${(await itemOf(leaver.id)).version}`], decision: 'archive', note: 'Left in the summer' });
+    for (const a of [admin, admin2, virtualHead])
+      expect(await itemOf(a.id)).toMatchObject({ decision: 'keep', still_employed: true, post_needs_access: true });
+    const archive = await adminClient.post(`/admin/reviews/${reviewId}/bulk`, {
+      items: [`${leaver.id}:${(await itemOf(leaver.id)).version}`],
+      decision: 'archive',
+      note: 'Left in the summer',
+    });
     expect(archive.statusCode).toBe(303);
     expect(await statusOf(leaver.id)).toBe('archived');
-    const archivedEvent = await db().selectFrom('audit_events').select('details').where('action', '=', 'account.archived').where('subject_account_id', '=', leaver.id).executeTakeFirstOrThrow();
+    const archivedEvent = await db()
+      .selectFrom('audit_events')
+      .select('details')
+      .where('action', '=', 'account.archived')
+      .where('subject_account_id', '=', leaver.id)
+      .executeTakeFirstOrThrow();
     expect(archivedEvent.details).toMatchObject({ review: { id: reviewId } });
     const version = await versionOnPage(adminClient, departed.id);
-    const deleted = await adminClient.post(`/admin/reviews/${reviewId}/items/${departed.id}`, { ...YES, stillEmployed: 'no', version, decision: 'delete', note: 'Contract ended' });
+    const deleted = await adminClient.post(`/admin/reviews/${reviewId}/items/${departed.id}`, {
+      ...YES,
+      stillEmployed: 'no',
+      version,
+      decision: 'delete',
+      note: 'Contract ended',
+    });
     expect(deleted.statusCode).toBe(303);
     expect(await statusOf(departed.id)).toBeUndefined();
-    const tombstone = await db().selectFrom('audit_events').select('details').where('action', '=', 'account.deleted').where('subject_account_id', '=', departed.id).executeTakeFirstOrThrow();
+    const tombstone = await db()
+      .selectFrom('audit_events')
+      .select('details')
+      .where('action', '=', 'account.deleted')
+      .where('subject_account_id', '=', departed.id)
+      .executeTakeFirstOrThrow();
     expect(tombstone.details).toMatchObject({ review: { id: reviewId } });
-    expect((await itemOf(departed.id))).toMatchObject({ decision: 'delete', account_label: 'Deleted account', snapshot: expect.objectContaining({ username: '', name: 'Deleted account' }) });
+    expect(await itemOf(departed.id)).toMatchObject({
+      decision: 'delete',
+      account_label: 'Deleted account',
+      snapshot: expect.objectContaining({ username: '', name: 'Deleted account' }),
+    });
   });
 
   it('two administrators deciding the same item: the second sees a conflict and nothing is overwritten', async () => {
     const seenByAda = await versionOnPage(adminClient, oldie.id);
     const seenByBea = await versionOnPage(admin2Client, oldie.id);
     expect(seenByAda).toBe(seenByBea);
-    const first = await adminClient.post(`/admin/reviews/${reviewId}/items/${oldie.id}`, { ...YES, version: seenByAda, decision: 'keep', note: 'On long leave, back in January' });
+    const first = await adminClient.post(`/admin/reviews/${reviewId}/items/${oldie.id}`, {
+      ...YES,
+      version: seenByAda,
+      decision: 'keep',
+      note: 'On long leave, back in January',
+    });
     expect(first.statusCode).toBe(303);
-    const second = await admin2Client.post(`/admin/reviews/${reviewId}/items/${oldie.id}`, { ...YES, postNeedsAccess: 'no', version: seenByBea, decision: 'archive', note: 'Not seen for a year' });
+    const second = await admin2Client.post(`/admin/reviews/${reviewId}/items/${oldie.id}`, {
+      ...YES,
+      postNeedsAccess: 'no',
+      version: seenByBea,
+      decision: 'archive',
+      note: 'Not seen for a year',
+    });
     expect(second.statusCode).toBe(409);
     expect(second.body).toContain('while you were looking at it. Nothing you entered was saved');
     expect(second.body).toContain('On long leave, back in January');
-    expect(await itemOf(oldie.id)).toMatchObject({ decision: 'keep', note: 'On long leave, back in January', decided_by: admin.id });
+    expect(await itemOf(oldie.id)).toMatchObject({
+      decision: 'keep',
+      note: 'On long leave, back in January',
+      decided_by: admin.id,
+    });
     expect(await statusOf(oldie.id)).toBe('active');
     // At the same moment, through the service: exactly one wins, the other is told, nothing is mixed.
     const actor = (a: FixtureAccount, label: string): Actor => ({
-      kind: 'account', accountId: a.id, organisationId: camden, organisationKind: 'la', privileges: new Set(typeDefaults('la_admin')), label,
+      kind: 'account',
+      accountId: a.id,
+      organisationId: camden,
+      organisationKind: 'la',
+      privileges: new Set(typeDefaults('la_admin')),
+      label,
     });
     const version = String((await itemOf(reader.id)).version);
-    const decide = (a: FixtureAccount, label: string) => t.services.reviews.decide(actor(a, label), reviewId, reader.id,
-      { answers: YES, decision: 'keep', note: `Checked by ${label}`, version }, SYSTEM_CONTEXT);
+    const decide = (a: FixtureAccount, label: string) =>
+      t.services.reviews.decide(
+        actor(a, label),
+        reviewId,
+        reader.id,
+        { answers: YES, decision: 'keep', note: `Checked by ${label}`, version },
+        SYSTEM_CONTEXT,
+      );
     const results = await Promise.allSettled([decide(admin, 'camden.admin'), decide(admin2, 'camden.admin2')]);
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
     const loser = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')!;
     expect(loser.reason).toBeInstanceOf(ConflictError);
     const winner = results[0]!.status === 'fulfilled' ? 'camden.admin' : 'camden.admin2';
-    expect(await itemOf(reader.id)).toMatchObject({ note: `Checked by ${winner}`, decided_by_label: winner, version: Number(version) + 1 });
+    expect(await itemOf(reader.id)).toMatchObject({
+      note: `Checked by ${winner}`,
+      decided_by_label: winner,
+      version: Number(version) + 1,
+    });
     // A stale version in a bulk decision is a conflict too, and rolls the batch back.
-    const stale = await admin2Client.post(`/admin/reviews/${reviewId}/bulk`, { items: [`${oldie.id}:${seenByBea}`], decision: 'archive', note: 'x' });
+    const stale = await admin2Client.post(`/admin/reviews/${reviewId}/bulk`, {
+      items: [`${oldie.id}:${seenByBea}`],
+      decision: 'archive',
+      note: 'x',
+    });
     expect(stale.statusCode).toBe(409);
     expect(await statusOf(oldie.id)).toBe('active');
   });
 
   it("another LA's review ids are not found; unknown and malformed ids too", async () => {
     const paths = [
-      `/admin/reviews/${reviewId}`, `/admin/reviews/${reviewId}/items/${reader.id}`, `/admin/reviews/${reviewId}/finish`,
-      `/admin/reviews/${reviewId}/evidence`, `/admin/reviews/${reviewId}/evidence.csv`,
-      '/admin/reviews/00000000-0000-4000-8000-000000000000', '/admin/reviews/not-a-review', `/admin/reviews/${reviewId}/items/not-an-id`,
+      `/admin/reviews/${reviewId}`,
+      `/admin/reviews/${reviewId}/items/${reader.id}`,
+      `/admin/reviews/${reviewId}/finish`,
+      `/admin/reviews/${reviewId}/evidence`,
+      `/admin/reviews/${reviewId}/evidence.csv`,
+      '/admin/reviews/00000000-0000-4000-8000-000000000000',
+      '/admin/reviews/not-a-review',
+      `/admin/reviews/${reviewId}/items/not-an-id`,
     ];
     for (const path of paths.slice(0, 5)) expect((await kentClient.get(path)).statusCode, path).toBe(404);
     for (const path of paths.slice(5)) expect((await adminClient.get(path)).statusCode, path).toBe(404);
     const before = await itemOf(reader.id);
-    const post = await kentClient.post(`/admin/reviews/${reviewId}/items/${reader.id}`, { ...YES, version: String(before.version), decision: 'keep', note: '' });
+    const post = await kentClient.post(`/admin/reviews/${reviewId}/items/${reader.id}`, {
+      ...YES,
+      version: String(before.version),
+      decision: 'keep',
+      note: '',
+    });
     expect(post.statusCode).toBe(404);
-    expect((await kentClient.post(`/admin/reviews/${reviewId}/bulk`, { items: [`${reader.id}:${before.version}`], decision: 'keep', note: '' })).statusCode).toBe(404);
+    expect(
+      (
+        await kentClient.post(`/admin/reviews/${reviewId}/bulk`, {
+          items: [`${reader.id}:${before.version}`],
+          decision: 'keep',
+          note: '',
+        })
+      ).statusCode,
+    ).toBe(404);
     expect((await kentClient.post(`/admin/reviews/${reviewId}/finish`, {})).statusCode).toBe(404);
     expect(await itemOf(reader.id)).toEqual(before);
   });
 
   it('bad input in any field of the item and bulk forms gets a GOV.UK error, never a 500, and changes nothing', async () => {
     const bad: Record<string, string | string[]> = {
-      empty: '', long: 'Q'.repeat(5000), unicode: 'Zoë 👩🏽‍💻 مرحبا \u202Egnp.exe NUL:\u0000', markup: '<script>alert(1)</script>',
-      sql: "' OR 1=1 --", repeated: ['keep', 'delete'], uuid: kentOfficer.id,
+      empty: '',
+      long: 'Q'.repeat(5000),
+      unicode: 'Zoë 👩🏽‍💻 مرحبا \u202Egnp.exe NUL:\u0000',
+      markup: '<script>alert(1)</script>',
+      sql: "' OR 1=1 --",
+      repeated: ['keep', 'delete'],
+      uuid: kentOfficer.id,
     };
     const item = await itemOf(virtualHead.id);
     const held = await privilegesOf(virtualHead.id);
-    const base = { ...YES, cinClaRight: 'no', version: String(item.version), decision: 'change', note: 'Bad input', userType: 'read_only', privileges: ['summary_reports'] };
+    const base = {
+      ...YES,
+      cinClaRight: 'no',
+      version: String(item.version),
+      decision: 'change',
+      note: 'Bad input',
+      userType: 'read_only',
+      privileges: ['summary_reports'],
+    };
     // A note may hold any text; only an empty or over-long one is refused.
-    const cases = ['stillEmployed', 'cinClaRight', 'version', 'decision', 'userType', 'privileges'].flatMap((field) => Object.entries(bad).map(([kind, value]) => [field, kind, value] as readonly [string, string, string | string[]]))
-      .concat([['note', 'empty', bad.empty!], ['note', 'long', bad.long!]]);
+    const cases = ['stillEmployed', 'cinClaRight', 'version', 'decision', 'userType', 'privileges']
+      .flatMap((field) =>
+        Object.entries(bad).map(
+          ([kind, value]) => [field, kind, value] as readonly [string, string, string | string[]],
+        ),
+      )
+      .concat([
+        ['note', 'empty', bad.empty!],
+        ['note', 'long', bad.long!],
+      ]);
     for (const [field, kind, value] of cases) {
-      const response = await adminClient.post(`/admin/reviews/${reviewId}/items/${virtualHead.id}`, { ...base, [field]: value });
+      const response = await adminClient.post(`/admin/reviews/${reviewId}/items/${virtualHead.id}`, {
+        ...base,
+        [field]: value,
+      });
       expect(response.statusCode, `${field} ${kind}`).toBeGreaterThanOrEqual(400);
       expect(response.statusCode, `${field} ${kind}`).toBeLessThan(500);
       expect(response.body, `${field} ${kind}`).toContain('govuk-error-summary');
@@ -333,12 +632,24 @@ describe('access reviews (R49)', () => {
       expect(await privilegesOf(virtualHead.id)).toEqual(held);
     }
     type Case = readonly [string, string, string | string[]];
-    const bulkCases = Object.entries(bad).flatMap(([kind, value]): Case[] => [['items', kind, value], ['decision', kind, value]])
+    const bulkCases = Object.entries(bad)
+      .flatMap(([kind, value]): Case[] => [
+        ['items', kind, value],
+        ['decision', kind, value],
+      ])
       // The first of repeated fields counts: ['keep', 'delete'] is a valid "keep".
       .filter(([field, kind]) => !(field === 'decision' && kind === 'repeated'))
-      .concat([['note', 'empty', bad.empty!], ['note', 'long', bad.long!]]);
+      .concat([
+        ['note', 'empty', bad.empty!],
+        ['note', 'long', bad.long!],
+      ]);
     for (const [field, kind, value] of bulkCases) {
-      const response = await adminClient.post(`/admin/reviews/${reviewId}/bulk`, { items: [`${virtualHead.id}:${item.version}`], decision: 'archive', note: 'x', [field]: value });
+      const response = await adminClient.post(`/admin/reviews/${reviewId}/bulk`, {
+        items: [`${virtualHead.id}:${item.version}`],
+        decision: 'archive',
+        note: 'x',
+        [field]: value,
+      });
       expect(response.statusCode, `bulk ${field} ${kind}`).toBeGreaterThanOrEqual(400);
       expect(response.statusCode, `bulk ${field} ${kind}`).toBeLessThan(500);
     }
@@ -348,16 +659,34 @@ describe('access reviews (R49)', () => {
 
   it('finishes only when every item is decided; a finished review cannot change; its CSV matches the decisions exactly', async () => {
     expect((await adminClient.get(`/admin/reviews/${reviewId}/evidence.csv`)).statusCode).toBe(409);
-    const items = await db().selectFrom('access_review_items').select(['account_id', 'version']).where('review_id', '=', reviewId).where('decision', 'is', null).execute();
+    const items = await db()
+      .selectFrom('access_review_items')
+      .select(['account_id', 'version'])
+      .where('review_id', '=', reviewId)
+      .where('decision', 'is', null)
+      .execute();
     expect(items.map((i) => i.account_id)).toEqual([]);
     const finished = await adminClient.post(`/admin/reviews/${reviewId}/finish`, {});
     expect(finished.statusCode).toBe(303);
 
     const reader2 = await itemOf(reader.id);
-    const change = await adminClient.post(`/admin/reviews/${reviewId}/items/${reader.id}`, { ...YES, version: String(reader2.version), decision: 'keep', note: 'again' });
+    const change = await adminClient.post(`/admin/reviews/${reviewId}/items/${reader.id}`, {
+      ...YES,
+      version: String(reader2.version),
+      decision: 'keep',
+      note: 'again',
+    });
     expect(change.statusCode).toBe(409);
     expect(change.body).toContain('cannot change');
-    expect((await adminClient.post(`/admin/reviews/${reviewId}/bulk`, { items: [`${reader.id}:${reader2.version}`], decision: 'keep', note: '' })).statusCode).toBe(409);
+    expect(
+      (
+        await adminClient.post(`/admin/reviews/${reviewId}/bulk`, {
+          items: [`${reader.id}:${reader2.version}`],
+          decision: 'keep',
+          note: '',
+        })
+      ).statusCode,
+    ).toBe(409);
     expect((await adminClient.post(`/admin/reviews/${reviewId}/finish`, {})).statusCode).toBe(409);
     expect(await itemOf(reader.id)).toEqual(reader2);
 
@@ -365,7 +694,13 @@ describe('access reviews (R49)', () => {
     expect(csv.statusCode).toBe(200);
     expect(csv.headers['content-type']).toMatch(/^text\/csv/);
     const { rows } = csvObjects(parseCsv(csv.body.replace(/^\uFEFF/, '')));
-    const stored = await db().selectFrom('access_review_items').selectAll().where('review_id', '=', reviewId).orderBy('account_label').orderBy('account_id').execute();
+    const stored = await db()
+      .selectFrom('access_review_items')
+      .selectAll()
+      .where('review_id', '=', reviewId)
+      .orderBy('account_label')
+      .orderBy('account_id')
+      .execute();
     expect(rows).toHaveLength(stored.length);
     const yn = (v: boolean | null) => (v === null ? '' : v ? 'Yes' : 'No');
     rows.forEach((row, i) => {
@@ -392,9 +727,21 @@ describe('access reviews (R49)', () => {
   it('the weekly digest lists open reviews past their due date', async () => {
     const now = new Date('2026-11-30T07:00:00Z');
     await t.services.digest.send({ now });
-    const mail = await db().selectFrom('email_outbox').select(['to_address', 'text_body']).where('template', '=', 'admin-digest').where('account_id', '=', kentAdmin.id).executeTakeFirstOrThrow();
-    expect(mail.text_body).toMatch(/Access reviews past their due date[^\n]*:\n\n- Kent review: due 20 November 2026, 0 of 2 accounts decided/);
-    const camdenMail = await db().selectFrom('email_outbox').select('text_body').where('template', '=', 'admin-digest').where('account_id', '=', admin.id).executeTakeFirstOrThrow();
+    const mail = await db()
+      .selectFrom('email_outbox')
+      .select(['to_address', 'text_body'])
+      .where('template', '=', 'admin-digest')
+      .where('account_id', '=', kentAdmin.id)
+      .executeTakeFirstOrThrow();
+    expect(mail.text_body).toMatch(
+      /Access reviews past their due date[^\n]*:\n\n- Kent review: due 20 November 2026, 0 of 2 accounts decided/,
+    );
+    const camdenMail = await db()
+      .selectFrom('email_outbox')
+      .select('text_body')
+      .where('template', '=', 'admin-digest')
+      .where('account_id', '=', admin.id)
+      .executeTakeFirstOrThrow();
     expect(camdenMail.text_body).not.toContain('Autumn');
     // And on the home page of Kent's administrator.
     t.clock.set(now);

@@ -1,6 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTotp } from '../../src/domain/totp.ts';
-import { archiveLeaver, CALLERS, createMatrixWorld, createTarget, MATRIX, prepareReview, snapshot, type Caller, type MatrixContext } from '../support/access-matrix.ts';
+import {
+  archiveLeaver,
+  CALLERS,
+  createMatrixWorld,
+  createTarget,
+  MATRIX,
+  prepareReview,
+  snapshot,
+  type Caller,
+  type MatrixContext,
+} from '../support/access-matrix.ts';
 import { FormClient } from '../support/browser.ts';
 import { TEST_PASSWORD, type FixtureAccount } from '../support/fixtures.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
@@ -45,32 +55,55 @@ describe('access matrix of the pages', () => {
         const target = await createTarget(t.handle.db, t.config.secretKey, ctx, cell, row.archived ?? false);
         const before = await snapshot(t.handle.db, target.id);
         const review = row.review ? await prepareReview(t.handle.db, ctx, row.review, target.id) : '';
-        const path = row.path.replace(':id', target.id).replace(':school', String(ctx.schoolOne)).replace(':review', review).replace(':finished', ctx.finishedReview);
+        const path = row.path
+          .replace(':id', target.id)
+          .replace(':school', String(ctx.schoolOne))
+          .replace(':review', review)
+          .replace(':finished', ctx.finishedReview);
         const client = clients[caller];
-        const response = row.method === 'GET' ? await client.get(path)
-          : row.upload ? await client.upload(path, { name: 'import.csv', content: row.upload(cell) })
-          : await client.post(path, row.body?.(cell, ctx, target.id) ?? {});
+        const response =
+          row.method === 'GET'
+            ? await client.get(path)
+            : row.upload
+              ? await client.upload(path, { name: 'import.csv', content: row.upload(cell) })
+              : await client.post(path, row.body?.(cell, ctx, target.id) ?? {});
         expect(response.statusCode, `${row.method} ${row.path}`).toBe(expected);
         if (expected === 302) expect(response.headers.location).toBe('/sign-in');
-        if (path.startsWith('/api/')) expect(response.headers['content-type']).toMatch(expected === 200 ? /^application\/json/ : /^application\/problem\+json/);
+        if (path.startsWith('/api/'))
+          expect(response.headers['content-type']).toMatch(
+            expected === 200 ? /^application\/json/ : /^application\/problem\+json/,
+          );
         if (expected >= 400) {
           expect(response.body).not.toMatch(/at .*\.ts:\d+/);
           if (row.changes) expect(await snapshot(t.handle.db, target.id)).toBe(before);
         }
         if (row.name === 'create user in Camden') {
-          const created = await t.handle.db.selectFrom('accounts').select('id').where('username', '=', `new.${cell}`).executeTakeFirst();
+          const created = await t.handle.db
+            .selectFrom('accounts')
+            .select('id')
+            .where('username', '=', `new.${cell}`)
+            .executeTakeFirst();
           expect(created !== undefined).toBe(expected === 303);
         }
         if (row.name === 'create API token') {
-          const made = await t.handle.db.selectFrom('api_tokens').select('id').where('name', '=', `token ${cell}`).executeTakeFirst();
+          const made = await t.handle.db
+            .selectFrom('api_tokens')
+            .select('id')
+            .where('name', '=', `token ${cell}`)
+            .executeTakeFirst();
           expect(made !== undefined).toBe(expected === 200);
           if (expected === 200) expect(response.body).toMatch(/nxa_[A-Za-z0-9_-]{43}/);
         }
         if (row.name === 'import users into Camden') {
-          const created = await t.handle.db.selectFrom('accounts').select('id').where('username', '=', `imported.${cell}`).executeTakeFirst();
+          const created = await t.handle.db
+            .selectFrom('accounts')
+            .select('id')
+            .where('username', '=', `imported.${cell}`)
+            .executeTakeFirst();
           expect(created !== undefined).toBe(expected === 200);
         }
-        if ((expected === 303 || (expected === 200 && row.method === 'POST')) && row.changes) expect(await snapshot(t.handle.db, target.id)).not.toBe(before);
+        if ((expected === 303 || (expected === 200 && row.method === 'POST')) && row.changes)
+          expect(await snapshot(t.handle.db, target.id)).not.toBe(before);
       });
     }
   }

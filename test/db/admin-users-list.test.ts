@@ -14,7 +14,11 @@ const signedIn = (account: FixtureAccount): Promise<FormClient> => signInAs(t, a
 
 function rowUsernames(html: string): string[] {
   const body = html.split('<tbody class="govuk-table__body">')[1]?.split('</tbody>')[0] ?? '';
-  return [...body.matchAll(/<tr class="govuk-table__row">\s*<td class="govuk-table__cell">(?:(?!<\/td>).)*<\/td>\s*<td class="govuk-table__cell">([^<]+)<\/td>/g)].map((m) => m[1]!);
+  return [
+    ...body.matchAll(
+      /<tr class="govuk-table__row">\s*<td class="govuk-table__cell">(?:(?!<\/td>).)*<\/td>\s*<td class="govuk-table__cell">([^<]+)<\/td>/g,
+    ),
+  ].map((m) => m[1]!);
 }
 
 let admin: FixtureAccount;
@@ -28,23 +32,77 @@ beforeAll(async () => {
   camden = await createOrganisation(db, '202', 'Camden');
   kent = await createOrganisation(db, '886', 'Kent');
   const now = new Date(NOW);
-  admin = await createAccount(db, t.config.secretKey, { organisationId: camden, username: 'camden.admin', userType: 'la_admin', lastSignInAt: now });
-  officer = await createAccount(db, t.config.secretKey, { organisationId: camden, username: 'camden.officer', userType: 'la_officer', lastSignInAt: now });
-  readOnly = await createAccount(db, t.config.secretKey, { organisationId: camden, username: 'camden.reader', userType: 'read_only', lastSignInAt: now });
-  kentAdmin = await createAccount(db, t.config.secretKey, { organisationId: kent, username: 'kent.admin', userType: 'la_admin', lastSignInAt: now, email: 'kent.admin@kent.gov.uk' });
+  admin = await createAccount(db, t.config.secretKey, {
+    organisationId: camden,
+    username: 'camden.admin',
+    userType: 'la_admin',
+    lastSignInAt: now,
+  });
+  officer = await createAccount(db, t.config.secretKey, {
+    organisationId: camden,
+    username: 'camden.officer',
+    userType: 'la_officer',
+    lastSignInAt: now,
+  });
+  readOnly = await createAccount(db, t.config.secretKey, {
+    organisationId: camden,
+    username: 'camden.reader',
+    userType: 'read_only',
+    lastSignInAt: now,
+  });
+  kentAdmin = await createAccount(db, t.config.secretKey, {
+    organisationId: kent,
+    username: 'kent.admin',
+    userType: 'la_admin',
+    lastSignInAt: now,
+    email: 'kent.admin@kent.gov.uk',
+  });
   // Boundaries of "not signed in for at least 12 months".
-  await createAccount(db, t.config.secretKey, { organisationId: camden, username: 'exactly.twelve', lastSignInAt: addMonthsUtc(now, -12), createdAt: new Date('2020-01-01T00:00:00Z') });
-  await createAccount(db, t.config.secretKey, { organisationId: camden, username: 'almost.twelve', lastSignInAt: new Date(addMonthsUtc(now, -12).getTime() + 1000), createdAt: new Date('2020-01-01T00:00:00Z') });
-  await createAccount(db, t.config.secretKey, { organisationId: camden, username: 'never.old', lastSignInAt: null, createdAt: addMonthsUtc(now, -13) });
-  await createAccount(db, t.config.secretKey, { organisationId: camden, username: 'never.new', lastSignInAt: null, createdAt: addMonthsUtc(now, -2) });
-  const restored = await createAccount(db, t.config.secretKey, { organisationId: camden, username: 'restored.recently', lastSignInAt: addMonthsUtc(now, -20), createdAt: new Date('2020-01-01T00:00:00Z') });
-  await db.updateTable('accounts').set({ restored_at: addMonthsUtc(now, -1) }).where('id', '=', restored.id).execute();
+  await createAccount(db, t.config.secretKey, {
+    organisationId: camden,
+    username: 'exactly.twelve',
+    lastSignInAt: addMonthsUtc(now, -12),
+    createdAt: new Date('2020-01-01T00:00:00Z'),
+  });
+  await createAccount(db, t.config.secretKey, {
+    organisationId: camden,
+    username: 'almost.twelve',
+    lastSignInAt: new Date(addMonthsUtc(now, -12).getTime() + 1000),
+    createdAt: new Date('2020-01-01T00:00:00Z'),
+  });
+  await createAccount(db, t.config.secretKey, {
+    organisationId: camden,
+    username: 'never.old',
+    lastSignInAt: null,
+    createdAt: addMonthsUtc(now, -13),
+  });
+  await createAccount(db, t.config.secretKey, {
+    organisationId: camden,
+    username: 'never.new',
+    lastSignInAt: null,
+    createdAt: addMonthsUtc(now, -2),
+  });
+  const restored = await createAccount(db, t.config.secretKey, {
+    organisationId: camden,
+    username: 'restored.recently',
+    lastSignInAt: addMonthsUtc(now, -20),
+    createdAt: new Date('2020-01-01T00:00:00Z'),
+  });
+  await db
+    .updateTable('accounts')
+    .set({ restored_at: addMonthsUtc(now, -1) })
+    .where('id', '=', restored.id)
+    .execute();
   // Enough pupil-level officers for three pages of 50 with the filters combined.
   const many = Array.from({ length: 120 }, (_, i) => i);
   for (const i of many) {
     await createAccount(db, t.config.secretKey, {
-      organisationId: camden, username: `bulk.${String(i).padStart(3, '0')}`, userType: i % 2 === 0 ? 'la_officer' : 'read_only',
-      lastSignInAt: addMonthsUtc(now, -(i % 30)), lastName: `Bulk${String(i).padStart(3, '0')}`, enrolled: false,
+      organisationId: camden,
+      username: `bulk.${String(i).padStart(3, '0')}`,
+      userType: i % 2 === 0 ? 'la_officer' : 'read_only',
+      lastSignInAt: addMonthsUtc(now, -(i % 30)),
+      lastName: `Bulk${String(i).padStart(3, '0')}`,
+      enrolled: false,
     });
   }
 });
@@ -56,9 +114,21 @@ describe('Admin > Users', () => {
     // Boundaries relative to the clock as it is when the page is asked for.
     const now = t.clock.now();
     const twelveAgo = addMonthsUtc(now, -12);
-    await t.handle.db.updateTable('accounts').set({ last_sign_in_at: twelveAgo }).where('username', '=', 'exactly.twelve').execute();
-    await t.handle.db.updateTable('accounts').set({ last_sign_in_at: new Date(twelveAgo.getTime() + 1) }).where('username', '=', 'almost.twelve').execute();
-    await t.handle.db.updateTable('accounts').set({ created_at: twelveAgo }).where('username', '=', 'never.old').execute();
+    await t.handle.db
+      .updateTable('accounts')
+      .set({ last_sign_in_at: twelveAgo })
+      .where('username', '=', 'exactly.twelve')
+      .execute();
+    await t.handle.db
+      .updateTable('accounts')
+      .set({ last_sign_in_at: new Date(twelveAgo.getTime() + 1) })
+      .where('username', '=', 'almost.twelve')
+      .execute();
+    await t.handle.db
+      .updateTable('accounts')
+      .set({ created_at: twelveAgo })
+      .where('username', '=', 'never.old')
+      .execute();
     const names: string[] = [];
     for (const q of ['twelve', 'never', 'restored']) {
       const page = await client.get(`/admin/users?inactiveMonths=12&q=${q}`);
@@ -79,7 +149,9 @@ describe('Admin > Users', () => {
     const expected = Array.from({ length: 120 }, (_, i) => i).filter((i) => i % 2 === 0 && i % 30 >= 3).length;
     expect(first.body).toContain(`${expected} accounts`);
     expect(rowUsernames(first.body)).toHaveLength(Math.min(50, expected));
-    const next = /<a class="govuk-link govuk-pagination__link" href="([^"]+)" rel="next">/.exec(first.body)?.[1]?.replace(/&amp;/g, '&');
+    const next = /<a class="govuk-link govuk-pagination__link" href="([^"]+)" rel="next">/
+      .exec(first.body)?.[1]
+      ?.replace(/&amp;/g, '&');
     expect(next).toBeDefined();
     expect(next).toContain('type=la_officer');
     expect(next).toContain('privilege=pupil_level');
@@ -125,12 +197,19 @@ describe('Admin > Users', () => {
   });
 
   it('exports the filtered list as CSV that guards against formula injection', async () => {
-    await t.handle.db.updateTable('accounts').set({ job_title: '=HYPERLINK("http://evil","x")', first_name: 'Comma, "Quote"' }).where('username', '=', 'camden.officer').execute();
+    await t.handle.db
+      .updateTable('accounts')
+      .set({ job_title: '=HYPERLINK("http://evil","x")', first_name: 'Comma, "Quote"' })
+      .where('username', '=', 'camden.officer')
+      .execute();
     const client = await signedIn(officer);
     const csv = await client.get('/admin/users/export.csv?q=camden.officer');
     expect(csv.statusCode).toBe(200);
     expect(csv.headers['content-type']).toContain('text/csv');
-    const lines = csv.body.replace(/^\uFEFF/, '').trim().split('\r\n');
+    const lines = csv.body
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n');
     expect(lines).toHaveLength(2);
     expect(lines[1]).toContain(`"'=HYPERLINK(""http://evil"",""x"")"`);
     expect(lines[1]).toContain('"Comma, ""Quote"""');
@@ -149,7 +228,11 @@ describe('Admin > Users', () => {
 
   it('gives central support the full list of any LA', async () => {
     const central = await createOrganisation(t.handle.db, 'central', 'NCER Support');
-    const support = await createAccount(t.handle.db, t.config.secretKey, { organisationId: central, username: 'support.one', userType: 'support' });
+    const support = await createAccount(t.handle.db, t.config.secretKey, {
+      organisationId: central,
+      username: 'support.one',
+      userType: 'support',
+    });
     const client = await signedIn(support);
     const page = await client.get('/admin/users?la=886');
     expect(page.statusCode).toBe(200);

@@ -1,5 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiExpectation, archiveLeaver, CALLERS, createMatrixWorld, createTarget, MATRIX, snapshot, type ApiEquivalent, type Caller, type MatrixContext, type Row } from '../support/access-matrix.ts';
+import {
+  apiExpectation,
+  archiveLeaver,
+  CALLERS,
+  createMatrixWorld,
+  createTarget,
+  MATRIX,
+  snapshot,
+  type ApiEquivalent,
+  type Caller,
+  type MatrixContext,
+  type Row,
+} from '../support/access-matrix.ts';
 import { apiClient, createApiToken, OpenApiValidator } from '../support/api-client.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 
@@ -19,7 +31,11 @@ beforeAll(async () => {
   const world = await createMatrixWorld(t.handle.db, t.config.secretKey);
   ctx = world.ctx;
   for (const caller of ['ownAdmin', 'ownOfficer', 'ownReader', 'otherAdmin', 'support', 'archivedSession'] as const) {
-    tokens[caller] = await createApiToken(t.handle.db, { organisationId: world.accounts.organisations[caller], accountId: world.accounts[caller].id, name: caller });
+    tokens[caller] = await createApiToken(t.handle.db, {
+      organisationId: world.accounts.organisations[caller],
+      accountId: world.accounts[caller].id,
+      name: caller,
+    });
   }
   tokens.signedOut = undefined;
   await archiveLeaver(t.handle.db, world.accounts.archivedSession.id);
@@ -31,8 +47,12 @@ const API_ROWS = MATRIX.filter((row): row is Row & { api: ApiEquivalent } => row
 
 describe('access matrix of the JSON API (the same table as the pages)', () => {
   it('covers every operation of the API document except the docs themselves', async () => {
-    const document = (await t.app.inject('/api/docs/openapi.json')).json() as { paths: Record<string, Record<string, unknown>> };
-    const operations = Object.entries(document.paths).flatMap(([path, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`));
+    const document = (await t.app.inject('/api/docs/openapi.json')).json() as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const operations = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`),
+    );
     const covered = new Set(API_ROWS.map((r) => `${r.api.method} ${r.api.path.split('?')[0]!.replace(':id', '{id}')}`));
     expect(operations.filter((op) => !covered.has(op))).toEqual([]);
   });
@@ -55,7 +75,11 @@ describe('access matrix of the JSON API (the same table as the pages)', () => {
         }
         if (expected === 401) expect(response.headers['www-authenticate']).toMatch(/^Bearer/);
         if (row.name === 'create user in Camden') {
-          const created = await t.handle.db.selectFrom('accounts').select('id').where('username', '=', `new.${cell}`).executeTakeFirst();
+          const created = await t.handle.db
+            .selectFrom('accounts')
+            .select('id')
+            .where('username', '=', `new.${cell}`)
+            .executeTakeFirst();
           expect(created !== undefined).toBe(expected === 201);
         }
         if (expected < 300 && row.changes) expect(await snapshot(t.handle.db, target.id)).not.toBe(before);

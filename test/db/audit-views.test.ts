@@ -16,10 +16,27 @@ beforeAll(async () => {
   t = await createTestApp();
   camden = await createOrganisation(t.handle.db, '202', 'Camden');
   const central = await createOrganisation(t.handle.db, 'central', 'NCER Support');
-  admin = await createAccount(t.handle.db, t.config.secretKey, { organisationId: camden, username: 'camden.admin', userType: 'la_admin' });
-  await createAccount(t.handle.db, t.config.secretKey, { organisationId: camden, username: 'camden.admin2', userType: 'la_admin' });
-  target = await createAccount(t.handle.db, t.config.secretKey, { organisationId: camden, username: 'camden.target', userType: 'la_officer', firstName: 'Tara' });
-  support = await createAccount(t.handle.db, t.config.secretKey, { organisationId: central, username: 'support', userType: 'support' });
+  admin = await createAccount(t.handle.db, t.config.secretKey, {
+    organisationId: camden,
+    username: 'camden.admin',
+    userType: 'la_admin',
+  });
+  await createAccount(t.handle.db, t.config.secretKey, {
+    organisationId: camden,
+    username: 'camden.admin2',
+    userType: 'la_admin',
+  });
+  target = await createAccount(t.handle.db, t.config.secretKey, {
+    organisationId: camden,
+    username: 'camden.target',
+    userType: 'la_officer',
+    firstName: 'Tara',
+  });
+  support = await createAccount(t.handle.db, t.config.secretKey, {
+    organisationId: central,
+    username: 'support',
+    userType: 'support',
+  });
 });
 afterAll(async () => t?.close());
 
@@ -28,7 +45,14 @@ describe('audit views (R50)', () => {
     const client = await signIn(admin);
     const edit = await client.get(`/admin/users/${target.id}/edit`);
     expect(edit.statusCode).toBe(200);
-    const saved = await client.post(`/admin/users/${target.id}/edit`, { firstName: 'Tamsin', lastName: target.username, email: 'tamsin@camden.gov.uk', jobTitle: '', phone: '', accessEndDate: '' });
+    const saved = await client.post(`/admin/users/${target.id}/edit`, {
+      firstName: 'Tamsin',
+      lastName: target.username,
+      email: 'tamsin@camden.gov.uk',
+      jobTitle: '',
+      phone: '',
+      accessEndDate: '',
+    });
     expect(saved.statusCode).toBe(303);
 
     const timeline = await client.get(`/admin/users/${target.id}/audit`);
@@ -45,7 +69,10 @@ describe('audit views (R50)', () => {
 
     const csv = await client.get('/admin/audit/export.csv?action=account.details-changed');
     expect(csv.statusCode).toBe(200);
-    const lines = csv.body.replace(/^\uFEFF/, '').trim().split('\r\n');
+    const lines = csv.body
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n');
     expect(lines).toHaveLength(2);
     expect(lines[1]).toContain('account.details-changed');
     expect(lines[1]).toContain('camden.admin');

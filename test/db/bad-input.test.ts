@@ -43,7 +43,13 @@ const BAD_INPUTS: Record<string, string | string[]> = {
 };
 
 /** Titles of the plain problem pages (no form to mark up). */
-const PROBLEM_PAGES = ['This link has expired', 'Page not found', 'There is a problem', 'Your form has expired', 'What you sent is too long'];
+const PROBLEM_PAGES = [
+  'This link has expired',
+  'Page not found',
+  'There is a problem',
+  'Your form has expired',
+  'What you sent is too long',
+];
 
 /** What a stack trace or internal error would leave on a page. */
 const INTERNALS = /\n\s+at |node_modules|\/work\/|\.ts:\d+|\b[A-Z][a-z]*Error\b|FST_/;
@@ -65,8 +71,15 @@ beforeAll(async () => {
   t = await createTestApp({ env: { THROTTLE_ACCOUNT_LIMIT: '1000000', THROTTLE_ADDRESS_LIMIT: '1000000' } });
   const la = await createOrganisation(t.handle.db, '202', 'Camden');
   user = await createAccount(t.handle.db, t.config.secretKey, { organisationId: la, username: 'jo.bloggs' });
-  const twoFactorUser = await createAccount(t.handle.db, t.config.secretKey, { organisationId: la, username: 'sam.code' });
-  const setupUser = await createAccount(t.handle.db, t.config.secretKey, { organisationId: la, username: 'new.phone', enrolled: false });
+  const twoFactorUser = await createAccount(t.handle.db, t.config.secretKey, {
+    organisationId: la,
+    username: 'sam.code',
+  });
+  const setupUser = await createAccount(t.handle.db, t.config.secretKey, {
+    organisationId: la,
+    username: 'new.phone',
+    enrolled: false,
+  });
 
   const anonymous = browser();
   await anonymous.get('/sign-in');
@@ -75,17 +88,25 @@ beforeAll(async () => {
   await signedIn.get('/sign-in');
   await signedIn.post('/sign-in', { username: user.username, password: TEST_PASSWORD });
   await signedIn.get('/sign-in/two-factor');
-  expect((await signedIn.post('/sign-in/two-factor', { code: generateTotp(user.totpSecret!, t.clock.now()) })).headers.location).toBe('/');
+  expect(
+    (await signedIn.post('/sign-in/two-factor', { code: generateTotp(user.totpSecret!, t.clock.now()) })).headers
+      .location,
+  ).toBe('/');
   await signedIn.get('/my-account/password');
 
   const pendingTwoFactor = browser();
   await pendingTwoFactor.get('/sign-in');
-  expect((await pendingTwoFactor.post('/sign-in', { username: twoFactorUser.username, password: TEST_PASSWORD })).headers.location).toBe('/sign-in/two-factor');
+  expect(
+    (await pendingTwoFactor.post('/sign-in', { username: twoFactorUser.username, password: TEST_PASSWORD })).headers
+      .location,
+  ).toBe('/sign-in/two-factor');
   await pendingTwoFactor.get('/sign-in/two-factor');
 
   const pendingSetup = browser();
   await pendingSetup.get('/sign-in');
-  expect((await pendingSetup.post('/sign-in', { username: setupUser.username, password: TEST_PASSWORD })).headers.location).toBe('/sign-in/two-factor/setup');
+  expect(
+    (await pendingSetup.post('/sign-in', { username: setupUser.username, password: TEST_PASSWORD })).headers.location,
+  ).toBe('/sign-in/two-factor/setup');
   // The first view of the set-up page stores the key to enrol; later views reuse it.
   expect((await pendingSetup.get('/sign-in/two-factor/setup')).statusCode).toBe(200);
 
@@ -94,9 +115,18 @@ beforeAll(async () => {
   await t.services.passwords.requestPasswordReset(user.username, SYSTEM_CONTEXT);
   resetToken = /\/reset-password\/([A-Za-z0-9_-]+)/.exec((await latestEmail('password_reset')).text_body)![1]!;
   const system: Actor = { kind: 'system', label: 'test' };
-  await t.services.accounts.createAccount(system, {
-    organisationId: la, username: 'invited.person', firstName: 'Ivy', lastName: 'Vited', email: 'ivy@camden.gov.uk', userType: 'read_only',
-  }, SYSTEM_CONTEXT);
+  await t.services.accounts.createAccount(
+    system,
+    {
+      organisationId: la,
+      username: 'invited.person',
+      firstName: 'Ivy',
+      lastName: 'Vited',
+      email: 'ivy@camden.gov.uk',
+      userType: 'read_only',
+    },
+    SYSTEM_CONTEXT,
+  );
   invitationToken = /\/invitation\/([A-Za-z0-9_-]+)/.exec((await latestEmail('invitation')).text_body)![1]!;
 });
 afterAll(async () => t?.close());
@@ -110,7 +140,12 @@ async function snapshot() {
   return {
     state: {
       accounts: await db.selectFrom('accounts').selectAll().orderBy('id').execute(),
-      privileges: await db.selectFrom('account_privileges').selectAll().orderBy('account_id').orderBy('privilege').execute(),
+      privileges: await db
+        .selectFrom('account_privileges')
+        .selectAll()
+        .orderBy('account_id')
+        .orderBy('privilege')
+        .execute(),
       sessions: await db.selectFrom('sessions').selectAll().orderBy('id_hash').execute(),
       tokens: await db.selectFrom('account_tokens').selectAll().orderBy('token_hash').execute(),
       outbox: await db.selectFrom('email_outbox').selectAll().orderBy('id').execute(),
@@ -123,7 +158,11 @@ type AuditRow = Awaited<ReturnType<typeof snapshot>>['audit'][number];
 
 function isFailedAuthentication(row: AuditRow): boolean {
   if (row.action === 'sign-in.failed') {
-    return row.actor_account_id === null && !row.security_alert && ['unknown-username', 'wrong-password', 'wrong-code'].includes(String(row.details.reason));
+    return (
+      row.actor_account_id === null &&
+      !row.security_alert &&
+      ['unknown-username', 'wrong-password', 'wrong-code'].includes(String(row.details.reason))
+    );
   }
   if (row.action === 'password.change-refused') {
     return row.actor_account_id === user.id && row.subject_account_id === user.id && !row.security_alert;
@@ -141,7 +180,10 @@ async function unchanged(label: string, send: () => Promise<LightMyRequestRespon
   const added = after.audit.filter((a) => !known.has(a.id));
   expect(added.length, `${label}: audit rows added`).toBeLessThanOrEqual(1);
   for (const row of added) {
-    expect(isFailedAuthentication(row), `${label}: unexpected audit event ${row.action} ${JSON.stringify(row.details)}`).toBe(true);
+    expect(
+      isFailedAuthentication(row),
+      `${label}: unexpected audit event ${row.action} ${JSON.stringify(row.details)}`,
+    ).toBe(true);
     expect(JSON.stringify(row), `${label}: a typed password in the audit log`).not.toContain(WRONG_PASSWORD);
   }
   return response;
@@ -158,7 +200,10 @@ function expectGovukError(label: string, response: LightMyRequestResponse): void
   expect(response.statusCode, `${label}: status`).toBeLessThan(500);
   expect(response.headers['content-type'], label).toMatch(/^text\/html/);
   const heading = /<h1 class="govuk-heading-l">([^<]+)<\/h1>/.exec(response.body)?.[1]?.trim() ?? '';
-  const marked = response.body.includes('govuk-error-summary') || response.body.includes('govuk-error-message') || PROBLEM_PAGES.includes(heading);
+  const marked =
+    response.body.includes('govuk-error-summary') ||
+    response.body.includes('govuk-error-message') ||
+    PROBLEM_PAGES.includes(heading);
   expect(marked, `${label}: GOV.UK error markup (heading "${heading}")`).toBe(true);
   expectSafe(label, response.body);
 }
@@ -168,7 +213,13 @@ function cookieHeader(client: FormClient): string {
 }
 
 function raw(client: FormClient, url: string, payload: string, contentType: string): Promise<LightMyRequestResponse> {
-  return t.app.inject({ method: 'POST', url, payload, headers: { cookie: cookieHeader(client), 'content-type': contentType }, remoteAddress: client.ip });
+  return t.app.inject({
+    method: 'POST',
+    url,
+    payload,
+    headers: { cookie: cookieHeader(client), 'content-type': contentType },
+    remoteAddress: client.ip,
+  });
 }
 
 type Fields = Record<string, string | string[]>;
@@ -185,31 +236,79 @@ interface FormSpec {
 
 const FORMS: FormSpec[] = [
   {
-    name: 'sign-in', url: () => '/sign-in', client: 'anonymous',
-    variants: (bad) => [{ username: bad, password: WRONG_PASSWORD }, { username: 'jo.bloggs', password: bad }],
-  },
-  { name: 'two-factor code', url: () => '/sign-in/two-factor', client: 'pendingTwoFactor', variants: (bad) => [{ code: bad }] },
-  { name: 'two-factor code without a sign-in', url: () => '/sign-in/two-factor', client: 'anonymous', variants: (bad) => [{ code: bad }] },
-  { name: 'two-factor set-up', url: () => '/sign-in/two-factor/setup', client: 'pendingSetup', variants: (bad) => [{ code: bad }] },
-  { name: 'two-factor set-up without a sign-in', url: () => '/sign-in/two-factor/setup', client: 'anonymous', variants: (bad) => [{ code: bad }] },
-  { name: 'forgotten password', url: () => '/forgot-password', client: 'anonymous', variants: (bad) => [{ username: bad }] },
-  {
-    name: 'reset password', url: () => `/reset-password/${resetToken}`, client: 'anonymous',
-    variants: (bad) => [{ password: bad, confirmPassword: STRONG_PASSWORD.toUpperCase() }, { password: STRONG_PASSWORD, confirmPassword: bad }],
+    name: 'sign-in',
+    url: () => '/sign-in',
+    client: 'anonymous',
+    variants: (bad) => [
+      { username: bad, password: WRONG_PASSWORD },
+      { username: 'jo.bloggs', password: bad },
+    ],
   },
   {
-    name: 'invitation', url: () => `/invitation/${invitationToken}`, client: 'anonymous',
-    variants: (bad) => [{ password: bad, confirmPassword: STRONG_PASSWORD.toUpperCase() }, { password: STRONG_PASSWORD, confirmPassword: bad }],
+    name: 'two-factor code',
+    url: () => '/sign-in/two-factor',
+    client: 'pendingTwoFactor',
+    variants: (bad) => [{ code: bad }],
   },
   {
-    name: 'my account password', url: () => '/my-account/password', client: 'signedIn',
+    name: 'two-factor code without a sign-in',
+    url: () => '/sign-in/two-factor',
+    client: 'anonymous',
+    variants: (bad) => [{ code: bad }],
+  },
+  {
+    name: 'two-factor set-up',
+    url: () => '/sign-in/two-factor/setup',
+    client: 'pendingSetup',
+    variants: (bad) => [{ code: bad }],
+  },
+  {
+    name: 'two-factor set-up without a sign-in',
+    url: () => '/sign-in/two-factor/setup',
+    client: 'anonymous',
+    variants: (bad) => [{ code: bad }],
+  },
+  {
+    name: 'forgotten password',
+    url: () => '/forgot-password',
+    client: 'anonymous',
+    variants: (bad) => [{ username: bad }],
+  },
+  {
+    name: 'reset password',
+    url: () => `/reset-password/${resetToken}`,
+    client: 'anonymous',
+    variants: (bad) => [
+      { password: bad, confirmPassword: STRONG_PASSWORD.toUpperCase() },
+      { password: STRONG_PASSWORD, confirmPassword: bad },
+    ],
+  },
+  {
+    name: 'invitation',
+    url: () => `/invitation/${invitationToken}`,
+    client: 'anonymous',
+    variants: (bad) => [
+      { password: bad, confirmPassword: STRONG_PASSWORD.toUpperCase() },
+      { password: STRONG_PASSWORD, confirmPassword: bad },
+    ],
+  },
+  {
+    name: 'my account password',
+    url: () => '/my-account/password',
+    client: 'signedIn',
     variants: (bad) => [
       { currentPassword: bad, password: STRONG_PASSWORD, confirmPassword: STRONG_PASSWORD },
       { currentPassword: TEST_PASSWORD, password: bad, confirmPassword: STRONG_PASSWORD.toUpperCase() },
       { currentPassword: TEST_PASSWORD, password: STRONG_PASSWORD, confirmPassword: bad },
     ],
   },
-  { name: 'sign-out', url: () => '/sign-out', client: 'anonymous', variants: (bad) => [{ anything: bad }], ignoresInput: true },
+  {
+    name: 'sign-out',
+    url: () => '/sign-out',
+    client: 'anonymous',
+    variants: (bad) => [{ anything: bad }],
+    ignoresInput: true,
+  },
 ];
 
 function expectAnswer(form: FormSpec, label: string, response: LightMyRequestResponse): void {
@@ -242,18 +341,26 @@ describe.each(FORMS)('POST form: $name', (form) => {
     const url = form.url();
     const boundary = 'nexus-test-boundary';
     const fields = { ...form.variants(MARKUP)[0]!, _csrf: csrf };
-    const multipart = Object.entries(fields)
-      .map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${String(v)}\r\n`).join('') + `--${boundary}--\r\n`;
+    const multipart =
+      Object.entries(fields)
+        .map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${String(v)}\r\n`)
+        .join('') + `--${boundary}--\r\n`;
 
-    const multi = await unchanged(`${form.name} multipart`, () => raw(client, url, multipart, `multipart/form-data; boundary=${boundary}`));
+    const multi = await unchanged(`${form.name} multipart`, () =>
+      raw(client, url, multipart, `multipart/form-data; boundary=${boundary}`),
+    );
     expect(multi.statusCode).toBe(415);
     expectGovukError(`${form.name} multipart`, multi);
 
-    const text = await unchanged(`${form.name} text/plain`, () => raw(client, url, new URLSearchParams(fields).toString(), 'text/plain'));
+    const text = await unchanged(`${form.name} text/plain`, () =>
+      raw(client, url, new URLSearchParams(fields).toString(), 'text/plain'),
+    );
     expectGovukError(`${form.name} text/plain`, text);
 
     const oversized = `${Object.keys(fields)[0]}=${'a'.repeat(70_000)}&_csrf=${encodeURIComponent(csrf)}`;
-    const big = await unchanged(`${form.name} oversized`, () => raw(client, url, oversized, 'application/x-www-form-urlencoded'));
+    const big = await unchanged(`${form.name} oversized`, () =>
+      raw(client, url, oversized, 'application/x-www-form-urlencoded'),
+    );
     expect(big.statusCode).toBe(413);
     expectGovukError(`${form.name} oversized`, big);
 
@@ -279,11 +386,14 @@ describe.each(FORMS)('POST form: $name', (form) => {
     const cases: [string, () => Promise<LightMyRequestResponse>][] = [
       ['missing', () => client.post(form.url(), fields, { csrf: null })],
       ['tampered', () => client.post(form.url(), fields, { csrf: `${client.csrf!.slice(0, -4)}AAAA` })],
-      ['from another browser', async () => {
-        const other = browser();
-        await other.get('/sign-in');
-        return client.post(form.url(), fields, { csrf: other.csrf! });
-      }],
+      [
+        'from another browser',
+        async () => {
+          const other = browser();
+          await other.get('/sign-in');
+          return client.post(form.url(), fields, { csrf: other.csrf! });
+        },
+      ],
       ['repeated', () => client.post(form.url(), { ...fields, _csrf: [client.csrf!, client.csrf!] })],
     ];
     for (const [name, send] of cases) {
@@ -304,17 +414,27 @@ describe.each(FORMS)('POST form: $name', (form) => {
 
 describe('POST form details', () => {
   it('shows what was typed back escaped, never as markup', async () => {
-    const response = await unchanged('sign-in markup echo', () => clients.anonymous.post('/sign-in', { username: MARKUP, password: WRONG_PASSWORD }));
+    const response = await unchanged('sign-in markup echo', () =>
+      clients.anonymous.post('/sign-in', { username: MARKUP, password: WRONG_PASSWORD }),
+    );
     expect(response.statusCode).toBe(401);
     expect(response.body).toContain('value="&lt;script&gt;alert(1)&lt;/script&gt;"');
-    const forgot = await unchanged('forgot markup echo', () => clients.anonymous.post('/forgot-password', { username: MARKUP }));
+    const forgot = await unchanged('forgot markup echo', () =>
+      clients.anonymous.post('/forgot-password', { username: MARKUP }),
+    );
     expect(forgot.statusCode).toBe(400);
     expect(forgot.body).toContain('value="&lt;script&gt;alert(1)&lt;/script&gt;"');
-    expect(forgot.body).toContain('Username must only include letters a to z, numbers, full stops, underscores, hyphens and @');
+    expect(forgot.body).toContain(
+      'Username must only include letters a to z, numbers, full stops, underscores, hyphens and @',
+    );
   });
 
   it('leaves the password hash and the links untouched after all of the above', async () => {
-    const row = await t.handle.db.selectFrom('accounts').select(['password_hash', 'password_changed_at']).where('id', '=', user.id).executeTakeFirstOrThrow();
+    const row = await t.handle.db
+      .selectFrom('accounts')
+      .select(['password_hash', 'password_changed_at'])
+      .where('id', '=', user.id)
+      .executeTakeFirstOrThrow();
     expect(row.password_changed_at).toBeNull();
     expect(row.password_hash).toMatch(/^\$argon2id\$/);
     // Both links still work: none of the refused posts used them up.
@@ -326,49 +446,67 @@ describe('POST form details', () => {
 
 describe('GET with bad parameters', () => {
   const badTokens: Record<string, string> = {
-    'unicode': encodeURIComponent('Zoë👩🏽‍💻שלום\u202E\u0000e\u0301'),
-    'markup': encodeURIComponent(MARKUP),
+    unicode: encodeURIComponent('Zoë👩🏽‍💻שלום\u202E\u0000e\u0301'),
+    markup: encodeURIComponent(MARKUP),
     'SQL OR': encodeURIComponent("' OR 1=1 --"),
     'SQL DROP': encodeURIComponent('"; DROP TABLE accounts; --'),
     'token-shaped but unknown': 'A'.repeat(43),
     'too short': 'abc',
-    'NUL': '%00',
+    NUL: '%00',
     'path traversal': '..%2F..%2Fetc%2Fpasswd',
   };
 
-  it.each(['reset-password', 'invitation'])('/%s/<bad token> shows the expired-link page and writes nothing', async (path) => {
-    for (const [name, token] of Object.entries(badTokens)) {
-      const label = `/${path}/ ${name}`;
-      const response = await unchanged(label, () => browser().get(`/${path}/${token}`));
-      expect(response.statusCode, label).toBe(410);
-      expect(response.body).toContain('This link has expired');
-      expectGovukError(label, response);
-    }
-    const empty = await unchanged(`/${path}/ empty`, () => browser().get(`/${path}/`));
-    expect(empty.statusCode).toBe(404);
-    expectGovukError(`/${path}/ empty`, empty);
-  });
+  it.each(['reset-password', 'invitation'])(
+    '/%s/<bad token> shows the expired-link page and writes nothing',
+    async (path) => {
+      for (const [name, token] of Object.entries(badTokens)) {
+        const label = `/${path}/ ${name}`;
+        const response = await unchanged(label, () => browser().get(`/${path}/${token}`));
+        expect(response.statusCode, label).toBe(410);
+        expect(response.body).toContain('This link has expired');
+        expectGovukError(label, response);
+      }
+      const empty = await unchanged(`/${path}/ empty`, () => browser().get(`/${path}/`));
+      expect(empty.statusCode).toBe(404);
+      expectGovukError(`/${path}/ empty`, empty);
+    },
+  );
 
-  it.each(['reset-password', 'invitation'])('/%s/<over-long or broken address> is a 4xx that writes nothing', async (path) => {
-    // Found while routing, before any hook: app.ts's `frameworkErrors` answers with a GOV.UK page.
-    const long = await unchanged(`/${path}/ 10 000 characters`, () => browser().get(`/${path}/${'Q'.repeat(10_000)}`));
-    expect(long.statusCode).toBe(414);
-    expect(long.body).toContain('The web address is not complete or not correct');
-    expect(long.body).not.toContain('QQQQ');
-    expect(long.body).not.toContain('FST_');
-    const broken = await unchanged(`/${path}/ broken %-encoding`, () => browser().get(`/${path}/%E0%A4%A${encodeURIComponent(MARKUP)}`));
-    expect(broken.statusCode).toBe(400);
-    expect(broken.body).toContain('The web address is not complete or not correct');
-    expect(broken.body).not.toContain('<script>alert');
-  });
+  it.each(['reset-password', 'invitation'])(
+    '/%s/<over-long or broken address> is a 4xx that writes nothing',
+    async (path) => {
+      // Found while routing, before any hook: app.ts's `frameworkErrors` answers with a GOV.UK page.
+      const long = await unchanged(`/${path}/ 10 000 characters`, () =>
+        browser().get(`/${path}/${'Q'.repeat(10_000)}`),
+      );
+      expect(long.statusCode).toBe(414);
+      expect(long.body).toContain('The web address is not complete or not correct');
+      expect(long.body).not.toContain('QQQQ');
+      expect(long.body).not.toContain('FST_');
+      const broken = await unchanged(`/${path}/ broken %-encoding`, () =>
+        browser().get(`/${path}/%E0%A4%A${encodeURIComponent(MARKUP)}`),
+      );
+      expect(broken.statusCode).toBe(400);
+      expect(broken.body).toContain('The web address is not complete or not correct');
+      expect(broken.body).not.toContain('<script>alert');
+    },
+  );
 
   it('ignores bad query strings on every page: the page itself, escaped, nothing written', async () => {
-    const query = `?username=${encodeURIComponent(MARKUP)}&code=${encodeURIComponent("' OR 1=1 --")}&x=${'Q'.repeat(5000)}`
-      + `&x=${encodeURIComponent('"; DROP TABLE accounts; --')}&u=${encodeURIComponent('שלום👩🏽‍💻\u0000')}&%E0%A4%A=1&token=${encodeURIComponent(MARKUP)}`;
+    const query =
+      `?username=${encodeURIComponent(MARKUP)}&code=${encodeURIComponent("' OR 1=1 --")}&x=${'Q'.repeat(5000)}` +
+      `&x=${encodeURIComponent('"; DROP TABLE accounts; --')}&u=${encodeURIComponent('שלום👩🏽‍💻\u0000')}&%E0%A4%A=1&token=${encodeURIComponent(MARKUP)}`;
     const pages: [keyof typeof clients, string][] = [
-      ['anonymous', '/sign-in'], ['anonymous', '/forgot-password'], ['anonymous', `/reset-password/${resetToken}`],
-      ['anonymous', `/invitation/${invitationToken}`], ['pendingTwoFactor', '/sign-in/two-factor'], ['pendingSetup', '/sign-in/two-factor/setup'],
-      ['signedIn', '/my-account'], ['signedIn', '/my-account/password'], ['signedIn', '/my-account/two-factor'], ['signedIn', '/'],
+      ['anonymous', '/sign-in'],
+      ['anonymous', '/forgot-password'],
+      ['anonymous', `/reset-password/${resetToken}`],
+      ['anonymous', `/invitation/${invitationToken}`],
+      ['pendingTwoFactor', '/sign-in/two-factor'],
+      ['pendingSetup', '/sign-in/two-factor/setup'],
+      ['signedIn', '/my-account'],
+      ['signedIn', '/my-account/password'],
+      ['signedIn', '/my-account/two-factor'],
+      ['signedIn', '/'],
     ];
     for (const [who, url] of pages) {
       const response = await unchanged(`${url}${query.slice(0, 30)}`, () => clients[who].get(`${url}${query}`));
@@ -402,7 +540,8 @@ describe('unexpected errors', () => {
       expect(reference).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
       expect(response.body).not.toContain('secret internal detail');
       expectSafe('500', response.body);
-      const logged = logLines.map((line) => JSON.parse(line) as { requestId?: string; err?: { message?: string; stack?: string } })
+      const logged = logLines
+        .map((line) => JSON.parse(line) as { requestId?: string; err?: { message?: string; stack?: string } })
         .find((entry) => entry.requestId === reference);
       expect(logged?.err?.message).toContain('secret internal detail');
       expect(logged?.err?.stack).toContain('TypeError');
@@ -414,16 +553,24 @@ describe('unexpected errors', () => {
   it('show the same safe 500 page when the database cannot be reached', async () => {
     // A pool pointing at a port nothing listens on: every query fails, as with a database that is down.
     const unreachable = new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: 'postgres://nobody@127.0.0.1:1/none', connectionTimeoutMillis: 2000 }) }),
+      dialect: new PostgresDialect({
+        pool: new pg.Pool({ connectionString: 'postgres://nobody@127.0.0.1:1/none', connectionTimeoutMillis: 2000 }),
+      }),
     });
     const services = createServices({ db: unreachable, clock: t.clock, config: t.config, databaseKind: 'postgres' });
     const app = await buildApp(services);
     await app.ready();
     try {
-      const response = await app.inject({ method: 'GET', url: '/my-account', cookies: { nexus_session: 'A'.repeat(43) } });
+      const response = await app.inject({
+        method: 'GET',
+        url: '/my-account',
+        cookies: { nexus_session: 'A'.repeat(43) },
+      });
       expect(response.statusCode).toBe(500);
       expect(response.body).toContain('Sorry, there is a problem with the service');
-      expect(response.body).toMatch(/Reference: <strong[^>]*>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}<\/strong>/);
+      expect(response.body).toMatch(
+        /Reference: <strong[^>]*>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}<\/strong>/,
+      );
       expect(response.body).not.toContain('ECONNREFUSED');
       expectSafe('500 database unreachable', response.body);
     } finally {
@@ -437,7 +584,10 @@ describe('unexpected errors', () => {
     app.get('/reset-password/:token', async () => 'never');
     await app.ready();
     try {
-      for (const url of [`/reset-password/${'Q'.repeat(10_000)}`, `/reset-password/%E0%A4%A${encodeURIComponent(MARKUP)}`]) {
+      for (const url of [
+        `/reset-password/${'Q'.repeat(10_000)}`,
+        `/reset-password/%E0%A4%A${encodeURIComponent(MARKUP)}`,
+      ]) {
         const response = await app.inject({ method: 'GET', url });
         expect([400, 414]).toContain(response.statusCode);
         expect(response.headers['content-type']).toMatch(/^text\/html/);

@@ -47,8 +47,16 @@ interface Run {
   stderr: string;
 }
 
-function start(args: string[]): { child: ChildProcess; output: () => { stdout: string; stderr: string }; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: PROJECT_ROOT, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+function start(args: string[]): {
+  child: ChildProcess;
+  output: () => { stdout: string; stderr: string };
+  exited: Promise<number | null>;
+} {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: PROJECT_ROOT,
+    env: env(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.add(child);
   let stdout = '';
   let stderr = '';
@@ -83,7 +91,8 @@ async function serve(): Promise<RunningServer> {
   while (url === undefined) {
     const match = /listening on (http:\/\/[^\s;)]+)/.exec(server.output().stdout);
     if (match) url = match[1]!;
-    else if (server.child.exitCode !== null) throw new Error(`serve exited with ${server.child.exitCode}:\n${server.output().stderr}`);
+    else if (server.child.exitCode !== null)
+      throw new Error(`serve exited with ${server.child.exitCode}:\n${server.output().stderr}`);
     else await sleep(200);
   }
   const health = await fetch(`${url}/health`);
@@ -110,8 +119,17 @@ async function withDatabase<T>(read: (db: Db) => Promise<T>): Promise<T> {
 }
 
 async function snapshot(db: Db) {
-  const count = async (table: 'accounts' | 'account_privileges' | 'account_tokens' | 'email_outbox' | 'audit_events' | 'organisations') =>
-    Number((await db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+  const count = async (
+    table: 'accounts' | 'account_privileges' | 'account_tokens' | 'email_outbox' | 'audit_events' | 'organisations',
+  ) =>
+    Number(
+      (
+        await db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
   return {
     accounts: await count('accounts'),
     privileges: await count('account_privileges'),
@@ -140,7 +158,19 @@ interface DemoEntry {
 let demo: DemoEntry[];
 let server: RunningServer | undefined;
 
-const ADMIN = ['create-admin', '--la', '202', '--username', 'Priya.Shah', '--first-name', 'Priya', '--last-name', 'Shah', '--email', 'priya.shah@camden.gov.uk'];
+const ADMIN = [
+  'create-admin',
+  '--la',
+  '202',
+  '--username',
+  'Priya.Shah',
+  '--first-name',
+  'Priya',
+  '--last-name',
+  'Shah',
+  '--email',
+  'priya.shah@camden.gov.uk',
+];
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'nexus-cli-'));
@@ -149,7 +179,14 @@ beforeAll(async () => {
 afterAll(async () => {
   // Whatever failed, no child outlives the file.
   for (const child of children) child.kill('SIGKILL');
-  await Promise.all([...children].map((child) => new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.once('close', resolve)))));
+  await Promise.all(
+    [...children].map(
+      (child) =>
+        new Promise((resolve) =>
+          child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.once('close', resolve),
+        ),
+    ),
+  );
   await rm(dataDir, { recursive: true, force: true });
 });
 
@@ -168,13 +205,15 @@ describe('nexus-accounts command line (embedded PGlite)', { timeout: STEP_TIMEOU
     demo = JSON.parse(await readFile(path.join(dataDir, 'demo-accounts.json'), 'utf8')) as DemoEntry[];
     expect(demo.length).toBeGreaterThan(3);
     for (const entry of demo) {
-      expect(entry).toEqual(expect.objectContaining({
-        username: expect.stringMatching(/^[a-z0-9._@-]{3,64}$/),
-        password: expect.stringMatching(/^.{12,}$/),
-        totpSecret: expect.stringMatching(/^[A-Z2-7]{16,}$/),
-        type: expect.any(String),
-        la: expect.any(String),
-      }));
+      expect(entry).toEqual(
+        expect.objectContaining({
+          username: expect.stringMatching(/^[a-z0-9._@-]{3,64}$/),
+          password: expect.stringMatching(/^.{12,}$/),
+          totpSecret: expect.stringMatching(/^[A-Z2-7]{16,}$/),
+          type: expect.any(String),
+          la: expect.any(String),
+        }),
+      );
       expect(result.stdout).toContain(entry.username);
       expect(result.stdout).toContain(entry.totpSecret);
     }
@@ -185,10 +224,55 @@ describe('nexus-accounts command line (embedded PGlite)', { timeout: STEP_TIMEOU
   it('create-admin with bad input exits 2 with a clear message and writes nothing', async () => {
     const before = await withDatabase(snapshot);
     const cases: [string[], RegExp][] = [
-      [['create-admin', '--la', '202', '--username', 'no spaces please', '--first-name', 'A', '--last-name', 'B', '--email', 'a.b@camden.gov.uk'], /username/i],
-      [['create-admin', '--la', '999', '--username', 'new.admin', '--first-name', 'A', '--last-name', 'B', '--email', 'a.b@example.gov.uk'], /No Local Authority has the code "999"/],
+      [
+        [
+          'create-admin',
+          '--la',
+          '202',
+          '--username',
+          'no spaces please',
+          '--first-name',
+          'A',
+          '--last-name',
+          'B',
+          '--email',
+          'a.b@camden.gov.uk',
+        ],
+        /username/i,
+      ],
+      [
+        [
+          'create-admin',
+          '--la',
+          '999',
+          '--username',
+          'new.admin',
+          '--first-name',
+          'A',
+          '--last-name',
+          'B',
+          '--email',
+          'a.b@example.gov.uk',
+        ],
+        /No Local Authority has the code "999"/,
+      ],
       // Taken, whatever the case (R7).
-      [['create-admin', '--la', '202', '--username', 'CAMDEN.ADMIN', '--first-name', 'A', '--last-name', 'B', '--email', 'a.b@camden.gov.uk'], /already taken/],
+      [
+        [
+          'create-admin',
+          '--la',
+          '202',
+          '--username',
+          'CAMDEN.ADMIN',
+          '--first-name',
+          'A',
+          '--last-name',
+          'B',
+          '--email',
+          'a.b@camden.gov.uk',
+        ],
+        /already taken/,
+      ],
     ];
     for (const [args, message] of cases) {
       const result = await run(...args);
@@ -206,19 +290,58 @@ describe('nexus-accounts command line (embedded PGlite)', { timeout: STEP_TIMEOU
     expect(result.stdout).toContain('priya.shah');
     expect(result.stdout).toContain('Camden');
     const found = await withDatabase(async (db) => {
-      const account = await db.selectFrom('accounts').innerJoin('organisations', 'organisations.id', 'accounts.organisation_id')
-        .select(['accounts.id', 'accounts.username', 'accounts.user_type', 'accounts.status', 'accounts.password_hash', 'accounts.totp_secret', 'accounts.email', 'organisations.la_code'])
-        .where('accounts.username', '=', 'priya.shah').executeTakeFirstOrThrow();
-      const privileges = await db.selectFrom('account_privileges').select('privilege').where('account_id', '=', account.id).execute();
-      const tokens = await db.selectFrom('account_tokens').select(['purpose', 'used_at']).where('account_id', '=', account.id).execute();
-      const outbox = await db.selectFrom('email_outbox').select(['template', 'to_address', 'status']).where('account_id', '=', account.id).execute();
-      const audit = await db.selectFrom('audit_events').select(['action', 'actor_label']).where('subject_account_id', '=', account.id).orderBy('id').execute();
+      const account = await db
+        .selectFrom('accounts')
+        .innerJoin('organisations', 'organisations.id', 'accounts.organisation_id')
+        .select([
+          'accounts.id',
+          'accounts.username',
+          'accounts.user_type',
+          'accounts.status',
+          'accounts.password_hash',
+          'accounts.totp_secret',
+          'accounts.email',
+          'organisations.la_code',
+        ])
+        .where('accounts.username', '=', 'priya.shah')
+        .executeTakeFirstOrThrow();
+      const privileges = await db
+        .selectFrom('account_privileges')
+        .select('privilege')
+        .where('account_id', '=', account.id)
+        .execute();
+      const tokens = await db
+        .selectFrom('account_tokens')
+        .select(['purpose', 'used_at'])
+        .where('account_id', '=', account.id)
+        .execute();
+      const outbox = await db
+        .selectFrom('email_outbox')
+        .select(['template', 'to_address', 'status'])
+        .where('account_id', '=', account.id)
+        .execute();
+      const audit = await db
+        .selectFrom('audit_events')
+        .select(['action', 'actor_label'])
+        .where('subject_account_id', '=', account.id)
+        .orderBy('id')
+        .execute();
       return { account, privileges: privileges.map((p) => p.privilege).sort(), tokens, outbox, audit };
     });
-    expect(found.account).toMatchObject({ username: 'priya.shah', user_type: 'la_admin', status: 'active', password_hash: null, totp_secret: null, email: 'priya.shah@camden.gov.uk', la_code: '202' });
+    expect(found.account).toMatchObject({
+      username: 'priya.shah',
+      user_type: 'la_admin',
+      status: 'active',
+      password_hash: null,
+      totp_secret: null,
+      email: 'priya.shah@camden.gov.uk',
+      la_code: '202',
+    });
     expect(found.privileges).toEqual([...typeDefaults('la_admin')].sort());
     expect(found.tokens).toEqual([{ purpose: 'invitation', used_at: null }]);
-    expect(found.outbox).toEqual([{ template: 'invitation', to_address: 'priya.shah@camden.gov.uk', status: 'pending' }]);
+    expect(found.outbox).toEqual([
+      { template: 'invitation', to_address: 'priya.shah@camden.gov.uk', status: 'pending' },
+    ]);
     expect(found.audit.map((a) => a.action)).toEqual(['account.created', 'invitation.sent']);
   });
 
@@ -250,7 +373,9 @@ describe('nexus-accounts command line (embedded PGlite)', { timeout: STEP_TIMEOU
     const code = result.stdout.trim();
     expect(code).toMatch(/^[0-9]{6}$/);
     // The code of the step the command ran in (a step boundary may fall while it runs).
-    const acceptable = Array.from({ length: after - before + 1 }, (_, i) => codeForStep(account.totpSecret, before + i));
+    const acceptable = Array.from({ length: after - before + 1 }, (_, i) =>
+      codeForStep(account.totpSecret, before + i),
+    );
     expect(acceptable).toContain(code);
   });
 
@@ -266,7 +391,19 @@ describe('nexus-accounts command line (embedded PGlite)', { timeout: STEP_TIMEOU
     const results = await Promise.all([
       run('migrate'),
       run('seed-demo'),
-      run('create-admin', '--la', '202', '--username', 'second.admin', '--first-name', 'Sam', '--last-name', 'Patel', '--email', 'sam.patel@camden.gov.uk'),
+      run(
+        'create-admin',
+        '--la',
+        '202',
+        '--username',
+        'second.admin',
+        '--first-name',
+        'Sam',
+        '--last-name',
+        'Patel',
+        '--email',
+        'sam.patel@camden.gov.uk',
+      ),
     ]);
     for (const result of results) {
       expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(2);
@@ -295,7 +432,15 @@ describe('nexus-accounts command line (embedded PGlite)', { timeout: STEP_TIMEOU
 
     // Nothing was lost, and the command refused while the server ran wrote nothing.
     const usernames = await withDatabase(async (db) =>
-      (await db.selectFrom('accounts').select('username').where('username', 'in', ['camden.admin', 'priya.shah', 'second.admin']).orderBy('username').execute()).map((r) => r.username));
+      (
+        await db
+          .selectFrom('accounts')
+          .select('username')
+          .where('username', 'in', ['camden.admin', 'priya.shah', 'second.admin'])
+          .orderBy('username')
+          .execute()
+      ).map((r) => r.username),
+    );
     expect(usernames).toEqual(['camden.admin', 'priya.shah']);
   });
 });
@@ -318,9 +463,11 @@ describe('the embedded database lock', () => {
     acquireEmbeddedLock(dir)();
   });
 
-  it('refuses while a live process holds it, and leaves that process\'s lock alone', async () => {
+  it("refuses while a live process holds it, and leaves that process's lock alone", async () => {
     await writeFile(lockFile(), String(process.ppid));
-    expect(() => acquireEmbeddedLock(dir)).toThrow(new RegExp(`in use by another Nexus Accounts process \\(pid ${process.ppid}\\)`));
+    expect(() => acquireEmbeddedLock(dir)).toThrow(
+      new RegExp(`in use by another Nexus Accounts process \\(pid ${process.ppid}\\)`),
+    );
     expect(await readFile(lockFile(), 'utf8')).toBe(String(process.ppid));
     await rm(lockFile());
   });
@@ -355,14 +502,19 @@ describe('the embedded database lock', () => {
     `;
     const startAt = String(Date.now() + 3000);
     const racers = [1, 2, 3, 4].map(() => {
-      const child = spawn(process.execPath, ['--input-type=module', '-e', script, startAt], { cwd: PROJECT_ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script, startAt], {
+        cwd: PROJECT_ROOT,
+        stdio: ['pipe', 'pipe', 'inherit'],
+      });
       children.add(child);
       child.once('close', () => children.delete(child));
       let out = '';
-      const answered = new Promise<string>((resolve) => child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-        out += chunk;
-        if (out.includes('\n')) resolve(out.trim());
-      }));
+      const answered = new Promise<string>((resolve) =>
+        child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+          out += chunk;
+          if (out.includes('\n')) resolve(out.trim());
+        }),
+      );
       return { child, answered };
     });
     const answers = await Promise.all(racers.map((r) => r.answered));
@@ -371,6 +523,10 @@ describe('the embedded database lock', () => {
     const winner = racers[answers.indexOf('locked')]!.child.pid;
     expect(Number(await readFile(lockFile(), 'utf8'))).toBe(winner);
     for (const r of racers) r.child.stdin!.end();
-    await Promise.all(racers.map((r) => new Promise((resolve) => (r.child.exitCode !== null ? resolve(null) : r.child.once('close', resolve)))));
+    await Promise.all(
+      racers.map(
+        (r) => new Promise((resolve) => (r.child.exitCode !== null ? resolve(null) : r.child.once('close', resolve))),
+      ),
+    );
   });
 });

@@ -13,8 +13,16 @@ const signIn = (account: FixtureAccount): Promise<FormClient> => signInAs(t, acc
 beforeAll(async () => {
   t = await createTestApp();
   const camden = await createOrganisation(t.handle.db, '202', 'Camden');
-  admin = await createAccount(t.handle.db, t.config.secretKey, { organisationId: camden, username: 'camden.admin', userType: 'la_admin' });
-  user = await createAccount(t.handle.db, t.config.secretKey, { organisationId: camden, username: 'camden.user', userType: 'la_officer' });
+  admin = await createAccount(t.handle.db, t.config.secretKey, {
+    organisationId: camden,
+    username: 'camden.admin',
+    userType: 'la_admin',
+  });
+  user = await createAccount(t.handle.db, t.config.secretKey, {
+    organisationId: camden,
+    username: 'camden.user',
+    userType: 'la_officer',
+  });
 });
 afterAll(async () => t?.close());
 
@@ -25,15 +33,32 @@ describe('communications (R25)', () => {
     expect(page.body).toContain('NCER &amp; Nexus News &amp; Updates');
     expect(page.body).toContain('Recommended');
     expect((await client.post('/my-account/communications', { topics: ['news', 'training'] })).statusCode).toBe(303);
-    const rows = await t.handle.db.selectFrom('communication_subscriptions').select('topic').where('account_id', '=', user.id).orderBy('topic').execute();
+    const rows = await t.handle.db
+      .selectFrom('communication_subscriptions')
+      .select('topic')
+      .where('account_id', '=', user.id)
+      .orderBy('topic')
+      .execute();
     expect(rows.map((r) => r.topic)).toEqual(['news', 'training']);
-    const audit = await t.handle.db.selectFrom('audit_events').select('details').where('action', '=', 'communications.changed').executeTakeFirstOrThrow();
+    const audit = await t.handle.db
+      .selectFrom('audit_events')
+      .select('details')
+      .where('action', '=', 'communications.changed')
+      .executeTakeFirstOrThrow();
     expect(audit.details).toEqual({ topics: [[], ['news', 'training']] });
 
     const bad = await client.post('/my-account/communications', { topics: ['news', '<script>x</script>'] });
     expect(bad.statusCode).toBe(400);
     expect(bad.body).not.toContain('<script>x');
-    expect((await t.handle.db.selectFrom('communication_subscriptions').select('topic').where('account_id', '=', user.id).execute()).length).toBe(2);
+    expect(
+      (
+        await t.handle.db
+          .selectFrom('communication_subscriptions')
+          .select('topic')
+          .where('account_id', '=', user.id)
+          .execute()
+      ).length,
+    ).toBe(2);
 
     const adminClient = await signIn(admin);
     const tab = await adminClient.get(`/admin/users/${user.id}/communications`);

@@ -15,24 +15,50 @@ const signIn = (account: FixtureAccount): Promise<FormClient> => signInAs(t, acc
 beforeAll(async () => {
   t = await createTestApp();
   camden = await createOrganisation(t.handle.db, '202', 'Camden');
-  admin = await createAccount(t.handle.db, t.config.secretKey, { organisationId: camden, username: 'camden.admin', userType: 'la_admin' });
+  admin = await createAccount(t.handle.db, t.config.secretKey, {
+    organisationId: camden,
+    username: 'camden.admin',
+    userType: 'la_admin',
+  });
   await t.handle.db.insertInto('account_privileges').values({ account_id: admin.id, privilege: 'cin_cla' }).execute();
 });
 afterAll(async () => t?.close());
 
 describe('create user (R6–R9, R2)', () => {
-  it('creates the account in the administrator\'s LA with the type\'s privileges and emails an invitation', async () => {
+  it("creates the account in the administrator's LA with the type's privileges and emails an invitation", async () => {
     const client = await signIn(admin);
     await client.get('/admin/users/new');
-    const response = await client.post('/admin/users/new', { username: 'Jo.Bloggs', firstName: 'Jo', lastName: 'Bloggs', email: 'jo.bloggs@camden.gov.uk', jobTitle: 'Analyst', userType: 'la_officer' });
+    const response = await client.post('/admin/users/new', {
+      username: 'Jo.Bloggs',
+      firstName: 'Jo',
+      lastName: 'Bloggs',
+      email: 'jo.bloggs@camden.gov.uk',
+      jobTitle: 'Analyst',
+      userType: 'la_officer',
+    });
     expect(response.statusCode).toBe(303);
-    const account = await t.handle.db.selectFrom('accounts').selectAll().where('username', '=', 'jo.bloggs').executeTakeFirstOrThrow();
+    const account = await t.handle.db
+      .selectFrom('accounts')
+      .selectAll()
+      .where('username', '=', 'jo.bloggs')
+      .executeTakeFirstOrThrow();
     expect(response.headers.location).toBe(`/admin/users/${account.id}`);
     expect(account.organisation_id).toBe(camden);
     expect(account.password_hash).toBeNull();
-    const privileges = (await t.handle.db.selectFrom('account_privileges').select('privilege').where('account_id', '=', account.id).orderBy('privilege').execute()).map((r) => r.privilege);
+    const privileges = (
+      await t.handle.db
+        .selectFrom('account_privileges')
+        .select('privilege')
+        .where('account_id', '=', account.id)
+        .orderBy('privilege')
+        .execute()
+    ).map((r) => r.privilege);
     expect(privileges).toEqual(['pupil_level', 'summary_reports', 'view_users']);
-    const email = await t.handle.db.selectFrom('email_outbox').selectAll().where('account_id', '=', account.id).executeTakeFirstOrThrow();
+    const email = await t.handle.db
+      .selectFrom('email_outbox')
+      .selectAll()
+      .where('account_id', '=', account.id)
+      .executeTakeFirstOrThrow();
     expect(email.template).toBe('invitation');
     expect(email.text_body).toMatch(/\/invitation\/[A-Za-z0-9_-]+/);
     const page = await client.get(`/admin/users/${account.id}`);
@@ -43,7 +69,13 @@ describe('create user (R6–R9, R2)', () => {
     const client = await signIn(admin);
     await client.get('/admin/users/new');
     const before = await t.handle.db.selectFrom('accounts').select('id').execute();
-    const response = await client.post('/admin/users/new', { username: 'JO.BLOGGS', firstName: 'Other', lastName: 'Person', email: 'other@camden.gov.uk', userType: 'read_only' });
+    const response = await client.post('/admin/users/new', {
+      username: 'JO.BLOGGS',
+      firstName: 'Other',
+      lastName: 'Person',
+      email: 'other@camden.gov.uk',
+      userType: 'read_only',
+    });
     expect(response.statusCode).toBe(400);
     expect(response.body).toContain('That username is already taken');
     expect(response.body).toContain('value="JO.BLOGGS"');
@@ -53,18 +85,50 @@ describe('create user (R6–R9, R2)', () => {
   it('asks who agreed CiN/CLA access when the type includes it (R16)', async () => {
     const client = await signIn(admin);
     await client.get('/admin/users/new');
-    const missing = await client.post('/admin/users/new', { username: 'vs.one', firstName: 'Vee', lastName: 'Ess', email: 'vs@camden.gov.uk', userType: 'virtual_school' });
+    const missing = await client.post('/admin/users/new', {
+      username: 'vs.one',
+      firstName: 'Vee',
+      lastName: 'Ess',
+      email: 'vs@camden.gov.uk',
+      userType: 'virtual_school',
+    });
     expect(missing.statusCode).toBe(400);
     expect(missing.body).toContain('Enter who agreed access to CiN and CLA information');
-    const ok = await client.post('/admin/users/new', { username: 'vs.one', firstName: 'Vee', lastName: 'Ess', email: 'vs@camden.gov.uk', userType: 'virtual_school', cinClaAgreedBy: 'The Virtual Head' });
+    const ok = await client.post('/admin/users/new', {
+      username: 'vs.one',
+      firstName: 'Vee',
+      lastName: 'Ess',
+      email: 'vs@camden.gov.uk',
+      userType: 'virtual_school',
+      cinClaAgreedBy: 'The Virtual Head',
+    });
     expect(ok.statusCode).toBe(303);
-    const event = await t.handle.db.selectFrom('audit_events').select('details').where('action', '=', 'account.created').orderBy('id', 'desc').executeTakeFirstOrThrow();
+    const event = await t.handle.db
+      .selectFrom('audit_events')
+      .select('details')
+      .where('action', '=', 'account.created')
+      .orderBy('id', 'desc')
+      .executeTakeFirstOrThrow();
     expect(event.details).toMatchObject({ cinClaAgreedBy: 'The Virtual Head' });
   });
 
   it('two creations racing for one username: exactly one wins, the other gets the clear message', async () => {
-    const actor: Actor = { kind: 'account', accountId: admin.id, organisationId: camden, organisationKind: 'la', privileges: new Set(['manage_users', 'view_users', 'summary_reports', 'pupil_level']), label: 'camden.admin' };
-    const input = { organisationId: camden, username: 'race.user', firstName: 'Race', lastName: 'User', email: 'race@camden.gov.uk', userType: 'read_only' };
+    const actor: Actor = {
+      kind: 'account',
+      accountId: admin.id,
+      organisationId: camden,
+      organisationKind: 'la',
+      privileges: new Set(['manage_users', 'view_users', 'summary_reports', 'pupil_level']),
+      label: 'camden.admin',
+    };
+    const input = {
+      organisationId: camden,
+      username: 'race.user',
+      firstName: 'Race',
+      lastName: 'User',
+      email: 'race@camden.gov.uk',
+      userType: 'read_only',
+    };
     const results = await Promise.allSettled([
       t.services.accounts.createAccount(actor, input, SYSTEM_CONTEXT),
       t.services.accounts.createAccount(actor, { ...input, username: 'RACE.USER' }, SYSTEM_CONTEXT),

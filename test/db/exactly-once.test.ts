@@ -68,12 +68,25 @@ interface Expected {
 async function seedDue(db: Db, config: Config, orgs: Orgs, now: Date, scale = 1): Promise<Expected> {
   const expected: Expected = { keys: new Set(), archived: new Set(), warned: new Map() };
   let n = 0;
-  const account = async (organisationId: number, inactiveMonths: number, userType: 'la_admin' | 'la_officer' = 'la_officer', extraDays = 1) => {
+  const account = async (
+    organisationId: number,
+    inactiveMonths: number,
+    userType: 'la_admin' | 'la_officer' = 'la_officer',
+    extraDays = 1,
+  ) => {
     const lastSignInAt = addDays(addMonthsUtc(now, -inactiveMonths), -extraDays);
     const username = `${userType === 'la_admin' ? 'admin' : 'user'}.${++n}`;
     const created = await createAccount(db, config.secretKey, {
-      organisationId, username, userType, password: null, enrolled: false, lastSignInAt, createdAt: addMonthsUtc(lastSignInAt, -12),
-      email: `${username}@la${organisationId}.gov.uk`, firstName: 'Test', lastName: username,
+      organisationId,
+      username,
+      userType,
+      password: null,
+      enrolled: false,
+      lastSignInAt,
+      createdAt: addMonthsUtc(lastSignInAt, -12),
+      email: `${username}@la${organisationId}.gov.uk`,
+      firstName: 'Test',
+      lastName: username,
     });
     return { id: created.id, period: lastSignInAt.toISOString() };
   };
@@ -82,7 +95,10 @@ async function seedDue(db: Db, config: Config, orgs: Orgs, now: Date, scale = 1)
     expected.keys.add(`lifecycle:${a.id}:${a.period}:${stage}`);
   };
   const warnedEarlier = async (a: { id: string; period: string }) => {
-    await db.insertInto('lifecycle_notices').values({ account_id: a.id, period_start: new Date(a.period), stage: 'warning_3', sent_at: addDays(now, -20) }).execute();
+    await db
+      .insertInto('lifecycle_notices')
+      .values({ account_id: a.id, period_start: new Date(a.period), stage: 'warning_3', sent_at: addDays(now, -20) })
+      .execute();
     expected.archived.add(a.id);
     expected.keys.add(`lifecycle:${a.id}:${a.period}:archived`);
   };
@@ -104,10 +120,15 @@ async function seedDue(db: Db, config: Config, orgs: Orgs, now: Date, scale = 1)
   expected.keys.add(`admin-alert:${soleAdmin.id}:${soleAdmin.period}:archived:support`);
 
   const leaver = await account(orgs.camden, 1);
-  await db.updateTable('accounts').set({ access_end_date: now.toISOString().slice(0, 10) }).where('id', '=', leaver.id).execute();
+  await db
+    .updateTable('accounts')
+    .set({ access_end_date: now.toISOString().slice(0, 10) })
+    .where('id', '=', leaver.id)
+    .execute();
   expected.archived.add(leaver.id);
   expected.keys.add(`lifecycle:${leaver.id}:${leaver.period}:archived`);
-  for (const admin of [alice, dormantAdmin]) expected.keys.add(`access-ended:${leaver.id}:${leaver.period}:${admin.id}`);
+  for (const admin of [alice, dormantAdmin])
+    expected.keys.add(`access-ended:${leaver.id}:${leaver.period}:${admin.id}`);
   return expected;
 }
 
@@ -134,9 +155,15 @@ interface Arrivals {
  * every outbox row is sent. Returns how many raw (same key, same Message-ID) redeliveries there were.
  */
 async function expectExactlyOnce(db: Db, sink: SmtpSink, expected: Expected, label: string): Promise<Arrivals> {
-  const outbox = await db.selectFrom('email_outbox').select(['dedup_key', 'message_id', 'to_address', 'status']).execute();
+  const outbox = await db
+    .selectFrom('email_outbox')
+    .select(['dedup_key', 'message_id', 'to_address', 'status'])
+    .execute();
   expect(new Set(outbox.map((r) => r.dedup_key)), `${label}: outbox keys`).toEqual(expected.keys);
-  expect(outbox.filter((r) => r.status !== 'sent').map((r) => `${r.dedup_key}=${r.status}`), `${label}: unsent rows`).toEqual([]);
+  expect(
+    outbox.filter((r) => r.status !== 'sent').map((r) => `${r.dedup_key}=${r.status}`),
+    `${label}: unsent rows`,
+  ).toEqual([]);
 
   const byKey = new Map(outbox.map((r) => [r.dedup_key, r]));
   const received = new Map<string, Set<string>>();
@@ -159,18 +186,31 @@ async function expectExactlyOnce(db: Db, sink: SmtpSink, expected: Expected, lab
 
 /** Every archive happened once (one `account.archived` event), every warning once, and nothing else was archived. */
 async function expectActionsOnce(db: Db, expected: Expected, label: string): Promise<void> {
-  const events = await db.selectFrom('audit_events').select(['action', 'subject_account_id'])
-    .where('action', 'in', ['account.archived', 'lifecycle.warning-sent']).execute();
+  const events = await db
+    .selectFrom('audit_events')
+    .select(['action', 'subject_account_id'])
+    .where('action', 'in', ['account.archived', 'lifecycle.warning-sent'])
+    .execute();
   const count = (action: string) => {
     const counts = new Map<string, number>();
-    for (const e of events) if (e.action === action) counts.set(e.subject_account_id!, (counts.get(e.subject_account_id!) ?? 0) + 1);
+    for (const e of events)
+      if (e.action === action) counts.set(e.subject_account_id!, (counts.get(e.subject_account_id!) ?? 0) + 1);
     return counts;
   };
-  expect(count('account.archived'), `${label}: archives per account`).toEqual(new Map([...expected.archived].map((id) => [id, 1])));
-  expect(count('lifecycle.warning-sent'), `${label}: warnings per account`).toEqual(new Map([...expected.warned.keys()].map((id) => [id, 1])));
+  expect(count('account.archived'), `${label}: archives per account`).toEqual(
+    new Map([...expected.archived].map((id) => [id, 1])),
+  );
+  expect(count('lifecycle.warning-sent'), `${label}: warnings per account`).toEqual(
+    new Map([...expected.warned.keys()].map((id) => [id, 1])),
+  );
   const archivedNow = await db.selectFrom('accounts').select('id').where('status', '=', 'archived').execute();
   expect(new Set(archivedNow.map((a) => a.id)), `${label}: archived accounts`).toEqual(expected.archived);
-  const notices = await db.selectFrom('lifecycle_notices').select(['account_id', 'stage']).where('stage', 'like', 'warning_%').where('sent_at', '=', NOW).execute();
+  const notices = await db
+    .selectFrom('lifecycle_notices')
+    .select(['account_id', 'stage'])
+    .where('stage', 'like', 'warning_%')
+    .where('sent_at', '=', NOW)
+    .execute();
   expect(new Map(notices.map((r) => [r.account_id, r.stage])), `${label}: warning notices`).toEqual(expected.warned);
 }
 
@@ -206,7 +246,10 @@ beforeAll(async () => {
   services = createServices({ db, clock, config, databaseKind: handle.kind });
   app = await buildApp(services);
   await app.ready();
-  orgs = { camden: await createOrganisation(db, '202', 'Camden'), barnet: await createOrganisation(db, '302', 'Barnet') };
+  orgs = {
+    camden: await createOrganisation(db, '202', 'Camden'),
+    barnet: await createOrganisation(db, '302', 'Barnet'),
+  };
   await createOrganisation(db, 'central', 'NCER Support');
   options = { ...DEFAULT_DELIVERY, from: config.mailFrom };
 });
@@ -260,23 +303,35 @@ describe('exactly once, in process', () => {
   it('(c) three workers running the job and delivery at the same time, each with its own connections: no duplicates, nothing missed', async () => {
     const expected = await seedDue(db, config, orgs, NOW, 3);
     // On PostgreSQL each worker has its own pool; PGlite has one connection, so they interleave on it.
-    const handles = handle.url ? await Promise.all([1, 2, 3].map(() => connect({ databaseUrl: handle.url, poolSize: 3 }))) : [];
+    const handles = handle.url
+      ? await Promise.all([1, 2, 3].map(() => connect({ databaseUrl: handle.url, poolSize: 3 })))
+      : [];
     const workers = [0, 1, 2].map((i) => {
       const workerDb = handles[i]?.db ?? db;
-      return { db: workerDb, services: createServices({ db: workerDb, clock, config, databaseKind: handle.kind }), transport: smtpTransport(sink.url) };
+      return {
+        db: workerDb,
+        services: createServices({ db: workerDb, clock, config, databaseKind: handle.kind }),
+        transport: smtpTransport(sink.url),
+      };
     });
     try {
-      const results = await Promise.all(workers.map(async (w) => {
-        const run = await w.services.lifecycle.run({ now: NOW });
-        let sent = 0;
-        for (;;) {
-          sent += await deliverDueEmails(w.db, clock, w.transport, { ...options, batchSize: 4 });
-          const { pending } = await w.db.selectFrom('email_outbox').select((eb) => eb.fn.countAll<string>().as('pending')).where('status', '=', 'pending').executeTakeFirstOrThrow();
-          if (Number(pending) === 0) break;
-          await sleep(10);
-        }
-        return { run, sent };
-      }));
+      const results = await Promise.all(
+        workers.map(async (w) => {
+          const run = await w.services.lifecycle.run({ now: NOW });
+          let sent = 0;
+          for (;;) {
+            sent += await deliverDueEmails(w.db, clock, w.transport, { ...options, batchSize: 4 });
+            const { pending } = await w.db
+              .selectFrom('email_outbox')
+              .select((eb) => eb.fn.countAll<string>().as('pending'))
+              .where('status', '=', 'pending')
+              .executeTakeFirstOrThrow();
+            if (Number(pending) === 0) break;
+            await sleep(10);
+          }
+          return { run, sent };
+        }),
+      );
       expect(results.flatMap((r) => r.run.failures)).toEqual([]);
       expect(results.reduce((sum, r) => sum + r.run.counts.emails, 0)).toBe(expected.keys.size);
       expect(results.reduce((sum, r) => sum + r.sent, 0)).toBe(expected.keys.size);
@@ -301,7 +356,11 @@ describe('exactly once, in process', () => {
       const health = await app.inject({ method: 'GET', url: '/health' });
       expect(health.statusCode).toBe(200);
     };
-    const rows = () => db.selectFrom('email_outbox').select(['dedup_key', 'status', 'attempts', 'last_error', 'next_attempt_at']).execute();
+    const rows = () =>
+      db
+        .selectFrom('email_outbox')
+        .select(['dedup_key', 'status', 'attempts', 'last_error', 'next_attempt_at'])
+        .execute();
     try {
       // 1. Nobody listening: every attempt fails with a temporary error and is rescheduled.
       await sink.setMode('refuse');
@@ -333,7 +392,8 @@ describe('exactly once, in process', () => {
       release();
       expect(await stuck).toBe(0);
       expect(sink.rejections.filter((r) => r.code === 421).length).toBeGreaterThanOrEqual(total);
-      for (const r of await rows()) expect(r).toMatchObject({ status: 'pending', attempts: 2, last_error: expect.stringMatching(/421/) });
+      for (const r of await rows())
+        expect(r).toMatchObject({ status: 'pending', attempts: 2, last_error: expect.stringMatching(/421/) });
       expect(sink.messages).toEqual([]);
 
       // 3. Recovered: after the (longer) backoff, everything goes, once.
@@ -364,26 +424,52 @@ describe('exactly once, in process', () => {
     } finally {
       transport.close();
     }
-    const failed = await db.selectFrom('email_outbox').select(['dedup_key', 'status', 'attempts', 'last_error']).where('status', '!=', 'sent').execute();
-    expect(failed).toEqual([{ dedup_key: expect.stringMatching(/^admin-alert:.*:archived:support$/), status: 'failed', attempts: 1, last_error: expect.stringMatching(/550/) }]);
-    expect(await db.selectFrom('audit_events').select('action').where('action', '=', 'email.failed').execute()).toHaveLength(1);
+    const failed = await db
+      .selectFrom('email_outbox')
+      .select(['dedup_key', 'status', 'attempts', 'last_error'])
+      .where('status', '!=', 'sent')
+      .execute();
+    expect(failed).toEqual([
+      {
+        dedup_key: expect.stringMatching(/^admin-alert:.*:archived:support$/),
+        status: 'failed',
+        attempts: 1,
+        last_error: expect.stringMatching(/550/),
+      },
+    ]);
+    expect(
+      await db.selectFrom('audit_events').select('action').where('action', '=', 'email.failed').execute(),
+    ).toHaveLength(1);
     expect(sink.rejections).toEqual([{ code: 550, stage: 'rcpt', address: SUPPORT_EMAIL }]);
-    expect(new Set(sink.messages.map((m) => m.dedupKey))).toEqual(new Set([...expected.keys].filter((k) => k !== failed[0]!.dedup_key)));
+    expect(new Set(sink.messages.map((m) => m.dedupKey))).toEqual(
+      new Set([...expected.keys].filter((k) => k !== failed[0]!.dedup_key)),
+    );
     expect(sink.messages).toHaveLength(expected.keys.size - 1);
   });
 
   it('(e) a service transaction that rolls back after enqueueing (password reset) leaves no email; the retry sends one', async () => {
-    const jo = await createAccount(db, config.secretKey, { organisationId: orgs.camden, username: 'jo.bloggs', email: 'jo@camden.gov.uk', lastSignInAt: NOW });
+    const jo = await createAccount(db, config.secretKey, {
+      organisationId: orgs.camden,
+      username: 'jo.bloggs',
+      email: 'jo@camden.gov.uk',
+      lastSignInAt: NOW,
+    });
     const ctx = { ip: '127.0.0.1', userAgent: null, requestId: null };
     // The audit event is written after the token and the email: failing it rolls back both.
     await sql`CREATE FUNCTION fail_reset_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
-      IF NEW.action = 'password-reset.requested' THEN RAISE EXCEPTION 'simulated failure'; END IF; RETURN NEW; END $$`.execute(db);
-    await sql`CREATE TRIGGER fail_reset_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION fail_reset_audit()`.execute(db);
+      IF NEW.action = 'password-reset.requested' THEN RAISE EXCEPTION 'simulated failure'; END IF; RETURN NEW; END $$`.execute(
+      db,
+    );
+    await sql`CREATE TRIGGER fail_reset_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION fail_reset_audit()`.execute(
+      db,
+    );
     const transport = smtpTransport(sink.url);
     try {
       await expect(services.passwords.requestPasswordReset('jo.bloggs', ctx)).rejects.toThrow('simulated failure');
       expect(await db.selectFrom('email_outbox').select('id').execute()).toEqual([]);
-      expect(await db.selectFrom('account_tokens').select('account_id').where('account_id', '=', jo.id).execute()).toEqual([]);
+      expect(
+        await db.selectFrom('account_tokens').select('account_id').where('account_id', '=', jo.id).execute(),
+      ).toEqual([]);
       clock.advance(60_000);
       expect(await deliverAll(db, clock, transport, options)).toBe(0);
       expect(sink.messages).toEqual([]);
@@ -436,16 +522,17 @@ function spawnChild(env: Record<string, string>): Child {
   let exitedYet = false;
   const listeners = new Set<() => void>();
   const notify = () => listeners.forEach((l) => l());
-  const until = (condition: () => boolean) => new Promise<void>((resolve) => {
-    const check = () => {
-      if (condition()) {
-        listeners.delete(check);
-        resolve();
-      }
-    };
-    listeners.add(check);
-    check();
-  });
+  const until = (condition: () => boolean) =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (condition()) {
+          listeners.delete(check);
+          resolve();
+        }
+      };
+      listeners.add(check);
+      check();
+    });
   const child: Child = {
     proc,
     lines,
@@ -465,10 +552,17 @@ function spawnChild(env: Record<string, string>): Child {
     busy: () => !exitedYet && done < rounds,
     alive: () => !exitedYet,
     async roundDone(label, timeoutMs = 90_000) {
-      const outcome = await Promise.race([until(() => exitedYet || done >= rounds).then(() => 'settled' as const), sleep(timeoutMs).then(() => 'timeout' as const)]);
+      const outcome = await Promise.race([
+        until(() => exitedYet || done >= rounds).then(() => 'settled' as const),
+        sleep(timeoutMs).then(() => 'timeout' as const),
+      ]);
       const output = `output: ${lines.join(' | ')}; stderr: ${child.stderr}`;
-      if (outcome === 'timeout') throw new Error(`${label}: job-child did not finish its round within ${timeoutMs} ms; ${output}`);
-      if (done < rounds) throw new Error(`${label}: job-child exited during its round (${JSON.stringify(await child.exited)}); ${output}`);
+      if (outcome === 'timeout')
+        throw new Error(`${label}: job-child did not finish its round within ${timeoutMs} ms; ${output}`);
+      if (done < rounds)
+        throw new Error(
+          `${label}: job-child exited during its round (${JSON.stringify(await child.exited)}); ${output}`,
+        );
     },
     end() {
       proc.stdin!.end();
@@ -568,7 +662,10 @@ if (POSTGRES) {
             if (worker.busy()) stats.killedWorking++;
             worker.proc.kill('SIGKILL');
             const exit = await worker.exited;
-            expect(exit.signal === 'SIGKILL' || exit.code === 0, `${label}: killed child exit ${JSON.stringify(exit)}; ${worker.stderr}`).toBe(true);
+            expect(
+              exit.signal === 'SIGKILL' || exit.code === 0,
+              `${label}: killed child exit ${JSON.stringify(exit)}; ${worker.stderr}`,
+            ).toBe(true);
             worker = await pool.next();
           }
           const started = performance.now();
@@ -585,9 +682,11 @@ if (POSTGRES) {
         }
         worker.end();
         expect(await worker.exited).toEqual({ code: 0, signal: null });
-        console.log(`exactly-once (b): seed ${seed}, ${TRIALS} trials, ${stats.kills} SIGKILLs (${stats.killedWorking} while working); `
-          + `${stats.expected} due emails, ${stats.messages} SMTP deliveries, ${stats.rawDuplicates} raw redeliveries (same key, same Message-ID) `
-          + `in ${stats.trialsWithDuplicates} trials (${((100 * stats.rawDuplicates) / stats.expected).toFixed(2)}% of emails)`);
+        console.log(
+          `exactly-once (b): seed ${seed}, ${TRIALS} trials, ${stats.kills} SIGKILLs (${stats.killedWorking} while working); ` +
+            `${stats.expected} due emails, ${stats.messages} SMTP deliveries, ${stats.rawDuplicates} raw redeliveries (same key, same Message-ID) ` +
+            `in ${stats.trialsWithDuplicates} trials (${((100 * stats.rawDuplicates) / stats.expected).toFixed(2)}% of emails)`,
+        );
         // Most kills must land while the process works, or the trials prove little.
         expect(stats.killedWorking).toBeGreaterThan(TRIALS / 2);
       } finally {
@@ -607,14 +706,20 @@ if (POSTGRES) {
           expect(await c.exited, `worker ${i + 1}: ${c.stderr}`).toEqual({ code: 0, signal: null });
         }
         // Each email was enqueued by exactly one of the three job runs, and sent by exactly one process.
-        const enqueuedBy = children.map((c) => (JSON.parse(c.lines.find((l) => l.startsWith('job '))!.slice(4)) as { emails: number }).emails);
-        const sentBy = children.map((c) => c.lines.filter((l) => l.startsWith('sent ')).reduce((sum, l) => sum + Number(l.slice(5)), 0));
+        const enqueuedBy = children.map(
+          (c) => (JSON.parse(c.lines.find((l) => l.startsWith('job '))!.slice(4)) as { emails: number }).emails,
+        );
+        const sentBy = children.map((c) =>
+          c.lines.filter((l) => l.startsWith('sent ')).reduce((sum, l) => sum + Number(l.slice(5)), 0),
+        );
         expect(enqueuedBy.reduce((a, b) => a + b, 0)).toBe(expected.keys.size);
         expect(sentBy.reduce((a, b) => a + b, 0)).toBe(expected.keys.size);
         const arrivals = await expectExactlyOnce(db, sink, expected, 'three processes');
         expect(arrivals.rawDuplicates).toBe(0);
         await expectActionsOnce(db, expected, 'three processes');
-        console.log(`exactly-once (c): ${expected.keys.size} emails, enqueued per process ${enqueuedBy.join('/')}, sent per process ${sentBy.join('/')}`);
+        console.log(
+          `exactly-once (c): ${expected.keys.size} emails, enqueued per process ${enqueuedBy.join('/')}, sent per process ${sentBy.join('/')}`,
+        );
       } finally {
         await pool.close();
       }

@@ -25,7 +25,12 @@ import { createTestDatabase } from '../support/test-db.ts';
 // The real functions, wrapped in spies that count calls.
 vi.mock('../../src/services/password-hasher.ts', async (importOriginal) => {
   const original = await importOriginal<typeof import('../../src/services/password-hasher.ts')>();
-  return { ...original, hashPassword: vi.fn(original.hashPassword), verifyPassword: vi.fn(original.verifyPassword), dummyHash: vi.fn(original.dummyHash) };
+  return {
+    ...original,
+    hashPassword: vi.fn(original.hashPassword),
+    verifyPassword: vi.fn(original.verifyPassword),
+    dummyHash: vi.fn(original.dummyHash),
+  };
 });
 vi.mock('../../src/services/secrets.ts', async (importOriginal) => {
   const original = await importOriginal<typeof import('../../src/services/secrets.ts')>();
@@ -50,7 +55,9 @@ const statements: string[] = [];
 const compiler = new PostgresQueryCompiler();
 const recorder: KyselyPlugin = {
   transformQuery(args) {
-    statements.push(compiler.compileQuery(args.node as RootOperationNode, { queryId: 'recorded' } as unknown as QueryId).sql);
+    statements.push(
+      compiler.compileQuery(args.node as RootOperationNode, { queryId: 'recorded' } as unknown as QueryId).sql,
+    );
     return args.node;
   },
   transformResult: async (args) => args.result,
@@ -65,13 +72,27 @@ beforeAll(async () => {
   handle = await createTestDatabase();
   const config = testConfig();
   secretKey = config.secretKey;
-  const services = createServices({ db: handle.db.withPlugin(recorder), clock: new ManualClock('2026-11-02T10:00:00Z'), config, databaseKind: handle.kind });
+  const services = createServices({
+    db: handle.db.withPlugin(recorder),
+    clock: new ManualClock('2026-11-02T10:00:00Z'),
+    config,
+    databaseKind: handle.kind,
+  });
   app = await buildApp(services);
   await app.ready();
   const la = await createOrganisation(handle.db, '202', 'Camden');
-  await createAccount(handle.db, secretKey, { organisationId: la, username: 'known.person', email: 'known.person@camden.gov.uk' });
+  await createAccount(handle.db, secretKey, {
+    organisationId: la,
+    username: 'known.person',
+    email: 'known.person@camden.gov.uk',
+  });
   await createAccount(handle.db, secretKey, { organisationId: la, username: 'gone.person', status: 'archived' });
-  await createAccount(handle.db, secretKey, { organisationId: la, username: 'new.person', password: null, enrolled: false });
+  await createAccount(handle.db, secretKey, {
+    organisationId: la,
+    username: 'new.person',
+    password: null,
+    enrolled: false,
+  });
 });
 afterAll(async () => {
   await app?.close();
@@ -85,19 +106,32 @@ interface Observed {
 }
 
 /** One request, with a fresh browser from its own address; what it did, counted. */
-async function observe(send: (client: FormClient) => Promise<LightMyRequestResponse>, prepare: (client: FormClient) => Promise<unknown>): Promise<Observed> {
+async function observe(
+  send: (client: FormClient) => Promise<LightMyRequestResponse>,
+  prepare: (client: FormClient) => Promise<unknown>,
+): Promise<Observed> {
   const n = nextIp++;
   const client = new FormClient(app, { ip: `10.9.${Math.floor(n / 250)}.${(n % 250) + 1}` });
   await prepare(client);
   statements.length = 0;
   for (const spy of Object.values(spies)) spy.mockClear();
   const response = await send(client);
-  const calls = Object.fromEntries(Object.entries(spies).map(([name, spy]) => [name, spy.mock.calls.length])) as Observed['calls'];
+  const calls = Object.fromEntries(
+    Object.entries(spies).map(([name, spy]) => [name, spy.mock.calls.length]),
+  ) as Observed['calls'];
   return { response, statements: [...statements], calls };
 }
 
-const forgot = (username: string) => observe((c) => c.post('/forgot-password', { username }), (c) => c.get('/forgot-password'));
-const signIn = (username: string, password: string) => observe((c) => c.post('/sign-in', { username, password }), (c) => c.get('/sign-in'));
+const forgot = (username: string) =>
+  observe(
+    (c) => c.post('/forgot-password', { username }),
+    (c) => c.get('/forgot-password'),
+  );
+const signIn = (username: string, password: string) =>
+  observe(
+    (c) => c.post('/sign-in', { username, password }),
+    (c) => c.get('/sign-in'),
+  );
 
 /** The body without what differs on every response anyway (CSP nonce, CSRF token). */
 function comparableBody(body: string): string {
@@ -110,14 +144,19 @@ function comparableHeaders(response: LightMyRequestResponse): Record<string, unk
   for (const [name, value] of Object.entries(response.headers)) {
     if (name === 'date' || name === 'x-request-id') out[name] = '*';
     else if (name === 'content-security-policy') out[name] = String(value).replace(/'nonce-[^']*'/g, "'nonce-*'");
-    else if (name === 'set-cookie') out[name] = (Array.isArray(value) ? value : [String(value)]).map((c) => c.replace(/=[^;]*/, '=*'));
+    else if (name === 'set-cookie')
+      out[name] = (Array.isArray(value) ? value : [String(value)]).map((c) => c.replace(/=[^;]*/, '=*'));
     else out[name] = value;
   }
   return out;
 }
 
 async function rowsFor(username: string) {
-  const account = await handle.db.selectFrom('accounts').select('id').where('username', '=', username).executeTakeFirstOrThrow();
+  const account = await handle.db
+    .selectFrom('accounts')
+    .select('id')
+    .where('username', '=', username)
+    .executeTakeFirstOrThrow();
   const [tokens, emails] = await Promise.all([
     handle.db.selectFrom('account_tokens').select('token_hash').where('account_id', '=', account.id).execute(),
     handle.db.selectFrom('email_outbox').select('id').where('account_id', '=', account.id).execute(),
@@ -157,8 +196,12 @@ describe('forgotten password does the same work for every name (R53)', () => {
     const unknown = await forgot('still.nobody');
     expect(unknown.statements).toEqual(again.statements);
     expect(unknown.calls).toEqual(again.calls);
-    const tokens = await handle.db.selectFrom('account_tokens').innerJoin('accounts', 'accounts.id', 'account_tokens.account_id')
-      .select(['account_tokens.used_at']).where('accounts.username', '=', 'known.person').execute();
+    const tokens = await handle.db
+      .selectFrom('account_tokens')
+      .innerJoin('accounts', 'accounts.id', 'account_tokens.account_id')
+      .select(['account_tokens.used_at'])
+      .where('accounts.username', '=', 'known.person')
+      .execute();
     expect(tokens.map((r) => r.used_at === null).sort()).toEqual([false, true]);
   });
 });
@@ -175,6 +218,8 @@ describe('sign-in does the same work for an unknown name and a wrong password (R
     expect(unknown.calls).toEqual(wrong.calls);
     expect(unknown.statements).toEqual(wrong.statements);
     expect(comparableHeaders(unknown.response)).toEqual(comparableHeaders(wrong.response));
-    expect(comparableBody(unknown.response.body.replaceAll('nobody.perso', 'NAME'))).toBe(comparableBody(wrong.response.body.replaceAll('known.person', 'NAME')));
+    expect(comparableBody(unknown.response.body.replaceAll('nobody.perso', 'NAME'))).toBe(
+      comparableBody(wrong.response.body.replaceAll('known.person', 'NAME')),
+    );
   });
 });

@@ -25,10 +25,18 @@ async function closedPort(): Promise<number> {
 
 /** An app whose services use the given database handle. */
 async function appOn(handle: DatabaseHandle): Promise<FastifyInstance> {
-  const services = createServices({ db: handle.db, clock: new ManualClock('2026-11-02T10:00:00Z'), config: testConfig(), databaseKind: handle.kind });
+  const services = createServices({
+    db: handle.db,
+    clock: new ManualClock('2026-11-02T10:00:00Z'),
+    config: testConfig(),
+    databaseKind: handle.kind,
+  });
   const app = await buildApp(services);
   await app.ready();
-  cleanups.push(() => app.close(), () => handle.close());
+  cleanups.push(
+    () => app.close(),
+    () => handle.close(),
+  );
   return app;
 }
 
@@ -53,14 +61,19 @@ describe('/health', () => {
     expect(response.statusCode).toBe(200);
     expect(response.headers['cache-control']).toBe('no-store');
     const body = response.json();
-    expect(body).toMatchObject({ status: 'ok', database: { status: 'up', kind: process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite' } });
+    expect(body).toMatchObject({
+      status: 'ok',
+      database: { status: 'up', kind: process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite' },
+    });
     expect(typeof body.database.latencyMs).toBe('number');
     // No session, no sign-in needed: a load balancer calls it without cookies.
     expect(response.headers['set-cookie']).toBeUndefined();
   });
 
   it('answers 503 when the PostgreSQL server refuses connections', async () => {
-    const app = await appOn(await connect({ databaseUrl: `postgres://postgres@127.0.0.1:${await closedPort()}/nexus` }));
+    const app = await appOn(
+      await connect({ databaseUrl: `postgres://postgres@127.0.0.1:${await closedPort()}/nexus` }),
+    );
     expectUnavailable(await app.inject({ method: 'GET', url: '/health' }));
   });
 
@@ -74,11 +87,17 @@ describe('/health', () => {
     const { port } = blackHole.address() as net.AddressInfo;
     const app = await appOn(await connect({ databaseUrl: `postgres://postgres@127.0.0.1:${port}/nexus`, poolSize: 1 }));
     // Runs first (cleanups run last-in first-out): hang up, so the pool can close.
-    cleanups.push(() => new Promise((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      blackHole.close(resolve);
-    }));
-    const [first, second] = await Promise.all([app.inject({ method: 'GET', url: '/health' }), app.inject({ method: 'GET', url: '/health' })]);
+    cleanups.push(
+      () =>
+        new Promise((resolve) => {
+          for (const socket of sockets) socket.destroy();
+          blackHole.close(resolve);
+        }),
+    );
+    const [first, second] = await Promise.all([
+      app.inject({ method: 'GET', url: '/health' }),
+      app.inject({ method: 'GET', url: '/health' }),
+    ]);
     expectUnavailable(first);
     expectUnavailable(second);
   });

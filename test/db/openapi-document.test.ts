@@ -7,7 +7,9 @@ import { createTestApp, type TestApp } from '../support/test-app.ts';
 /** The OpenAPI document at /api/docs: linted with Spectral's OpenAPI rules, served as JSON and as a page. */
 
 let t: TestApp;
-beforeAll(async () => { t = await createTestApp(); });
+beforeAll(async () => {
+  t = await createTestApp();
+});
 afterAll(async () => t?.close());
 
 async function lint(document: unknown): Promise<ISpectralDiagnostic[]> {
@@ -24,16 +26,23 @@ describe('the OpenAPI document', () => {
   });
 
   it('the linter does find problems (so a clean result means something)', async () => {
-    const document = (await t.app.inject('/api/docs/openapi.json')).json() as { paths: Record<string, Record<string, { operationId?: string }>> };
+    const document = (await t.app.inject('/api/docs/openapi.json')).json() as {
+      paths: Record<string, Record<string, { operationId?: string }>>;
+    };
     document.paths['/api/v1/users']!.get!.operationId = 'getMe';
     const results = await lint(document);
     expect(results.some((r) => r.code === 'operation-operationId-unique' && r.severity === 0)).toBe(true);
   });
 
   it('is OpenAPI 3.1 and lists the operations of SPEC §13', async () => {
-    const document = (await t.app.inject('/api/docs/openapi.json')).json() as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    const document = (await t.app.inject('/api/docs/openapi.json')).json() as {
+      openapi: string;
+      paths: Record<string, Record<string, unknown>>;
+    };
     expect(document.openapi).toBe('3.1.0');
-    const operations = Object.entries(document.paths).flatMap(([path, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`)).sort();
+    const operations = Object.entries(document.paths)
+      .flatMap(([path, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`))
+      .sort();
     expect(operations).toEqual([
       'DELETE /api/v1/users/{id}',
       'GET /api/v1/audit-events',

@@ -40,23 +40,34 @@ beforeEach(async () => {
   return () => rm(mailDir, { recursive: true, force: true });
 });
 
-function request(dedupKey: string, overrides: { name?: string; address?: string; subject?: string } = {}): EmailRequest {
+function request(
+  dedupKey: string,
+  overrides: { name?: string; address?: string; subject?: string } = {},
+): EmailRequest {
   return {
     dedupKey,
     template: 'test',
     to: { address: overrides.address ?? 'jo.bloggs@camden.gov.uk', name: overrides.name ?? 'Jo Bloggs' },
     organisationId,
     accountId: null,
-    content: renderEmail(overrides.subject ?? 'Your Nexus account', 'Dear Jo,', ['A paragraph.', { link: 'https://nexus.test/x', text: 'A link' }], 'Nexus'),
+    content: renderEmail(
+      overrides.subject ?? 'Your Nexus account',
+      'Dear Jo,',
+      ['A paragraph.', { link: 'https://nexus.test/x', text: 'A link' }],
+      'Nexus',
+    ),
     now: clock.now(),
   };
 }
 
 const rows = () => db.selectFrom('email_outbox').selectAll().orderBy('created_at').orderBy('dedup_key').execute();
-const row = (dedupKey: string) => db.selectFrom('email_outbox').selectAll().where('dedup_key', '=', dedupKey).executeTakeFirstOrThrow();
+const row = (dedupKey: string) =>
+  db.selectFrom('email_outbox').selectAll().where('dedup_key', '=', dedupKey).executeTakeFirstOrThrow();
 
 /** A transport that records what it was asked to send and fails as told. */
-function scriptedTransport(fail: (row: OutboxRow, call: number) => Error | undefined): MailTransport & { calls: OutboxRow[] } {
+function scriptedTransport(
+  fail: (row: OutboxRow, call: number) => Error | undefined,
+): MailTransport & { calls: OutboxRow[] } {
   const calls: OutboxRow[] = [];
   return {
     calls,
@@ -70,19 +81,30 @@ function scriptedTransport(fail: (row: OutboxRow, call: number) => Error | undef
 }
 
 describe('enqueueEmail', () => {
-  it('writes nothing when the caller\'s transaction rolls back', async () => {
-    await expect(db.transaction().execute(async (trx) => {
-      expect(await enqueueEmail(trx, DOMAIN, request('rolled-back'))).toBe(true);
-      expect(await trx.selectFrom('email_outbox').select('id').where('dedup_key', '=', 'rolled-back').execute()).toHaveLength(1);
-      throw new Error('the change that caused the email failed');
-    })).rejects.toThrow('the change that caused the email failed');
+  it("writes nothing when the caller's transaction rolls back", async () => {
+    await expect(
+      db.transaction().execute(async (trx) => {
+        expect(await enqueueEmail(trx, DOMAIN, request('rolled-back'))).toBe(true);
+        expect(
+          await trx.selectFrom('email_outbox').select('id').where('dedup_key', '=', 'rolled-back').execute(),
+        ).toHaveLength(1);
+        throw new Error('the change that caused the email failed');
+      }),
+    ).rejects.toThrow('the change that caused the email failed');
     expect(await rows()).toEqual([]);
   });
 
-  it('commits with the caller\'s transaction', async () => {
+  it("commits with the caller's transaction", async () => {
     await db.transaction().execute((trx) => enqueueEmail(trx, DOMAIN, request('committed')));
     const [r] = await rows();
-    expect(r).toMatchObject({ dedup_key: 'committed', status: 'pending', attempts: 0, to_address: 'jo.bloggs@camden.gov.uk', to_name: 'Jo Bloggs', subject: 'Your Nexus account' });
+    expect(r).toMatchObject({
+      dedup_key: 'committed',
+      status: 'pending',
+      attempts: 0,
+      to_address: 'jo.bloggs@camden.gov.uk',
+      to_name: 'Jo Bloggs',
+      subject: 'Your Nexus account',
+    });
     expect(r!.message_id).toMatch(new RegExp(`^<[0-9a-f-]{36}@${DOMAIN.replace('.', '\\.')}>$`));
     expect(r!.next_attempt_at.toISOString()).toBe(clock.now().toISOString());
   });
@@ -90,13 +112,26 @@ describe('enqueueEmail', () => {
   it('the same deduplication key twice gives one row, also when enqueued at the same moment', async () => {
     expect(await enqueueEmail(db, DOMAIN, request('once'))).toBe(true);
     expect(await enqueueEmail(db, DOMAIN, request('once', { subject: 'A different subject' }))).toBe(false);
-    const raced = await Promise.all([1, 2, 3].map(() => db.transaction().execute((trx) => enqueueEmail(trx, DOMAIN, request('raced')))));
+    const raced = await Promise.all(
+      [1, 2, 3].map(() => db.transaction().execute((trx) => enqueueEmail(trx, DOMAIN, request('raced')))),
+    );
     expect(raced.filter(Boolean)).toHaveLength(1);
-    expect((await rows()).map((r) => [r.dedup_key, r.subject])).toEqual([['once', 'Your Nexus account'], ['raced', 'Your Nexus account']]);
+    expect((await rows()).map((r) => [r.dedup_key, r.subject])).toEqual([
+      ['once', 'Your Nexus account'],
+      ['raced', 'Your Nexus account'],
+    ]);
   });
 
-  it('strips line breaks from the recipient\'s name and address and from the subject', async () => {
-    await enqueueEmail(db, DOMAIN, request('crlf', { name: 'Jo\r\nBcc: eve@evil.example', address: 'jo@camden.gov.uk\r\nCc: eve@evil.example', subject: 'Hello\r\nX-Injected: yes' }));
+  it("strips line breaks from the recipient's name and address and from the subject", async () => {
+    await enqueueEmail(
+      db,
+      DOMAIN,
+      request('crlf', {
+        name: 'Jo\r\nBcc: eve@evil.example',
+        address: 'jo@camden.gov.uk\r\nCc: eve@evil.example',
+        subject: 'Hello\r\nX-Injected: yes',
+      }),
+    );
     const r = await row('crlf');
     expect(r.to_name).toBe('Jo Bcc: eve@evil.example');
     expect(r.to_address).toBe('jo@camden.gov.uk Cc: eve@evil.example');
@@ -110,8 +145,16 @@ describe('deliverDueEmails with the .eml transport (R44)', () => {
   }
 
   it('writes one .eml per row with its Message-ID, To and Subject, marks the rows sent, and a second pass sends nothing', async () => {
-    await enqueueEmail(db, DOMAIN, request('a', { name: 'Amira Khan', address: 'amira.khan@camden.gov.uk', subject: 'Your invitation' }));
-    await enqueueEmail(db, DOMAIN, request('b', { name: 'Ben O\'Neill', address: 'ben@camden.gov.uk', subject: 'Password reset — Nexus' }));
+    await enqueueEmail(
+      db,
+      DOMAIN,
+      request('a', { name: 'Amira Khan', address: 'amira.khan@camden.gov.uk', subject: 'Your invitation' }),
+    );
+    await enqueueEmail(
+      db,
+      DOMAIN,
+      request('b', { name: "Ben O'Neill", address: 'ben@camden.gov.uk', subject: 'Password reset — Nexus' }),
+    );
     const transport = emlFileTransport(mailDir);
     clock.advance(1000);
     expect(await deliverDueEmails(db, clock, transport, OPTIONS)).toBe(2);
@@ -143,14 +186,31 @@ describe('deliverDueEmails with the .eml transport (R44)', () => {
   });
 
   it('a name or subject with CR/LF cannot add headers, even when the row bypasses enqueueEmail', async () => {
-    await enqueueEmail(db, DOMAIN, request('via-enqueue', { name: 'Eve\r\nBcc: spy@evil.example', subject: 'Hi\r\nX-Injected: yes' }));
+    await enqueueEmail(
+      db,
+      DOMAIN,
+      request('via-enqueue', { name: 'Eve\r\nBcc: spy@evil.example', subject: 'Hi\r\nX-Injected: yes' }),
+    );
     // A row written by some other code path, with the line breaks still in it.
     const raw = request('raw');
-    await db.insertInto('email_outbox').values({
-      id: '00000000-0000-4000-8000-000000000001', dedup_key: 'raw', message_id: '<raw@nexus.test>', template: 'test',
-      organisation_id: organisationId, account_id: null, to_address: 'victim@camden.gov.uk', to_name: 'Eve\r\nBcc: spy@evil.example\r\n',
-      subject: 'Hi\r\nX-Injected: yes', text_body: raw.content.text, html_body: raw.content.html, next_attempt_at: clock.now(), created_at: clock.now(),
-    }).execute();
+    await db
+      .insertInto('email_outbox')
+      .values({
+        id: '00000000-0000-4000-8000-000000000001',
+        dedup_key: 'raw',
+        message_id: '<raw@nexus.test>',
+        template: 'test',
+        organisation_id: organisationId,
+        account_id: null,
+        to_address: 'victim@camden.gov.uk',
+        to_name: 'Eve\r\nBcc: spy@evil.example\r\n',
+        subject: 'Hi\r\nX-Injected: yes',
+        text_body: raw.content.text,
+        html_body: raw.content.html,
+        next_attempt_at: clock.now(),
+        created_at: clock.now(),
+      })
+      .execute();
     const transport = emlFileTransport(mailDir);
     expect(await deliverDueEmails(db, clock, transport, OPTIONS)).toBe(2);
     for (const r of await rows()) {
@@ -171,11 +231,18 @@ describe('deliverDueEmails with the .eml transport (R44)', () => {
 describe('retries and failures', () => {
   it('a temporary error leaves the row pending and retries it later with growing backoff, then sends it', async () => {
     await enqueueEmail(db, DOMAIN, request('flaky'));
-    const transport = scriptedTransport((_r, call) => (call <= 2 ? new Error(`421 try again later (${call})`) : undefined));
+    const transport = scriptedTransport((_r, call) =>
+      call <= 2 ? new Error(`421 try again later (${call})`) : undefined,
+    );
 
     expect(await deliverDueEmails(db, clock, transport, OPTIONS)).toBe(0);
     let r = await row('flaky');
-    expect(r).toMatchObject({ status: 'pending', attempts: 1, last_error: '421 try again later (1)', lease_until: null });
+    expect(r).toMatchObject({
+      status: 'pending',
+      attempts: 1,
+      last_error: '421 try again later (1)',
+      lease_until: null,
+    });
     const firstRetry = new Date(clock.now().getTime() + retryDelaySeconds(1) * 1000);
     expect(r.next_attempt_at.toISOString()).toBe(firstRetry.toISOString());
 
@@ -190,7 +257,9 @@ describe('retries and failures', () => {
     r = await row('flaky');
     expect(r).toMatchObject({ status: 'pending', attempts: 2, last_error: '421 try again later (2)' });
     expect(retryDelaySeconds(2)).toBeGreaterThan(retryDelaySeconds(1));
-    expect(r.next_attempt_at.toISOString()).toBe(new Date(firstRetry.getTime() + retryDelaySeconds(2) * 1000).toISOString());
+    expect(r.next_attempt_at.toISOString()).toBe(
+      new Date(firstRetry.getTime() + retryDelaySeconds(2) * 1000).toISOString(),
+    );
 
     clock.set(r.next_attempt_at);
     expect(await deliverDueEmails(db, clock, transport, OPTIONS)).toBe(1);
@@ -201,9 +270,16 @@ describe('retries and failures', () => {
   it('a PermanentMailError marks the row failed, and it is not tried again', async () => {
     await enqueueEmail(db, DOMAIN, request('bounced'));
     await enqueueEmail(db, DOMAIN, request('fine'));
-    const transport = scriptedTransport((r) => (r.dedup_key === 'bounced' ? new PermanentMailError('550 no such mailbox') : undefined));
+    const transport = scriptedTransport((r) =>
+      r.dedup_key === 'bounced' ? new PermanentMailError('550 no such mailbox') : undefined,
+    );
     expect(await deliverDueEmails(db, clock, transport, OPTIONS)).toBe(1);
-    expect(await row('bounced')).toMatchObject({ status: 'failed', attempts: 1, last_error: '550 no such mailbox', sent_at: null });
+    expect(await row('bounced')).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      last_error: '550 no such mailbox',
+      sent_at: null,
+    });
     expect(await row('fine')).toMatchObject({ status: 'sent' });
     clock.advance(86_400_000);
     expect(await deliverDueEmails(db, clock, transport, OPTIONS)).toBe(0);
@@ -224,7 +300,12 @@ describe('retries and failures', () => {
 
   it('a row claimed by a worker that died is delivered once its lease runs out, not before', async () => {
     await enqueueEmail(db, DOMAIN, request('orphan'));
-    const claimed = await claimDueEmails(db, clock.now(), new Date(clock.now().getTime() + OPTIONS.leaseSeconds * 1000), 10);
+    const claimed = await claimDueEmails(
+      db,
+      clock.now(),
+      new Date(clock.now().getTime() + OPTIONS.leaseSeconds * 1000),
+      10,
+    );
     expect(claimed.map((c) => c.dedup_key)).toEqual(['orphan']);
     const transport = scriptedTransport(() => undefined);
     expect(await deliverDueEmails(db, clock, transport, OPTIONS)).toBe(0);
@@ -236,7 +317,9 @@ describe('retries and failures', () => {
   it('two workers delivering at once send each email once', async () => {
     for (let i = 0; i < 6; i++) await enqueueEmail(db, DOMAIN, request(`parallel-${i}`));
     const transport = scriptedTransport(() => undefined);
-    const sent = await Promise.all([1, 2].map(() => deliverDueEmails(db, clock, transport, { ...OPTIONS, batchSize: 4 })));
+    const sent = await Promise.all(
+      [1, 2].map(() => deliverDueEmails(db, clock, transport, { ...OPTIONS, batchSize: 4 })),
+    );
     const again = await deliverDueEmails(db, clock, transport, OPTIONS);
     expect(sent[0]! + sent[1]! + again).toBe(6);
     expect(transport.calls.map((c) => c.dedup_key).sort()).toEqual([0, 1, 2, 3, 4, 5].map((i) => `parallel-${i}`));

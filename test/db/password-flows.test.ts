@@ -27,7 +27,11 @@ beforeAll(async () => {
   t = await createTestApp();
   la = await createOrganisation(t.handle.db, '202', 'Camden');
   admin = await createAccount(t.handle.db, t.config.secretKey, {
-    organisationId: la, username: 'ada.admin', userType: 'la_admin', firstName: 'Ada', lastName: 'Admin',
+    organisationId: la,
+    username: 'ada.admin',
+    userType: 'la_admin',
+    firstName: 'Ada',
+    lastName: 'Admin',
   });
 });
 afterAll(async () => t?.close());
@@ -80,7 +84,12 @@ async function account(id: string) {
 }
 
 async function sessionCount(accountId: string): Promise<number> {
-  const rows = await t.handle.db.selectFrom('sessions').select('id_hash').where('account_id', '=', accountId).where('stage', '=', 'signed_in').execute();
+  const rows = await t.handle.db
+    .selectFrom('sessions')
+    .select('id_hash')
+    .where('account_id', '=', accountId)
+    .where('stage', '=', 'signed_in')
+    .execute();
   return rows.length;
 }
 
@@ -103,9 +112,22 @@ const seenTokens: string[] = [];
 
 describe('forgotten password', () => {
   it('emails an active account one reset link, and shows an unknown, archived or not-yet-set-up user the very same page', async () => {
-    const active = await createAccount(t.handle.db, t.config.secretKey, { organisationId: la, username: 'reset.me', email: 'reset.me@camden.gov.uk' });
-    await createAccount(t.handle.db, t.config.secretKey, { organisationId: la, username: 'gone.away', status: 'archived' });
-    await createAccount(t.handle.db, t.config.secretKey, { organisationId: la, username: 'not.started', password: null, enrolled: false });
+    const active = await createAccount(t.handle.db, t.config.secretKey, {
+      organisationId: la,
+      username: 'reset.me',
+      email: 'reset.me@camden.gov.uk',
+    });
+    await createAccount(t.handle.db, t.config.secretKey, {
+      organisationId: la,
+      username: 'gone.away',
+      status: 'archived',
+    });
+    await createAccount(t.handle.db, t.config.secretKey, {
+      organisationId: la,
+      username: 'not.started',
+      password: null,
+      enrolled: false,
+    });
     const outboxBefore = await t.handle.db.selectFrom('email_outbox').select('id').execute();
 
     const known = await requestReset('Reset.Me');
@@ -130,8 +152,12 @@ describe('forgotten password', () => {
     const outboxAfter = await t.handle.db.selectFrom('email_outbox').select('id').execute();
     expect(outboxAfter).toHaveLength(outboxBefore.length + 1);
 
-    const audit = await t.handle.db.selectFrom('audit_events').selectAll()
-      .where('action', 'in', ['password-reset.requested', 'password-reset.refused']).orderBy('id').execute();
+    const audit = await t.handle.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('action', 'in', ['password-reset.requested', 'password-reset.refused'])
+      .orderBy('id')
+      .execute();
     expect(audit.map((a) => [a.action, a.actor_label, a.details.reason ?? null])).toEqual([
       ['password-reset.requested', 'reset.me', null],
       ['password-reset.refused', 'no.such.person', 'unknown-username'],
@@ -141,7 +167,10 @@ describe('forgotten password', () => {
   });
 
   it('limits reset requests per username, the same way whether or not the account exists', async () => {
-    const fixture = await createAccount(t.handle.db, t.config.secretKey, { organisationId: la, username: 'often.forgets' });
+    const fixture = await createAccount(t.handle.db, t.config.secretKey, {
+      organisationId: la,
+      username: 'often.forgets',
+    });
     const limit = t.config.throttle.accountLimit;
     const answers: Record<string, number[]> = { 'often.forgets': [], 'nobody.at.all': [] };
     for (const username of Object.keys(answers)) {
@@ -153,14 +182,19 @@ describe('forgotten password', () => {
     const refused = await requestReset('often.forgets');
     expect(refused.statusCode).toBe(429);
     expect(refused.body).toContain('govuk-error-message');
-    expect(refused.body).toContain(`Too many reset requests. Wait ${t.config.throttle.windowMinutes} minutes, then try again.`);
+    expect(refused.body).toContain(
+      `Too many reset requests. Wait ${t.config.throttle.windowMinutes} minutes, then try again.`,
+    );
 
     t.clock.advance(t.config.throttle.windowMinutes * MINUTE + 1000);
     expect((await requestReset('often.forgets')).statusCode).toBe(200);
   });
 
   it('sets the new password once, ends every session of the account, sends a notice, and then the link is expired', async () => {
-    const fixture = await createAccount(t.handle.db, t.config.secretKey, { organisationId: la, username: 'two.devices' });
+    const fixture = await createAccount(t.handle.db, t.config.secretKey, {
+      organisationId: la,
+      username: 'two.devices',
+    });
     const laptop = await signIn(fixture);
     const phone = await signIn(fixture);
     expect(await sessionCount(fixture.id)).toBe(2);
@@ -172,7 +206,10 @@ describe('forgotten password', () => {
     const form = await client.get(`/reset-password/${token}`);
     expect(form.statusCode).toBe(200);
     expect(form.body).toContain('two.devices');
-    const done = await client.post(`/reset-password/${token}`, { password: NEW_PASSWORD, confirmPassword: NEW_PASSWORD });
+    const done = await client.post(`/reset-password/${token}`, {
+      password: NEW_PASSWORD,
+      confirmPassword: NEW_PASSWORD,
+    });
     expect(done.statusCode).toBe(303);
     expect(done.headers.location).toBe('/sign-in');
     expect((await client.get('/sign-in')).body).toContain('Your password has been changed');
@@ -195,7 +232,10 @@ describe('forgotten password', () => {
     expect(again.body).toContain('This link has expired');
     const replay = browser();
     await replay.get('/forgot-password');
-    const reused = await replay.post(`/reset-password/${token}`, { password: 'Another-Quite-Long-Phrase-5', confirmPassword: 'Another-Quite-Long-Phrase-5' });
+    const reused = await replay.post(`/reset-password/${token}`, {
+      password: 'Another-Quite-Long-Phrase-5',
+      confirmPassword: 'Another-Quite-Long-Phrase-5',
+    });
     expect(reused.statusCode).toBe(410);
     expect((await account(fixture.id)).password_hash).toBe(after.password_hash);
 
@@ -204,7 +244,10 @@ describe('forgotten password', () => {
   });
 
   it(`expires the link after PASSWORD_RESET_MINUTES`, async () => {
-    const fixture = await createAccount(t.handle.db, t.config.secretKey, { organisationId: la, username: 'slow.reader' });
+    const fixture = await createAccount(t.handle.db, t.config.secretKey, {
+      organisationId: la,
+      username: 'slow.reader',
+    });
     const token = await resetTokenFor(fixture);
     const hashBefore = (await account(fixture.id)).password_hash;
     expect(t.config.passwordResetMinutes).toBe(60);
@@ -217,13 +260,19 @@ describe('forgotten password', () => {
     expect(expired.statusCode).toBe(410);
     expect(expired.body).toContain('Ask for a new password reset link');
     await client.get('/forgot-password');
-    const late = await client.post(`/reset-password/${token}`, { password: NEW_PASSWORD, confirmPassword: NEW_PASSWORD });
+    const late = await client.post(`/reset-password/${token}`, {
+      password: NEW_PASSWORD,
+      confirmPassword: NEW_PASSWORD,
+    });
     expect(late.statusCode).toBe(410);
     expect((await account(fixture.id)).password_hash).toBe(hashBefore);
   });
 
   it('a newer link replaces an older unused one', async () => {
-    const fixture = await createAccount(t.handle.db, t.config.secretKey, { organisationId: la, username: 'asked.twice' });
+    const fixture = await createAccount(t.handle.db, t.config.secretKey, {
+      organisationId: la,
+      username: 'asked.twice',
+    });
     const first = await resetTokenFor(fixture);
     const second = await resetTokenFor(fixture);
     expect((await browser().get(`/reset-password/${first}`)).statusCode).toBe(410);
@@ -232,7 +281,11 @@ describe('forgotten password', () => {
 
   it('refuses weak, short and mismatched passwords with a field error, and changes nothing', async () => {
     const fixture = await createAccount(t.handle.db, t.config.secretKey, {
-      organisationId: la, username: 'quill.feather', firstName: 'Quill', lastName: 'Feather', email: 'q.feather@camden.gov.uk',
+      organisationId: la,
+      username: 'quill.feather',
+      firstName: 'Quill',
+      lastName: 'Feather',
+      email: 'q.feather@camden.gov.uk',
     });
     const session = await signIn(fixture);
     const token = await resetTokenFor(fixture);
@@ -241,20 +294,52 @@ describe('forgotten password', () => {
 
     const cases: { password: string; confirmPassword: string; field: string; message: string }[] = [
       { password: '', confirmPassword: '', field: 'password', message: 'Enter a password' },
-      { password: 'Short-1', confirmPassword: 'Short-1', field: 'password', message: 'Password must be 12 characters or more' },
-      { password: 'password1234', confirmPassword: 'password1234', field: 'password', message: 'Choose a password that is harder to guess' },
-      { password: 'quill.feather1', confirmPassword: 'quill.feather1', field: 'password', message: 'Choose a password that is harder to guess' },
-      { password: 'x'.repeat(257), confirmPassword: 'x'.repeat(257), field: 'password', message: 'Password must be 256 characters or fewer' },
+      {
+        password: 'Short-1',
+        confirmPassword: 'Short-1',
+        field: 'password',
+        message: 'Password must be 12 characters or more',
+      },
+      {
+        password: 'password1234',
+        confirmPassword: 'password1234',
+        field: 'password',
+        message: 'Choose a password that is harder to guess',
+      },
+      {
+        password: 'quill.feather1',
+        confirmPassword: 'quill.feather1',
+        field: 'password',
+        message: 'Choose a password that is harder to guess',
+      },
+      {
+        password: 'x'.repeat(257),
+        confirmPassword: 'x'.repeat(257),
+        field: 'password',
+        message: 'Password must be 256 characters or fewer',
+      },
       { password: NEW_PASSWORD, confirmPassword: '', field: 'confirmPassword', message: 'Confirm your new password' },
-      { password: NEW_PASSWORD, confirmPassword: `${NEW_PASSWORD}!`, field: 'confirmPassword', message: 'Enter the same password twice' },
+      {
+        password: NEW_PASSWORD,
+        confirmPassword: `${NEW_PASSWORD}!`,
+        field: 'confirmPassword',
+        message: 'Enter the same password twice',
+      },
     ];
     const client = browser();
     await client.get(`/reset-password/${token}`);
     for (const c of cases) {
-      const response = await client.post(`/reset-password/${token}`, { password: c.password, confirmPassword: c.confirmPassword });
+      const response = await client.post(`/reset-password/${token}`, {
+        password: c.password,
+        confirmPassword: c.confirmPassword,
+      });
       expect(response.statusCode, c.message).toBe(400);
       expect(response.body).toContain('govuk-error-summary');
-      expect(response.body).toMatch(new RegExp(`<p id="${c.field}-error" class="govuk-error-message">\\s*<span class="govuk-visually-hidden">Error:</span> ${c.message}`));
+      expect(response.body).toMatch(
+        new RegExp(
+          `<p id="${c.field}-error" class="govuk-error-message">\\s*<span class="govuk-visually-hidden">Error:</span> ${c.message}`,
+        ),
+      );
     }
     expect(await account(fixture.id)).toEqual(before);
     expect(await emails(fixture.id)).toHaveLength(outboxBefore);
@@ -262,17 +347,28 @@ describe('forgotten password', () => {
     expect((await session.get('/my-account')).statusCode).toBe(200);
 
     // The link was not used up by the refusals.
-    const done = await client.post(`/reset-password/${token}`, { password: NEW_PASSWORD, confirmPassword: NEW_PASSWORD });
+    const done = await client.post(`/reset-password/${token}`, {
+      password: NEW_PASSWORD,
+      confirmPassword: NEW_PASSWORD,
+    });
     expect(done.statusCode).toBe(303);
   });
 });
 
 describe('invitation (R9)', () => {
   it('emails a single-use link with the new account; after setting a password the user signs in and is sent to set up 2FA', async () => {
-    const created = await t.services.accounts.createAccount(SYSTEM, {
-      organisationId: la, username: 'New.Starter', firstName: '<b>Jo</b>', lastName: 'Starter & "Co"', email: 'new.starter@camden.gov.uk',
-      userType: 'la_officer',
-    }, SYSTEM_CONTEXT);
+    const created = await t.services.accounts.createAccount(
+      SYSTEM,
+      {
+        organisationId: la,
+        username: 'New.Starter',
+        firstName: '<b>Jo</b>',
+        lastName: 'Starter & "Co"',
+        email: 'new.starter@camden.gov.uk',
+        userType: 'la_officer',
+      },
+      SYSTEM_CONTEXT,
+    );
     expect(created.username).toBe('new.starter');
     expect(created.password_hash).toBeNull();
 
@@ -300,7 +396,10 @@ describe('invitation (R9)', () => {
 
     // Valid to the end of day 7.
     t.clock.advance(7 * DAY - MINUTE);
-    const accepted = await client.post(`/invitation/${token}`, { password: NEW_PASSWORD, confirmPassword: NEW_PASSWORD });
+    const accepted = await client.post(`/invitation/${token}`, {
+      password: NEW_PASSWORD,
+      confirmPassword: NEW_PASSWORD,
+    });
     expect(accepted.statusCode).toBe(303);
     expect(accepted.headers.location).toBe('/sign-in');
     expect((await client.get('/sign-in')).body).toContain('Your password is set');
@@ -308,7 +407,10 @@ describe('invitation (R9)', () => {
     expect(after.password_hash).toMatch(/^\$argon2id\$/);
 
     expect((await browser().get(`/invitation/${token}`)).statusCode).toBe(410);
-    const replay = await client.post(`/invitation/${token}`, { password: 'Another-Quite-Long-Phrase-5', confirmPassword: 'Another-Quite-Long-Phrase-5' });
+    const replay = await client.post(`/invitation/${token}`, {
+      password: 'Another-Quite-Long-Phrase-5',
+      confirmPassword: 'Another-Quite-Long-Phrase-5',
+    });
     expect(replay.statusCode).toBe(410);
     expect((await account(created.id)).password_hash).toBe(after.password_hash);
 
@@ -316,9 +418,13 @@ describe('invitation (R9)', () => {
     expect(signIn.statusCode).toBe(303);
     expect(signIn.headers.location).toBe('/sign-in/two-factor/setup');
 
-    const audit = await t.handle.db.selectFrom('audit_events').select(['action', 'actor_label', 'actor_account_id'])
-      .where('subject_account_id', '=', created.id).where('action', 'in', ['account.created', 'invitation.sent', 'invitation.accepted'])
-      .orderBy('id').execute();
+    const audit = await t.handle.db
+      .selectFrom('audit_events')
+      .select(['action', 'actor_label', 'actor_account_id'])
+      .where('subject_account_id', '=', created.id)
+      .where('action', 'in', ['account.created', 'invitation.sent', 'invitation.accepted'])
+      .orderBy('id')
+      .execute();
     expect(audit).toEqual([
       { action: 'account.created', actor_label: 'command line', actor_account_id: null },
       { action: 'invitation.sent', actor_label: 'command line', actor_account_id: null },
@@ -327,9 +433,18 @@ describe('invitation (R9)', () => {
   });
 
   it('expires on day 8, unused', async () => {
-    const created = await t.services.accounts.createAccount(SYSTEM, {
-      organisationId: la, username: 'late.starter', firstName: 'Lee', lastName: 'Late', email: 'late@camden.gov.uk', userType: 'read_only',
-    }, SYSTEM_CONTEXT);
+    const created = await t.services.accounts.createAccount(
+      SYSTEM,
+      {
+        organisationId: la,
+        username: 'late.starter',
+        firstName: 'Lee',
+        lastName: 'Late',
+        email: 'late@camden.gov.uk',
+        userType: 'read_only',
+      },
+      SYSTEM_CONTEXT,
+    );
     const token = tokenIn((await emails(created.id, 'invitation'))[0]!.text_body, 'invitation');
     seenTokens.push(token);
     t.clock.advance(7 * DAY);
@@ -338,17 +453,33 @@ describe('invitation (R9)', () => {
     expect(expired.statusCode).toBe(410);
     expect(expired.body).toContain('Ask an administrator of your Local Authority to send you a new invitation');
     await client.get('/sign-in');
-    expect((await client.post(`/invitation/${token}`, { password: NEW_PASSWORD, confirmPassword: NEW_PASSWORD })).statusCode).toBe(410);
+    expect(
+      (await client.post(`/invitation/${token}`, { password: NEW_PASSWORD, confirmPassword: NEW_PASSWORD })).statusCode,
+    ).toBe(410);
     expect((await account(created.id)).password_hash).toBeNull();
   });
 
   it('names the administrator who sent it', async () => {
     const actor: Actor = {
-      kind: 'account', accountId: admin.id, organisationId: la, organisationKind: 'la', privileges: new Set(typeDefaults('la_admin')), label: 'ada.admin',
+      kind: 'account',
+      accountId: admin.id,
+      organisationId: la,
+      organisationKind: 'la',
+      privileges: new Set(typeDefaults('la_admin')),
+      label: 'ada.admin',
     };
-    const created = await t.services.accounts.createAccount(actor, {
-      organisationId: la, username: 'invited.by.ada', firstName: 'Ivy', lastName: 'Vited', email: 'ivy@camden.gov.uk', userType: 'la_officer',
-    }, SYSTEM_CONTEXT);
+    const created = await t.services.accounts.createAccount(
+      actor,
+      {
+        organisationId: la,
+        username: 'invited.by.ada',
+        firstName: 'Ivy',
+        lastName: 'Vited',
+        email: 'ivy@camden.gov.uk',
+        userType: 'la_officer',
+      },
+      SYSTEM_CONTEXT,
+    );
     const email = (await emails(created.id, 'invitation'))[0]!;
     seenTokens.push(tokenIn(email.text_body, 'invitation'));
     expect(email.text_body).toContain('Ada Admin has created a Nexus account for you at Camden.');
@@ -358,21 +489,39 @@ describe('invitation (R9)', () => {
 describe('password change on My Account', () => {
   it('needs the right current password, keeps this session, ends the others and emails a notice', async () => {
     const fixture = await createAccount(t.handle.db, t.config.secretKey, {
-      organisationId: la, username: 'change.me', firstName: 'Chan', lastName: 'Gemi', email: 'change.me@camden.gov.uk',
+      organisationId: la,
+      username: 'change.me',
+      firstName: 'Chan',
+      lastName: 'Gemi',
+      email: 'change.me@camden.gov.uk',
     });
     const here = await signIn(fixture);
     const elsewhere = await signIn(fixture);
     const before = await account(fixture.id);
     await here.get('/my-account/password');
 
-    const wrong = await here.post('/my-account/password', { currentPassword: 'not-my-password-at-all', password: NEW_PASSWORD, confirmPassword: NEW_PASSWORD });
+    const wrong = await here.post('/my-account/password', {
+      currentPassword: 'not-my-password-at-all',
+      password: NEW_PASSWORD,
+      confirmPassword: NEW_PASSWORD,
+    });
     expect(wrong.statusCode).toBe(400);
     expect(wrong.body).toContain('govuk-error-summary');
-    expect(wrong.body).toMatch(/<p id="currentPassword-error" class="govuk-error-message">\s*<span class="govuk-visually-hidden">Error:<\/span> Your current password is not correct/);
-    const missing = await here.post('/my-account/password', { currentPassword: '', password: NEW_PASSWORD, confirmPassword: NEW_PASSWORD });
+    expect(wrong.body).toMatch(
+      /<p id="currentPassword-error" class="govuk-error-message">\s*<span class="govuk-visually-hidden">Error:<\/span> Your current password is not correct/,
+    );
+    const missing = await here.post('/my-account/password', {
+      currentPassword: '',
+      password: NEW_PASSWORD,
+      confirmPassword: NEW_PASSWORD,
+    });
     expect(missing.statusCode).toBe(400);
     expect(missing.body).toContain('Enter your current password');
-    const weak = await here.post('/my-account/password', { currentPassword: TEST_PASSWORD, password: 'password1234', confirmPassword: 'password1234' });
+    const weak = await here.post('/my-account/password', {
+      currentPassword: TEST_PASSWORD,
+      password: 'password1234',
+      confirmPassword: 'password1234',
+    });
     expect(weak.statusCode).toBe(400);
     expect(weak.body).toContain('Choose a password that is harder to guess');
     expect(weak.body).not.toContain('currentPassword-error');
@@ -380,11 +529,19 @@ describe('password change on My Account', () => {
     expect(await account(fixture.id)).toEqual(before);
     expect(await emails(fixture.id)).toHaveLength(0);
     expect(await sessionCount(fixture.id)).toBe(2);
-    const refusals = await t.handle.db.selectFrom('audit_events').select('action')
-      .where('subject_account_id', '=', fixture.id).where('action', '=', 'password.change-refused').execute();
+    const refusals = await t.handle.db
+      .selectFrom('audit_events')
+      .select('action')
+      .where('subject_account_id', '=', fixture.id)
+      .where('action', '=', 'password.change-refused')
+      .execute();
     expect(refusals).toHaveLength(1);
 
-    const changed = await here.post('/my-account/password', { currentPassword: TEST_PASSWORD, password: NEW_PASSWORD, confirmPassword: NEW_PASSWORD });
+    const changed = await here.post('/my-account/password', {
+      currentPassword: TEST_PASSWORD,
+      password: NEW_PASSWORD,
+      confirmPassword: NEW_PASSWORD,
+    });
     expect(changed.statusCode).toBe(303);
     expect(changed.headers.location).toBe('/my-account');
     const page = await here.get('/my-account');
@@ -405,34 +562,74 @@ describe('password change on My Account', () => {
   });
 
   it('limits guesses of the current password from a signed-in session', async () => {
-    const fixture = await createAccount(t.handle.db, t.config.secretKey, { organisationId: la, username: 'left.unlocked' });
+    const fixture = await createAccount(t.handle.db, t.config.secretKey, {
+      organisationId: la,
+      username: 'left.unlocked',
+    });
     const client = await signIn(fixture);
     await client.get('/my-account/password');
     const before = await account(fixture.id);
     for (let i = 0; i < t.config.throttle.accountLimit; i++) {
-      const guess = await client.post('/my-account/password', { currentPassword: `guess-number-${i}-wrong`, password: NEW_PASSWORD, confirmPassword: NEW_PASSWORD });
+      const guess = await client.post('/my-account/password', {
+        currentPassword: `guess-number-${i}-wrong`,
+        password: NEW_PASSWORD,
+        confirmPassword: NEW_PASSWORD,
+      });
       expect(guess.statusCode).toBe(400);
     }
-    const right = await client.post('/my-account/password', { currentPassword: TEST_PASSWORD, password: NEW_PASSWORD, confirmPassword: NEW_PASSWORD });
+    const right = await client.post('/my-account/password', {
+      currentPassword: TEST_PASSWORD,
+      password: NEW_PASSWORD,
+      confirmPassword: NEW_PASSWORD,
+    });
     expect(right.statusCode).toBe(429);
-    expect(right.body).toContain(`Too many attempts to change your password. Wait ${t.config.throttle.windowMinutes} minutes, then try again.`);
+    expect(right.body).toContain(
+      `Too many attempts to change your password. Wait ${t.config.throttle.windowMinutes} minutes, then try again.`,
+    );
     expect(await account(fixture.id)).toEqual(before);
     expect(await emails(fixture.id)).toHaveLength(0);
 
     // When the window has passed, the same session may try again, and the right password works.
     t.clock.advance(t.config.throttle.windowMinutes * MINUTE + 1000);
     await client.get('/my-account/password');
-    expect((await client.post('/my-account/password', { currentPassword: TEST_PASSWORD, password: NEW_PASSWORD, confirmPassword: NEW_PASSWORD })).statusCode).toBe(303);
+    expect(
+      (
+        await client.post('/my-account/password', {
+          currentPassword: TEST_PASSWORD,
+          password: NEW_PASSWORD,
+          confirmPassword: NEW_PASSWORD,
+        })
+      ).statusCode,
+    ).toBe(303);
   });
 
   it('sends one notice per change, even for two changes at the same instant', async () => {
-    const fixture = await createAccount(t.handle.db, t.config.secretKey, { organisationId: la, username: 'changes.often' });
+    const fixture = await createAccount(t.handle.db, t.config.secretKey, {
+      organisationId: la,
+      username: 'changes.often',
+    });
     const client = await signIn(fixture);
     await client.get('/my-account/password');
     const second = 'Orbit-Lantern-Pickle-77';
-    expect((await client.post('/my-account/password', { currentPassword: TEST_PASSWORD, password: NEW_PASSWORD, confirmPassword: NEW_PASSWORD })).statusCode).toBe(303);
+    expect(
+      (
+        await client.post('/my-account/password', {
+          currentPassword: TEST_PASSWORD,
+          password: NEW_PASSWORD,
+          confirmPassword: NEW_PASSWORD,
+        })
+      ).statusCode,
+    ).toBe(303);
     await client.get('/my-account/password');
-    expect((await client.post('/my-account/password', { currentPassword: NEW_PASSWORD, password: second, confirmPassword: second })).statusCode).toBe(303);
+    expect(
+      (
+        await client.post('/my-account/password', {
+          currentPassword: NEW_PASSWORD,
+          password: second,
+          confirmPassword: second,
+        })
+      ).statusCode,
+    ).toBe(303);
     expect(await emails(fixture.id, 'password-changed')).toHaveLength(2);
   });
 });

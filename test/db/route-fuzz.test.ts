@@ -3,8 +3,23 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { casesFor, realPlaceholder, type FuzzCase } from '../support/route-fuzz-cases.ts';
 import { STACK_TRACE } from '../support/route-fuzz-payloads.ts';
-import { UNIQUE_PLACEHOLDER, addForm, enumerateRoutes, formsOf, jsonPaths, type Area, type FuzzRoute } from '../support/route-fuzz-routes.ts';
-import { changedTables, Fingerprint, FuzzWorld, send, type Principal, type PrincipalName } from '../support/route-fuzz-world.ts';
+import {
+  UNIQUE_PLACEHOLDER,
+  addForm,
+  enumerateRoutes,
+  formsOf,
+  jsonPaths,
+  type Area,
+  type FuzzRoute,
+} from '../support/route-fuzz-routes.ts';
+import {
+  changedTables,
+  Fingerprint,
+  FuzzWorld,
+  send,
+  type Principal,
+  type PrincipalName,
+} from '../support/route-fuzz-world.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 /**
@@ -32,7 +47,13 @@ let t: TestApp;
 let world: FuzzWorld;
 let routes: FuzzRoute[];
 const principalOf = new Map<FuzzRoute, PrincipalName>();
-const counts = { routes: { pages: 0, api: 0, scim: 0 }, cases: { pages: 0, api: 0, scim: 0 }, accepted: { pages: 0, api: 0, scim: 0 }, refusedChecked: 0, statuses: new Map<number, number>() };
+const counts = {
+  routes: { pages: 0, api: 0, scim: 0 },
+  cases: { pages: 0, api: 0, scim: 0 },
+  accepted: { pages: 0, api: 0, scim: 0 },
+  refusedChecked: 0,
+  statuses: new Map<number, number>(),
+};
 const noFields: string[] = [];
 
 const USER_URN = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -41,7 +62,9 @@ const PATCH_URN = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
 beforeAll(async () => {
   // Limits high enough that handlers run for every case: throttling and rate limits have their own tests.
-  t = await createTestApp({ env: { API_RATE_LIMIT_PER_MINUTE: '1000000', THROTTLE_ACCOUNT_LIMIT: '100000', THROTTLE_ADDRESS_LIMIT: '100000' } });
+  t = await createTestApp({
+    env: { API_RATE_LIMIT_PER_MINUTE: '1000000', THROTTLE_ACCOUNT_LIMIT: '100000', THROTTLE_ADDRESS_LIMIT: '100000' },
+  });
   world = new FuzzWorld(t);
   await world.setUp();
   routes = enumerateRoutes(t.app);
@@ -51,15 +74,43 @@ beforeAll(async () => {
 
 afterAll(async () => {
   const total = counts.cases.pages + counts.cases.api + counts.cases.scim;
-  const statuses = [...counts.statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(' ');
-  console.log([
-    `route fuzz: ${routes?.length ?? 0} routes enumerated (pages ${counts.routes.pages}, API ${counts.routes.api}, SCIM ${counts.routes.scim}); `
-    + `${total} cases sent (pages ${counts.cases.pages}, API ${counts.cases.api}, SCIM ${counts.cases.scim}); ${counts.refusedChecked} refusals checked for writes`,
-    `route fuzz: statuses ${statuses}`,
-    noFields.length ? `route fuzz: no body fields derived for ${noFields.join(', ')} (fuzzed with generic fields only)` : 'route fuzz: body fields derived for every route that takes a body',
-    world?.unresolved.size ? `route fuzz: no real value for path parameters ${[...world.unresolved].join(', ')} (an unknown UUID used)` : '',
-  ].filter(Boolean).join('\n'));
-  if (DEBUG) writeFileSync(DEBUG, JSON.stringify({ debugRows, routes: routes.map((r) => ({ ...r, query: [...r.query], formFields: [...r.formFields], derivedFrom: [...r.derivedFrom], principal: principalOf.get(r) })) }, null, 1));
+  const statuses = [...counts.statuses]
+    .sort(([a], [b]) => a - b)
+    .map(([s, n]) => `${s}×${n}`)
+    .join(' ');
+  console.log(
+    [
+      `route fuzz: ${routes?.length ?? 0} routes enumerated (pages ${counts.routes.pages}, API ${counts.routes.api}, SCIM ${counts.routes.scim}); ` +
+        `${total} cases sent (pages ${counts.cases.pages}, API ${counts.cases.api}, SCIM ${counts.cases.scim}); ${counts.refusedChecked} refusals checked for writes`,
+      `route fuzz: statuses ${statuses}`,
+      noFields.length
+        ? `route fuzz: no body fields derived for ${noFields.join(', ')} (fuzzed with generic fields only)`
+        : 'route fuzz: body fields derived for every route that takes a body',
+      world?.unresolved.size
+        ? `route fuzz: no real value for path parameters ${[...world.unresolved].join(', ')} (an unknown UUID used)`
+        : '',
+    ]
+      .filter(Boolean)
+      .join('\n'),
+  );
+  if (DEBUG)
+    writeFileSync(
+      DEBUG,
+      JSON.stringify(
+        {
+          debugRows,
+          routes: routes.map((r) => ({
+            ...r,
+            query: [...r.query],
+            formFields: [...r.formFields],
+            derivedFrom: [...r.derivedFrom],
+            principal: principalOf.get(r),
+          })),
+        },
+        null,
+        1,
+      ),
+    );
   await t?.close();
 });
 
@@ -87,24 +138,63 @@ async function deriveFromPages(): Promise<void> {
   for (const route of routes.filter((r) => r.area === 'pages')) {
     if (principalOf.has(route)) continue;
     const twin = routes.find((r) => r.url === route.url && principalOf.has(r));
-    principalOf.set(route, twin ? principalOf.get(twin)! : route.url.startsWith('/support/') ? 'support' : route.url.startsWith('/assets/') ? 'anonymous' : 'admin');
-    if ((route.bodyKind === 'form' || route.bodyKind === 'multipart') && route.formFields.size === 0) noFields.push(`${route.method} ${route.url}`);
+    principalOf.set(
+      route,
+      twin
+        ? principalOf.get(twin)!
+        : route.url.startsWith('/support/')
+          ? 'support'
+          : route.url.startsWith('/assets/')
+            ? 'anonymous'
+            : 'admin',
+    );
+    if ((route.bodyKind === 'form' || route.bodyKind === 'multipart') && route.formFields.size === 0)
+      noFields.push(`${route.method} ${route.url}`);
   }
 }
 
 /** SCIM bodies from the User schema the service serves at /Schemas, filled with valid values. */
 async function deriveScim(): Promise<void> {
-  const response = await t.app.inject({ url: '/scim/v2/Schemas', headers: { authorization: `Bearer ${world.scimToken}` } });
-  const served = (response.json() as { Resources: { id: string; attributes: { name: string; type: string; multiValued: boolean; subAttributes?: { name: string; type: string }[]; mutability: string }[] }[] }).Resources;
-  const value = (name: string, type: string, parent = ''): unknown => (type === 'boolean' ? true
-    : name === 'value' ? (parent === 'emails' ? 'fuzz@example.gov.uk' : '020 7946 0000') : name === 'type' ? 'work' : name === 'typeOfUser' ? 'read_only' : 'Fuzz');
+  const response = await t.app.inject({
+    url: '/scim/v2/Schemas',
+    headers: { authorization: `Bearer ${world.scimToken}` },
+  });
+  const served = (
+    response.json() as {
+      Resources: {
+        id: string;
+        attributes: {
+          name: string;
+          type: string;
+          multiValued: boolean;
+          subAttributes?: { name: string; type: string }[];
+          mutability: string;
+        }[];
+      }[];
+    }
+  ).Resources;
+  const value = (name: string, type: string, parent = ''): unknown =>
+    type === 'boolean'
+      ? true
+      : name === 'value'
+        ? parent === 'emails'
+          ? 'fuzz@example.gov.uk'
+          : '020 7946 0000'
+        : name === 'type'
+          ? 'work'
+          : name === 'typeOfUser'
+            ? 'read_only'
+            : 'Fuzz';
   const user = (): Record<string, unknown> => {
     const out: Record<string, unknown> = { schemas: [USER_URN, NEXUS_URN] };
     for (const schema of served) {
       const target = schema.id === USER_URN ? out : ((out[schema.id] = {}) as Record<string, unknown>);
       for (const a of schema.attributes) {
         if (a.mutability === 'readOnly') continue;
-        const one = a.type === 'complex' ? Object.fromEntries((a.subAttributes ?? []).map((s) => [s.name, value(s.name, s.type, a.name)])) : value(a.name, a.type);
+        const one =
+          a.type === 'complex'
+            ? Object.fromEntries((a.subAttributes ?? []).map((s) => [s.name, value(s.name, s.type, a.name)]))
+            : value(a.name, a.type);
         target[a.name] = a.multiValued ? [one] : one;
       }
     }
@@ -113,9 +203,16 @@ async function deriveScim(): Promise<void> {
     return out;
   };
   for (const route of routes.filter((r) => r.area === 'scim' && r.bodyKind === 'json')) {
-    route.jsonBase = route.method === 'PATCH'
-      ? { schemas: [PATCH_URN], Operations: [{ op: 'replace', path: 'name.givenName', value: 'Fuzz' }, { op: 'replace', value: { title: 'Fuzz', active: true } }] }
-      : user();
+    route.jsonBase =
+      route.method === 'PATCH'
+        ? {
+            schemas: [PATCH_URN],
+            Operations: [
+              { op: 'replace', path: 'name.givenName', value: 'Fuzz' },
+              { op: 'replace', value: { title: 'Fuzz', active: true } },
+            ],
+          }
+        : user();
     route.jsonPaths = jsonPaths(route.jsonBase);
     route.derivedFrom.add('scim-schemas');
   }
@@ -132,7 +229,9 @@ function withCsrf(body: string | Buffer | undefined, csrf: string | undefined): 
   const fresh = `u${(++unique).toString(36)}`;
   const text = Buffer.isBuffer(body) ? body.toString('latin1') : body;
   if (!text.includes(CSRF_PLACEHOLDER) && !text.includes(UNIQUE_PLACEHOLDER)) return body;
-  const filled = text.replaceAll(CSRF_PLACEHOLDER, Buffer.isBuffer(body) ? (csrf ?? '') : encodeURIComponent(csrf ?? '')).replaceAll(UNIQUE_PLACEHOLDER, fresh);
+  const filled = text
+    .replaceAll(CSRF_PLACEHOLDER, Buffer.isBuffer(body) ? (csrf ?? '') : encodeURIComponent(csrf ?? ''))
+    .replaceAll(UNIQUE_PLACEHOLDER, fresh);
   return Buffer.isBuffer(body) ? Buffer.from(filled, 'latin1') : filled;
 }
 
@@ -140,7 +239,8 @@ function problemOf(c: FuzzCase, response: LightMyRequestResponse, changed: strin
   const where = `${c.method} ${c.url.slice(0, 160)}${c.url.length > 160 ? '…' : ''} [${c.label}]`;
   if (response.statusCode >= 500) return `${where}: ${response.statusCode} ${response.body.slice(0, 300)}`;
   const trace = STACK_TRACE.exec(response.body);
-  if (trace) return `${where}: stack trace or internal detail in the body: …${response.body.slice(Math.max(0, trace.index - 80), trace.index + 120)}…`;
+  if (trace)
+    return `${where}: stack trace or internal detail in the body: …${response.body.slice(Math.max(0, trace.index - 80), trace.index + 120)}…`;
   if (changed.length) return `${where}: ${response.statusCode} but wrote to ${changed.join(', ')}`;
   return undefined;
 }
@@ -148,8 +248,17 @@ function problemOf(c: FuzzCase, response: LightMyRequestResponse, changed: strin
 /** A SCIM replacement keeps the account's userName and Type of User (neither can change), so the base request is valid. */
 async function adjustBase(route: FuzzRoute, path: Record<string, { real: string }>): Promise<void> {
   if (route.area !== 'scim' || route.method !== 'PUT' || !path.id) return;
-  const row = await t.handle.db.selectFrom('accounts').select(['username', 'user_type']).where('id', '=', path.id.real).executeTakeFirst();
-  if (row) route.jsonBase = { ...(route.jsonBase as object), userName: row.username, [NEXUS_URN]: { typeOfUser: row.user_type } };
+  const row = await t.handle.db
+    .selectFrom('accounts')
+    .select(['username', 'user_type'])
+    .where('id', '=', path.id.real)
+    .executeTakeFirst();
+  if (row)
+    route.jsonBase = {
+      ...(route.jsonBase as object),
+      userName: row.username,
+      [NEXUS_URN]: { typeOfUser: row.user_type },
+    };
 }
 
 const writesCounter = () => (writes ??= new Fingerprint(t.handle.db));
@@ -167,7 +276,8 @@ async function fuzzArea(area: Area): Promise<string[]> {
     let principal: Principal | undefined = principalName ? await world.principal(principalName) : undefined;
     await adjustBase(route, path);
     // An upload route's base file is its own CSV template, from the application.
-    const template = route.bodyKind === 'multipart' && principal ? await principal.client.get(`${route.url}/template.csv`) : undefined;
+    const template =
+      route.bodyKind === 'multipart' && principal ? await principal.client.get(`${route.url}/template.csv`) : undefined;
     const file = template?.statusCode === 200 ? template.body : undefined;
     const cases = casesFor({ route, path, csrf: principalName ? CSRF_PLACEHOLDER : undefined, file }, { full: FULL });
     let before = await fingerprint.take();
@@ -179,10 +289,14 @@ async function fuzzArea(area: Area): Promise<string[]> {
         before = await fingerprint.take();
       }
       const headers: Record<string, string> = {};
-      if (area !== 'pages' && !c.anonymous) headers.authorization = `Bearer ${area === 'scim' ? world.scimToken : world.apiToken}`;
+      if (area !== 'pages' && !c.anonymous)
+        headers.authorization = `Bearer ${area === 'scim' ? world.scimToken : world.apiToken}`;
       const body = withCsrf(c.body, c.anonymous ? undefined : principal?.client.csrf);
       const started = performance.now();
-      const url = route.params.reduce((u, param) => u.replaceAll(realPlaceholder(param), encodeURIComponent(path[param]!.real)), c.url);
+      const url = route.params.reduce(
+        (u, param) => u.replaceAll(realPlaceholder(param), encodeURIComponent(path[param]!.real)),
+        c.url,
+      );
       const response = await send(t, c.anonymous ? undefined : principal, c.method, url, body, c.contentType, headers);
       // A request that succeeded may have used up its account, token or link: the next case gets fresh ones.
       if (response.statusCode < 400 && (c.method === 'POST' || c.method === 'DELETE') && route.params.length > 0) {
@@ -190,7 +304,10 @@ async function fuzzArea(area: Area): Promise<string[]> {
         await adjustBase(route, path);
         before = await fingerprint.take();
       }
-      recheck = !c.anonymous && (/nexus_session/.test(String(response.headers['set-cookie'] ?? '')) || String(response.headers.location ?? '').startsWith('/sign-in'));
+      recheck =
+        !c.anonymous &&
+        (/nexus_session/.test(String(response.headers['set-cookie'] ?? '')) ||
+          String(response.headers.location ?? '').startsWith('/sign-in'));
       counts.cases[area]++;
       if (response.statusCode < 400) counts.accepted[area]++;
       counts.statuses.set(response.statusCode, (counts.statuses.get(response.statusCode) ?? 0) + 1);
@@ -203,7 +320,13 @@ async function fuzzArea(area: Area): Promise<string[]> {
       } else {
         before = await fingerprint.take();
       }
-      if (DEBUG) debugRows.push({ route: `${route.method} ${route.url}`, label: c.label, status: response.statusCode, ms: Math.round(performance.now() - started) });
+      if (DEBUG)
+        debugRows.push({
+          route: `${route.method} ${route.url}`,
+          label: c.label,
+          status: response.statusCode,
+          ms: Math.round(performance.now() - started),
+        });
       const problem = problemOf(c, response, changed);
       if (problem) problems.push(problem);
     }
@@ -219,7 +342,9 @@ describe('every registered route, fuzzed', () => {
     expect(by('scim')).toBeGreaterThanOrEqual(MINIMUM_ROUTES.scim);
     // Fields were found: the API's from schemas, the pages' from rendered forms.
     expect(routes.find((r) => r.method === 'GET' && r.url === '/api/v1/users')!.query.has('cursor')).toBe(true);
-    expect(routes.find((r) => r.method === 'POST' && r.url === '/admin/users/new')!.formFields.has('username')).toBe(true);
+    expect(routes.find((r) => r.method === 'POST' && r.url === '/admin/users/new')!.formFields.has('username')).toBe(
+      true,
+    );
     expect(routes.find((r) => r.method === 'GET' && r.url === '/admin/users')!.query.has('q')).toBe(true);
   });
 
@@ -229,11 +354,15 @@ describe('every registered route, fuzzed', () => {
     expect(changedTables(before, await writesCounter().take())).toEqual(['school_groups']);
   });
 
-  it.each(['pages', 'api', 'scim'] as const)('%s: no 5xx, no stack trace, nothing written by a refusal', async (area) => {
-    const problems = await fuzzArea(area);
-    expect(problems.slice(0, 60), `${problems.length} problems`).toEqual([]);
-    // The handlers really ran: some requests of every area were accepted, not all refused at the door.
-    expect(counts.accepted[area]).toBeGreaterThan(counts.cases[area] / 10);
-    // A full run takes many minutes; a timed-out area would go on writing while the next one runs.
-  }, FULL ? 7_200_000 : 600_000);
+  it.each(['pages', 'api', 'scim'] as const)(
+    '%s: no 5xx, no stack trace, nothing written by a refusal',
+    async (area) => {
+      const problems = await fuzzArea(area);
+      expect(problems.slice(0, 60), `${problems.length} problems`).toEqual([]);
+      // The handlers really ran: some requests of every area were accepted, not all refused at the door.
+      expect(counts.accepted[area]).toBeGreaterThan(counts.cases[area] / 10);
+      // A full run takes many minutes; a timed-out area would go on writing while the next one runs.
+    },
+    FULL ? 7_200_000 : 600_000,
+  );
 });

@@ -7,7 +7,14 @@ import { addDays, addMonthsUtc } from '../../src/domain/calendar.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
 import type { LifecycleRunResult } from '../../src/services/lifecycle/lifecycle-service.ts';
 import {
-  isSkipped, LOCK_KEYS, LOCK_NAMESPACE, runJobOnce, startScheduler, type JobLog, type JobName, type JobRuntime,
+  isSkipped,
+  LOCK_KEYS,
+  LOCK_NAMESPACE,
+  runJobOnce,
+  startScheduler,
+  type JobLog,
+  type JobName,
+  type JobRuntime,
 } from '../../src/jobs/scheduler.ts';
 import { startServer, startWorker } from '../../src/runtime.ts';
 import { createServices, type Services } from '../../src/services/index.ts';
@@ -42,17 +49,32 @@ function memoryLog(): JobLog & { lines: string[] } {
 /** An account that is 15 months inactive at `at`: the lifecycle job warns it. */
 async function sleeper(at: Date) {
   sleepers++;
-  return createAccount(handle.db, config.secretKey, { organisationId: camden, username: `sleeper.${sleepers}`, lastSignInAt: addMonthsUtc(at, -15), createdAt: addMonthsUtc(at, -30) });
+  return createAccount(handle.db, config.secretKey, {
+    organisationId: camden,
+    username: `sleeper.${sleepers}`,
+    lastSignInAt: addMonthsUtc(at, -15),
+    createdAt: addMonthsUtc(at, -30),
+  });
 }
 
 async function jobRuns(job?: JobName) {
-  let query = handle.db.selectFrom('job_runs').select(['id', 'job', 'as_of', 'started_at', 'finished_at', 'outcome', 'summary']).orderBy('id');
+  let query = handle.db
+    .selectFrom('job_runs')
+    .select(['id', 'job', 'as_of', 'started_at', 'finished_at', 'outcome', 'summary'])
+    .orderBy('id');
   if (job) query = query.where('job', '=', job);
   return query.execute();
 }
 
 async function count(table: 'lifecycle_notices' | 'email_outbox' | 'job_runs'): Promise<number> {
-  return Number((await handle.db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+  return Number(
+    (
+      await handle.db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 }
 
 /** Holds a job's advisory lock from outside the scheduler until release() is called. */
@@ -106,7 +128,13 @@ beforeAll(async () => {
   runtime = { handle, services };
   camden = await createOrganisation(handle.db, '202', 'Camden');
   await createOrganisation(handle.db, 'central', 'NCER Support');
-  await createAccount(handle.db, config.secretKey, { organisationId: camden, username: 'camden.admin', userType: 'la_admin', email: 'admin@camden.gov.uk', lastSignInAt: NOW });
+  await createAccount(handle.db, config.secretKey, {
+    organisationId: camden,
+    username: 'camden.admin',
+    userType: 'la_admin',
+    email: 'admin@camden.gov.uk',
+    lastSignInAt: NOW,
+  });
 });
 afterAll(async () => handle?.close());
 
@@ -119,26 +147,58 @@ describe('runJobOnce', () => {
     expect(isSkipped(result)).toBe(false);
     const run = result as LifecycleRunResult;
     expect(run.items.map((i) => [i.username, i.detail])).toEqual([[account.username, 'first warning']]);
-    expect(await jobRuns('lifecycle')).toEqual([{
-      id: expect.anything(), job: 'lifecycle', as_of: NOW, started_at: NOW, finished_at: NOW, outcome: 'ok',
-      summary: { warned: 1, archived: 0, accessEnded: 0, deleted: 0, emails: run.counts.emails, actions: 1, failures: 0, failed: [] },
-    }]);
-    expect(log.lines).toEqual([expect.stringMatching(/^lifecycle job as of 2026-11-30T02:00:00\.000Z: 1 warned, 0 archived for inactivity, 0 access ended, 0 deleted, \d+ emails queued, 0 failed in \d+ ms$/)]);
+    expect(await jobRuns('lifecycle')).toEqual([
+      {
+        id: expect.anything(),
+        job: 'lifecycle',
+        as_of: NOW,
+        started_at: NOW,
+        finished_at: NOW,
+        outcome: 'ok',
+        summary: {
+          warned: 1,
+          archived: 0,
+          accessEnded: 0,
+          deleted: 0,
+          emails: run.counts.emails,
+          actions: 1,
+          failures: 0,
+          failed: [],
+        },
+      },
+    ]);
+    expect(log.lines).toEqual([
+      expect.stringMatching(
+        /^lifecycle job as of 2026-11-30T02:00:00\.000Z: 1 warned, 0 archived for inactivity, 0 access ended, 0 deleted, \d+ emails queued, 0 failed in \d+ ms$/,
+      ),
+    ]);
 
     const digest = await runJobOnce(runtime, 'digest', { now: NOW, log });
     expect(digest).toEqual({ week: '2026-W49', recipients: 1, sent: 1 });
-    expect((await jobRuns('digest')).map((r) => [r.as_of, r.outcome, r.summary])).toEqual([[NOW, 'ok', { week: '2026-W49', recipients: 1, sent: 1 }]]);
-    expect(log.lines[1]).toMatch(/^admin digest as of 2026-11-30T02:00:00\.000Z: week 2026-W49, 1 recipients, 1 digests queued/);
+    expect((await jobRuns('digest')).map((r) => [r.as_of, r.outcome, r.summary])).toEqual([
+      [NOW, 'ok', { week: '2026-W49', recipients: 1, sent: 1 }],
+    ]);
+    expect(log.lines[1]).toMatch(
+      /^admin digest as of 2026-11-30T02:00:00\.000Z: week 2026-W49, 1 recipients, 1 digests queued/,
+    );
 
     // A month later the 16-month warning is due: the dry run reports it, takes no lock, writes nothing.
     const before = await Promise.all([count('job_runs'), count('lifecycle_notices'), count('email_outbox')]);
     const dry = await runJobOnce(runtime, 'lifecycle', { now: addMonthsUtc(NOW, 1), dryRun: true });
-    expect((dry as LifecycleRunResult).items.map((i) => [i.username, i.detail])).toEqual([[account.username, 'second warning']]);
+    expect((dry as LifecycleRunResult).items.map((i) => [i.username, i.detail])).toEqual([
+      [account.username, 'second warning'],
+    ]);
     expect(await Promise.all([count('job_runs'), count('lifecycle_notices'), count('email_outbox')])).toEqual(before);
   });
 
   it('records a failed run as failed, rethrows, and releases the lock', async () => {
-    const failing: JobRuntime = { handle, services: { ...services, lifecycle: { ...services.lifecycle, run: () => Promise.reject(new Error('disk on fire')) } } };
+    const failing: JobRuntime = {
+      handle,
+      services: {
+        ...services,
+        lifecycle: { ...services.lifecycle, run: () => Promise.reject(new Error('disk on fire')) },
+      },
+    };
     await expect(runJobOnce(failing, 'lifecycle', { now: NOW })).rejects.toThrow('disk on fire');
     const last = (await jobRuns('lifecycle')).at(-1)!;
     expect(last).toMatchObject({ as_of: NOW, outcome: 'failed', summary: { error: 'disk on fire' } });
@@ -174,7 +234,9 @@ describe('runJobOnce', () => {
     await sleeper(at);
     const other: DatabaseHandle = POSTGRES ? await connect({ databaseUrl: handle.url, poolSize: 3 }) : handle;
     try {
-      const otherRuntime: JobRuntime = POSTGRES ? { handle: other, services: createServices({ db: other.db, clock, config, databaseKind: 'postgres' }) } : runtime;
+      const otherRuntime: JobRuntime = POSTGRES
+        ? { handle: other, services: createServices({ db: other.db, clock, config, databaseKind: 'postgres' }) }
+        : runtime;
       const slow = gatedRuntime(runtime);
       const first = runJobOnce(slow.runtime, 'lifecycle', { now: at });
       await slow.started; // the first run holds the lock and is inside the job
@@ -186,7 +248,7 @@ describe('runJobOnce', () => {
       expect((result as LifecycleRunResult).counts.warned).toBe(1);
       expect((await jobRuns('lifecycle')).at(-1)).toMatchObject({ as_of: at, outcome: 'ok' });
       // Released: the other runtime runs now (and finds nothing new to do).
-      expect((await runJobOnce(otherRuntime, 'lifecycle', { now: at }) as LifecycleRunResult).items).toEqual([]);
+      expect(((await runJobOnce(otherRuntime, 'lifecycle', { now: at })) as LifecycleRunResult).items).toEqual([]);
     } finally {
       if (other !== handle) await other.close();
     }
@@ -208,7 +270,20 @@ describe('startScheduler', () => {
     } finally {
       await scheduler();
     }
-    const custom = startScheduler({ handle, services: { ...services, config: testConfig({ LIFECYCLE_SCHEDULE: '30 3 * * *', DIGEST_SCHEDULE: '0 9 * * 5', LIFECYCLE_TIMEZONE: 'UTC' }) } }, { catchUp: false });
+    const custom = startScheduler(
+      {
+        handle,
+        services: {
+          ...services,
+          config: testConfig({
+            LIFECYCLE_SCHEDULE: '30 3 * * *',
+            DIGEST_SCHEDULE: '0 9 * * 5',
+            LIFECYCLE_TIMEZONE: 'UTC',
+          }),
+        },
+      },
+      { catchUp: false },
+    );
     try {
       expect(custom.jobs.lifecycle.nextRun(new Date('2026-07-01T12:00:00Z'))).toEqual(new Date('2026-07-02T03:30:00Z'));
       expect(custom.jobs.digest.nextRun(new Date('2026-11-26T12:00:00Z'))).toEqual(new Date('2026-11-27T09:00:00Z'));
@@ -228,7 +303,9 @@ describe('startScheduler', () => {
       await scheduler.jobs.lifecycle.trigger();
       const [run] = (await jobRuns()).slice(before);
       expect(run).toMatchObject({ job: 'lifecycle', as_of: at, outcome: 'ok', summary: { warned: 1 } });
-      expect(await handle.db.selectFrom('lifecycle_notices').select('stage').where('account_id', '=', account.id).execute()).toEqual([{ stage: 'warning_1' }]);
+      expect(
+        await handle.db.selectFrom('lifecycle_notices').select('stage').where('account_id', '=', account.id).execute(),
+      ).toEqual([{ stage: 'warning_1' }]);
 
       // Fired again for the same slot (as another worker a moment later would): skipped.
       await scheduler.jobs.lifecycle.trigger();
@@ -238,7 +315,11 @@ describe('startScheduler', () => {
       clock.set(addDays(at, 1));
       await scheduler.jobs.lifecycle.trigger();
       await scheduler.jobs.digest.trigger();
-      expect((await jobRuns()).slice(before).map((r) => [r.job, r.as_of])).toEqual([['lifecycle', at], ['lifecycle', addDays(at, 1)], ['digest', addDays(at, 1)]]);
+      expect((await jobRuns()).slice(before).map((r) => [r.job, r.as_of])).toEqual([
+        ['lifecycle', at],
+        ['lifecycle', addDays(at, 1)],
+        ['digest', addDays(at, 1)],
+      ]);
       expect(log.lines).toEqual([
         expect.stringMatching(/^lifecycle job as of .*: 1 warned/),
         expect.stringMatching(/^lifecycle job as of .*: skipped, another process has just run it$/),
@@ -252,13 +333,22 @@ describe('startScheduler', () => {
 
   it('a scheduled run that fails is logged and recorded, and the schedule goes on', async () => {
     const log = memoryLog();
-    const failing: JobRuntime = { handle, services: { ...services, lifecycle: { ...services.lifecycle, run: () => Promise.reject(new Error('out of memory')) } } };
+    const failing: JobRuntime = {
+      handle,
+      services: {
+        ...services,
+        lifecycle: { ...services.lifecycle, run: () => Promise.reject(new Error('out of memory')) },
+      },
+    };
     clock.set(addDays(NOW, 10));
     const scheduler = startScheduler(failing, { log, catchUp: false });
     try {
       await scheduler.jobs.lifecycle.trigger();
       expect(log.lines).toEqual([expect.stringMatching(/^ERROR lifecycle job as of .* failed: out of memory$/)]);
-      expect((await jobRuns('lifecycle')).at(-1)).toMatchObject({ outcome: 'failed', summary: { error: 'out of memory' } });
+      expect((await jobRuns('lifecycle')).at(-1)).toMatchObject({
+        outcome: 'failed',
+        summary: { error: 'out of memory' },
+      });
       expect(scheduler.jobs.lifecycle.isRunning()).toBe(true);
     } finally {
       await scheduler();
@@ -293,13 +383,30 @@ describe('startScheduler', () => {
     expect(await jobRuns()).toEqual([]);
 
     // Last ran 40 days ago: both missed their latest slot, and run at once.
-    await handle.db.insertInto('job_runs').values(saved.filter((r) => r.outcome === 'ok').map(({ job, as_of, started_at, finished_at, outcome, summary }) => ({ job, as_of, started_at, finished_at, outcome, summary }))).execute();
+    await handle.db
+      .insertInto('job_runs')
+      .values(
+        saved
+          .filter((r) => r.outcome === 'ok')
+          .map(({ job, as_of, started_at, finished_at, outcome, summary }) => ({
+            job,
+            as_of,
+            started_at,
+            finished_at,
+            outcome,
+            summary,
+          })),
+      )
+      .execute();
     const log = memoryLog();
     const restarted = startScheduler(runtime, { log });
     await restarted.settled();
     await restarted();
     const caughtUp = (await jobRuns()).filter((r) => r.as_of.getTime() === addDays(NOW, 40).getTime());
-    expect(caughtUp.map((r) => [r.job, r.outcome]).sort()).toEqual([['digest', 'ok'], ['lifecycle', 'ok']]);
+    expect(caughtUp.map((r) => [r.job, r.outcome]).sort()).toEqual([
+      ['digest', 'ok'],
+      ['lifecycle', 'ok'],
+    ]);
     expect(log.lines.filter((l) => l.includes('was missed'))).toHaveLength(2);
 
     // Started again at once: nothing was missed.
@@ -311,42 +418,58 @@ describe('startScheduler', () => {
   });
 
   it('refuses a bad schedule or time zone with a configuration error naming the setting', () => {
-    const withEnv = (env: Record<string, string>): JobRuntime => ({ handle, services: { ...services, config: testConfig(env) } });
+    const withEnv = (env: Record<string, string>): JobRuntime => ({
+      handle,
+      services: { ...services, config: testConfig(env) },
+    });
     expect(() => startScheduler(withEnv({ LIFECYCLE_SCHEDULE: 'every night' }))).toThrow(ConfigError);
-    expect(() => startScheduler(withEnv({ LIFECYCLE_SCHEDULE: 'every night' }))).toThrow(/LIFECYCLE_SCHEDULE must be a cron pattern/);
-    expect(() => startScheduler(withEnv({ DIGEST_SCHEDULE: '0 7 * * 8' }))).toThrow(/DIGEST_SCHEDULE must be a cron pattern/);
-    expect(() => startScheduler(withEnv({ LIFECYCLE_TIMEZONE: 'Europe/Atlantis' }))).toThrow(/LIFECYCLE_TIMEZONE must be an IANA time zone/);
+    expect(() => startScheduler(withEnv({ LIFECYCLE_SCHEDULE: 'every night' }))).toThrow(
+      /LIFECYCLE_SCHEDULE must be a cron pattern/,
+    );
+    expect(() => startScheduler(withEnv({ DIGEST_SCHEDULE: '0 7 * * 8' }))).toThrow(
+      /DIGEST_SCHEDULE must be a cron pattern/,
+    );
+    expect(() => startScheduler(withEnv({ LIFECYCLE_TIMEZONE: 'Europe/Atlantis' }))).toThrow(
+      /LIFECYCLE_TIMEZONE must be an IANA time zone/,
+    );
   });
 });
 
 describe('who runs the schedule', () => {
-  it(POSTGRES ? 'with PostgreSQL the server does not; a worker does' : 'in embedded mode the server does; a worker is refused', async () => {
-    const serverConfig = testConfig({ PORT: '0', ...(POSTGRES ? { DATABASE_URL: handle.url! } : {}) });
-    const server = await startServer(serverConfig, { clock, log: false });
-    try {
-      if (POSTGRES) {
-        expect(server.scheduler).toBeUndefined();
-      } else {
-        expect(server.scheduler).toBeDefined();
-        await server.scheduler!.jobs.digest.trigger();
-        expect(await server.runtime.handle.db.selectFrom('job_runs').select(['job', 'outcome']).execute()).toEqual([{ job: 'digest', outcome: 'ok' }]);
+  it(
+    POSTGRES
+      ? 'with PostgreSQL the server does not; a worker does'
+      : 'in embedded mode the server does; a worker is refused',
+    async () => {
+      const serverConfig = testConfig({ PORT: '0', ...(POSTGRES ? { DATABASE_URL: handle.url! } : {}) });
+      const server = await startServer(serverConfig, { clock, log: false });
+      try {
+        if (POSTGRES) {
+          expect(server.scheduler).toBeUndefined();
+        } else {
+          expect(server.scheduler).toBeDefined();
+          await server.scheduler!.jobs.digest.trigger();
+          expect(await server.runtime.handle.db.selectFrom('job_runs').select(['job', 'outcome']).execute()).toEqual([
+            { job: 'digest', outcome: 'ok' },
+          ]);
+        }
+      } finally {
+        await server.close();
       }
-    } finally {
-      await server.close();
-    }
-    if (!POSTGRES) {
-      await expect(startWorker(serverConfig)).rejects.toThrow(/needs a PostgreSQL server/);
-      return;
-    }
-    clock.set(addDays(NOW, 41));
-    const worker = await startWorker(serverConfig, { clock, log: memoryLog() });
-    try {
-      await worker.scheduler.settled(); // a catch-up run, if any
-      const before = (await jobRuns('digest')).length;
-      await worker.scheduler.jobs.digest.trigger();
-      expect(await jobRuns('digest')).toHaveLength(before + 1);
-    } finally {
-      await worker.close();
-    }
-  });
+      if (!POSTGRES) {
+        await expect(startWorker(serverConfig)).rejects.toThrow(/needs a PostgreSQL server/);
+        return;
+      }
+      clock.set(addDays(NOW, 41));
+      const worker = await startWorker(serverConfig, { clock, log: memoryLog() });
+      try {
+        await worker.scheduler.settled(); // a catch-up run, if any
+        const before = (await jobRuns('digest')).length;
+        await worker.scheduler.jobs.digest.trigger();
+        expect(await jobRuns('digest')).toHaveLength(before + 1);
+      } finally {
+        await worker.close();
+      }
+    },
+  );
 });

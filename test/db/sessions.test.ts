@@ -42,7 +42,9 @@ async function signIn(username: string, app: FastifyInstance = t.app, cookieName
   const pendingToken = client.cookies.get(cookieName)!;
   expect(pendingToken).toBeTruthy();
   await client.get('/sign-in/two-factor');
-  const codeResponse = await client.post('/sign-in/two-factor', { code: generateTotp(account.totpSecret!, t.clock.now()) });
+  const codeResponse = await client.post('/sign-in/two-factor', {
+    code: generateTotp(account.totpSecret!, t.clock.now()),
+  });
   expect(codeResponse.statusCode).toBe(303);
   expect(codeResponse.headers.location).toBe('/');
   const token = client.cookies.get(cookieName)!;
@@ -65,7 +67,17 @@ async function sessionRow(token: string) {
 function cookieFrom(response: LightMyRequestResponse, name: string) {
   const cookie = response.cookies.find((c) => c.name === name);
   expect(cookie, `Set-Cookie ${name}`).toBeDefined();
-  return cookie as { name: string; value: string; httpOnly?: boolean; secure?: boolean; sameSite?: string; path?: string; domain?: string; expires?: Date; maxAge?: number };
+  return cookie as {
+    name: string;
+    value: string;
+    httpOnly?: boolean;
+    secure?: boolean;
+    sameSite?: string;
+    path?: string;
+    domain?: string;
+    expires?: Date;
+    maxAge?: number;
+  };
 }
 
 describe('session cookie (R54)', () => {
@@ -83,7 +95,11 @@ describe('session cookie (R54)', () => {
       expect(cookie.maxAge).toBeUndefined();
       expect(cookie.value.length).toBeGreaterThanOrEqual(40);
     }
-    const rows = await t.handle.db.selectFrom('sessions').select('id_hash').where('account_id', '=', s.account.id).execute();
+    const rows = await t.handle.db
+      .selectFrom('sessions')
+      .select('id_hash')
+      .where('account_id', '=', s.account.id)
+      .execute();
     expect(rows).toEqual([{ id_hash: hashToken(s.token) }]);
     expect(rows[0]!.id_hash).not.toBe(s.token);
   });
@@ -119,9 +135,29 @@ describe('session cookie (R54)', () => {
 describe('CSRF (R54)', () => {
   it('a form post without a valid token is refused with 403 and writes nothing', async () => {
     const s = await signIn('csrf.target');
-    const before = await t.handle.db.selectFrom('accounts').select(['password_hash', 'password_changed_at']).where('id', '=', s.account.id).executeTakeFirstOrThrow();
-    const auditCount = async () => Number((await t.handle.db.selectFrom('audit_events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
-    const throttleCount = async () => Number((await t.handle.db.selectFrom('sign_in_throttle').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    const before = await t.handle.db
+      .selectFrom('accounts')
+      .select(['password_hash', 'password_changed_at'])
+      .where('id', '=', s.account.id)
+      .executeTakeFirstOrThrow();
+    const auditCount = async () =>
+      Number(
+        (
+          await t.handle.db
+            .selectFrom('audit_events')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const throttleCount = async () =>
+      Number(
+        (
+          await t.handle.db
+            .selectFrom('sign_in_throttle')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     const audits = await auditCount();
     const throttles = await throttleCount();
 
@@ -136,26 +172,46 @@ describe('CSRF (R54)', () => {
       expect(signOut.statusCode, `sign-out with ${JSON.stringify(csrf)}`).toBe(403);
       expect(signOut.body).toContain('Your form has expired');
 
-      const change = await s.client.post('/my-account/password', { currentPassword: TEST_PASSWORD, password: NEW_PASSWORD, confirmPassword: NEW_PASSWORD }, { csrf });
+      const change = await s.client.post(
+        '/my-account/password',
+        { currentPassword: TEST_PASSWORD, password: NEW_PASSWORD, confirmPassword: NEW_PASSWORD },
+        { csrf },
+      );
       expect(change.statusCode).toBe(403);
 
-      const signInPost = await other.post('/sign-in', { username: 'csrf.target', password: 'wrong-password-z' }, { csrf: csrf === foreign ? s.client.csrf! : csrf });
+      const signInPost = await other.post(
+        '/sign-in',
+        { username: 'csrf.target', password: 'wrong-password-z' },
+        { csrf: csrf === foreign ? s.client.csrf! : csrf },
+      );
       expect(signInPost.statusCode).toBe(403);
     }
 
     // Nothing happened: still signed in, same password, no audit events, no throttle counts.
     expect((await s.client.get('/my-account')).statusCode).toBe(200);
     expect(await sessionRow(s.token)).toBeDefined();
-    const after = await t.handle.db.selectFrom('accounts').select(['password_hash', 'password_changed_at']).where('id', '=', s.account.id).executeTakeFirstOrThrow();
+    const after = await t.handle.db
+      .selectFrom('accounts')
+      .select(['password_hash', 'password_changed_at'])
+      .where('id', '=', s.account.id)
+      .executeTakeFirstOrThrow();
     expect(after).toEqual(before);
     expect(await auditCount()).toBe(audits);
     expect(await throttleCount()).toBe(throttles);
 
     // Control: with its token the same change goes through, so the 403s above were the CSRF check.
     await s.client.get('/my-account/password');
-    const changed = await s.client.post('/my-account/password', { currentPassword: TEST_PASSWORD, password: NEW_PASSWORD, confirmPassword: NEW_PASSWORD });
+    const changed = await s.client.post('/my-account/password', {
+      currentPassword: TEST_PASSWORD,
+      password: NEW_PASSWORD,
+      confirmPassword: NEW_PASSWORD,
+    });
     expect(changed.statusCode).toBe(303);
-    const finalRow = await t.handle.db.selectFrom('accounts').select('password_hash').where('id', '=', s.account.id).executeTakeFirstOrThrow();
+    const finalRow = await t.handle.db
+      .selectFrom('accounts')
+      .select('password_hash')
+      .where('id', '=', s.account.id)
+      .executeTakeFirstOrThrow();
     expect(finalRow.password_hash).not.toBe(before.password_hash);
   });
 });
@@ -176,7 +232,12 @@ describe('sign-out and timeouts (R54)', () => {
       expect(page.statusCode, url).toBe(302);
       expect(page.headers.location).toBe('/sign-in');
     }
-    const events = await t.handle.db.selectFrom('audit_events').selectAll().where('action', '=', 'sign-out').where('subject_account_id', '=', s.account.id).execute();
+    const events = await t.handle.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('action', '=', 'sign-out')
+      .where('subject_account_id', '=', s.account.id)
+      .execute();
     expect(events).toHaveLength(1);
   });
 
@@ -211,7 +272,10 @@ describe('sign-out and timeouts (R54)', () => {
   });
 
   it('a half-finished sign-in also expires after the idle timeout', async () => {
-    const account = await createAccount(t.handle.db, t.config.secretKey, { organisationId: la, username: 'slow.typist' });
+    const account = await createAccount(t.handle.db, t.config.secretKey, {
+      organisationId: la,
+      username: 'slow.typist',
+    });
     const client = new FormClient(t.app, { ip: freshIp() });
     await client.get('/sign-in');
     await client.post('/sign-in', { username: 'slow.typist', password: TEST_PASSWORD });
@@ -240,14 +304,22 @@ describe('session identity (R54, R18)', () => {
   });
 
   it('the first sign-in (2FA set-up) also ends under a new session id', async () => {
-    const account = await createAccount(t.handle.db, t.config.secretKey, { organisationId: la, username: 'first.enrol', enrolled: false });
+    const account = await createAccount(t.handle.db, t.config.secretKey, {
+      organisationId: la,
+      username: 'first.enrol',
+      enrolled: false,
+    });
     const client = new FormClient(t.app, { ip: freshIp() });
     await client.get('/sign-in');
-    expect((await client.post('/sign-in', { username: 'first.enrol', password: TEST_PASSWORD })).headers.location).toBe('/sign-in/two-factor/setup');
+    expect((await client.post('/sign-in', { username: 'first.enrol', password: TEST_PASSWORD })).headers.location).toBe(
+      '/sign-in/two-factor/setup',
+    );
     const pending = client.cookies.get(COOKIE)!;
     const setup = await client.get('/sign-in/two-factor/setup');
     const key = /<code>([A-Z2-7 ]+)<\/code>/.exec(setup.body)![1]!.replace(/ /g, '');
-    expect((await client.post('/sign-in/two-factor/setup', { code: generateTotp(key, t.clock.now()) })).headers.location).toBe('/');
+    expect(
+      (await client.post('/sign-in/two-factor/setup', { code: generateTotp(key, t.clock.now()) })).headers.location,
+    ).toBe('/');
     const token = client.cookies.get(COOKIE)!;
     expect(token).not.toBe(pending);
     expect(await sessionRow(pending)).toBeUndefined();
@@ -257,15 +329,21 @@ describe('session identity (R54, R18)', () => {
 
   it('archiving an account in the database stops its very next request (R18)', async () => {
     const s = await signIn('soon.archived');
-    await t.handle.db.updateTable('accounts')
+    await t.handle.db
+      .updateTable('accounts')
       .set({ status: 'archived', archived_at: t.clock.now(), archive_reason: 'manual' })
-      .where('id', '=', s.account.id).execute();
+      .where('id', '=', s.account.id)
+      .execute();
     const page = await s.client.get('/my-account');
     expect(page.statusCode).toBe(302);
     expect(page.headers.location).toBe('/sign-in');
     expect(await sessionRow(s.token)).toBeUndefined();
     // A restore does not bring the old session back.
-    await t.handle.db.updateTable('accounts').set({ status: 'active', archived_at: null, archive_reason: null }).where('id', '=', s.account.id).execute();
+    await t.handle.db
+      .updateTable('accounts')
+      .set({ status: 'active', archived_at: null, archive_reason: null })
+      .where('id', '=', s.account.id)
+      .execute();
     expect((await s.client.get('/my-account')).headers.location).toBe('/sign-in');
   });
 });
@@ -280,16 +358,27 @@ describe('security headers (R54)', () => {
       ['home', await s.client.get('/')],
       ['404', await anonymous.get('/no-such-page')],
       ['403 CSRF', await anonymous.post('/sign-out', {}, { csrf: null })],
-      ['401 sign-in failure', await anonymous.post('/sign-in', { username: 'nobody.at.all', password: 'wrong-password-q' })],
+      [
+        '401 sign-in failure',
+        await anonymous.post('/sign-in', { username: 'nobody.at.all', password: 'wrong-password-q' }),
+      ],
     ];
     for (const [label, response] of pages) {
       const csp = response.headers['content-security-policy'] as string;
       expect(csp, label).toBeTruthy();
-      const directives = new Map(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name!, values]));
+      const directives = new Map(
+        csp
+          .split(';')
+          .map((d) => d.trim().split(/\s+/))
+          .map(([name, ...values]) => [name!, values]),
+      );
       const scriptSrc = directives.get('script-src') ?? directives.get('default-src')!;
       expect(scriptSrc, label).not.toContain("'unsafe-inline'");
       expect(scriptSrc, label).not.toContain("'unsafe-eval'");
-      expect(scriptSrc.some((v) => v === '*' || v.startsWith('http:') || v === 'https:'), label).toBe(false);
+      expect(
+        scriptSrc.some((v) => v === '*' || v.startsWith('http:') || v === 'https:'),
+        label,
+      ).toBe(false);
       expect(directives.get('default-src'), label).toEqual(["'self'"]);
       expect(directives.get('object-src'), label).toEqual(["'none'"]);
       expect(directives.get('base-uri'), label).toEqual(["'none'"]);

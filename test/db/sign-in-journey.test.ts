@@ -15,7 +15,11 @@ afterAll(async () => t?.close());
 
 describe('sign-in journey', () => {
   it('enrols TOTP on the first sign-in, then asks for a code on the second, and signs out on the server', async () => {
-    const account = await createAccount(t.handle.db, t.config.secretKey, { organisationId: la, username: 'first.timer', enrolled: false });
+    const account = await createAccount(t.handle.db, t.config.secretKey, {
+      organisationId: la,
+      username: 'first.timer',
+      enrolled: false,
+    });
     const browser = new FormClient(t.app);
     await browser.get('/sign-in');
     const password = await browser.post('/sign-in', { username: 'First.Timer', password: TEST_PASSWORD });
@@ -46,7 +50,11 @@ describe('sign-in journey', () => {
     const done = await again.post('/sign-in/two-factor', { code: generateTotp(key, t.clock.now()) });
     expect(done.headers.location).toBe('/');
     expect((await again.get('/my-account')).statusCode).toBe(200);
-    const row = await t.handle.db.selectFrom('accounts').select(['last_sign_in_at']).where('id', '=', account.id).executeTakeFirstOrThrow();
+    const row = await t.handle.db
+      .selectFrom('accounts')
+      .select(['last_sign_in_at'])
+      .where('id', '=', account.id)
+      .executeTakeFirstOrThrow();
     expect(row.last_sign_in_at?.toISOString()).toBe(t.clock.now().toISOString());
   });
 });

@@ -29,16 +29,37 @@ beforeAll(async () => {
   t = await createTestApp();
   la = await createOrganisation(t.handle.db, '202', 'Camden');
   await createAccount(t.handle.db, t.config.secretKey, {
-    organisationId: la, username: 'alice.admin', userType: 'la_admin', firstName: 'Alice', lastName: 'Adeyemi', email: 'alice.adeyemi@camden.gov.uk',
+    organisationId: la,
+    username: 'alice.admin',
+    userType: 'la_admin',
+    firstName: 'Alice',
+    lastName: 'Adeyemi',
+    email: 'alice.adeyemi@camden.gov.uk',
   });
   await createAccount(t.handle.db, t.config.secretKey, {
-    organisationId: la, username: 'bob.admin', userType: 'la_admin', firstName: 'Bob', lastName: 'Brennan', email: 'bob.brennan@camden.gov.uk',
+    organisationId: la,
+    username: 'bob.admin',
+    userType: 'la_admin',
+    firstName: 'Bob',
+    lastName: 'Brennan',
+    email: 'bob.brennan@camden.gov.uk',
   });
   await createAccount(t.handle.db, t.config.secretKey, {
-    organisationId: la, username: 'gone.admin', userType: 'la_admin', status: 'archived', firstName: 'Gwen', lastName: 'Gone', email: 'gwen.gone@camden.gov.uk',
+    organisationId: la,
+    username: 'gone.admin',
+    userType: 'la_admin',
+    status: 'archived',
+    firstName: 'Gwen',
+    lastName: 'Gone',
+    email: 'gwen.gone@camden.gov.uk',
   });
   await createAccount(t.handle.db, t.config.secretKey, {
-    organisationId: la, username: 'olly.officer', userType: 'la_officer', firstName: 'Olly', lastName: 'Officer', email: 'olly.officer@camden.gov.uk',
+    organisationId: la,
+    username: 'olly.officer',
+    userType: 'la_officer',
+    firstName: 'Olly',
+    lastName: 'Officer',
+    email: 'olly.officer@camden.gov.uk',
   });
 });
 afterAll(async () => t?.close());
@@ -52,7 +73,10 @@ async function client(ip = freshIp()): Promise<FormClient> {
   return c;
 }
 
-async function account(username: string, options: Partial<Parameters<typeof createAccount>[2]> = {}): Promise<FixtureAccount> {
+async function account(
+  username: string,
+  options: Partial<Parameters<typeof createAccount>[2]> = {},
+): Promise<FixtureAccount> {
   return createAccount(t.handle.db, t.config.secretKey, { organisationId: la, username, ...options });
 }
 
@@ -88,7 +112,9 @@ function errorSummary(body: string): string[] {
 }
 
 function headerNames(response: LightMyRequestResponse): string[] {
-  return Object.keys(response.headers).filter((h) => h !== 'date' && h !== 'content-length').sort();
+  return Object.keys(response.headers)
+    .filter((h) => h !== 'date' && h !== 'content-length')
+    .sort();
 }
 
 async function failures(subjectOrUsername: { subject?: string; username?: string }) {
@@ -107,9 +133,13 @@ describe('every failure looks the same (R53)', () => {
     const reuseUser = await account('reuse.user');
 
     const ipWrongPassword = freshIp();
-    const wrongPassword = await (await client(ipWrongPassword)).post('/sign-in', { username: 'uniform.user', password: 'not-the-password-at-all' });
+    const wrongPassword = await (
+      await client(ipWrongPassword)
+    ).post('/sign-in', { username: 'uniform.user', password: 'not-the-password-at-all' });
     const ipUnknown = freshIp();
-    const unknown = await (await client(ipUnknown)).post('/sign-in', { username: 'nobody.here', password: 'not-the-password-at-all' });
+    const unknown = await (
+      await client(ipUnknown)
+    ).post('/sign-in', { username: 'nobody.here', password: 'not-the-password-at-all' });
 
     const ipWrongCode = freshIp();
     const codeClient = await atTwoFactor('code.user', ipWrongCode);
@@ -164,10 +194,22 @@ describe('every failure looks the same (R53)', () => {
     const coded = await account('costly.coder');
 
     const cases: [string, () => Promise<LightMyRequestResponse>][] = [
-      ['unknown username', async () => (await client()).post('/sign-in', { username: 'ghost.of.nobody', password: 'whatever-password-1' })],
-      ['no password yet', async () => (await client()).post('/sign-in', { username: 'invited.user', password: 'whatever-password-1' })],
-      ['wrong password', async () => (await client()).post('/sign-in', { username: 'costly.user', password: 'whatever-password-1' })],
-      ['right password', async () => (await client()).post('/sign-in', { username: 'costly.user', password: TEST_PASSWORD })],
+      [
+        'unknown username',
+        async () => (await client()).post('/sign-in', { username: 'ghost.of.nobody', password: 'whatever-password-1' }),
+      ],
+      [
+        'no password yet',
+        async () => (await client()).post('/sign-in', { username: 'invited.user', password: 'whatever-password-1' }),
+      ],
+      [
+        'wrong password',
+        async () => (await client()).post('/sign-in', { username: 'costly.user', password: 'whatever-password-1' }),
+      ],
+      [
+        'right password',
+        async () => (await client()).post('/sign-in', { username: 'costly.user', password: TEST_PASSWORD }),
+      ],
     ];
     for (const [label, attempt] of cases) {
       verifySpy.mockClear();
@@ -192,8 +234,12 @@ describe('archived accounts (R30, R52)', () => {
     const leaver = await account('left.employee', { status: 'archived', firstName: 'Lee', lastName: 'Leaver' });
 
     const wrongIp = freshIp();
-    const wrong = await (await client(wrongIp)).post('/sign-in', { username: 'left.employee', password: 'not-the-password-at-all' });
-    const unknown = await (await client()).post('/sign-in', { username: 'never.existed', password: 'not-the-password-at-all' });
+    const wrong = await (
+      await client(wrongIp)
+    ).post('/sign-in', { username: 'left.employee', password: 'not-the-password-at-all' });
+    const unknown = await (
+      await client()
+    ).post('/sign-in', { username: 'never.existed', password: 'not-the-password-at-all' });
     expect(wrong.statusCode).toBe(401);
     expect(errorSummary(wrong.body)).toEqual([GENERIC_SIGN_IN_FAILURE]);
     expect(masked(wrong.body)).toBe(masked(unknown.body));
@@ -204,7 +250,9 @@ describe('archived accounts (R30, R52)', () => {
     expect(failure!.details).toMatchObject({ reason: 'wrong-password' });
 
     const rightIp = freshIp();
-    const right = await (await client(rightIp)).post('/sign-in', { username: 'Left.Employee', password: TEST_PASSWORD });
+    const right = await (
+      await client(rightIp)
+    ).post('/sign-in', { username: 'Left.Employee', password: TEST_PASSWORD });
     expect(right.statusCode).toBe(403);
     expect(right.body).toContain('Your account has been archived');
     expect(right.body).toContain('Camden');
@@ -216,11 +264,19 @@ describe('archived accounts (R30, R52)', () => {
       expect(right.body).not.toContain(text);
     }
     expect(right.cookies.map((c) => c.name)).not.toContain('nexus_session');
-    const sessions = await t.handle.db.selectFrom('sessions').select('id_hash').where('account_id', '=', leaver.id).execute();
+    const sessions = await t.handle.db
+      .selectFrom('sessions')
+      .select('id_hash')
+      .where('account_id', '=', leaver.id)
+      .execute();
     expect(sessions).toHaveLength(0);
 
-    const alerts = await t.handle.db.selectFrom('audit_events').selectAll()
-      .where('action', '=', 'sign-in.archived-account').where('subject_account_id', '=', leaver.id).execute();
+    const alerts = await t.handle.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('action', '=', 'sign-in.archived-account')
+      .where('subject_account_id', '=', leaver.id)
+      .execute();
     expect(alerts).toHaveLength(1);
     expect(alerts[0]).toMatchObject({ security_alert: true, organisation_id: la, ip: rightIp });
     expect(JSON.stringify(alerts[0]!.details)).toContain('Information Governance');
@@ -234,7 +290,9 @@ describe('throttling (R53)', () => {
     await account('throttle.me');
     const ip = freshIp();
     for (let i = 0; i < accountLimit; i++) {
-      const response = await (await client(ip)).post('/sign-in', { username: 'throttle.me', password: `wrong-password-${i}` });
+      const response = await (
+        await client(ip)
+      ).post('/sign-in', { username: 'throttle.me', password: `wrong-password-${i}` });
       expect(response.statusCode, `attempt ${i + 1}`).toBe(401);
     }
     verifySpy.mockClear();
@@ -246,7 +304,9 @@ describe('throttling (R53)', () => {
     expect(verifySpy).not.toHaveBeenCalled();
 
     t.clock.advance(lockMinutes * 60_000 - 1_000);
-    const stillLocked = await (await client(freshIp())).post('/sign-in', { username: 'throttle.me', password: TEST_PASSWORD });
+    const stillLocked = await (
+      await client(freshIp())
+    ).post('/sign-in', { username: 'throttle.me', password: TEST_PASSWORD });
     expect(stillLocked.statusCode).toBe(429);
     expect(Number(stillLocked.headers['retry-after'])).toBe(1);
 
@@ -255,7 +315,11 @@ describe('throttling (R53)', () => {
     expect(after.statusCode).toBe(303);
     expect(after.headers.location).toBe('/sign-in/two-factor');
 
-    const throttled = await t.handle.db.selectFrom('audit_events').selectAll().where('action', '=', 'sign-in.throttled').execute();
+    const throttled = await t.handle.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('action', '=', 'sign-in.throttled')
+      .execute();
     const mine = throttled.filter((r) => (r.details as { username?: string }).username === 'throttle.me');
     expect(mine).toHaveLength(2);
     expect(mine[0]!.ip).toBe(ip);
@@ -276,7 +340,8 @@ describe('throttling (R53)', () => {
         await c.get('/sign-in');
         return c.post('/sign-in', { username: 'short.lock', password });
       };
-      for (let i = 0; i < config.throttle.accountLimit; i++) expect((await post('wrong-password-x')).statusCode).toBe(401);
+      for (let i = 0; i < config.throttle.accountLimit; i++)
+        expect((await post('wrong-password-x')).statusCode).toBe(401);
       expect((await post(TEST_PASSWORD)).statusCode).toBe(429);
       t.clock.advance(2 * 60_000);
       expect((await post(TEST_PASSWORD)).statusCode).toBe(303);
@@ -299,9 +364,13 @@ describe('throttling (R53)', () => {
 
     // An unknown name locks in just the same way, so the lock reveals nothing either.
     for (const username of ['Ghost.Variant', 'GHOST.VARIANT', 'ghost.variant', 'gHoSt.VaRiAnT', 'Ghost.variant']) {
-      expect((await (await client()).post('/sign-in', { username, password: 'wrong-password-y' })).statusCode).toBe(401);
+      expect((await (await client()).post('/sign-in', { username, password: 'wrong-password-y' })).statusCode).toBe(
+        401,
+      );
     }
-    const ghostLocked = await (await client()).post('/sign-in', { username: 'ghost.VARIANT', password: 'wrong-password-y' });
+    const ghostLocked = await (
+      await client()
+    ).post('/sign-in', { username: 'ghost.VARIANT', password: 'wrong-password-y' });
     expect(ghostLocked.statusCode).toBe(429);
     expect(masked(ghostLocked.body)).toBe(masked(locked.body));
     expect(ghostLocked.headers['retry-after']).toBe(locked.headers['retry-after']);
@@ -310,14 +379,23 @@ describe('throttling (R53)', () => {
   it('complete sign-ins from one shared office address do not use up its allowance for failures', async () => {
     const { addressLimit } = t.config.throttle;
     const ip = freshIp();
-    const staff = await Promise.all(Array.from({ length: addressLimit / 2 + 2 }, (_, i) => account(`office.worker${i}`)));
+    const staff = await Promise.all(
+      Array.from({ length: addressLimit / 2 + 2 }, (_, i) => account(`office.worker${i}`)),
+    );
     for (const person of staff) {
       const c = await atTwoFactor(person.username, ip);
       const done = await c.post('/sign-in/two-factor', { code: generateTotp(person.totpSecret!, t.clock.now()) });
       expect(done.statusCode, person.username).toBe(303);
       expect(done.headers.location).toBe('/');
     }
-    const counter = async () => (await t.handle.db.selectFrom('sign_in_throttle').select('attempts').where('key', '=', `address:${ip}`).executeTakeFirstOrThrow()).attempts;
+    const counter = async () =>
+      (
+        await t.handle.db
+          .selectFrom('sign_in_throttle')
+          .select('attempts')
+          .where('key', '=', `address:${ip}`)
+          .executeTakeFirstOrThrow()
+      ).attempts;
     expect(await counter()).toBe(0);
     // A password without the code is not a complete sign-in: it stays counted.
     await atTwoFactor(staff[0]!.username, ip);
@@ -328,7 +406,14 @@ describe('throttling (R53)', () => {
     await account('parallel.target');
     const clients = await Promise.all(Array.from({ length: 20 }, () => client()));
     verifySpy.mockClear();
-    const responses = await Promise.all(clients.map((c, i) => c.post('/sign-in', { username: i % 2 ? 'Parallel.Target' : 'parallel.target', password: `wrong-password-${i}` })));
+    const responses = await Promise.all(
+      clients.map((c, i) =>
+        c.post('/sign-in', {
+          username: i % 2 ? 'Parallel.Target' : 'parallel.target',
+          password: `wrong-password-${i}`,
+        }),
+      ),
+    );
     const statuses = responses.map((r) => r.statusCode);
     expect(statuses.filter((s) => s === 401)).toHaveLength(accountLimit);
     expect(statuses.filter((s) => s === 429)).toHaveLength(20 - accountLimit);
@@ -345,13 +430,17 @@ describe('throttling (R53)', () => {
     const ip = freshIp();
     const clients = await Promise.all(Array.from({ length: addressLimit + 5 }, () => client(ip)));
     verifySpy.mockClear();
-    const responses = await Promise.all(clients.map((c, i) => c.post('/sign-in', { username: `spray.${i}`, password: 'Winter2026-password' })));
+    const responses = await Promise.all(
+      clients.map((c, i) => c.post('/sign-in', { username: `spray.${i}`, password: 'Winter2026-password' })),
+    );
     const statuses = responses.map((r) => r.statusCode);
     expect(statuses.filter((s) => s === 401)).toHaveLength(addressLimit);
     expect(statuses.filter((s) => s === 429)).toHaveLength(5);
     expect(verifySpy).toHaveBeenCalledTimes(addressLimit);
     // Another address is not affected.
-    expect((await (await client()).post('/sign-in', { username: 'spray.0', password: 'Winter2026-password' })).statusCode).toBe(401);
+    expect(
+      (await (await client()).post('/sign-in', { username: 'spray.0', password: 'Winter2026-password' })).statusCode,
+    ).toBe(401);
   });
 });
 
@@ -360,7 +449,11 @@ describe('two-factor codes (R53)', () => {
     const user = await account('drift.user');
     // A fixed key and time (mid-step), so that the steps and codes below are what they say.
     const secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
-    await t.handle.db.updateTable('accounts').set({ totp_secret: new SecretBox(t.config.secretKey).seal(secret) }).where('id', '=', user.id).execute();
+    await t.handle.db
+      .updateTable('accounts')
+      .set({ totp_secret: new SecretBox(t.config.secretKey).seal(secret) })
+      .where('id', '=', user.id)
+      .execute();
     t.clock.set('2026-11-03T12:00:15Z');
     const step = totpStep(t.clock.now());
     const codes = [step - 2, step - 1, step].map((s) => codeForStep(secret, s));
@@ -373,7 +466,11 @@ describe('two-factor codes (R53)', () => {
     const oneOld = await (await atTwoFactor('drift.user')).post('/sign-in/two-factor', { code: codes[1]! });
     expect(oneOld.statusCode).toBe(303);
     expect(oneOld.headers.location).toBe('/');
-    const row = await t.handle.db.selectFrom('accounts').select('totp_last_step').where('id', '=', user.id).executeTakeFirstOrThrow();
+    const row = await t.handle.db
+      .selectFrom('accounts')
+      .select('totp_last_step')
+      .where('id', '=', user.id)
+      .executeTakeFirstOrThrow();
     expect(Number(row.totp_last_step)).toBe(step - 1);
 
     // Once a step is used, an older step is refused too (never go back), the current one still works.
@@ -396,7 +493,12 @@ describe('two-factor codes (R53)', () => {
     expect((await winner.get('/my-account')).statusCode).toBe(200);
     expect((await loser.get('/my-account')).headers.location).toBe('/sign-in');
 
-    const signedIn = await t.handle.db.selectFrom('sessions').select('stage').where('account_id', '=', user.id).where('stage', '=', 'signed_in').execute();
+    const signedIn = await t.handle.db
+      .selectFrom('sessions')
+      .select('stage')
+      .where('account_id', '=', user.id)
+      .where('stage', '=', 'signed_in')
+      .execute();
     expect(signedIn).toHaveLength(1);
     const rows = await failures({ subject: user.id });
     expect(rows).toHaveLength(1);

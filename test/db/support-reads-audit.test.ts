@@ -35,12 +35,33 @@ beforeAll(async () => {
   t = await createTestApp();
   ({ camden, central, support, admin: camdenAdmin } = await supportAndCamdenAdmin(t.handle.db, t.config.secretKey));
   westminster = await createOrganisation(t.handle.db, '213', 'Westminster');
-  westminsterAdmin = await createAccount(t.handle.db, t.config.secretKey, { organisationId: westminster, username: 'westminster.admin', userType: 'la_admin' });
-  camdenOfficer = await createAccount(t.handle.db, t.config.secretKey, { organisationId: camden, username: 'camden.officer', firstName: 'Olu', lastName: 'Officer' });
+  westminsterAdmin = await createAccount(t.handle.db, t.config.secretKey, {
+    organisationId: westminster,
+    username: 'westminster.admin',
+    userType: 'la_admin',
+  });
+  camdenOfficer = await createAccount(t.handle.db, t.config.secretKey, {
+    organisationId: camden,
+    username: 'camden.officer',
+    firstName: 'Olu',
+    lastName: 'Officer',
+  });
   await createAccount(t.handle.db, t.config.secretKey, { organisationId: camden, username: 'camden.analyst' });
-  await createAccount(t.handle.db, t.config.secretKey, { organisationId: camden, username: 'camden.leaver', status: 'archived' });
-  supportToken = await createApiToken(t.handle.db, { organisationId: central, accountId: support.id, name: 'support script' });
-  camdenToken = await createApiToken(t.handle.db, { organisationId: camden, accountId: camdenAdmin.id, name: 'camden script' });
+  await createAccount(t.handle.db, t.config.secretKey, {
+    organisationId: camden,
+    username: 'camden.leaver',
+    status: 'archived',
+  });
+  supportToken = await createApiToken(t.handle.db, {
+    organisationId: central,
+    accountId: support.id,
+    name: 'support script',
+  });
+  camdenToken = await createApiToken(t.handle.db, {
+    organisationId: camden,
+    accountId: camdenAdmin.id,
+    name: 'camden script',
+  });
   supportPages = await signInAs(t, support, { ip: '10.20.0.1' });
   camdenPages = await signInAs(t, camdenAdmin, { ip: '10.20.0.2' });
 });
@@ -64,14 +85,22 @@ async function supportReads(organisationId?: number) {
 
 /** The support.read events a block of requests wrote, anywhere. */
 async function newSupportReads(run: () => Promise<unknown>) {
-  const before = await t.handle.db.selectFrom('audit_events').select((eb) => eb.fn.max('id').as('max')).executeTakeFirstOrThrow();
+  const before = await t.handle.db
+    .selectFrom('audit_events')
+    .select((eb) => eb.fn.max('id').as('max'))
+    .executeTakeFirstOrThrow();
   await run();
-  return t.handle.db.selectFrom('audit_events').selectAll()
-    .where('action', '=', 'support.read').where('id', '>', String(before.max ?? 0)).orderBy('id').execute();
+  return t.handle.db
+    .selectFrom('audit_events')
+    .selectAll()
+    .where('action', '=', 'support.read')
+    .where('id', '>', String(before.max ?? 0))
+    .orderBy('id')
+    .execute();
 }
 
 describe('central support reading an LA through the API', () => {
-  it('the list is one event in the LA\'s log, by the support person, whatever the number of rows', async () => {
+  it("the list is one event in the LA's log, by the support person, whatever the number of rows", async () => {
     const reads = await newSupportReads(async () => {
       const response = await api(supportToken, '/api/v1/users?la=202&status=all');
       expect(response.statusCode).toBe(200);
@@ -79,11 +108,18 @@ describe('central support reading an LA through the API', () => {
     });
     expect(reads).toHaveLength(1);
     expect(reads[0]).toMatchObject({
-      organisation_id: camden, actor_account_id: support.id, actor_label: 'support', subject_account_id: null,
+      organisation_id: camden,
+      actor_account_id: support.id,
+      actor_label: 'support',
+      subject_account_id: null,
       details: { read: 'Users list', accounts: 4 },
     });
     // The token's own use stays in the central organisation's log, as before.
-    const uses = await t.handle.db.selectFrom('audit_events').select(['organisation_id', 'details']).where('action', '=', 'api-token.used').execute();
+    const uses = await t.handle.db
+      .selectFrom('audit_events')
+      .select(['organisation_id', 'details'])
+      .where('action', '=', 'api-token.used')
+      .execute();
     expect(uses.some((u) => u.organisation_id === central && u.details.route === '/api/v1/users')).toBe(true);
     expect(uses.some((u) => u.organisation_id === camden)).toBe(false);
   });
@@ -111,12 +147,22 @@ describe('central support reading an LA through the API', () => {
 });
 
 describe('central support reading an LA through the pages', () => {
-  it('Admin > Users, the user page and its tabs, and Archived users: one event each in the LA\'s log', async () => {
-    const pages = ['/admin/users?la=202', `/admin/users/${camdenOfficer.id}`, `/admin/users/${camdenOfficer.id}/schools`, `/admin/users/${camdenOfficer.id}/privileges`, `/admin/users/${camdenOfficer.id}/communications`, `/admin/users/${camdenOfficer.id}/audit`, '/admin/archived-users?la=202'];
+  it("Admin > Users, the user page and its tabs, and Archived users: one event each in the LA's log", async () => {
+    const pages = [
+      '/admin/users?la=202',
+      `/admin/users/${camdenOfficer.id}`,
+      `/admin/users/${camdenOfficer.id}/schools`,
+      `/admin/users/${camdenOfficer.id}/privileges`,
+      `/admin/users/${camdenOfficer.id}/communications`,
+      `/admin/users/${camdenOfficer.id}/audit`,
+      '/admin/archived-users?la=202',
+    ];
     const reads = await newSupportReads(async () => {
       for (const url of pages) expect((await supportPages.get(url)).statusCode, url).toBe(200);
     });
-    expect(reads.map((r) => [r.organisation_id, r.actor_account_id, r.ip, r.subject_account_id, r.details.read])).toEqual([
+    expect(
+      reads.map((r) => [r.organisation_id, r.actor_account_id, r.ip, r.subject_account_id, r.details.read]),
+    ).toEqual([
       [camden, support.id, '10.20.0.1', null, 'Users list'],
       ...pages.slice(1, 6).map(() => [camden, support.id, '10.20.0.1', camdenOfficer.id, 'User details']),
       [camden, support.id, '10.20.0.1', null, 'Archived users'],
@@ -124,7 +170,7 @@ describe('central support reading an LA through the pages', () => {
   });
 });
 
-describe('central support reading an LA\'s audit log', () => {
+describe("central support reading an LA's audit log", () => {
   it('by page and by API: one event each, recorded after the read, so the read does not show itself', async () => {
     const reads = await newSupportReads(async () => {
       const page = await supportPages.get('/admin/audit?la=202');
@@ -141,7 +187,7 @@ describe('central support reading an LA\'s audit log', () => {
 });
 
 describe('what the LA sees', () => {
-  it('the LA\'s audit log, through the service and the page, shows the reads in words, by the support person', async () => {
+  it("the LA's audit log, through the service and the page, shows the reads in words, by the support person", async () => {
     const camdenActor = await actorOf(camdenAdmin.id);
     const log = await t.services.audit.forOrganisation(camdenActor, { action: 'support.read' });
     expect(log.organisation.id).toBe(camden);
@@ -166,7 +212,7 @@ describe('what the LA sees', () => {
     expect(timelinePage.body).toContain(label);
   });
 
-  it('the central organisation\'s log keeps the API token uses, and gets no support.read of its own', async () => {
+  it("the central organisation's log keeps the API token uses, and gets no support.read of its own", async () => {
     const supportActor = await actorOf(support.id);
     const centralLog = await t.services.audit.forOrganisation(supportActor, {});
     expect(centralLog.organisation.id).toBe(central);
@@ -197,7 +243,7 @@ describe('what the LA sees', () => {
     expect(reads).toEqual([]);
   });
 
-  it('another LA\'s log does not get Camden\'s reads, and gets its own', async () => {
+  it("another LA's log does not get Camden's reads, and gets its own", async () => {
     const westminsterActor = await actorOf(westminsterAdmin.id);
     expect((await t.services.audit.forOrganisation(westminsterActor, { action: 'support.read' })).total).toBe(0);
     const westminsterPages = await signInAs(t, westminsterAdmin, { ip: '10.20.0.3' });
@@ -208,17 +254,28 @@ describe('what the LA sees', () => {
     const own = await t.services.audit.forOrganisation(westminsterActor, { action: 'support.read' });
     expect(own.total).toBe(1);
     expect(own.events[0]).toMatchObject({ organisation_id: westminster, actor_account_id: support.id });
-    expect((await supportReads()).every((r) => r.organisation_id === camden || r.organisation_id === westminster)).toBe(true);
+    expect((await supportReads()).every((r) => r.organisation_id === camden || r.organisation_id === westminster)).toBe(
+      true,
+    );
   });
 });
 
 describe('central support reading a sent email (Support > Sent email)', () => {
   async function emailTo(organisationId: number, account: FixtureAccount, subject: string): Promise<string> {
     await enqueueEmail(t.handle.db, 'nexus.test', {
-      dedupKey: `test:${subject}`, template: 'topic-message', to: { address: `${account.username}@example.test` },
-      organisationId, accountId: account.id, content: { subject, text: 'Hello', html: '<p>Hello</p>' }, now: t.clock.now(),
+      dedupKey: `test:${subject}`,
+      template: 'topic-message',
+      to: { address: `${account.username}@example.test` },
+      organisationId,
+      accountId: account.id,
+      content: { subject, text: 'Hello', html: '<p>Hello</p>' },
+      now: t.clock.now(),
     });
-    const row = await t.handle.db.selectFrom('email_outbox').select('id').where('subject', '=', subject).executeTakeFirstOrThrow();
+    const row = await t.handle.db
+      .selectFrom('email_outbox')
+      .select('id')
+      .where('subject', '=', subject)
+      .executeTakeFirstOrThrow();
     return row.id;
   }
 
@@ -229,11 +286,15 @@ describe('central support reading a sent email (Support > Sent email)', () => {
       expect(page.statusCode).toBe(200);
     });
     expect(reads).toHaveLength(1);
-    expect(reads[0]).toMatchObject({ organisation_id: camden, actor_account_id: support.id, subject_account_id: camdenOfficer.id });
+    expect(reads[0]).toMatchObject({
+      organisation_id: camden,
+      actor_account_id: support.id,
+      subject_account_id: camdenOfficer.id,
+    });
     expect(reads[0]!.details).toMatchObject({ read: 'Sent email', subject: 'Your Nexus account' });
   });
 
-  it('an email to central support\'s own people writes none, and the list itself none', async () => {
+  it("an email to central support's own people writes none, and the list itself none", async () => {
     const id = await emailTo(central, support, 'Release notes');
     const reads = await newSupportReads(async () => {
       expect((await supportPages.get(`/support/sent-email/${id}`)).statusCode).toBe(200);

@@ -18,8 +18,16 @@ afterAll(async () => t?.close());
 describe('dates people read', () => {
   it('the archive page, its message and the user page give the same deletion day, in the configured time zone', async () => {
     const camden = await createOrganisation(t.handle.db, '202', 'Camden');
-    const admin = await createAccount(t.handle.db, t.config.secretKey, { organisationId: camden, username: 'camden.admin', userType: 'la_admin' });
-    const leaver = await createAccount(t.handle.db, t.config.secretKey, { organisationId: camden, username: 'camden.leaver', userType: 'la_officer' });
+    const admin = await createAccount(t.handle.db, t.config.secretKey, {
+      organisationId: camden,
+      username: 'camden.admin',
+      userType: 'la_admin',
+    });
+    const leaver = await createAccount(t.handle.db, t.config.secretKey, {
+      organisationId: camden,
+      username: 'camden.leaver',
+      userType: 'la_officer',
+    });
     const browser = await signInAs(t, admin);
     const day = formatDate(t.services.userStatus.deletionDateIfArchivedNow(), 'Pacific/Kiritimati');
     expect(day).not.toBe(formatDate(t.services.userStatus.deletionDateIfArchivedNow(), 'Europe/London'));

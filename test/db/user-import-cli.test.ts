@@ -16,13 +16,26 @@ const STEP_TIMEOUT = 240_000; // child processes are slow on a busy 2-core machi
 
 let dataDir: string;
 const children = new Set<ChildProcess>();
-const run = (...args: string[]) => runCli(cliEnv(dataDir, 'user-import-cli-test-secret-key-at-least-32'), args, children);
+const run = (...args: string[]) =>
+  runCli(cliEnv(dataDir, 'user-import-cli-test-secret-key-at-least-32'), args, children);
 const withDatabase = <T>(read: (db: Db) => Promise<T>) => withEmbeddedDatabase(dataDir, read);
 
 async function counts(db: Db) {
   const n = async (table: 'accounts' | 'email_outbox' | 'audit_events' | 'school_assignments') =>
-    Number((await db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
-  return { accounts: await n('accounts'), outbox: await n('email_outbox'), audit: await n('audit_events'), schools: await n('school_assignments') };
+    Number(
+      (
+        await db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+  return {
+    accounts: await n('accounts'),
+    outbox: await n('email_outbox'),
+    audit: await n('audit_events'),
+    schools: await n('school_assignments'),
+  };
 }
 
 async function csvFile(name: string, text: string): Promise<string> {
@@ -35,11 +48,18 @@ beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'nexus-user-import-cli-'));
   await withDatabase(async (db) => {
     await migrateToLatest(db);
-    const org = await db.insertInto('organisations').values({ kind: 'la', la_code: '202', name: 'Camden', created_at: new Date() }).returning('id').executeTakeFirstOrThrow();
-    await db.insertInto('schools').values([
-      { urn: 100001, organisation_id: org.id, name: 'Camden Primary', phase: 'Primary', updated_at: new Date() },
-      { urn: 100002, organisation_id: org.id, name: 'Camden Secondary', phase: 'Secondary', updated_at: new Date() },
-    ]).execute();
+    const org = await db
+      .insertInto('organisations')
+      .values({ kind: 'la', la_code: '202', name: 'Camden', created_at: new Date() })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await db
+      .insertInto('schools')
+      .values([
+        { urn: 100001, organisation_id: org.id, name: 'Camden Primary', phase: 'Primary', updated_at: new Date() },
+        { urn: 100002, organisation_id: org.id, name: 'Camden Secondary', phase: 'Secondary', updated_at: new Date() },
+      ])
+      .execute();
   });
 }, STEP_TIMEOUT);
 
@@ -50,14 +70,19 @@ afterAll(async () => {
 
 describe('users import / import-schools / export (embedded PGlite)', { timeout: STEP_TIMEOUT }, () => {
   it('a file with a bad row: every problem printed by line and column, exit 2, nothing written', async () => {
-    const file = await csvFile('bad.csv', 'username,first_name,last_name,email,user_type\r\ncli.one,Ann,Able,ann@camden.gov.uk,la_officer\r\ncli.two,=cmd,Baker,not-an-email,la_officer\r\n');
+    const file = await csvFile(
+      'bad.csv',
+      'username,first_name,last_name,email,user_type\r\ncli.one,Ann,Able,ann@camden.gov.uk,la_officer\r\ncli.two,=cmd,Baker,not-an-email,la_officer\r\n',
+    );
     const before = await withDatabase(counts);
     const result = await run('users', 'import', file, '--la', '202');
     expect(result.code, result.stderr).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain('The file was not imported: there are 2 problems. Nothing was imported.');
     expect(result.stderr).toMatch(/^Line\s+Column\s+Problem$/m);
-    expect(result.stderr).toMatch(/^3\s+first_name\s+The cell starts with "=", which a spreadsheet would run as a formula/m);
+    expect(result.stderr).toMatch(
+      /^3\s+first_name\s+The cell starts with "=", which a spreadsheet would run as a formula/m,
+    );
     expect(result.stderr).toMatch(/^3\s+email\s+Enter an email address in the correct format/m);
     expect(result.stderr).not.toMatch(STACK_TRACE);
     expect(await withDatabase(counts)).toEqual(before);
@@ -81,7 +106,9 @@ describe('users import / import-schools / export (embedded PGlite)', { timeout: 
   it('a valid file: the accounts are created, invited and audited as the command line', async () => {
     // Windows-1252, as Excel saves "CSV" on Windows.
     const bytes = Buffer.concat([
-      Buffer.from('username,first_name,last_name,email,user_type,schools\r\ncli.one,Ann,Able,ann@camden.gov.uk,la_officer,100001:consultant\r\ncli.two,Jos'),
+      Buffer.from(
+        'username,first_name,last_name,email,user_type,schools\r\ncli.one,Ann,Able,ann@camden.gov.uk,la_officer,100001:consultant\r\ncli.two,Jos',
+      ),
       Buffer.from([0xe9]),
       Buffer.from(',Baker,jose@camden.gov.uk,read_only,\r\n'),
     ]);
@@ -94,7 +121,11 @@ describe('users import / import-schools / export (embedded PGlite)', { timeout: 
     expect(result.stdout).toMatch(/^cli\.two\s+José Baker\s+jose@camden\.gov\.uk$/m);
     const after = await withDatabase(async (db) => ({
       counts: await counts(db),
-      event: await db.selectFrom('audit_events').select(['actor_label', 'actor_account_id']).where('action', '=', 'accounts.imported').executeTakeFirstOrThrow(),
+      event: await db
+        .selectFrom('audit_events')
+        .select(['actor_label', 'actor_account_id'])
+        .where('action', '=', 'accounts.imported')
+        .executeTakeFirstOrThrow(),
     }));
     expect(after.counts.accounts - before.accounts).toBe(2);
     expect(after.counts.outbox - before.outbox).toBe(2);
@@ -107,8 +138,15 @@ describe('users import / import-schools / export (embedded PGlite)', { timeout: 
     const result = await run('users', 'import-schools', file, '--la', '202');
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain('Replaced the schools of 1 account of Camden.');
-    const schools = await withDatabase((db) => db.selectFrom('school_assignments').innerJoin('accounts', 'accounts.id', 'school_assignments.account_id')
-      .innerJoin('schools', 'schools.id', 'school_assignments.school_id').select(['schools.urn', 'school_assignments.role']).where('accounts.username', '=', 'cli.one').execute());
+    const schools = await withDatabase((db) =>
+      db
+        .selectFrom('school_assignments')
+        .innerJoin('accounts', 'accounts.id', 'school_assignments.account_id')
+        .innerJoin('schools', 'schools.id', 'school_assignments.school_id')
+        .select(['schools.urn', 'school_assignments.role'])
+        .where('accounts.username', '=', 'cli.one')
+        .execute(),
+    );
     expect(schools).toEqual([{ urn: 100002, role: 'governor' }]);
   });
 
@@ -116,7 +154,9 @@ describe('users import / import-schools / export (embedded PGlite)', { timeout: 
     const result = await run('users', 'export', '--la', '202');
     expect(result.code, result.stderr).toBe(0);
     const lines = result.stdout.trimEnd().split('\r\n');
-    expect(lines[0]).toBe('Username,First name,Last name,Email,Job title,Type of User,Status,Last sign-in,Two-factor authentication,Created');
+    expect(lines[0]).toBe(
+      'Username,First name,Last name,Email,Job title,Type of User,Status,Last sign-in,Two-factor authentication,Created',
+    );
     expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['cli.one', 'cli.two']);
     expect(lines[2]).toContain('José');
   });

@@ -16,12 +16,31 @@ let kent: number;
 let admin: FixtureAccount;
 let adminActor: Actor;
 let camdenSchools: { id: number; urn: number }[];
-const HEADER = 'username,first_name,last_name,email,job_title,phone,user_type,privileges,cin_cla_agreed_by,schools,school_groups,access_end_date';
+const HEADER =
+  'username,first_name,last_name,email,job_title,phone,user_type,privileges,cin_cla_agreed_by,schools,school_groups,access_end_date';
 
-function row(username: string, extra: Partial<Record<'first' | 'last' | 'email' | 'type' | 'privileges' | 'agreed' | 'schools' | 'groups' | 'end' | 'phone', string>> = {}): string {
+function row(
+  username: string,
+  extra: Partial<
+    Record<
+      'first' | 'last' | 'email' | 'type' | 'privileges' | 'agreed' | 'schools' | 'groups' | 'end' | 'phone',
+      string
+    >
+  > = {},
+): string {
   return [
-    username, extra.first ?? 'Ima', extra.last ?? 'Porter', extra.email ?? `${username}@camden.gov.uk`, 'Analyst', extra.phone ?? '',
-    extra.type ?? 'la_officer', extra.privileges ?? '', extra.agreed ?? '', extra.schools ?? '', extra.groups ?? '', extra.end ?? '',
+    username,
+    extra.first ?? 'Ima',
+    extra.last ?? 'Porter',
+    extra.email ?? `${username}@camden.gov.uk`,
+    'Analyst',
+    extra.phone ?? '',
+    extra.type ?? 'la_officer',
+    extra.privileges ?? '',
+    extra.agreed ?? '',
+    extra.schools ?? '',
+    extra.groups ?? '',
+    extra.end ?? '',
   ].join(',');
 }
 
@@ -30,13 +49,33 @@ const file = (bytes: Buffer, name = 'users.csv') => ({ name, bytes });
 
 async function counts() {
   const db = t.handle.db;
-  const n = async (table: 'accounts' | 'email_outbox' | 'audit_events' | 'account_tokens' | 'account_privileges' | 'school_assignments') =>
-    Number((await db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
-  return { accounts: await n('accounts'), outbox: await n('email_outbox'), audit: await n('audit_events'), tokens: await n('account_tokens'), privileges: await n('account_privileges'), schools: await n('school_assignments') };
+  const n = async (
+    table:
+      'accounts' | 'email_outbox' | 'audit_events' | 'account_tokens' | 'account_privileges' | 'school_assignments',
+  ) =>
+    Number(
+      (
+        await db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+  return {
+    accounts: await n('accounts'),
+    outbox: await n('email_outbox'),
+    audit: await n('audit_events'),
+    tokens: await n('account_tokens'),
+    privileges: await n('account_privileges'),
+    schools: await n('school_assignments'),
+  };
 }
 
 async function rejected(promise: Promise<unknown>): Promise<ImportRejectedError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(ImportRejectedError);
   return error as ImportRejectedError;
 }
@@ -46,61 +85,121 @@ beforeAll(async () => {
   const db = t.handle.db;
   camden = await createOrganisation(db, '202', 'Camden');
   kent = await createOrganisation(db, '886', 'Kent');
-  camdenSchools = await db.insertInto('schools').values([
-    { urn: 100001, organisation_id: camden, name: 'Camden Primary', phase: 'Primary', updated_at: new Date() },
-    { urn: 100002, organisation_id: camden, name: 'Camden Secondary', phase: 'Secondary', updated_at: new Date() },
-    { urn: 100003, organisation_id: camden, name: 'Camden Nursery', phase: 'Nursery', updated_at: new Date() },
-    { urn: 200001, organisation_id: kent, name: 'Kent Primary', phase: 'Primary', updated_at: new Date() },
-  ]).returning(['id', 'urn']).execute();
-  await db.insertInto('school_groups').values({ organisation_id: camden, name: 'North cluster', created_at: new Date() }).execute();
-  admin = await createAccount(db, t.config.secretKey, { organisationId: camden, username: 'camden.admin', userType: 'la_admin' });
+  camdenSchools = await db
+    .insertInto('schools')
+    .values([
+      { urn: 100001, organisation_id: camden, name: 'Camden Primary', phase: 'Primary', updated_at: new Date() },
+      { urn: 100002, organisation_id: camden, name: 'Camden Secondary', phase: 'Secondary', updated_at: new Date() },
+      { urn: 100003, organisation_id: camden, name: 'Camden Nursery', phase: 'Nursery', updated_at: new Date() },
+      { urn: 200001, organisation_id: kent, name: 'Kent Primary', phase: 'Primary', updated_at: new Date() },
+    ])
+    .returning(['id', 'urn'])
+    .execute();
+  await db
+    .insertInto('school_groups')
+    .values({ organisation_id: camden, name: 'North cluster', created_at: new Date() })
+    .execute();
+  admin = await createAccount(db, t.config.secretKey, {
+    organisationId: camden,
+    username: 'camden.admin',
+    userType: 'la_admin',
+  });
   await createAccount(db, t.config.secretKey, { organisationId: kent, username: 'kent.taken', userType: 'la_officer' });
   adminActor = {
-    kind: 'account', accountId: admin.id, organisationId: camden, organisationKind: 'la',
-    privileges: new Set<Privilege>(['manage_users', 'nexus_admin', 'view_users', 'summary_reports', 'pupil_level', 'manage_school_groups']), label: 'camden.admin',
+    kind: 'account',
+    accountId: admin.id,
+    organisationId: camden,
+    organisationKind: 'la',
+    privileges: new Set<Privilege>([
+      'manage_users',
+      'nexus_admin',
+      'view_users',
+      'summary_reports',
+      'pupil_level',
+      'manage_school_groups',
+    ]),
+    label: 'camden.admin',
   };
 });
 afterAll(async () => t?.close());
 
 describe('account import (R58)', () => {
-  it('10,000 valid rows: every account created with its privileges and one invitation each, in one go', { timeout: 300_000 }, async () => {
-    const before = await counts();
-    const rows = Array.from({ length: 10_000 }, (_, i) => row(`bulk.${i}`, { schools: i % 2 === 0 ? '100001:consultant' : '' }));
-    const result = await t.services.userImport.importAccounts(adminActor, undefined, file(csv(...rows)), SYSTEM_CONTEXT);
-    expect(result.created).toHaveLength(10_000);
-    const after = await counts();
-    expect(after.accounts - before.accounts).toBe(10_000);
-    expect(after.outbox - before.outbox).toBe(10_000);
-    expect(after.tokens - before.tokens).toBe(10_000);
-    expect(after.privileges - before.privileges).toBe(30_000); // la_officer: view_users, summary_reports, pupil_level
-    expect(after.schools - before.schools).toBe(5_000);
-    // account.created + invitation.sent per account, and one accounts.imported.
-    expect(after.audit - before.audit).toBe(20_001);
-    const db = t.handle.db;
-    const invitations = await db.selectFrom('email_outbox').innerJoin('accounts', 'accounts.id', 'email_outbox.account_id')
-      .select(['email_outbox.template', 'email_outbox.to_address', 'email_outbox.text_body', 'accounts.username'])
-      .where('accounts.username', 'like', 'bulk.%').execute();
-    expect(invitations).toHaveLength(10_000);
-    expect(new Set(invitations.map((i) => i.template))).toEqual(new Set(['invitation']));
-    const one = invitations.find((i) => i.username === 'bulk.7')!;
-    expect(one.to_address).toBe('bulk.7@camden.gov.uk');
-    expect(one.text_body).toContain('Your username is bulk.7.');
-    expect(one.text_body).toMatch(/\/invitation\/[A-Za-z0-9_-]+/);
-    const summary = await db.selectFrom('audit_events').select(['details', 'actor_account_id', 'organisation_id']).where('action', '=', 'accounts.imported').executeTakeFirstOrThrow();
-    expect(summary).toMatchObject({ actor_account_id: admin.id, organisation_id: camden, details: { file: 'users.csv', accounts: 10_000 } });
-    const account = await db.selectFrom('accounts').selectAll().where('username', '=', 'bulk.0').executeTakeFirstOrThrow();
-    expect(account).toMatchObject({ organisation_id: camden, password_hash: null, created_by: admin.id, user_type: 'la_officer', status: 'active' });
-  });
+  it(
+    '10,000 valid rows: every account created with its privileges and one invitation each, in one go',
+    { timeout: 300_000 },
+    async () => {
+      const before = await counts();
+      const rows = Array.from({ length: 10_000 }, (_, i) =>
+        row(`bulk.${i}`, { schools: i % 2 === 0 ? '100001:consultant' : '' }),
+      );
+      const result = await t.services.userImport.importAccounts(
+        adminActor,
+        undefined,
+        file(csv(...rows)),
+        SYSTEM_CONTEXT,
+      );
+      expect(result.created).toHaveLength(10_000);
+      const after = await counts();
+      expect(after.accounts - before.accounts).toBe(10_000);
+      expect(after.outbox - before.outbox).toBe(10_000);
+      expect(after.tokens - before.tokens).toBe(10_000);
+      expect(after.privileges - before.privileges).toBe(30_000); // la_officer: view_users, summary_reports, pupil_level
+      expect(after.schools - before.schools).toBe(5_000);
+      // account.created + invitation.sent per account, and one accounts.imported.
+      expect(after.audit - before.audit).toBe(20_001);
+      const db = t.handle.db;
+      const invitations = await db
+        .selectFrom('email_outbox')
+        .innerJoin('accounts', 'accounts.id', 'email_outbox.account_id')
+        .select(['email_outbox.template', 'email_outbox.to_address', 'email_outbox.text_body', 'accounts.username'])
+        .where('accounts.username', 'like', 'bulk.%')
+        .execute();
+      expect(invitations).toHaveLength(10_000);
+      expect(new Set(invitations.map((i) => i.template))).toEqual(new Set(['invitation']));
+      const one = invitations.find((i) => i.username === 'bulk.7')!;
+      expect(one.to_address).toBe('bulk.7@camden.gov.uk');
+      expect(one.text_body).toContain('Your username is bulk.7.');
+      expect(one.text_body).toMatch(/\/invitation\/[A-Za-z0-9_-]+/);
+      const summary = await db
+        .selectFrom('audit_events')
+        .select(['details', 'actor_account_id', 'organisation_id'])
+        .where('action', '=', 'accounts.imported')
+        .executeTakeFirstOrThrow();
+      expect(summary).toMatchObject({
+        actor_account_id: admin.id,
+        organisation_id: camden,
+        details: { file: 'users.csv', accounts: 10_000 },
+      });
+      const account = await db
+        .selectFrom('accounts')
+        .selectAll()
+        .where('username', '=', 'bulk.0')
+        .executeTakeFirstOrThrow();
+      expect(account).toMatchObject({
+        organisation_id: camden,
+        password_hash: null,
+        created_by: admin.id,
+        user_type: 'la_officer',
+        status: 'active',
+      });
+    },
+  );
 
   it('one transaction: a failure while writing the third chunk leaves nothing of the first two', async () => {
     const db = t.handle.db;
     // A trigger that fails the insert of one account, as a lost connection or full disk would.
-    await sql`CREATE FUNCTION refuse_boom() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'boom'; END; $$ LANGUAGE plpgsql`.execute(db);
-    await sql`CREATE TRIGGER refuse_boom BEFORE INSERT ON accounts FOR EACH ROW WHEN (NEW.username = 'chunk.1100') EXECUTE FUNCTION refuse_boom()`.execute(db);
+    await sql`CREATE FUNCTION refuse_boom() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'boom'; END; $$ LANGUAGE plpgsql`.execute(
+      db,
+    );
+    await sql`CREATE TRIGGER refuse_boom BEFORE INSERT ON accounts FOR EACH ROW WHEN (NEW.username = 'chunk.1100') EXECUTE FUNCTION refuse_boom()`.execute(
+      db,
+    );
     try {
       const before = await counts();
       const rows = Array.from({ length: 1200 }, (_, i) => row(`chunk.${i}`));
-      await expect(t.services.userImport.importAccounts(adminActor, undefined, file(csv(...rows)), SYSTEM_CONTEXT)).rejects.toThrow('boom');
+      await expect(
+        t.services.userImport.importAccounts(adminActor, undefined, file(csv(...rows)), SYSTEM_CONTEXT),
+      ).rejects.toThrow('boom');
       expect(await counts()).toEqual(before);
     } finally {
       await sql`DROP TRIGGER refuse_boom ON accounts`.execute(db);
@@ -108,22 +207,39 @@ describe('account import (R58)', () => {
     }
   });
 
-  for (const [where, position] of [['first', 0], ['middle', 2], ['last', 4]] as const) {
+  for (const [where, position] of [
+    ['first', 0],
+    ['middle', 2],
+    ['last', 4],
+  ] as const) {
     it(`one bad row (the ${where}) → nothing is written, and the problem names its line and column`, async () => {
       const rows = [0, 1, 2, 3, 4].map((i) => row(`batch.${where}.${i}`));
       rows[position] = row(`batch.${where}.${position}`, { email: 'not-an-email' });
       const before = await counts();
-      const error = await rejected(t.services.userImport.importAccounts(adminActor, undefined, file(csv(...rows)), SYSTEM_CONTEXT));
-      expect(error.problems).toEqual([{ line: position + 2, column: 'email', reason: 'Enter an email address in the correct format, like name@example.gov.uk' }]);
+      const error = await rejected(
+        t.services.userImport.importAccounts(adminActor, undefined, file(csv(...rows)), SYSTEM_CONTEXT),
+      );
+      expect(error.problems).toEqual([
+        {
+          line: position + 2,
+          column: 'email',
+          reason: 'Enter an email address in the correct format, like name@example.gov.uk',
+        },
+      ]);
       expect(await counts()).toEqual(before);
     });
   }
 
   it('refuses duplicate usernames within the file and against existing accounts of any LA, in any case', async () => {
     const before = await counts();
-    const error = await rejected(t.services.userImport.importAccounts(adminActor, undefined, file(csv(
-      row('dup.one'), row('Dup.One'), row('KENT.TAKEN'), row('Camden.Admin'),
-    )), SYSTEM_CONTEXT));
+    const error = await rejected(
+      t.services.userImport.importAccounts(
+        adminActor,
+        undefined,
+        file(csv(row('dup.one'), row('Dup.One'), row('KENT.TAKEN'), row('Camden.Admin'))),
+        SYSTEM_CONTEXT,
+      ),
+    );
     expect(error.problems).toEqual([
       { line: 3, column: 'username', reason: 'The username dup.one is also on line 2; each account needs its own' },
       { line: 4, column: 'username', reason: 'The username kent.taken is already taken. Choose another one.' },
@@ -134,34 +250,67 @@ describe('account import (R58)', () => {
 
   it('refuses cells a spreadsheet would run as formulas, in names and email addresses', async () => {
     const before = await counts();
-    const error = await rejected(t.services.userImport.importAccounts(adminActor, undefined, file(csv(
-      row('formula.one', { first: '=HYPERLINK("http://evil")' }),
-      row('formula.two', { last: '+1+1' }),
-      row('formula.three', { email: '@SUM(A1)' }),
-      row('formula.four', { last: '-2' }),
-      row('phone.ok', { phone: '+44 808 157 0192' }),
-    )), SYSTEM_CONTEXT));
-    expect(error.problems.map((p) => [p.line, p.column])).toEqual([[2, 'first_name'], [3, 'last_name'], [4, 'email'], [5, 'last_name']]);
-    expect(error.problems[0]!.reason).toBe('The cell starts with "=", which a spreadsheet would run as a formula. Remove that character.');
+    const error = await rejected(
+      t.services.userImport.importAccounts(
+        adminActor,
+        undefined,
+        file(
+          csv(
+            row('formula.one', { first: '=HYPERLINK("http://evil")' }),
+            row('formula.two', { last: '+1+1' }),
+            row('formula.three', { email: '@SUM(A1)' }),
+            row('formula.four', { last: '-2' }),
+            row('phone.ok', { phone: '+44 808 157 0192' }),
+          ),
+        ),
+        SYSTEM_CONTEXT,
+      ),
+    );
+    expect(error.problems.map((p) => [p.line, p.column])).toEqual([
+      [2, 'first_name'],
+      [3, 'last_name'],
+      [4, 'email'],
+      [5, 'last_name'],
+    ]);
+    expect(error.problems[0]!.reason).toBe(
+      'The cell starts with "=", which a spreadsheet would run as a formula. Remove that character.',
+    );
     expect(await counts()).toEqual(before);
   });
 
-  it('refuses unknown types and privileges, privileges the importer does not hold (R15), CiN/CLA without who agreed it (R16), and another LA\'s schools', async () => {
+  it("refuses unknown types and privileges, privileges the importer does not hold (R15), CiN/CLA without who agreed it (R16), and another LA's schools", async () => {
     const before = await counts();
-    const error = await rejected(t.services.userImport.importAccounts(adminActor, undefined, file(csv(
-      row('rule.one', { type: 'wizard' }),
-      row('rule.two', { privileges: 'summary_reports;flying' }),
-      row('rule.three', { privileges: 'summary_reports cin_cla', agreed: 'Virtual Head' }),
-      row('rule.four', { type: 'support' }),
-      row('rule.five', { schools: '200001:consultant' }),
-      row('rule.six', { schools: '100001:astronaut', groups: 'South cluster' }),
-      row('rule.seven', { end: '2020-01-01' }),
-    )), SYSTEM_CONTEXT));
+    const error = await rejected(
+      t.services.userImport.importAccounts(
+        adminActor,
+        undefined,
+        file(
+          csv(
+            row('rule.one', { type: 'wizard' }),
+            row('rule.two', { privileges: 'summary_reports;flying' }),
+            row('rule.three', { privileges: 'summary_reports cin_cla', agreed: 'Virtual Head' }),
+            row('rule.four', { type: 'support' }),
+            row('rule.five', { schools: '200001:consultant' }),
+            row('rule.six', { schools: '100001:astronaut', groups: 'South cluster' }),
+            row('rule.seven', { end: '2020-01-01' }),
+          ),
+        ),
+        SYSTEM_CONTEXT,
+      ),
+    );
     expect(error.problems).toEqual([
       { line: 2, column: 'user_type', reason: 'Select a Type of User: use one of the codes in the template' },
-      { line: 3, column: 'privileges', reason: 'Select privileges from the list: use privilege codes such as summary_reports' },
+      {
+        line: 3,
+        column: 'privileges',
+        reason: 'Select privileges from the list: use privilege codes such as summary_reports',
+      },
       { line: 4, column: 'privileges', reason: 'You cannot give a privilege you do not hold yourself: cin_cla' },
-      { line: 5, column: 'user_type', reason: 'Select a Type of User for a Local Authority account: use one of the codes in the template' },
+      {
+        line: 5,
+        column: 'user_type',
+        reason: 'Select a Type of User for a Local Authority account: use one of the codes in the template',
+      },
       { line: 6, column: 'schools', reason: 'URN 200001 is not a school of Camden' },
       { line: 7, column: 'schools', reason: '"astronaut" is not a school role' },
       { line: 7, column: 'school_groups', reason: '"South cluster" is not a school group of Camden' },
@@ -170,36 +319,94 @@ describe('account import (R58)', () => {
     expect(await counts()).toEqual(before);
     // The system (command line) holds every privilege, but still needs who agreed CiN/CLA.
     const system: Actor = { kind: 'system', label: 'command line' };
-    const agreed = await rejected(t.services.userImport.importAccounts(system, '202', file(csv(row('vs.one', { type: 'virtual_school' }))), SYSTEM_CONTEXT));
-    expect(agreed.problems).toEqual([{ line: 2, column: 'cin_cla_agreed_by', reason: 'Enter who agreed access to CiN and CLA information, such as the Virtual Head' }]);
+    const agreed = await rejected(
+      t.services.userImport.importAccounts(
+        system,
+        '202',
+        file(csv(row('vs.one', { type: 'virtual_school' }))),
+        SYSTEM_CONTEXT,
+      ),
+    );
+    expect(agreed.problems).toEqual([
+      {
+        line: 2,
+        column: 'cin_cla_agreed_by',
+        reason: 'Enter who agreed access to CiN and CLA information, such as the Virtual Head',
+      },
+    ]);
   });
 
   it('refuses a file with an unknown or missing column, or a line with the wrong number of cells, or bad quoting', async () => {
-    const bad = async (text: string) => (await rejected(t.services.userImport.importAccounts(adminActor, undefined, file(Buffer.from(text)), SYSTEM_CONTEXT))).problems;
+    const bad = async (text: string) =>
+      (
+        await rejected(
+          t.services.userImport.importAccounts(adminActor, undefined, file(Buffer.from(text)), SYSTEM_CONTEXT),
+        )
+      ).problems;
     expect(await bad('username,first_name,last_name,email,user_type,shoe_size\r\n')).toEqual([
       { line: 1, column: 'shoe_size', reason: expect.stringContaining('"shoe_size" is not a column of this import') },
     ]);
-    expect(await bad('username,first_name,last_name,user_type\r\nx.y,A,B,read_only\r\n')).toEqual([{ line: 1, column: 'email', reason: 'The header line has no "email" column' }]);
-    expect(await bad('username,first_name,last_name,email,user_type\r\ncell.count,A,B,a@b.gov.uk,read_only,extra\r\n')).toEqual([
-      { line: 2, column: '', reason: 'The line has 6 cells but the header has 5. Put cells holding commas in double quotes.' },
+    expect(await bad('username,first_name,last_name,user_type\r\nx.y,A,B,read_only\r\n')).toEqual([
+      { line: 1, column: 'email', reason: 'The header line has no "email" column' },
     ]);
-    expect((await bad('username,first_name,last_name,email,user_type\r\nq.one,"A,B,a@b.gov.uk,read_only\r\n'))[0]).toMatchObject({ line: 2, reason: expect.stringContaining('The file is not valid CSV') });
-    expect(await bad('')).toEqual([{ line: 1, column: '', reason: 'The file is empty. Use the template: a header line, then one line for each row.' }]);
+    expect(
+      await bad('username,first_name,last_name,email,user_type\r\ncell.count,A,B,a@b.gov.uk,read_only,extra\r\n'),
+    ).toEqual([
+      {
+        line: 2,
+        column: '',
+        reason: 'The line has 6 cells but the header has 5. Put cells holding commas in double quotes.',
+      },
+    ]);
+    expect(
+      (await bad('username,first_name,last_name,email,user_type\r\nq.one,"A,B,a@b.gov.uk,read_only\r\n'))[0],
+    ).toMatchObject({ line: 2, reason: expect.stringContaining('The file is not valid CSV') });
+    expect(await bad('')).toEqual([
+      {
+        line: 1,
+        column: '',
+        reason: 'The file is empty. Use the template: a header line, then one line for each row.',
+      },
+    ]);
   });
 
   it('imports a Windows-1252 file with accented names, and a UTF-8 file with a byte-order mark, with schools, groups and an end date', async () => {
     const header = 'username,first_name,last_name,email,user_type,schools,school_groups,access_end_date\r\n';
-    const cp1252 = Buffer.concat([Buffer.from(header), Buffer.from('zoe.cp1252,Zo'), Buffer.from([0xeb]), Buffer.from(',O'), Buffer.from([0x92]), Buffer.from('Brien,zoe@camden.gov.uk,read_only,100002:Link Adviser,north CLUSTER,2027-03-31\r\n')]);
+    const cp1252 = Buffer.concat([
+      Buffer.from(header),
+      Buffer.from('zoe.cp1252,Zo'),
+      Buffer.from([0xeb]),
+      Buffer.from(',O'),
+      Buffer.from([0x92]),
+      Buffer.from('Brien,zoe@camden.gov.uk,read_only,100002:Link Adviser,north CLUSTER,2027-03-31\r\n'),
+    ]);
     await t.services.userImport.importAccounts(adminActor, undefined, file(cp1252, 'excel.csv'), SYSTEM_CONTEXT);
-    const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`${header}renee.bom,Renée,Müller,renee@camden.gov.uk,read_only,,,\r\n`, 'utf8')]);
+    const bom = Buffer.concat([
+      Buffer.from([0xef, 0xbb, 0xbf]),
+      Buffer.from(`${header}renee.bom,Renée,Müller,renee@camden.gov.uk,read_only,,,\r\n`, 'utf8'),
+    ]);
     await t.services.userImport.importAccounts(adminActor, undefined, file(bom, 'bom.csv'), SYSTEM_CONTEXT);
     const db = t.handle.db;
-    const zoe = await db.selectFrom('accounts').selectAll().where('username', '=', 'zoe.cp1252').executeTakeFirstOrThrow();
+    const zoe = await db
+      .selectFrom('accounts')
+      .selectAll()
+      .where('username', '=', 'zoe.cp1252')
+      .executeTakeFirstOrThrow();
     expect([zoe.first_name, zoe.last_name, zoe.access_end_date]).toEqual(['Zoë', 'O’Brien', '2027-03-31']);
-    const schools = await db.selectFrom('school_assignments').select(['school_id', 'role']).where('account_id', '=', zoe.id).execute();
+    const schools = await db
+      .selectFrom('school_assignments')
+      .select(['school_id', 'role'])
+      .where('account_id', '=', zoe.id)
+      .execute();
     expect(schools).toEqual([{ school_id: camdenSchools.find((s) => s.urn === 100002)!.id, role: 'link_adviser' }]);
-    expect(await db.selectFrom('account_school_groups').select('school_group_id').where('account_id', '=', zoe.id).execute()).toHaveLength(1);
-    const renee = await db.selectFrom('accounts').select(['first_name', 'last_name']).where('username', '=', 'renee.bom').executeTakeFirstOrThrow();
+    expect(
+      await db.selectFrom('account_school_groups').select('school_group_id').where('account_id', '=', zoe.id).execute(),
+    ).toHaveLength(1);
+    const renee = await db
+      .selectFrom('accounts')
+      .select(['first_name', 'last_name'])
+      .where('username', '=', 'renee.bom')
+      .executeTakeFirstOrThrow();
     expect(renee).toEqual({ first_name: 'Renée', last_name: 'Müller' });
   });
 });
@@ -221,14 +428,22 @@ describe('the import pages', () => {
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('enctype="multipart/form-data"');
     const before = await counts();
-    const bad = await client.upload('/admin/users/import', { name: 'new-starters.csv', content: csv(row('page.one'), row('page.two', { type: 'wizard' })) });
+    const bad = await client.upload('/admin/users/import', {
+      name: 'new-starters.csv',
+      content: csv(row('page.one'), row('page.two', { type: 'wizard' })),
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toContain('There is a problem');
     expect(bad.body).toContain('The file was not imported: there is 1 problem. Nothing was imported');
-    expect(bad.body).toMatch(/<td class="govuk-table__cell">3<\/td>\s*<td class="govuk-table__cell">user_type<\/td>\s*<td class="govuk-table__cell">Select a Type of User: use one of the codes in the template<\/td>/);
+    expect(bad.body).toMatch(
+      /<td class="govuk-table__cell">3<\/td>\s*<td class="govuk-table__cell">user_type<\/td>\s*<td class="govuk-table__cell">Select a Type of User: use one of the codes in the template<\/td>/,
+    );
     expect(await counts()).toEqual(before);
 
-    const good = await client.upload('/admin/users/import', { name: 'new-starters.csv', content: csv(row('page.one'), row('page.two', { first: 'Émile' })) });
+    const good = await client.upload('/admin/users/import', {
+      name: 'new-starters.csv',
+      content: csv(row('page.one'), row('page.two', { first: 'Émile' })),
+    });
     expect(good.statusCode).toBe(200);
     expect(good.body).toContain('2 accounts have been created in Camden and emailed an invitation');
     expect(good.body).toContain('page.one');
@@ -248,7 +463,12 @@ describe('the import pages', () => {
     const client = await signInAs(t, admin);
     await client.get('/admin/users/import');
     const before = await counts();
-    const response = await client.upload('/admin/users/import', { name: 'x.csv', content: csv(row('csrf.one')) }, {}, { csrf: null });
+    const response = await client.upload(
+      '/admin/users/import',
+      { name: 'x.csv', content: csv(row('csrf.one')) },
+      {},
+      { csrf: null },
+    );
     expect(response.statusCode).toBe(403);
     expect(await counts()).toEqual(before);
   });
@@ -257,7 +477,10 @@ describe('the import pages', () => {
     const client = await signInAs(t, admin);
     await client.get('/admin/users/import');
     const before = await counts();
-    const response = await client.upload('/admin/users/import', { name: 'huge.csv', content: Buffer.alloc(5 * 1024 * 1024 + 10, 0x61) });
+    const response = await client.upload('/admin/users/import', {
+      name: 'huge.csv',
+      content: Buffer.alloc(5 * 1024 * 1024 + 10, 0x61),
+    });
     expect(response.statusCode).toBe(413);
     expect(response.body).not.toMatch(/at .*\.ts:\d+/);
     expect(await counts()).toEqual(before);
@@ -266,8 +489,13 @@ describe('the import pages', () => {
   it('a malformed multipart body is a 400, not a 500', async () => {
     const client = await signInAs(t, admin);
     const response = await t.app.inject({
-      method: 'POST', url: '/admin/users/import', payload: '--b\r\nnonsense',
-      headers: { cookie: [...client.cookies].map(([k, v]) => `${k}=${v}`).join('; '), 'content-type': 'multipart/form-data; boundary=b' },
+      method: 'POST',
+      url: '/admin/users/import',
+      payload: '--b\r\nnonsense',
+      headers: {
+        cookie: [...client.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+        'content-type': 'multipart/form-data; boundary=b',
+      },
     });
     expect(response.statusCode).toBe(400);
     expect(response.body).not.toMatch(/at .*\.ts:\d+/);
@@ -277,27 +505,61 @@ describe('the import pages', () => {
 describe('school assignment import (R26)', () => {
   it('replaces the schools of the accounts named in the file, and only theirs', async () => {
     const db = t.handle.db;
-    const [first, second, untouched] = await Promise.all(['sa.first', 'sa.second', 'sa.untouched'].map((u) =>
-      createAccount(db, t.config.secretKey, { organisationId: camden, username: u, userType: 'school_improvement' })));
+    const [first, second, untouched] = await Promise.all(
+      ['sa.first', 'sa.second', 'sa.untouched'].map((u) =>
+        createAccount(db, t.config.secretKey, { organisationId: camden, username: u, userType: 'school_improvement' }),
+      ),
+    );
     const [s1, s2, s3] = [100001, 100002, 100003].map((urn) => camdenSchools.find((s) => s.urn === urn)!.id);
-    await db.insertInto('school_assignments').values([
-      { account_id: first!.id, school_id: s1!, role: 'consultant', assigned_at: new Date() },
-      { account_id: untouched!.id, school_id: s1!, role: 'governor', assigned_at: new Date() },
-    ]).execute();
+    await db
+      .insertInto('school_assignments')
+      .values([
+        { account_id: first!.id, school_id: s1!, role: 'consultant', assigned_at: new Date() },
+        { account_id: untouched!.id, school_id: s1!, role: 'governor', assigned_at: new Date() },
+      ])
+      .execute();
     const client = await signInAs(t, admin);
     await client.get('/admin/users/import-schools');
-    const bad = await client.upload('/admin/users/import-schools', { name: 'term.csv', content: 'username,urn,role\r\nsa.first,100002,consultant\r\nkent.taken,100001,consultant\r\nsa.second,200001,governor\r\n' });
+    const bad = await client.upload('/admin/users/import-schools', {
+      name: 'term.csv',
+      content:
+        'username,urn,role\r\nsa.first,100002,consultant\r\nkent.taken,100001,consultant\r\nsa.second,200001,governor\r\n',
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toContain('kent.taken is not an account of Camden');
     expect(bad.body).toContain('200001 is not the URN of a school of Camden');
-    const ok = await client.upload('/admin/users/import-schools', { name: 'term.csv', content: 'username,urn,role\r\nSA.First,100002,Link Adviser\r\nsa.first,100003,consultant\r\nsa.second,100001,governor\r\n' });
+    const ok = await client.upload('/admin/users/import-schools', {
+      name: 'term.csv',
+      content:
+        'username,urn,role\r\nSA.First,100002,Link Adviser\r\nsa.first,100003,consultant\r\nsa.second,100001,governor\r\n',
+    });
     expect(ok.statusCode).toBe(200);
     expect(ok.body).toContain('The schools of 2 accounts of Camden have been replaced');
-    const of = async (id: string) => (await db.selectFrom('school_assignments').select(['school_id', 'role']).where('account_id', '=', id).orderBy('school_id').execute());
-    expect(await of(first!.id)).toEqual([{ school_id: s2, role: 'link_adviser' }, { school_id: s3, role: 'consultant' }]);
+    const of = async (id: string) =>
+      await db
+        .selectFrom('school_assignments')
+        .select(['school_id', 'role'])
+        .where('account_id', '=', id)
+        .orderBy('school_id')
+        .execute();
+    expect(await of(first!.id)).toEqual([
+      { school_id: s2, role: 'link_adviser' },
+      { school_id: s3, role: 'consultant' },
+    ]);
     expect(await of(second!.id)).toEqual([{ school_id: s1, role: 'governor' }]);
     expect(await of(untouched!.id)).toEqual([{ school_id: s1, role: 'governor' }]);
-    const event = await db.selectFrom('audit_events').select('details').where('action', '=', 'account.schools-replaced').where('subject_account_id', '=', first!.id).executeTakeFirstOrThrow();
-    expect(event.details).toMatchObject({ before: [{ urn: 100001, role: 'consultant' }], after: [{ urn: 100002, role: 'link_adviser' }, { urn: 100003, role: 'consultant' }] });
+    const event = await db
+      .selectFrom('audit_events')
+      .select('details')
+      .where('action', '=', 'account.schools-replaced')
+      .where('subject_account_id', '=', first!.id)
+      .executeTakeFirstOrThrow();
+    expect(event.details).toMatchObject({
+      before: [{ urn: 100001, role: 'consultant' }],
+      after: [
+        { urn: 100002, role: 'link_adviser' },
+        { urn: 100003, role: 'consultant' },
+      ],
+    });
   });
 });

@@ -24,19 +24,44 @@ let admin: FixtureAccount;
 let actor: Actor;
 let client: FormClient;
 
-const HEADER = ['Username', 'First name', 'Last name', 'Email', 'Job title', 'Type of User', 'Status', 'Last sign-in', 'Two-factor authentication', 'Created'];
+const HEADER = [
+  'Username',
+  'First name',
+  'Last name',
+  'Email',
+  'Job title',
+  'Type of User',
+  'Status',
+  'Last sign-in',
+  'Two-factor authentication',
+  'Created',
+];
 
 beforeAll(async () => {
   t = await createTestApp({ now: NOW });
   const db = t.handle.db;
   const northwich = await createOrganisation(db, '801', 'Northwich');
   const other = await createOrganisation(db, '802', 'Southwick');
-  admin = await createAccount(db, t.config.secretKey, { organisationId: northwich, username: 'northwich.admin', userType: 'la_admin', lastSignInAt: new Date(NOW), lastName: 'Zz-Admin' });
+  admin = await createAccount(db, t.config.secretKey, {
+    organisationId: northwich,
+    username: 'northwich.admin',
+    userType: 'la_admin',
+    lastSignInAt: new Date(NOW),
+    lastName: 'Zz-Admin',
+  });
   actor = {
-    kind: 'account', accountId: admin.id, organisationId: northwich, organisationKind: 'la',
-    privileges: new Set(typeDefaults('la_admin')), label: 'Northwich Admin',
+    kind: 'account',
+    accountId: admin.id,
+    organisationId: northwich,
+    organisationKind: 'la',
+    privileges: new Set(typeDefaults('la_admin')),
+    label: 'Northwich Admin',
   };
-  await createAccount(db, t.config.secretKey, { organisationId: other, username: 'southwick.one', lastName: 'Surname1' });
+  await createAccount(db, t.config.secretKey, {
+    organisationId: other,
+    username: 'southwick.one',
+    lastName: 'Surname1',
+  });
   const now = new Date(NOW);
   const rows = Array.from({ length: COUNT }, (_, i) => {
     const created = new Date(Date.UTC(2020, 0, 1) + i * 60_000);
@@ -59,21 +84,34 @@ beforeAll(async () => {
       totp_secret: i % 2 === 0 ? 'sealed-secret-placeholder' : null,
     };
   });
-  for (let i = 0; i < rows.length; i += 500) await db.insertInto('accounts').values(rows.slice(i, i + 500)).execute();
+  for (let i = 0; i < rows.length; i += 500)
+    await db
+      .insertInto('accounts')
+      .values(rows.slice(i, i + 500))
+      .execute();
   await sql`INSERT INTO account_privileges (account_id, privilege)
     SELECT accounts.id, user_type_defaults.privilege FROM accounts JOIN user_type_defaults ON user_type_defaults.user_type = accounts.user_type
     WHERE accounts.organisation_id = ${northwich} AND accounts.username LIKE 'user.%'`.execute(db);
   const ids = rows.map((r) => r.id);
   // Archived: one in ten (archived_at set together with the status, as the table requires).
-  await db.updateTable('accounts').set({ status: 'archived', archived_at: now, archive_reason: 'manual' })
-    .where('id', 'in', ids.filter((_, i) => i % 10 === 3)).execute();
+  await db
+    .updateTable('accounts')
+    .set({ status: 'archived', archived_at: now, archive_reason: 'manual' })
+    .where(
+      'id',
+      'in',
+      ids.filter((_, i) => i % 10 === 3),
+    )
+    .execute();
   // Microseconds, as PostgreSQL's now() writes them.
   await sql`UPDATE accounts SET last_sign_in_at = last_sign_in_at + interval '123.456 milliseconds' + interval '7 microseconds'
     WHERE organisation_id = ${northwich} AND last_sign_in_at IS NOT NULL AND username <> 'northwich.admin'`.execute(db);
   // Warned: a warning in the current inactivity period for the active accounts with an even number (over 1,000).
   await sql`INSERT INTO lifecycle_notices (account_id, period_start, stage, sent_at)
     SELECT id, GREATEST(last_sign_in_at, created_at, restored_at), 'warning_1', ${now} FROM accounts
-    WHERE organisation_id = ${northwich} AND status = 'active' AND username LIKE 'user.%' AND substr(username, 9, 1) IN ('0', '2', '4', '6', '8')`.execute(db);
+    WHERE organisation_id = ${northwich} AND status = 'active' AND username LIKE 'user.%' AND substr(username, 9, 1) IN ('0', '2', '4', '6', '8')`.execute(
+    db,
+  );
   client = await signInAs(t, admin);
 }, 240_000);
 afterAll(async () => t?.close());
@@ -95,11 +133,21 @@ async function pageRows(search: string) {
 }
 
 function expectedCsv(rows: Awaited<ReturnType<typeof pageRows>>): string {
-  return toCsv(HEADER, rows.map((r) => [
-    r.username, r.first_name, r.last_name, r.email, r.job_title ?? '',
-    userTypeLabel(r.user_type as UserType), r.status === 'active' ? 'Active' : 'Archived',
-    r.last_sign_in_at ? r.last_sign_in_at.toISOString() : 'never', r.two_factor ? 'Set up' : 'Not set up', r.created_at.toISOString(),
-  ]));
+  return toCsv(
+    HEADER,
+    rows.map((r) => [
+      r.username,
+      r.first_name,
+      r.last_name,
+      r.email,
+      r.job_title ?? '',
+      userTypeLabel(r.user_type as UserType),
+      r.status === 'active' ? 'Active' : 'Archived',
+      r.last_sign_in_at ? r.last_sign_in_at.toISOString() : 'never',
+      r.two_factor ? 'Set up' : 'Not set up',
+      r.created_at.toISOString(),
+    ]),
+  );
 }
 
 async function exported(search: string): Promise<string> {
@@ -117,16 +165,24 @@ describe('Admin > Users > Export CSV, streamed in batches', () => {
     ['sort=-lastSignIn', 2000],
     ['status=warned&sort=lastSignIn', 1000],
     ['status=warned&sort=-name', 1000],
-  ])('%s: every row of every page, once, in the page\'s order, across batch boundaries', async (search, atLeast) => {
-    const rows = await pageRows(search);
-    expect(rows.length).toBeGreaterThan(atLeast);
-    expect(new Set(rows.map((r) => r.id)).size).toBe(rows.length);
-    const csv = await exported(search);
-    expect(csv).toBe(expectedCsv(rows));
-  }, 120_000);
+  ])(
+    "%s: every row of every page, once, in the page's order, across batch boundaries",
+    async (search, atLeast) => {
+      const rows = await pageRows(search);
+      expect(rows.length).toBeGreaterThan(atLeast);
+      expect(new Set(rows.map((r) => r.id)).size).toBe(rows.length);
+      const csv = await exported(search);
+      expect(csv).toBe(expectedCsv(rows));
+    },
+    120_000,
+  );
 
   it('keeps the other filters too (inactivity, type, privilege, free text)', async () => {
-    for (const search of ['inactiveMonths=12&sort=-lastSignIn&type=la_officer', 'q=surname3&sort=lastSignIn&privilege=pupil_level', 'q=user.1&status=archived']) {
+    for (const search of [
+      'inactiveMonths=12&sort=-lastSignIn&type=la_officer',
+      'q=surname3&sort=lastSignIn&privilege=pupil_level',
+      'q=user.1&status=archived',
+    ]) {
       const rows = await pageRows(search);
       expect(rows.length, search).toBeGreaterThan(0);
       expect(await exported(search), search).toBe(expectedCsv(rows));
@@ -144,7 +200,9 @@ describe('Admin > Users > Export CSV, streamed in batches', () => {
     // Page 21 of the same list, as the browser sees it, is the same 50 rows at the same place.
     const page = await client.get('/admin/users?sort=lastSignIn&status=all&page=21');
     const body = page.body.split('<tbody class="govuk-table__body">')[1]?.split('</tbody>')[0] ?? '';
-    const usernames = [...body.matchAll(/<td class="govuk-table__cell">(user\.\d{4}|northwich\.admin)<\/td>/g)].map((m) => m[1]);
+    const usernames = [...body.matchAll(/<td class="govuk-table__cell">(user\.\d{4}|northwich\.admin)<\/td>/g)].map(
+      (m) => m[1],
+    );
     expect(usernames).toHaveLength(50);
     expect(lines.slice(1 + 1000, 1 + 1050).map((l) => l.split(',')[0])).toEqual(usernames);
   }, 120_000);
@@ -153,7 +211,11 @@ describe('Admin > Users > Export CSV, streamed in batches', () => {
     const bad = await client.get('/admin/users/export.csv?inactiveMonths=abc');
     expect(bad.statusCode).toBe(400);
     expect(bad.headers['content-type']).toContain('text/html');
-    const reader = await createAccount(t.handle.db, t.config.secretKey, { organisationId: actor.kind === 'account' ? actor.organisationId : 0, username: 'northwich.reader', userType: 'read_only' });
+    const reader = await createAccount(t.handle.db, t.config.secretKey, {
+      organisationId: actor.kind === 'account' ? actor.organisationId : 0,
+      username: 'northwich.reader',
+      userType: 'read_only',
+    });
     const readerClient = await signInAs(t, reader);
     const refused = await readerClient.get('/admin/users/export.csv');
     expect(refused.statusCode).toBe(403);

@@ -21,17 +21,40 @@ let quiet: FixtureAccount;
 /** The text of the table cells of each body row, tags removed. */
 function tableRows(html: string): string[][] {
   const body = html.split('<tbody class="govuk-table__body">')[1]?.split('</tbody>')[0] ?? '';
-  return [...body.matchAll(/<tr class="govuk-table__row">([\s\S]*?)<\/tr>/g)]
-    .map((row) => [...row[1]!.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((c) => c[1]!.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim()));
+  return [...body.matchAll(/<tr class="govuk-table__row">([\s\S]*?)<\/tr>/g)].map((row) =>
+    [...row[1]!.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((c) =>
+      c[1]!
+        .replace(/<[^>]+>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim(),
+    ),
+  );
 }
 
 beforeAll(async () => {
   t = await createTestApp({ now: NOW.toISOString(), env: { DIGEST_INACTIVE_MONTHS: '6' } });
   const db = t.handle.db;
   const camden = await createOrganisation(db, '202', 'Camden');
-  admin = await createAccount(db, t.config.secretKey, { organisationId: camden, username: 'camden.admin', userType: 'la_admin', lastSignInAt: NOW });
-  warned = await createAccount(db, t.config.secretKey, { organisationId: camden, username: 'wendy.warned', firstName: 'Wendy', lastName: 'Warned', lastSignInAt: new Date('2025-08-01T14:00:00Z') });
-  quiet = await createAccount(db, t.config.secretKey, { organisationId: camden, username: 'quinn.quiet', firstName: 'Quinn', lastName: 'Quiet', lastSignInAt: addMonthsUtc(NOW, -7) });
+  admin = await createAccount(db, t.config.secretKey, {
+    organisationId: camden,
+    username: 'camden.admin',
+    userType: 'la_admin',
+    lastSignInAt: NOW,
+  });
+  warned = await createAccount(db, t.config.secretKey, {
+    organisationId: camden,
+    username: 'wendy.warned',
+    firstName: 'Wendy',
+    lastName: 'Warned',
+    lastSignInAt: new Date('2025-08-01T14:00:00Z'),
+  });
+  quiet = await createAccount(db, t.config.secretKey, {
+    organisationId: camden,
+    username: 'quinn.quiet',
+    firstName: 'Quinn',
+    lastName: 'Quiet',
+    lastSignInAt: addMonthsUtc(NOW, -7),
+  });
   await t.services.lifecycle.run({ now: NOW });
   t.clock.set(new Date('2026-11-02T10:00:00Z'));
 });
@@ -57,18 +80,30 @@ describe('the Warned state', () => {
     expect(filtered.body).toContain('<option value="warned" selected>');
 
     const page = await client.get(`/admin/users/${warned.id}`);
-    expect(page.body).toMatch(/<span class="govuk-visually-hidden">Status: <\/span><strong class="govuk-tag govuk-tag--yellow">Warned<\/strong>/);
-    expect(page.body).toContain(`First warning sent on 2 November 2026. It will be archived on ${archiveOn} unless they sign in.`);
+    expect(page.body).toMatch(
+      /<span class="govuk-visually-hidden">Status: <\/span><strong class="govuk-tag govuk-tag--yellow">Warned<\/strong>/,
+    );
+    expect(page.body).toContain(
+      `First warning sent on 2 November 2026. It will be archived on ${archiveOn} unless they sign in.`,
+    );
     const quietPage = await client.get(`/admin/users/${quiet.id}`);
     // 7 months inactive now: the first warning is due at 15 months, 2 July 2027 (the 02:00 run after 2 July 2027 02:00 GMT is 3 July, 01:00 BST).
-    expect(quietPage.body).toMatch(/If nobody signs in, the first warning goes out on \d+ \w+ 2027 and it is archived on \d+ \w+ 2027\./);
+    expect(quietPage.body).toMatch(
+      /If nobody signs in, the first warning goes out on \d+ \w+ 2027 and it is archived on \d+ \w+ 2027\./,
+    );
 
     const api = await client.get(`/api/v1/users/${warned.id}`);
     expect(api.statusCode).toBe(200);
     const lifecycle = JSON.parse(api.body).lifecycle;
-    expect(lifecycle).toMatchObject({ state: 'warned', lastWarning: { warning: 'first warning' }, nextEvent: { action: 'warn', detail: 'second warning' } });
+    expect(lifecycle).toMatchObject({
+      state: 'warned',
+      lastWarning: { warning: 'first warning' },
+      nextEvent: { action: 'warn', detail: 'second warning' },
+    });
     expect(date(new Date(lifecycle.archiveOn))).toBe(archiveOn);
-    expect(lifecycle.archiveOn).toBe(preview.find((e) => e.username === 'wendy.warned' && e.action === 'archive')!.date.toISOString());
+    expect(lifecycle.archiveOn).toBe(
+      preview.find((e) => e.username === 'wendy.warned' && e.action === 'archive')!.date.toISOString(),
+    );
     const apiList = await client.get('/api/v1/users?status=warned');
     expect(JSON.parse(apiList.body).items.map((u: { username: string }) => u.username)).toEqual(['wendy.warned']);
   });
@@ -76,8 +111,12 @@ describe('the Warned state', () => {
   it('Home counts the warned accounts and the inactive ones with DIGEST_INACTIVE_MONTHS, linking to the filtered lists', async () => {
     const client = await signInAs(t, admin);
     const home = await client.get('/');
-    expect(home.body).toContain('<a class="govuk-link" href="/admin/users?status=warned&amp;sort=lastSignIn">1 account has been warned and will be archived unless they sign in</a>');
-    expect(home.body).toContain('<a class="govuk-link" href="/admin/users?inactiveMonths=6&amp;sort=lastSignIn">2 accounts have not signed in for 6 months or more</a>');
+    expect(home.body).toContain(
+      '<a class="govuk-link" href="/admin/users?status=warned&amp;sort=lastSignIn">1 account has been warned and will be archived unless they sign in</a>',
+    );
+    expect(home.body).toContain(
+      '<a class="govuk-link" href="/admin/users?inactiveMonths=6&amp;sort=lastSignIn">2 accounts have not signed in for 6 months or more</a>',
+    );
     expect(home.body).not.toContain('12 months');
   });
 });

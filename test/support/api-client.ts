@@ -10,14 +10,31 @@ import { hashToken } from '../../src/services/secrets.ts';
  * tokens (possibly before losing the privilege to make one: a token then acts with whatever its
  * creator holds now). Returns the plain token.
  */
-export async function createApiToken(db: Db, options: { organisationId: number; accountId: string; name?: string; expiresAt?: Date | null; revokedAt?: Date | null }): Promise<string> {
+export async function createApiToken(
+  db: Db,
+  options: {
+    organisationId: number;
+    accountId: string;
+    name?: string;
+    expiresAt?: Date | null;
+    revokedAt?: Date | null;
+  },
+): Promise<string> {
   const token = `nxa_${randomBytes(32).toString('base64url')}`;
-  await db.insertInto('api_tokens').values({
-    id: randomUUID(), organisation_id: options.organisationId, created_by: options.accountId, name: options.name ?? 'test token',
-    prefix: token.slice(0, 12), token_hash: hashToken(token), created_at: new Date('2026-01-01T00:00:00Z'),
-    expires_at: options.expiresAt === undefined ? new Date('2099-01-01T00:00:00Z') : options.expiresAt,
-    revoked_at: options.revokedAt ?? null,
-  }).execute();
+  await db
+    .insertInto('api_tokens')
+    .values({
+      id: randomUUID(),
+      organisation_id: options.organisationId,
+      created_by: options.accountId,
+      name: options.name ?? 'test token',
+      prefix: token.slice(0, 12),
+      token_hash: hashToken(token),
+      created_at: new Date('2026-01-01T00:00:00Z'),
+      expires_at: options.expiresAt === undefined ? new Date('2099-01-01T00:00:00Z') : options.expiresAt,
+      revoked_at: options.revokedAt ?? null,
+    })
+    .execute();
   return token;
 }
 
@@ -56,34 +73,68 @@ export class OpenApiValidator {
     const path = url.split('?')[0]!;
     const template = this.#template(path);
     if (!template) throw new Error(`${method} ${path} is not in the OpenAPI document`);
-    const operation = ((this.#document.paths as Record<string, Schema>)[template] as Record<string, Schema>)[method.toLowerCase()];
+    const operation = ((this.#document.paths as Record<string, Schema>)[template] as Record<string, Schema>)[
+      method.toLowerCase()
+    ];
     if (!operation) throw new Error(`${method} ${template} is not in the OpenAPI document`);
     const responses = operation.responses as Record<string, Schema>;
     const declared = responses[String(response.statusCode)] ?? responses.default;
-    if (!declared) throw new Error(`${method} ${template} answered ${response.statusCode}, which the document does not declare`);
+    if (!declared)
+      throw new Error(`${method} ${template} answered ${response.statusCode}, which the document does not declare`);
     const content = declared.content as Record<string, { schema: Schema }> | undefined;
     if (!content) {
-      if (response.body.length > 0) throw new Error(`${method} ${template} ${response.statusCode}: the document declares no body, got ${response.body.slice(0, 200)}`);
+      if (response.body.length > 0)
+        throw new Error(
+          `${method} ${template} ${response.statusCode}: the document declares no body, got ${response.body.slice(0, 200)}`,
+        );
       this.checked.push(`${method} ${template} ${response.statusCode}`);
       return;
     }
-    const mediaType = String(response.headers['content-type'] ?? '').split(';')[0]!.trim();
+    const mediaType = String(response.headers['content-type'] ?? '')
+      .split(';')[0]!
+      .trim();
     const entry = content[mediaType];
-    if (!entry) throw new Error(`${method} ${template} ${response.statusCode}: media type ${mediaType} is not declared (${Object.keys(content).join(', ')})`);
-    const pointer = ['paths', template, method.toLowerCase(), 'responses', declared === responses.default ? 'default' : String(response.statusCode), 'content', mediaType, 'schema']
-      .map((part) => part.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
+    if (!entry)
+      throw new Error(
+        `${method} ${template} ${response.statusCode}: media type ${mediaType} is not declared (${Object.keys(content).join(', ')})`,
+      );
+    const pointer = [
+      'paths',
+      template,
+      method.toLowerCase(),
+      'responses',
+      declared === responses.default ? 'default' : String(response.statusCode),
+      'content',
+      mediaType,
+      'schema',
+    ]
+      .map((part) => part.replace(/~/g, '~0').replace(/\//g, '~1'))
+      .join('/');
     const valid = this.#ajv.validate({ $ref: `openapi#/${encodeURI(pointer)}` }, response.json());
-    if (!valid) throw new Error(`${method} ${template} ${response.statusCode} does not match the document: ${this.#ajv.errorsText()}\n${response.body.slice(0, 500)}`);
+    if (!valid)
+      throw new Error(
+        `${method} ${template} ${response.statusCode} does not match the document: ${this.#ajv.errorsText()}\n${response.body.slice(0, 500)}`,
+      );
     this.checked.push(`${method} ${template} ${response.statusCode}`);
   }
 }
 
 /** An API client for tests: sends the token, validates every response against the document. */
 export function apiClient(app: FastifyInstance, validator: OpenApiValidator, token?: string) {
-  return async (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, body?: unknown, headers: Record<string, string> = {}) => {
+  return async (
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    url: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) => {
     const response = await app.inject({
-      method, url,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      method,
+      url,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
       ...(body === undefined ? {} : { payload: typeof body === 'string' ? body : JSON.stringify(body) }),
     });
     validator.validate(method, url, response);

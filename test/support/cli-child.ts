@@ -19,7 +19,14 @@ export interface CliRun {
 /** The test's environment for the command: no database server, this DATA_DIR, quiet logs. */
 export function cliEnv(dataDir: string, secretKey: string): NodeJS.ProcessEnv {
   const { DATABASE_URL: _url, TEST_DATABASE_URL: _test, NODE_OPTIONS: _options, ...rest } = process.env;
-  return { ...rest, DATA_DIR: dataDir, SECRET_KEY: secretKey, BASE_URL: 'http://nexus.test', LOG_LEVEL: 'silent', NO_COLOR: '1' };
+  return {
+    ...rest,
+    DATA_DIR: dataDir,
+    SECRET_KEY: secretKey,
+    BASE_URL: 'http://nexus.test',
+    LOG_LEVEL: 'silent',
+    NO_COLOR: '1',
+  };
 }
 
 /** Runs the command to its end; `children` holds it meanwhile, so that afterAll can kill what is left. */

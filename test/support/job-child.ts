@@ -51,7 +51,13 @@ async function main(): Promise<number> {
 
   const handle = await connect({ databaseUrl: config.databaseUrl, poolSize: 3 });
   // Built as createServices builds it (without loading every other service: restarts stay quick).
-  const lifecycle = createLifecycleService({ db: handle.db, clock: systemClock, config, secretBox: new SecretBox(config.secretKey), schedule: lifecycleSchedule(config) });
+  const lifecycle = createLifecycleService({
+    db: handle.db,
+    clock: systemClock,
+    config,
+    secretBox: new SecretBox(config.secretKey),
+    schedule: lifecycleSchedule(config),
+  });
   const transport = smtpTransport(config.smtpUrl);
   try {
     await sql`SELECT 1`.execute(handle.db);
@@ -66,8 +72,11 @@ async function main(): Promise<number> {
       for (;;) {
         const sent = await deliverDueEmails(handle.db, systemClock, transport, options);
         if (sent > 0) say(`sent ${sent}`);
-        const { pending } = await handle.db.selectFrom('email_outbox').select((eb) => eb.fn.countAll<string>().as('pending'))
-          .where('status', '=', 'pending').executeTakeFirstOrThrow();
+        const { pending } = await handle.db
+          .selectFrom('email_outbox')
+          .select((eb) => eb.fn.countAll<string>().as('pending'))
+          .where('status', '=', 'pending')
+          .executeTakeFirstOrThrow();
         if (Number(pending) === 0) break;
         if (sent === 0) await new Promise((resolve) => setTimeout(resolve, 50));
       }

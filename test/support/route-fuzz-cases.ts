@@ -1,4 +1,13 @@
-import { JSON_PAYLOADS, LONG, PATH_PAYLOADS, RAW_JSON_BODIES, SCIM_FILTERS, WIRE_PAYLOADS, CORE_WIRE_KINDS, type WirePayload } from './route-fuzz-payloads.ts';
+import {
+  JSON_PAYLOADS,
+  LONG,
+  PATH_PAYLOADS,
+  RAW_JSON_BODIES,
+  SCIM_FILTERS,
+  WIRE_PAYLOADS,
+  CORE_WIRE_KINDS,
+  type WirePayload,
+} from './route-fuzz-payloads.ts';
 import { GENERIC_QUERY_NAMES, withMember, type FuzzRoute } from './route-fuzz-routes.ts';
 
 /**
@@ -42,15 +51,29 @@ function queryString(pairs: readonly (readonly [string, string])[]): string {
 }
 
 function wirePairs(name: string, payload: WirePayload): [string, string][] {
-  return payload.repeated ? [[name, payload.encoded], [name, `${payload.encoded}2`]] : [[name, payload.encoded]];
+  return payload.repeated
+    ? [
+        [name, payload.encoded],
+        [name, `${payload.encoded}2`],
+      ]
+    : [[name, payload.encoded]];
 }
 
 const MULTIPART_BOUNDARY = '----nexus-fuzz-boundary-9f8e7d6c';
 
-function multipart(fields: readonly (readonly [string, string])[], file: { name: string; content: Buffer | string } | undefined): Buffer {
-  const parts: Buffer[] = fields.map(([name, value]) => Buffer.from(`--${MULTIPART_BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
+function multipart(
+  fields: readonly (readonly [string, string])[],
+  file: { name: string; content: Buffer | string } | undefined,
+): Buffer {
+  const parts: Buffer[] = fields.map(([name, value]) =>
+    Buffer.from(`--${MULTIPART_BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`),
+  );
   if (file) {
-    parts.push(Buffer.from(`--${MULTIPART_BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="${file.name}"\r\nContent-Type: text/csv\r\n\r\n`));
+    parts.push(
+      Buffer.from(
+        `--${MULTIPART_BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="${file.name}"\r\nContent-Type: text/csv\r\n\r\n`,
+      ),
+    );
     parts.push(Buffer.isBuffer(file.content) ? file.content : Buffer.from(file.content, 'utf8'));
     parts.push(Buffer.from('\r\n'));
   }
@@ -61,13 +84,21 @@ function multipart(fields: readonly (readonly [string, string])[], file: { name:
 /** Bad uploads: file contents, file names and broken multipart bodies. */
 const FILE_PAYLOADS: readonly { kind: string; name: string; content: Buffer | string }[] = [
   { kind: 'nul', name: 'users.csv', content: 'username,firstName\na\u0000b,c\n' },
-  { kind: 'lone-surrogate-bytes', name: 'users.csv', content: Buffer.concat([Buffer.from('username\n'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('\n')]) },
+  {
+    kind: 'lone-surrogate-bytes',
+    name: 'users.csv',
+    content: Buffer.concat([Buffer.from('username\n'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('\n')]),
+  },
   { kind: 'invalid-utf8', name: 'users.csv', content: Buffer.from([0xff, 0xfe, 0x00, 0x41, 0xc3, 0x28]) },
   { kind: 'crlf-only', name: 'users.csv', content: '\r\n\r\n\r\n' },
   { kind: 'over-long-line', name: 'users.csv', content: `username\n${LONG}${LONG}\n` },
   { kind: 'unbalanced-quotes', name: 'users.csv', content: 'username,firstName\n"abc,def\n"x""y,"\n' },
-  { kind: 'formula', name: 'users.csv', content: 'username,firstName\n=cmd|\' /C calc\'!A0,@SUM(1)\n' },
-  { kind: 'many-columns', name: 'users.csv', content: `${Array.from({ length: 2000 }, (_, i) => `c${i}`).join(',')}\n` },
+  { kind: 'formula', name: 'users.csv', content: "username,firstName\n=cmd|' /C calc'!A0,@SUM(1)\n" },
+  {
+    kind: 'many-columns',
+    name: 'users.csv',
+    content: `${Array.from({ length: 2000 }, (_, i) => `c${i}`).join(',')}\n`,
+  },
   { kind: 'header-only', name: 'users.csv', content: 'username,firstName,lastName,email,userType\n' },
   { kind: 'name-nul', name: 'a\u0000b.csv', content: 'username\nx\n' },
   { kind: 'name-crlf', name: 'a\r\nb.csv', content: 'username\nx\n' },
@@ -77,15 +108,41 @@ const FILE_PAYLOADS: readonly { kind: string; name: string; content: Buffer | st
 
 const RAW_MULTIPART: readonly { kind: string; contentType: string; body: string }[] = [
   { kind: 'no-boundary', contentType: 'multipart/form-data', body: '--x\r\n\r\n' },
-  { kind: 'truncated', contentType: `multipart/form-data; boundary=${MULTIPART_BOUNDARY}`, body: `--${MULTIPART_BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\nusername\n` },
-  { kind: 'no-headers', contentType: `multipart/form-data; boundary=${MULTIPART_BOUNDARY}`, body: `--${MULTIPART_BOUNDARY}\r\n\r\nx\r\n--${MULTIPART_BOUNDARY}--\r\n` },
-  { kind: 'header-too-long', contentType: `multipart/form-data; boundary=${MULTIPART_BOUNDARY}`, body: `--${MULTIPART_BOUNDARY}\r\nContent-Disposition: form-data; name="${'f'.repeat(5000)}"\r\n\r\nx\r\n--${MULTIPART_BOUNDARY}--\r\n` },
-  { kind: 'many-parts', contentType: `multipart/form-data; boundary=${MULTIPART_BOUNDARY}`, body: `${Array.from({ length: 100 }, (_, i) => `--${MULTIPART_BOUNDARY}\r\nContent-Disposition: form-data; name="f${i}"\r\n\r\nx\r\n`).join('')}--${MULTIPART_BOUNDARY}--\r\n` },
+  {
+    kind: 'truncated',
+    contentType: `multipart/form-data; boundary=${MULTIPART_BOUNDARY}`,
+    body: `--${MULTIPART_BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\nusername\n`,
+  },
+  {
+    kind: 'no-headers',
+    contentType: `multipart/form-data; boundary=${MULTIPART_BOUNDARY}`,
+    body: `--${MULTIPART_BOUNDARY}\r\n\r\nx\r\n--${MULTIPART_BOUNDARY}--\r\n`,
+  },
+  {
+    kind: 'header-too-long',
+    contentType: `multipart/form-data; boundary=${MULTIPART_BOUNDARY}`,
+    body: `--${MULTIPART_BOUNDARY}\r\nContent-Disposition: form-data; name="${'f'.repeat(5000)}"\r\n\r\nx\r\n--${MULTIPART_BOUNDARY}--\r\n`,
+  },
+  {
+    kind: 'many-parts',
+    contentType: `multipart/form-data; boundary=${MULTIPART_BOUNDARY}`,
+    body: `${Array.from({ length: 100 }, (_, i) => `--${MULTIPART_BOUNDARY}\r\nContent-Disposition: form-data; name="f${i}"\r\n\r\nx\r\n`).join('')}--${MULTIPART_BOUNDARY}--\r\n`,
+  },
   { kind: 'garbage', contentType: `multipart/form-data; boundary=${MULTIPART_BOUNDARY}`, body: '\u0000\u0001garbage' },
 ];
 
 /** JSON payloads sent to each member one at a time (all of them go to every member at once too). */
-const CORE_JSON_KINDS = new Set(['nul', 'lone-surrogate', 'crlf', 'over-long', 'number', 'null', 'array', 'object', 'boolean']);
+const CORE_JSON_KINDS = new Set([
+  'nul',
+  'lone-surrogate',
+  'crlf',
+  'over-long',
+  'number',
+  'null',
+  'array',
+  'object',
+  'boolean',
+]);
 
 export interface CaseOptions {
   /** Every payload to every field one at a time (the full cartesian product), not just the core ones. */
@@ -115,17 +172,30 @@ export function casesFor(ctx: RouteContext, options: CaseOptions): FuzzCase[] {
     return pairs;
   };
   const baseBody = (): Pick<FuzzCase, 'body' | 'contentType'> => {
-    if (route.bodyKind === 'form') return { body: queryString(formPairs()), contentType: 'application/x-www-form-urlencoded' };
+    if (route.bodyKind === 'form')
+      return { body: queryString(formPairs()), contentType: 'application/x-www-form-urlencoded' };
     if (route.bodyKind === 'multipart') {
-      const m = multipart(formPairs().map(([k, v]) => [k, safeDecode(v)]), { name: 'users.csv', content: ctx.file ?? 'username\n' });
+      const m = multipart(
+        formPairs().map(([k, v]) => [k, safeDecode(v)]),
+        { name: 'users.csv', content: ctx.file ?? 'username\n' },
+      );
       return { body: m, contentType: `multipart/form-data; boundary=${MULTIPART_BOUNDARY}` };
     }
-    if (route.bodyKind === 'json') return { body: JSON.stringify(route.jsonBase ?? {}), contentType: route.area === 'scim' ? 'application/scim+json' : 'application/json' };
+    if (route.bodyKind === 'json')
+      return {
+        body: JSON.stringify(route.jsonBase ?? {}),
+        contentType: route.area === 'scim' ? 'application/scim+json' : 'application/json',
+      };
     return {};
   };
-  const withQuery = (url: string, pairs: readonly (readonly [string, string])[]) => (pairs.length ? `${url}?${queryString(pairs)}` : url);
-  const add = (label: string, url: string, body: Pick<FuzzCase, 'body' | 'contentType'> = baseBody(), extra: Partial<FuzzCase> = {}) =>
-    cases.push({ label, method: route.method, url, ...body, ...extra });
+  const withQuery = (url: string, pairs: readonly (readonly [string, string])[]) =>
+    pairs.length ? `${url}?${queryString(pairs)}` : url;
+  const add = (
+    label: string,
+    url: string,
+    body: Pick<FuzzCase, 'body' | 'contentType'> = baseBody(),
+    extra: Partial<FuzzCase> = {},
+  ) => cases.push({ label, method: route.method, url, ...body, ...extra });
 
   // The valid request itself, signed in and not: each must be answered without a 5xx.
   add('valid', withQuery(baseUrl, baseQuery));
@@ -134,11 +204,17 @@ export function casesFor(ctx: RouteContext, options: CaseOptions): FuzzCase[] {
   // Path parameters: another LA's, then each bad value, the others real.
   for (const param of route.params) {
     const other = ctx.path[param]?.other;
-    if (other) add(`path ${param}=another LA's`, withQuery(fillPath(route.url, { ...realPath, [param]: encodeURIComponent(other) }), baseQuery));
+    if (other)
+      add(
+        `path ${param}=another LA's`,
+        withQuery(fillPath(route.url, { ...realPath, [param]: encodeURIComponent(other) }), baseQuery),
+      );
     for (const p of PATH_PAYLOADS) {
       add(`path ${param}=${p.kind}`, withQuery(fillPath(route.url, { ...realPath, [param]: p.encoded }), baseQuery));
     }
-    add(`path ${param}=nul, signed out`, fillPath(route.url, { ...realPath, [param]: 'a%00b' }), baseBody(), { anonymous: true });
+    add(`path ${param}=nul, signed out`, fillPath(route.url, { ...realPath, [param]: 'a%00b' }), baseBody(), {
+      anonymous: true,
+    });
   }
 
   // Query: the route's own names get every payload, one at a time; unknown names the core ones.
@@ -147,20 +223,35 @@ export function casesFor(ctx: RouteContext, options: CaseOptions): FuzzCase[] {
   for (const name of declared) {
     for (const payload of WIRE_PAYLOADS) {
       if (!options.full && !CORE_WIRE_KINDS.has(payload.kind) && !alsoOneAtATime(name, payload.kind)) continue;
-      add(`query ${name}=${payload.kind}`, withQuery(baseUrl, [...baseQuery.filter(([k]) => k !== name), ...wirePairs(name, payload)]));
+      add(
+        `query ${name}=${payload.kind}`,
+        withQuery(baseUrl, [...baseQuery.filter(([k]) => k !== name), ...wirePairs(name, payload)]),
+      );
     }
   }
   // Names the route does not know get every payload all together below; one at a time only in full runs.
   if (options.full) {
-    for (const name of generic) for (const payload of WIRE_PAYLOADS) add(`query ${name}=${payload.kind}`, withQuery(baseUrl, [...baseQuery, ...wirePairs(name, payload)]));
+    for (const name of generic)
+      for (const payload of WIRE_PAYLOADS)
+        add(`query ${name}=${payload.kind}`, withQuery(baseUrl, [...baseQuery, ...wirePairs(name, payload)]));
   }
   // SCIM filters where a filter is read: the SCIM list, and any route that declares one.
   if (route.query.has('filter') || (route.area === 'scim' && route.method === 'GET' && route.params.length === 0)) {
-    for (const [i, filter] of SCIM_FILTERS.entries()) add(`query filter=scim#${i}`, withQuery(baseUrl, [...baseQuery.filter(([k]) => k !== 'filter'), ['filter', enc(filter)]]));
+    for (const [i, filter] of SCIM_FILTERS.entries())
+      add(
+        `query filter=scim#${i}`,
+        withQuery(baseUrl, [...baseQuery.filter(([k]) => k !== 'filter'), ['filter', enc(filter)]]),
+      );
   }
   // Every payload in every query name at once.
   for (const payload of WIRE_PAYLOADS) {
-    add(`query *=${payload.kind}`, withQuery(baseUrl, [...declared, ...generic].flatMap((n) => wirePairs(n, payload))));
+    add(
+      `query *=${payload.kind}`,
+      withQuery(
+        baseUrl,
+        [...declared, ...generic].flatMap((n) => wirePairs(n, payload)),
+      ),
+    );
   }
   add('query name nul', `${baseUrl}?a%00b=1&%ED%A0%80=2`);
   add('query over-long', `${baseUrl}?q=${'y'.repeat(70_000)}`);
@@ -168,30 +259,57 @@ export function casesFor(ctx: RouteContext, options: CaseOptions): FuzzCase[] {
   // Form bodies.
   if (route.bodyKind === 'form' || route.bodyKind === 'multipart') {
     const url = withQuery(baseUrl, baseQuery);
-    const asBody = (pairs: [string, string][]): Pick<FuzzCase, 'body' | 'contentType'> => (route.bodyKind === 'form'
-      ? { body: queryString(pairs), contentType: 'application/x-www-form-urlencoded' }
-      : { body: multipart(pairs.map(([k, v]) => [k, safeDecode(v)]), { name: 'users.csv', content: ctx.file ?? 'username\n' }), contentType: `multipart/form-data; boundary=${MULTIPART_BOUNDARY}` });
+    const asBody = (pairs: [string, string][]): Pick<FuzzCase, 'body' | 'contentType'> =>
+      route.bodyKind === 'form'
+        ? { body: queryString(pairs), contentType: 'application/x-www-form-urlencoded' }
+        : {
+            body: multipart(
+              pairs.map(([k, v]) => [k, safeDecode(v)]),
+              { name: 'users.csv', content: ctx.file ?? 'username\n' },
+            ),
+            contentType: `multipart/form-data; boundary=${MULTIPART_BOUNDARY}`,
+          };
     for (const name of [...route.formFields.keys(), ...(route.formFields.has('_csrf') ? [] : ['_csrf'])]) {
       for (const payload of WIRE_PAYLOADS) {
-        if (!options.full && !CORE_WIRE_KINDS.has(payload.kind) && !['empty', 'impossible-date'].includes(payload.kind)) continue;
-        if (name === '_csrf' && !['nul', 'lone-surrogate-utf8', 'over-long', 'repeated'].includes(payload.kind)) continue;
+        if (!options.full && !CORE_WIRE_KINDS.has(payload.kind) && !['empty', 'impossible-date'].includes(payload.kind))
+          continue;
+        if (name === '_csrf' && !['nul', 'lone-surrogate-utf8', 'over-long', 'repeated'].includes(payload.kind))
+          continue;
         add(`body ${name}=${payload.kind}`, url, asBody(formPairs({ name, payload })));
       }
     }
     for (const payload of WIRE_PAYLOADS) add(`body *=${payload.kind}`, url, asBody(formPairs(undefined, payload)));
-    add('body unknown fields', url, asBody([...formPairs(), ['__proto__', 'x'], ['constructor', 'y'], ['a%00b', 'z'], ['x'.repeat(1000), '1']]));
+    add(
+      'body unknown fields',
+      url,
+      asBody([...formPairs(), ['__proto__', 'x'], ['constructor', 'y'], ['a%00b', 'z'], ['x'.repeat(1000), '1']]),
+    );
     add('body empty', url, { body: '', contentType: 'application/x-www-form-urlencoded' });
     add('body json', url, { body: '{"a":1}', contentType: 'application/json' });
     add('body text', url, { body: 'a\u0000b', contentType: 'text/plain' });
-    add('body too large', url, { body: `a=${'z'.repeat(70_000)}${csrfPair.map(([k, v]) => `&${k}=${v}`).join('')}`, contentType: 'application/x-www-form-urlencoded' });
-    add('body broken charset', url, { body: queryString(formPairs()), contentType: 'application/x-www-form-urlencoded; charset=utf-16' });
+    add('body too large', url, {
+      body: `a=${'z'.repeat(70_000)}${csrfPair.map(([k, v]) => `&${k}=${v}`).join('')}`,
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    add('body broken charset', url, {
+      body: queryString(formPairs()),
+      contentType: 'application/x-www-form-urlencoded; charset=utf-16',
+    });
   }
   if (route.bodyKind === 'multipart') {
     const url = withQuery(baseUrl, baseQuery);
     const fields = formPairs().map(([k, v]) => [k, safeDecode(v)] as const);
-    for (const file of FILE_PAYLOADS) add(`file ${file.kind}`, url, { body: multipart(fields, file), contentType: `multipart/form-data; boundary=${MULTIPART_BOUNDARY}` });
-    add('file missing', url, { body: multipart(fields, undefined), contentType: `multipart/form-data; boundary=${MULTIPART_BOUNDARY}` });
-    for (const raw of RAW_MULTIPART) add(`multipart ${raw.kind}`, url, { body: raw.body, contentType: raw.contentType });
+    for (const file of FILE_PAYLOADS)
+      add(`file ${file.kind}`, url, {
+        body: multipart(fields, file),
+        contentType: `multipart/form-data; boundary=${MULTIPART_BOUNDARY}`,
+      });
+    add('file missing', url, {
+      body: multipart(fields, undefined),
+      contentType: `multipart/form-data; boundary=${MULTIPART_BOUNDARY}`,
+    });
+    for (const raw of RAW_MULTIPART)
+      add(`multipart ${raw.kind}`, url, { body: raw.body, contentType: raw.contentType });
   }
 
   // JSON bodies: each member (containers too) gets the core payloads, every payload in every leaf at once.
@@ -207,13 +325,20 @@ export function casesFor(ctx: RouteContext, options: CaseOptions): FuzzCase[] {
     }
     const leaves = route.jsonPaths.filter((p) => !route.jsonPaths.some((q) => q.startsWith(`${p}.`)));
     for (const payload of JSON_PAYLOADS) {
-      add(`json *=${payload.kind}`, url, json(leaves.reduce((doc, p) => withMember(doc, p, payload.value), route.jsonBase)));
+      add(
+        `json *=${payload.kind}`,
+        url,
+        json(leaves.reduce((doc, p) => withMember(doc, p, payload.value), route.jsonBase)),
+      );
       add(`json whole=${payload.kind}`, url, json(payload.value));
     }
     add('json unknown member', url, json(withMember(route.jsonBase, 'unknownMember', 'x')));
     for (const raw of RAW_JSON_BODIES) add(`json raw ${raw.kind}`, url, { body: raw.body, contentType: type });
     add('json as form', url, { body: 'a=1&b=%00', contentType: 'application/x-www-form-urlencoded' });
-    add('json charset latin1', url, { body: Buffer.from(JSON.stringify(route.jsonBase ?? {}), 'latin1'), contentType: `${type}; charset=iso-8859-1` });
+    add('json charset latin1', url, {
+      body: Buffer.from(JSON.stringify(route.jsonBase ?? {}), 'latin1'),
+      contentType: `${type}; charset=iso-8859-1`,
+    });
     add('json too large', url, { body: JSON.stringify({ a: 'z'.repeat(300_000) }), contentType: type });
   }
   return cases;
@@ -221,7 +346,9 @@ export function casesFor(ctx: RouteContext, options: CaseOptions): FuzzCase[] {
 
 /** Payloads beyond the core ones that a declared query name gets one at a time: cursors for cursor-like names, numbers and dates. */
 function alsoOneAtATime(name: string, kind: string): boolean {
-  return kind.startsWith('cursor-') ? /cursor|page|startIndex|filter/i.test(name) : ['empty', 'negative-number', 'impossible-date', 'float-exponent'].includes(kind);
+  return kind.startsWith('cursor-')
+    ? /cursor|page|startIndex|filter/i.test(name)
+    : ['empty', 'negative-number', 'impossible-date', 'float-exponent'].includes(kind);
 }
 
 function safeDecode(v: string): string {

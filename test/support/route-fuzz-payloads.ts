@@ -50,7 +50,16 @@ export const WIRE_PAYLOADS: readonly WirePayload[] = [
 ];
 
 /** The fewer payloads sent to each unknown (generic) query name, one field at a time. */
-export const CORE_WIRE_KINDS = new Set(['nul', 'lone-surrogate-utf8', 'crlf', 'over-long', 'repeated', 'broken-percent', 'cursor-wrong-types', 'huge-number']);
+export const CORE_WIRE_KINDS = new Set([
+  'nul',
+  'lone-surrogate-utf8',
+  'crlf',
+  'over-long',
+  'repeated',
+  'broken-percent',
+  'cursor-wrong-types',
+  'huge-number',
+]);
 
 /** Values for a path parameter, besides a real id and another LA's id. */
 export const PATH_PAYLOADS: readonly { kind: string; encoded: string }[] = [
@@ -113,17 +122,46 @@ export const RAW_JSON_BODIES: readonly { kind: string; body: string }[] = [
  * A stack trace, an internal path or an exception name in a response body. (Not test/support/cli-child.ts's
  * STACK_TRACE: its bare "Error:" also matches the GOV.UK "Error: " prefix of page titles.)
  */
-export const STACK_TRACE = /^\s+at .+[(:]\d+:\d+|\bat [\w$.<>]+ \([^)]*:\d+:\d+\)|node:internal|node_modules\/|\/src\/[\w/-]+\.ts\b|\b(TypeError|RangeError|ReferenceError|SyntaxError|DatabaseError|error: invalid input syntax)\b/m;
+export const STACK_TRACE =
+  /^\s+at .+[(:]\d+:\d+|\bat [\w$.<>]+ \([^)]*:\d+:\d+\)|node:internal|node_modules\/|\/src\/[\w/-]+\.ts\b|\b(TypeError|RangeError|ReferenceError|SyntaxError|DatabaseError|error: invalid input syntax)\b/m;
 
 /** SCIM filters (RFC 7644 §3.4.2.2) that are odd, wrong or hostile, sent to every `filter` parameter. */
 export const SCIM_FILTERS: readonly string[] = [
-  'id eq "not-a-uuid"', 'id co "3f2b"', 'id sw "%"', 'id ne "3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b"', 'id pr',
-  'active eq "yes"', 'active eq true', 'active co "t"', 'active eq 1',
-  'userName eq "a\\u0000b"', 'userName eq "\\ud800"', 'userName eq 1', 'userName eq null', 'userName eq "',
-  'userName co "%_\\\\"', 'userName gt "a"', 'userName eq "a" and', 'userName eq "a" or id eq "b" or title pr',
-  'emails[type eq "work"]', 'emails[value co "%"]', 'emails[value co "x"].value', 'name.givenName pr', 'name pr',
-  'not (userName eq "a")', 'not userName eq "a"', `${'('.repeat(25)}userName eq "a"${')'.repeat(25)}`,
-  'meta.lastModified gt "2011-05-13T04:42:34Z"', 'urn:ietf:params:scim:schemas:core:2.0:User:userName eq "a"',
+  'id eq "not-a-uuid"',
+  'id co "3f2b"',
+  'id sw "%"',
+  'id ne "3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b"',
+  'id pr',
+  'active eq "yes"',
+  'active eq true',
+  'active co "t"',
+  'active eq 1',
+  'userName eq "a\\u0000b"',
+  'userName eq "\\ud800"',
+  'userName eq 1',
+  'userName eq null',
+  'userName eq "',
+  'userName co "%_\\\\"',
+  'userName gt "a"',
+  'userName eq "a" and',
+  'userName eq "a" or id eq "b" or title pr',
+  'emails[type eq "work"]',
+  'emails[value co "%"]',
+  'emails[value co "x"].value',
+  'name.givenName pr',
+  'name pr',
+  'not (userName eq "a")',
+  'not userName eq "a"',
+  `${'('.repeat(25)}userName eq "a"${')'.repeat(25)}`,
+  'meta.lastModified gt "2011-05-13T04:42:34Z"',
+  'urn:ietf:params:scim:schemas:core:2.0:User:userName eq "a"',
   'urn:ietf:params:scim:schemas:extension:nexus:2.0:User:typeOfUser eq "la_admin"',
-  `userName eq "${'x'.repeat(1_100)}"`, 'userName eq "a" )', '[', ']', '"', '\\', 'eq', 'userName eq "a" garbage',
+  `userName eq "${'x'.repeat(1_100)}"`,
+  'userName eq "a" )',
+  '[',
+  ']',
+  '"',
+  '\\',
+  'eq',
+  'userName eq "a" garbage',
 ];

@@ -29,8 +29,26 @@ export interface FuzzRoute {
 
 /** Query names sent to every route, known to it or not. */
 export const GENERIC_QUERY_NAMES = [
-  'q', 'cursor', 'page', 'type', 'privilege', 'status', 'la', 'returnTo', 'sort', 'limit', 'filter', 'startIndex', 'count',
-  'inactiveMonths', 'days', 'action', 'show', 'attributes', 'excludedAttributes', 'id',
+  'q',
+  'cursor',
+  'page',
+  'type',
+  'privilege',
+  'status',
+  'la',
+  'returnTo',
+  'sort',
+  'limit',
+  'filter',
+  'startIndex',
+  'count',
+  'inactiveMonths',
+  'days',
+  'action',
+  'show',
+  'attributes',
+  'excludedAttributes',
+  'id',
 ] as const;
 
 export function areaOf(url: string): Area {
@@ -46,9 +64,7 @@ export function paramsOf(url: string): string[] {
 /** Every route the application registered, but the HEAD twin Fastify adds for each GET. */
 export function enumerateRoutes(app: FastifyInstance): FuzzRoute[] {
   const gets = new Set(app.registeredRoutes.filter((r) => r.method === 'GET').map((r) => r.url));
-  return app.registeredRoutes
-    .filter((r) => !(r.method === 'HEAD' && gets.has(r.url)))
-    .map((r) => describeRoute(r));
+  return app.registeredRoutes.filter((r) => !(r.method === 'HEAD' && gets.has(r.url))).map((r) => describeRoute(r));
 }
 
 type Schema = Record<string, unknown>;
@@ -78,9 +94,13 @@ export function exampleOf(schemaIn: Schema | undefined, name = ''): unknown {
       }
       return out;
     }
-    case 'array': return [];
-    case 'integer': case 'number': return typeof schema.minimum === 'number' ? schema.minimum : 1;
-    case 'boolean': return false;
+    case 'array':
+      return [];
+    case 'integer':
+    case 'number':
+      return typeof schema.minimum === 'number' ? schema.minimum : 1;
+    case 'boolean':
+      return false;
     case 'string': {
       // Another LA (central support only) and free choices a route checks against the catalogue stay out of the base.
       if (name === 'la' || name === 'cinClaAgreedBy') return undefined;
@@ -88,7 +108,8 @@ export function exampleOf(schemaIn: Schema | undefined, name = ''): unknown {
       if (schema.format === 'date') return '2027-06-30';
       return plausible(name, '') || 'Fuzz';
     }
-    default: return undefined;
+    default:
+      return undefined;
   }
 }
 
@@ -98,7 +119,10 @@ export function jsonPaths(value: unknown, prefix = ''): string[] {
     return value.flatMap((v, i) => [`${prefix}${i}`, ...jsonPaths(v, `${prefix}${i}.`)]);
   }
   if (value && typeof value === 'object') {
-    return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => [`${prefix}${k}`, ...jsonPaths(v, `${prefix}${k}.`)]);
+    return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => [
+      `${prefix}${k}`,
+      ...jsonPaths(v, `${prefix}${k}.`),
+    ]);
   }
   return [];
 }
@@ -119,8 +143,16 @@ export function withMember(base: unknown, path: string, value: unknown): unknown
 function describeRoute(r: RegisteredRoute): FuzzRoute {
   const area = areaOf(r.url);
   const route: FuzzRoute = {
-    method: r.method, url: r.url, area, params: paramsOf(r.url), query: new Map(), bodyKind: 'none',
-    formFields: new Map(), jsonBase: undefined, jsonPaths: [], derivedFrom: new Set(),
+    method: r.method,
+    url: r.url,
+    area,
+    params: paramsOf(r.url),
+    query: new Map(),
+    bodyKind: 'none',
+    formFields: new Map(),
+    jsonBase: undefined,
+    jsonPaths: [],
+    derivedFrom: new Set(),
   };
   const schema = r.schema as Schema | undefined;
   const querystring = resolve(schema?.querystring as Schema | undefined);
@@ -128,7 +160,8 @@ function describeRoute(r: RegisteredRoute): FuzzRoute {
     for (const [name, sub] of Object.entries(querystring.properties as Record<string, Schema>)) {
       // A filter's base is its default (or none): a made-up value would refuse every case before the handler.
       const resolved = resolve(sub) ?? {};
-      const example = 'default' in resolved ? resolved.default : Array.isArray(resolved.enum) ? resolved.enum[0] : undefined;
+      const example =
+        'default' in resolved ? resolved.default : Array.isArray(resolved.enum) ? resolved.enum[0] : undefined;
       route.query.set(name, example === undefined ? '' : String(example));
     }
     route.derivedFrom.add('schema');
@@ -157,12 +190,21 @@ function describeRoute(r: RegisteredRoute): FuzzRoute {
 
 /** The route whose pattern matches a concrete path, e.g. a form's action. */
 export function routeFor(routes: readonly FuzzRoute[], method: string, path: string): FuzzRoute | undefined {
-  return routes.find((r) => r.method === method && new RegExp(`^${r.url.replace(/:\w+/g, '[^/]+').replace(/\*/g, '.*')}$`).test(path));
+  return routes.find(
+    (r) => r.method === method && new RegExp(`^${r.url.replace(/:\w+/g, '[^/]+').replace(/\*/g, '.*')}$`).test(path),
+  );
 }
 
 const attr = (tag: string, name: string): string | undefined => {
   const m = new RegExp(`\\s${name}="([^"]*)"`, 'i').exec(tag);
-  return m ? m[1]!.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>') : undefined;
+  return m
+    ? m[1]!
+        .replace(/&amp;/g, '&')
+        .replace(/&quot;/g, '"')
+        .replace(/&#39;/g, "'")
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+    : undefined;
 };
 
 /** Whether any checkbox or radio of this name is checked (else the first value stands for the group). */
@@ -196,7 +238,12 @@ export function baseValue(name: string, value: string): string {
   return plausible(name, value);
 }
 
-export interface RenderedForm { action: string; method: string; multipart: boolean; fields: Map<string, string[]> }
+export interface RenderedForm {
+  action: string;
+  method: string;
+  multipart: boolean;
+  fields: Map<string, string[]>;
+}
 
 /** The forms of a rendered page: action, method and every named input, select, textarea and button. */
 export function formsOf(html: string, pageUrl: string): RenderedForm[] {
@@ -216,22 +263,34 @@ export function formsOf(html: string, pageUrl: string): RenderedForm[] {
       const checkable = type === 'checkbox' || type === 'radio';
       const name = attr(tag, 'name');
       // A radio group keeps its first value when none is checked, so the base form is complete.
-      const keep = !checkable || /\schecked\b/i.test(tag) || (!!name && (fields.get(name)?.length ?? 0) === 0 && !checkedIn(inner, name));
+      const keep =
+        !checkable ||
+        /\schecked\b/i.test(tag) ||
+        (!!name && (fields.get(name)?.length ?? 0) === 0 && !checkedIn(inner, name));
       add(name, attr(tag, 'value') ?? '', keep);
       if (type === 'radio' && name && /\schecked\b/i.test(tag)) fields.set(name, [attr(tag, 'value') ?? '']);
     }
     for (const select of inner.matchAll(/<select\b([^>]*)>([\s\S]*?)<\/select>/gi)) {
-      const options = [...select[2]!.matchAll(/<option\b([^>]*)>/gi)].map((o) => ({ value: attr(o[0], 'value') ?? '', selected: /\sselected\b/i.test(o[0]) }));
+      const options = [...select[2]!.matchAll(/<option\b([^>]*)>/gi)].map((o) => ({
+        value: attr(o[0], 'value') ?? '',
+        selected: /\sselected\b/i.test(o[0]),
+      }));
       const chosen = options.find((o) => o.selected) ?? options.find((o) => o.value !== '') ?? options[0];
       add(attr(select[0], 'name'), chosen?.value ?? '', true);
     }
-    for (const area of inner.matchAll(/<textarea\b([^>]*)>([\s\S]*?)<\/textarea>/gi)) add(attr(area[0], 'name'), area[2]!.trim(), true);
+    for (const area of inner.matchAll(/<textarea\b([^>]*)>([\s\S]*?)<\/textarea>/gi))
+      add(attr(area[0], 'name'), area[2]!.trim(), true);
     for (const button of inner.matchAll(/<button\b[^>]*>/gi)) {
       const name = attr(button[0], 'name');
       if (name && !fields.has(name)) add(name, attr(button[0], 'value') ?? '', true);
     }
     const action = (attr(open, 'action') ?? '') || pageUrl;
-    forms.push({ action, method: (attr(open, 'method') ?? 'get').toUpperCase(), multipart: /multipart\/form-data/i.test(attr(open, 'enctype') ?? ''), fields });
+    forms.push({
+      action,
+      method: (attr(open, 'method') ?? 'get').toUpperCase(),
+      multipart: /multipart\/form-data/i.test(attr(open, 'enctype') ?? ''),
+      fields,
+    });
   }
   return forms;
 }
@@ -250,7 +309,8 @@ export function addForm(routes: readonly FuzzRoute[], form: RenderedForm, pageUr
     }
   }
   // Query parameters of the action itself (e.g. ?la=) are query names of the route too.
-  for (const [name] of new URLSearchParams(form.action.split('?')[1] ?? '')) if (!route.query.has(name)) route.query.set(name, '');
+  for (const [name] of new URLSearchParams(form.action.split('?')[1] ?? ''))
+    if (!route.query.has(name)) route.query.set(name, '');
   if (form.method === 'POST' && form.multipart) route.bodyKind = 'multipart';
   route.derivedFrom.add(`form ${pageUrl.split('?')[0]}`);
   return route;

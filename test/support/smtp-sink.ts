@@ -131,7 +131,12 @@ export async function startSmtpSink(): Promise<SmtpSink> {
               return typeof value === 'string' ? value : undefined;
             };
             messages.push({
-              messageId: mail.messageId === undefined ? undefined : mail.messageId.startsWith('<') ? mail.messageId : `<${mail.messageId}>`,
+              messageId:
+                mail.messageId === undefined
+                  ? undefined
+                  : mail.messageId.startsWith('<')
+                    ? mail.messageId
+                    : `<${mail.messageId}>`,
               dedupKey: header('x-nexus-dedup-key'),
               template: header('x-nexus-template'),
               recipients: session.envelope.rcptTo.map((r) => r.address),
@@ -154,22 +159,24 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     socket.on('close', () => sockets.delete(socket));
   });
 
-  const listen = (port: number) => new Promise<number>((resolve, reject) => {
-    const onError = (error: Error) => reject(error);
-    server.server.once('error', onError);
-    server.listen(port, '127.0.0.1', () => {
-      server.server.off('error', onError);
-      listening = true;
-      resolve((server.server.address() as AddressInfo).port);
+  const listen = (port: number) =>
+    new Promise<number>((resolve, reject) => {
+      const onError = (error: Error) => reject(error);
+      server.server.once('error', onError);
+      server.listen(port, '127.0.0.1', () => {
+        server.server.off('error', onError);
+        listening = true;
+        resolve((server.server.address() as AddressInfo).port);
+      });
     });
-  });
-  const stopListening = () => new Promise<void>((resolve) => {
-    if (!listening) return resolve();
-    listening = false;
-    // net.Server.close() stops accepting at once and calls back when the last socket is gone.
-    server.server.close(() => resolve());
-    for (const socket of sockets) socket.destroy();
-  });
+  const stopListening = () =>
+    new Promise<void>((resolve) => {
+      if (!listening) return resolve();
+      listening = false;
+      // net.Server.close() stops accepting at once and calls back when the last socket is gone.
+      server.server.close(() => resolve());
+      for (const socket of sockets) socket.destroy();
+    });
 
   const port = await listen(0);
   return {
@@ -215,7 +222,8 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     async waitForMessages(count, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       while (messages.length < count) {
-        if (Date.now() > deadline) throw new Error(`SMTP sink: expected ${count} messages, got ${messages.length} after ${timeoutMs} ms`);
+        if (Date.now() > deadline)
+          throw new Error(`SMTP sink: expected ${count} messages, got ${messages.length} after ${timeoutMs} ms`);
         await sleep(20);
       }
     },

@@ -36,7 +36,11 @@ export async function createTestApp(options: { env?: Record<string, string>; now
   const app = await buildApp(services);
   await app.ready();
   return {
-    app, services, clock, config, handle,
+    app,
+    services,
+    clock,
+    config,
+    handle,
     async close() {
       await app.close();
       await handle.close();

@@ -19,7 +19,9 @@ function migratedPgliteTemplate(): Blob | undefined {
  * on the PostgreSQL server of TEST_DATABASE_URL, dropped again by `close()`. Both are copies of the
  * run's migrated template when there is one; `{ migrate: false }` gives an empty database.
  */
-export async function createTestDatabase(options: { migrate?: boolean } = {}): Promise<DatabaseHandle & { url?: string }> {
+export async function createTestDatabase(
+  options: { migrate?: boolean } = {},
+): Promise<DatabaseHandle & { url?: string }> {
   const migrate = options.migrate !== false;
   const serverUrl = process.env.TEST_DATABASE_URL;
   if (!serverUrl) {
@@ -49,7 +51,10 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
 async function createDatabase(serverUrl: string, name: string, template: string | undefined): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await adminQuery(serverUrl, template ? `CREATE DATABASE ${name} TEMPLATE ${template}` : `CREATE DATABASE ${name}`);
+      await adminQuery(
+        serverUrl,
+        template ? `CREATE DATABASE ${name} TEMPLATE ${template}` : `CREATE DATABASE ${name}`,
+      );
       return;
     } catch (error) {
       // "source database is being accessed by other users": two files copying the template at once.

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ACCESS_RULES, can, decide, type Action, type Actor, type Decision, type Target } from '../../src/domain/access.ts';
+import {
+  ACCESS_RULES,
+  can,
+  decide,
+  type Action,
+  type Actor,
+  type Decision,
+  type Target,
+} from '../../src/domain/access.ts';
 import { typeDefaults, type Privilege, type UserType } from '../../src/domain/privileges.ts';
 
 /**
@@ -16,7 +24,14 @@ const BIRMINGHAM = 12;
 const CENTRAL = 1;
 
 function account(id: string, organisationId: number, type: UserType, organisationKind: 'la' | 'central' = 'la'): Actor {
-  return { kind: 'account', accountId: id, organisationId, organisationKind, privileges: new Set<Privilege>(typeDefaults(type)), label: id };
+  return {
+    kind: 'account',
+    accountId: id,
+    organisationId,
+    organisationKind,
+    privileges: new Set<Privilege>(typeDefaults(type)),
+    label: id,
+  };
 }
 
 /** The columns of the table. */
@@ -41,9 +56,10 @@ const TARGETS = {
   /** An account of Camden that is not the actor. */
   'Camden user': () => ({ organisationId: CAMDEN, accountId: 'camden.someone' }),
   /** Camden as a whole (lists, creation, LA-wide pages). */
-  'Camden': () => ({ organisationId: CAMDEN }),
+  Camden: () => ({ organisationId: CAMDEN }),
   /** The actor's own account. */
-  'own account': (actor: Actor) => (actor.kind === 'account' ? { organisationId: actor.organisationId, accountId: actor.accountId } : {}),
+  'own account': (actor: Actor) =>
+    actor.kind === 'account' ? { organisationId: actor.organisationId, accountId: actor.accountId } : {},
   /** No particular LA or account (central support pages). */
   '—': () => ({}),
 } satisfies Record<string, (actor: Actor) => Target>;
@@ -54,41 +70,41 @@ const DECISION: Record<Cell, Decision> = { ok: 'allow', 403: 'forbidden', 404: '
 
 const MATRIX: readonly [Action, TargetName, Cell, Cell, Cell, Cell, Cell, Cell][] = [
   //  action                        target          admin  officer reader otherLa support system
-  ['home.view',                    'own account',   'ok',  'ok',   'ok',  'ok',   'ok',   'ok'],
-  ['home.view',                    'Camden user',   404,   404,    404,   404,    404,    'ok'],
-  ['my-account.view',              'own account',   'ok',  'ok',   'ok',  'ok',   'ok',   'ok'],
-  ['my-account.view',              'Camden user',   404,   404,    404,   404,    404,    'ok'],
-  ['my-account.change-password',   'own account',   'ok',  'ok',   'ok',  'ok',   'ok',   'ok'],
-  ['my-account.change-password',   'Camden user',   404,   404,    404,   404,    404,    'ok'],
-  ['my-account.communications',    'own account',   'ok',  'ok',   'ok',  'ok',   'ok',   'ok'],
-  ['my-account.communications',    'Camden user',   404,   404,    404,   404,    404,    'ok'],
-  ['users.list',                   'Camden',        'ok',  'ok',   403,   404,    'ok',   'ok'],
-  ['users.list-contacts',          'Camden',        'ok',  'ok',   403,   'ok',   'ok',   'ok'],
-  ['users.export',                 'Camden',        'ok',  'ok',   403,   404,    'ok',   'ok'],
-  ['users.view',                   'Camden user',   'ok',  'ok',   403,   404,    'ok',   'ok'],
-  ['users.view-schools',           'Camden user',   'ok',  'ok',   403,   404,    'ok',   'ok'],
-  ['users.view-audit',             'Camden user',   'ok',  403,    403,   404,    'ok',   'ok'],
-  ['users.create',                 'Camden',        'ok',  403,    403,   404,    'ok',   'ok'],
-  ['users.import',                 'Camden',        'ok',  403,    403,   404,    'ok',   'ok'],
-  ['users.edit',                   'Camden user',   'ok',  403,    403,   404,    'ok',   'ok'],
-  ['users.edit',                   'own account',   'ok',  403,    403,   'ok',   'ok',   'ok'],
-  ['users.edit-schools',           'Camden user',   'ok',  403,    403,   404,    'ok',   'ok'],
-  ['users.edit-privileges',        'Camden user',   'ok',  403,    403,   404,    'ok',   'ok'],
-  ['users.archive',                'Camden user',   'ok',  403,    403,   404,    'ok',   'ok'],
-  ['users.archive',                'own account',   403,   403,    403,   403,    403,    'ok'],
-  ['users.delete',                 'Camden user',   'ok',  403,    403,   404,    'ok',   'ok'],
-  ['users.delete',                 'own account',   403,   403,    403,   403,    403,    'ok'],
-  ['users.restore',                'Camden user',   'ok',  403,    403,   404,    'ok',   'ok'],
-  ['users.reset-two-factor',       'Camden user',   'ok',  403,    403,   404,    'ok',   'ok'],
-  ['school-groups.manage',         'Camden',        'ok',  403,    403,   404,    'ok',   'ok'],
-  ['audit.view',                   'Camden',        'ok',  403,    403,   404,    'ok',   'ok'],
-  ['lifecycle.view',               'Camden',        'ok',  403,    403,   404,    'ok',   'ok'],
-  ['security-alerts.view',         'Camden',        'ok',  403,    403,   404,    'ok',   'ok'],
-  ['reviews.manage',               'Camden',        'ok',  403,    403,   404,    'ok',   'ok'],
-  ['api-tokens.manage',            'Camden',        'ok',  403,    403,   404,    'ok',   'ok'],
-  ['support.sent-email',           '—',             403,   403,    403,   403,    'ok',   'ok'],
-  ['support.topic-messages',       '—',             403,   403,    403,   403,    'ok',   'ok'],
-  ['support.school-imports',       '—',             403,   403,    403,   403,    'ok',   'ok'],
+  ['home.view', 'own account', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok'],
+  ['home.view', 'Camden user', 404, 404, 404, 404, 404, 'ok'],
+  ['my-account.view', 'own account', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok'],
+  ['my-account.view', 'Camden user', 404, 404, 404, 404, 404, 'ok'],
+  ['my-account.change-password', 'own account', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok'],
+  ['my-account.change-password', 'Camden user', 404, 404, 404, 404, 404, 'ok'],
+  ['my-account.communications', 'own account', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok'],
+  ['my-account.communications', 'Camden user', 404, 404, 404, 404, 404, 'ok'],
+  ['users.list', 'Camden', 'ok', 'ok', 403, 404, 'ok', 'ok'],
+  ['users.list-contacts', 'Camden', 'ok', 'ok', 403, 'ok', 'ok', 'ok'],
+  ['users.export', 'Camden', 'ok', 'ok', 403, 404, 'ok', 'ok'],
+  ['users.view', 'Camden user', 'ok', 'ok', 403, 404, 'ok', 'ok'],
+  ['users.view-schools', 'Camden user', 'ok', 'ok', 403, 404, 'ok', 'ok'],
+  ['users.view-audit', 'Camden user', 'ok', 403, 403, 404, 'ok', 'ok'],
+  ['users.create', 'Camden', 'ok', 403, 403, 404, 'ok', 'ok'],
+  ['users.import', 'Camden', 'ok', 403, 403, 404, 'ok', 'ok'],
+  ['users.edit', 'Camden user', 'ok', 403, 403, 404, 'ok', 'ok'],
+  ['users.edit', 'own account', 'ok', 403, 403, 'ok', 'ok', 'ok'],
+  ['users.edit-schools', 'Camden user', 'ok', 403, 403, 404, 'ok', 'ok'],
+  ['users.edit-privileges', 'Camden user', 'ok', 403, 403, 404, 'ok', 'ok'],
+  ['users.archive', 'Camden user', 'ok', 403, 403, 404, 'ok', 'ok'],
+  ['users.archive', 'own account', 403, 403, 403, 403, 403, 'ok'],
+  ['users.delete', 'Camden user', 'ok', 403, 403, 404, 'ok', 'ok'],
+  ['users.delete', 'own account', 403, 403, 403, 403, 403, 'ok'],
+  ['users.restore', 'Camden user', 'ok', 403, 403, 404, 'ok', 'ok'],
+  ['users.reset-two-factor', 'Camden user', 'ok', 403, 403, 404, 'ok', 'ok'],
+  ['school-groups.manage', 'Camden', 'ok', 403, 403, 404, 'ok', 'ok'],
+  ['audit.view', 'Camden', 'ok', 403, 403, 404, 'ok', 'ok'],
+  ['lifecycle.view', 'Camden', 'ok', 403, 403, 404, 'ok', 'ok'],
+  ['security-alerts.view', 'Camden', 'ok', 403, 403, 404, 'ok', 'ok'],
+  ['reviews.manage', 'Camden', 'ok', 403, 403, 404, 'ok', 'ok'],
+  ['api-tokens.manage', 'Camden', 'ok', 403, 403, 404, 'ok', 'ok'],
+  ['support.sent-email', '—', 403, 403, 403, 403, 'ok', 'ok'],
+  ['support.topic-messages', '—', 403, 403, 403, 403, 'ok', 'ok'],
+  ['support.school-imports', '—', 403, 403, 403, 403, 'ok', 'ok'],
 ];
 
 const COLUMNS: readonly ActorName[] = ['admin', 'officer', 'reader', 'otherLa', 'support', 'system'];
@@ -99,7 +115,9 @@ describe('the access table (src/domain/access.ts)', () => {
   });
 
   it.each(MATRIX)('%s on %s', (action, targetName, ...cells) => {
-    const actual = Object.fromEntries(COLUMNS.map((name) => [name, decide(ACTORS[name], action, TARGETS[targetName](ACTORS[name]))]));
+    const actual = Object.fromEntries(
+      COLUMNS.map((name) => [name, decide(ACTORS[name], action, TARGETS[targetName](ACTORS[name]))]),
+    );
     const expected = Object.fromEntries(COLUMNS.map((name, i) => [name, DECISION[cells[i]!]]));
     expect(actual).toEqual(expected);
     // `can` (used to show or hide links) agrees with `decide` everywhere.
@@ -111,7 +129,9 @@ describe('the access table (src/domain/access.ts)', () => {
 
 describe('nobody archives or deletes their own account (R29)', () => {
   it('only archive and delete are marked notSelf', () => {
-    const notSelf = Object.entries(ACCESS_RULES).filter(([, rule]) => 'notSelf' in rule && rule.notSelf).map(([action]) => action);
+    const notSelf = Object.entries(ACCESS_RULES)
+      .filter(([, rule]) => 'notSelf' in rule && rule.notSelf)
+      .map(([action]) => action);
     expect(notSelf.sort()).toEqual(['users.archive', 'users.delete']);
   });
 
@@ -124,7 +144,10 @@ describe('nobody archives or deletes their own account (R29)', () => {
   });
 
   it('central support may archive and delete another account of the central organisation or of any LA', () => {
-    for (const target of [{ organisationId: CENTRAL, accountId: 'support.colleague' }, { organisationId: BIRMINGHAM, accountId: 'birmingham.someone' }]) {
+    for (const target of [
+      { organisationId: CENTRAL, accountId: 'support.colleague' },
+      { organisationId: BIRMINGHAM, accountId: 'birmingham.someone' },
+    ]) {
       expect(decide(ACTORS.support, 'users.archive', target)).toBe('allow');
       expect(decide(ACTORS.support, 'users.delete', target)).toBe('allow');
     }
@@ -140,13 +163,19 @@ describe('nobody archives or deletes their own account (R29)', () => {
 describe('privileges are checked before scope', () => {
   it('an actor without the privilege gets 403 whatever the LA, so the table never leaks existence to them either', () => {
     const birminghamReader = account('birmingham.reader', BIRMINGHAM, 'read_only');
-    expect(decide(birminghamReader, 'users.view', { organisationId: CAMDEN, accountId: 'camden.someone' })).toBe('forbidden');
-    expect(decide(birminghamReader, 'users.view', { organisationId: BIRMINGHAM, accountId: 'birmingham.someone' })).toBe('forbidden');
+    expect(decide(birminghamReader, 'users.view', { organisationId: CAMDEN, accountId: 'camden.someone' })).toBe(
+      'forbidden',
+    );
+    expect(
+      decide(birminghamReader, 'users.view', { organisationId: BIRMINGHAM, accountId: 'birmingham.someone' }),
+    ).toBe('forbidden');
   });
 
   it('an LA administrator holding manage_users without nexus_admin cannot reset two-factor authentication (R28)', () => {
     const actor: Actor = { ...ACTORS.admin, privileges: new Set<Privilege>(['manage_users', 'view_users']) } as Actor;
-    expect(decide(actor, 'users.reset-two-factor', { organisationId: CAMDEN, accountId: 'camden.someone' })).toBe('forbidden');
+    expect(decide(actor, 'users.reset-two-factor', { organisationId: CAMDEN, accountId: 'camden.someone' })).toBe(
+      'forbidden',
+    );
     expect(decide(actor, 'users.edit', { organisationId: CAMDEN, accountId: 'camden.someone' })).toBe('allow');
   });
 
@@ -159,7 +188,14 @@ describe('privileges are checked before scope', () => {
 
 describe('the support privilege outside the central organisation', () => {
   it('grants nothing to an LA account that holds it by mistake', () => {
-    const stray = { kind: 'account' as const, accountId: 'a', organisationId: 7, organisationKind: 'la' as const, privileges: new Set(['support' as const]), label: 'stray' };
+    const stray = {
+      kind: 'account' as const,
+      accountId: 'a',
+      organisationId: 7,
+      organisationKind: 'la' as const,
+      privileges: new Set(['support' as const]),
+      label: 'stray',
+    };
     expect(decide(stray, 'support.sent-email')).toBe('forbidden');
     expect(decide(stray, 'users.list', { organisationId: 8 })).toBe('forbidden');
   });

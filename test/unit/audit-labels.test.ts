@@ -6,7 +6,14 @@ describe('audit labels', () => {
     expect(auditActionLabel('account.privileges-changed')).toBe('Privileges changed');
     expect(auditActionLabel('something.new')).toBe('something.new');
     expect(auditActionLabel('accounts.imported')).toBe('Accounts imported from a CSV file');
-    expect(auditDetailLines({ userType: ['la_officer', 'read_only'], added: ['cin_cla'], changes: { first_name: ['Tara', 'Tamsin'] }, username: 'support' })).toEqual([
+    expect(
+      auditDetailLines({
+        userType: ['la_officer', 'read_only'],
+        added: ['cin_cla'],
+        changes: { first_name: ['Tara', 'Tamsin'] },
+        username: 'support',
+      }),
+    ).toEqual([
       'userType: LA Officer / Analyst → Read only',
       'added: Access to Children in Need (CiN) and Children Looked After (CLA) information',
       'first_name: Tara → Tamsin',

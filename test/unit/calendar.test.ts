@@ -29,12 +29,18 @@ describe('calendar months in UTC (R42)', () => {
   });
 
   it('wholeMonthsBetween is the largest k with from + k months <= to', () => {
-    const date = fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2040-01-01T00:00:00Z'), noInvalidDate: true });
-    fc.assert(fc.property(date, date, (a, b) => {
-      const [from, to] = a <= b ? [a, b] : [b, a];
-      const k = wholeMonthsBetween(from, to);
-      expect(addMonthsUtc(from, k).getTime()).toBeLessThanOrEqual(to.getTime());
-      expect(addMonthsUtc(from, k + 1).getTime()).toBeGreaterThan(to.getTime());
-    }));
+    const date = fc.date({
+      min: new Date('2000-01-01T00:00:00Z'),
+      max: new Date('2040-01-01T00:00:00Z'),
+      noInvalidDate: true,
+    });
+    fc.assert(
+      fc.property(date, date, (a, b) => {
+        const [from, to] = a <= b ? [a, b] : [b, a];
+        const k = wholeMonthsBetween(from, to);
+        expect(addMonthsUtc(from, k).getTime()).toBeLessThanOrEqual(to.getTime());
+        expect(addMonthsUtc(from, k + 1).getTime()).toBeGreaterThan(to.getTime());
+      }),
+    );
   });
 });

@@ -15,7 +15,9 @@ describe('configuration', () => {
   });
 
   it('renames communication topics by code (R25)', () => {
-    expect(loadConfig({ ...base, COMMUNICATION_TOPIC_NAMES: 'news=Nexus news; training = Courses' }).topicNames).toEqual({ news: 'Nexus news', training: 'Courses' });
+    expect(
+      loadConfig({ ...base, COMMUNICATION_TOPIC_NAMES: 'news=Nexus news; training = Courses' }).topicNames,
+    ).toEqual({ news: 'Nexus news', training: 'Courses' });
     expect(() => loadConfig({ ...base, COMMUNICATION_TOPIC_NAMES: 'nope=X' })).toThrow(ConfigError);
   });
 

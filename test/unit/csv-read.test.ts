@@ -6,14 +6,20 @@ import { CsvSyntaxError, csvObjects, decodeText, parseCsv } from '../../src/doma
 describe('decodeText', () => {
   it('reads UTF-8 with and without a byte-order mark', () => {
     const plain = Buffer.from('name\nSiân Ó Súilleabháin\n', 'utf-8');
-    expect(decodeText(plain)).toEqual({ text: 'name\nSiân Ó Súilleabháin\n', encoding: 'utf-8', hadByteOrderMark: false });
+    expect(decodeText(plain)).toEqual({
+      text: 'name\nSiân Ó Súilleabháin\n',
+      encoding: 'utf-8',
+      hadByteOrderMark: false,
+    });
     const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), plain]);
     expect(decodeText(bom)).toEqual({ text: 'name\nSiân Ó Súilleabháin\n', encoding: 'utf-8', hadByteOrderMark: true });
   });
 
   it('falls back to Windows-1252 when the bytes are not UTF-8 (GIAS, Excel "CSV")', () => {
     // "St Mary’s – Café" in Windows-1252: curly apostrophe 0x92, en dash 0x96, é 0xe9.
-    const bytes = Buffer.from([0x53, 0x74, 0x20, 0x4d, 0x61, 0x72, 0x79, 0x92, 0x73, 0x20, 0x96, 0x20, 0x43, 0x61, 0x66, 0xe9]);
+    const bytes = Buffer.from([
+      0x53, 0x74, 0x20, 0x4d, 0x61, 0x72, 0x79, 0x92, 0x73, 0x20, 0x96, 0x20, 0x43, 0x61, 0x66, 0xe9,
+    ]);
     expect(decodeText(bytes)).toEqual({ text: 'St Mary’s – Café', encoding: 'windows-1252', hadByteOrderMark: false });
   });
 
@@ -36,7 +42,11 @@ describe('parseCsv', () => {
 
   it('reports the line of an unclosed quote and of text after a closing quote', () => {
     expect(() => parseCsv('a\n"open\n')).toThrow(CsvSyntaxError);
-    try { parseCsv('a,b\nok,fine\n"x"y,z\n'); } catch (e) { expect((e as CsvSyntaxError).line).toBe(3); }
+    try {
+      parseCsv('a,b\nok,fine\n"x"y,z\n');
+    } catch (e) {
+      expect((e as CsvSyntaxError).line).toBe(3);
+    }
     expect.assertions(2);
   });
 
@@ -46,12 +56,16 @@ describe('parseCsv', () => {
   });
 
   it('reads back whatever toCsv writes (cells that do not start like a formula)', () => {
-    const cell = fc.string({ unit: 'grapheme', maxLength: 20 }).filter((s) => !/^[=+\-@\t\r]/.test(s) && !s.includes('\u0000'));
-    fc.assert(fc.property(fc.array(fc.array(cell, { minLength: 2, maxLength: 2 }), { maxLength: 10 }), (rows) => {
-      const parsed = parseCsv(toCsv(['h1', 'h2'], rows));
-      const nonBlank = rows.filter((r) => !(r.length === 1 && r[0] === ''));
-      expect(parsed.slice(1).map((r) => r.cells)).toEqual(nonBlank);
-    }));
+    const cell = fc
+      .string({ unit: 'grapheme', maxLength: 20 })
+      .filter((s) => !/^[=+\-@\t\r]/.test(s) && !s.includes('\u0000'));
+    fc.assert(
+      fc.property(fc.array(fc.array(cell, { minLength: 2, maxLength: 2 }), { maxLength: 10 }), (rows) => {
+        const parsed = parseCsv(toCsv(['h1', 'h2'], rows));
+        const nonBlank = rows.filter((r) => !(r.length === 1 && r[0] === ''));
+        expect(parsed.slice(1).map((r) => r.cells)).toEqual(nonBlank);
+      }),
+    );
   });
 
   it('gives objects keyed by a trimmed header', () => {

@@ -6,9 +6,17 @@ const ID = '3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b';
 
 describe('API cursors (R56)', () => {
   it('give back the key they were made from', () => {
-    expect(decodeCursor('users', encodeCursor('users', ["O'Brien", 'Zoë', ID]), ['text', 'text', 'uuid'])).toEqual(["O'Brien", 'Zoë', ID]);
-    expect(decodeCursor('audit', encodeCursor('audit', ['2026-12-01T10:00:00.123Z', '9223372036854775807']), ['instant', 'bigint']))
-      .toEqual(['2026-12-01T10:00:00.123Z', '9223372036854775807']);
+    expect(decodeCursor('users', encodeCursor('users', ["O'Brien", 'Zoë', ID]), ['text', 'text', 'uuid'])).toEqual([
+      "O'Brien",
+      'Zoë',
+      ID,
+    ]);
+    expect(
+      decodeCursor('audit', encodeCursor('audit', ['2026-12-01T10:00:00.123Z', '9223372036854775807']), [
+        'instant',
+        'bigint',
+      ]),
+    ).toEqual(['2026-12-01T10:00:00.123Z', '9223372036854775807']);
   });
 
   it.each([

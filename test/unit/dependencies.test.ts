@@ -7,9 +7,20 @@ import { describe, expect, it } from 'vitest';
  * run time. The lock file is what a fresh `npm install` (and `npm ci`) gets, so it is checked here:
  * every package in it must accept the oldest Node the project promises (issue 11).
  */
-const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { engines: { node: string } };
+const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  engines: { node: string };
+};
 const lock = JSON.parse(readFileSync(new URL('../../package-lock.json', import.meta.url), 'utf8')) as {
-  packages: Record<string, { version?: string; engines?: { node?: string } | string[]; scripts?: Record<string, string>; hasInstallScript?: boolean; resolved?: string }>;
+  packages: Record<
+    string,
+    {
+      version?: string;
+      engines?: { node?: string } | string[];
+      scripts?: Record<string, string>;
+      hasInstallScript?: boolean;
+      resolved?: string;
+    }
+  >;
 };
 
 describe('the dependency tree', () => {
@@ -25,7 +36,9 @@ describe('the dependency tree', () => {
       .filter(([path]) => path !== '')
       .flatMap(([path, info]) => {
         const node = Array.isArray(info.engines) ? undefined : info.engines?.node;
-        return node && !semver.satisfies(oldest, node) ? [`${path.replace(/^.*node_modules\//, '')}@${info.version} needs node ${node}`] : [];
+        return node && !semver.satisfies(oldest, node)
+          ? [`${path.replace(/^.*node_modules\//, '')}@${info.version} needs node ${node}`]
+          : [];
       });
     expect(refusing).toEqual([]);
   });

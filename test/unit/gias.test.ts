@@ -4,8 +4,15 @@ import { decodeText, encodeWindows1252 } from '../../src/domain/csv-read.ts';
 import { ValidationError } from '../../src/domain/errors.ts';
 import { mapPhase, mapStatus, readGiasExtract } from '../../src/domain/gias.ts';
 
-const row = (overrides: Partial<GiasExtractRow> = {}): GiasExtractRow =>
-  ({ urn: 100001, name: 'Alder Primary School', laCode: '202', laName: 'Camden', phase: 'Primary', status: 'Open', ...overrides });
+const row = (overrides: Partial<GiasExtractRow> = {}): GiasExtractRow => ({
+  urn: 100001,
+  name: 'Alder Primary School',
+  laCode: '202',
+  laName: 'Camden',
+  phase: 'Primary',
+  status: 'Open',
+  ...overrides,
+});
 
 function refusal(bytes: Uint8Array): string {
   try {
@@ -19,15 +26,25 @@ function refusal(bytes: Uint8Array): string {
 
 describe('GIAS statuses and phases', () => {
   it.each([
-    ['Open', 'open'], ['Closed', 'closed'], ['Open, but proposed to close', 'proposed_to_close'], ['Proposed to open', 'proposed_to_open'],
-    ['  open,  but PROPOSED to close ', 'proposed_to_close'], ['Suspended', undefined],
+    ['Open', 'open'],
+    ['Closed', 'closed'],
+    ['Open, but proposed to close', 'proposed_to_close'],
+    ['Proposed to open', 'proposed_to_open'],
+    ['  open,  but PROPOSED to close ', 'proposed_to_close'],
+    ['Suspended', undefined],
   ])('maps the establishment status "%s" to %s', (raw, status) => {
     expect(mapStatus(raw)).toBe(status);
   });
 
   it.each([
-    ['Primary', 'Primary'], ['secondary', 'Secondary'], ['Middle deemed primary', 'Middle deemed primary'], ['16 plus', '16 plus'],
-    ['All-through', 'All-through'], ['Not applicable', null], ['', null], ['Something new', 'Something new'],
+    ['Primary', 'Primary'],
+    ['secondary', 'Secondary'],
+    ['Middle deemed primary', 'Middle deemed primary'],
+    ['16 plus', '16 plus'],
+    ['All-through', 'All-through'],
+    ['Not applicable', null],
+    ['', null],
+    ['Something new', 'Something new'],
   ])('keeps the phase "%s" in GIAS spelling as %s ("Not applicable" and blank are none)', (raw, phase) => {
     expect(mapPhase(raw)).toBe(phase);
   });
@@ -38,29 +55,52 @@ describe('reading the extract', () => {
     const bytes = giasExtractBytes([
       row({ name: 'St Mary’s Catholic Primary School – Annexe' }),
       row({ urn: 100002, name: 'Café Street Nursery', phase: 'Nursery', status: 'Closed' }),
-      row({ urn: 100003, name: 'Oak Special School', laCode: '886', laName: 'Kent', phase: 'Not applicable', status: 'Proposed to open' }),
+      row({
+        urn: 100003,
+        name: 'Oak Special School',
+        laCode: '886',
+        laName: 'Kent',
+        phase: 'Not applicable',
+        status: 'Proposed to open',
+      }),
     ]);
     expect(decodeText(bytes).encoding).toBe('windows-1252');
     const extract = readGiasExtract(bytes);
     expect(extract.problems).toEqual([]);
     expect(extract.rowsRead).toBe(3);
     expect(extract.schools).toEqual([
-      { line: 2, urn: 100001, name: 'St Mary’s Catholic Primary School – Annexe', laCode: '202', phase: 'Primary', status: 'open' },
+      {
+        line: 2,
+        urn: 100001,
+        name: 'St Mary’s Catholic Primary School – Annexe',
+        laCode: '202',
+        phase: 'Primary',
+        status: 'open',
+      },
       { line: 3, urn: 100002, name: 'Café Street Nursery', laCode: '202', phase: 'Nursery', status: 'closed' },
       { line: 4, urn: 100003, name: 'Oak Special School', laCode: '886', phase: null, status: 'proposed_to_open' },
     ]);
-    expect(extract.las).toEqual([{ code: '202', name: 'Camden' }, { code: '886', name: 'Kent' }]);
+    expect(extract.las).toEqual([
+      { code: '202', name: 'Camden' },
+      { code: '886', name: 'Kent' },
+    ]);
   });
 
   it('reads a UTF-8 file with a byte-order mark too', () => {
-    const text = '\ufeffURN,EstablishmentName,LA (code),LA (name),PhaseOfEducation (name),EstablishmentStatus (name)\r\n100001,St Anne’s,202,Camden,Primary,Open\r\n';
+    const text =
+      '\ufeffURN,EstablishmentName,LA (code),LA (name),PhaseOfEducation (name),EstablishmentStatus (name)\r\n100001,St Anne’s,202,Camden,Primary,Open\r\n';
     expect(readGiasExtract(new TextEncoder().encode(text)).schools[0]!.name).toBe('St Anne’s');
   });
 
   it('refuses a file without a column it uses, naming the column, whatever its rows', () => {
-    const text = 'URN,EstablishmentName,LA (code),PhaseOfEducation (name),EstablishmentStatus (name)\r\n100001,Alder,202,Primary,Open\r\n';
-    expect(refusal(encodeWindows1252(text))).toBe('The file is not a GIAS establishment extract: it has no "LA (name)" column. Nothing was imported.');
-    expect(refusal(encodeWindows1252('Name,Email\r\nJo,jo@example.com\r\n'))).toContain('"URN", "EstablishmentName", "LA (code)", "LA (name)", "PhaseOfEducation (name)", "EstablishmentStatus (name)" columns');
+    const text =
+      'URN,EstablishmentName,LA (code),PhaseOfEducation (name),EstablishmentStatus (name)\r\n100001,Alder,202,Primary,Open\r\n';
+    expect(refusal(encodeWindows1252(text))).toBe(
+      'The file is not a GIAS establishment extract: it has no "LA (name)" column. Nothing was imported.',
+    );
+    expect(refusal(encodeWindows1252('Name,Email\r\nJo,jo@example.com\r\n'))).toContain(
+      '"URN", "EstablishmentName", "LA (code)", "LA (name)", "PhaseOfEducation (name)", "EstablishmentStatus (name)" columns',
+    );
     expect(refusal(new Uint8Array())).toContain('The file is empty');
     expect(refusal(encodeWindows1252('URN,"EstablishmentName\r\n1,2\r\n'))).toContain('not valid CSV');
   });
@@ -92,8 +132,11 @@ describe('reading the extract', () => {
   });
 
   it('counts lines of the file, not records, when a quoted name spans two lines', () => {
-    const text = 'URN,EstablishmentName,LA (code),LA (name),PhaseOfEducation (name),EstablishmentStatus (name)\r\n100001,"Two\r\nLines",202,Camden,Primary,Open\r\nbad,Alder,202,Camden,Primary,Open\r\n';
-    expect(readGiasExtract(encodeWindows1252(text)).problems).toEqual([{ line: 4, message: '"bad" is not a URN (a whole number)' }]);
+    const text =
+      'URN,EstablishmentName,LA (code),LA (name),PhaseOfEducation (name),EstablishmentStatus (name)\r\n100001,"Two\r\nLines",202,Camden,Primary,Open\r\nbad,Alder,202,Camden,Primary,Open\r\n';
+    expect(readGiasExtract(encodeWindows1252(text)).problems).toEqual([
+      { line: 4, message: '"bad" is not a URN (a whole number)' },
+    ]);
   });
 });
 

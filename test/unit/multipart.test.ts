@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { boundaryOf, MultipartError, parseMultipart } from '../../src/web/routes/multipart.ts';
 
 const B = 'XyZ123';
-const part = (headers: string, body: string | Buffer) => Buffer.concat([Buffer.from(`--${B}\r\n${headers}\r\n\r\n`), Buffer.isBuffer(body) ? body : Buffer.from(body), Buffer.from('\r\n')]);
+const part = (headers: string, body: string | Buffer) =>
+  Buffer.concat([
+    Buffer.from(`--${B}\r\n${headers}\r\n\r\n`),
+    Buffer.isBuffer(body) ? body : Buffer.from(body),
+    Buffer.from('\r\n'),
+  ]);
 const close = Buffer.from(`--${B}--\r\n`);
 
 describe('multipart/form-data (RFC 7578)', () => {
@@ -17,7 +22,10 @@ describe('multipart/form-data (RFC 7578)', () => {
     const body = Buffer.concat([
       Buffer.from('preamble\r\n'),
       part('Content-Disposition: form-data; name="_csrf"', 'token-1'),
-      part('Content-Disposition: form-data; name="file"; filename="C:\\Users\\jo\\new starters.csv"\r\nContent-Type: text/csv', content),
+      part(
+        'Content-Disposition: form-data; name="file"; filename="C:\\Users\\jo\\new starters.csv"\r\nContent-Type: text/csv',
+        content,
+      ),
       close,
     ]);
     const form = parseMultipart(body, B);
@@ -29,12 +37,15 @@ describe('multipart/form-data (RFC 7578)', () => {
   });
 
   it('keeps the first of repeated fields and an empty file', () => {
-    const form = parseMultipart(Buffer.concat([
-      part('Content-Disposition: form-data; name="a"', 'one'),
-      part('content-disposition: form-data; name="a"', 'two'),
-      part('Content-Disposition: form-data; name="file"; filename=""', ''),
-      close,
-    ]), B);
+    const form = parseMultipart(
+      Buffer.concat([
+        part('Content-Disposition: form-data; name="a"', 'one'),
+        part('content-disposition: form-data; name="a"', 'two'),
+        part('Content-Disposition: form-data; name="file"; filename=""', ''),
+        close,
+      ]),
+      B,
+    );
     expect(form.fields.a).toBe('one');
     expect(form.files[0]!.data.length).toBe(0);
   });
@@ -47,7 +58,10 @@ describe('multipart/form-data (RFC 7578)', () => {
       Buffer.from(`--${B}\r\nContent-Disposition: attachment; name="a"\r\n\r\nv\r\n--${B}--`),
       Buffer.from(`--${B}\r\nContent-Disposition: form-data\r\n\r\nv\r\n--${B}--`),
       Buffer.from(`--${B}garbage`),
-      Buffer.concat([...Array.from({ length: 21 }, (_, i) => part(`Content-Disposition: form-data; name="f${i}"`, 'v')), close]),
+      Buffer.concat([
+        ...Array.from({ length: 21 }, (_, i) => part(`Content-Disposition: form-data; name="f${i}"`, 'v')),
+        close,
+      ]),
     ];
     for (const body of cases) {
       let error: unknown;
@@ -62,7 +76,10 @@ describe('multipart/form-data (RFC 7578)', () => {
   });
 
   it('makes text storable: NUL becomes the replacement character', () => {
-    const form = parseMultipart(Buffer.concat([part('Content-Disposition: form-data; name="a"', 'x\u0000y'), close]), B);
+    const form = parseMultipart(
+      Buffer.concat([part('Content-Disposition: form-data; name="a"', 'x\u0000y'), close]),
+      B,
+    );
     expect(form.fields.a).toBe('x\ufffdy');
   });
 });

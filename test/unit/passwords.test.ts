@@ -29,16 +29,23 @@ describe('password rules (R51)', () => {
   });
 
   it.each([
-    'password1234', 'Password123!', 'qwertyuiop123', 'iloveyou1234', 'aaaaaaaaaaaa', '123456789012', 'abcdefghijklmnop',
+    'password1234',
+    'Password123!',
+    'qwertyuiop123',
+    'iloveyou1234',
+    'aaaaaaaaaaaa',
+    '123456789012',
+    'abcdefghijklmnop',
   ])('refuses the common or patterned password %j', (password) => {
     expect(passwordProblem(password)).toMatch(WEAK);
   });
 
-  it.each([
-    'correct horse battery staple', 'marmalade walrus tuba', 'Lantern-Orbit-Pickle-42',
-  ])('accepts the passphrase %j, with no composition rules (no capitals, digits or symbols needed)', (password) => {
-    expect(passwordProblem(password)).toBeUndefined();
-  });
+  it.each(['correct horse battery staple', 'marmalade walrus tuba', 'Lantern-Orbit-Pickle-42'])(
+    'accepts the passphrase %j, with no composition rules (no capitals, digits or symbols needed)',
+    (password) => {
+      expect(passwordProblem(password)).toBeUndefined();
+    },
+  );
 
   it('treats markup, SQL and other unusual text as just characters', () => {
     expect(passwordProblem('<script>alert(1)</script>')).toBeUndefined();
@@ -46,7 +53,7 @@ describe('password rules (R51)', () => {
     expect(passwordProblem('שלום עולם מרמלדה')).toBeUndefined();
   });
 
-  it('lowers the strength of a password built from the account\'s own words', () => {
+  it("lowers the strength of a password built from the account's own words", () => {
     // Strong on their own, weak for the person whose username or name they are.
     expect(passwordProblem('kestrel.moorcroft')).toBeUndefined();
     expect(passwordProblem('kestrel.moorcroft', ['kestrel.moorcroft'])).toMatch(WEAK);
@@ -63,7 +70,12 @@ describe('password rules (R51)', () => {
 
   it('derives context words from whole values and their parts', () => {
     expect(contextWords(['Jo.Bloggs', 'jo.bloggs@camden.gov.uk', '', 'Li'])).toEqual([
-      'jo.bloggs', 'bloggs', 'jo.bloggs@camden.gov.uk', 'camden', 'gov', 'li',
+      'jo.bloggs',
+      'bloggs',
+      'jo.bloggs@camden.gov.uk',
+      'camden',
+      'gov',
+      'li',
     ]);
   });
 });

@@ -3,13 +3,27 @@ import { parseScimFilter, ScimFilterError } from '../../src/domain/scim-filter.t
 
 describe('SCIM filter parser (RFC 7644 §3.4.2.2)', () => {
   it('parses the RFC example userName eq "bjensen"', () => {
-    expect(parseScimFilter('userName eq "bjensen"')).toEqual({ kind: 'compare', attribute: 'userName', op: 'eq', value: 'bjensen' });
+    expect(parseScimFilter('userName eq "bjensen"')).toEqual({
+      kind: 'compare',
+      attribute: 'userName',
+      op: 'eq',
+      value: 'bjensen',
+    });
   });
 
   it('takes attribute names and operators in any case, and the core schema URN prefix', () => {
-    expect(parseScimFilter('USERNAME EQ "a"')).toEqual({ kind: 'compare', attribute: 'userName', op: 'eq', value: 'a' });
-    expect(parseScimFilter('urn:ietf:params:scim:schemas:core:2.0:User:userName sw "J"'))
-      .toEqual({ kind: 'compare', attribute: 'userName', op: 'sw', value: 'J' });
+    expect(parseScimFilter('USERNAME EQ "a"')).toEqual({
+      kind: 'compare',
+      attribute: 'userName',
+      op: 'eq',
+      value: 'a',
+    });
+    expect(parseScimFilter('urn:ietf:params:scim:schemas:core:2.0:User:userName sw "J"')).toEqual({
+      kind: 'compare',
+      attribute: 'userName',
+      op: 'sw',
+      value: 'J',
+    });
   });
 
   it('parses externalId, emails.value, value paths, and and or with and binding tighter', () => {
@@ -22,9 +36,19 @@ describe('SCIM filter parser (RFC 7644 §3.4.2.2)', () => {
       },
       right: { kind: 'compare', attribute: 'active', op: 'eq', value: false },
     });
-    expect(parseScimFilter('emails[value eq "b@x.org"]')).toEqual({ kind: 'compare', attribute: 'emails.value', op: 'eq', value: 'b@x.org' });
+    expect(parseScimFilter('emails[value eq "b@x.org"]')).toEqual({
+      kind: 'compare',
+      attribute: 'emails.value',
+      op: 'eq',
+      value: 'b@x.org',
+    });
     expect(parseScimFilter('not (title pr)')).toEqual({ kind: 'not', filter: { kind: 'present', attribute: 'title' } });
-    expect(parseScimFilter('(userName eq "a")')).toEqual({ kind: 'compare', attribute: 'userName', op: 'eq', value: 'a' });
+    expect(parseScimFilter('(userName eq "a")')).toEqual({
+      kind: 'compare',
+      attribute: 'userName',
+      op: 'eq',
+      value: 'a',
+    });
   });
 
   it('reads JSON string escapes, so quotes and backslashes can be searched for', () => {

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 
 /** `npm test`'s pretest step (scripts/test-prerequisites.mjs), issue 11: green or one line and a non-zero exit. */
 const SCRIPT = fileURLToPath(new URL('../../scripts/test-prerequisites.mjs', import.meta.url));
-const run = (env: Record<string, string>) => spawnSync(process.execPath, [SCRIPT], { env: { ...process.env, ...env }, encoding: 'utf8' });
+const run = (env: Record<string, string>) =>
+  spawnSync(process.execPath, [SCRIPT], { env: { ...process.env, ...env }, encoding: 'utf8' });
 
 describe('the test prerequisites check', () => {
   it('passes silently on this machine, which has chromium and oathtool', () => {

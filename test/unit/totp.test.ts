@@ -3,7 +3,13 @@ import { existsSync } from 'node:fs';
 import { Secret, TOTP } from 'otpauth';
 import { describe, expect, it } from 'vitest';
 import {
-  codeForStep, generateTotp, matchTotp, newTotpSecret, normaliseCode, TOTP_PERIOD_SECONDS, totpStep,
+  codeForStep,
+  generateTotp,
+  matchTotp,
+  newTotpSecret,
+  normaliseCode,
+  TOTP_PERIOD_SECONDS,
+  totpStep,
 } from '../../src/domain/totp.ts';
 
 /** RFC 6238 Appendix B: SHA-1, the ASCII secret "12345678901234567890", 8-digit codes. */
@@ -26,7 +32,13 @@ describe('TOTP against RFC 6238 Appendix B (SHA-1)', () => {
   });
 
   it.each(RFC_VECTORS)('at T=%i the 8-digit code is %s (otpauth, same parameters as ours)', (unix, expected) => {
-    const code = TOTP.generate({ secret: Secret.fromBase32(RFC_SECRET_BASE32), algorithm: 'SHA1', digits: 8, period: 30, timestamp: unix * 1000 });
+    const code = TOTP.generate({
+      secret: Secret.fromBase32(RFC_SECRET_BASE32),
+      algorithm: 'SHA1',
+      digits: 8,
+      period: 30,
+      timestamp: unix * 1000,
+    });
     expect(code).toBe(expected);
   });
 
@@ -40,7 +52,9 @@ describe('TOTP against Debian oathtool (an independent implementation)', () => {
   const OATHTOOL = '/usr/bin/oathtool';
 
   function oathtool(secret: string, unix: number, digits = 6): string {
-    return execFileSync(OATHTOOL, ['--totp', '-b', `--digits=${digits}`, `--now=@${unix}`, secret], { encoding: 'utf8' }).trim();
+    return execFileSync(OATHTOOL, ['--totp', '-b', `--digits=${digits}`, `--now=@${unix}`, secret], {
+      encoding: 'utf8',
+    }).trim();
   }
 
   it('oathtool is installed (apt-get install -y oathtool); this check must never be skipped', () => {
@@ -129,10 +143,18 @@ describe('normaliseCode', () => {
     expect(normaliseCode(input)).toBe(expected);
   });
 
-  it.each(['', '12345', '1234567', 'abcdef', '12345a', '１２３４５６', '١٢٣٤٥٦', "1' OR 1=1", '<b>123456</b>', '123456'.repeat(1000)])(
-    'refuses %j',
-    (input) => {
-      expect(normaliseCode(input)).toBeUndefined();
-    },
-  );
+  it.each([
+    '',
+    '12345',
+    '1234567',
+    'abcdef',
+    '12345a',
+    '１２３４５６',
+    '١٢٣٤٥٦',
+    "1' OR 1=1",
+    '<b>123456</b>',
+    '123456'.repeat(1000),
+  ])('refuses %j', (input) => {
+    expect(normaliseCode(input)).toBeUndefined();
+  });
 });

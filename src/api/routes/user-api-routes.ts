@@ -12,148 +12,278 @@ const idParams = {
 } as const;
 
 interface NewUserBody {
-  username: string; firstName: string; lastName: string; email: string; jobTitle?: string; phone?: string;
-  userType: string; privileges?: string[]; cinClaAgreedBy?: string; la?: string;
+  username: string;
+  firstName: string;
+  lastName: string;
+  email: string;
+  jobTitle?: string;
+  phone?: string;
+  userType: string;
+  privileges?: string[];
+  cinClaAgreedBy?: string;
+  la?: string;
 }
 
 interface UserPatchBody {
-  firstName?: string; lastName?: string; email?: string; jobTitle?: string | null; phone?: string | null;
-  accessEndDate?: string | null; schoolGroupIds?: number[]; defaultSchoolGroupId?: number | null;
+  firstName?: string;
+  lastName?: string;
+  email?: string;
+  jobTitle?: string | null;
+  phone?: string | null;
+  accessEndDate?: string | null;
+  schoolGroupIds?: number[];
+  defaultSchoolGroupId?: number | null;
 }
 
 const id = (request: FastifyRequest) => (request.params as { id: string }).id;
 
 /** /api/v1/users: the accounts of the caller's LA, through the services of the user pages. */
 export function userApiRoutes(services: Services) {
-  const view = async (request: FastifyRequest, accountId: string) => userJson(await services.users.view(callerActor(request), accountId));
+  const view = async (request: FastifyRequest, accountId: string) =>
+    userJson(await services.users.view(callerActor(request), accountId));
 
   return async (app: FastifyInstance) => {
-    app.get('/users', {
-      schema: {
-        tags: ['users'],
-        operationId: 'listUsers',
-        description: 'The same filters as Admin > Users. Pages follow stable cursors: pass `next` back as `cursor` until it is null. Needs view_users or manage_users.',
-        summary: 'Accounts of the LA, in name order, a page at a time',
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            q: { type: 'string', maxLength: 100, description: 'Text in the name, username or email' },
-            status: { type: 'string', enum: ['active', 'warned', 'archived', 'all'], default: 'active', description: 'Which accounts (warned: active, warned in the current inactivity period)' },
-            type: { type: 'string', maxLength: 40, description: 'Type of User code' },
-            privilege: { type: 'string', maxLength: 40, description: 'Holds this privilege' },
-            inactiveMonths: { type: 'integer', minimum: 0, maximum: 600, description: 'Not signed in for at least this many months' },
-            la: { type: 'string', pattern: '^[0-9]{3}$', description: 'Another LA by code (central support only)' },
-            limit: { type: 'integer', minimum: 1, maximum: 100, default: 50, description: 'Accounts per page' },
-            cursor: { type: 'string', maxLength: 600, description: 'The `next` of the previous page' },
+    app.get(
+      '/users',
+      {
+        schema: {
+          tags: ['users'],
+          operationId: 'listUsers',
+          description:
+            'The same filters as Admin > Users. Pages follow stable cursors: pass `next` back as `cursor` until it is null. Needs view_users or manage_users.',
+          summary: 'Accounts of the LA, in name order, a page at a time',
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              q: { type: 'string', maxLength: 100, description: 'Text in the name, username or email' },
+              status: {
+                type: 'string',
+                enum: ['active', 'warned', 'archived', 'all'],
+                default: 'active',
+                description: 'Which accounts (warned: active, warned in the current inactivity period)',
+              },
+              type: { type: 'string', maxLength: 40, description: 'Type of User code' },
+              privilege: { type: 'string', maxLength: 40, description: 'Holds this privilege' },
+              inactiveMonths: {
+                type: 'integer',
+                minimum: 0,
+                maximum: 600,
+                description: 'Not signed in for at least this many months',
+              },
+              la: { type: 'string', pattern: '^[0-9]{3}$', description: 'Another LA by code (central support only)' },
+              limit: { type: 'integer', minimum: 1, maximum: 100, default: 50, description: 'Accounts per page' },
+              cursor: { type: 'string', maxLength: 600, description: 'The `next` of the previous page' },
+            },
           },
+          response: { 200: json('UserList', 'A page of accounts'), ...problemResponses(400, 403, 404) },
         },
-        response: { 200: json('UserList', 'A page of accounts'), ...problemResponses(400, 403, 404) },
       },
-    }, async (request) => {
-      const q = request.query as { q?: string; status: 'active' | 'warned' | 'archived' | 'all'; type?: string; privilege?: string; inactiveMonths?: number; la?: string; limit: number; cursor?: string };
-      const result = await services.directory.page(callerActor(request), {
-        la: q.la, q: q.q?.trim() || undefined, status: q.status, inactiveMonths: q.inactiveMonths,
-        type: q.type as never, privilege: q.privilege as never,
-      }, q.cursor, q.limit, requestContext(request));
-      return { items: result.items.map(userSummaryJson), next: result.next };
-    });
+      async (request) => {
+        const q = request.query as {
+          q?: string;
+          status: 'active' | 'warned' | 'archived' | 'all';
+          type?: string;
+          privilege?: string;
+          inactiveMonths?: number;
+          la?: string;
+          limit: number;
+          cursor?: string;
+        };
+        const result = await services.directory.page(
+          callerActor(request),
+          {
+            la: q.la,
+            q: q.q?.trim() || undefined,
+            status: q.status,
+            inactiveMonths: q.inactiveMonths,
+            type: q.type as never,
+            privilege: q.privilege as never,
+          },
+          q.cursor,
+          q.limit,
+          requestContext(request),
+        );
+        return { items: result.items.map(userSummaryJson), next: result.next };
+      },
+    );
 
-    app.post('/users', {
-      schema: {
-        tags: ['users'],
-        operationId: 'createUser',
-        description: 'As Admin > Users > Create user: the username must be unique in any case (R7); privileges default to the Type of User (R14); nobody grants a privilege they do not hold (R15); CiN/CLA needs who agreed it (R16). Needs manage_users.',
-        summary: 'Create an account; the person is emailed an invitation',
-        body: { $ref: 'NewUser#' },
-        response: { 201: json('User', 'The new account'), ...problemResponses(400, 403, 404, 409, 415) },
+    app.post(
+      '/users',
+      {
+        schema: {
+          tags: ['users'],
+          operationId: 'createUser',
+          description:
+            'As Admin > Users > Create user: the username must be unique in any case (R7); privileges default to the Type of User (R14); nobody grants a privilege they do not hold (R15); CiN/CLA needs who agreed it (R16). Needs manage_users.',
+          summary: 'Create an account; the person is emailed an invitation',
+          body: { $ref: 'NewUser#' },
+          response: { 201: json('User', 'The new account'), ...problemResponses(400, 403, 404, 409, 415) },
+        },
       },
-    }, async (request, reply) => {
-      const body = request.body as NewUserBody;
-      const actor = callerActor(request);
-      const organisation = await services.directory.organisationForCreate(actor, body.la);
-      const account = await services.accounts.createAccount(actor, {
-        organisationId: organisation.id, username: body.username, firstName: body.firstName, lastName: body.lastName,
-        email: body.email, jobTitle: body.jobTitle, phone: body.phone, userType: body.userType,
-        privileges: body.privileges, cinClaAgreedBy: body.cinClaAgreedBy,
-      }, requestContext(request));
-      reply.code(201).header('location', `/api/v1/users/${account.id}`);
-      return view(request, account.id);
-    });
+      async (request, reply) => {
+        const body = request.body as NewUserBody;
+        const actor = callerActor(request);
+        const organisation = await services.directory.organisationForCreate(actor, body.la);
+        const account = await services.accounts.createAccount(
+          actor,
+          {
+            organisationId: organisation.id,
+            username: body.username,
+            firstName: body.firstName,
+            lastName: body.lastName,
+            email: body.email,
+            jobTitle: body.jobTitle,
+            phone: body.phone,
+            userType: body.userType,
+            privileges: body.privileges,
+            cinClaAgreedBy: body.cinClaAgreedBy,
+          },
+          requestContext(request),
+        );
+        reply.code(201).header('location', `/api/v1/users/${account.id}`);
+        return view(request, account.id);
+      },
+    );
 
-    app.get('/users/:id', {
-      schema: {
-        tags: ['users'], operationId: 'getUser', description: 'Details, privileges, schools and groups of one account of the caller\'s LA; another LA\'s account is 404.', summary: 'One account', params: idParams,
-        response: { 200: json('User', 'The account'), ...problemResponses(400, 403, 404) },
+    app.get(
+      '/users/:id',
+      {
+        schema: {
+          tags: ['users'],
+          operationId: 'getUser',
+          description:
+            "Details, privileges, schools and groups of one account of the caller's LA; another LA's account is 404.",
+          summary: 'One account',
+          params: idParams,
+          response: { 200: json('User', 'The account'), ...problemResponses(400, 403, 404) },
+        },
       },
-    }, async (request) => userJson(await services.users.view(callerActor(request), id(request), 'users.view', requestContext(request))));
+      async (request) =>
+        userJson(await services.users.view(callerActor(request), id(request), 'users.view', requestContext(request))),
+    );
 
-    app.patch('/users/:id', {
-      schema: {
-        tags: ['users'], operationId: 'updateUser', description: 'Fields sent replace the current ones; fields left out stay. Needs manage_users.', summary: 'Change details, school groups or the access end date; fields left out stay as they are',
-        params: idParams, body: { $ref: 'UserPatch#' },
-        response: { 200: json('User', 'The account as changed'), ...problemResponses(400, 403, 404, 409, 415) },
+    app.patch(
+      '/users/:id',
+      {
+        schema: {
+          tags: ['users'],
+          operationId: 'updateUser',
+          description: 'Fields sent replace the current ones; fields left out stay. Needs manage_users.',
+          summary: 'Change details, school groups or the access end date; fields left out stay as they are',
+          params: idParams,
+          body: { $ref: 'UserPatch#' },
+          response: { 200: json('User', 'The account as changed'), ...problemResponses(400, 403, 404, 409, 415) },
+        },
       },
-    }, async (request) => {
-      const actor = callerActor(request);
-      const current = await services.users.view(actor, id(request), 'users.edit');
-      const body = request.body as UserPatchBody;
-      const a = current.account;
-      const has = (key: keyof UserPatchBody) => Object.prototype.hasOwnProperty.call(body, key);
-      const groupIds = has('schoolGroupIds') ? body.schoolGroupIds!.map(String) : current.groups.map((g) => String(g.id));
-      const defaultGroup = has('defaultSchoolGroupId') ? body.defaultSchoolGroupId : a.default_school_group_id;
-      await services.userChanges.editDetails(actor, a.id, {
-        firstName: has('firstName') ? body.firstName : a.first_name,
-        lastName: has('lastName') ? body.lastName : a.last_name,
-        email: has('email') ? body.email : a.email,
-        jobTitle: (has('jobTitle') ? body.jobTitle : a.job_title) ?? '',
-        phone: (has('phone') ? body.phone : a.phone) ?? '',
-        schoolGroupIds: groupIds,
-        defaultSchoolGroupId: defaultGroup === null || defaultGroup === undefined ? '' : String(defaultGroup),
-        // Left out, the service keeps the current date; null removes it.
-        accessEndDate: has('accessEndDate') ? body.accessEndDate ?? '' : undefined,
-      }, requestContext(request));
-      return view(request, a.id);
-    });
+      async (request) => {
+        const actor = callerActor(request);
+        const current = await services.users.view(actor, id(request), 'users.edit');
+        const body = request.body as UserPatchBody;
+        const a = current.account;
+        const has = (key: keyof UserPatchBody) => Object.prototype.hasOwnProperty.call(body, key);
+        const groupIds = has('schoolGroupIds')
+          ? body.schoolGroupIds!.map(String)
+          : current.groups.map((g) => String(g.id));
+        const defaultGroup = has('defaultSchoolGroupId') ? body.defaultSchoolGroupId : a.default_school_group_id;
+        await services.userChanges.editDetails(
+          actor,
+          a.id,
+          {
+            firstName: has('firstName') ? body.firstName : a.first_name,
+            lastName: has('lastName') ? body.lastName : a.last_name,
+            email: has('email') ? body.email : a.email,
+            jobTitle: (has('jobTitle') ? body.jobTitle : a.job_title) ?? '',
+            phone: (has('phone') ? body.phone : a.phone) ?? '',
+            schoolGroupIds: groupIds,
+            defaultSchoolGroupId: defaultGroup === null || defaultGroup === undefined ? '' : String(defaultGroup),
+            // Left out, the service keeps the current date; null removes it.
+            accessEndDate: has('accessEndDate') ? (body.accessEndDate ?? '') : undefined,
+          },
+          requestContext(request),
+        );
+        return view(request, a.id);
+      },
+    );
 
-    app.delete('/users/:id', {
-      schema: {
-        tags: ['users'], operationId: 'deleteUser', description: 'Removes the account and its personal data now; the username is free at once. Never the LA\'s last administrator (R17). Needs manage_users; not your own account.', summary: 'Delete an account and its personal data now (R31)', params: idParams,
-        response: { 204: { type: 'null', description: 'Deleted' }, ...problemResponses(400, 403, 404, 409) },
+    app.delete(
+      '/users/:id',
+      {
+        schema: {
+          tags: ['users'],
+          operationId: 'deleteUser',
+          description:
+            "Removes the account and its personal data now; the username is free at once. Never the LA's last administrator (R17). Needs manage_users; not your own account.",
+          summary: 'Delete an account and its personal data now (R31)',
+          params: idParams,
+          response: { 204: { type: 'null', description: 'Deleted' }, ...problemResponses(400, 403, 404, 409) },
+        },
       },
-    }, async (request, reply) => {
-      await services.userStatus.delete(callerActor(request), id(request), requestContext(request));
-      return reply.code(204).send();
-    });
+      async (request, reply) => {
+        await services.userStatus.delete(callerActor(request), id(request), requestContext(request));
+        return reply.code(204).send();
+      },
+    );
 
-    app.post('/users/:id/archive', {
-      schema: {
-        tags: ['users'], operationId: 'archiveUser', description: 'Ends the account\'s sessions at once; it can be restored until deletion. Never the LA\'s last administrator (R17). Needs manage_users; not your own account.', summary: 'Archive an account: sign-in stops at once; deleted after the retention period',
-        params: idParams, response: { 200: json('Archived', 'Archived'), ...problemResponses(400, 403, 404, 409) },
+    app.post(
+      '/users/:id/archive',
+      {
+        schema: {
+          tags: ['users'],
+          operationId: 'archiveUser',
+          description:
+            "Ends the account's sessions at once; it can be restored until deletion. Never the LA's last administrator (R17). Needs manage_users; not your own account.",
+          summary: 'Archive an account: sign-in stops at once; deleted after the retention period',
+          params: idParams,
+          response: { 200: json('Archived', 'Archived'), ...problemResponses(400, 403, 404, 409) },
+        },
       },
-    }, async (request) => {
-      const deletionDueAt = await services.userStatus.archive(callerActor(request), id(request), requestContext(request));
-      return { id: id(request), status: 'archived', deletionDueAt: deletionDueAt.toISOString() };
-    });
+      async (request) => {
+        const deletionDueAt = await services.userStatus.archive(
+          callerActor(request),
+          id(request),
+          requestContext(request),
+        );
+        return { id: id(request), status: 'archived', deletionDueAt: deletionDueAt.toISOString() };
+      },
+    );
 
-    app.post('/users/:id/restore', {
-      schema: {
-        tags: ['users'], operationId: 'restoreUser', description: 'Privileges, schools, groups and preferences come back as they were; the inactivity clock restarts (R32). Needs manage_users.', summary: 'Restore an archived account as it was',
-        params: idParams, response: { 200: json('User', 'The restored account'), ...problemResponses(400, 403, 404, 409) },
+    app.post(
+      '/users/:id/restore',
+      {
+        schema: {
+          tags: ['users'],
+          operationId: 'restoreUser',
+          description:
+            'Privileges, schools, groups and preferences come back as they were; the inactivity clock restarts (R32). Needs manage_users.',
+          summary: 'Restore an archived account as it was',
+          params: idParams,
+          response: { 200: json('User', 'The restored account'), ...problemResponses(400, 403, 404, 409) },
+        },
       },
-    }, async (request) => {
-      await services.userStatus.restore(callerActor(request), id(request), requestContext(request));
-      return view(request, id(request));
-    });
+      async (request) => {
+        await services.userStatus.restore(callerActor(request), id(request), requestContext(request));
+        return view(request, id(request));
+      },
+    );
 
-    app.post('/users/:id/reset-two-factor', {
-      schema: {
-        tags: ['users'], operationId: 'resetTwoFactor', description: 'Removes the two-factor key and ends the account\'s sessions; the person is emailed. Needs nexus_admin.', summary: 'Reset two-factor authentication (Nexus Admin); the person sets it up again at next sign-in',
-        params: idParams, response: { 204: { type: 'null', description: 'Reset' }, ...problemResponses(400, 403, 404, 409) },
+    app.post(
+      '/users/:id/reset-two-factor',
+      {
+        schema: {
+          tags: ['users'],
+          operationId: 'resetTwoFactor',
+          description:
+            "Removes the two-factor key and ends the account's sessions; the person is emailed. Needs nexus_admin.",
+          summary: 'Reset two-factor authentication (Nexus Admin); the person sets it up again at next sign-in',
+          params: idParams,
+          response: { 204: { type: 'null', description: 'Reset' }, ...problemResponses(400, 403, 404, 409) },
+        },
       },
-    }, async (request, reply) => {
-      await services.userStatus.resetTwoFactor(callerActor(request), id(request), requestContext(request));
-      return reply.code(204).send();
-    });
+      async (request, reply) => {
+        await services.userStatus.resetTwoFactor(callerActor(request), id(request), requestContext(request));
+        return reply.code(204).send();
+      },
+    );
   };
 }

@@ -17,7 +17,12 @@ const id = (request: FastifyRequest) => (request.params as { id: string }).id;
 export function userPartRoutes(services: Services) {
   return async (app: FastifyInstance) => {
     const schools = async (request: FastifyRequest) => {
-      const view = await services.users.view(callerActor(request), id(request), 'users.view-schools', requestContext(request));
+      const view = await services.users.view(
+        callerActor(request),
+        id(request),
+        'users.view-schools',
+        requestContext(request),
+      );
       return { items: view.schools.map(schoolJson) };
     };
     const privileges = async (request: FastifyRequest) => {
@@ -25,45 +30,84 @@ export function userPartRoutes(services: Services) {
       return { userType: view.account.user_type, privileges: [...view.privileges] };
     };
 
-    app.get('/users/:id/schools', {
-      schema: {
-        tags: ['users'], operationId: 'getUserSchools', description: 'Each school with its URN, name, status from GIAS and the person\'s role. Needs view_users or manage_users.', summary: 'The account\'s schools and roles', params: idParams,
-        response: { 200: json('SchoolAssignmentList', 'Schools'), ...problemResponses(400, 403, 404) },
+    app.get(
+      '/users/:id/schools',
+      {
+        schema: {
+          tags: ['users'],
+          operationId: 'getUserSchools',
+          description:
+            "Each school with its URN, name, status from GIAS and the person's role. Needs view_users or manage_users.",
+          summary: "The account's schools and roles",
+          params: idParams,
+          response: { 200: json('SchoolAssignmentList', 'Schools'), ...problemResponses(400, 403, 404) },
+        },
       },
-    }, schools);
+      schools,
+    );
 
-    app.put('/users/:id/schools', {
-      schema: {
-        tags: ['users'], operationId: 'replaceUserSchools', description: 'For the termly re-assignment (R26): schools must belong to the LA. Needs manage_users.', summary: 'Make the account\'s schools exactly this list (termly re-assignment)',
-        params: idParams, body: { $ref: 'SchoolAssignmentsUpdate#' },
-        response: { 200: json('SchoolAssignmentList', 'Schools as changed'), ...problemResponses(400, 403, 404, 409, 415) },
+    app.put(
+      '/users/:id/schools',
+      {
+        schema: {
+          tags: ['users'],
+          operationId: 'replaceUserSchools',
+          description: 'For the termly re-assignment (R26): schools must belong to the LA. Needs manage_users.',
+          summary: "Make the account's schools exactly this list (termly re-assignment)",
+          params: idParams,
+          body: { $ref: 'SchoolAssignmentsUpdate#' },
+          response: {
+            200: json('SchoolAssignmentList', 'Schools as changed'),
+            ...problemResponses(400, 403, 404, 409, 415),
+          },
+        },
       },
-    }, async (request) => {
-      const body = request.body as { items: { schoolId: number; role: string }[] };
-      await services.userChanges.replaceSchools(callerActor(request), id(request),
-        body.items.map((i) => ({ schoolId: String(i.schoolId), role: i.role })), requestContext(request));
-      return schools(request);
-    });
+      async (request) => {
+        const body = request.body as { items: { schoolId: number; role: string }[] };
+        await services.userChanges.replaceSchools(
+          callerActor(request),
+          id(request),
+          body.items.map((i) => ({ schoolId: String(i.schoolId), role: i.role })),
+          requestContext(request),
+        );
+        return schools(request);
+      },
+    );
 
-    app.get('/users/:id/privileges', {
-      schema: {
-        tags: ['users'], operationId: 'getUserPrivileges', description: 'The Type of User and the privileges held. Needs view_users or manage_users.', summary: 'The account\'s Type of User and privileges', params: idParams,
-        response: { 200: json('Privileges', 'Privileges'), ...problemResponses(400, 403, 404) },
+    app.get(
+      '/users/:id/privileges',
+      {
+        schema: {
+          tags: ['users'],
+          operationId: 'getUserPrivileges',
+          description: 'The Type of User and the privileges held. Needs view_users or manage_users.',
+          summary: "The account's Type of User and privileges",
+          params: idParams,
+          response: { 200: json('Privileges', 'Privileges'), ...problemResponses(400, 403, 404) },
+        },
       },
-    }, privileges);
+      privileges,
+    );
 
-    app.put('/users/:id/privileges', {
-      schema: {
-        tags: ['users'], operationId: 'setUserPrivileges',
-        description: 'R15–R17 apply exactly as on the Privileges tab. Needs manage_users.',
-        summary: 'Set the Type of User and privileges (nobody grants what they do not hold; CiN/CLA needs who agreed it; never the last administrator)',
-        params: idParams, body: { $ref: 'PrivilegesUpdate#' },
-        response: { 200: json('Privileges', 'Privileges as changed'), ...problemResponses(400, 403, 404, 409, 415) },
+    app.put(
+      '/users/:id/privileges',
+      {
+        schema: {
+          tags: ['users'],
+          operationId: 'setUserPrivileges',
+          description: 'R15–R17 apply exactly as on the Privileges tab. Needs manage_users.',
+          summary:
+            'Set the Type of User and privileges (nobody grants what they do not hold; CiN/CLA needs who agreed it; never the last administrator)',
+          params: idParams,
+          body: { $ref: 'PrivilegesUpdate#' },
+          response: { 200: json('Privileges', 'Privileges as changed'), ...problemResponses(400, 403, 404, 409, 415) },
+        },
       },
-    }, async (request) => {
-      const body = request.body as { userType: string; privileges: string[]; cinClaAgreedBy?: string };
-      await services.userChanges.setPrivileges(callerActor(request), id(request), body, requestContext(request));
-      return privileges(request);
-    });
+      async (request) => {
+        const body = request.body as { userType: string; privileges: string[]; cinClaAgreedBy?: string };
+        await services.userChanges.setPrivileges(callerActor(request), id(request), body, requestContext(request));
+        return privileges(request);
+      },
+    );
   };
 }

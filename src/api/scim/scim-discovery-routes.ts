@@ -5,7 +5,13 @@ import { SCIM_CONTENT_TYPE } from './scim-errors.ts';
 import { resourceTypes, schemas, SCIM_LIST, serviceProviderConfig } from './scim-schemas.ts';
 
 function list<T>(resources: T[]) {
-  return { schemas: [SCIM_LIST], totalResults: resources.length, startIndex: 1, itemsPerPage: resources.length, Resources: resources };
+  return {
+    schemas: [SCIM_LIST],
+    totalResults: resources.length,
+    startIndex: 1,
+    itemsPerPage: resources.length,
+    Resources: resources,
+  };
 }
 
 /** What the service supports (RFC 7644 §4), for identity systems that discover before they sync. */
@@ -13,7 +19,9 @@ export function scimDiscoveryRoutes(services: Services) {
   const base = `${services.config.baseUrl}/scim/v2`;
   const docs = `${services.config.baseUrl}/api/docs`;
   return async (app: FastifyInstance) => {
-    app.get('/ServiceProviderConfig', async (_request, reply) => reply.type(SCIM_CONTENT_TYPE).send(serviceProviderConfig(base, docs)));
+    app.get('/ServiceProviderConfig', async (_request, reply) =>
+      reply.type(SCIM_CONTENT_TYPE).send(serviceProviderConfig(base, docs)),
+    );
     app.get('/ResourceTypes', async (_request, reply) => reply.type(SCIM_CONTENT_TYPE).send(list(resourceTypes(base))));
     app.get<{ Params: { id: string } }>('/ResourceTypes/:id', async (request, reply) => {
       const found = resourceTypes(base).find((r) => r.id === request.params.id);

@@ -5,34 +5,68 @@ import { ScimFilterError } from '../../domain/scim-filter.ts';
 import { SCIM_ERROR } from './scim-schemas.ts';
 
 /** RFC 7644 §3.12 scimType values used here. */
-export type ScimType = 'invalidFilter' | 'invalidSyntax' | 'invalidValue' | 'invalidPath' | 'noTarget' | 'uniqueness' | 'mutability' | 'tooMany';
+export type ScimType =
+  | 'invalidFilter'
+  | 'invalidSyntax'
+  | 'invalidValue'
+  | 'invalidPath'
+  | 'noTarget'
+  | 'uniqueness'
+  | 'mutability'
+  | 'tooMany';
 
 /** A refusal of the SCIM interface itself (a bad body, path or filter): thrown by the pure parsers. */
 export class ScimError extends Error {
-  constructor(readonly status: number, readonly scimType: ScimType | undefined, detail: string) {
+  constructor(
+    readonly status: number,
+    readonly scimType: ScimType | undefined,
+    detail: string,
+  ) {
     super(detail);
   }
 }
 
 export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
 
-export function sendScimError(reply: FastifyReply, status: number, scimType: ScimType | undefined, detail: string): FastifyReply {
-  return reply.code(status).type(SCIM_CONTENT_TYPE).header('cache-control', 'no-store').send({
-    schemas: [SCIM_ERROR], status: String(status), ...(scimType ? { scimType } : {}), detail,
-  });
+export function sendScimError(
+  reply: FastifyReply,
+  status: number,
+  scimType: ScimType | undefined,
+  detail: string,
+): FastifyReply {
+  return reply
+    .code(status)
+    .type(SCIM_CONTENT_TYPE)
+    .header('cache-control', 'no-store')
+    .send({
+      schemas: [SCIM_ERROR],
+      status: String(status),
+      ...(scimType ? { scimType } : {}),
+      detail,
+    });
 }
 
 /** The service's field names, spoken as SCIM attributes. */
 const ATTRIBUTE: Record<string, string> = {
-  username: 'userName', firstName: 'name.givenName', lastName: 'name.familyName', email: 'emails', jobTitle: 'title',
-  phone: 'phoneNumbers', userType: 'typeOfUser', privileges: 'typeOfUser', externalId: 'externalId', cinClaAgreedBy: 'typeOfUser',
+  username: 'userName',
+  firstName: 'name.givenName',
+  lastName: 'name.familyName',
+  email: 'emails',
+  jobTitle: 'title',
+  phone: 'phoneNumbers',
+  userType: 'typeOfUser',
+  privileges: 'typeOfUser',
+  externalId: 'externalId',
+  cinClaAgreedBy: 'typeOfUser',
 };
 
 function fromValidation(error: ValidationError): { status: number; scimType: ScimType; detail: string } {
   const entries = Object.entries(error.fields);
   const unique = entries.find(([, message]) => message === USERNAME_TAKEN || message === EXTERNAL_ID_TAKEN);
-  if (unique) return { status: 409, scimType: 'uniqueness', detail: `${ATTRIBUTE[unique[0]] ?? unique[0]}: ${unique[1]}` };
-  const detail = entries.map(([field, message]) => `${ATTRIBUTE[field] ?? field}: ${message}`).join('; ') || error.message;
+  if (unique)
+    return { status: 409, scimType: 'uniqueness', detail: `${ATTRIBUTE[unique[0]] ?? unique[0]}: ${unique[1]}` };
+  const detail =
+    entries.map(([field, message]) => `${ATTRIBUTE[field] ?? field}: ${message}`).join('; ') || error.message;
   // A query parameter refused before the route (src/web/app.ts): a bad `filter` is RFC 7644's invalidFilter.
   if (entries.length === 1 && entries[0]![0] === 'filter') return { status: 400, scimType: 'invalidFilter', detail };
   return { status: 400, scimType: 'invalidValue', detail };
@@ -46,16 +80,24 @@ export function scimErrorHandler(error: FastifyError | Error, request: FastifyRe
     const v = fromValidation(error);
     return sendScimError(reply, v.status, v.scimType, v.detail);
   }
-  if (error instanceof NotFoundError) return sendScimError(reply, 404, undefined, 'No such resource in this Local Authority');
+  if (error instanceof NotFoundError)
+    return sendScimError(reply, 404, undefined, 'No such resource in this Local Authority');
   if (error instanceof DomainError) return sendScimError(reply, error.status, undefined, error.message);
   const status = typeof (error as FastifyError).statusCode === 'number' ? (error as FastifyError).statusCode! : 500;
   if (status >= 400 && status < 500) {
     const code = (error as FastifyError).code;
-    const detail = status === 415 ? 'Send JSON with Content-Type: application/scim+json.'
-      : status === 413 ? 'The body is too large.'
-      : status === 429 ? 'Too many requests for this API token. Wait, then try again.'
-      : code === 'NEXUS_BAD_JSON' || code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || code === 'FST_ERR_CTP_INVALID_JSON_BODY' ? error.message
-      : 'The request could not be understood.';
+    const detail =
+      status === 415
+        ? 'Send JSON with Content-Type: application/scim+json.'
+        : status === 413
+          ? 'The body is too large.'
+          : status === 429
+            ? 'Too many requests for this API token. Wait, then try again.'
+            : code === 'NEXUS_BAD_JSON' ||
+                code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
+                code === 'FST_ERR_CTP_INVALID_JSON_BODY'
+              ? error.message
+              : 'The request could not be understood.';
     return sendScimError(reply, status, status === 400 ? 'invalidSyntax' : undefined, detail);
   }
   request.log.error({ err: error, requestId: request.id }, 'unexpected SCIM error');

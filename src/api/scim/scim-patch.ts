@@ -1,7 +1,14 @@
 import { ScimError } from './scim-errors.ts';
 import { SCIM_ENTERPRISE, SCIM_NEXUS, SCIM_PATCH, SCIM_USER } from './scim-schemas.ts';
 import {
-  booleanValue, chooseValue, isObject, member, multiValues, stringOrNull, type MultiValue, type ScimUserState,
+  booleanValue,
+  chooseValue,
+  isObject,
+  member,
+  multiValues,
+  stringOrNull,
+  type MultiValue,
+  type ScimUserState,
 } from './scim-user-mapping.ts';
 
 /**
@@ -16,9 +23,28 @@ const MAX_OPERATIONS = 100;
 
 /** Attributes of the core schema that Nexus does not keep, and read-only ones: accepted, ignored. */
 const IGNORED = new Set([
-  'id', 'schemas', 'meta', 'displayname', 'nickname', 'profileurl', 'usertype', 'preferredlanguage', 'locale', 'timezone',
-  'password', 'addresses', 'ims', 'photos', 'groups', 'entitlements', 'roles', 'x509certificates', 'name.formatted',
-  'name.middlename', 'name.honorificprefix', 'name.honorificsuffix',
+  'id',
+  'schemas',
+  'meta',
+  'displayname',
+  'nickname',
+  'profileurl',
+  'usertype',
+  'preferredlanguage',
+  'locale',
+  'timezone',
+  'password',
+  'addresses',
+  'ims',
+  'photos',
+  'groups',
+  'entitlements',
+  'roles',
+  'x509certificates',
+  'name.formatted',
+  'name.middlename',
+  'name.honorificprefix',
+  'name.honorificsuffix',
 ]);
 
 interface Path {
@@ -32,18 +58,27 @@ function parsePath(raw: string): Path {
   if (p.toLowerCase().startsWith(`${SCIM_USER.toLowerCase()}:`)) p = p.slice(SCIM_USER.length + 1);
   const match = /^([A-Za-z][\w$-]*(?:\.[A-Za-z][\w$-]*)?)(?:\[(.+)\])?(?:\.([A-Za-z][\w$-]*))?$/.exec(p);
   if (!match) throw new ScimError(400, 'invalidPath', `"${raw}" is not a valid path`);
-  return { attribute: match[1]!.toLowerCase(), ...(match[2] ? { filter: match[2] } : {}), ...(match[3] ? { sub: match[3].toLowerCase() } : {}) };
+  return {
+    attribute: match[1]!.toLowerCase(),
+    ...(match[2] ? { filter: match[2] } : {}),
+    ...(match[3] ? { sub: match[3].toLowerCase() } : {}),
+  };
 }
 
 /** A value filter on a multi-valued attribute: comparisons with eq joined by and. */
 function matches(filter: string, entry: MultiValue): boolean {
   return filter.split(/\s+and\s+/i).every((part) => {
     const m = /^\s*(value|type|primary)\s+eq\s+("(?:[^"\\]|\\.)*"|true|false)\s*$/i.exec(part);
-    if (!m) throw new ScimError(400, 'invalidFilter', `The value filter "${filter}" is not supported: use value, type or primary with eq, joined by and`);
+    if (!m)
+      throw new ScimError(
+        400,
+        'invalidFilter',
+        `The value filter "${filter}" is not supported: use value, type or primary with eq, joined by and`,
+      );
     const wanted: unknown = JSON.parse(m[2]!);
     const field = m[1]!.toLowerCase();
     if (field === 'primary') return (entry.primary ?? false) === wanted;
-    const actual = field === 'value' ? entry.value : entry.type ?? '';
+    const actual = field === 'value' ? entry.value : (entry.type ?? '');
     return typeof wanted === 'string' && actual.toLowerCase() === wanted.toLowerCase();
   });
 }
@@ -68,7 +103,8 @@ function applyMulti(op: Op, current: string | null, path: Path, value: unknown, 
     // A value Nexus does not hold (a home email, say): kept only if there is none yet.
     return current ?? chooseValue(incoming);
   }
-  if (op === 'replace' || path.filter !== undefined) return chooseValue(incoming) ?? (op === 'replace' ? null : current);
+  if (op === 'replace' || path.filter !== undefined)
+    return chooseValue(incoming) ?? (op === 'replace' ? null : current);
   return chooseValue([...incoming, ...(entry ? [entry] : [])]);
 }
 
@@ -83,25 +119,52 @@ function applyOne(state: ScimUserState, op: Op, path: Path, value: unknown, raw:
     throw new ScimError(400, 'invalidPath', `"${raw}": only emails and phoneNumbers take a value filter`);
   }
   switch (attribute) {
-    case 'username': return { ...state, userName: text(op, value, 'userName') ?? '' };
-    case 'externalid': return { ...state, externalId: text(op, value, 'externalId') };
-    case 'title': return { ...state, title: text(op, value, 'title') };
-    case 'name.givenname': return { ...state, givenName: text(op, value, 'name.givenName') ?? '' };
-    case 'name.familyname': return { ...state, familyName: text(op, value, 'name.familyName') ?? '' };
+    case 'username':
+      return { ...state, userName: text(op, value, 'userName') ?? '' };
+    case 'externalid':
+      return { ...state, externalId: text(op, value, 'externalId') };
+    case 'title':
+      return { ...state, title: text(op, value, 'title') };
+    case 'name.givenname':
+      return { ...state, givenName: text(op, value, 'name.givenName') ?? '' };
+    case 'name.familyname':
+      return { ...state, familyName: text(op, value, 'name.familyName') ?? '' };
     case 'name': {
       if (op === 'remove') return { ...state, givenName: '', familyName: '' };
       if (!isObject(value)) throw new ScimError(400, 'invalidValue', 'name must be an object');
       let next = state;
-      for (const key of Object.keys(value)) next = applyOne(next, op, { attribute: `name.${key.toLowerCase()}` }, value[key], `name.${key}`);
+      for (const key of Object.keys(value))
+        next = applyOne(next, op, { attribute: `name.${key.toLowerCase()}` }, value[key], `name.${key}`);
       return next;
     }
     case 'active':
       if (op === 'remove') throw new ScimError(400, 'mutability', 'active cannot be removed: set it to true or false');
       return { ...state, active: booleanValue(value, 'active') };
-    case 'emails': case 'emails.value':
-      return { ...state, email: applyMulti(op, state.email, attribute === 'emails.value' ? { ...path, sub: 'value' } : path, value, 'emails') ?? '' };
-    case 'phonenumbers': case 'phonenumbers.value':
-      return { ...state, phone: applyMulti(op, state.phone, attribute === 'phonenumbers.value' ? { ...path, sub: 'value' } : path, value, 'phoneNumbers') };
+    case 'emails':
+    case 'emails.value':
+      return {
+        ...state,
+        email:
+          applyMulti(
+            op,
+            state.email,
+            attribute === 'emails.value' ? { ...path, sub: 'value' } : path,
+            value,
+            'emails',
+          ) ?? '',
+      };
+    case 'phonenumbers':
+    case 'phonenumbers.value':
+      return {
+        ...state,
+        phone: applyMulti(
+          op,
+          state.phone,
+          attribute === 'phonenumbers.value' ? { ...path, sub: 'value' } : path,
+          value,
+          'phoneNumbers',
+        ),
+      };
     default:
       throw new ScimError(400, 'invalidPath', `"${raw}" is not an attribute of a Nexus User`);
   }
@@ -128,23 +191,31 @@ function applyPath(state: ScimUserState, op: Op, raw: string, value: unknown): S
 export function applyPatch(state: ScimUserState, body: unknown): ScimUserState {
   if (!isObject(body)) throw new ScimError(400, 'invalidSyntax', 'The body must be a JSON object');
   const schemas = member(body, 'schemas');
-  if (!Array.isArray(schemas) || !schemas.some((s) => typeof s === 'string' && s.toLowerCase() === SCIM_PATCH.toLowerCase())) {
+  if (
+    !Array.isArray(schemas) ||
+    !schemas.some((s) => typeof s === 'string' && s.toLowerCase() === SCIM_PATCH.toLowerCase())
+  ) {
     throw new ScimError(400, 'invalidSyntax', `schemas must list ${SCIM_PATCH}`);
   }
   const operations = member(body, 'Operations');
-  if (!Array.isArray(operations) || operations.length === 0) throw new ScimError(400, 'invalidSyntax', 'Operations must be a non-empty array');
-  if (operations.length > MAX_OPERATIONS) throw new ScimError(400, 'tooMany', `Send ${MAX_OPERATIONS} operations or fewer`);
+  if (!Array.isArray(operations) || operations.length === 0)
+    throw new ScimError(400, 'invalidSyntax', 'Operations must be a non-empty array');
+  if (operations.length > MAX_OPERATIONS)
+    throw new ScimError(400, 'tooMany', `Send ${MAX_OPERATIONS} operations or fewer`);
   let next = state;
   for (const operation of operations) {
     if (!isObject(operation)) throw new ScimError(400, 'invalidSyntax', 'Each operation must be an object');
     const opName = member(operation, 'op');
     const op = typeof opName === 'string' ? opName.toLowerCase() : '';
-    if (op !== 'add' && op !== 'replace' && op !== 'remove') throw new ScimError(400, 'invalidSyntax', 'op must be add, replace or remove');
+    if (op !== 'add' && op !== 'replace' && op !== 'remove')
+      throw new ScimError(400, 'invalidSyntax', 'op must be add, replace or remove');
     const path = member(operation, 'path');
     const value = member(operation, 'value');
     if (path !== undefined && path !== null) {
-      if (typeof path !== 'string' || path.trim() === '') throw new ScimError(400, 'invalidPath', 'path must be a non-empty string');
-      if (op !== 'remove' && value === undefined) throw new ScimError(400, 'invalidValue', `${op} of ${path} needs a value`);
+      if (typeof path !== 'string' || path.trim() === '')
+        throw new ScimError(400, 'invalidPath', 'path must be a non-empty string');
+      if (op !== 'remove' && value === undefined)
+        throw new ScimError(400, 'invalidValue', `${op} of ${path} needs a value`);
       next = applyPath(next, op, path, value);
     } else if (op === 'remove') {
       throw new ScimError(400, 'noTarget', 'remove needs a path');

@@ -21,16 +21,25 @@ export function scimPlugin(services: Services) {
     scope.setErrorHandler(scimErrorHandler);
     registerBearerAuth(scope, services, {
       allowSession: false,
-      unauthorised: (reply, detail) => sendScimError(reply.header('www-authenticate', 'Bearer realm="nexus-scim"'), 401, undefined, detail),
+      unauthorised: (reply, detail) =>
+        sendScimError(reply.header('www-authenticate', 'Bearer realm="nexus-scim"'), 401, undefined, detail),
     });
-    scope.setNotFoundHandler((request, reply) => sendScimError(reply, 404, undefined, `There is no ${request.method} ${request.url.split('?')[0]} in this SCIM service`));
+    scope.setNotFoundHandler((request, reply) =>
+      sendScimError(
+        reply,
+        404,
+        undefined,
+        `There is no ${request.method} ${request.url.split('?')[0]} in this SCIM service`,
+      ),
+    );
     await scope.register(fastifyRateLimit, {
       global: true,
       hook: 'preHandler',
       max: services.config.api.rateLimitPerMinute,
       timeWindow: 60_000,
       keyGenerator: (request) => `scim-token:${request.apiCaller?.token.id ?? request.ip}`,
-      errorResponseBuilder: (_request, context) => Object.assign(new Error(`Rate limit exceeded, retry in ${context.after}`), { statusCode: 429 }),
+      errorResponseBuilder: (_request, context) =>
+        Object.assign(new Error(`Rate limit exceeded, retry in ${context.after}`), { statusCode: 429 }),
     });
     await scope.register(scimDiscoveryRoutes(services));
     await scope.register(scimUserRoutes(services));

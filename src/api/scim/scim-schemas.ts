@@ -26,48 +26,86 @@ export function serviceProviderConfig(base: string, documentationUri: string) {
     changePassword: { supported: false },
     sort: { supported: false },
     etag: { supported: false },
-    authenticationSchemes: [{
-      type: 'oauthbearertoken', name: 'API token', primary: true,
-      description: 'An API token of the Local Authority, sent as "Authorization: Bearer nxa_…"; it acts with its creator\'s privileges.',
-    }],
+    authenticationSchemes: [
+      {
+        type: 'oauthbearertoken',
+        name: 'API token',
+        primary: true,
+        description:
+          'An API token of the Local Authority, sent as "Authorization: Bearer nxa_…"; it acts with its creator\'s privileges.',
+      },
+    ],
     meta: { resourceType: 'ServiceProviderConfig', location: `${base}/ServiceProviderConfig` },
   };
 }
 
 export function resourceTypes(base: string) {
-  return [{
-    schemas: [RESOURCE_TYPE], id: 'User', name: 'User', endpoint: '/Users', description: 'An account of the Local Authority',
-    schema: SCIM_USER,
-    schemaExtensions: [{ schema: SCIM_NEXUS, required: false }],
-    meta: { resourceType: 'ResourceType', location: `${base}/ResourceTypes/User` },
-  }];
+  return [
+    {
+      schemas: [RESOURCE_TYPE],
+      id: 'User',
+      name: 'User',
+      endpoint: '/Users',
+      description: 'An account of the Local Authority',
+      schema: SCIM_USER,
+      schemaExtensions: [{ schema: SCIM_NEXUS, required: false }],
+      meta: { resourceType: 'ResourceType', location: `${base}/ResourceTypes/User` },
+    },
+  ];
 }
 
 type Attribute = Record<string, unknown>;
 const attr = (name: string, description: string, extra: Attribute = {}): Attribute => ({
-  name, type: 'string', multiValued: false, description, required: false, caseExact: false,
-  mutability: 'readWrite', returned: 'default', uniqueness: 'none', ...extra,
+  name,
+  type: 'string',
+  multiValued: false,
+  description,
+  required: false,
+  caseExact: false,
+  mutability: 'readWrite',
+  returned: 'default',
+  uniqueness: 'none',
+  ...extra,
 });
-const multi = (name: string, description: string): Attribute => attr(name, description, {
-  type: 'complex', multiValued: true,
-  subAttributes: [
-    attr('value', 'The value'),
-    attr('type', 'Only "work" is stored', { canonicalValues: ['work'] }),
-    attr('primary', 'The one value kept', { type: 'boolean' }),
-  ],
-});
+const multi = (name: string, description: string): Attribute =>
+  attr(name, description, {
+    type: 'complex',
+    multiValued: true,
+    subAttributes: [
+      attr('value', 'The value'),
+      attr('type', 'Only "work" is stored', { canonicalValues: ['work'] }),
+      attr('primary', 'The one value kept', { type: 'boolean' }),
+    ],
+  });
 
 export function schemas(base: string) {
   return [
     {
-      schemas: [SCHEMA], id: SCIM_USER, name: 'User', description: 'A Nexus account',
+      schemas: [SCHEMA],
+      id: SCIM_USER,
+      name: 'User',
+      description: 'A Nexus account',
       attributes: [
-        attr('id', 'The account id', { mutability: 'readOnly', returned: 'always', uniqueness: 'server', caseExact: true }),
-        attr('userName', 'The username (R7): 3–64 of a-z 0-9 . _ - @; cannot change once created', { required: true, uniqueness: 'server', mutability: 'immutable' }),
-        attr('externalId', 'The identity system\'s identifier, unique in the LA', { caseExact: true }),
-        attr('name', 'The person\'s name', {
-          type: 'complex', required: true,
-          subAttributes: [attr('givenName', 'First name', { required: true }), attr('familyName', 'Last name', { required: true }), attr('formatted', 'Full name', { mutability: 'readOnly' })],
+        attr('id', 'The account id', {
+          mutability: 'readOnly',
+          returned: 'always',
+          uniqueness: 'server',
+          caseExact: true,
+        }),
+        attr('userName', 'The username (R7): 3–64 of a-z 0-9 . _ - @; cannot change once created', {
+          required: true,
+          uniqueness: 'server',
+          mutability: 'immutable',
+        }),
+        attr('externalId', "The identity system's identifier, unique in the LA", { caseExact: true }),
+        attr('name', "The person's name", {
+          type: 'complex',
+          required: true,
+          subAttributes: [
+            attr('givenName', 'First name', { required: true }),
+            attr('familyName', 'Last name', { required: true }),
+            attr('formatted', 'Full name', { mutability: 'readOnly' }),
+          ],
         }),
         attr('displayName', 'First and last name', { mutability: 'readOnly' }),
         multi('emails', 'The work email address; one is kept (the primary, else type work, else the first)'),
@@ -78,11 +116,20 @@ export function schemas(base: string) {
       meta: { resourceType: 'Schema', location: `${base}/Schemas/${SCIM_USER}` },
     },
     {
-      schemas: [SCHEMA], id: SCIM_NEXUS, name: 'NexusUser', description: 'Nexus Type of User',
+      schemas: [SCHEMA],
+      id: SCIM_NEXUS,
+      name: 'NexusUser',
+      description: 'Nexus Type of User',
       attributes: [
-        attr('typeOfUser', `The Type of User, set on creation (default ${DEFAULT_USER_TYPE}); change it on the user page`, {
-          canonicalValues: USER_TYPE_CODES.filter((t) => t !== 'support'), mutability: 'immutable', caseExact: true,
-        }),
+        attr(
+          'typeOfUser',
+          `The Type of User, set on creation (default ${DEFAULT_USER_TYPE}); change it on the user page`,
+          {
+            canonicalValues: USER_TYPE_CODES.filter((t) => t !== 'support'),
+            mutability: 'immutable',
+            caseExact: true,
+          },
+        ),
       ],
       meta: { resourceType: 'Schema', location: `${base}/Schemas/${SCIM_NEXUS}` },
     },

@@ -27,8 +27,15 @@ export interface MultiValue {
 
 export function stateOf(account: Account): ScimUserState {
   return {
-    userName: account.username, externalId: account.external_id, givenName: account.first_name, familyName: account.last_name,
-    email: account.email, title: account.job_title, phone: account.phone, active: account.status === 'active', typeOfUser: account.user_type,
+    userName: account.username,
+    externalId: account.external_id,
+    givenName: account.first_name,
+    familyName: account.last_name,
+    email: account.email,
+    title: account.job_title,
+    phone: account.phone,
+    active: account.status === 'active',
+    typeOfUser: account.user_type,
   };
 }
 
@@ -84,7 +91,8 @@ export function multiValues(value: unknown, attribute: string): MultiValue[] {
   if (value === null || value === undefined) return [];
   const list = Array.isArray(value) ? value : [value];
   return list.map((entry) => {
-    if (!isObject(entry)) throw new ScimError(400, 'invalidValue', `Each of ${attribute} must be an object with a value`);
+    if (!isObject(entry))
+      throw new ScimError(400, 'invalidValue', `Each of ${attribute} must be an object with a value`);
     const v = member(entry, 'value');
     if (typeof v !== 'string') throw new ScimError(400, 'invalidValue', `${attribute}.value must be a string`);
     const type = member(entry, 'type');
@@ -122,13 +130,18 @@ function typeOfUser(body: Record<string, unknown>): string | undefined {
 export function parseUserBody(body: unknown, current?: ScimUserState): ScimUserState {
   if (!isObject(body)) throw new ScimError(400, 'invalidSyntax', 'The body must be a JSON object');
   const schemas = member(body, 'schemas');
-  if (!Array.isArray(schemas) || !schemas.some((s) => typeof s === 'string' && s.toLowerCase() === SCIM_USER.toLowerCase())) {
+  if (
+    !Array.isArray(schemas) ||
+    !schemas.some((s) => typeof s === 'string' && s.toLowerCase() === SCIM_USER.toLowerCase())
+  ) {
     throw new ScimError(400, 'invalidSyntax', `schemas must list ${SCIM_USER}`);
   }
   const userName = member(body, 'userName');
-  if (typeof userName !== 'string' || userName.trim() === '') throw new ScimError(400, 'invalidValue', 'userName is required and must be a string');
+  if (typeof userName !== 'string' || userName.trim() === '')
+    throw new ScimError(400, 'invalidValue', 'userName is required and must be a string');
   const name = member(body, 'name');
-  if (name !== undefined && name !== null && !isObject(name)) throw new ScimError(400, 'invalidValue', 'name must be an object');
+  if (name !== undefined && name !== null && !isObject(name))
+    throw new ScimError(400, 'invalidValue', 'name must be an object');
   const active = member(body, 'active');
   return {
     userName,
@@ -139,7 +152,7 @@ export function parseUserBody(body: unknown, current?: ScimUserState): ScimUserS
     title: stringOrNull(member(body, 'title'), 'title'),
     phone: chooseValue(multiValues(member(body, 'phoneNumbers'), 'phoneNumbers')),
     // A replacement that leaves active out does not archive or restore anything.
-    active: active === undefined || active === null ? current?.active ?? true : booleanValue(active, 'active'),
+    active: active === undefined || active === null ? (current?.active ?? true) : booleanValue(active, 'active'),
     typeOfUser: typeOfUser(body) ?? current?.typeOfUser ?? DEFAULT_USER_TYPE,
   };
 }

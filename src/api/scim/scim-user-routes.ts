@@ -17,7 +17,8 @@ type IdRequest = FastifyRequest<{ Params: { id: string } }>;
 function single(query: unknown, name: string): string | undefined {
   const value = (query as Record<string, unknown> | undefined)?.[name];
   if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new ScimError(400, name === 'filter' ? 'invalidFilter' : 'invalidValue', `Give ${name} once`);
+  if (typeof value !== 'string')
+    throw new ScimError(400, name === 'filter' ? 'invalidFilter' : 'invalidValue', `Give ${name} once`);
   return value;
 }
 
@@ -67,14 +68,35 @@ export function scimUserRoutes(services: Services) {
     const { actor } = caller(request);
     const ctx = requestContext(request);
     const now = stateOf(account);
-    if (normaliseUsername(next.userName) !== account.username) throw new ScimError(400, 'mutability', 'userName cannot change once an account exists');
-    if (next.typeOfUser !== now.typeOfUser) throw new ScimError(400, 'mutability', 'typeOfUser is set when the account is created; change it on the user page');
-    const detailsChanged = trimmed(next.givenName) !== now.givenName || trimmed(next.familyName) !== now.familyName
-      || trimmed(next.email) !== now.email || trimmed(next.title) !== trimmed(now.title) || trimmed(next.phone) !== trimmed(now.phone)
-      || (trimmed(next.externalId) || null) !== now.externalId;
-    const editDetails = () => services.userChanges.editDetails(actor, account.id, {
-      firstName: next.givenName, lastName: next.familyName, email: next.email, jobTitle: next.title ?? '', phone: next.phone ?? '', externalId: next.externalId,
-    }, ctx);
+    if (normaliseUsername(next.userName) !== account.username)
+      throw new ScimError(400, 'mutability', 'userName cannot change once an account exists');
+    if (next.typeOfUser !== now.typeOfUser)
+      throw new ScimError(
+        400,
+        'mutability',
+        'typeOfUser is set when the account is created; change it on the user page',
+      );
+    const detailsChanged =
+      trimmed(next.givenName) !== now.givenName ||
+      trimmed(next.familyName) !== now.familyName ||
+      trimmed(next.email) !== now.email ||
+      trimmed(next.title) !== trimmed(now.title) ||
+      trimmed(next.phone) !== trimmed(now.phone) ||
+      (trimmed(next.externalId) || null) !== now.externalId;
+    const editDetails = () =>
+      services.userChanges.editDetails(
+        actor,
+        account.id,
+        {
+          firstName: next.givenName,
+          lastName: next.familyName,
+          email: next.email,
+          jobTitle: next.title ?? '',
+          phone: next.phone ?? '',
+          externalId: next.externalId,
+        },
+        ctx,
+      );
     // Restore before editing, edit before archiving: either way a refused edit leaves the status alone.
     if (next.active && !now.active) await services.userStatus.restore(actor, account.id, ctx);
     if (detailsChanged) await editDetails();
@@ -88,9 +110,19 @@ export function scimUserRoutes(services: Services) {
       const filter = raw === undefined || raw.trim() === '' ? undefined : parseScimFilter(raw);
       const startIndex = Math.max(1, integer(request.query, 'startIndex', 1));
       const count = Math.min(MAX_PAGE, Math.max(0, integer(request.query, 'count', 100)));
-      const { total, rows } = await services.directory.provisioningList(actor, organisationId, filter, startIndex - 1, count);
+      const { total, rows } = await services.directory.provisioningList(
+        actor,
+        organisationId,
+        filter,
+        startIndex - 1,
+        count,
+      );
       return reply.type(SCIM_CONTENT_TYPE).send({
-        schemas: [SCIM_LIST], totalResults: total, startIndex, itemsPerPage: rows.length, Resources: rows.map((r) => toScimUser(r, base)),
+        schemas: [SCIM_LIST],
+        totalResults: total,
+        startIndex,
+        itemsPerPage: rows.length,
+        Resources: rows.map((r) => toScimUser(r, base)),
       });
     });
 
@@ -98,13 +130,29 @@ export function scimUserRoutes(services: Services) {
       const { actor, organisationId } = caller(request);
       const user = parseUserBody(request.body);
       const ctx = requestContext(request);
-      const account = await services.accounts.createAccount(actor, {
-        organisationId, username: user.userName, firstName: user.givenName, lastName: user.familyName, email: user.email,
-        jobTitle: user.title ?? '', phone: user.phone ?? '', userType: user.typeOfUser, externalId: user.externalId,
-      }, ctx);
+      const account = await services.accounts.createAccount(
+        actor,
+        {
+          organisationId,
+          username: user.userName,
+          firstName: user.givenName,
+          lastName: user.familyName,
+          email: user.email,
+          jobTitle: user.title ?? '',
+          phone: user.phone ?? '',
+          userType: user.typeOfUser,
+          externalId: user.externalId,
+        },
+        ctx,
+      );
       if (!user.active) await services.userStatus.archive(actor, account.id, ctx, 'provisioning');
       const body = await representation(request, account.id);
-      return reply.code(201).type(SCIM_CONTENT_TYPE).header('location', body.meta.location).header('etag', body.meta.version).send(body);
+      return reply
+        .code(201)
+        .type(SCIM_CONTENT_TYPE)
+        .header('location', body.meta.location)
+        .header('etag', body.meta.version)
+        .send(body);
     });
 
     app.get<{ Params: { id: string } }>('/Users/:id', async (request, reply) => {

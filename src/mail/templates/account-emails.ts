@@ -3,37 +3,84 @@ import { renderEmail, type RenderedEmail } from './render.ts';
 /** Messages of R45 that this stage of the service sends. */
 
 /** `invitedBy` is the inviting person's name, or null when the system created the account. */
-export function invitationEmail(p: { platformName: string; firstName: string; laName: string; username: string; link: string; expires: string; invitedBy: string | null }): RenderedEmail {
+export function invitationEmail(p: {
+  platformName: string;
+  firstName: string;
+  laName: string;
+  username: string;
+  link: string;
+  expires: string;
+  invitedBy: string | null;
+}): RenderedEmail {
   const at = p.laName ? ` at ${p.laName}` : '';
-  return renderEmail(`Your ${p.platformName} account`, `Dear ${p.firstName},`, [
-    p.invitedBy ? `${p.invitedBy} has created a ${p.platformName} account for you${at}.` : `A ${p.platformName} account has been created for you${at}.`,
-    `Your username is ${p.username}.`,
-    { link: p.link, text: 'Set your password' },
-    `The link works once and expires on ${p.expires}. After setting your password you will set up two-factor authentication with an authenticator app on your phone.`,
-    'If you did not expect this email, you can ignore it.',
-  ], p.platformName);
+  return renderEmail(
+    `Your ${p.platformName} account`,
+    `Dear ${p.firstName},`,
+    [
+      p.invitedBy
+        ? `${p.invitedBy} has created a ${p.platformName} account for you${at}.`
+        : `A ${p.platformName} account has been created for you${at}.`,
+      `Your username is ${p.username}.`,
+      { link: p.link, text: 'Set your password' },
+      `The link works once and expires on ${p.expires}. After setting your password you will set up two-factor authentication with an authenticator app on your phone.`,
+      'If you did not expect this email, you can ignore it.',
+    ],
+    p.platformName,
+  );
 }
 
-export function passwordResetEmail(p: { platformName: string; firstName: string; username: string; link: string; expires: string }): RenderedEmail {
-  return renderEmail(`Reset your ${p.platformName} password`, `Dear ${p.firstName},`, [
-    `Someone asked to reset the password of the ${p.platformName} account ${p.username}.`,
-    { link: p.link, text: 'Reset your password' },
-    `The link works once and expires at ${p.expires}.`,
-    'If you did not ask for this, you can ignore this email: your password has not changed.',
-  ], p.platformName);
+export function passwordResetEmail(p: {
+  platformName: string;
+  firstName: string;
+  username: string;
+  link: string;
+  expires: string;
+}): RenderedEmail {
+  return renderEmail(
+    `Reset your ${p.platformName} password`,
+    `Dear ${p.firstName},`,
+    [
+      `Someone asked to reset the password of the ${p.platformName} account ${p.username}.`,
+      { link: p.link, text: 'Reset your password' },
+      `The link works once and expires at ${p.expires}.`,
+      'If you did not ask for this, you can ignore this email: your password has not changed.',
+    ],
+    p.platformName,
+  );
 }
 
-export function passwordChangedEmail(p: { platformName: string; firstName: string; username: string; when: string }): RenderedEmail {
-  return renderEmail(`Your ${p.platformName} password was changed`, `Dear ${p.firstName},`, [
-    `The password of the ${p.platformName} account ${p.username} was changed on ${p.when}.`,
-    'If this was not you, contact an administrator of your Local Authority at once.',
-  ], p.platformName);
+export function passwordChangedEmail(p: {
+  platformName: string;
+  firstName: string;
+  username: string;
+  when: string;
+}): RenderedEmail {
+  return renderEmail(
+    `Your ${p.platformName} password was changed`,
+    `Dear ${p.firstName},`,
+    [
+      `The password of the ${p.platformName} account ${p.username} was changed on ${p.when}.`,
+      'If this was not you, contact an administrator of your Local Authority at once.',
+    ],
+    p.platformName,
+  );
 }
 
-export function twoFactorResetEmail(p: { platformName: string; firstName: string; username: string; by: string; when: string }): RenderedEmail {
-  return renderEmail(`Your ${p.platformName} two-factor authentication was reset`, `Dear ${p.firstName},`, [
-    `${p.by} reset the two-factor authentication of the ${p.platformName} account ${p.username} on ${p.when}.`,
-    'The next time you sign in, you will set up your authenticator app again.',
-    'If you did not ask for this, contact an administrator of your Local Authority at once.',
-  ], p.platformName);
+export function twoFactorResetEmail(p: {
+  platformName: string;
+  firstName: string;
+  username: string;
+  by: string;
+  when: string;
+}): RenderedEmail {
+  return renderEmail(
+    `Your ${p.platformName} two-factor authentication was reset`,
+    `Dear ${p.firstName},`,
+    [
+      `${p.by} reset the two-factor authentication of the ${p.platformName} account ${p.username} on ${p.when}.`,
+      'The next time you sign in, you will set up your authenticator app again.',
+      'If you did not ask for this, contact an administrator of your Local Authority at once.',
+    ],
+    p.platformName,
+  );
 }

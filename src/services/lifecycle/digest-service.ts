@@ -1,5 +1,10 @@
 import {
-  accountsArchivedSince, accountsCreatedSince, accountsWarnedSince, digestRecipients, inactiveAccounts, securityAlertsSince,
+  accountsArchivedSince,
+  accountsCreatedSince,
+  accountsWarnedSince,
+  digestRecipients,
+  inactiveAccounts,
+  securityAlertsSince,
 } from '../../data/queries/digest-queries.ts';
 import type { ArchiveReason } from '../../data/database.ts';
 import { overdueReviews } from '../../data/queries/review-queries.ts';
@@ -22,7 +27,9 @@ export function isoWeek(date: Date): string {
 }
 
 const ARCHIVED_BY: Record<ArchiveReason, string> = {
-  manual: 'archived by an administrator', inactivity: 'archived for inactivity', 'access-ended': 'archived when access ended',
+  manual: 'archived by an administrator',
+  inactivity: 'archived for inactivity',
+  'access-ended': 'archived when access ended',
   provisioning: 'archived by provisioning (the identity system)',
 };
 
@@ -65,7 +72,8 @@ export function createDigestService(deps: ServiceDeps, lifecycle: LifecycleServi
   const tz = schedule.policy.timezone;
   const date = (d: Date) => formatDate(d, tz);
   const months = deps.config.digest.inactiveMonths;
-  const name = (r: { first_name: string; last_name: string; username: string }) => `${r.first_name} ${r.last_name} (${r.username})`;
+  const name = (r: { first_name: string; last_name: string; username: string }) =>
+    `${r.first_name} ${r.last_name} (${r.username})`;
   const ago = (from: Date, now: Date) => {
     const n = wholeMonthsBetween(from, now);
     return n === 1 ? '1 month ago' : `${n} months ago`;
@@ -82,36 +90,69 @@ export function createDigestService(deps: ServiceDeps, lifecycle: LifecycleServi
       securityAlertsSince(db, organisationId, weekAgo),
       overdueReviews(db, organisationId, dateIn(now, tz)),
     ]);
-    const outlooks = await outlooksOf(db, schedule, warned.map((w) => w.id), now);
+    const outlooks = await outlooksOf(
+      db,
+      schedule,
+      warned.map((w) => w.id),
+      now,
+    );
     return {
-      inactive: section(inactive.map((r) => ({
-        id: r.id,
-        line: r.last_sign_in_at && r.last_sign_in_at.getTime() === inactiveSince({ createdAt: r.created_at, lastSignInAt: r.last_sign_in_at, restoredAt: r.restored_at }).getTime()
-          ? `${name(r)}: last signed in ${date(r.last_sign_in_at)} (${ago(r.last_sign_in_at, now)})`
-          : r.last_sign_in_at
-            ? `${name(r)}: restored ${date(r.restored_at!)} (${ago(r.restored_at!, now)}), not signed in since`
-            : `${name(r)}: has never signed in (created ${date(r.created_at)}, ${ago(r.created_at, now)})`,
-      }))),
-      warned: section(warned.map((r) => {
-        const o = outlooks.get(r.id);
-        const warning = o?.lastWarning;
-        return {
+      inactive: section(
+        inactive.map((r) => ({
           id: r.id,
-          line: `${name(r)}: ${warning ? `${warningName(warning.stage)} sent ${date(warning.sentAt)}` : 'warned'}` +
-            (o?.archiveAt ? `; will be archived on ${date(o.archiveAt)} unless they sign in` : ''),
-        };
-      })),
-      toBeArchived: section(coming.filter((e) => e.event.kind === 'archive').map((e) => ({
-        id: e.accountId,
-        line: `${e.name} (${e.username}): ${date(e.date)}${e.event.kind === 'archive' && e.event.reason === 'access-ended' ? ' (access end date)' : ''}`,
-      }))),
-      deletions: section(coming.filter((e) => e.event.kind === 'delete').map((e) => ({ id: e.accountId, line: `${e.name} (${e.username}): ${date(e.date)}` }))),
+          line:
+            r.last_sign_in_at &&
+            r.last_sign_in_at.getTime() ===
+              inactiveSince({
+                createdAt: r.created_at,
+                lastSignInAt: r.last_sign_in_at,
+                restoredAt: r.restored_at,
+              }).getTime()
+              ? `${name(r)}: last signed in ${date(r.last_sign_in_at)} (${ago(r.last_sign_in_at, now)})`
+              : r.last_sign_in_at
+                ? `${name(r)}: restored ${date(r.restored_at!)} (${ago(r.restored_at!, now)}), not signed in since`
+                : `${name(r)}: has never signed in (created ${date(r.created_at)}, ${ago(r.created_at, now)})`,
+        })),
+      ),
+      warned: section(
+        warned.map((r) => {
+          const o = outlooks.get(r.id);
+          const warning = o?.lastWarning;
+          return {
+            id: r.id,
+            line:
+              `${name(r)}: ${warning ? `${warningName(warning.stage)} sent ${date(warning.sentAt)}` : 'warned'}` +
+              (o?.archiveAt ? `; will be archived on ${date(o.archiveAt)} unless they sign in` : ''),
+          };
+        }),
+      ),
+      toBeArchived: section(
+        coming
+          .filter((e) => e.event.kind === 'archive')
+          .map((e) => ({
+            id: e.accountId,
+            line: `${e.name} (${e.username}): ${date(e.date)}${e.event.kind === 'archive' && e.event.reason === 'access-ended' ? ' (access end date)' : ''}`,
+          })),
+      ),
+      deletions: section(
+        coming
+          .filter((e) => e.event.kind === 'delete')
+          .map((e) => ({ id: e.accountId, line: `${e.name} (${e.username}): ${date(e.date)}` })),
+      ),
       // Provisioning archives name their cause: the LA's identity system, not an administrator here.
-      archived: section(archived.map((r) => ({ id: r.id, line: `${name(r)}: ${ARCHIVED_BY[r.archive_reason ?? 'manual']} ${date(r.archived_at!)}` }))),
+      archived: section(
+        archived.map((r) => ({
+          id: r.id,
+          line: `${name(r)}: ${ARCHIVED_BY[r.archive_reason ?? 'manual']} ${date(r.archived_at!)}`,
+        })),
+      ),
       created: section(created.map((r) => ({ id: r.id, line: `${name(r)}: created ${date(r.created_at)}` }))),
-      overdueReviews: section(reviews.map((r) => ({
-        id: null, line: `${r.name}: due ${date(new Date(`${r.due_on}T12:00:00Z`))}, ${Number(r.decided ?? 0)} of ${Number(r.total ?? 0)} accounts decided`,
-      }))),
+      overdueReviews: section(
+        reviews.map((r) => ({
+          id: null,
+          line: `${r.name}: due ${date(new Date(`${r.due_on}T12:00:00Z`))}, ${Number(r.decided ?? 0)} of ${Number(r.total ?? 0)} accounts decided`,
+        })),
+      ),
       alerts: {
         // Every attempt is listed (they are the evidence); the username is the one the alert recorded.
         lines: alerts.map((a) => {
@@ -134,24 +175,43 @@ export function createDigestService(deps: ServiceDeps, lifecycle: LifecycleServi
       for (const r of recipients) {
         if (!cache.has(r.organisation_id)) cache.set(r.organisation_id, await sections(r.organisation_id, now));
         const s = cache.get(r.organisation_id)!;
-        const block = (title: string, items: Section): Block[] => [title, items.lines.length > 0 ? { list: items.lines } : 'None.'];
-        const content = renderEmail(`${config.platformName} Admin Digest for ${r.la_name}, week ${week.slice(-2)}`, `Dear ${r.first_name},`, [
-          `This is the weekly summary of accounts at ${r.la_name}.`,
-          ...block('Security alerts this week (a leaver trying to sign in is a possible data breach: report it to your Information Governance team):', s.alerts),
-          ...block(`Accounts not signed in for ${months} months or more:`, s.inactive),
-          ...block('Accounts warned this week:', s.warned),
-          ...block('Accounts due to be archived in the next 30 days:', s.toBeArchived),
-          ...block('Deletions scheduled in the next 30 days:', s.deletions),
-          ...block('Accounts archived this week:', s.archived),
-          ...block('New accounts this week:', s.created),
-          ...block('Access reviews past their due date (finish them at Access reviews):', s.overdueReviews),
-          { link: `${config.baseUrl}/admin/users`, text: 'Review your users' },
-        ], config.platformName);
+        const block = (title: string, items: Section): Block[] => [
+          title,
+          items.lines.length > 0 ? { list: items.lines } : 'None.',
+        ];
+        const content = renderEmail(
+          `${config.platformName} Admin Digest for ${r.la_name}, week ${week.slice(-2)}`,
+          `Dear ${r.first_name},`,
+          [
+            `This is the weekly summary of accounts at ${r.la_name}.`,
+            ...block(
+              'Security alerts this week (a leaver trying to sign in is a possible data breach: report it to your Information Governance team):',
+              s.alerts,
+            ),
+            ...block(`Accounts not signed in for ${months} months or more:`, s.inactive),
+            ...block('Accounts warned this week:', s.warned),
+            ...block('Accounts due to be archived in the next 30 days:', s.toBeArchived),
+            ...block('Deletions scheduled in the next 30 days:', s.deletions),
+            ...block('Accounts archived this week:', s.archived),
+            ...block('New accounts this week:', s.created),
+            ...block('Access reviews past their due date (finish them at Access reviews):', s.overdueReviews),
+            { link: `${config.baseUrl}/admin/users`, text: 'Review your users' },
+          ],
+          config.platformName,
+        );
         const mentions = [...new Set(Object.values(s).flatMap((x) => x.mentions))].filter((id) => id !== r.id);
-        const isNew = await db.transaction().execute((trx) => enqueueEmail(trx, mailDomain(config), {
-          dedupKey: `digest:${r.id}:${week}`, template: 'admin-digest', to: { address: r.email, name: `${r.first_name} ${r.last_name}` },
-          organisationId: r.organisation_id, accountId: r.id, content, now, mentions,
-        }));
+        const isNew = await db.transaction().execute((trx) =>
+          enqueueEmail(trx, mailDomain(config), {
+            dedupKey: `digest:${r.id}:${week}`,
+            template: 'admin-digest',
+            to: { address: r.email, name: `${r.first_name} ${r.last_name}` },
+            organisationId: r.organisation_id,
+            accountId: r.id,
+            content,
+            now,
+            mentions,
+          }),
+        );
         if (isNew) sent++;
       }
       return { week, recipients: recipients.length, sent };

@@ -1,17 +1,43 @@
 import type { Account, Executor } from '../../data/database.ts';
 import {
-  administratorsOfOrganisations, adoptPolicy, dueAccountIds, holdersOfManageUsers, insertNotices, lockAccounts,
-  noticesOf, organisationsById, setLifecycleDue, storedPolicyFingerprint, type NoticeRow,
+  administratorsOfOrganisations,
+  adoptPolicy,
+  dueAccountIds,
+  holdersOfManageUsers,
+  insertNotices,
+  lockAccounts,
+  noticesOf,
+  organisationsById,
+  setLifecycleDue,
+  storedPolicyFingerprint,
+  type NoticeRow,
 } from '../../data/queries/lifecycle-queries.ts';
 import { addDays } from '../../domain/calendar.ts';
 import {
-  afterEvent, dueAction, inactiveSince, inactiveSinceKind, monthsInactive, nextDueAt, outlook, upcomingEvents, warningName, warningNumber,
-  type AccountHistory, type LifecycleEvent, type RunSchedule,
+  afterEvent,
+  dueAction,
+  inactiveSince,
+  inactiveSinceKind,
+  monthsInactive,
+  nextDueAt,
+  outlook,
+  upcomingEvents,
+  warningName,
+  warningNumber,
+  type AccountHistory,
+  type LifecycleEvent,
+  type RunSchedule,
 } from '../../domain/lifecycle.ts';
 import { enqueueEmails, type EmailRequest } from '../../mail/enqueue.ts';
 import {
-  accessEndedAdminEmail, adminArchivedEmail, adminDueToBeArchivedEmail, archivedNoticeEmail, inactivityWarningEmail,
-  type ArchiveCause, type Contacts, type InactiveSince,
+  accessEndedAdminEmail,
+  adminArchivedEmail,
+  adminDueToBeArchivedEmail,
+  archivedNoticeEmail,
+  inactivityWarningEmail,
+  type ArchiveCause,
+  type Contacts,
+  type InactiveSince,
 } from '../../mail/templates/lifecycle-emails.ts';
 import { auditMany, type AuditRecord, type Who } from '../audit.ts';
 import { formatDate, mailDomain, type ServiceDeps } from '../deps.ts';
@@ -56,18 +82,24 @@ export interface LifecycleRunResult {
 /** "first warning", "archived for inactivity", … (the command line, the API, the run summary). */
 export function describeEvent(event: LifecycleEvent): string {
   switch (event.kind) {
-    case 'warn': return warningName(event.stage);
-    case 'archive': return event.reason === 'inactivity' ? 'archived for inactivity' : 'archived: access end date reached';
-    case 'delete': return 'deleted: retention ended';
+    case 'warn':
+      return warningName(event.stage);
+    case 'archive':
+      return event.reason === 'inactivity' ? 'archived for inactivity' : 'archived: access end date reached';
+    case 'delete':
+      return 'deleted: retention ended';
   }
 }
 
 /** The Lifecycle page's tag and its words beside it ("Warned — first warning"), never saying a word twice. */
 export function eventTag(event: LifecycleEvent): { tag: 'Warned' | 'Archived' | 'Deleted'; reason: string } {
   switch (event.kind) {
-    case 'warn': return { tag: 'Warned', reason: warningName(event.stage) };
-    case 'archive': return { tag: 'Archived', reason: event.reason === 'inactivity' ? 'not signed in' : 'access end date reached' };
-    case 'delete': return { tag: 'Deleted', reason: 'retention ended' };
+    case 'warn':
+      return { tag: 'Warned', reason: warningName(event.stage) };
+    case 'archive':
+      return { tag: 'Archived', reason: event.reason === 'inactivity' ? 'not signed in' : 'access end date reached' };
+    case 'delete':
+      return { tag: 'Deleted', reason: 'retention ended' };
   }
 }
 
@@ -141,10 +173,18 @@ export function createLifecycleService(deps: ServiceDeps) {
   }
 
   function sinceOf(history: AccountHistory, at: Date): InactiveSince {
-    return { kind: inactiveSinceKind(history), date: date(inactiveSince(history)), months: monthsInactive(history, at) };
+    return {
+      kind: inactiveSinceKind(history),
+      date: date(inactiveSince(history)),
+      months: monthsInactive(history, at),
+    };
   }
 
-  function causeOf(event: Extract<LifecycleEvent, { kind: 'archive' }>, history: AccountHistory, at: Date): ArchiveCause {
+  function causeOf(
+    event: Extract<LifecycleEvent, { kind: 'archive' }>,
+    history: AccountHistory,
+    at: Date,
+  ): ArchiveCause {
     return event.reason === 'inactivity'
       ? { reason: 'inactivity', since: sinceOf(history, at) }
       : { reason: 'access-ended', accessEndDate: date(new Date(`${history.accessEndDate}T12:00:00Z`)) };
@@ -202,11 +242,22 @@ export function createLifecycleService(deps: ServiceDeps) {
   function alertRecipients(ctx: RunContext, organisationId: number, except: string) {
     const others = (ctx.administrators.get(organisationId) ?? []).filter((a) => a.id !== except);
     return others.length > 0
-      ? { toSupport: false, list: others.map((a) => ({ accountId: a.id as string | null, key: a.id, name: a.name, email: a.email })) }
+      ? {
+          toSupport: false,
+          list: others.map((a) => ({ accountId: a.id as string | null, key: a.id, name: a.name, email: a.email })),
+        }
       : { toSupport: true, list: [{ accountId: null, key: 'support', name: support.name, email: support.email }] };
   }
 
-  function planWarning(batch: Batch, ctx: RunContext, account: Account, history: AccountHistory, event: Extract<LifecycleEvent, { kind: 'warn' }>, manager: boolean, now: Date) {
+  function planWarning(
+    batch: Batch,
+    ctx: RunContext,
+    account: Account,
+    history: AccountHistory,
+    event: Extract<LifecycleEvent, { kind: 'warn' }>,
+    manager: boolean,
+    now: Date,
+  ) {
     const after = afterEvent(history, event, now, retention);
     const archiveAt = runOf(after, now, 'archive', ctx.runs);
     const since = sinceOf(history, now);
@@ -214,39 +265,86 @@ export function createLifecycleService(deps: ServiceDeps) {
     const period = event.periodStart.toISOString();
     const contacts = contactsFor(ctx, account.organisation_id, account.id);
     batch.emails.push({
-      dedupKey: `lifecycle:${account.id}:${period}:${event.stage}`, template: `inactivity-warning-${n}`,
-      to: { address: account.email, name: `${account.first_name} ${account.last_name}` }, organisationId: account.organisation_id, accountId: account.id, now,
+      dedupKey: `lifecycle:${account.id}:${period}:${event.stage}`,
+      template: `inactivity-warning-${n}`,
+      to: { address: account.email, name: `${account.first_name} ${account.last_name}` },
+      organisationId: account.organisation_id,
+      accountId: account.id,
+      now,
       mentions: contactIds(ctx, account),
       content: inactivityWarningEmail({
-        platformName: config.platformName, firstName: account.first_name, username: account.username, laName: contacts.laName, since,
-        archiveMonths: policy.archiveMonths, archiveOn: date(archiveAt), final: n === 3, signInUrl: `${config.baseUrl}/sign-in`, contacts,
+        platformName: config.platformName,
+        firstName: account.first_name,
+        username: account.username,
+        laName: contacts.laName,
+        since,
+        archiveMonths: policy.archiveMonths,
+        archiveOn: date(archiveAt),
+        final: n === 3,
+        signInUrl: `${config.baseUrl}/sign-in`,
+        contacts,
       }),
     });
     batch.audits.push({
-      action: 'lifecycle.warning-sent', organisationId: account.organisation_id, subjectAccountId: account.id,
-      details: { warning: n, stage: event.stage, monthsInactive: since.months, periodStart: period, archiveOn: archiveAt.toISOString() },
+      action: 'lifecycle.warning-sent',
+      organisationId: account.organisation_id,
+      subjectAccountId: account.id,
+      details: {
+        warning: n,
+        stage: event.stage,
+        monthsInactive: since.months,
+        periodStart: period,
+        archiveOn: archiveAt.toISOString(),
+      },
     });
     batch.dues.push({ id: account.id, dueAt: nextDueAt(after, policy) });
     if (event.first && manager) {
       const recipients = alertRecipients(ctx, account.organisation_id, account.id);
       for (const r of recipients.list) {
         batch.emails.push({
-          dedupKey: `admin-alert:${account.id}:${period}:warning:${r.key}`, template: 'admin-at-risk', to: { address: r.email, name: r.name },
-          organisationId: account.organisation_id, accountId: r.accountId, now, mentions: [account.id],
+          dedupKey: `admin-alert:${account.id}:${period}:warning:${r.key}`,
+          template: 'admin-at-risk',
+          to: { address: r.email, name: r.name },
+          organisationId: account.organisation_id,
+          accountId: r.accountId,
+          now,
+          mentions: [account.id],
           content: adminDueToBeArchivedEmail({
-            platformName: config.platformName, recipientName: r.name, adminName: `${account.first_name} ${account.last_name}`, adminUsername: account.username,
-            laName: contacts.laName, since, archiveOn: date(archiveAt), accountUrl: userUrl(account.id), toSupport: recipients.toSupport,
+            platformName: config.platformName,
+            recipientName: r.name,
+            adminName: `${account.first_name} ${account.last_name}`,
+            adminUsername: account.username,
+            laName: contacts.laName,
+            since,
+            archiveOn: date(archiveAt),
+            accountUrl: userUrl(account.id),
+            toSupport: recipients.toSupport,
           }),
         });
       }
       batch.audits.push({
-        action: 'lifecycle.admin-alert', organisationId: account.organisation_id, subjectAccountId: account.id,
-        details: { stage: 'warning', recipients: recipients.toSupport ? 'central support' : 'other administrators', count: recipients.list.length },
+        action: 'lifecycle.admin-alert',
+        organisationId: account.organisation_id,
+        subjectAccountId: account.id,
+        details: {
+          stage: 'warning',
+          recipients: recipients.toSupport ? 'central support' : 'other administrators',
+          count: recipients.list.length,
+        },
       });
     }
   }
 
-  async function applyArchive(trx: Executor, batch: Batch, ctx: RunContext, account: Account, history: AccountHistory, event: Extract<LifecycleEvent, { kind: 'archive' }>, manager: boolean, now: Date) {
+  async function applyArchive(
+    trx: Executor,
+    batch: Batch,
+    ctx: RunContext,
+    account: Account,
+    history: AccountHistory,
+    event: Extract<LifecycleEvent, { kind: 'archive' }>,
+    manager: boolean,
+    now: Date,
+  ) {
     await archiveInTransaction(trx, account, event.reason, SYSTEM, SYSTEM_CONTEXT, now, retention);
     const after = afterEvent(history, event, now, retention);
     const deleteOn = date(runOf(after, now, 'delete', ctx.runs));
@@ -255,12 +353,22 @@ export function createLifecycleService(deps: ServiceDeps) {
     const contacts = contactsFor(ctx, account.organisation_id, account.id);
     const name = `${account.first_name} ${account.last_name}`;
     batch.emails.push({
-      dedupKey: `lifecycle:${account.id}:${period}:archived`, template: event.reason === 'inactivity' ? 'archived-inactivity' : 'access-ended',
-      to: { address: account.email, name }, organisationId: account.organisation_id, accountId: account.id, now,
+      dedupKey: `lifecycle:${account.id}:${period}:archived`,
+      template: event.reason === 'inactivity' ? 'archived-inactivity' : 'access-ended',
+      to: { address: account.email, name },
+      organisationId: account.organisation_id,
+      accountId: account.id,
+      now,
       mentions: contactIds(ctx, account),
       content: archivedNoticeEmail({
-        platformName: config.platformName, firstName: account.first_name, username: account.username, laName: contacts.laName, cause,
-        archivedOn: date(now), deleteOn, contacts,
+        platformName: config.platformName,
+        firstName: account.first_name,
+        username: account.username,
+        laName: contacts.laName,
+        cause,
+        archivedOn: date(now),
+        deleteOn,
+        contacts,
       }),
     });
     batch.dues.push({ id: account.id, dueAt: nextDueAt(after, policy) });
@@ -269,28 +377,64 @@ export function createLifecycleService(deps: ServiceDeps) {
       // R38, whatever the reason for the archive.
       for (const r of recipients.list) {
         batch.emails.push({
-          dedupKey: `admin-alert:${account.id}:${period}:archived:${r.key}`, template: 'admin-at-risk', to: { address: r.email, name: r.name },
-          organisationId: account.organisation_id, accountId: r.accountId, now, mentions: [account.id],
+          dedupKey: `admin-alert:${account.id}:${period}:archived:${r.key}`,
+          template: 'admin-at-risk',
+          to: { address: r.email, name: r.name },
+          organisationId: account.organisation_id,
+          accountId: r.accountId,
+          now,
+          mentions: [account.id],
           content: adminArchivedEmail({
-            platformName: config.platformName, recipientName: r.name, adminName: name, adminUsername: account.username, laName: contacts.laName, cause,
-            archivedOn: date(now), deleteOn, archivedUsersUrl: archivedUsersUrl(ctx, account.organisation_id, recipients.toSupport), toSupport: recipients.toSupport,
+            platformName: config.platformName,
+            recipientName: r.name,
+            adminName: name,
+            adminUsername: account.username,
+            laName: contacts.laName,
+            cause,
+            archivedOn: date(now),
+            deleteOn,
+            archivedUsersUrl: archivedUsersUrl(ctx, account.organisation_id, recipients.toSupport),
+            toSupport: recipients.toSupport,
           }),
         });
       }
-      batch.notices.push({ account_id: account.id, period_start: event.periodStart, stage: 'admin_alert_archive', sent_at: now });
+      batch.notices.push({
+        account_id: account.id,
+        period_start: event.periodStart,
+        stage: 'admin_alert_archive',
+        sent_at: now,
+      });
       batch.audits.push({
-        action: 'lifecycle.admin-alert', organisationId: account.organisation_id, subjectAccountId: account.id,
-        details: { stage: 'archived', reason: event.reason, recipients: recipients.toSupport ? 'central support' : 'other administrators', count: recipients.list.length },
+        action: 'lifecycle.admin-alert',
+        organisationId: account.organisation_id,
+        subjectAccountId: account.id,
+        details: {
+          stage: 'archived',
+          reason: event.reason,
+          recipients: recipients.toSupport ? 'central support' : 'other administrators',
+          count: recipients.list.length,
+        },
       });
     } else if (event.reason === 'access-ended') {
       // R11: the LA's administrators are told (central support when it has none).
       for (const r of recipients.list) {
         batch.emails.push({
-          dedupKey: `access-ended:${account.id}:${period}:${r.key}`, template: 'access-ended-admin', to: { address: r.email, name: r.name },
-          organisationId: account.organisation_id, accountId: r.accountId, now, mentions: [account.id],
+          dedupKey: `access-ended:${account.id}:${period}:${r.key}`,
+          template: 'access-ended-admin',
+          to: { address: r.email, name: r.name },
+          organisationId: account.organisation_id,
+          accountId: r.accountId,
+          now,
+          mentions: [account.id],
           content: accessEndedAdminEmail({
-            platformName: config.platformName, recipientName: r.name, userName: name, username: account.username, laName: contacts.laName,
-            accessEndDate: cause.reason === 'access-ended' ? cause.accessEndDate : '', archivedOn: date(now), deleteOn,
+            platformName: config.platformName,
+            recipientName: r.name,
+            userName: name,
+            username: account.username,
+            laName: contacts.laName,
+            accessEndDate: cause.reason === 'access-ended' ? cause.accessEndDate : '',
+            archivedOn: date(now),
+            deleteOn,
             archivedUsersUrl: archivedUsersUrl(ctx, account.organisation_id, recipients.toSupport),
           }),
         });
@@ -299,7 +443,11 @@ export function createLifecycleService(deps: ServiceDeps) {
   }
 
   /** One batch in one transaction: lock, re-read, decide, write. Returns what it did. */
-  async function applyBatch(ids: readonly string[], ctx: RunContext, now: Date): Promise<{ applied: Batch['applied']; emails: number }> {
+  async function applyBatch(
+    ids: readonly string[],
+    ctx: RunContext,
+    now: Date,
+  ): Promise<{ applied: Batch['applied']; emails: number }> {
     return db.transaction().execute(async (trx) => {
       const accounts = await lockAccounts(trx, ids);
       const histories = historiesFrom(accounts, await noticesOf(trx, ids));
@@ -312,11 +460,21 @@ export function createLifecycleService(deps: ServiceDeps) {
       // Claim every stage first: only what this transaction newly records is acted on (R36, R43).
       const claims = decided.flatMap(({ account, action }): NoticeRow[] => {
         if (action.kind === 'warn') {
-          const rows: NoticeRow[] = [{ account_id: account.id, period_start: action.periodStart, stage: action.stage, sent_at: now }];
-          if (action.first && managers.has(account.id)) rows.push({ account_id: account.id, period_start: action.periodStart, stage: 'admin_alert_warning', sent_at: now });
+          const rows: NoticeRow[] = [
+            { account_id: account.id, period_start: action.periodStart, stage: action.stage, sent_at: now },
+          ];
+          if (action.first && managers.has(account.id))
+            rows.push({
+              account_id: account.id,
+              period_start: action.periodStart,
+              stage: 'admin_alert_warning',
+              sent_at: now,
+            });
           return rows;
         }
-        return action.kind === 'archive' ? [{ account_id: account.id, period_start: action.periodStart, stage: 'archived', sent_at: now }] : [];
+        return action.kind === 'archive'
+          ? [{ account_id: account.id, period_start: action.periodStart, stage: 'archived', sent_at: now }]
+          : [];
       });
       const claimed = await insertNotices(trx, claims);
       for (const { account, history, action } of decided) {
@@ -327,7 +485,15 @@ export function createLifecycleService(deps: ServiceDeps) {
             continue;
           case 'warn':
             if (!claimed.has(`${account.id}:${action.stage}`)) continue;
-            planWarning(batch, ctx, account, history, action, manager && claimed.has(`${account.id}:admin_alert_warning`), now);
+            planWarning(
+              batch,
+              ctx,
+              account,
+              history,
+              action,
+              manager && claimed.has(`${account.id}:admin_alert_warning`),
+              now,
+            );
             break;
           case 'archive':
             if (!claimed.has(`${account.id}:archived`)) continue;
@@ -348,13 +514,24 @@ export function createLifecycleService(deps: ServiceDeps) {
   }
 
   /** R35/R38 contacts: each affected LA's administrators, less those this run archives or deletes. */
-  async function runContext(executor: Executor, organisationIds: Set<number>, leaving: Set<string>, now: Date): Promise<RunContext> {
+  async function runContext(
+    executor: Executor,
+    organisationIds: Set<number>,
+    leaving: Set<string>,
+    now: Date,
+  ): Promise<RunContext> {
     const ids = [...organisationIds];
-    const [organisations, admins] = await Promise.all([organisationsById(executor, ids), administratorsOfOrganisations(executor, ids)]);
+    const [organisations, admins] = await Promise.all([
+      organisationsById(executor, ids),
+      administratorsOfOrganisations(executor, ids),
+    ]);
     const administrators = new Map<number, { id: string; name: string; email: string }[]>();
     for (const a of admins) {
       if (leaving.has(a.id)) continue;
-      administrators.set(a.organisationId, [...(administrators.get(a.organisationId) ?? []), { id: a.id, name: a.name, email: a.email }]);
+      administrators.set(a.organisationId, [
+        ...(administrators.get(a.organisationId) ?? []),
+        { id: a.id, name: a.name, email: a.email },
+      ]);
     }
     return {
       laNames: new Map([...organisations].map(([id, o]) => [id, o.name])),
@@ -369,7 +546,13 @@ export function createLifecycleService(deps: ServiceDeps) {
       const { now } = options;
       const dryRun = options.dryRun ?? false;
       const result: LifecycleRunResult = {
-        asOf: now, dryRun, items: [], counts: { warned: 0, archived: 0, accessEnded: 0, deleted: 0, emails: 0 }, failures: [], visited: 0, alertsErased: 0,
+        asOf: now,
+        dryRun,
+        items: [],
+        counts: { warned: 0, archived: 0, accessEnded: 0, deleted: 0, emails: 0 },
+        failures: [],
+        visited: 0,
+        alertsErased: 0,
       };
       const current = await policyCurrent(now, !dryRun);
       const ids = await dueAccountIds(db, now, { organisationId: options.organisationId, everyAccount: !current });
@@ -386,7 +569,13 @@ export function createLifecycleService(deps: ServiceDeps) {
       }
       const record = (applied: { account: Account; event: LifecycleEvent }[]) => {
         for (const { account, event } of applied) {
-          result.items.push({ accountId: account.id, username: account.username, organisationId: account.organisation_id, action: event.kind, detail: describeEvent(event) });
+          result.items.push({
+            accountId: account.id,
+            username: account.username,
+            organisationId: account.organisation_id,
+            action: event.kind,
+            detail: describeEvent(event),
+          });
           if (event.kind === 'warn') result.counts.warned++;
           else if (event.kind === 'delete') result.counts.deleted++;
           else if (event.reason === 'access-ended') result.counts.accessEnded++;
@@ -437,8 +626,14 @@ export function createLifecycleService(deps: ServiceDeps) {
         for (const account of accounts) {
           for (const e of upcomingEvents(histories.get(account.id)!, policy, retention, runs, options.now, until)) {
             events.push({
-              date: e.at, accountId: account.id, username: account.username, name: `${account.first_name} ${account.last_name}`,
-              organisationId: account.organisation_id, event: e.event, action: e.event.kind, detail: describeEvent(e.event),
+              date: e.at,
+              accountId: account.id,
+              username: account.username,
+              name: `${account.first_name} ${account.last_name}`,
+              organisationId: account.organisation_id,
+              event: e.event,
+              action: e.event.kind,
+              detail: describeEvent(e.event),
             });
           }
         }

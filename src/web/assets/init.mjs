@@ -6,24 +6,24 @@
 // Both GOV.UK Frontend 6 and MoJ Frontend 11 ship their minified bundles as ES modules.
 // Components only initialise when <body> has `govuk-frontend-supported`, which the inline
 // (nonce'd) script in govuk/template.njk adds.
-import { createAll, initAll as initGovuk } from '/assets/govuk-frontend.min.js'
-import { FilterToggleButton, initAll as initMoj } from '/assets/moj-frontend.min.js'
+import { createAll, initAll as initGovuk } from '/assets/govuk-frontend.min.js';
+import { FilterToggleButton, initAll as initMoj } from '/assets/moj-frontend.min.js';
 
 // GOV.UK components: data-module="govuk-…" (error summary focus, notification banner,
 // service navigation menu toggle, tabs, character count, password input, …).
-initGovuk()
+initGovuk();
 
 // MoJ components: data-module="moj-…" (sortable table, button menu, add another, multi-select,
 // password reveal, date picker, …).
-initMoj()
+initMoj();
 
 // MoJ's initAll does not include the filter toggle (the filter layout on list pages). It needs
 // a `.moj-action-bar__filter` container for its "Show filter" button; without one it does nothing.
 if (document.querySelector('[data-module="moj-filter"]') && document.querySelector('.moj-action-bar__filter')) {
   createAll(FilterToggleButton, {
     bigModeMediaQuery: '(min-width: 48.0625em)',
-    startHidden: false
-  })
+    startHidden: false,
+  });
 }
 
 // Privileges tab (R14): with JavaScript, choosing a Type of User ticks its default privileges at
@@ -31,15 +31,15 @@ if (document.querySelector('[data-module="moj-filter"]') && document.querySelect
 // The defaults come from the radios' data-defaults attribute, written by the server from the catalogue.
 for (const radio of document.querySelectorAll('input[name="userType"][data-defaults]')) {
   radio.addEventListener('change', () => {
-    if (!radio.checked) return
-    const defaults = new Set(radio.dataset.defaults.split(' ').filter(Boolean))
-    const form = radio.closest('form')
+    if (!radio.checked) return;
+    const defaults = new Set(radio.dataset.defaults.split(' ').filter(Boolean));
+    const form = radio.closest('form');
     for (const box of form.querySelectorAll('input[type="checkbox"][name="privileges"]')) {
-      const wanted = defaults.has(box.value)
+      const wanted = defaults.has(box.value);
       if (box.checked !== wanted) {
-        box.checked = wanted
-        box.dispatchEvent(new Event('change', { bubbles: true }))
+        box.checked = wanted;
+        box.dispatchEvent(new Event('change', { bubbles: true }));
       }
     }
-  })
+  });
 }

@@ -22,12 +22,19 @@ export function limitConcurrencyPerCaller(app: FastifyInstance, limit: number): 
   };
 
   app.addHook('preHandler', async (request, reply) => {
-    const key = request.apiCaller ? `token:${request.apiCaller.token.id}` : request.signedIn ? `session:${request.signedIn.sessionIdHash}` : undefined;
+    const key = request.apiCaller
+      ? `token:${request.apiCaller.token.id}`
+      : request.signedIn
+        ? `session:${request.signedIn.sessionIdHash}`
+        : undefined;
     if (key === undefined) return;
     const n = inFlight.get(key) ?? 0;
     if (n >= limit) {
       reply.header('retry-after', '1');
-      throw Object.assign(new Error('Too many requests at once from this session or token'), { statusCode: 429, code: 'NEXUS_TOO_MANY_AT_ONCE' });
+      throw Object.assign(new Error('Too many requests at once from this session or token'), {
+        statusCode: 429,
+        code: 'NEXUS_TOO_MANY_AT_ONCE',
+      });
     }
     inFlight.set(key, n + 1);
     counted.set(request, key);

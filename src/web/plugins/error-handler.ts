@@ -26,7 +26,10 @@ const REQUEST_PROBLEMS: Record<string, { title: string; message: string }> = {
   },
 };
 
-const GENERIC_PROBLEM = { title: 'There is a problem', message: 'The request could not be understood. Go back and try again.' };
+const GENERIC_PROBLEM = {
+  title: 'There is a problem',
+  message: 'The request could not be understood. Go back and try again.',
+};
 
 /**
  * The one place errors become responses. Domain errors keep their status and message; Fastify's
@@ -43,10 +46,13 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (error instanceof DomainError) {
       reply.code(error.status);
       if (error.status === 404) return reply.page('errors/404.njk', { pageTitle: 'Page not found' });
-      if (error.status === 403) return reply.page('errors/403.njk', { pageTitle: 'You do not have permission', message: error.message });
+      if (error.status === 403)
+        return reply.page('errors/403.njk', { pageTitle: 'You do not have permission', message: error.message });
       const fields = error instanceof ValidationError ? error.fields : {};
       return reply.page('errors/problem.njk', {
-        pageTitle: 'There is a problem', message: error.message, errors: errorView(fields),
+        pageTitle: 'There is a problem',
+        message: error.message,
+        errors: errorView(fields),
       });
     }
     const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
@@ -58,9 +64,14 @@ export function registerErrorHandling(app: FastifyInstance): void {
     request.log.error({ err: error, requestId: request.id }, 'unexpected error');
     reply.code(500);
     try {
-      return await reply.page('errors/500.njk', { pageTitle: 'Sorry, there is a problem with the service', requestId: request.id });
+      return await reply.page('errors/500.njk', {
+        pageTitle: 'Sorry, there is a problem with the service',
+        requestId: request.id,
+      });
     } catch {
-      return reply.type('text/plain; charset=utf-8').send(`Sorry, there is a problem with the service. Reference: ${request.id}`);
+      return reply
+        .type('text/plain; charset=utf-8')
+        .send(`Sorry, there is a problem with the service. Reference: ${request.id}`);
     }
   });
 }
@@ -79,18 +90,24 @@ export function frameworkErrorPage(platformName = 'Nexus') {
     let html: string;
     if (clientError) {
       html = env.render('errors/problem.njk', {
-        ...base, pageTitle: 'Page not found',
-        message: 'The web address is not complete or not correct. If you copied it from an email, check you copied all of it.',
+        ...base,
+        pageTitle: 'Page not found',
+        message:
+          'The web address is not complete or not correct. If you copied it from an email, check you copied all of it.',
       });
     } else {
       request.log.error({ err: error, requestId: request.id }, 'unexpected routing error');
       html = env.render('errors/500.njk', { ...base, requestId: request.id });
     }
     // Helmet's hooks have not run for this request: send the essential headers here.
-    void reply.code(clientError ? error.statusCode! : 500)
+    void reply
+      .code(clientError ? error.statusCode! : 500)
       .header('cache-control', 'no-store')
       .header('x-content-type-options', 'nosniff')
-      .header('content-security-policy', "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+      .header(
+        'content-security-policy',
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+      )
       .type('text/html; charset=utf-8')
       .send(html);
   };

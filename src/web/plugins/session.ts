@@ -8,7 +8,11 @@ export function sessionCookieName(secure: boolean): string {
 }
 
 export function requestContext(request: FastifyRequest): RequestContext {
-  return { ip: request.ip ?? null, userAgent: request.headers['user-agent']?.slice(0, 500) ?? null, requestId: request.id };
+  return {
+    ip: request.ip ?? null,
+    userAgent: request.headers['user-agent']?.slice(0, 500) ?? null,
+    requestId: request.id,
+  };
 }
 
 /** Reads the session cookie on every request and resolves the signed-in person afresh (R18). */
@@ -34,7 +38,12 @@ export function setSessionCookie(reply: FastifyReply, services: Services, token:
 }
 
 export function clearSessionCookie(reply: FastifyReply, services: Services): void {
-  reply.clearCookie(sessionCookieName(services.config.secureCookies), { path: '/', httpOnly: true, sameSite: 'lax', secure: services.config.secureCookies });
+  reply.clearCookie(sessionCookieName(services.config.secureCookies), {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: services.config.secureCookies,
+  });
 }
 
 /** Route guard: pages for signed-in people send everyone else to sign in. */

@@ -12,11 +12,14 @@ const FLASH_COOKIE = 'nexus_flash';
 /** Search path of ARCHITECTURE.md: our views, then GOV.UK Frontend's and MoJ Frontend's macros. */
 export function createViewEnvironment(timeZone?: string): nunjucks.Environment {
   const env = new nunjucks.Environment(
-    new nunjucks.FileSystemLoader([
-      path.join(PROJECT_ROOT, 'src/web/views'),
-      path.join(PROJECT_ROOT, 'node_modules/govuk-frontend/dist'),
-      path.join(PROJECT_ROOT, 'node_modules/@ministryofjustice/frontend'),
-    ], { noCache: false }),
+    new nunjucks.FileSystemLoader(
+      [
+        path.join(PROJECT_ROOT, 'src/web/views'),
+        path.join(PROJECT_ROOT, 'node_modules/govuk-frontend/dist'),
+        path.join(PROJECT_ROOT, 'node_modules/@ministryofjustice/frontend'),
+      ],
+      { noCache: false },
+    ),
     { autoescape: true, throwOnUndefined: false },
   );
   // A macro can only return a string; GOV.UK macros want an `errorMessage` object, so this is a global.
@@ -25,13 +28,20 @@ export function createViewEnvironment(timeZone?: string): nunjucks.Environment {
     return message ? { text: message } : false;
   });
   // In the time zone the nightly job runs in, so that a run's date reads as that run's day.
-  env.addFilter('date', (value: Date | string | null | undefined) => (value ? formatDate(new Date(value), timeZone) : ''));
-  env.addFilter('dateTime', (value: Date | string | null | undefined) => (value ? formatDateTime(new Date(value), timeZone) : ''));
+  env.addFilter('date', (value: Date | string | null | undefined) =>
+    value ? formatDate(new Date(value), timeZone) : '',
+  );
+  env.addFilter('dateTime', (value: Date | string | null | undefined) =>
+    value ? formatDateTime(new Date(value), timeZone) : '',
+  );
   return env;
 }
 
 /** `{ summary, fields }` as the layout's error summary and the field macros expect. */
-export function errorView(fields: FieldErrors, order: readonly string[] = []): { summary: { text: string; href: string }[]; fields: FieldErrors } {
+export function errorView(
+  fields: FieldErrors,
+  order: readonly string[] = [],
+): { summary: { text: string; href: string }[]; fields: FieldErrors } {
   const keys = [...order.filter((k) => k in fields), ...Object.keys(fields).filter((k) => !order.includes(k))];
   return { summary: keys.map((k) => ({ text: fields[k]!, href: `#${k}` })), fields };
 }
@@ -40,36 +50,47 @@ export function registerViews(app: FastifyInstance, services: Services, options:
   const { config } = services;
   const env = createViewEnvironment(config.lifecycle.timezone);
 
-  app.decorateReply('page', async function page(this: FastifyReply, template: string, context: Record<string, unknown> = {}) {
-    const request = this.request;
-    const signedIn = request.signedIn;
-    let flash: { text: string } | null = null;
-    const rawFlash = request.cookies[FLASH_COOKIE];
-    if (rawFlash) {
-      const unsigned = request.unsignCookie(rawFlash);
-      if (unsigned.valid && unsigned.value) flash = { text: unsigned.value.slice(0, 300) };
-      this.clearCookie(FLASH_COOKIE, { path: '/' });
-    }
-    const nonce = (this as FastifyReply & { cspNonce?: { script: string } }).cspNonce?.script;
-    const html = env.render(template, {
-      platformName: config.platformName,
-      serviceName: 'Account administration',
-      cspNonce: nonce,
-      csrfToken: this.generateCsrf(),
-      currentUser: signedIn ? {
-        name: `${signedIn.account.first_name} ${signedIn.account.last_name}`,
-        laName: signedIn.organisation.name,
-      } : null,
-      navigation: navigationFor(signedIn?.actor, request.url.split('?')[0] ?? '/'),
-      demo: options.demo,
-      flash,
-      errors: null,
-      ...context,
-    });
-    this.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html);
-  });
+  app.decorateReply(
+    'page',
+    async function page(this: FastifyReply, template: string, context: Record<string, unknown> = {}) {
+      const request = this.request;
+      const signedIn = request.signedIn;
+      let flash: { text: string } | null = null;
+      const rawFlash = request.cookies[FLASH_COOKIE];
+      if (rawFlash) {
+        const unsigned = request.unsignCookie(rawFlash);
+        if (unsigned.valid && unsigned.value) flash = { text: unsigned.value.slice(0, 300) };
+        this.clearCookie(FLASH_COOKIE, { path: '/' });
+      }
+      const nonce = (this as FastifyReply & { cspNonce?: { script: string } }).cspNonce?.script;
+      const html = env.render(template, {
+        platformName: config.platformName,
+        serviceName: 'Account administration',
+        cspNonce: nonce,
+        csrfToken: this.generateCsrf(),
+        currentUser: signedIn
+          ? {
+              name: `${signedIn.account.first_name} ${signedIn.account.last_name}`,
+              laName: signedIn.organisation.name,
+            }
+          : null,
+        navigation: navigationFor(signedIn?.actor, request.url.split('?')[0] ?? '/'),
+        demo: options.demo,
+        flash,
+        errors: null,
+        ...context,
+      });
+      this.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html);
+    },
+  );
 
   app.decorateReply('flash', function flash(this: FastifyReply, text: string) {
-    this.setCookie(FLASH_COOKIE, text, { path: '/', httpOnly: true, sameSite: 'lax', secure: config.secureCookies, signed: true });
+    this.setCookie(FLASH_COOKIE, text, {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: config.secureCookies,
+      signed: true,
+    });
   });
 }

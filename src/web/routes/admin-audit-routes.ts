@@ -31,40 +31,72 @@ export function adminAuditRoutes(services: Services) {
       const user = await services.users.view(actor, request.params.id, 'users.view', requestContext(request));
       return reply.page('admin/user/audit.njk', {
         pageTitle: `Audit – ${user.account.first_name} ${user.account.last_name} – Admin`,
-        activeTab: 'audit', user, events: describe(events),
+        activeTab: 'audit',
+        user,
+        events: describe(events),
       });
     });
 
     app.get('/admin/audit', async (request, reply) => {
       const raw = formBody(request.query);
-      const query: AuditQuery = { la: raw.la, action: raw.action, from: raw.from?.trim(), to: raw.to?.trim(), page: raw.page };
+      const query: AuditQuery = {
+        la: raw.la,
+        action: raw.action,
+        from: raw.from?.trim(),
+        to: raw.to?.trim(),
+        page: raw.page,
+      };
       try {
         const result = await services.audit.forOrganisation(request.signedIn!.actor, query, requestContext(request));
         return reply.page('admin/audit/list.njk', {
-          pageTitle: 'Audit – Admin', query, result, errors: null,
+          pageTitle: 'Audit – Admin',
+          query,
+          result,
+          errors: null,
           events: describe(result.events),
           actions: result.actions.map((a) => ({ value: a, text: auditActionLabel(a) })),
           exportHref: `/admin/audit/export.csv${queryString(query)}`,
           pagination: {
             previous: result.page > 1 ? { href: `/admin/audit${queryString(query, result.page - 1)}` } : undefined,
-            next: result.page < result.pageCount ? { href: `/admin/audit${queryString(query, result.page + 1)}` } : undefined,
+            next:
+              result.page < result.pageCount
+                ? { href: `/admin/audit${queryString(query, result.page + 1)}` }
+                : undefined,
           },
         });
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;
         reply.code(400);
-        const result = await services.audit.forOrganisation(request.signedIn!.actor, { la: query.la }, requestContext(request));
+        const result = await services.audit.forOrganisation(
+          request.signedIn!.actor,
+          { la: query.la },
+          requestContext(request),
+        );
         return reply.page('admin/audit/list.njk', {
-          pageTitle: 'Audit – Admin', query: { la: query.la, action: '', from: String(query.from ?? '').slice(0, 20), to: String(query.to ?? '').slice(0, 20) },
-          result, events: describe(result.events), actions: result.actions.map((a) => ({ value: a, text: auditActionLabel(a) })),
-          exportHref: '/admin/audit/export.csv', pagination: {}, errors: errorView(error.fields, ['action', 'from', 'to']),
+          pageTitle: 'Audit – Admin',
+          query: {
+            la: query.la,
+            action: '',
+            from: String(query.from ?? '').slice(0, 20),
+            to: String(query.to ?? '').slice(0, 20),
+          },
+          result,
+          events: describe(result.events),
+          actions: result.actions.map((a) => ({ value: a, text: auditActionLabel(a) })),
+          exportHref: '/admin/audit/export.csv',
+          pagination: {},
+          errors: errorView(error.fields, ['action', 'from', 'to']),
         });
       }
     });
 
     app.get('/admin/audit/export.csv', async (request, reply) => {
       const raw = formBody(request.query);
-      const { filename, csv } = await services.audit.exportCsv(request.signedIn!.actor, { la: raw.la, action: raw.action, from: raw.from, to: raw.to }, requestContext(request));
+      const { filename, csv } = await services.audit.exportCsv(
+        request.signedIn!.actor,
+        { la: raw.la, action: raw.action, from: raw.from, to: raw.to },
+        requestContext(request),
+      );
       return sendCsv(reply, filename, csv);
     });
   };

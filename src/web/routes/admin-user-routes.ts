@@ -1,7 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ForbiddenError, RuleError, ValidationError } from '../../domain/errors.ts';
 import {
-  PRIVILEGES, USER_TYPES, differenceFromDefaults, isUserType, privilegeLabel, typeDefaults, userTypeLabel, type Privilege,
+  PRIVILEGES,
+  USER_TYPES,
+  differenceFromDefaults,
+  isUserType,
+  privilegeLabel,
+  typeDefaults,
+  userTypeLabel,
+  type Privilege,
 } from '../../domain/privileges.ts';
 import { SCHOOL_ROLES, isSchoolRole, schoolRoleLabel } from '../../domain/school-roles.ts';
 import { monthsAgo } from '../../domain/relative-time.ts';
@@ -15,7 +22,10 @@ import { privilegeChoices } from '../privilege-choices.ts';
 import { formBody, formList, text } from './form.ts';
 
 const ARCHIVE_REASONS: Record<string, string> = {
-  manual: 'archived by an administrator', inactivity: 'not signed in', 'access-ended': 'access end date reached', provisioning: 'deprovisioned by the identity system',
+  manual: 'archived by an administrator',
+  inactivity: 'not signed in',
+  'access-ended': 'access end date reached',
+  provisioning: 'deprovisioned by the identity system',
 };
 
 type IdRequest = FastifyRequest<{ Params: { id: string } }>;
@@ -26,7 +36,12 @@ export function adminUserRoutes(services: Services) {
     app.addHook('preHandler', requireSignIn);
 
     app.get<{ Params: { id: string } }>('/admin/users/:id', async (request, reply) => {
-      const user = await services.users.view(request.signedIn!.actor, request.params.id, 'users.view', requestContext(request));
+      const user = await services.users.view(
+        request.signedIn!.actor,
+        request.params.id,
+        'users.view',
+        requestContext(request),
+      );
       const a = user.account;
       return reply.page('admin/user/details.njk', {
         pageTitle: `${a.first_name} ${a.last_name} – Admin`,
@@ -43,24 +58,38 @@ export function adminUserRoutes(services: Services) {
     });
 
     app.get<{ Params: { id: string } }>('/admin/users/:id/communications', async (request, reply) => {
-      const user = await services.users.view(request.signedIn!.actor, request.params.id, 'users.view', requestContext(request));
+      const user = await services.users.view(
+        request.signedIn!.actor,
+        request.params.id,
+        'users.view',
+        requestContext(request),
+      );
       return reply.page('admin/user/communications.njk', {
         pageTitle: `Communications – ${user.account.first_name} ${user.account.last_name} – Admin`,
         activeTab: 'communications',
         user,
-        topics: TOPICS.map((t) => ({ name: topicName(t.code, services.config.topicNames), recommended: t.recommended, subscribed: user.subscriptions.includes(t.code) })),
+        topics: TOPICS.map((t) => ({
+          name: topicName(t.code, services.config.topicNames),
+          recommended: t.recommended,
+          subscribed: user.subscriptions.includes(t.code),
+        })),
       });
     });
 
     async function schoolsPage(request: IdRequest, reply: FastifyReply, extra: Record<string, unknown> = {}) {
       const actor = request.signedIn!.actor;
       const user = await services.users.view(actor, request.params.id, 'users.view', requestContext(request));
-      const choices = user.allowed.editSchools ? await services.users.choices(actor, request.params.id) : { schools: [], groups: [] };
+      const choices = user.allowed.editSchools
+        ? await services.users.choices(actor, request.params.id)
+        : { schools: [], groups: [] };
       return reply.page('admin/user/schools.njk', {
         pageTitle: `Schools – ${user.account.first_name} ${user.account.last_name} – Admin`,
         activeTab: 'schools',
         user,
-        schools: user.schools.map((s) => ({ ...s, roleLabel: isSchoolRole(s.role) ? schoolRoleLabel(s.role) : s.role })),
+        schools: user.schools.map((s) => ({
+          ...s,
+          roleLabel: isSchoolRole(s.role) ? schoolRoleLabel(s.role) : s.role,
+        })),
         assignedIds: user.schools.map((s) => s.id),
         choices,
         roles: SCHOOL_ROLES,
@@ -69,26 +98,44 @@ export function adminUserRoutes(services: Services) {
       });
     }
 
-    app.get<{ Params: { id: string } }>('/admin/users/:id/schools', async (request, reply) => schoolsPage(request, reply));
+    app.get<{ Params: { id: string } }>('/admin/users/:id/schools', async (request, reply) =>
+      schoolsPage(request, reply),
+    );
 
     app.post<{ Params: { id: string } }>('/admin/users/:id/schools', async (request, reply) => {
       const body = formBody(request.body);
       try {
-        await services.userChanges.addSchool(request.signedIn!.actor, request.params.id, { schoolId: body.schoolId ?? '', role: body.role ?? '' }, requestContext(request));
+        await services.userChanges.addSchool(
+          request.signedIn!.actor,
+          request.params.id,
+          { schoolId: body.schoolId ?? '', role: body.role ?? '' },
+          requestContext(request),
+        );
         reply.flash('School added.');
         return reply.redirect(`/admin/users/${request.params.id}/schools`, 303);
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;
         reply.code(400);
-        return schoolsPage(request, reply, { errors: errorView(error.fields, ['schoolId', 'role']), values: { schoolId: Number(body.schoolId), role: text(body, 'role', 50) } });
+        return schoolsPage(request, reply, {
+          errors: errorView(error.fields, ['schoolId', 'role']),
+          values: { schoolId: Number(body.schoolId), role: text(body, 'role', 50) },
+        });
       }
     });
 
-    app.post<{ Params: { id: string; schoolId: string } }>('/admin/users/:id/schools/:schoolId/remove', async (request, reply) => {
-      await services.userChanges.removeSchool(request.signedIn!.actor, request.params.id, request.params.schoolId, requestContext(request));
-      reply.flash('School removed.');
-      return reply.redirect(`/admin/users/${request.params.id}/schools`, 303);
-    });
+    app.post<{ Params: { id: string; schoolId: string } }>(
+      '/admin/users/:id/schools/:schoolId/remove',
+      async (request, reply) => {
+        await services.userChanges.removeSchool(
+          request.signedIn!.actor,
+          request.params.id,
+          request.params.schoolId,
+          requestContext(request),
+        );
+        reply.flash('School removed.');
+        return reply.redirect(`/admin/users/${request.params.id}/schools`, 303);
+      },
+    );
 
     app.post<{ Params: { id: string } }>('/admin/users/:id/schools/replace', async (request, reply) => {
       const body = formBody(request.body);
@@ -97,8 +144,12 @@ export function adminUserRoutes(services: Services) {
       const kept = new Map(user.schools.map((s) => [String(s.id), s.role]));
       const newRole = body.newRole ?? '';
       try {
-        await services.userChanges.replaceSchools(actor, request.params.id,
-          formList(request.body, 'schools').map((schoolId) => ({ schoolId, role: kept.get(schoolId) ?? newRole })), requestContext(request));
+        await services.userChanges.replaceSchools(
+          actor,
+          request.params.id,
+          formList(request.body, 'schools').map((schoolId) => ({ schoolId, role: kept.get(schoolId) ?? newRole })),
+          requestContext(request),
+        );
         reply.flash('Schools replaced.');
         return reply.redirect(`/admin/users/${request.params.id}/schools`, 303);
       } catch (error) {
@@ -108,14 +159,30 @@ export function adminUserRoutes(services: Services) {
       }
     });
 
-    async function privilegesPage(request: IdRequest, reply: FastifyReply, form?: { userType: string; privileges: string[]; cinClaAgreedBy: string }, extra: Record<string, unknown> = {}) {
-      const user = await services.users.view(request.signedIn!.actor, request.params.id, 'users.view', requestContext(request));
+    async function privilegesPage(
+      request: IdRequest,
+      reply: FastifyReply,
+      form?: { userType: string; privileges: string[]; cinClaAgreedBy: string },
+      extra: Record<string, unknown> = {},
+    ) {
+      const user = await services.users.view(
+        request.signedIn!.actor,
+        request.params.id,
+        'users.view',
+        requestContext(request),
+      );
       const actor = request.signedIn!.actor;
       const current = form ?? { userType: user.account.user_type, privileges: user.privileges, cinClaAgreedBy: '' };
-      const diff = isUserType(current.userType) ? differenceFromDefaults(current.userType, current.privileges.filter((p): p is Privilege => PRIVILEGES.some((x) => x.code === p))) : { added: [], removed: [] };
-      const differsText = isUserType(current.userType) && (diff.added.length || diff.removed.length)
-        ? `Differs from the defaults of ${userTypeLabel(current.userType)}: ${[...diff.added.map((p) => `+${privilegeLabel(p)}`), ...diff.removed.map((p) => `−${privilegeLabel(p)}`)].join('; ')}`
-        : '';
+      const diff = isUserType(current.userType)
+        ? differenceFromDefaults(
+            current.userType,
+            current.privileges.filter((p): p is Privilege => PRIVILEGES.some((x) => x.code === p)),
+          )
+        : { added: [], removed: [] };
+      const differsText =
+        isUserType(current.userType) && (diff.added.length || diff.removed.length)
+          ? `Differs from the defaults of ${userTypeLabel(current.userType)}: ${[...diff.added.map((p) => `+${privilegeLabel(p)}`), ...diff.removed.map((p) => `−${privilegeLabel(p)}`)].join('; ')}`
+          : '';
       const isCentral = user.organisation.kind === 'central';
       return reply.page('admin/user/privileges.njk', {
         pageTitle: `Privileges – ${user.account.first_name} ${user.account.last_name} – Admin`,
@@ -125,33 +192,56 @@ export function adminUserRoutes(services: Services) {
         differsText,
         typeLabel: isUserType(user.account.user_type) ? userTypeLabel(user.account.user_type) : user.account.user_type,
         heldLabels: user.privileges.map(privilegeLabel),
-        types: USER_TYPES.filter((t) => (t.code === 'support') === isCentral).map((t) => ({ code: t.code, label: t.label, defaults: t.defaults, defaultsText: t.defaults.map(privilegeLabel).join(', ') })),
+        types: USER_TYPES.filter((t) => (t.code === 'support') === isCentral).map((t) => ({
+          code: t.code,
+          label: t.label,
+          defaults: t.defaults,
+          defaultsText: t.defaults.map(privilegeLabel).join(', '),
+        })),
         privileges: privilegeChoices(actor, isCentral),
         ...extra,
       });
     }
 
-    app.get<{ Params: { id: string } }>('/admin/users/:id/privileges', async (request, reply) => privilegesPage(request, reply));
+    app.get<{ Params: { id: string } }>('/admin/users/:id/privileges', async (request, reply) =>
+      privilegesPage(request, reply),
+    );
 
     app.post<{ Params: { id: string } }>('/admin/users/:id/privileges', async (request, reply) => {
       const body = formBody(request.body);
-      const form = { userType: text(body, 'userType', 50), privileges: formList(request.body, 'privileges').slice(0, 50), cinClaAgreedBy: text(body, 'cinClaAgreedBy', 300) };
+      const form = {
+        userType: text(body, 'userType', 50),
+        privileges: formList(request.body, 'privileges').slice(0, 50),
+        cinClaAgreedBy: text(body, 'cinClaAgreedBy', 300),
+      };
       // Without JavaScript, choosing a Type of User pre-fills its defaults in a second step (R14).
       if (body.action === 'defaults') {
         if (!isUserType(form.userType)) {
           reply.code(400);
           return privilegesPage(request, reply, form, { errors: errorView({ userType: 'Select a Type of User' }) });
         }
-        return privilegesPage(request, reply, { ...form, privileges: [...typeDefaults(form.userType)] }, { defaultsApplied: userTypeLabel(form.userType) });
+        return privilegesPage(
+          request,
+          reply,
+          { ...form, privileges: [...typeDefaults(form.userType)] },
+          { defaultsApplied: userTypeLabel(form.userType) },
+        );
       }
       try {
-        await services.userChanges.setPrivileges(request.signedIn!.actor, request.params.id, form, requestContext(request));
+        await services.userChanges.setPrivileges(
+          request.signedIn!.actor,
+          request.params.id,
+          form,
+          requestContext(request),
+        );
         reply.flash('Privileges saved.');
         return reply.redirect(`/admin/users/${request.params.id}/privileges`, 303);
       } catch (error) {
         if (error instanceof ValidationError) {
           reply.code(400);
-          return privilegesPage(request, reply, form, { errors: errorView(error.fields, ['userType', 'privileges', 'cinClaAgreedBy']) });
+          return privilegesPage(request, reply, form, {
+            errors: errorView(error.fields, ['userType', 'privileges', 'cinClaAgreedBy']),
+          });
         }
         if (error instanceof RuleError) {
           reply.code(409);
@@ -161,7 +251,12 @@ export function adminUserRoutes(services: Services) {
       }
     });
 
-    async function editPage(request: IdRequest, reply: FastifyReply, form?: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+    async function editPage(
+      request: IdRequest,
+      reply: FastifyReply,
+      form?: Record<string, unknown>,
+      extra: Record<string, unknown> = {},
+    ) {
       const actor = request.signedIn!.actor;
       const user = await services.users.view(actor, request.params.id, 'users.view', requestContext(request));
       if (!user.allowed.edit) throw new ForbiddenError();
@@ -172,7 +267,11 @@ export function adminUserRoutes(services: Services) {
         user,
         groups,
         form: form ?? {
-          firstName: a.first_name, lastName: a.last_name, email: a.email, jobTitle: a.job_title ?? '', phone: a.phone ?? '',
+          firstName: a.first_name,
+          lastName: a.last_name,
+          email: a.email,
+          jobTitle: a.job_title ?? '',
+          phone: a.phone ?? '',
           schoolGroupIds: user.groups.map((g) => String(g.id)),
           defaultSchoolGroupId: a.default_school_group_id ? String(a.default_school_group_id) : '',
           accessEndDate: a.access_end_date ?? '',
@@ -186,18 +285,42 @@ export function adminUserRoutes(services: Services) {
     app.post<{ Params: { id: string } }>('/admin/users/:id/edit', async (request, reply) => {
       const body = formBody(request.body);
       const input = {
-        firstName: body.firstName ?? '', lastName: body.lastName ?? '', email: body.email ?? '', jobTitle: body.jobTitle ?? '', phone: body.phone ?? '',
-        schoolGroupIds: formList(request.body, 'schoolGroupIds').slice(0, 500), defaultSchoolGroupId: body.defaultSchoolGroupId ?? '', accessEndDate: body.accessEndDate ?? '',
+        firstName: body.firstName ?? '',
+        lastName: body.lastName ?? '',
+        email: body.email ?? '',
+        jobTitle: body.jobTitle ?? '',
+        phone: body.phone ?? '',
+        schoolGroupIds: formList(request.body, 'schoolGroupIds').slice(0, 500),
+        defaultSchoolGroupId: body.defaultSchoolGroupId ?? '',
+        accessEndDate: body.accessEndDate ?? '',
       };
       try {
-        await services.userChanges.editDetails(request.signedIn!.actor, request.params.id, input, requestContext(request));
+        await services.userChanges.editDetails(
+          request.signedIn!.actor,
+          request.params.id,
+          input,
+          requestContext(request),
+        );
         reply.flash('Details saved.');
         return reply.redirect(`/admin/users/${request.params.id}`, 303);
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;
         reply.code(400);
-        const shown = Object.fromEntries(Object.entries(input).map(([k, v]) => [k, Array.isArray(v) ? v : String(v).slice(0, 300)]));
-        return editPage(request, reply, shown, { errors: errorView(error.fields, ['firstName', 'lastName', 'email', 'jobTitle', 'phone', 'schoolGroupIds', 'defaultSchoolGroupId', 'accessEndDate']) });
+        const shown = Object.fromEntries(
+          Object.entries(input).map(([k, v]) => [k, Array.isArray(v) ? v : String(v).slice(0, 300)]),
+        );
+        return editPage(request, reply, shown, {
+          errors: errorView(error.fields, [
+            'firstName',
+            'lastName',
+            'email',
+            'jobTitle',
+            'phone',
+            'schoolGroupIds',
+            'defaultSchoolGroupId',
+            'accessEndDate',
+          ]),
+        });
       }
     });
   };

@@ -18,40 +18,54 @@ export function adminUsersRoutes(services: Services) {
     app.get('/admin/users', async (request, reply) => {
       const actor = request.signedIn!.actor;
       const { query, errors } = parseUserListQuery(request.query as Record<string, unknown>);
-      const [result, organisations] = await Promise.all([services.directory.list(actor, query, requestContext(request)), services.directory.organisations()]);
+      const [result, organisations] = await Promise.all([
+        services.directory.list(actor, query, requestContext(request)),
+        services.directory.organisations(),
+      ]);
       if (Object.keys(errors).length > 0) reply.code(400);
-      const href = (changes: Partial<Record<keyof UserListQuery, string | number | undefined>>) => userListHref('/admin/users', query, changes);
-      const title = result.mode === 'manage' ? `Users of ${result.organisation.name}` : `Contacts at ${result.organisation.name}`;
+      const href = (changes: Partial<Record<keyof UserListQuery, string | number | undefined>>) =>
+        userListHref('/admin/users', query, changes);
+      const title =
+        result.mode === 'manage' ? `Users of ${result.organisation.name}` : `Contacts at ${result.organisation.name}`;
       return reply.page('admin/users/list.njk', {
         pageTitle: `${title} – Admin`,
         title,
         query,
-        errors: Object.keys(errors).length > 0 ? errorView(errors, ['la', 'q', 'inactiveMonths', 'type', 'privilege', 'status']) : null,
+        errors:
+          Object.keys(errors).length > 0
+            ? errorView(errors, ['la', 'q', 'inactiveMonths', 'type', 'privilege', 'status'])
+            : null,
         result,
         organisations: organisations.filter((o) => o.kind === 'la'),
         ownOrganisationId: actor.kind === 'account' ? actor.organisationId : null,
         userTypes: USER_TYPES.map((t) => ({ value: t.code, text: t.label })),
         privileges: PRIVILEGES.map((p) => ({ value: p.code, text: p.label })),
-        rows: result.mode === 'manage' ? result.rows.map((r) => ({
-          ...r,
-          name: `${r.first_name} ${r.last_name}`,
-          typeLabel: isUserType(r.user_type) ? userTypeLabel(r.user_type) : r.user_type,
-          lastSignInAgo: monthsAgo(r.last_sign_in_at, result.now),
-        })) : [],
+        rows:
+          result.mode === 'manage'
+            ? result.rows.map((r) => ({
+                ...r,
+                name: `${r.first_name} ${r.last_name}`,
+                typeLabel: isUserType(r.user_type) ? userTypeLabel(r.user_type) : r.user_type,
+                lastSignInAgo: monthsAgo(r.last_sign_in_at, result.now),
+              }))
+            : [],
         sortLinks: {
           name: href({ sort: query.sort === 'name' ? '-name' : 'name', page: undefined }),
           lastSignIn: href({ sort: query.sort === '-lastSignIn' ? 'lastSignIn' : '-lastSignIn', page: undefined }),
         },
-        pagination: result.mode === 'manage' ? {
-          previous: query.page > 1 ? { href: href({ page: query.page - 1 }) } : undefined,
-          next: query.page < result.pageCount ? { href: href({ page: query.page + 1 }) } : undefined,
-          items: Array.from({ length: result.pageCount }, (_, i) => i + 1)
-            .filter((n) => n === 1 || n === result.pageCount || Math.abs(n - query.page) <= 2)
-            .flatMap((n, i, all) => [
-              ...(i > 0 && n - all[i - 1]! > 1 ? [{ ellipsis: true }] : []),
-              { number: n, href: href({ page: n }), current: n === query.page },
-            ]),
-        } : undefined,
+        pagination:
+          result.mode === 'manage'
+            ? {
+                previous: query.page > 1 ? { href: href({ page: query.page - 1 }) } : undefined,
+                next: query.page < result.pageCount ? { href: href({ page: query.page + 1 }) } : undefined,
+                items: Array.from({ length: result.pageCount }, (_, i) => i + 1)
+                  .filter((n) => n === 1 || n === result.pageCount || Math.abs(n - query.page) <= 2)
+                  .flatMap((n, i, all) => [
+                    ...(i > 0 && n - all[i - 1]! > 1 ? [{ ellipsis: true }] : []),
+                    { number: n, href: href({ page: n }), current: n === query.page },
+                  ]),
+              }
+            : undefined,
         exportHref: userListHref('/admin/users/export.csv', query, { page: undefined }),
         canCreate: can(actor, 'users.create', { organisationId: result.organisation.id }),
         canImport: can(actor, 'users.import', { organisationId: result.organisation.id }),
@@ -59,17 +73,29 @@ export function adminUsersRoutes(services: Services) {
       });
     });
 
-    async function newUserPage(request: FastifyRequest, reply: FastifyReply, form: Record<string, string> = {}, extra: Record<string, unknown> = {}) {
+    async function newUserPage(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      form: Record<string, string> = {},
+      extra: Record<string, unknown> = {},
+    ) {
       const actor = request.signedIn!.actor;
       const la = (request.query as { la?: unknown }).la;
-      const organisation = await services.directory.organisationForCreate(actor, typeof la === 'string' ? la : undefined);
+      const organisation = await services.directory.organisationForCreate(
+        actor,
+        typeof la === 'string' ? la : undefined,
+      );
       const isCentral = organisation.kind === 'central';
       return reply.page('admin/users/new.njk', {
         pageTitle: 'Create user – Admin',
         organisation,
         laParam: typeof la === 'string',
         invitationDays: services.config.invitationDays,
-        types: USER_TYPES.filter((t) => (t.code === 'support') === isCentral).map((t) => ({ code: t.code, label: t.label, defaultsText: t.defaults.map(privilegeLabel).join(', ') })),
+        types: USER_TYPES.filter((t) => (t.code === 'support') === isCentral).map((t) => ({
+          code: t.code,
+          label: t.label,
+          defaultsText: t.defaults.map(privilegeLabel).join(', '),
+        })),
         form,
         ...extra,
       });
@@ -81,20 +107,45 @@ export function adminUsersRoutes(services: Services) {
       const body = formBody(request.body);
       const actor = request.signedIn!.actor;
       const la = (request.query as { la?: unknown }).la;
-      const organisation = await services.directory.organisationForCreate(actor, typeof la === 'string' ? la : undefined);
+      const organisation = await services.directory.organisationForCreate(
+        actor,
+        typeof la === 'string' ? la : undefined,
+      );
       const input = {
-        username: body.username ?? '', firstName: body.firstName ?? '', lastName: body.lastName ?? '', email: body.email ?? '',
-        jobTitle: body.jobTitle ?? '', phone: body.phone ?? '', userType: body.userType ?? '', cinClaAgreedBy: body.cinClaAgreedBy ?? '',
+        username: body.username ?? '',
+        firstName: body.firstName ?? '',
+        lastName: body.lastName ?? '',
+        email: body.email ?? '',
+        jobTitle: body.jobTitle ?? '',
+        phone: body.phone ?? '',
+        userType: body.userType ?? '',
+        cinClaAgreedBy: body.cinClaAgreedBy ?? '',
       };
       try {
-        const account = await services.accounts.createAccount(actor, { ...input, organisationId: organisation.id }, requestContext(request));
+        const account = await services.accounts.createAccount(
+          actor,
+          { ...input, organisationId: organisation.id },
+          requestContext(request),
+        );
         reply.flash(`${account.first_name} ${account.last_name} has been created and emailed an invitation.`);
         return reply.redirect(`/admin/users/${account.id}`, 303);
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;
         reply.code(400);
         const shown = Object.fromEntries(Object.entries(input).map(([k, v]) => [k, v.slice(0, 300)]));
-        return newUserPage(request, reply, shown, { errors: errorView(error.fields, ['username', 'firstName', 'lastName', 'email', 'jobTitle', 'phone', 'userType', 'cinClaAgreedBy', 'privileges']) });
+        return newUserPage(request, reply, shown, {
+          errors: errorView(error.fields, [
+            'username',
+            'firstName',
+            'lastName',
+            'email',
+            'jobTitle',
+            'phone',
+            'userType',
+            'cinClaAgreedBy',
+            'privileges',
+          ]),
+        });
       }
     });
 
@@ -102,7 +153,11 @@ export function adminUsersRoutes(services: Services) {
       const { query, errors } = parseUserListQuery(request.query as Record<string, unknown>);
       if (Object.keys(errors).length > 0) throw new ValidationError(errors, 'The filters of the export are not valid');
       // Access, validation and the first read happen before the first byte; the rest streams.
-      const { filename, lines } = await services.directory.exportCsv(request.signedIn!.actor, query, requestContext(request));
+      const { filename, lines } = await services.directory.exportCsv(
+        request.signedIn!.actor,
+        query,
+        requestContext(request),
+      );
       return sendCsvStream(reply, filename, lines);
     });
   };

@@ -20,7 +20,9 @@ export function apiTokenRoutes(services: Services) {
 
     const form = (reply: FastifyReply, values: { name: string; lifetimeDays: string }, errors?: ValidationError) =>
       reply.page('admin/api-tokens/new.njk', {
-        pageTitle: `${errors ? 'Error: ' : ''}Create an API token – Admin`, form: values, lifetimes,
+        pageTitle: `${errors ? 'Error: ' : ''}Create an API token – Admin`,
+        form: values,
+        lifetimes,
         errors: errors ? errorView(errors.fields, ['name', 'lifetimeDays']) : null,
       });
 
@@ -33,7 +35,11 @@ export function apiTokenRoutes(services: Services) {
     app.post('/admin/api-tokens/new', async (request: FastifyRequest, reply) => {
       const body = formBody(request.body);
       try {
-        const created = await services.apiTokens.create(request.signedIn!.actor, { name: body.name, lifetimeDays: body.lifetimeDays }, requestContext(request));
+        const created = await services.apiTokens.create(
+          request.signedIn!.actor,
+          { name: body.name, lifetimeDays: body.lifetimeDays },
+          requestContext(request),
+        );
         // The token is on this page only: never in a redirect, a flash cookie or a cache.
         reply.header('cache-control', 'no-store');
         return reply.page('admin/api-tokens/created.njk', { pageTitle: 'API token created – Admin', created });

@@ -12,10 +12,16 @@ export function healthRoutes(services: Services) {
       try {
         result = await services.health.check();
       } catch (error) {
-        result = { ok: false, database: { status: 'down' as const }, error: error instanceof Error ? error.message : String(error) };
+        result = {
+          ok: false,
+          database: { status: 'down' as const },
+          error: error instanceof Error ? error.message : String(error),
+        };
       }
       if (!result.ok) request.log.warn({ reason: result.error }, 'health check: the database is down');
-      return reply.code(result.ok ? 200 : 503).header('cache-control', 'no-store')
+      return reply
+        .code(result.ok ? 200 : 503)
+        .header('cache-control', 'no-store')
         .send({ status: result.ok ? 'ok' : 'unavailable', database: result.database });
     });
   };

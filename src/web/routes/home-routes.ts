@@ -8,7 +8,11 @@ import { navigationFor } from '../navigation.ts';
 export function homeRoutes(services: Services) {
   return async (app: FastifyInstance) => {
     app.get('/accessibility', async (_request, reply) =>
-      reply.page('static/accessibility.njk', { pageTitle: 'Accessibility statement', supportName: services.config.supportName }));
+      reply.page('static/accessibility.njk', {
+        pageTitle: 'Accessibility statement',
+        supportName: services.config.supportName,
+      }),
+    );
 
     app.get('/', { preHandler: requireSignIn }, async (request, reply) => {
       const actor = request.signedIn!.actor;
@@ -22,7 +26,10 @@ export function homeRoutes(services: Services) {
         organisationName: organisation.name,
         laCode: organisation.la_code,
         userTypeLabel: isUserType(account.user_type) ? userTypeLabel(account.user_type) : account.user_type,
-        privileges: privileges.map((p) => ({ label: privilegeLabel(p), hint: PRIVILEGES.find((x) => x.code === p)!.hint })),
+        privileges: privileges.map((p) => ({
+          label: privilegeLabel(p),
+          hint: PRIVILEGES.find((x) => x.code === p)!.hint,
+        })),
         administrators,
         attention,
         links: navigationFor(request.signedIn!.actor, '/').filter((l) => l.href !== '/'),

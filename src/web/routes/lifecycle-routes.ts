@@ -7,7 +7,11 @@ import { requireSignIn } from '../plugins/session.ts';
 import { errorView } from '../plugins/views.ts';
 import { formBody } from './form.ts';
 
-const TAG_CLASSES: Record<string, string> = { Warned: 'govuk-tag--yellow', Archived: 'govuk-tag--grey', Deleted: 'govuk-tag--red' };
+const TAG_CLASSES: Record<string, string> = {
+  Warned: 'govuk-tag--yellow',
+  Archived: 'govuk-tag--grey',
+  Deleted: 'govuk-tag--red',
+};
 
 /** Monday of the week of `date`, as a calendar date where the job runs. */
 function weekStart(date: Date, timeZone: string): Date {
@@ -43,8 +47,12 @@ export function lifecycleRoutes(services: Services) {
         weeks.set(start.getTime(), week);
       }
       return reply.page('admin/lifecycle/preview.njk', {
-        pageTitle: 'Lifecycle – Admin', organisation: result.organisation, days: result.days, la: query.la && /^[0-9]{3}$/.test(query.la) ? query.la : undefined,
-        weeks: [...weeks.values()], errors,
+        pageTitle: 'Lifecycle – Admin',
+        organisation: result.organisation,
+        days: result.days,
+        la: query.la && /^[0-9]{3}$/.test(query.la) ? query.la : undefined,
+        weeks: [...weeks.values()],
+        errors,
       });
     });
   };

@@ -38,7 +38,8 @@ export function boundaryOf(contentType: string): string | undefined {
  * %0D and %0A, and backslashes as they are, so a quoted value runs to the next quote.
  */
 function parameter(header: string, name: string): string | undefined {
-  const match = new RegExp(`;\\s*${name}="([^"]*)"`, 'i').exec(header) ?? new RegExp(`;\\s*${name}=([^\\s;"]+)`, 'i').exec(header);
+  const match =
+    new RegExp(`;\\s*${name}="([^"]*)"`, 'i').exec(header) ?? new RegExp(`;\\s*${name}=([^\\s;"]+)`, 'i').exec(header);
   return match?.[1];
 }
 
@@ -63,11 +64,19 @@ export function parseMultipart(body: Buffer, boundary: string): MultipartForm {
     if (end < 0) throw new MultipartError('The form data ends early');
     const data = body.subarray(headerEnd + 4, end);
     const disposition = headers.find((h) => /^content-disposition\s*:/i.test(h));
-    if (!disposition || !/^content-disposition\s*:\s*form-data\s*(;|$)/i.test(disposition)) throw new MultipartError('The form data is malformed');
+    if (!disposition || !/^content-disposition\s*:\s*form-data\s*(;|$)/i.test(disposition))
+      throw new MultipartError('The form data is malformed');
     const name = parameter(disposition, 'name');
     if (name === undefined) throw new MultipartError('The form data is malformed');
     const filename = parameter(disposition, 'filename');
-    if (filename !== undefined) files.push({ field: cleanText(name), filename: cleanText(filename).replace(/^.*[\\/]/, '').slice(0, 200), data });
+    if (filename !== undefined)
+      files.push({
+        field: cleanText(name),
+        filename: cleanText(filename)
+          .replace(/^.*[\\/]/, '')
+          .slice(0, 200),
+        data,
+      });
     else if (!(name in fields)) fields[cleanText(name)] = cleanText(data.toString('utf8'));
     pos = end + 2;
   }

@@ -14,7 +14,9 @@ export function myAccountRoutes(services: Services) {
     app.addHook('preHandler', requireSignIn);
 
     app.get('/my-account', async (request, reply) => {
-      const { account, organisation, privileges, administrators } = await services.accounts.profile(request.signedIn!.actor);
+      const { account, organisation, privileges, administrators } = await services.accounts.profile(
+        request.signedIn!.actor,
+      );
       return reply.page('my-account/my-account.njk', {
         pageTitle: 'My account',
         account,
@@ -25,25 +27,41 @@ export function myAccountRoutes(services: Services) {
       });
     });
 
-    app.get('/my-account/password', async (_request, reply) => reply.page('my-account/password.njk', { pageTitle: 'Change your password', minLength: MIN_PASSWORD_LENGTH }));
+    app.get('/my-account/password', async (_request, reply) =>
+      reply.page('my-account/password.njk', { pageTitle: 'Change your password', minLength: MIN_PASSWORD_LENGTH }),
+    );
 
     app.post('/my-account/password', async (request, reply) => {
       const body = formBody(request.body);
       try {
-        await services.passwords.changePassword(request.signedIn!.actor, {
-          currentPassword: body.currentPassword ?? '', password: body.password ?? '', confirmPassword: body.confirmPassword ?? '',
-        }, { ...requestContext(request), sessionIdHash: request.signedIn!.sessionIdHash });
+        await services.passwords.changePassword(
+          request.signedIn!.actor,
+          {
+            currentPassword: body.currentPassword ?? '',
+            password: body.password ?? '',
+            confirmPassword: body.confirmPassword ?? '',
+          },
+          { ...requestContext(request), sessionIdHash: request.signedIn!.sessionIdHash },
+        );
         reply.flash('Your password has been changed. You have been signed out everywhere else.');
         return reply.redirect('/my-account', 303);
       } catch (error) {
         if (error instanceof ValidationError) {
           reply.code(400);
-          return reply.page('my-account/password.njk', { pageTitle: 'Change your password', minLength: MIN_PASSWORD_LENGTH, errors: errorView(error.fields, ['currentPassword', 'password', 'confirmPassword']) });
+          return reply.page('my-account/password.njk', {
+            pageTitle: 'Change your password',
+            minLength: MIN_PASSWORD_LENGTH,
+            errors: errorView(error.fields, ['currentPassword', 'password', 'confirmPassword']),
+          });
         }
         if (error instanceof ThrottledError) {
           reply.code(429).header('retry-after', String(Math.ceil(error.retryAfterSeconds)));
           const message = `Too many attempts to change your password. Wait ${Math.max(1, Math.ceil(error.retryAfterSeconds / 60))} minutes, then try again.`;
-          return reply.page('my-account/password.njk', { pageTitle: 'Change your password', minLength: MIN_PASSWORD_LENGTH, errors: errorView({ currentPassword: message }) });
+          return reply.page('my-account/password.njk', {
+            pageTitle: 'Change your password',
+            minLength: MIN_PASSWORD_LENGTH,
+            errors: errorView({ currentPassword: message }),
+          });
         }
         throw error;
       }

@@ -11,11 +11,21 @@ export function myCommunicationsRoutes(services: Services) {
   return async (app: FastifyInstance) => {
     app.addHook('preHandler', requireSignIn);
 
-    async function page(request: FastifyRequest, reply: FastifyReply, selected?: string[], extra: Record<string, unknown> = {}) {
-      const mine = selected ?? await services.communications.mine(request.signedIn!.actor);
+    async function page(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      selected?: string[],
+      extra: Record<string, unknown> = {},
+    ) {
+      const mine = selected ?? (await services.communications.mine(request.signedIn!.actor));
       return reply.page('my-account/communications.njk', {
         pageTitle: 'Communications – My account',
-        topics: TOPICS.map((t) => ({ code: t.code, name: topicName(t.code, services.config.topicNames), recommended: t.recommended, subscribed: mine.includes(t.code) })),
+        topics: TOPICS.map((t) => ({
+          code: t.code,
+          name: topicName(t.code, services.config.topicNames),
+          recommended: t.recommended,
+          subscribed: mine.includes(t.code),
+        })),
         ...extra,
       });
     }

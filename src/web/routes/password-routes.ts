@@ -13,7 +13,9 @@ const TOKEN_PATTERN = /^[A-Za-z0-9_-]{20,100}$/;
 export function passwordRoutes(services: Services) {
   return async (app: FastifyInstance) => {
     acceptFormsOnly(app);
-    app.get('/forgot-password', async (_request, reply) => reply.page('password/forgot-password.njk', { pageTitle: 'Reset your password', values: {} }));
+    app.get('/forgot-password', async (_request, reply) =>
+      reply.page('password/forgot-password.njk', { pageTitle: 'Reset your password', values: {} }),
+    );
 
     app.post('/forgot-password', async (request, reply) => {
       const body = formBody(request.body);
@@ -23,26 +25,47 @@ export function passwordRoutes(services: Services) {
       } catch (error) {
         if (error instanceof ValidationError) {
           reply.code(400);
-          return reply.page('password/forgot-password.njk', { pageTitle: 'Reset your password', values: { username: text(body, 'username', 200) }, errors: errorView(error.fields) });
+          return reply.page('password/forgot-password.njk', {
+            pageTitle: 'Reset your password',
+            values: { username: text(body, 'username', 200) },
+            errors: errorView(error.fields),
+          });
         }
         if (error instanceof ThrottledError) {
           reply.code(429).header('retry-after', String(Math.ceil(error.retryAfterSeconds)));
           const message = `Too many reset requests. Wait ${Math.max(1, Math.ceil(error.retryAfterSeconds / 60))} minutes, then try again.`;
-          return reply.page('password/forgot-password.njk', { pageTitle: 'Reset your password', values: { username: text(body, 'username', 200) }, errors: errorView({ username: message }) });
+          return reply.page('password/forgot-password.njk', {
+            pageTitle: 'Reset your password',
+            values: { username: text(body, 'username', 200) },
+            errors: errorView({ username: message }),
+          });
         }
         throw error;
       }
     });
 
     const flows: { path: string; purpose: TokenPurpose; title: string; done: string }[] = [
-      { path: '/reset-password/:token', purpose: 'password_reset', title: 'Choose a new password', done: 'Your password has been changed. Sign in with your new password.' },
-      { path: '/invitation/:token', purpose: 'invitation', title: 'Set your password', done: 'Your password is set. Sign in to set up two-factor authentication.' },
+      {
+        path: '/reset-password/:token',
+        purpose: 'password_reset',
+        title: 'Choose a new password',
+        done: 'Your password has been changed. Sign in with your new password.',
+      },
+      {
+        path: '/invitation/:token',
+        purpose: 'invitation',
+        title: 'Set your password',
+        done: 'Your password is set. Sign in to set up two-factor authentication.',
+      },
     ];
 
     for (const flow of flows) {
       const expired = (reply: FastifyReply) => {
         reply.code(410);
-        return reply.page('password/link-expired.njk', { pageTitle: 'This link has expired', invitation: flow.purpose === 'invitation' });
+        return reply.page('password/link-expired.njk', {
+          pageTitle: 'This link has expired',
+          invitation: flow.purpose === 'invitation',
+        });
       };
 
       app.get<{ Params: { token: string } }>(flow.path, async (request, reply) => {
@@ -50,7 +73,13 @@ export function passwordRoutes(services: Services) {
         if (!TOKEN_PATTERN.test(token)) return expired(reply);
         try {
           const who = await services.passwords.checkLink(token, flow.purpose);
-          return reply.page('password/set-password.njk', { pageTitle: flow.title, heading: flow.title, who, minLength: MIN_PASSWORD_LENGTH, invitation: flow.purpose === 'invitation' });
+          return reply.page('password/set-password.njk', {
+            pageTitle: flow.title,
+            heading: flow.title,
+            who,
+            minLength: MIN_PASSWORD_LENGTH,
+            invitation: flow.purpose === 'invitation',
+          });
         } catch (error) {
           if (error instanceof LinkExpiredError) return expired(reply);
           throw error;
@@ -63,7 +92,8 @@ export function passwordRoutes(services: Services) {
         const body = formBody(request.body);
         const input = { password: body.password ?? '', confirmPassword: body.confirmPassword ?? '' };
         try {
-          if (flow.purpose === 'invitation') await services.passwords.acceptInvitation(token, input, requestContext(request));
+          if (flow.purpose === 'invitation')
+            await services.passwords.acceptInvitation(token, input, requestContext(request));
           else await services.passwords.resetPassword(token, input, requestContext(request));
           reply.flash(flow.done);
           return reply.redirect('/sign-in', 303);
@@ -74,7 +104,11 @@ export function passwordRoutes(services: Services) {
             if (!who) return expired(reply);
             reply.code(400);
             return reply.page('password/set-password.njk', {
-              pageTitle: flow.title, heading: flow.title, who, minLength: MIN_PASSWORD_LENGTH, invitation: flow.purpose === 'invitation',
+              pageTitle: flow.title,
+              heading: flow.title,
+              who,
+              minLength: MIN_PASSWORD_LENGTH,
+              invitation: flow.purpose === 'invitation',
               errors: errorView(error.fields, ['password', 'confirmPassword']),
             });
           }

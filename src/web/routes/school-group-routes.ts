@@ -19,7 +19,13 @@ export function schoolGroupRoutes(services: Services) {
       return reply.page('admin/school-groups/list.njk', { pageTitle: 'School groups – Admin', organisation, groups });
     });
 
-    async function formPage(request: FastifyRequest, reply: FastifyReply, id: string | undefined, form?: { name: string; schoolIds: number[] }, extra: Record<string, unknown> = {}) {
+    async function formPage(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      id: string | undefined,
+      form?: { name: string; schoolIds: number[] },
+      extra: Record<string, unknown> = {},
+    ) {
       const data = await services.schoolGroups.form(request.signedIn!.actor, { la: la(request), id });
       return reply.page('admin/school-groups/form.njk', {
         pageTitle: `${data.group ? 'Change' : 'Create'} school group – Admin`,
@@ -37,13 +43,27 @@ export function schoolGroupRoutes(services: Services) {
       if (!(error instanceof ValidationError)) throw error;
       const input = submitted(request);
       reply.code(400);
-      return formPage(request, reply, id, { name: text({ name: input.name }, 'name', 200), schoolIds: input.schoolIds.filter((s) => /^[0-9]{1,9}$/.test(s)).map(Number) }, { errors: errorView(error.fields, ['name', 'schoolIds']) });
+      return formPage(
+        request,
+        reply,
+        id,
+        {
+          name: text({ name: input.name }, 'name', 200),
+          schoolIds: input.schoolIds.filter((s) => /^[0-9]{1,9}$/.test(s)).map(Number),
+        },
+        { errors: errorView(error.fields, ['name', 'schoolIds']) },
+      );
     };
 
     app.get('/admin/school-groups/new', async (request, reply) => formPage(request, reply, undefined));
     app.post('/admin/school-groups/new', async (request, reply) => {
       try {
-        await services.schoolGroups.create(request.signedIn!.actor, la(request), submitted(request), requestContext(request));
+        await services.schoolGroups.create(
+          request.signedIn!.actor,
+          la(request),
+          submitted(request),
+          requestContext(request),
+        );
         reply.flash('School group created.');
         return reply.redirect('/admin/school-groups', 303);
       } catch (error) {
@@ -51,10 +71,17 @@ export function schoolGroupRoutes(services: Services) {
       }
     });
 
-    app.get<{ Params: { id: string } }>('/admin/school-groups/:id', async (request, reply) => formPage(request, reply, request.params.id));
+    app.get<{ Params: { id: string } }>('/admin/school-groups/:id', async (request, reply) =>
+      formPage(request, reply, request.params.id),
+    );
     app.post<{ Params: { id: string } }>('/admin/school-groups/:id', async (request, reply) => {
       try {
-        await services.schoolGroups.update(request.signedIn!.actor, request.params.id, submitted(request), requestContext(request));
+        await services.schoolGroups.update(
+          request.signedIn!.actor,
+          request.params.id,
+          submitted(request),
+          requestContext(request),
+        );
         reply.flash('School group saved.');
         return reply.redirect('/admin/school-groups', 303);
       } catch (error) {
@@ -67,8 +94,14 @@ export function schoolGroupRoutes(services: Services) {
       return reply.page('admin/school-groups/delete.njk', { pageTitle: `Delete ${data.group!.name} – Admin`, ...data });
     });
     app.post<{ Params: { id: string } }>('/admin/school-groups/:id/delete', async (request, reply) => {
-      const { name, defaultsCleared } = await services.schoolGroups.remove(request.signedIn!.actor, request.params.id, requestContext(request));
-      reply.flash(`School group ${name} deleted.${defaultsCleared ? ` The default group of ${defaultsCleared} ${defaultsCleared === 1 ? 'user was' : 'users were'} cleared.` : ''}`);
+      const { name, defaultsCleared } = await services.schoolGroups.remove(
+        request.signedIn!.actor,
+        request.params.id,
+        requestContext(request),
+      );
+      reply.flash(
+        `School group ${name} deleted.${defaultsCleared ? ` The default group of ${defaultsCleared} ${defaultsCleared === 1 ? 'user was' : 'users were'} cleared.` : ''}`,
+      );
       return reply.redirect('/admin/school-groups', 303);
     });
   };

@@ -13,15 +13,19 @@ export function securityAlertRoutes(services: Services) {
       const page = /^[0-9]{1,6}$/.test(query.page ?? '') && Number(query.page) >= 1 ? Number(query.page) : 1;
       const la = query.la && /^[0-9]{3}$/.test(query.la) ? query.la : undefined;
       const result = await services.securityAlerts.list(request.signedIn!.actor, { la, page });
-      const href = (n: number) => `/admin/security-alerts?${new URLSearchParams({ ...(la ? { la } : {}), page: String(n) }).toString()}`;
+      const href = (n: number) =>
+        `/admin/security-alerts?${new URLSearchParams({ ...(la ? { la } : {}), page: String(n) }).toString()}`;
       return reply.page('admin/security-alerts/list.njk', {
         pageTitle: `Security alerts of ${result.organisation.name} – Admin`,
         result,
         retentionMonths: services.config.securityAlertRetentionMonths,
-        pagination: result.pageCount > 1 ? {
-          previous: page > 1 ? { href: href(page - 1) } : undefined,
-          next: page < result.pageCount ? { href: href(page + 1) } : undefined,
-        } : undefined,
+        pagination:
+          result.pageCount > 1
+            ? {
+                previous: page > 1 ? { href: href(page - 1) } : undefined,
+                next: page < result.pageCount ? { href: href(page + 1) } : undefined,
+              }
+            : undefined,
       });
     });
   };

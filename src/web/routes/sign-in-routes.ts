@@ -1,8 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import QRCode from 'qrcode';
-import {
-  ArchivedAccountError, AuthenticationError, ThrottledError, ValidationError,
-} from '../../domain/errors.ts';
+import { ArchivedAccountError, AuthenticationError, ThrottledError, ValidationError } from '../../domain/errors.ts';
 import { formatSecretForReading } from '../../domain/totp.ts';
 import type { Services } from '../../services/index.ts';
 import { clearSessionCookie, requestContext, setSessionCookie } from '../plugins/session.ts';
@@ -15,7 +13,13 @@ import { formBody, text } from './form.ts';
  */
 export function signInRoutes(services: Services) {
   return async (app: FastifyInstance) => {
-    async function failed(reply: FastifyReply, template: string, error: unknown, field: string, context: Record<string, unknown> = {}) {
+    async function failed(
+      reply: FastifyReply,
+      template: string,
+      error: unknown,
+      field: string,
+      context: Record<string, unknown> = {},
+    ) {
       if (error instanceof ValidationError) {
         reply.code(400);
         return reply.page(template, { ...context, errors: errorView(error.fields) });
@@ -40,13 +44,20 @@ export function signInRoutes(services: Services) {
       const body = formBody(request.body);
       const values = { username: text(body, 'username', 200) };
       try {
-        const step = await services.signIn.signInWithPassword({ username: body.username ?? '', password: body.password ?? '' }, requestContext(request));
+        const step = await services.signIn.signInWithPassword(
+          { username: body.username ?? '', password: body.password ?? '' },
+          requestContext(request),
+        );
         setSessionCookie(reply, services, step.token);
         return reply.redirect(step.next === 'two-factor' ? '/sign-in/two-factor' : '/sign-in/two-factor/setup', 303);
       } catch (error) {
         if (error instanceof ArchivedAccountError) {
           reply.code(403);
-          return reply.page('sign-in/archived.njk', { pageTitle: 'Your account has been archived', administrators: error.administrators, laName: error.laName });
+          return reply.page('sign-in/archived.njk', {
+            pageTitle: 'Your account has been archived',
+            administrators: error.administrators,
+            laName: error.laName,
+          });
         }
         return failed(reply, 'sign-in/sign-in.njk', error, 'username', { pageTitle: 'Sign in', values });
       }
@@ -60,7 +71,11 @@ export function signInRoutes(services: Services) {
     app.post('/sign-in/two-factor', async (request, reply) => {
       const body = formBody(request.body);
       try {
-        const token = await services.signIn.verifyTwoFactor(request.sessionToken, body.code ?? '', requestContext(request));
+        const token = await services.signIn.verifyTwoFactor(
+          request.sessionToken,
+          body.code ?? '',
+          requestContext(request),
+        );
         setSessionCookie(reply, services, token);
         return reply.redirect('/', 303);
       } catch (error) {
@@ -86,7 +101,11 @@ export function signInRoutes(services: Services) {
     app.post('/sign-in/two-factor/setup', async (request, reply) => {
       const body = formBody(request.body);
       try {
-        const token = await services.signIn.confirmTwoFactorSetup(request.sessionToken, body.code ?? '', requestContext(request));
+        const token = await services.signIn.confirmTwoFactorSetup(
+          request.sessionToken,
+          body.code ?? '',
+          requestContext(request),
+        );
         setSessionCookie(reply, services, token);
         reply.flash('Two-factor authentication is set up. You will need a code from your app each time you sign in.');
         return reply.redirect('/', 303);

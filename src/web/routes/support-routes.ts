@@ -13,10 +13,16 @@ export function supportRoutes(services: Services) {
 
     app.get('/support/sent-email', async (request, reply) => {
       const query = formBody(request.query);
-      const result = await services.support.sentEmail(request.signedIn!.actor, { page: query.page, status: query.status });
-      const href = (page: number) => `/support/sent-email?${new URLSearchParams({ ...(result.status ? { status: result.status } : {}), page: String(page) })}`;
+      const result = await services.support.sentEmail(request.signedIn!.actor, {
+        page: query.page,
+        status: query.status,
+      });
+      const href = (page: number) =>
+        `/support/sent-email?${new URLSearchParams({ ...(result.status ? { status: result.status } : {}), page: String(page) })}`;
       return reply.page('support/sent-email.njk', {
-        pageTitle: 'Sent email – Support', result, embedded: !services.config.smtpUrl,
+        pageTitle: 'Sent email – Support',
+        result,
+        embedded: !services.config.smtpUrl,
         pagination: {
           previous: result.page > 1 ? { href: href(result.page - 1) } : undefined,
           next: result.page < result.pageCount ? { href: href(result.page + 1) } : undefined,
@@ -29,12 +35,22 @@ export function supportRoutes(services: Services) {
       return reply.page('support/email.njk', { pageTitle: `${email.subject} – Sent email – Support`, email });
     });
 
-    async function communicationsPage(request: FastifyRequest, reply: FastifyReply, form: Record<string, string> = {}, extra: Record<string, unknown> = {}) {
+    async function communicationsPage(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      form: Record<string, string> = {},
+      extra: Record<string, unknown> = {},
+    ) {
       const counts = await services.support.subscriberCounts(request.signedIn!.actor);
       return reply.page('support/communications.njk', {
         pageTitle: 'Send a communication – Support',
-        topics: TOPICS.map((t) => ({ code: t.code, name: topicName(t.code, services.config.topicNames), subscribers: counts[t.code] ?? 0 })),
-        form, ...extra,
+        topics: TOPICS.map((t) => ({
+          code: t.code,
+          name: topicName(t.code, services.config.topicNames),
+          subscribers: counts[t.code] ?? 0,
+        })),
+        form,
+        ...extra,
       });
     }
 
@@ -48,14 +64,24 @@ export function supportRoutes(services: Services) {
     app.post('/support/communications', async (request, reply) => {
       const body = formBody(request.body);
       try {
-        const { recipients } = await services.support.sendTopicMessage(request.signedIn!.actor, body, requestContext(request));
-        reply.flash(`Message written for ${recipients} ${recipients === 1 ? 'subscriber' : 'subscribers'}. It will be delivered in the next few minutes.`);
+        const { recipients } = await services.support.sendTopicMessage(
+          request.signedIn!.actor,
+          body,
+          requestContext(request),
+        );
+        reply.flash(
+          `Message written for ${recipients} ${recipients === 1 ? 'subscriber' : 'subscribers'}. It will be delivered in the next few minutes.`,
+        );
         return reply.redirect('/support/sent-email', 303);
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;
         reply.code(400);
-        return communicationsPage(request, reply, { topic: text(body, 'topic', 50), subject: text(body, 'subject', 300), body: text(body, 'body', 20_500) },
-          { errors: errorView(error.fields, ['topic', 'subject', 'body']) });
+        return communicationsPage(
+          request,
+          reply,
+          { topic: text(body, 'topic', 50), subject: text(body, 'subject', 300), body: text(body, 'body', 20_500) },
+          { errors: errorView(error.fields, ['topic', 'subject', 'body']) },
+        );
       }
     });
   };

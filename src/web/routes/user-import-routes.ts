@@ -22,7 +22,12 @@ interface ImportKind {
   title: string;
   columns: readonly ImportColumn[];
   templateName: string;
-  run: (services: Services, request: FastifyRequest, la: unknown, file: { name: string; bytes: Uint8Array }) => Promise<{ heading: string; rows: string[][]; headers: string[] }>;
+  run: (
+    services: Services,
+    request: FastifyRequest,
+    la: unknown,
+    file: { name: string; bytes: Uint8Array },
+  ) => Promise<{ heading: string; rows: string[][]; headers: string[] }>;
 }
 
 const KINDS: ImportKind[] = [
@@ -32,7 +37,12 @@ const KINDS: ImportKind[] = [
     columns: ACCOUNT_IMPORT_COLUMNS,
     templateName: 'users-import-template.csv',
     async run(services, request, la, file) {
-      const { organisation, created } = await services.userImport.importAccounts(request.signedIn!.actor, la, file, requestContext(request));
+      const { organisation, created } = await services.userImport.importAccounts(
+        request.signedIn!.actor,
+        la,
+        file,
+        requestContext(request),
+      );
       return {
         heading: `${created.length} ${created.length === 1 ? 'account has' : 'accounts have'} been created in ${organisation.name} and emailed an invitation`,
         headers: ['Username', 'Name', 'Email'],
@@ -46,7 +56,12 @@ const KINDS: ImportKind[] = [
     columns: SCHOOL_IMPORT_COLUMNS,
     templateName: 'school-assignments-import-template.csv',
     async run(services, request, la, file) {
-      const { organisation, accounts } = await services.userImport.importSchools(request.signedIn!.actor, la, file, requestContext(request));
+      const { organisation, accounts } = await services.userImport.importSchools(
+        request.signedIn!.actor,
+        la,
+        file,
+        requestContext(request),
+      );
       return {
         heading: `The schools of ${accounts.length} ${accounts.length === 1 ? 'account' : 'accounts'} of ${organisation.name} have been replaced`,
         headers: ['Username', 'Schools'],
@@ -96,18 +111,35 @@ export function userImportRoutes(services: Services) {
         const file = uploadedFile(request, 'file');
         if (!file || file.data.length === 0) {
           reply.code(400);
-          return page(request, reply, { errors: errorView({ file: file ? 'The selected file is empty' : 'Select a CSV file' }) });
+          return page(request, reply, {
+            errors: errorView({ file: file ? 'The selected file is empty' : 'Select a CSV file' }),
+          });
         }
         try {
           const result = await kind.run(services, request, la(request), { name: file.filename, bytes: file.data });
-          return reply.page('admin/users/import-done.njk', { pageTitle: `${kind.title} – Admin`, title: kind.title, backHref: '/admin/users', ...result });
+          return reply.page('admin/users/import-done.njk', {
+            pageTitle: `${kind.title} – Admin`,
+            title: kind.title,
+            backHref: '/admin/users',
+            ...result,
+          });
         } catch (error) {
           if (!(error instanceof ImportRejectedError)) throw error;
           reply.code(400);
           return page(request, reply, {
-            errors: { summary: [{ text: `${error.message}. Nothing was imported: correct the file and upload it again.`, href: '#problems' }], fields: { file: `${file.filename} was not imported` } },
+            errors: {
+              summary: [
+                {
+                  text: `${error.message}. Nothing was imported: correct the file and upload it again.`,
+                  href: '#problems',
+                },
+              ],
+              fields: { file: `${file.filename} was not imported` },
+            },
             fileName: file.filename,
-            problems: error.problems.slice(0, PROBLEMS_SHOWN).map((p: RowProblem) => ({ ...p, line: p.line === 0 ? '' : String(p.line) })),
+            problems: error.problems
+              .slice(0, PROBLEMS_SHOWN)
+              .map((p: RowProblem) => ({ ...p, line: p.line === 0 ? '' : String(p.line) })),
             problemCount: error.problems.length,
             problemsHidden: Math.max(0, error.problems.length - PROBLEMS_SHOWN),
           });
