@@ -1,6 +1,17 @@
-import { sql } from 'kysely';
 import type { Executor } from '../data/database.ts';
 import { findOrganisation } from '../data/queries/account-queries.ts';
+import {
+  accountIdsDefaultingTo,
+  accountsDefaultingTo,
+  deleteSchoolGroup,
+  findSchoolGroup,
+  insertSchoolGroup,
+  schoolGroupNamed,
+  schoolGroupsWithCounts,
+  schoolIdsOfGroup,
+  updateSchoolGroup,
+} from '../data/queries/school-group-queries.ts';
+import { schoolIdsOfOrganisation } from '../data/queries/school-queries.ts';
 import { schoolsOfOrganisation } from '../data/queries/user-detail-queries.ts';
 import type { Actor } from '../domain/access.ts';
 import { NotFoundError, ValidationError } from '../domain/errors.ts';
@@ -27,7 +38,7 @@ export function createSchoolGroupService(deps: ServiceDeps) {
 
   async function groupFor(actor: Actor, id: string) {
     if (!/^[0-9]{1,9}$/.test(id)) throw new NotFoundError();
-    const group = await db.selectFrom('school_groups').selectAll().where('id', '=', Number(id)).executeTakeFirst();
+    const group = await findSchoolGroup(db, Number(id));
     if (!group) throw new NotFoundError();
     authorise(actor, 'school-groups.manage', { organisationId: group.organisation_id });
     return group;
@@ -47,13 +58,7 @@ export function createSchoolGroupService(deps: ServiceDeps) {
   }
 
   async function memberCheck(trx: Executor, organisationId: number, schoolIds: number[]) {
-    if (schoolIds.length === 0) return;
-    const found = await trx
-      .selectFrom('schools')
-      .select('id')
-      .where('organisation_id', '=', organisationId)
-      .where('id', 'in', schoolIds)
-      .execute();
+    const found = await schoolIdsOfOrganisation(trx, organisationId, schoolIds);
     if (found.length !== schoolIds.length)
       throw new ValidationError({ schoolIds: 'Select schools of this Local Authority' });
   }
@@ -61,21 +66,7 @@ export function createSchoolGroupService(deps: ServiceDeps) {
   return {
     async list(actor: Actor, la?: string) {
       const organisation = await organisationFor(actor, la);
-      const groups = await db
-        .selectFrom('school_groups')
-        .select([
-          'school_groups.id',
-          'school_groups.name',
-          sql<string>`(SELECT count(*) FROM school_group_schools s WHERE s.school_group_id = school_groups.id)`.as(
-            'schools',
-          ),
-          sql<string>`(SELECT count(*) FROM account_school_groups a WHERE a.school_group_id = school_groups.id)`.as(
-            'accounts',
-          ),
-        ])
-        .where('organisation_id', '=', organisation.id)
-        .orderBy('name')
-        .execute();
+      const groups = await schoolGroupsWithCounts(db, organisation.id);
       return {
         organisation,
         groups: groups.map((g) => ({ ...g, schools: Number(g.schools), accounts: Number(g.accounts) })),
@@ -88,23 +79,8 @@ export function createSchoolGroupService(deps: ServiceDeps) {
         ? (await findOrganisation(db, group.organisation_id))!
         : await organisationFor(actor, options.la);
       const schools = await schoolsOfOrganisation(db, organisation.id);
-      const members = group
-        ? (
-            await db
-              .selectFrom('school_group_schools')
-              .select('school_id')
-              .where('school_group_id', '=', group.id)
-              .execute()
-          ).map((r) => r.school_id)
-        : [];
-      const defaultFor = group
-        ? await db
-            .selectFrom('accounts')
-            .select(['id', 'first_name', 'last_name'])
-            .where('default_school_group_id', '=', group.id)
-            .orderBy('last_name')
-            .execute()
-        : [];
+      const members = group ? await schoolIdsOfGroup(db, group.id) : [];
+      const defaultFor = group ? await accountsDefaultingTo(db, group.id) : [];
       return { organisation, group, schools, members, defaultFor };
     },
 
@@ -114,30 +90,16 @@ export function createSchoolGroupService(deps: ServiceDeps) {
       const now = clock.now();
       return db.transaction().execute(async (trx) => {
         await memberCheck(trx, organisation.id, schoolIds);
-        const clash = await trx
-          .selectFrom('school_groups')
-          .select('id')
-          .where('organisation_id', '=', organisation.id)
-          .where('name', '=', name)
-          .executeTakeFirst();
+        const clash = await schoolGroupNamed(trx, organisation.id, name);
         if (clash) throw new ValidationError({ name: 'A school group with this name already exists' });
-        const group = await trx
-          .insertInto('school_groups')
-          .values({ organisation_id: organisation.id, name, created_at: now })
-          .returning('id')
-          .executeTakeFirstOrThrow();
-        if (schoolIds.length > 0)
-          await trx
-            .insertInto('school_group_schools')
-            .values(schoolIds.map((school_id) => ({ school_group_id: group.id, school_id })))
-            .execute();
+        const groupId = await insertSchoolGroup(trx, { organisationId: organisation.id, name, schoolIds, now });
         await audit(trx, who(actor), ctx, now, {
           action: 'school-group.created',
           organisationId: organisation.id,
           subjectAccountId: null,
           details: { group: name, schools: schoolIds.length },
         });
-        return group.id;
+        return groupId;
       });
     },
 
@@ -147,21 +109,9 @@ export function createSchoolGroupService(deps: ServiceDeps) {
       const now = clock.now();
       await db.transaction().execute(async (trx) => {
         await memberCheck(trx, group.organisation_id, schoolIds);
-        const clash = await trx
-          .selectFrom('school_groups')
-          .select('id')
-          .where('organisation_id', '=', group.organisation_id)
-          .where('name', '=', name)
-          .where('id', '!=', group.id)
-          .executeTakeFirst();
+        const clash = await schoolGroupNamed(trx, group.organisation_id, name, group.id);
         if (clash) throw new ValidationError({ name: 'A school group with this name already exists' });
-        await trx.updateTable('school_groups').set({ name }).where('id', '=', group.id).execute();
-        await trx.deleteFrom('school_group_schools').where('school_group_id', '=', group.id).execute();
-        if (schoolIds.length > 0)
-          await trx
-            .insertInto('school_group_schools')
-            .values(schoolIds.map((school_id) => ({ school_group_id: group.id, school_id })))
-            .execute();
+        await updateSchoolGroup(trx, group.id, name, schoolIds);
         await audit(trx, who(actor), ctx, now, {
           action: 'school-group.changed',
           organisationId: group.organisation_id,
@@ -176,12 +126,8 @@ export function createSchoolGroupService(deps: ServiceDeps) {
       const group = await groupFor(actor, id);
       const now = clock.now();
       return db.transaction().execute(async (trx) => {
-        const defaults = await trx
-          .selectFrom('accounts')
-          .select('id')
-          .where('default_school_group_id', '=', group.id)
-          .execute();
-        await trx.deleteFrom('school_groups').where('id', '=', group.id).execute();
+        const defaults = await accountIdsDefaultingTo(trx, group.id);
+        await deleteSchoolGroup(trx, group.id);
         await audit(trx, who(actor), ctx, now, {
           action: 'school-group.deleted',
           organisationId: group.organisation_id,

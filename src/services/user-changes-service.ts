@@ -1,6 +1,25 @@
-import { sql } from 'kysely';
 import type { Account, Executor } from '../data/database.ts';
-import { findAccountByExternalId, privilegesOf } from '../data/queries/account-queries.ts';
+import {
+  addPrivileges,
+  countOtherActiveAdministrators,
+  findAccountByExternalId,
+  lockAdministratorsOf,
+  privilegesOf,
+  removePrivileges,
+  setDefaultSchoolGroup,
+  setUserType,
+  touchAccount,
+  updateAccountDetails,
+} from '../data/queries/account-queries.ts';
+import {
+  assignSchool,
+  replaceSchoolGroupsOf,
+  replaceSchoolsOf,
+  schoolRoleOf,
+  unassignSchool,
+} from '../data/queries/account-school-queries.ts';
+import { schoolGroupIdsOfOrganisation } from '../data/queries/school-group-queries.ts';
+import { findSchoolOfOrganisation, schoolIdsOfOrganisation, schoolNamed } from '../data/queries/school-queries.ts';
 import { schoolAssignmentsOf, schoolGroupsOf } from '../data/queries/user-detail-queries.ts';
 import { isCentralSupport, mayGrant, type Actor } from '../domain/access.ts';
 import {
@@ -55,25 +74,6 @@ export interface SchoolInput {
   role: string;
 }
 
-/** Other active holders of manage_users in the LA, locked so two removals cannot race (R17). */
-async function otherActiveAdministrators(
-  trx: Executor,
-  organisationId: number,
-  exceptAccountId: string,
-): Promise<number> {
-  const rows = await trx
-    .selectFrom('accounts')
-    .innerJoin('account_privileges', 'account_privileges.account_id', 'accounts.id')
-    .select('accounts.id')
-    .where('accounts.organisation_id', '=', organisationId)
-    .where('accounts.status', '=', 'active')
-    .where('account_privileges.privilege', '=', 'manage_users')
-    .where('accounts.id', '!=', exceptAccountId)
-    .forUpdate()
-    .execute();
-  return rows.length;
-}
-
 /**
  * R17: an LA keeps at least one active administrator. Checked inside the transaction that removes
  * one, with the LA's administrators locked; central support may still go ahead.
@@ -88,8 +88,8 @@ export async function assertNotLastAdministrator(
   const held = await privilegesOf(trx, account.id);
   if (!held.includes('manage_users') || account.status !== 'active') return;
   // Serialise concurrent removals within one LA.
-  await sql`SELECT pg_advisory_xact_lock(${account.organisation_id})`.execute(trx);
-  if ((await otherActiveAdministrators(trx, account.organisation_id, account.id)) === 0) {
+  await lockAdministratorsOf(trx, account.organisation_id);
+  if ((await countOtherActiveAdministrators(trx, account.organisation_id, account.id)) === 0) {
     throw new RuleError(
       `You cannot ${what}: ${account.first_name} ${account.last_name} is the last administrator of this Local Authority. Give another account "Can Add, Delete and Manage Users" first.`,
     );
@@ -143,22 +143,9 @@ export async function applyPrivileges(
   }
   if (removed.includes('manage_users'))
     await assertNotLastAdministrator(trx, actor, account, 'remove "Can Add, Delete and Manage Users"');
-  if (removed.length > 0)
-    await trx
-      .deleteFrom('account_privileges')
-      .where('account_id', '=', account.id)
-      .where('privilege', 'in', removed)
-      .execute();
-  if (added.length > 0)
-    await trx
-      .insertInto('account_privileges')
-      .values(added.map((privilege) => ({ account_id: account.id, privilege })))
-      .execute();
-  await trx
-    .updateTable('accounts')
-    .set({ user_type: userType, updated_at: now, version: sql`version + 1` })
-    .where('id', '=', account.id)
-    .execute();
+  await removePrivileges(trx, account.id, removed);
+  await addPrivileges(trx, account.id, added);
+  await setUserType(trx, account.id, userType, now);
   if (added.length > 0 || removed.length > 0 || userType !== account.user_type) {
     await audit(trx, who(actor), ctx, now, {
       action: 'account.privileges-changed',
@@ -179,14 +166,6 @@ export async function applyPrivileges(
 /** Changes to an account of one's LA: details and groups (R24, R10), privileges (R14–R17), schools (R26). */
 export function createUserChangesService(deps: ServiceDeps) {
   const { db, clock } = deps;
-
-  async function touch(trx: Executor, accountId: string, now: Date): Promise<void> {
-    await trx
-      .updateTable('accounts')
-      .set({ updated_at: now, version: sql`version + 1` })
-      .where('id', '=', accountId)
-      .execute();
-  }
 
   return {
     async editDetails(actor: Actor, id: string, input: DetailsInput, ctx: RequestContext): Promise<void> {
@@ -222,15 +201,7 @@ export function createUserChangesService(deps: ServiceDeps) {
       const now = clock.now();
       try {
         await db.transaction().execute(async (trx) => {
-          const groups =
-            groupIds.length === 0
-              ? []
-              : await trx
-                  .selectFrom('school_groups')
-                  .select('id')
-                  .where('organisation_id', '=', account.organisation_id)
-                  .where('id', 'in', groupIds.map(Number))
-                  .execute();
+          const groups = await schoolGroupIdsOfOrganisation(trx, account.organisation_id, groupIds.map(Number));
           if (groups.length !== groupIds.length)
             throw new ValidationError({ schoolGroupIds: 'Select school groups of this Local Authority' });
           const beforeGroups = (await schoolGroupsOf(trx, account.id)).map((g) => g.id).sort();
@@ -252,25 +223,11 @@ export function createUserChangesService(deps: ServiceDeps) {
             throw new ValidationError({ externalId: EXTERNAL_ID_TAKEN });
           }
           // Clear the default first so that unassigning its group cannot trip the constraint (R10).
-          await trx
-            .updateTable('accounts')
-            .set({ ...update, default_school_group_id: null, updated_at: now })
-            .where('id', '=', account.id)
-            .execute();
-          await trx.deleteFrom('account_school_groups').where('account_id', '=', account.id).execute();
-          if (afterGroups.length > 0) {
-            await trx
-              .insertInto('account_school_groups')
-              .values(afterGroups.map((g) => ({ account_id: account.id, school_group_id: g })))
-              .execute();
-          }
+          await updateAccountDetails(trx, account.id, update, now);
+          await replaceSchoolGroupsOf(trx, account.id, afterGroups);
           const defaultId = defaultGroup ? Number(defaultGroup) : null;
-          await trx
-            .updateTable('accounts')
-            .set({ default_school_group_id: defaultId })
-            .where('id', '=', account.id)
-            .execute();
-          await touch(trx, account.id, now);
+          await setDefaultSchoolGroup(trx, account.id, defaultId);
+          await touchAccount(trx, account.id, now);
           // An access end date is a lifecycle event (R11): the stored next-event time follows it.
           await refreshLifecycleDue(trx, deps.schedule, [account.id]);
           const diff = changes(
@@ -310,30 +267,16 @@ export function createUserChangesService(deps: ServiceDeps) {
       if (Object.keys(errors).length > 0) throw new ValidationError(errors);
       const now = clock.now();
       await db.transaction().execute(async (trx) => {
-        const school = await trx
-          .selectFrom('schools')
-          .select(['id', 'name', 'urn'])
-          .where('id', '=', Number(input.schoolId))
-          .where('organisation_id', '=', account.organisation_id)
-          .executeTakeFirst();
+        const school = await findSchoolOfOrganisation(trx, account.organisation_id, Number(input.schoolId));
         if (!school) throw new ValidationError({ schoolId: 'Select a school of this Local Authority' });
-        const existing = await trx
-          .selectFrom('school_assignments')
-          .select('role')
-          .where('account_id', '=', account.id)
-          .where('school_id', '=', school.id)
-          .executeTakeFirst();
-        await trx
-          .insertInto('school_assignments')
-          .values({ account_id: account.id, school_id: school.id, role: input.role, assigned_at: now })
-          .onConflict((oc) => oc.columns(['account_id', 'school_id']).doUpdateSet({ role: input.role }))
-          .execute();
-        await touch(trx, account.id, now);
+        const existingRole = await schoolRoleOf(trx, account.id, school.id);
+        await assignSchool(trx, { accountId: account.id, schoolId: school.id, role: input.role, now });
+        await touchAccount(trx, account.id, now);
         await audit(trx, who(actor), ctx, now, {
           action: 'account.school-added',
           organisationId: account.organisation_id,
           subjectAccountId: account.id,
-          details: { school: { urn: school.urn, name: school.name }, role: [existing?.role ?? null, input.role] },
+          details: { school: { urn: school.urn, name: school.name }, role: [existingRole ?? null, input.role] },
         });
       });
     },
@@ -343,19 +286,10 @@ export function createUserChangesService(deps: ServiceDeps) {
       if (!/^[0-9]{1,9}$/.test(schoolId)) throw new NotFoundError();
       const now = clock.now();
       await db.transaction().execute(async (trx) => {
-        const removed = await trx
-          .deleteFrom('school_assignments')
-          .where('account_id', '=', account.id)
-          .where('school_id', '=', Number(schoolId))
-          .returning(['school_id', 'role'])
-          .executeTakeFirst();
+        const removed = await unassignSchool(trx, account.id, Number(schoolId));
         if (!removed) throw new NotFoundError();
-        const school = await trx
-          .selectFrom('schools')
-          .select(['urn', 'name'])
-          .where('id', '=', removed.school_id)
-          .executeTakeFirst();
-        await touch(trx, account.id, now);
+        const school = await schoolNamed(trx, removed.school_id);
+        await touchAccount(trx, account.id, now);
         await audit(trx, who(actor), ctx, now, {
           action: 'account.school-removed',
           organisationId: account.organisation_id,
@@ -378,33 +312,17 @@ export function createUserChangesService(deps: ServiceDeps) {
       const now = clock.now();
       await db.transaction().execute(async (trx) => {
         const ids = [...wanted.keys()];
-        const found =
-          ids.length === 0
-            ? []
-            : await trx
-                .selectFrom('schools')
-                .select('id')
-                .where('organisation_id', '=', account.organisation_id)
-                .where('id', 'in', ids)
-                .execute();
+        const found = await schoolIdsOfOrganisation(trx, account.organisation_id, ids);
         if (found.length !== ids.length)
           throw new ValidationError({ schools: 'Select schools of this Local Authority' });
         const before = await schoolAssignmentsOf(trx, account.id);
-        await trx.deleteFrom('school_assignments').where('account_id', '=', account.id).execute();
-        if (ids.length > 0) {
-          await trx
-            .insertInto('school_assignments')
-            .values(
-              ids.map((schoolId) => ({
-                account_id: account.id,
-                school_id: schoolId,
-                role: wanted.get(schoolId)!,
-                assigned_at: now,
-              })),
-            )
-            .execute();
-        }
-        await touch(trx, account.id, now);
+        await replaceSchoolsOf(
+          trx,
+          account.id,
+          ids.map((schoolId) => ({ schoolId, role: wanted.get(schoolId)! })),
+          now,
+        );
+        await touchAccount(trx, account.id, now);
         await audit(trx, who(actor), ctx, now, {
           action: 'account.schools-replaced',
           organisationId: account.organisation_id,

@@ -1,5 +1,6 @@
-import { sql } from 'kysely';
 import type { Account, ArchiveReason, Executor } from '../data/database.ts';
+import { clearTwoFactor, markArchived, markRestored } from '../data/queries/account-queries.ts';
+import { deletePendingTopicMessagesTo } from '../data/queries/communication-queries.ts';
 import { deleteSessionsOfAccount } from '../data/queries/session-queries.ts';
 import type { Actor } from '../domain/access.ts';
 import { RuleError } from '../domain/errors.ts';
@@ -31,32 +32,13 @@ export async function archiveInTransaction(
   extra: Record<string, unknown> = {},
 ): Promise<Date> {
   const due = deletionDueAt(reason, now, retention);
-  const updated = await trx
-    .updateTable('accounts')
-    .set({
-      status: 'archived',
-      archived_at: now,
-      archived_by: by.accountId,
-      archive_reason: reason,
-      deletion_due_at: due,
-      lifecycle_due_at: due,
-      updated_at: now,
-      version: sql`version + 1`,
-    })
-    .where('id', '=', account.id)
-    .where('status', '=', 'active')
-    .executeTakeFirst();
-  if (Number(updated.numUpdatedRows) !== 1) throw new RuleError('This account is already archived');
+  const archived = await markArchived(trx, account.id, { by: by.accountId, reason, deletionDueAt: due, now });
+  if (!archived) throw new RuleError('This account is already archived');
   const sessions = await deleteSessionsOfAccount(trx, account.id);
   // Its API tokens end with it, for good: restoring the person does not revive a token nobody watched.
   const apiTokensRevoked = await revokeApiTokensOf(trx, account.id, by.accountId, now);
   // R46: an archived account receives no communications, including any not yet delivered.
-  await trx
-    .deleteFrom('email_outbox')
-    .where('account_id', '=', account.id)
-    .where('template', '=', 'topic-message')
-    .where('status', '=', 'pending')
-    .execute();
+  await deletePendingTopicMessagesTo(trx, account.id);
   await audit(trx, by, ctx, now, {
     action: 'account.archived',
     organisationId: account.organisation_id,
@@ -107,23 +89,8 @@ export function createUserStatusService(deps: ServiceDeps) {
         // that has passed is cleared: kept, it would archive the account again that night (R40).
         const ended = accessEndsAt({ accessEndDate: account.access_end_date }, deps.schedule.policy);
         const clearEnd = ended !== null && ended <= now;
-        const updated = await trx
-          .updateTable('accounts')
-          .set({
-            status: 'active',
-            archived_at: null,
-            archived_by: null,
-            archive_reason: null,
-            deletion_due_at: null,
-            restored_at: now,
-            updated_at: now,
-            ...(clearEnd ? { access_end_date: null } : {}),
-            version: sql`version + 1`,
-          })
-          .where('id', '=', account.id)
-          .where('status', '=', 'archived')
-          .executeTakeFirst();
-        if (Number(updated.numUpdatedRows) !== 1) throw new RuleError('This account is not archived');
+        const restored = await markRestored(trx, account.id, { now, clearAccessEndDate: clearEnd });
+        if (!restored) throw new RuleError('This account is not archived');
         await refreshLifecycleDue(trx, deps.schedule, [account.id]);
         await audit(trx, who(actor), ctx, now, {
           action: 'account.restored',
@@ -153,11 +120,7 @@ export function createUserStatusService(deps: ServiceDeps) {
       if (!account.totp_secret) throw new RuleError('This account has no two-factor authentication to reset');
       const now = clock.now();
       await db.transaction().execute(async (trx) => {
-        await trx
-          .updateTable('accounts')
-          .set({ totp_secret: null, totp_enrolled_at: null, totp_last_step: null, updated_at: now })
-          .where('id', '=', account.id)
-          .execute();
+        await clearTwoFactor(trx, account.id, now);
         const sessions = await deleteSessionsOfAccount(trx, account.id);
         await audit(trx, who(actor), ctx, now, {
           action: 'two-factor.reset',

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Account, Executor, NewAccount, Organisation } from '../database.ts';
+import type { Account, ArchiveReason, Executor, NewAccount, Organisation } from '../database.ts';
 
 export async function findAccountByUsername(db: Executor, username: string): Promise<Account | undefined> {
   // citext: case variants of a username are one account (R7).
@@ -71,6 +71,129 @@ export async function administratorsOf(db: Executor, organisationId: number): Pr
     .orderBy('accounts.last_name').orderBy('accounts.first_name')
     .execute();
   return rows.map((r) => ({ id: r.id, name: `${r.first_name} ${r.last_name}`, email: r.email }));
+}
+
+/** Every organisation's id, name and LA code (the command line's labels). */
+export async function listOrganisations(db: Executor): Promise<Pick<Organisation, 'id' | 'name' | 'la_code'>[]> {
+  return db.selectFrom('organisations').select(['id', 'name', 'la_code']).execute();
+}
+
+/** Whether the database holds any organisation yet (an empty database is seeded with the demo). */
+export async function hasOrganisations(db: Executor): Promise<boolean> {
+  const row = await db.selectFrom('organisations').select('id').limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
+/** An LA's active accounts, by name (what an access review covers). */
+export async function activeAccountsOfOrganisation(db: Executor, organisationId: number): Promise<Account[]> {
+  return db.selectFrom('accounts').selectAll()
+    .where('organisation_id', '=', organisationId).where('status', '=', 'active')
+    .orderBy('last_name').orderBy('first_name').orderBy('id')
+    .execute();
+}
+
+/** The privilege codes of several accounts, one row each. */
+export async function privilegesOfAccounts(db: Executor, accountIds: readonly string[]): Promise<{ account_id: string; privilege: string }[]> {
+  return db.selectFrom('account_privileges').select(['account_id', 'privilege']).where('account_id', 'in', accountIds).execute();
+}
+
+export async function addPrivileges(db: Executor, accountId: string, privileges: readonly string[]): Promise<void> {
+  if (privileges.length === 0) return;
+  await db.insertInto('account_privileges').values(privileges.map((privilege) => ({ account_id: accountId, privilege }))).execute();
+}
+
+export async function removePrivileges(db: Executor, accountId: string, privileges: readonly string[]): Promise<void> {
+  if (privileges.length === 0) return;
+  await db.deleteFrom('account_privileges').where('account_id', '=', accountId).where('privilege', 'in', privileges).execute();
+}
+
+/**
+ * Serialises changes that could remove an LA's last administrator (R17): a transaction-level
+ * advisory lock keyed by the organisation, released at commit or rollback.
+ */
+export async function lockAdministratorsOf(trx: Executor, organisationId: number): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(${organisationId})`.execute(trx);
+}
+
+/** How many other active holders of manage_users the LA has, their rows locked so two removals cannot race (R17). */
+export async function countOtherActiveAdministrators(trx: Executor, organisationId: number, exceptAccountId: string): Promise<number> {
+  const rows = await trx.selectFrom('accounts')
+    .innerJoin('account_privileges', 'account_privileges.account_id', 'accounts.id')
+    .select('accounts.id')
+    .where('accounts.organisation_id', '=', organisationId)
+    .where('accounts.status', '=', 'active')
+    .where('account_privileges.privilege', '=', 'manage_users')
+    .where('accounts.id', '!=', exceptAccountId)
+    .forUpdate()
+    .execute();
+  return rows.length;
+}
+
+/** Archives an account that is active (R30); false when it was not. */
+export async function markArchived(db: Executor, accountId: string, archive: { by: string | null; reason: ArchiveReason; deletionDueAt: Date; now: Date }): Promise<boolean> {
+  const updated = await db.updateTable('accounts')
+    .set({
+      status: 'archived',
+      archived_at: archive.now,
+      archived_by: archive.by,
+      archive_reason: archive.reason,
+      deletion_due_at: archive.deletionDueAt,
+      lifecycle_due_at: archive.deletionDueAt,
+      updated_at: archive.now,
+      version: sql`version + 1`,
+    })
+    .where('id', '=', accountId)
+    .where('status', '=', 'active')
+    .executeTakeFirst();
+  return Number(updated.numUpdatedRows) === 1;
+}
+
+/** Restores an archived account (R32): its inactivity restarts at `now`; false when it was not archived. */
+export async function markRestored(db: Executor, accountId: string, restore: { now: Date; clearAccessEndDate: boolean }): Promise<boolean> {
+  const updated = await db.updateTable('accounts')
+    .set({
+      status: 'active',
+      archived_at: null,
+      archived_by: null,
+      archive_reason: null,
+      deletion_due_at: null,
+      restored_at: restore.now,
+      updated_at: restore.now,
+      ...(restore.clearAccessEndDate ? { access_end_date: null } : {}),
+      version: sql`version + 1`,
+    })
+    .where('id', '=', accountId)
+    .where('status', '=', 'archived')
+    .executeTakeFirst();
+  return Number(updated.numUpdatedRows) === 1;
+}
+
+/** Forgets the account's TOTP enrolment (a two-factor reset). */
+export async function clearTwoFactor(db: Executor, accountId: string, now: Date): Promise<void> {
+  await db.updateTable('accounts').set({ totp_secret: null, totp_enrolled_at: null, totp_last_step: null, updated_at: now }).where('id', '=', accountId).execute();
+}
+
+/** Marks the account changed: a new `updated_at` and the next version. */
+export async function touchAccount(db: Executor, accountId: string, now: Date): Promise<void> {
+  await db.updateTable('accounts').set({ updated_at: now, version: sql`version + 1` }).where('id', '=', accountId).execute();
+}
+
+export async function setUserType(db: Executor, accountId: string, userType: string, now: Date): Promise<void> {
+  await db.updateTable('accounts').set({ user_type: userType, updated_at: now, version: sql`version + 1` }).where('id', '=', accountId).execute();
+}
+
+export type AccountDetails = Pick<Account, 'first_name' | 'last_name' | 'email' | 'job_title' | 'phone' | 'access_end_date' | 'external_id'>;
+
+/**
+ * Writes the Details tab's fields and clears the default school group, so that unassigning its
+ * group next cannot trip the constraint (R10); `setDefaultSchoolGroup` sets it afterwards.
+ */
+export async function updateAccountDetails(db: Executor, accountId: string, details: AccountDetails, now: Date): Promise<void> {
+  await db.updateTable('accounts').set({ ...details, default_school_group_id: null, updated_at: now }).where('id', '=', accountId).execute();
+}
+
+export async function setDefaultSchoolGroup(db: Executor, accountId: string, schoolGroupId: number | null): Promise<void> {
+  await db.updateTable('accounts').set({ default_school_group_id: schoolGroupId }).where('id', '=', accountId).execute();
 }
 
 export async function insertAccount(db: Executor, account: NewAccount, privileges: readonly string[]): Promise<void> {
