@@ -3,7 +3,7 @@
  * username in the same time as an unknown one? A benchmark, not a test: it asserts nothing about
  * time and prints figures only (bench/README.md records them by hand).
  *
- * Against the real application in process (`buildApp` and `createServices`, the same routes,
+ * Against the real application in process (`buildServer` and `createServices`, the same routes,
  * services and migrations as `serve`; requests through Fastify's `inject`, so no socket noise),
  * on an in-memory PGlite (as the tests), on a PGlite in a temporary folder (as `serve`), and on a fresh database on the PostgreSQL server at
  * BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres; dropped after; skipped
@@ -27,7 +27,7 @@ import { connect, type DatabaseHandle } from '../src/data/connect.ts';
 import { migrateToLatest } from '../src/data/migrate.ts';
 import { ManualClock } from '../src/domain/clock.ts';
 import { createServices } from '../src/services/index.ts';
-import { buildApp } from '../src/web/app.ts';
+import { buildServer } from '../src/http/server.ts';
 import { FormClient } from '../test/support/browser.ts';
 import { createAccount, createOrganisation } from '../test/support/fixtures.ts';
 import { ADMIN_URL, createDatabase, dropDatabase, postgresAvailable } from './support/postgres.ts';
@@ -69,7 +69,7 @@ async function openApp(handle: DatabaseHandle) {
     config,
     databaseKind: handle.kind,
   });
-  const app = await buildApp(services);
+  const app = await buildServer(services);
   await app.ready();
   return {
     app,

@@ -96,8 +96,11 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   let app: FastifyInstance;
   try {
     const prepared = options.prepare ? await options.prepare(runtime) : { demo: false };
-    const { buildApp, loggerOptions } = await import('./web/app.ts');
-    app = await buildApp(runtime.services, {
+    const [{ buildServer }, { loggerOptions }] = await Promise.all([
+      import('./http/server.ts'),
+      import('./http/logging.ts'),
+    ]);
+    app = await buildServer(runtime.services, {
       logger: options.log === false ? false : loggerOptions(config.logLevel),
       demo: (options.demo ?? false) || prepared.demo,
       assetsDir: options.assetsDir,

@@ -53,10 +53,10 @@ const services = createServices({ db: handle.db, clock: { now: () => new Date() 
 mark('createServices');
 await handle.db.selectFrom('organisations').select('id').limit(1).executeTakeFirst();
 mark('seedIfEmpty check');
-const { buildApp } = await m('web/app');
-mark('import web/app');
-const app = await buildApp(services, { logger: false, demo: true });
-mark('buildApp');
+const { buildServer } = await m('http/server');
+mark('import http/server');
+const app = await buildServer(services, { logger: false, demo: true });
+mark('buildServer');
 await app.listen({ port: 0, host: '127.0.0.1' });
 mark('listen');
 const url = `http://127.0.0.1:${app.server.address().port}`;

@@ -1,15 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '../domain/access.ts';
-import type { ApiCaller } from '../services/api-token-service.ts';
 import type { Services } from '../services/index.ts';
-import { requestContext } from '../web/plugins/session.ts';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The caller behind a valid `Authorization: Bearer` API token. */
-    apiCaller: ApiCaller | undefined;
-  }
-}
+import { requestContext } from '../http/request-context.ts';
 
 /** The token of an `Authorization: Bearer …` header; undefined when there is no such header. */
 export function bearerToken(request: FastifyRequest): string | undefined {

@@ -1,4 +1,4 @@
-import type { Account, Organisation } from '../data/database.ts';
+import type { Account, Organisation } from '../services/records.ts';
 import { warningName, type LifecycleOutlook } from '../domain/lifecycle.ts';
 import { describeEvent } from '../services/lifecycle/lifecycle-service.ts';
 

@@ -1,4 +1,8 @@
 import type { ColumnType, Generated, Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely';
+import type { AccountStatus, ArchiveReason } from '../domain/account-status.ts';
+import type { TokenPurpose } from '../domain/link-purposes.ts';
+
+export type { AccountStatus, ArchiveReason, TokenPurpose };
 
 /** Kysely table types for the schema of migrations/0001-initial.ts. */
 
@@ -61,8 +65,6 @@ export interface SchoolGroupSchoolsTable {
   school_id: number;
 }
 
-export type AccountStatus = 'active' | 'archived';
-export type ArchiveReason = 'manual' | 'inactivity' | 'access-ended' | 'provisioning';
 
 export interface AccountsTable {
   id: string;
@@ -149,8 +151,6 @@ export interface SignInThrottleTable {
   window_started_at: Timestamp;
   locked_until: Timestamp | null;
 }
-
-export type TokenPurpose = 'invitation' | 'password_reset';
 
 export interface AccountTokensTable {
   token_hash: string;

@@ -1,4 +1,5 @@
 import { addDays, addMonthsUtc, startOfDayIn, wholeMonthsBetween } from './calendar.ts';
+import type { ArchiveReason } from './account-status.ts';
 
 /**
  * The inactivity policy of R33–R42 as pure functions: given an account's history, the policy and
@@ -38,8 +39,6 @@ export const DEFAULT_POLICY: LifecyclePolicy = {
   timezone: 'Europe/London',
 };
 export const DEFAULT_RETENTION: RetentionPolicy = { manualRetentionDays: 30, automaticRetentionMonths: 18 };
-
-export type ArchiveReasonCode = 'manual' | 'inactivity' | 'access-ended' | 'provisioning';
 
 /** When the nightly job runs: the first run at or after an instant (a cron schedule in a time zone). */
 export interface RunSchedule {
@@ -101,7 +100,7 @@ export function stageDate(periodStart: Date, stage: WarningStage, policy: Lifecy
 }
 
 /** When an archived account is deleted (R33): 30 days after a manual archive, 18 months otherwise. */
-export function deletionDueAt(reason: ArchiveReasonCode, archivedAt: Date, retention: RetentionPolicy): Date {
+export function deletionDueAt(reason: ArchiveReason, archivedAt: Date, retention: RetentionPolicy): Date {
   return reason === 'manual'
     ? addDays(archivedAt, retention.manualRetentionDays)
     : addMonthsUtc(archivedAt, retention.automaticRetentionMonths);

@@ -1,7 +1,8 @@
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, loggerOptions } from '../../src/web/app.ts';
+import { buildServer } from '../../src/http/server.ts';
+import { loggerOptions } from '../../src/http/logging.ts';
 import { apiClient, createApiToken, OpenApiValidator } from '../support/api-client.ts';
 import { createAccount, createOrganisation, type FixtureAccount } from '../support/fixtures.ts';
 import { signInAs } from '../support/sign-in.ts';
@@ -99,7 +100,7 @@ beforeAll(async () => {
       done();
     },
   });
-  logged = await buildApp(t.services, { logger: { ...(loggerOptions('debug') as object), stream } as never });
+  logged = await buildServer(t.services, { logger: { ...(loggerOptions('debug') as object), stream } as never });
   await logged.ready();
 });
 afterAll(async () => {

@@ -9,7 +9,7 @@ import type { Actor } from '../../src/domain/access.ts';
 import { generateTotp } from '../../src/domain/totp.ts';
 import { createServices } from '../../src/services/index.ts';
 import { SYSTEM_CONTEXT } from '../../src/services/request-context.ts';
-import { buildApp } from '../../src/web/app.ts';
+import { buildServer } from '../../src/http/server.ts';
 import { frameworkErrorPage } from '../../src/web/plugins/error-handler.ts';
 import { FormClient } from '../support/browser.ts';
 import { createAccount, createOrganisation, TEST_PASSWORD, type FixtureAccount } from '../support/fixtures.ts';
@@ -526,7 +526,7 @@ describe('unexpected errors', () => {
       },
     });
     const services = createServices({ db: t.handle.db, clock: t.clock, config: t.config, databaseKind: t.handle.kind });
-    const app = await buildApp(services, { logger: { level: 'error', stream } });
+    const app = await buildServer(services, { logger: { level: 'error', stream } });
     app.get('/explode', async () => {
       throw new TypeError('secret internal detail at /work/main/src/x.ts:12:3');
     });
@@ -558,7 +558,7 @@ describe('unexpected errors', () => {
       }),
     });
     const services = createServices({ db: unreachable, clock: t.clock, config: t.config, databaseKind: 'postgres' });
-    const app = await buildApp(services);
+    const app = await buildServer(services);
     await app.ready();
     try {
       const response = await app.inject({

@@ -15,7 +15,7 @@ import { ManualClock, type Clock } from '../../src/domain/clock.ts';
 import { DEFAULT_DELIVERY, deliverDueEmails, retryDelaySeconds, type DeliveryOptions } from '../../src/mail/deliver.ts';
 import { smtpTransport, type MailTransport } from '../../src/mail/transports.ts';
 import { createServices, type Services } from '../../src/services/index.ts';
-import { buildApp } from '../../src/web/app.ts';
+import { buildServer } from '../../src/http/server.ts';
 import { createAccount, createOrganisation } from '../support/fixtures.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { testConfig } from '../support/test-app.ts';
@@ -244,7 +244,7 @@ beforeAll(async () => {
   config = testConfig({ SUPPORT_EMAIL, SMTP_URL: sink.url });
   clock = new ManualClock(new Date(NOW.getTime() + 60_000));
   services = createServices({ db, clock, config, databaseKind: handle.kind });
-  app = await buildApp(services);
+  app = await buildServer(services);
   await app.ready();
   orgs = {
     camden: await createOrganisation(db, '202', 'Camden'),

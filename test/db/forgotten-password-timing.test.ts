@@ -7,7 +7,7 @@ import { passwordResetEmail } from '../../src/mail/templates/account-emails.ts';
 import { createServices } from '../../src/services/index.ts';
 import { dummyHash, hashPassword, verifyPassword } from '../../src/services/password-hasher.ts';
 import { hashToken, newToken } from '../../src/services/secrets.ts';
-import { buildApp } from '../../src/web/app.ts';
+import { buildServer } from '../../src/http/server.ts';
 import { FormClient } from '../support/browser.ts';
 import { createAccount, createOrganisation } from '../support/fixtures.ts';
 import { testConfig } from '../support/test-app.ts';
@@ -64,7 +64,7 @@ const recorder: KyselyPlugin = {
 };
 
 let handle: DatabaseHandle;
-let app: Awaited<ReturnType<typeof buildApp>>;
+let app: Awaited<ReturnType<typeof buildServer>>;
 let secretKey: string;
 let nextIp = 1;
 
@@ -78,7 +78,7 @@ beforeAll(async () => {
     config,
     databaseKind: handle.kind,
   });
-  app = await buildApp(services);
+  app = await buildServer(services);
   await app.ready();
   const la = await createOrganisation(handle.db, '202', 'Camden');
   await createAccount(handle.db, secretKey, {

@@ -4,7 +4,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { connect, type DatabaseHandle } from '../../src/data/connect.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { createServices } from '../../src/services/index.ts';
-import { buildApp } from '../../src/web/app.ts';
+import { buildServer } from '../../src/http/server.ts';
 import { createTestApp, testConfig, type TestApp } from '../support/test-app.ts';
 
 /** `/health` (issue 2, item 9): 200 with the database's state, 503 when it is unreachable. */
@@ -31,7 +31,7 @@ async function appOn(handle: DatabaseHandle): Promise<FastifyInstance> {
     config: testConfig(),
     databaseKind: handle.kind,
   });
-  const app = await buildApp(services);
+  const app = await buildServer(services);
   await app.ready();
   cleanups.push(
     () => app.close(),

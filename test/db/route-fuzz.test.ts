@@ -24,7 +24,7 @@ import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 /**
  * Issue 11, deliverable 4: every bad input is a 4xx, found by construction. The routes come from the
- * application itself (buildApp records every route it registers), so a new route is fuzzed without
+ * application itself (buildServer records every route it registers), so a new route is fuzzed without
  * anyone adding it here; its fields come from its JSON schema (API), the served SCIM schemas, or the
  * forms its pages render. Each route is called as someone for whom its handler really runs, with NUL
  * bytes, lone surrogates, CR/LF, over-long values, wrong types, markup, SQL and malformed cursors in

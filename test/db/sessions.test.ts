@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTotp } from '../../src/domain/totp.ts';
 import { createServices } from '../../src/services/index.ts';
 import { hashToken } from '../../src/services/secrets.ts';
-import { buildApp } from '../../src/web/app.ts';
+import { buildServer } from '../../src/http/server.ts';
 import { FormClient } from '../support/browser.ts';
 import { createAccount, createOrganisation, TEST_PASSWORD, type FixtureAccount } from '../support/fixtures.ts';
 import { createTestApp, testConfig, type TestApp } from '../support/test-app.ts';
@@ -108,7 +108,7 @@ describe('session cookie (R54)', () => {
     const config = testConfig({ BASE_URL: 'https://accounts.example.gov.uk', SECRET_KEY: t.config.secretKey });
     expect(config.secureCookies).toBe(true);
     const services = createServices({ db: t.handle.db, clock: t.clock, config, databaseKind: t.handle.kind });
-    const app = await buildApp(services);
+    const app = await buildServer(services);
     await app.ready();
     try {
       const s = await signIn('cookie.secure', app, '__Host-nexus_session');

@@ -5,7 +5,7 @@ import { codeForStep, generateTotp, totpStep } from '../../src/domain/totp.ts';
 import { createServices } from '../../src/services/index.ts';
 import { verifyPassword } from '../../src/services/password-hasher.ts';
 import { SecretBox } from '../../src/services/secrets.ts';
-import { buildApp } from '../../src/web/app.ts';
+import { buildServer } from '../../src/http/server.ts';
 import { FormClient } from '../support/browser.ts';
 import { createAccount, createOrganisation, TEST_PASSWORD, type FixtureAccount } from '../support/fixtures.ts';
 import { createTestApp, testConfig, type TestApp } from '../support/test-app.ts';
@@ -330,7 +330,7 @@ describe('throttling (R53)', () => {
     // THROTTLE_LOCK_MINUTES < THROTTLE_WINDOW_MINUTES: the counter must start again after the lock.
     const config = testConfig({ THROTTLE_LOCK_MINUTES: '2', THROTTLE_WINDOW_MINUTES: '60' });
     const services = createServices({ db: t.handle.db, clock: t.clock, config, databaseKind: t.handle.kind });
-    const app = await buildApp(services);
+    const app = await buildServer(services);
     await app.ready();
     try {
       await account('short.lock');

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { SHARED_SCHEMAS } from '../../src/api/schemas.ts';
-import type { RegisteredRoute } from '../../src/web/app.ts';
+import type { RegisteredRoute } from '../../src/http/server.ts';
 
 /**
  * What the route-enumerating fuzz suite knows of each route, derived from the application itself:
- * the routes from `app.registeredRoutes` (buildApp's onRoute hook), the fields of API routes from
+ * the routes from `app.registeredRoutes` (buildServer's onRoute hook), the fields of API routes from
  * their JSON schemas, of SCIM from its served /Schemas document and a valid User, and of pages from
  * the forms the pages render (test/db/route-fuzz.test.ts crawls them into `addForm`).
  */

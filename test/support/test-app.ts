@@ -6,7 +6,7 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import type { DatabaseHandle } from '../../src/data/connect.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { createServices, type Services } from '../../src/services/index.ts';
-import { buildApp } from '../../src/web/app.ts';
+import { buildServer } from '../../src/http/server.ts';
 import { createTestDatabase } from './test-db.ts';
 
 export interface TestApp {
@@ -33,7 +33,7 @@ export async function createTestApp(options: { env?: Record<string, string>; now
   const clock = new ManualClock(options.now ?? '2026-11-02T10:00:00Z');
   const config = testConfig(options.env);
   const services = createServices({ db: handle.db, clock, config, databaseKind: handle.kind });
-  const app = await buildApp(services);
+  const app = await buildServer(services);
   await app.ready();
   return {
     app,

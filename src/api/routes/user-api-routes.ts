@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Services } from '../../services/index.ts';
-import { requestContext } from '../../web/plugins/session.ts';
+import { requestContext } from '../../http/request-context.ts';
 import { callerActor } from '../bearer-auth.ts';
 import { userJson, userSummaryJson } from '../representations.ts';
 import { json, problemResponses } from '../schemas.ts';

@@ -67,7 +67,7 @@ function fromValidation(error: ValidationError): { status: number; scimType: Sci
     return { status: 409, scimType: 'uniqueness', detail: `${ATTRIBUTE[unique[0]] ?? unique[0]}: ${unique[1]}` };
   const detail =
     entries.map(([field, message]) => `${ATTRIBUTE[field] ?? field}: ${message}`).join('; ') || error.message;
-  // A query parameter refused before the route (src/web/app.ts): a bad `filter` is RFC 7644's invalidFilter.
+  // A query parameter refused before the route (src/http/server.ts): a bad `filter` is RFC 7644's invalidFilter.
   if (entries.length === 1 && entries[0]![0] === 'filter') return { status: 400, scimType: 'invalidFilter', detail };
   return { status: 400, scimType: 'invalidValue', detail };
 }

@@ -1,4 +1,4 @@
-import type { Account } from '../../data/database.ts';
+import type { Account } from '../../services/records.ts';
 import { ScimError } from './scim-errors.ts';
 import { DEFAULT_USER_TYPE, SCIM_NEXUS, SCIM_USER } from './scim-schemas.ts';
 

@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Account } from '../../data/database.ts';
+import type { Account } from '../../services/records.ts';
 import type { Action, Actor } from '../../domain/access.ts';
 import { NotFoundError } from '../../domain/errors.ts';
 import { parseScimFilter } from '../../domain/scim-filter.ts';
 import { normaliseUsername } from '../../domain/usernames.ts';
 import type { Services } from '../../services/index.ts';
-import { requestContext } from '../../web/plugins/session.ts';
+import { requestContext } from '../../http/request-context.ts';
 import { ScimError, SCIM_CONTENT_TYPE } from './scim-errors.ts';
 import { applyPatch } from './scim-patch.ts';
 import { MAX_PAGE, SCIM_LIST } from './scim-schemas.ts';

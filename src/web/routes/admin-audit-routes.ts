@@ -3,7 +3,8 @@ import { auditActionLabel, auditDetailLines } from '../../domain/audit-labels.ts
 import { ValidationError } from '../../domain/errors.ts';
 import type { AuditQuery } from '../../services/audit-view-service.ts';
 import type { Services } from '../../services/index.ts';
-import { requestContext, requireSignIn } from '../plugins/session.ts';
+import { requestContext } from '../../http/request-context.ts';
+import { requireSignIn } from '../plugins/require-sign-in.ts';
 import { errorView } from '../plugins/views.ts';
 import { sendCsv } from './csv-reply.ts';
 import { formBody } from './form.ts';

@@ -14,7 +14,8 @@ import { USER_TYPES, isUserType, userTypeLabel } from '../../domain/privileges.t
 import { privilegeChoices } from '../privilege-choices.ts';
 import { monthsAgo } from '../../domain/relative-time.ts';
 import type { Services } from '../../services/index.ts';
-import { requestContext, requireSignIn } from '../plugins/session.ts';
+import { requestContext } from '../../http/request-context.ts';
+import { requireSignIn } from '../plugins/require-sign-in.ts';
 import { errorView } from '../plugins/views.ts';
 import { sendCsv } from './csv-reply.ts';
 import { formBody, formList, text } from './form.ts';

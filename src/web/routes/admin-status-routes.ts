@@ -3,14 +3,9 @@ import { can } from '../../domain/access.ts';
 import { RuleError } from '../../domain/errors.ts';
 import type { Services } from '../../services/index.ts';
 import { formatDate } from '../../services/deps.ts';
-import { requestContext, requireSignIn } from '../plugins/session.ts';
-
-const REASONS: Record<string, string> = {
-  manual: 'Manual',
-  inactivity: 'Inactivity',
-  'access-ended': 'Access ended',
-  provisioning: 'Provisioning',
-};
+import { requestContext } from '../../http/request-context.ts';
+import { requireSignIn } from '../plugins/require-sign-in.ts';
+import { ARCHIVE_REASON_TEXT } from '../../domain/account-status.ts';
 
 /** Archive, delete, restore, reset two-factor authentication (R28–R32) and Archived users (R23). */
 export function adminStatusRoutes(services: Services) {
@@ -141,7 +136,7 @@ export function adminStatusRoutes(services: Services) {
         canRestore: can(actor, 'users.restore', { organisationId: organisation.id }),
         rows: rows.map((r) => ({
           ...r,
-          reasonLabel: r.archive_reason ? REASONS[r.archive_reason] : '',
+          reasonLabel: r.archive_reason ? ARCHIVE_REASON_TEXT[r.archive_reason].label : '',
           byLabel: r.archived_by_name ?? (r.archived_by ? 'A deleted account' : 'Automatic'),
         })),
       });

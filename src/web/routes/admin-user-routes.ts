@@ -15,18 +15,13 @@ import { monthsAgo } from '../../domain/relative-time.ts';
 import { TOPICS, topicName } from '../../domain/topics.ts';
 import type { Services } from '../../services/index.ts';
 import { formatDate } from '../../services/deps.ts';
-import { requestContext, requireSignIn } from '../plugins/session.ts';
+import { requestContext } from '../../http/request-context.ts';
+import { requireSignIn } from '../plugins/require-sign-in.ts';
+import { ARCHIVE_REASON_TEXT } from '../../domain/account-status.ts';
 import { errorView } from '../plugins/views.ts';
 import { lifecycleSentence } from '../lifecycle-text.ts';
 import { privilegeChoices } from '../privilege-choices.ts';
 import { formBody, formList, text } from './form.ts';
-
-const ARCHIVE_REASONS: Record<string, string> = {
-  manual: 'archived by an administrator',
-  inactivity: 'not signed in',
-  'access-ended': 'access end date reached',
-  provisioning: 'deprovisioned by the identity system',
-};
 
 type IdRequest = FastifyRequest<{ Params: { id: string } }>;
 
@@ -51,7 +46,7 @@ export function adminUserRoutes(services: Services) {
         lastSignInAgo: monthsAgo(a.last_sign_in_at, services.clock.now()),
         groupNames: user.groups.map((g) => g.name).join(', '),
         accessEnd: a.access_end_date ? formatDate(new Date(`${a.access_end_date}T00:00:00Z`), 'UTC') : null, // a calendar date, not an instant
-        archiveReason: a.archive_reason ? ARCHIVE_REASONS[a.archive_reason] : '',
+        archiveReason: a.archive_reason ? ARCHIVE_REASON_TEXT[a.archive_reason].cause : '',
         lifecycleText: lifecycleSentence(user.lifecycle, (d) => formatDate(d, services.config.lifecycle.timezone)),
         privilegeLabels: user.privileges.map(privilegeLabel),
       });

@@ -5,7 +5,8 @@ import { PRIVILEGES, USER_TYPES, isUserType, privilegeLabel, userTypeLabel } fro
 import { monthsAgo } from '../../domain/relative-time.ts';
 import { parseUserListQuery, userListHref, type UserListQuery } from '../../domain/user-filters.ts';
 import type { Services } from '../../services/index.ts';
-import { requestContext, requireSignIn } from '../plugins/session.ts';
+import { requestContext } from '../../http/request-context.ts';
+import { requireSignIn } from '../plugins/require-sign-in.ts';
 import { sendCsvStream } from './csv-reply.ts';
 import { formBody } from './form.ts';
 import { errorView } from '../plugins/views.ts';

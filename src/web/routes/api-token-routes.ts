@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DEFAULT_TOKEN_LIFETIME_DAYS, TOKEN_LIFETIMES_DAYS } from '../../domain/api-tokens.ts';
 import { ValidationError } from '../../domain/errors.ts';
 import type { Services } from '../../services/index.ts';
-import { requestContext, requireSignIn } from '../plugins/session.ts';
+import { requestContext } from '../../http/request-context.ts';
+import { requireSignIn } from '../plugins/require-sign-in.ts';
 import { errorView } from '../plugins/views.ts';
 import { formBody, text } from './form.ts';
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { privilegeLabel, userTypeLabel, isUserType, PRIVILEGES } from '../../domain/privileges.ts';
 import type { Services } from '../../services/index.ts';
-import { requireSignIn } from '../plugins/session.ts';
+import { requireSignIn } from '../plugins/require-sign-in.ts';
 import { navigationFor } from '../navigation.ts';
 
 /** The signed-in home page: who you are, your LA, your privileges, and where you can go. */

@@ -3,7 +3,7 @@ import { dateIn } from '../../domain/calendar.ts';
 import { ValidationError } from '../../domain/errors.ts';
 import { eventTag } from '../../services/lifecycle/lifecycle-service.ts';
 import type { Services } from '../../services/index.ts';
-import { requireSignIn } from '../plugins/session.ts';
+import { requireSignIn } from '../plugins/require-sign-in.ts';
 import { errorView } from '../plugins/views.ts';
 import { formBody } from './form.ts';
 

@@ -3,7 +3,8 @@ import { ThrottledError, ValidationError } from '../../domain/errors.ts';
 import { isUserType, privilegeLabel, userTypeLabel } from '../../domain/privileges.ts';
 import { MIN_PASSWORD_LENGTH } from '../../domain/passwords.ts';
 import type { Services } from '../../services/index.ts';
-import { requestContext, requireSignIn } from '../plugins/session.ts';
+import { requestContext } from '../../http/request-context.ts';
+import { requireSignIn } from '../plugins/require-sign-in.ts';
 import { errorView } from '../plugins/views.ts';
 import { acceptFormsOnly, formBody } from './form.ts';
 

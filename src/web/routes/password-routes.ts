@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { TokenPurpose } from '../../data/database.ts';
+import type { TokenPurpose } from '../../domain/link-purposes.ts';
 import { LinkExpiredError, ThrottledError, ValidationError } from '../../domain/errors.ts';
 import { MIN_PASSWORD_LENGTH } from '../../domain/passwords.ts';
 import type { Services } from '../../services/index.ts';
-import { requestContext } from '../plugins/session.ts';
+import { requestContext } from '../../http/request-context.ts';
 import { errorView } from '../plugins/views.ts';
 import { acceptFormsOnly, formBody, text } from './form.ts';
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services/index.ts';
-import { requireSignIn } from '../plugins/session.ts';
+import { requireSignIn } from '../plugins/require-sign-in.ts';
 import { formBody } from './form.ts';
 
 /** /admin/security-alerts (R52): sign-in attempts to the LA's archived accounts, newest first. */

@@ -3,7 +3,8 @@ import QRCode from 'qrcode';
 import { ArchivedAccountError, AuthenticationError, ThrottledError, ValidationError } from '../../domain/errors.ts';
 import { formatSecretForReading } from '../../domain/totp.ts';
 import type { Services } from '../../services/index.ts';
-import { clearSessionCookie, requestContext, setSessionCookie } from '../plugins/session.ts';
+import { clearSessionCookie, setSessionCookie } from '../../http/session.ts';
+import { requestContext } from '../../http/request-context.ts';
 import { errorView } from '../plugins/views.ts';
 import { formBody, text } from './form.ts';
 

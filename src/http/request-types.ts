@@ -1,4 +1,5 @@
-import type { SignedIn } from '../../services/session-service.ts';
+import type { ApiCaller } from '../services/api-token-service.ts';
+import type { SignedIn } from '../services/session-service.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -6,6 +7,8 @@ declare module 'fastify' {
     signedIn: SignedIn | undefined;
     /** Raw session cookie value (a pending sign-in's too). */
     sessionToken: string | undefined;
+    /** The caller behind a valid `Authorization: Bearer` API token (src/api/bearer-auth.ts). */
+    apiCaller: ApiCaller | undefined;
   }
   interface FastifyReply {
     /** Renders a page in the layout with the shared context (user, navigation, CSRF token, flash). */

@@ -1,18 +1,9 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Services } from '../../services/index.ts';
-import type { RequestContext } from '../../services/request-context.ts';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Services } from '../services/index.ts';
 
 export function sessionCookieName(secure: boolean): string {
   // The __Host- prefix pins the cookie to this host and path over HTTPS.
   return secure ? '__Host-nexus_session' : 'nexus_session';
-}
-
-export function requestContext(request: FastifyRequest): RequestContext {
-  return {
-    ip: request.ip ?? null,
-    userAgent: request.headers['user-agent']?.slice(0, 500) ?? null,
-    requestId: request.id,
-  };
 }
 
 /** Reads the session cookie on every request and resolves the signed-in person afresh (R18). */
@@ -44,11 +35,4 @@ export function clearSessionCookie(reply: FastifyReply, services: Services): voi
     sameSite: 'lax',
     secure: services.config.secureCookies,
   });
-}
-
-/** Route guard: pages for signed-in people send everyone else to sign in. */
-export async function requireSignIn(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  if (!request.signedIn) {
-    await reply.redirect('/sign-in');
-  }
 }

@@ -1,0 +1,71 @@
+import fastifyCsrf from '@fastify/csrf-protection';
+import fastifyFormbody from '@fastify/formbody';
+import type { FastifyInstance } from 'fastify';
+import { isMachineInterface } from '../http/paths.ts';
+import type { Services } from '../services/index.ts';
+import { registerErrorHandling } from './plugins/error-handler.ts';
+import { registerViews } from './plugins/views.ts';
+import { adminAuditRoutes } from './routes/admin-audit-routes.ts';
+import { adminReviewRoutes } from './routes/admin-review-routes.ts';
+import { adminStatusRoutes } from './routes/admin-status-routes.ts';
+import { adminUserRoutes } from './routes/admin-user-routes.ts';
+import { adminUsersRoutes } from './routes/admin-users-routes.ts';
+import { apiTokenRoutes } from './routes/api-token-routes.ts';
+import { acceptFormsOnly } from './routes/form.ts';
+import { healthRoutes } from './routes/health-routes.ts';
+import { homeRoutes } from './routes/home-routes.ts';
+import { lifecycleRoutes } from './routes/lifecycle-routes.ts';
+import { myAccountRoutes } from './routes/my-account-routes.ts';
+import { myCommunicationsRoutes } from './routes/my-communications-routes.ts';
+import { passwordRoutes } from './routes/password-routes.ts';
+import { schoolGroupRoutes } from './routes/school-group-routes.ts';
+import { securityAlertRoutes } from './routes/security-alert-routes.ts';
+import { signInRoutes } from './routes/sign-in-routes.ts';
+import { supportRoutes } from './routes/support-routes.ts';
+import { userImportRoutes } from './routes/user-import-routes.ts';
+
+/**
+ * The pages, on the server's root scope (they own the root's error and not-found pages; the API
+ * and SCIM set their own in their scopes): browser forms only, CSRF on every state-changing form,
+ * the GOV.UK views, then every page route.
+ */
+export async function registerWeb(app: FastifyInstance, services: Services, options: { demo: boolean }): Promise<void> {
+  const { config } = services;
+  await app.register(fastifyFormbody, { bodyLimit: 65_536 });
+  // Pages take browser forms only; an API (its own plugin scope) adds JSON where it needs it.
+  acceptFormsOnly(app);
+  await app.register(fastifyCsrf, {
+    sessionPlugin: '@fastify/cookie',
+    cookieKey: config.secureCookies ? '__Host-nexus_csrf' : 'nexus_csrf',
+    cookieOpts: { signed: true, httpOnly: true, sameSite: 'lax', secure: config.secureCookies, path: '/' },
+  });
+  registerViews(app, services, { demo: options.demo });
+  registerErrorHandling(app);
+
+  // Every state-changing form carries a CSRF token (R54); checked once, here, for all of them.
+  // The machine interfaces take writes only with a bearer token, never the cookie, so a forged
+  // cross-site request has no credentials there (src/api/bearer-auth.ts).
+  app.addHook('preHandler', (request, reply, done) => {
+    if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return done();
+    if (isMachineInterface(request.url)) return done();
+    app.csrfProtection(request, reply, done);
+  });
+
+  await app.register(healthRoutes(services));
+  await app.register(signInRoutes(services));
+  await app.register(passwordRoutes(services));
+  await app.register(homeRoutes(services));
+  await app.register(myAccountRoutes(services));
+  await app.register(myCommunicationsRoutes(services));
+  await app.register(adminUsersRoutes(services));
+  await app.register(userImportRoutes(services));
+  await app.register(adminUserRoutes(services));
+  await app.register(adminStatusRoutes(services));
+  await app.register(adminAuditRoutes(services));
+  await app.register(securityAlertRoutes(services));
+  await app.register(adminReviewRoutes(services));
+  await app.register(schoolGroupRoutes(services));
+  await app.register(lifecycleRoutes(services));
+  await app.register(apiTokenRoutes(services));
+  await app.register(supportRoutes(services));
+}
