@@ -1,9 +1,30 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { Account, Database } from '../data/database.ts';
-import { findAccountById, isUuid } from '../data/queries/account-queries.ts';
+import {
+  activeAccountsOfOrganisation,
+  findAccountById,
+  findOrganisation,
+  isUuid,
+  privilegesOf,
+  privilegesOfAccounts,
+} from '../data/queries/account-queries.ts';
 import { auditEventsForAccount } from '../data/queries/audit-queries.ts';
-import { itemsOfReview, reviewsOfOrganisation, type ReviewItemRow } from '../data/queries/review-queries.ts';
+import {
+  findReview,
+  insertReview,
+  insertReviewItems,
+  itemsOfReview,
+  lockReview,
+  lockReviewItem,
+  lockReviewsOf,
+  markReviewFinished,
+  openReviewOf,
+  recordItemDecision,
+  reviewsOfOrganisation,
+  type ReviewItemRow,
+} from '../data/queries/review-queries.ts';
+import { schoolsOfAccounts } from '../data/queries/user-detail-queries.ts';
 import { authorise, decide as decideAccess, type Actor } from '../domain/access.ts';
 import {
   bulkAnswers,
@@ -101,14 +122,11 @@ export function createAccessReviewService(deps: ServiceDeps & { inactiveMonths: 
 
   async function reviewFor(actor: Actor, id: string) {
     if (!isUuid(id)) throw new NotFoundError();
-    const review = await db.selectFrom('access_reviews').selectAll().where('id', '=', id).executeTakeFirst();
+    const review = await findReview(db, id);
     if (!review) throw new NotFoundError();
     authorise(actor, 'reviews.manage', { organisationId: review.organisation_id });
-    const organisation = await db
-      .selectFrom('organisations')
-      .selectAll()
-      .where('id', '=', review.organisation_id)
-      .executeTakeFirstOrThrow();
+    const organisation = await findOrganisation(db, review.organisation_id);
+    if (!organisation) throw new Error(`The organisation of review ${review.id} is missing`);
     return { review, organisation };
   }
 
@@ -120,12 +138,7 @@ export function createAccessReviewService(deps: ServiceDeps & { inactiveMonths: 
 
   /** Locks the review against finishing while a decision is saved; refuses a finished one. */
   async function lockOpen(trx: Trx, reviewId: string) {
-    const review = await trx
-      .selectFrom('access_reviews')
-      .selectAll()
-      .where('id', '=', reviewId)
-      .forShare()
-      .executeTakeFirstOrThrow();
+    const review = await lockReview(trx, reviewId, 'share');
     if (review.status !== 'open') throw frozen(review);
     return review;
   }
@@ -147,13 +160,7 @@ export function createAccessReviewService(deps: ServiceDeps & { inactiveMonths: 
     ctx: RequestContext,
     now: Date,
   ): Promise<void> {
-    const item = await trx
-      .selectFrom('access_review_items')
-      .selectAll()
-      .where('review_id', '=', review.id)
-      .where('account_id', '=', accountId)
-      .forUpdate()
-      .executeTakeFirst();
+    const item = await lockReviewItem(trx, review.id, accountId);
     if (!item) throw new NotFoundError();
     if (item.version !== version) {
       const by = item.decided_by_label ?? 'another administrator';
@@ -181,9 +188,7 @@ export function createAccessReviewService(deps: ServiceDeps & { inactiveMonths: 
     if (decision === 'change') {
       authorise(actor, 'users.edit-privileges', target);
       const wanted = sortPrivileges(change.privileges ?? []);
-      const held = (
-        await trx.selectFrom('account_privileges').select('privilege').where('account_id', '=', account.id).execute()
-      ).map((r) => r.privilege);
+      const held = await privilegesOf(trx, account.id);
       // Unknown codes are left for applyPrivileges to refuse; an unchanged set is a "keep", not a change.
       const unknown = (change.privileges ?? []).some((p) => !(wanted as string[]).includes(p));
       if (!unknown && change.userType === account.user_type && wanted.join() === sortPrivileges(held).join()) {
@@ -214,26 +219,19 @@ export function createAccessReviewService(deps: ServiceDeps & { inactiveMonths: 
         await archiveInTransaction(trx, account, 'manual', who(actor), ctx, now, config, named);
       else await deleteInTransaction(trx, account, who(actor), ctx, now, config, named);
     }
-    await trx
-      .updateTable('access_review_items')
-      .set({
-        still_employed: answers.stillEmployed,
-        post_needs_access: answers.postNeedsAccess,
-        pupil_level_right: answers.pupilLevelRight,
-        cin_cla_right: answers.cinClaRight,
-        decision,
-        note,
-        decided_at: now,
-        decided_by: actor.kind === 'account' ? actor.accountId : null,
-        decided_by_label: actor.label,
-        // A change made earlier in this review stays on the record when the item is decided again.
-        changed_to: changedTo ? JSON.stringify(changedTo) : item.changed_to ? JSON.stringify(item.changed_to) : null,
-        version: sql`version + 1`,
-      })
-      .where('review_id', '=', review.id)
-      .where('account_id', '=', accountId)
-      .where('version', '=', version)
-      .execute();
+    await recordItemDecision(trx, review.id, accountId, version, {
+      still_employed: answers.stillEmployed,
+      post_needs_access: answers.postNeedsAccess,
+      pupil_level_right: answers.pupilLevelRight,
+      cin_cla_right: answers.cinClaRight,
+      decision,
+      note,
+      decided_at: now,
+      decided_by: actor.kind === 'account' ? actor.accountId : null,
+      decided_by_label: actor.label,
+      // A change made earlier in this review stays on the record when the item is decided again.
+      changed_to: changedTo ? JSON.stringify(changedTo) : item.changed_to ? JSON.stringify(item.changed_to) : null,
+    });
     await audit(trx, who(actor), ctx, now, {
       action: 'review.item-decided',
       organisationId: account.organisation_id,
@@ -250,29 +248,11 @@ export function createAccessReviewService(deps: ServiceDeps & { inactiveMonths: 
     trx: Trx,
     organisationId: number,
   ): Promise<{ account: Account; snapshot: ItemSnapshot }[]> {
-    const accounts = await trx
-      .selectFrom('accounts')
-      .selectAll()
-      .where('organisation_id', '=', organisationId)
-      .where('status', '=', 'active')
-      .orderBy('last_name')
-      .orderBy('first_name')
-      .orderBy('id')
-      .execute();
+    const accounts = await activeAccountsOfOrganisation(trx, organisationId);
     if (accounts.length === 0) return [];
     const ids = accounts.map((a) => a.id);
-    const privileges = await trx
-      .selectFrom('account_privileges')
-      .select(['account_id', 'privilege'])
-      .where('account_id', 'in', ids)
-      .execute();
-    const schools = await trx
-      .selectFrom('school_assignments')
-      .innerJoin('schools', 'schools.id', 'school_assignments.school_id')
-      .select(['school_assignments.account_id', 'schools.name', 'schools.urn'])
-      .where('school_assignments.account_id', 'in', ids)
-      .orderBy('schools.name')
-      .execute();
+    const privileges = await privilegesOfAccounts(trx, ids);
+    const schools = await schoolsOfAccounts(trx, ids);
     return accounts.map((account) => ({
       account,
       snapshot: {
@@ -352,41 +332,29 @@ export function createAccessReviewService(deps: ServiceDeps & { inactiveMonths: 
       const id = randomUUID();
       await db.transaction().execute(async (trx) => {
         // One open review per LA, so that two administrators share one piece of work.
-        await sql`SELECT pg_advisory_xact_lock(49, ${organisation.id})`.execute(trx);
-        const open = await trx
-          .selectFrom('access_reviews')
-          .select('name')
-          .where('organisation_id', '=', organisation.id)
-          .where('status', '=', 'open')
-          .executeTakeFirst();
+        await lockReviewsOf(trx, organisation.id);
+        const open = await openReviewOf(trx, organisation.id);
         if (open) throw new RuleError(`The review "${open.name}" is still open. Finish it before starting another.`);
-        await trx
-          .insertInto('access_reviews')
-          .values({
-            id,
-            organisation_id: organisation.id,
-            name: value.name,
-            due_on: value.dueOn,
-            status: 'open',
-            opened_at: now,
-            opened_by: actor.kind === 'account' ? actor.accountId : null,
-            opened_by_label: actor.label,
-          })
-          .execute();
+        await insertReview(trx, {
+          id,
+          organisation_id: organisation.id,
+          name: value.name,
+          due_on: value.dueOn,
+          status: 'open',
+          opened_at: now,
+          opened_by: actor.kind === 'account' ? actor.accountId : null,
+          opened_by_label: actor.label,
+        });
         const items = await snapshotAccounts(trx, organisation.id);
-        for (let i = 0; i < items.length; i += 500) {
-          await trx
-            .insertInto('access_review_items')
-            .values(
-              items.slice(i, i + 500).map(({ account, snapshot }) => ({
-                review_id: id,
-                account_id: account.id,
-                account_label: `${snapshot.name} (${snapshot.username})`,
-                snapshot: JSON.stringify(snapshot),
-              })),
-            )
-            .execute();
-        }
+        await insertReviewItems(
+          trx,
+          id,
+          items.map(({ account, snapshot }) => ({
+            account_id: account.id,
+            account_label: `${snapshot.name} (${snapshot.username})`,
+            snapshot: JSON.stringify(snapshot),
+          })),
+        );
         await audit(trx, who(actor), ctx, now, {
           action: 'review.opened',
           organisationId: organisation.id,
@@ -428,11 +396,7 @@ export function createAccessReviewService(deps: ServiceDeps & { inactiveMonths: 
       const now = clock.now();
       const snapshot = snapshotOf(row);
       const events = row.account_active ? await auditEventsForAccount(db, accountId, 5) : [];
-      const current = row.account_active
-        ? (
-            await db.selectFrom('account_privileges').select('privilege').where('account_id', '=', accountId).execute()
-          ).map((r) => r.privilege)
-        : [];
+      const current = row.account_active ? await privilegesOf(db, accountId) : [];
       const account = row.account_active ? await findAccountById(db, accountId) : undefined;
       return {
         review,
@@ -547,12 +511,7 @@ export function createAccessReviewService(deps: ServiceDeps & { inactiveMonths: 
       const { review } = await reviewFor(actor, id);
       const now = clock.now();
       await db.transaction().execute(async (trx) => {
-        const locked = await trx
-          .selectFrom('access_reviews')
-          .selectAll()
-          .where('id', '=', review.id)
-          .forUpdate()
-          .executeTakeFirstOrThrow();
+        const locked = await lockReview(trx, review.id, 'update');
         if (locked.status !== 'open') throw frozen(locked);
         const counts = progress((await itemsOfReview(trx, review.id)).map(stateOf));
         if (!counts.complete) {
@@ -560,16 +519,11 @@ export function createAccessReviewService(deps: ServiceDeps & { inactiveMonths: 
             `${counts.undecided} ${counts.undecided === 1 ? 'account is' : 'accounts are'} not decided yet. Decide every account before finishing the review.`,
           );
         }
-        await trx
-          .updateTable('access_reviews')
-          .set({
-            status: 'finished',
-            finished_at: now,
-            finished_by: actor.kind === 'account' ? actor.accountId : null,
-            finished_by_label: actor.label,
-          })
-          .where('id', '=', review.id)
-          .execute();
+        await markReviewFinished(trx, review.id, {
+          now,
+          by: actor.kind === 'account' ? actor.accountId : null,
+          byLabel: actor.label,
+        });
         await audit(trx, who(actor), ctx, now, {
           action: 'review.finished',
           organisationId: review.organisation_id,

@@ -11,6 +11,16 @@ export async function schoolAssignmentsOf(db: Executor, accountId: string) {
     .execute();
 }
 
+/** The schools of several accounts, one row an assignment, by school name. */
+export async function schoolsOfAccounts(db: Executor, accountIds: readonly string[]) {
+  return db.selectFrom('school_assignments')
+    .innerJoin('schools', 'schools.id', 'school_assignments.school_id')
+    .select(['school_assignments.account_id', 'schools.name', 'schools.urn'])
+    .where('school_assignments.account_id', 'in', accountIds)
+    .orderBy('schools.name')
+    .execute();
+}
+
 export async function schoolGroupsOf(db: Executor, accountId: string) {
   return db.selectFrom('account_school_groups')
     .innerJoin('school_groups', 'school_groups.id', 'account_school_groups.school_group_id')
