@@ -1,7 +1,10 @@
-import { describe, expect, it } from 'vitest';
-import { boundaryOf, MultipartError, parseMultipart } from '../../src/web/routes/multipart.ts';
+import { Readable } from 'node:stream';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acceptUploads, uploadedFile } from '../../src/web/routes/multipart.ts';
 
 const B = 'XyZ123';
+const LIMIT = 4096;
 const part = (headers: string, body: string | Buffer) =>
   Buffer.concat([
     Buffer.from(`--${B}\r\n${headers}\r\n\r\n`),
@@ -10,76 +13,167 @@ const part = (headers: string, body: string | Buffer) =>
   ]);
 const close = Buffer.from(`--${B}--\r\n`);
 
-describe('multipart/form-data (RFC 7578)', () => {
-  it('finds the boundary, quoted or not', () => {
-    expect(boundaryOf('multipart/form-data; boundary=XyZ123')).toBe('XyZ123');
-    expect(boundaryOf('multipart/form-data; charset=utf-8; boundary="a b:c"')).toBe('a b:c');
-    expect(boundaryOf('multipart/form-data')).toBeUndefined();
-  });
+let app: FastifyInstance;
 
-  it('reads text fields and files byte for byte, with CRLF and boundary-like text inside the file', () => {
+beforeAll(async () => {
+  app = Fastify();
+  app.setErrorHandler((error: FastifyError, _request, reply) =>
+    reply.code(error.statusCode ?? 500).send({ code: error.code, message: error.message }),
+  );
+  // Uploads are taken in one plugin scope only; the route beside it refuses multipart.
+  await app.register(async (scope) => {
+    acceptUploads(scope, LIMIT);
+    scope.post('/upload', async (request) => {
+      const file = uploadedFile(request, 'file');
+      return {
+        fields: request.body,
+        file: file && { field: file.field, filename: file.filename, data: file.data.toString('base64') },
+      };
+    });
+  });
+  app.post('/form', async () => ({ ok: true }));
+  await app.ready();
+});
+
+afterAll(async () => {
+  await app.close();
+});
+
+async function post(
+  body: Buffer | string | Readable,
+  contentType = `multipart/form-data; boundary=${B}`,
+  url = '/upload',
+) {
+  const response = await app.inject({ method: 'POST', url, payload: body, headers: { 'content-type': contentType } });
+  return {
+    status: response.statusCode,
+    json: response.json<{ fields?: unknown; file?: unknown; code?: string; message?: string }>(),
+  };
+}
+
+describe('multipart/form-data (RFC 7578) through @fastify/multipart', () => {
+  it('reads text fields and files byte for byte, with CRLF and boundary-like text inside the file', async () => {
     const content = Buffer.from([0xef, 0xbb, 0xbf, 0x61, 0x0d, 0x0a, 0x2d, 0x2d, 0x58, 0xff]); // BOM, "a", CRLF, "--X", a non-UTF-8 byte
-    const body = Buffer.concat([
-      Buffer.from('preamble\r\n'),
-      part('Content-Disposition: form-data; name="_csrf"', 'token-1'),
-      part(
-        'Content-Disposition: form-data; name="file"; filename="C:\\Users\\jo\\new starters.csv"\r\nContent-Type: text/csv',
-        content,
-      ),
-      close,
-    ]);
-    const form = parseMultipart(body, B);
-    expect(form.fields._csrf).toBe('token-1');
-    expect(form.files).toHaveLength(1);
-    expect(form.files[0]!.field).toBe('file');
-    expect(form.files[0]!.filename).toBe('new starters.csv');
-    expect(form.files[0]!.data.equals(content)).toBe(true);
+    const { status, json } = await post(
+      Buffer.concat([
+        Buffer.from('preamble\r\n'),
+        part('Content-Disposition: form-data; name="_csrf"', 'token-1'),
+        part(
+          'Content-Disposition: form-data; name="file"; filename="C:\\Users\\jo\\Émile starters.csv"\r\nContent-Type: text/csv',
+          content,
+        ),
+        close,
+      ]),
+    );
+    expect(status).toBe(200);
+    expect(json.fields).toEqual({ _csrf: 'token-1' });
+    expect(json.file).toEqual({ field: 'file', filename: 'Émile starters.csv', data: content.toString('base64') });
   });
 
-  it('keeps the first of repeated fields and an empty file', () => {
-    const form = parseMultipart(
+  it('keeps the first of repeated fields, and an empty file', async () => {
+    const { status, json } = await post(
       Buffer.concat([
         part('Content-Disposition: form-data; name="a"', 'one'),
         part('content-disposition: form-data; name="a"', 'two'),
-        part('Content-Disposition: form-data; name="file"; filename=""', ''),
+        part('Content-Disposition: form-data; name="file"; filename=""\r\nContent-Type: application/octet-stream', ''),
         close,
       ]),
-      B,
     );
-    expect(form.fields.a).toBe('one');
-    expect(form.files[0]!.data.length).toBe(0);
+    expect(status).toBe(200);
+    expect(json.fields).toEqual({ a: 'one' });
+    expect(json.file).toEqual({ field: 'file', filename: '', data: '' });
   });
 
-  it('refuses malformed bodies with a 400 error, never anything else', () => {
-    const cases = [
-      Buffer.from('no boundary here'),
-      Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="a"\r\n\r\nnever closed`),
-      Buffer.from(`--${B}\r\nNo-Disposition: x\r\n\r\nv\r\n--${B}--`),
-      Buffer.from(`--${B}\r\nContent-Disposition: attachment; name="a"\r\n\r\nv\r\n--${B}--`),
-      Buffer.from(`--${B}\r\nContent-Disposition: form-data\r\n\r\nv\r\n--${B}--`),
-      Buffer.from(`--${B}garbage`),
-      Buffer.concat([
-        ...Array.from({ length: 21 }, (_, i) => part(`Content-Disposition: form-data; name="f${i}"`, 'v')),
-        close,
-      ]),
+  it('makes text storable: NUL becomes the replacement character', async () => {
+    const { json } = await post(Buffer.concat([part('Content-Disposition: form-data; name="a"', 'x\u0000y'), close]));
+    expect(json.fields).toEqual({ a: 'x\ufffdy' });
+  });
+
+  it('refuses malformed bodies with a 400, never anything else', async () => {
+    const cases: [string, Buffer | string, string?][] = [
+      ['no boundary', `--${B}\r\n\r\n`, 'multipart/form-data'],
+      ['no delimiter', 'no boundary here'],
+      ['never closed', `--${B}\r\nContent-Disposition: form-data; name="a"\r\n\r\nnever closed`],
+      [
+        'file never closed',
+        `--${B}\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\nusername\n`,
+      ],
+      ['no name', `--${B}\r\nContent-Disposition: form-data\r\n\r\nv\r\n--${B}--`],
+      ['garbage after the delimiter', `--${B}garbage`],
+      ['garbage', '\u0000\u0001garbage'],
+      ['a field name of 5,000 characters', part(`Content-Disposition: form-data; name="${'f'.repeat(3000)}"`, 'x')],
+      ['a prototype name', Buffer.concat([part('Content-Disposition: form-data; name="__proto__"', 'x'), close])],
+      [
+        'a JSON part that is not JSON',
+        Buffer.concat([
+          part('Content-Disposition: form-data; name="a"\r\nContent-Type: application/json', '{"'),
+          close,
+        ]),
+      ],
+      [
+        '21 parts',
+        Buffer.concat([
+          ...Array.from({ length: 21 }, (_, i) => part(`Content-Disposition: form-data; name="f${i}"`, 'v')),
+          close,
+        ]),
+      ],
     ];
-    for (const body of cases) {
-      let error: unknown;
-      try {
-        parseMultipart(body, B);
-      } catch (e) {
-        error = e;
-      }
-      expect(error, body.toString().slice(0, 40)).toBeInstanceOf(MultipartError);
-      expect((error as MultipartError).statusCode).toBe(400);
+    for (const [label, body, contentType] of cases) {
+      const { status, json } = await post(body, contentType);
+      expect(status, label).toBe(400);
+      expect(json.message, label).toMatch(/^The form (data is malformed|data has no|has too many parts)/);
     }
   });
 
-  it('makes text storable: NUL becomes the replacement character', () => {
-    const form = parseMultipart(
-      Buffer.concat([part('Content-Disposition: form-data; name="a"', 'x\u0000y'), close]),
-      B,
+  it('refuses more than the limit with Fastify’s own 413, whether one file, several parts or a stream without a length', async () => {
+    const big = Buffer.alloc(LIMIT + 1, 0x61);
+    const half = Buffer.alloc(LIMIT / 2 + 1, 0x61);
+    const bodies: [string, () => Buffer | Readable][] = [
+      [
+        'one file',
+        () => Buffer.concat([part('Content-Disposition: form-data; name="file"; filename="a.csv"', big), close]),
+      ],
+      [
+        'a field and a file',
+        () =>
+          Buffer.concat([
+            part('Content-Disposition: form-data; name="a"', half),
+            part('Content-Disposition: form-data; name="file"; filename="a.csv"', half),
+            close,
+          ]),
+      ],
+      [
+        'one file, streamed without Content-Length',
+        () =>
+          Readable.from([
+            Buffer.concat([part('Content-Disposition: form-data; name="file"; filename="a.csv"', big), close]),
+          ]),
+      ],
+      [
+        'two files, streamed without Content-Length',
+        () =>
+          Readable.from([
+            Buffer.concat([
+              part('Content-Disposition: form-data; name="file"; filename="a.csv"', half),
+              part('Content-Disposition: form-data; name="other"; filename="b.csv"', half),
+              close,
+            ]),
+          ]),
+      ],
+    ];
+    for (const [label, body] of bodies) {
+      const { status, json } = await post(body());
+      expect(status, label).toBe(413);
+      expect(json.code, label).toBe('FST_ERR_CTP_BODY_TOO_LARGE');
+    }
+  });
+
+  it('is taken only where uploads are accepted: another route refuses multipart with 415', async () => {
+    const { status } = await post(
+      Buffer.concat([part('Content-Disposition: form-data; name="a"', 'v'), close]),
+      undefined,
+      '/form',
     );
-    expect(form.fields.a).toBe('x\ufffdy');
+    expect(status).toBe(415);
   });
 });
