@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { Cron } from 'croner';
 import { isTopic, TOPICS } from './domain/topics.ts';
 
 /**
- * Every setting the service reads from the environment, in one typed object.
- * The README's configuration table mirrors `SETTINGS` below; keep them together.
+ * Every setting the service reads from the environment, in one typed object, validated here:
+ * a bad value stops the start with a ConfigError naming the setting. The README's configuration
+ * table lists the same settings; keep the two together.
  */
 export interface Config {
   readonly port: number;
@@ -129,6 +131,29 @@ function topicNames(raw: string | undefined): Record<string, string> {
   return names;
 }
 
+function timeZone(env: Env, name: string, fallback: string): string {
+  const zone = env[name] || fallback;
+  try {
+    new Intl.DateTimeFormat('en-GB', { timeZone: zone });
+  } catch {
+    throw new ConfigError(`${name} must be an IANA time zone such as Europe/London; got "${zone}"`);
+  }
+  return zone;
+}
+
+/** A cron pattern croner accepts (5 or 6 fields, names of days and months), in `timezone`. */
+function cronPattern(env: Env, name: string, fallback: string, timezone: string): string {
+  const pattern = env[name] || fallback;
+  try {
+    new Cron(pattern, { timezone, paused: true });
+  } catch (error) {
+    throw new ConfigError(
+      `${name} must be a cron pattern such as "${fallback}"; "${pattern}" is not: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  return pattern;
+}
+
 function lifecycleSettings(env: Env): Config['lifecycle'] {
   const raw = env.LIFECYCLE_WARNING_MONTHS || '15,16,17';
   const months = raw.split(',').map((m) => Number(m.trim()));
@@ -144,12 +169,13 @@ function lifecycleSettings(env: Env): Config['lifecycle'] {
   const archiveMonths = int(env, 'LIFECYCLE_ARCHIVE_MONTHS', 18);
   if (archiveMonths <= months[2]!)
     throw new ConfigError('LIFECYCLE_ARCHIVE_MONTHS must be later than the last warning month');
+  const timezone = timeZone(env, 'LIFECYCLE_TIMEZONE', 'Europe/London');
   return {
     warningMonths: months as [number, number, number],
     archiveMonths,
     minimumNoticeDays: int(env, 'LIFECYCLE_NOTICE_DAYS', 14),
-    schedule: env.LIFECYCLE_SCHEDULE || '0 2 * * *',
-    timezone: env.LIFECYCLE_TIMEZONE || 'Europe/London',
+    schedule: cronPattern(env, 'LIFECYCLE_SCHEDULE', '0 2 * * *', timezone),
+    timezone,
   };
 }
 
@@ -166,6 +192,7 @@ export function loadConfig(env: Env = process.env): Config {
   const databaseUrl = env.DATABASE_URL || undefined;
   const baseUrl = (env.BASE_URL || `http://localhost:${port}`).replace(/\/+$/, '');
   const secure = baseUrl.startsWith('https://');
+  const lifecycle = lifecycleSettings(env);
   return {
     port,
     host,
@@ -188,8 +215,11 @@ export function loadConfig(env: Env = process.env): Config {
     manualRetentionDays: int(env, 'RETENTION_MANUAL_DAYS', 30),
     automaticRetentionMonths: int(env, 'RETENTION_AUTOMATIC_MONTHS', 18),
     securityAlertRetentionMonths: int(env, 'SECURITY_ALERT_RETENTION_MONTHS', 24),
-    lifecycle: lifecycleSettings(env),
-    digest: { inactiveMonths: int(env, 'DIGEST_INACTIVE_MONTHS', 12), schedule: env.DIGEST_SCHEDULE || '0 7 * * 1' },
+    lifecycle,
+    digest: {
+      inactiveMonths: int(env, 'DIGEST_INACTIVE_MONTHS', 12),
+      schedule: cronPattern(env, 'DIGEST_SCHEDULE', '0 7 * * 1', lifecycle.timezone),
+    },
     api: { rateLimitPerMinute: int(env, 'API_RATE_LIMIT_PER_MINUTE', 600), scimDelete: scimDelete(env.SCIM_DELETE) },
     smtpUrl: env.SMTP_URL || undefined,
     mailFrom: env.MAIL_FROM || 'Nexus <no-reply@nexus.invalid>',

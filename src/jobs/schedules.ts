@@ -1,37 +1,14 @@
 import { Cron } from 'croner';
-import { ConfigError, type Config } from '../config.ts';
+import type { Config } from '../config.ts';
 import type { RunSchedule } from '../domain/lifecycle.ts';
 
 export type JobName = 'lifecycle' | 'digest';
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** The configured cron pattern of each job, with where it comes from (for error messages). */
-function patterns(config: Config): Record<JobName, { pattern: string; setting: string }> {
-  return {
-    lifecycle: { pattern: config.lifecycle.schedule, setting: 'LIFECYCLE_SCHEDULE' },
-    digest: { pattern: config.digest.schedule, setting: 'DIGEST_SCHEDULE' },
-  };
-}
-
-/** A paused croner job for the configured schedule: nextRun() etc. without scheduling anything. */
+/** A paused croner job for the configured schedule: nextRun() etc. without scheduling anything. The
+ * patterns and the time zone were validated by loadConfig (src/config.ts). */
 export function scheduleOf(config: Config, job: JobName): Cron {
-  const timezone = config.lifecycle.timezone;
-  try {
-    new Intl.DateTimeFormat('en-GB', { timeZone: timezone });
-  } catch {
-    throw new ConfigError(`LIFECYCLE_TIMEZONE must be an IANA time zone such as Europe/London; got "${timezone}"`);
-  }
-  const { pattern, setting } = patterns(config)[job];
-  try {
-    return new Cron(pattern, { timezone, paused: true });
-  } catch (error) {
-    throw new ConfigError(
-      `${setting} must be a cron pattern such as "0 2 * * *"; "${pattern}" is not: ${errorText(error)}`,
-    );
-  }
+  const pattern = job === 'lifecycle' ? config.lifecycle.schedule : config.digest.schedule;
+  return new Cron(pattern, { timezone: config.lifecycle.timezone, paused: true });
 }
 
 /** How far a cached range of runs may grow (daily runs: eleven years); questions beyond it are answered without it. */

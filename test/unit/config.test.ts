@@ -29,6 +29,46 @@ describe('configuration', () => {
     expect(() => loadConfig({ DATABASE_URL: 'postgres://x/y', DATA_DIR: '/tmp/x' })).toThrow('SECRET_KEY is required');
   });
 
+  it('validates the job schedules and their time zone, naming the setting', () => {
+    expect(loadConfig(base).lifecycle).toMatchObject({ schedule: '0 2 * * *', timezone: 'Europe/London' });
+    const custom = loadConfig({
+      ...base,
+      LIFECYCLE_SCHEDULE: '30 3 * * *',
+      DIGEST_SCHEDULE: '0 9 * * FRI',
+      LIFECYCLE_TIMEZONE: 'America/New_York',
+    });
+    expect(custom.lifecycle).toMatchObject({ schedule: '30 3 * * *', timezone: 'America/New_York' });
+    expect(custom.digest.schedule).toBe('0 9 * * FRI');
+
+    const refused: [Record<string, string>, RegExp][] = [
+      [
+        { LIFECYCLE_SCHEDULE: 'every night' },
+        /^LIFECYCLE_SCHEDULE must be a cron pattern such as "0 2 \* \* \*"; "every night" is not: /,
+      ],
+      [{ LIFECYCLE_SCHEDULE: '0 25 * * *' }, /^LIFECYCLE_SCHEDULE must be a cron pattern/],
+      [
+        { DIGEST_SCHEDULE: '0 7 * * 8' },
+        /^DIGEST_SCHEDULE must be a cron pattern such as "0 7 \* \* 1"; "0 7 \* \* 8" is not: /,
+      ],
+      [{ DIGEST_SCHEDULE: '0 7 * *' }, /^DIGEST_SCHEDULE must be a cron pattern/],
+      [
+        { LIFECYCLE_TIMEZONE: 'Europe/Atlantis' },
+        /^LIFECYCLE_TIMEZONE must be an IANA time zone such as Europe\/London; got "Europe\/Atlantis"$/,
+      ],
+      [{ LIFECYCLE_TIMEZONE: 'GMT+25' }, /^LIFECYCLE_TIMEZONE must be an IANA time zone/],
+    ];
+    for (const [env, message] of refused) {
+      let error: unknown;
+      try {
+        loadConfig({ ...base, ...env });
+      } catch (e) {
+        error = e;
+      }
+      expect(error, JSON.stringify(env)).toBeInstanceOf(ConfigError);
+      expect((error as Error).message, JSON.stringify(env)).toMatch(message);
+    }
+  });
+
   it('turns on secure cookies for an https address', () => {
     expect(loadConfig({ ...base, BASE_URL: 'https://accounts.example.gov.uk' }).secureCookies).toBe(true);
   });
