@@ -1,3 +1,4 @@
+import { subscribe, unsubscribe } from '../data/queries/communication-queries.ts';
 import { subscriptionsOf } from '../data/queries/user-detail-queries.ts';
 import { decide, type Actor } from '../domain/access.ts';
 import { NotFoundError, ValidationError } from '../domain/errors.ts';
@@ -31,17 +32,8 @@ export function createCommunicationsService({ db, clock }: ServiceDeps) {
         const before = await subscriptionsOf(trx, actor.accountId);
         const added = wanted.filter((t) => !before.includes(t));
         const removed = before.filter((t) => !wanted.includes(t));
-        if (removed.length > 0)
-          await trx
-            .deleteFrom('communication_subscriptions')
-            .where('account_id', '=', actor.accountId)
-            .where('topic', 'in', removed)
-            .execute();
-        if (added.length > 0)
-          await trx
-            .insertInto('communication_subscriptions')
-            .values(added.map((topic) => ({ account_id: actor.accountId, topic, subscribed_at: now })))
-            .execute();
+        await unsubscribe(trx, actor.accountId, removed);
+        await subscribe(trx, actor.accountId, added, now);
         if (added.length > 0 || removed.length > 0) {
           const order = (list: string[]) => TOPICS.map((t) => t.code).filter((c) => list.includes(c));
           await audit(trx, who(actor), ctx, now, {

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { pingDatabase } from '../data/queries/health-queries.ts';
 import type { ServiceDeps } from './deps.ts';
 
 export interface HealthReport {
@@ -20,7 +20,7 @@ export function createHealthService({ db }: ServiceDeps, databaseKind: 'pglite' 
       try {
         // A database that accepts connections but never answers must not hang the check.
         await Promise.race([
-          sql`SELECT 1`.execute(db),
+          pingDatabase(db),
           new Promise((_, reject) => {
             timer = setTimeout(() => reject(new Error(`no answer within ${HEALTH_TIMEOUT_MS} ms`)), HEALTH_TIMEOUT_MS);
             timer.unref();

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { sql } from 'kysely';
 import type { Transaction } from 'kysely';
 import type { Database } from '../data/database.ts';
 import {
   insertSchoolImport,
+  lockSchoolsForImport,
   recentSchoolImports,
   upsertLas,
   upsertSchools,
@@ -71,7 +71,7 @@ export async function applyGiasFile(
 ): Promise<SchoolImportResult> {
   const extract = readGiasExtract(file.bytes);
   // Two imports at once would race on "does this URN exist yet"; the second waits for the first.
-  await sql`LOCK TABLE schools IN SHARE ROW EXCLUSIVE MODE`.execute(trx);
+  await lockSchoolsForImport(trx);
   const las = await upsertLas(trx, extract.las, now);
   const schools = await upsertSchools(trx, extract.schools, las.ids, now);
   const fileName = path.basename(file.name).slice(0, 255) || 'unnamed';

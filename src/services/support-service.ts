@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import {
+  activeSubscriberCounts,
+  activeSubscribersOf,
+  insertTopicMessage,
+} from '../data/queries/communication-queries.ts';
+import { findSentEmail, sentEmailPage } from '../data/queries/sent-email-queries.ts';
 import type { Actor } from '../domain/access.ts';
 import { NotFoundError, ValidationError } from '../domain/errors.ts';
 import { isTopic, topicName } from '../domain/topics.ts';
@@ -31,30 +36,11 @@ export function createSupportService({ db, clock, config }: ServiceDeps) {
         options.status === 'pending' || options.status === 'sent' || options.status === 'failed'
           ? options.status
           : undefined;
-      let query = db.selectFrom('email_outbox');
-      if (status) query = query.where('status', '=', status);
-      const [count, rows] = await Promise.all([
-        query.select(sql<string>`count(*)`.as('n')).executeTakeFirstOrThrow(),
-        query
-          .select([
-            'id',
-            'created_at',
-            'sent_at',
-            'to_address',
-            'to_name',
-            'subject',
-            'template',
-            'status',
-            'attempts',
-            'last_error',
-          ])
-          .orderBy('created_at', 'desc')
-          .orderBy('id')
-          .limit(SENT_EMAIL_PAGE_SIZE)
-          .offset((page - 1) * SENT_EMAIL_PAGE_SIZE)
-          .execute(),
-      ]);
-      const total = Number(count.n);
+      const { rows, total } = await sentEmailPage(db, {
+        status,
+        limit: SENT_EMAIL_PAGE_SIZE,
+        offset: (page - 1) * SENT_EMAIL_PAGE_SIZE,
+      });
       return { rows, total, page, status, pageCount: Math.max(1, Math.ceil(total / SENT_EMAIL_PAGE_SIZE)) };
     },
 
@@ -62,7 +48,7 @@ export function createSupportService({ db, clock, config }: ServiceDeps) {
     async email(actor: Actor, id: string, ctx: RequestContext) {
       authorise(actor, 'support.sent-email');
       if (!/^[0-9a-f-]{36}$/i.test(id)) throw new NotFoundError();
-      const row = await db.selectFrom('email_outbox').selectAll().where('id', '=', id).executeTakeFirst();
+      const row = await findSentEmail(db, id);
       if (!row) throw new NotFoundError();
       if (row.organisation_id !== null) {
         await auditSupportRead(db, actor, ctx, clock.now(), {
@@ -78,13 +64,7 @@ export function createSupportService({ db, clock, config }: ServiceDeps) {
     /** Active subscribers per topic, for the send form. */
     async subscriberCounts(actor: Actor): Promise<Record<string, number>> {
       authorise(actor, 'support.topic-messages');
-      const rows = await db
-        .selectFrom('communication_subscriptions')
-        .innerJoin('accounts', 'accounts.id', 'communication_subscriptions.account_id')
-        .select(['communication_subscriptions.topic', sql<string>`count(*)`.as('n')])
-        .where('accounts.status', '=', 'active')
-        .groupBy('communication_subscriptions.topic')
-        .execute();
+      const rows = await activeSubscriberCounts(db);
       return Object.fromEntries(rows.map((r) => [r.topic, Number(r.n)]));
     },
 
@@ -111,31 +91,15 @@ export function createSupportService({ db, clock, config }: ServiceDeps) {
       const now = clock.now();
       const id = randomUUID();
       return db.transaction().execute(async (trx) => {
-        await trx
-          .insertInto('topic_messages')
-          .values({
-            id,
-            topic,
-            subject,
-            body,
-            created_at: now,
-            created_by: actor.kind === 'account' ? actor.accountId : null,
-          })
-          .execute();
-        const subscribers = await trx
-          .selectFrom('communication_subscriptions')
-          .innerJoin('accounts', 'accounts.id', 'communication_subscriptions.account_id')
-          .select([
-            'accounts.id',
-            'accounts.first_name',
-            'accounts.last_name',
-            'accounts.email',
-            'accounts.organisation_id',
-          ])
-          .where('communication_subscriptions.topic', '=', topic)
-          .where('accounts.status', '=', 'active')
-          .orderBy('accounts.id')
-          .execute();
+        await insertTopicMessage(trx, {
+          id,
+          topic,
+          subject,
+          body,
+          now,
+          createdBy: actor.kind === 'account' ? actor.accountId : null,
+        });
+        const subscribers = await activeSubscribersOf(trx, topic);
         const paragraphs = body.split(/\n{2,}/).map((p) => p.replace(/\n/g, ' '));
         for (const s of subscribers) {
           await enqueueEmail(trx, mailDomain(config), {

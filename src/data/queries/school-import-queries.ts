@@ -124,3 +124,8 @@ export async function insertSchoolImport(db: Executor, r: SchoolImportRecord): P
 export async function recentSchoolImports(db: Executor, limit: number) {
   return db.selectFrom('school_imports').selectAll().orderBy('imported_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
 }
+
+/** Two imports at once would race on "does this URN exist yet": the second waits for the first (the caller's transaction holds the lock). */
+export async function lockSchoolsForImport(trx: Executor): Promise<void> {
+  await sql`LOCK TABLE schools IN SHARE ROW EXCLUSIVE MODE`.execute(trx);
+}
