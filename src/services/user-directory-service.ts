@@ -23,6 +23,7 @@ import { findAccountsByScimFilter } from '../data/queries/scim-user-queries.ts';
 import type { ScimFilter } from '../domain/scim-filter.ts';
 import { outlooksOf } from './lifecycle/schedule.ts';
 import { organisationInScope, organisationNamed } from './organisation-scope.ts';
+import type { Organisation } from '../data/database.ts';
 
 /** Rows read from the database at a time for the CSV export: its memory does not grow with the LA. */
 const EXPORT_BATCH = 1000;
@@ -64,6 +65,16 @@ function exportFilters(query: UserListQuery): Record<string, string | number> {
 }
 
 /**
+ * The actor's own organisation when `la` names it (or names nothing) and the caller has it at hand;
+ * undefined when it must be read (another LA, or an unknown code: organisationNamed's answer).
+ */
+function ownOrganisation(actor: Actor, la: unknown, own: Organisation | undefined): Organisation | undefined {
+  if (!own || actor.kind !== 'account' || own.id !== actor.organisationId) return undefined;
+  const code = typeof la === 'string' && /^[0-9]{3}$/.test(la) ? la : undefined;
+  return code === undefined || code === own.la_code ? own : undefined;
+}
+
+/**
  * Admin > Users (R19–R22): the actor's own LA by default; another LA read-only, contact
  * details only (R5); central support may manage any LA (R4).
  */
@@ -71,9 +82,13 @@ export function createUserDirectoryService({ db, clock, schedule }: ServiceDeps)
   return {
     organisations: () => listOrganisations(db),
 
-    /** `ctx`: the request, for the audit of central support's reads of another LA (auditSupportRead). */
-    async list(actor: Actor, query: UserListQuery, ctx: RequestContext = SYSTEM_CONTEXT) {
-      const organisation = await organisationNamed(db, actor, query.la);
+    /**
+     * `ctx`: the request, for the audit of central support's reads of another LA (auditSupportRead).
+     * `own`: the actor's organisation as this request already read it (the session's principal),
+     * which saves reading it again when the page is about the actor's own LA.
+     */
+    async list(actor: Actor, query: UserListQuery, ctx: RequestContext = SYSTEM_CONTEXT, own?: Organisation) {
+      const organisation = ownOrganisation(actor, query.la, own) ?? (await organisationNamed(db, actor, query.la));
       const now = clock.now();
       const offset = (query.page - 1) * PAGE_SIZE;
       const manage = decide(actor, 'users.list', { organisationId: organisation.id });
@@ -84,18 +99,16 @@ export function createUserDirectoryService({ db, clock, schedule }: ServiceDeps)
         return { mode: 'contacts' as const, organisation, now, contacts };
       }
       const filter = userListFilter(organisation.id, query, now);
-      const [total, listed] = await Promise.all([
+      const [total, rows] = await Promise.all([
         countUsers(db, filter),
-        listUsers(db, filter, query.sort, PAGE_SIZE, offset),
+        // A warned account says when it will be archived: the one schedule's date, as its page
+        // says. Looked up as soon as the page's rows are known, while the count is still running.
+        listUsers(db, filter, query.sort, PAGE_SIZE, offset).then(async (listed) => {
+          const warned = listed.filter((r) => r.warned).map((r) => r.id);
+          const outlooks = await outlooksOf(db, schedule, warned, now);
+          return listed.map((r) => ({ ...r, archiveAt: outlooks.get(r.id)?.archiveAt ?? null }));
+        }),
       ]);
-      // A warned account says when it will be archived: the one schedule's date, as its page says.
-      const outlooks = await outlooksOf(
-        db,
-        schedule,
-        listed.filter((r) => r.warned).map((r) => r.id),
-        now,
-      );
-      const rows = listed.map((r) => ({ ...r, archiveAt: outlooks.get(r.id)?.archiveAt ?? null }));
       await auditSupportRead(db, actor, ctx, now, {
         organisationId: organisation.id,
         what: 'Users list',
