@@ -8,9 +8,15 @@
  *   init.mjs, favicon.svg     our own files from src/web/assets/
  *
  * Incremental: app.css is recompiled only when the content of a Sass input (our .scss files, the
- * installed package versions, this script) changed since it was built (a SHA-256 of them is kept in
- * .app-css-inputs beside it); other files are copied only when the source is newer than the copy. Prints nothing unless something was built. Writes are atomic
- * (temp file + rename), so processes starting together never serve a half-written file.
+ * installed package versions, this script) or the version of sass changed since it was built (a
+ * SHA-256 of the inputs and the sass version are kept in .app-css-inputs beside it); other files are
+ * copied only when the source is newer than the copy. Prints nothing unless something was built.
+ * Writes are atomic (temp file + rename), so processes starting together never serve a half-written
+ * file.
+ *
+ * sass is a development dependency: a production install (`npm run build`, then
+ * `npm ci --omit=dev`) has none, and serves the app.css built for the same inputs; when the inputs
+ * changed since (or there is no app.css), it stops with an error saying to run the build.
  *
  *   await buildAssets()                // → <project>/dist/assets
  *   npx tsx scripts/build-assets.ts [outDir] [--force]
@@ -75,15 +81,21 @@ async function build(outDir: string, forced: boolean): Promise<void> {
   // without changing a file does not recompile it, and an edit always does.
   const cssPath = path.join(outDir, 'app.css');
   const cssHashPath = path.join(outDir, '.app-css-inputs');
-  const inputsHash = await sassInputsHash(versions);
+  const [inputsHash, sass] = await Promise.all([sassInputsHash(versions), sassVersion()]);
+  const [builtHash, builtWith] = (await readFile(cssHashPath, 'utf8').catch(() => '')).split('\n');
   let css: string | undefined;
-  if (!force && (await readFile(cssHashPath, 'utf8').catch(() => '')) === inputsHash) {
+  if (!force && builtHash === inputsHash && (sass === undefined || builtWith === sass)) {
     css = await readFile(cssPath, 'utf8').catch(() => undefined);
   }
   if (css === undefined) {
+    if (sass === undefined) {
+      throw new Error(
+        `build-assets: ${path.relative(ROOT, cssPath)} is ${builtHash === inputsHash && !force ? 'missing' : 'not built from the current styles'}, and sass (a development dependency) is not installed: run \`npm run build\` with the development dependencies installed (npm install), then install for production`,
+      );
+    }
     css = await compileCss();
     await writeAtomic(cssPath, css);
-    await writeAtomic(cssHashPath, inputsHash);
+    await writeAtomic(cssHashPath, `${inputsHash}\n${sass}\n`);
     built.push('app.css');
   }
 
@@ -136,13 +148,11 @@ async function build(outDir: string, forced: boolean): Promise<void> {
 
 /**
  * SHA-256 of what app.css is made from: our .scss files (names and contents), this script, and the
- * installed versions of the design system packages and of sass.
+ * installed versions of the design system packages. The version of sass is kept beside it.
  */
 async function sassInputsHash(versions: string): Promise<string> {
   const files = [...(await listFiles(STYLES_DIR)).filter((file) => file.endsWith('.scss')).sort(), THIS_FILE];
-  const hash = createHash('sha256')
-    .update(versions)
-    .update(await packageVersion(path.join(NODE_MODULES, 'sass')));
+  const hash = createHash('sha256').update(versions);
   for (const file of files) hash.update(`\0${path.relative(ROOT, file)}\0`).update(await readFile(file));
   return hash.digest('hex');
 }
@@ -168,6 +178,16 @@ async function compileCss(): Promise<string> {
     },
   });
   return result.css;
+}
+
+/** The installed sass ("sass@1.2.3"), or undefined when it is not installed (a production install). */
+async function sassVersion(): Promise<string | undefined> {
+  try {
+    return await packageVersion(path.join(NODE_MODULES, 'sass'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
 }
 
 async function packageVersion(dir: string): Promise<string> {
