@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError, ThrottledError, ValidationError } from '../domain/errors.ts';
+import { DomainError, StaleVersionError, ThrottledError, ValidationError } from '../domain/errors.ts';
+import { versionTag } from './versions.ts';
 
 /** RFC 9457 problem details: the one error shape of the JSON API. */
 export interface Problem {
@@ -21,6 +22,7 @@ const TITLES: Record<number, string> = {
   406: 'Not acceptable',
   409: 'Conflict',
   410: 'Gone',
+  412: 'Precondition failed',
   413: 'Request too large',
   415: 'Unsupported media type',
   422: 'Unprocessable request',
@@ -71,6 +73,7 @@ function schemaErrors(error: FastifyError): Record<string, string> {
 export function apiErrorHandler(error: FastifyError | DomainError, request: FastifyRequest, reply: FastifyReply) {
   if (error instanceof DomainError) {
     if (error instanceof ThrottledError) reply.header('retry-after', String(error.retryAfterSeconds));
+    if (error instanceof StaleVersionError) reply.header('etag', versionTag(error.currentVersion));
     return sendProblem(
       reply,
       error.status,

@@ -137,6 +137,7 @@ export function problemResponses(...statuses: number[]): Record<number, unknown>
     403: "The token's creator lacks the privilege",
     404: "Not found, or outside the caller's Local Authority",
     409: 'A rule refused the change',
+    412: 'The account changed since the version given in If-Match (its current ETag is returned)',
     429: 'Rate limit exceeded',
   };
   return Object.fromEntries(

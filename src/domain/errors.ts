@@ -75,6 +75,20 @@ export class RuleError extends DomainError {
   }
 }
 
+/**
+ * Someone else changed the record after the caller read it (optimistic concurrency: the version
+ * the caller saw is not the current one). Nothing was written.
+ */
+export class StaleVersionError extends DomainError {
+  readonly status = 412;
+  constructor(
+    readonly currentVersion: number,
+    message = 'Someone else changed this account after you opened it. Check its details now and make your change again.',
+  ) {
+    super(message);
+  }
+}
+
 /** A single-use link that is unknown, used or expired. */
 export class LinkExpiredError extends DomainError {
   readonly status = 410;

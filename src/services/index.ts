@@ -13,6 +13,7 @@ import { createLifecycleService } from './lifecycle/lifecycle-service.ts';
 import { createLifecycleViewService } from './lifecycle/lifecycle-view-service.ts';
 import { lifecycleSchedule } from './lifecycle/schedule.ts';
 import { createPasswordService } from './password-service.ts';
+import { createProvisioningService } from './provisioning-service.ts';
 import { SecretBox } from './secrets.ts';
 import { createSchoolGroupService } from './school-group-service.ts';
 import { createSchoolImportService } from './school-import-service.ts';
@@ -53,6 +54,7 @@ export function createServices({
     userChanges: createUserChangesService(deps),
     userImport: createUserImportService(deps),
     userStatus: createUserStatusService(deps),
+    provisioning: createProvisioningService(deps),
     attention: createAttentionService(deps),
     audit: createAuditViewService(deps),
     securityAlerts: createSecurityAlertService(deps),

@@ -3,6 +3,7 @@ import {
   addPrivileges,
   countOtherActiveAdministrators,
   findAccountByExternalId,
+  lockAccountById,
   lockAdministratorsOf,
   privilegesOf,
   removePrivileges,
@@ -28,7 +29,7 @@ import {
   externalIdProblem,
   validateAccountFields,
 } from '../domain/account-fields.ts';
-import { NotFoundError, RuleError, ValidationError } from '../domain/errors.ts';
+import { NotFoundError, RuleError, StaleVersionError, ValidationError } from '../domain/errors.ts';
 import {
   CENTRAL_ONLY_PRIVILEGES,
   CENTRAL_ONLY_TYPES,
@@ -163,87 +164,130 @@ export async function applyPrivileges(
   }
 }
 
+/**
+ * Changes an account's details in the caller's transaction, the account read under its row lock
+ * (lockAccountById). Fields left undefined keep their current value, so two callers changing
+ * different fields lose nothing.
+ */
+export async function editDetailsInTransaction(
+  deps: Pick<ServiceDeps, 'schedule'>,
+  trx: Executor,
+  actor: Actor,
+  account: Account,
+  input: DetailsInput,
+  ctx: RequestContext,
+  now: Date,
+): Promise<void> {
+  const { fields, errors } = validateAccountFields(
+    {
+      firstName: input.firstName ?? account.first_name,
+      lastName: input.lastName ?? account.last_name,
+      email: input.email ?? account.email,
+      jobTitle: input.jobTitle ?? account.job_title ?? '',
+      phone: input.phone ?? account.phone ?? '',
+      username: account.username,
+      userType: account.user_type,
+    },
+    CENTRAL_ONLY_TYPES.includes(account.user_type as never),
+  );
+  const all: Record<string, string> = { ...errors };
+  // Fields the caller does not send keep their value: provisioning knows nothing of groups
+  // or access end dates, while the page always sends them.
+  let accessEndDate: string | null = input.accessEndDate === undefined ? account.access_end_date : null;
+  if (input.accessEndDate !== undefined) {
+    // "In the future" where the job runs: the day an access end date takes effect there.
+    const parsed = accessEndDateFrom(input.accessEndDate, dateIn(now, deps.schedule.policy.timezone));
+    if (parsed.error) all.accessEndDate = parsed.error;
+    else accessEndDate = parsed.date;
+  }
+  const beforeGroups = (await schoolGroupsOf(trx, account.id)).map((g) => g.id).sort();
+  const keepGroups = input.schoolGroupIds === undefined;
+  const groupIds = [
+    ...new Set((keepGroups ? beforeGroups.map(String) : input.schoolGroupIds!).filter((g) => g !== '')),
+  ];
+  if (groupIds.some((g) => !/^[0-9]{1,9}$/.test(g))) all.schoolGroupIds = 'Select school groups from the list';
+  const defaultGroup =
+    input.defaultSchoolGroupId === undefined
+      ? String(account.default_school_group_id ?? '')
+      : input.defaultSchoolGroupId.trim();
+  const externalId = input.externalId === undefined ? account.external_id : input.externalId?.trim() || null;
+  const externalIdError = externalIdProblem(externalId);
+  if (externalIdError) all.externalId = externalIdError;
+  if (defaultGroup && !groupIds.includes(defaultGroup))
+    all.defaultSchoolGroupId = 'The default school group must be one of the groups you selected';
+  if (Object.keys(all).length > 0 || !fields) throw new ValidationError(all);
+
+  const groups = await schoolGroupIdsOfOrganisation(trx, account.organisation_id, groupIds.map(Number));
+  if (groups.length !== groupIds.length)
+    throw new ValidationError({ schoolGroupIds: 'Select school groups of this Local Authority' });
+  const afterGroups = groupIds.map(Number).sort();
+  const update = {
+    first_name: fields.firstName,
+    last_name: fields.lastName,
+    email: fields.email,
+    job_title: fields.jobTitle,
+    phone: fields.phone,
+    access_end_date: accessEndDate,
+    external_id: externalId,
+  };
+  if (
+    externalId !== null &&
+    externalId !== account.external_id &&
+    (await findAccountByExternalId(trx, account.organisation_id, externalId))
+  ) {
+    throw new ValidationError({ externalId: EXTERNAL_ID_TAKEN });
+  }
+  // Clear the default first so that unassigning its group cannot trip the constraint (R10).
+  await updateAccountDetails(trx, account.id, update, now);
+  await replaceSchoolGroupsOf(trx, account.id, afterGroups);
+  const defaultId = defaultGroup ? Number(defaultGroup) : null;
+  await setDefaultSchoolGroup(trx, account.id, defaultId);
+  await touchAccount(trx, account.id, now);
+  // An access end date is a lifecycle event (R11): the stored next-event time follows it.
+  await refreshLifecycleDue(trx, deps.schedule, [account.id]);
+  const diff = changes(
+    {
+      ...account,
+      schoolGroups: beforeGroups,
+      default_school_group_id: account.default_school_group_id,
+    } as Record<string, unknown>,
+    { ...update, schoolGroups: afterGroups, default_school_group_id: defaultId },
+  );
+  await audit(trx, who(actor), ctx, now, {
+    action: 'account.details-changed',
+    organisationId: account.organisation_id,
+    subjectAccountId: account.id,
+    details: { changes: diff },
+  });
+}
+
 /** Changes to an account of one's LA: details and groups (R24, R10), privileges (R14–R17), schools (R26). */
 export function createUserChangesService(deps: ServiceDeps) {
   const { db, clock } = deps;
 
   return {
-    async editDetails(actor: Actor, id: string, input: DetailsInput, ctx: RequestContext): Promise<void> {
-      const account = await accountFor(deps, actor, 'users.edit', id);
-      const { fields, errors } = validateAccountFields(
-        { ...input, username: account.username, userType: account.user_type },
-        CENTRAL_ONLY_TYPES.includes(account.user_type as never),
-      );
-      const all: Record<string, string> = { ...errors };
-      // Fields the caller does not send keep their value: provisioning knows nothing of groups
-      // or access end dates, while the page always sends them.
-      let accessEndDate: string | null = input.accessEndDate === undefined ? account.access_end_date : null;
-      if (input.accessEndDate !== undefined) {
-        // "In the future" where the job runs: the day an access end date takes effect there.
-        const parsed = accessEndDateFrom(input.accessEndDate, dateIn(clock.now(), deps.schedule.policy.timezone));
-        if (parsed.error) all.accessEndDate = parsed.error;
-        else accessEndDate = parsed.date;
-      }
-      const keepGroups = input.schoolGroupIds === undefined;
-      const current = keepGroups ? (await schoolGroupsOf(db, account.id)).map((g) => String(g.id)) : [];
-      const groupIds = [...new Set((keepGroups ? current : input.schoolGroupIds!).filter((g) => g !== ''))];
-      if (groupIds.some((g) => !/^[0-9]{1,9}$/.test(g))) all.schoolGroupIds = 'Select school groups from the list';
-      const defaultGroup = keepGroups
-        ? String(account.default_school_group_id ?? '')
-        : input.defaultSchoolGroupId?.trim() || '';
-      const externalId = input.externalId === undefined ? account.external_id : input.externalId?.trim() || null;
-      const externalIdError = externalIdProblem(externalId);
-      if (externalIdError) all.externalId = externalIdError;
-      if (defaultGroup && !groupIds.includes(defaultGroup))
-        all.defaultSchoolGroupId = 'The default school group must be one of the groups you selected';
-      if (Object.keys(all).length > 0 || !fields) throw new ValidationError(all);
-
+    /**
+     * Changes an account's details in one transaction. With `expectedVersion` (a form's hidden
+     * version, an API `If-Match`) the change is refused with StaleVersionError, and nothing
+     * written, when the account has changed since.
+     */
+    async editDetails(
+      actor: Actor,
+      id: string,
+      input: DetailsInput,
+      ctx: RequestContext,
+      expectedVersion?: number,
+    ): Promise<void> {
+      // Authorised before the lock (another LA's id is 404 and takes no lock); the row cannot change LA.
+      await accountFor(deps, actor, 'users.edit', id);
       const now = clock.now();
       try {
         await db.transaction().execute(async (trx) => {
-          const groups = await schoolGroupIdsOfOrganisation(trx, account.organisation_id, groupIds.map(Number));
-          if (groups.length !== groupIds.length)
-            throw new ValidationError({ schoolGroupIds: 'Select school groups of this Local Authority' });
-          const beforeGroups = (await schoolGroupsOf(trx, account.id)).map((g) => g.id).sort();
-          const afterGroups = groupIds.map(Number).sort();
-          const update = {
-            first_name: fields.firstName,
-            last_name: fields.lastName,
-            email: fields.email,
-            job_title: fields.jobTitle,
-            phone: fields.phone,
-            access_end_date: accessEndDate,
-            external_id: externalId,
-          };
-          if (
-            externalId !== null &&
-            externalId !== account.external_id &&
-            (await findAccountByExternalId(trx, account.organisation_id, externalId))
-          ) {
-            throw new ValidationError({ externalId: EXTERNAL_ID_TAKEN });
-          }
-          // Clear the default first so that unassigning its group cannot trip the constraint (R10).
-          await updateAccountDetails(trx, account.id, update, now);
-          await replaceSchoolGroupsOf(trx, account.id, afterGroups);
-          const defaultId = defaultGroup ? Number(defaultGroup) : null;
-          await setDefaultSchoolGroup(trx, account.id, defaultId);
-          await touchAccount(trx, account.id, now);
-          // An access end date is a lifecycle event (R11): the stored next-event time follows it.
-          await refreshLifecycleDue(trx, deps.schedule, [account.id]);
-          const diff = changes(
-            {
-              ...account,
-              schoolGroups: beforeGroups,
-              default_school_group_id: account.default_school_group_id,
-            } as Record<string, unknown>,
-            { ...update, schoolGroups: afterGroups, default_school_group_id: defaultId },
-          );
-          await audit(trx, who(actor), ctx, now, {
-            action: 'account.details-changed',
-            organisationId: account.organisation_id,
-            subjectAccountId: account.id,
-            details: { changes: diff },
-          });
+          const account = await lockAccountById(trx, id);
+          if (!account) throw new NotFoundError();
+          if (expectedVersion !== undefined && account.version !== expectedVersion)
+            throw new StaleVersionError(account.version);
+          await editDetailsInTransaction(deps, trx, actor, account, input, ctx, now);
         });
       } catch (error) {
         // Two changes racing for one external ID: the unique index decides.

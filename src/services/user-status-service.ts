@@ -56,6 +56,35 @@ export async function archiveInTransaction(
 }
 
 /** Archive, restore, delete and reset two-factor authentication from the pages (R28–R32). */
+/** Restores an archived account in the caller's transaction (R32). */
+export async function restoreInTransaction(
+  deps: Pick<ServiceDeps, 'schedule'>,
+  trx: Executor,
+  actor: Actor,
+  account: Account,
+  ctx: RequestContext,
+  now: Date,
+): Promise<void> {
+  // Type, privileges, schools, groups and preferences were never touched by the archive, so
+  // they come back exactly; the inactivity clock restarts now (R32, R34). An access end date
+  // that has passed is cleared: kept, it would archive the account again that night (R40).
+  const ended = accessEndsAt({ accessEndDate: account.access_end_date }, deps.schedule.policy);
+  const clearEnd = ended !== null && ended <= now;
+  const restored = await markRestored(trx, account.id, { now, clearAccessEndDate: clearEnd });
+  if (!restored) throw new RuleError('This account is not archived');
+  await refreshLifecycleDue(trx, deps.schedule, [account.id]);
+  await audit(trx, who(actor), ctx, now, {
+    action: 'account.restored',
+    organisationId: account.organisation_id,
+    subjectAccountId: account.id,
+    details: {
+      status: ['archived', 'active'],
+      archiveReason: account.archive_reason,
+      ...(clearEnd ? { accessEndDate: [account.access_end_date, null] } : {}),
+    },
+  });
+}
+
 export function createUserStatusService(deps: ServiceDeps) {
   const { db, clock, config } = deps;
 
@@ -83,26 +112,7 @@ export function createUserStatusService(deps: ServiceDeps) {
     async restore(actor: Actor, id: string, ctx: RequestContext): Promise<void> {
       const account = await accountFor(deps, actor, 'users.restore', id);
       const now = clock.now();
-      await db.transaction().execute(async (trx) => {
-        // Type, privileges, schools, groups and preferences were never touched by the archive, so
-        // they come back exactly; the inactivity clock restarts now (R32, R34). An access end date
-        // that has passed is cleared: kept, it would archive the account again that night (R40).
-        const ended = accessEndsAt({ accessEndDate: account.access_end_date }, deps.schedule.policy);
-        const clearEnd = ended !== null && ended <= now;
-        const restored = await markRestored(trx, account.id, { now, clearAccessEndDate: clearEnd });
-        if (!restored) throw new RuleError('This account is not archived');
-        await refreshLifecycleDue(trx, deps.schedule, [account.id]);
-        await audit(trx, who(actor), ctx, now, {
-          action: 'account.restored',
-          organisationId: account.organisation_id,
-          subjectAccountId: account.id,
-          details: {
-            status: ['archived', 'active'],
-            archiveReason: account.archive_reason,
-            ...(clearEnd ? { accessEndDate: [account.access_end_date, null] } : {}),
-          },
-        });
-      });
+      await db.transaction().execute(async (trx) => restoreInTransaction(deps, trx, actor, account, ctx, now));
     },
 
     async delete(actor: Actor, id: string, ctx: RequestContext): Promise<{ username: string }> {

@@ -4,6 +4,7 @@ import { requestContext } from '../../http/request-context.ts';
 import { callerActor } from '../bearer-auth.ts';
 import { userJson, userSummaryJson } from '../representations.ts';
 import { json, problemResponses } from '../schemas.ts';
+import { expectedVersion, versionTag } from '../versions.ts';
 
 const idParams = {
   type: 'object',
@@ -159,8 +160,13 @@ export function userApiRoutes(services: Services) {
           response: { 200: json('User', 'The account'), ...problemResponses(400, 403, 404) },
         },
       },
-      async (request) =>
-        userJson(await services.users.view(callerActor(request), id(request), 'users.view', requestContext(request))),
+      async (request, reply) => {
+        const user = userJson(
+          await services.users.view(callerActor(request), id(request), 'users.view', requestContext(request)),
+        );
+        reply.header('etag', versionTag(user.version));
+        return user;
+      },
     );
 
     app.patch(
@@ -169,40 +175,53 @@ export function userApiRoutes(services: Services) {
         schema: {
           tags: ['users'],
           operationId: 'updateUser',
-          description: 'Fields sent replace the current ones; fields left out stay. Needs manage_users.',
+          description:
+            'Fields sent replace the current ones; fields left out stay. Send the ETag of the account you read as `If-Match` so that a change made in between is not overwritten: if the account has changed since, nothing is written and the answer is 412 with the current ETag. Needs manage_users.',
           summary: 'Change details, school groups or the access end date; fields left out stay as they are',
           params: idParams,
+          headers: {
+            type: 'object',
+            properties: {
+              'if-match': {
+                type: 'string',
+                maxLength: 100,
+                description:
+                  'The ETag of the account as you read it, e.g. "7": the change is refused (412) if it has changed since',
+              },
+            },
+          },
           body: { $ref: 'UserPatch#' },
-          response: { 200: json('User', 'The account as changed'), ...problemResponses(400, 403, 404, 409, 415) },
+          response: {
+            200: json('User', 'The account as changed'),
+            ...problemResponses(400, 403, 404, 409, 412, 415),
+          },
         },
       },
-      async (request) => {
-        const actor = callerActor(request);
-        const current = await services.users.view(actor, id(request), 'users.edit');
+      async (request, reply) => {
         const body = request.body as UserPatchBody;
-        const a = current.account;
         const has = (key: keyof UserPatchBody) => Object.prototype.hasOwnProperty.call(body, key);
-        const groupIds = has('schoolGroupIds')
-          ? body.schoolGroupIds!.map(String)
-          : current.groups.map((g) => String(g.id));
-        const defaultGroup = has('defaultSchoolGroupId') ? body.defaultSchoolGroupId : a.default_school_group_id;
+        const optionalText = (key: 'jobTitle' | 'phone') => (has(key) ? (body[key] ?? '') : undefined);
+        // Fields left out stay as they are: the service keeps them, read under its row lock.
         await services.userChanges.editDetails(
-          actor,
-          a.id,
+          callerActor(request),
+          id(request),
           {
-            firstName: has('firstName') ? body.firstName : a.first_name,
-            lastName: has('lastName') ? body.lastName : a.last_name,
-            email: has('email') ? body.email : a.email,
-            jobTitle: (has('jobTitle') ? body.jobTitle : a.job_title) ?? '',
-            phone: (has('phone') ? body.phone : a.phone) ?? '',
-            schoolGroupIds: groupIds,
-            defaultSchoolGroupId: defaultGroup === null || defaultGroup === undefined ? '' : String(defaultGroup),
-            // Left out, the service keeps the current date; null removes it.
+            firstName: body.firstName,
+            lastName: body.lastName,
+            email: body.email,
+            jobTitle: optionalText('jobTitle'),
+            phone: optionalText('phone'),
+            schoolGroupIds: has('schoolGroupIds') ? body.schoolGroupIds!.map(String) : undefined,
+            defaultSchoolGroupId: has('defaultSchoolGroupId') ? String(body.defaultSchoolGroupId ?? '') : undefined,
+            // null removes the date.
             accessEndDate: has('accessEndDate') ? (body.accessEndDate ?? '') : undefined,
           },
           requestContext(request),
+          expectedVersion(request.headers['if-match']),
         );
-        return view(request, a.id);
+        const user = await view(request, id(request));
+        reply.header('etag', versionTag(user.version));
+        return user;
       },
     );
 

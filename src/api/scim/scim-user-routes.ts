@@ -10,6 +10,7 @@ import { ScimError, SCIM_CONTENT_TYPE } from './scim-errors.ts';
 import { applyPatch } from './scim-patch.ts';
 import { MAX_PAGE, SCIM_LIST } from './scim-schemas.ts';
 import { parseUserBody, stateOf, toScimUser, type ScimUserState } from './scim-user-mapping.ts';
+import { expectedVersion } from '../versions.ts';
 
 type IdRequest = FastifyRequest<{ Params: { id: string } }>;
 
@@ -83,24 +84,27 @@ export function scimUserRoutes(services: Services) {
       trimmed(next.title) !== trimmed(now.title) ||
       trimmed(next.phone) !== trimmed(now.phone) ||
       (trimmed(next.externalId) || null) !== now.externalId;
-    const editDetails = () =>
-      services.userChanges.editDetails(
-        actor,
-        account.id,
-        {
-          firstName: next.givenName,
-          lastName: next.familyName,
-          email: next.email,
-          jobTitle: next.title ?? '',
-          phone: next.phone ?? '',
-          externalId: next.externalId,
-        },
-        ctx,
-      );
-    // Restore before editing, edit before archiving: either way a refused edit leaves the status alone.
-    if (next.active && !now.active) await services.userStatus.restore(actor, account.id, ctx);
-    if (detailsChanged) await editDetails();
-    if (!next.active && now.active) await services.userStatus.archive(actor, account.id, ctx, 'provisioning');
+    await services.provisioning.apply(
+      actor,
+      account.id,
+      {
+        active: next.active,
+        details: detailsChanged
+          ? {
+              firstName: next.givenName,
+              lastName: next.familyName,
+              email: next.email,
+              jobTitle: next.title ?? '',
+              phone: next.phone ?? '',
+              externalId: next.externalId,
+            }
+          : undefined,
+      },
+      ctx,
+      // The difference was worked out against the account as read: if it has changed since, or is
+      // not the version an If-Match names (RFC 7644 §3.14), nothing is written (412).
+      expectedVersion(request.headers['if-match']) ?? account.version,
+    );
   }
 
   return async (app: FastifyInstance) => {

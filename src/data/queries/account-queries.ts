@@ -16,6 +16,12 @@ export async function findAccountById(db: Executor, id: string): Promise<Account
   return db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** The account, locked for the rest of the transaction: a read that a concurrent change must wait for. */
+export async function lockAccountById(trx: Executor, id: string): Promise<Account | undefined> {
+  if (!isUuid(id)) return undefined;
+  return trx.selectFrom('accounts').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
 /** An account with its organisation and privilege codes, in one query. */
 export async function findAccountWithOrganisation(db: Executor, id: string): Promise<{ account: Account; organisation: Organisation; privileges: string[] } | undefined> {
   if (!isUuid(id)) return undefined;

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ForbiddenError, RuleError, ValidationError } from '../../domain/errors.ts';
+import { ForbiddenError, RuleError, StaleVersionError, ValidationError } from '../../domain/errors.ts';
 import {
   PRIVILEGES,
   USER_TYPES,
@@ -271,6 +271,8 @@ export function adminUserRoutes(services: Services) {
           defaultSchoolGroupId: a.default_school_group_id ? String(a.default_school_group_id) : '',
           accessEndDate: a.access_end_date ?? '',
         },
+        // The version the form was filled in against; the service refuses the save if it moved on.
+        version: a.version,
         ...extra,
       });
     }
@@ -295,10 +297,26 @@ export function adminUserRoutes(services: Services) {
           request.params.id,
           input,
           requestContext(request),
+          /^[0-9]{1,9}$/.test(body.version ?? '') ? Number(body.version) : undefined,
         );
         reply.flash('Details saved.');
         return reply.redirect(`/admin/users/${request.params.id}`, 303);
       } catch (error) {
+        if (error instanceof StaleVersionError) {
+          // Shown with the account as it is now, so that nobody overwrites a change they have not seen.
+          reply.code(409);
+          return editPage(request, reply, undefined, {
+            errors: {
+              summary: [
+                {
+                  text: 'Someone else changed this account after you opened it. The form now shows its current details: make your change again.',
+                  href: '#firstName',
+                },
+              ],
+              fields: {},
+            },
+          });
+        }
         if (!(error instanceof ValidationError)) throw error;
         reply.code(400);
         const shown = Object.fromEntries(
