@@ -37,9 +37,6 @@ const OWN_ASSETS_DIR = path.join(ROOT, 'src', 'web', 'assets');
 const SCSS_ENTRY = path.join(STYLES_DIR, 'app.scss');
 const THIS_FILE = fileURLToPath(import.meta.url);
 
-/** Absolute path of the default output directory, for the static file plugin. */
-export const defaultAssetsDir = path.join(ROOT, 'dist', 'assets');
-
 /** Where images named in the CSS are looked up, in order. */
 const IMAGE_DIRS = [path.join(GOVUK, 'dist', 'govuk', 'assets', 'images'), path.join(MOJ, 'moj', 'assets', 'images')];
 

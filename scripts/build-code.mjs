@@ -102,7 +102,9 @@ async function readHash(dir) {
 async function compile(inputs, hash, tsconfig, target) {
   const esbuild = await import('esbuild');
   const known = new Set(inputs.map((input) => input.file));
-  await Promise.all(
+  // allSettled, not all: on a failure the caller removes `target`, which must not race the
+  // writes of the other files (that surfaced as ENOTEMPTY instead of the real error).
+  const results = await Promise.allSettled(
     inputs.map(async ({ file, text }) => {
       const source = path.join(ROOT, file);
       const result = await esbuild.transform(text, {
@@ -131,6 +133,8 @@ async function compile(inputs, hash, tsconfig, target) {
       await writeFile(`${outFile}.map`, result.map);
     }),
   );
+  const failure = results.find((result) => result.status === 'rejected');
+  if (failure) throw failure.reason;
   await writeFile(path.join(target, 'package.json'), '{ "type": "module" }\n');
   await writeFile(path.join(target, HASH_FILE), `${hash}\n`);
 }

@@ -16,7 +16,7 @@ export interface UploadedFile {
 }
 
 /** A malformed body: answered 400 by the error handler, like any client error. */
-export class MultipartError extends Error {
+class MultipartError extends Error {
   readonly statusCode = 400;
 }
 

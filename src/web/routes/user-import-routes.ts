@@ -8,13 +8,13 @@ import { SCHOOL_ROLES } from '../../domain/school-roles.ts';
 import { USER_TYPES } from '../../domain/privileges.ts';
 import type { Services } from '../../services/index.ts';
 import { requestContext } from '../../http/request-context.ts';
-import { requireSignIn } from '../plugins/require-sign-in.ts';
+import { requireSignIn, signedIn } from '../plugins/require-sign-in.ts';
 import { errorView } from '../plugins/views.ts';
 import { sendCsv } from './csv-reply.ts';
 import { acceptUploads, uploadedFile } from './multipart.ts';
 
 /** An LA's accounts fit in a few megabytes; 10,000 rows of the template are about 1 MB. */
-export const UPLOAD_LIMIT = 5 * 1024 * 1024;
+const UPLOAD_LIMIT = 5 * 1024 * 1024;
 /** The most problems a refused file lists on the page; the count says how many there are. */
 const PROBLEMS_SHOWN = 500;
 
@@ -39,7 +39,7 @@ const KINDS: ImportKind[] = [
     templateName: 'users-import-template.csv',
     async run(services, request, la, file) {
       const { organisation, created } = await services.userImport.importAccounts(
-        request.signedIn!.actor,
+        signedIn(request).actor,
         la,
         file,
         requestContext(request),
@@ -58,7 +58,7 @@ const KINDS: ImportKind[] = [
     templateName: 'school-assignments-import-template.csv',
     async run(services, request, la, file) {
       const { organisation, accounts } = await services.userImport.importSchools(
-        request.signedIn!.actor,
+        signedIn(request).actor,
         la,
         file,
         requestContext(request),
@@ -82,7 +82,7 @@ export function userImportRoutes(services: Services) {
       const la = (request: FastifyRequest) => (request.query as { la?: unknown }).la;
 
       async function page(request: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}) {
-        const organisation = await services.userImport.organisationFor(request.signedIn!.actor, la(request));
+        const organisation = await services.userImport.organisationFor(signedIn(request).actor, la(request));
         const suffix = typeof la(request) === 'string' ? `?la=${organisation.la_code}` : '';
         return reply.page('admin/users/import.njk', {
           pageTitle: `${kind.title} – Admin`,
@@ -103,7 +103,7 @@ export function userImportRoutes(services: Services) {
       app.get(kind.path, (request, reply) => page(request, reply));
 
       app.get(`${kind.path}/template.csv`, async (request, reply) => {
-        await services.userImport.organisationFor(request.signedIn!.actor, la(request));
+        await services.userImport.organisationFor(signedIn(request).actor, la(request));
         const { header, example } = templateRows(kind.columns);
         return sendCsv(reply, kind.templateName, toCsv(header, [example]));
       });
