@@ -123,7 +123,8 @@ function plural(n: number, one: string, many = `${one}s`): string {
 
 /** "Camden (202)" for each organisation id. */
 async function organisationLabels(runtime: Runtime): Promise<Map<number, string>> {
-  const rows = await runtime.handle.db.selectFrom('organisations').select(['id', 'name', 'la_code']).execute();
+  const { listOrganisations } = await import('./data/queries/account-queries.ts');
+  const rows = await listOrganisations(runtime.handle.db);
   return new Map(rows.map((o) => [o.id, o.la_code ? `${o.name} (${o.la_code})` : o.name]));
 }
 
@@ -155,8 +156,8 @@ function readDemoAccounts(config: Config): DemoAccount[] | undefined {
 
 /** Seeds the demo on an empty database; returns the demo accounts when it did. */
 async function seedIfEmpty(runtime: Runtime, config: Config): Promise<DemoAccount[] | undefined> {
-  const existing = await runtime.handle.db.selectFrom('organisations').select('id').limit(1).executeTakeFirst();
-  if (existing) return undefined;
+  const { hasOrganisations } = await import('./data/queries/account-queries.ts');
+  if (await hasOrganisations(runtime.handle.db)) return undefined;
   const [{ seedDemo, writeDemoAccountsFile }, { SecretBox }] = await Promise.all([
     import('./demo/seed-demo.ts'),
     import('./services/secrets.ts'),
@@ -492,14 +493,8 @@ export function buildCli(): Command {
         if (isSkipped(result)) refuseSkipped('Admin Digest', result);
         const { week, recipients, sent } = result;
         // This week's digests, read back from the outbox (its key ends with the ISO week).
-        const queued = await runtime.handle.db
-          .selectFrom('email_outbox')
-          .select(['to_name', 'to_address', 'organisation_id', 'created_at', 'status'])
-          .where('template', '=', 'admin-digest')
-          .where('dedup_key', 'like', `%:${week}`)
-          .orderBy('organisation_id')
-          .orderBy('to_address')
-          .execute();
+        const { digestEmailsOfWeek } = await import('./data/queries/sent-email-queries.ts');
+        const queued = await digestEmailsOfWeek(runtime.handle.db, week);
         const labels = await organisationLabels(runtime);
         console.log(
           `Admin Digest for week ${week} (as of ${now.toISOString()}): ${plural(recipients, 'recipient')}; ` +

@@ -1,7 +1,14 @@
 import { Cron } from 'croner';
-import { sql } from 'kysely';
 import type { DatabaseHandle } from '../data/connect.ts';
 import type { Db } from '../data/database.ts';
+import {
+  finishJobRun,
+  hasSuccessfulRunSince,
+  lastSuccessfulRunStart,
+  releaseJobLock,
+  startJobRun,
+  tryJobLock,
+} from '../data/queries/job-run-queries.ts';
 import type { Services } from '../services/index.ts';
 import type { DigestRunResult } from '../services/lifecycle/digest-service.ts';
 import type { LifecycleRunResult } from '../services/lifecycle/lifecycle-service.ts';
@@ -71,25 +78,13 @@ export const LOCK_KEYS: Readonly<Record<JobName, number>> = { lifecycle: 1, dige
 
 type Session = Db;
 
-/**
- * Takes the job's session-level advisory lock if nobody holds it. The pg_locks check comes first
- * because advisory locks are re-entrant within a session, and PGlite has only one session: there,
- * a second caller in the same process would otherwise "take" a lock that is already held.
- */
+/** Takes the job's session-level advisory lock if nobody holds it (see tryJobLock). */
 async function tryLock(session: Session, job: JobName): Promise<boolean> {
-  const key = LOCK_KEYS[job];
-  const { rows } = await sql<{ locked: boolean }>`
-    SELECT CASE WHEN EXISTS (
-      SELECT 1 FROM pg_locks
-      WHERE locktype = 'advisory' AND granted
-        AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-        AND classid = ${sql.lit(LOCK_NAMESPACE)}::bigint::oid AND objid = ${sql.lit(key)}::bigint::oid AND objsubid = 2
-    ) THEN false ELSE pg_try_advisory_lock(${sql.lit(LOCK_NAMESPACE)}, ${sql.lit(key)}) END AS locked`.execute(session);
-  return rows[0]?.locked === true;
+  return tryJobLock(session, LOCK_NAMESPACE, LOCK_KEYS[job]);
 }
 
 async function unlock(session: Session, job: JobName): Promise<void> {
-  await sql`SELECT pg_advisory_unlock(${sql.lit(LOCK_NAMESPACE)}, ${sql.lit(LOCK_KEYS[job])})`.execute(session);
+  await releaseJobLock(session, LOCK_NAMESPACE, LOCK_KEYS[job]);
 }
 
 /**
@@ -178,39 +173,27 @@ export async function runJobOnce<J extends JobName>(
   const db = handle.db;
   const ran = await withJobLock(handle, job, async (): Promise<JobResults[J] | JobSkipped> => {
     if (options.unlessRanSince) {
-      const recent = await db
-        .selectFrom('job_runs')
-        .select('id')
-        .where('job', '=', job)
-        .where('outcome', 'in', ['ok', 'partial'])
-        .where('started_at', '>=', options.unlessRanSince)
-        .limit(1)
-        .executeTakeFirst();
+      const recent = await hasSuccessfulRunSince(db, job, options.unlessRanSince);
       if (recent) return { skipped: 'already-ran' };
     }
-    const { id } = await db
-      .insertInto('job_runs')
-      .values({ job, as_of: now, started_at: services.clock.now(), summary: {} })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const id = await startJobRun(db, { job, asOf: now, startedAt: services.clock.now() });
     try {
       const result = (
         job === 'lifecycle' ? await services.lifecycle.run({ now }) : await services.digest.send({ now })
       ) as JobResults[J];
-      await db
-        .updateTable('job_runs')
-        .set({ finished_at: services.clock.now(), outcome: outcomeOf(job, result), summary: summaryOf(job, result) })
-        .where('id', '=', id)
-        .execute();
+      await finishJobRun(db, id, {
+        finishedAt: services.clock.now(),
+        outcome: outcomeOf(job, result),
+        summary: summaryOf(job, result),
+      });
       return result;
     } catch (error) {
       // Recorded as failed; if even that fails (the database is gone), the row stays unfinished.
-      await db
-        .updateTable('job_runs')
-        .set({ finished_at: services.clock.now(), outcome: 'failed', summary: { error: errorText(error) } })
-        .where('id', '=', id)
-        .execute()
-        .catch(() => {});
+      await finishJobRun(db, id, {
+        finishedAt: services.clock.now(),
+        outcome: 'failed',
+        summary: { error: errorText(error) },
+      }).catch(() => {});
       throw error;
     }
   });
@@ -302,14 +285,9 @@ export function startScheduler(runtime: JobRuntime, options: SchedulerOptions = 
           const now = services.clock.now();
           const slot = jobs[job].previousRuns(1, now)[0];
           if (!slot) return;
-          const last = await handle.db
-            .selectFrom('job_runs')
-            .select((eb) => eb.fn.max('started_at').as('at'))
-            .where('job', '=', job)
-            .where('outcome', 'in', ['ok', 'partial'])
-            .executeTakeFirst();
+          const lastAt = await lastSuccessfulRunStart(handle.db, job);
           // Never run before: wait for the schedule. Ran since the last slot: nothing was missed.
-          if (!last?.at || new Date(last.at) >= slot || stopped) return;
+          if (!lastAt || new Date(lastAt) >= slot || stopped) return;
           log.info(
             `${job === 'lifecycle' ? 'lifecycle job' : 'admin digest'}: the run due at ${slot.toISOString()} was missed; running it now`,
           );
