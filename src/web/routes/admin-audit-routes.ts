@@ -4,7 +4,7 @@ import { ValidationError } from '../../domain/errors.ts';
 import type { AuditQuery } from '../../services/audit-view-service.ts';
 import type { Services } from '../../services/index.ts';
 import { requestContext } from '../../http/request-context.ts';
-import { requireSignIn } from '../plugins/require-sign-in.ts';
+import { requireSignIn, signedIn } from '../plugins/require-sign-in.ts';
 import { errorView } from '../plugins/views.ts';
 import { sendCsv } from './csv-reply.ts';
 import { formBody } from './form.ts';
@@ -27,7 +27,7 @@ export function adminAuditRoutes(services: Services) {
     app.addHook('preHandler', requireSignIn);
 
     app.get<{ Params: { id: string } }>('/admin/users/:id/audit', async (request, reply) => {
-      const actor = request.signedIn!.actor;
+      const actor = signedIn(request).actor;
       const { events } = await services.audit.forAccount(actor, request.params.id);
       const user = await services.users.view(actor, request.params.id, 'users.view', requestContext(request));
       return reply.page('admin/user/audit.njk', {
@@ -48,7 +48,7 @@ export function adminAuditRoutes(services: Services) {
         page: raw.page,
       };
       try {
-        const result = await services.audit.forOrganisation(request.signedIn!.actor, query, requestContext(request));
+        const result = await services.audit.forOrganisation(signedIn(request).actor, query, requestContext(request));
         return reply.page('admin/audit/list.njk', {
           pageTitle: 'Audit – Admin',
           query,
@@ -69,7 +69,7 @@ export function adminAuditRoutes(services: Services) {
         if (!(error instanceof ValidationError)) throw error;
         reply.code(400);
         const result = await services.audit.forOrganisation(
-          request.signedIn!.actor,
+          signedIn(request).actor,
           { la: query.la },
           requestContext(request),
         );
@@ -94,7 +94,7 @@ export function adminAuditRoutes(services: Services) {
     app.get('/admin/audit/export.csv', async (request, reply) => {
       const raw = formBody(request.query);
       const { filename, csv } = await services.audit.exportCsv(
-        request.signedIn!.actor,
+        signedIn(request).actor,
         { la: raw.la, action: raw.action, from: raw.from, to: raw.to },
         requestContext(request),
       );

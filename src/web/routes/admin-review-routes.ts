@@ -15,7 +15,7 @@ import { privilegeChoices } from '../privilege-choices.ts';
 import { monthsAgo } from '../../domain/relative-time.ts';
 import type { Services } from '../../services/index.ts';
 import { requestContext } from '../../http/request-context.ts';
-import { requireSignIn } from '../plugins/require-sign-in.ts';
+import { requireSignIn, signedIn } from '../plugins/require-sign-in.ts';
 import { errorView } from '../plugins/views.ts';
 import { sendCsv } from './csv-reply.ts';
 import { formBody, formList, text } from './form.ts';
@@ -70,7 +70,7 @@ export function adminReviewRoutes(services: Services) {
 
     app.get('/admin/reviews', async (request, reply) => {
       const { organisation, open, finished } = await services.reviews.list(
-        request.signedIn!.actor,
+        signedIn(request).actor,
         formBody(request.query).la,
       );
       return reply.page('admin/reviews/list.njk', {
@@ -88,7 +88,7 @@ export function adminReviewRoutes(services: Services) {
       form: { name: string; dueOn: string },
       extra: Record<string, unknown> = {},
     ) {
-      const organisation = await services.reviews.organisationFor(request.signedIn!.actor, formBody(request.query).la);
+      const organisation = await services.reviews.organisationFor(signedIn(request).actor, formBody(request.query).la);
       return reply.page('admin/reviews/new.njk', {
         pageTitle: 'Start an access review – Admin',
         organisation,
@@ -105,7 +105,7 @@ export function adminReviewRoutes(services: Services) {
       const form = { name: body.name ?? '', dueOn: body.dueOn ?? '' };
       try {
         const id = await services.reviews.open(
-          request.signedIn!.actor,
+          signedIn(request).actor,
           formBody(request.query).la,
           form,
           requestContext(request),
@@ -136,7 +136,7 @@ export function adminReviewRoutes(services: Services) {
       const hasFilterErrors = Object.keys(parsed.errors).length > 0;
       if (hasFilterErrors) reply.code(400);
       const filter = hasFilterErrors ? { undecided: false, inactiveMonths: null, privilege: null } : parsed.filter;
-      const view = await services.reviews.view(request.signedIn!.actor, request.params.id, filter);
+      const view = await services.reviews.view(signedIn(request).actor, request.params.id, filter);
       const { review } = view;
       return reply.page('admin/reviews/review.njk', {
         pageTitle: `${review.name} – Access reviews – Admin`,
@@ -194,7 +194,7 @@ export function adminReviewRoutes(services: Services) {
       const back = sameReviewPath(request.params.id, body.returnTo);
       try {
         const count = await services.reviews.bulk(
-          request.signedIn!.actor,
+          signedIn(request).actor,
           request.params.id,
           { decision: body.decision ?? '', note: body.note ?? '', items },
           requestContext(request),
@@ -227,7 +227,7 @@ export function adminReviewRoutes(services: Services) {
       form?: Record<string, unknown>,
       extra: Record<string, unknown> = {},
     ) {
-      const actor = request.signedIn!.actor;
+      const actor = signedIn(request).actor;
       const item = await services.reviews.item(actor, request.params.id, request.params.accountId);
       const yn = (v: boolean | null) => (v === null ? '' : v ? 'yes' : 'no');
       const isCentral = item.organisation.kind === 'central';
@@ -301,7 +301,7 @@ export function adminReviewRoutes(services: Services) {
         };
         try {
           const decision = await services.reviews.decide(
-            request.signedIn!.actor,
+            signedIn(request).actor,
             request.params.id,
             request.params.accountId,
             input,
@@ -342,7 +342,7 @@ export function adminReviewRoutes(services: Services) {
     );
 
     async function finishPage(request: ReviewRequest, reply: FastifyReply, extra: Record<string, unknown> = {}) {
-      const view = await services.reviews.view(request.signedIn!.actor, request.params.id, {
+      const view = await services.reviews.view(signedIn(request).actor, request.params.id, {
         undecided: false,
         inactiveMonths: null,
         privilege: null,
@@ -361,7 +361,7 @@ export function adminReviewRoutes(services: Services) {
 
     app.post<{ Params: { id: string } }>('/admin/reviews/:id/finish', async (request, reply) => {
       try {
-        await services.reviews.finish(request.signedIn!.actor, request.params.id, requestContext(request));
+        await services.reviews.finish(signedIn(request).actor, request.params.id, requestContext(request));
         reply.flash('Review finished. Its evidence is ready to download.');
         return reply.redirect(`/admin/reviews/${request.params.id}`, 303);
       } catch (error) {
@@ -372,7 +372,7 @@ export function adminReviewRoutes(services: Services) {
     });
 
     app.get<{ Params: { id: string } }>('/admin/reviews/:id/evidence', async (request, reply) => {
-      const evidence = await services.reviews.evidence(request.signedIn!.actor, request.params.id);
+      const evidence = await services.reviews.evidence(signedIn(request).actor, request.params.id);
       return reply.page('admin/reviews/evidence.njk', {
         pageTitle: `Evidence: ${evidence.review.name} – Admin`,
         evidence,
@@ -391,7 +391,7 @@ export function adminReviewRoutes(services: Services) {
     });
 
     app.get<{ Params: { id: string } }>('/admin/reviews/:id/evidence.csv', async (request, reply) => {
-      const { filename, csv } = await services.reviews.evidenceCsv(request.signedIn!.actor, request.params.id);
+      const { filename, csv } = await services.reviews.evidenceCsv(signedIn(request).actor, request.params.id);
       return sendCsv(reply, filename, csv);
     });
   };

@@ -4,7 +4,7 @@ import { RuleError } from '../../domain/errors.ts';
 import type { Services } from '../../services/index.ts';
 import { formatDate } from '../../services/deps.ts';
 import { requestContext } from '../../http/request-context.ts';
-import { requireSignIn } from '../plugins/require-sign-in.ts';
+import { requireSignIn, signedIn } from '../plugins/require-sign-in.ts';
 import { ARCHIVE_REASON_TEXT } from '../../domain/account-status.ts';
 
 /** Archive, delete, restore, reset two-factor authentication (R28–R32) and Archived users (R23). */
@@ -24,7 +24,7 @@ export function adminStatusRoutes(services: Services) {
     };
 
     app.get<{ Params: { id: string } }>('/admin/users/:id/archive', async (request, reply) => {
-      const user = await services.users.view(request.signedIn!.actor, request.params.id, 'users.archive');
+      const user = await services.users.view(signedIn(request).actor, request.params.id, 'users.archive');
       if (user.account.status !== 'active')
         return refused(reply, request.params.id, new RuleError('This account is already archived.'));
       const name = `${user.account.first_name} ${user.account.last_name}`;
@@ -46,7 +46,7 @@ export function adminStatusRoutes(services: Services) {
     app.post<{ Params: { id: string } }>('/admin/users/:id/archive', async (request, reply) => {
       try {
         const due = await services.userStatus.archive(
-          request.signedIn!.actor,
+          signedIn(request).actor,
           request.params.id,
           requestContext(request),
         );
@@ -58,7 +58,7 @@ export function adminStatusRoutes(services: Services) {
     });
 
     app.get<{ Params: { id: string } }>('/admin/users/:id/delete', async (request, reply) => {
-      const user = await services.users.view(request.signedIn!.actor, request.params.id, 'users.delete');
+      const user = await services.users.view(signedIn(request).actor, request.params.id, 'users.delete');
       const name = `${user.account.first_name} ${user.account.last_name}`;
       return reply.page('admin/user/confirm.njk', {
         pageTitle: `Delete ${name} – Admin`,
@@ -78,7 +78,7 @@ export function adminStatusRoutes(services: Services) {
     app.post<{ Params: { id: string } }>('/admin/users/:id/delete', async (request, reply) => {
       try {
         const { username } = await services.userStatus.delete(
-          request.signedIn!.actor,
+          signedIn(request).actor,
           request.params.id,
           requestContext(request),
         );
@@ -90,7 +90,7 @@ export function adminStatusRoutes(services: Services) {
     });
 
     app.get<{ Params: { id: string } }>('/admin/users/:id/reset-two-factor', async (request, reply) => {
-      const user = await services.users.view(request.signedIn!.actor, request.params.id, 'users.reset-two-factor');
+      const user = await services.users.view(signedIn(request).actor, request.params.id, 'users.reset-two-factor');
       if (!user.account.totp_secret)
         return refused(
           reply,
@@ -115,7 +115,7 @@ export function adminStatusRoutes(services: Services) {
 
     app.post<{ Params: { id: string } }>('/admin/users/:id/reset-two-factor', async (request, reply) => {
       try {
-        await services.userStatus.resetTwoFactor(request.signedIn!.actor, request.params.id, requestContext(request));
+        await services.userStatus.resetTwoFactor(signedIn(request).actor, request.params.id, requestContext(request));
         reply.flash('Two-factor authentication reset. The user has been emailed.');
         return reply.redirect(`/admin/users/${request.params.id}`, 303);
       } catch (error) {
@@ -124,7 +124,7 @@ export function adminStatusRoutes(services: Services) {
     });
 
     app.get('/admin/archived-users', async (request, reply) => {
-      const actor = request.signedIn!.actor;
+      const actor = signedIn(request).actor;
       const { organisation, rows } = await services.directory.archived(
         actor,
         (request.query as { la?: unknown }).la,
@@ -144,7 +144,7 @@ export function adminStatusRoutes(services: Services) {
 
     app.post<{ Params: { id: string } }>('/admin/archived-users/:id/restore', async (request, reply) => {
       try {
-        await services.userStatus.restore(request.signedIn!.actor, request.params.id, requestContext(request));
+        await services.userStatus.restore(signedIn(request).actor, request.params.id, requestContext(request));
         reply.flash('Account restored. It can sign in again with its privileges, schools and preferences as before.');
         return reply.redirect(`/admin/users/${request.params.id}`, 303);
       } catch (error) {

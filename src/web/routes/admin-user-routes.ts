@@ -16,7 +16,7 @@ import { TOPICS, topicName } from '../../domain/topics.ts';
 import type { Services } from '../../services/index.ts';
 import { formatDate } from '../../services/deps.ts';
 import { requestContext } from '../../http/request-context.ts';
-import { requireSignIn } from '../plugins/require-sign-in.ts';
+import { requireSignIn, signedIn } from '../plugins/require-sign-in.ts';
 import { ARCHIVE_REASON_TEXT } from '../../domain/account-status.ts';
 import { errorView } from '../plugins/views.ts';
 import { lifecycleSentence } from '../lifecycle-text.ts';
@@ -32,7 +32,7 @@ export function adminUserRoutes(services: Services) {
 
     app.get<{ Params: { id: string } }>('/admin/users/:id', async (request, reply) => {
       const user = await services.users.view(
-        request.signedIn!.actor,
+        signedIn(request).actor,
         request.params.id,
         'users.view',
         requestContext(request),
@@ -54,7 +54,7 @@ export function adminUserRoutes(services: Services) {
 
     app.get<{ Params: { id: string } }>('/admin/users/:id/communications', async (request, reply) => {
       const user = await services.users.view(
-        request.signedIn!.actor,
+        signedIn(request).actor,
         request.params.id,
         'users.view',
         requestContext(request),
@@ -72,7 +72,7 @@ export function adminUserRoutes(services: Services) {
     });
 
     async function schoolsPage(request: IdRequest, reply: FastifyReply, extra: Record<string, unknown> = {}) {
-      const actor = request.signedIn!.actor;
+      const actor = signedIn(request).actor;
       const user = await services.users.view(actor, request.params.id, 'users.view', requestContext(request));
       const choices = user.allowed.editSchools
         ? await services.users.choices(actor, request.params.id)
@@ -101,7 +101,7 @@ export function adminUserRoutes(services: Services) {
       const body = formBody(request.body);
       try {
         await services.userChanges.addSchool(
-          request.signedIn!.actor,
+          signedIn(request).actor,
           request.params.id,
           { schoolId: body.schoolId ?? '', role: body.role ?? '' },
           requestContext(request),
@@ -122,7 +122,7 @@ export function adminUserRoutes(services: Services) {
       '/admin/users/:id/schools/:schoolId/remove',
       async (request, reply) => {
         await services.userChanges.removeSchool(
-          request.signedIn!.actor,
+          signedIn(request).actor,
           request.params.id,
           request.params.schoolId,
           requestContext(request),
@@ -134,7 +134,7 @@ export function adminUserRoutes(services: Services) {
 
     app.post<{ Params: { id: string } }>('/admin/users/:id/schools/replace', async (request, reply) => {
       const body = formBody(request.body);
-      const actor = request.signedIn!.actor;
+      const actor = signedIn(request).actor;
       const user = await services.users.view(actor, request.params.id);
       const kept = new Map(user.schools.map((s) => [String(s.id), s.role]));
       const newRole = body.newRole ?? '';
@@ -161,12 +161,12 @@ export function adminUserRoutes(services: Services) {
       extra: Record<string, unknown> = {},
     ) {
       const user = await services.users.view(
-        request.signedIn!.actor,
+        signedIn(request).actor,
         request.params.id,
         'users.view',
         requestContext(request),
       );
-      const actor = request.signedIn!.actor;
+      const actor = signedIn(request).actor;
       const current = form ?? { userType: user.account.user_type, privileges: user.privileges, cinClaAgreedBy: '' };
       const diff = isUserType(current.userType)
         ? differenceFromDefaults(
@@ -224,7 +224,7 @@ export function adminUserRoutes(services: Services) {
       }
       try {
         await services.userChanges.setPrivileges(
-          request.signedIn!.actor,
+          signedIn(request).actor,
           request.params.id,
           form,
           requestContext(request),
@@ -252,7 +252,7 @@ export function adminUserRoutes(services: Services) {
       form?: Record<string, unknown>,
       extra: Record<string, unknown> = {},
     ) {
-      const actor = request.signedIn!.actor;
+      const actor = signedIn(request).actor;
       const user = await services.users.view(actor, request.params.id, 'users.view', requestContext(request));
       if (!user.allowed.edit) throw new ForbiddenError();
       const { groups } = await services.users.choices(actor, request.params.id);
@@ -293,7 +293,7 @@ export function adminUserRoutes(services: Services) {
       };
       try {
         await services.userChanges.editDetails(
-          request.signedIn!.actor,
+          signedIn(request).actor,
           request.params.id,
           input,
           requestContext(request),

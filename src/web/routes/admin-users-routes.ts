@@ -6,7 +6,7 @@ import { monthsAgo } from '../../domain/relative-time.ts';
 import { parseUserListQuery, userListHref, type UserListQuery } from '../../domain/user-filters.ts';
 import type { Services } from '../../services/index.ts';
 import { requestContext } from '../../http/request-context.ts';
-import { requireSignIn } from '../plugins/require-sign-in.ts';
+import { requireSignIn, signedIn } from '../plugins/require-sign-in.ts';
 import { sendCsvStream } from './csv-reply.ts';
 import { formBody } from './form.ts';
 import { errorView } from '../plugins/views.ts';
@@ -17,7 +17,7 @@ export function adminUsersRoutes(services: Services) {
     app.addHook('preHandler', requireSignIn);
 
     app.get('/admin/users', async (request, reply) => {
-      const { actor, organisation } = request.signedIn!;
+      const { actor, organisation } = signedIn(request);
       const { query, errors } = parseUserListQuery(request.query as Record<string, unknown>);
       const [result, organisations] = await Promise.all([
         services.directory.list(actor, query, requestContext(request), organisation),
@@ -88,7 +88,7 @@ export function adminUsersRoutes(services: Services) {
       form: Record<string, string> = {},
       extra: Record<string, unknown> = {},
     ) {
-      const actor = request.signedIn!.actor;
+      const actor = signedIn(request).actor;
       const la = (request.query as { la?: unknown }).la;
       const organisation = await services.directory.organisationForCreate(
         actor,
@@ -114,7 +114,7 @@ export function adminUsersRoutes(services: Services) {
 
     app.post('/admin/users/new', async (request, reply) => {
       const body = formBody(request.body);
-      const actor = request.signedIn!.actor;
+      const actor = signedIn(request).actor;
       const la = (request.query as { la?: unknown }).la;
       const organisation = await services.directory.organisationForCreate(
         actor,
@@ -163,7 +163,7 @@ export function adminUsersRoutes(services: Services) {
       if (Object.keys(errors).length > 0) throw new ValidationError(errors, 'The filters of the export are not valid');
       // Access, validation and the first read happen before the first byte; the rest streams.
       const { filename, lines } = await services.directory.exportCsv(
-        request.signedIn!.actor,
+        signedIn(request).actor,
         query,
         requestContext(request),
       );

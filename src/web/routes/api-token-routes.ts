@@ -3,7 +3,7 @@ import { DEFAULT_TOKEN_LIFETIME_DAYS, TOKEN_LIFETIMES_DAYS } from '../../domain/
 import { ValidationError } from '../../domain/errors.ts';
 import type { Services } from '../../services/index.ts';
 import { requestContext } from '../../http/request-context.ts';
-import { requireSignIn } from '../plugins/require-sign-in.ts';
+import { requireSignIn, signedIn } from '../plugins/require-sign-in.ts';
 import { errorView } from '../plugins/views.ts';
 import { formBody, text } from './form.ts';
 
@@ -15,7 +15,7 @@ export function apiTokenRoutes(services: Services) {
 
     app.get('/admin/api-tokens', async (request, reply) => {
       const la = (request.query as { la?: unknown }).la;
-      const { organisation, tokens } = await services.apiTokens.list(request.signedIn!.actor, la);
+      const { organisation, tokens } = await services.apiTokens.list(signedIn(request).actor, la);
       return reply.page('admin/api-tokens/list.njk', { pageTitle: 'API tokens – Admin', organisation, tokens });
     });
 
@@ -29,7 +29,7 @@ export function apiTokenRoutes(services: Services) {
 
     app.get('/admin/api-tokens/new', async (request, reply) => {
       // Fails with 403 for anyone who may not make tokens, before showing a form they cannot use.
-      await services.apiTokens.list(request.signedIn!.actor);
+      await services.apiTokens.list(signedIn(request).actor);
       return form(reply, { name: '', lifetimeDays: String(DEFAULT_TOKEN_LIFETIME_DAYS) });
     });
 
@@ -37,7 +37,7 @@ export function apiTokenRoutes(services: Services) {
       const body = formBody(request.body);
       try {
         const created = await services.apiTokens.create(
-          request.signedIn!.actor,
+          signedIn(request).actor,
           { name: body.name, lifetimeDays: body.lifetimeDays },
           requestContext(request),
         );
@@ -52,14 +52,14 @@ export function apiTokenRoutes(services: Services) {
     });
 
     app.get<{ Params: { id: string } }>('/admin/api-tokens/:id/revoke', async (request, reply) => {
-      const { tokens } = await services.apiTokens.list(request.signedIn!.actor);
+      const { tokens } = await services.apiTokens.list(signedIn(request).actor);
       const token = tokens.find((t) => t.id === request.params.id && t.state === 'active');
       if (!token) return reply.callNotFound();
       return reply.page('admin/api-tokens/revoke.njk', { pageTitle: `Revoke ${token.name} – Admin`, token });
     });
 
     app.post<{ Params: { id: string } }>('/admin/api-tokens/:id/revoke', async (request, reply) => {
-      const row = await services.apiTokens.revoke(request.signedIn!.actor, request.params.id, requestContext(request));
+      const row = await services.apiTokens.revoke(signedIn(request).actor, request.params.id, requestContext(request));
       reply.flash(`API token ${row.name} revoked. Anything using it is refused from now on.`);
       return reply.redirect('/admin/api-tokens', 303);
     });

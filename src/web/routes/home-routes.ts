@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { privilegeLabel, userTypeLabel, isUserType, PRIVILEGES } from '../../domain/privileges.ts';
 import type { Services } from '../../services/index.ts';
-import { requireSignIn } from '../plugins/require-sign-in.ts';
+import { requireSignIn, signedIn } from '../plugins/require-sign-in.ts';
 import { navigationFor } from '../navigation.ts';
 
 /** The signed-in home page: who you are, your LA, your privileges, and where you can go. */
@@ -15,7 +15,7 @@ export function homeRoutes(services: Services) {
     );
 
     app.get('/', { preHandler: requireSignIn }, async (request, reply) => {
-      const actor = request.signedIn!.actor;
+      const actor = signedIn(request).actor;
       const [{ account, organisation, privileges, administrators }, attention] = await Promise.all([
         services.accounts.profile(actor),
         services.attention.forHome(actor),
@@ -32,7 +32,7 @@ export function homeRoutes(services: Services) {
         })),
         administrators,
         attention,
-        links: navigationFor(request.signedIn!.actor, '/').filter((l) => l.href !== '/'),
+        links: navigationFor(signedIn(request).actor, '/').filter((l) => l.href !== '/'),
       });
     });
   };

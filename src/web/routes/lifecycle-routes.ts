@@ -3,7 +3,7 @@ import { dateIn } from '../../domain/calendar.ts';
 import { ValidationError } from '../../domain/errors.ts';
 import { eventTag } from '../../services/lifecycle/lifecycle-service.ts';
 import type { Services } from '../../services/index.ts';
-import { requireSignIn } from '../plugins/require-sign-in.ts';
+import { requireSignIn, signedIn } from '../plugins/require-sign-in.ts';
 import { errorView } from '../plugins/views.ts';
 import { formBody } from './form.ts';
 
@@ -27,7 +27,7 @@ export function lifecycleRoutes(services: Services) {
 
     app.get('/admin/lifecycle', async (request, reply) => {
       const query = formBody(request.query);
-      const actor = request.signedIn!.actor;
+      const actor = signedIn(request).actor;
       let result;
       let errors = null;
       try {

@@ -4,7 +4,7 @@ import { isUserType, privilegeLabel, userTypeLabel } from '../../domain/privileg
 import { MIN_PASSWORD_LENGTH } from '../../domain/passwords.ts';
 import type { Services } from '../../services/index.ts';
 import { requestContext } from '../../http/request-context.ts';
-import { requireSignIn } from '../plugins/require-sign-in.ts';
+import { requireSignIn, signedIn } from '../plugins/require-sign-in.ts';
 import { errorView } from '../plugins/views.ts';
 import { acceptFormsOnly, formBody } from './form.ts';
 
@@ -16,7 +16,7 @@ export function myAccountRoutes(services: Services) {
 
     app.get('/my-account', async (request, reply) => {
       const { account, organisation, privileges, administrators } = await services.accounts.profile(
-        request.signedIn!.actor,
+        signedIn(request).actor,
       );
       return reply.page('my-account/my-account.njk', {
         pageTitle: 'My account',
@@ -36,13 +36,13 @@ export function myAccountRoutes(services: Services) {
       const body = formBody(request.body);
       try {
         await services.passwords.changePassword(
-          request.signedIn!.actor,
+          signedIn(request).actor,
           {
             currentPassword: body.currentPassword ?? '',
             password: body.password ?? '',
             confirmPassword: body.confirmPassword ?? '',
           },
-          { ...requestContext(request), sessionIdHash: request.signedIn!.sessionIdHash },
+          { ...requestContext(request), sessionIdHash: signedIn(request).sessionIdHash },
         );
         reply.flash('Your password has been changed. You have been signed out everywhere else.');
         return reply.redirect('/my-account', 303);
@@ -69,7 +69,7 @@ export function myAccountRoutes(services: Services) {
     });
 
     app.get('/my-account/two-factor', async (request, reply) => {
-      const { account } = await services.accounts.profile(request.signedIn!.actor);
+      const { account } = await services.accounts.profile(signedIn(request).actor);
       return reply.page('my-account/two-factor.njk', { pageTitle: 'Two-factor authentication', account });
     });
   };

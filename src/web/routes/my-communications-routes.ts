@@ -3,7 +3,7 @@ import { ValidationError } from '../../domain/errors.ts';
 import { TOPICS, topicName } from '../../domain/topics.ts';
 import type { Services } from '../../services/index.ts';
 import { requestContext } from '../../http/request-context.ts';
-import { requireSignIn } from '../plugins/require-sign-in.ts';
+import { requireSignIn, signedIn } from '../plugins/require-sign-in.ts';
 import { errorView } from '../plugins/views.ts';
 import { formList } from './form.ts';
 
@@ -18,7 +18,7 @@ export function myCommunicationsRoutes(services: Services) {
       selected?: string[],
       extra: Record<string, unknown> = {},
     ) {
-      const mine = selected ?? (await services.communications.mine(request.signedIn!.actor));
+      const mine = selected ?? (await services.communications.mine(signedIn(request).actor));
       return reply.page('my-account/communications.njk', {
         pageTitle: 'Communications – My account',
         topics: TOPICS.map((t) => ({
@@ -36,7 +36,7 @@ export function myCommunicationsRoutes(services: Services) {
     app.post('/my-account/communications', async (request, reply) => {
       const topics = formList(request.body, 'topics').slice(0, 20);
       try {
-        await services.communications.setMine(request.signedIn!.actor, topics, requestContext(request));
+        await services.communications.setMine(signedIn(request).actor, topics, requestContext(request));
         reply.flash('Your communication preferences have been saved.');
         return reply.redirect('/my-account/communications', 303);
       } catch (error) {

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationError } from '../../domain/errors.ts';
 import type { Services } from '../../services/index.ts';
 import { requestContext } from '../../http/request-context.ts';
-import { requireSignIn } from '../plugins/require-sign-in.ts';
+import { requireSignIn, signedIn } from '../plugins/require-sign-in.ts';
 import { errorView } from '../plugins/views.ts';
 import { formBody, formList, text } from './form.ts';
 
@@ -16,7 +16,7 @@ export function schoolGroupRoutes(services: Services) {
     };
 
     app.get('/admin/school-groups', async (request, reply) => {
-      const { organisation, groups } = await services.schoolGroups.list(request.signedIn!.actor, la(request));
+      const { organisation, groups } = await services.schoolGroups.list(signedIn(request).actor, la(request));
       return reply.page('admin/school-groups/list.njk', { pageTitle: 'School groups – Admin', organisation, groups });
     });
 
@@ -27,7 +27,7 @@ export function schoolGroupRoutes(services: Services) {
       form?: { name: string; schoolIds: number[] },
       extra: Record<string, unknown> = {},
     ) {
-      const data = await services.schoolGroups.form(request.signedIn!.actor, { la: la(request), id });
+      const data = await services.schoolGroups.form(signedIn(request).actor, { la: la(request), id });
       return reply.page('admin/school-groups/form.njk', {
         pageTitle: `${data.group ? 'Change' : 'Create'} school group – Admin`,
         ...data,
@@ -60,7 +60,7 @@ export function schoolGroupRoutes(services: Services) {
     app.post('/admin/school-groups/new', async (request, reply) => {
       try {
         await services.schoolGroups.create(
-          request.signedIn!.actor,
+          signedIn(request).actor,
           la(request),
           submitted(request),
           requestContext(request),
@@ -78,7 +78,7 @@ export function schoolGroupRoutes(services: Services) {
     app.post<{ Params: { id: string } }>('/admin/school-groups/:id', async (request, reply) => {
       try {
         await services.schoolGroups.update(
-          request.signedIn!.actor,
+          signedIn(request).actor,
           request.params.id,
           submitted(request),
           requestContext(request),
@@ -91,12 +91,12 @@ export function schoolGroupRoutes(services: Services) {
     });
 
     app.get<{ Params: { id: string } }>('/admin/school-groups/:id/delete', async (request, reply) => {
-      const data = await services.schoolGroups.form(request.signedIn!.actor, { id: request.params.id });
+      const data = await services.schoolGroups.form(signedIn(request).actor, { id: request.params.id });
       return reply.page('admin/school-groups/delete.njk', { pageTitle: `Delete ${data.group!.name} – Admin`, ...data });
     });
     app.post<{ Params: { id: string } }>('/admin/school-groups/:id/delete', async (request, reply) => {
       const { name, defaultsCleared } = await services.schoolGroups.remove(
-        request.signedIn!.actor,
+        signedIn(request).actor,
         request.params.id,
         requestContext(request),
       );

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services/index.ts';
-import { requireSignIn } from '../plugins/require-sign-in.ts';
+import { requireSignIn, signedIn } from '../plugins/require-sign-in.ts';
 import { formBody } from './form.ts';
 
 /** /admin/security-alerts (R52): sign-in attempts to the LA's archived accounts, newest first. */
@@ -12,7 +12,7 @@ export function securityAlertRoutes(services: Services) {
       const query = formBody(request.query);
       const page = /^[0-9]{1,6}$/.test(query.page ?? '') && Number(query.page) >= 1 ? Number(query.page) : 1;
       const la = query.la && /^[0-9]{3}$/.test(query.la) ? query.la : undefined;
-      const result = await services.securityAlerts.list(request.signedIn!.actor, { la, page });
+      const result = await services.securityAlerts.list(signedIn(request).actor, { la, page });
       const href = (n: number) =>
         `/admin/security-alerts?${new URLSearchParams({ ...(la ? { la } : {}), page: String(n) }).toString()}`;
       return reply.page('admin/security-alerts/list.njk', {

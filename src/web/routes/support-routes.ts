@@ -3,7 +3,7 @@ import { ValidationError } from '../../domain/errors.ts';
 import { TOPICS, topicName } from '../../domain/topics.ts';
 import type { Services } from '../../services/index.ts';
 import { requestContext } from '../../http/request-context.ts';
-import { requireSignIn } from '../plugins/require-sign-in.ts';
+import { requireSignIn, signedIn } from '../plugins/require-sign-in.ts';
 import { errorView } from '../plugins/views.ts';
 import { formBody, text } from './form.ts';
 
@@ -14,7 +14,7 @@ export function supportRoutes(services: Services) {
 
     app.get('/support/sent-email', async (request, reply) => {
       const query = formBody(request.query);
-      const result = await services.support.sentEmail(request.signedIn!.actor, {
+      const result = await services.support.sentEmail(signedIn(request).actor, {
         page: query.page,
         status: query.status,
       });
@@ -32,7 +32,7 @@ export function supportRoutes(services: Services) {
     });
 
     app.get<{ Params: { id: string } }>('/support/sent-email/:id', async (request, reply) => {
-      const email = await services.support.email(request.signedIn!.actor, request.params.id, requestContext(request));
+      const email = await services.support.email(signedIn(request).actor, request.params.id, requestContext(request));
       return reply.page('support/email.njk', { pageTitle: `${email.subject} – Sent email – Support`, email });
     });
 
@@ -42,7 +42,7 @@ export function supportRoutes(services: Services) {
       form: Record<string, string> = {},
       extra: Record<string, unknown> = {},
     ) {
-      const counts = await services.support.subscriberCounts(request.signedIn!.actor);
+      const counts = await services.support.subscriberCounts(signedIn(request).actor);
       return reply.page('support/communications.njk', {
         pageTitle: 'Send a communication – Support',
         topics: TOPICS.map((t) => ({
@@ -58,7 +58,7 @@ export function supportRoutes(services: Services) {
     app.get('/support/communications', async (request, reply) => communicationsPage(request, reply));
 
     app.get('/support/school-imports', async (request, reply) => {
-      const imports = await services.schoolImports.history(request.signedIn!.actor);
+      const imports = await services.schoolImports.history(signedIn(request).actor);
       return reply.page('support/school-imports.njk', { pageTitle: 'School imports – Support', imports });
     });
 
@@ -66,7 +66,7 @@ export function supportRoutes(services: Services) {
       const body = formBody(request.body);
       try {
         const { recipients } = await services.support.sendTopicMessage(
-          request.signedIn!.actor,
+          signedIn(request).actor,
           body,
           requestContext(request),
         );
