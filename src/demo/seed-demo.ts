@@ -1,8 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database, Executor, NewAccount } from '../data/database.ts';
+import { hasOrganisations } from '../data/queries/account-queries.ts';
+import {
+  existingUsernames,
+  insertDemoRows,
+  insertLifecyclePolicy,
+  insertOrganisations,
+  insertSchoolGroups,
+  lockOrganisationsForSeeding,
+} from '../data/queries/demo-queries.ts';
+import { schoolIdsByUrn } from '../data/queries/school-queries.ts';
 import { newTotpSecret } from '../domain/totp.ts';
 import { hashPassword } from '../services/password-hasher.ts';
 import { SYSTEM_CONTEXT } from '../services/request-context.ts';
@@ -45,26 +55,8 @@ export interface SeedDemoResult {
   counts: DemoCounts;
 }
 
-const BATCH = 250;
-
-function chunks<T>(rows: readonly T[], size = BATCH): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
-  return out;
-}
-
-async function hasOrganisations(db: Executor): Promise<boolean> {
-  const row = await db.selectFrom('organisations').select('id').limit(1).executeTakeFirst();
-  return row !== undefined;
-}
-
 async function existingDemoAccounts(db: Executor, accounts: readonly DemoAccount[]): Promise<DemoAccount[]> {
-  const rows = await db
-    .selectFrom('accounts')
-    .select('username')
-    .where('username', 'in', [...NAMED_DEMO_USERNAMES])
-    .execute();
-  const present = new Set(rows.map((r) => r.username.toLowerCase()));
+  const present = new Set((await existingUsernames(db, [...NAMED_DEMO_USERNAMES])).map((u) => u.toLowerCase()));
   return accounts.filter((a) => present.has(a.username));
 }
 
@@ -113,13 +105,10 @@ export async function seedDemoWithReport(db: Kysely<Database>, options: SeedDemo
 
   const seeded = await db.transaction().execute(async (trx) => {
     // Serialise concurrent seeders (several processes starting at once on PostgreSQL).
-    await sql`LOCK TABLE organisations IN EXCLUSIVE MODE`.execute(trx);
+    await lockOrganisationsForSeeding(trx);
     if (await hasOrganisations(trx)) return false;
     await insertDemo(trx, settled, options.secretBox, sharedHash!, hashById);
-    await trx
-      .insertInto('lifecycle_policy')
-      .values({ id: true, fingerprint: policyFingerprint(schedule), changed_at: data.now })
-      .execute();
+    await insertLifecyclePolicy(trx, policyFingerprint(schedule), data.now);
     return true;
   });
   if (!seeded) {
@@ -136,11 +125,10 @@ async function insertDemo(
   hashById: ReadonlyMap<string, string>,
 ): Promise<void> {
   const { data } = settled;
-  const orgRows = await trx
-    .insertInto('organisations')
-    .values(data.organisations.map((o) => ({ kind: o.kind, la_code: o.laCode, name: o.name, created_at: o.createdAt })))
-    .returning(['id', 'kind', 'la_code'])
-    .execute();
+  const orgRows = await insertOrganisations(
+    trx,
+    data.organisations.map((o) => ({ kind: o.kind, la_code: o.laCode, name: o.name, created_at: o.createdAt })),
+  );
   const orgId = new Map<string, number>();
   for (const o of data.organisations) {
     const row = orgRows.find((r) => r.kind === o.kind && r.la_code === o.laCode);
@@ -161,25 +149,21 @@ async function insertDemo(
     SYSTEM_CONTEXT,
     data.now,
   );
-  const schoolRows = await trx.selectFrom('schools').select(['id', 'urn']).execute();
-  const schoolId = new Map(schoolRows.map((r) => [r.urn, r.id]));
+  const schoolId = await schoolIdsByUrn(trx);
   const school = (urn: number): number => {
     const id = schoolId.get(urn);
     if (id === undefined) throw new Error(`Unknown demo school ${urn}`);
     return id;
   };
 
-  const groupRows = await trx
-    .insertInto('school_groups')
-    .values(
-      data.schoolGroups.map((g) => ({
-        organisation_id: org(g.organisationKey),
-        name: g.name,
-        created_at: g.createdAt,
-      })),
-    )
-    .returning(['id', 'organisation_id', 'name'])
-    .execute();
+  const groupRows = await insertSchoolGroups(
+    trx,
+    data.schoolGroups.map((g) => ({
+      organisation_id: org(g.organisationKey),
+      name: g.name,
+      created_at: g.createdAt,
+    })),
+  );
   const groupId = new Map<string, number>();
   for (const g of data.schoolGroups) {
     const row = groupRows.find((r) => r.organisation_id === org(g.organisationKey) && r.name === g.name);
@@ -195,7 +179,6 @@ async function insertDemo(
   const memberships = data.schoolGroups.flatMap((g) =>
     g.schoolUrns.map((urn) => ({ school_group_id: group(g.key), school_id: school(urn) })),
   );
-  for (const batch of chunks(memberships, 1000)) await trx.insertInto('school_group_schools').values(batch).execute();
 
   // Accounts first without their default group: the foreign key of R10 needs the membership row.
   const accountRows: NewAccount[] = data.accounts.map((a) => {
@@ -232,30 +215,20 @@ async function insertDemo(
       lifecycle_due_at: settled.dueAt.get(a.id) ?? null,
     };
   });
-  for (const batch of chunks(accountRows)) await trx.insertInto('accounts').values(batch).execute();
 
   const privileges = data.accounts.flatMap((a) => a.privileges.map((privilege) => ({ account_id: a.id, privilege })));
-  for (const batch of chunks(privileges, 1000)) await trx.insertInto('account_privileges').values(batch).execute();
 
   const assignments = data.accounts.flatMap((a) =>
     a.schools.map((s) => ({ account_id: a.id, school_id: school(s.urn), role: s.role, assigned_at: s.assignedAt })),
   );
-  for (const batch of chunks(assignments, 1000)) await trx.insertInto('school_assignments').values(batch).execute();
 
   const accountGroups = data.accounts.flatMap((a) =>
     a.schoolGroupKeys.map((key) => ({ account_id: a.id, school_group_id: group(key) })),
   );
-  for (const batch of chunks(accountGroups, 1000))
-    await trx.insertInto('account_school_groups').values(batch).execute();
 
-  const defaults = data.accounts.filter((a) => a.defaultSchoolGroupKey !== null);
-  for (const batch of chunks(defaults, 1000)) {
-    const values = sql.join(batch.map((a) => sql`(${a.id}::uuid, ${group(a.defaultSchoolGroupKey!)}::integer)`));
-    await sql`
-      UPDATE accounts SET default_school_group_id = v.group_id
-      FROM (VALUES ${values}) AS v(account_id, group_id)
-      WHERE accounts.id = v.account_id`.execute(trx);
-  }
+  const defaults = data.accounts
+    .filter((a) => a.defaultSchoolGroupKey !== null)
+    .map((a) => ({ accountId: a.id, groupId: group(a.defaultSchoolGroupKey!) }));
 
   const notices = settled.notices.map((n) => ({
     account_id: n.accountId,
@@ -263,13 +236,20 @@ async function insertDemo(
     stage: n.stage,
     sent_at: n.sentAt,
   }));
-  for (const batch of chunks(notices, 1000)) await trx.insertInto('lifecycle_notices').values(batch).execute();
 
   const subscriptions = data.accounts.flatMap((a) =>
     a.subscriptions.map((s) => ({ account_id: a.id, topic: s.topic, subscribed_at: s.subscribedAt })),
   );
-  for (const batch of chunks(subscriptions, 1000))
-    await trx.insertInto('communication_subscriptions').values(batch).execute();
+  await insertDemoRows(trx, {
+    schoolGroupSchools: memberships,
+    accounts: accountRows,
+    accountPrivileges: privileges,
+    schoolAssignments: assignments,
+    accountSchoolGroups: accountGroups,
+    defaultSchoolGroups: defaults,
+    lifecycleNotices: notices,
+    communicationSubscriptions: subscriptions,
+  });
 }
 
 /** Writes `<dataDir>/demo-accounts.json` (SPEC §14) atomically; returns the file's path. */
