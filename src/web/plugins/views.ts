@@ -9,6 +9,9 @@ import { PROJECT_ROOT } from '../../paths.ts';
 
 const FLASH_COOKIE = 'nexus_flash';
 
+/** Rendered fragments kept by the `fragment` global: one LA picker per LA shown, about 12 KB each. */
+const FRAGMENTS_KEPT = 200;
+
 /** Search path of ARCHITECTURE.md: our views, then GOV.UK Frontend's and MoJ Frontend's macros. */
 export function createViewEnvironment(timeZone?: string): nunjucks.Environment {
   const env = new nunjucks.Environment(
@@ -26,6 +29,21 @@ export function createViewEnvironment(timeZone?: string): nunjucks.Environment {
   env.addGlobal('fieldError', (errors: { fields?: FieldErrors } | null | undefined, name: string) => {
     const message = errors?.fields?.[name];
     return message ? { text: message } : false;
+  });
+  // A fragment that costs more to render than its data costs to serialise (Admin > Users' LA picker
+  // of 150 options through govukSelect): its HTML is kept by template and data, so the same picker
+  // is rendered once, not on every page. The data must be plain (JSON) and the template must depend
+  // on nothing else; the last FRAGMENTS_KEPT distinct ones are kept.
+  const fragments = new Map<string, string>();
+  env.addGlobal('fragment', (template: string, data: Record<string, unknown>) => {
+    const key = `${template}\n${JSON.stringify(data)}`;
+    let html = fragments.get(key);
+    if (html === undefined) {
+      html = env.render(template, data);
+      if (fragments.size >= FRAGMENTS_KEPT) fragments.delete(fragments.keys().next().value!);
+      fragments.set(key, html);
+    }
+    return new nunjucks.runtime.SafeString(html);
   });
   // In the time zone the nightly job runs in, so that a run's date reads as that run's day.
   env.addFilter('date', (value: Date | string | null | undefined) =>
