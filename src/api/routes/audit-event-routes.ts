@@ -3,10 +3,12 @@ import type { Services } from '../../services/index.ts';
 import { requestContext } from '../../http/request-context.ts';
 import { callerActor } from '../bearer-auth.ts';
 import { json, problemResponses } from '../schemas.ts';
+import type { ApiTypeProvider } from '../type-provider.ts';
 
 /** GET /api/v1/audit-events: the LA's audit log (R50), newest first, with stable cursors. */
 export function auditEventRoutes(services: Services) {
-  return async (app: FastifyInstance) => {
+  return async (scope: FastifyInstance) => {
+    const app = scope.withTypeProvider<ApiTypeProvider>();
     app.get(
       '/audit-events',
       {
@@ -36,14 +38,7 @@ export function auditEventRoutes(services: Services) {
         },
       },
       async (request) => {
-        const q = request.query as {
-          action?: string;
-          from?: string;
-          to?: string;
-          la?: string;
-          limit: number;
-          cursor?: string;
-        };
+        const q = request.query;
         const result = await services.audit.page(
           callerActor(request),
           { la: q.la, action: q.action, from: q.from, to: q.to },

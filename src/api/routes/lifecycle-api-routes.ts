@@ -3,10 +3,12 @@ import type { Services } from '../../services/index.ts';
 import { callerActor } from '../bearer-auth.ts';
 import { organisationJson } from '../representations.ts';
 import { problemResponses } from '../schemas.ts';
+import type { ApiTypeProvider } from '../type-provider.ts';
 
 /** GET /api/v1/lifecycle/preview?days=N (R41): the same service and access table as /admin/lifecycle. */
 export function lifecycleApiRoutes(services: Services) {
-  return async (app: FastifyInstance) => {
+  return async (scope: FastifyInstance) => {
+    const app = scope.withTypeProvider<ApiTypeProvider>();
     app.get(
       '/lifecycle/preview',
       {
@@ -37,7 +39,7 @@ export function lifecycleApiRoutes(services: Services) {
         },
       },
       async (request, reply) => {
-        const query = request.query as { days?: number; la?: string };
+        const query = request.query;
         const result = await services.lifecycleView.preview(callerActor(request), {
           la: query.la,
           days: query.days === undefined ? undefined : String(query.days),

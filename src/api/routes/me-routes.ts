@@ -3,9 +3,11 @@ import type { Services } from '../../services/index.ts';
 import { callerActor } from '../bearer-auth.ts';
 import { problemResponses } from '../schemas.ts';
 import { organisationJson, schoolJson } from '../representations.ts';
+import type { ApiTypeProvider } from '../type-provider.ts';
 
 export function meRoutes(services: Services) {
-  return async (app: FastifyInstance) => {
+  return async (scope: FastifyInstance) => {
+    const app = scope.withTypeProvider<ApiTypeProvider>();
     app.get(
       '/me',
       {

@@ -5,6 +5,7 @@ import { callerActor } from '../bearer-auth.ts';
 import { userJson, userSummaryJson } from '../representations.ts';
 import { json, problemResponses } from '../schemas.ts';
 import { expectedVersion, versionTag } from '../versions.ts';
+import type { ApiTypeProvider } from '../type-provider.ts';
 
 const idParams = {
   type: 'object',
@@ -12,38 +13,13 @@ const idParams = {
   properties: { id: { type: 'string', format: 'uuid', description: 'The account id' } },
 } as const;
 
-interface NewUserBody {
-  username: string;
-  firstName: string;
-  lastName: string;
-  email: string;
-  jobTitle?: string;
-  phone?: string;
-  userType: string;
-  privileges?: string[];
-  cinClaAgreedBy?: string;
-  la?: string;
-}
-
-interface UserPatchBody {
-  firstName?: string;
-  lastName?: string;
-  email?: string;
-  jobTitle?: string | null;
-  phone?: string | null;
-  accessEndDate?: string | null;
-  schoolGroupIds?: number[];
-  defaultSchoolGroupId?: number | null;
-}
-
-const id = (request: FastifyRequest) => (request.params as { id: string }).id;
-
 /** /api/v1/users: the accounts of the caller's LA, through the services of the user pages. */
 export function userApiRoutes(services: Services) {
   const view = async (request: FastifyRequest, accountId: string) =>
     userJson(await services.users.view(callerActor(request), accountId));
 
-  return async (app: FastifyInstance) => {
+  return async (scope: FastifyInstance) => {
+    const app = scope.withTypeProvider<ApiTypeProvider>();
     app.get(
       '/users',
       {
@@ -81,16 +57,7 @@ export function userApiRoutes(services: Services) {
         },
       },
       async (request) => {
-        const q = request.query as {
-          q?: string;
-          status: 'active' | 'warned' | 'archived' | 'all';
-          type?: string;
-          privilege?: string;
-          inactiveMonths?: number;
-          la?: string;
-          limit: number;
-          cursor?: string;
-        };
+        const q = request.query;
         const result = await services.directory.page(
           callerActor(request),
           {
@@ -123,7 +90,7 @@ export function userApiRoutes(services: Services) {
         },
       },
       async (request, reply) => {
-        const body = request.body as NewUserBody;
+        const body = request.body;
         const actor = callerActor(request);
         const organisation = await services.directory.organisationForCreate(actor, body.la);
         const account = await services.accounts.createAccount(
@@ -162,7 +129,7 @@ export function userApiRoutes(services: Services) {
       },
       async (request, reply) => {
         const user = userJson(
-          await services.users.view(callerActor(request), id(request), 'users.view', requestContext(request)),
+          await services.users.view(callerActor(request), request.params.id, 'users.view', requestContext(request)),
         );
         reply.header('etag', versionTag(user.version));
         return user;
@@ -198,13 +165,13 @@ export function userApiRoutes(services: Services) {
         },
       },
       async (request, reply) => {
-        const body = request.body as UserPatchBody;
-        const has = (key: keyof UserPatchBody) => Object.prototype.hasOwnProperty.call(body, key);
+        const body = request.body;
+        const has = (key: keyof typeof body) => Object.prototype.hasOwnProperty.call(body, key);
         const optionalText = (key: 'jobTitle' | 'phone') => (has(key) ? (body[key] ?? '') : undefined);
         // Fields left out stay as they are: the service keeps them, read under its row lock.
         await services.userChanges.editDetails(
           callerActor(request),
-          id(request),
+          request.params.id,
           {
             firstName: body.firstName,
             lastName: body.lastName,
@@ -219,7 +186,7 @@ export function userApiRoutes(services: Services) {
           requestContext(request),
           expectedVersion(request.headers['if-match']),
         );
-        const user = await view(request, id(request));
+        const user = await view(request, request.params.id);
         reply.header('etag', versionTag(user.version));
         return user;
       },
@@ -239,8 +206,8 @@ export function userApiRoutes(services: Services) {
         },
       },
       async (request, reply) => {
-        await services.userStatus.delete(callerActor(request), id(request), requestContext(request));
-        return reply.code(204).send();
+        await services.userStatus.delete(callerActor(request), request.params.id, requestContext(request));
+        return reply.code(204).send(null);
       },
     );
 
@@ -260,10 +227,10 @@ export function userApiRoutes(services: Services) {
       async (request) => {
         const deletionDueAt = await services.userStatus.archive(
           callerActor(request),
-          id(request),
+          request.params.id,
           requestContext(request),
         );
-        return { id: id(request), status: 'archived', deletionDueAt: deletionDueAt.toISOString() };
+        return { id: request.params.id, status: 'archived', deletionDueAt: deletionDueAt.toISOString() };
       },
     );
 
@@ -281,8 +248,8 @@ export function userApiRoutes(services: Services) {
         },
       },
       async (request) => {
-        await services.userStatus.restore(callerActor(request), id(request), requestContext(request));
-        return view(request, id(request));
+        await services.userStatus.restore(callerActor(request), request.params.id, requestContext(request));
+        return view(request, request.params.id);
       },
     );
 
@@ -300,8 +267,8 @@ export function userApiRoutes(services: Services) {
         },
       },
       async (request, reply) => {
-        await services.userStatus.resetTwoFactor(callerActor(request), id(request), requestContext(request));
-        return reply.code(204).send();
+        await services.userStatus.resetTwoFactor(callerActor(request), request.params.id, requestContext(request));
+        return reply.code(204).send(null);
       },
     );
   };

@@ -4,6 +4,7 @@ import { requestContext } from '../../http/request-context.ts';
 import { callerActor } from '../bearer-auth.ts';
 import { schoolJson } from '../representations.ts';
 import { json, problemResponses } from '../schemas.ts';
+import type { ApiTypeProvider } from '../type-provider.ts';
 
 const idParams = {
   type: 'object',
@@ -11,22 +12,16 @@ const idParams = {
   properties: { id: { type: 'string', format: 'uuid', description: 'The account id' } },
 } as const;
 
-const id = (request: FastifyRequest) => (request.params as { id: string }).id;
-
 /** An account's schools (R26) and privileges (R13–R17), as the Schools and Privileges tabs. */
 export function userPartRoutes(services: Services) {
-  return async (app: FastifyInstance) => {
-    const schools = async (request: FastifyRequest) => {
-      const view = await services.users.view(
-        callerActor(request),
-        id(request),
-        'users.view-schools',
-        requestContext(request),
-      );
+  return async (scope: FastifyInstance) => {
+    const app = scope.withTypeProvider<ApiTypeProvider>();
+    const schools = async (request: FastifyRequest, id: string) => {
+      const view = await services.users.view(callerActor(request), id, 'users.view-schools', requestContext(request));
       return { items: view.schools.map(schoolJson) };
     };
-    const privileges = async (request: FastifyRequest) => {
-      const view = await services.users.view(callerActor(request), id(request), 'users.view', requestContext(request));
+    const privileges = async (request: FastifyRequest, id: string) => {
+      const view = await services.users.view(callerActor(request), id, 'users.view', requestContext(request));
       return { userType: view.account.user_type, privileges: [...view.privileges] };
     };
 
@@ -43,7 +38,7 @@ export function userPartRoutes(services: Services) {
           response: { 200: json('SchoolAssignmentList', 'Schools'), ...problemResponses(400, 403, 404) },
         },
       },
-      schools,
+      async (request) => schools(request, request.params.id),
     );
 
     app.put(
@@ -63,14 +58,14 @@ export function userPartRoutes(services: Services) {
         },
       },
       async (request) => {
-        const body = request.body as { items: { schoolId: number; role: string }[] };
+        const body = request.body;
         await services.userChanges.replaceSchools(
           callerActor(request),
-          id(request),
+          request.params.id,
           body.items.map((i) => ({ schoolId: String(i.schoolId), role: i.role })),
           requestContext(request),
         );
-        return schools(request);
+        return schools(request, request.params.id);
       },
     );
 
@@ -86,7 +81,7 @@ export function userPartRoutes(services: Services) {
           response: { 200: json('Privileges', 'Privileges'), ...problemResponses(400, 403, 404) },
         },
       },
-      privileges,
+      async (request) => privileges(request, request.params.id),
     );
 
     app.put(
@@ -104,9 +99,14 @@ export function userPartRoutes(services: Services) {
         },
       },
       async (request) => {
-        const body = request.body as { userType: string; privileges: string[]; cinClaAgreedBy?: string };
-        await services.userChanges.setPrivileges(callerActor(request), id(request), body, requestContext(request));
-        return privileges(request);
+        const body = request.body;
+        await services.userChanges.setPrivileges(
+          callerActor(request),
+          request.params.id,
+          body,
+          requestContext(request),
+        );
+        return privileges(request, request.params.id);
       },
     );
   };
