@@ -6,6 +6,7 @@ import { formatDate } from '../../services/deps.ts';
 import { requestContext } from '../../http/request-context.ts';
 import { requireSignIn, signedIn } from '../plugins/require-sign-in.ts';
 import { ARCHIVE_REASON_TEXT } from '../../domain/account-status.ts';
+import { queryOf } from './form.ts';
 
 /** Archive, delete, restore, reset two-factor authentication (R28–R32) and Archived users (R23). */
 export function adminStatusRoutes(services: Services) {
@@ -127,7 +128,7 @@ export function adminStatusRoutes(services: Services) {
       const actor = signedIn(request).actor;
       const { organisation, rows } = await services.directory.archived(
         actor,
-        (request.query as { la?: unknown }).la,
+        queryOf(request).la,
         requestContext(request),
       );
       return reply.page('admin/archived/list.njk', {

@@ -8,7 +8,7 @@ import type { Services } from '../../services/index.ts';
 import { requestContext } from '../../http/request-context.ts';
 import { requireSignIn, signedIn } from '../plugins/require-sign-in.ts';
 import { sendCsvStream } from './csv-reply.ts';
-import { formBody } from './form.ts';
+import { formBody, queryOf } from './form.ts';
 import { errorView } from '../plugins/views.ts';
 
 /** Admin > Users (R19–R22) and its CSV export. */
@@ -18,7 +18,7 @@ export function adminUsersRoutes(services: Services) {
 
     app.get('/admin/users', async (request, reply) => {
       const { actor, organisation } = signedIn(request);
-      const { query, errors } = parseUserListQuery(request.query as Record<string, unknown>);
+      const { query, errors } = parseUserListQuery(queryOf(request));
       const [result, organisations] = await Promise.all([
         services.directory.list(actor, query, requestContext(request), organisation),
         services.directory.organisations(),
@@ -89,7 +89,7 @@ export function adminUsersRoutes(services: Services) {
       extra: Record<string, unknown> = {},
     ) {
       const actor = signedIn(request).actor;
-      const la = (request.query as { la?: unknown }).la;
+      const la = queryOf(request).la;
       const organisation = await services.directory.organisationForCreate(
         actor,
         typeof la === 'string' ? la : undefined,
@@ -115,7 +115,7 @@ export function adminUsersRoutes(services: Services) {
     app.post('/admin/users/new', async (request, reply) => {
       const body = formBody(request.body);
       const actor = signedIn(request).actor;
-      const la = (request.query as { la?: unknown }).la;
+      const la = queryOf(request).la;
       const organisation = await services.directory.organisationForCreate(
         actor,
         typeof la === 'string' ? la : undefined,
@@ -159,7 +159,7 @@ export function adminUsersRoutes(services: Services) {
     });
 
     app.get('/admin/users/export.csv', async (request, reply) => {
-      const { query, errors } = parseUserListQuery(request.query as Record<string, unknown>);
+      const { query, errors } = parseUserListQuery(queryOf(request));
       if (Object.keys(errors).length > 0) throw new ValidationError(errors, 'The filters of the export are not valid');
       // Access, validation and the first read happen before the first byte; the rest streams.
       const { filename, lines } = await services.directory.exportCsv(

@@ -5,7 +5,7 @@ import type { Services } from '../../services/index.ts';
 import { requestContext } from '../../http/request-context.ts';
 import { requireSignIn, signedIn } from '../plugins/require-sign-in.ts';
 import { errorView } from '../plugins/views.ts';
-import { formBody, text } from './form.ts';
+import { formBody, text, queryOf } from './form.ts';
 
 /** Admin > API tokens (R56): create (shown once), list, revoke. */
 export function apiTokenRoutes(services: Services) {
@@ -14,7 +14,7 @@ export function apiTokenRoutes(services: Services) {
     const lifetimes = TOKEN_LIFETIMES_DAYS.map((days) => ({ value: String(days), text: `${days} days` }));
 
     app.get('/admin/api-tokens', async (request, reply) => {
-      const la = (request.query as { la?: unknown }).la;
+      const la = queryOf(request).la;
       const { organisation, tokens } = await services.apiTokens.list(signedIn(request).actor, la);
       return reply.page('admin/api-tokens/list.njk', { pageTitle: 'API tokens – Admin', organisation, tokens });
     });

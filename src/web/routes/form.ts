@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { cleanText } from '../../domain/text.ts';
 
 /**
@@ -21,6 +21,12 @@ export function formBody(body: unknown): FormBody {
     else if (Array.isArray(value) && typeof value[0] === 'string') out[key] = cleanText(value[0]);
   }
   return out;
+}
+
+/** The parsed query string of a page request, as the untyped record it is (one cast, here). */
+export function queryOf(request: FastifyRequest): Readonly<Record<string, unknown>> {
+  const query: unknown = request.query;
+  return query && typeof query === 'object' ? (query as Record<string, unknown>) : {};
 }
 
 /** All string values of a repeated field (checkboxes). */

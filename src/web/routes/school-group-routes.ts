@@ -4,14 +4,14 @@ import type { Services } from '../../services/index.ts';
 import { requestContext } from '../../http/request-context.ts';
 import { requireSignIn, signedIn } from '../plugins/require-sign-in.ts';
 import { errorView } from '../plugins/views.ts';
-import { formBody, formList, text } from './form.ts';
+import { formBody, formList, text, queryOf } from './form.ts';
 
 /** School groups (issue 3 §7): list, create, change, delete with a confirmation naming whose default is cleared. */
 export function schoolGroupRoutes(services: Services) {
   return async (app: FastifyInstance) => {
     app.addHook('preHandler', requireSignIn);
     const la = (request: FastifyRequest) => {
-      const value = (request.query as { la?: unknown }).la;
+      const value = queryOf(request).la;
       return typeof value === 'string' ? value : undefined;
     };
 

@@ -12,6 +12,7 @@ import { requireSignIn, signedIn } from '../plugins/require-sign-in.ts';
 import { errorView } from '../plugins/views.ts';
 import { sendCsv } from './csv-reply.ts';
 import { acceptUploads, uploadedFile } from './multipart.ts';
+import { queryOf } from './form.ts';
 
 /** An LA's accounts fit in a few megabytes; 10,000 rows of the template are about 1 MB. */
 const UPLOAD_LIMIT = 5 * 1024 * 1024;
@@ -79,7 +80,7 @@ export function userImportRoutes(services: Services) {
     acceptUploads(app, UPLOAD_LIMIT);
 
     for (const kind of KINDS) {
-      const la = (request: FastifyRequest) => (request.query as { la?: unknown }).la;
+      const la = (request: FastifyRequest) => queryOf(request).la;
 
       async function page(request: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}) {
         const organisation = await services.userImport.organisationFor(signedIn(request).actor, la(request));
