@@ -1,5 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Database } from './database.ts';
@@ -24,7 +34,10 @@ export interface DatabaseHandle {
 }
 
 export class DatabaseBusyError extends Error {
-  constructor(readonly pid: number, dataDir: string) {
+  constructor(
+    readonly pid: number,
+    dataDir: string,
+  ) {
     super(
       `The embedded database in ${dataDir} is in use by another Nexus Accounts process (pid ${pid}). ` +
         'Only one process can open it at a time: stop that process (e.g. the server) and try again, ' +
@@ -180,7 +193,11 @@ export async function connect(options: ConnectOptions): Promise<DatabaseHandle> 
   if (options.databaseUrl) {
     // A server that accepts connections but never answers (or a pool exhausted for that long)
     // fails the request instead of parking it forever.
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10, connectionTimeoutMillis: 15_000 });
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: 15_000,
+    });
     // A dropped idle connection must not crash the process; the next query reconnects.
     pool.on('error', () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
@@ -192,7 +209,9 @@ export async function connect(options: ConnectOptions): Promise<DatabaseHandle> 
   const release = inMemory ? () => {} : acquireEmbeddedLock(dir);
   try {
     const [{ PGlite }, { citext }, { createPgConfig }] = await Promise.all([
-      import('@electric-sql/pglite'), import('@electric-sql/pglite/contrib/citext'), import('@electric-sql/pglite/node-postgres'),
+      import('@electric-sql/pglite'),
+      import('@electric-sql/pglite/contrib/citext'),
+      import('@electric-sql/pglite/node-postgres'),
     ]);
     if (options.loadDataDir && !inMemory) throw new Error('loadDataDir is for in-memory databases only');
     const pglite = await PGlite.create(inMemory ? dir : path.join(dir, 'pglite'), {

@@ -65,7 +65,6 @@ export interface SchoolGroupSchoolsTable {
   school_id: number;
 }
 
-
 export interface AccountsTable {
   id: string;
   organisation_id: number;

@@ -32,7 +32,9 @@ export class MigrationError extends Error {}
  * milliseconds of each start on PGlite).
  */
 async function upToDate(db: Db): Promise<boolean> {
-  const { rows: [table] } = await sql<{ name: string | null }>`select to_regclass('kysely_migration')::text as name`.execute(db);
+  const {
+    rows: [table],
+  } = await sql<{ name: string | null }>`select to_regclass('kysely_migration')::text as name`.execute(db);
   if (!table?.name) return false;
   const { rows } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(db);
   return rows.length === MIGRATION_NAMES.length && rows.every((row, i) => row.name === MIGRATION_NAMES[i]);
@@ -47,7 +49,9 @@ export async function migrateToLatest(db: Db, topicNames: Readonly<Record<string
   const result: MigrationResultSet = await migrator.migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error');
-    throw new MigrationError(`Migration ${failed?.migrationName ?? '?'} failed: ${String((result.error as Error).message ?? result.error)}`);
+    throw new MigrationError(
+      `Migration ${failed?.migrationName ?? '?'} failed: ${String((result.error as Error).message ?? result.error)}`,
+    );
   }
   await syncCatalogue(db, topicNames);
   return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
@@ -64,34 +68,80 @@ export async function syncCatalogue(db: Db, topicNames: Readonly<Record<string, 
   const privileges = PRIVILEGES.map((p, position) => ({ code: p.code, label: p.label, position }));
   const types = USER_TYPES.map((t, position) => ({ code: t.code, label: t.label, position }));
   const defaults = USER_TYPES.flatMap((t) => t.defaults.map((privilege) => ({ user_type: t.code, privilege })));
-  const topics = TOPICS.map((t, position) => ({ code: t.code, name: topicName(t.code, topicNames), recommended: t.recommended, position }));
+  const topics = TOPICS.map((t, position) => ({
+    code: t.code,
+    name: topicName(t.code, topicNames),
+    recommended: t.recommended,
+    position,
+  }));
   // One statement per table: every process start runs this.
   await db.transaction().execute(async (trx) => {
-    await trx.insertInto('privileges').values(privileges)
-      .onConflict((oc) => oc.column('code')
-        .doUpdateSet((eb) => ({ label: eb.ref('excluded.label'), position: eb.ref('excluded.position') }))
-        .where((eb) => eb.or([eb('privileges.label', 'is distinct from', eb.ref('excluded.label')), eb('privileges.position', 'is distinct from', eb.ref('excluded.position'))])))
+    await trx
+      .insertInto('privileges')
+      .values(privileges)
+      .onConflict((oc) =>
+        oc
+          .column('code')
+          .doUpdateSet((eb) => ({ label: eb.ref('excluded.label'), position: eb.ref('excluded.position') }))
+          .where((eb) =>
+            eb.or([
+              eb('privileges.label', 'is distinct from', eb.ref('excluded.label')),
+              eb('privileges.position', 'is distinct from', eb.ref('excluded.position')),
+            ]),
+          ),
+      )
       .execute();
-    await trx.insertInto('user_types').values(types)
-      .onConflict((oc) => oc.column('code')
-        .doUpdateSet((eb) => ({ label: eb.ref('excluded.label'), position: eb.ref('excluded.position') }))
-        .where((eb) => eb.or([eb('user_types.label', 'is distinct from', eb.ref('excluded.label')), eb('user_types.position', 'is distinct from', eb.ref('excluded.position'))])))
+    await trx
+      .insertInto('user_types')
+      .values(types)
+      .onConflict((oc) =>
+        oc
+          .column('code')
+          .doUpdateSet((eb) => ({ label: eb.ref('excluded.label'), position: eb.ref('excluded.position') }))
+          .where((eb) =>
+            eb.or([
+              eb('user_types.label', 'is distinct from', eb.ref('excluded.label')),
+              eb('user_types.position', 'is distinct from', eb.ref('excluded.position')),
+            ]),
+          ),
+      )
       .execute();
     // Defaults the code no longer gives a type it knows are removed; new ones are added.
-    await trx.deleteFrom('user_type_defaults')
-      .where('user_type', 'in', types.map((t) => t.code))
-      .where(({ not, or, and, eb }) => not(or(defaults.map((d) => and([eb('user_type', '=', d.user_type), eb('privilege', '=', d.privilege)])))))
+    await trx
+      .deleteFrom('user_type_defaults')
+      .where(
+        'user_type',
+        'in',
+        types.map((t) => t.code),
+      )
+      .where(({ not, or, and, eb }) =>
+        not(or(defaults.map((d) => and([eb('user_type', '=', d.user_type), eb('privilege', '=', d.privilege)])))),
+      )
       .execute();
-    await trx.insertInto('user_type_defaults').values(defaults)
-      .onConflict((oc) => oc.columns(['user_type', 'privilege']).doNothing()).execute();
-    await trx.insertInto('communication_topics').values(topics)
-      .onConflict((oc) => oc.column('code')
-        .doUpdateSet((eb) => ({ name: eb.ref('excluded.name'), recommended: eb.ref('excluded.recommended'), position: eb.ref('excluded.position') }))
-        .where((eb) => eb.or([
-          eb('communication_topics.name', 'is distinct from', eb.ref('excluded.name')),
-          eb('communication_topics.recommended', 'is distinct from', eb.ref('excluded.recommended')),
-          eb('communication_topics.position', 'is distinct from', eb.ref('excluded.position')),
-        ])))
+    await trx
+      .insertInto('user_type_defaults')
+      .values(defaults)
+      .onConflict((oc) => oc.columns(['user_type', 'privilege']).doNothing())
+      .execute();
+    await trx
+      .insertInto('communication_topics')
+      .values(topics)
+      .onConflict((oc) =>
+        oc
+          .column('code')
+          .doUpdateSet((eb) => ({
+            name: eb.ref('excluded.name'),
+            recommended: eb.ref('excluded.recommended'),
+            position: eb.ref('excluded.position'),
+          }))
+          .where((eb) =>
+            eb.or([
+              eb('communication_topics.name', 'is distinct from', eb.ref('excluded.name')),
+              eb('communication_topics.recommended', 'is distinct from', eb.ref('excluded.recommended')),
+              eb('communication_topics.position', 'is distinct from', eb.ref('excluded.position')),
+            ]),
+          ),
+      )
       .execute();
   });
 }

@@ -23,15 +23,21 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   // Catalogue tables mirror src/domain (synchronised after every migration run) so that the
   // database refuses a privilege, type or topic the code does not know.
-  await sql`CREATE TABLE privileges (code text PRIMARY KEY, label text NOT NULL, position integer NOT NULL)`.execute(db);
-  await sql`CREATE TABLE user_types (code text PRIMARY KEY, label text NOT NULL, position integer NOT NULL)`.execute(db);
+  await sql`CREATE TABLE privileges (code text PRIMARY KEY, label text NOT NULL, position integer NOT NULL)`.execute(
+    db,
+  );
+  await sql`CREATE TABLE user_types (code text PRIMARY KEY, label text NOT NULL, position integer NOT NULL)`.execute(
+    db,
+  );
   await sql`
     CREATE TABLE user_type_defaults (
       user_type text NOT NULL REFERENCES user_types (code) ON DELETE CASCADE,
       privilege text NOT NULL REFERENCES privileges (code) ON DELETE CASCADE,
       PRIMARY KEY (user_type, privilege)
     )`.execute(db);
-  await sql`CREATE TABLE communication_topics (code text PRIMARY KEY, name text NOT NULL, recommended boolean NOT NULL, position integer NOT NULL)`.execute(db);
+  await sql`CREATE TABLE communication_topics (code text PRIMARY KEY, name text NOT NULL, recommended boolean NOT NULL, position integer NOT NULL)`.execute(
+    db,
+  );
 
   await sql`
     CREATE TABLE schools (
@@ -97,16 +103,26 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // R7: unique, case-insensitively (citext), among all accounts that exist. A deleted account's
   // row is removed (R31), which frees its username at once.
   await sql`CREATE UNIQUE INDEX accounts_username ON accounts (username)`.execute(db);
-  await sql`CREATE UNIQUE INDEX accounts_external_id ON accounts (organisation_id, external_id) WHERE external_id IS NOT NULL`.execute(db);
+  await sql`CREATE UNIQUE INDEX accounts_external_id ON accounts (organisation_id, external_id) WHERE external_id IS NOT NULL`.execute(
+    db,
+  );
   // Admin > Users (R20): list an LA by status, sorted by name or by last sign-in.
   await sql`CREATE INDEX accounts_by_name ON accounts (organisation_id, status, last_name, first_name, id)`.execute(db);
-  await sql`CREATE INDEX accounts_by_last_sign_in ON accounts (organisation_id, status, last_sign_in_at, id)`.execute(db);
+  await sql`CREATE INDEX accounts_by_last_sign_in ON accounts (organisation_id, status, last_sign_in_at, id)`.execute(
+    db,
+  );
   // R34: inactive since = latest of last sign-in, creation and restore (GREATEST skips nulls).
   // Serves the inactivity filter (R21) and the lifecycle job (R35).
-  await sql`CREATE INDEX accounts_inactive_since ON accounts (organisation_id, status, (GREATEST(last_sign_in_at, created_at, restored_at)))`.execute(db);
-  await sql`CREATE INDEX accounts_inactive_since_all ON accounts (status, (GREATEST(last_sign_in_at, created_at, restored_at)))`.execute(db);
+  await sql`CREATE INDEX accounts_inactive_since ON accounts (organisation_id, status, (GREATEST(last_sign_in_at, created_at, restored_at)))`.execute(
+    db,
+  );
+  await sql`CREATE INDEX accounts_inactive_since_all ON accounts (status, (GREATEST(last_sign_in_at, created_at, restored_at)))`.execute(
+    db,
+  );
   await sql`CREATE INDEX accounts_deletion_due ON accounts (deletion_due_at) WHERE status = 'archived'`.execute(db);
-  await sql`CREATE INDEX accounts_access_end ON accounts (access_end_date) WHERE status = 'active' AND access_end_date IS NOT NULL`.execute(db);
+  await sql`CREATE INDEX accounts_access_end ON accounts (access_end_date) WHERE status = 'active' AND access_end_date IS NOT NULL`.execute(
+    db,
+  );
   await sql`CREATE INDEX accounts_by_email ON accounts (lower(email))`.execute(db);
 
   await sql`
@@ -212,7 +228,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     )`.execute(db);
   await sql`CREATE INDEX audit_by_subject ON audit_events (subject_account_id, occurred_at DESC)`.execute(db);
   await sql`CREATE INDEX audit_by_organisation ON audit_events (organisation_id, occurred_at DESC)`.execute(db);
-  await sql`CREATE INDEX audit_security_alerts ON audit_events (organisation_id, occurred_at) WHERE security_alert`.execute(db);
+  await sql`CREATE INDEX audit_security_alerts ON audit_events (organisation_id, occurred_at) WHERE security_alert`.execute(
+    db,
+  );
 
   // Transactional outbox (R43): written with the change that causes it, delivered by a worker.
   await sql`
@@ -295,11 +313,29 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`ALTER TABLE IF EXISTS accounts DROP CONSTRAINT IF EXISTS accounts_default_group_assigned`.execute(db);
   for (const table of [
-    'job_runs', 'access_review_items', 'access_reviews', 'lifecycle_notices', 'email_outbox',
-    'audit_events', 'account_tokens', 'sign_in_throttle', 'sessions', 'topic_messages',
-    'communication_subscriptions', 'account_school_groups', 'school_assignments',
-    'account_privileges', 'accounts', 'school_group_schools', 'school_groups', 'schools',
-    'communication_topics', 'user_type_defaults', 'user_types', 'privileges', 'organisations',
+    'job_runs',
+    'access_review_items',
+    'access_reviews',
+    'lifecycle_notices',
+    'email_outbox',
+    'audit_events',
+    'account_tokens',
+    'sign_in_throttle',
+    'sessions',
+    'topic_messages',
+    'communication_subscriptions',
+    'account_school_groups',
+    'school_assignments',
+    'account_privileges',
+    'accounts',
+    'school_group_schools',
+    'school_groups',
+    'schools',
+    'communication_topics',
+    'user_type_defaults',
+    'user_types',
+    'privileges',
+    'organisations',
   ]) {
     await sql`DROP TABLE IF EXISTS ${sql.table(table)}`.execute(db);
   }

@@ -13,7 +13,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     ALTER TABLE access_reviews
       ADD COLUMN opened_by_label text NOT NULL DEFAULT '',
       ADD COLUMN finished_by_label text`.execute(db);
-  await sql`CREATE INDEX access_reviews_by_organisation ON access_reviews (organisation_id, opened_at DESC)`.execute(db);
+  await sql`CREATE INDEX access_reviews_by_organisation ON access_reviews (organisation_id, opened_at DESC)`.execute(
+    db,
+  );
   await sql`
     ALTER TABLE access_review_items
       ADD COLUMN snapshot jsonb NOT NULL DEFAULT '{}'::jsonb,
@@ -24,7 +26,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`ALTER TABLE access_review_items DROP CONSTRAINT IF EXISTS access_review_items_note_length,
-    DROP COLUMN IF EXISTS snapshot, DROP COLUMN IF EXISTS changed_to, DROP COLUMN IF EXISTS decided_by_label`.execute(db);
+    DROP COLUMN IF EXISTS snapshot, DROP COLUMN IF EXISTS changed_to, DROP COLUMN IF EXISTS decided_by_label`.execute(
+    db,
+  );
   await sql`DROP INDEX IF EXISTS access_reviews_by_organisation`.execute(db);
-  await sql`ALTER TABLE access_reviews DROP COLUMN IF EXISTS opened_by_label, DROP COLUMN IF EXISTS finished_by_label`.execute(db);
+  await sql`ALTER TABLE access_reviews DROP COLUMN IF EXISTS opened_by_label, DROP COLUMN IF EXISTS finished_by_label`.execute(
+    db,
+  );
 }

@@ -17,13 +17,21 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`ALTER TABLE lifecycle_notices DROP CONSTRAINT IF EXISTS lifecycle_notices_stage_check`.execute(db);
   await sql`
     UPDATE lifecycle_notices SET stage = CASE stage
-      WHEN 'warning_15' THEN 'warning_1' WHEN 'warning_16' THEN 'warning_2' WHEN 'warning_17' THEN 'warning_3' ELSE stage END`.execute(db);
+      WHEN 'warning_15' THEN 'warning_1' WHEN 'warning_16' THEN 'warning_2' WHEN 'warning_17' THEN 'warning_3' ELSE stage END`.execute(
+    db,
+  );
   await sql`
     ALTER TABLE lifecycle_notices ADD CONSTRAINT lifecycle_notices_stage_check
-      CHECK (stage IN ('warning_1', 'warning_2', 'warning_3', 'archived', 'admin_alert_warning', 'admin_alert_archive'))`.execute(db);
+      CHECK (stage IN ('warning_1', 'warning_2', 'warning_3', 'archived', 'admin_alert_warning', 'admin_alert_archive'))`.execute(
+    db,
+  );
   // Warned accounts in Admin > Users: the notices of one account's current period.
   await sql`CREATE INDEX lifecycle_notices_sent ON lifecycle_notices (sent_at)`.execute(db);
-  for (const [from, to] of [['15', '1'], ['16', '2'], ['17', '3']] as const) {
+  for (const [from, to] of [
+    ['15', '1'],
+    ['16', '2'],
+    ['17', '3'],
+  ] as const) {
     await sql`
       UPDATE email_outbox SET template = ${`inactivity-warning-${to}`},
         dedup_key = replace(dedup_key, ${`:warning_${from}`}, ${`:warning_${to}`})
@@ -51,14 +59,26 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await sql`CREATE INDEX audit_security_alerts_by_time ON audit_events (occurred_at) WHERE security_alert`.execute(db);
   // A deletion finds the rows that name the account by these, instead of reading whole tables.
-  await sql`CREATE INDEX audit_by_anonymous_label ON audit_events (lower(actor_label)) WHERE actor_account_id IS NULL`.execute(db);
-  await sql`CREATE INDEX audit_by_actor ON audit_events (actor_account_id) WHERE actor_account_id IS NOT NULL`.execute(db);
+  await sql`CREATE INDEX audit_by_anonymous_label ON audit_events (lower(actor_label)) WHERE actor_account_id IS NULL`.execute(
+    db,
+  );
+  await sql`CREATE INDEX audit_by_actor ON audit_events (actor_account_id) WHERE actor_account_id IS NOT NULL`.execute(
+    db,
+  );
   await sql`CREATE INDEX access_review_items_by_account ON access_review_items (account_id)`.execute(db);
-  await sql`CREATE INDEX access_review_items_by_decider ON access_review_items (decided_by) WHERE decided_by IS NOT NULL`.execute(db);
+  await sql`CREATE INDEX access_review_items_by_decider ON access_review_items (decided_by) WHERE decided_by IS NOT NULL`.execute(
+    db,
+  );
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const index of ['access_review_items_by_decider', 'access_review_items_by_account', 'audit_by_actor', 'audit_by_anonymous_label', 'audit_security_alerts_by_time']) {
+  for (const index of [
+    'access_review_items_by_decider',
+    'access_review_items_by_account',
+    'audit_by_actor',
+    'audit_by_anonymous_label',
+    'audit_security_alerts_by_time',
+  ]) {
     await sql`DROP INDEX IF EXISTS ${sql.id(index)}`.execute(db);
   }
   await sql`DROP TABLE IF EXISTS email_mentions`.execute(db);
@@ -70,8 +90,12 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`ALTER TABLE lifecycle_notices DROP CONSTRAINT IF EXISTS lifecycle_notices_stage_check`.execute(db);
   await sql`
     UPDATE lifecycle_notices SET stage = CASE stage
-      WHEN 'warning_1' THEN 'warning_15' WHEN 'warning_2' THEN 'warning_16' WHEN 'warning_3' THEN 'warning_17' ELSE stage END`.execute(db);
+      WHEN 'warning_1' THEN 'warning_15' WHEN 'warning_2' THEN 'warning_16' WHEN 'warning_3' THEN 'warning_17' ELSE stage END`.execute(
+    db,
+  );
   await sql`
     ALTER TABLE lifecycle_notices ADD CONSTRAINT lifecycle_notices_stage_check
-      CHECK (stage IN ('warning_15', 'warning_16', 'warning_17', 'archived', 'admin_alert_warning', 'admin_alert_archive'))`.execute(db);
+      CHECK (stage IN ('warning_15', 'warning_16', 'warning_17', 'archived', 'admin_alert_warning', 'admin_alert_archive'))`.execute(
+    db,
+  );
 }

@@ -42,15 +42,26 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       AS ready`.execute(db);
   if (!rows[0]?.ready) return;
   await sql`CREATE EXTENSION IF NOT EXISTS pg_trgm`.execute(db);
-  await sql`CREATE INDEX accounts_search_name ON accounts USING gin (lower(first_name || ' ' || last_name) gin_trgm_ops)`.execute(db);
-  await sql`CREATE INDEX accounts_search_username ON accounts USING gin (lower(username::text) gin_trgm_ops)`.execute(db);
+  await sql`CREATE INDEX accounts_search_name ON accounts USING gin (lower(first_name || ' ' || last_name) gin_trgm_ops)`.execute(
+    db,
+  );
+  await sql`CREATE INDEX accounts_search_username ON accounts USING gin (lower(username::text) gin_trgm_ops)`.execute(
+    db,
+  );
   await sql`CREATE INDEX accounts_search_email ON accounts USING gin (lower(email) gin_trgm_ops)`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const index of ['accounts_search_email', 'accounts_search_username', 'accounts_search_name', 'accounts_list_by_last_sign_in']) {
+  for (const index of [
+    'accounts_search_email',
+    'accounts_search_username',
+    'accounts_search_name',
+    'accounts_list_by_last_sign_in',
+  ]) {
     await sql`DROP INDEX IF EXISTS ${sql.id(index)}`.execute(db);
   }
   await sql`DROP INDEX accounts_inactive_since`.execute(db);
-  await sql`CREATE INDEX accounts_inactive_since ON accounts (organisation_id, status, (GREATEST(last_sign_in_at, created_at, restored_at)))`.execute(db);
+  await sql`CREATE INDEX accounts_inactive_since ON accounts (organisation_id, status, (GREATEST(last_sign_in_at, created_at, restored_at)))`.execute(
+    db,
+  );
 }

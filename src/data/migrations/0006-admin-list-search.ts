@@ -40,7 +40,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   if (!(await available(db, ['pg_trgm', 'btree_gin']))) return;
   await sql`CREATE EXTENSION IF NOT EXISTS pg_trgm`.execute(db);
   await sql`CREATE EXTENSION IF NOT EXISTS btree_gin`.execute(db);
-  await sql`CREATE INDEX accounts_search ON accounts USING gin (organisation_id, (${SEARCH_EXPRESSION}) gin_trgm_ops)`.execute(db);
+  await sql`CREATE INDEX accounts_search ON accounts USING gin (organisation_id, (${SEARCH_EXPRESSION}) gin_trgm_ops)`.execute(
+    db,
+  );
 }
 
 /** Back to 0005's indexes; the extensions stay (something else may use them). */
@@ -48,7 +50,11 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`DROP INDEX IF EXISTS accounts_search`.execute(db);
   if (!(await available(db, ['pg_trgm']))) return;
   await sql`CREATE EXTENSION IF NOT EXISTS pg_trgm`.execute(db);
-  await sql`CREATE INDEX accounts_search_name ON accounts USING gin (lower(first_name || ' ' || last_name) gin_trgm_ops)`.execute(db);
-  await sql`CREATE INDEX accounts_search_username ON accounts USING gin (lower(username::text) gin_trgm_ops)`.execute(db);
+  await sql`CREATE INDEX accounts_search_name ON accounts USING gin (lower(first_name || ' ' || last_name) gin_trgm_ops)`.execute(
+    db,
+  );
+  await sql`CREATE INDEX accounts_search_username ON accounts USING gin (lower(username::text) gin_trgm_ops)`.execute(
+    db,
+  );
   await sql`CREATE INDEX accounts_search_email ON accounts USING gin (lower(email) gin_trgm_ops)`.execute(db);
 }

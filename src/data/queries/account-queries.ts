@@ -7,8 +7,17 @@ export async function findAccountByUsername(db: Executor, username: string): Pro
 }
 
 /** External ids are exact (SCIM caseExact) and unique within an LA. */
-export async function findAccountByExternalId(db: Executor, organisationId: number, externalId: string): Promise<Account | undefined> {
-  return db.selectFrom('accounts').selectAll().where('organisation_id', '=', organisationId).where('external_id', '=', externalId).executeTakeFirst();
+export async function findAccountByExternalId(
+  db: Executor,
+  organisationId: number,
+  externalId: string,
+): Promise<Account | undefined> {
+  return db
+    .selectFrom('accounts')
+    .selectAll()
+    .where('organisation_id', '=', organisationId)
+    .where('external_id', '=', externalId)
+    .executeTakeFirst();
 }
 
 export async function findAccountById(db: Executor, id: string): Promise<Account | undefined> {
@@ -23,23 +32,46 @@ export async function lockAccountById(trx: Executor, id: string): Promise<Accoun
 }
 
 /** An account with its organisation and privilege codes, in one query. */
-export async function findAccountWithOrganisation(db: Executor, id: string): Promise<{ account: Account; organisation: Organisation; privileges: string[] } | undefined> {
+export async function findAccountWithOrganisation(
+  db: Executor,
+  id: string,
+): Promise<{ account: Account; organisation: Organisation; privileges: string[] } | undefined> {
   if (!isUuid(id)) return undefined;
-  const row = await db.selectFrom('accounts')
+  const row = await db
+    .selectFrom('accounts')
     .innerJoin('organisations', 'organisations.id', 'accounts.organisation_id')
     .selectAll('accounts')
     .select([
-      'organisations.kind as organisation_kind', 'organisations.la_code as organisation_la_code',
-      'organisations.name as organisation_name', 'organisations.created_at as organisation_created_at',
-      sql<string[]>`ARRAY(SELECT privilege FROM account_privileges WHERE account_privileges.account_id = accounts.id)`.as('privilege_codes'),
+      'organisations.kind as organisation_kind',
+      'organisations.la_code as organisation_la_code',
+      'organisations.name as organisation_name',
+      'organisations.created_at as organisation_created_at',
+      sql<
+        string[]
+      >`ARRAY(SELECT privilege FROM account_privileges WHERE account_privileges.account_id = accounts.id)`.as(
+        'privilege_codes',
+      ),
     ])
     .where('accounts.id', '=', id)
     .executeTakeFirst();
   if (!row) return undefined;
-  const { organisation_kind, organisation_la_code, organisation_name, organisation_created_at, privilege_codes, ...account } = row;
+  const {
+    organisation_kind,
+    organisation_la_code,
+    organisation_name,
+    organisation_created_at,
+    privilege_codes,
+    ...account
+  } = row;
   return {
     account,
-    organisation: { id: account.organisation_id, kind: organisation_kind, la_code: organisation_la_code, name: organisation_name, created_at: organisation_created_at },
+    organisation: {
+      id: account.organisation_id,
+      kind: organisation_kind,
+      la_code: organisation_la_code,
+      name: organisation_name,
+      created_at: organisation_created_at,
+    },
     privileges: privilege_codes,
   };
 }
@@ -61,12 +93,19 @@ export async function centralOrganisation(db: Executor): Promise<Organisation | 
 }
 
 export async function privilegesOf(db: Executor, accountId: string): Promise<string[]> {
-  const rows = await db.selectFrom('account_privileges').select('privilege').where('account_id', '=', accountId).execute();
+  const rows = await db
+    .selectFrom('account_privileges')
+    .select('privilege')
+    .where('account_id', '=', accountId)
+    .execute();
   return rows.map((r) => r.privilege);
 }
 
 /** The LA's administrators: active accounts holding manage_users (R30, R35). */
-export async function administratorsOf(db: Executor, organisationId: number): Promise<{ id: string; name: string; email: string }[]> {
+export async function administratorsOf(
+  db: Executor,
+  organisationId: number,
+): Promise<{ id: string; name: string; email: string }[]> {
   const rows = await db
     .selectFrom('accounts')
     .innerJoin('account_privileges', 'account_privileges.account_id', 'accounts.id')
@@ -74,7 +113,8 @@ export async function administratorsOf(db: Executor, organisationId: number): Pr
     .where('accounts.organisation_id', '=', organisationId)
     .where('accounts.status', '=', 'active')
     .where('account_privileges.privilege', '=', 'manage_users')
-    .orderBy('accounts.last_name').orderBy('accounts.first_name')
+    .orderBy('accounts.last_name')
+    .orderBy('accounts.first_name')
     .execute();
   return rows.map((r) => ({ id: r.id, name: `${r.first_name} ${r.last_name}`, email: r.email }));
 }
@@ -92,25 +132,44 @@ export async function hasOrganisations(db: Executor): Promise<boolean> {
 
 /** An LA's active accounts, by name (what an access review covers). */
 export async function activeAccountsOfOrganisation(db: Executor, organisationId: number): Promise<Account[]> {
-  return db.selectFrom('accounts').selectAll()
-    .where('organisation_id', '=', organisationId).where('status', '=', 'active')
-    .orderBy('last_name').orderBy('first_name').orderBy('id')
+  return db
+    .selectFrom('accounts')
+    .selectAll()
+    .where('organisation_id', '=', organisationId)
+    .where('status', '=', 'active')
+    .orderBy('last_name')
+    .orderBy('first_name')
+    .orderBy('id')
     .execute();
 }
 
 /** The privilege codes of several accounts, one row each. */
-export async function privilegesOfAccounts(db: Executor, accountIds: readonly string[]): Promise<{ account_id: string; privilege: string }[]> {
-  return db.selectFrom('account_privileges').select(['account_id', 'privilege']).where('account_id', 'in', accountIds).execute();
+export async function privilegesOfAccounts(
+  db: Executor,
+  accountIds: readonly string[],
+): Promise<{ account_id: string; privilege: string }[]> {
+  return db
+    .selectFrom('account_privileges')
+    .select(['account_id', 'privilege'])
+    .where('account_id', 'in', accountIds)
+    .execute();
 }
 
 export async function addPrivileges(db: Executor, accountId: string, privileges: readonly string[]): Promise<void> {
   if (privileges.length === 0) return;
-  await db.insertInto('account_privileges').values(privileges.map((privilege) => ({ account_id: accountId, privilege }))).execute();
+  await db
+    .insertInto('account_privileges')
+    .values(privileges.map((privilege) => ({ account_id: accountId, privilege })))
+    .execute();
 }
 
 export async function removePrivileges(db: Executor, accountId: string, privileges: readonly string[]): Promise<void> {
   if (privileges.length === 0) return;
-  await db.deleteFrom('account_privileges').where('account_id', '=', accountId).where('privilege', 'in', privileges).execute();
+  await db
+    .deleteFrom('account_privileges')
+    .where('account_id', '=', accountId)
+    .where('privilege', 'in', privileges)
+    .execute();
 }
 
 /**
@@ -122,8 +181,13 @@ export async function lockAdministratorsOf(trx: Executor, organisationId: number
 }
 
 /** How many other active holders of manage_users the LA has, their rows locked so two removals cannot race (R17). */
-export async function countOtherActiveAdministrators(trx: Executor, organisationId: number, exceptAccountId: string): Promise<number> {
-  const rows = await trx.selectFrom('accounts')
+export async function countOtherActiveAdministrators(
+  trx: Executor,
+  organisationId: number,
+  exceptAccountId: string,
+): Promise<number> {
+  const rows = await trx
+    .selectFrom('accounts')
     .innerJoin('account_privileges', 'account_privileges.account_id', 'accounts.id')
     .select('accounts.id')
     .where('accounts.organisation_id', '=', organisationId)
@@ -136,8 +200,13 @@ export async function countOtherActiveAdministrators(trx: Executor, organisation
 }
 
 /** Archives an account that is active (R30); false when it was not. */
-export async function markArchived(db: Executor, accountId: string, archive: { by: string | null; reason: ArchiveReason; deletionDueAt: Date; now: Date }): Promise<boolean> {
-  const updated = await db.updateTable('accounts')
+export async function markArchived(
+  db: Executor,
+  accountId: string,
+  archive: { by: string | null; reason: ArchiveReason; deletionDueAt: Date; now: Date },
+): Promise<boolean> {
+  const updated = await db
+    .updateTable('accounts')
     .set({
       status: 'archived',
       archived_at: archive.now,
@@ -155,8 +224,13 @@ export async function markArchived(db: Executor, accountId: string, archive: { b
 }
 
 /** Restores an archived account (R32): its inactivity restarts at `now`; false when it was not archived. */
-export async function markRestored(db: Executor, accountId: string, restore: { now: Date; clearAccessEndDate: boolean }): Promise<boolean> {
-  const updated = await db.updateTable('accounts')
+export async function markRestored(
+  db: Executor,
+  accountId: string,
+  restore: { now: Date; clearAccessEndDate: boolean },
+): Promise<boolean> {
+  const updated = await db
+    .updateTable('accounts')
     .set({
       status: 'active',
       archived_at: null,
@@ -176,36 +250,71 @@ export async function markRestored(db: Executor, accountId: string, restore: { n
 
 /** Forgets the account's TOTP enrolment (a two-factor reset). */
 export async function clearTwoFactor(db: Executor, accountId: string, now: Date): Promise<void> {
-  await db.updateTable('accounts').set({ totp_secret: null, totp_enrolled_at: null, totp_last_step: null, updated_at: now }).where('id', '=', accountId).execute();
+  await db
+    .updateTable('accounts')
+    .set({ totp_secret: null, totp_enrolled_at: null, totp_last_step: null, updated_at: now })
+    .where('id', '=', accountId)
+    .execute();
 }
 
 /** Marks the account changed: a new `updated_at` and the next version. */
 export async function touchAccount(db: Executor, accountId: string, now: Date): Promise<void> {
-  await db.updateTable('accounts').set({ updated_at: now, version: sql`version + 1` }).where('id', '=', accountId).execute();
+  await db
+    .updateTable('accounts')
+    .set({ updated_at: now, version: sql`version + 1` })
+    .where('id', '=', accountId)
+    .execute();
 }
 
 export async function setUserType(db: Executor, accountId: string, userType: string, now: Date): Promise<void> {
-  await db.updateTable('accounts').set({ user_type: userType, updated_at: now, version: sql`version + 1` }).where('id', '=', accountId).execute();
+  await db
+    .updateTable('accounts')
+    .set({ user_type: userType, updated_at: now, version: sql`version + 1` })
+    .where('id', '=', accountId)
+    .execute();
 }
 
-export type AccountDetails = Pick<Account, 'first_name' | 'last_name' | 'email' | 'job_title' | 'phone' | 'access_end_date' | 'external_id'>;
+export type AccountDetails = Pick<
+  Account,
+  'first_name' | 'last_name' | 'email' | 'job_title' | 'phone' | 'access_end_date' | 'external_id'
+>;
 
 /**
  * Writes the Details tab's fields and clears the default school group, so that unassigning its
  * group next cannot trip the constraint (R10); `setDefaultSchoolGroup` sets it afterwards.
  */
-export async function updateAccountDetails(db: Executor, accountId: string, details: AccountDetails, now: Date): Promise<void> {
-  await db.updateTable('accounts').set({ ...details, default_school_group_id: null, updated_at: now }).where('id', '=', accountId).execute();
+export async function updateAccountDetails(
+  db: Executor,
+  accountId: string,
+  details: AccountDetails,
+  now: Date,
+): Promise<void> {
+  await db
+    .updateTable('accounts')
+    .set({ ...details, default_school_group_id: null, updated_at: now })
+    .where('id', '=', accountId)
+    .execute();
 }
 
-export async function setDefaultSchoolGroup(db: Executor, accountId: string, schoolGroupId: number | null): Promise<void> {
-  await db.updateTable('accounts').set({ default_school_group_id: schoolGroupId }).where('id', '=', accountId).execute();
+export async function setDefaultSchoolGroup(
+  db: Executor,
+  accountId: string,
+  schoolGroupId: number | null,
+): Promise<void> {
+  await db
+    .updateTable('accounts')
+    .set({ default_school_group_id: schoolGroupId })
+    .where('id', '=', accountId)
+    .execute();
 }
 
 export async function insertAccount(db: Executor, account: NewAccount, privileges: readonly string[]): Promise<void> {
   await db.insertInto('accounts').values(account).execute();
   if (privileges.length > 0) {
-    await db.insertInto('account_privileges').values(privileges.map((privilege) => ({ account_id: account.id, privilege }))).execute();
+    await db
+      .insertInto('account_privileges')
+      .values(privileges.map((privilege) => ({ account_id: account.id, privilege })))
+      .execute();
   }
 }
 
@@ -227,7 +336,13 @@ export async function claimTotpStep(db: Executor, accountId: string, step: numbe
   return Number(result.numUpdatedRows) === 1;
 }
 
-export async function enrolTotp(db: Executor, accountId: string, sealedSecret: string, step: number, now: Date): Promise<boolean> {
+export async function enrolTotp(
+  db: Executor,
+  accountId: string,
+  sealedSecret: string,
+  step: number,
+  now: Date,
+): Promise<boolean> {
   const result = await db
     .updateTable('accounts')
     .set({ totp_secret: sealedSecret, totp_enrolled_at: now, totp_last_step: step, updated_at: now })
@@ -238,10 +353,17 @@ export async function enrolTotp(db: Executor, accountId: string, sealedSecret: s
 }
 
 export async function setPasswordHash(db: Executor, accountId: string, passwordHash: string, now: Date): Promise<void> {
-  await db.updateTable('accounts').set({ password_hash: passwordHash, password_changed_at: now, updated_at: now }).where('id', '=', accountId).execute();
+  await db
+    .updateTable('accounts')
+    .set({ password_hash: passwordHash, password_changed_at: now, updated_at: now })
+    .where('id', '=', accountId)
+    .execute();
 }
 
 export async function countAccounts(db: Executor): Promise<number> {
-  const row = await db.selectFrom('accounts').select(sql<string>`count(*)`.as('n')).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('accounts')
+    .select(sql<string>`count(*)`.as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }

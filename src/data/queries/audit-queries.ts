@@ -39,8 +39,14 @@ export async function insertAuditEvents(db: Executor, entries: readonly AuditEnt
 }
 
 export async function auditEventsForAccount(db: Executor, accountId: string, limit = 100) {
-  return db.selectFrom('audit_events').selectAll().where('subject_account_id', '=', accountId)
-    .orderBy('occurred_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+  return db
+    .selectFrom('audit_events')
+    .selectAll()
+    .where('subject_account_id', '=', accountId)
+    .orderBy('occurred_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
 }
 
 export interface AuditFilter {
@@ -60,27 +66,48 @@ function auditFiltered(db: Executor, filter: AuditFilter) {
 }
 
 export async function auditEventsForOrganisation(db: Executor, filter: AuditFilter, limit: number, offset: number) {
-  return auditFiltered(db, filter).selectAll().orderBy('occurred_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute();
+  return auditFiltered(db, filter)
+    .selectAll()
+    .orderBy('occurred_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .offset(offset)
+    .execute();
 }
 
 /** Keyset page, newest first: the events older than `before` (the API's stable cursors). */
-export async function auditEventsBefore(db: Executor, filter: AuditFilter, before: { occurredAt: Date; id: string } | undefined, limit: number) {
+export async function auditEventsBefore(
+  db: Executor,
+  filter: AuditFilter,
+  before: { occurredAt: Date; id: string } | undefined,
+  limit: number,
+) {
   let query = auditFiltered(db, filter);
   if (before) {
-    query = query.where((eb) => eb.or([
-      eb('occurred_at', '<', before.occurredAt),
-      eb.and([eb('occurred_at', '=', before.occurredAt), eb('id', '<', before.id)]),
-    ]));
+    query = query.where((eb) =>
+      eb.or([
+        eb('occurred_at', '<', before.occurredAt),
+        eb.and([eb('occurred_at', '=', before.occurredAt), eb('id', '<', before.id)]),
+      ]),
+    );
   }
   return query.selectAll().orderBy('occurred_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
 }
 
 export async function countAuditEvents(db: Executor, filter: AuditFilter): Promise<number> {
-  const row = await auditFiltered(db, filter).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  const row = await auditFiltered(db, filter)
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
 export async function auditActionsOf(db: Executor, organisationId: number): Promise<string[]> {
-  const rows = await db.selectFrom('audit_events').select('action').distinct().where('organisation_id', '=', organisationId).orderBy('action').execute();
+  const rows = await db
+    .selectFrom('audit_events')
+    .select('action')
+    .distinct()
+    .where('organisation_id', '=', organisationId)
+    .orderBy('action')
+    .execute();
   return rows.map((r) => r.action);
 }

@@ -4,6 +4,10 @@
  */
 export const CHUNK_SIZE = 500;
 
-export async function inChunks<T>(items: readonly T[], write: (chunk: T[]) => Promise<unknown>, size = CHUNK_SIZE): Promise<void> {
+export async function inChunks<T>(
+  items: readonly T[],
+  write: (chunk: T[]) => Promise<unknown>,
+  size = CHUNK_SIZE,
+): Promise<void> {
   for (let i = 0; i < items.length; i += size) await write(items.slice(i, i + size));
 }

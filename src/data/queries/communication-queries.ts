@@ -5,17 +5,25 @@ import type { Executor } from '../database.ts';
 
 export async function subscribe(db: Executor, accountId: string, topics: readonly string[], now: Date): Promise<void> {
   if (topics.length === 0) return;
-  await db.insertInto('communication_subscriptions').values(topics.map((topic) => ({ account_id: accountId, topic, subscribed_at: now }))).execute();
+  await db
+    .insertInto('communication_subscriptions')
+    .values(topics.map((topic) => ({ account_id: accountId, topic, subscribed_at: now })))
+    .execute();
 }
 
 export async function unsubscribe(db: Executor, accountId: string, topics: readonly string[]): Promise<void> {
   if (topics.length === 0) return;
-  await db.deleteFrom('communication_subscriptions').where('account_id', '=', accountId).where('topic', 'in', topics).execute();
+  await db
+    .deleteFrom('communication_subscriptions')
+    .where('account_id', '=', accountId)
+    .where('topic', 'in', topics)
+    .execute();
 }
 
 /** Active subscribers per topic (archived accounts receive nothing, R46). */
 export async function activeSubscriberCounts(db: Executor): Promise<{ topic: string; n: string }[]> {
-  return db.selectFrom('communication_subscriptions')
+  return db
+    .selectFrom('communication_subscriptions')
     .innerJoin('accounts', 'accounts.id', 'communication_subscriptions.account_id')
     .select(['communication_subscriptions.topic', sql<string>`count(*)`.as('n')])
     .where('accounts.status', '=', 'active')
@@ -25,7 +33,8 @@ export async function activeSubscriberCounts(db: Executor): Promise<{ topic: str
 
 /** The topic's active subscribers, in id order. */
 export async function activeSubscribersOf(db: Executor, topic: string) {
-  return db.selectFrom('communication_subscriptions')
+  return db
+    .selectFrom('communication_subscriptions')
     .innerJoin('accounts', 'accounts.id', 'communication_subscriptions.account_id')
     .select(['accounts.id', 'accounts.first_name', 'accounts.last_name', 'accounts.email', 'accounts.organisation_id'])
     .where('communication_subscriptions.topic', '=', topic)
@@ -34,13 +43,29 @@ export async function activeSubscribersOf(db: Executor, topic: string) {
     .execute();
 }
 
-export async function insertTopicMessage(db: Executor, message: { id: string; topic: string; subject: string; body: string; now: Date; createdBy: string | null }): Promise<void> {
-  await db.insertInto('topic_messages')
-    .values({ id: message.id, topic: message.topic, subject: message.subject, body: message.body, created_at: message.now, created_by: message.createdBy })
+export async function insertTopicMessage(
+  db: Executor,
+  message: { id: string; topic: string; subject: string; body: string; now: Date; createdBy: string | null },
+): Promise<void> {
+  await db
+    .insertInto('topic_messages')
+    .values({
+      id: message.id,
+      topic: message.topic,
+      subject: message.subject,
+      body: message.body,
+      created_at: message.now,
+      created_by: message.createdBy,
+    })
     .execute();
 }
 
 /** R46: an archived account receives no communications, including topic messages not yet delivered. */
 export async function deletePendingTopicMessagesTo(db: Executor, accountId: string): Promise<void> {
-  await db.deleteFrom('email_outbox').where('account_id', '=', accountId).where('template', '=', 'topic-message').where('status', '=', 'pending').execute();
+  await db
+    .deleteFrom('email_outbox')
+    .where('account_id', '=', accountId)
+    .where('template', '=', 'topic-message')
+    .where('status', '=', 'pending')
+    .execute();
 }

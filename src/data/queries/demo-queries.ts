@@ -29,11 +29,17 @@ export async function insertLifecyclePolicy(trx: Executor, fingerprint: string, 
   await trx.insertInto('lifecycle_policy').values({ id: true, fingerprint, changed_at: now }).execute();
 }
 
-export async function insertOrganisations(trx: Executor, rows: readonly { kind: 'la' | 'central'; la_code: string | null; name: string; created_at: Date }[]) {
+export async function insertOrganisations(
+  trx: Executor,
+  rows: readonly { kind: 'la' | 'central'; la_code: string | null; name: string; created_at: Date }[],
+) {
   return trx.insertInto('organisations').values(rows).returning(['id', 'kind', 'la_code']).execute();
 }
 
-export async function insertSchoolGroups(trx: Executor, rows: readonly { organisation_id: number; name: string; created_at: Date }[]) {
+export async function insertSchoolGroups(
+  trx: Executor,
+  rows: readonly { organisation_id: number; name: string; created_at: Date }[],
+) {
   return trx.insertInto('school_groups').values(rows).returning(['id', 'organisation_id', 'name']).execute();
 }
 
@@ -51,18 +57,34 @@ export interface DemoRows {
 
 /** The rest of the demo, table by table in foreign-key order: accounts 250 a statement, the others 1,000. */
 export async function insertDemoRows(trx: Executor, rows: DemoRows): Promise<void> {
-  await inChunks(rows.schoolGroupSchools, (batch) => trx.insertInto('school_group_schools').values(batch).execute(), 1000);
+  await inChunks(
+    rows.schoolGroupSchools,
+    (batch) => trx.insertInto('school_group_schools').values(batch).execute(),
+    1000,
+  );
   await inChunks(rows.accounts, (batch) => trx.insertInto('accounts').values(batch).execute(), 250);
   await inChunks(rows.accountPrivileges, (batch) => trx.insertInto('account_privileges').values(batch).execute(), 1000);
   await inChunks(rows.schoolAssignments, (batch) => trx.insertInto('school_assignments').values(batch).execute(), 1000);
-  await inChunks(rows.accountSchoolGroups, (batch) => trx.insertInto('account_school_groups').values(batch).execute(), 1000);
-  await inChunks(rows.defaultSchoolGroups, async (batch) => {
-    const values = sql.join(batch.map((d) => sql`(${d.accountId}::uuid, ${d.groupId}::integer)`));
-    await sql`
+  await inChunks(
+    rows.accountSchoolGroups,
+    (batch) => trx.insertInto('account_school_groups').values(batch).execute(),
+    1000,
+  );
+  await inChunks(
+    rows.defaultSchoolGroups,
+    async (batch) => {
+      const values = sql.join(batch.map((d) => sql`(${d.accountId}::uuid, ${d.groupId}::integer)`));
+      await sql`
       UPDATE accounts SET default_school_group_id = v.group_id
       FROM (VALUES ${values}) AS v(account_id, group_id)
       WHERE accounts.id = v.account_id`.execute(trx);
-  }, 1000);
+    },
+    1000,
+  );
   await inChunks(rows.lifecycleNotices, (batch) => trx.insertInto('lifecycle_notices').values(batch).execute(), 1000);
-  await inChunks(rows.communicationSubscriptions, (batch) => trx.insertInto('communication_subscriptions').values(batch).execute(), 1000);
+  await inChunks(
+    rows.communicationSubscriptions,
+    (batch) => trx.insertInto('communication_subscriptions').values(batch).execute(),
+    1000,
+  );
 }

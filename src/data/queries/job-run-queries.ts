@@ -26,27 +26,46 @@ export async function releaseJobLock(session: Db, namespace: number, key: number
 
 /** Whether a successful run (ok or partial) of the job started at or after `since`. */
 export async function hasSuccessfulRunSince(db: Executor, job: string, since: Date): Promise<boolean> {
-  const recent = await db.selectFrom('job_runs').select('id')
-    .where('job', '=', job).where('outcome', 'in', ['ok', 'partial']).where('started_at', '>=', since)
-    .limit(1).executeTakeFirst();
+  const recent = await db
+    .selectFrom('job_runs')
+    .select('id')
+    .where('job', '=', job)
+    .where('outcome', 'in', ['ok', 'partial'])
+    .where('started_at', '>=', since)
+    .limit(1)
+    .executeTakeFirst();
   return recent !== undefined;
 }
 
 /** When the job's latest successful run (ok or partial) started; undefined if it never ran. */
 export async function lastSuccessfulRunStart(db: Executor, job: string) {
-  const last = await db.selectFrom('job_runs')
+  const last = await db
+    .selectFrom('job_runs')
     .select((eb) => eb.fn.max('started_at').as('at'))
-    .where('job', '=', job).where('outcome', 'in', ['ok', 'partial'])
+    .where('job', '=', job)
+    .where('outcome', 'in', ['ok', 'partial'])
     .executeTakeFirst();
   return last?.at ?? undefined;
 }
 
 /** Records the start of a run; returns its id. */
 export async function startJobRun(db: Executor, run: { job: string; asOf: Date; startedAt: Date }): Promise<string> {
-  const { id } = await db.insertInto('job_runs').values({ job: run.job, as_of: run.asOf, started_at: run.startedAt, summary: {} }).returning('id').executeTakeFirstOrThrow();
+  const { id } = await db
+    .insertInto('job_runs')
+    .values({ job: run.job, as_of: run.asOf, started_at: run.startedAt, summary: {} })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   return id;
 }
 
-export async function finishJobRun(db: Executor, id: string, end: { finishedAt: Date; outcome: 'ok' | 'partial' | 'failed'; summary: Record<string, unknown> }): Promise<void> {
-  await db.updateTable('job_runs').set({ finished_at: end.finishedAt, outcome: end.outcome, summary: end.summary }).where('id', '=', id).execute();
+export async function finishJobRun(
+  db: Executor,
+  id: string,
+  end: { finishedAt: Date; outcome: 'ok' | 'partial' | 'failed'; summary: Record<string, unknown> },
+): Promise<void> {
+  await db
+    .updateTable('job_runs')
+    .set({ finished_at: end.finishedAt, outcome: end.outcome, summary: end.summary })
+    .where('id', '=', id)
+    .execute();
 }

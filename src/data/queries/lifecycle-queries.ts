@@ -24,10 +24,15 @@ export interface NoticeRow {
  * whose next-event time is not known yet (new rows, after a migration or a policy change).
  * Both are index scans, so a night with nothing due costs two index probes.
  */
-export async function dueAccountIds(db: Executor, now: Date, options: { organisationId?: number; everyAccount?: boolean } = {}): Promise<string[]> {
+export async function dueAccountIds(
+  db: Executor,
+  now: Date,
+  options: { organisationId?: number; everyAccount?: boolean } = {},
+): Promise<string[]> {
   let query = db.selectFrom('accounts').select('id');
   // Every account: when the stored times were computed under another policy and are not yet redone.
-  if (!options.everyAccount) query = query.where((eb) => eb.or([eb('lifecycle_due_at', '<=', now), eb('lifecycle_due_at', 'is', null)]));
+  if (!options.everyAccount)
+    query = query.where((eb) => eb.or([eb('lifecycle_due_at', '<=', now), eb('lifecycle_due_at', 'is', null)]));
   if (options.organisationId !== undefined) query = query.where('organisation_id', '=', options.organisationId);
   return (await query.orderBy('id').execute()).map((r) => r.id);
 }
@@ -46,13 +51,22 @@ export async function accountsById(db: Executor, ids: readonly string[]): Promis
 /** Every notice of these accounts; the caller keeps those of each account's current period. */
 export async function noticesOf(db: Executor, ids: readonly string[]): Promise<NoticeRow[]> {
   if (ids.length === 0) return [];
-  return db.selectFrom('lifecycle_notices').select(['account_id', 'period_start', 'stage', 'sent_at']).where('account_id', 'in', ids).execute();
+  return db
+    .selectFrom('lifecycle_notices')
+    .select(['account_id', 'period_start', 'stage', 'sent_at'])
+    .where('account_id', 'in', ids)
+    .execute();
 }
 
 /** Which of these accounts hold manage_users (R38). */
 export async function holdersOfManageUsers(db: Executor, ids: readonly string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
-  const rows = await db.selectFrom('account_privileges').select('account_id').where('account_id', 'in', ids).where('privilege', '=', 'manage_users').execute();
+  const rows = await db
+    .selectFrom('account_privileges')
+    .select('account_id')
+    .where('account_id', 'in', ids)
+    .where('privilege', '=', 'manage_users')
+    .execute();
   return new Set(rows.map((r) => r.account_id));
 }
 
@@ -64,19 +78,34 @@ export interface Administrator {
 }
 
 /** The active holders of manage_users of several LAs, in one query (R35 contacts, R38 alerts). */
-export async function administratorsOfOrganisations(db: Executor, organisationIds: readonly number[]): Promise<Administrator[]> {
+export async function administratorsOfOrganisations(
+  db: Executor,
+  organisationIds: readonly number[],
+): Promise<Administrator[]> {
   if (organisationIds.length === 0) return [];
-  const rows = await db.selectFrom('accounts')
+  const rows = await db
+    .selectFrom('accounts')
     .innerJoin('account_privileges', 'account_privileges.account_id', 'accounts.id')
     .select(['accounts.id', 'accounts.organisation_id', 'accounts.first_name', 'accounts.last_name', 'accounts.email'])
-    .where('accounts.organisation_id', 'in', organisationIds).where('accounts.status', '=', 'active')
+    .where('accounts.organisation_id', 'in', organisationIds)
+    .where('accounts.status', '=', 'active')
     .where('account_privileges.privilege', '=', 'manage_users')
-    .orderBy('accounts.last_name').orderBy('accounts.first_name').orderBy('accounts.id')
+    .orderBy('accounts.last_name')
+    .orderBy('accounts.first_name')
+    .orderBy('accounts.id')
     .execute();
-  return rows.map((r) => ({ id: r.id, organisationId: r.organisation_id, name: `${r.first_name} ${r.last_name}`, email: r.email }));
+  return rows.map((r) => ({
+    id: r.id,
+    organisationId: r.organisation_id,
+    name: `${r.first_name} ${r.last_name}`,
+    email: r.email,
+  }));
 }
 
-export async function organisationsById(db: Executor, ids: readonly number[]): Promise<Map<number, { name: string; laCode: string | null }>> {
+export async function organisationsById(
+  db: Executor,
+  ids: readonly number[],
+): Promise<Map<number, { name: string; laCode: string | null }>> {
   if (ids.length === 0) return new Map();
   const rows = await db.selectFrom('organisations').select(['id', 'name', 'la_code']).where('id', 'in', ids).execute();
   return new Map(rows.map((r) => [r.id, { name: r.name, laCode: r.la_code }]));
@@ -86,17 +115,27 @@ export async function organisationsById(db: Executor, ids: readonly number[]): P
 export async function insertNotices(trx: Executor, notices: readonly NoticeRow[]): Promise<Set<string>> {
   const written = new Set<string>();
   await inChunks(notices, async (chunk) => {
-    const rows = await trx.insertInto('lifecycle_notices').values(chunk).onConflict((oc) => oc.doNothing()).returning(['account_id', 'stage']).execute();
+    const rows = await trx
+      .insertInto('lifecycle_notices')
+      .values(chunk)
+      .onConflict((oc) => oc.doNothing())
+      .returning(['account_id', 'stage'])
+      .execute();
     for (const r of rows) written.add(`${r.account_id}:${r.stage}`);
   });
   return written;
 }
 
 /** Stores next-event times (NULL: not known), a chunk a statement. */
-export async function setLifecycleDue(trx: Executor, values: readonly { id: string; dueAt: Date | null }[]): Promise<void> {
+export async function setLifecycleDue(
+  trx: Executor,
+  values: readonly { id: string; dueAt: Date | null }[],
+): Promise<void> {
   await inChunks(values, async (chunk) => {
     const rows = sql.join(chunk.map((v) => sql`(${v.id}::uuid, ${v.dueAt}::timestamptz)`));
-    await sql`UPDATE accounts SET lifecycle_due_at = v.due_at FROM (VALUES ${rows}) AS v(id, due_at) WHERE accounts.id = v.id`.execute(trx);
+    await sql`UPDATE accounts SET lifecycle_due_at = v.due_at FROM (VALUES ${rows}) AS v(id, due_at) WHERE accounts.id = v.id`.execute(
+      trx,
+    );
   });
 }
 
@@ -110,31 +149,52 @@ export async function storedPolicyFingerprint(db: Executor): Promise<string | un
  */
 export async function adoptPolicy(trx: Executor, fingerprint: string, now: Date): Promise<void> {
   await trx.updateTable('accounts').set({ lifecycle_due_at: null }).where('lifecycle_due_at', 'is not', null).execute();
-  await trx.insertInto('lifecycle_policy').values({ id: true, fingerprint, changed_at: now })
-    .onConflict((oc) => oc.column('id').doUpdateSet({ fingerprint, changed_at: now })).execute();
+  await trx
+    .insertInto('lifecycle_policy')
+    .values({ id: true, fingerprint, changed_at: now })
+    .onConflict((oc) => oc.column('id').doUpdateSet({ fingerprint, changed_at: now }))
+    .execute();
 }
 
 /** R52 evidence past its retention: security alerts older than `before` about accounts deleted since, not yet erased. */
 export async function expiredAlertEvidence(db: Executor, before: Date) {
-  return db.selectFrom('audit_events')
+  return db
+    .selectFrom('audit_events')
     .select(['id', 'subject_account_id', sql<string | null>`details->>'username'`.as('username')])
-    .where('security_alert', '=', true).where('occurred_at', '<', before)
+    .where('security_alert', '=', true)
+    .where('occurred_at', '<', before)
     .where(sql<boolean>`NOT (details ? 'redacted')`)
-    .where((eb) => eb.not(eb.exists(eb.selectFrom('accounts').select(sql`1`.as('one')).whereRef('accounts.id', '=', 'audit_events.subject_account_id'))))
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('accounts')
+            .select(sql`1`.as('one'))
+            .whereRef('accounts.id', '=', 'audit_events.subject_account_id'),
+        ),
+      ),
+    )
     .execute();
 }
 
 export async function redactAlertEvidence(db: Executor, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
-  await db.updateTable('audit_events')
+  await db
+    .updateTable('audit_events')
     .set({ details: JSON.stringify({ redacted: 'account deleted; alert evidence past its retention' }), ip: null })
-    .where('id', 'in', ids).execute();
+    .where('id', 'in', ids)
+    .execute();
 }
 
 /** Is any security alert about this account still kept as evidence? */
 export async function alertEvidenceRemains(db: Executor, accountId: string): Promise<boolean> {
-  const row = await db.selectFrom('audit_events').select('id')
-    .where('subject_account_id', '=', accountId).where('security_alert', '=', true).where(sql<boolean>`NOT (details ? 'redacted')`)
-    .limit(1).executeTakeFirst();
+  const row = await db
+    .selectFrom('audit_events')
+    .select('id')
+    .where('subject_account_id', '=', accountId)
+    .where('security_alert', '=', true)
+    .where(sql<boolean>`NOT (details ? 'redacted')`)
+    .limit(1)
+    .executeTakeFirst();
   return row !== undefined;
 }

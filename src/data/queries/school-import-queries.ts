@@ -55,7 +55,12 @@ export interface SchoolCounts {
  * `updated_at` stays and a repeated import is a no-op. Schools absent from the extract are
  * left as they are (the extract lists closed schools too, so absence means "not from GIAS").
  */
-export async function upsertSchools(db: Executor, schools: readonly GiasSchool[], organisationIds: ReadonlyMap<string, number>, now: Date): Promise<SchoolCounts> {
+export async function upsertSchools(
+  db: Executor,
+  schools: readonly GiasSchool[],
+  organisationIds: ReadonlyMap<string, number>,
+  now: Date,
+): Promise<SchoolCounts> {
   if (schools.length === 0) return { created: 0, updated: 0, closed: 0, unchanged: 0 };
   const organisation = (code: string) => {
     const id = organisationIds.get(code);
@@ -86,7 +91,12 @@ export async function upsertSchools(db: Executor, schools: readonly GiasSchool[]
       (SELECT count(*) FROM diff WHERE same) AS unchanged
   `.execute(db);
   const r = rows[0]!;
-  return { created: Number(r.created), updated: Number(r.updated), closed: Number(r.closed), unchanged: Number(r.unchanged) };
+  return {
+    created: Number(r.created),
+    updated: Number(r.updated),
+    closed: Number(r.closed),
+    unchanged: Number(r.unchanged),
+  };
 }
 
 export interface SchoolImportRecord {
@@ -103,26 +113,36 @@ export interface SchoolImportRecord {
 }
 
 export async function insertSchoolImport(db: Executor, r: SchoolImportRecord): Promise<number> {
-  const row = await db.insertInto('school_imports').values({
-    file_name: r.fileName,
-    file_sha256: r.fileSha256,
-    imported_at: r.importedAt,
-    imported_by: r.importedBy,
-    rows_read: r.rowsRead,
-    organisations_created: r.organisationsCreated,
-    organisations_updated: r.organisationsUpdated,
-    schools_created: r.schools.created,
-    schools_updated: r.schools.updated,
-    schools_closed: r.schools.closed,
-    schools_unchanged: r.schools.unchanged,
-    rows_skipped: r.rowsSkipped,
-    problems: JSON.stringify(r.problems),
-  }).returning('id').executeTakeFirstOrThrow();
+  const row = await db
+    .insertInto('school_imports')
+    .values({
+      file_name: r.fileName,
+      file_sha256: r.fileSha256,
+      imported_at: r.importedAt,
+      imported_by: r.importedBy,
+      rows_read: r.rowsRead,
+      organisations_created: r.organisationsCreated,
+      organisations_updated: r.organisationsUpdated,
+      schools_created: r.schools.created,
+      schools_updated: r.schools.updated,
+      schools_closed: r.schools.closed,
+      schools_unchanged: r.schools.unchanged,
+      rows_skipped: r.rowsSkipped,
+      problems: JSON.stringify(r.problems),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   return Number(row.id);
 }
 
 export async function recentSchoolImports(db: Executor, limit: number) {
-  return db.selectFrom('school_imports').selectAll().orderBy('imported_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+  return db
+    .selectFrom('school_imports')
+    .selectAll()
+    .orderBy('imported_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
 }
 
 /** Two imports at once would race on "does this URN exist yet": the second waits for the first (the caller's transaction holds the lock). */

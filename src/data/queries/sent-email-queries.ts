@@ -10,7 +10,18 @@ export async function sentEmailPage(db: Executor, options: { status?: OutboxStat
   const [count, rows] = await Promise.all([
     query.select(sql<string>`count(*)`.as('n')).executeTakeFirstOrThrow(),
     query
-      .select(['id', 'created_at', 'sent_at', 'to_address', 'to_name', 'subject', 'template', 'status', 'attempts', 'last_error'])
+      .select([
+        'id',
+        'created_at',
+        'sent_at',
+        'to_address',
+        'to_name',
+        'subject',
+        'template',
+        'status',
+        'attempts',
+        'last_error',
+      ])
       .orderBy('created_at', 'desc')
       .orderBy('id')
       .limit(options.limit)
@@ -26,7 +37,8 @@ export async function findSentEmail(db: Executor, id: string): Promise<OutboxRow
 
 /** The Admin Digests of an ISO week (their deduplication key ends with it), by LA and address. */
 export async function digestEmailsOfWeek(db: Executor, week: string) {
-  return db.selectFrom('email_outbox')
+  return db
+    .selectFrom('email_outbox')
     .select(['to_name', 'to_address', 'organisation_id', 'created_at', 'status'])
     .where('template', '=', 'admin-digest')
     .where('dedup_key', 'like', `%:${week}`)

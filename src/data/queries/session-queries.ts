@@ -1,18 +1,30 @@
 import type { Executor, Session, SessionStage } from '../database.ts';
 
-export async function insertSession(db: Executor, session: {
-  idHash: string; accountId: string; stage: SessionStage; now: Date; expiresAt: Date; ip: string | null; userAgent: string | null;
-}): Promise<void> {
-  await db.insertInto('sessions').values({
-    id_hash: session.idHash,
-    account_id: session.accountId,
-    stage: session.stage,
-    created_at: session.now,
-    last_seen_at: session.now,
-    expires_at: session.expiresAt,
-    ip: session.ip,
-    user_agent: session.userAgent?.slice(0, 500) ?? null,
-  }).execute();
+export async function insertSession(
+  db: Executor,
+  session: {
+    idHash: string;
+    accountId: string;
+    stage: SessionStage;
+    now: Date;
+    expiresAt: Date;
+    ip: string | null;
+    userAgent: string | null;
+  },
+): Promise<void> {
+  await db
+    .insertInto('sessions')
+    .values({
+      id_hash: session.idHash,
+      account_id: session.accountId,
+      stage: session.stage,
+      created_at: session.now,
+      last_seen_at: session.now,
+      expires_at: session.expiresAt,
+      ip: session.ip,
+      user_agent: session.userAgent?.slice(0, 500) ?? null,
+    })
+    .execute();
 }
 
 export async function findSession(db: Executor, idHash: string): Promise<Session | undefined> {
@@ -40,7 +52,8 @@ export async function deleteSessionsOfAccount(db: Executor, accountId: string, e
 }
 
 export async function deleteExpiredSessions(db: Executor, now: Date, idleBefore: Date): Promise<number> {
-  const result = await db.deleteFrom('sessions')
+  const result = await db
+    .deleteFrom('sessions')
     .where((eb) => eb.or([eb('expires_at', '<=', now), eb('last_seen_at', '<=', idleBefore)]))
     .executeTakeFirst();
   return Number(result.numDeletedRows);

@@ -9,7 +9,12 @@ import type { Executor } from '../database.ts';
  * attempts that caused it (which would happen whenever the lock is shorter than the window,
  * or equal to it with every attempt at the same instant).
  */
-export async function countAttempt(db: Executor, key: string, now: Date, windowStart: Date): Promise<{ attempts: number; lockedUntil: Date | null }> {
+export async function countAttempt(
+  db: Executor,
+  key: string,
+  now: Date,
+  windowStart: Date,
+): Promise<{ attempts: number; lockedUntil: Date | null }> {
   const restart = sql<boolean>`(sign_in_throttle.locked_until IS NOT NULL AND sign_in_throttle.locked_until <= ${now})
     OR (sign_in_throttle.locked_until IS NULL AND sign_in_throttle.window_started_at < ${windowStart})`;
   const row = await db
@@ -40,7 +45,8 @@ export async function clearKey(db: Executor, key: string): Promise<void> {
  * attempts that turned out to be a success.
  */
 export async function refundAttempts(db: Executor, key: string, count: number): Promise<void> {
-  await db.updateTable('sign_in_throttle')
+  await db
+    .updateTable('sign_in_throttle')
     .set({ attempts: sql<number>`GREATEST(attempts - ${count}, 0)` })
     .where('key', '=', key)
     .where('locked_until', 'is', null)

@@ -83,14 +83,19 @@ function filtered(db: Executor, filter: UserListFilter) {
   if (filter.status) query = query.where('accounts.status', '=', filter.status === 'warned' ? 'active' : filter.status);
   if (filter.status === 'warned') query = query.where(WARNED);
   if (filter.userType) query = query.where('accounts.user_type', '=', filter.userType);
-  if (filter.inactiveSinceOnOrBefore) query = query.where(sql<SqlBool>`${INACTIVE_SINCE} <= ${filter.inactiveSinceOnOrBefore}`);
+  if (filter.inactiveSinceOnOrBefore)
+    query = query.where(sql<SqlBool>`${INACTIVE_SINCE} <= ${filter.inactiveSinceOnOrBefore}`);
   if (filter.privilege) {
     const privilege = filter.privilege;
-    query = query.where((eb) => eb.exists(
-      eb.selectFrom('account_privileges').select(sql`1`.as('one'))
-        .whereRef('account_privileges.account_id', '=', 'accounts.id')
-        .where('account_privileges.privilege', '=', privilege),
-    ));
+    query = query.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('account_privileges')
+          .select(sql`1`.as('one'))
+          .whereRef('account_privileges.account_id', '=', 'accounts.id')
+          .where('account_privileges.privilege', '=', privilege),
+      ),
+    );
   }
   if (filter.text) query = query.where(matchesText(filter.text));
   return query;
@@ -106,28 +111,48 @@ export async function countUsers(db: Executor, filter: UserListFilter): Promise<
 }
 
 const ACCOUNT_COLUMNS = [
-  'accounts.id', 'accounts.username', 'accounts.first_name', 'accounts.last_name', 'accounts.email',
-  'accounts.job_title', 'accounts.user_type', 'accounts.status', 'accounts.last_sign_in_at', 'accounts.created_at',
+  'accounts.id',
+  'accounts.username',
+  'accounts.first_name',
+  'accounts.last_name',
+  'accounts.email',
+  'accounts.job_title',
+  'accounts.user_type',
+  'accounts.status',
+  'accounts.last_sign_in_at',
+  'accounts.created_at',
 ] as const;
 const TWO_FACTOR = sql<boolean>`accounts.totp_secret IS NOT NULL`;
 
 /** The columns of a list row, the same for the page and the API. */
 function withListColumns(query: ReturnType<typeof filtered>) {
-  return query.select([...ACCOUNT_COLUMNS, INACTIVE_SINCE.as('inactive_since'), TWO_FACTOR.as('two_factor'), WARNED.as('warned')]);
+  return query.select([
+    ...ACCOUNT_COLUMNS,
+    INACTIVE_SINCE.as('inactive_since'),
+    TWO_FACTOR.as('two_factor'),
+    WARNED.as('warned'),
+  ]);
 }
 
 /** A row of the CSV export: what it shows, and the last sign-in as text for the next batch's position. */
 export type UserExportRow = Omit<UserListRow, 'inactive_since' | 'warned'>;
 
 function withExportColumns(query: ReturnType<typeof filtered>) {
-  return query.select([...ACCOUNT_COLUMNS, TWO_FACTOR.as('two_factor'), sql<string | null>`accounts.last_sign_in_at::text`.as('last_sign_in_key')]);
+  return query.select([
+    ...ACCOUNT_COLUMNS,
+    TWO_FACTOR.as('two_factor'),
+    sql<string | null>`accounts.last_sign_in_at::text`.as('last_sign_in_key'),
+  ]);
 }
 
 /**
  * The page's order, ending with the id as a stable tiebreak. Never-signed-in accounts sort as
  * the longest inactive ("never" is older than any date).
  */
-function sorted<O>(query: SelectQueryBuilder<Database, 'accounts', O>, sort: UserSort): SelectQueryBuilder<Database, 'accounts', O> {
+function sorted<O>(
+  query: SelectQueryBuilder<Database, 'accounts', O>,
+  sort: UserSort,
+): SelectQueryBuilder<Database, 'accounts', O> {
   switch (sort) {
     case 'name':
       query = query.orderBy('accounts.last_name').orderBy('accounts.first_name');
@@ -158,21 +183,38 @@ function rowsOf(db: Executor, ids: ReturnType<typeof filtered>, sort: UserSort) 
 
 /** The same for the export, whose columns have no lookups: WARNED is not in the CSV. */
 function exportRowsOf(db: Executor, ids: ReturnType<typeof filtered>, sort: UserSort) {
-  return sorted(withExportColumns(db.selectFrom('accounts').where('accounts.id', 'in', ids.select('accounts.id'))), sort);
+  return sorted(
+    withExportColumns(db.selectFrom('accounts').where('accounts.id', 'in', ids.select('accounts.id'))),
+    sort,
+  );
 }
 
 export function listUsersQuery(db: Executor, filter: UserListFilter, sort: UserSort, limit: number, offset: number) {
   return rowsOf(db, sorted(filtered(db, filter), sort).limit(limit).offset(offset), sort);
 }
 
-export async function listUsers(db: Executor, filter: UserListFilter, sort: UserSort, limit: number, offset: number): Promise<UserListRow[]> {
+export async function listUsers(
+  db: Executor,
+  filter: UserListFilter,
+  sort: UserSort,
+  limit: number,
+  offset: number,
+): Promise<UserListRow[]> {
   return listUsersQuery(db, filter, sort, limit, offset).execute() as Promise<UserListRow[]>;
 }
 
 /** Keyset page in name order (the API's stable cursors): the rows after `after`. */
-export async function listUsersAfter(db: Executor, filter: UserListFilter, after: { lastName: string; firstName: string; id: string } | undefined, limit: number): Promise<UserListRow[]> {
+export async function listUsersAfter(
+  db: Executor,
+  filter: UserListFilter,
+  after: { lastName: string; firstName: string; id: string } | undefined,
+  limit: number,
+): Promise<UserListRow[]> {
   let query = filtered(db, filter);
-  if (after) query = query.where(sql<SqlBool>`(accounts.last_name, accounts.first_name, accounts.id) > (${after.lastName}, ${after.firstName}, ${after.id}::uuid)`);
+  if (after)
+    query = query.where(
+      sql<SqlBool>`(accounts.last_name, accounts.first_name, accounts.id) > (${after.lastName}, ${after.firstName}, ${after.id}::uuid)`,
+    );
   return rowsOf(db, sorted(query, 'name').limit(limit), 'name').execute() as Promise<UserListRow[]>;
 }
 
@@ -219,16 +261,27 @@ function after(sort: UserSort, p: UserListPosition) {
 }
 
 /** The statement of one export batch. */
-export function listUsersBatchQuery(db: Executor, filter: UserListFilter, sort: UserSort, from: UserListPosition | undefined, limit: number) {
+export function listUsersBatchQuery(
+  db: Executor,
+  filter: UserListFilter,
+  sort: UserSort,
+  from: UserListPosition | undefined,
+  limit: number,
+) {
   let query = filtered(db, filter);
   if (from) query = query.where(after(sort, from));
   return exportRowsOf(db, sorted(query, sort).limit(limit), sort);
 }
 
 /** Where the batch after `rows` starts; undefined when `rows` (fewer than `limit`) was the last. */
-export function positionAfter(rows: readonly { id: string; last_name: string; first_name: string; last_sign_in_key: string | null }[], limit: number): UserListPosition | undefined {
+export function positionAfter(
+  rows: readonly { id: string; last_name: string; first_name: string; last_sign_in_key: string | null }[],
+  limit: number,
+): UserListPosition | undefined {
   const last = rows[rows.length - 1];
-  return rows.length === limit && last ? { id: last.id, lastName: last.last_name, firstName: last.first_name, lastSignIn: last.last_sign_in_key } : undefined;
+  return rows.length === limit && last
+    ? { id: last.id, lastName: last.last_name, firstName: last.first_name, lastSignIn: last.last_sign_in_key }
+    : undefined;
 }
 
 /**
@@ -237,40 +290,80 @@ export function positionAfter(rows: readonly { id: string; last_name: string; fi
  * Each batch is its own statement: a long download holds no connection or transaction between
  * batches (PGlite has one connection for everything).
  */
-export async function listUsersBatch(db: Executor, filter: UserListFilter, sort: UserSort, from: UserListPosition | undefined, limit: number): Promise<UserListBatch> {
+export async function listUsersBatch(
+  db: Executor,
+  filter: UserListFilter,
+  sort: UserSort,
+  from: UserListPosition | undefined,
+  limit: number,
+): Promise<UserListBatch> {
   const rows = await listUsersBatchQuery(db, filter, sort, from, limit).execute();
-  return { rows: rows.map(({ last_sign_in_key: _key, ...row }) => row as UserExportRow), next: positionAfter(rows, limit) };
+  return {
+    rows: rows.map(({ last_sign_in_key: _key, ...row }) => row as UserExportRow),
+    next: positionAfter(rows, limit),
+  };
 }
 
 /** Contact details of another LA's active accounts (R5): name, email, job title, nothing else. */
-export async function listContacts(db: Executor, organisationId: number, text: string | undefined, limit: number, offset: number) {
-  let query = db.selectFrom('accounts')
+export async function listContacts(
+  db: Executor,
+  organisationId: number,
+  text: string | undefined,
+  limit: number,
+  offset: number,
+) {
+  let query = db
+    .selectFrom('accounts')
     .select(['first_name', 'last_name', 'email', 'job_title'])
     .where('organisation_id', '=', organisationId)
     .where('status', '=', 'active');
   if (text) {
     const pattern = likePattern(text);
-    query = query.where((eb) => eb.or([
-      sql<SqlBool>`(first_name || ' ' || last_name) ILIKE ${pattern}`,
-      sql<SqlBool>`email ILIKE ${pattern}`,
-    ] as Expression<SqlBool>[]));
+    query = query.where((eb) =>
+      eb.or([
+        sql<SqlBool>`(first_name || ' ' || last_name) ILIKE ${pattern}`,
+        sql<SqlBool>`email ILIKE ${pattern}`,
+      ] as Expression<SqlBool>[]),
+    );
   }
-  const rows = await query.orderBy('last_name').orderBy('first_name').orderBy('id').limit(limit + 1).offset(offset).execute();
+  const rows = await query
+    .orderBy('last_name')
+    .orderBy('first_name')
+    .orderBy('id')
+    .limit(limit + 1)
+    .offset(offset)
+    .execute();
   return { rows: rows.slice(0, limit), more: rows.length > limit };
 }
 
 export async function listOrganisations(db: Executor) {
-  return db.selectFrom('organisations').select(['id', 'name', 'la_code', 'kind']).orderBy('kind', 'desc').orderBy('name').execute();
+  return db
+    .selectFrom('organisations')
+    .select(['id', 'name', 'la_code', 'kind'])
+    .orderBy('kind', 'desc')
+    .orderBy('name')
+    .execute();
 }
 
 /** Archived users (R23): newest first, with who archived them. */
 export async function listArchived(db: Executor, organisationId: number) {
-  return db.selectFrom('accounts as a')
+  return db
+    .selectFrom('accounts as a')
     .leftJoin('accounts as by', 'by.id', 'a.archived_by')
-    .select(['a.id', 'a.username', 'a.first_name', 'a.last_name', 'a.archived_at', 'a.archive_reason', 'a.deletion_due_at',
-      sql<string | null>`by.first_name || ' ' || by.last_name`.as('archived_by_name'), 'a.archived_by'])
+    .select([
+      'a.id',
+      'a.username',
+      'a.first_name',
+      'a.last_name',
+      'a.archived_at',
+      'a.archive_reason',
+      'a.deletion_due_at',
+      sql<string | null>`by.first_name || ' ' || by.last_name`.as('archived_by_name'),
+      'a.archived_by',
+    ])
     .where('a.organisation_id', '=', organisationId)
     .where('a.status', '=', 'archived')
-    .orderBy('a.archived_at', 'desc').orderBy('a.id')
+    .orderBy('a.archived_at', 'desc')
+    .orderBy('a.id')
     .execute();
 }
