@@ -12,7 +12,7 @@ import { PROJECT_ROOT } from '../src/paths.ts';
 import { startServer, type Server } from '../src/runtime.ts';
 import { formatDate } from '../src/services/deps.ts';
 import { deletionDueAt, scheduledRun } from '../src/domain/lifecycle.ts';
-import { lifecycleRuns } from '../src/jobs/schedules.ts';
+import { lifecycleRuns } from '../src/services/lifecycle/schedule.ts';
 import { createAccount, createOrganisation, TEST_PASSWORD, type FixtureAccount } from '../test/support/fixtures.ts';
 import { testConfig } from '../test/support/test-app.ts';
 import { closeAfterJourneys, JourneyTab, launchChromium } from './support/browser.ts';

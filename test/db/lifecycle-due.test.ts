@@ -15,7 +15,8 @@ import {
 } from '../../src/domain/lifecycle.ts';
 import { typeDefaults, type UserType } from '../../src/domain/privileges.ts';
 import { generateTotp } from '../../src/domain/totp.ts';
-import { CronRunSchedule, lifecycleRuns } from '../../src/jobs/schedules.ts';
+import { CronRunSchedule } from '../../src/domain/cron-runs.ts';
+import { lifecycleRuns } from '../../src/services/lifecycle/schedule.ts';
 import { historyFrom } from '../../src/services/lifecycle/schedule.ts';
 import { hashPassword } from '../../src/services/password-hasher.ts';
 import { loadPrincipal } from '../../src/services/principal.ts';

@@ -15,7 +15,7 @@ import {
   type LifecyclePolicy,
   type RetentionPolicy,
 } from '../../src/domain/lifecycle.ts';
-import { CronRunSchedule } from '../../src/jobs/schedules.ts';
+import { CronRunSchedule } from '../../src/domain/cron-runs.ts';
 
 /**
  * The one schedule (issue 10): `nextDueAt` (what the accounts table stores), `dueAction` (what

@@ -14,7 +14,7 @@ import {
   type RetentionPolicy,
   type RunSchedule,
 } from '../../domain/lifecycle.ts';
-import { CronRunSchedule, lifecycleRuns } from '../../jobs/schedules.ts';
+import { CronRunSchedule } from '../../domain/cron-runs.ts';
 import { Cron } from 'croner';
 import { DEFAULT_POLICY, DEFAULT_RETENTION } from '../../domain/lifecycle.ts';
 
@@ -27,6 +27,13 @@ export interface LifecycleSchedule {
   readonly policy: LifecyclePolicy;
   readonly retention: RetentionPolicy;
   readonly runs: RunSchedule;
+}
+
+/** The nightly lifecycle run (LIFECYCLE_SCHEDULE in LIFECYCLE_TIMEZONE, validated by loadConfig) as a RunSchedule. */
+export function lifecycleRuns(config: Config): RunSchedule {
+  return new CronRunSchedule(
+    new Cron(config.lifecycle.schedule, { timezone: config.lifecycle.timezone, paused: true }),
+  );
 }
 
 export function lifecycleSchedule(config: Config): LifecycleSchedule {
