@@ -9,9 +9,13 @@
  *     same accounts in every database; every account's stored next-event time is the pure
  *     `nextDueAt` (checked against it) and the policy fingerprint is stored, as on any night after
  *     the first.
- *   - Each measurement is a child process of its own (bench/support/lifecycle-child.ts), so that
- *     its peak RSS (VmHWM) is the run's own: it opens the database as the service does and times
+ *   - Each measurement is a child process of its own (bench/support/lifecycle-child.ts, bundled to
+ *     JavaScript that runs the compiled dist/js modules, as the command line does), so that its
+ *     peak RSS (VmHWM) is the run's own: it opens the database as the service does and times
  *     `services.lifecycle.run({ now })`.
+ *   - And the real command, each round: `node bin/nexus-accounts.js lifecycle run --now …`, with a
+ *     preloaded probe (bench/support/lifecycle-probe.mjs) for its peak RSS; the run's time from its
+ *     own `job_runs` record. Issue 10's memory target is checked on this figure.
  *   - Nights with work: 10,000 due over BENCH_ACCOUNTS (1,000,000) and BENCH_SMALL_ACCOUNTS
  *     (100,000) accounts on PostgreSQL, interleaved round by round, and over 100,000 on PGlite.
  *     Baseline: the same rows (notice, outbox email of the same template, audit event, next-event
@@ -19,8 +23,7 @@
  *   - Nights with nothing due: the job run again at the same `now` after a night's work (and a
  *     VACUUM, as autovacuum would do in the day between). Baseline: the candidate query alone, timed
  *     on a fresh connection of the bench process. Also the old design's candidate count.
- *   - Memory baseline: a bare node process, node with the tsx loader, and the loaded service
- *     process (database open, nothing run).
+ *   - Memory baseline: a bare node process, and the loaded service process (database open, nothing run).
  *   - Once: the first run after the migration (no stored times: every account is computed).
  *
  * After each run the database is checked (exactly the due accounts warned, their emails and audit
@@ -33,8 +36,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
+import { build as esbuild } from 'esbuild';
+import { ensureBuilt } from '../scripts/build-code.mjs';
 import { loadConfig } from '../src/config.ts';
 import { connect } from '../src/data/connect.ts';
 import type { Db } from '../src/data/database.ts';
@@ -47,6 +54,7 @@ import {
   databaseSize,
   forgetSchedule,
   generate,
+  jobRunAt,
   MIX,
   oldDesignCandidates,
   resetAfterRun,
@@ -82,6 +90,8 @@ const CHILD_TIMEOUT_MS = 30 * 60_000;
 const TARGET = { nothingDueMs: 1000, scaleRatio: 1.5, warningsMs: 60_000, peakMB: 300 };
 
 const CHILD = path.join(ROOT, 'bench', 'support', 'lifecycle-child.ts');
+const PROBE = pathToFileURL(path.join(ROOT, 'bench', 'support', 'lifecycle-probe.mjs')).href;
+const BIN = path.join(ROOT, 'bin', 'nexus-accounts.js');
 const SECRET_KEY = randomBytes(32).toString('base64url');
 
 type Kind = 'postgres' | 'pglite';
@@ -133,39 +143,130 @@ async function withDb<T>(target: Target, use: (db: Db) => Promise<T>): Promise<T
 
 let results = 0;
 
+/**
+ * The measured child runs what production runs: lifecycle-child.ts and its bench helpers bundled by
+ * esbuild into one plain JavaScript file whose imports of src/ are the modules compiled ahead of
+ * time in dist/js (scripts/build-code.mjs), the ones bin/nexus-accounts.js runs — not TypeScript
+ * through the tsx loader (about 35 MiB more, and other code). Written under dist/ (git-ignored) so
+ * that its package imports resolve from node_modules; removed at the end.
+ */
+async function compileChild(): Promise<string> {
+  const outDir = await ensureBuilt();
+  const srcDir = path.join(ROOT, 'src') + path.sep;
+  const file = path.join(ROOT, 'dist', 'bench', `lifecycle-child-${process.pid}.mjs`);
+  await mkdir(path.dirname(file), { recursive: true });
+  atCleanUp(() => rm(file, { force: true }));
+  await esbuild({
+    entryPoints: [CHILD],
+    outfile: file,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+    plugins: [
+      {
+        name: 'compiled-src',
+        setup(build) {
+          build.onResolve({ filter: /\.ts$/ }, (args) => {
+            const source = path.resolve(args.resolveDir, args.path);
+            if (!source.startsWith(srcDir)) return undefined;
+            const compiled = path.join(outDir, path.relative(ROOT, source)).replace(/\.ts$/, '.js');
+            return { path: pathToFileURL(compiled).href, external: true };
+          });
+        },
+      },
+    ],
+  });
+  return file;
+}
+
+let compiledChild: string | undefined;
+
+async function waitFor(started: ReturnType<typeof startChild>): Promise<void> {
+  // Not ref'd: a pending timeout must not keep the bench alive for half an hour after its last child.
+  const timeout = sleep(CHILD_TIMEOUT_MS, undefined, { ref: false }).then(() => 'timeout' as const);
+  const code = await Promise.race([started.exited, timeout]);
+  if (code === 'timeout') {
+    await stopChild(started);
+    throw new Error(`${started.name} took more than ${CHILD_TIMEOUT_MS / 60_000} minutes:\n${started.output()}`);
+  }
+  if (code !== 0) throw new Error(`${started.name} exited with ${String(code)}:\n${started.output()}`);
+}
+
 async function child(
   mode: ChildMode,
   target: Target,
   scratch: string,
   extra: Record<string, string> = {},
 ): Promise<ChildResult> {
+  compiledChild ??= await compileChild();
   const file = path.join(scratch, `result-${++results}.json`);
-  const name = `lifecycle ${mode} (${target.label})`;
-  const started = startChild(name, process.execPath, ['--import', 'tsx', CHILD], {
+  const started = startChild(`lifecycle ${mode} (${target.label})`, process.execPath, [compiledChild], {
     cwd: ROOT,
     env: { ...serviceEnv(target), BENCH_MODE: mode, BENCH_NOW: NOW.toISOString(), BENCH_RESULT: file, ...extra },
   });
-  const timeout = sleep(CHILD_TIMEOUT_MS).then(() => 'timeout' as const);
-  const code = await Promise.race([started.exited, timeout]);
-  if (code === 'timeout') {
-    await stopChild(started);
-    throw new Error(`${name} took more than ${CHILD_TIMEOUT_MS / 60_000} minutes:\n${started.output()}`);
-  }
-  if (code !== 0) throw new Error(`${name} exited with ${String(code)}:\n${started.output()}`);
+  await waitFor(started);
   return JSON.parse(readFileSync(file, 'utf8')) as ChildResult;
 }
 
-/** RSS and peak RSS of a process that loads nothing (or only the tsx loader), KiB. */
-async function bareNode(withTsx: boolean): Promise<{ rss: number; hwm: number }> {
+/** What bench/support/lifecycle-probe.mjs writes at the command's exit. */
+type Probe = Pick<ChildResult, 'hwmKiB' | 'rssAfterKiB' | 'heapUsedKiB' | 'externalKiB' | 'cpuMs'>;
+
+/**
+ * The real command, as an operator or cron runs it: `node bin/nexus-accounts.js lifecycle run
+ * --now …` (compiled code, the bin's V8 flags, runJobOnce with its job lock and `job_runs` record,
+ * the printed table of the 10,000 actions). Its peak RSS is the figure issue 10's target is about.
+ * A preloaded probe (bench/support/lifecycle-probe.mjs) reports its memory and CPU at exit; the
+ * time of the run itself is the command's own record (`job_runs`: finished_at − started_at).
+ */
+async function command(target: Target, scratch: string): Promise<ChildResult> {
+  // The bin compiles first when a source changed (others edit this tree): not inside the measured process.
+  await ensureBuilt();
+  const file = path.join(scratch, `result-${++results}.json`);
+  const t0 = performance.now();
+  const started = startChild(
+    `lifecycle run command (${target.label})`,
+    process.execPath,
+    ['--import', PROBE, BIN, 'lifecycle', 'run', '--now', NOW.toISOString()],
+    { cwd: ROOT, env: { ...serviceEnv(target), BENCH_PROBE_RESULT: file } },
+  );
+  await waitFor(started);
+  const wallMs = performance.now() - t0;
+  if (started.output().includes('build-code: compiled'))
+    throw new Error(`${started.name} compiled the sources first: its memory is not the command's alone`);
+  const probe = JSON.parse(readFileSync(file, 'utf8')) as Probe;
+  const run = await withDb(target, (db) => jobRunAt(db, NOW));
+  check(run !== undefined, `${started.name}: no job_runs row as of ${NOW.toISOString()}`);
+  const { warned = 0, archived = 0, deleted = 0, accessEnded = 0, emails = 0, failures = 0 } = run!.summary;
+  // What it printed agrees with what it recorded.
+  check(
+    started.output().includes(`Warned ${warned}, archived ${archived} for inactivity`) &&
+      started.output().includes(`; ${emails} email`),
+    `${started.name}: its tally is not its job_runs summary ${JSON.stringify(run!.summary)}:\n${started.output().slice(-500)}`,
+  );
+  return {
+    mode: 'command',
+    ms: run!.ms,
+    wallMs,
+    visited: warned + archived + deleted + accessEnded,
+    counts: { warned, archived, deleted, accessEnded, emails },
+    failures,
+    rssBeforeKiB: NaN,
+    ...probe,
+  };
+}
+
+/** RSS and peak RSS of a process that loads nothing, KiB. */
+async function bareNode(): Promise<{ rss: number; hwm: number }> {
   const code =
     "const s=require('fs').readFileSync('/proc/self/status','utf8');const f=n=>Number(new RegExp('^'+n+':\\\\s+(\\\\d+) kB','m').exec(s)[1]);" +
     "console.log(JSON.stringify({rss:f('VmRSS'),hwm:f('VmHWM')}))";
-  const started = startChild(
-    withTsx ? 'node --import tsx' : 'bare node',
-    process.execPath,
-    [...(withTsx ? ['--import', 'tsx'] : []), '-e', code],
-    { cwd: ROOT, env: { PATH: process.env.PATH } },
-  );
+  const started = startChild('bare node', process.execPath, ['-e', code], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH },
+  });
   const exit = await started.exited;
   if (exit !== 0) throw new Error(`bare node exited ${String(exit)}:\n${started.output()}`);
   return JSON.parse(started.output().trim().split('\n').at(-1)!) as { rss: number; hwm: number };
@@ -244,6 +345,8 @@ async function bareCandidateQuery(db: Db): Promise<QueryTime> {
 
 interface Night {
   job: ChildResult[];
+  /** The real `lifecycle run` command, the same night's work. */
+  command: ChildResult[];
   bare: ChildResult[];
   nothingDue: ChildResult[];
   bareQuery: QueryTime[];
@@ -251,9 +354,9 @@ interface Night {
   body?: Written['bodyBytes'];
 }
 
-const emptyNight = (): Night => ({ job: [], bare: [], nothingDue: [], bareQuery: [] });
+const emptyNight = (): Night => ({ job: [], command: [], bare: [], nothingDue: [], bareQuery: [] });
 
-/** One round on one database: the night's run, the nothing-due night after it, the bare query, then the bare writes. */
+/** One round on one database: the night's run, the nothing-due night after it, the bare query, the real command, then the bare writes. */
 async function round(target: Target, night: Night, scratch: string, n: number): Promise<void> {
   log(`${target.label}: round ${n}: the job, ${DUE} due`);
   const job = await child('job', target, scratch);
@@ -288,9 +391,18 @@ async function round(target: Target, night: Night, scratch: string, n: number): 
   );
   night.bareQuery.push(query);
   log(
-    `${target.label}: round ${n}: nothing due ${fmt(idle.ms, 1)} ms (warm ${fmt(idle.warmMs, 1)} ms), bare query ${fmt(query.ms, 1)} ms; reset, then the bare writes`,
+    `${target.label}: round ${n}: nothing due ${fmt(idle.ms, 1)} ms (warm ${fmt(idle.warmMs, 1)} ms), bare query ${fmt(query.ms, 1)} ms; reset, then the lifecycle run command`,
   );
   await reset(target, `round ${n}'s job`);
+
+  const cmd = await command(target, scratch);
+  checkNight(target, cmd, await withDb(target, (db) => writtenAt(db, NOW)));
+  night.command.push(cmd);
+  log(
+    `${target.label}: round ${n}: the lifecycle run command: run ${fmt(cmd.ms / 1000, 2)} s (process ${fmt(cmd.wallMs! / 1000, 2)} s), ` +
+      `peak RSS ${fmt(mib(cmd.hwmKiB), 0)} MiB; reset, then the bare writes`,
+  );
+  await reset(target, `round ${n}'s command`);
 
   const bare = await child('bare-write', target, scratch);
   const bareWritten = await withDb(target, (db) => writtenAt(db, NOW));
@@ -355,7 +467,7 @@ interface Results {
   targets: Target[];
   nights: Map<Target, Night>;
   firstRuns: Map<Target, FirstRun>;
-  memory: { node: { rss: number; hwm: number }; tsx: { rss: number; hwm: number }; loaded: Map<Kind, ChildResult> };
+  memory: { node: { rss: number; hwm: number }; loaded: Map<Kind, ChildResult> };
   body?: Written['bodyBytes'];
 }
 
@@ -394,8 +506,8 @@ async function main(): Promise<void> {
 
   for (const target of targets) await prepare(target, schedule);
 
-  log('memory baselines: bare node, node with the tsx loader, the loaded service process');
-  const memory: Results['memory'] = { node: await bareNode(false), tsx: await bareNode(true), loaded: new Map() };
+  log('memory baselines: bare node, the loaded service process');
+  const memory: Results['memory'] = { node: await bareNode(), loaded: new Map() };
   for (const target of targets)
     if (!memory.loaded.has(target.kind)) memory.loaded.set(target.kind, await child('idle', target, scratch));
 
@@ -471,9 +583,9 @@ function report(r: Results): string {
   lines.push(`**A night with ${n(DUE)} first warnings due**`);
   lines.push('');
   lines.push(
-    '| database | accounts | **job: `run()`** s | bare writes s | **ratio job ÷ bare** | CPU ms, job: process · PostgreSQL backends | CPU ms, bare writes: process · backends | **ratio CPU job ÷ bare** | warnings / s | **peak RSS** MiB (job process) |',
+    '| database | accounts | **job: `run()`** s | bare writes s | **ratio job ÷ bare** | CPU ms, job: process · PostgreSQL backends | CPU ms, bare writes: process · backends | **ratio CPU job ÷ bare** | warnings / s | peak RSS MiB, job process | **`lifecycle run` command**: run s · whole process s | **peak RSS** MiB, **the command** |',
   );
-  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const t of r.targets) {
     const night = r.nights.get(t)!;
     const job = night.job.map((x) => x.ms);
@@ -486,8 +598,12 @@ function report(r: Results): string {
         `${fmt(median(night.job.map((x) => x.cpuMs)), 0)} · ${t.kind === 'postgres' ? fmt(median(night.job.map((x) => x.databaseCpuMs ?? NaN)), 0) : 'in-process'} | ` +
         `${fmt(median(night.bare.map((x) => x.cpuMs)), 0)} · ${t.kind === 'postgres' ? fmt(median(night.bare.map((x) => x.databaseCpuMs ?? NaN)), 0) : 'in-process'} | ` +
         `**${fmt(median(cpuRatios), 2)}** (${range(cpuRatios)}) | ${fmt(DUE / (median(job) / 1000), 0)} | ` +
-        `**${miB(median(night.job.map((x) => x.hwmKiB)))}** (${range(
+        `${miB(median(night.job.map((x) => x.hwmKiB)))} (${range(
           night.job.map((x) => mib(x.hwmKiB)),
+          0,
+        )}) | ${s(median(night.command.map((x) => x.ms)))} (${range(night.command.map((x) => x.ms / 1000))}) · ` +
+        `${s(median(night.command.map((x) => x.wallMs ?? NaN)))} | **${miB(median(night.command.map((x) => x.hwmKiB)))}** (${range(
+          night.command.map((x) => mib(x.hwmKiB)),
           0,
         )}) |`,
     );
@@ -539,7 +655,6 @@ function report(r: Results): string {
   );
   lines.push('|---|---:|---:|---:|');
   lines.push(`| bare node (baseline) | ${miB(r.memory.node.rss)} | ${miB(r.memory.node.hwm)} | |`);
-  lines.push(`| node with the tsx loader | ${miB(r.memory.tsx.rss)} | ${miB(r.memory.tsx.hwm)} | |`);
   const heap = (xs: ChildResult[]) =>
     `${miB(median(xs.map((x) => x.heapUsedKiB)))} · ${miB(median(xs.map((x) => x.externalKiB)))}`;
   for (const [kind, loaded] of r.memory.loaded) {
@@ -548,11 +663,15 @@ function report(r: Results): string {
     );
   }
   for (const t of r.targets) {
-    const job = r.nights.get(t)!.job;
-    lines.push(
-      `| job, ${n(DUE)} due, ${t.label} | ${miB(median(job.map((x) => x.rssAfterKiB)))} | **${miB(median(job.map((x) => x.hwmKiB)))}** ` +
-        `(${fmt(median(job.map((x) => x.hwmKiB)) / r.memory.node.hwm, 1)}× bare node) | ${heap(job)} |`,
-    );
+    for (const [what, runs] of [
+      ['job', r.nights.get(t)!.job],
+      ['`lifecycle run` command', r.nights.get(t)!.command],
+    ] as const) {
+      lines.push(
+        `| ${what}, ${n(DUE)} due, ${t.label} | ${miB(median(runs.map((x) => x.rssAfterKiB)))} | **${miB(median(runs.map((x) => x.hwmKiB)))}** ` +
+          `(${fmt(median(runs.map((x) => x.hwmKiB)) / r.memory.node.hwm, 1)}× bare node) | ${heap(runs)} |`,
+      );
+    }
   }
   lines.push('');
 
@@ -588,9 +707,10 @@ function report(r: Results): string {
   }
   for (const t of r.targets) {
     const job = median(r.nights.get(t)!.job.map((x) => x.ms));
-    const peak = median(r.nights.get(t)!.job.map((x) => x.hwmKiB));
+    // The memory target is the real command's: `node bin/nexus-accounts.js lifecycle run`.
+    const peak = median(r.nights.get(t)!.command.map((x) => x.hwmKiB));
     lines.push(
-      `| ${n(DUE)} warnings written ≤ 60 s; peak RSS ≤ 300 MB (${fmt(TARGET.peakMB * MB_IN_MIB, 0)} MiB) — ${t.label} | ${s(job)} s; ${miB(peak)} MiB | ` +
+      `| ${n(DUE)} warnings written ≤ 60 s; peak RSS of the \`lifecycle run\` command ≤ 300 MB (${fmt(TARGET.peakMB * MB_IN_MIB, 0)} MiB) — ${t.label} | ${s(job)} s; ${miB(peak)} MiB | ` +
         `${met(job <= TARGET.warningsMs)}; ${met(mib(peak) <= TARGET.peakMB * MB_IN_MIB)} |`,
     );
   }

@@ -376,6 +376,7 @@ export async function resetAfterRun(db: Db, now: Date): Promise<void> {
     await sql`DELETE FROM email_outbox WHERE created_at = ${ts(now)}`.execute(trx);
     await sql`DELETE FROM audit_events WHERE occurred_at = ${ts(now)}`.execute(trx);
     await sql`DELETE FROM lifecycle_notices WHERE sent_at = ${ts(now)}`.execute(trx);
+    await sql`DELETE FROM job_runs WHERE as_of = ${ts(now)}`.execute(trx);
     await sql`
       UPDATE accounts SET lifecycle_due_at = o.due_at FROM bench_due_original o
       WHERE accounts.id = o.id AND accounts.lifecycle_due_at IS DISTINCT FROM o.due_at`.execute(trx);
@@ -441,6 +442,30 @@ export async function writtenAt(db: Executor, now: Date): Promise<Written> {
     audits: Number(r.audits),
     bodyBytes: { subject: Number(r.subject ?? 0), text: Number(r.text ?? 0), html: Number(r.html ?? 0) },
   };
+}
+
+export interface JobRun {
+  /** finished_at − started_at: the run itself, as the command's own record of it says (ms). */
+  ms: number;
+  outcome: string | null;
+  summary: {
+    warned?: number;
+    archived?: number;
+    deleted?: number;
+    accessEnded?: number;
+    emails?: number;
+    failures?: number;
+  };
+}
+
+/** The lifecycle job's record of its latest run as of `now` (`job_runs`, written by `runJobOnce`). */
+export async function jobRunAt(db: Executor, now: Date): Promise<JobRun | undefined> {
+  const row = (
+    await sql<{ ms: string | null; outcome: string | null; summary: JobRun['summary'] }>`
+    SELECT (extract(epoch FROM finished_at - started_at) * 1000)::text AS ms, outcome, summary FROM job_runs
+    WHERE job = 'lifecycle' AND as_of = ${ts(now)} ORDER BY started_at DESC LIMIT 1`.execute(db)
+  ).rows[0];
+  return row && { ms: Number(row.ms ?? NaN), outcome: row.outcome, summary: row.summary };
 }
 
 /**
