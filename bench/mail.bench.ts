@@ -247,6 +247,8 @@ async function measureService(ctx: Context, count: number): Promise<Measurement>
       if (++sent === count) finished();
     },
     close: () => inner.close(),
+    // As many sends at once as the server's own transport takes (without it the loop sends one at a time).
+    concurrency: inner.concurrency,
   };
   let watchdog: NodeJS.Timeout | undefined;
   const stalled = new Promise<never>((_, reject) => {

@@ -314,6 +314,53 @@ describe('retries and failures', () => {
     expect(transport.calls).toHaveLength(1);
   });
 
+  it('a row held past half its lease is not sent but handed back, its attempt not counted', async () => {
+    const keys = ['held-1', 'held-2', 'held-3'];
+    for (const key of keys) await enqueueEmail(db, DOMAIN, request(key));
+    // The first send takes longer than half the lease (a slow SMTP server): the rows still waiting are too close to the end of their lease.
+    const transport = scriptedTransport((_, call) => {
+      if (call === 1) clock.advance((OPTIONS.leaseSeconds / 2) * 1000 + 1000);
+      return undefined;
+    });
+    expect(await deliverDueEmails(db, clock, transport, OPTIONS)).toBe(1);
+    expect(transport.calls).toHaveLength(1);
+    const first = transport.calls[0]!.dedup_key;
+    expect(await row(first)).toMatchObject({ status: 'sent', attempts: 1 });
+    const held = keys.filter((key) => key !== first);
+    for (const key of held) expect(await row(key)).toMatchObject({ status: 'pending', attempts: 0, lease_until: null });
+    // Due again at once, not only when the lease would have ended.
+    expect(await deliverDueEmails(db, clock, transport, OPTIONS)).toBe(2);
+    expect(transport.calls.map((c) => c.dedup_key).sort()).toEqual(keys);
+    for (const key of held) expect(await row(key)).toMatchObject({ status: 'sent', attempts: 1 });
+  });
+
+  it('a row is marked sent while the pass is still sending others, not only at its end', async () => {
+    for (const key of ['quick', 'slow']) await enqueueEmail(db, DOMAIN, request(key));
+    let release = () => {};
+    const slow = new Promise<void>((resolve) => (release = resolve));
+    const transport: MailTransport = {
+      async send(r) {
+        if (r.dedup_key === 'slow') await slow;
+      },
+      close() {},
+      concurrency: 2,
+    };
+    const pass = deliverDueEmails(db, clock, transport, OPTIONS);
+    try {
+      let status = (await row('quick')).status;
+      for (let i = 0; i < 200 && status !== 'sent'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        status = (await row('quick')).status;
+      }
+      expect(status).toBe('sent');
+      expect(await row('slow')).toMatchObject({ status: 'pending', attempts: 1 });
+    } finally {
+      release();
+    }
+    expect(await pass).toBe(2);
+    expect(await row('slow')).toMatchObject({ status: 'sent', attempts: 1 });
+  });
+
   it('two workers delivering at once send each email once', async () => {
     for (let i = 0; i < 6; i++) await enqueueEmail(db, DOMAIN, request(`parallel-${i}`));
     const transport = scriptedTransport(() => undefined);
