@@ -2,6 +2,30 @@ import { addMonthsUtc } from '../domain/calendar.ts';
 import { typeDefaults, userTypeLabel, type Privilege, type UserType } from '../domain/privileges.ts';
 import type { SchoolRole } from '../domain/school-roles.ts';
 import type { TopicCode } from '../domain/topics.ts';
+import {
+  ACTIVITY_WEIGHTS,
+  CENTRAL_SUPPORT_STAFF,
+  GENERATED_TYPE_WEIGHTS,
+  PRIVILEGE_DEVIATIONS,
+  SCHOOL_ASSIGNMENTS,
+  type Activity,
+} from './data/account-mix.ts';
+import { JOB_TITLES } from './data/job-titles.ts';
+import { LOCAL_AUTHORITIES, type DemoLocalAuthority } from './data/local-authorities.ts';
+import { NAMED_ACCOUNTS, NAMED_DEMO_USERNAMES, type DemoNamedAccount } from './data/named-accounts.ts';
+import { PASSWORD_WORDS } from './data/password-words.ts';
+import { FIRST_NAMES, LAST_NAMES } from './data/person-names.ts';
+import {
+  DEMO_SCHOOL_PHASES,
+  PHASE_WEIGHTS,
+  SAINTS,
+  SCHOOL_NAME_PATTERNS,
+  SPECIAL_SUFFIXES,
+  TREES,
+  type DemoSchoolPhase,
+} from './data/schools.ts';
+
+export { NAMED_DEMO_USERNAMES, type DemoSchoolPhase };
 
 /**
  * The demo of SPEC §14 as plain data. PURE: `generateDemo(now)` draws everything from a seeded
@@ -29,7 +53,6 @@ import type { TopicCode } from '../domain/topics.ts';
 
 export const DEMO_SEED = 0x4e455855; // "NEXU"
 
-export type DemoSchoolPhase = 'Nursery' | 'Primary' | 'Secondary' | 'Special' | '16 plus';
 export type DemoArchiveReason = 'manual' | 'inactivity' | 'access-ended' | 'provisioning';
 
 /** A demo account printed for newcomers and written to data/demo-accounts.json (SPEC §14). */
@@ -249,900 +272,6 @@ function base32(bytes: Uint8Array): string {
 // ---------------------------------------------------------------------------------------------
 // Content
 
-interface LaPlan {
-  code: string;
-  name: string;
-  slug: string;
-  phonePrefix: string;
-  places: readonly string[];
-  schools: [number, number];
-  accounts: [number, number];
-  /** Activity of the generated administrators (Types of User `la_admin`) placed first. */
-  admins: readonly Activity[];
-  /** Exactly one active holder of manage_users (the first of `admins`, or the named administrator). */
-  singleAdmin: boolean;
-  /** Accounts placed so that the demo shows, on any date, what the lifecycle does this week and this month. */
-  specials?: readonly { type: UserType; activity: Activity }[];
-  /** The LA provisions accounts from its HR system over SCIM (external ids, `provisioning`). */
-  scim: boolean;
-  externalIdPrefix: string;
-}
-
-const LAS: readonly LaPlan[] = [
-  {
-    code: '202',
-    name: 'Camden',
-    slug: 'camden',
-    phonePrefix: '020 7974',
-    schools: [18, 24],
-    accounts: [55, 65],
-    admins: ['recent', 'warned'],
-    singleAdmin: false,
-    scim: false,
-    externalIdPrefix: 'CAM',
-    specials: [
-      { type: 'la_officer', activity: 'archive-this-week' },
-      { type: 'commissioned', activity: 'access-ends-this-month' },
-    ],
-    places: [
-      'Kentish Town',
-      'Gospel Oak',
-      'Belsize Park',
-      'Primrose Hill',
-      'Hampstead',
-      'Somers Town',
-      'Kilburn',
-      'Swiss Cottage',
-      'Holborn',
-      'Fitzrovia',
-      'West Hampstead',
-      'Fortune Green',
-      'Highgate',
-      'Dartmouth Park',
-      'Bloomsbury',
-      'Camden Town',
-      'Chalk Farm',
-      "Regent's Park",
-      "King's Cross",
-      'St Pancras',
-      'Frognal',
-      'South End Green',
-      'Agar Grove',
-      'Haverstock',
-      'Brecknock',
-      'Mornington',
-    ],
-  },
-  {
-    code: '330',
-    name: 'Birmingham',
-    slug: 'birmingham',
-    phonePrefix: '0121 303',
-    schools: [24, 28],
-    accounts: [80, 95],
-    admins: [],
-    singleAdmin: true,
-    scim: false,
-    externalIdPrefix: 'BCC',
-    places: [
-      'Acocks Green',
-      'Aston',
-      'Bordesley Green',
-      'Edgbaston',
-      'Erdington',
-      'Hall Green',
-      'Handsworth',
-      'Harborne',
-      'Kings Heath',
-      'Kings Norton',
-      'Kingstanding',
-      'Ladywood',
-      'Moseley',
-      'Northfield',
-      'Perry Barr',
-      'Selly Oak',
-      'Small Heath',
-      'Sparkhill',
-      'Stechford',
-      'Sutton Coldfield',
-      'Yardley',
-      'Balsall Heath',
-      'Bournville',
-      'Castle Vale',
-      'Longbridge',
-      'Weoley Castle',
-      'Nechells',
-      'Quinton',
-    ],
-  },
-  {
-    code: '341',
-    name: 'Liverpool',
-    slug: 'liverpool',
-    phonePrefix: '0151 233',
-    schools: [20, 26],
-    accounts: [60, 75],
-    admins: ['recent', 'recent', 'dormant'],
-    singleAdmin: false,
-    scim: false,
-    externalIdPrefix: 'LCC',
-    places: [
-      'Anfield',
-      'Aigburth',
-      'Allerton',
-      'Belle Vale',
-      'Childwall',
-      'Croxteth',
-      'Everton',
-      'Fazakerley',
-      'Garston',
-      'Kensington',
-      'Kirkdale',
-      'Norris Green',
-      'Old Swan',
-      'Speke',
-      'Toxteth',
-      'Walton',
-      'Wavertree',
-      'West Derby',
-      'Woolton',
-      'Gateacre',
-      'Dingle',
-      'Clubmoor',
-      'Tuebrook',
-      'Mossley Hill',
-      'Knotty Ash',
-      'Netherley',
-    ],
-  },
-  {
-    code: '886',
-    name: 'Kent',
-    slug: 'kent',
-    phonePrefix: '03000 41',
-    schools: [24, 28],
-    accounts: [80, 95],
-    admins: ['recent', 'recent', 'warned'],
-    singleAdmin: false,
-    scim: true,
-    externalIdPrefix: 'KCC',
-    places: [
-      'Ashford',
-      'Canterbury',
-      'Dartford',
-      'Deal',
-      'Dover',
-      'Faversham',
-      'Folkestone',
-      'Gravesend',
-      'Herne Bay',
-      'Maidstone',
-      'Margate',
-      'Ramsgate',
-      'Sevenoaks',
-      'Sittingbourne',
-      'Tonbridge',
-      'Tunbridge Wells',
-      'Whitstable',
-      'Hythe',
-      'Sandwich',
-      'Cranbrook',
-      'Edenbridge',
-      'Swanley',
-      'Westerham',
-      'Tenterden',
-      'Broadstairs',
-      'Paddock Wood',
-      'Snodland',
-      'Headcorn',
-    ],
-  },
-  {
-    code: '919',
-    name: 'Hertfordshire',
-    slug: 'hertfordshire',
-    phonePrefix: '01992 55',
-    schools: [20, 26],
-    accounts: [70, 85],
-    // Its only administrator is about to get a first warning: central support is alerted (R38).
-    admins: ['due-this-week'],
-    singleAdmin: true,
-    scim: true,
-    externalIdPrefix: 'HCC',
-    places: [
-      'Berkhamsted',
-      "Bishop's Stortford",
-      'Borehamwood',
-      'Bushey',
-      'Cheshunt',
-      'Harpenden',
-      'Hatfield',
-      'Hemel Hempstead',
-      'Hertford',
-      'Hitchin',
-      'Hoddesdon',
-      'Letchworth',
-      'Potters Bar',
-      'Royston',
-      'Sawbridgeworth',
-      'St Albans',
-      'Stevenage',
-      'Tring',
-      'Ware',
-      'Watford',
-      'Welwyn Garden City',
-      'Baldock',
-      'Radlett',
-      'Buntingford',
-      'Kings Langley',
-      'Rickmansworth',
-    ],
-  },
-];
-
-const FIRST_NAMES = [
-  'Oliver',
-  'George',
-  'Harry',
-  'Jack',
-  'Jacob',
-  'Noah',
-  'Charlie',
-  'Thomas',
-  'Oscar',
-  'William',
-  'James',
-  'Henry',
-  'Leo',
-  'Alfie',
-  'Joshua',
-  'Freddie',
-  'Archie',
-  'Ethan',
-  'Isaac',
-  'Alexander',
-  'Joseph',
-  'Edward',
-  'Samuel',
-  'Max',
-  'Daniel',
-  'Arthur',
-  'Lucas',
-  'Mohammed',
-  'Muhammad',
-  'Adam',
-  'Ibrahim',
-  'Yusuf',
-  'Omar',
-  'Ali',
-  'Hamza',
-  'Rhys',
-  'Owen',
-  'Dylan',
-  'Callum',
-  'Connor',
-  'Liam',
-  'Sean',
-  'Declan',
-  'Ciaran',
-  'Aidan',
-  'Kwame',
-  'Tunde',
-  'Chinedu',
-  'Femi',
-  'Rohan',
-  'Arjun',
-  'Vikram',
-  'Sanjay',
-  'Ravi',
-  'Tomasz',
-  'Piotr',
-  'Marek',
-  'Andrew',
-  'Mark',
-  'Paul',
-  'Stephen',
-  'David',
-  'Richard',
-  'Simon',
-  'Gareth',
-  'Neil',
-  'Olivia',
-  'Amelia',
-  'Isla',
-  'Ava',
-  'Emily',
-  'Sophia',
-  'Grace',
-  'Mia',
-  'Poppy',
-  'Ella',
-  'Lily',
-  'Evie',
-  'Isabella',
-  'Charlotte',
-  'Jessica',
-  'Freya',
-  'Florence',
-  'Ruby',
-  'Alice',
-  'Phoebe',
-  'Sophie',
-  'Hannah',
-  'Lucy',
-  'Chloe',
-  'Eleanor',
-  'Zara',
-  'Aisha',
-  'Fatima',
-  'Maryam',
-  'Amira',
-  'Layla',
-  'Yasmin',
-  'Priya',
-  'Anjali',
-  'Kiran',
-  'Nisha',
-  'Siobhan',
-  'Niamh',
-  'Aoife',
-  'Ciara',
-  'Bethan',
-  'Cerys',
-  'Ffion',
-  'Rhiannon',
-  'Catriona',
-  'Morag',
-  'Abena',
-  'Ngozi',
-  'Funmi',
-  'Chioma',
-  'Agnieszka',
-  'Katarzyna',
-  'Joanna',
-  'Rachel',
-  'Sarah',
-  'Helen',
-  'Claire',
-  'Louise',
-  'Joanne',
-  'Nicola',
-  'Karen',
-  'Julie',
-  'Deborah',
-  'Gemma',
-  'Kirsty',
-  'Leanne',
-  'Nadia',
-  'Shabana',
-  'Tahmina',
-];
-
-const LAST_NAMES = [
-  'Smith',
-  'Jones',
-  'Taylor',
-  'Brown',
-  'Williams',
-  'Wilson',
-  'Johnson',
-  'Davies',
-  'Robinson',
-  'Wright',
-  'Thompson',
-  'Evans',
-  'Walker',
-  'White',
-  'Roberts',
-  'Green',
-  'Hall',
-  'Wood',
-  'Jackson',
-  'Clarke',
-  'Patel',
-  'Khan',
-  'Lewis',
-  'James',
-  'Phillips',
-  'Mason',
-  'Mitchell',
-  'Rose',
-  'Davis',
-  'Rodriguez',
-  'Cox',
-  'Alexander',
-  'Morgan',
-  'Moore',
-  'Mills',
-  'King',
-  'Adams',
-  'Garcia',
-  'Hughes',
-  'Lee',
-  'Harris',
-  'Martin',
-  'Cooper',
-  'Ward',
-  'Turner',
-  'Parker',
-  'Baker',
-  'Hill',
-  'Edwards',
-  'Collins',
-  'Stewart',
-  'Morris',
-  'Bell',
-  'Murphy',
-  'Bailey',
-  'Richardson',
-  'Cook',
-  'Harrison',
-  'Kelly',
-  'Marshall',
-  'Chapman',
-  'Fletcher',
-  'Armstrong',
-  'Hunt',
-  'Webb',
-  'Palmer',
-  'Holmes',
-  'Lloyd',
-  'Griffiths',
-  'Owen',
-  'Pritchard',
-  'Price',
-  'Reid',
-  'Campbell',
-  'Murray',
-  'MacDonald',
-  'Fraser',
-  'Sutherland',
-  "O'Brien",
-  "O'Connor",
-  "O'Neill",
-  'Doherty',
-  'Gallagher',
-  'Byrne',
-  'Quinn',
-  'Begum',
-  'Hussain',
-  'Ahmed',
-  'Akhtar',
-  'Rahman',
-  'Islam',
-  'Iqbal',
-  'Malik',
-  'Chaudhry',
-  'Shah',
-  'Sharma',
-  'Singh',
-  'Kaur',
-  'Gill',
-  'Mistry',
-  'Desai',
-  'Chowdhury',
-  'Mensah',
-  'Owusu',
-  'Boateng',
-  'Okafor',
-  'Adeyemi',
-  'Okonkwo',
-  'Bello',
-  'Abara',
-  'Nowak',
-  'Kowalski',
-  'Wisniewski',
-  'Nguyen',
-  'Chen',
-  'Wong',
-  'Li',
-  'Yilmaz',
-  'Demir',
-  'Costa',
-  'Ferreira',
-  'Santos',
-  'Brennan',
-  'Ashworth',
-  'Barker',
-  'Whitfield',
-  'Pearson',
-  'Hargreaves',
-  'Lowe',
-  'Sutton',
-  'Fox',
-  'Booth',
-  'Kent-Davies',
-  'Lloyd-Jones',
-  'Bishop',
-  'Nash',
-  'Dunn',
-];
-
-const SAINTS = [
-  'Mary',
-  'Joseph',
-  'Peter',
-  'Paul',
-  'Anne',
-  'Patrick',
-  'Michael',
-  'Margaret',
-  'Edmund',
-  'Thomas',
-  'Bede',
-  'Dominic',
-  'Teresa',
-  'Luke',
-  'Matthew',
-  'John',
-  'Andrew',
-  'George',
-  'Alban',
-  'Augustine',
-  'Catherine',
-  'Francis',
-  'Gregory',
-  'Hilda',
-];
-const TREES = [
-  'Rowan',
-  'Oak',
-  'Willow',
-  'Beech',
-  'Hawthorn',
-  'Elm',
-  'Cedar',
-  'Maple',
-  'Ash',
-  'Hazel',
-  'Birch',
-  'Holly',
-  'Chestnut',
-  'Linden',
-  'Alder',
-  'Juniper',
-];
-const SPECIAL_SUFFIXES = ['House', 'Lodge', 'Field', 'Bank', 'Park', 'Hill', 'Grove', 'Meadow'];
-
-/** Words for the demo passwords (3 words + digits; the PRNG makes them the same every time). */
-const PASSWORD_WORDS = [
-  'amber',
-  'anchor',
-  'badger',
-  'bramble',
-  'canyon',
-  'cobalt',
-  'copper',
-  'cricket',
-  'dapple',
-  'ember',
-  'falcon',
-  'fennel',
-  'fjord',
-  'gable',
-  'garnet',
-  'harbour',
-  'hazel',
-  'heron',
-  'indigo',
-  'juniper',
-  'kestrel',
-  'lantern',
-  'larch',
-  'linnet',
-  'maple',
-  'marble',
-  'meadow',
-  'mistle',
-  'nutmeg',
-  'orchid',
-  'osprey',
-  'otter',
-  'paddle',
-  'pebble',
-  'pepper',
-  'plover',
-  'quarry',
-  'quill',
-  'raven',
-  'russet',
-  'saffron',
-  'salmon',
-  'sorrel',
-  'spruce',
-  'tansy',
-  'thistle',
-  'timber',
-  'tundra',
-  'umber',
-  'velvet',
-  'walnut',
-  'willow',
-  'wren',
-  'yarrow',
-  'zephyr',
-  'bracken',
-  'cinder',
-  'dormouse',
-  'estuary',
-  'foxglove',
-  'granite',
-  'heather',
-  'inkwell',
-  'jackdaw',
-  'kelp',
-  'lichen',
-  'mallard',
-  'nettle',
-  'oriel',
-  'puffin',
-  'quartz',
-  'rookery',
-  'shingle',
-  'teasel',
-  'upland',
-  'vervain',
-  'wharf',
-  'yeoman',
-  'acorn',
-  'beacon',
-  'clover',
-  'drizzle',
-  'eddy',
-  'flint',
-  'gorse',
-  'hollow',
-  'islet',
-  'jetty',
-  'kiln',
-  'lagoon',
-  'moorland',
-  'nimbus',
-  'orchard',
-  'pylon',
-  'ripple',
-  'sextant',
-  'tideway',
-  'valley',
-  'weir',
-  'bobbin',
-  'crumpet',
-  'dynamo',
-  'gazebo',
-  'hamlet',
-  'magpie',
-  'parsnip',
-  'rhubarb',
-  'skylark',
-  'trellis',
-] as const;
-
-const JOB_TITLES: Readonly<Record<UserType, readonly string[]>> = {
-  la_admin: [
-    'Information Systems Manager',
-    'Education Data Systems Lead',
-    'Nexus System Administrator',
-    'Data and Systems Manager',
-    'Information Management Officer',
-  ],
-  la_officer: [
-    'Data Analyst',
-    'Senior Performance Analyst',
-    'Research and Intelligence Officer',
-    'Education Data Officer',
-    'Insight Analyst',
-    'Performance and Information Officer',
-  ],
-  school_improvement: [
-    'School Improvement Adviser',
-    'Senior School Improvement Officer',
-    'Primary Adviser',
-    'Secondary Adviser',
-    'Early Years Adviser',
-    'Education Standards Officer',
-  ],
-  commissioned: [
-    'School Improvement Partner',
-    'Education Consultant',
-    'Associate Adviser',
-    'Independent Education Consultant',
-  ],
-  virtual_school: [
-    'Virtual School Head',
-    'Deputy Virtual School Head',
-    'Virtual School Education Adviser',
-    'Designated Teacher Coordinator',
-  ],
-  read_only: [
-    'Admissions Officer',
-    'SEND Caseworker',
-    'Early Years Officer',
-    'Attendance Officer',
-    'Governor Services Officer',
-    'Family Support Worker',
-    'Education Welfare Officer',
-  ],
-  support: ['Support Analyst', 'Service Desk Lead', 'Customer Success Manager', 'Technical Support Officer'],
-};
-
-/** Occasional deviations from a type's defaults (R14). `manage_users` only where it does not break the single-admin LA. */
-const DEVIATIONS: Readonly<Record<UserType, readonly { add?: Privilege; remove?: Privilege }[]>> = {
-  la_admin: [{ remove: 'nexus_admin' }, { remove: 'pupil_level' }, { add: 'cin_cla' }, { add: 'upload_data' }],
-  la_officer: [
-    { add: 'cin_cla' },
-    { add: 'upload_data' },
-    { add: 'manage_school_groups' },
-    { remove: 'pupil_level' },
-    { add: 'manage_users' },
-  ],
-  school_improvement: [{ add: 'pupil_level' }, { add: 'view_users' }],
-  commissioned: [{ add: 'pupil_level' }],
-  virtual_school: [{ remove: 'pupil_level' }, { add: 'view_users' }],
-  read_only: [{ add: 'view_users' }, { add: 'upload_data' }],
-  support: [],
-};
-
-type Activity =
-  | 'recent' // signed in within the last 12 months
-  | 'dormant' // 12–15 months
-  | 'warned' // 15–18 months: the 15/16/17-month warnings
-  | 'overdue' // 18–40 months, still active: the job archives them (after a final warning, R37)
-  | 'never' // never signed in (inactive since creation)
-  | 'restored' // archived for inactivity once, restored recently (R34)
-  | 'due-this-week' // the first warning falls due in three days
-  | 'archive-this-week' // warned three times; archived in four days
-  | 'access-ends-this-month' // an access end date later this month (R11)
-  | 'archived-inactivity'
-  | 'archived-manual'
-  | 'archived-access-ended'
-  | 'archived-provisioning';
-
-const ACTIVITY_WEIGHTS: Readonly<Record<Activity, number>> = {
-  recent: 48,
-  dormant: 9,
-  warned: 10,
-  overdue: 9,
-  never: 8,
-  restored: 1,
-  'archived-inactivity': 6,
-  'archived-manual': 3,
-  'archived-access-ended': 3,
-  'archived-provisioning': 2,
-  // Placed, never drawn.
-  'due-this-week': 0,
-  'archive-this-week': 0,
-  'access-ends-this-month': 0,
-};
-
-const GENERATED_TYPE_WEIGHTS: Readonly<Partial<Record<UserType, number>>> = {
-  la_officer: 20,
-  school_improvement: 18,
-  commissioned: 16,
-  virtual_school: 7,
-  read_only: 32,
-  la_admin: 4,
-};
-
-interface NamedPlan {
-  username: string;
-  organisation: 'central' | 'la0' | 'la1';
-  type: UserType;
-  firstName: string;
-  lastName: string;
-  jobTitle: string;
-  createdMonthsAgo: number;
-  lastSignInDaysAgo: number;
-  archived?: { reason: 'access-ended'; daysAgo: number };
-}
-
-/** The accounts printed for newcomers. Order is the printing order. */
-const NAMED: readonly NamedPlan[] = [
-  {
-    username: 'support',
-    organisation: 'central',
-    type: 'support',
-    firstName: 'Alex',
-    lastName: 'Morgan',
-    jobTitle: 'Support Analyst',
-    createdMonthsAgo: 47,
-    lastSignInDaysAgo: 1,
-  },
-  {
-    username: 'camden.admin',
-    organisation: 'la0',
-    type: 'la_admin',
-    firstName: 'Priya',
-    lastName: 'Shah',
-    jobTitle: 'Information Systems Manager',
-    createdMonthsAgo: 46,
-    lastSignInDaysAgo: 1,
-  },
-  {
-    username: 'camden.officer',
-    organisation: 'la0',
-    type: 'la_officer',
-    firstName: 'Tom',
-    lastName: 'Gallagher',
-    jobTitle: 'Senior Data Analyst',
-    createdMonthsAgo: 31,
-    lastSignInDaysAgo: 3,
-  },
-  {
-    username: 'camden.improvement',
-    organisation: 'la0',
-    type: 'school_improvement',
-    firstName: 'Grace',
-    lastName: 'Adeyemi',
-    jobTitle: 'School Improvement Adviser',
-    createdMonthsAgo: 26,
-    lastSignInDaysAgo: 5,
-  },
-  {
-    username: 'camden.readonly',
-    organisation: 'la0',
-    type: 'read_only',
-    firstName: 'Hannah',
-    lastName: 'Brooks',
-    jobTitle: 'Admissions Officer',
-    createdMonthsAgo: 14,
-    lastSignInDaysAgo: 8,
-  },
-  {
-    username: 'birmingham.admin',
-    organisation: 'la1',
-    type: 'la_admin',
-    firstName: 'Imran',
-    lastName: 'Hussain',
-    jobTitle: 'Education Data Systems Lead',
-    createdMonthsAgo: 45,
-    lastSignInDaysAgo: 2,
-  },
-  {
-    username: 'birmingham.officer',
-    organisation: 'la1',
-    type: 'la_officer',
-    firstName: 'Sophie',
-    lastName: 'Clarke',
-    jobTitle: 'Performance Analyst',
-    createdMonthsAgo: 33,
-    lastSignInDaysAgo: 4,
-  },
-  {
-    username: 'birmingham.improvement',
-    organisation: 'la1',
-    type: 'school_improvement',
-    firstName: 'Daniel',
-    lastName: 'Osei',
-    jobTitle: 'Senior School Improvement Officer',
-    createdMonthsAgo: 22,
-    lastSignInDaysAgo: 6,
-  },
-  {
-    username: 'birmingham.readonly',
-    organisation: 'la1',
-    type: 'read_only',
-    firstName: 'Laura',
-    lastName: 'Bennett',
-    jobTitle: 'SEND Caseworker',
-    createdMonthsAgo: 11,
-    lastSignInDaysAgo: 9,
-  },
-  // Commissioned until recently; archived when the contract ended: signing in shows the archived message (R30).
-  {
-    username: 'camden.leaver',
-    organisation: 'la0',
-    type: 'commissioned',
-    firstName: 'Martin',
-    lastName: 'Doyle',
-    jobTitle: 'School Improvement Partner',
-    createdMonthsAgo: 20,
-    lastSignInDaysAgo: 16,
-    archived: { reason: 'access-ended', daysAgo: 12 },
-  },
-];
-
-export const NAMED_DEMO_USERNAMES: readonly string[] = NAMED.map((n) => n.username);
-
 // ---------------------------------------------------------------------------------------------
 // Generator
 
@@ -1201,7 +330,7 @@ export function generateDemo(now: Date, options: GenerateDemoOptions = {}): Demo
     emailDomain: `${centralSlug}.org.uk`,
     createdAt: monthsAgo(48.5),
   });
-  LAS.forEach((la, i) => {
+  LOCAL_AUTHORITIES.forEach((la, i) => {
     organisations.push({
       key: `la${i}`,
       kind: 'la',
@@ -1221,14 +350,12 @@ export function generateDemo(now: Date, options: GenerateDemoOptions = {}): Demo
   const openSchoolsByOrg = new Map<string, DemoSchool[]>();
   const groupsByOrg = new Map<string, DemoSchoolGroup[]>();
 
-  LAS.forEach((la, i) => {
+  LOCAL_AUTHORITIES.forEach((la, i) => {
     const orgKey = `la${i}`;
     const org = orgByKey.get(orgKey)!;
     const count = rng.int(la.schools[0], la.schools[1]);
-    const phases: DemoSchoolPhase[] = ['Primary', 'Secondary', 'Special', 'Nursery', '16 plus'];
-    while (phases.length < count) {
-      phases.push(rng.weighted<DemoSchoolPhase>({ Primary: 62, Secondary: 20, Special: 7, Nursery: 6, '16 plus': 5 }));
-    }
+    const phases: DemoSchoolPhase[] = [...DEMO_SCHOOL_PHASES];
+    while (phases.length < count) phases.push(rng.weighted(PHASE_WEIGHTS));
     const names = new Set<string>();
     const closedCount = rng.int(1, 2);
     const closedAt = new Set(
@@ -1295,7 +422,7 @@ export function generateDemo(now: Date, options: GenerateDemoOptions = {}): Demo
 
   // Accounts
   const accounts: DemoAccountRecord[] = [];
-  const usernames = new Set<string>(NAMED.map((n) => n.username));
+  const usernames = new Set<string>(NAMED_ACCOUNTS.map((n) => n.username));
   const externalIds = new Set<string>();
   const demoAccounts: DemoAccount[] = [];
 
@@ -1307,7 +434,7 @@ export function generateDemo(now: Date, options: GenerateDemoOptions = {}): Demo
     return name;
   };
   const phoneFor = (orgKey: string): string | null => {
-    const la = LAS[Number(orgKey.slice(2))];
+    const la = LOCAL_AUTHORITIES[Number(orgKey.slice(2))];
     if (!la) return rng.chance(0.5) ? `0300 123 ${rng.int(1000, 9999)}` : null;
     return rng.chance(0.55) ? `${la.phonePrefix} ${rng.int(1000, 9999)}` : null;
   };
@@ -1330,16 +457,7 @@ export function generateDemo(now: Date, options: GenerateDemoOptions = {}): Demo
   };
   const schoolsFor = (orgKey: string, type: UserType, from: Date, to: Date): DemoAccountRecord['schools'] => {
     const open = openSchoolsByOrg.get(orgKey) ?? [];
-    const plan: Readonly<Record<UserType, [number, number, readonly SchoolRole[]]>> = {
-      commissioned: [2, 6, ['school_improvement_partner', 'consultant']],
-      school_improvement: [3, 9, ['link_adviser', 'school_improvement_partner']],
-      virtual_school: [0, 3, ['virtual_school_head']],
-      read_only: [0, 2, ['education_welfare_officer', 'send_adviser', 'governor', 'data_manager', 'other']],
-      la_officer: [0, 2, ['data_manager', 'other']],
-      la_admin: [0, 0, []],
-      support: [0, 0, []],
-    };
-    const [min, max, roles] = plan[type];
+    const [min, max, roles] = SCHOOL_ASSIGNMENTS[type];
     if (open.length === 0 || max === 0) return [];
     return rng
       .sample(open, rng.int(min, max))
@@ -1358,7 +476,7 @@ export function generateDemo(now: Date, options: GenerateDemoOptions = {}): Demo
   };
   const privilegesFor = (type: UserType, allowManageUsers: boolean): Privilege[] => {
     const held = new Set<Privilege>(typeDefaults(type));
-    const options = DEVIATIONS[type].filter((d) => allowManageUsers || d.add !== 'manage_users');
+    const options = PRIVILEGE_DEVIATIONS[type].filter((d) => allowManageUsers || d.add !== 'manage_users');
     if (options.length > 0 && rng.chance(0.12)) {
       const d = rng.pick(options);
       if (d.add) held.add(d.add);
@@ -1376,9 +494,9 @@ export function generateDemo(now: Date, options: GenerateDemoOptions = {}): Demo
     );
 
   // Named demo accounts first (ids are drawn before any generated account).
-  const orgKeyOf = (p: NamedPlan): string => (p.organisation === 'central' ? 'central' : p.organisation);
+  const orgKeyOf = (p: DemoNamedAccount): string => (p.organisation === 'central' ? 'central' : p.organisation);
   let supportId: string | null = null;
-  for (const plan of NAMED) {
+  for (const plan of NAMED_ACCOUNTS) {
     const orgKey = orgKeyOf(plan);
     const org = orgByKey.get(orgKey)!;
     const password = demoPassword(credentialRng);
@@ -1395,13 +513,14 @@ export function generateDemo(now: Date, options: GenerateDemoOptions = {}): Demo
     const createdBy =
       plan.type === 'support' ? null : plan.type === 'la_admin' || admins.length === 0 ? supportId : admins[0]!.id;
     const groups = plan.type === 'support' ? { keys: [], defaultKey: null } : namedGroups(orgKey, plan.type);
+    const namedRole: SchoolRole = plan.type === 'commissioned' ? 'school_improvement_partner' : 'link_adviser';
     const schoolRows =
       plan.type === 'school_improvement' || plan.type === 'commissioned'
         ? rng
             .sample(openSchoolsByOrg.get(orgKey) ?? [], 4)
             .map((s) => ({
               urn: s.urn,
-              role: (plan.type === 'commissioned' ? 'school_improvement_partner' : 'link_adviser') as SchoolRole,
+              role: namedRole,
               assignedAt: between(createdAt, archivedAt ?? at),
             }))
             .sort((a, b) => a.urn - b.urn)
@@ -1469,16 +588,16 @@ export function generateDemo(now: Date, options: GenerateDemoOptions = {}): Demo
   }
 
   // Generated central support staff.
-  for (const activity of ['recent', 'recent', 'dormant'] as const) {
+  for (const activity of CENTRAL_SUPPORT_STAFF) {
     accounts.push(generatedAccount('central', 'support', activity, null));
   }
 
   // Generated LA accounts.
-  LAS.forEach((la, i) => {
+  LOCAL_AUTHORITIES.forEach((la, i) => {
     const orgKey = `la${i}`;
     const count = rng.int(la.accounts[0], la.accounts[1]);
     const plans: { type: UserType; activity: Activity }[] = [
-      ...la.admins.map((activity) => ({ type: 'la_admin' as UserType, activity })),
+      ...la.admins.map((activity): { type: UserType; activity: Activity } => ({ type: 'la_admin', activity })),
       ...(la.specials ?? []),
     ];
     // The single-admin LA keeps one former administrator, archived: restoring them is the way out.
@@ -1494,7 +613,12 @@ export function generateDemo(now: Date, options: GenerateDemoOptions = {}): Demo
     for (const plan of plans) accounts.push(generatedAccount(orgKey, plan.type, plan.activity, la));
   });
 
-  function generatedAccount(orgKey: string, type: UserType, activity: Activity, la: LaPlan | null): DemoAccountRecord {
+  function generatedAccount(
+    orgKey: string,
+    type: UserType,
+    activity: Activity,
+    la: DemoLocalAuthority | null,
+  ): DemoAccountRecord {
     const org = orgByKey.get(orgKey)!;
     const id = rng.uuid();
     const firstName = rng.pick(FIRST_NAMES);
@@ -1676,43 +800,14 @@ export function generateDemo(now: Date, options: GenerateDemoOptions = {}): Demo
   return { now: at, organisations, schools, schoolGroups, accounts, demoAccounts };
 }
 
-/** Names use the typographic apostrophe, as many in GIAS do: the demo's extract shows it surviving Windows-1252. */
+/** A school's name by its phase's patterns (data/schools.ts); draws the place and the saint first, always. */
 function schoolName(rng: Random, phase: DemoSchoolPhase, places: readonly string[]): string {
   const place = rng.pick(places);
   const saint = rng.pick(SAINTS);
-  switch (phase) {
-    case 'Primary':
-      return rng.pick([
-        `${place} Primary School`,
-        `${place} Primary School`,
-        `${place} Community Primary School`,
-        `${place} Infant School`,
-        `${place} Junior School`,
-        `${place} Primary Academy`,
-        `St ${saint}’s Catholic Primary School`,
-        `St ${saint}’s Church of England Primary School`,
-        `${place} Church of England Primary School`,
-      ]);
-    case 'Secondary':
-      return rng.pick([
-        `${place} School`,
-        `${place} Academy`,
-        `${place} High School`,
-        `St ${saint}’s Catholic High School`,
-        `${place} Girls’ School`,
-        `${place} Boys’ School`,
-      ]);
-    case 'Special':
-      return `${rng.pick(TREES)} ${rng.pick(SPECIAL_SUFFIXES)} School`;
-    case 'Nursery':
-      return rng.pick([
-        `${place} Nursery School`,
-        `${place} Maintained Nursery School`,
-        `${place} Children’s Centre Nursery School`,
-      ]);
-    case '16 plus':
-      return rng.pick([`${place} Sixth Form College`, `${place} College`]);
-  }
+  if (phase === 'Special') return `${rng.pick(TREES)} ${rng.pick(SPECIAL_SUFFIXES)} School`;
+  return rng
+    .pick(SCHOOL_NAME_PATTERNS[phase])
+    .replace(/\{(place|saint)\}/g, (_match: string, key: string) => (key === 'place' ? place : saint));
 }
 
 /** Row counts the seed writes, for tests and the console. */

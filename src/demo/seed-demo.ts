@@ -107,7 +107,7 @@ export async function seedDemoWithReport(db: Kysely<Database>, options: SeedDemo
     // Serialise concurrent seeders (several processes starting at once on PostgreSQL).
     await lockOrganisationsForSeeding(trx);
     if (await hasOrganisations(trx)) return false;
-    await insertDemo(trx, settled, options.secretBox, sharedHash!, hashById);
+    await insertDemo(trx, settled, options.secretBox, sharedHash, hashById);
     await insertLifecyclePolicy(trx, policyFingerprint(schedule), data.now);
     return true;
   });
