@@ -1,5 +1,5 @@
 import { ForbiddenError, NotFoundError } from './errors.ts';
-import type { Privilege } from './privileges.ts';
+import { OVERSIGHT_PRIVILEGES, type Privilege } from './privileges.ts';
 
 /**
  * THE authorisation and tenant-scope table. Every service asks `decide` before it reads or
@@ -58,7 +58,7 @@ export const ACCESS_RULES = {
   'school-groups.manage': { anyOf: ['manage_school_groups'], scope: 'own-la' },
   'audit.view': { anyOf: ['manage_users'], scope: 'own-la' },
   /** R52: sign-in attempts to archived accounts, for those who answer for the LA's accounts. */
-  'security-alerts.view': { anyOf: ['manage_users', 'nexus_admin'], scope: 'own-la' },
+  'security-alerts.view': { anyOf: OVERSIGHT_PRIVILEGES, scope: 'own-la' },
   'lifecycle.view': { anyOf: ['manage_users'], scope: 'own-la' },
   'reviews.manage': { anyOf: ['manage_users'], scope: 'own-la' },
   'api-tokens.manage': { anyOf: ['manage_users'], scope: 'own-la' },

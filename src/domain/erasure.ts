@@ -1,3 +1,5 @@
+import { fullName } from './names.ts';
+
 /**
  * R31 in stored text: a deleted person's name, username and email address erased from another
  * person's email (an alert about them, a digest that lists them). Only whole occurrences go:
@@ -147,11 +149,7 @@ export function personalValues(
   person: ErasedPerson,
   changes: readonly Record<string, readonly unknown[] | undefined>[] = [],
 ): { values: string[]; exact: string[] } {
-  const values = new Set([
-    `${person.first_name} ${person.last_name}`,
-    person.email,
-    ...(person.phone ? [person.phone] : []),
-  ]);
+  const values = new Set([fullName(person), person.email, ...(person.phone ? [person.phone] : [])]);
   let first = person.first_name;
   let last = person.last_name;
   for (const change of changes) {

@@ -64,6 +64,19 @@ export const USER_TYPES = [
 export type UserType = (typeof USER_TYPES)[number]['code'];
 export const USER_TYPE_CODES: readonly UserType[] = USER_TYPES.map((t) => t.code);
 
+/**
+ * An LA's administrator: an active account holding this privilege. The one definition behind the
+ * last-administrator rule (R17), the contacts named to archived people (R30, R35) and the alerts
+ * about administrators at risk (R38).
+ */
+export const ADMINISTRATOR_PRIVILEGE = 'manage_users' satisfies Privilege;
+
+/**
+ * Who oversees an LA's accounts: its administrators and its Nexus Admins. They receive the weekly
+ * Admin Digest (R47) and see the security alerts (R52); SPEC §12 names both privileges.
+ */
+export const OVERSIGHT_PRIVILEGES: readonly Privilege[] = [ADMINISTRATOR_PRIVILEGE, 'nexus_admin'];
+
 /** Privileges and types that only the central support organisation may hold. */
 export const CENTRAL_ONLY_PRIVILEGES: readonly Privilege[] = ['support'];
 export const CENTRAL_ONLY_TYPES: readonly UserType[] = ['support'];

@@ -53,6 +53,7 @@ import type { RequestContext } from './request-context.ts';
 import { applyPrivileges, assertNotLastAdministrator } from './user-changes-service.ts';
 import { deleteInTransaction } from './erasure.ts';
 import { archiveInTransaction } from './user-status-service.ts';
+import { fullName } from '../domain/names.ts';
 
 type Trx = Transaction<Database>;
 
@@ -214,7 +215,7 @@ export function createAccessReviewService(deps: ServiceDeps & { inactiveMonths: 
             : `You do not have permission to ${decision} ${item.account_label}.`,
         );
       }
-      await assertNotLastAdministrator(trx, actor, account, `${decision} ${account.first_name} ${account.last_name}`);
+      await assertNotLastAdministrator(trx, actor, account, `${decision} ${fullName(account)}`);
       if (decision === 'archive')
         await archiveInTransaction(trx, account, 'manual', who(actor), ctx, now, config, named);
       else await deleteInTransaction(trx, account, who(actor), ctx, now, config, named);
@@ -257,7 +258,7 @@ export function createAccessReviewService(deps: ServiceDeps & { inactiveMonths: 
       account,
       snapshot: {
         username: account.username,
-        name: `${account.first_name} ${account.last_name}`,
+        name: fullName(account),
         email: account.email,
         userType: account.user_type,
         privileges: sortPrivileges(privileges.filter((p) => p.account_id === account.id).map((p) => p.privilege)),

@@ -5,6 +5,7 @@ import { invitationEmail, passwordResetEmail } from '../mail/templates/account-e
 import type { AuditRecord } from './audit.ts';
 import { formatDate, formatDateTime } from './deps.ts';
 import { hashToken, newToken } from './secrets.ts';
+import { fullName } from '../domain/names.ts';
 
 export type LinkAccount = Pick<Account, 'id' | 'organisation_id' | 'username' | 'first_name' | 'last_name' | 'email'>;
 
@@ -51,7 +52,7 @@ export function linkParts(
   const email: EmailRequest = {
     dedupKey: `${purpose}:${tokenHash}`,
     template: purpose,
-    to: { address: account.email, name: `${account.first_name} ${account.last_name}` },
+    to: { address: account.email, name: fullName(account) },
     organisationId: account.organisation_id,
     accountId: account.id,
     content,

@@ -27,6 +27,7 @@ import { dummyHash, hashPassword, verifyPassword } from './password-hasher.ts';
 import { linkParts, type LinkAccount } from './link-parts.ts';
 import type { RequestContext } from './request-context.ts';
 import { hashToken } from './secrets.ts';
+import { fullName } from '../domain/names.ts';
 
 /** No organisation has this id (they count up from 1): looked up for a name without an account. */
 const NO_ORGANISATION = 0;
@@ -108,7 +109,7 @@ export function createPasswordService(deps: ServiceDeps) {
       purpose,
       now: clock.now(),
       laName: organisation?.name ?? '',
-      inviter: inviter ? { id: inviter.id, name: `${inviter.first_name} ${inviter.last_name}` } : null,
+      inviter: inviter ? { id: inviter.id, name: fullName(inviter) } : null,
     });
     await insertToken(trx, link.tokenRow);
     await enqueueEmail(trx, domain, link.email);
@@ -149,7 +150,7 @@ export function createPasswordService(deps: ServiceDeps) {
         await enqueueEmail(trx, domain, {
           dedupKey: passwordChangedKey(account.id, passwordHash),
           template: 'password-changed',
-          to: { address: account.email, name: `${account.first_name} ${account.last_name}` },
+          to: { address: account.email, name: fullName(account) },
           organisationId: account.organisation_id,
           accountId: account.id,
           content: passwordChangedEmail({
@@ -290,7 +291,7 @@ export function createPasswordService(deps: ServiceDeps) {
         await enqueueEmail(trx, domain, {
           dedupKey: passwordChangedKey(account.id, passwordHash),
           template: 'password-changed',
-          to: { address: account.email, name: `${account.first_name} ${account.last_name}` },
+          to: { address: account.email, name: fullName(account) },
           organisationId: account.organisation_id,
           accountId: account.id,
           content: passwordChangedEmail({

@@ -9,6 +9,7 @@ import { audit, type Who } from './audit.ts';
 import { formatDate, formatDateTime, mailDomain, type ServiceDeps } from './deps.ts';
 import { organisationInScope } from './organisation-scope.ts';
 import type { RequestContext } from './request-context.ts';
+import { fullName, fullNameIfKnown } from '../domain/names.ts';
 
 export const ALERT_TEXT =
   'A leaver trying to sign in is a possible data breach: report it to your Information Governance team';
@@ -66,7 +67,7 @@ export async function raiseSecurityAlert(
         recipientName: r.name,
         laName,
         username: account.username,
-        name: `${account.first_name} ${account.last_name}`,
+        name: fullName(account),
         when: formatDateTime(attempt.now, tz),
         address: attempt.ctx.ip,
         archivedOn: account.archived_at ? formatDate(account.archived_at, tz) : 'an earlier date',
@@ -96,7 +97,7 @@ export function createSecurityAlertService({ db, clock }: ServiceDeps) {
           ip: r.ip,
           username: typeof r.details.username === 'string' ? r.details.username : null,
           accountId: r.account_id,
-          name: r.first_name !== null ? `${r.first_name} ${r.last_name}` : null,
+          name: fullNameIfKnown(r),
           outcome:
             r.action === 'sign-in.archived-account'
               ? 'Correct password: shown the archived-account message'

@@ -14,6 +14,7 @@ import { authorise } from '../domain/access.ts';
 import { audit, auditSupportRead, who } from './audit.ts';
 import { mailDomain, type ServiceDeps } from './deps.ts';
 import type { RequestContext } from './request-context.ts';
+import { fullName } from '../domain/names.ts';
 
 export const SENT_EMAIL_PAGE_SIZE = 50;
 
@@ -105,7 +106,7 @@ export function createSupportService({ db, clock, config }: ServiceDeps) {
           await enqueueEmail(trx, mailDomain(config), {
             dedupKey: `topic:${id}:${s.id}`,
             template: 'topic-message',
-            to: { address: s.email, name: `${s.first_name} ${s.last_name}` },
+            to: { address: s.email, name: fullName(s) },
             organisationId: s.organisation_id,
             accountId: s.id,
             now,

@@ -31,6 +31,7 @@ import {
 } from '../domain/account-fields.ts';
 import { NotFoundError, RuleError, StaleVersionError, ValidationError } from '../domain/errors.ts';
 import {
+  ADMINISTRATOR_PRIVILEGE,
   CENTRAL_ONLY_PRIVILEGES,
   CENTRAL_ONLY_TYPES,
   isPrivilege,
@@ -46,6 +47,7 @@ import type { RequestContext } from './request-context.ts';
 import { accountFor } from './user-admin-service.ts';
 import { refreshLifecycleDue } from './lifecycle/schedule.ts';
 import { dateIn } from '../domain/calendar.ts';
+import { fullName } from '../domain/names.ts';
 
 export interface DetailsInput {
   firstName?: string;
@@ -87,12 +89,12 @@ export async function assertNotLastAdministrator(
 ): Promise<void> {
   if (isCentralSupport(actor) || actor.kind === 'system') return;
   const held = await privilegesOf(trx, account.id);
-  if (!held.includes('manage_users') || account.status !== 'active') return;
+  if (!held.includes(ADMINISTRATOR_PRIVILEGE) || account.status !== 'active') return;
   // Serialise concurrent removals within one LA.
   await lockAdministratorsOf(trx, account.organisation_id);
   if ((await countOtherActiveAdministrators(trx, account.organisation_id, account.id)) === 0) {
     throw new RuleError(
-      `You cannot ${what}: ${account.first_name} ${account.last_name} is the last administrator of this Local Authority. Give another account "Can Add, Delete and Manage Users" first.`,
+      `You cannot ${what}: ${fullName(account)} is the last administrator of this Local Authority. Give another account "Can Add, Delete and Manage Users" first.`,
     );
   }
 }
@@ -142,7 +144,7 @@ export async function applyPrivileges(
     if (agreedBy.length > 200)
       throw new ValidationError({ cinClaAgreedBy: 'Who agreed it must be 200 characters or fewer' });
   }
-  if (removed.includes('manage_users'))
+  if (removed.includes(ADMINISTRATOR_PRIVILEGE))
     await assertNotLastAdministrator(trx, actor, account, 'remove "Can Add, Delete and Manage Users"');
   await removePrivileges(trx, account.id, removed);
   await addPrivileges(trx, account.id, added);

@@ -26,6 +26,7 @@ import { organisationInScope } from './organisation-scope.ts';
 import type { RequestContext } from './request-context.ts';
 import { refreshLifecycleDue } from './lifecycle/schedule.ts';
 import { dateIn } from '../domain/calendar.ts';
+import { fullName } from '../domain/names.ts';
 
 export interface ImportedAccount {
   id: string;
@@ -85,7 +86,7 @@ export function createUserImportService(deps: ServiceDeps) {
       refuseIfAny([...problems, ...rowProblems], ACCOUNT_IMPORT_COLUMNS);
 
       const inviter = actor.kind === 'account' ? await findAccountById(db, actor.accountId) : undefined;
-      const inviterNamed = inviter ? { id: inviter.id, name: `${inviter.first_name} ${inviter.last_name}` } : null;
+      const inviterNamed = inviter ? { id: inviter.id, name: fullName(inviter) } : null;
       const accounts = plans.map((plan) => ({
         plan,
         row: {
@@ -170,7 +171,7 @@ export function createUserImportService(deps: ServiceDeps) {
       const created: ImportedAccount[] = accounts.map(({ row }) => ({
         id: row.id,
         username: row.username,
-        name: `${row.first_name} ${row.last_name}`,
+        name: fullName(row),
         email: row.email,
       }));
       return { organisation, created };

@@ -15,6 +15,7 @@ import { refreshLifecycleDue } from './lifecycle/schedule.ts';
 import type { RequestContext } from './request-context.ts';
 import { accountFor } from './user-admin-service.ts';
 import { assertNotLastAdministrator } from './user-changes-service.ts';
+import { fullName } from '../domain/names.ts';
 
 /**
  * Archives in the caller's transaction (R30): locked at once — every session ends — and kept
@@ -141,7 +142,7 @@ export function createUserStatusService(deps: ServiceDeps) {
         await enqueueEmail(trx, mailDomain(config), {
           dedupKey: `two-factor-reset:${account.id}:${now.toISOString()}`,
           template: 'two-factor-reset',
-          to: { address: account.email, name: `${account.first_name} ${account.last_name}` },
+          to: { address: account.email, name: fullName(account) },
           organisationId: account.organisation_id,
           accountId: account.id,
           content: twoFactorResetEmail({

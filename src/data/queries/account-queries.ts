@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
 import type { Account, ArchiveReason, Executor, NewAccount, Organisation } from '../database.ts';
+import { fullName } from '../../domain/names.ts';
+import { ADMINISTRATOR_PRIVILEGE } from '../../domain/privileges.ts';
 
 export async function findAccountByUsername(db: Executor, username: string): Promise<Account | undefined> {
   // citext: case variants of a username are one account (R7).
@@ -112,11 +114,11 @@ export async function administratorsOf(
     .select(['accounts.id', 'accounts.first_name', 'accounts.last_name', 'accounts.email'])
     .where('accounts.organisation_id', '=', organisationId)
     .where('accounts.status', '=', 'active')
-    .where('account_privileges.privilege', '=', 'manage_users')
+    .where('account_privileges.privilege', '=', ADMINISTRATOR_PRIVILEGE)
     .orderBy('accounts.last_name')
     .orderBy('accounts.first_name')
     .execute();
-  return rows.map((r) => ({ id: r.id, name: `${r.first_name} ${r.last_name}`, email: r.email }));
+  return rows.map((r) => ({ id: r.id, name: fullName(r), email: r.email }));
 }
 
 /** Every organisation's id, name and LA code (the command line's labels). */
@@ -192,7 +194,7 @@ export async function countOtherActiveAdministrators(
     .select('accounts.id')
     .where('accounts.organisation_id', '=', organisationId)
     .where('accounts.status', '=', 'active')
-    .where('account_privileges.privilege', '=', 'manage_users')
+    .where('account_privileges.privilege', '=', ADMINISTRATOR_PRIVILEGE)
     .where('accounts.id', '!=', exceptAccountId)
     .forUpdate()
     .execute();

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor } from '../database.ts';
 import { INACTIVE_SINCE } from './lifecycle-queries.ts';
+import { OVERSIGHT_PRIVILEGES } from '../../domain/privileges.ts';
 
 /** The weekly Admin Digest's reads (R47), one LA at a time. */
 
@@ -29,7 +30,7 @@ export async function digestRecipients(db: Executor) {
           .selectFrom('account_privileges')
           .select(sql`1`.as('one'))
           .whereRef('account_privileges.account_id', '=', 'accounts.id')
-          .where('account_privileges.privilege', 'in', ['manage_users', 'nexus_admin']),
+          .where('account_privileges.privilege', 'in', OVERSIGHT_PRIVILEGES),
       ),
     )
     .orderBy('accounts.organisation_id')

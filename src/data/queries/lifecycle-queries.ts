@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
 import type { Account, Executor } from '../database.ts';
 import { inChunks } from './chunks.ts';
+import { fullName } from '../../domain/names.ts';
+import { ADMINISTRATOR_PRIVILEGE } from '../../domain/privileges.ts';
 
 /** The automatic lifecycle's reads and writes (R33–R41). The rules are in domain/lifecycle.ts. */
 
@@ -65,7 +67,7 @@ export async function holdersOfManageUsers(db: Executor, ids: readonly string[])
     .selectFrom('account_privileges')
     .select('account_id')
     .where('account_id', 'in', ids)
-    .where('privilege', '=', 'manage_users')
+    .where('privilege', '=', ADMINISTRATOR_PRIVILEGE)
     .execute();
   return new Set(rows.map((r) => r.account_id));
 }
@@ -89,7 +91,7 @@ export async function administratorsOfOrganisations(
     .select(['accounts.id', 'accounts.organisation_id', 'accounts.first_name', 'accounts.last_name', 'accounts.email'])
     .where('accounts.organisation_id', 'in', organisationIds)
     .where('accounts.status', '=', 'active')
-    .where('account_privileges.privilege', '=', 'manage_users')
+    .where('account_privileges.privilege', '=', ADMINISTRATOR_PRIVILEGE)
     .orderBy('accounts.last_name')
     .orderBy('accounts.first_name')
     .orderBy('accounts.id')
@@ -97,7 +99,7 @@ export async function administratorsOfOrganisations(
   return rows.map((r) => ({
     id: r.id,
     organisationId: r.organisation_id,
-    name: `${r.first_name} ${r.last_name}`,
+    name: fullName(r),
     email: r.email,
   }));
 }

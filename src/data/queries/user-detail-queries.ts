@@ -1,4 +1,5 @@
 import type { Executor } from '../database.ts';
+import { fullName } from '../../domain/names.ts';
 
 /** What the user page (R24–R27) shows besides the account row itself. */
 
@@ -77,5 +78,5 @@ export async function accountLabel(db: Executor, accountId: string | null): Prom
     .select(['first_name', 'last_name', 'username'])
     .where('id', '=', accountId)
     .executeTakeFirst();
-  return row ? `${row.first_name} ${row.last_name}` : null;
+  return row ? fullName(row) : null;
 }

@@ -6,7 +6,6 @@ import {
   inactiveAccounts,
   securityAlertsSince,
 } from '../../data/queries/digest-queries.ts';
-import type { ArchiveReason } from '../../data/database.ts';
 import { overdueReviews } from '../../data/queries/review-queries.ts';
 import { addDays, addMonthsUtc, dateIn, wholeMonthsBetween } from '../../domain/calendar.ts';
 import { inactiveSince, warningName } from '../../domain/lifecycle.ts';
@@ -15,6 +14,8 @@ import { renderEmail, type Block } from '../../mail/templates/render.ts';
 import { formatDate, formatDateTime, mailDomain, type ServiceDeps } from '../deps.ts';
 import type { LifecycleService } from './lifecycle-service.ts';
 import { outlooksOf } from './schedule.ts';
+import { fullName, fullNameIfKnown } from '../../domain/names.ts';
+import { ARCHIVE_REASON_TEXT } from '../../domain/account-status.ts';
 
 /** ISO 8601 week of a date ("2026-W48"): the digest's deduplication period. */
 export function isoWeek(date: Date): string {
@@ -25,13 +26,6 @@ export function isoWeek(date: Date): string {
   const week = Math.ceil(((d.getTime() - yearStart.getTime()) / 86_400_000 + 1) / 7);
   return `${d.getUTCFullYear()}-W${String(week).padStart(2, '0')}`;
 }
-
-const ARCHIVED_BY: Record<ArchiveReason, string> = {
-  manual: 'archived by an administrator',
-  inactivity: 'archived for inactivity',
-  'access-ended': 'archived when access ended',
-  provisioning: 'archived by provisioning (the identity system)',
-};
 
 export interface DigestRunResult {
   week: string;
@@ -72,8 +66,7 @@ export function createDigestService(deps: ServiceDeps, lifecycle: LifecycleServi
   const tz = schedule.policy.timezone;
   const date = (d: Date) => formatDate(d, tz);
   const months = deps.config.digest.inactiveMonths;
-  const name = (r: { first_name: string; last_name: string; username: string }) =>
-    `${r.first_name} ${r.last_name} (${r.username})`;
+  const name = (r: { first_name: string; last_name: string; username: string }) => `${fullName(r)} (${r.username})`;
   const ago = (from: Date, now: Date) => {
     const n = wholeMonthsBetween(from, now);
     return n === 1 ? '1 month ago' : `${n} months ago`;
@@ -143,7 +136,7 @@ export function createDigestService(deps: ServiceDeps, lifecycle: LifecycleServi
       archived: section(
         archived.map((r) => ({
           id: r.id,
-          line: `${name(r)}: ${ARCHIVED_BY[r.archive_reason ?? 'manual']} ${date(r.archived_at!)}`,
+          line: `${name(r)}: ${ARCHIVE_REASON_TEXT[r.archive_reason ?? 'manual'].sentence} ${date(r.archived_at!)}`,
         })),
       ),
       created: section(created.map((r) => ({ id: r.id, line: `${name(r)}: created ${date(r.created_at)}` }))),
@@ -157,7 +150,8 @@ export function createDigestService(deps: ServiceDeps, lifecycle: LifecycleServi
         // Every attempt is listed (they are the evidence); the username is the one the alert recorded.
         lines: alerts.map((a) => {
           const username = String((a.details as { username?: unknown }).username ?? 'an unknown username');
-          const who = a.first_name !== null ? `${username} (${a.first_name} ${a.last_name})` : username;
+          const name = fullNameIfKnown(a);
+          const who = name !== null ? `${username} (${name})` : username;
           return `${formatDateTime(a.occurred_at, tz)}: sign-in attempt on the archived account ${who}${a.ip ? ` from ${a.ip}` : ''}`;
         }),
         mentions: [...new Set(alerts.map((a) => a.subject_account_id).filter((id): id is string => id !== null))],
@@ -204,7 +198,7 @@ export function createDigestService(deps: ServiceDeps, lifecycle: LifecycleServi
           enqueueEmail(trx, mailDomain(config), {
             dedupKey: `digest:${r.id}:${week}`,
             template: 'admin-digest',
-            to: { address: r.email, name: `${r.first_name} ${r.last_name}` },
+            to: { address: r.email, name: fullName(r) },
             organisationId: r.organisation_id,
             accountId: r.id,
             content,

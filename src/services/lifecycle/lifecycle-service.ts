@@ -45,6 +45,8 @@ import { SYSTEM_CONTEXT } from '../request-context.ts';
 import { deleteInTransaction, eraseExpiredAlertEvidence } from '../erasure.ts';
 import { archiveInTransaction } from '../user-status-service.ts';
 import { historiesFrom, loadHistories, policyFingerprint } from './schedule.ts';
+import { fullName } from '../../domain/names.ts';
+import { ARCHIVE_REASON_TEXT } from '../../domain/account-status.ts';
 
 /**
  * The nightly lifecycle job as a service (R35–R41). Its cost follows the work that is due: the
@@ -85,7 +87,9 @@ export function describeEvent(event: LifecycleEvent): string {
     case 'warn':
       return warningName(event.stage);
     case 'archive':
-      return event.reason === 'inactivity' ? 'archived for inactivity' : 'archived: access end date reached';
+      return event.reason === 'inactivity'
+        ? ARCHIVE_REASON_TEXT.inactivity.sentence
+        : `archived: ${ARCHIVE_REASON_TEXT['access-ended'].cause}`;
     case 'delete':
       return 'deleted: retention ended';
   }
@@ -267,7 +271,7 @@ export function createLifecycleService(deps: ServiceDeps) {
     batch.emails.push({
       dedupKey: `lifecycle:${account.id}:${period}:${event.stage}`,
       template: `inactivity-warning-${n}`,
-      to: { address: account.email, name: `${account.first_name} ${account.last_name}` },
+      to: { address: account.email, name: fullName(account) },
       organisationId: account.organisation_id,
       accountId: account.id,
       now,
@@ -312,7 +316,7 @@ export function createLifecycleService(deps: ServiceDeps) {
           content: adminDueToBeArchivedEmail({
             platformName: config.platformName,
             recipientName: r.name,
-            adminName: `${account.first_name} ${account.last_name}`,
+            adminName: fullName(account),
             adminUsername: account.username,
             laName: contacts.laName,
             since,
@@ -351,7 +355,7 @@ export function createLifecycleService(deps: ServiceDeps) {
     const cause = causeOf(event, history, now);
     const period = event.periodStart.toISOString();
     const contacts = contactsFor(ctx, account.organisation_id, account.id);
-    const name = `${account.first_name} ${account.last_name}`;
+    const name = fullName(account);
     batch.emails.push({
       dedupKey: `lifecycle:${account.id}:${period}:archived`,
       template: event.reason === 'inactivity' ? 'archived-inactivity' : 'access-ended',
@@ -629,7 +633,7 @@ export function createLifecycleService(deps: ServiceDeps) {
               date: e.at,
               accountId: account.id,
               username: account.username,
-              name: `${account.first_name} ${account.last_name}`,
+              name: fullName(account),
               organisationId: account.organisation_id,
               event: e.event,
               action: e.event.kind,

@@ -6,6 +6,7 @@ import type { Services } from '../../services/index.ts';
 import { formatDate, formatDateTime } from '../../services/deps.ts';
 import { navigationFor } from '../navigation.ts';
 import { PROJECT_ROOT } from '../../paths.ts';
+import { fullName } from '../../domain/names.ts';
 
 const FLASH_COOKIE = 'nexus_flash';
 
@@ -45,6 +46,7 @@ export function createViewEnvironment(timeZone?: string): nunjucks.Environment {
     }
     return new nunjucks.runtime.SafeString(html);
   });
+  env.addFilter('fullName', (person: { first_name: string; last_name: string }) => fullName(person));
   // In the time zone the nightly job runs in, so that a run's date reads as that run's day.
   env.addFilter('date', (value: Date | string | null | undefined) =>
     value ? formatDate(new Date(value), timeZone) : '',
@@ -88,7 +90,7 @@ export function registerViews(app: FastifyInstance, services: Services, options:
         csrfToken: this.generateCsrf(),
         currentUser: signedIn
           ? {
-              name: `${signedIn.account.first_name} ${signedIn.account.last_name}`,
+              name: fullName(signedIn.account),
               laName: signedIn.organisation.name,
             }
           : null,

@@ -8,6 +8,7 @@ import { requireSignIn, signedIn } from '../plugins/require-sign-in.ts';
 import { errorView } from '../plugins/views.ts';
 import { sendCsv } from './csv-reply.ts';
 import { formBody } from './form.ts';
+import { fullName } from '../../domain/names.ts';
 
 function describe<T extends { action: string; details: Record<string, unknown> }>(events: T[]) {
   return events.map((e) => ({ ...e, label: auditActionLabel(e.action), lines: auditDetailLines(e.details) }));
@@ -31,7 +32,7 @@ export function adminAuditRoutes(services: Services) {
       const { events } = await services.audit.forAccount(actor, request.params.id);
       const user = await services.users.view(actor, request.params.id, 'users.view', requestContext(request));
       return reply.page('admin/user/audit.njk', {
-        pageTitle: `Audit – ${user.account.first_name} ${user.account.last_name} – Admin`,
+        pageTitle: `Audit – ${fullName(user.account)} – Admin`,
         activeTab: 'audit',
         user,
         events: describe(events),

@@ -7,6 +7,7 @@ import { requestContext } from '../../http/request-context.ts';
 import { requireSignIn, signedIn } from '../plugins/require-sign-in.ts';
 import { ARCHIVE_REASON_TEXT } from '../../domain/account-status.ts';
 import { queryOf } from './form.ts';
+import { fullName } from '../../domain/names.ts';
 
 /** Archive, delete, restore, reset two-factor authentication (R28–R32) and Archived users (R23). */
 export function adminStatusRoutes(services: Services) {
@@ -28,7 +29,7 @@ export function adminStatusRoutes(services: Services) {
       const user = await services.users.view(signedIn(request).actor, request.params.id, 'users.archive');
       if (user.account.status !== 'active')
         return refused(reply, request.params.id, new RuleError('This account is already archived.'));
-      const name = `${user.account.first_name} ${user.account.last_name}`;
+      const name = fullName(user.account);
       return reply.page('admin/user/confirm.njk', {
         pageTitle: `Archive ${name} – Admin`,
         user,
@@ -60,7 +61,7 @@ export function adminStatusRoutes(services: Services) {
 
     app.get<{ Params: { id: string } }>('/admin/users/:id/delete', async (request, reply) => {
       const user = await services.users.view(signedIn(request).actor, request.params.id, 'users.delete');
-      const name = `${user.account.first_name} ${user.account.last_name}`;
+      const name = fullName(user.account);
       return reply.page('admin/user/confirm.njk', {
         pageTitle: `Delete ${name} – Admin`,
         user,
@@ -98,7 +99,7 @@ export function adminStatusRoutes(services: Services) {
           request.params.id,
           new RuleError('This account has not set up two-factor authentication, so there is nothing to reset.'),
         );
-      const name = `${user.account.first_name} ${user.account.last_name}`;
+      const name = fullName(user.account);
       return reply.page('admin/user/confirm.njk', {
         pageTitle: `Reset two-factor authentication for ${name} – Admin`,
         user,

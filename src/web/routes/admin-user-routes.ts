@@ -22,6 +22,7 @@ import { errorView } from '../plugins/views.ts';
 import { lifecycleSentence } from '../lifecycle-text.ts';
 import { privilegeChoices } from '../privilege-choices.ts';
 import { formBody, formList, text } from './form.ts';
+import { fullName } from '../../domain/names.ts';
 
 type IdRequest = FastifyRequest<{ Params: { id: string } }>;
 
@@ -39,7 +40,7 @@ export function adminUserRoutes(services: Services) {
       );
       const a = user.account;
       return reply.page('admin/user/details.njk', {
-        pageTitle: `${a.first_name} ${a.last_name} – Admin`,
+        pageTitle: `${fullName(a)} – Admin`,
         activeTab: 'details',
         user,
         typeLabel: isUserType(a.user_type) ? userTypeLabel(a.user_type) : a.user_type,
@@ -60,7 +61,7 @@ export function adminUserRoutes(services: Services) {
         requestContext(request),
       );
       return reply.page('admin/user/communications.njk', {
-        pageTitle: `Communications – ${user.account.first_name} ${user.account.last_name} – Admin`,
+        pageTitle: `Communications – ${fullName(user.account)} – Admin`,
         activeTab: 'communications',
         user,
         topics: TOPICS.map((t) => ({
@@ -78,7 +79,7 @@ export function adminUserRoutes(services: Services) {
         ? await services.users.choices(actor, request.params.id)
         : { schools: [], groups: [] };
       return reply.page('admin/user/schools.njk', {
-        pageTitle: `Schools – ${user.account.first_name} ${user.account.last_name} – Admin`,
+        pageTitle: `Schools – ${fullName(user.account)} – Admin`,
         activeTab: 'schools',
         user,
         schools: user.schools.map((s) => ({
@@ -180,7 +181,7 @@ export function adminUserRoutes(services: Services) {
           : '';
       const isCentral = user.organisation.kind === 'central';
       return reply.page('admin/user/privileges.njk', {
-        pageTitle: `Privileges – ${user.account.first_name} ${user.account.last_name} – Admin`,
+        pageTitle: `Privileges – ${fullName(user.account)} – Admin`,
         activeTab: 'privileges',
         user,
         form: current,
@@ -258,7 +259,7 @@ export function adminUserRoutes(services: Services) {
       const { groups } = await services.users.choices(actor, request.params.id);
       const a = user.account;
       return reply.page('admin/user/edit.njk', {
-        pageTitle: `Edit user details – ${a.first_name} ${a.last_name} – Admin`,
+        pageTitle: `Edit user details – ${fullName(a)} – Admin`,
         user,
         groups,
         form: form ?? {

@@ -10,6 +10,7 @@ import { requireSignIn, signedIn } from '../plugins/require-sign-in.ts';
 import { sendCsvStream } from './csv-reply.ts';
 import { formBody, queryOf } from './form.ts';
 import { errorView } from '../plugins/views.ts';
+import { fullName } from '../../domain/names.ts';
 
 /** Admin > Users (R19–R22) and its CSV export. */
 export function adminUsersRoutes(services: Services) {
@@ -53,7 +54,7 @@ export function adminUsersRoutes(services: Services) {
           result.mode === 'manage'
             ? result.rows.map((r) => ({
                 ...r,
-                name: `${r.first_name} ${r.last_name}`,
+                name: fullName(r),
                 typeLabel: isUserType(r.user_type) ? userTypeLabel(r.user_type) : r.user_type,
                 lastSignInAgo: monthsAgo(r.last_sign_in_at, result.now),
               }))
@@ -136,7 +137,7 @@ export function adminUsersRoutes(services: Services) {
           { ...input, organisationId: organisation.id },
           requestContext(request),
         );
-        reply.flash(`${account.first_name} ${account.last_name} has been created and emailed an invitation.`);
+        reply.flash(`${fullName(account)} has been created and emailed an invitation.`);
         return reply.redirect(`/admin/users/${account.id}`, 303);
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;
