@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Kysely, Selectable, Transaction } from 'kysely';
 import type { AccountStatus, ArchiveReason } from '../domain/account-status.ts';
 import type { TokenPurpose } from '../domain/link-purposes.ts';
 
@@ -327,7 +327,6 @@ export type Executor = Kysely<Database> | Transaction<Database>;
 
 export type Account = Selectable<AccountsTable>;
 export type NewAccount = Insertable<AccountsTable>;
-export type AccountUpdate = Updateable<AccountsTable>;
 export type Organisation = Selectable<OrganisationsTable>;
 export type Session = Selectable<SessionsTable>;
 export type AuditEvent = Selectable<AuditEventsTable>;

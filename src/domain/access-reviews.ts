@@ -183,8 +183,6 @@ export interface ItemFilter {
   privilege: 'pupil_level' | 'cin_cla' | null;
 }
 
-export const NO_FILTER: ItemFilter = { undecided: false, inactiveMonths: null, privilege: null };
-
 /** Reads the filter of the review page's query; anything unreadable is an error for that field. */
 export function parseFilter(query: { show?: string; inactiveMonths?: string; privilege?: string }): {
   filter: ItemFilter;

@@ -601,5 +601,3 @@ export function createAccessReviewService(deps: ServiceDeps & { inactiveMonths: 
     },
   };
 }
-
-export type AccessReviewService = ReturnType<typeof createAccessReviewService>;

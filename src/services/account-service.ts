@@ -21,7 +21,7 @@ import {
   type NewAccountInput,
   type NewAccountPlan,
 } from '../domain/new-account.ts';
-import { sortPrivileges, type Privilege } from '../domain/privileges.ts';
+import { sortPrivileges } from '../domain/privileges.ts';
 import { audit, who } from './audit.ts';
 import type { ServiceDeps } from './deps.ts';
 import type { PasswordService } from './password-service.ts';
@@ -119,7 +119,7 @@ export function createAccountService(deps: ServiceDeps, passwords: PasswordServi
       return {
         account,
         organisation: organisation!,
-        privileges: sortPrivileges(privileges) as Privilege[],
+        privileges: sortPrivileges(privileges),
         administrators,
       };
     },
@@ -137,7 +137,7 @@ export function createAccountService(deps: ServiceDeps, passwords: PasswordServi
       return {
         account,
         organisation,
-        privileges: sortPrivileges(privileges) as Privilege[],
+        privileges: sortPrivileges(privileges),
         schools,
         groups,
         defaultGroup: groups.find((g) => g.id === account.default_school_group_id) ?? null,
@@ -145,5 +145,3 @@ export function createAccountService(deps: ServiceDeps, passwords: PasswordServi
     },
   };
 }
-
-export type AccountService = ReturnType<typeof createAccountService>;

@@ -130,5 +130,3 @@ export function createApiTokenService({ db, clock }: ServiceDeps) {
     },
   };
 }
-
-export type ApiTokenService = ReturnType<typeof createApiTokenService>;

@@ -147,5 +147,3 @@ export function createAuditViewService(deps: ServiceDeps) {
     },
   };
 }
-
-export type AuditViewService = ReturnType<typeof createAuditViewService>;

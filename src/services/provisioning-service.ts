@@ -60,5 +60,3 @@ export function createProvisioningService(deps: ServiceDeps) {
     },
   };
 }
-
-export type ProvisioningService = ReturnType<typeof createProvisioningService>;

@@ -108,5 +108,3 @@ export function createSecurityAlertService({ db, clock }: ServiceDeps) {
     },
   };
 }
-
-export type SecurityAlertService = ReturnType<typeof createSecurityAlertService>;

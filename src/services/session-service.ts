@@ -46,5 +46,3 @@ export function createSessionService({ db, clock, config }: ServiceDeps) {
     },
   };
 }
-
-export type SessionService = ReturnType<typeof createSessionService>;

@@ -308,5 +308,3 @@ export function createSignInService(deps: ServiceDeps) {
     currentStep: () => totpStep(clock.now()),
   };
 }
-
-export type SignInService = ReturnType<typeof createSignInService>;

@@ -10,7 +10,7 @@ import {
 } from '../data/queries/user-detail-queries.ts';
 import { can, type Action, type Actor } from '../domain/access.ts';
 import { NotFoundError } from '../domain/errors.ts';
-import { differenceFromDefaults, isUserType, sortPrivileges, type Privilege } from '../domain/privileges.ts';
+import { differenceFromDefaults, isUserType, sortPrivileges } from '../domain/privileges.ts';
 import { authorise } from '../domain/access.ts';
 import { auditSupportRead } from './audit.ts';
 import type { ServiceDeps } from './deps.ts';
@@ -64,7 +64,7 @@ export function createUserAdminService(deps: ServiceDeps) {
           accountLabel(db, account.archived_by),
           outlooksOf(db, deps.schedule, [account.id], deps.clock.now()),
         ]);
-      const held = sortPrivileges(privileges) as Privilege[];
+      const held = sortPrivileges(privileges);
       return {
         account,
         organisation: organisation!,
@@ -104,5 +104,3 @@ export function createUserAdminService(deps: ServiceDeps) {
     },
   };
 }
-
-export type UserAdminService = ReturnType<typeof createUserAdminService>;

@@ -382,5 +382,3 @@ export function createUserChangesService(deps: ServiceDeps) {
     },
   };
 }
-
-export type UserChangesService = ReturnType<typeof createUserChangesService>;

@@ -235,5 +235,3 @@ export function createUserDirectoryService({ db, clock, schedule }: ServiceDeps)
     },
   };
 }
-
-export type UserDirectoryService = ReturnType<typeof createUserDirectoryService>;

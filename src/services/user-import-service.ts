@@ -235,5 +235,3 @@ export function createUserImportService(deps: ServiceDeps) {
     },
   };
 }
-
-export type UserImportService = ReturnType<typeof createUserImportService>;

@@ -160,5 +160,3 @@ export function createUserStatusService(deps: ServiceDeps) {
     },
   };
 }
-
-export type UserStatusService = ReturnType<typeof createUserStatusService>;

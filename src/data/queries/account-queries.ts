@@ -90,10 +90,6 @@ export async function findOrganisationByCode(db: Executor, laCode: string): Prom
   return db.selectFrom('organisations').selectAll().where('la_code', '=', laCode).executeTakeFirst();
 }
 
-export async function centralOrganisation(db: Executor): Promise<Organisation | undefined> {
-  return db.selectFrom('organisations').selectAll().where('kind', '=', 'central').executeTakeFirst();
-}
-
 export async function privilegesOf(db: Executor, accountId: string): Promise<string[]> {
   const rows = await db
     .selectFrom('account_privileges')
@@ -360,12 +356,4 @@ export async function setPasswordHash(db: Executor, accountId: string, passwordH
     .set({ password_hash: passwordHash, password_changed_at: now, updated_at: now })
     .where('id', '=', accountId)
     .execute();
-}
-
-export async function countAccounts(db: Executor): Promise<number> {
-  const row = await db
-    .selectFrom('accounts')
-    .select(sql<string>`count(*)`.as('n'))
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
 }

@@ -212,5 +212,3 @@ export function createDigestService(deps: ServiceDeps, lifecycle: LifecycleServi
     },
   };
 }
-
-export type DigestService = ReturnType<typeof createDigestService>;
