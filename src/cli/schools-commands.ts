@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { loadConfig } from '../config.ts';
+import { ValidationError } from '../domain/errors.ts';
+import { SYSTEM, withRuntime } from './database.ts';
+import { plural } from './output.ts';
+
+/** `schools import`: LAs and schools from the GIAS extract (R58a). */
+export function addSchoolsCommands(program: Command): void {
+  program
+    .command('schools')
+    .description('schools and Local Authorities from Get Information about Schools (R58a)')
+    .command('import')
+    .argument('<file>', 'the GIAS establishment extract (CSV, as downloaded)')
+    .description(
+      'create or update LAs and schools from the GIAS establishment extract; importing the same file again changes nothing',
+    )
+    .action(async (file: string) => {
+      const config = loadConfig();
+      let bytes: Buffer;
+      try {
+        bytes = readFileSync(file);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        throw new ValidationError({
+          file:
+            code === 'ENOENT' ? `There is no file "${file}".` : `Cannot read "${file}" (${code ?? 'unknown error'}).`,
+        });
+      }
+      const { SYSTEM_CONTEXT } = await import('../services/request-context.ts');
+      await withRuntime(config, async (runtime) => {
+        const r = await runtime.services.schoolImports.importFile(SYSTEM, { name: file, bytes }, SYSTEM_CONTEXT);
+        console.log(`Imported ${r.fileName} (${plural(r.rowsRead, 'row')}, SHA-256 ${r.fileSha256}).`);
+        console.log(`Local Authorities: ${r.organisationsCreated} created, ${r.organisationsUpdated} renamed.`);
+        console.log(
+          `Schools: ${r.schools.created} created, ${r.schools.updated} updated, ${r.schools.closed} closed, ${r.schools.unchanged} unchanged.`,
+        );
+        if (r.rowsSkipped > 0) {
+          console.log(`${plural(r.rowsSkipped, 'row')} skipped:`);
+          for (const p of r.problems) console.log(`  ${p.line === undefined ? '' : `Line ${p.line}: `}${p.message}`);
+        }
+      });
+    });
+}
