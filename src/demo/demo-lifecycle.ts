@@ -8,7 +8,7 @@ import {
   type RetentionPolicy,
   type RunSchedule,
 } from '../domain/lifecycle.ts';
-import type { DemoAccountRecord, DemoData } from './demo-data.ts';
+import type { DemoAccountRecord, DemoData } from './demo-model.ts';
 
 /**
  * A demo true to its own date (issue 10): the generated history is brought to the state the

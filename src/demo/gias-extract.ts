@@ -1,6 +1,6 @@
 import { encodeWindows1252 } from '../domain/csv-read.ts';
 import { toCsv } from '../domain/csv.ts';
-import type { DemoData } from './demo-data.ts';
+import type { DemoData } from './demo-model.ts';
 
 /**
  * Writes establishment extracts in the shape GIAS publishes them (its column names, columns we

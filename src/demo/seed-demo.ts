@@ -20,13 +20,15 @@ import { applyGiasFile } from '../services/school-import-service.ts';
 import type { SecretBox } from '../services/secrets.ts';
 import { defaultLifecycleSchedule, policyFingerprint, type LifecycleSchedule } from '../services/lifecycle/schedule.ts';
 import { DEMO_GIAS_FILE_NAME, demoGiasExtract } from './gias-extract.ts';
-import { demoCounts, generateDemo, NAMED_DEMO_USERNAMES, type DemoAccount, type DemoCounts } from './demo-data.ts';
+import { NAMED_DEMO_USERNAMES } from './data/named-accounts.ts';
 import { settleDemo, type SettledDemo } from './demo-lifecycle.ts';
+import { demoCounts, type DemoAccount, type DemoCounts } from './demo-model.ts';
+import { generateDemo } from './generate-demo.ts';
 
-export type { DemoAccount } from './demo-data.ts';
+export type { DemoAccount } from './demo-model.ts';
 
 /**
- * Writes the demo of SPEC §14 (see demo-data.ts) into an EMPTY database, in one transaction.
+ * Writes the demo of SPEC §14 (see generate-demo.ts) into an EMPTY database, in one transaction.
  *
  * When the database already has organisations nothing is written: the demo (or real data) is
  * already there. The demo accounts are then re-derived from the generator (their credentials
