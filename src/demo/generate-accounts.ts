@@ -284,14 +284,9 @@ class AccountGenerator {
   #groupsFor(orgKey: string, type: UserType): { keys: string[]; defaultKey: string | null } {
     const rng = this.#rng;
     const groups = this.#schools.groupsByOrg.get(orgKey) ?? [];
-    const max =
-      type === 'school_improvement' || type === 'commissioned'
-        ? 2
-        : type === 'la_admin' || type === 'la_officer'
-          ? 2
-          : 1;
-    const count =
-      groups.length === 0 ? 0 : rng.int(type === 'school_improvement' || type === 'commissioned' ? 1 : 0, max);
+    const advisory = type === 'school_improvement' || type === 'commissioned';
+    const max = advisory || type === 'la_admin' || type === 'la_officer' ? 2 : 1;
+    const count = groups.length === 0 ? 0 : rng.int(advisory ? 1 : 0, max);
     const keys = rng
       .sample(groups, count)
       .map((g) => g.key)

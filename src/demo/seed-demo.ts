@@ -45,7 +45,10 @@ export interface SeedDemoOptions {
   now: Date;
   secretBox: SecretBox;
   supportName?: string;
-  /** The service's lifecycle schedule (policy, retention, nightly runs): the demo is settled by it. Default: the defaults. */
+  /**
+   * The service's lifecycle schedule (policy, retention, nightly runs): the demo is settled by it.
+   * Default: the defaults.
+   */
   schedule?: LifecycleSchedule;
 }
 

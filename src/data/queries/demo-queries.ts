@@ -11,9 +11,12 @@ import type {
 } from '../database.ts';
 import { inChunks } from './chunks.ts';
 
-/** The demo seed's writes (SPEC §14), into an empty database in the caller's transaction. Schools come through the GIAS import. */
+/**
+ * The demo seed's writes (SPEC §14), into an empty database in the caller's transaction. Schools
+ * come through the GIAS import.
+ */
 
-/** Serialises concurrent seeders (several processes starting at once on PostgreSQL) until the transaction ends. */
+/** Serialises concurrent seeders (processes starting at once on PostgreSQL) until the transaction ends. */
 export async function lockOrganisationsForSeeding(trx: Executor): Promise<void> {
   await sql`LOCK TABLE organisations IN EXCLUSIVE MODE`.execute(trx);
 }
@@ -45,7 +48,7 @@ export async function insertSchoolGroups(
 
 export interface DemoRows {
   schoolGroupSchools: readonly Insertable<SchoolGroupSchoolsTable>[];
-  /** Without their default school group: the foreign key of R10 needs the membership row first (`defaultSchoolGroups`). */
+  /** Without their default school group: R10's foreign key needs the membership row first (`defaultSchoolGroups`). */
   accounts: readonly NewAccount[];
   accountPrivileges: readonly Insertable<AccountPrivilegesTable>[];
   schoolAssignments: readonly Insertable<SchoolAssignmentsTable>[];
