@@ -22,3 +22,16 @@ export function expectedVersion(header: string | string[] | undefined): number |
     );
   return Number(match[1]);
 }
+
+/** The request header a change may carry, as route schemas (and so the OpenAPI document) state it. */
+export const IF_MATCH_HEADERS = {
+  type: 'object',
+  properties: {
+    'if-match': {
+      type: 'string',
+      maxLength: 100,
+      description:
+        'The ETag of the account as you read it (GET /users/{id}), e.g. "7": the change is refused with 412 if the account has changed since',
+    },
+  },
+} as const;

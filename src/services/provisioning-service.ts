@@ -1,11 +1,15 @@
 import { lockAccountById } from '../data/queries/account-queries.ts';
 import { authorise, type Actor } from '../domain/access.ts';
-import { NotFoundError, StaleVersionError } from '../domain/errors.ts';
 import { who } from './audit.ts';
 import type { ServiceDeps } from './deps.ts';
 import type { RequestContext } from './request-context.ts';
 import { accountFor } from './user-admin-service.ts';
-import { assertNotLastAdministrator, editDetailsInTransaction, type DetailsInput } from './user-changes-service.ts';
+import {
+  assertNotLastAdministrator,
+  editDetailsInTransaction,
+  lockAtVersion,
+  type DetailsInput,
+} from './user-changes-service.ts';
 import { archiveInTransaction, restoreInTransaction } from './user-status-service.ts';
 
 /** What an identity system (SCIM PUT or PATCH) wants an account to become. */
@@ -34,10 +38,7 @@ export function createProvisioningService(deps: ServiceDeps) {
       await accountFor(deps, actor, 'users.view', id);
       const now = clock.now();
       await db.transaction().execute(async (trx) => {
-        let account = await lockAccountById(trx, id);
-        if (!account) throw new NotFoundError();
-        if (expectedVersion !== undefined && account.version !== expectedVersion)
-          throw new StaleVersionError(account.version);
+        let account = await lockAtVersion(trx, id, expectedVersion);
         const scope = { organisationId: account.organisation_id, accountId: account.id };
         const wasActive = account.status === 'active';
         // Restore before editing, edit before archiving, as the pages would in three steps.

@@ -167,6 +167,18 @@ export async function applyPrivileges(
 }
 
 /**
+ * The account, locked for the rest of the transaction, at the version the caller saw: a form's
+ * hidden version or an API If-Match. Undefined `expectedVersion` means the caller named none.
+ */
+export async function lockAtVersion(trx: Executor, id: string, expectedVersion?: number): Promise<Account> {
+  const account = await lockAccountById(trx, id);
+  if (!account) throw new NotFoundError();
+  if (expectedVersion !== undefined && account.version !== expectedVersion)
+    throw new StaleVersionError(account.version);
+  return account;
+}
+
+/**
  * Changes an account's details in the caller's transaction, the account read under its row lock
  * (lockAccountById). Fields left undefined keep their current value, so two callers changing
  * different fields lose nothing.
@@ -285,10 +297,7 @@ export function createUserChangesService(deps: ServiceDeps) {
       const now = clock.now();
       try {
         await db.transaction().execute(async (trx) => {
-          const account = await lockAccountById(trx, id);
-          if (!account) throw new NotFoundError();
-          if (expectedVersion !== undefined && account.version !== expectedVersion)
-            throw new StaleVersionError(account.version);
+          const account = await lockAtVersion(trx, id, expectedVersion);
           await editDetailsInTransaction(deps, trx, actor, account, input, ctx, now);
         });
       } catch (error) {
@@ -299,10 +308,20 @@ export function createUserChangesService(deps: ServiceDeps) {
       }
     },
 
-    async setPrivileges(actor: Actor, id: string, input: PrivilegesInput, ctx: RequestContext): Promise<void> {
-      const account = await accountFor(deps, actor, 'users.edit-privileges', id);
+    async setPrivileges(
+      actor: Actor,
+      id: string,
+      input: PrivilegesInput,
+      ctx: RequestContext,
+      expectedVersion?: number,
+    ): Promise<void> {
+      await accountFor(deps, actor, 'users.edit-privileges', id);
       const now = clock.now();
-      await db.transaction().execute(async (trx) => applyPrivileges(trx, actor, account, input, ctx, now));
+      await db
+        .transaction()
+        .execute(async (trx) =>
+          applyPrivileges(trx, actor, await lockAtVersion(trx, id, expectedVersion), input, ctx, now),
+        );
     },
 
     async addSchool(actor: Actor, id: string, input: SchoolInput, ctx: RequestContext): Promise<void> {
@@ -346,7 +365,13 @@ export function createUserChangesService(deps: ServiceDeps) {
     },
 
     /** Termly or annual re-assignment (R26): the account's schools become exactly this list. */
-    async replaceSchools(actor: Actor, id: string, input: readonly SchoolInput[], ctx: RequestContext): Promise<void> {
+    async replaceSchools(
+      actor: Actor,
+      id: string,
+      input: readonly SchoolInput[],
+      ctx: RequestContext,
+      expectedVersion?: number,
+    ): Promise<void> {
       const account = await accountFor(deps, actor, 'users.edit-schools', id);
       if (input.length > 2000) throw new ValidationError({ schools: 'Choose 2,000 schools or fewer' });
       const wanted = new Map<number, string>();
@@ -357,6 +382,7 @@ export function createUserChangesService(deps: ServiceDeps) {
       }
       const now = clock.now();
       await db.transaction().execute(async (trx) => {
+        await lockAtVersion(trx, id, expectedVersion);
         const ids = [...wanted.keys()];
         const found = await schoolIdsOfOrganisation(trx, account.organisation_id, ids);
         if (found.length !== ids.length)

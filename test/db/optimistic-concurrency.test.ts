@@ -1,5 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Problem } from '../../src/api/problem.ts';
 import { createApiToken } from '../support/api-client.ts';
 import { createAccount, createOrganisation, type FixtureAccount } from '../support/fixtures.ts';
 import { signInAs } from '../support/sign-in.ts';
@@ -100,7 +101,7 @@ describe('JSON API: PATCH /api/v1/users/{id} with If-Match', () => {
     const read = await api('GET', `/users/${officer.id}`);
     expect(read.statusCode).toBe(200);
     const etag = read.headers.etag as string;
-    expect(etag).toBe(`"${read.json().version}"`);
+    expect(etag).toBe(`"${read.json<{ version: number }>().version}"`);
     const before = await detailsEvents(officer.id);
 
     const [a, b] = await Promise.all([
@@ -111,7 +112,7 @@ describe('JSON API: PATCH /api/v1/users/{id} with If-Match', () => {
     const [won, lost] = a.statusCode === 200 ? [a, b] : [b, a];
     expect(lost.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(lost.json()).toMatchObject({ status: 412, title: 'Precondition failed' });
-    expect(lost.json().detail).toMatch(/Someone else changed this account/);
+    expect(lost.json<Problem>().detail).toMatch(/Someone else changed this account/);
     // The refusal names the version that won, which is the one now stored.
     const now = await stored(officer.id);
     expect(lost.headers.etag).toBe(`"${now.version}"`);
@@ -160,7 +161,7 @@ describe('JSON API: PATCH /api/v1/users/{id} with If-Match', () => {
 
   it('weak tags and * are taken; a malformed If-Match is a 400 with nothing written', async () => {
     const officer = await newOfficer();
-    const { version } = (await api('GET', `/users/${officer.id}`)).json() as { version: number };
+    const { version } = (await api('GET', `/users/${officer.id}`)).json<{ version: number }>();
     const weak = await api('PATCH', `/users/${officer.id}`, { firstName: 'Jo' }, { 'if-match': `W/"${version}"` });
     expect(weak.statusCode).toBe(200);
     expect((await api('PATCH', `/users/${officer.id}`, { firstName: 'Jody' }, { 'if-match': '*' })).statusCode).toBe(
@@ -170,7 +171,7 @@ describe('JSON API: PATCH /api/v1/users/{id} with If-Match', () => {
     for (const bad of ['7', '"seven"', '"1", "2"', `"${'9'.repeat(12)}"`, "'; DROP TABLE accounts; --"]) {
       const response = await api('PATCH', `/users/${officer.id}`, { firstName: 'Nope' }, { 'if-match': bad });
       expect(response.statusCode, bad).toBe(400);
-      expect(response.json().errors).toHaveProperty('If-Match');
+      expect(response.json<Problem>().errors).toHaveProperty('If-Match');
     }
     expect(await stored(officer.id)).toEqual(before);
   });
@@ -217,13 +218,77 @@ describe('Edit user details page: the form carries the version', () => {
   });
 });
 
+describe('Privileges and Schools forms carry the version too', () => {
+  async function privilegeCodes(id: string): Promise<string[]> {
+    const rows = await t.handle.db
+      .selectFrom('account_privileges')
+      .select('privilege')
+      .where('account_id', '=', id)
+      .orderBy('privilege')
+      .execute();
+    return rows.map((r) => r.privilege);
+  }
+
+  it('a Privileges form opened before another change is refused, nothing written, with the current privileges', async () => {
+    const officer = await newOfficer();
+    const browser = await signInAs(t, admin);
+    const page = await browser.get(`/admin/users/${officer.id}/privileges`);
+    const version = /name="version" value="([0-9]+)"/.exec(page.body)?.[1];
+    expect(version).toBe(String((await stored(officer.id)).version));
+    expect((await api('PATCH', `/users/${officer.id}`, { jobTitle: 'Moved on' })).statusCode).toBe(200);
+    const before = { account: await stored(officer.id), privileges: await privilegeCodes(officer.id) };
+
+    const refused = await browser.post(`/admin/users/${officer.id}/privileges`, {
+      userType: 'la_officer',
+      privileges: ['view_users', 'summary_reports', 'pupil_level'],
+      cinClaAgreedBy: '',
+      action: 'save',
+      version: version!,
+    });
+    expect(refused.statusCode).toBe(409);
+    expect(refused.body).toContain('Someone else changed this account after you opened it');
+    expect(refused.body).toContain(`name="version" value="${before.account.version}"`);
+    expect({ account: await stored(officer.id), privileges: await privilegeCodes(officer.id) }).toEqual(before);
+  });
+
+  it('the API PUT of privileges and of schools honours If-Match', async () => {
+    const officer = await newOfficer();
+    const etag = (await api('GET', `/users/${officer.id}`)).headers.etag as string;
+    expect((await api('PATCH', `/users/${officer.id}`, { phone: '01632 960000' })).statusCode).toBe(200);
+    const before = { account: await stored(officer.id), privileges: await privilegeCodes(officer.id) };
+    const put = (url: string, body: unknown, ifMatch: string) =>
+      t.app.inject({
+        method: 'PUT',
+        url: `/api/v1${url}`,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'if-match': ifMatch },
+        payload: JSON.stringify(body),
+      });
+    const privileges = await put(
+      `/users/${officer.id}/privileges`,
+      { userType: 'la_officer', privileges: ['view_users'] },
+      etag,
+    );
+    expect(privileges.statusCode).toBe(412);
+    const schools = await put(`/users/${officer.id}/schools`, { items: [] }, etag);
+    expect(schools.statusCode).toBe(412);
+    expect({ account: await stored(officer.id), privileges: await privilegeCodes(officer.id) }).toEqual(before);
+    const current = await put(
+      `/users/${officer.id}/privileges`,
+      { userType: 'la_officer', privileges: ['view_users'] },
+      `"${before.account.version}"`,
+    );
+    expect(current.statusCode).toBe(200);
+    expect(await privilegeCodes(officer.id)).toEqual(['view_users']);
+  });
+});
+
 describe('SCIM: one request, one transaction', () => {
   it('a PUT that edits and archives is refused whole when the archive is refused: no half-written edit', async () => {
     // The token's creator deprovisioning their own account: the edit alone is allowed, the
     // archive is not (nobody archives themselves). Before, the edit was committed first.
     const got = await scim('GET', `/Users/${admin.id}`);
     expect(got.statusCode).toBe(200);
-    const user = got.json() as Record<string, unknown> & { name: Record<string, string> };
+    const user = got.json<Record<string, unknown> & { name: Record<string, string> }>();
     const before = await stored(admin.id);
     const events = await detailsEvents(admin.id);
     const put = await scim('PUT', `/Users/${admin.id}`, {
@@ -241,7 +306,7 @@ describe('SCIM: one request, one transaction', () => {
   it('a PUT against a version that is no longer current (If-Match) is 412 and writes nothing', async () => {
     const officer = await newOfficer();
     const got = await scim('GET', `/Users/${officer.id}`);
-    const user = got.json() as Record<string, unknown> & { name: Record<string, string>; meta: { version: string } };
+    const user = got.json<Record<string, unknown> & { name: Record<string, string>; meta: { version: string } }>();
     expect(user.meta.version).toBe(`W/"${(await stored(officer.id)).version}"`);
     expect((await api('PATCH', `/users/${officer.id}`, { jobTitle: 'Changed elsewhere' })).statusCode).toBe(200);
     const before = await stored(officer.id);
@@ -252,7 +317,7 @@ describe('SCIM: one request, one transaction', () => {
       { 'if-match': user.meta.version },
     );
     expect(put.statusCode).toBe(412);
-    expect(put.json().schemas).toEqual(['urn:ietf:params:scim:api:messages:2.0:Error']);
+    expect(put.json<{ schemas: string[] }>().schemas).toEqual(['urn:ietf:params:scim:api:messages:2.0:Error']);
     expect(await stored(officer.id)).toEqual(before);
 
     const current = await scim(

@@ -4,7 +4,7 @@ import { requestContext } from '../../http/request-context.ts';
 import { callerActor } from '../bearer-auth.ts';
 import { userJson, userSummaryJson } from '../representations.ts';
 import { json, problemResponses } from '../schemas.ts';
-import { expectedVersion, versionTag } from '../versions.ts';
+import { expectedVersion, IF_MATCH_HEADERS, versionTag } from '../versions.ts';
 import type { ApiTypeProvider } from '../type-provider.ts';
 
 const idParams = {
@@ -146,17 +146,7 @@ export function userApiRoutes(services: Services) {
             'Fields sent replace the current ones; fields left out stay. Send the ETag of the account you read as `If-Match` so that a change made in between is not overwritten: if the account has changed since, nothing is written and the answer is 412 with the current ETag. Needs manage_users.',
           summary: 'Change details, school groups or the access end date; fields left out stay as they are',
           params: idParams,
-          headers: {
-            type: 'object',
-            properties: {
-              'if-match': {
-                type: 'string',
-                maxLength: 100,
-                description:
-                  'The ETag of the account as you read it, e.g. "7": the change is refused (412) if it has changed since',
-              },
-            },
-          },
+          headers: IF_MATCH_HEADERS,
           body: { $ref: 'UserPatch#' },
           response: {
             200: json('User', 'The account as changed'),

@@ -5,6 +5,7 @@ import { callerActor } from '../bearer-auth.ts';
 import { schoolJson } from '../representations.ts';
 import { json, problemResponses } from '../schemas.ts';
 import type { ApiTypeProvider } from '../type-provider.ts';
+import { expectedVersion, IF_MATCH_HEADERS } from '../versions.ts';
 
 const idParams = {
   type: 'object',
@@ -50,10 +51,11 @@ export function userPartRoutes(services: Services) {
           description: 'For the termly re-assignment (R26): schools must belong to the LA. Needs manage_users.',
           summary: "Make the account's schools exactly this list (termly re-assignment)",
           params: idParams,
+          headers: IF_MATCH_HEADERS,
           body: { $ref: 'SchoolAssignmentsUpdate#' },
           response: {
             200: json('SchoolAssignmentList', 'Schools as changed'),
-            ...problemResponses(400, 403, 404, 409, 415),
+            ...problemResponses(400, 403, 404, 409, 412, 415),
           },
         },
       },
@@ -64,6 +66,7 @@ export function userPartRoutes(services: Services) {
           request.params.id,
           body.items.map((i) => ({ schoolId: String(i.schoolId), role: i.role })),
           requestContext(request),
+          expectedVersion(request.headers['if-match']),
         );
         return schools(request, request.params.id);
       },
@@ -94,8 +97,12 @@ export function userPartRoutes(services: Services) {
           summary:
             'Set the Type of User and privileges (nobody grants what they do not hold; CiN/CLA needs who agreed it; never the last administrator)',
           params: idParams,
+          headers: IF_MATCH_HEADERS,
           body: { $ref: 'PrivilegesUpdate#' },
-          response: { 200: json('Privileges', 'Privileges as changed'), ...problemResponses(400, 403, 404, 409, 415) },
+          response: {
+            200: json('Privileges', 'Privileges as changed'),
+            ...problemResponses(400, 403, 404, 409, 412, 415),
+          },
         },
       },
       async (request) => {
@@ -105,6 +112,7 @@ export function userPartRoutes(services: Services) {
           request.params.id,
           body,
           requestContext(request),
+          expectedVersion(request.headers['if-match']),
         );
         return privileges(request, request.params.id);
       },

@@ -26,6 +26,27 @@ import { fullName } from '../../domain/names.ts';
 
 type IdRequest = FastifyRequest<{ Params: { id: string } }>;
 
+/** The version a user-page form was filled in against (its hidden field); none when absent or unreadable. */
+function formVersion(body: Record<string, string | undefined>): number | undefined {
+  return /^[0-9]{1,9}$/.test(body.version ?? '') ? Number(body.version) : undefined;
+}
+
+/**
+ * The error summary of a form refused because someone else changed the account since it was
+ * opened (StaleVersionError): the page is shown again with the account as it is now.
+ */
+function staleFormErrors(href: string) {
+  return {
+    summary: [
+      {
+        text: 'Someone else changed this account after you opened it. The form now shows its current details: make your change again.',
+        href,
+      },
+    ],
+    fields: {},
+  };
+}
+
 /** The user page (R24), its tabs (R25–R27) and Edit user details. */
 export function adminUserRoutes(services: Services) {
   return async (app: FastifyInstance) => {
@@ -145,10 +166,15 @@ export function adminUserRoutes(services: Services) {
           request.params.id,
           formList(request.body, 'schools').map((schoolId) => ({ schoolId, role: kept.get(schoolId) ?? newRole })),
           requestContext(request),
+          formVersion(body),
         );
         reply.flash('Schools replaced.');
         return reply.redirect(`/admin/users/${request.params.id}/schools`, 303);
       } catch (error) {
+        if (error instanceof StaleVersionError) {
+          reply.code(409);
+          return schoolsPage(request, reply, { errors: staleFormErrors('#replace-schools'), replaceOpen: true });
+        }
         if (!(error instanceof ValidationError)) throw error;
         reply.code(400);
         return schoolsPage(request, reply, { errors: errorView(error.fields) });
@@ -220,7 +246,7 @@ export function adminUserRoutes(services: Services) {
           request,
           reply,
           { ...form, privileges: [...typeDefaults(form.userType)] },
-          { defaultsApplied: userTypeLabel(form.userType) },
+          { defaultsApplied: userTypeLabel(form.userType), version: formVersion(body) },
         );
       }
       try {
@@ -229,6 +255,7 @@ export function adminUserRoutes(services: Services) {
           request.params.id,
           form,
           requestContext(request),
+          formVersion(body),
         );
         reply.flash('Privileges saved.');
         return reply.redirect(`/admin/users/${request.params.id}/privileges`, 303);
@@ -242,6 +269,10 @@ export function adminUserRoutes(services: Services) {
         if (error instanceof RuleError) {
           reply.code(409);
           return privilegesPage(request, reply, form, { errors: errorView({ privileges: error.message }) });
+        }
+        if (error instanceof StaleVersionError) {
+          reply.code(409);
+          return privilegesPage(request, reply, undefined, { errors: staleFormErrors('#userType') });
         }
         throw error;
       }
@@ -298,7 +329,7 @@ export function adminUserRoutes(services: Services) {
           request.params.id,
           input,
           requestContext(request),
-          /^[0-9]{1,9}$/.test(body.version ?? '') ? Number(body.version) : undefined,
+          formVersion(body),
         );
         reply.flash('Details saved.');
         return reply.redirect(`/admin/users/${request.params.id}`, 303);
@@ -306,17 +337,7 @@ export function adminUserRoutes(services: Services) {
         if (error instanceof StaleVersionError) {
           // Shown with the account as it is now, so that nobody overwrites a change they have not seen.
           reply.code(409);
-          return editPage(request, reply, undefined, {
-            errors: {
-              summary: [
-                {
-                  text: 'Someone else changed this account after you opened it. The form now shows its current details: make your change again.',
-                  href: '#firstName',
-                },
-              ],
-              fields: {},
-            },
-          });
+          return editPage(request, reply, undefined, { errors: staleFormErrors('#firstName') });
         }
         if (!(error instanceof ValidationError)) throw error;
         reply.code(400);
