@@ -2,8 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type DatabaseHandle } from '../../src/data/connect.ts';
-import { migrateToLatest } from '../../src/data/migrate.ts';
+import type { DatabaseHandle } from '../../src/data/connect.ts';
 import { passwordProblem } from '../../src/domain/passwords.ts';
 import { USERNAME_PATTERN } from '../../src/domain/usernames.ts';
 import { verifyPassword } from '../../src/services/password-hasher.ts';
@@ -28,6 +27,7 @@ import { createLifecycleService } from '../../src/services/lifecycle/lifecycle-s
 import { historiesFrom } from '../../src/services/lifecycle/schedule.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { testConfig } from '../support/test-app.ts';
+import { createTestDatabase } from '../support/test-db.ts';
 
 const NOW = new Date('2025-06-15T10:00:00Z');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -111,8 +111,7 @@ describe('seedDemo on a fresh database', () => {
   let seedMs = 0;
 
   beforeAll(async () => {
-    handle = await connect({ pgliteDir: 'memory://' });
-    await migrateToLatest(handle.db);
+    handle = await createTestDatabase();
     const started = performance.now();
     first = await seedDemoWithReport(handle.db, { now: NOW, secretBox: box });
     seedMs = performance.now() - started;
