@@ -21,7 +21,10 @@ export interface DeliveryOptions {
    * still sent), so that stopping the delivery loop never waits for a whole backlog.
    */
   passSeconds?: number;
-  /** Once aborted, the pass claims nothing more: it finishes the emails it holds and returns (a stopping server). */
+  /**
+   * Once aborted, the pass claims nothing more: it finishes the sends under way, hands the rows it
+   * has not started back unsent, and returns (a stopping server).
+   */
   signal?: AbortSignal;
 }
 
@@ -127,8 +130,8 @@ export async function deliverDueEmails(
   const concurrency = Math.max(1, Math.floor(transport.concurrency ?? 1));
   const marker = sentMarker(db, clock);
   const queue: OutboxRow[] = [];
-  /** Rows claimed but held too long to be sent safely: handed back unsent. */
-  const late: OutboxRow[] = [];
+  /** Rows claimed but not to be sent by this pass (held too long, or the pass was stopped): handed back unsent. */
+  const handBack: OutboxRow[] = [];
   let exhausted = false;
   let claiming: Promise<void> | undefined;
   let failure: { error: unknown } | undefined;
@@ -158,18 +161,23 @@ export async function deliverDueEmails(
    * The next row to send; the next batch is claimed while half a batch is still waiting here. A
    * row is only handed to the transport while at least half of its lease is left: a row held
    * longer (a slow SMTP server) could be claimed by another worker once its lease ends, and sent
-   * twice. Such rows are handed back at the end of the pass (`releaseEmails`), and nothing more
-   * is claimed: this pass already holds more than it can send.
+   * twice. Such rows, and the rows still waiting when the pass is stopped (`signal`), are handed
+   * back at the end of the pass (`releaseEmails`): due again at once, for this process's next pass
+   * or another worker, instead of when their lease ends. After either, nothing more is claimed.
    */
   const take = async (): Promise<OutboxRow | undefined> => {
     for (;;) {
       if (stopping()) return undefined;
+      if (options.signal?.aborted) {
+        exhausted = true;
+        handBack.push(...queue.splice(0));
+      }
       if (!exhausted && !claiming && queue.length <= options.batchSize / 2) claiming = claimMore();
       const row = queue.shift();
       if (row) {
         if (row.lease_until && row.lease_until.getTime() - clock.now().getTime() < (options.leaseSeconds * 1000) / 2) {
           exhausted = true;
-          late.push(row);
+          handBack.push(row);
           continue;
         }
         return row;
@@ -224,11 +232,13 @@ export async function deliverDueEmails(
   };
 
   await Promise.all(Array.from({ length: concurrency }, () => worker()));
-  // A claim still under way when sending stopped early: let it finish (its rows wait for their lease).
+  // A claim still under way when sending stopped early: let it finish (its rows wait for their lease,
+  // or are handed back below if the pass was stopped).
   while (claiming) await claiming;
+  if (options.signal?.aborted) handBack.push(...queue.splice(0));
   // The rows the workers did not get to (after a failure) keep their lease and are claimed again when it ends.
   const sent = await marker.settle();
   if (failure) throw failure.error;
-  await releaseEmails(db, late);
+  await releaseEmails(db, handBack);
   return sent;
 }

@@ -71,10 +71,10 @@ function scriptedTransport(
   const calls: OutboxRow[] = [];
   return {
     calls,
-    async send(r) {
+    send(r) {
       calls.push(r);
       const error = fail(r, calls.length);
-      if (error) throw error;
+      return error ? Promise.reject(error) : Promise.resolve();
     },
     close() {},
   };
@@ -332,6 +332,25 @@ describe('retries and failures', () => {
     expect(await deliverDueEmails(db, clock, transport, OPTIONS)).toBe(2);
     expect(transport.calls.map((c) => c.dedup_key).sort()).toEqual(keys);
     for (const key of held) expect(await row(key)).toMatchObject({ status: 'sent', attempts: 1 });
+  });
+
+  it('a stopped pass finishes the send under way and hands the rows it has not started back unsent', async () => {
+    const keys = ['stop-1', 'stop-2', 'stop-3', 'stop-4'];
+    for (const key of keys) await enqueueEmail(db, DOMAIN, request(key));
+    const stopping = new AbortController();
+    // The server is told to stop while the first email is being sent.
+    const transport = scriptedTransport(() => {
+      stopping.abort();
+      return undefined;
+    });
+    expect(await deliverDueEmails(db, clock, transport, { ...OPTIONS, signal: stopping.signal })).toBe(1);
+    expect(transport.calls).toHaveLength(1);
+    const first = transport.calls[0]!.dedup_key;
+    expect(await row(first)).toMatchObject({ status: 'sent', attempts: 1 });
+    for (const key of keys.filter((k) => k !== first))
+      expect(await row(key)).toMatchObject({ status: 'pending', attempts: 0, lease_until: null });
+    // Due at once for the next pass (another process, or this one after a restart), not when a lease ends.
+    expect(await deliverDueEmails(db, clock, transport, OPTIONS)).toBe(3);
   });
 
   it('a row is marked sent while the pass is still sending others, not only at its end', async () => {
