@@ -16,7 +16,11 @@ import { lifecycleRuns } from '../src/services/lifecycle/schedule.ts';
 import { createAccount, createOrganisation, TEST_PASSWORD, type FixtureAccount } from '../test/support/fixtures.ts';
 import { testConfig } from '../test/support/test-app.ts';
 import { closeAfterJourneys, JourneyTab, launchChromium } from './support/browser.ts';
-import { AccessibilityPage, MyCommunicationsPage, SignInPage, UsersListPage, type NexusPage } from './support/pages.ts';
+import type { AccessibilityPage } from './support/pages/accessibility-page.ts';
+import { MyCommunicationsPage } from './support/pages/my-communications-page.ts';
+import type { NexusPage } from './support/pages/nexus-page.ts';
+import { SignInPage } from './support/pages/sign-in-page.ts';
+import { UsersListPage } from './support/pages/users-list-page.ts';
 
 /**
  * The administrator's working space of issue 3 in headless Chromium against a real server

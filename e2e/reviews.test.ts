@@ -13,7 +13,8 @@ import { startServer, type Server } from '../src/runtime.ts';
 import { createAccount, createOrganisation, TEST_PASSWORD, type FixtureAccount } from '../test/support/fixtures.ts';
 import { testConfig } from '../test/support/test-app.ts';
 import { JourneyTab, launchChromium } from './support/browser.ts';
-import { PLATFORM, SignInPage } from './support/pages.ts';
+import { PLATFORM } from './support/pages/nexus-page.ts';
+import { SignInPage } from './support/pages/sign-in-page.ts';
 
 /**
  * An access review (issue 6, R49) of a seeded LA taken end to end in headless Chromium: start it,

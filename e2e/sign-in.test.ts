@@ -13,7 +13,11 @@ import { startServer, type Server } from '../src/runtime.ts';
 import { createAccount, createOrganisation, TEST_PASSWORD, type FixtureAccount } from '../test/support/fixtures.ts';
 import { testConfig } from '../test/support/test-app.ts';
 import { JourneyTab, launchChromium } from './support/browser.ts';
-import { ChooseNewPasswordPage, LinkExpiredPage, NotFoundPage, SignInPage, type NexusPage } from './support/pages.ts';
+import { ChooseNewPasswordPage } from './support/pages/choose-new-password-page.ts';
+import { LinkExpiredPage } from './support/pages/link-expired-page.ts';
+import type { NexusPage } from './support/pages/nexus-page.ts';
+import { NotFoundPage } from './support/pages/not-found-page.ts';
+import { SignInPage } from './support/pages/sign-in-page.ts';
 
 /**
  * The sign-in journey of issue 2 in headless Chromium against a real server (PGlite in a

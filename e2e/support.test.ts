@@ -3,7 +3,7 @@ import { giasExtractBytes } from '../src/demo/gias-extract.ts';
 import { SYSTEM_CONTEXT } from '../src/services/request-context.ts';
 import { createAccount, createOrganisation, type FixtureAccount } from '../test/support/fixtures.ts';
 import { signedInTab, useJourneyServer } from './support/journey-server.ts';
-import { SchoolImportsPage } from './support/pages.ts';
+import { SchoolImportsPage } from './support/pages/school-imports-page.ts';
 
 /**
  * Central support's School imports page in headless Chromium: checked on arrival and by axe

@@ -8,7 +8,7 @@ import { startServer, type Server } from '../../src/runtime.ts';
 import { createAccount, createOrganisation, TEST_PASSWORD, type FixtureAccount } from '../../test/support/fixtures.ts';
 import { testConfig } from '../../test/support/test-app.ts';
 import { closeAfterJourneys, JourneyTab, launchChromium } from './browser.ts';
-import { SignInPage } from './pages.ts';
+import { SignInPage } from './pages/sign-in-page.ts';
 
 /** A real server (PGlite in a temporary DATA_DIR, random port, ManualClock) and Chromium for a journey file. */
 export interface Journey {
