@@ -33,8 +33,8 @@ import {
 } from '../src/data/queries/user-list-queries.ts';
 import { generateTotp, newTotpSecret } from '../src/domain/totp.ts';
 import { PAGE_SIZE, parseUserListQuery, type UserListQuery } from '../src/domain/user-filters.ts';
-import { hashPassword } from '../src/services/password-hasher.ts';
-import { SecretBox } from '../src/services/secrets.ts';
+import { hashPassword } from '../src/services/sign-in/password-hasher.ts';
+import { SecretBox } from '../src/services/sign-in/secrets.ts';
 import { createAccount, TEST_PASSWORD } from '../test/support/fixtures.ts';
 import { generateAccounts, type Generated, type GeneratedLa } from './support/admin-list-data.ts';
 import { HttpFormClient } from './support/http-form-client.ts';
@@ -56,7 +56,7 @@ const LONG_STREAM = 4;
 const WARMUP = 5;
 const IDLE_MS = 2000;
 const SAMPLE_MS = 5;
-const EXPORT_BATCH = 1000; // as the service reads them (src/services/user-directory-service.ts)
+const EXPORT_BATCH = 1000; // as the service reads them (src/services/accounts/user-directory-service.ts)
 const SERVER_SETTINGS = { SEED_DEMO: 'false', LOG_LEVEL: 'warn' };
 
 // Issue 10's targets, reported (never asserted).

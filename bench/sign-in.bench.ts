@@ -25,7 +25,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generateTotp } from '../src/domain/totp.ts';
-import { hashPassword, verifyPassword } from '../src/services/password-hasher.ts';
+import { hashPassword, verifyPassword } from '../src/services/sign-in/password-hasher.ts';
 import { createAccount, TEST_PASSWORD } from '../test/support/fixtures.ts';
 import { HttpFormClient } from './support/http-form-client.ts';
 import { cpuMsOf, memoryOf, stopChild, waitForStatus, type Memory } from './support/processes.ts';

@@ -31,7 +31,7 @@ export async function seedIfEmpty(runtime: Runtime, config: Config): Promise<Dem
   if (await hasOrganisations(runtime.handle.db)) return undefined;
   const [{ seedDemo, writeDemoAccountsFile }, { SecretBox }] = await Promise.all([
     import('../demo/seed-demo.ts'),
-    import('../services/secrets.ts'),
+    import('../services/sign-in/secrets.ts'),
   ]);
   const accounts = await seedDemo(runtime.handle.db, {
     now: runtime.services.clock.now(),

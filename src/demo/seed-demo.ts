@@ -14,10 +14,10 @@ import {
 } from '../data/queries/demo-queries.ts';
 import { schoolIdsByUrn } from '../data/queries/school-queries.ts';
 import { newTotpSecret } from '../domain/totp.ts';
-import { hashPassword } from '../services/password-hasher.ts';
+import { hashPassword } from '../services/sign-in/password-hasher.ts';
 import { SYSTEM_CONTEXT } from '../services/request-context.ts';
-import { applyGiasFile } from '../services/school-import-service.ts';
-import type { SecretBox } from '../services/secrets.ts';
+import { applyGiasFile } from '../services/imports/school-import-service.ts';
+import type { SecretBox } from '../services/sign-in/secrets.ts';
 import { defaultLifecycleSchedule, policyFingerprint, type LifecycleSchedule } from '../services/lifecycle/schedule.ts';
 import { DEMO_GIAS_FILE_NAME, demoGiasExtract } from './gias-extract.ts';
 import { NAMED_DEMO_USERNAMES } from './data/named-accounts.ts';

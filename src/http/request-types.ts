@@ -1,5 +1,5 @@
-import type { ApiCaller } from '../services/api-token-service.ts';
-import type { SignedIn } from '../services/session-service.ts';
+import type { ApiCaller } from '../services/sign-in/api-token-service.ts';
+import type { SignedIn } from '../services/sign-in/session-service.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {

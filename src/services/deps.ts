@@ -2,7 +2,7 @@ import type { Config } from '../config.ts';
 import type { Db } from '../data/database.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { LifecycleSchedule } from './lifecycle/schedule.ts';
-import type { SecretBox } from './secrets.ts';
+import type { SecretBox } from './sign-in/secrets.ts';
 
 /** What every service is built from; assembled once in services/index.ts. */
 export interface ServiceDeps {

@@ -9,7 +9,7 @@ import { ERASED } from '../../src/domain/erasure.ts';
 import { typeDefaults, type Privilege } from '../../src/domain/privileges.ts';
 import { escapeHtml } from '../../src/mail/templates/render.ts';
 import { isoWeek } from '../../src/services/lifecycle/digest-service.ts';
-import { loadPrincipal } from '../../src/services/principal.ts';
+import { loadPrincipal } from '../../src/services/sign-in/principal.ts';
 import type { RequestContext } from '../../src/services/request-context.ts';
 import { createAccount, createOrganisation, TEST_PASSWORD, type FixtureAccount } from '../support/fixtures.ts';
 import { signInAs } from '../support/sign-in.ts';

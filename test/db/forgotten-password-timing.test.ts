@@ -5,8 +5,8 @@ import type { DatabaseHandle } from '../../src/data/connect.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { passwordResetEmail } from '../../src/mail/templates/account-emails.ts';
 import { createServices } from '../../src/services/index.ts';
-import { dummyHash, hashPassword, verifyPassword } from '../../src/services/password-hasher.ts';
-import { hashToken, newToken } from '../../src/services/secrets.ts';
+import { dummyHash, hashPassword, verifyPassword } from '../../src/services/sign-in/password-hasher.ts';
+import { hashToken, newToken } from '../../src/services/sign-in/secrets.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { FormClient } from '../support/browser.ts';
 import { createAccount, createOrganisation } from '../support/fixtures.ts';
@@ -23,8 +23,8 @@ import { createTestDatabase } from '../support/test-db.ts';
  */
 
 // The real functions, wrapped in spies that count calls.
-vi.mock('../../src/services/password-hasher.ts', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../src/services/password-hasher.ts')>();
+vi.mock('../../src/services/sign-in/password-hasher.ts', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../src/services/sign-in/password-hasher.ts')>();
   return {
     ...original,
     hashPassword: vi.fn(original.hashPassword),
@@ -32,8 +32,8 @@ vi.mock('../../src/services/password-hasher.ts', async (importOriginal) => {
     dummyHash: vi.fn(original.dummyHash),
   };
 });
-vi.mock('../../src/services/secrets.ts', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../src/services/secrets.ts')>();
+vi.mock('../../src/services/sign-in/secrets.ts', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../src/services/sign-in/secrets.ts')>();
   return { ...original, hashToken: vi.fn(original.hashToken), newToken: vi.fn(original.newToken) };
 });
 vi.mock('../../src/mail/templates/account-emails.ts', async (importOriginal) => {

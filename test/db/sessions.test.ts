@@ -2,7 +2,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTotp } from '../../src/domain/totp.ts';
 import { createServices } from '../../src/services/index.ts';
-import { hashToken } from '../../src/services/secrets.ts';
+import { hashToken } from '../../src/services/sign-in/secrets.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { FormClient } from '../support/browser.ts';
 import { createAccount, createOrganisation, TEST_PASSWORD, type FixtureAccount } from '../support/fixtures.ts';

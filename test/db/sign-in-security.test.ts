@@ -3,16 +3,16 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { GENERIC_SIGN_IN_FAILURE } from '../../src/domain/errors.ts';
 import { codeForStep, generateTotp, totpStep } from '../../src/domain/totp.ts';
 import { createServices } from '../../src/services/index.ts';
-import { verifyPassword } from '../../src/services/password-hasher.ts';
-import { SecretBox } from '../../src/services/secrets.ts';
+import { verifyPassword } from '../../src/services/sign-in/password-hasher.ts';
+import { SecretBox } from '../../src/services/sign-in/secrets.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { FormClient } from '../support/browser.ts';
 import { createAccount, createOrganisation, TEST_PASSWORD, type FixtureAccount } from '../support/fixtures.ts';
 import { createTestApp, testConfig, type TestApp } from '../support/test-app.ts';
 
 // Counts argon2id verifications without timing anything: the real function, wrapped in a spy.
-vi.mock('../../src/services/password-hasher.ts', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../src/services/password-hasher.ts')>();
+vi.mock('../../src/services/sign-in/password-hasher.ts', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../src/services/sign-in/password-hasher.ts')>();
   return { ...original, verifyPassword: vi.fn(original.verifyPassword) };
 });
 const verifySpy = vi.mocked(verifyPassword);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/domain/access.ts';
 import { auditActionLabel } from '../../src/domain/audit-labels.ts';
 import { enqueueEmail } from '../../src/mail/enqueue.ts';
-import { loadPrincipal } from '../../src/services/principal.ts';
+import { loadPrincipal } from '../../src/services/sign-in/principal.ts';
 import { createApiToken } from '../support/api-client.ts';
 import type { FormClient } from '../support/browser.ts';
 import { createAccount, createOrganisation, supportAndCamdenAdmin, type FixtureAccount } from '../support/fixtures.ts';

@@ -3,7 +3,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Db } from '../../src/data/database.ts';
-import { hashToken } from '../../src/services/secrets.ts';
+import { hashToken } from '../../src/services/sign-in/secrets.ts';
 
 /**
  * Inserts an API token for an account directly, as if that person had made it under Admin > API

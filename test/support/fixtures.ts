@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../../src/data/database.ts';
 import { newTotpSecret } from '../../src/domain/totp.ts';
 import { typeDefaults, type Privilege, type UserType } from '../../src/domain/privileges.ts';
-import { hashPassword } from '../../src/services/password-hasher.ts';
-import { SecretBox } from '../../src/services/secrets.ts';
+import { hashPassword } from '../../src/services/sign-in/password-hasher.ts';
+import { SecretBox } from '../../src/services/sign-in/secrets.ts';
 
 export const TEST_PASSWORD = 'Lantern-Orbit-Pickle-42';
 let cachedHash: Promise<string> | undefined;

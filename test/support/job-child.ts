@@ -25,7 +25,7 @@ import { createLifecycleService } from '../../src/services/lifecycle/lifecycle-s
 import { lifecycleSchedule } from '../../src/services/lifecycle/schedule.ts';
 import { DEFAULT_DELIVERY, deliverDueEmails } from '../../src/mail/deliver.ts';
 import { smtpTransport } from '../../src/mail/transports.ts';
-import { SecretBox } from '../../src/services/secrets.ts';
+import { SecretBox } from '../../src/services/sign-in/secrets.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { LightMyRequestResponse } from 'fastify';
 import type { Db } from '../../src/data/database.ts';
-import { hashToken, newToken } from '../../src/services/secrets.ts';
+import { hashToken, newToken } from '../../src/services/sign-in/secrets.ts';
 import { createApiToken } from './api-client.ts';
 import { FormClient } from './browser.ts';
 import { createAccount, createOrganisation, TEST_PASSWORD, type FixtureAccount } from './fixtures.ts';

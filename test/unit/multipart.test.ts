@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acceptUploads, uploadedFile } from '../../src/web/routes/multipart.ts';
+import { acceptUploads, uploadedFile } from '../../src/web/routes/imports/multipart.ts';
 
 const B = 'XyZ123';
 const LIMIT = 4096;

@@ -42,8 +42,8 @@ import {
 import { auditMany, type AuditRecord, type Who } from '../audit.ts';
 import { formatDate, mailDomain, type ServiceDeps } from '../deps.ts';
 import { SYSTEM_CONTEXT } from '../request-context.ts';
-import { deleteInTransaction, eraseExpiredAlertEvidence } from '../erasure.ts';
-import { archiveInTransaction } from '../user-status-service.ts';
+import { deleteInTransaction, eraseExpiredAlertEvidence } from '../accounts/erasure.ts';
+import { archiveInTransaction } from '../accounts/user-status-service.ts';
 import { historiesFrom, loadHistories, policyFingerprint } from './schedule.ts';
 import { fullName } from '../../domain/names.ts';
 import { ARCHIVE_REASON_TEXT } from '../../domain/account-status.ts';

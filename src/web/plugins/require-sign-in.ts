@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { SignedIn } from '../../services/session-service.ts';
+import type { SignedIn } from '../../services/sign-in/session-service.ts';
 
 /** Route guard: pages for signed-in people send everyone else to sign in. */
 export async function requireSignIn(request: FastifyRequest, reply: FastifyReply): Promise<void> {

@@ -1,0 +1,106 @@
+import type { Account } from '../../data/database.ts';
+import { findAccountById, findOrganisation, privilegesOf } from '../../data/queries/account-queries.ts';
+import {
+  accountLabel,
+  schoolAssignmentsOf,
+  schoolGroupsOf,
+  schoolGroupsOfOrganisation,
+  schoolsOfOrganisation,
+  subscriptionsOf,
+} from '../../data/queries/user-detail-queries.ts';
+import { can, type Action, type Actor } from '../../domain/access.ts';
+import { NotFoundError } from '../../domain/errors.ts';
+import { differenceFromDefaults, isUserType, sortPrivileges } from '../../domain/privileges.ts';
+import { authorise } from '../../domain/access.ts';
+import { auditSupportRead } from '../audit.ts';
+import type { ServiceDeps } from '../deps.ts';
+import type { RequestContext } from '../request-context.ts';
+import { outlooksOf } from '../lifecycle/schedule.ts';
+
+/**
+ * Loads an account for an action on it, enforcing tenant scope through the access table: an
+ * account of another LA is "not found" (R4), never "forbidden", so its existence is not revealed.
+ */
+export async function accountFor(
+  deps: Pick<ServiceDeps, 'db'>,
+  actor: Actor,
+  action: Action,
+  id: string,
+): Promise<Account> {
+  const account = await findAccountById(deps.db, id);
+  if (!account) throw new NotFoundError();
+  authorise(actor, action, { organisationId: account.organisation_id, accountId: account.id });
+  return account;
+}
+
+/** The user page (R24–R27): everything an administrator may see of one account of their LA. */
+export function createUserAdminService(deps: ServiceDeps) {
+  const { db } = deps;
+
+  return {
+    /**
+     * The account as the user page shows it; `action` is what the page is for (its confirmation).
+     * `read`: the request, when this is what the request shows (the user page, the API's GET); then
+     * a read by central support of another LA's account is audited in that LA (auditSupportRead).
+     * Left out where the account is only looked at on the way to a change, which has its own event.
+     */
+    async view(actor: Actor, id: string, action: Action = 'users.view', read?: RequestContext) {
+      const account = await accountFor(deps, actor, action, id);
+      if (read)
+        await auditSupportRead(db, actor, read, deps.clock.now(), {
+          organisationId: account.organisation_id,
+          what: 'User details',
+          subjectAccountId: account.id,
+        });
+      const target = { organisationId: account.organisation_id, accountId: account.id };
+      const [organisation, privileges, schools, groups, subscriptions, createdBy, archivedBy, outlooks] =
+        await Promise.all([
+          findOrganisation(db, account.organisation_id),
+          privilegesOf(db, account.id),
+          schoolAssignmentsOf(db, account.id),
+          schoolGroupsOf(db, account.id),
+          subscriptionsOf(db, account.id),
+          accountLabel(db, account.created_by),
+          accountLabel(db, account.archived_by),
+          outlooksOf(db, deps.schedule, [account.id], deps.clock.now()),
+        ]);
+      const held = sortPrivileges(privileges);
+      return {
+        account,
+        organisation: organisation!,
+        privileges: held,
+        differs: isUserType(account.user_type)
+          ? differenceFromDefaults(account.user_type, held)
+          : { added: [], removed: [] },
+        schools,
+        groups,
+        defaultGroup: groups.find((g) => g.id === account.default_school_group_id) ?? null,
+        subscriptions,
+        createdBy: createdBy ?? (account.created_by ? 'a deleted account' : 'the system'),
+        archivedBy: archivedBy ?? (account.archived_by ? 'a deleted account' : 'the system'),
+        /** Warned or not, and what the nightly job will do next and when (the one schedule). */
+        lifecycle: outlooks.get(account.id)!,
+        allowed: {
+          edit: can(actor, 'users.edit', target),
+          editSchools: can(actor, 'users.edit-schools', target),
+          editPrivileges: can(actor, 'users.edit-privileges', target),
+          archive: account.status === 'active' && can(actor, 'users.archive', target),
+          delete: can(actor, 'users.delete', target),
+          restore: account.status === 'archived' && can(actor, 'users.restore', target),
+          resetTwoFactor: account.totp_secret !== null && can(actor, 'users.reset-two-factor', target),
+          audit: can(actor, 'users.view-audit', target),
+        },
+      };
+    },
+
+    /** The LA's schools and school groups, for the add-school and group pickers. */
+    async choices(actor: Actor, id: string) {
+      const account = await accountFor(deps, actor, 'users.view', id);
+      const [schools, groups] = await Promise.all([
+        schoolsOfOrganisation(db, account.organisation_id),
+        schoolGroupsOfOrganisation(db, account.organisation_id),
+      ]);
+      return { schools, groups };
+    },
+  };
+}

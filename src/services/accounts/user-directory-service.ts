@@ -1,0 +1,237 @@
+import {
+  countUsers,
+  listArchived,
+  listContacts,
+  listOrganisations,
+  listUsers,
+  listUsersAfter,
+  listUsersBatch,
+  type UserExportRow,
+  userListFilter,
+} from '../../data/queries/user-list-queries.ts';
+import { decide, isCentralSupport, type Actor } from '../../domain/access.ts';
+import { csvStream } from '../../domain/csv.ts';
+import { decodeCursor, encodeCursor } from '../../domain/cursor.ts';
+import { ValidationError } from '../../domain/errors.ts';
+import { isUserType, userTypeLabel } from '../../domain/privileges.ts';
+import { PAGE_SIZE, type UserListQuery } from '../../domain/user-filters.ts';
+import { authorise } from '../../domain/access.ts';
+import { audit, auditSupportRead, who } from '../audit.ts';
+import type { ServiceDeps } from '../deps.ts';
+import { SYSTEM_CONTEXT, type RequestContext } from '../request-context.ts';
+import { findAccountsByScimFilter } from '../../data/queries/scim-user-queries.ts';
+import type { ScimFilter } from '../../domain/scim-filter.ts';
+import { outlooksOf } from '../lifecycle/schedule.ts';
+import { organisationInScope, organisationNamed } from '../organisation-scope.ts';
+import type { Organisation } from '../../data/database.ts';
+
+/** Rows read from the database at a time for the CSV export: its memory does not grow with the LA. */
+const EXPORT_BATCH = 1000;
+
+const EXPORT_HEADER = [
+  'Username',
+  'First name',
+  'Last name',
+  'Email',
+  'Job title',
+  'Type of User',
+  'Status',
+  'Last sign-in',
+  'Two-factor authentication',
+  'Created',
+];
+
+function exportRow(r: UserExportRow): string[] {
+  return [
+    r.username,
+    r.first_name,
+    r.last_name,
+    r.email,
+    r.job_title ?? '',
+    isUserType(r.user_type) ? userTypeLabel(r.user_type) : r.user_type,
+    r.status === 'active' ? 'Active' : 'Archived',
+    r.last_sign_in_at ? r.last_sign_in_at.toISOString() : 'never',
+    r.two_factor ? 'Set up' : 'Not set up',
+    r.created_at.toISOString(),
+  ];
+}
+
+/** The filters an export was made with, as the audit log records them (none are personal). */
+function exportFilters(query: UserListQuery): Record<string, string | number> {
+  const { q, inactiveMonths, type, privilege, status, sort } = query;
+  return Object.fromEntries(
+    Object.entries({ q, inactiveMonths, type, privilege, status, sort }).filter(([, v]) => v !== undefined),
+  ) as Record<string, string | number>;
+}
+
+/**
+ * The actor's own organisation when `la` names it (or names nothing) and the caller has it at hand;
+ * undefined when it must be read (another LA, or an unknown code: organisationNamed's answer).
+ */
+function ownOrganisation(actor: Actor, la: unknown, own: Organisation | undefined): Organisation | undefined {
+  if (!own || actor.kind !== 'account' || own.id !== actor.organisationId) return undefined;
+  const code = typeof la === 'string' && /^[0-9]{3}$/.test(la) ? la : undefined;
+  return code === undefined || code === own.la_code ? own : undefined;
+}
+
+/**
+ * Admin > Users (R19–R22): the actor's own LA by default; another LA read-only, contact
+ * details only (R5); central support may manage any LA (R4).
+ */
+export function createUserDirectoryService({ db, clock, schedule }: ServiceDeps) {
+  return {
+    organisations: () => listOrganisations(db),
+
+    /**
+     * `ctx`: the request, for the audit of central support's reads of another LA (auditSupportRead).
+     * `own`: the actor's organisation as this request already read it (the session's principal),
+     * which saves reading it again when the page is about the actor's own LA.
+     */
+    async list(actor: Actor, query: UserListQuery, ctx: RequestContext = SYSTEM_CONTEXT, own?: Organisation) {
+      const organisation = ownOrganisation(actor, query.la, own) ?? (await organisationNamed(db, actor, query.la));
+      const now = clock.now();
+      const offset = (query.page - 1) * PAGE_SIZE;
+      const manage = decide(actor, 'users.list', { organisationId: organisation.id });
+      if (manage !== 'allow') {
+        // Another LA: contact details only, for anyone who may view users (R5).
+        authorise(actor, 'users.list-contacts', { organisationId: organisation.id });
+        const contacts = await listContacts(db, organisation.id, query.q, PAGE_SIZE, offset);
+        return { mode: 'contacts' as const, organisation, now, contacts };
+      }
+      const filter = userListFilter(organisation.id, query, now);
+      const [total, rows] = await Promise.all([
+        countUsers(db, filter),
+        // A warned account says when it will be archived: the one schedule's date, as its page
+        // says. Looked up as soon as the page's rows are known, while the count is still running.
+        listUsers(db, filter, query.sort, PAGE_SIZE, offset).then(async (listed) => {
+          const warned = listed.filter((r) => r.warned).map((r) => r.id);
+          const outlooks = await outlooksOf(db, schedule, warned, now);
+          return listed.map((r) => ({ ...r, archiveAt: outlooks.get(r.id)?.archiveAt ?? null }));
+        }),
+      ]);
+      await auditSupportRead(db, actor, ctx, now, {
+        organisationId: organisation.id,
+        what: 'Users list',
+        details: { page: query.page, accounts: rows.length },
+      });
+      return {
+        mode: 'manage' as const,
+        organisation,
+        now,
+        total,
+        rows,
+        pageCount: Math.max(1, Math.ceil(total / PAGE_SIZE)),
+        support: isCentralSupport(actor),
+      };
+    },
+
+    /**
+     * The API's list (R56): same filters and access as the page, in name order, one keyset page
+     * after `cursor`. Another LA is refused rather than reduced to contacts: scripts get all or
+     * nothing.
+     */
+    async page(
+      actor: Actor,
+      query: Omit<UserListQuery, 'page' | 'sort'>,
+      cursor: string | undefined,
+      limit: number,
+      ctx: RequestContext = SYSTEM_CONTEXT,
+    ) {
+      const organisation = await organisationInScope(db, actor, query.la, 'users.list');
+      const key = cursor === undefined ? undefined : decodeCursor('users', cursor, ['text', 'text', 'uuid']);
+      if (cursor !== undefined && !key)
+        throw new ValidationError({ cursor: 'The cursor is not one this API gave out' });
+      const after = key ? { lastName: key[0]!, firstName: key[1]!, id: key[2]! } : undefined;
+      const rows = await listUsersAfter(
+        db,
+        userListFilter(organisation.id, { ...query, sort: 'name', page: 1 }, clock.now()),
+        after,
+        limit + 1,
+      );
+      const items = rows.slice(0, limit);
+      const last = items[items.length - 1];
+      const next =
+        rows.length > limit && last ? encodeCursor('users', [last.last_name, last.first_name, last.id]) : null;
+      await auditSupportRead(db, actor, ctx, clock.now(), {
+        organisationId: organisation.id,
+        what: 'Users list',
+        details: { accounts: items.length },
+      });
+      return { organisation, items, next };
+    },
+
+    /**
+     * One page of the LA's accounts for an identity system (SCIM): the same access rule as the
+     * list page; `offset` counts from 0.
+     */
+    async provisioningList(
+      actor: Actor,
+      organisationId: number,
+      filter: ScimFilter | undefined,
+      offset: number,
+      limit: number,
+    ) {
+      authorise(actor, 'users.list', { organisationId });
+      return findAccountsByScimFilter(db, organisationId, filter, offset, limit);
+    },
+
+    /** The LA a new account goes into (R2): the creator's own, or any LA for central support. */
+    async organisationForCreate(actor: Actor, la: string | undefined) {
+      return organisationInScope(db, actor, la, 'users.create');
+    },
+
+    /** Archived users (R23) of the actor's LA, or of `la` for central support. */
+    async archived(actor: Actor, la: unknown, ctx: RequestContext = SYSTEM_CONTEXT) {
+      const organisation = await organisationInScope(db, actor, la, 'users.restore');
+      const rows = await listArchived(db, organisation.id);
+      await auditSupportRead(db, actor, ctx, clock.now(), {
+        organisationId: organisation.id,
+        what: 'Archived users',
+        details: { accounts: rows.length },
+      });
+      // "Deleted on": the run of the nightly job that deletes it, from the one schedule.
+      const outlooks = await outlooksOf(
+        db,
+        schedule,
+        rows.map((r) => r.id),
+        clock.now(),
+      );
+      return { organisation, rows: rows.map((r) => ({ ...r, deleteAt: outlooks.get(r.id)?.deleteAt ?? null })) };
+    },
+
+    /**
+     * The filtered list as CSV (R22): the same filters and order as the page, every page. Access
+     * and the first batch are settled before this returns, so that a refusal or a failing database
+     * still gets its own error page; the rest is read batch by batch (keyset, in the page's order)
+     * as the caller writes it out, so memory stays flat however many accounts the LA has.
+     */
+    async exportCsv(
+      actor: Actor,
+      query: UserListQuery,
+      ctx: RequestContext,
+    ): Promise<{ filename: string; lines: AsyncIterable<string> }> {
+      const organisation = await organisationInScope(db, actor, query.la, 'users.export');
+      const now = clock.now();
+      // A download of people's details is itself an event the LA must be able to see (R50).
+      await audit(db, who(actor), ctx, now, {
+        action: 'users.exported',
+        organisationId: organisation.id,
+        subjectAccountId: null,
+        details: { filters: exportFilters(query) },
+      });
+      const filter = userListFilter(organisation.id, query, now);
+      const first = await listUsersBatch(db, filter, query.sort, undefined, EXPORT_BATCH);
+      async function* batches(): AsyncGenerator<string[][], void, undefined> {
+        for (let batch = first; ; batch = await listUsersBatch(db, filter, query.sort, batch.next, EXPORT_BATCH)) {
+          yield batch.rows.map(exportRow);
+          if (!batch.next) return;
+        }
+      }
+      const stamp = now.toISOString().slice(0, 10);
+      return {
+        filename: `users-${organisation.la_code ?? 'central'}-${stamp}.csv`,
+        lines: csvStream(EXPORT_HEADER, batches()),
+      };
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import { deleteExpiredSessions, deleteSession, findSession, touchSession } from '../../data/queries/session-queries.ts';
+import type { ServiceDeps } from '../deps.ts';
+import { loadPrincipal, type Principal } from './principal.ts';
+import { hashToken } from './secrets.ts';
+
+export interface SignedIn extends Principal {
+  readonly sessionIdHash: string;
+}
+
+/** Last-seen times are written at most this often, so browsing is not a write per request. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+/**
+ * Server-side sessions (R54). The account, its status and its privileges are read afresh on
+ * every request, so a removed privilege or an archive stops the very next request (R18).
+ */
+export function createSessionService({ db, clock, config }: ServiceDeps) {
+  return {
+    async resolve(token: string | undefined): Promise<SignedIn | undefined> {
+      if (!token || token.length > 200) return undefined;
+      const idHash = hashToken(token);
+      const session = await findSession(db, idHash);
+      if (!session || session.stage !== 'signed_in') return undefined;
+      const now = clock.now();
+      const idleLimit = now.getTime() - config.sessionIdleMinutes * 60_000;
+      if (session.expires_at <= now || session.last_seen_at.getTime() <= idleLimit) {
+        await deleteSession(db, idHash);
+        return undefined;
+      }
+      const principal = await loadPrincipal(db, session.account_id);
+      if (!principal) {
+        await deleteSession(db, idHash);
+        return undefined;
+      }
+      if (now.getTime() - session.last_seen_at.getTime() >= TOUCH_INTERVAL_MS) await touchSession(db, idHash, now);
+      return {
+        ...principal,
+        sessionIdHash: idHash,
+      };
+    },
+
+    /** Housekeeping: removes sessions past their idle or absolute limit. */
+    async purgeExpired(): Promise<number> {
+      const now = clock.now();
+      return deleteExpiredSessions(db, now, new Date(now.getTime() - config.sessionIdleMinutes * 60_000));
+    },
+  };
+}

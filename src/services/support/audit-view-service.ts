@@ -1,0 +1,149 @@
+import type { Organisation } from '../../data/database.ts';
+import {
+  auditActionsOf,
+  auditEventsBefore,
+  auditEventsForAccount,
+  auditEventsForOrganisation,
+  countAuditEvents,
+  type AuditFilter,
+} from '../../data/queries/audit-queries.ts';
+import type { Actor } from '../../domain/access.ts';
+import { toCsv } from '../../domain/csv.ts';
+import { decodeCursor, encodeCursor } from '../../domain/cursor.ts';
+import { ValidationError } from '../../domain/errors.ts';
+import { audit, auditSupportRead, who } from '../audit.ts';
+import type { ServiceDeps } from '../deps.ts';
+import { SYSTEM_CONTEXT, type RequestContext } from '../request-context.ts';
+import { organisationInScope } from '../organisation-scope.ts';
+import { accountFor } from '../accounts/user-admin-service.ts';
+
+export const AUDIT_PAGE_SIZE = 50;
+const EXPORT_LIMIT = 100_000;
+
+export interface AuditQuery {
+  la?: string;
+  action?: string;
+  from?: string;
+  to?: string;
+  page?: string;
+}
+
+function day(value: string | undefined, field: string, errors: Record<string, string>): Date | undefined {
+  if (!value) return undefined;
+  const date = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00Z`) : new Date(NaN);
+  if (Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value) {
+    errors[field] = 'Enter a real date, like 2026-11-01';
+    return undefined;
+  }
+  return date;
+}
+
+/** Audit views (R50): a timeline per account and a filterable log per LA, with CSV export. */
+export function createAuditViewService(deps: ServiceDeps) {
+  const { db } = deps;
+
+  async function filterFor(
+    actor: Actor,
+    query: AuditQuery,
+  ): Promise<{ filter: AuditFilter; organisation: Organisation }> {
+    const organisation = await organisationInScope(db, actor, query.la, 'audit.view');
+    const errors: Record<string, string> = {};
+    const from = day(query.from, 'from', errors);
+    const toDay = day(query.to, 'to', errors);
+    if (query.action && !/^[a-z0-9.-]{1,60}$/.test(query.action)) errors.action = 'Select an action from the list';
+    if (Object.keys(errors).length > 0) throw new ValidationError(errors);
+    return {
+      organisation,
+      filter: {
+        organisationId: organisation.id,
+        action: query.action || undefined,
+        from,
+        to: toDay ? new Date(toDay.getTime() + 86_400_000) : undefined,
+      },
+    };
+  }
+
+  return {
+    async forAccount(actor: Actor, id: string) {
+      const account = await accountFor(deps, actor, 'users.view-audit', id);
+      return { account, events: await auditEventsForAccount(db, account.id, 500) };
+    },
+
+    /** `ctx`: the request, for the audit of central support's reads of another LA (auditSupportRead). */
+    async forOrganisation(actor: Actor, query: AuditQuery, ctx: RequestContext = SYSTEM_CONTEXT) {
+      const { filter, organisation } = await filterFor(actor, query);
+      const page = query.page && /^[0-9]{1,6}$/.test(query.page) && Number(query.page) > 0 ? Number(query.page) : 1;
+      const [total, events, actions] = await Promise.all([
+        countAuditEvents(db, filter),
+        auditEventsForOrganisation(db, filter, AUDIT_PAGE_SIZE, (page - 1) * AUDIT_PAGE_SIZE),
+        auditActionsOf(db, organisation.id),
+      ]);
+      // Recorded after the read, so the page does not show its own event.
+      await auditSupportRead(db, actor, ctx, deps.clock.now(), {
+        organisationId: organisation.id,
+        what: 'Audit log',
+        details: { events: events.length },
+      });
+      return { organisation, total, events, actions, page, pageCount: Math.max(1, Math.ceil(total / AUDIT_PAGE_SIZE)) };
+    },
+
+    /** The API's page of the LA's log, newest first, after a stable cursor (R56). */
+    async page(
+      actor: Actor,
+      query: AuditQuery,
+      cursor: string | undefined,
+      limit: number,
+      ctx: RequestContext = SYSTEM_CONTEXT,
+    ) {
+      const { filter, organisation } = await filterFor(actor, query);
+      const key = cursor === undefined ? undefined : decodeCursor('audit', cursor, ['instant', 'bigint']);
+      if (cursor !== undefined && !key)
+        throw new ValidationError({ cursor: 'The cursor is not one this API gave out' });
+      const before = key ? { occurredAt: new Date(key[0]!), id: key[1]! } : undefined;
+      const rows = await auditEventsBefore(db, filter, before, limit + 1);
+      const items = rows.slice(0, limit);
+      const last = items[items.length - 1];
+      const next =
+        rows.length > limit && last ? encodeCursor('audit', [last.occurred_at.toISOString(), String(last.id)]) : null;
+      await auditSupportRead(db, actor, ctx, deps.clock.now(), {
+        organisationId: organisation.id,
+        what: 'Audit log',
+        details: { events: items.length },
+      });
+      return { organisation, items, next };
+    },
+
+    async exportCsv(actor: Actor, query: AuditQuery, ctx: RequestContext): Promise<{ filename: string; csv: string }> {
+      const { filter, organisation } = await filterFor(actor, query);
+      const events = await auditEventsForOrganisation(db, filter, EXPORT_LIMIT, 0);
+      // Recorded after the read, so the export does not contain its own event.
+      await audit(db, who(actor), ctx, deps.clock.now(), {
+        action: 'audit.exported',
+        organisationId: organisation.id,
+        subjectAccountId: null,
+        details: {
+          filters: Object.fromEntries(
+            Object.entries({ action: query.action, from: query.from, to: query.to }).filter(([, v]) => v),
+          ),
+          events: events.length,
+        },
+      });
+      const csv = toCsv(
+        ['When (UTC)', 'Action', 'By', 'Account', 'Address', 'Security alert', 'Details'],
+        events.map((e) => [
+          e.occurred_at.toISOString(),
+          e.action,
+          e.actor_label,
+          e.subject_account_id ?? '',
+          e.ip ?? '',
+          e.security_alert ? 'yes' : '',
+          JSON.stringify(e.details),
+        ]),
+      );
+      return {
+        filename: `audit-${organisation.la_code ?? 'central'}-${deps.clock.now().toISOString().slice(0, 10)}.csv`,
+        csv,
+      };
+    },
+  };
+}

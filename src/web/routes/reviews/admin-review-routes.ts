@@ -1,0 +1,398 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  DECISION_LABELS,
+  QUESTIONS,
+  SENSITIVE_PRIVILEGES,
+  SENSITIVE_SHORT_NAMES,
+  describePrivileges,
+  monthsInactive,
+  parseFilter,
+  type ItemFilter,
+} from '../../../domain/access-reviews.ts';
+import { ConflictError, RuleError, ValidationError } from '../../../domain/errors.ts';
+import { USER_TYPES, isUserType, userTypeLabel } from '../../../domain/privileges.ts';
+import { privilegeChoices } from '../../privilege-choices.ts';
+import { monthsAgo } from '../../../domain/relative-time.ts';
+import type { Services } from '../../../services/index.ts';
+import { requestContext } from '../../../http/request-context.ts';
+import { requireSignIn, signedIn } from '../../plugins/require-sign-in.ts';
+import { errorView } from '../../plugins/views.ts';
+import { sendCsv } from '../csv-reply.ts';
+import { formBody, formList, text } from '../form.ts';
+
+type ReviewRequest = FastifyRequest<{ Params: { id: string } }>;
+type ItemRequest = FastifyRequest<{ Params: { id: string; accountId: string } }>;
+
+const DECISION_TAGS: Record<string, string> = {
+  keep: 'govuk-tag--green',
+  change: 'govuk-tag--blue',
+  archive: 'govuk-tag--orange',
+  delete: 'govuk-tag--red',
+};
+const ITEM_FIELDS = [
+  'stillEmployed',
+  'postNeedsAccess',
+  'pupilLevelRight',
+  'cinClaRight',
+  'decision',
+  'userType',
+  'privileges',
+  'cinClaAgreedBy',
+  'note',
+];
+const typeName = (code: string) => (isUserType(code) ? userTypeLabel(code) : code);
+
+function filterQuery(filter: ItemFilter): string {
+  const params = new URLSearchParams();
+  if (filter.undecided) params.set('show', 'undecided');
+  if (filter.inactiveMonths !== null) params.set('inactiveMonths', String(filter.inactiveMonths));
+  if (filter.privilege) params.set('privilege', filter.privilege);
+  const s = params.toString();
+  return s ? `?${s}` : '';
+}
+
+/**
+ * Where to go back to after a bulk decision: the same review's page with its filters, as the form
+ * sent it, or else the review's page. Only a plain path and query of that review qualifies (no
+ * second slash, no control characters, which a Location header cannot carry).
+ */
+function sameReviewPath(reviewId: string, returnTo: string | undefined): string {
+  const home = `/admin/reviews/${encodeURIComponent(reviewId)}`;
+  if (!returnTo || !returnTo.startsWith(home)) return home;
+  const rest = returnTo.slice(home.length);
+  return /^(\?[A-Za-z0-9._~%+=&-]{0,500})?$/.test(rest) ? returnTo : home;
+}
+
+/** Access reviews (R49): list and history, start, the review with filters and bulk decisions, items, finish, evidence. */
+export function adminReviewRoutes(services: Services) {
+  return async (app: FastifyInstance) => {
+    app.addHook('preHandler', requireSignIn);
+
+    app.get('/admin/reviews', async (request, reply) => {
+      const { organisation, open, finished } = await services.reviews.list(
+        signedIn(request).actor,
+        formBody(request.query).la,
+      );
+      return reply.page('admin/reviews/list.njk', {
+        pageTitle: 'Access reviews – Admin',
+        organisation,
+        open,
+        finished,
+        la: formBody(request.query).la,
+      });
+    });
+
+    async function newPage(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      form: { name: string; dueOn: string },
+      extra: Record<string, unknown> = {},
+    ) {
+      const organisation = await services.reviews.organisationFor(signedIn(request).actor, formBody(request.query).la);
+      return reply.page('admin/reviews/new.njk', {
+        pageTitle: 'Start an access review – Admin',
+        organisation,
+        form,
+        la: formBody(request.query).la,
+        ...extra,
+      });
+    }
+
+    app.get('/admin/reviews/new', async (request, reply) => newPage(request, reply, { name: '', dueOn: '' }));
+
+    app.post('/admin/reviews/new', async (request, reply) => {
+      const body = formBody(request.body);
+      const form = { name: body.name ?? '', dueOn: body.dueOn ?? '' };
+      try {
+        const id = await services.reviews.open(
+          signedIn(request).actor,
+          formBody(request.query).la,
+          form,
+          requestContext(request),
+        );
+        reply.flash('Review started. Every active account of your Local Authority is listed below.');
+        return reply.redirect(`/admin/reviews/${id}`, 303);
+      } catch (error) {
+        const shown = { name: text(body, 'name', 200), dueOn: text(body, 'dueOn', 20) };
+        if (error instanceof ValidationError) {
+          reply.code(400);
+          return newPage(request, reply, shown, { errors: errorView(error.fields, ['name', 'dueOn']) });
+        }
+        if (error instanceof RuleError) {
+          reply.code(409);
+          return newPage(request, reply, shown, { errors: errorView({ name: error.message }) });
+        }
+        throw error;
+      }
+    });
+
+    async function reviewPage(request: ReviewRequest, reply: FastifyReply, extra: Record<string, unknown> = {}) {
+      const query = formBody(request.query);
+      const parsed = parseFilter({
+        show: query.show,
+        inactiveMonths: query.inactiveMonths,
+        privilege: query.privilege,
+      });
+      const hasFilterErrors = Object.keys(parsed.errors).length > 0;
+      if (hasFilterErrors) reply.code(400);
+      const filter = hasFilterErrors ? { undecided: false, inactiveMonths: null, privilege: null } : parsed.filter;
+      const view = await services.reviews.view(signedIn(request).actor, request.params.id, filter);
+      const { review } = view;
+      return reply.page('admin/reviews/review.njk', {
+        pageTitle: `${review.name} – Access reviews – Admin`,
+        view,
+        open: review.status === 'open',
+        filterValues: {
+          show: query.show === 'undecided' ? 'undecided' : '',
+          inactiveMonths: text(query, 'inactiveMonths', 5),
+          privilege: filter.privilege ?? '',
+        },
+        filtered: filterQuery(filter) !== '',
+        returnTo: `/admin/reviews/${review.id}${filterQuery(filter)}`,
+        decisionLabels: DECISION_LABELS,
+        items: view.items.map((x) => ({
+          id: x.row.account_id,
+          version: x.row.version,
+          label: x.row.account_label,
+          typeLabel: typeName(x.snapshot.userType),
+          lastSignIn: x.snapshot.lastSignInAt,
+          lastSignInAgo: monthsAgo(x.snapshot.lastSignInAt ? new Date(x.snapshot.lastSignInAt) : null, view.now),
+          inactiveMonths: monthsInactive(x.snapshot, view.now),
+          sensitive: SENSITIVE_PRIVILEGES.filter((p) => x.snapshot.privileges.includes(p)).map(
+            (p) => SENSITIVE_SHORT_NAMES[p]!,
+          ),
+          recommendations: x.recommendations,
+          decision: x.row.decision,
+          decisionLabel: x.row.decision
+            ? DECISION_LABELS[x.row.decision]
+            : x.state.closedOutside
+              ? 'Closed outside the review'
+              : 'Not decided',
+          tagClass: x.row.decision
+            ? DECISION_TAGS[x.row.decision]
+            : x.state.closedOutside
+              ? 'govuk-tag--grey'
+              : 'govuk-tag--yellow',
+          selectable:
+            review.status === 'open' &&
+            !x.state.closedOutside &&
+            x.row.decision !== 'archive' &&
+            x.row.decision !== 'delete',
+        })),
+        errors: hasFilterErrors ? errorView(parsed.errors, ['inactiveMonths', 'privilege']) : null,
+        bulkNote: '',
+        ...extra,
+      });
+    }
+
+    app.get<{ Params: { id: string } }>('/admin/reviews/:id', async (request, reply) => reviewPage(request, reply));
+
+    app.post<{ Params: { id: string } }>('/admin/reviews/:id/bulk', async (request, reply) => {
+      const body = formBody(request.body);
+      const items = formList(request.body, 'items').slice(0, 1000);
+      // Decided before anything is saved: a redirect that cannot be sent must not follow a saved decision.
+      const back = sameReviewPath(request.params.id, body.returnTo);
+      try {
+        const count = await services.reviews.bulk(
+          signedIn(request).actor,
+          request.params.id,
+          { decision: body.decision ?? '', note: body.note ?? '', items },
+          requestContext(request),
+        );
+        const done = { keep: 'kept', archive: 'archived', delete: 'deleted' }[body.decision as 'keep'] ?? 'decided';
+        reply.flash(`${count} ${count === 1 ? 'account' : 'accounts'} ${done}.`);
+        return reply.redirect(back, 303);
+      } catch (error) {
+        if (error instanceof ValidationError) {
+          reply.code(400);
+          return reviewPage(request, reply, {
+            errors: errorView(error.fields, ['items', 'decision', 'note']),
+            bulkNote: text(body, 'note', 1100),
+          });
+        }
+        if (error instanceof RuleError) {
+          reply.code(409);
+          return reviewPage(request, reply, {
+            errors: errorView({ items: `Nothing was saved. ${error.message}` }),
+            bulkNote: text(body, 'note', 1100),
+          });
+        }
+        throw error;
+      }
+    });
+
+    async function itemPage(
+      request: ItemRequest,
+      reply: FastifyReply,
+      form?: Record<string, unknown>,
+      extra: Record<string, unknown> = {},
+    ) {
+      const actor = signedIn(request).actor;
+      const item = await services.reviews.item(actor, request.params.id, request.params.accountId);
+      const yn = (v: boolean | null) => (v === null ? '' : v ? 'yes' : 'no');
+      const isCentral = item.organisation.kind === 'central';
+      const current = form ?? {
+        stillEmployed: yn(item.answers.stillEmployed),
+        postNeedsAccess: yn(item.answers.postNeedsAccess),
+        pupilLevelRight: yn(item.answers.pupilLevelRight),
+        cinClaRight: yn(item.answers.cinClaRight),
+        decision: item.row.decision ?? '',
+        note: item.row.note ?? '',
+        userType: item.changedTo?.userType ?? item.current.userType,
+        privileges: item.changedTo?.privileges ?? item.current.privileges,
+        cinClaAgreedBy: '',
+      };
+      return reply.page('admin/reviews/item.njk', {
+        pageTitle: `${item.snapshot.name || item.row.account_label} – ${item.review.name} – Admin`,
+        item,
+        backLink: `/admin/reviews/${item.review.id}`,
+        form: current,
+        questions: QUESTIONS,
+        typeLabel: typeName(item.snapshot.userType),
+        lastSignInAgo: monthsAgo(item.snapshot.lastSignInAt ? new Date(item.snapshot.lastSignInAt) : null, item.now),
+        privileges: describePrivileges(item.snapshot.privileges),
+        decisionLabel: item.row.decision ? DECISION_LABELS[item.row.decision] : null,
+        changedToText: item.changedTo
+          ? `${typeName(item.changedTo.userType ?? '')}: ${
+              describePrivileges(item.changedTo.privileges ?? [])
+                .map((p) => p.label)
+                .join(', ') || 'no privileges'
+            }`
+          : null,
+        answerText: QUESTIONS.map((q) => ({
+          text: q.text,
+          answer: item.answers[q.key] === null ? 'Not answered' : item.answers[q.key] ? 'Yes' : 'No',
+        })),
+        types: USER_TYPES.filter((t) => (t.code === 'support') === isCentral).map((t) => ({
+          value: t.code,
+          text: t.label,
+        })),
+        privilegeChoices: privilegeChoices(actor, isCentral).map((p) => ({
+          value: p.code,
+          text: p.label,
+          hint: p.hint,
+        })),
+        ...extra,
+      });
+    }
+
+    app.get<{ Params: { id: string; accountId: string } }>(
+      '/admin/reviews/:id/items/:accountId',
+      async (request, reply) => itemPage(request, reply),
+    );
+
+    app.post<{ Params: { id: string; accountId: string } }>(
+      '/admin/reviews/:id/items/:accountId',
+      async (request, reply) => {
+        const body = formBody(request.body);
+        const input = {
+          answers: {
+            stillEmployed: body.stillEmployed,
+            postNeedsAccess: body.postNeedsAccess,
+            pupilLevelRight: body.pupilLevelRight,
+            cinClaRight: body.cinClaRight,
+          },
+          decision: body.decision ?? '',
+          note: body.note ?? '',
+          version: body.version ?? '',
+          userType: body.userType ?? '',
+          privileges: formList(request.body, 'privileges').slice(0, 50),
+          cinClaAgreedBy: body.cinClaAgreedBy ?? '',
+        };
+        try {
+          const decision = await services.reviews.decide(
+            signedIn(request).actor,
+            request.params.id,
+            request.params.accountId,
+            input,
+            requestContext(request),
+          );
+          reply.flash(`Decision saved: ${DECISION_LABELS[decision]}.`);
+          return reply.redirect(`/admin/reviews/${request.params.id}`, 303);
+        } catch (error) {
+          const shown = {
+            ...Object.fromEntries(
+              ['stillEmployed', 'postNeedsAccess', 'pupilLevelRight', 'cinClaRight'].map((k) => [k, text(body, k, 5)]),
+            ),
+            decision: text(body, 'decision', 10),
+            note: text(body, 'note', 1100),
+            userType: text(body, 'userType', 50),
+            privileges: input.privileges,
+            cinClaAgreedBy: text(body, 'cinClaAgreedBy', 300),
+          };
+          if (error instanceof ConflictError) {
+            // The page shows the other administrator's decision; what this one entered is not kept.
+            reply.code(409);
+            return itemPage(request, reply, undefined, {
+              errors: errorView({ decision: error.message }),
+              conflict: true,
+            });
+          }
+          if (error instanceof ValidationError) {
+            reply.code(400);
+            return itemPage(request, reply, shown, { errors: errorView(error.fields, ITEM_FIELDS) });
+          }
+          if (error instanceof RuleError) {
+            reply.code(409);
+            return itemPage(request, reply, shown, { errors: errorView({ decision: error.message }) });
+          }
+          throw error;
+        }
+      },
+    );
+
+    async function finishPage(request: ReviewRequest, reply: FastifyReply, extra: Record<string, unknown> = {}) {
+      const view = await services.reviews.view(signedIn(request).actor, request.params.id, {
+        undecided: false,
+        inactiveMonths: null,
+        privilege: null,
+      });
+      return reply.page('admin/reviews/finish.njk', {
+        pageTitle: `Finish ${view.review.name} – Admin`,
+        view,
+        decisionLabels: DECISION_LABELS,
+        ...extra,
+      });
+    }
+
+    app.get<{ Params: { id: string } }>('/admin/reviews/:id/finish', async (request, reply) =>
+      finishPage(request, reply),
+    );
+
+    app.post<{ Params: { id: string } }>('/admin/reviews/:id/finish', async (request, reply) => {
+      try {
+        await services.reviews.finish(signedIn(request).actor, request.params.id, requestContext(request));
+        reply.flash('Review finished. Its evidence is ready to download.');
+        return reply.redirect(`/admin/reviews/${request.params.id}`, 303);
+      } catch (error) {
+        if (!(error instanceof RuleError)) throw error;
+        reply.code(409);
+        return finishPage(request, reply, { errors: errorView({ finish: error.message }) });
+      }
+    });
+
+    app.get<{ Params: { id: string } }>('/admin/reviews/:id/evidence', async (request, reply) => {
+      const evidence = await services.reviews.evidence(signedIn(request).actor, request.params.id);
+      return reply.page('admin/reviews/evidence.njk', {
+        pageTitle: `Evidence: ${evidence.review.name} – Admin`,
+        evidence,
+        questions: QUESTIONS,
+        rows: evidence.rows.map((r) => ({
+          ...r,
+          typeLabel: typeName(r.userType),
+          decisionLabel: r.decision in DECISION_LABELS ? DECISION_LABELS[r.decision as 'keep'] : r.decision,
+          changedTo: r.changedToType
+            ? `${typeName(r.changedToType)}: ${describePrivileges(r.changedToPrivileges.split(' ').filter(Boolean))
+                .map((p) => p.label)
+                .join(', ')}`
+            : '',
+        })),
+      });
+    });
+
+    app.get<{ Params: { id: string } }>('/admin/reviews/:id/evidence.csv', async (request, reply) => {
+      const { filename, csv } = await services.reviews.evidenceCsv(signedIn(request).actor, request.params.id);
+      return sendCsv(reply, filename, csv);
+    });
+  };
+}

@@ -1,0 +1,132 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import QRCode from 'qrcode';
+import { ArchivedAccountError, AuthenticationError, ThrottledError, ValidationError } from '../../../domain/errors.ts';
+import { formatSecretForReading } from '../../../domain/totp.ts';
+import type { Services } from '../../../services/index.ts';
+import { clearSessionCookie, setSessionCookie } from '../../../http/session.ts';
+import { requestContext } from '../../../http/request-context.ts';
+import { errorView } from '../../plugins/views.ts';
+import { formBody, text } from '../form.ts';
+
+/**
+ * Sign-in pages (§13): /sign-in → /sign-in/two-factor or /sign-in/two-factor/setup; POST /sign-out.
+ * Failures render the same page with the same message and status, whatever the cause (R53).
+ */
+export function signInRoutes(services: Services) {
+  return async (app: FastifyInstance) => {
+    async function failed(
+      reply: FastifyReply,
+      template: string,
+      error: unknown,
+      field: string,
+      context: Record<string, unknown> = {},
+    ) {
+      if (error instanceof ValidationError) {
+        reply.code(400);
+        return reply.page(template, { ...context, errors: errorView(error.fields) });
+      }
+      if (error instanceof ThrottledError) {
+        reply.code(429).header('retry-after', String(Math.ceil(error.retryAfterSeconds)));
+        return reply.page(template, { ...context, errors: errorView({ [field]: error.message }) });
+      }
+      if (error instanceof AuthenticationError) {
+        reply.code(401);
+        return reply.page(template, { ...context, errors: errorView({ [field]: error.message }) });
+      }
+      throw error;
+    }
+
+    app.get('/sign-in', async (request, reply) => {
+      if (request.signedIn) return reply.redirect('/');
+      return reply.page('sign-in/sign-in.njk', { pageTitle: 'Sign in', values: {} });
+    });
+
+    app.post('/sign-in', async (request, reply) => {
+      const body = formBody(request.body);
+      const values = { username: text(body, 'username', 200) };
+      try {
+        const step = await services.signIn.signInWithPassword(
+          { username: body.username ?? '', password: body.password ?? '' },
+          requestContext(request),
+        );
+        setSessionCookie(reply, services, step.token);
+        return reply.redirect(step.next === 'two-factor' ? '/sign-in/two-factor' : '/sign-in/two-factor/setup', 303);
+      } catch (error) {
+        if (error instanceof ArchivedAccountError) {
+          reply.code(403);
+          return reply.page('sign-in/archived.njk', {
+            pageTitle: 'Your account has been archived',
+            administrators: error.administrators,
+            laName: error.laName,
+          });
+        }
+        return failed(reply, 'sign-in/sign-in.njk', error, 'username', { pageTitle: 'Sign in', values });
+      }
+    });
+
+    app.get('/sign-in/two-factor', async (request, reply) => {
+      if (!(await services.signIn.pendingStep(request.sessionToken, 'two_factor'))) return reply.redirect('/sign-in');
+      return reply.page('sign-in/two-factor.njk', { pageTitle: 'Enter your security code' });
+    });
+
+    app.post('/sign-in/two-factor', async (request, reply) => {
+      const body = formBody(request.body);
+      try {
+        const token = await services.signIn.verifyTwoFactor(
+          request.sessionToken,
+          body.code ?? '',
+          requestContext(request),
+        );
+        setSessionCookie(reply, services, token);
+        return reply.redirect('/', 303);
+      } catch (error) {
+        return failed(reply, 'sign-in/two-factor.njk', error, 'code', { pageTitle: 'Enter your security code' });
+      }
+    });
+
+    async function setupPage(reply: FastifyReply, token: string | undefined, extra: Record<string, unknown> = {}) {
+      const setup = await services.signIn.twoFactorSetup(token);
+      if (!setup) return reply.redirect('/sign-in');
+      const qrSvg = await QRCode.toString(setup.uri, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' });
+      return reply.page('sign-in/two-factor-setup.njk', {
+        pageTitle: 'Set up two-factor authentication',
+        qrSvg,
+        secret: formatSecretForReading(setup.secret),
+        username: setup.username,
+        ...extra,
+      });
+    }
+
+    app.get('/sign-in/two-factor/setup', async (request, reply) => setupPage(reply, request.sessionToken));
+
+    app.post('/sign-in/two-factor/setup', async (request, reply) => {
+      const body = formBody(request.body);
+      try {
+        const token = await services.signIn.confirmTwoFactorSetup(
+          request.sessionToken,
+          body.code ?? '',
+          requestContext(request),
+        );
+        setSessionCookie(reply, services, token);
+        reply.flash('Two-factor authentication is set up. You will need a code from your app each time you sign in.');
+        return reply.redirect('/', 303);
+      } catch (error) {
+        if (error instanceof ValidationError) {
+          reply.code(400);
+          return setupPage(reply, request.sessionToken, { errors: errorView(error.fields) });
+        }
+        if (error instanceof AuthenticationError || error instanceof ThrottledError) {
+          return failed(reply, 'sign-in/sign-in.njk', error, 'username', { pageTitle: 'Sign in', values: {} });
+        }
+        throw error;
+      }
+    });
+
+    app.post('/sign-out', async (request, reply) => {
+      await services.signIn.signOut(request.sessionToken, requestContext(request));
+      clearSessionCookie(reply, services);
+      reply.flash('You have signed out.');
+      return reply.redirect('/sign-in', 303);
+    });
+  };
+}
