@@ -18,7 +18,7 @@ export function strictValidation(scope: FastifyInstance, schemas: readonly Recor
       strict: false,
     });
     addFormats.default(ajv);
-    for (const schema of schemas) ajv.addSchema(schema as AnySchema);
+    for (const schema of schemas) ajv.addSchema(schema);
     return ajv;
   };
   const body = make(false);

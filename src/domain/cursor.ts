@@ -43,7 +43,7 @@ export function decodeCursor(kind: string, cursor: string, shape: readonly Curso
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
     if (!Array.isArray(value) || value[0] !== kind || value.length !== shape.length + 1) return undefined;
     const key = value.slice(1) as unknown[];
-    return key.every((v, i) => partIs(shape[i]!, v)) ? (key as string[]) : undefined;
+    return key.every((v, i) => partIs(shape[i]!, v)) ? key : undefined;
   } catch {
     return undefined;
   }

@@ -537,7 +537,7 @@ describe('access reviews (R49)', () => {
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
     const loser = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')!;
     expect(loser.reason).toBeInstanceOf(ConflictError);
-    const winner = results[0]!.status === 'fulfilled' ? 'camden.admin' : 'camden.admin2';
+    const winner = results[0].status === 'fulfilled' ? 'camden.admin' : 'camden.admin2';
     expect(await itemOf(reader.id)).toMatchObject({
       note: `Checked by ${winner}`,
       decided_by_label: winner,

@@ -6,7 +6,7 @@ import type { Actor } from '../../src/domain/access.ts';
 import { addDays, addMonthsUtc } from '../../src/domain/calendar.ts';
 import { ArchivedAccountError, AuthenticationError } from '../../src/domain/errors.ts';
 import { ERASED } from '../../src/domain/erasure.ts';
-import { typeDefaults, type Privilege } from '../../src/domain/privileges.ts';
+import { typeDefaults } from '../../src/domain/privileges.ts';
 import { escapeHtml } from '../../src/mail/templates/render.ts';
 import { isoWeek } from '../../src/services/lifecycle/digest-service.ts';
 import { loadPrincipal } from '../../src/services/sign-in/principal.ts';
@@ -349,7 +349,7 @@ async function buildWorld(w: WorldSpec) {
   // Each LA's first account is an administrator who signs in: the LA always keeps one.
   const specs = w.accounts.map((a, i) =>
     i < w.laCount
-      ? { ...a, la: i, role: 'admin' as Role, activity: 'recent' as Activity, manualArchive: false, viaService: false }
+      ? { ...a, la: i, role: 'admin' as const, activity: 'recent' as const, manualArchive: false, viaService: false }
       : { ...a, la: a.la % w.laCount, rename: a.viaService ? null : a.rename },
   ); // a new account is created after the renames
   const targetIndex = w.laCount + (w.target % (specs.length - w.laCount));
@@ -361,7 +361,7 @@ async function buildWorld(w: WorldSpec) {
   const hold = (i: number) =>
     held.set(ids[i]!, {
       username: w.usernames[i]!,
-      people: [specs[i]!.person, ...(specs[i]!.rename ? [specs[i]!.rename!] : [])],
+      people: [specs[i]!.person, ...(specs[i]!.rename ? [specs[i]!.rename] : [])],
     });
 
   t.clock.set(addDays(NOW, -60));
@@ -480,7 +480,7 @@ async function buildWorld(w: WorldSpec) {
   });
   at(addDays(NOW, -10), async () => {
     for (const [i, s] of specs.entries()) {
-      const row = ids[i] ? await accountRow(ids[i]!) : undefined;
+      const row = ids[i] ? await accountRow(ids[i]) : undefined;
       if (!row) continue;
       if (s.resetTwoFactor && row.totp_secret) {
         await t.services.userStatus.resetTwoFactor(
@@ -494,7 +494,7 @@ async function buildWorld(w: WorldSpec) {
   });
   at(addDays(NOW, -3), async () => {
     for (const [i, s] of specs.entries()) {
-      const row = ids[i] ? await accountRow(ids[i]!) : undefined;
+      const row = ids[i] ? await accountRow(ids[i]) : undefined;
       if (!row || !s.rename) continue;
       await t.services.userChanges.editDetails(
         await someAdministrator(row.organisation_id, w.pick + i, row.id),
@@ -520,10 +520,7 @@ async function buildWorld(w: WorldSpec) {
           phone: s.person.phone ?? '',
           jobTitle: '',
           userType,
-          privileges:
-            s.role === 'nexus'
-              ? [...typeDefaults('la_officer'), 'nexus_admin']
-              : (typeDefaults(userType) as Privilege[]),
+          privileges: s.role === 'nexus' ? [...typeDefaults('la_officer'), 'nexus_admin'] : typeDefaults(userType),
         },
         ctx(),
       );
@@ -534,7 +531,7 @@ async function buildWorld(w: WorldSpec) {
   for (const a of [...w.attempts, ...w.targetAttempts.map((a) => ({ ...a, account: targetIndex }))]) {
     at(new Date(NOW.getTime() - a.daysAgo * DAY - 10.5 * HOUR + a.hour * HOUR), async () => {
       const i = a.account % specs.length;
-      const row = ids[i] ? await accountRow(ids[i]!) : undefined;
+      const row = ids[i] ? await accountRow(ids[i]) : undefined;
       if (!row) return;
       await t.services.signIn
         .signInWithPassword(

@@ -47,9 +47,9 @@ const API_ROWS = MATRIX.filter((row): row is Row & { api: ApiEquivalent } => row
 
 describe('access matrix of the JSON API (the same table as the pages)', () => {
   it('covers every operation of the API document except the docs themselves', async () => {
-    const document = (await t.app.inject('/api/docs/openapi.json')).json() as {
+    const document = (await t.app.inject('/api/docs/openapi.json')).json<{
       paths: Record<string, Record<string, unknown>>;
-    };
+    }>();
     const operations = Object.entries(document.paths).flatMap(([path, item]) =>
       Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`),
     );

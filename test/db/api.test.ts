@@ -308,7 +308,7 @@ describe('API tokens', () => {
         })
       ).statusCode,
     ).toBe(404);
-    const listed = (await kentApi('GET', '/api/v1/users?limit=100')).json() as { items: { id: string }[] };
+    const listed = (await kentApi('GET', '/api/v1/users?limit=100')).json<{ items: { id: string }[] }>();
     expect(listed.items.map((i) => i.id)).not.toContain(camdenUser.id);
     expect(await counts()).toEqual(before);
     const account = await t.handle.db
@@ -384,7 +384,7 @@ describe('the users API', () => {
     do {
       const response = await api(token)('GET', `/api/v1/users?limit=50${cursor ? `&cursor=${cursor}` : ''}`);
       expect(response.statusCode).toBe(200);
-      const page = response.json() as { items: { id: string; lastName: string }[]; next: string | null };
+      const page = response.json<{ items: { id: string; lastName: string }[]; next: string | null }>();
       seen.push(...page.items.map((i) => i.id));
       cursor = page.next;
       pages += 1;
@@ -415,7 +415,7 @@ describe('the users API', () => {
       jobTitle: 'Analyst',
     });
     expect(created.statusCode).toBe(201);
-    const user = created.json() as { id: string; privileges: string[]; status: string };
+    const user = created.json<{ id: string; privileges: string[]; status: string }>();
     expect(created.headers.location).toBe(`/api/v1/users/${user.id}`);
     expect(user.privileges).toEqual(['view_users', 'summary_reports', 'pupil_level']);
     const invitation = await t.handle.db

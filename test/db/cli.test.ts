@@ -60,8 +60,8 @@ function start(args: string[]): {
   children.add(child);
   let stdout = '';
   let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code) => {
@@ -510,7 +510,7 @@ describe('the embedded database lock', () => {
       child.once('close', () => children.delete(child));
       let out = '';
       const answered = new Promise<string>((resolve) =>
-        child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
           out += chunk;
           if (out.includes('\n')) resolve(out.trim());
         }),
@@ -522,7 +522,7 @@ describe('the embedded database lock', () => {
     expect(answers.filter((a) => a === 'DatabaseBusyError')).toHaveLength(3);
     const winner = racers[answers.indexOf('locked')]!.child.pid;
     expect(Number(await readFile(lockFile(), 'utf8'))).toBe(winner);
-    for (const r of racers) r.child.stdin!.end();
+    for (const r of racers) r.child.stdin.end();
     await Promise.all(
       racers.map(
         (r) => new Promise((resolve) => (r.child.exitCode !== null ? resolve(null) : r.child.once('close', resolve))),

@@ -547,7 +547,7 @@ function spawnChild(env: Record<string, string>): Child {
     }),
     go() {
       rounds++;
-      proc.stdin!.write('go\n');
+      proc.stdin.write('go\n');
     },
     busy: () => !exitedYet && done < rounds,
     alive: () => !exitedYet,
@@ -565,10 +565,10 @@ function spawnChild(env: Record<string, string>): Child {
         );
     },
     end() {
-      proc.stdin!.end();
+      proc.stdin.end();
     },
   };
-  proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+  proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     buffered += chunk;
     const parts = buffered.split('\n');
     buffered = parts.pop()!;
@@ -578,10 +578,10 @@ function spawnChild(env: Record<string, string>): Child {
     }
     notify();
   });
-  proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+  proc.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     child.stderr += chunk;
   });
-  proc.stdin!.on('error', () => {});
+  proc.stdin.on('error', () => {});
   return child;
 }
 

@@ -1,5 +1,5 @@
 import type { LightMyRequestResponse } from 'fastify';
-import { PostgresQueryCompiler, type KyselyPlugin, type QueryId, type RootOperationNode } from 'kysely';
+import { PostgresQueryCompiler, type KyselyPlugin } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { DatabaseHandle } from '../../src/data/connect.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
@@ -55,12 +55,10 @@ const statements: string[] = [];
 const compiler = new PostgresQueryCompiler();
 const recorder: KyselyPlugin = {
   transformQuery(args) {
-    statements.push(
-      compiler.compileQuery(args.node as RootOperationNode, { queryId: 'recorded' } as unknown as QueryId).sql,
-    );
+    statements.push(compiler.compileQuery(args.node, { queryId: 'recorded' }).sql);
     return args.node;
   },
-  transformResult: async (args) => args.result,
+  transformResult: (args) => Promise.resolve(args.result),
 };
 
 let handle: DatabaseHandle;

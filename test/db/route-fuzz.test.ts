@@ -159,20 +159,18 @@ async function deriveScim(): Promise<void> {
     url: '/scim/v2/Schemas',
     headers: { authorization: `Bearer ${world.scimToken}` },
   });
-  const served = (
-    response.json() as {
-      Resources: {
-        id: string;
-        attributes: {
-          name: string;
-          type: string;
-          multiValued: boolean;
-          subAttributes?: { name: string; type: string }[];
-          mutability: string;
-        }[];
+  const served = response.json<{
+    Resources: {
+      id: string;
+      attributes: {
+        name: string;
+        type: string;
+        multiValued: boolean;
+        subAttributes?: { name: string; type: string }[];
+        mutability: string;
       }[];
-    }
-  ).Resources;
+    }[];
+  }>().Resources;
   const value = (name: string, type: string, parent = ''): unknown =>
     type === 'boolean'
       ? true

@@ -1,5 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { toScimUser } from '../../src/api/scim/scim-user-mapping.ts';
 import { addMonthsUtc } from '../../src/domain/calendar.ts';
 import { createApiToken } from '../support/api-client.ts';
 import { createAccount, createOrganisation, type FixtureAccount } from '../support/fixtures.ts';
@@ -9,6 +10,20 @@ import { createTestApp, type TestApp } from '../support/test-app.ts';
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
+
+/** The documents the server sends: a User as toScimUser writes it, a ListResponse, an error (RFC 7644 §3.4.2, §3.12). */
+type ScimUser = ReturnType<typeof toScimUser>;
+interface ScimList {
+  totalResults: number;
+  startIndex: number;
+  itemsPerPage: number;
+  Resources: ScimUser[];
+}
+interface ScimErrorBody {
+  status: string;
+  scimType?: string;
+  detail: string;
+}
 
 let t: TestApp;
 let camden: number;
@@ -43,7 +58,7 @@ const scim = client(() => t);
 function expectScimError(response: LightMyRequestResponse, status: number, scimType?: string) {
   expect(response.statusCode, response.body).toBe(status);
   expect(response.headers['content-type']).toMatch(/^application\/scim\+json/);
-  const body = response.json() as Record<string, unknown>;
+  const body = response.json<Record<string, unknown>>();
   expect(body).toMatchObject({ schemas: [ERROR], status: String(status) });
   if (scimType) expect(body.scimType).toBe(scimType);
   expect(typeof body.detail).toBe('string');
@@ -117,11 +132,11 @@ describe('SCIM discovery (RFC 7644 §4)', () => {
       filter: { supported: true },
       bulk: { supported: false },
     });
-    const schemas = (await scim('GET', '/Schemas')).json() as { Resources: { id: string }[] };
+    const schemas = (await scim('GET', '/Schemas')).json<{ Resources: { id: string }[] }>();
     expect(schemas.Resources.map((s) => s.id)).toContain(USER);
     const user = await scim('GET', `/Schemas/${USER}`);
     expect(user.json()).toMatchObject({ id: USER, name: 'User' });
-    const types = (await scim('GET', '/ResourceTypes')).json() as { Resources: { id: string; endpoint: string }[] };
+    const types = (await scim('GET', '/ResourceTypes')).json<{ Resources: { id: string; endpoint: string }[] }>();
     expect(types.Resources).toEqual([expect.objectContaining({ id: 'User', endpoint: '/Users' })]);
     expectScimError(await scim('GET', '/Groups'), 404);
   });
@@ -150,7 +165,7 @@ describe('SCIM Users: the RFC 7644 examples', () => {
   it('creates the §3.3 example (with the email Nexus needs for the invitation): 201, Location, meta, invitation sent', async () => {
     const bare = await scim('POST', '/Users', bjensen);
     expectScimError(bare, 400, 'invalidValue');
-    expect(bare.json().detail).toMatch(/emails/);
+    expect(bare.json<ScimErrorBody>().detail).toMatch(/emails/);
 
     const response = await scim('POST', '/Users', {
       ...bjensen,
@@ -158,7 +173,7 @@ describe('SCIM Users: the RFC 7644 examples', () => {
     });
     expect(response.statusCode, response.body).toBe(201);
     expect(response.headers['content-type']).toMatch(/^application\/scim\+json/);
-    const body = response.json();
+    const body = response.json<ScimUser>();
     id = body.id;
     expect(response.headers.location).toBe(`http://localhost:3000/scim/v2/Users/${id}`);
     expect(body).toMatchObject({
@@ -234,26 +249,28 @@ describe('SCIM Users: the RFC 7644 examples', () => {
     expect(one.headers.etag).toBe('W/"1"');
 
     const q = (filter: string, extra = '') => scim('GET', `/Users?filter=${encodeURIComponent(filter)}${extra}`);
-    const byName = (await q('userName eq "bjensen"')).json();
+    const byName = (await q('userName eq "bjensen"')).json<ScimList>();
     expect(byName).toMatchObject({
       schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
       totalResults: 1,
       startIndex: 1,
       itemsPerPage: 1,
     });
-    expect(byName.Resources[0].id).toBe(id);
-    expect((await q('userName eq "BJENSEN"')).json().totalResults).toBe(1);
-    expect((await q('externalId eq "bjensen" and emails.value eq "BJensen@Example.com"')).json().totalResults).toBe(1);
-    expect((await q('externalId eq "BJENSEN"')).json().totalResults).toBe(0);
-    expect((await q('userName eq "bjensen" and active eq false')).json().totalResults).toBe(0);
-    expect((await q('emails[value eq "bjensen@example.com"]')).json().totalResults).toBe(1);
-    expect((await q('userName sw "camden." or userName eq "bjensen"')).json().totalResults).toBe(4);
-    expect((await q('id eq "not-a-uuid"')).json().totalResults).toBe(0);
+    expect(byName.Resources[0]!.id).toBe(id);
+    expect((await q('userName eq "BJENSEN"')).json<ScimList>().totalResults).toBe(1);
+    expect(
+      (await q('externalId eq "bjensen" and emails.value eq "BJensen@Example.com"')).json<ScimList>().totalResults,
+    ).toBe(1);
+    expect((await q('externalId eq "BJENSEN"')).json<ScimList>().totalResults).toBe(0);
+    expect((await q('userName eq "bjensen" and active eq false')).json<ScimList>().totalResults).toBe(0);
+    expect((await q('emails[value eq "bjensen@example.com"]')).json<ScimList>().totalResults).toBe(1);
+    expect((await q('userName sw "camden." or userName eq "bjensen"')).json<ScimList>().totalResults).toBe(4);
+    expect((await q('id eq "not-a-uuid"')).json<ScimList>().totalResults).toBe(0);
 
-    const all = (await scim('GET', '/Users')).json();
+    const all = (await scim('GET', '/Users')).json<ScimList>();
     expect(all.totalResults).toBe(4);
     expect(all.Resources.map((r: { userName: string }) => r.userName)).not.toContain('kent.admin');
-    const page = (await scim('GET', '/Users?startIndex=2&count=2')).json();
+    const page = (await scim('GET', '/Users?startIndex=2&count=2')).json<ScimList>();
     expect(page).toMatchObject({ totalResults: 4, startIndex: 2, itemsPerPage: 2 });
     expect(page.Resources.map((r: { id: string }) => r.id)).toEqual(
       all.Resources.slice(1, 3).map((r: { id: string }) => r.id),
@@ -282,7 +299,7 @@ describe('SCIM Users: the RFC 7644 examples', () => {
       emails: [{ value: 'bjensen@example.com' }, { value: 'babs@jensen.org' }],
     });
     expect(response.statusCode, response.body).toBe(200);
-    const body = response.json();
+    const body = response.json<ScimUser>();
     expect(body).toMatchObject({
       name: { givenName: 'Babs', familyName: 'Jensen' },
       emails: [{ value: 'bjensen@example.com' }],
@@ -315,7 +332,7 @@ describe('SCIM Users: the RFC 7644 examples', () => {
       Operations: [{ op: 'add', value: { emails: [{ value: 'babs@jensen.org', type: 'home' }], nickname: 'Babs' } }],
     });
     expect(add.statusCode, add.body).toBe(200);
-    expect(add.json().emails).toEqual([{ value: 'bjensen@example.com', type: 'work', primary: true }]);
+    expect(add.json<ScimUser>().emails).toEqual([{ value: 'bjensen@example.com', type: 'work', primary: true }]);
     const replace = await scim('PATCH', `/Users/${id}`, {
       schemas: [PATCH],
       Operations: [
@@ -338,8 +355,8 @@ describe('SCIM Users: the RFC 7644 examples', () => {
       ],
     });
     expect(remove.statusCode, remove.body).toBe(200);
-    expect(remove.json().phoneNumbers).toBeUndefined();
-    expect(remove.json().externalId).toBeUndefined();
+    expect(remove.json<ScimUser>().phoneNumbers).toBeUndefined();
+    expect(remove.json<ScimUser>().externalId).toBeUndefined();
     const row = await t.handle.db
       .selectFrom('accounts')
       .select(['last_name', 'email', 'phone', 'external_id'])
@@ -397,14 +414,16 @@ describe('Entra-ID-style deprovisioning', () => {
     const browser = await signInAs(t, leaver);
     expect((await browser.get('/')).statusCode).toBe(200);
 
-    const found = (await scim('GET', `/Users?filter=${encodeURIComponent('externalId eq "entra-object-1"')}`)).json();
+    const found = (
+      await scim('GET', `/Users?filter=${encodeURIComponent('externalId eq "entra-object-1"')}`)
+    ).json<ScimList>();
     expect(found.Resources.map((r: { id: string }) => r.id)).toEqual([leaver.id]);
     const off = await scim('PATCH', `/Users/${leaver.id}`, {
       schemas: [PATCH],
       Operations: [{ op: 'Replace', path: 'active', value: 'False' }],
     });
     expect(off.statusCode, off.body).toBe(200);
-    expect(off.json().active).toBe(false);
+    expect(off.json<ScimUser>().active).toBe(false);
     const row = await db
       .selectFrom('accounts')
       .select(['status', 'archive_reason', 'archived_by', 'deletion_due_at'])
@@ -437,7 +456,7 @@ describe('Entra-ID-style deprovisioning', () => {
       Operations: [{ op: 'replace', value: { active: true } }],
     });
     expect(on.statusCode, on.body).toBe(200);
-    expect(on.json().active).toBe(true);
+    expect(on.json<ScimUser>().active).toBe(true);
     expect(
       await db
         .selectFrom('accounts')
@@ -450,7 +469,7 @@ describe('Entra-ID-style deprovisioning', () => {
       schemas: [PATCH],
       Operations: [{ op: 'replace', value: { active: false } }],
     });
-    expect(again.json().active).toBe(false);
+    expect(again.json<ScimUser>().active).toBe(false);
   });
 
   it('DELETE archives with reason provisioning by default (SCIM_DELETE=archive), 204, idempotent', async () => {
@@ -461,11 +480,11 @@ describe('Entra-ID-style deprovisioning', () => {
         externalId: 'short',
         emails: [{ value: 'short@example.com' }],
       })
-    ).json();
+    ).json<ScimUser>();
     const deleted = await scim('DELETE', `/Users/${created.id}`);
     expect(deleted.statusCode).toBe(204);
     expect(deleted.body).toBe('');
-    expect((await scim('GET', `/Users/${created.id}`)).json().active).toBe(false);
+    expect((await scim('GET', `/Users/${created.id}`)).json<ScimUser>().active).toBe(false);
     expect((await scim('DELETE', `/Users/${created.id}`)).statusCode).toBe(204);
     const row = await t.handle.db
       .selectFrom('accounts')
@@ -488,7 +507,7 @@ describe('Entra-ID-style deprovisioning', () => {
     for (const type of ['application/scim+json; charset=utf-8', 'application/json']) {
       const response = await t.app.inject({
         method: 'PATCH',
-        url: `/scim/v2/Users/${(await scim('GET', `/Users?filter=${encodeURIComponent('userName eq "camden.viewer"')}`)).json().Resources[0].id}`,
+        url: `/scim/v2/Users/${(await scim('GET', `/Users?filter=${encodeURIComponent('userName eq "camden.viewer"')}`)).json<ScimList>().Resources[0]!.id}`,
         headers: { authorization: `Bearer ${adminToken}`, 'content-type': type },
         payload: JSON.stringify({ schemas: [PATCH], Operations: [{ op: 'replace', path: 'title', value: 'Officer' }] }),
       });
@@ -557,8 +576,9 @@ describe('SCIM refuses bad input with SCIM errors, never 500, writing nothing', 
   });
 
   it('refuses a patch to an unknown attribute, and a body of another media type', async () => {
-    const target = (await scim('GET', `/Users?filter=${encodeURIComponent('userName eq "camden.viewer"')}`)).json()
-      .Resources[0].id;
+    const target = (
+      await scim('GET', `/Users?filter=${encodeURIComponent('userName eq "camden.viewer"')}`)
+    ).json<ScimList>().Resources[0]!.id;
     const before = await counts();
     expectScimError(
       await scim('PATCH', `/Users/${target}`, {
@@ -598,13 +618,13 @@ describe('SCIM refuses bad input with SCIM errors, never 500, writing nothing', 
     });
     expect(response.statusCode, response.body).toBe(201);
     expect(response.headers['content-type']).toMatch(/^application\/scim\+json/);
-    expect(response.json().name).toMatchObject(name);
+    expect(response.json<ScimUser>().name).toMatchObject(name);
     const found = (
       await scim(
         'GET',
         `/Users?filter=${encodeURIComponent('name.familyName eq "O\'Brien\\"); DROP TABLE accounts;--"')}`,
       )
-    ).json();
+    ).json<ScimList>();
     expect(found.totalResults).toBe(1);
   });
 });
@@ -635,9 +655,10 @@ describe("SCIM keeps to the token's LA and its creator's privileges now", () => 
     );
     expectScimError(await scim('DELETE', `/Users/${kentOfficer.id}`), 404);
     expect(
-      (await scim('GET', `/Users?filter=${encodeURIComponent('userName eq "kent.officer"')}`)).json().totalResults,
+      (await scim('GET', `/Users?filter=${encodeURIComponent('userName eq "kent.officer"')}`)).json<ScimList>()
+        .totalResults,
     ).toBe(0);
-    const kentList = (await scim('GET', '/Users', undefined, kentToken)).json();
+    const kentList = (await scim('GET', '/Users', undefined, kentToken)).json<ScimList>();
     expect(kentList.Resources.map((r: { userName: string }) => r.userName).sort()).toEqual([
       'kent.admin',
       'kent.officer',
@@ -668,7 +689,7 @@ describe("SCIM keeps to the token's LA and its creator's privileges now", () => 
     const token = await createApiToken(db, { organisationId: camden, accountId: admin2.id });
     const target = (
       await scim('GET', `/Users?filter=${encodeURIComponent('userName eq "camden.viewer"')}`, undefined, token)
-    ).json().Resources[0].id;
+    ).json<ScimList>().Resources[0]!.id;
     const rename = { schemas: [PATCH], Operations: [{ op: 'replace', path: 'title', value: 'Analyst' }] };
     expect((await scim('PATCH', `/Users/${target}`, rename, token)).statusCode).toBe(200);
 
@@ -718,7 +739,7 @@ describe('SCIM with SCIM_DELETE=delete and a low rate limit', () => {
   it('DELETE erases the account (204, then 404), and the sixth request in a minute is 429', async () => {
     const created = await send('POST', '/Users', { ...bjensen, emails: [{ value: 'b@example.com' }] }, token);
     expect(created.statusCode, created.body).toBe(201);
-    const id = created.json().id;
+    const id = created.json<ScimUser>().id;
     expect((await send('DELETE', `/Users/${id}`, undefined, token)).statusCode).toBe(204);
     expect(await d.handle.db.selectFrom('accounts').select('id').where('id', '=', id).execute()).toEqual([]);
     expectScimError(await send('GET', `/Users/${id}`, undefined, token), 404);

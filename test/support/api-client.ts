@@ -60,12 +60,12 @@ export class OpenApiValidator {
 
   static async load(app: FastifyInstance): Promise<OpenApiValidator> {
     const response = await app.inject({ method: 'GET', url: '/api/docs/openapi.json' });
-    return new OpenApiValidator(response.json() as Schema);
+    return new OpenApiValidator(response.json<Schema>());
   }
 
   /** The path template of the document that matches a concrete path, e.g. /api/v1/users/{id}. */
   #template(path: string): string | undefined {
-    const paths = Object.keys((this.#document.paths ?? {}) as Schema);
+    const paths = Object.keys(this.#document.paths ?? {});
     return paths.find((template) => new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(path));
   }
 

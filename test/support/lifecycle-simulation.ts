@@ -283,7 +283,7 @@ export async function simulate(t: TestApp, policy: { warningMonths: number[]; ar
     for (const e of await t.services.lifecycle.preview({ now, days: 30 })) {
       predict(
         e.accountId,
-        (e.event.kind === 'warn' ? `warn:${e.event.stage}` : e.event.kind) as Kind,
+        e.event.kind === 'warn' ? `warn:${e.event.stage}` : e.event.kind,
         e.date,
         now,
         `preview ${date(now)}`,
@@ -302,7 +302,7 @@ export async function simulate(t: TestApp, policy: { warningMonths: number[]; ar
       if (o.next)
         predict(
           id,
-          (o.next.event.kind === 'warn' ? `warn:${o.next.event.stage}` : o.next.event.kind) as Kind,
+          o.next.event.kind === 'warn' ? `warn:${o.next.event.stage}` : o.next.event.kind,
           o.next.at,
           now,
           `user page ${date(now)}`,

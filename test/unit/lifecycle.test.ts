@@ -7,7 +7,6 @@ import {
   inactiveSince,
   type AccountHistory,
   type LifecycleAction,
-  type NoticeStage,
 } from '../../src/domain/lifecycle.ts';
 
 const P = DEFAULT_POLICY;
@@ -39,7 +38,7 @@ function simulate(start: AccountHistory, runs: Date[]) {
       h = {
         ...h,
         status: 'archived',
-        notices: [...h.notices, { stage: 'archived' as NoticeStage, sentAt: at }],
+        notices: [...h.notices, { stage: 'archived', sentAt: at }],
         deletionDueAt: addMonthsUtc(at, 18),
       };
     if (action.kind === 'delete') break;
