@@ -3,11 +3,18 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { connect, type DatabaseHandle } from '../../src/data/connect.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
+import type { HealthReport } from '../../src/services/support/health-service.ts';
 import { createServices } from '../../src/services/index.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { createTestApp, testConfig, type TestApp } from '../support/test-app.ts';
 
 /** `/health` (issue 2, item 9): 200 with the database's state, 503 when it is unreachable. */
+
+/** What `/health` sends: a status and the database's state (never the error). */
+interface HealthBody {
+  status: 'ok' | 'unavailable';
+  database: HealthReport['database'];
+}
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -47,7 +54,7 @@ function expectUnavailable(response: LightMyRequestResponse): void {
   expect(response.json()).toMatchObject({ status: 'unavailable', database: { status: 'down' } });
   // Plain JSON: no stack trace and no internal detail (hosts, ports, driver messages).
   expect(response.body).not.toMatch(/\bat .+:\d+:\d+|Error|ECONN|127\.0\.0\.1|timeout|destroyed/i);
-  expect(Object.keys(response.json().database).sort()).toEqual(['kind', 'status']);
+  expect(Object.keys(response.json<HealthBody>().database).sort()).toEqual(['kind', 'status']);
 }
 
 describe('/health', () => {
@@ -60,7 +67,7 @@ describe('/health', () => {
     const response = await t.app.inject({ method: 'GET', url: '/health' });
     expect(response.statusCode).toBe(200);
     expect(response.headers['cache-control']).toBe('no-store');
-    const body = response.json();
+    const body = response.json<HealthBody>();
     expect(body).toMatchObject({
       status: 'ok',
       database: { status: 'up', kind: process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite' },

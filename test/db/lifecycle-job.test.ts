@@ -505,7 +505,7 @@ describe('lifecycle job (R35–R41)', () => {
     await client.post('/sign-in/two-factor', { code: generateTotp(admin.totpSecret!, t.clock.now()) });
     const ok = await client.get('/api/v1/lifecycle/preview?days=30');
     expect(ok.statusCode).toBe(200);
-    const body = JSON.parse(ok.body);
+    const body = ok.json<{ events: unknown[] }>();
     expect(body).toMatchObject({ organisation: { laCode: '202', name: 'Camden' }, days: 30 });
     expect(body.events).toEqual([
       expect.objectContaining({

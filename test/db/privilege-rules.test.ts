@@ -229,7 +229,7 @@ describe('privilege rules', () => {
       ]);
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
-      expect(String(refused.reason.message)).toContain('last administrator');
+      expect(refused.reason).toHaveProperty('message', expect.stringContaining('last administrator'));
       const admins = await db
         .selectFrom('accounts')
         .innerJoin('account_privileges', 'account_privileges.account_id', 'accounts.id')

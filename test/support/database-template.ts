@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -34,7 +35,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     writeFileSync(file, Buffer.from(await dump.arrayBuffer()));
     project.provide('pgliteTemplateFile', file);
     project.provide('postgresTemplateDatabase', undefined);
-    return async () => rmSync(dir, { recursive: true, force: true });
+    return () => rm(dir, { recursive: true, force: true });
   }
 
   const name = `nexus_template_${Date.now()}_${randomBytes(4).toString('hex')}`;

@@ -93,14 +93,16 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     banner: 'nexus test sink',
     size: 10 * 1024 * 1024,
     closeTimeout: 1000,
-    async onConnect(_session: SMTPServerSession, callback: (err?: Error | null) => void) {
+    // smtp-server waits for the callback (it does not take a promise).
+    onConnect(_session: SMTPServerSession, callback: (err?: Error | null) => void) {
       connections++;
-      await stall();
-      if (mode === 'busy') {
-        rejections.push({ code: 421, stage: 'connect' });
-        return callback(smtpError(421, 'Too busy, try again later'));
-      }
-      callback();
+      stall().then(() => {
+        if (mode === 'busy') {
+          rejections.push({ code: 421, stage: 'connect' });
+          return callback(smtpError(421, 'Too busy, try again later'));
+        }
+        callback();
+      }, callback);
     },
     onMailFrom(_address: SMTPServerAddress, _session: SMTPServerSession, callback: (err?: Error | null) => void) {
       if (mode === 'busy') {

@@ -21,17 +21,18 @@ beforeAll(async () => {
     reply.code(error.statusCode ?? 500).send({ code: error.code, message: error.message }),
   );
   // Uploads are taken in one plugin scope only; the route beside it refuses multipart.
-  await app.register(async (scope) => {
+  await app.register((scope, _options, done) => {
     acceptUploads(scope, LIMIT);
-    scope.post('/upload', async (request) => {
+    scope.post('/upload', (request) => {
       const file = uploadedFile(request, 'file');
       return {
         fields: request.body,
         file: file && { field: file.field, filename: file.filename, data: file.data.toString('base64') },
       };
     });
+    done();
   });
-  app.post('/form', async () => ({ ok: true }));
+  app.post('/form', () => ({ ok: true }));
   await app.ready();
 });
 
