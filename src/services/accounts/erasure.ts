@@ -13,7 +13,11 @@ import {
   redactReviewItemsAbout,
   rewriteEmail,
 } from '../../data/queries/erasure-queries.ts';
-import { alertEvidenceRemains, expiredAlertEvidence, redactAlertEvidence } from '../../data/queries/lifecycle-queries.ts';
+import {
+  alertEvidenceRemains,
+  expiredAlertEvidence,
+  redactAlertEvidence,
+} from '../../data/queries/lifecycle-queries.ts';
 import { addMonthsUtc } from '../../domain/calendar.ts';
 import { eraseFromText, personalValues, type Erasure } from '../../domain/erasure.ts';
 import { audit, type Who } from '../audit.ts';

@@ -3,14 +3,15 @@ import { authorise, type Actor } from '../../domain/access.ts';
 import { who } from '../audit.ts';
 import type { ServiceDeps } from '../deps.ts';
 import type { RequestContext } from '../request-context.ts';
-import { accountFor } from './user-admin-service.ts';
 import {
+  accountFor,
+  archiveInTransaction,
   assertNotLastAdministrator,
   editDetailsInTransaction,
   lockAtVersion,
+  restoreInTransaction,
   type DetailsInput,
-} from './user-changes-service.ts';
-import { archiveInTransaction, restoreInTransaction } from './user-status-service.ts';
+} from './account-operations.ts';
 
 /** What an identity system (SCIM PUT or PATCH) wants an account to become. */
 export interface ProvisionedChange {

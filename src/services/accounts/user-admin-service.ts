@@ -1,5 +1,4 @@
-import type { Account } from '../../data/database.ts';
-import { findAccountById, findOrganisation, privilegesOf } from '../../data/queries/account-queries.ts';
+import { findOrganisation, privilegesOf } from '../../data/queries/account-queries.ts';
 import {
   accountLabel,
   schoolAssignmentsOf,
@@ -9,29 +8,12 @@ import {
   subscriptionsOf,
 } from '../../data/queries/user-detail-queries.ts';
 import { can, type Action, type Actor } from '../../domain/access.ts';
-import { NotFoundError } from '../../domain/errors.ts';
 import { differenceFromDefaults, isUserType, sortPrivileges } from '../../domain/privileges.ts';
-import { authorise } from '../../domain/access.ts';
 import { auditSupportRead } from '../audit.ts';
 import type { ServiceDeps } from '../deps.ts';
-import type { RequestContext } from '../request-context.ts';
 import { outlooksOf } from '../lifecycle/schedule.ts';
-
-/**
- * Loads an account for an action on it, enforcing tenant scope through the access table: an
- * account of another LA is "not found" (R4), never "forbidden", so its existence is not revealed.
- */
-export async function accountFor(
-  deps: Pick<ServiceDeps, 'db'>,
-  actor: Actor,
-  action: Action,
-  id: string,
-): Promise<Account> {
-  const account = await findAccountById(deps.db, id);
-  if (!account) throw new NotFoundError();
-  authorise(actor, action, { organisationId: account.organisation_id, accountId: account.id });
-  return account;
-}
+import type { RequestContext } from '../request-context.ts';
+import { accountFor } from './account-operations.ts';
 
 /** The user page (R24–R27): everything an administrator may see of one account of their LA. */
 export function createUserAdminService(deps: ServiceDeps) {

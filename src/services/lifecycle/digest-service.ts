@@ -149,7 +149,8 @@ export function createDigestService(deps: ServiceDeps, lifecycle: LifecycleServi
       alerts: {
         // Every attempt is listed (they are the evidence); the username is the one the alert recorded.
         lines: alerts.map((a) => {
-          const username = String((a.details as { username?: unknown }).username ?? 'an unknown username');
+          const recorded = (a.details as { username?: unknown }).username;
+          const username = typeof recorded === 'string' ? recorded : 'an unknown username';
           const name = fullNameIfKnown(a);
           const who = name !== null ? `${username} (${name})` : username;
           return `${formatDateTime(a.occurred_at, tz)}: sign-in attempt on the archived account ${who}${a.ip ? ` from ${a.ip}` : ''}`;

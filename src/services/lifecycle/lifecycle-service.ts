@@ -12,6 +12,7 @@ import {
   storedPolicyFingerprint,
   type NoticeRow,
 } from '../../data/queries/lifecycle-queries.ts';
+import { ARCHIVE_REASON_TEXT } from '../../domain/account-status.ts';
 import { addDays } from '../../domain/calendar.ts';
 import {
   afterEvent,
@@ -28,6 +29,7 @@ import {
   type LifecycleEvent,
   type RunSchedule,
 } from '../../domain/lifecycle.ts';
+import { fullName } from '../../domain/names.ts';
 import { enqueueEmails, type EmailRequest } from '../../mail/enqueue.ts';
 import {
   accessEndedAdminEmail,
@@ -39,14 +41,12 @@ import {
   type Contacts,
   type InactiveSince,
 } from '../../mail/templates/lifecycle-emails.ts';
+import { archiveInTransaction } from '../accounts/account-operations.ts';
+import { deleteInTransaction, eraseExpiredAlertEvidence } from '../accounts/erasure.ts';
 import { auditMany, type AuditRecord, type Who } from '../audit.ts';
 import { formatDate, mailDomain, type ServiceDeps } from '../deps.ts';
 import { SYSTEM_CONTEXT } from '../request-context.ts';
-import { deleteInTransaction, eraseExpiredAlertEvidence } from '../accounts/erasure.ts';
-import { archiveInTransaction } from '../accounts/user-status-service.ts';
 import { historiesFrom, loadHistories, policyFingerprint } from './schedule.ts';
-import { fullName } from '../../domain/names.ts';
-import { ARCHIVE_REASON_TEXT } from '../../domain/account-status.ts';
 
 /**
  * The nightly lifecycle job as a service (R35–R41). Its cost follows the work that is due: the

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
+import { randomUUID } from 'node:crypto';
 import type { Account, Database } from '../../data/database.ts';
 import {
   activeAccountsOfOrganisation,
@@ -25,16 +25,15 @@ import {
   type ReviewItemRow,
 } from '../../data/queries/review-queries.ts';
 import { schoolsOfAccounts } from '../../data/queries/user-detail-queries.ts';
-import { authorise, decide as decideAccess, type Actor } from '../../domain/access.ts';
 import {
   bulkAnswers,
   checkDecision,
   checkReviewForm,
   matchesFilter,
-  progress,
-  recommendations,
   NOTE_MAX,
+  progress,
   QUESTIONS,
+  recommendations,
   type Answers,
   type Decision,
   type ItemFilter,
@@ -42,18 +41,18 @@ import {
   type ItemState,
   type QuestionKey,
 } from '../../domain/access-reviews.ts';
+import { authorise, decide as decideAccess, type Actor } from '../../domain/access.ts';
 import { auditActionLabel } from '../../domain/audit-labels.ts';
-import { ConflictError, NotFoundError, RuleError, ValidationError } from '../../domain/errors.ts';
-import { sortPrivileges } from '../../domain/privileges.ts';
 import { toCsv } from '../../domain/csv.ts';
+import { ConflictError, NotFoundError, RuleError, ValidationError } from '../../domain/errors.ts';
+import { fullName } from '../../domain/names.ts';
+import { sortPrivileges } from '../../domain/privileges.ts';
+import { applyPrivileges, archiveInTransaction, assertNotLastAdministrator } from '../accounts/account-operations.ts';
+import { deleteInTransaction } from '../accounts/erasure.ts';
 import { audit, who } from '../audit.ts';
 import { formatDate, formatDateTime, type ServiceDeps } from '../deps.ts';
 import { organisationInScope } from '../organisation-scope.ts';
 import type { RequestContext } from '../request-context.ts';
-import { applyPrivileges, assertNotLastAdministrator } from '../accounts/user-changes-service.ts';
-import { deleteInTransaction } from '../accounts/erasure.ts';
-import { archiveInTransaction } from '../accounts/user-status-service.ts';
-import { fullName } from '../../domain/names.ts';
 
 type Trx = Transaction<Database>;
 

@@ -11,11 +11,11 @@ import type { Actor } from '../../domain/access.ts';
 import { toCsv } from '../../domain/csv.ts';
 import { decodeCursor, encodeCursor } from '../../domain/cursor.ts';
 import { ValidationError } from '../../domain/errors.ts';
+import { accountFor } from '../accounts/account-operations.ts';
 import { audit, auditSupportRead, who } from '../audit.ts';
 import type { ServiceDeps } from '../deps.ts';
-import { SYSTEM_CONTEXT, type RequestContext } from '../request-context.ts';
 import { organisationInScope } from '../organisation-scope.ts';
-import { accountFor } from '../accounts/user-admin-service.ts';
+import { SYSTEM_CONTEXT, type RequestContext } from '../request-context.ts';
 
 export const AUDIT_PAGE_SIZE = 50;
 const EXPORT_LIMIT = 100_000;
