@@ -57,7 +57,10 @@ export function apiPlugin(services: Services) {
         },
         security: [{ apiToken: [] }],
       },
-      refResolver: { buildLocalReference: (json) => String(json.$id) },
+      // A shared schema is named by its $id (all of ours have one); @fastify/swagger's own default otherwise.
+      refResolver: {
+        buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+      },
     });
 
     await scope.register(apiDocsRoutes(services));

@@ -31,7 +31,11 @@ export interface OutlineOperation {
 function typeOf(schema: Record<string, unknown> | undefined): string {
   if (!schema) return '';
   if (typeof schema.$ref === 'string') return schema.$ref.split('/').pop() ?? '';
-  const type = Array.isArray(schema.type) ? schema.type.join(' or ') : String(schema.type ?? 'object');
+  const type = Array.isArray(schema.type)
+    ? schema.type.join(' or ')
+    : typeof schema.type === 'string'
+      ? schema.type
+      : 'object';
   if (Array.isArray(schema.enum)) return `${type}: ${schema.enum.join(', ')}`;
   if (type === 'array') return `array of ${typeOf(schema.items as Record<string, unknown>)}`;
   return type;

@@ -43,10 +43,10 @@ export function userSummaryJson(
 }
 
 /** A date column as YYYY-MM-DD, however the driver returned it. */
-export function dateOnly(value: unknown): string | null {
+export function dateOnly(value: Date | string | null | undefined): string | null {
   if (value === null || value === undefined) return null;
   if (value instanceof Date) return value.toISOString().slice(0, 10);
-  return String(value).slice(0, 10);
+  return value.slice(0, 10);
 }
 
 /** What the nightly job has done and will do to the account: the dates the pages show (the one schedule). */

@@ -22,7 +22,7 @@ const MIGRATIONS: Record<string, Migration> = {
 /** In the order they run. */
 export const MIGRATION_NAMES: readonly string[] = Object.keys(MIGRATIONS).sort();
 
-const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
+const provider: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) };
 
 export class MigrationError extends Error {}
 
@@ -114,8 +114,10 @@ export async function syncCatalogue(db: Db, topicNames: Readonly<Record<string, 
         'in',
         types.map((t) => t.code),
       )
-      .where(({ not, or, and, eb }) =>
-        not(or(defaults.map((d) => and([eb('user_type', '=', d.user_type), eb('privilege', '=', d.privilege)])))),
+      .where((eb) =>
+        eb.not(
+          eb.or(defaults.map((d) => eb.and([eb('user_type', '=', d.user_type), eb('privilege', '=', d.privilege)]))),
+        ),
       )
       .execute();
     await trx

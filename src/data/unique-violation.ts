@@ -7,5 +7,5 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
   if (!e || e.code !== '23505') return false;
   if (constraint === undefined) return true;
   // node-postgres names the constraint; PGlite may only mention it in the message.
-  return e.constraint === constraint || String(e.message ?? '').includes(constraint);
+  return e.constraint === constraint || (typeof e.message === 'string' && e.message.includes(constraint));
 }

@@ -70,9 +70,9 @@ export function auditDetailLines(details: Record<string, unknown>): string[] {
       ? '(none)'
       : Array.isArray(v)
         ? v.join(', ') || '(none)'
-        : typeof v === 'object'
-          ? JSON.stringify(v)
-          : String(v);
+        : typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
+          ? String(v)
+          : JSON.stringify(v);
   };
   for (const [key, value] of Object.entries(details)) {
     if (key === 'changes' && value && typeof value === 'object') {

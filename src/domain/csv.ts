@@ -3,17 +3,20 @@
  * quote or line break, and a cell that a spreadsheet would run as a formula (starting with
  * =, +, -, @, tab or carriage return) is prefixed with an apostrophe (OWASP "CSV injection").
  */
-export function csvCell(value: unknown): string {
+/** What a cell holds: text, a number or flag, a moment, or nothing. */
+export type CsvValue = string | number | boolean | bigint | Date | null | undefined;
+
+export function csvCell(value: CsvValue): string {
   let text = value === null || value === undefined ? '' : value instanceof Date ? value.toISOString() : String(value);
   if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-export function csvLine(values: readonly unknown[]): string {
+export function csvLine(values: readonly CsvValue[]): string {
   return values.map(csvCell).join(',') + '\r\n';
 }
 
-export function toCsv(header: readonly string[], rows: readonly (readonly unknown[])[]): string {
+export function toCsv(header: readonly string[], rows: readonly (readonly CsvValue[])[]): string {
   return csvLine(header) + rows.map(csvLine).join('');
 }
 
@@ -23,7 +26,7 @@ export function toCsv(header: readonly string[], rows: readonly (readonly unknow
  */
 export async function* csvStream(
   header: readonly string[],
-  batches: AsyncIterable<readonly (readonly unknown[])[]>,
+  batches: AsyncIterable<readonly (readonly CsvValue[])[]>,
 ): AsyncGenerator<string, void, undefined> {
   yield csvLine(header);
   for await (const rows of batches) {

@@ -22,7 +22,7 @@ const STATUSES = ['active', 'warned', 'archived', 'all'] as const;
 
 function one(raw: Record<string, unknown>, key: string): string | undefined {
   const value = raw[key];
-  const first = Array.isArray(value) ? value[0] : value;
+  const first: unknown = Array.isArray(value) ? value[0] : value;
   return typeof first === 'string' ? first.trim() : undefined;
 }
 

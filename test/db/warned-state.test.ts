@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { userJson, userSummaryJson } from '../../src/api/representations.ts';
 import { addMonthsUtc } from '../../src/domain/calendar.ts';
 import { formatDate } from '../../src/services/deps.ts';
 import { signInAs } from '../support/sign-in.ts';
@@ -94,18 +95,20 @@ describe('the Warned state', () => {
 
     const api = await client.get(`/api/v1/users/${warned.id}`);
     expect(api.statusCode).toBe(200);
-    const lifecycle = JSON.parse(api.body).lifecycle;
+    const lifecycle = api.json<ReturnType<typeof userJson>>().lifecycle;
     expect(lifecycle).toMatchObject({
       state: 'warned',
       lastWarning: { warning: 'first warning' },
       nextEvent: { action: 'warn', detail: 'second warning' },
     });
-    expect(date(new Date(lifecycle.archiveOn))).toBe(archiveOn);
+    expect(date(new Date(lifecycle.archiveOn!))).toBe(archiveOn);
     expect(lifecycle.archiveOn).toBe(
       preview.find((e) => e.username === 'wendy.warned' && e.action === 'archive')!.date.toISOString(),
     );
     const apiList = await client.get('/api/v1/users?status=warned');
-    expect(JSON.parse(apiList.body).items.map((u: { username: string }) => u.username)).toEqual(['wendy.warned']);
+    expect(apiList.json<{ items: ReturnType<typeof userSummaryJson>[] }>().items.map((u) => u.username)).toEqual([
+      'wendy.warned',
+    ]);
   });
 
   it('Home counts the warned accounts and the inactive ones with DIGEST_INACTIVE_MONTHS, linking to the filtered lists', async () => {
