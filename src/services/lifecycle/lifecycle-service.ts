@@ -248,7 +248,7 @@ export function createLifecycleService(deps: ServiceDeps) {
     return others.length > 0
       ? {
           toSupport: false,
-          list: others.map((a) => ({ accountId: a.id as string | null, key: a.id, name: a.name, email: a.email })),
+          list: others.map((a) => ({ accountId: a.id, key: a.id, name: a.name, email: a.email })),
         }
       : { toSupport: true, list: [{ accountId: null, key: 'support', name: support.name, email: support.email }] };
   }

@@ -50,7 +50,7 @@ export async function raiseSecurityAlert(
   const toSupport = administrators.length === 0;
   const recipients = toSupport
     ? [{ id: null, key: 'support', name: config.supportName, email: config.supportEmail }]
-    : administrators.map((a) => ({ id: a.id as string | null, key: a.id, name: a.name, email: a.email }));
+    : administrators.map((a) => ({ id: a.id, key: a.id, name: a.name, email: a.email }));
   const day = dateIn(attempt.now, tz);
   const laName = organisation?.name ?? '';
   for (const r of recipients) {

@@ -16,7 +16,7 @@ function describe<T extends { action: string; details: Record<string, unknown> }
 
 function queryString(query: AuditQuery, page?: number): string {
   const params = new URLSearchParams();
-  for (const key of ['la', 'action', 'from', 'to'] as const) if (query[key]) params.set(key, query[key]!);
+  for (const key of ['la', 'action', 'from', 'to'] as const) if (query[key]) params.set(key, query[key]);
   if (page && page > 1) params.set('page', String(page));
   const s = params.toString();
   return s ? `?${s}` : '';
