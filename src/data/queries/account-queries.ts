@@ -33,30 +33,37 @@ export async function lockAccountById(trx: Executor, id: string): Promise<Accoun
   return trx.selectFrom('accounts').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
-/** An account with its organisation and privilege codes, in one query. */
-export async function findAccountWithOrganisation(
-  db: Executor,
-  id: string,
-): Promise<{ account: Account; organisation: Organisation; privileges: string[] } | undefined> {
-  if (!isUuid(id)) return undefined;
-  const row = await db
-    .selectFrom('accounts')
-    .innerJoin('organisations', 'organisations.id', 'accounts.organisation_id')
-    .selectAll('accounts')
-    .select([
-      'organisations.kind as organisation_kind',
-      'organisations.la_code as organisation_la_code',
-      'organisations.name as organisation_name',
-      'organisations.created_at as organisation_created_at',
-      sql<
-        string[]
-      >`ARRAY(SELECT privilege FROM account_privileges WHERE account_privileges.account_id = accounts.id)`.as(
-        'privilege_codes',
-      ),
-    ])
-    .where('accounts.id', '=', id)
-    .executeTakeFirst();
-  if (!row) return undefined;
+/**
+ * The organisation's columns and the privilege codes of an account, for a query that joins
+ * `organisations` to `accounts` and selects all of `accounts` (findAccountWithOrganisation, and
+ * the session's principal in session-queries.ts); `accountWithOrganisation` turns such a row back
+ * into its three parts.
+ */
+export function organisationAndPrivilegeColumns() {
+  return [
+    sql<Organisation['kind']>`organisations.kind`.as('organisation_kind'),
+    sql<Organisation['la_code']>`organisations.la_code`.as('organisation_la_code'),
+    sql<Organisation['name']>`organisations.name`.as('organisation_name'),
+    sql<Organisation['created_at']>`organisations.created_at`.as('organisation_created_at'),
+    sql<string[]>`ARRAY(SELECT privilege FROM account_privileges WHERE account_privileges.account_id = accounts.id)`.as(
+      'privilege_codes',
+    ),
+  ];
+}
+
+type AccountWithOrganisationRow = Account & {
+  organisation_kind: Organisation['kind'];
+  organisation_la_code: Organisation['la_code'];
+  organisation_name: Organisation['name'];
+  organisation_created_at: Organisation['created_at'];
+  privilege_codes: string[];
+};
+
+export function accountWithOrganisation(row: AccountWithOrganisationRow): {
+  account: Account;
+  organisation: Organisation;
+  privileges: string[];
+} {
   const {
     organisation_kind,
     organisation_la_code,
@@ -76,6 +83,22 @@ export async function findAccountWithOrganisation(
     },
     privileges: privilege_codes,
   };
+}
+
+/** An account with its organisation and privilege codes, in one query. */
+export async function findAccountWithOrganisation(
+  db: Executor,
+  id: string,
+): Promise<{ account: Account; organisation: Organisation; privileges: string[] } | undefined> {
+  if (!isUuid(id)) return undefined;
+  const row = await db
+    .selectFrom('accounts')
+    .innerJoin('organisations', 'organisations.id', 'accounts.organisation_id')
+    .selectAll('accounts')
+    .select(organisationAndPrivilegeColumns())
+    .where('accounts.id', '=', id)
+    .executeTakeFirst();
+  return row && accountWithOrganisation(row);
 }
 
 export function isUuid(value: string): boolean {

@@ -1,4 +1,5 @@
-import type { Executor, Session, SessionStage } from '../database.ts';
+import type { Account, Executor, Organisation, Session, SessionStage } from '../database.ts';
+import { accountWithOrganisation, organisationAndPrivilegeColumns } from './account-queries.ts';
 
 export async function insertSession(
   db: Executor,
@@ -57,4 +58,59 @@ export async function deleteExpiredSessions(db: Executor, now: Date, idleBefore:
     .where((eb) => eb.or([eb('expires_at', '<=', now), eb('last_seen_at', '<=', idleBefore)]))
     .executeTakeFirst();
   return Number(result.numDeletedRows);
+}
+
+/**
+ * A session with the person it signs in, as they are now (R18): the account, its organisation
+ * and its privilege codes, in one statement (this runs on every page request). Undefined when
+ * there is no such session; the account is always there (sessions are deleted with it).
+ */
+export async function findSessionWithAccount(
+  db: Executor,
+  idHash: string,
+): Promise<{ session: Session; account: Account; organisation: Organisation; privileges: string[] } | undefined> {
+  const row = await db
+    .selectFrom('sessions')
+    .innerJoin('accounts', 'accounts.id', 'sessions.account_id')
+    .innerJoin('organisations', 'organisations.id', 'accounts.organisation_id')
+    .selectAll('accounts')
+    .select(organisationAndPrivilegeColumns())
+    .select([
+      'sessions.id_hash as session_id_hash',
+      'sessions.stage as session_stage',
+      'sessions.pending_totp_secret as session_pending_totp_secret',
+      'sessions.created_at as session_created_at',
+      'sessions.last_seen_at as session_last_seen_at',
+      'sessions.expires_at as session_expires_at',
+      'sessions.ip as session_ip',
+      'sessions.user_agent as session_user_agent',
+    ])
+    .where('sessions.id_hash', '=', idHash)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const {
+    session_id_hash,
+    session_stage,
+    session_pending_totp_secret,
+    session_created_at,
+    session_last_seen_at,
+    session_expires_at,
+    session_ip,
+    session_user_agent,
+    ...rest
+  } = row;
+  return {
+    session: {
+      id_hash: session_id_hash,
+      account_id: rest.id,
+      stage: session_stage,
+      pending_totp_secret: session_pending_totp_secret,
+      created_at: session_created_at,
+      last_seen_at: session_last_seen_at,
+      expires_at: session_expires_at,
+      ip: session_ip,
+      user_agent: session_user_agent,
+    },
+    ...accountWithOrganisation(rest),
+  };
 }

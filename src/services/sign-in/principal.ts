@@ -15,9 +15,18 @@ export interface Principal {
  * privilege stops the very next request of either (R18).
  */
 export async function loadPrincipal(db: Executor, accountId: string): Promise<Principal | undefined> {
-  // One round trip: this runs on every page request and every API call.
+  // One round trip: this runs on every API call.
   const found = await findAccountWithOrganisation(db, accountId);
-  if (!found || found.account.status !== 'active') return undefined;
+  return found && principalOf(found);
+}
+
+/** The principal of an account read with its organisation and privileges; undefined unless active. */
+export function principalOf(found: {
+  account: Account;
+  organisation: Organisation;
+  privileges: string[];
+}): Principal | undefined {
+  if (found.account.status !== 'active') return undefined;
   const { account, organisation, privileges } = found;
   return {
     actor: {
