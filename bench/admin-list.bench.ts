@@ -25,6 +25,7 @@ import pg from 'pg';
 import type { Database } from '../src/data/database.ts';
 import {
   countUsersQuery,
+  countUsersWithOrganisationsVersionQuery,
   listUsersBatchQuery,
   listUsersQuery,
   positionAfter,
@@ -174,7 +175,8 @@ async function runBare(
   setting: PageSetting,
 ): Promise<Bare> {
   const filter = userListFilter(organisationId, setting.query, new Date());
-  const count = countUsersQuery(kysely, filter).compile();
+  // As the page sends it: the count carries the digest of the organisations (the LA picker's check).
+  const count = countUsersWithOrganisationsVersionQuery(kysely, filter).compile();
   const list = listUsersQuery(
     kysely,
     filter,
@@ -527,9 +529,10 @@ function report(
       `export memory flat as the LA grows — peak RSS above idle ${fmt(mib(peakAbove(small)))} MiB for ${small.expectedRows.toLocaleString('en-GB')} rows, ` +
       `${fmt(mib(peakAbove(big)))} MiB for ${big.expectedRows.toLocaleString('en-GB')}, ${aboveIdle(long.peakKiB)} MiB for ${long.rows.toLocaleString('en-GB')} streamed back to back.`,
     '',
-    'How to read it: "bare SQL" is the list\'s two statements exactly as the page sends them (count, and the page of 50 with its LIMIT/OFFSET), ' +
-      "compiled from the same query functions and run on two plain `pg` connections at once, as the page's Promise.all does; it leaves out everything else " +
-      "a page request does (session and principal lookup, the LA picker's list, the archive dates of warned rows, rendering, HTTP). " +
+    'How to read it: "bare SQL" is the list\'s two statements exactly as the page sends them (count, with the digest of the organisations the LA picker ' +
+      'is checked against, and the page of 50 with its LIMIT/OFFSET), compiled from the same query functions and run on two plain `pg` connections at once, ' +
+      "as the page's Promise.all does; it leaves out everything else a page request does (the session with its principal, the LA picker's list when it " +
+      'changed, the archive dates of warned rows, rendering, HTTP). ' +
       'Each page request is timed by the client over loopback, body read; each one sits next to its bare SQL, alternating which goes first.',
   );
   for (const note of meta.skipped) lines.push('', `Skipped: ${note}`);

@@ -110,6 +110,26 @@ export async function countUsers(db: Executor, filter: UserListFilter): Promise<
   return Number(row.n);
 }
 
+/**
+ * A digest of everything the LA picker shows of the organisations (id, kind, code, name, in id
+ * order): it changes whenever one is created, renamed, recoded or removed, in any process (a GIAS
+ * import, the demo seed), and only then. Scans the organisations table (about 150 rows).
+ */
+const ORGANISATIONS_VERSION = sql<string>`(SELECT md5(coalesce(string_agg(concat_ws(chr(31), o.id, o.kind, o.la_code, o.name), chr(30) ORDER BY o.id), '')) FROM organisations o)`;
+
+/** The list's count with the organisations' digest in the same statement (Admin > Users' LA picker). */
+export function countUsersWithOrganisationsVersionQuery(db: Executor, filter: UserListFilter) {
+  return countUsersQuery(db, filter).select(ORGANISATIONS_VERSION.as('organisations_version'));
+}
+
+export async function countUsersWithOrganisationsVersion(
+  db: Executor,
+  filter: UserListFilter,
+): Promise<{ total: number; organisationsVersion: string }> {
+  const row = await countUsersWithOrganisationsVersionQuery(db, filter).executeTakeFirstOrThrow();
+  return { total: Number(row.n), organisationsVersion: row.organisations_version };
+}
+
 const ACCOUNT_COLUMNS = [
   'accounts.id',
   'accounts.username',
@@ -336,13 +356,18 @@ export async function listContacts(
   return { rows: rows.slice(0, limit), more: rows.length > limit };
 }
 
+/** Every organisation, central first then by name, with the digest of them all (see ORGANISATIONS_VERSION). */
 export async function listOrganisations(db: Executor) {
-  return db
+  const rows = await db
     .selectFrom('organisations')
-    .select(['id', 'name', 'la_code', 'kind'])
+    .select(['id', 'name', 'la_code', 'kind', ORGANISATIONS_VERSION.as('version')])
     .orderBy('kind', 'desc')
     .orderBy('name')
     .execute();
+  return {
+    version: rows[0]?.version ?? null,
+    organisations: rows.map(({ version: _version, ...organisation }) => organisation),
+  };
 }
 
 /** Archived users (R23): newest first, with who archived them. */

@@ -1,5 +1,5 @@
 import {
-  countUsers,
+  countUsersWithOrganisationsVersion,
   listArchived,
   listContacts,
   listOrganisations,
@@ -79,9 +79,21 @@ function ownOrganisation(actor: Actor, la: unknown, own: Organisation | undefine
  * details only (R5); central support may manage any LA (R4).
  */
 export function createUserDirectoryService({ db, clock, schedule }: ServiceDeps) {
-  return {
-    organisations: () => listOrganisations(db),
+  /**
+   * The LA picker's organisations, kept between requests with the digest they were read with.
+   * Safe across processes: the list's count statement returns the digest as the database has it
+   * at that moment, and a list is used only when its digest is that one; so an LA created or
+   * renamed by any process (a GIAS import, another server) shows on the very next page, as if it
+   * were read afresh. No timer: a list is never used past a change, however recent. The digest and
+   * the list are read in one statement, so a list never carries the digest of another state.
+   */
+  let picker: Awaited<ReturnType<typeof listOrganisations>> | undefined;
+  async function organisations(version?: string) {
+    if (version === undefined || picker?.version !== version) picker = await listOrganisations(db);
+    return picker.organisations;
+  }
 
+  return {
     /**
      * `ctx`: the request, for the audit of central support's reads of another LA (auditSupportRead).
      * `own`: the actor's organisation as this request already read it (the session's principal),
@@ -95,12 +107,15 @@ export function createUserDirectoryService({ db, clock, schedule }: ServiceDeps)
       if (manage !== 'allow') {
         // Another LA: contact details only, for anyone who may view users (R5).
         authorise(actor, 'users.list-contacts', { organisationId: organisation.id });
-        const contacts = await listContacts(db, organisation.id, query.q, PAGE_SIZE, offset);
-        return { mode: 'contacts' as const, organisation, now, contacts };
+        const [contacts, all] = await Promise.all([
+          listContacts(db, organisation.id, query.q, PAGE_SIZE, offset),
+          organisations(),
+        ]);
+        return { mode: 'contacts' as const, organisation, organisations: all, now, contacts };
       }
       const filter = userListFilter(organisation.id, query, now);
-      const [total, rows] = await Promise.all([
-        countUsers(db, filter),
+      const [{ total, organisationsVersion }, rows] = await Promise.all([
+        countUsersWithOrganisationsVersion(db, filter),
         // A warned account says when it will be archived: the one schedule's date, as its page
         // says. Looked up as soon as the page's rows are known, while the count is still running.
         listUsers(db, filter, query.sort, PAGE_SIZE, offset).then(async (listed) => {
@@ -117,6 +132,8 @@ export function createUserDirectoryService({ db, clock, schedule }: ServiceDeps)
       return {
         mode: 'manage' as const,
         organisation,
+        // The LA picker's list: the one kept, unless the count's digest says it changed.
+        organisations: await organisations(organisationsVersion),
         now,
         total,
         rows,

@@ -20,10 +20,7 @@ export function adminUsersRoutes(services: Services) {
     app.get('/admin/users', async (request, reply) => {
       const { actor, organisation } = signedIn(request);
       const { query, errors } = parseUserListQuery(queryOf(request));
-      const [result, organisations] = await Promise.all([
-        services.directory.list(actor, query, requestContext(request), organisation),
-        services.directory.organisations(),
-      ]);
+      const result = await services.directory.list(actor, query, requestContext(request), organisation);
       if (Object.keys(errors).length > 0) reply.code(400);
       const href = (changes: Partial<Record<keyof UserListQuery, string | number | undefined>>) =>
         userListHref('/admin/users', query, changes);
@@ -40,7 +37,7 @@ export function adminUsersRoutes(services: Services) {
         result,
         // The LA picker's options, built here rather than in the template: 150 items pushed one by
         // one by Nunjucks cost more than the rest of the form.
-        laItems: organisations
+        laItems: result.organisations
           .filter((o) => o.kind === 'la')
           .map((o) => ({
             value: o.la_code,
