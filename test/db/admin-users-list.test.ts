@@ -238,4 +238,24 @@ describe('Admin > Users', () => {
     expect(page.statusCode).toBe(200);
     expect(rowUsernames(page.body)).toEqual([kentAdmin.username]);
   });
+
+  it('shows an LA created or renamed elsewhere (a GIAS import, another server) in the LA picker on the next page', async () => {
+    const client = await signedIn(admin);
+    const before = await client.get('/admin/users');
+    expect(before.body).toContain('Camden (202)');
+    expect(before.body).not.toContain('Islington (206)');
+    // Written straight to the database, as another process would: nothing in this server is told.
+    const islington = await createOrganisation(t.handle.db, '206', 'Islington');
+    expect((await client.get('/admin/users')).body).toContain('Islington (206)');
+    await t.handle.db
+      .updateTable('organisations')
+      .set({ name: 'London Borough of Islington' })
+      .where('id', '=', islington)
+      .execute();
+    const after = await client.get('/admin/users');
+    expect(after.body).toContain('London Borough of Islington (206)');
+    expect(after.body).not.toContain('>Islington (206)');
+    // Another LA's page (contacts only) shows the same list.
+    expect((await client.get('/admin/users?la=886')).body).toContain('London Borough of Islington (206)');
+  });
 });
