@@ -403,7 +403,7 @@ async function measureExports(
       kysely,
       userListFilter(admin.la.id, parseUserListQuery({}).query, new Date()),
     ).compile();
-    const expectedRows = Number((await bareClient.query(count.sql, [...count.parameters])).rows[0].n);
+    const expectedRows = Number((await bareClient.query<{ n: string }>(count.sql, [...count.parameters])).rows[0]!.n);
     results.push({ la: admin.la, expectedRows, runs: [] });
   }
   await sleep(IDLE_MS);
@@ -572,7 +572,8 @@ async function main(): Promise<void> {
     await Promise.all(bareClients.map((c) => c.end()));
     await kysely.destroy();
   });
-  const postgresVersion = String((await bareClients[0].query('SHOW server_version')).rows[0].server_version);
+  const shown = await bareClients[0].query<{ server_version: string }>('SHOW server_version');
+  const postgresVersion = shown.rows[0]!.server_version;
 
   log('server: starting');
   const server = await startNexus('nexus admin-list', target, SERVER_SETTINGS);

@@ -220,7 +220,7 @@ export async function listUsers(
   limit: number,
   offset: number,
 ): Promise<UserListRow[]> {
-  return listUsersQuery(db, filter, sort, limit, offset).execute() as Promise<UserListRow[]>;
+  return listUsersQuery(db, filter, sort, limit, offset).execute();
 }
 
 /** Keyset page in name order (the API's stable cursors): the rows after `after`. */
@@ -235,7 +235,7 @@ export async function listUsersAfter(
     query = query.where(
       sql<SqlBool>`(accounts.last_name, accounts.first_name, accounts.id) > (${after.lastName}, ${after.firstName}, ${after.id}::uuid)`,
     );
-  return rowsOf(db, sorted(query, 'name').limit(limit), 'name').execute() as Promise<UserListRow[]>;
+  return rowsOf(db, sorted(query, 'name').limit(limit), 'name').execute();
 }
 
 /**
@@ -319,7 +319,7 @@ export async function listUsersBatch(
 ): Promise<UserListBatch> {
   const rows = await listUsersBatchQuery(db, filter, sort, from, limit).execute();
   return {
-    rows: rows.map(({ last_sign_in_key: _key, ...row }) => row as UserExportRow),
+    rows: rows.map(({ last_sign_in_key: _key, ...row }) => row),
     next: positionAfter(rows, limit),
   };
 }
