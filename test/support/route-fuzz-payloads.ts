@@ -1,5 +1,5 @@
 /**
- * Bad values for the route-enumerating fuzz suite (test/db/route-fuzz.test.ts), in the two forms a
+ * Bad values for the route-enumerating fuzz suite (test/support/route-fuzz-suite.ts), in the two forms a
  * request carries them: percent-encoded text (addresses, query strings, form bodies) and JSON values
  * (API and SCIM bodies). Percent-encoded payloads are written as they go on the wire, so a lone
  * surrogate can be sent at all (encodeURIComponent refuses one) and broken %-encoding is possible.

@@ -6,7 +6,7 @@ import type { RegisteredRoute } from '../../src/http/server.ts';
  * What the route-enumerating fuzz suite knows of each route, derived from the application itself:
  * the routes from `app.registeredRoutes` (buildServer's onRoute hook), the fields of API routes from
  * their JSON schemas, of SCIM from its served /Schemas document and a valid User, and of pages from
- * the forms the pages render (test/db/route-fuzz.test.ts crawls them into `addForm`).
+ * the forms the pages render (test/support/route-fuzz-suite.ts crawls them into `addForm`).
  */
 export type Area = 'pages' | 'api' | 'scim';
 export type BodyKind = 'none' | 'form' | 'multipart' | 'json';
@@ -213,7 +213,7 @@ function checkedIn(html: string, name: string): boolean {
 }
 
 /**
- * Stands in for a unique value: replaced by a fresh one in every request (test/db/route-fuzz.test.ts),
+ * Stands in for a unique value: replaced by a fresh one in every request (test/support/route-fuzz-suite.ts),
  * so that a valid base request creates a new account rather than meeting the last one's username.
  */
 export const UNIQUE_PLACEHOLDER = 'zzuniqzz';
