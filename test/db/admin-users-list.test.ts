@@ -163,6 +163,34 @@ describe('Admin > Users', () => {
     expect(pageTwo.filter((u) => rowUsernames(first.body).includes(u))).toEqual([]);
   });
 
+  it("shows the filter's choices selected, request after request (its selects are kept rendered per choice)", async () => {
+    const client = await signedIn(admin);
+    const selected = (html: string, name: string) => {
+      const select =
+        html
+          .split(`<select class="govuk-select app-select--full" id="${name}" name="${name}"`)[1]
+          ?.split('</select>')[0] ?? '';
+      return [...select.matchAll(/<option value="([^"]*)" selected>/g)].map((m) => m[1]);
+    };
+    const first = (await client.get('/admin/users?type=la_officer&privilege=pupil_level&status=warned')).body;
+    expect(selected(first, 'type')).toEqual(['la_officer']);
+    expect(selected(first, 'privilege')).toEqual(['pupil_level']);
+    expect(selected(first, 'status')).toEqual(['warned']);
+    const second = (await client.get('/admin/users?type=read_only&status=all')).body;
+    expect(selected(second, 'type')).toEqual(['read_only']);
+    expect(selected(second, 'privilege')).toEqual([]);
+    expect(selected(second, 'status')).toEqual(['all']);
+    expect(second).toContain('<option value="">Any privilege</option>');
+    // The same choices again: the same markup as the first time.
+    expect((await client.get('/admin/users?type=la_officer&privilege=pupil_level&status=warned')).body).toContain(
+      first.split('<div class="app-filter__fields">')[1]!.split('</form>')[0]!,
+    );
+    // A refused choice: its select carries the message, and the kept one without it is not shown.
+    const refused = (await client.get('/admin/users?type=nope')).body;
+    expect(refused.split('id="type"')[0]).toContain('govuk-form-group--error');
+    expect(selected(refused, 'type')).toEqual([]);
+  });
+
   it('sorts by last sign-in with never-signed-in accounts as the oldest', async () => {
     const client = await signedIn(admin);
     const page = await client.get('/admin/users?sort=lastSignIn&q=never');

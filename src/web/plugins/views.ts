@@ -10,8 +10,11 @@ import { fullName } from '../../domain/names.ts';
 
 const FLASH_COOKIE = 'nexus_flash';
 
-/** Rendered fragments kept by the `fragment` global: one LA picker per LA shown, about 12 KB each. */
-const FRAGMENTS_KEPT = 200;
+/**
+ * Rendered fragments kept by the `fragment` global: one LA picker per LA shown (about 12 KB each,
+ * 150 LAs) and Admin > Users' filter selects, one per choice (about 40, 1–3 KB each).
+ */
+const FRAGMENTS_KEPT = 300;
 
 /** Search path of ARCHITECTURE.md: our views, then GOV.UK Frontend's and MoJ Frontend's macros. */
 export function createViewEnvironment(timeZone?: string): nunjucks.Environment {

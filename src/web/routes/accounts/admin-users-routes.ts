@@ -45,8 +45,15 @@ export function adminUsersRoutes(services: Services) {
             selected: o.id === result.organisation.id,
           })),
         ownOrganisationId: actor.kind === 'account' ? actor.organisationId : null,
-        userTypes: USER_TYPES.map((t) => ({ value: t.code, text: t.label })),
-        privileges: PRIVILEGES.map((p) => ({ value: p.code, text: p.label })),
+        // The filter's selects (rendered once per choice: the template's `fragment`).
+        typeItems: [
+          { value: '', text: 'Any type' },
+          ...USER_TYPES.map((t) => ({ value: t.code, text: t.label, selected: t.code === query.type })),
+        ],
+        privilegeItems: [
+          { value: '', text: 'Any privilege' },
+          ...PRIVILEGES.map((p) => ({ value: p.code, text: p.label, selected: p.code === query.privilege })),
+        ],
         rows:
           result.mode === 'manage'
             ? result.rows.map((r) => ({
