@@ -553,12 +553,20 @@ describe('the users API', () => {
       '/api/v1/users?limit=0',
       '/api/v1/users?limit=abc',
       '/api/v1/users?status=gone',
+      '/api/v1/users?type=god',
+      '/api/v1/users?privilege=root',
       '/api/v1/users?inactiveMonths=-1',
       '/api/v1/audit-events?from=yesterday',
     ]) {
       const response = await call('GET', url);
       expect(response.statusCode, url).toBe(400);
     }
+    // An unknown Type of User or privilege is named in the error, not answered with an empty page.
+    const badType = (await call('GET', '/api/v1/users?type=god')).json<{ errors: Record<string, string> }>();
+    expect(Object.keys(badType.errors)).toEqual(['type']);
+    const admins = (await call('GET', '/api/v1/users?type=la_admin')).json<{ items: { userType: string }[] }>();
+    expect(admins.items.length).toBeGreaterThan(0);
+    expect(new Set(admins.items.map((u) => u.userType))).toEqual(new Set(['la_admin']));
     const unknown = await t.app.inject({
       url: '/api/v1/nothing-here',
       headers: { authorization: `Bearer ${adminToken}` },

@@ -6,6 +6,7 @@ import { userJson, userSummaryJson } from '../representations.ts';
 import { json, problemResponses } from '../schemas.ts';
 import { expectedVersion, IF_MATCH_HEADERS, versionTag } from '../versions.ts';
 import type { ApiTypeProvider } from '../type-provider.ts';
+import { PRIVILEGE_CODES, USER_TYPE_CODES } from '../../domain/privileges.ts';
 
 const idParams = {
   type: 'object',
@@ -40,8 +41,8 @@ export function userApiRoutes(services: Services) {
                 default: 'active',
                 description: 'Which accounts (warned: active, warned in the current inactivity period)',
               },
-              type: { type: 'string', maxLength: 40, description: 'Type of User code' },
-              privilege: { type: 'string', maxLength: 40, description: 'Holds this privilege' },
+              type: { type: 'string', enum: USER_TYPE_CODES, description: 'Type of User code' },
+              privilege: { type: 'string', enum: PRIVILEGE_CODES, description: 'Holds this privilege' },
               inactiveMonths: {
                 type: 'integer',
                 minimum: 0,
@@ -65,8 +66,8 @@ export function userApiRoutes(services: Services) {
             q: q.q?.trim() || undefined,
             status: q.status,
             inactiveMonths: q.inactiveMonths,
-            type: q.type as never,
-            privilege: q.privilege as never,
+            type: q.type,
+            privilege: q.privilege,
           },
           q.cursor,
           q.limit,
