@@ -1,11 +1,11 @@
 import type { Executor, TokenPurpose } from '../database.ts';
 import { inChunks } from './chunks.ts';
 
-export async function insertToken(
+/** A new link replaces the account's older unused ones of the same purpose: they count as used now. */
+async function retireUnusedTokens(
   db: Executor,
-  t: { tokenHash: string; accountId: string; purpose: TokenPurpose; now: Date; expiresAt: Date },
+  t: { accountId: string; purpose: TokenPurpose; now: Date },
 ): Promise<void> {
-  // A new link replaces older unused ones of the same purpose.
   await db
     .updateTable('account_tokens')
     .set({ used_at: t.now })
@@ -13,6 +13,13 @@ export async function insertToken(
     .where('purpose', '=', t.purpose)
     .where('used_at', 'is', null)
     .execute();
+}
+
+export async function insertToken(
+  db: Executor,
+  t: { tokenHash: string; accountId: string; purpose: TokenPurpose; now: Date; expiresAt: Date },
+): Promise<void> {
+  await retireUnusedTokens(db, t);
   await db
     .insertInto('account_tokens')
     .values({
@@ -35,13 +42,7 @@ export async function replaceTokenIfAccountExists(
   db: Executor,
   t: { tokenHash: string; accountId: string; purpose: TokenPurpose; now: Date; expiresAt: Date },
 ): Promise<boolean> {
-  await db
-    .updateTable('account_tokens')
-    .set({ used_at: t.now })
-    .where('account_id', '=', t.accountId)
-    .where('purpose', '=', t.purpose)
-    .where('used_at', 'is', null)
-    .execute();
+  await retireUnusedTokens(db, t);
   const result = await db
     .insertInto('account_tokens')
     .columns(['token_hash', 'account_id', 'purpose', 'created_at', 'expires_at'])

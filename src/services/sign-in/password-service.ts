@@ -60,6 +60,23 @@ export function createPasswordService(deps: ServiceDeps) {
   const { db, clock, config } = deps;
   const domain = mailDomain(config);
 
+  /** "Your password was changed", after a reset or a change (not after accepting an invitation). */
+  const enqueuePasswordChanged = (trx: Executor, account: Account, passwordHash: string, now: Date) =>
+    enqueueEmail(trx, domain, {
+      dedupKey: passwordChangedKey(account.id, passwordHash),
+      template: 'password-changed',
+      to: { address: account.email, name: fullName(account) },
+      organisationId: account.organisation_id,
+      accountId: account.id,
+      content: passwordChangedEmail({
+        platformName: config.platformName,
+        firstName: account.first_name,
+        username: account.username,
+        when: formatDateTime(now, config.lifecycle.timezone),
+      }),
+      now,
+    });
+
   /** Field errors for a new password and its confirmation (R51); empty when both are fine. */
   function newPasswordProblems(input: NewPasswordInput, account: Account): Record<string, string> {
     const errors: Record<string, string> = {};
@@ -147,20 +164,7 @@ export function createPasswordService(deps: ServiceDeps) {
         subjectAccountId: account.id,
       });
       if (purpose === 'password_reset') {
-        await enqueueEmail(trx, domain, {
-          dedupKey: passwordChangedKey(account.id, passwordHash),
-          template: 'password-changed',
-          to: { address: account.email, name: fullName(account) },
-          organisationId: account.organisation_id,
-          accountId: account.id,
-          content: passwordChangedEmail({
-            platformName: config.platformName,
-            firstName: account.first_name,
-            username: account.username,
-            when: formatDateTime(now, config.lifecycle.timezone),
-          }),
-          now,
-        });
+        await enqueuePasswordChanged(trx, account, passwordHash, now);
       }
     });
     return account;
@@ -288,20 +292,7 @@ export function createPasswordService(deps: ServiceDeps) {
           subjectAccountId: account.id,
           details: { otherSessionsEnded: ended },
         });
-        await enqueueEmail(trx, domain, {
-          dedupKey: passwordChangedKey(account.id, passwordHash),
-          template: 'password-changed',
-          to: { address: account.email, name: fullName(account) },
-          organisationId: account.organisation_id,
-          accountId: account.id,
-          content: passwordChangedEmail({
-            platformName: config.platformName,
-            firstName: account.first_name,
-            username: account.username,
-            when: formatDateTime(now, config.lifecycle.timezone),
-          }),
-          now,
-        });
+        await enqueuePasswordChanged(trx, account, passwordHash, now);
       });
     },
   };
