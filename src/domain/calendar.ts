@@ -88,3 +88,13 @@ export function startOfDayIn(date: string, timeZone: string): Date {
   guess = midnightUtc - zoneOffsetMs(new Date(guess), timeZone);
   return new Date(guess);
 }
+
+/**
+ * Noon (UTC) on the Monday of the week of `instant` where the job runs: the week a lifecycle event
+ * is listed under, on the preview and in the charts alike (noon reads as that Monday in any zone).
+ */
+export function weekStart(instant: Date, timeZone: string): Date {
+  const d = new Date(`${dateIn(instant, timeZone)}T12:00:00Z`);
+  d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7));
+  return d;
+}

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { dateIn } from '../../../domain/calendar.ts';
+import { weekStart } from '../../../domain/calendar.ts';
 import { ValidationError } from '../../../domain/errors.ts';
 import { eventTag } from '../../../services/lifecycle/lifecycle-service.ts';
 import type { Services } from '../../../services/index.ts';
@@ -12,13 +12,6 @@ const TAG_CLASSES: Record<string, string> = {
   Archived: 'govuk-tag--grey',
   Deleted: 'govuk-tag--red',
 };
-
-/** Monday of the week of `date`, as a calendar date where the job runs. */
-function weekStart(date: Date, timeZone: string): Date {
-  const d = new Date(`${dateIn(date, timeZone)}T12:00:00Z`);
-  d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7));
-  return d;
-}
 
 /** /admin/lifecycle (R41): the coming days for the administrator's LA, grouped by week. */
 export function lifecycleRoutes(services: Services) {
