@@ -46,6 +46,8 @@ export const ACCESS_RULES = {
   'users.view-schools': { anyOf: ['view_users', 'manage_users'], scope: 'own-la' },
   'users.view-audit': { anyOf: ['manage_users'], scope: 'own-la' },
   'users.create': { anyOf: ['manage_users'], scope: 'own-la' },
+  /** A new invitation link for an account that never set a password; the old link stops working (R9). */
+  'users.resend-invitation': { anyOf: ['manage_users'], scope: 'own-la' },
   /** Bulk CSV import of accounts and of school assignments (R58, R26). */
   'users.import': { anyOf: ['manage_users'], scope: 'own-la' },
   'users.edit': { anyOf: ['manage_users'], scope: 'own-la' },

@@ -30,3 +30,16 @@ export const ARCHIVE_REASON_TEXT: Record<ArchiveReason, { label: string; cause: 
     sentence: 'archived by provisioning (the identity system)',
   },
 };
+
+/**
+ * The state an account's tag shows, most urgent first: archived, then warned (it will be archived
+ * unless its holder signs in), then invited (it has never had a password: the invitation was not
+ * taken up), else active.
+ */
+export type AccountState = 'active' | 'invited' | 'warned' | 'archived';
+
+export function accountState(a: { status: AccountStatus; hasPassword: boolean; warned: boolean }): AccountState {
+  if (a.status === 'archived') return 'archived';
+  if (a.warned) return 'warned';
+  return a.hasPassword ? 'active' : 'invited';
+}

@@ -11,14 +11,14 @@ export interface UserListQuery {
   inactiveMonths?: number;
   type?: UserType;
   privilege?: Privilege;
-  status: 'active' | 'warned' | 'archived' | 'all';
+  status: 'active' | 'warned' | 'invited' | 'archived' | 'all';
   sort: 'name' | '-name' | 'lastSignIn' | '-lastSignIn';
   page: number;
 }
 
 export const PAGE_SIZE = 50;
 const SORTS = ['name', '-name', 'lastSignIn', '-lastSignIn'] as const;
-const STATUSES = ['active', 'warned', 'archived', 'all'] as const;
+const STATUSES = ['active', 'warned', 'invited', 'archived', 'all'] as const;
 
 function one(raw: Record<string, unknown>, key: string): string | undefined {
   const value = raw[key];

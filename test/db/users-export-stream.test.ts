@@ -142,7 +142,8 @@ function expectedCsv(rows: Awaited<ReturnType<typeof pageRows>>): string {
       r.email,
       r.job_title ?? '',
       userTypeLabel(r.user_type as UserType),
-      r.status === 'active' ? 'Active' : 'Archived',
+      // The CSV has no Warned (no lifecycle lookup per row); an account never given a password is Invited.
+      r.status === 'archived' ? 'Archived' : r.has_password ? 'Active' : 'Invited',
       r.last_sign_in_at ? r.last_sign_in_at.toISOString() : 'never',
       r.two_factor ? 'Set up' : 'Not set up',
       r.created_at.toISOString(),

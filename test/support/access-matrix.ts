@@ -58,6 +58,8 @@ export interface Row {
   api?: ApiEquivalent;
   /** The target starts archived. */
   archived?: boolean;
+  /** The target has never set a password (an invitation not taken up). */
+  invited?: boolean;
   /** Does the row change the target? (Then a refused cell must leave it exactly as it was.) */
   changes?: boolean;
   expect: Record<Caller, number>;
@@ -266,6 +268,14 @@ export const MATRIX: Row[] = [
     path: '/admin/users/:id/reset-two-factor',
     changes: true,
     api: { method: 'POST', path: '/api/v1/users/:id/reset-two-factor', success: 204 },
+    expect: x(303, 403, 403, 404, 303, 302, 302),
+  },
+  {
+    name: 'resend invitation',
+    method: 'POST',
+    path: '/admin/users/:id/resend-invitation',
+    invited: true,
+    changes: true,
     expect: x(303, 403, 403, 404, 303, 302, 302),
   },
   {
@@ -627,13 +637,14 @@ export async function createTarget(
   secretKey: string,
   ctx: MatrixContext,
   cell: string,
-  archived: boolean,
+  row: Pick<Row, 'archived' | 'invited'>,
 ): Promise<FixtureAccount> {
   const target = await createAccount(db, secretKey, {
     organisationId: ctx.camden,
     username: `target.${cell}`,
-    status: archived ? 'archived' : 'active',
+    status: row.archived ? 'archived' : 'active',
     userType: 'la_officer',
+    ...(row.invited ? { password: null } : {}),
   });
   await db
     .insertInto('school_assignments')
@@ -706,5 +717,11 @@ export async function snapshot(db: Db, id: string): Promise<string> {
     .orderBy('school_id')
     .execute();
   const sessions = await db.selectFrom('sessions').select('id_hash').where('account_id', '=', id).execute();
-  return JSON.stringify({ account, privileges, schools, sessions });
+  const links = await db
+    .selectFrom('account_tokens')
+    .select(['token_hash', 'used_at'])
+    .where('account_id', '=', id)
+    .orderBy('token_hash')
+    .execute();
+  return JSON.stringify({ account, privileges, schools, sessions, links });
 }

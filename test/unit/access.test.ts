@@ -85,6 +85,7 @@ const MATRIX: readonly [Action, TargetName, Cell, Cell, Cell, Cell, Cell, Cell][
   ['users.view-schools', 'Camden user', 'ok', 'ok', 403, 404, 'ok', 'ok'],
   ['users.view-audit', 'Camden user', 'ok', 403, 403, 404, 'ok', 'ok'],
   ['users.create', 'Camden', 'ok', 403, 403, 404, 'ok', 'ok'],
+  ['users.resend-invitation', 'Camden user', 'ok', 403, 403, 404, 'ok', 'ok'],
   ['users.import', 'Camden', 'ok', 403, 403, 404, 'ok', 'ok'],
   ['users.edit', 'Camden user', 'ok', 403, 403, 404, 'ok', 'ok'],
   ['users.edit', 'own account', 'ok', 403, 403, 'ok', 'ok', 'ok'],

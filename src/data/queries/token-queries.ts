@@ -112,3 +112,15 @@ export async function consumeToken(
     .executeTakeFirst();
   return row?.account_id;
 }
+
+/** The account's latest invitation link, used or not: what the user page says of an invited account. */
+export async function latestInvitation(db: Executor, accountId: string) {
+  return db
+    .selectFrom('account_tokens')
+    .select(['created_at', 'expires_at', 'used_at'])
+    .where('account_id', '=', accountId)
+    .where('purpose', '=', 'invitation')
+    .orderBy('created_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}

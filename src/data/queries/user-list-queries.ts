@@ -16,8 +16,11 @@ export interface UserListFilter {
   inactiveSinceOnOrBefore?: Date;
   userType?: string;
   privilege?: string;
-  /** `warned`: active, with a warning sent in the current inactivity period. */
-  status?: 'active' | 'archived' | 'warned';
+  /**
+   * `warned`: active, with a warning sent in the current inactivity period; `invited`: active,
+   * never set a password (the invitation not taken up).
+   */
+  status?: 'active' | 'archived' | 'warned' | 'invited';
 }
 
 /** The filter of Admin > Users and its export for one LA's query, as of `now`. */
@@ -45,6 +48,8 @@ export interface UserListRow {
   created_at: Date;
   inactive_since: Date;
   two_factor: boolean;
+  /** False for an invited account: its holder never set a password. */
+  has_password: boolean;
   warned: boolean;
 }
 
@@ -80,8 +85,9 @@ function matchesText(text: string): Expression<SqlBool> {
 
 function filtered(db: Executor, filter: UserListFilter) {
   let query = db.selectFrom('accounts').where('accounts.organisation_id', '=', filter.organisationId);
-  if (filter.status) query = query.where('accounts.status', '=', filter.status === 'warned' ? 'active' : filter.status);
+  if (filter.status) query = query.where('accounts.status', '=', filter.status === 'archived' ? 'archived' : 'active');
   if (filter.status === 'warned') query = query.where(WARNED);
+  if (filter.status === 'invited') query = query.where('accounts.password_hash', 'is', null);
   if (filter.userType) query = query.where('accounts.user_type', '=', filter.userType);
   if (filter.inactiveSinceOnOrBefore)
     query = query.where(sql<SqlBool>`${INACTIVE_SINCE} <= ${filter.inactiveSinceOnOrBefore}`);
@@ -143,6 +149,7 @@ const ACCOUNT_COLUMNS = [
   'accounts.created_at',
 ] as const;
 const TWO_FACTOR = sql<boolean>`accounts.totp_secret IS NOT NULL`;
+const HAS_PASSWORD = sql<boolean>`accounts.password_hash IS NOT NULL`;
 
 /** The columns of a list row, the same for the page and the API. */
 function withListColumns(query: ReturnType<typeof filtered>) {
@@ -150,6 +157,7 @@ function withListColumns(query: ReturnType<typeof filtered>) {
     ...ACCOUNT_COLUMNS,
     INACTIVE_SINCE.as('inactive_since'),
     TWO_FACTOR.as('two_factor'),
+    HAS_PASSWORD.as('has_password'),
     WARNED.as('warned'),
   ]);
 }
@@ -161,6 +169,7 @@ function withExportColumns(query: ReturnType<typeof filtered>) {
   return query.select([
     ...ACCOUNT_COLUMNS,
     TWO_FACTOR.as('two_factor'),
+    HAS_PASSWORD.as('has_password'),
     sql<string | null>`accounts.last_sign_in_at::text`.as('last_sign_in_key'),
   ]);
 }

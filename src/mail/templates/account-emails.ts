@@ -11,15 +11,22 @@ export function invitationEmail(p: {
   link: string;
   expires: string;
   invitedBy: string | null;
+  /** Sent again by an administrator: earlier links no longer work. */
+  resent?: boolean;
 }): RenderedEmail {
   const at = p.laName ? ` at ${p.laName}` : '';
+  const opening = p.resent
+    ? p.invitedBy
+      ? `${p.invitedBy} has sent you a new link to set up your ${p.platformName} account${at}. Links in earlier emails no longer work.`
+      : `Here is a new link to set up your ${p.platformName} account${at}. Links in earlier emails no longer work.`
+    : p.invitedBy
+      ? `${p.invitedBy} has created a ${p.platformName} account for you${at}.`
+      : `A ${p.platformName} account has been created for you${at}.`;
   return renderEmail(
     `Your ${p.platformName} account`,
     `Dear ${p.firstName},`,
     [
-      p.invitedBy
-        ? `${p.invitedBy} has created a ${p.platformName} account for you${at}.`
-        : `A ${p.platformName} account has been created for you${at}.`,
+      opening,
       `Your username is ${p.username}.`,
       { link: p.link, text: 'Set your password' },
       `The link works once and expires on ${p.expires}. After setting your password you will set up two-factor authentication with an authenticator app on your phone.`,

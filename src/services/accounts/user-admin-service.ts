@@ -8,9 +8,11 @@ import {
   subscriptionsOf,
 } from '../../data/queries/user-detail-queries.ts';
 import { can, type Action, type Actor } from '../../domain/access.ts';
+import { accountState } from '../../domain/account-status.ts';
 import { differenceFromDefaults, isUserType, sortPrivileges } from '../../domain/privileges.ts';
 import { auditSupportRead } from '../audit.ts';
 import type { ServiceDeps } from '../deps.ts';
+import { latestInvitation } from '../../data/queries/token-queries.ts';
 import { outlooksOf } from '../lifecycle/schedule.ts';
 import type { RequestContext } from '../request-context.ts';
 import { accountFor } from './account-operations.ts';
@@ -35,7 +37,8 @@ export function createUserAdminService(deps: ServiceDeps) {
           subjectAccountId: account.id,
         });
       const target = { organisationId: account.organisation_id, accountId: account.id };
-      const [organisation, privileges, schools, groups, subscriptions, createdBy, archivedBy, outlooks] =
+      const invited = account.status === 'active' && account.password_hash === null;
+      const [organisation, privileges, schools, groups, subscriptions, createdBy, archivedBy, outlooks, invitation] =
         await Promise.all([
           findOrganisation(db, account.organisation_id),
           privilegesOf(db, account.id),
@@ -45,7 +48,9 @@ export function createUserAdminService(deps: ServiceDeps) {
           accountLabel(db, account.created_by),
           accountLabel(db, account.archived_by),
           outlooksOf(db, deps.schedule, [account.id], deps.clock.now()),
+          invited ? latestInvitation(db, account.id) : undefined,
         ]);
+      const lifecycle = outlooks.get(account.id)!;
       const held = sortPrivileges(privileges);
       return {
         account,
@@ -61,7 +66,23 @@ export function createUserAdminService(deps: ServiceDeps) {
         createdBy: createdBy ?? (account.created_by ? 'a deleted account' : 'the system'),
         archivedBy: archivedBy ?? (account.archived_by ? 'a deleted account' : 'the system'),
         /** Warned or not, and what the nightly job will do next and when (the one schedule). */
-        lifecycle: outlooks.get(account.id)!,
+        lifecycle,
+        /** What the status tag says: archived, warned, invited (never set a password) or active. */
+        state: accountState({
+          status: account.status,
+          hasPassword: account.password_hash !== null,
+          warned: lifecycle.state === 'warned',
+        }),
+        /** Active, and its holder never set a password. */
+        invited,
+        /** An invited account's latest link: when it was sent and until when it works. */
+        invitation: invitation
+          ? {
+              sentAt: invitation.created_at,
+              expiresAt: invitation.expires_at,
+              usable: invitation.used_at === null && invitation.expires_at > deps.clock.now(),
+            }
+          : null,
         allowed: {
           edit: can(actor, 'users.edit', target),
           editSchools: can(actor, 'users.edit-schools', target),
@@ -69,6 +90,7 @@ export function createUserAdminService(deps: ServiceDeps) {
           archive: account.status === 'active' && can(actor, 'users.archive', target),
           delete: can(actor, 'users.delete', target),
           restore: account.status === 'archived' && can(actor, 'users.restore', target),
+          resendInvitation: invited && can(actor, 'users.resend-invitation', target),
           resetTwoFactor: account.totp_secret !== null && can(actor, 'users.reset-two-factor', target),
           audit: can(actor, 'users.view-audit', target),
         },

@@ -18,6 +18,7 @@ import { PAGE_SIZE, type UserListQuery } from '../../domain/user-filters.ts';
 import { authorise } from '../../domain/access.ts';
 import { audit, auditSupportRead, who } from '../audit.ts';
 import type { ServiceDeps } from '../deps.ts';
+import { accountState } from '../../domain/account-status.ts';
 import { SYSTEM_CONTEXT, type RequestContext } from '../request-context.ts';
 import { findAccountsByScimFilter } from '../../data/queries/scim-user-queries.ts';
 import type { ScimFilter } from '../../domain/scim-filter.ts';
@@ -49,7 +50,7 @@ function exportRow(r: UserExportRow): string[] {
     r.email,
     r.job_title ?? '',
     isUserType(r.user_type) ? userTypeLabel(r.user_type) : r.user_type,
-    r.status === 'active' ? 'Active' : 'Archived',
+    r.status === 'archived' ? 'Archived' : r.has_password ? 'Active' : 'Invited',
     r.last_sign_in_at ? r.last_sign_in_at.toISOString() : 'never',
     r.two_factor ? 'Set up' : 'Not set up',
     r.created_at.toISOString(),
@@ -121,7 +122,11 @@ export function createUserDirectoryService({ db, clock, schedule }: ServiceDeps)
         listUsers(db, filter, query.sort, PAGE_SIZE, offset).then(async (listed) => {
           const warned = listed.filter((r) => r.warned).map((r) => r.id);
           const outlooks = await outlooksOf(db, schedule, warned, now);
-          return listed.map((r) => ({ ...r, archiveAt: outlooks.get(r.id)?.archiveAt ?? null }));
+          return listed.map((r) => ({
+            ...r,
+            state: accountState({ status: r.status, hasPassword: r.has_password, warned: r.warned }),
+            archiveAt: outlooks.get(r.id)?.archiveAt ?? null,
+          }));
         }),
       ]);
       await auditSupportRead(db, actor, ctx, now, {

@@ -21,6 +21,8 @@ export function linkParts(
     now: Date;
     laName: string;
     inviter: { id: string; name: string } | null;
+    /** An invitation sent again: its email says so, and its audit event is `invitation.resent`. */
+    resent?: boolean;
   },
 ) {
   const { account, purpose, now } = p;
@@ -41,6 +43,7 @@ export function linkParts(
           link,
           expires: formatDate(expiresAt, config.lifecycle.timezone),
           invitedBy: p.inviter?.name ?? null,
+          resent: p.resent ?? false,
         })
       : passwordResetEmail({
           platformName: config.platformName,
@@ -61,7 +64,8 @@ export function linkParts(
     ...(p.inviter ? { mentions: [p.inviter.id] } : {}),
   };
   const audit: AuditRecord = {
-    action: purpose === 'invitation' ? 'invitation.sent' : 'password-reset.requested',
+    action:
+      purpose === 'invitation' ? (p.resent ? 'invitation.resent' : 'invitation.sent') : 'password-reset.requested',
     organisationId: account.organisation_id,
     subjectAccountId: account.id,
     details: { expiresAt: expiresAt.toISOString() },

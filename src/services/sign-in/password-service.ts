@@ -16,12 +16,13 @@ import {
 } from '../../data/queries/token-queries.ts';
 import type { Actor } from '../../domain/access.ts';
 import { decide } from '../../domain/access.ts';
-import { LinkExpiredError, NotFoundError, ThrottledError, ValidationError } from '../../domain/errors.ts';
+import { LinkExpiredError, NotFoundError, RuleError, ThrottledError, ValidationError } from '../../domain/errors.ts';
 import { MAX_PASSWORD_LENGTH, passwordProblem } from '../../domain/passwords.ts';
 import { normaliseUsername, usernameProblem } from '../../domain/usernames.ts';
 import { enqueueEmail, enqueueEmailIfAccountExists } from '../../mail/enqueue.ts';
 import { passwordChangedEmail } from '../../mail/templates/account-emails.ts';
-import { audit, type Who } from '../audit.ts';
+import { audit, who, type Who } from '../audit.ts';
+import { accountFor } from '../accounts/account-operations.ts';
 import { formatDateTime, mailDomain, type ServiceDeps } from '../deps.ts';
 import { dummyHash, hashPassword, verifyPassword } from './password-hasher.ts';
 import { linkParts, type LinkAccount } from './link-parts.ts';
@@ -117,7 +118,9 @@ export function createPasswordService(deps: ServiceDeps) {
     purpose: TokenPurpose,
     by: Who,
     ctx: RequestContext,
-  ): Promise<string> {
+    /** An invitation sent again is its own event in the audit log. */
+    resent = false,
+  ): Promise<{ token: string; expiresAt: Date }> {
     const organisation = await findOrganisation(trx, account.organisation_id);
     // The email names the person who invited; the system (command line, provisioning) is no person.
     const inviter = purpose === 'invitation' && by.accountId ? await findAccountById(trx, by.accountId) : undefined;
@@ -127,11 +130,12 @@ export function createPasswordService(deps: ServiceDeps) {
       now: clock.now(),
       laName: organisation?.name ?? '',
       inviter: inviter ? { id: inviter.id, name: fullName(inviter) } : null,
+      resent,
     });
     await insertToken(trx, link.tokenRow);
     await enqueueEmail(trx, domain, link.email);
     await audit(trx, by, ctx, link.tokenRow.now, link.audit);
-    return link.token;
+    return { token: link.token, expiresAt: link.tokenRow.expiresAt };
   }
 
   async function usableLink(token: string, purpose: TokenPurpose) {
@@ -172,8 +176,29 @@ export function createPasswordService(deps: ServiceDeps) {
 
   return {
     /** Issues an invitation link in the caller's transaction (account creation, create-admin). */
-    issueInvitation: (trx: Executor, account: Account, by: Who, ctx: RequestContext) =>
-      issueLink(trx, account, 'invitation', by, ctx),
+    issueInvitation: async (trx: Executor, account: Account, by: Who, ctx: RequestContext) =>
+      (await issueLink(trx, account, 'invitation', by, ctx)).token,
+
+    /**
+     * Resend invitation (R9): a new link, emailed, for an account whose holder never set a password.
+     * Older links of the account stop working in the same transaction (they count as used), so a
+     * lost or forwarded email cannot be used after its replacement was sent.
+     */
+    async resendInvitation(actor: Actor, id: string, ctx: RequestContext): Promise<{ email: string; expiresAt: Date }> {
+      const found = await accountFor(deps, actor, 'users.resend-invitation', id);
+      return db.transaction().execute(async (trx) => {
+        // Read again inside the transaction: the invitation may have been taken up meanwhile.
+        const account = (await findAccountById(trx, found.id)) ?? found;
+        if (account.status !== 'active')
+          throw new RuleError('This account is archived. Restore it before you send its holder a new invitation.');
+        if (account.password_hash !== null)
+          throw new RuleError(
+            `${fullName(account)} has already set a password, so there is no invitation to send again. If they have forgotten it, they can reset it from the sign-in page.`,
+          );
+        const { expiresAt } = await issueLink(trx, account, 'invitation', who(actor), ctx, true);
+        return { email: account.email, expiresAt };
+      });
+    },
 
     /**
      * Always answers the same way, whether or not the account exists (R53), and after the same

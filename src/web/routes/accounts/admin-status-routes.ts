@@ -125,6 +125,22 @@ export function adminStatusRoutes(services: Services) {
       }
     });
 
+    app.post<{ Params: { id: string } }>('/admin/users/:id/resend-invitation', async (request, reply) => {
+      try {
+        const sent = await services.passwords.resendInvitation(
+          signedIn(request).actor,
+          request.params.id,
+          requestContext(request),
+        );
+        reply.flash(
+          `Invitation sent again to ${sent.email}. The new link works until ${formatDate(sent.expiresAt, services.config.lifecycle.timezone)}. Links in earlier emails no longer work.`,
+        );
+        return reply.redirect(`/admin/users/${request.params.id}`, 303);
+      } catch (error) {
+        return refused(reply, request.params.id, error);
+      }
+    });
+
     app.get('/admin/archived-users', async (request, reply) => {
       const actor = signedIn(request).actor;
       const { organisation, rows } = await services.directory.archived(
