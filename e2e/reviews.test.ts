@@ -296,10 +296,13 @@ describe('an access review in the browser', () => {
         .trim()
         .split('\r\n');
       expect(lines).toHaveLength(9);
-      expect(lines.filter((l) => l.includes(',archive,'))).toHaveLength(2);
-      expect(lines.filter((l) => l.includes(',keep,'))).toHaveLength(5);
+      // Decisions in words; the bulk ones say so, with the four questions marked as not asked.
+      const unasked = Array(4).fill('Not asked (decided in bulk)').join(',');
+      expect(lines.filter((l) => l.includes(`,${unasked},Archived in bulk,`))).toHaveLength(2);
+      expect(lines.filter((l) => l.includes(`,${unasked},Kept in bulk,`))).toHaveLength(4);
+      expect(lines.filter((l) => l.includes(',Yes,Yes,Yes,Yes,Kept,'))).toHaveLength(1);
       expect(lines.find((l) => l.includes('carol.officer'))).toContain(
-        ',change,read_only,summary_reports,Moved to a school-level role,',
+        ',Yes,Yes,No,Yes,Privileges changed,Read only,Access to summary (school-level) reports,Moved to a school-level role,',
       );
 
       response = await tab.goto('/admin/reviews');

@@ -279,6 +279,8 @@ export interface AccessReviewItemsTable {
   /** For a "change" decision: `{ userType, privileges }`. */
   changed_to: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
   decided_by_label: string | null;
+  /** One decision for many items, with none of the four questions asked (migration 0007). */
+  decided_in_bulk: Generated<boolean>;
 }
 
 export interface JobRunsTable {

@@ -139,13 +139,58 @@ export function checkDecision(input: DecisionInput): { value?: CheckedDecision; 
 }
 
 /**
- * The answers a bulk decision records: keeping says yes to every question; archiving or deleting
- * says the post no longer needs access, leaving the rest unanswered.
+ * What a bulk decision records for the four questions: nothing. Nobody was asked about each of
+ * these accounts, so the record says so (`decided_in_bulk`) instead of inventing answers.
  */
-export function bulkAnswers(decision: Exclude<Decision, 'change'>): Answers {
-  return decision === 'keep'
-    ? { stillEmployed: true, postNeedsAccess: true, pupilLevelRight: true, cinClaRight: true }
-    : { stillEmployed: null, postNeedsAccess: false, pupilLevelRight: null, cinClaRight: null };
+export const NOT_ASKED: Answers = {
+  stillEmployed: null,
+  postNeedsAccess: null,
+  pupilLevelRight: null,
+  cinClaRight: null,
+};
+
+/** A decision as the record reads once made: the review page, the item page, the evidence and its CSV. */
+const DECISION_RECORDS: Record<Decision, string> = {
+  keep: 'Kept',
+  change: 'Privileges changed',
+  archive: 'Archived',
+  delete: 'Deleted',
+};
+
+/** "Kept", "Kept in bulk", "Not decided", "Closed outside the review". */
+export function decisionRecord(item: { decision: Decision | null; inBulk: boolean; closedOutside: boolean }): string {
+  if (item.decision) return `${DECISION_RECORDS[item.decision]}${item.inBulk ? ' in bulk' : ''}`;
+  return item.closedOutside ? 'Closed outside the review' : 'Not decided';
+}
+
+/** "Kept in bulk by Ada Admin (camden.admin)": who decided, in one sentence. */
+export function decisionSentence(item: { decision: Decision; inBulk: boolean; by: string }): string {
+  return `${decisionRecord({ ...item, closedOutside: false })} by ${item.by}`;
+}
+
+/** One answer as the record shows it; a bulk decision asked no question. */
+export function answerText(answer: boolean | null, item: { decision: Decision | null; inBulk: boolean }): string {
+  if (answer !== null) return answer ? 'Yes' : 'No';
+  if (item.inBulk) return 'Not asked (decided in bulk)';
+  return item.decision ? 'Not answered' : '';
+}
+
+/** Accounts on one page of a review: a page stays a readable length whatever the size of the LA. */
+export const ITEMS_PER_PAGE = 25;
+
+/**
+ * The page to show of `total` items: a page number from the address, or the first page when it
+ * is not one; past the end, the last page (after a bulk decision empties the page it came from).
+ */
+export function pageOf(
+  requested: string | undefined,
+  total: number,
+  size = ITEMS_PER_PAGE,
+): { page: number; pageCount: number; offset: number } {
+  const pageCount = Math.max(1, Math.ceil(total / size));
+  const asked = requested && /^[0-9]{1,6}$/.test(requested) && Number(requested) > 0 ? Number(requested) : 1;
+  const page = Math.min(asked, pageCount);
+  return { page, pageCount, offset: (page - 1) * size };
 }
 
 export interface ItemState {

@@ -442,14 +442,43 @@ describe('access reviews (R49)', () => {
     }
   });
 
-  it('bulk keep decides every selected item; archive and delete go through the status rules with the review named', async () => {
+  it('bulk keep records a decision in bulk by its maker and no answers; the review and item pages say so', async () => {
     const keep = await Promise.all(
       [admin, admin2, virtualHead].map(async (a) => `${a.id}:${(await itemOf(a.id)).version}`),
     );
     const kept = await adminClient.post(`/admin/reviews/${reviewId}/bulk`, { items: keep, decision: 'keep', note: '' });
     expect(kept.statusCode).toBe(303);
     for (const a of [admin, admin2, virtualHead])
-      expect(await itemOf(a.id)).toMatchObject({ decision: 'keep', still_employed: true, post_needs_access: true });
+      expect(await itemOf(a.id)).toMatchObject({
+        decision: 'keep',
+        decided_in_bulk: true,
+        decided_by_label: 'Ada Admin (camden.admin)',
+        still_employed: null,
+        post_needs_access: null,
+        pupil_level_right: null,
+        cin_cla_right: null,
+      });
+    // Reader was kept on their own page, with the four answers: the pages tell the two apart.
+    expect(await itemOf(reader.id)).toMatchObject({ decision: 'keep', decided_in_bulk: false, still_employed: true });
+    const page = (await adminClient.get(`/admin/reviews/${reviewId}`)).body;
+    const cell = (label: string) => {
+      const row = page.split('<tr class="govuk-table__row">').find((r) => r.includes(`>${label}</a>`))!;
+      return /<strong class="govuk-tag[^"]*">([^<]+)<\/strong>(?:<br><span class="govuk-body-s">([^<]+)<\/span>)?<\/td>\s*<\/tr>/
+        .exec(row)!
+        .slice(1, 3);
+    };
+    expect(cell((await itemOf(admin2.id)).account_label)).toEqual(['Kept in bulk', 'by Ada Admin (camden.admin)']);
+    expect(cell((await itemOf(reader.id)).account_label)[0]).toBe('Kept');
+    expect(page).toContain('3 were decided in bulk, without the four questions.');
+    const itemPage = (await adminClient.get(`/admin/reviews/${reviewId}/items/${admin2.id}`)).body;
+    expect(itemPage).toContain('Kept in bulk by Ada Admin (camden.admin)');
+    expect(itemPage).toContain('the four questions were not asked about this account');
+    expect(itemPage.match(/Not asked \(decided in bulk\)/g)).toHaveLength(4);
+    expect(itemPage).not.toMatch(/<dd class="govuk-summary-list__value">Yes<\/dd>/);
+    const readerPage = (await adminClient.get(`/admin/reviews/${reviewId}/items/${reader.id}`)).body;
+    expect(readerPage).toMatch(/Kept by Ada Admin \(camden\.admin\)/);
+    expect(readerPage.match(/<dd class="govuk-summary-list__value">Yes<\/dd>/g)).toHaveLength(4);
+    expect(readerPage).not.toContain('Not asked');
     const archive = await adminClient.post(`/admin/reviews/${reviewId}/bulk`, {
       items: [`${leaver.id}:${(await itemOf(leaver.id)).version}`],
       decision: 'archive',
@@ -540,7 +569,7 @@ describe('access reviews (R49)', () => {
     const winner = results[0].status === 'fulfilled' ? 'camden.admin' : 'camden.admin2';
     expect(await itemOf(reader.id)).toMatchObject({
       note: `Checked by ${winner}`,
-      decided_by_label: winner,
+      decided_by_label: winner === 'camden.admin' ? 'Ada Admin (camden.admin)' : 'Bea Admin (camden.admin2)',
       version: Number(version) + 1,
     });
     // A stale version in a bulk decision is a conflict too, and rolls the batch back.
@@ -701,24 +730,97 @@ describe('access reviews (R49)', () => {
       .orderBy('account_label')
       .orderBy('account_id')
       .execute();
-    expect(rows).toHaveLength(stored.length);
-    const yn = (v: boolean | null) => (v === null ? '' : v ? 'Yes' : 'No');
-    rows.forEach((row, i) => {
-      const item = stored[i]!;
-      expect(row.values).toMatchObject({
-        Account: item.account_label,
-        Decision: item.decision,
-        Note: item.note ?? '',
-        'Decided by': item.decided_by_label ?? '',
-        'Decided at': item.decided_at ? new Date(item.decided_at).toISOString() : '',
-        'Still employed by the Local Authority, directly or in a commissioned role?': yn(item.still_employed),
-        'Is their CiN/CLA access (or lack of it) right for their role?': yn(item.cin_cla_right),
-        'Changed to privileges': ((item.changed_to as { privileges?: string[] } | null)?.privileges ?? []).join(' '),
-      });
+    expect(rows.map((r) => r.values.Account)).toEqual(stored.map((i) => i.account_label));
+    const row = async (account: FixtureAccount | string) => {
+      const label = typeof account === 'string' ? account : (await itemOf(account.id)).account_label;
+      return rows.find((r) => r.values.Account === label)!.values;
+    };
+    const [q1, q2, q3, q4] = [
+      'Still employed by the Local Authority, directly or in a commissioned role?',
+      'Still in a post that needs access to Nexus?',
+      'Is their pupil-level access (or lack of it) right for their role?',
+      'Is their CiN/CLA access (or lack of it) right for their role?',
+    ];
+    const at = /^2 November 2026 at 10:\d\dam$/;
+    // Kept in bulk: no answers, said so in words.
+    const bulkKept = await row(admin2);
+    expect(bulkKept).toMatchObject({
+      Review: 'Autumn <b>term</b> 2026 – ✓',
+      'Local Authority': 'Camden',
+      'Opened by': 'Ada Admin (camden.admin)',
+      'Finished by': 'Ada Admin (camden.admin)',
+      Username: 'camden.admin2',
+      'Type of User at opening': 'LA Administrator',
+      'Last sign-in at opening': '2 November 2026',
+      [q1]: 'Not asked (decided in bulk)',
+      [q2]: 'Not asked (decided in bulk)',
+      [q3]: 'Not asked (decided in bulk)',
+      [q4]: 'Not asked (decided in bulk)',
+      Decision: 'Kept in bulk',
+      'Changed to Type of User': '',
+      'Changed to privileges': '',
+      Note: '',
+      'Decided by': 'Ada Admin (camden.admin)',
     });
+    expect(bulkKept['Privileges at opening']).toBe(
+      'Can Add, Delete and Manage Users; Nexus Admin; Can view users; Access to summary (school-level) reports; Include access to batch reporting and pupil level reports; Can manage school groups',
+    );
+    expect(bulkKept['Decided at']).toMatch(at);
+    expect(bulkKept.Opened).toMatch(at);
+    expect(bulkKept.Finished).toMatch(at);
+    // Kept on its own page, with the four answers.
+    expect(await row(oldie)).toMatchObject({
+      'Type of User at opening': 'LA Officer / Analyst',
+      'Last sign-in at opening': '2 September 2025',
+      [q1]: 'Yes',
+      [q2]: 'Yes',
+      [q3]: 'Yes',
+      [q4]: 'Yes',
+      Decision: 'Kept',
+      Note: 'On long leave, back in January',
+      'Decided by': 'Ada Admin (camden.admin)',
+    });
+    // Privileges changed earlier in the review, then kept: the change stays on the record, in words.
+    expect(await row(officer)).toMatchObject({
+      [q4]: 'Yes',
+      Decision: 'Kept',
+      'Changed to Type of User': 'Virtual School',
+      'Changed to privileges':
+        'Access to summary (school-level) reports; Include access to batch reporting and pupil level reports; Access to Children in Need (CiN) and Children Looked After (CLA) information',
+    });
+    expect(await row(leaver)).toMatchObject({
+      [q2]: 'Not asked (decided in bulk)',
+      Decision: 'Archived in bulk',
+      Note: 'Left in the summer',
+    });
+    expect(await row('Deleted account')).toMatchObject({
+      [q1]: 'No',
+      [q2]: 'Yes',
+      Decision: 'Deleted',
+      Note: 'Contract ended',
+    });
+    // No code or ISO timestamp anywhere in the evidence.
+    const cells = rows.flatMap((r) => Object.values(r.values));
+    for (const code of [
+      'keep',
+      'change',
+      'archive',
+      'delete',
+      'la_admin',
+      'la_officer',
+      'read_only',
+      'pupil_level',
+      'cin_cla',
+      'manage_users',
+    ])
+      expect(cells, code).not.toContain(code);
+    expect(cells.filter((c) => /\d{4}-\d{2}-\d{2}/.test(c))).toEqual([]);
     const evidence = await adminClient.get(`/admin/reviews/${reviewId}/evidence`);
     expect(evidence.statusCode).toBe(200);
     expect(evidence.body).toContain('Contract ended');
+    expect(evidence.body).toContain('Kept in bulk');
+    expect(evidence.body).toContain('Not asked (decided in bulk)');
+    expect(evidence.body).toContain('Archived in bulk');
     const list = await adminClient.get('/admin/reviews');
     expect(list.body).toContain('Finished reviews');
     expect(list.body).toContain(`/admin/reviews/${reviewId}/evidence.csv`);
@@ -747,5 +849,120 @@ describe('access reviews (R49)', () => {
     t.clock.set(now);
     const home = await (await signInAs(t, kentAdmin)).get('/');
     expect(home.body).toContain('1 access review is past the due date');
+  });
+});
+
+describe('a review of 54 accounts (issue 13)', () => {
+  let islingtonAdmin: FixtureAccount;
+  let client: FormClient;
+  let id: string;
+  const ticks = (body: string) => [
+    ...body.matchAll(/name="items" type="checkbox" value="([0-9a-f-]{36}):\d+"( checked)?/g),
+  ];
+
+  beforeAll(async () => {
+    const islington = await createOrganisation(db(), '206', 'Islington');
+    islingtonAdmin = await createAccount(db(), t.config.secretKey, {
+      organisationId: islington,
+      username: 'isl.admin',
+      userType: 'la_admin',
+      lastSignInAt: t.clock.now(),
+    });
+    // 30 hold pupil-level access (with the administrator, 31 of 54), 23 do not.
+    for (let i = 1; i <= 53; i++) {
+      await createAccount(db(), t.config.secretKey, {
+        organisationId: islington,
+        username: `isl.user${String(i).padStart(2, '0')}`,
+        firstName: 'User',
+        lastName: String(i).padStart(2, '0'),
+        userType: i <= 30 ? 'la_officer' : 'read_only',
+        lastSignInAt: t.clock.now(),
+      });
+    }
+    client = await signInAs(t, islingtonAdmin);
+    const opened = await client.post('/admin/reviews/new', { name: 'Islington spring', dueOn: '2026-12-31' });
+    id = /([0-9a-f-]{36})$/.exec(opened.headers.location as string)![1]!;
+  });
+
+  it('shows 25 accounts a page with GOV.UK pagination; filters stay on every page link; past the end is the last page', async () => {
+    const first = await client.get(`/admin/reviews/${id}`);
+    expect(first.statusCode).toBe(200);
+    expect(first.body).toContain('0 of 54 accounts decided');
+    expect(first.body).toContain('Accounts (54)');
+    expect(first.body).toContain('Showing 1 to 25 of 54 accounts, page 1 of 3.');
+    expect(first.body).toContain('<title>Islington spring (page 1 of 3) – Access reviews – Admin');
+    expect(ticks(first.body)).toHaveLength(25);
+    expect(first.body).toContain('class="govuk-pagination"');
+    expect(first.body).toContain(`href="/admin/reviews/${id}?page=2" rel="next"`);
+    expect(first.body).toContain(`href="/admin/reviews/${id}?page=3"`);
+    const third = await client.get(`/admin/reviews/${id}?page=3`);
+    expect(ticks(third.body)).toHaveLength(4);
+    expect(third.body).toContain('Showing 51 to 54 of 54 accounts, page 3 of 3.');
+    const onEveryPage = new Set(
+      [first, await client.get(`/admin/reviews/${id}?page=2`), third].flatMap((p) => ticks(p.body).map((m) => m[1])),
+    );
+    expect(onEveryPage.size).toBe(54);
+    expect(ticks((await client.get(`/admin/reviews/${id}?page=99`)).body).map((m) => m[1])).toEqual(
+      ticks(third.body).map((m) => m[1]),
+    );
+    for (const bad of ['0', 'abc', '-2', '%3Cscript%3E']) {
+      const response = await client.get(`/admin/reviews/${id}?page=${bad}`);
+      expect(response.statusCode, bad).toBe(200);
+      expect(response.body).toContain('page 1 of 3');
+    }
+    const filtered = await client.get(`/admin/reviews/${id}?privilege=pupil_level&page=2`);
+    expect(filtered.body).toContain('Accounts (31 matching)');
+    expect(filtered.body).toContain('Showing 26 to 31 of 31 accounts, page 2 of 2.');
+    expect(ticks(filtered.body)).toHaveLength(6);
+    expect(filtered.body).toContain(`href="/admin/reviews/${id}?privilege=pupil_level" rel="prev"`);
+    // Few enough for one page: no pagination.
+    const one = await client.get(`/admin/reviews/${id}?privilege=cin_cla`);
+    expect(one.body).not.toContain('govuk-pagination');
+  });
+
+  it('selects every account of one page without JavaScript, keeps it to that page, and comes back to that page', async () => {
+    const page2 = await client.get(`/admin/reviews/${id}?page=2`);
+    expect(ticks(page2.body).filter((m) => m[2])).toHaveLength(0);
+    expect(page2.body).toContain(`href="/admin/reviews/${id}?page=2&amp;select=page#items"`);
+    const all = await client.get(`/admin/reviews/${id}?page=2&select=page`);
+    const selected = ticks(all.body);
+    expect(selected).toHaveLength(25);
+    expect(selected.every((m) => m[2] === ' checked')).toBe(true);
+    expect(all.body).toContain('Clear the selection');
+    // A refused bulk decision (archive needs a note) shows the same page, with the same ticks.
+    const values = [...all.body.matchAll(/name="items" type="checkbox" value="([^"]+)" checked/g)].map((m) => m[1]!);
+    const refused = await client.post(`/admin/reviews/${id}/bulk`, {
+      items: values.slice(0, 3),
+      decision: 'archive',
+      note: '',
+      returnTo: `/admin/reviews/${id}?page=2`,
+    });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.body).toContain('Enter a note saying why');
+    expect(refused.body).toContain('page 2 of 3');
+    expect(
+      ticks(refused.body)
+        .filter((m) => m[2])
+        .map((m) => m[1]),
+    ).toEqual(values.slice(0, 3).map((v) => v.split(':')[0]));
+    const kept = await client.post(`/admin/reviews/${id}/bulk`, {
+      items: values,
+      decision: 'keep',
+      note: '',
+      returnTo: `/admin/reviews/${id}?page=2`,
+    });
+    expect(kept.statusCode).toBe(303);
+    expect(kept.headers.location).toBe(`/admin/reviews/${id}?page=2`);
+    const decided = await db()
+      .selectFrom('access_review_items')
+      .select(['account_id', 'decision', 'decided_in_bulk', 'still_employed'])
+      .where('review_id', '=', id)
+      .where('decision', 'is not', null)
+      .execute();
+    expect(decided.map((d) => d.account_id).sort()).toEqual(selected.map((m) => m[1]).sort());
+    expect(decided.every((d) => d.decision === 'keep' && d.decided_in_bulk && d.still_employed === null)).toBe(true);
+    // Undecided only: 29 left, two pages; page 2 now holds the last 4.
+    const undecided = await client.get(`/admin/reviews/${id}?show=undecided&page=2`);
+    expect(undecided.body).toContain('Showing 26 to 29 of 29 accounts, page 2 of 2.');
   });
 });

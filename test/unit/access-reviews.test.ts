@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
-  bulkAnswers,
+  answerText,
   checkDecision,
   checkReviewForm,
   describePrivileges,
   isOverdue,
   matchesFilter,
+  decisionRecord,
+  decisionSentence,
   monthsInactive,
+  NOT_ASKED,
+  pageOf,
   parseFilter,
   progress,
   recommendations,
@@ -108,19 +112,34 @@ describe('access review rules', () => {
     expect(checkDecision({ answers: YES, decision: 'approve', note: '' }).errors.decision).toBeDefined();
   });
 
-  it('records bulk answers: keeping is yes to all four; archiving says the post no longer needs access', () => {
-    expect(bulkAnswers('keep')).toEqual({
-      stillEmployed: true,
-      postNeedsAccess: true,
-      pupilLevelRight: true,
-      cinClaRight: true,
-    });
-    expect(bulkAnswers('delete')).toEqual({
-      stillEmployed: null,
-      postNeedsAccess: false,
-      pupilLevelRight: null,
-      cinClaRight: null,
-    });
+  it('a bulk decision records no answers, and its record says it was decided in bulk and by whom', () => {
+    expect(NOT_ASKED).toEqual({ stillEmployed: null, postNeedsAccess: null, pupilLevelRight: null, cinClaRight: null });
+    expect(decisionSentence({ decision: 'keep', inBulk: true, by: 'Ada Admin (camden.admin)' })).toBe(
+      'Kept in bulk by Ada Admin (camden.admin)',
+    );
+    expect(decisionSentence({ decision: 'keep', inBulk: false, by: 'Ada Admin (camden.admin)' })).toBe(
+      'Kept by Ada Admin (camden.admin)',
+    );
+    expect(decisionRecord({ decision: 'archive', inBulk: true, closedOutside: false })).toBe('Archived in bulk');
+    expect(decisionRecord({ decision: 'change', inBulk: false, closedOutside: false })).toBe('Privileges changed');
+    expect(decisionRecord({ decision: null, inBulk: false, closedOutside: true })).toBe('Closed outside the review');
+    expect(decisionRecord({ decision: null, inBulk: false, closedOutside: false })).toBe('Not decided');
+    expect(answerText(null, { decision: 'keep', inBulk: true })).toBe('Not asked (decided in bulk)');
+    expect(answerText(true, { decision: 'keep', inBulk: false })).toBe('Yes');
+    expect(answerText(false, { decision: 'change', inBulk: false })).toBe('No');
+    expect(answerText(null, { decision: null, inBulk: false })).toBe('');
+  });
+
+  it('pages the items: 25 a page; an unreadable page is the first, one past the end the last', () => {
+    expect(pageOf(undefined, 54)).toEqual({ page: 1, pageCount: 3, offset: 0 });
+    expect(pageOf('2', 54)).toEqual({ page: 2, pageCount: 3, offset: 25 });
+    expect(pageOf('3', 54)).toEqual({ page: 3, pageCount: 3, offset: 50 });
+    expect(pageOf('9', 54)).toEqual({ page: 3, pageCount: 3, offset: 50 });
+    for (const bad of ['0', '-1', 'two', '1e3', '', '99999999'])
+      expect(pageOf(bad, 54), bad).toEqual({ page: 1, pageCount: 3, offset: 0 });
+    expect(pageOf('2', 0)).toEqual({ page: 1, pageCount: 1, offset: 0 });
+    expect(pageOf('1', 25)).toEqual({ page: 1, pageCount: 1, offset: 0 });
+    expect(pageOf('2', 26)).toEqual({ page: 2, pageCount: 2, offset: 25 });
   });
 
   it('counts progress by decision; accounts closed outside the review do not block finishing', () => {

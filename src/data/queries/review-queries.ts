@@ -100,6 +100,8 @@ export interface ItemDecision {
   decided_at: Date;
   decided_by: string | null;
   decided_by_label: string;
+  /** One decision for many items: the four questions were not asked (all four null). */
+  decided_in_bulk: boolean;
   /** JSON text, or null. */
   changed_to: string | null;
 }

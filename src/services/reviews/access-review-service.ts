@@ -26,11 +26,16 @@ import {
 } from '../../data/queries/review-queries.ts';
 import { schoolsOfAccounts } from '../../data/queries/user-detail-queries.ts';
 import {
-  bulkAnswers,
+  answerText,
   checkDecision,
   checkReviewForm,
+  decisionRecord,
+  describePrivileges,
   matchesFilter,
+  NOT_ASKED,
   NOTE_MAX,
+  ITEMS_PER_PAGE,
+  pageOf,
   progress,
   QUESTIONS,
   recommendations,
@@ -46,7 +51,7 @@ import { auditActionLabel } from '../../domain/audit-labels.ts';
 import { toCsv } from '../../domain/csv.ts';
 import { ConflictError, NotFoundError, RuleError, ValidationError } from '../../domain/errors.ts';
 import { fullName } from '../../domain/names.ts';
-import { sortPrivileges } from '../../domain/privileges.ts';
+import { isUserType, sortPrivileges, userTypeLabel } from '../../domain/privileges.ts';
 import { applyPrivileges, archiveInTransaction, assertNotLastAdministrator } from '../accounts/account-operations.ts';
 import { deleteInTransaction } from '../accounts/erasure.ts';
 import { audit, who } from '../audit.ts';
@@ -110,7 +115,11 @@ function answersOf(
   };
 }
 
-const yesNo = (v: boolean | null) => (v === null ? '' : v ? 'Yes' : 'No');
+const typeName = (code: string) => (isUserType(code) ? userTypeLabel(code) : code);
+const privilegeNames = (codes: readonly string[]) =>
+  describePrivileges(codes)
+    .map((p) => p.label)
+    .join('; ');
 
 /**
  * Access reviews (R49): an administrator reviews every active account of their LA against the
@@ -144,6 +153,16 @@ export function createAccessReviewService(deps: ServiceDeps & { inactiveMonths: 
   }
 
   /**
+   * Who did it, as the record names them: "Ada Admin (camden.admin)". The record keeps the name,
+   * which outlives the account (a reviewer may leave and be deleted).
+   */
+  async function nameOf(trx: Trx, actor: Actor): Promise<string> {
+    if (actor.kind !== 'account') return actor.label;
+    const account = await findAccountById(trx, actor.accountId);
+    return account ? `${fullName(account)} (${account.username})` : actor.label;
+  }
+
+  /**
    * One decision in the caller's transaction: the item must still be at the version the reviewer
    * saw, then the account changes through the user pages' own rules, then the item is recorded.
    */
@@ -159,13 +178,14 @@ export function createAccessReviewService(deps: ServiceDeps & { inactiveMonths: 
     change: { userType?: string; privileges?: readonly string[]; cinClaAgreedBy?: string },
     ctx: RequestContext,
     now: Date,
+    by: { label: string; inBulk: boolean },
   ): Promise<void> {
     const item = await lockReviewItem(trx, review.id, accountId);
     if (!item) throw new NotFoundError();
     if (item.version !== version) {
       const by = item.decided_by_label ?? 'another administrator';
       const what = item.decision
-        ? `decided "${item.decision}"${item.decided_at ? ` at ${formatDateTime(item.decided_at, config.lifecycle.timezone)}` : ''}`
+        ? `decided "${decisionRecord({ decision: item.decision, inBulk: item.decided_in_bulk, closedOutside: false })}"${item.decided_at ? ` at ${formatDateTime(item.decided_at, config.lifecycle.timezone)}` : ''}`
         : 'changed this item';
       throw new ConflictError(
         `${item.account_label}: ${by} ${what} while you were looking at it. Nothing you entered was saved. Check their decision below, then decide again if you need to.`,
@@ -228,7 +248,8 @@ export function createAccessReviewService(deps: ServiceDeps & { inactiveMonths: 
       note,
       decided_at: now,
       decided_by: actor.kind === 'account' ? actor.accountId : null,
-      decided_by_label: actor.label,
+      decided_by_label: by.label,
+      decided_in_bulk: by.inBulk,
       // A change made earlier in this review stays on the record when the item is decided again.
       changed_to: changedTo ? JSON.stringify(changedTo) : item.changed_to ? JSON.stringify(item.changed_to) : null,
     });
@@ -239,6 +260,7 @@ export function createAccessReviewService(deps: ServiceDeps & { inactiveMonths: 
       details: {
         ...named,
         decision,
+        ...(by.inBulk ? { inBulk: true } : {}),
         ...(changedTo ? { userType: changedTo.userType, privileges: changedTo.privileges } : {}),
       },
     });
@@ -268,28 +290,35 @@ export function createAccessReviewService(deps: ServiceDeps & { inactiveMonths: 
     }));
   }
 
+  /**
+   * The review's record as people read it, for the evidence page and its CSV alike: names and
+   * labels, dates as "4 December 2026", a bulk decision marked as one with its questions unasked.
+   */
   async function evidenceRows(actor: Actor, id: string) {
     const { review, organisation } = await reviewFor(actor, id);
     const items = await itemsOfReview(db, review.id);
+    const zone = config.lifecycle.timezone;
     return {
       review,
       organisation,
       rows: items.map((item) => {
         const s = snapshotOf(item);
         const changed = item.changed_to as { userType?: string; privileges?: string[] } | null;
+        const record = { decision: item.decision, inBulk: item.decided_in_bulk };
         return {
           account: item.account_label,
           username: s.username,
-          userType: s.userType,
-          privileges: s.privileges.join(' '),
-          lastSignIn: s.lastSignInAt ?? '',
-          answers: QUESTIONS.map((q) => yesNo(answersOf(item)[q.key])),
-          decision: item.decision ?? (item.account_active ? 'undecided' : 'closed outside the review'),
-          changedToType: changed?.userType ?? '',
-          changedToPrivileges: changed?.privileges?.join(' ') ?? '',
+          userType: typeName(s.userType),
+          privileges: privilegeNames(s.privileges) || 'None',
+          lastSignIn: s.lastSignInAt ? formatDate(new Date(s.lastSignInAt), zone) : 'Never',
+          answers: QUESTIONS.map((q) => answerText(answersOf(item)[q.key], record)),
+          decision: decisionRecord({ ...record, closedOutside: !item.account_active && item.decision === null }),
+          inBulk: item.decision !== null && item.decided_in_bulk,
+          changedToType: changed ? typeName(changed.userType ?? '') : '',
+          changedToPrivileges: changed ? privilegeNames(changed.privileges ?? []) || 'None' : '',
           note: item.note ?? '',
           decidedBy: item.decided_by_label ?? '',
-          decidedAt: item.decided_at ? new Date(item.decided_at).toISOString() : '',
+          decidedAt: item.decided_at ? formatDateTime(new Date(item.decided_at), zone) : '',
         };
       }),
     };
@@ -343,7 +372,7 @@ export function createAccessReviewService(deps: ServiceDeps & { inactiveMonths: 
           status: 'open',
           opened_at: now,
           opened_by: actor.kind === 'account' ? actor.accountId : null,
-          opened_by_label: actor.label,
+          opened_by_label: await nameOf(trx, actor),
         });
         const items = await snapshotAccounts(trx, organisation.id);
         await insertReviewItems(
@@ -365,25 +394,33 @@ export function createAccessReviewService(deps: ServiceDeps & { inactiveMonths: 
       return id;
     },
 
-    /** The review page: progress, and the items that match the filter. */
-    async view(actor: Actor, id: string, filter: ItemFilter) {
+    /**
+     * The review page: progress over every item, and one page of the items that match the filter
+     * (`page` as the address gives it; past the end, the last page).
+     */
+    async view(actor: Actor, id: string, filter: ItemFilter, page?: string) {
       const { review, organisation } = await reviewFor(actor, id);
       const now = clock.now();
       const rows = await itemsOfReview(db, review.id);
       const states = rows.map(stateOf);
+      const matching = rows
+        .map((row, i) => ({ row, state: states[i]! }))
+        .filter((x) => matchesFilter(x.state, filter, now));
+      const paging = pageOf(page, matching.length);
       return {
         review,
         organisation,
         now,
         progress: progress(states),
-        items: rows
-          .map((row, i) => ({
-            row,
-            state: states[i]!,
-            snapshot: states[i]!.snapshot,
-            recommendations: recommendations(states[i]!.snapshot, now, deps.inactiveMonths),
-          }))
-          .filter((x) => matchesFilter(x.state, filter, now)),
+        inBulk: rows.filter((r) => r.decision !== null && r.decided_in_bulk).length,
+        matching: matching.length,
+        page: paging.page,
+        pageCount: paging.pageCount,
+        items: matching.slice(paging.offset, paging.offset + ITEMS_PER_PAGE).map((x) => ({
+          ...x,
+          snapshot: x.state.snapshot,
+          recommendations: recommendations(x.state.snapshot, now, deps.inactiveMonths),
+        })),
       };
     },
 
@@ -448,6 +485,7 @@ export function createAccessReviewService(deps: ServiceDeps & { inactiveMonths: 
           { userType: input.userType, privileges: input.privileges, cinClaAgreedBy: input.cinClaAgreedBy },
           ctx,
           now,
+          { label: await nameOf(trx, actor), inBulk: false },
         );
       });
       return value.decision;
@@ -479,6 +517,7 @@ export function createAccessReviewService(deps: ServiceDeps & { inactiveMonths: 
       const now = clock.now();
       await db.transaction().execute(async (trx) => {
         const locked = await lockOpen(trx, review.id);
+        const by = { label: await nameOf(trx, actor), inBulk: true };
         // Items are locked in one order, so that two bulk decisions over the same items wait rather than deadlock.
         const ordered = [...parsed].sort((a, b) => a![1]!.toLowerCase().localeCompare(b![1]!.toLowerCase()));
         for (const m of ordered) {
@@ -490,11 +529,12 @@ export function createAccessReviewService(deps: ServiceDeps & { inactiveMonths: 
               m![1]!.toLowerCase(),
               Number(m![2]),
               decision,
-              bulkAnswers(decision),
+              NOT_ASKED,
               note || null,
               {},
               ctx,
               now,
+              by,
             );
           } catch (error) {
             // An id that is not an item of this review is a bad selection, not a missing page.
@@ -522,7 +562,7 @@ export function createAccessReviewService(deps: ServiceDeps & { inactiveMonths: 
         await markReviewFinished(trx, review.id, {
           now,
           by: actor.kind === 'account' ? actor.accountId : null,
-          byLabel: actor.label,
+          byLabel: await nameOf(trx, actor),
         });
         await audit(trx, who(actor), ctx, now, {
           action: 'review.finished',
@@ -567,12 +607,13 @@ export function createAccessReviewService(deps: ServiceDeps & { inactiveMonths: 
         'Decided by',
         'Decided at',
       ];
+      const zone = config.lifecycle.timezone;
       const meta = [
         review.name,
         organisation.name,
-        new Date(review.opened_at).toISOString(),
+        formatDateTime(new Date(review.opened_at), zone),
         review.opened_by_label,
-        review.finished_at ? new Date(review.finished_at).toISOString() : '',
+        review.finished_at ? formatDateTime(new Date(review.finished_at), zone) : '',
         review.finished_by_label ?? '',
       ];
       const csv = toCsv(

@@ -1,9 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   DECISION_LABELS,
+  ITEMS_PER_PAGE,
   QUESTIONS,
   SENSITIVE_PRIVILEGES,
   SENSITIVE_SHORT_NAMES,
+  answerText,
+  decisionRecord,
+  decisionSentence,
   describePrivileges,
   monthsInactive,
   parseFilter,
@@ -42,13 +46,30 @@ const ITEM_FIELDS = [
 ];
 const typeName = (code: string) => (isUserType(code) ? userTypeLabel(code) : code);
 
-function filterQuery(filter: ItemFilter): string {
+/** The review page's address query for a filter and page (page 1 is left out). */
+function filterQuery(filter: ItemFilter, page = 1, extra: Record<string, string> = {}): string {
   const params = new URLSearchParams();
   if (filter.undecided) params.set('show', 'undecided');
   if (filter.inactiveMonths !== null) params.set('inactiveMonths', String(filter.inactiveMonths));
   if (filter.privilege) params.set('privilege', filter.privilege);
+  if (page > 1) params.set('page', String(page));
+  for (const [k, v] of Object.entries(extra)) params.set(k, v);
   const s = params.toString();
   return s ? `?${s}` : '';
+}
+
+/** GOV.UK pagination: first, last, and two either side of the current page, with ellipses between. */
+function paginationOf(page: number, pageCount: number, href: (page: number) => string) {
+  return {
+    previous: page > 1 ? { href: href(page - 1) } : undefined,
+    next: page < pageCount ? { href: href(page + 1) } : undefined,
+    items: Array.from({ length: pageCount }, (_, i) => i + 1)
+      .filter((n) => n === 1 || n === pageCount || Math.abs(n - page) <= 2)
+      .flatMap((n, i, all) => [
+        ...(i > 0 && n - all[i - 1]! > 1 ? [{ ellipsis: true }] : []),
+        { number: n, href: href(n), current: n === page },
+      ]),
+  };
 }
 
 /**
@@ -126,8 +147,17 @@ export function adminReviewRoutes(services: Services) {
       }
     });
 
-    async function reviewPage(request: ReviewRequest, reply: FastifyReply, extra: Record<string, unknown> = {}) {
-      const query = formBody(request.query);
+    /**
+     * The review page. `query` is the page's address query: the request's own, or after a refused
+     * bulk decision the one the form came from, so that filters, page and selection survive.
+     */
+    async function reviewPage(
+      request: ReviewRequest,
+      reply: FastifyReply,
+      extra: Record<string, unknown> = {},
+      query = formBody(request.query),
+      selected: ReadonlySet<string> = new Set(),
+    ) {
       const parsed = parseFilter({
         show: query.show,
         inactiveMonths: query.inactiveMonths,
@@ -136,10 +166,12 @@ export function adminReviewRoutes(services: Services) {
       const hasFilterErrors = Object.keys(parsed.errors).length > 0;
       if (hasFilterErrors) reply.code(400);
       const filter = hasFilterErrors ? { undecided: false, inactiveMonths: null, privilege: null } : parsed.filter;
-      const view = await services.reviews.view(signedIn(request).actor, request.params.id, filter);
+      const view = await services.reviews.view(signedIn(request).actor, request.params.id, filter, query.page);
       const { review } = view;
+      const base = `/admin/reviews/${review.id}`;
+      const selectAll = query.select === 'page';
       return reply.page('admin/reviews/review.njk', {
-        pageTitle: `${review.name} – Access reviews – Admin`,
+        pageTitle: `${review.name}${view.pageCount > 1 ? ` (page ${view.page} of ${view.pageCount})` : ''} – Access reviews – Admin`,
         view,
         open: review.status === 'open',
         filterValues: {
@@ -148,37 +180,51 @@ export function adminReviewRoutes(services: Services) {
           privilege: filter.privilege ?? '',
         },
         filtered: filterQuery(filter) !== '',
-        returnTo: `/admin/reviews/${review.id}${filterQuery(filter)}`,
+        returnTo: `${base}${filterQuery(filter, view.page)}`,
+        selectAllHref: `${base}${filterQuery(filter, view.page, { select: 'page' })}#items`,
+        clearSelectionHref: `${base}${filterQuery(filter, view.page)}#items`,
+        selectAll,
+        pagination:
+          view.pageCount > 1
+            ? paginationOf(view.page, view.pageCount, (n) => `${base}${filterQuery(filter, n)}`)
+            : null,
+        firstShown: view.matching === 0 ? 0 : (view.page - 1) * ITEMS_PER_PAGE + 1,
+        lastShown: (view.page - 1) * ITEMS_PER_PAGE + view.items.length,
         decisionLabels: DECISION_LABELS,
-        items: view.items.map((x) => ({
-          id: x.row.account_id,
-          version: x.row.version,
-          label: x.row.account_label,
-          typeLabel: typeName(x.snapshot.userType),
-          lastSignIn: x.snapshot.lastSignInAt,
-          lastSignInAgo: monthsAgo(x.snapshot.lastSignInAt ? new Date(x.snapshot.lastSignInAt) : null, view.now),
-          inactiveMonths: monthsInactive(x.snapshot, view.now),
-          sensitive: SENSITIVE_PRIVILEGES.filter((p) => x.snapshot.privileges.includes(p)).map(
-            (p) => SENSITIVE_SHORT_NAMES[p]!,
-          ),
-          recommendations: x.recommendations,
-          decision: x.row.decision,
-          decisionLabel: x.row.decision
-            ? DECISION_LABELS[x.row.decision]
-            : x.state.closedOutside
-              ? 'Closed outside the review'
-              : 'Not decided',
-          tagClass: x.row.decision
-            ? DECISION_TAGS[x.row.decision]
-            : x.state.closedOutside
-              ? 'govuk-tag--grey'
-              : 'govuk-tag--yellow',
-          selectable:
+        items: view.items.map((x) => {
+          const selectable =
             review.status === 'open' &&
             !x.state.closedOutside &&
             x.row.decision !== 'archive' &&
-            x.row.decision !== 'delete',
-        })),
+            x.row.decision !== 'delete';
+          return {
+            id: x.row.account_id,
+            version: x.row.version,
+            label: x.row.account_label,
+            typeLabel: typeName(x.snapshot.userType),
+            lastSignIn: x.snapshot.lastSignInAt,
+            lastSignInAgo: monthsAgo(x.snapshot.lastSignInAt ? new Date(x.snapshot.lastSignInAt) : null, view.now),
+            inactiveMonths: monthsInactive(x.snapshot, view.now),
+            sensitive: SENSITIVE_PRIVILEGES.filter((p) => x.snapshot.privileges.includes(p)).map(
+              (p) => SENSITIVE_SHORT_NAMES[p]!,
+            ),
+            recommendations: x.recommendations,
+            decision: x.row.decision,
+            decisionLabel: decisionRecord({
+              decision: x.row.decision,
+              inBulk: x.row.decided_in_bulk,
+              closedOutside: x.state.closedOutside,
+            }),
+            decidedBy: x.row.decision ? x.row.decided_by_label : null,
+            tagClass: x.row.decision
+              ? DECISION_TAGS[x.row.decision]
+              : x.state.closedOutside
+                ? 'govuk-tag--grey'
+                : 'govuk-tag--yellow',
+            selectable,
+            checked: selectable && (selectAll || selected.has(x.row.account_id)),
+          };
+        }),
         errors: hasFilterErrors ? errorView(parsed.errors, ['inactiveMonths', 'privilege']) : null,
         bulkNote: '',
         ...extra,
@@ -192,6 +238,9 @@ export function adminReviewRoutes(services: Services) {
       const items = formList(request.body, 'items').slice(0, 1000);
       // Decided before anything is saved: a redirect that cannot be sent must not follow a saved decision.
       const back = sameReviewPath(request.params.id, body.returnTo);
+      // A refused decision shows the page it came from again, filters, page and ticks as they were.
+      const backQuery = formBody(Object.fromEntries(new URLSearchParams(back.split('?')[1] ?? '')));
+      const ticked = new Set(items.map((v) => v.split(':')[0]!.toLowerCase()));
       try {
         const count = await services.reviews.bulk(
           signedIn(request).actor,
@@ -205,17 +254,23 @@ export function adminReviewRoutes(services: Services) {
       } catch (error) {
         if (error instanceof ValidationError) {
           reply.code(400);
-          return reviewPage(request, reply, {
-            errors: errorView(error.fields, ['items', 'decision', 'note']),
-            bulkNote: text(body, 'note', 1100),
-          });
+          return reviewPage(
+            request,
+            reply,
+            { errors: errorView(error.fields, ['items', 'decision', 'note']), bulkNote: text(body, 'note', 1100) },
+            backQuery,
+            ticked,
+          );
         }
         if (error instanceof RuleError) {
           reply.code(409);
-          return reviewPage(request, reply, {
-            errors: errorView({ items: `Nothing was saved. ${error.message}` }),
-            bulkNote: text(body, 'note', 1100),
-          });
+          return reviewPage(
+            request,
+            reply,
+            { errors: errorView({ items: `Nothing was saved. ${error.message}` }), bulkNote: text(body, 'note', 1100) },
+            backQuery,
+            ticked,
+          );
         }
         throw error;
       }
@@ -251,7 +306,14 @@ export function adminReviewRoutes(services: Services) {
         typeLabel: typeName(item.snapshot.userType),
         lastSignInAgo: monthsAgo(item.snapshot.lastSignInAt ? new Date(item.snapshot.lastSignInAt) : null, item.now),
         privileges: describePrivileges(item.snapshot.privileges),
-        decisionLabel: item.row.decision ? DECISION_LABELS[item.row.decision] : null,
+        decisionText: item.row.decision
+          ? decisionSentence({
+              decision: item.row.decision,
+              inBulk: item.row.decided_in_bulk,
+              by: item.row.decided_by_label ?? 'an administrator',
+            })
+          : null,
+        inBulk: item.row.decision !== null && item.row.decided_in_bulk,
         changedToText: item.changedTo
           ? `${typeName(item.changedTo.userType ?? '')}: ${
               describePrivileges(item.changedTo.privileges ?? [])
@@ -261,7 +323,7 @@ export function adminReviewRoutes(services: Services) {
           : null,
         answerText: QUESTIONS.map((q) => ({
           text: q.text,
-          answer: item.answers[q.key] === null ? 'Not answered' : item.answers[q.key] ? 'Yes' : 'No',
+          answer: answerText(item.answers[q.key], { decision: item.row.decision, inBulk: item.row.decided_in_bulk }),
         })),
         types: USER_TYPES.filter((t) => (t.code === 'support') === isCentral).map((t) => ({
           value: t.code,
@@ -377,16 +439,7 @@ export function adminReviewRoutes(services: Services) {
         pageTitle: `Evidence: ${evidence.review.name} – Admin`,
         evidence,
         questions: QUESTIONS,
-        rows: evidence.rows.map((r) => ({
-          ...r,
-          typeLabel: typeName(r.userType),
-          decisionLabel: r.decision in DECISION_LABELS ? DECISION_LABELS[r.decision as 'keep'] : r.decision,
-          changedTo: r.changedToType
-            ? `${typeName(r.changedToType)}: ${describePrivileges(r.changedToPrivileges.split(' ').filter(Boolean))
-                .map((p) => p.label)
-                .join(', ')}`
-            : '',
-        })),
+        rows: evidence.rows,
       });
     });
 
