@@ -2,6 +2,7 @@ import type { Config } from '../config.ts';
 import type { Db } from '../data/database.ts';
 import type { Clock } from '../domain/clock.ts';
 import { createAccessReviewService } from './reviews/access-review-service.ts';
+import { createAccountHealthService } from './lifecycle/account-health-service.ts';
 import { createAccountService } from './accounts/account-service.ts';
 import { createApiTokenService } from './sign-in/api-token-service.ts';
 import { createAttentionService } from './lifecycle/attention-service.ts';
@@ -56,6 +57,7 @@ export function createServices({
     userStatus: createUserStatusService(deps),
     provisioning: createProvisioningService(deps),
     attention: createAttentionService(deps),
+    accountHealth: createAccountHealthService(deps, lifecycle),
     audit: createAuditViewService(deps),
     securityAlerts: createSecurityAlertService(deps),
     support: createSupportService(deps),
