@@ -1,4 +1,4 @@
-import { isPrivilege, isUserType, privilegeLabel, userTypeLabel } from './privileges.ts';
+import { readableKey } from './audit-values.ts';
 
 /** Plain-English names for audit actions (R50), for the audit pages and exports. */
 const LABELS: Record<string, string> = {
@@ -20,6 +20,7 @@ const LABELS: Record<string, string> = {
   'account.restored': 'Account restored',
   'account.deleted': 'Account deleted',
   'invitation.sent': 'Invitation sent',
+  'invitation.resent': 'Invitation sent again',
   'invitation.accepted': 'Invitation accepted',
   'password-reset.requested': 'Password reset requested',
   'password-reset.refused': 'Password reset refused',
@@ -35,6 +36,8 @@ const LABELS: Record<string, string> = {
   'sign-in.archived-account': 'Sign-in attempt on an archived account',
   'sign-out': 'Signed out',
   'communications.changed': 'Communication preferences changed',
+  'communications.sent': 'Message sent to subscribers',
+  'email.failed': 'Email not delivered',
   'school-group.created': 'School group created',
   'school-group.changed': 'School group changed',
   'school-group.deleted': 'School group deleted',
@@ -46,45 +49,12 @@ const LABELS: Record<string, string> = {
   'lifecycle.admin-alert': 'Alert sent about an administrator due to be archived, or archived',
 };
 
+/** The action's name; an action without one reads as its code in words ("invitation.resent" → "Invitation resent"). */
 export function auditActionLabel(action: string): string {
-  return LABELS[action] ?? action;
+  return LABELS[action] ?? readableKey(action);
 }
 
-/** Catalogue codes read better as their names ("LA Officer / Analyst", not "la_officer"). */
-function named(value: unknown): unknown {
-  if (typeof value !== 'string') return value;
-  if (isUserType(value)) return userTypeLabel(value);
-  if (isPrivilege(value)) return privilegeLabel(value);
-  return value;
-}
-
-const CATALOGUE_KEYS = new Set(['userType', 'user_type', 'privileges', 'added', 'removed']);
-
-/** "field: before → after" lines for the details of an event. */
-export function auditDetailLines(details: Record<string, unknown>): string[] {
-  const lines: string[] = [];
-  const show = (raw: unknown, key = ''): string => {
-    const name = CATALOGUE_KEYS.has(key) ? named : (x: unknown) => x;
-    const v = Array.isArray(raw) ? raw.map(name) : name(raw);
-    return v === null || v === undefined || v === ''
-      ? '(none)'
-      : Array.isArray(v)
-        ? v.join(', ') || '(none)'
-        : typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
-          ? String(v)
-          : JSON.stringify(v);
-  };
-  for (const [key, value] of Object.entries(details)) {
-    if (key === 'changes' && value && typeof value === 'object') {
-      for (const [field, pair] of Object.entries(value as Record<string, unknown>)) {
-        if (Array.isArray(pair) && pair.length === 2)
-          lines.push(`${field}: ${show(pair[0], field)} → ${show(pair[1], field)}`);
-      }
-    } else if (Array.isArray(value) && value.length === 2 && key !== 'added' && key !== 'removed') {
-      lines.push(`${key}: ${show(value[0], key)} → ${show(value[1], key)}`);
-    } else {
-      lines.push(`${key}: ${show(value, key)}`);
-    }
-  }
-  return lines;
+/** Actions that have a name of their own (the rest fall back to their code in words). */
+export function hasActionLabel(action: string): boolean {
+  return action in LABELS;
 }

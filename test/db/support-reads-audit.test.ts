@@ -175,8 +175,8 @@ describe("central support reading an LA's audit log", () => {
     const reads = await newSupportReads(async () => {
       const page = await supportPages.get('/admin/audit?la=202');
       expect(page.statusCode).toBe(200);
-      expect(page.body).toContain('read: Users list');
-      expect(page.body).not.toContain('read: Audit log');
+      expect(page.body).toContain('Central support viewed: Users list');
+      expect(page.body).not.toContain('Central support viewed: Audit log');
       expect((await api(supportToken, '/api/v1/audit-events?la=202')).statusCode).toBe(200);
     });
     expect(reads.map((r) => [r.organisation_id, r.actor_account_id, r.details.read])).toEqual([

@@ -1,23 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { auditActionLabel, auditDetailLines } from '../../src/domain/audit-labels.ts';
+import { auditActionLabel, hasActionLabel } from '../../src/domain/audit-labels.ts';
+import { readableKey } from '../../src/domain/audit-values.ts';
 
 describe('audit labels', () => {
-  it('names actions and shows before → after with catalogue names', () => {
+  it('names actions, and an action without a name reads as its code in words', () => {
     expect(auditActionLabel('account.privileges-changed')).toBe('Privileges changed');
-    expect(auditActionLabel('something.new')).toBe('something.new');
     expect(auditActionLabel('accounts.imported')).toBe('Accounts imported from a CSV file');
-    expect(
-      auditDetailLines({
-        userType: ['la_officer', 'read_only'],
-        added: ['cin_cla'],
-        changes: { first_name: ['Tara', 'Tamsin'] },
-        username: 'support',
-      }),
-    ).toEqual([
-      'userType: LA Officer / Analyst → Read only',
-      'added: Access to Children in Need (CiN) and Children Looked After (CLA) information',
-      'first_name: Tara → Tamsin',
-      'username: support',
-    ]);
+    expect(auditActionLabel('something.new')).toBe('Something new');
+    expect(hasActionLabel('something.new')).toBe(false);
+  });
+
+  it('reads keys as words', () => {
+    expect(readableKey('deletionDueAt')).toBe('Deletion due at');
+    expect(readableKey('sessions_ended')).toBe('Sessions ended');
+    expect(readableKey('cinClaAgreedBy')).toBe('CiN CLA agreed by');
+    expect(readableKey('apiTokensRevoked')).toBe('API tokens revoked');
   });
 });

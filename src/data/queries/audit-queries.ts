@@ -1,5 +1,6 @@
+import { sql } from 'kysely';
 import type { Executor } from '../database.ts';
-import { inChunks } from './chunks.ts';
+import { CHUNK_SIZE, inChunks } from './chunks.ts';
 
 export interface AuditEntry {
   occurredAt: Date;
@@ -110,4 +111,87 @@ export async function auditActionsOf(db: Executor, organisationId: number): Prom
     .orderBy('action')
     .execute();
   return rows.map((r) => r.action);
+}
+
+/** Schools (by id or URN) and school groups (by id) that audit events name by number. */
+export interface AuditReferences {
+  readonly schoolIds: readonly number[];
+  readonly urns: readonly number[];
+  readonly groupIds: readonly number[];
+}
+
+export interface AuditNameRow {
+  kind: 'school' | 'group';
+  id: number;
+  urn: number | null;
+  name: string;
+}
+
+/** The chunk `i` of each list, so that no statement passes PostgreSQL's bind-parameter limit. */
+function chunkOf<T>(items: readonly T[], i: number): T[] {
+  return items.slice(i * CHUNK_SIZE, (i + 1) * CHUNK_SIZE);
+}
+
+/**
+ * The names behind the numbers in a page of audit events, in one statement for a page (a long
+ * export: one per 500 of each), and only the organisation's own schools and groups.
+ */
+export async function auditNames(db: Executor, organisationId: number, refs: AuditReferences): Promise<AuditNameRow[]> {
+  const rows: AuditNameRow[] = [];
+  const rounds = Math.ceil(Math.max(refs.schoolIds.length, refs.urns.length, refs.groupIds.length) / CHUNK_SIZE);
+  for (let i = 0; i < rounds; i++) {
+    const schoolIds = chunkOf(refs.schoolIds, i);
+    const urns = chunkOf(refs.urns, i);
+    const groupIds = chunkOf(refs.groupIds, i);
+    const schools = db
+      .selectFrom('schools')
+      .select([sql<'school' | 'group'>`'school'`.as('kind'), 'id', sql<number | null>`urn`.as('urn'), 'name'])
+      .where('organisation_id', '=', organisationId)
+      .where((eb) =>
+        eb.or([
+          ...(schoolIds.length > 0 ? [eb('id', 'in', schoolIds)] : []),
+          ...(urns.length > 0 ? [eb('urn', 'in', urns)] : []),
+        ]),
+      );
+    const groups = db
+      .selectFrom('school_groups')
+      .select([sql<'school' | 'group'>`'group'`.as('kind'), 'id', sql<number | null>`null::integer`.as('urn'), 'name'])
+      .where('organisation_id', '=', organisationId)
+      .where('id', 'in', groupIds);
+    const query =
+      schoolIds.length + urns.length === 0 ? groups : groupIds.length === 0 ? schools : schools.unionAll(groups);
+    rows.push(...(await query.execute()));
+  }
+  return rows;
+}
+
+/** The accounts that audit events are about, for their names and links (gone ones are simply absent). */
+export async function auditSubjects(db: Executor, ids: readonly string[]) {
+  const rows: { id: string; organisation_id: number; first_name: string; last_name: string; username: string }[] = [];
+  await inChunks(ids, async (chunk) => {
+    rows.push(
+      ...(await db
+        .selectFrom('accounts')
+        .select(['id', 'organisation_id', 'first_name', 'last_name', 'username'])
+        .where('id', 'in', chunk)
+        .execute()),
+    );
+  });
+  return rows;
+}
+
+/** The tombstones (the `account.deleted` events) of deleted accounts. */
+export async function auditTombstones(db: Executor, ids: readonly string[]) {
+  const rows: { subject_account_id: string | null; occurred_at: Date; actor_label: string; details: unknown }[] = [];
+  await inChunks(ids, async (chunk) => {
+    rows.push(
+      ...(await db
+        .selectFrom('audit_events')
+        .select(['subject_account_id', 'occurred_at', 'actor_label', 'details'])
+        .where('action', '=', 'account.deleted')
+        .where('subject_account_id', 'in', chunk)
+        .execute()),
+    );
+  });
+  return rows;
 }

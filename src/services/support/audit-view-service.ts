@@ -4,20 +4,55 @@ import {
   auditEventsBefore,
   auditEventsForAccount,
   auditEventsForOrganisation,
+  auditNames,
+  auditSubjects,
+  auditTombstones,
   countAuditEvents,
   type AuditFilter,
 } from '../../data/queries/audit-queries.ts';
-import type { Actor } from '../../domain/access.ts';
+import { decide, type Actor } from '../../domain/access.ts';
+import { auditAccount, auditNameMaps, auditReferences, type AuditAccount } from '../../domain/audit-references.ts';
+import { describeAuditEvent } from '../../domain/audit-sentences.ts';
+import type { AuditContext } from '../../domain/audit-values.ts';
+import { startOfDayIn } from '../../domain/calendar.ts';
+import { fullName } from '../../domain/names.ts';
 import { toCsv } from '../../domain/csv.ts';
 import { decodeCursor, encodeCursor } from '../../domain/cursor.ts';
 import { ValidationError } from '../../domain/errors.ts';
 import { accountFor } from '../accounts/account-operations.ts';
 import { audit, auditSupportRead, who } from '../audit.ts';
-import type { ServiceDeps } from '../deps.ts';
+import { formatDate, formatDateTime, type ServiceDeps } from '../deps.ts';
 import { organisationInScope } from '../organisation-scope.ts';
 import { SYSTEM_CONTEXT, type RequestContext } from '../request-context.ts';
 
 export const AUDIT_PAGE_SIZE = 50;
+
+/** An audit event as the pages and the CSV show it: the same words in both (R50). */
+export interface AuditRow {
+  readonly id: string;
+  readonly occurredAt: Date;
+  /** "4 December 2026 at 3:05pm", in the service's time zone. */
+  readonly when: string;
+  readonly label: string;
+  readonly sentence: string;
+  readonly lines: readonly string[];
+  readonly by: string;
+  readonly ip: string | null;
+  readonly securityAlert: boolean;
+  readonly account: AuditAccount | null;
+}
+
+interface StoredEvent {
+  id: string;
+  occurred_at: Date;
+  action: string;
+  actor_label: string;
+  subject_account_id: string | null;
+  ip: string | null;
+  security_alert: boolean;
+  details: unknown;
+}
+
 const EXPORT_LIMIT = 100_000;
 
 export interface AuditQuery {
@@ -63,10 +98,72 @@ export function createAuditViewService(deps: ServiceDeps) {
     };
   }
 
+  const timeZone = deps.config.lifecycle.timezone;
+  const dates = {
+    date: (instant: Date) => formatDate(instant, timeZone),
+    dateTime: (instant: Date) => formatDateTime(instant, timeZone),
+    day: (date: string) => formatDate(startOfDayIn(date, timeZone), timeZone),
+  };
+
+  /**
+   * Events in words: the schools and groups they name by number read in one query for the lot (per
+   * 500 of each in a long export), their accounts in another, scoped to `organisationId`.
+   */
+  async function describeEvents(
+    actor: Actor,
+    organisationId: number,
+    events: readonly StoredEvent[],
+  ): Promise<AuditRow[]> {
+    const subjectIds = [...new Set(events.map((e) => e.subject_account_id).filter((id): id is string => id !== null))];
+    const [names, subjects] = await Promise.all([
+      auditNames(db, organisationId, auditReferences(events)),
+      auditSubjects(db, subjectIds),
+    ]);
+    const found = new Map(subjects.map((s) => [s.id, s]));
+    const gone = subjectIds.filter((id) => !found.has(id));
+    const tombstones = new Map(
+      (gone.length > 0 ? await auditTombstones(db, gone) : []).map((t) => [t.subject_account_id, t]),
+    );
+    const ctx: AuditContext = { ...dates, ...auditNameMaps(names), topicNames: deps.config.topicNames };
+    const accountOf = (id: string | null): AuditAccount | null => {
+      if (id === null) return null;
+      const subject = found.get(id);
+      if (subject) {
+        const target = { organisationId: subject.organisation_id, accountId: subject.id };
+        return auditAccount({
+          kind: 'account',
+          id: subject.id,
+          name: fullName(subject),
+          username: subject.username,
+          visible: decide(actor, 'users.view', target) === 'allow',
+          sameOrganisation: subject.organisation_id === organisationId,
+        });
+      }
+      const tombstone = tombstones.get(id);
+      if (!tombstone) return auditAccount({ kind: 'unknown' });
+      return auditAccount({
+        kind: 'deleted',
+        deletedOn: dates.date(tombstone.occurred_at),
+        deletedBy: tombstone.actor_label,
+      });
+    };
+    return events.map((e) => ({
+      id: e.id,
+      occurredAt: e.occurred_at,
+      when: dates.dateTime(e.occurred_at),
+      ...describeAuditEvent(e, ctx),
+      by: e.actor_label,
+      ip: e.ip,
+      securityAlert: e.security_alert,
+      account: accountOf(e.subject_account_id),
+    }));
+  }
+
   return {
     async forAccount(actor: Actor, id: string) {
       const account = await accountFor(deps, actor, 'users.view-audit', id);
-      return { account, events: await auditEventsForAccount(db, account.id, 500) };
+      const events = await auditEventsForAccount(db, account.id, 500);
+      return { account, events, rows: await describeEvents(actor, account.organisation_id, events) };
     },
 
     /** `ctx`: the request, for the audit of central support's reads of another LA (auditSupportRead). */
@@ -84,7 +181,15 @@ export function createAuditViewService(deps: ServiceDeps) {
         what: 'Audit log',
         details: { events: events.length },
       });
-      return { organisation, total, events, actions, page, pageCount: Math.max(1, Math.ceil(total / AUDIT_PAGE_SIZE)) };
+      return {
+        organisation,
+        total,
+        events,
+        rows: await describeEvents(actor, organisation.id, events),
+        actions,
+        page,
+        pageCount: Math.max(1, Math.ceil(total / AUDIT_PAGE_SIZE)),
+      };
     },
 
     /** The API's page of the LA's log, newest first, after a stable cursor (R56). */
@@ -128,16 +233,20 @@ export function createAuditViewService(deps: ServiceDeps) {
           events: events.length,
         },
       });
+      const rows = await describeEvents(actor, organisation.id, events);
+      // The page's words, a column each; the time also as UTC, so that the file sorts and joins.
       const csv = toCsv(
-        ['When (UTC)', 'Action', 'By', 'Account', 'Address', 'Security alert', 'Details'],
-        events.map((e) => [
-          e.occurred_at.toISOString(),
-          e.action,
-          e.actor_label,
-          e.subject_account_id ?? '',
-          e.ip ?? '',
-          e.security_alert ? 'yes' : '',
-          JSON.stringify(e.details),
+        ['When', 'When (UTC)', 'What', 'What happened', 'Details', 'By', 'Account', 'Address', 'Security alert'],
+        rows.map((r) => [
+          r.when,
+          r.occurredAt.toISOString(),
+          r.label,
+          r.sentence,
+          r.lines.join('\n'),
+          r.by,
+          r.account ? [r.account.name, r.account.note && `(${r.account.note})`].filter(Boolean).join(' ') : '',
+          r.ip ?? '',
+          r.securityAlert ? 'yes' : '',
         ]),
       );
       return {

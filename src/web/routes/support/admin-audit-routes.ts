@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { auditActionLabel, auditDetailLines } from '../../../domain/audit-labels.ts';
+import { auditActionLabel } from '../../../domain/audit-labels.ts';
 import { ValidationError } from '../../../domain/errors.ts';
 import type { AuditQuery } from '../../../services/support/audit-view-service.ts';
 import type { Services } from '../../../services/index.ts';
@@ -9,10 +9,6 @@ import { errorView } from '../../plugins/views.ts';
 import { sendCsv } from '../csv-reply.ts';
 import { formBody } from '../form.ts';
 import { fullName } from '../../../domain/names.ts';
-
-function describe<T extends { action: string; details: Record<string, unknown> }>(events: T[]) {
-  return events.map((e) => ({ ...e, label: auditActionLabel(e.action), lines: auditDetailLines(e.details) }));
-}
 
 function queryString(query: AuditQuery, page?: number): string {
   const params = new URLSearchParams();
@@ -29,13 +25,13 @@ export function adminAuditRoutes(services: Services) {
 
     app.get<{ Params: { id: string } }>('/admin/users/:id/audit', async (request, reply) => {
       const actor = signedIn(request).actor;
-      const { events } = await services.audit.forAccount(actor, request.params.id);
+      const { rows } = await services.audit.forAccount(actor, request.params.id);
       const user = await services.users.view(actor, request.params.id, 'users.view', requestContext(request));
       return reply.page('admin/user/audit.njk', {
         pageTitle: `Audit – ${fullName(user.account)} – Admin`,
         activeTab: 'audit',
         user,
-        events: describe(events),
+        events: rows,
       });
     });
 
@@ -55,7 +51,7 @@ export function adminAuditRoutes(services: Services) {
           query,
           result,
           errors: null,
-          events: describe(result.events),
+          events: result.rows,
           actions: result.actions.map((a) => ({ value: a, text: auditActionLabel(a) })),
           exportHref: `/admin/audit/export.csv${queryString(query)}`,
           pagination: {
@@ -83,7 +79,7 @@ export function adminAuditRoutes(services: Services) {
             to: String(query.to ?? '').slice(0, 20),
           },
           result,
-          events: describe(result.events),
+          events: result.rows,
           actions: result.actions.map((a) => ({ value: a, text: auditActionLabel(a) })),
           exportHref: '/admin/audit/export.csv',
           pagination: {},
