@@ -42,7 +42,8 @@ export interface BarChart {
   readonly legend?: readonly { readonly name: string; readonly colour: string }[];
 }
 
-const BUCKET_COLOURS: Record<HealthBucketKey, string> = {
+/** Each bucket's colour, from healthy green to archived grey (the digest's bars use them too). */
+export const BUCKET_COLOURS: Record<HealthBucketKey, string> = {
   'under-3': CHART_COLOURS.green,
   '3-to-6': CHART_COLOURS.teal,
   '6-to-12': CHART_COLOURS.blue,

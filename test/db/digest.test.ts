@@ -2,13 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, addMonthsUtc } from '../../src/domain/calendar.ts';
 import { formatDate } from '../../src/services/deps.ts';
 import { isoWeek } from '../../src/services/lifecycle/digest-service.ts';
-import { createAccount, createOrganisation } from '../support/fixtures.ts';
+import { createAccount, createOrganisation, type FixtureAccount } from '../support/fixtures.ts';
+import { signInAs } from '../support/sign-in.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 const NOW = new Date('2026-11-30T07:00:00Z'); // a Monday
 const date = (d: Date) => formatDate(d, 'Europe/London');
 let t: TestApp;
 let ids: Record<string, string>;
+const fixtures = new Map<string, FixtureAccount>();
 
 /** The lines of one section of a digest's text body. */
 function section(body: string, title: string): string[] {
@@ -28,8 +30,11 @@ beforeAll(async () => {
   const camden = await createOrganisation(db, '202', 'Camden');
   const kent = await createOrganisation(db, '886', 'Kent');
   const key = t.config.secretKey;
-  const make = async (username: string, options: Omit<Parameters<typeof createAccount>[2], 'username'>) =>
-    (await createAccount(db, key, { ...options, username })).id;
+  const make = async (username: string, options: Omit<Parameters<typeof createAccount>[2], 'username'>) => {
+    const account = await createAccount(db, key, { ...options, username });
+    fixtures.set(username, account);
+    return account.id;
+  };
   ids = {
     admin: await make('camden.admin', {
       organisationId: camden,
@@ -184,5 +189,53 @@ describe('weekly Admin Digest (R47)', () => {
     expect(new Set(mentions.map((m) => m.account_id))).toEqual(
       new Set([ids.never, ids.old, ids.near, ids.gone, ids.brand, ids.invited]),
     );
+  });
+
+  it("shows the LA at a glance with Home's numbers: bars as table cells in the HTML, the numbers in the text", async () => {
+    const [row] = await t.handle.db
+      .selectFrom('email_outbox')
+      .selectAll()
+      .where('to_address', '=', 'admin@camden.gov.uk')
+      .where('dedup_key', 'like', '%2026-W49')
+      .execute();
+    const html = row!.html_body;
+    const text = row!.text_body;
+    // Home at the digest's instant, for the same LA.
+    t.clock.set(NOW);
+    const client = await signInAs(t, fixtures.get('camden.admin')!);
+    t.clock.set(NOW);
+    const home = (await client.get('/')).body;
+    const homeBuckets = new Map(
+      [
+        ...home.matchAll(
+          /<th scope="row" class="govuk-table__header app-health-chart__key">([^<]+)<\/th>\s*<td[^>]*>(\d+)<\/td>/g,
+        ),
+      ].map((m) => [m[1]!, m[2]!]),
+    );
+    const homeWeeks = new Map(
+      [
+        ...home.matchAll(/<tr class="govuk-table__row" data-week="[^"]+">\s*<th[^>]*>([^<]+)<\/th>([\s\S]*?)<\/tr>/g),
+      ].map((m) => [m[1]!, [...m[2]!.matchAll(/<td[^>]*>(\d+)<\/td>/g)].map((c) => c[1]!).join(',')]),
+    );
+    expect(homeBuckets.size).toBe(6);
+    expect(homeWeeks.size).toBe(13); // Monday 30 November to the week of Sunday 28 February
+    // Not all zero: this LA has accounts in several buckets and events in the coming weeks.
+    expect(new Set(homeBuckets.values()).size).toBeGreaterThan(2);
+    expect([...homeWeeks.values()].some((w) => w !== '0,0,0')).toBe(true);
+
+    const emailRows = [
+      ...html.matchAll(/<tr><th scope="row"[^>]*>([^<]+)<\/th>((?:<td style="[^"]*">\d+<\/td>)+)/g),
+    ].map((m) => [m[1]!, [...m[2]!.matchAll(/>(\d+)</g)].map((c) => c[1]!).join(',')] as const);
+    expect(new Map(emailRows.filter(([label]) => homeBuckets.has(label)))).toEqual(homeBuckets);
+    expect(new Map(emailRows.filter(([label]) => !homeBuckets.has(label)))).toEqual(homeWeeks);
+    // Drawn without SVG (many email clients show none): coloured cells, as wide as their numbers.
+    expect(html).not.toContain('<svg');
+    expect(html).toMatch(/<td width="\d+" height="14" bgcolor="#[0-9a-f]{6}"/);
+    for (const [label, count] of homeBuckets) expect(text).toContain(`- ${label}: ${count}\n`);
+    for (const [week, counts] of homeWeeks) {
+      const [w, a, d] = counts.split(',');
+      const n = (count: string, word: string) => `${count} ${word}${count === '1' ? '' : 's'}`;
+      expect(text).toContain(`- Week of ${week}: ${n(w!, 'warning')}, ${n(a!, 'archive')}, ${n(d!, 'deletion')}`);
+    }
   });
 });

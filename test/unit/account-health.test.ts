@@ -10,6 +10,7 @@ import {
   type AccountHealth,
 } from '../../src/domain/account-health.ts';
 import { barChartSvg, barGeometry, healthCharts, type BarChart } from '../../src/domain/account-health-chart.ts';
+import { digestHealth } from '../../src/mail/templates/digest-health.ts';
 
 const NOW = new Date('2026-11-04T10:00:00Z'); // a Wednesday
 const active = (inactiveSince: Date, warned = false) => ({ status: 'active' as const, warned, inactiveSince });
@@ -192,5 +193,23 @@ describe('the chart as SVG', () => {
         '12 months or more, not warned yet, 1; Warned (will be archived unless they sign in), 1; Archived, 1. ' +
         'The same numbers are in the table.',
     );
+  });
+});
+
+describe("the digest's charts (no SVG: coloured table cells)", () => {
+  it('draws each bar as cells as wide as their numbers, with the numbers as text in both bodies', () => {
+    const { html, text } = digestHealth(health([40, 20, 0, 10, 0, 0], [[3, 1, 0]]), (d) =>
+      d.toISOString().slice(0, 10),
+    );
+    const widths = [...html.matchAll(/<td width="(\d+)" height="14" bgcolor="(#[0-9a-f]{6})"/g)].map((m) => [
+      Number(m[1]),
+      m[2],
+    ]);
+    // 40, 20 and 10 accounts (the zeros draw nothing), then the week's 3 warnings and 1 archive.
+    expect(widths.map((w) => w[0])).toEqual([200, 100, 50, 150, 50]);
+    expect(widths.slice(3).map((w) => w[1])).toEqual(['#b7592a', '#484949']);
+    expect(html).not.toMatch(/<svg|NaN/);
+    expect(text).toContain('- Less than 3 months: 40\n');
+    expect(text).toContain('- Week of 2026-11-02: 3 warnings, 1 archive, 0 deletions');
   });
 });

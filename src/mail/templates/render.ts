@@ -5,7 +5,8 @@ export interface RenderedEmail {
   html: string;
 }
 
-export type Block = string | { link: string; text: string } | { list: string[] };
+/** `html`: a part already written for both bodies (its HTML escaped by its writer), e.g. the digest's charts. */
+export type Block = string | { link: string; text: string } | { list: string[] } | { html: string; text: string };
 
 export function escapeHtml(value: string): string {
   return value.replace(
@@ -26,6 +27,9 @@ export function renderEmail(subject: string, greeting: string, blocks: Block[], 
     if (typeof block === 'string') {
       text.push(block, '');
       html.push(`<p>${escapeHtml(block)}</p>`);
+    } else if ('html' in block) {
+      text.push(block.text, '');
+      html.push(block.html);
     } else if ('link' in block) {
       text.push(`${block.text}: ${block.link}`, '');
       html.push(`<p><a href="${escapeHtml(block.link)}">${escapeHtml(block.text)}</a></p>`);

@@ -10,8 +10,10 @@ import { overdueReviews } from '../../data/queries/review-queries.ts';
 import { addDays, addMonthsUtc, dateIn, wholeMonthsBetween } from '../../domain/calendar.ts';
 import { inactiveSince, warningName } from '../../domain/lifecycle.ts';
 import { enqueueEmail } from '../../mail/enqueue.ts';
+import { digestHealth } from '../../mail/templates/digest-health.ts';
 import { renderEmail, type Block } from '../../mail/templates/render.ts';
 import { formatDate, formatDateTime, mailDomain, type ServiceDeps } from '../deps.ts';
+import { accountHealthOf } from './account-health-service.ts';
 import type { LifecycleService } from './lifecycle-service.ts';
 import { outlooksOf } from './schedule.ts';
 import { fullName, fullNameIfKnown } from '../../domain/names.ts';
@@ -66,6 +68,8 @@ export function createDigestService(deps: ServiceDeps, lifecycle: LifecycleServi
   const tz = schedule.policy.timezone;
   const date = (d: Date) => formatDate(d, tz);
   const months = deps.config.digest.inactiveMonths;
+  // Home's chart of the LA, from the same function: the digest's numbers are Home's numbers.
+  const healthOf = accountHealthOf(deps, lifecycle);
   const name = (r: { first_name: string; last_name: string; username: string }) => `${fullName(r)} (${r.username})`;
   const ago = (from: Date, now: Date) => {
     const n = wholeMonthsBetween(from, now);
@@ -165,11 +169,17 @@ export function createDigestService(deps: ServiceDeps, lifecycle: LifecycleServi
       const { now } = options;
       const week = isoWeek(now);
       const recipients = await digestRecipients(db);
-      const cache = new Map<number, Awaited<ReturnType<typeof sections>>>();
+      const cache = new Map<
+        number,
+        { s: Awaited<ReturnType<typeof sections>>; health: ReturnType<typeof digestHealth> }
+      >();
       let sent = 0;
       for (const r of recipients) {
-        if (!cache.has(r.organisation_id)) cache.set(r.organisation_id, await sections(r.organisation_id, now));
-        const s = cache.get(r.organisation_id)!;
+        if (!cache.has(r.organisation_id)) {
+          const [s, health] = await Promise.all([sections(r.organisation_id, now), healthOf(r.organisation_id, now)]);
+          cache.set(r.organisation_id, { s, health: digestHealth(health, date) });
+        }
+        const { s, health } = cache.get(r.organisation_id)!;
         const block = (title: string, items: Section): Block[] => [
           title,
           items.lines.length > 0 ? { list: items.lines } : 'None.',
@@ -183,6 +193,8 @@ export function createDigestService(deps: ServiceDeps, lifecycle: LifecycleServi
               'Security alerts this week (a leaver trying to sign in is a possible data breach: report it to your Information Governance team):',
               s.alerts,
             ),
+            `${r.la_name} at a glance:`,
+            health,
             ...block(`Accounts not signed in for ${months} months or more:`, s.inactive),
             ...block('Accounts warned this week:', s.warned),
             ...block('Accounts due to be archived in the next 30 days:', s.toBeArchived),
