@@ -57,11 +57,16 @@ describe('central support pages', () => {
     });
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toContain('Enter the message');
-    const sent = await client.post('/support/communications', {
+    const message = {
       topic: 'release_notes',
       subject: 'Version 2 <b>is</b> out',
       body: 'First paragraph.\n\nSecond paragraph.',
-    });
+    };
+    // A preview first (issue 13): the send carries the number of recipients it showed.
+    const preview = await client.post('/support/communications', message);
+    expect(preview.statusCode).toBe(200);
+    expect(preview.body).toContain('Send to 2 people');
+    const sent = await client.post('/support/communications/send', { ...message, recipients: '2' });
     expect(sent.statusCode).toBe(303);
     const rows = await t.handle.db
       .selectFrom('email_outbox')

@@ -20,25 +20,30 @@ export async function unsubscribe(db: Executor, accountId: string, topics: reado
     .execute();
 }
 
-/** Active subscribers per topic (archived accounts receive nothing, R46). */
-export async function activeSubscriberCounts(db: Executor): Promise<{ topic: string; n: string }[]> {
+/**
+ * Subscriptions of active accounts: who receives topic messages. An archived account receives
+ * none, whatever its preferences (R46); the counts and the send both start here.
+ */
+function activeSubscriptions(db: Executor) {
   return db
     .selectFrom('communication_subscriptions')
     .innerJoin('accounts', 'accounts.id', 'communication_subscriptions.account_id')
+    .where('accounts.status', '=', 'active');
+}
+
+/** Active subscribers per topic, for the send form. */
+export async function activeSubscriberCounts(db: Executor): Promise<{ topic: string; n: string }[]> {
+  return activeSubscriptions(db)
     .select(['communication_subscriptions.topic', sql<string>`count(*)`.as('n')])
-    .where('accounts.status', '=', 'active')
     .groupBy('communication_subscriptions.topic')
     .execute();
 }
 
-/** The topic's active subscribers, in id order. */
+/** The topic's active subscribers, in id order: the preview counts them, the send writes to them. */
 export async function activeSubscribersOf(db: Executor, topic: string) {
-  return db
-    .selectFrom('communication_subscriptions')
-    .innerJoin('accounts', 'accounts.id', 'communication_subscriptions.account_id')
+  return activeSubscriptions(db)
     .select(['accounts.id', 'accounts.first_name', 'accounts.last_name', 'accounts.email', 'accounts.organisation_id'])
     .where('communication_subscriptions.topic', '=', topic)
-    .where('accounts.status', '=', 'active')
     .orderBy('accounts.id')
     .execute();
 }

@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ValidationError } from '../../../domain/errors.ts';
+import { RuleError, ValidationError } from '../../../domain/errors.ts';
 import { TOPICS, topicName } from '../../../domain/topics.ts';
 import type { Services } from '../../../services/index.ts';
 import { requestContext } from '../../../http/request-context.ts';
 import { requireSignIn, signedIn } from '../../plugins/require-sign-in.ts';
 import { errorView } from '../../plugins/views.ts';
-import { formBody, text } from '../form.ts';
+import { formBody, text, type FormBody } from '../form.ts';
 
 /** Central support's pages: Sent email (R44), topic communications (R25, R46) and GIAS school imports (R58a). */
 export function supportRoutes(services: Services) {
@@ -62,12 +62,56 @@ export function supportRoutes(services: Services) {
       return reply.page('support/school-imports.njk', { pageTitle: 'School imports – Support', imports });
     });
 
+    /** What the sender typed, to show back in the form or carry through the preview. */
+    const typed = (body: FormBody) => ({
+      topic: text(body, 'topic', 50),
+      subject: text(body, 'subject', 300),
+      body: text(body, 'body', 20_500),
+    });
+
+    async function previewPage(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      body: FormBody,
+      extra: Record<string, unknown> = {},
+    ) {
+      const preview = await services.support.previewTopicMessage(signedIn(request).actor, body);
+      return reply.page('support/communication-preview.njk', {
+        pageTitle: 'Check the message before sending – Support',
+        preview,
+        // The checked text, as the send will check it again: what is shown is what is sent.
+        form: { topic: preview.topic, subject: preview.subject, body: preview.body },
+        paragraphs: preview.example ? preview.example.email.text.split(/\n{2,}/) : [],
+        ...extra,
+      });
+    }
+
+    // Step 1: the message is checked and shown as it will be received, with the number of recipients.
     app.post('/support/communications', async (request, reply) => {
+      const body = formBody(request.body);
+      try {
+        return await previewPage(request, reply, body);
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        reply.code(400);
+        return communicationsPage(request, reply, typed(body), {
+          errors: errorView(error.fields, ['topic', 'subject', 'body']),
+        });
+      }
+    });
+
+    // Back from the preview to the form, with the message as it was.
+    app.post('/support/communications/edit', async (request, reply) =>
+      communicationsPage(request, reply, typed(formBody(request.body))),
+    );
+
+    // Step 2: sent only as confirmed, and never to more people than the preview counted.
+    app.post('/support/communications/send', async (request, reply) => {
       const body = formBody(request.body);
       try {
         const { recipients } = await services.support.sendTopicMessage(
           signedIn(request).actor,
-          body,
+          { ...body, confirmedRecipients: body.recipients },
           requestContext(request),
         );
         reply.flash(
@@ -75,14 +119,17 @@ export function supportRoutes(services: Services) {
         );
         return reply.redirect('/support/sent-email', 303);
       } catch (error) {
-        if (!(error instanceof ValidationError)) throw error;
-        reply.code(400);
-        return communicationsPage(
-          request,
-          reply,
-          { topic: text(body, 'topic', 50), subject: text(body, 'subject', 300), body: text(body, 'body', 20_500) },
-          { errors: errorView(error.fields, ['topic', 'subject', 'body']) },
-        );
+        if (error instanceof ValidationError) {
+          reply.code(400);
+          return communicationsPage(request, reply, typed(body), {
+            errors: errorView(error.fields, ['topic', 'subject', 'body', 'recipients']),
+          });
+        }
+        if (error instanceof RuleError) {
+          reply.code(409);
+          return previewPage(request, reply, body, { errors: errorView({ recipients: error.message }) });
+        }
+        throw error;
       }
     });
   };
