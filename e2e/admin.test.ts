@@ -477,17 +477,19 @@ describe('administration in the browser, JavaScript on', () => {
       expect(await user.notification()).toBe('Privileges saved.');
       expect(await user.checkedPrivileges()).toEqual([SUMMARY_REPORTS]);
 
-      // CiN/CLA: ticking it reveals "Who agreed this access?" (R16); saving without it is refused.
+      // CiN/CLA: ticking it reveals who agreed it, their role and the date (R16); saving without them is refused.
       expect(await user.cinClaAgreedBy.isVisible()).toBe(false);
       await user.setPrivilege(CIN_CLA, true);
       await expect.poll(() => user.cinClaAgreedBy.isVisible()).toBe(true);
       user = await user.savePrivileges({ status: 400, error: true });
       expect(await user.errorSummaryItems()).toEqual([
-        'Enter who agreed access to CiN and CLA information, such as the Virtual Head',
+        'Enter the name of the person who agreed access to CiN and CLA information',
+        'Enter the role of the person who agreed access to CiN and CLA information, such as Virtual Head',
+        'Enter the date access to CiN and CLA information was agreed',
       ]);
       expect(await user.checkedPrivileges()).toEqual([SUMMARY_REPORTS, CIN_CLA]);
       expect(await user.cinClaAgreedBy.isVisible()).toBe(true);
-      await user.cinClaAgreedBy.fill('Jo Bloggs, Virtual Head');
+      await user.fillCinClaAgreement('Jo Bloggs', 'Virtual Head', { day: '1', month: '3', year: '2026' });
       user = await user.savePrivilegesWithEnter();
       expect(await user.notification()).toBe('Privileges saved.');
       expect(await user.checkedPrivileges()).toEqual([SUMMARY_REPORTS, CIN_CLA]);

@@ -140,6 +140,23 @@ export const USER_LIST_SCHEMA = {
 
 const text = (max: number) => ({ type: 'string', maxLength: max }) as const;
 
+/** R16: the agreement that comes with a grant of cin_cla (required then, ignored otherwise). */
+const AGREEMENT_PROPERTIES = {
+  cinClaAgreedBy: {
+    ...text(200),
+    description:
+      'The name of the person who agreed access to CiN/CLA information, such as the Virtual Head (required when granting cin_cla)',
+  },
+  cinClaAgreedRole: {
+    ...text(100),
+    description: 'Their role, such as Virtual Head (required when granting cin_cla)',
+  },
+  cinClaAgreedOn: {
+    ...text(10),
+    description: 'The date of the agreement, YYYY-MM-DD, today or earlier (required when granting cin_cla)',
+  },
+} as const;
+
 export const NEW_USER_SCHEMA = {
   $id: 'NewUser',
   type: 'object',
@@ -159,10 +176,7 @@ export const NEW_USER_SCHEMA = {
       items: { type: 'string', enum: privilegeCodes },
       description: "Defaults to the Type of User's defaults",
     },
-    cinClaAgreedBy: {
-      ...text(200),
-      description: 'Who agreed access to CiN/CLA information (required when granting cin_cla)',
-    },
+    ...AGREEMENT_PROPERTIES,
     la: {
       type: 'string',
       pattern: '^[0-9]{3}$',
@@ -210,7 +224,7 @@ export const PRIVILEGES_UPDATE_SCHEMA = {
   properties: {
     userType: { type: 'string', enum: typeCodes },
     privileges: { type: 'array', maxItems: 20, items: { type: 'string', enum: privilegeCodes } },
-    cinClaAgreedBy: text(200),
+    ...AGREEMENT_PROPERTIES,
   },
 } as const;
 

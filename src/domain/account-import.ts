@@ -51,7 +51,20 @@ export const ACCOUNT_IMPORT_COLUMNS: readonly ImportColumn[] = [
   {
     name: 'cin_cla_agreed_by',
     required: false,
-    description: 'Who agreed access to CiN and CLA information; required when the account gets cin_cla',
+    description:
+      'The name of the person who agreed access to CiN and CLA information, such as the Virtual Head; required when the account gets cin_cla',
+    example: '',
+  },
+  {
+    name: 'cin_cla_agreed_role',
+    required: false,
+    description: 'Their role, such as Virtual Head; required when the account gets cin_cla',
+    example: '',
+  },
+  {
+    name: 'cin_cla_agreed_on',
+    required: false,
+    description: 'The date of the agreement, YYYY-MM-DD, today or earlier; required when the account gets cin_cla',
     example: '',
   },
   {
@@ -86,18 +99,21 @@ const COLUMN_OF: Record<string, string> = {
   userType: 'user_type',
   privileges: 'privileges',
   cinClaAgreedBy: 'cin_cla_agreed_by',
+  cinClaAgreedRole: 'cin_cla_agreed_role',
+  cinClaAgreedOn: 'cin_cla_agreed_on',
 };
 
 export interface AccountImportContext {
   readonly isCentral: boolean;
-  readonly mayGrant: (privilege: Privilege) => boolean;
+  /** R15–R16 (cin-cla-agreement.ts `mayGive`). */
+  readonly mayGive: (privilege: Privilege) => boolean;
   /** The LA's schools, by URN. */
   readonly schoolIdsByUrn: ReadonlyMap<number, number>;
   /** The LA's school groups, by lower-case name. */
   readonly groupIdsByName: ReadonlyMap<string, number>;
   /** Usernames (lower case) of the file that an account already has. */
   readonly takenUsernames: ReadonlySet<string>;
-  /** YYYY-MM-DD: an access end date must be after it. */
+  /** YYYY-MM-DD: an access end date must be after it, a CiN/CLA agreement not. */
   readonly today: string;
   readonly laName: string;
 }
@@ -137,9 +153,12 @@ export function validateAccountRows(
         userType: (values.user_type ?? '').trim().toLowerCase(),
         privileges: privilegesCell.length > 0 ? privilegesCell : undefined,
         cinClaAgreedBy: values.cin_cla_agreed_by,
+        cinClaAgreedRole: values.cin_cla_agreed_role,
+        cinClaAgreedOn: values.cin_cla_agreed_on,
       },
       ctx.isCentral,
-      ctx.mayGrant,
+      ctx.mayGive,
+      ctx.today,
     );
     for (const [field, message] of Object.entries(errors)) {
       const column = COLUMN_OF[field] ?? field;

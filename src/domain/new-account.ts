@@ -4,6 +4,14 @@ import {
   type AccountFields,
   type AccountFieldsInput,
 } from './account-fields.ts';
+import {
+  AGREED_PRIVILEGE,
+  agreementDetails,
+  cannotGiveMessage,
+  validateCinClaAgreement,
+  type CinClaAgreement,
+  type CinClaAgreementInput,
+} from './cin-cla-agreement.ts';
 import { sortPrivileges, typeDefaults, type Privilege } from './privileges.ts';
 
 /**
@@ -11,24 +19,25 @@ import { sortPrivileges, typeDefaults, type Privilege } from './privileges.ts';
  * the Create user page, `create-admin`, and the CSV import. Returns errors keyed by field.
  */
 
-export interface NewAccountInput extends AccountFieldsInput {
+/** The agreement of CiN/CLA access (R16) is required when the new account gets it. */
+export interface NewAccountInput extends AccountFieldsInput, CinClaAgreementInput {
   /** Defaults to the Type of User's defaults (R14). */
   privileges?: readonly string[];
-  /** Who agreed CiN/CLA access (R16), required when the new account gets it. */
-  cinClaAgreedBy?: string;
 }
 
 export interface NewAccountPlan {
   fields: AccountFields;
   privileges: Privilege[];
-  cinClaAgreedBy: string | null;
+  cinClaAgreement: CinClaAgreement | null;
 }
 
 export function validateNewAccount(
   input: NewAccountInput,
   isCentral: boolean,
-  /** R15: may the creator give this privilege? (access.ts `mayGrant`) */
-  mayGrant: (privilege: Privilege) => boolean,
+  /** R15–R16: may the creator give this privilege? (cin-cla-agreement.ts `mayGive`) */
+  mayGive: (privilege: Privilege) => boolean,
+  /** YYYY-MM-DD where the service runs: the agreement is not dated after it. */
+  today: string,
 ): { plan?: NewAccountPlan; errors: Record<string, string> } {
   const { fields, errors: fieldErrors } = validateAccountFields(input, isCentral);
   const errors: Record<string, string> = { ...fieldErrors };
@@ -36,18 +45,12 @@ export function validateNewAccount(
   const allowed = privilegesAllowedFor(isCentral, input.privileges ?? typeDefaults(fields.userType));
   if (allowed.error) return { errors: { privileges: allowed.error } };
   const privileges = sortPrivileges(allowed.privileges);
-  const notHeld = privileges.filter((p) => !mayGrant(p));
-  if (notHeld.length > 0)
-    return { errors: { privileges: `You cannot give a privilege you do not hold yourself: ${notHeld.join(', ')}` } };
-  const agreedBy = (input.cinClaAgreedBy ?? '').trim();
-  if (privileges.includes('cin_cla')) {
-    if (!agreedBy)
-      return {
-        errors: { cinClaAgreedBy: 'Enter who agreed access to CiN and CLA information, such as the Virtual Head' },
-      };
-    if (agreedBy.length > 200) return { errors: { cinClaAgreedBy: 'Who agreed it must be 200 characters or fewer' } };
-  }
-  return { errors, plan: { fields, privileges, cinClaAgreedBy: privileges.includes('cin_cla') ? agreedBy : null } };
+  const notHeld = privileges.filter((p) => !mayGive(p));
+  if (notHeld.length > 0) return { errors: { privileges: cannotGiveMessage(notHeld) } };
+  if (!privileges.includes(AGREED_PRIVILEGE)) return { errors, plan: { fields, privileges, cinClaAgreement: null } };
+  const { agreement, errors: agreementErrors } = validateCinClaAgreement(input, today);
+  if (!agreement) return { errors: agreementErrors };
+  return { errors, plan: { fields, privileges, cinClaAgreement: agreement } };
 }
 
 /** The details of the `account.created` audit event. */
@@ -64,6 +67,6 @@ export function accountCreatedDetails(plan: NewAccountPlan): Record<string, unkn
       userType: fields.userType,
       privileges: plan.privileges,
     },
-    ...(plan.cinClaAgreedBy !== null ? { cinClaAgreedBy: plan.cinClaAgreedBy } : {}),
+    ...agreementDetails(plan.cinClaAgreement),
   };
 }

@@ -275,34 +275,37 @@ describe('access reviews (R49)', () => {
       note: 'Now supports the Virtual School',
       userType: 'virtual_school',
     };
-    let version = await versionOnPage(adminClient, officer.id);
-    // R15: the administrator does not hold cin_cla.
+    const version = await versionOnPage(adminClient, officer.id);
+    // R15: the administrator does not hold upload_data.
     const r15 = await adminClient.post(`/admin/reviews/${reviewId}/items/${officer.id}`, {
       ...base,
       version,
-      privileges: ['summary_reports', 'pupil_level', 'cin_cla'],
+      privileges: ['summary_reports', 'pupil_level', 'upload_data'],
     });
     expect(r15.statusCode).toBe(400);
-    expect(r15.body).toContain('You cannot give a privilege you do not hold yourself');
+    expect(r15.body).toContain('You cannot give this privilege because you do not hold it yourself: Can upload data');
     expect(await privilegesOf(officer.id)).toEqual(['pupil_level', 'summary_reports', 'view_users']);
     expect((await itemOf(officer.id)).decision).toBeNull();
-    // R16: who agreed it.
-    await db().insertInto('account_privileges').values({ account_id: admin.id, privilege: 'cin_cla' }).execute();
-    adminClient = await signInAs(t, admin);
-    version = await versionOnPage(adminClient, officer.id);
+    // R16: the administrator does not hold cin_cla either, and gives it on the agreement: who, role, date.
     const r16 = await adminClient.post(`/admin/reviews/${reviewId}/items/${officer.id}`, {
       ...base,
       version,
       privileges: ['summary_reports', 'pupil_level', 'cin_cla'],
+      cinClaAgreedBy: 'Jo Head',
     });
     expect(r16.statusCode).toBe(400);
-    expect(r16.body).toContain('Enter who agreed access to CiN and CLA information');
+    expect(r16.body).toContain('Enter the role of the person who agreed access to CiN and CLA information');
+    expect(r16.body).toContain('Enter the date access to CiN and CLA information was agreed');
     expect(await privilegesOf(officer.id)).not.toContain('cin_cla');
     const done = await adminClient.post(`/admin/reviews/${reviewId}/items/${officer.id}`, {
       ...base,
       version,
       privileges: ['summary_reports', 'pupil_level', 'cin_cla'],
-      cinClaAgreedBy: 'Jo Head, Virtual Head',
+      cinClaAgreedBy: 'Jo Head',
+      cinClaAgreedRole: 'Virtual Head',
+      'cinClaAgreedOn-day': '1',
+      'cinClaAgreedOn-month': '11',
+      'cinClaAgreedOn-year': '2026',
     });
     expect(done.statusCode).toBe(303);
     expect(await privilegesOf(officer.id)).toEqual(['cin_cla', 'pupil_level', 'summary_reports']);
@@ -316,7 +319,12 @@ describe('access reviews (R49)', () => {
       .where('action', '=', 'account.privileges-changed')
       .where('subject_account_id', '=', officer.id)
       .executeTakeFirstOrThrow();
-    expect(event.details).toMatchObject({ cinClaAgreedBy: 'Jo Head, Virtual Head', review: { id: reviewId } });
+    expect(event.details).toMatchObject({
+      cinClaAgreedBy: 'Jo Head',
+      cinClaAgreedRole: 'Virtual Head',
+      cinClaAgreedOn: '2026-11-01',
+      review: { id: reviewId },
+    });
     // Decided again as "keep": the change already made stays on the record.
     const again = await adminClient.post(`/admin/reviews/${reviewId}/items/${officer.id}`, {
       ...YES,

@@ -485,7 +485,9 @@ describe('the users API', () => {
     const agreed = await api(cinToken)('PUT', `/api/v1/users/${officer.id}/privileges`, {
       userType: 'virtual_school',
       privileges: ['summary_reports', 'cin_cla'],
-      cinClaAgreedBy: 'Virtual Head, 1 Nov',
+      cinClaAgreedBy: 'Jane Doe',
+      cinClaAgreedRole: 'Virtual Head',
+      cinClaAgreedOn: '2026-11-01',
     });
     expect(agreed.json()).toEqual({ userType: 'virtual_school', privileges: ['summary_reports', 'cin_cla'] });
     // No self-archive (R29); the matrix covers R17's last administrator through the page rules.

@@ -20,7 +20,6 @@ beforeAll(async () => {
     username: 'camden.admin',
     userType: 'la_admin',
   });
-  await t.handle.db.insertInto('account_privileges').values({ account_id: admin.id, privilege: 'cin_cla' }).execute();
 });
 afterAll(async () => t?.close());
 
@@ -82,7 +81,7 @@ describe('create user (R6–R9, R2)', () => {
     expect(await t.handle.db.selectFrom('accounts').select('id').execute()).toHaveLength(before.length);
   });
 
-  it('asks who agreed CiN/CLA access when the type includes it (R16)', async () => {
+  it('asks who agreed CiN/CLA access, their role and the date when the type includes it (R16)', async () => {
     const client = await signIn(admin);
     await client.get('/admin/users/new');
     const missing = await client.post('/admin/users/new', {
@@ -93,14 +92,18 @@ describe('create user (R6–R9, R2)', () => {
       userType: 'virtual_school',
     });
     expect(missing.statusCode).toBe(400);
-    expect(missing.body).toContain('Enter who agreed access to CiN and CLA information');
+    expect(missing.body).toContain('Enter the name of the person who agreed access to CiN and CLA information');
     const ok = await client.post('/admin/users/new', {
       username: 'vs.one',
       firstName: 'Vee',
       lastName: 'Ess',
       email: 'vs@camden.gov.uk',
       userType: 'virtual_school',
-      cinClaAgreedBy: 'The Virtual Head',
+      cinClaAgreedBy: 'Jane Doe',
+      cinClaAgreedRole: 'Virtual Head',
+      'cinClaAgreedOn-day': '30',
+      'cinClaAgreedOn-month': '10',
+      'cinClaAgreedOn-year': '2026',
     });
     expect(ok.statusCode).toBe(303);
     const event = await t.handle.db
@@ -109,7 +112,11 @@ describe('create user (R6–R9, R2)', () => {
       .where('action', '=', 'account.created')
       .orderBy('id', 'desc')
       .executeTakeFirstOrThrow();
-    expect(event.details).toMatchObject({ cinClaAgreedBy: 'The Virtual Head' });
+    expect(event.details).toMatchObject({
+      cinClaAgreedBy: 'Jane Doe',
+      cinClaAgreedRole: 'Virtual Head',
+      cinClaAgreedOn: '2026-10-30',
+    });
   });
 
   it('two creations racing for one username: exactly one wins, the other gets the clear message', async () => {

@@ -125,7 +125,7 @@ describe('lifecycle_due_at (the stored next-event time)', () => {
       const by = fc.constantFrom('la' as const, 'la' as const, 'support' as const, 'system' as const);
       const target = fc.nat({ max: 40 });
       const la = fc.constantFrom(0, 1);
-      // Types an LA administrator may give (R15): virtual_school needs cin_cla, which they do not hold.
+      // Types these operations create: virtual_school needs the agreement of CiN/CLA (R16), which they do not record.
       const creatable = fc.constantFrom<UserType>(
         'la_admin',
         'la_officer',
@@ -258,7 +258,9 @@ describe('lifecycle_due_at (the stored next-event time)', () => {
               email: `${username}@example.gov.uk`,
               jobTitle: '',
               phone: '',
-              cinClaAgreedBy: 'The Virtual Head',
+              cinClaAgreedBy: 'Jane Doe',
+              cinClaAgreedRole: 'Virtual Head',
+              cinClaAgreedOn: '2020-01-01',
             };
           };
           // Everyone through the services: the administrators as `create-admin` makes them, support likewise.
@@ -489,7 +491,9 @@ describe('lifecycle_due_at (the stored next-event time)', () => {
                     {
                       userType: o.type,
                       privileges: [...typeDefaults(o.type)],
-                      cinClaAgreedBy: 'The Virtual Head',
+                      cinClaAgreedBy: 'Jane Doe',
+                      cinClaAgreedRole: 'Virtual Head',
+                      cinClaAgreedOn: '2020-01-01',
                     },
                     CTX,
                   ),

@@ -72,7 +72,9 @@ describe('privilege rules', () => {
       action: 'save',
     });
     expect(response.statusCode).toBe(400);
-    expect(response.body).toContain('You cannot give a privilege you do not hold yourself');
+    expect(response.body).toContain(
+      'You cannot give this privilege because you do not hold it yourself: Include access to batch reporting and pupil level reports',
+    );
     expect(await privilegesOf(target.id)).toEqual(['summary_reports']);
     expect(
       (
@@ -107,23 +109,29 @@ describe('privilege rules', () => {
     );
   });
 
-  it('R16: granting CiN/CLA asks who agreed it and records the answer in the audit log', async () => {
+  it('R16: granting CiN/CLA asks who agreed it, their role and the date, and records them in the audit log', async () => {
     const client = await signIn(admin);
     await client.get(`/admin/users/${target.id}/privileges`);
-    // The administrator must hold cin_cla to grant it (R15).
-    await t.handle.db.insertInto('account_privileges').values({ account_id: admin.id, privilege: 'cin_cla' }).execute();
+    // R16: the administrator need not hold cin_cla to give it on a recorded agreement.
+    expect(await privilegesOf(admin.id)).not.toContain('cin_cla');
     const missing = await client.post(`/admin/users/${target.id}/privileges`, {
       userType: 'virtual_school',
       privileges: ['summary_reports', 'pupil_level', 'cin_cla'],
       action: 'save',
     });
     expect(missing.statusCode).toBe(400);
-    expect(missing.body).toContain('Enter who agreed access to CiN and CLA information');
+    expect(missing.body).toContain('Enter the name of the person who agreed access to CiN and CLA information');
+    expect(missing.body).toContain('Enter the role of the person who agreed access to CiN and CLA information');
+    expect(missing.body).toContain('Enter the date access to CiN and CLA information was agreed');
     expect(await privilegesOf(target.id)).not.toContain('cin_cla');
     const granted = await client.post(`/admin/users/${target.id}/privileges`, {
       userType: 'virtual_school',
       privileges: ['summary_reports', 'pupil_level', 'cin_cla'],
-      cinClaAgreedBy: 'Jane Doe, Virtual Head',
+      cinClaAgreedBy: 'Jane Doe',
+      cinClaAgreedRole: 'Virtual Head',
+      'cinClaAgreedOn-day': '1',
+      'cinClaAgreedOn-month': '11',
+      'cinClaAgreedOn-year': '2026',
       action: 'save',
     });
     expect(granted.statusCode).toBe(303);
@@ -137,7 +145,9 @@ describe('privilege rules', () => {
       .executeTakeFirstOrThrow();
     expect(event.details).toMatchObject({
       added: expect.arrayContaining(['cin_cla']),
-      cinClaAgreedBy: 'Jane Doe, Virtual Head',
+      cinClaAgreedBy: 'Jane Doe',
+      cinClaAgreedRole: 'Virtual Head',
+      cinClaAgreedOn: '2026-11-01',
     });
   });
 

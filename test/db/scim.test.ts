@@ -560,7 +560,7 @@ describe('SCIM refuses bad input with SCIM errors, never 500, writing nothing', 
       'invalidValue',
     ],
     [
-      'a type the token creator may not grant',
+      'Virtual School, whose CiN/CLA needs an agreement SCIM cannot carry (R16)',
       { ...ok, 'urn:ietf:params:scim:schemas:extension:nexus:2.0:User': { typeOfUser: 'virtual_school' } },
       'invalidValue',
     ],

@@ -278,7 +278,7 @@ describe('account import (R58)', () => {
     expect(await counts()).toEqual(before);
   });
 
-  it("refuses unknown types and privileges, privileges the importer does not hold (R15), CiN/CLA without who agreed it (R16), and another LA's schools", async () => {
+  it("refuses unknown types and privileges, privileges the importer does not hold (R15), CiN/CLA without the agreement (R16), and another LA's schools", async () => {
     const before = await counts();
     const error = await rejected(
       t.services.userImport.importAccounts(
@@ -305,7 +305,13 @@ describe('account import (R58)', () => {
         column: 'privileges',
         reason: 'Select privileges from the list: use privilege codes such as summary_reports',
       },
-      { line: 4, column: 'privileges', reason: 'You cannot give a privilege you do not hold yourself: cin_cla' },
+      // R16: CiN/CLA is given on the agreement, not by holding it; the file has no role or date columns.
+      {
+        line: 4,
+        column: 'cin_cla_agreed_role',
+        reason: 'Enter the role of the person who agreed access to CiN and CLA information, such as Virtual Head',
+      },
+      { line: 4, column: 'cin_cla_agreed_on', reason: 'Enter the date access to CiN and CLA information was agreed' },
       {
         line: 5,
         column: 'user_type',
@@ -317,7 +323,7 @@ describe('account import (R58)', () => {
       { line: 8, column: 'access_end_date', reason: 'The access end date must be in the future' },
     ]);
     expect(await counts()).toEqual(before);
-    // The system (command line) holds every privilege, but still needs who agreed CiN/CLA.
+    // The system (command line) holds every privilege, but still needs the agreement of CiN/CLA.
     const system: Actor = { kind: 'system', label: 'command line' };
     const agreed = await rejected(
       t.services.userImport.importAccounts(
@@ -331,8 +337,14 @@ describe('account import (R58)', () => {
       {
         line: 2,
         column: 'cin_cla_agreed_by',
-        reason: 'Enter who agreed access to CiN and CLA information, such as the Virtual Head',
+        reason: 'Enter the name of the person who agreed access to CiN and CLA information',
       },
+      {
+        line: 2,
+        column: 'cin_cla_agreed_role',
+        reason: 'Enter the role of the person who agreed access to CiN and CLA information, such as Virtual Head',
+      },
+      { line: 2, column: 'cin_cla_agreed_on', reason: 'Enter the date access to CiN and CLA information was agreed' },
     ]);
   });
 

@@ -103,7 +103,7 @@ export function exampleOf(schemaIn: Schema | undefined, name = ''): unknown {
       return false;
     case 'string': {
       // Another LA (central support only) and free choices a route checks against the catalogue stay out of the base.
-      if (name === 'la' || name === 'cinClaAgreedBy') return undefined;
+      if (name === 'la' || name.startsWith('cinClaAgreed')) return undefined;
       if (schema.format === 'uuid') return '3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b';
       if (schema.format === 'date') return '2027-06-30';
       return plausible(name, '') || 'Fuzz';

@@ -11,7 +11,7 @@ import { SCHOOL_IMPORT_COLUMNS, validateSchoolRows } from '../../src/domain/scho
 const held = new Set<Privilege>(typeDefaults('la_admin'));
 const CTX: AccountImportContext = {
   isCentral: false,
-  mayGrant: (p) => held.has(p),
+  mayGive: (p) => held.has(p),
   schoolIdsByUrn: new Map([
     [100001, 1],
     [100002, 2],
@@ -47,7 +47,7 @@ describe('account import rows (pure)', () => {
           userType: 'la_officer',
         },
         privileges: ['view_users', 'summary_reports', 'pupil_level'],
-        cinClaAgreedBy: null,
+        cinClaAgreement: null,
         schools: [
           { schoolId: 1, urn: 100001, role: 'consultant' },
           { schoolId: 2, urn: 100002, role: 'link_adviser' },

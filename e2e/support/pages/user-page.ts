@@ -135,8 +135,19 @@ export class UserPage extends AdminPage {
     await this.page.locator('main').getByRole('checkbox', { name: label, exact: true }).setChecked(checked);
   }
 
+  /** The name in the agreement of CiN/CLA access (R16). */
   get cinClaAgreedBy(): Locator {
-    return this.page.getByLabel('Who agreed this access?', { exact: true });
+    return this.page.getByLabel('Name of the person who agreed it', { exact: true });
+  }
+
+  /** Fills in the agreement of CiN/CLA access (R16): name, role and the date as day, month, year. */
+  async fillCinClaAgreement(name: string, role: string, date: { day: string; month: string; year: string }) {
+    await this.cinClaAgreedBy.fill(name);
+    await this.page.getByLabel('Their role', { exact: true }).fill(role);
+    const fieldset = this.page.getByRole('group', { name: 'Date of the agreement' });
+    await fieldset.getByLabel('Day', { exact: true }).fill(date.day);
+    await fieldset.getByLabel('Month', { exact: true }).fill(date.month);
+    await fieldset.getByLabel('Year', { exact: true }).fill(date.year);
   }
 
   async savePrivileges(options: { status?: number; error?: boolean } = {}): Promise<UserPage> {
@@ -144,7 +155,7 @@ export class UserPage extends AdminPage {
     return new UserPage(this.tab, this.name).expectOn('Privileges', options);
   }
 
-  /** Enter in the "Who agreed this access?" field saves (it must not apply the type's defaults). */
+  /** Enter in the agreement's name field saves (it must not apply the type's defaults). */
   async savePrivilegesWithEnter(): Promise<UserPage> {
     await this.tab.navigate(() => this.cinClaAgreedBy.press('Enter'));
     return new UserPage(this.tab, this.name).expectOn('Privileges');

@@ -95,7 +95,7 @@ export function userPartRoutes(services: Services) {
           operationId: 'setUserPrivileges',
           description: 'R15–R17 apply exactly as on the Privileges tab. Needs manage_users.',
           summary:
-            'Set the Type of User and privileges (nobody grants what they do not hold; CiN/CLA needs who agreed it; never the last administrator)',
+            'Set the Type of User and privileges (nobody grants what they do not hold, except cin_cla on a recorded agreement: who agreed it, their role and the date; never the last administrator)',
           params: idParams,
           headers: IF_MATCH_HEADERS,
           body: { $ref: 'PrivilegesUpdate#' },

@@ -21,7 +21,7 @@ import { deletePendingTopicMessagesTo } from '../../data/queries/communication-q
 import { schoolGroupIdsOfOrganisation } from '../../data/queries/school-group-queries.ts';
 import { deleteSessionsOfAccount } from '../../data/queries/session-queries.ts';
 import { schoolGroupsOf } from '../../data/queries/user-detail-queries.ts';
-import { authorise, isCentralSupport, mayGrant, type Action, type Actor } from '../../domain/access.ts';
+import { authorise, isCentralSupport, type Action, type Actor } from '../../domain/access.ts';
 import {
   accessEndDateFrom,
   EXTERNAL_ID_TAKEN,
@@ -29,6 +29,14 @@ import {
   validateAccountFields,
 } from '../../domain/account-fields.ts';
 import { dateIn } from '../../domain/calendar.ts';
+import {
+  AGREED_PRIVILEGE,
+  agreementDetails,
+  cannotGiveMessage,
+  mayGive,
+  validateCinClaAgreement,
+  type CinClaAgreementInput,
+} from '../../domain/cin-cla-agreement.ts';
 import { NotFoundError, RuleError, StaleVersionError, ValidationError } from '../../domain/errors.ts';
 import { accessEndsAt, deletionDueAt, type RetentionPolicy } from '../../domain/lifecycle.ts';
 import { fullName } from '../../domain/names.ts';
@@ -84,11 +92,10 @@ export interface DetailsInput {
   externalId?: string | null;
 }
 
-export interface PrivilegesInput {
+/** With the agreement of CiN/CLA access (R16), required when it is being granted. */
+export interface PrivilegesInput extends CinClaAgreementInput {
   userType?: string;
   privileges?: readonly string[];
-  /** Who agreed CiN/CLA access (R16), when it is being granted. */
-  cinClaAgreedBy?: string;
 }
 
 /**
@@ -125,7 +132,10 @@ export async function applyPrivileges(
   input: PrivilegesInput,
   ctx: RequestContext,
   now: Date,
-  extra: Record<string, unknown> = {},
+  /** Added to the audit details (a review names itself). */
+  extra: Record<string, unknown>,
+  /** YYYY-MM-DD where the service runs: an agreement of CiN/CLA access is not dated after it (R16). */
+  today: string,
 ): Promise<void> {
   const isCentralAccount = CENTRAL_ONLY_TYPES.includes(account.user_type as never);
   const userType = input.userType ?? '';
@@ -142,21 +152,14 @@ export async function applyPrivileges(
   const before = sortPrivileges(await privilegesOf(trx, account.id));
   const added = wanted.filter((p) => !before.includes(p));
   const removed = before.filter((p) => !wanted.includes(p));
-  // R15: nobody grants what they do not hold themselves.
-  const notHeld = added.filter((p) => !mayGrant(actor, p));
-  if (notHeld.length > 0)
-    throw new ValidationError({
-      privileges: `You cannot give a privilege you do not hold yourself: ${notHeld.join(', ')}`,
-    });
-  // R16: CiN/CLA access is agreed with the Virtual Head; record who agreed it.
-  const agreedBy = (input.cinClaAgreedBy ?? '').trim();
-  if (added.includes('cin_cla')) {
-    if (!agreedBy)
-      throw new ValidationError({
-        cinClaAgreedBy: 'Enter who agreed access to CiN and CLA information, such as the Virtual Head',
-      });
-    if (agreedBy.length > 200)
-      throw new ValidationError({ cinClaAgreedBy: 'Who agreed it must be 200 characters or fewer' });
+  // R15: nobody grants what they do not hold themselves, except CiN/CLA on a recorded agreement (R16).
+  const notHeld = added.filter((p) => !mayGive(actor, p));
+  if (notHeld.length > 0) throw new ValidationError({ privileges: cannotGiveMessage(notHeld) });
+  let agreement = null;
+  if (added.includes(AGREED_PRIVILEGE)) {
+    const checked = validateCinClaAgreement(input, today);
+    if (!checked.agreement) throw new ValidationError(checked.errors);
+    agreement = checked.agreement;
   }
   if (removed.includes(ADMINISTRATOR_PRIVILEGE))
     await assertNotLastAdministrator(trx, actor, account, 'remove "Can Add, Delete and Manage Users"');
@@ -173,7 +176,7 @@ export async function applyPrivileges(
         privileges: [before, wanted],
         added,
         removed,
-        ...(added.includes('cin_cla') ? { cinClaAgreedBy: agreedBy } : {}),
+        ...agreementDetails(agreement),
         ...extra,
       },
     });

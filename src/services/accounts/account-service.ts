@@ -12,8 +12,10 @@ import {
 } from '../../data/queries/account-queries.ts';
 import { schoolAssignmentsOf, schoolGroupsOf } from '../../data/queries/user-detail-queries.ts';
 import { isUniqueViolation } from '../../data/unique-violation.ts';
-import { authorise, mayGrant, type Actor } from '../../domain/access.ts';
+import { authorise, type Actor } from '../../domain/access.ts';
 import { EXTERNAL_ID_TAKEN, externalIdProblem, USERNAME_TAKEN } from '../../domain/account-fields.ts';
+import { dateIn } from '../../domain/calendar.ts';
+import { mayGive } from '../../domain/cin-cla-agreement.ts';
 import { NotFoundError, ValidationError } from '../../domain/errors.ts';
 import {
   accountCreatedDetails,
@@ -66,13 +68,18 @@ export function createAccountService(deps: ServiceDeps, passwords: PasswordServi
       authorise(actor, 'users.create', { organisationId: input.organisationId });
       const organisation = await findOrganisation(db, input.organisationId);
       if (!organisation) throw new NotFoundError();
-      const { plan, errors } = validateNewAccount(input, organisation.kind === 'central', (p) => mayGrant(actor, p));
+      const now = clock.now();
+      const { plan, errors } = validateNewAccount(
+        input,
+        organisation.kind === 'central',
+        (p) => mayGive(actor, p),
+        dateIn(now, deps.schedule.policy.timezone),
+      );
       if (!plan) throw new ValidationError(errors);
       const { fields } = plan;
       const externalId = input.externalId?.trim() || null;
       const externalIdError = externalIdProblem(externalId);
       if (externalIdError) throw new ValidationError({ externalId: externalIdError });
-      const now = clock.now();
       const id = randomUUID();
       const taken = () => new ValidationError({ username: USERNAME_TAKEN });
       const externalIdTaken = () => new ValidationError({ externalId: EXTERNAL_ID_TAKEN });

@@ -10,6 +10,7 @@ import { schoolAssignmentsOf } from '../../data/queries/user-detail-queries.ts';
 import { isUniqueViolation } from '../../data/unique-violation.ts';
 import { type Actor } from '../../domain/access.ts';
 import { EXTERNAL_ID_TAKEN } from '../../domain/account-fields.ts';
+import { dateIn } from '../../domain/calendar.ts';
 import { NotFoundError, ValidationError } from '../../domain/errors.ts';
 import { isSchoolRole } from '../../domain/school-roles.ts';
 import { audit, who } from '../audit.ts';
@@ -74,7 +75,16 @@ export function createUserChangesService(deps: ServiceDeps) {
       await db
         .transaction()
         .execute(async (trx) =>
-          applyPrivileges(trx, actor, await lockAtVersion(trx, id, expectedVersion), input, ctx, now),
+          applyPrivileges(
+            trx,
+            actor,
+            await lockAtVersion(trx, id, expectedVersion),
+            input,
+            ctx,
+            now,
+            {},
+            dateIn(now, deps.schedule.policy.timezone),
+          ),
         );
     },
 

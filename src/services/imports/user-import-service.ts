@@ -10,8 +10,9 @@ import {
 } from '../../data/queries/import-queries.ts';
 import { insertNewAccountTokens } from '../../data/queries/token-queries.ts';
 import { schoolGroupsOfOrganisation, schoolsOfOrganisation } from '../../data/queries/user-detail-queries.ts';
-import { mayGrant, type Actor } from '../../domain/access.ts';
+import { type Actor } from '../../domain/access.ts';
 import { ACCOUNT_IMPORT_COLUMNS, validateAccountRows } from '../../domain/account-import.ts';
+import { mayGive } from '../../domain/cin-cla-agreement.ts';
 import { ImportRejectedError } from '../../domain/errors.ts';
 import { readImportFile, sortProblems, type ImportColumn, type RowProblem } from '../../domain/import-file.ts';
 import { accountCreatedDetails } from '../../domain/new-account.ts';
@@ -24,6 +25,7 @@ import { mailDomain, type ServiceDeps } from '../deps.ts';
 import { linkParts } from '../sign-in/link-parts.ts';
 import { organisationInScope } from '../organisation-scope.ts';
 import type { RequestContext } from '../request-context.ts';
+import { NO_PROGRESS, type ImportProgress } from './import-progress.ts';
 import { refreshLifecycleDue } from '../lifecycle/schedule.ts';
 import { dateIn } from '../../domain/calendar.ts';
 import { fullName } from '../../domain/names.ts';
@@ -62,9 +64,16 @@ export function createUserImportService(deps: ServiceDeps) {
       organisationInScope(db, actor, la, 'users.import'),
 
     /** Creates every account of the file, each with its invitation email (R9), or none. */
-    async importAccounts(actor: Actor, la: unknown, file: { name: string; bytes: Uint8Array }, ctx: RequestContext) {
+    async importAccounts(
+      actor: Actor,
+      la: unknown,
+      file: { name: string; bytes: Uint8Array },
+      ctx: RequestContext,
+      progress: ImportProgress = NO_PROGRESS,
+    ) {
       const organisation = await organisationInScope(db, actor, la, 'users.import');
       const { rows, problems } = readImportFile(file.bytes, ACCOUNT_IMPORT_COLUMNS);
+      progress({ stage: 'read', rows: rows.length });
       const usernames = [
         ...new Set(rows.map((r) => normaliseUsername(r.values.username ?? '')).filter((u) => u !== '')),
       ];
@@ -76,7 +85,7 @@ export function createUserImportService(deps: ServiceDeps) {
       const now = clock.now();
       const { plans, problems: rowProblems } = validateAccountRows(rows, {
         isCentral: organisation.kind === 'central',
-        mayGrant: (p) => mayGrant(actor, p),
+        mayGive: (p) => mayGive(actor, p),
         schoolIdsByUrn: schools,
         groupIdsByName: new Map(groups.map((g) => [g.name.toLowerCase(), g.id])),
         takenUsernames: taken,
@@ -154,6 +163,7 @@ export function createUserImportService(deps: ServiceDeps) {
           );
           await auditMany(trx, who(actor), ctx, now, records);
         });
+        progress({ stage: 'written', rows: accounts.length, of: accounts.length });
       } catch (error) {
         // A username taken by someone else between the check and the write (R7): the unique index decides.
         if ((error as { code?: string }).code === '23505') {
@@ -178,9 +188,16 @@ export function createUserImportService(deps: ServiceDeps) {
     },
 
     /** Replaces the schools of every account named in the file (R26 termly re-assignment), or of none. */
-    async importSchools(actor: Actor, la: unknown, file: { name: string; bytes: Uint8Array }, ctx: RequestContext) {
+    async importSchools(
+      actor: Actor,
+      la: unknown,
+      file: { name: string; bytes: Uint8Array },
+      ctx: RequestContext,
+      progress: ImportProgress = NO_PROGRESS,
+    ) {
       const organisation = await organisationInScope(db, actor, la, 'users.import');
       const { rows, problems } = readImportFile(file.bytes, SCHOOL_IMPORT_COLUMNS);
+      progress({ stage: 'read', rows: rows.length });
       const [accountIds, schools] = await Promise.all([
         accountIdsByUsername(db, organisation.id),
         schoolIdsByUrn(organisation.id),
@@ -228,6 +245,7 @@ export function createUserImportService(deps: ServiceDeps) {
           },
         ]);
       });
+      progress({ stage: 'written', rows: plans.length, of: plans.length });
       return {
         organisation,
         accounts: plans.map((p) => ({ id: p.accountId, username: p.username, schools: p.schools.length })),

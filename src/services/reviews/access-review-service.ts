@@ -48,6 +48,8 @@ import {
 } from '../../domain/access-reviews.ts';
 import { authorise, decide as decideAccess, type Actor } from '../../domain/access.ts';
 import { auditActionLabel } from '../../domain/audit-labels.ts';
+import { dateIn } from '../../domain/calendar.ts';
+import type { CinClaAgreementInput } from '../../domain/cin-cla-agreement.ts';
 import { toCsv } from '../../domain/csv.ts';
 import { ConflictError, NotFoundError, RuleError, ValidationError } from '../../domain/errors.ts';
 import { fullName } from '../../domain/names.ts';
@@ -70,7 +72,10 @@ export interface ItemDecisionInput {
   /** For "change": the new Type of User and privileges (R14–R17). */
   userType?: string;
   privileges?: readonly string[];
+  /** The agreement of CiN/CLA access (R16), when it is being given. */
   cinClaAgreedBy?: string;
+  cinClaAgreedRole?: string;
+  cinClaAgreedOn?: CinClaAgreementInput['cinClaAgreedOn'];
 }
 
 export interface BulkInput {
@@ -175,7 +180,7 @@ export function createAccessReviewService(deps: ServiceDeps & { inactiveMonths: 
     decision: Decision,
     answers: Answers,
     note: string | null,
-    change: { userType?: string; privileges?: readonly string[]; cinClaAgreedBy?: string },
+    change: { userType?: string; privileges?: readonly string[] } & CinClaAgreementInput,
     ctx: RequestContext,
     now: Date,
     by: { label: string; inBulk: boolean },
@@ -216,15 +221,7 @@ export function createAccessReviewService(deps: ServiceDeps & { inactiveMonths: 
           privileges: 'Choose a different Type of User or different privileges, or keep the account as it is',
         });
       }
-      await applyPrivileges(
-        trx,
-        actor,
-        account,
-        { userType: change.userType, privileges: change.privileges, cinClaAgreedBy: change.cinClaAgreedBy },
-        ctx,
-        now,
-        named,
-      );
+      await applyPrivileges(trx, actor, account, change, ctx, now, named, dateIn(now, config.lifecycle.timezone));
       changedTo = { userType: change.userType ?? '', privileges: wanted };
     } else if (decision === 'archive' || decision === 'delete') {
       if (decideAccess(actor, decision === 'archive' ? 'users.archive' : 'users.delete', target) !== 'allow') {
@@ -482,7 +479,13 @@ export function createAccessReviewService(deps: ServiceDeps & { inactiveMonths: 
           value.decision,
           value.answers,
           value.note,
-          { userType: input.userType, privileges: input.privileges, cinClaAgreedBy: input.cinClaAgreedBy },
+          {
+            userType: input.userType,
+            privileges: input.privileges,
+            cinClaAgreedBy: input.cinClaAgreedBy,
+            cinClaAgreedRole: input.cinClaAgreedRole,
+            cinClaAgreedOn: input.cinClaAgreedOn,
+          },
           ctx,
           now,
           { label: await nameOf(trx, actor), inBulk: false },

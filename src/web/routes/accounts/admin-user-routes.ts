@@ -1,14 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ForbiddenError, RuleError, StaleVersionError, ValidationError } from '../../../domain/errors.ts';
+import { AGREEMENT_FIELDS } from '../../../domain/cin-cla-agreement.ts';
 import {
-  PRIVILEGES,
   USER_TYPES,
   differenceFromDefaults,
   isUserType,
   privilegeLabel,
   typeDefaults,
   userTypeLabel,
-  type Privilege,
 } from '../../../domain/privileges.ts';
 import { SCHOOL_ROLES, isSchoolRole, schoolRoleLabel } from '../../../domain/school-roles.ts';
 import { monthsAgo } from '../../../domain/relative-time.ts';
@@ -21,10 +20,20 @@ import { ARCHIVE_REASON_TEXT } from '../../../domain/account-status.ts';
 import { errorView } from '../../plugins/views.ts';
 import { lifecycleSentence } from '../../lifecycle-text.ts';
 import { privilegeChoices } from '../../privilege-choices.ts';
+import {
+  EMPTY_AGREEMENT,
+  agreementForm,
+  agreementInput,
+  linkDateToDay,
+  type AgreementForm,
+} from '../../agreement-form.ts';
 import { formBody, formList, text } from '../form.ts';
 import { fullName } from '../../../domain/names.ts';
 
 type IdRequest = FastifyRequest<{ Params: { id: string } }>;
+
+/** The Privileges tab as filled in: type, privileges and the agreement of CiN/CLA access (R16). */
+type PrivilegesForm = { userType: string; privileges: string[] } & AgreementForm;
 
 /** The version a user-page form was filled in against (its hidden field); none when absent or unreadable. */
 function formVersion(body: Record<string, string | undefined>): number | undefined {
@@ -184,7 +193,7 @@ export function adminUserRoutes(services: Services) {
     async function privilegesPage(
       request: IdRequest,
       reply: FastifyReply,
-      form?: { userType: string; privileges: string[]; cinClaAgreedBy: string },
+      form?: PrivilegesForm,
       extra: Record<string, unknown> = {},
     ) {
       const user = await services.users.view(
@@ -194,16 +203,13 @@ export function adminUserRoutes(services: Services) {
         requestContext(request),
       );
       const actor = signedIn(request).actor;
-      const current = form ?? { userType: user.account.user_type, privileges: user.privileges, cinClaAgreedBy: '' };
-      const diff = isUserType(current.userType)
-        ? differenceFromDefaults(
-            current.userType,
-            current.privileges.filter((p): p is Privilege => PRIVILEGES.some((x) => x.code === p)),
-          )
-        : { added: [], removed: [] };
+      const current = form ?? { userType: user.account.user_type, privileges: user.privileges, ...EMPTY_AGREEMENT };
+      // What is saved, never what a refused form asked for: the box describes the account.
+      const saved = user.account.user_type;
+      const diff = isUserType(saved) ? differenceFromDefaults(saved, user.privileges) : { added: [], removed: [] };
       const differsText =
-        isUserType(current.userType) && (diff.added.length || diff.removed.length)
-          ? `Differs from the defaults of ${userTypeLabel(current.userType)}: ${[...diff.added.map((p) => `+${privilegeLabel(p)}`), ...diff.removed.map((p) => `−${privilegeLabel(p)}`)].join('; ')}`
+        isUserType(saved) && (diff.added.length || diff.removed.length)
+          ? `Differs from the defaults of ${userTypeLabel(saved)}: ${[...diff.added.map((p) => `+${privilegeLabel(p)}`), ...diff.removed.map((p) => `−${privilegeLabel(p)}`)].join('; ')}`
           : '';
       const isCentral = user.organisation.kind === 'central';
       return reply.page('admin/user/privileges.njk', {
@@ -220,7 +226,7 @@ export function adminUserRoutes(services: Services) {
           defaults: t.defaults,
           defaultsText: t.defaults.map(privilegeLabel).join(', '),
         })),
-        privileges: privilegeChoices(actor, isCentral),
+        privileges: privilegeChoices(actor, isCentral, user.privileges),
         ...extra,
       });
     }
@@ -231,10 +237,10 @@ export function adminUserRoutes(services: Services) {
 
     app.post<{ Params: { id: string } }>('/admin/users/:id/privileges', async (request, reply) => {
       const body = formBody(request.body);
-      const form = {
+      const form: PrivilegesForm = {
         userType: text(body, 'userType', 50),
         privileges: formList(request.body, 'privileges').slice(0, 50),
-        cinClaAgreedBy: text(body, 'cinClaAgreedBy', 300),
+        ...agreementForm(body),
       };
       // Without JavaScript, choosing a Type of User pre-fills its defaults in a second step (R14).
       if (body.action === 'defaults') {
@@ -253,7 +259,7 @@ export function adminUserRoutes(services: Services) {
         await services.userChanges.setPrivileges(
           signedIn(request).actor,
           request.params.id,
-          form,
+          { userType: form.userType, privileges: form.privileges, ...agreementInput(form) },
           requestContext(request),
           formVersion(body),
         );
@@ -263,7 +269,7 @@ export function adminUserRoutes(services: Services) {
         if (error instanceof ValidationError) {
           reply.code(400);
           return privilegesPage(request, reply, form, {
-            errors: errorView(error.fields, ['userType', 'privileges', 'cinClaAgreedBy']),
+            errors: linkDateToDay(errorView(error.fields, ['userType', 'privileges', ...AGREEMENT_FIELDS])),
           });
         }
         if (error instanceof RuleError) {

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { can } from '../../../domain/access.ts';
 import { ValidationError } from '../../../domain/errors.ts';
-import { PRIVILEGES, USER_TYPES, isUserType, privilegeLabel, userTypeLabel } from '../../../domain/privileges.ts';
+import { AGREED_PRIVILEGE, AGREEMENT_FIELDS } from '../../../domain/cin-cla-agreement.ts';
+import { PRIVILEGES, USER_TYPES, isUserType, userTypeLabel } from '../../../domain/privileges.ts';
 import { monthsAgo } from '../../../domain/relative-time.ts';
 import { parseUserListQuery, userListHref, type UserListQuery } from '../../../domain/user-filters.ts';
 import type { Services } from '../../../services/index.ts';
@@ -10,6 +11,8 @@ import { requireSignIn, signedIn } from '../../plugins/require-sign-in.ts';
 import { sendCsvStream } from '../csv-reply.ts';
 import { formBody, queryOf } from '../form.ts';
 import { errorView } from '../../plugins/views.ts';
+import { EMPTY_AGREEMENT, agreementForm, agreementInput, linkDateToDay } from '../../agreement-form.ts';
+import { userTypeChoices } from '../../privilege-choices.ts';
 import { fullName } from '../../../domain/names.ts';
 
 /** Admin > Users (R19–R22) and its CSV export. */
@@ -99,23 +102,21 @@ export function adminUsersRoutes(services: Services) {
         actor,
         typeof la === 'string' ? la : undefined,
       );
-      const isCentral = organisation.kind === 'central';
+      const types = userTypeChoices(actor, organisation.kind === 'central');
       return reply.page('admin/users/new.njk', {
         pageTitle: 'Create user – Admin',
         organisation,
         laParam: typeof la === 'string',
         invitationDays: services.config.invitationDays,
-        types: USER_TYPES.filter((t) => (t.code === 'support') === isCentral).map((t) => ({
-          code: t.code,
-          label: t.label,
-          defaultsText: t.defaults.map(privilegeLabel).join(', '),
-        })),
+        types,
+        // The agreement of R16 is asked under the first type that gives CiN/CLA (Virtual School).
+        agreementType: types.find((t) => !t.disabled && t.defaults.includes(AGREED_PRIVILEGE))?.code ?? '',
         form,
         ...extra,
       });
     }
 
-    app.get('/admin/users/new', async (request, reply) => newUserPage(request, reply));
+    app.get('/admin/users/new', async (request, reply) => newUserPage(request, reply, { ...EMPTY_AGREEMENT }));
 
     app.post('/admin/users/new', async (request, reply) => {
       const body = formBody(request.body);
@@ -133,12 +134,12 @@ export function adminUsersRoutes(services: Services) {
         jobTitle: body.jobTitle ?? '',
         phone: body.phone ?? '',
         userType: body.userType ?? '',
-        cinClaAgreedBy: body.cinClaAgreedBy ?? '',
       };
+      const agreement = agreementForm(body);
       try {
         const account = await services.accounts.createAccount(
           actor,
-          { ...input, organisationId: organisation.id },
+          { ...input, ...agreementInput(agreement), organisationId: organisation.id },
           requestContext(request),
         );
         reply.flash(`${fullName(account)} has been created and emailed an invitation.`);
@@ -146,19 +147,24 @@ export function adminUsersRoutes(services: Services) {
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;
         reply.code(400);
-        const shown = Object.fromEntries(Object.entries(input).map(([k, v]) => [k, v.slice(0, 300)]));
+        const shown = {
+          ...Object.fromEntries(Object.entries(input).map(([k, v]) => [k, v.slice(0, 300)])),
+          ...agreement,
+        };
         return newUserPage(request, reply, shown, {
-          errors: errorView(error.fields, [
-            'username',
-            'firstName',
-            'lastName',
-            'email',
-            'jobTitle',
-            'phone',
-            'userType',
-            'cinClaAgreedBy',
-            'privileges',
-          ]),
+          errors: linkDateToDay(
+            errorView(error.fields, [
+              'username',
+              'firstName',
+              'lastName',
+              'email',
+              'jobTitle',
+              'phone',
+              'userType',
+              ...AGREEMENT_FIELDS,
+              'privileges',
+            ]),
+          ),
         });
       }
     });

@@ -16,6 +16,7 @@ import {
 import { ConflictError, RuleError, ValidationError } from '../../../domain/errors.ts';
 import { USER_TYPES, isUserType, userTypeLabel } from '../../../domain/privileges.ts';
 import { privilegeChoices } from '../../privilege-choices.ts';
+import { EMPTY_AGREEMENT, agreementForm, agreementInput, linkDateToDay } from '../../agreement-form.ts';
 import { monthsAgo } from '../../../domain/relative-time.ts';
 import type { Services } from '../../../services/index.ts';
 import { requestContext } from '../../../http/request-context.ts';
@@ -42,6 +43,8 @@ const ITEM_FIELDS = [
   'userType',
   'privileges',
   'cinClaAgreedBy',
+  'cinClaAgreedRole',
+  'cinClaAgreedOn',
   'note',
 ];
 const typeName = (code: string) => (isUserType(code) ? userTypeLabel(code) : code);
@@ -295,7 +298,7 @@ export function adminReviewRoutes(services: Services) {
         note: item.row.note ?? '',
         userType: item.changedTo?.userType ?? item.current.userType,
         privileges: item.changedTo?.privileges ?? item.current.privileges,
-        cinClaAgreedBy: '',
+        ...EMPTY_AGREEMENT,
       };
       return reply.page('admin/reviews/item.njk', {
         pageTitle: `${item.snapshot.name || item.row.account_label} – ${item.review.name} – Admin`,
@@ -329,10 +332,11 @@ export function adminReviewRoutes(services: Services) {
           value: t.code,
           text: t.label,
         })),
-        privilegeChoices: privilegeChoices(actor, isCentral).map((p) => ({
+        privilegeChoices: privilegeChoices(actor, isCentral, item.current.privileges).map((p) => ({
           value: p.code,
           text: p.label,
           hint: p.hint,
+          disabled: p.disabled,
         })),
         ...extra,
       });
@@ -359,7 +363,7 @@ export function adminReviewRoutes(services: Services) {
           version: body.version ?? '',
           userType: body.userType ?? '',
           privileges: formList(request.body, 'privileges').slice(0, 50),
-          cinClaAgreedBy: body.cinClaAgreedBy ?? '',
+          ...agreementInput(agreementForm(body)),
         };
         try {
           const decision = await services.reviews.decide(
@@ -380,7 +384,7 @@ export function adminReviewRoutes(services: Services) {
             note: text(body, 'note', 1100),
             userType: text(body, 'userType', 50),
             privileges: input.privileges,
-            cinClaAgreedBy: text(body, 'cinClaAgreedBy', 300),
+            ...agreementForm(body),
           };
           if (error instanceof ConflictError) {
             // The page shows the other administrator's decision; what this one entered is not kept.
@@ -392,7 +396,7 @@ export function adminReviewRoutes(services: Services) {
           }
           if (error instanceof ValidationError) {
             reply.code(400);
-            return itemPage(request, reply, shown, { errors: errorView(error.fields, ITEM_FIELDS) });
+            return itemPage(request, reply, shown, { errors: linkDateToDay(errorView(error.fields, ITEM_FIELDS)) });
           }
           if (error instanceof RuleError) {
             reply.code(409);
