@@ -279,4 +279,40 @@ describe('the audit log in words (issue 13)', () => {
     expect(html).toContain('Added: URN 399999 as Other');
     expect(html).not.toContain('Islington Secret School');
   });
+
+  it('a long list of changes shows its first lines and folds the rest, all still on the page', async () => {
+    const db = t.handle.db;
+    const urns = Array.from({ length: 12 }, (_, i) => 320000 + i);
+    await db
+      .insertInto('schools')
+      .values(
+        urns.map((urn) => ({
+          urn,
+          organisation_id: camden,
+          name: `Rowan ${urn}`,
+          phase: null,
+          updated_at: new Date(),
+        })),
+      )
+      .execute();
+    await db
+      .insertInto('audit_events')
+      .values({
+        occurred_at: new Date(),
+        action: 'account.schools-replaced',
+        actor_account_id: admin.id,
+        actor_label: 'camden.admin',
+        organisation_id: camden,
+        subject_account_id: tara.id,
+        ip: null,
+        request_id: null,
+        details: JSON.stringify({ before: [], after: urns.map((urn) => ({ urn, role: 'consultant' })) }),
+      })
+      .execute();
+    const client = await signIn(admin);
+    const html = table((await client.get('/admin/audit?action=account.schools-replaced')).body);
+    expect(html).toContain('Schools replaced: 12 schools added; 12 schools now.');
+    expect(html).toContain('Show 6 more');
+    for (const urn of urns) expect(html).toContain(`Added: Rowan ${urn} (URN ${urn}) as Consultant`);
+  });
 });
