@@ -21,6 +21,7 @@ import { passwordRoutes } from './routes/sign-in/password-routes.ts';
 import { schoolGroupRoutes } from './routes/accounts/school-group-routes.ts';
 import { securityAlertRoutes } from './routes/lifecycle/security-alert-routes.ts';
 import { signInRoutes } from './routes/sign-in/sign-in-routes.ts';
+import { sessionRoutes } from './routes/sign-in/session-routes.ts';
 import { supportRoutes } from './routes/support/support-routes.ts';
 import { userImportRoutes } from './routes/imports/user-import-routes.ts';
 
@@ -53,6 +54,7 @@ export async function registerWeb(app: FastifyInstance, services: Services, opti
 
   await app.register(healthRoutes(services));
   await app.register(signInRoutes(services));
+  await app.register(sessionRoutes(services));
   await app.register(passwordRoutes(services));
   await app.register(homeRoutes(services));
   await app.register(myAccountRoutes(services));

@@ -124,7 +124,9 @@ describe('session cookie (R54)', () => {
       expect(page.statusCode).toBe(200);
       expect(page.headers['strict-transport-security']).toMatch(/max-age=\d+/);
       // Over HTTPS only the __Host- cookie is read: the same value under the plain name is no session.
-      expect((await (await withCookie(s.token, app, COOKIE)).get('/my-account')).headers.location).toBe('/sign-in');
+      expect((await (await withCookie(s.token, app, COOKIE)).get('/my-account')).headers.location).toBe(
+        '/sign-in?returnTo=%2Fmy-account',
+      );
       expect((await (await withCookie(s.token, app, '__Host-nexus_session')).get('/my-account')).statusCode).toBe(200);
     } finally {
       await app.close();
@@ -230,7 +232,8 @@ describe('sign-out and timeouts (R54)', () => {
     for (const url of ['/', '/my-account']) {
       const page = await replay.get(url);
       expect(page.statusCode, url).toBe(302);
-      expect(page.headers.location).toBe('/sign-in');
+      // Home needs no way back; any other page is returned to after signing in again.
+      expect(page.headers.location).toBe(url === '/' ? '/sign-in' : `/sign-in?returnTo=${encodeURIComponent(url)}`);
     }
     const events = await t.handle.db
       .selectFrom('audit_events')
@@ -251,7 +254,7 @@ describe('sign-out and timeouts (R54)', () => {
     t.clock.advance(30 * 60_000);
     const page = await s.client.get('/my-account');
     expect(page.statusCode).toBe(302);
-    expect(page.headers.location).toBe('/sign-in');
+    expect(page.headers.location).toBe('/sign-in?returnTo=%2Fmy-account');
     expect(await sessionRow(s.token)).toBeUndefined();
   });
 
@@ -267,7 +270,7 @@ describe('sign-out and timeouts (R54)', () => {
     expect((await s.client.get('/my-account')).statusCode).toBe(200);
     t.clock.advance(1_000);
     const page = await s.client.get('/my-account');
-    expect(page.headers.location).toBe('/sign-in');
+    expect(page.headers.location).toBe('/sign-in?returnTo=%2Fmy-account');
     expect(await sessionRow(s.token)).toBeUndefined();
   });
 
@@ -297,7 +300,7 @@ describe('session identity (R54, R18)', () => {
 
     const replay = await withCookie(s.pendingToken);
     expect((await replay.get('/sign-in/two-factor')).headers.location).toBe('/sign-in');
-    expect((await replay.get('/my-account')).headers.location).toBe('/sign-in');
+    expect((await replay.get('/my-account')).headers.location).toBe('/sign-in?returnTo=%2Fmy-account');
     const code = await replay.post('/sign-in/two-factor', { code: generateTotp(s.account.totpSecret!, t.clock.now()) });
     expect(code.statusCode).toBe(401);
     expect(code.cookies.map((c) => c.name)).not.toContain(COOKIE);
@@ -336,7 +339,7 @@ describe('session identity (R54, R18)', () => {
       .execute();
     const page = await s.client.get('/my-account');
     expect(page.statusCode).toBe(302);
-    expect(page.headers.location).toBe('/sign-in');
+    expect(page.headers.location).toBe('/sign-in?returnTo=%2Fmy-account');
     expect(await sessionRow(s.token)).toBeUndefined();
     // A restore does not bring the old session back.
     await t.handle.db
@@ -344,7 +347,7 @@ describe('session identity (R54, R18)', () => {
       .set({ status: 'active', archived_at: null, archive_reason: null })
       .where('id', '=', s.account.id)
       .execute();
-    expect((await s.client.get('/my-account')).headers.location).toBe('/sign-in');
+    expect((await s.client.get('/my-account')).headers.location).toBe('/sign-in?returnTo=%2Fmy-account');
   });
 });
 

@@ -491,7 +491,7 @@ describe('two-factor codes (R53)', () => {
     const winner = contenders[responses.findIndex((r) => r.statusCode === 303)]!;
     const loser = contenders[responses.findIndex((r) => r.statusCode === 401)]!;
     expect((await winner.get('/my-account')).statusCode).toBe(200);
-    expect((await loser.get('/my-account')).headers.location).toBe('/sign-in');
+    expect((await loser.get('/my-account')).headers.location).toBe('/sign-in?returnTo=%2Fmy-account');
 
     const signedIn = await t.handle.db
       .selectFrom('sessions')

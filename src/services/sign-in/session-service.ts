@@ -10,6 +10,10 @@ import { hashToken } from './secrets.ts';
 
 export interface SignedIn extends Principal {
   readonly sessionIdHash: string;
+  /** When the session ends if nothing more is done: the idle limit from its last recorded use, or its absolute end if sooner. */
+  readonly expiresAt: Date;
+  /** The session's absolute end, however busy it is. */
+  readonly absoluteExpiresAt: Date;
 }
 
 /** Last-seen times are written at most this often, so browsing is not a write per request. */
@@ -20,6 +24,9 @@ const TOUCH_INTERVAL_MS = 60_000;
  * every request, so a removed privilege or an archive stops the very next request (R18).
  */
 export function createSessionService({ db, clock, config }: ServiceDeps) {
+  const sessionEnd = (lastSeen: Date, absoluteEnd: Date) =>
+    new Date(Math.min(lastSeen.getTime() + config.sessionIdleMinutes * 60_000, absoluteEnd.getTime()));
+
   return {
     async resolve(token: string | undefined): Promise<SignedIn | undefined> {
       if (!token || token.length > 200) return undefined;
@@ -39,11 +46,27 @@ export function createSessionService({ db, clock, config }: ServiceDeps) {
         await deleteSession(db, idHash);
         return undefined;
       }
-      if (now.getTime() - session.last_seen_at.getTime() >= TOUCH_INTERVAL_MS) await touchSession(db, idHash, now);
+      let lastSeen = session.last_seen_at;
+      if (now.getTime() - lastSeen.getTime() >= TOUCH_INTERVAL_MS) {
+        await touchSession(db, idHash, now);
+        lastSeen = now;
+      }
       return {
         ...principal,
         sessionIdHash: idHash,
+        expiresAt: sessionEnd(lastSeen, session.expires_at),
+        absoluteExpiresAt: session.expires_at,
       };
+    },
+
+    /**
+     * "Stay signed in" (the timeout warning): records a use now, whatever the touch interval, and
+     * says when the session now ends.
+     */
+    async keepAlive(signedIn: SignedIn): Promise<Date> {
+      const now = clock.now();
+      await touchSession(db, signedIn.sessionIdHash, now);
+      return sessionEnd(now, signedIn.absoluteExpiresAt);
     },
 
     /** Housekeeping: removes sessions past their idle or absolute limit. */

@@ -1,10 +1,17 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { returnPath, withReturnTo } from '../../domain/return-path.ts';
 import type { SignedIn } from '../../services/sign-in/session-service.ts';
 
-/** Route guard: pages for signed-in people send everyone else to sign in. */
+/**
+ * Route guard: pages for signed-in people send everyone else to sign in — and, for a page that
+ * was being opened (a link in a digest, a bookmark, a session that timed out), back to it after
+ * signing in. A form post is not replayed: it goes back to nothing in particular.
+ */
 export async function requireSignIn(request: FastifyRequest, reply: FastifyReply): Promise<void> {
   if (!request.signedIn) {
-    await reply.redirect('/sign-in');
+    const opening = request.method === 'GET' || request.method === 'HEAD';
+    const back = opening && request.url !== '/' ? returnPath(request.url) : undefined;
+    await reply.redirect(withReturnTo('/sign-in', back));
   }
 }
 

@@ -1,3 +1,4 @@
+import { returnPath } from '../../domain/return-path.ts';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import nunjucks from 'nunjucks';
@@ -98,6 +99,18 @@ export function registerViews(app: FastifyInstance, services: Services, options:
             }
           : null,
         navigation: navigationFor(signedIn?.actor, request.url.split('?')[0] ?? '/'),
+        // The session timeout warning counts down from this (layout.njk, assets/timeout-warning.mjs).
+        session: signedIn
+          ? {
+              expiresInSeconds: Math.max(
+                0,
+                Math.floor((signedIn.expiresAt.getTime() - services.clock.now().getTime()) / 1000),
+              ),
+              idleMinutes: config.sessionIdleMinutes,
+              // Where signing in again, or "stay signed in" without JavaScript, comes back to.
+              returnTo: request.method === 'GET' ? returnPath(request.url) : undefined,
+            }
+          : null,
         demo: options.demo,
         flash,
         errors: null,

@@ -6,7 +6,8 @@ import type { Services } from '../../../services/index.ts';
 import { clearSessionCookie, setSessionCookie } from '../../../http/session.ts';
 import { requestContext } from '../../../http/request-context.ts';
 import { errorView } from '../../plugins/views.ts';
-import { formBody, text } from '../form.ts';
+import { formBody, queryOf, text } from '../form.ts';
+import { returnPath, withReturnTo } from '../../../domain/return-path.ts';
 
 /**
  * Sign-in pages (§13): /sign-in → /sign-in/two-factor or /sign-in/two-factor/setup; POST /sign-out.
@@ -36,21 +37,35 @@ export function signInRoutes(services: Services) {
       throw error;
     }
 
+    /** The page to land on once signed in: a path of this site carried through the steps, else Home. */
+    const returnToOf = (source: Readonly<Record<string, unknown>>) => returnPath(source.returnTo);
+
     app.get('/sign-in', async (request, reply) => {
-      if (request.signedIn) return reply.redirect('/');
-      return reply.page('sign-in/sign-in.njk', { pageTitle: 'Sign in', values: {} });
+      const returnTo = returnToOf(queryOf(request));
+      if (request.signedIn) return reply.redirect(returnTo ?? '/');
+      return reply.page('sign-in/sign-in.njk', {
+        pageTitle: 'Sign in',
+        values: {},
+        returnTo,
+        timedOut: queryOf(request).timedOut === '1',
+        sessionIdleMinutes: services.config.sessionIdleMinutes,
+      });
     });
 
     app.post('/sign-in', async (request, reply) => {
       const body = formBody(request.body);
       const values = { username: text(body, 'username', 200) };
+      const returnTo = returnToOf(body);
       try {
         const step = await services.signIn.signInWithPassword(
           { username: body.username ?? '', password: body.password ?? '' },
           requestContext(request),
         );
         setSessionCookie(reply, services, step.token);
-        return reply.redirect(step.next === 'two-factor' ? '/sign-in/two-factor' : '/sign-in/two-factor/setup', 303);
+        return reply.redirect(
+          withReturnTo(step.next === 'two-factor' ? '/sign-in/two-factor' : '/sign-in/two-factor/setup', returnTo),
+          303,
+        );
       } catch (error) {
         if (error instanceof ArchivedAccountError) {
           reply.code(403);
@@ -60,17 +75,20 @@ export function signInRoutes(services: Services) {
             laName: error.laName,
           });
         }
-        return failed(reply, 'sign-in/sign-in.njk', error, 'username', { pageTitle: 'Sign in', values });
+        return failed(reply, 'sign-in/sign-in.njk', error, 'username', { pageTitle: 'Sign in', values, returnTo });
       }
     });
 
     app.get('/sign-in/two-factor', async (request, reply) => {
-      if (!(await services.signIn.pendingStep(request.sessionToken, 'two_factor'))) return reply.redirect('/sign-in');
-      return reply.page('sign-in/two-factor.njk', { pageTitle: 'Enter your security code' });
+      const returnTo = returnToOf(queryOf(request));
+      if (!(await services.signIn.pendingStep(request.sessionToken, 'two_factor')))
+        return reply.redirect(withReturnTo('/sign-in', returnTo));
+      return reply.page('sign-in/two-factor.njk', { pageTitle: 'Enter your security code', returnTo });
     });
 
     app.post('/sign-in/two-factor', async (request, reply) => {
       const body = formBody(request.body);
+      const returnTo = returnToOf(body);
       try {
         const token = await services.signIn.verifyTwoFactor(
           request.sessionToken,
@@ -78,29 +96,41 @@ export function signInRoutes(services: Services) {
           requestContext(request),
         );
         setSessionCookie(reply, services, token);
-        return reply.redirect('/', 303);
+        return reply.redirect(returnTo ?? '/', 303);
       } catch (error) {
-        return failed(reply, 'sign-in/two-factor.njk', error, 'code', { pageTitle: 'Enter your security code' });
+        return failed(reply, 'sign-in/two-factor.njk', error, 'code', {
+          pageTitle: 'Enter your security code',
+          returnTo,
+        });
       }
     });
 
-    async function setupPage(reply: FastifyReply, token: string | undefined, extra: Record<string, unknown> = {}) {
+    async function setupPage(
+      reply: FastifyReply,
+      token: string | undefined,
+      returnTo: string | undefined,
+      extra: Record<string, unknown> = {},
+    ) {
       const setup = await services.signIn.twoFactorSetup(token);
-      if (!setup) return reply.redirect('/sign-in');
+      if (!setup) return reply.redirect(withReturnTo('/sign-in', returnTo));
       const qrSvg = await QRCode.toString(setup.uri, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' });
       return reply.page('sign-in/two-factor-setup.njk', {
         pageTitle: 'Set up two-factor authentication',
         qrSvg,
         secret: formatSecretForReading(setup.secret),
         username: setup.username,
+        returnTo,
         ...extra,
       });
     }
 
-    app.get('/sign-in/two-factor/setup', async (request, reply) => setupPage(reply, request.sessionToken));
+    app.get('/sign-in/two-factor/setup', async (request, reply) =>
+      setupPage(reply, request.sessionToken, returnToOf(queryOf(request))),
+    );
 
     app.post('/sign-in/two-factor/setup', async (request, reply) => {
       const body = formBody(request.body);
+      const returnTo = returnToOf(body);
       try {
         const token = await services.signIn.confirmTwoFactorSetup(
           request.sessionToken,
@@ -109,11 +139,11 @@ export function signInRoutes(services: Services) {
         );
         setSessionCookie(reply, services, token);
         reply.flash('Two-factor authentication is set up. You will need a code from your app each time you sign in.');
-        return reply.redirect('/', 303);
+        return reply.redirect(returnTo ?? '/', 303);
       } catch (error) {
         if (error instanceof ValidationError) {
           reply.code(400);
-          return setupPage(reply, request.sessionToken, { errors: errorView(error.fields) });
+          return setupPage(reply, request.sessionToken, returnTo, { errors: errorView(error.fields) });
         }
         if (error instanceof AuthenticationError || error instanceof ThrottledError) {
           return failed(reply, 'sign-in/sign-in.njk', error, 'username', { pageTitle: 'Sign in', values: {} });
