@@ -75,7 +75,7 @@ function sharedLines(d: Details, ctx: AuditContext, said: readonly string[]): { 
     const role = str(d, 'cinClaAgreedRole');
     const on = d.cinClaAgreedOn;
     lines.push(
-      `Access to CiN and CLA information agreed by ${by}${role ? ` (${valueText(role, ctx)})` : ''}${
+      `Access to CiN and CLA information agreed by ${by}${role ? ` (${role})` : ''}${
         on ? ` on ${valueText(on, ctx)}` : ''
       }`,
     );
@@ -138,7 +138,7 @@ const DESCRIBERS: Record<string, Describer> = {
       .filter((k) => after[k] !== undefined && after[k] !== '' && after[k] !== null)
       .map(
         (k) =>
-          `${fieldName(k)}: ${k === 'privileges' ? labels(after[k], ctx).join(', ') || '(none)' : valueText(after[k], ctx)}`,
+          `${fieldName(k)}: ${k === 'privileges' ? labels(after[k], ctx).join(', ') || '(none)' : valueText(after[k], ctx, k)}`,
       );
     if (d.schools !== undefined)
       lines.push(
@@ -531,7 +531,7 @@ const FILTER_NAMES: Record<string, string> = {
 /** "…, filtered by action Privileges changed, from 1 November 2026." */
 function filtered(what: string, d: Details, ctx: AuditContext): Described {
   const filters = Object.entries(obj(d.filters) ?? {}).map(([k, v]) => {
-    const value = k === 'action' && typeof v === 'string' ? auditActionLabel(v) : valueText(v, ctx);
+    const value = k === 'action' && typeof v === 'string' ? auditActionLabel(v) : valueText(v, ctx, k);
     return `${FILTER_NAMES[k] ?? readableKey(k).toLowerCase()} ${value}`;
   });
   return { sentence: `${what}${filters.length ? `, filtered by ${filters.join(', ')}` : ''}.`, used: ['filters'] };

@@ -36,6 +36,35 @@ export const GROUP_KEYS: ReadonlySet<string> = new Set([
   'schoolGroupId',
 ]);
 
+/**
+ * Keys whose values are what someone typed (names, addresses, file names): shown as they are, even
+ * when one happens to spell a code ("Other", a last name; "news", a group's name).
+ */
+const FREE_TEXT_KEYS: ReadonlySet<string> = new Set([
+  'first_name',
+  'firstName',
+  'last_name',
+  'lastName',
+  'email',
+  'job_title',
+  'jobTitle',
+  'phone',
+  'username',
+  'external_id',
+  'externalId',
+  'name',
+  'group',
+  'token',
+  'prefix',
+  'file',
+  'fileName',
+  'subject',
+  'read',
+  'q',
+  'cinClaAgreedBy',
+  'cinClaAgreedRole',
+]);
+
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -90,8 +119,9 @@ export function readableKey(key: string): string {
  * lists joined, objects as "key value" pairs; never JSON and never "[object Object]". The fallback
  * for keys that no sentence knows (new ones, or ones written before a sentence existed).
  */
-export function valueText(value: unknown, ctx: AuditContext): string {
+export function valueText(value: unknown, ctx: AuditContext, key?: string): string {
   if (value === null || value === undefined || value === '') return '(none)';
+  if (typeof value === 'string' && key !== undefined && FREE_TEXT_KEYS.has(key)) return value;
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
   if (typeof value === 'number' || typeof value === 'bigint') return value.toLocaleString('en-GB');
   if (typeof value === 'string') {
@@ -99,11 +129,11 @@ export function valueText(value: unknown, ctx: AuditContext): string {
     if (DAY.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`))) return ctx.day(value);
     return codeLabel(value, ctx) ?? value;
   }
-  if (Array.isArray(value)) return value.length === 0 ? '(none)' : value.map((v) => valueText(v, ctx)).join(', ');
+  if (Array.isArray(value)) return value.length === 0 ? '(none)' : value.map((v) => valueText(v, ctx, key)).join(', ');
   if (typeof value === 'object') {
     const record = value as Record<string, unknown>;
     if ('urn' in record || 'schoolId' in record) return schoolAssignmentText(record, ctx);
-    const parts = Object.entries(record).map(([k, v]) => `${readableKey(k).toLowerCase()} ${valueText(v, ctx)}`);
+    const parts = Object.entries(record).map(([k, v]) => `${readableKey(k).toLowerCase()} ${valueText(v, ctx, k)}`);
     return parts.length === 0 ? '(none)' : parts.join(', ');
   }
   return '(none)';
@@ -157,7 +187,7 @@ export function fieldName(key: string): string {
 
 /** A value of a details field: groups by name, the rest as words. */
 export function fieldText(key: string, value: unknown, ctx: AuditContext): string {
-  if (!GROUP_KEYS.has(key) && key !== 'defaultSchoolGroup') return valueText(value, ctx);
+  if (!GROUP_KEYS.has(key) && key !== 'defaultSchoolGroup') return valueText(value, ctx, key);
   const groups = (Array.isArray(value) ? value : [value]).filter((g) => g !== null && g !== undefined && g !== '');
   return groups.length ? groups.map((g) => groupText(g, ctx)).join(', ') : '(none)';
 }

@@ -428,6 +428,16 @@ describe('the sentences', () => {
     );
   });
 
+  it('what someone typed is shown as typed, even when it spells a code', () => {
+    const d = describeEvent('account.details-changed', {
+      changes: { last_name: ['Smith', 'other'], job_title: [null, 'governor'] },
+    });
+    expect(d.lines).toEqual(['Last name: Smith → other', 'Job title: (none) → governor']);
+    expect(describeEvent('school-group.created', { group: 'news', schools: 1 }).sentence).toBe(
+      'School group “news” created with 1 school.',
+    );
+  });
+
   it('a redacted event says so', () => {
     expect(describeEvent('account.details-changed', { redacted: 'account deleted' })).toEqual({
       label: 'Details changed',
