@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config.ts';
 import { ValidationError } from '../domain/errors.ts';
 import { SYSTEM, withRuntime } from './database.ts';
-import { plural } from './output.ts';
+import { importProgress, plural } from './output.ts';
 
 /** `schools import`: LAs and schools from the GIAS extract (R58a). */
 export function addSchoolsCommands(program: Command): void {
@@ -29,7 +29,11 @@ export function addSchoolsCommands(program: Command): void {
       }
       const { SYSTEM_CONTEXT } = await import('../services/request-context.ts');
       await withRuntime(config, async (runtime) => {
-        const r = await runtime.services.schoolImports.importFile(SYSTEM, { name: file, bytes }, SYSTEM_CONTEXT);
+        // On a terminal only (standard error): the extract is some 50,000 rows.
+        const progress = importProgress('Importing schools');
+        const r = await runtime.services.schoolImports
+          .importFile(SYSTEM, { name: file, bytes }, SYSTEM_CONTEXT, progress.report)
+          .finally(progress.done);
         console.log(`Imported ${r.fileName} (${plural(r.rowsRead, 'row')}, SHA-256 ${r.fileSha256}).`);
         console.log(`Local Authorities: ${r.organisationsCreated} created, ${r.organisationsUpdated} renamed.`);
         console.log(

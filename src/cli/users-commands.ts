@@ -9,7 +9,8 @@ import { SYSTEM_CONTEXT } from '../services/request-context.ts';
 import { laCode } from './arguments.ts';
 import { SYSTEM, withRuntime } from './database.ts';
 import { CommandError } from './errors.ts';
-import { plural, table } from './output.ts';
+import { importProgress, plural, table } from './output.ts';
+import type { ImportProgress } from '../services/imports/import-progress.ts';
 
 /** Accounts from the command line: the first administrator of an LA, and an LA's accounts as CSV. */
 
@@ -118,7 +119,13 @@ export function addUsersCommands(program: Command): void {
     name: string,
     file: string,
     description: string,
-    run: (runtime: Runtime, la: string, upload: { name: string; bytes: Uint8Array }) => Promise<string>,
+    run: (
+      runtime: Runtime,
+      la: string,
+      upload: { name: string; bytes: Uint8Array },
+      progress: ImportProgress,
+    ) => Promise<string>,
+    progressLabel: string,
   ) =>
     users
       .command(name)
@@ -129,7 +136,9 @@ export function addUsersCommands(program: Command): void {
         const code = laCode(options.la);
         const upload = readImportArgument(filePath);
         await withRuntime(loadConfig(), async (runtime) => {
-          const report = await reportRejected(() => run(runtime, code, upload));
+          // On a terminal only (standard error); ended before the report or the problems are printed.
+          const progress = importProgress(progressLabel);
+          const report = await reportRejected(() => run(runtime, code, upload, progress.report).finally(progress.done));
           if (report !== undefined) console.log(report);
         });
       });
@@ -138,12 +147,13 @@ export function addUsersCommands(program: Command): void {
     'import',
     'CSV file: see the README for its columns, or download the template from Admin > Users > Import',
     'create every account of the file in one LA and email each an invitation; nothing is created unless every row is valid',
-    async (runtime, la, upload) => {
+    async (runtime, la, upload, progress) => {
       const { organisation, created } = await runtime.services.userImport.importAccounts(
         SYSTEM,
         la,
         upload,
         SYSTEM_CONTEXT,
+        progress,
       );
       return (
         `Imported ${plural(created.length, 'account')} into ${organisation.name}; each has been emailed an invitation.\n\n` +
@@ -153,18 +163,20 @@ export function addUsersCommands(program: Command): void {
         )
       );
     },
+    'Importing accounts',
   );
 
   importCommand(
     'import-schools',
     'CSV file with the columns username, urn, role',
     'termly re-assignment: every account named in the file gets exactly the schools the file lists for it',
-    async (runtime, la, upload) => {
+    async (runtime, la, upload, progress) => {
       const { organisation, accounts } = await runtime.services.userImport.importSchools(
         SYSTEM,
         la,
         upload,
         SYSTEM_CONTEXT,
+        progress,
       );
       return (
         `Replaced the schools of ${plural(accounts.length, 'account')} of ${organisation.name}.\n\n` +
@@ -174,6 +186,7 @@ export function addUsersCommands(program: Command): void {
         )
       );
     },
+    'Importing school assignments',
   );
 
   users

@@ -15,10 +15,13 @@ import { readGiasExtract, type GiasExtract } from '../../domain/gias.ts';
 import { audit, who, type Who } from '../audit.ts';
 import type { ServiceDeps } from '../deps.ts';
 import type { RequestContext } from '../request-context.ts';
+import { NO_PROGRESS, type ImportProgress } from './import-progress.ts';
 
 /** Problems kept with an import record; the real extract could otherwise store thousands. */
 export const MAX_STORED_PROBLEMS = 200;
 export const IMPORT_HISTORY_SIZE = 10;
+/** Schools written a statement at a time: the command line shows progress between statements. */
+export const SCHOOLS_PER_STATEMENT = 5000;
 
 export interface SchoolImportProblem {
   /** Absent for a summary of many rows. */
@@ -68,12 +71,22 @@ export async function applyGiasFile(
   by: Who,
   ctx: RequestContext,
   now: Date,
+  progress: ImportProgress = NO_PROGRESS,
 ): Promise<SchoolImportResult> {
   const extract = readGiasExtract(file.bytes);
+  progress({ stage: 'read', rows: extract.rowsRead });
   // Two imports at once would race on "does this URN exist yet"; the second waits for the first.
   await lockSchoolsForImport(trx);
   const las = await upsertLas(trx, extract.las, now);
-  const schools = await upsertSchools(trx, extract.schools, las.ids, now);
+  // URNs are unique in an extract (readGiasExtract keeps one row each), so the slices are
+  // independent and their counts add up to those of one statement.
+  const schools: SchoolCounts = { created: 0, updated: 0, closed: 0, unchanged: 0 };
+  for (let i = 0; i < extract.schools.length; i += SCHOOLS_PER_STATEMENT) {
+    const slice = extract.schools.slice(i, i + SCHOOLS_PER_STATEMENT);
+    const counts = await upsertSchools(trx, slice, las.ids, now);
+    for (const key of Object.keys(schools) as (keyof SchoolCounts)[]) schools[key] += counts[key];
+    progress({ stage: 'written', rows: i + slice.length, of: extract.schools.length });
+  }
   const fileName = path.basename(file.name).slice(0, 255) || 'unnamed';
   const fileSha256 = createHash('sha256').update(file.bytes).digest('hex');
   const problems = storedProblems(extract);
@@ -106,10 +119,15 @@ export async function applyGiasFile(
 export function createSchoolImportService({ db, clock }: ServiceDeps) {
   return {
     /** Throws ValidationError (field `file`) for a file that is not the extract; then nothing is written. */
-    async importFile(actor: Actor, file: GiasFile, ctx: RequestContext): Promise<SchoolImportResult> {
+    async importFile(
+      actor: Actor,
+      file: GiasFile,
+      ctx: RequestContext,
+      progress: ImportProgress = NO_PROGRESS,
+    ): Promise<SchoolImportResult> {
       authorise(actor, 'support.school-imports');
       const now = clock.now();
-      return db.transaction().execute((trx) => applyGiasFile(trx, file, who(actor), ctx, now));
+      return db.transaction().execute((trx) => applyGiasFile(trx, file, who(actor), ctx, now, progress));
     },
 
     /** The latest imports, newest first. */
