@@ -6,6 +6,7 @@ import {
   changeText,
   otherLines,
   changeLines,
+  dateText,
   fieldName,
   fieldText,
   formOrder,
@@ -43,6 +44,12 @@ const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 const pair = (value: unknown): [unknown, unknown] | undefined =>
   Array.isArray(value) && value.length === 2 ? [value[0], value[1]] : undefined;
 
+/** "; the link expires on 11 December 2026 at 10:00am" (a link's hours matter), or nothing for a missing or unreadable time. */
+function expiry(d: Details, ctx: AuditContext, words: string): string {
+  const at = typeof d.expiresAt === 'string' ? new Date(d.expiresAt) : undefined;
+  return at && !Number.isNaN(at.getTime()) ? `${words}${ctx.dateTime(at)}` : '';
+}
+
 /** "1 account", "3 accounts". */
 export function count(n: number, singular: string, plural = `${singular}s`): string {
   return `${n.toLocaleString('en-GB')} ${n === 1 ? singular : plural}`;
@@ -73,12 +80,8 @@ function sharedLines(d: Details, ctx: AuditContext, said: readonly string[]): { 
   const by = str(d, 'cinClaAgreedBy');
   if (by) {
     const role = str(d, 'cinClaAgreedRole');
-    const on = d.cinClaAgreedOn;
-    lines.push(
-      `Access to CiN and CLA information agreed by ${by}${role ? ` (${role})` : ''}${
-        on ? ` on ${valueText(on, ctx)}` : ''
-      }`,
-    );
+    const on = dateText(d.cinClaAgreedOn, ctx);
+    lines.push(`Access to CiN and CLA information agreed by ${by}${role ? ` (${role})` : ''}${on ? ` on ${on}` : ''}`);
     used.push('cinClaAgreedBy', 'cinClaAgreedRole', 'cinClaAgreedOn');
   }
   return { lines, used };
@@ -246,9 +249,9 @@ const DESCRIBERS: Record<string, Describer> = {
     const lines: string[] = [];
     if (typeof d.sessionsEnded === 'number') lines.push(`Sessions ended: ${d.sessionsEnded}`);
     if (typeof d.apiTokensRevoked === 'number') lines.push(`API tokens revoked: ${d.apiTokensRevoked}`);
-    const due = str(d, 'deletionDueAt');
+    const due = dateText(d.deletionDueAt, ctx);
     return {
-      sentence: `Account ${reason}${due ? `; it will be deleted on ${valueText(due, ctx)} unless restored` : ''}.`,
+      sentence: `Account ${reason}${due ? `; it will be deleted on ${due} unless restored` : ''}.`,
       lines,
       used: ['reason', 'status', 'deletionDueAt', 'sessionsEnded', 'apiTokensRevoked'],
     };
@@ -270,22 +273,22 @@ const DESCRIBERS: Record<string, Describer> = {
     const by = typeof tombstone.deletedBy === 'string' ? tombstone.deletedBy : undefined;
     return {
       sentence: `Account deleted${by ? ` by ${by}` : ''}: its personal details are erased and only this record remains.`,
-      lines: typeof tombstone.deletedAt === 'string' ? [`Deleted on ${valueText(tombstone.deletedAt, ctx)}`] : [],
+      lines: dateText(tombstone.deletedAt, ctx) ? [`Deleted on ${dateText(tombstone.deletedAt, ctx)}`] : [],
       used: ['tombstone'],
     };
   },
 
   'invitation.sent': (d, ctx) => ({
-    sentence: `Invitation emailed${str(d, 'expiresAt') ? `; the link expires on ${ctx.dateTime(new Date(str(d, 'expiresAt')!))}` : ''}.`,
+    sentence: `Invitation emailed${expiry(d, ctx, '; the link expires on ')}.`,
     used: ['expiresAt'],
   }),
   'invitation.resent': (d, ctx) => ({
-    sentence: `Invitation emailed again${str(d, 'expiresAt') ? `; the new link expires on ${ctx.dateTime(new Date(str(d, 'expiresAt')!))}` : ''}.`,
+    sentence: `Invitation emailed again${expiry(d, ctx, '; the new link expires on ')}.`,
     used: ['expiresAt'],
   }),
   'invitation.accepted': () => ({ sentence: 'Invitation accepted and a password set.' }),
   'password-reset.requested': (d, ctx) => ({
-    sentence: `Password reset link emailed${str(d, 'expiresAt') ? `; it expires on ${ctx.dateTime(new Date(str(d, 'expiresAt')!))}` : ''}.`,
+    sentence: `Password reset link emailed${expiry(d, ctx, '; it expires on ')}.`,
     used: ['expiresAt'],
   }),
   'password-reset.refused': (d) => ({
@@ -325,7 +328,7 @@ const DESCRIBERS: Record<string, Describer> = {
   'sign-out': () => ({ sentence: 'Signed out.' }),
 
   'api-token.created': (d, ctx) => ({
-    sentence: `API token ${quoted(str(d, 'token'))} created${str(d, 'expires') ? `; it expires on ${valueText(d.expires, ctx)}` : ''}.`,
+    sentence: `API token ${quoted(str(d, 'token'))} created${dateText(d.expires, ctx) ? `; it expires on ${dateText(d.expires, ctx)}` : ''}.`,
     lines: str(d, 'prefix') ? [`Token begins ${str(d, 'prefix')}`] : [],
     used: ['token', 'prefix', 'expires'],
   }),
@@ -456,7 +459,7 @@ const DESCRIBERS: Record<string, Describer> = {
 
   'review.opened': (d, ctx) => ({
     sentence: `Access review ${quoted(reviewName(d))} opened for ${count(num(d, 'accounts') ?? 0, 'account')}${
-      d.dueOn ? `, due by ${valueText(d.dueOn, ctx)}` : ''
+      dateText(d.dueOn, ctx) ? `, due by ${dateText(d.dueOn, ctx)}` : ''
     }.`,
     used: ['review', 'accounts', 'dueOn'],
   }),
@@ -489,10 +492,10 @@ const DESCRIBERS: Record<string, Describer> = {
     const stage = str(d, 'stage');
     const name = stage && isWarningStage(stage) ? warningName(stage) : `warning ${num(d, 'warning') ?? ''}`.trim();
     const months = num(d, 'monthsInactive');
-    const on = str(d, 'archiveOn');
+    const on = dateText(d.archiveOn, ctx);
     return {
       sentence: `${capitalise(name)} emailed${months !== undefined ? `: not signed in for ${count(months, 'month')}` : ''}${
-        on ? `; the account will be archived on ${valueText(on, ctx)} unless its holder signs in` : ''
+        on ? `; the account will be archived on ${on} unless its holder signs in` : ''
       }.`,
       used: ['stage', 'warning', 'monthsInactive', 'archiveOn', 'periodStart'],
     };

@@ -68,6 +68,14 @@ const FREE_TEXT_KEYS: ReadonlySet<string> = new Set([
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
+/** "4 December 2026" for an instant or a calendar date written as the writers write them; undefined for anything else. */
+export function dateText(value: unknown, ctx: AuditContext): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  if (INSTANT.test(value) && !Number.isNaN(Date.parse(value))) return ctx.date(new Date(value));
+  if (DAY.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`))) return ctx.day(value);
+  return undefined;
+}
+
 /** "Acorn Primary (URN 100001)", or "URN 100001" for a school no longer known. */
 export function schoolText(school: Partial<SchoolName> | undefined, urn?: number): string {
   const number = school?.urn ?? urn;
@@ -124,11 +132,7 @@ export function valueText(value: unknown, ctx: AuditContext, key?: string): stri
   if (typeof value === 'string' && key !== undefined && FREE_TEXT_KEYS.has(key)) return value;
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
   if (typeof value === 'number' || typeof value === 'bigint') return value.toLocaleString('en-GB');
-  if (typeof value === 'string') {
-    if (INSTANT.test(value) && !Number.isNaN(Date.parse(value))) return ctx.date(new Date(value));
-    if (DAY.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`))) return ctx.day(value);
-    return codeLabel(value, ctx) ?? value;
-  }
+  if (typeof value === 'string') return dateText(value, ctx) ?? codeLabel(value, ctx) ?? value;
   if (Array.isArray(value)) return value.length === 0 ? '(none)' : value.map((v) => valueText(v, ctx, key)).join(', ');
   if (typeof value === 'object') {
     const record = value as Record<string, unknown>;

@@ -438,6 +438,13 @@ describe('the sentences', () => {
     );
   });
 
+  it('an unreadable time is left out rather than failing the page', () => {
+    expect(describeEvent('invitation.sent', { expiresAt: 'soon' }).sentence).toBe('Invitation emailed.');
+    expect(describeEvent('account.archived', { reason: 'manual', deletionDueAt: 'never' }).sentence).toBe(
+      'Account archived by an administrator.',
+    );
+  });
+
   it('a redacted event says so', () => {
     expect(describeEvent('account.details-changed', { redacted: 'account deleted' })).toEqual({
       label: 'Details changed',
