@@ -67,6 +67,8 @@ export const ACCESS_RULES = {
   'support.sent-email': { anyOf: ['support'], scope: 'own-la' },
   'support.topic-messages': { anyOf: ['support'], scope: 'own-la' },
   'support.school-imports': { anyOf: ['support'], scope: 'own-la' },
+  /** The Local Authority central support is working in, kept across the pages (issue 13). */
+  'support.la-context': { anyOf: ['support'], scope: 'own-la' },
 } as const satisfies Record<string, Rule>;
 
 export type Action = keyof typeof ACCESS_RULES;

@@ -9,6 +9,8 @@ declare module 'fastify' {
     sessionToken: string | undefined;
     /** The caller behind a valid `Authorization: Bearer` API token (src/api/bearer-auth.ts). */
     apiCaller: ApiCaller | undefined;
+    /** Central support's chosen Local Authority (src/web/plugins/la-context.ts); undefined for everyone else. */
+    laContext: { name: string; laCode: string } | undefined;
   }
   interface FastifyReply {
     /** Renders a page in the layout with the shared context (user, navigation, CSRF token, flash). */

@@ -21,6 +21,7 @@ import { createSchoolImportService } from './imports/school-import-service.ts';
 import { createSecurityAlertService } from './lifecycle/security-alert-service.ts';
 import { createSessionService } from './sign-in/session-service.ts';
 import { createSupportService } from './support/support-service.ts';
+import { createLaContextService } from './support/la-context-service.ts';
 import { createSignInService } from './sign-in/sign-in-service.ts';
 import { createUserAdminService } from './accounts/user-admin-service.ts';
 import { createUserChangesService } from './accounts/user-changes-service.ts';
@@ -61,6 +62,7 @@ export function createServices({
     audit: createAuditViewService(deps),
     securityAlerts: createSecurityAlertService(deps),
     support: createSupportService(deps),
+    laContext: createLaContextService(deps),
     communications: createCommunicationsService(deps),
     schoolGroups: createSchoolGroupService(deps),
     schoolImports: createSchoolImportService(deps),

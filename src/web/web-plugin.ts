@@ -22,6 +22,8 @@ import { schoolGroupRoutes } from './routes/accounts/school-group-routes.ts';
 import { securityAlertRoutes } from './routes/lifecycle/security-alert-routes.ts';
 import { signInRoutes } from './routes/sign-in/sign-in-routes.ts';
 import { sessionRoutes } from './routes/sign-in/session-routes.ts';
+import { registerLaContext } from './plugins/la-context.ts';
+import { laContextRoutes } from './routes/support/la-context-routes.ts';
 import { supportRoutes } from './routes/support/support-routes.ts';
 import { userImportRoutes } from './routes/imports/user-import-routes.ts';
 
@@ -41,6 +43,7 @@ export async function registerWeb(app: FastifyInstance, services: Services, opti
     cookieOpts: { signed: true, httpOnly: true, sameSite: 'lax', secure: config.secureCookies, path: '/' },
   });
   registerViews(app, services, { demo: options.demo });
+  registerLaContext(app, services);
   registerErrorHandling(app);
 
   // Every state-changing form carries a CSRF token (R54); checked once, here, for all of them.
@@ -70,4 +73,5 @@ export async function registerWeb(app: FastifyInstance, services: Services, opti
   await app.register(lifecycleRoutes(services));
   await app.register(apiTokenRoutes(services));
   await app.register(supportRoutes(services));
+  await app.register(laContextRoutes(services));
 }

@@ -486,6 +486,12 @@ export const MATRIX: Row[] = [
     expect: x(403, 403, 403, 403, 200, 302, 302),
   },
   {
+    name: 'choose the Local Authority (support)',
+    method: 'GET',
+    path: '/support/la-context',
+    expect: x(403, 403, 403, 403, 200, 302, 302),
+  },
+  {
     name: 'communications form (support)',
     method: 'GET',
     path: '/support/communications',

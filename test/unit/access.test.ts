@@ -106,6 +106,7 @@ const MATRIX: readonly [Action, TargetName, Cell, Cell, Cell, Cell, Cell, Cell][
   ['support.sent-email', '—', 403, 403, 403, 403, 'ok', 'ok'],
   ['support.topic-messages', '—', 403, 403, 403, 403, 'ok', 'ok'],
   ['support.school-imports', '—', 403, 403, 403, 403, 'ok', 'ok'],
+  ['support.la-context', '—', 403, 403, 403, 403, 'ok', 'ok'],
 ];
 
 const COLUMNS: readonly ActorName[] = ['admin', 'officer', 'reader', 'otherLa', 'support', 'system'];

@@ -1,4 +1,5 @@
-import { returnPath } from '../../domain/return-path.ts';
+import { returnPath, withReturnTo } from '../../domain/return-path.ts';
+import { isCentralSupport } from '../../domain/access.ts';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import nunjucks from 'nunjucks';
@@ -99,6 +100,15 @@ export function registerViews(app: FastifyInstance, services: Services, options:
             }
           : null,
         navigation: navigationFor(signedIn?.actor, request.url.split('?')[0] ?? '/'),
+        // Central support's Local Authority, on every page, with the way to change it (la-context.ts).
+        supportContext:
+          signedIn && isCentralSupport(signedIn.actor)
+            ? {
+                current: request.laContext ?? null,
+                ownName: signedIn.organisation.name,
+                changeHref: withReturnTo('/support/la-context', returnPath(request.url.split('?')[0])),
+              }
+            : null,
         // The session timeout warning counts down from this (layout.njk, assets/timeout-warning.mjs).
         session: signedIn
           ? {

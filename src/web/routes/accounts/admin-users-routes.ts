@@ -40,13 +40,20 @@ export function adminUsersRoutes(services: Services) {
         result,
         // The LA picker's options, built here rather than in the template: 150 items pushed one by
         // one by Nunjucks cost more than the rest of the form.
-        laItems: result.organisations
-          .filter((o) => o.kind === 'la')
-          .map((o) => ({
-            value: o.la_code,
-            text: `${o.name} (${o.la_code})`,
-            selected: o.id === result.organisation.id,
-          })),
+        laItems: [
+          // Central support's own organisation is no LA: offered first, so that the picker shows
+          // what the page shows (choosing it leaves the LA kept: src/web/plugins/la-context.ts).
+          ...result.organisations
+            .filter((o) => o.kind !== 'la' && actor.kind === 'account' && o.id === actor.organisationId)
+            .map((o) => ({ value: '', text: o.name, selected: o.id === result.organisation.id })),
+          ...result.organisations
+            .filter((o) => o.kind === 'la')
+            .map((o) => ({
+              value: o.la_code,
+              text: `${o.name} (${o.la_code})`,
+              selected: o.id === result.organisation.id,
+            })),
+        ],
         ownOrganisationId: actor.kind === 'account' ? actor.organisationId : null,
         // The filter's selects (rendered once per choice: the template's `fragment`).
         typeItems: [
