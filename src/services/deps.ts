@@ -38,7 +38,8 @@ function formats(timeZone: string) {
         year: 'numeric',
         hour: 'numeric',
         minute: '2-digit',
-        hour12: true,
+        // en-GB's 12-hour clock counts 0–11 (h11: "0:15am"); GOV.UK style says "12:15am".
+        hourCycle: 'h12',
         timeZone,
       }),
     };
