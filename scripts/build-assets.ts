@@ -4,6 +4,8 @@
  *   app.css                   src/web/styles/app.scss compiled with Sass (compressed)
  *   govuk-frontend.min.js     GOV.UK Frontend 6 (ES module) + .map
  *   moj-frontend.min.js       MoJ Frontend 11 (ES module) + .map
+ *   accessible-autocomplete.min.js / .css   GOV.UK's accessible autocomplete (UMD bundle) + .maps,
+ *                             for the school picker (src/web/assets/school-picker.mjs)
  *   images/*                  only the images app.css refers to, never crown/crest/logo files
  *   init.mjs, favicon.svg     our own files from src/web/assets/
  *
@@ -32,6 +34,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const NODE_MODULES = path.join(ROOT, 'node_modules');
 const GOVUK = path.join(NODE_MODULES, 'govuk-frontend');
 const MOJ = path.join(NODE_MODULES, '@ministryofjustice', 'frontend');
+const AUTOCOMPLETE = path.join(NODE_MODULES, 'accessible-autocomplete');
 const STYLES_DIR = path.join(ROOT, 'src', 'web', 'styles');
 const OWN_ASSETS_DIR = path.join(ROOT, 'src', 'web', 'assets');
 const SCSS_ENTRY = path.join(STYLES_DIR, 'app.scss');
@@ -48,6 +51,9 @@ const COPIES: ReadonlyArray<readonly [from: string, to: string]> = [
   [path.join(GOVUK, 'dist', 'govuk', 'govuk-frontend.min.js.map'), 'govuk-frontend.min.js.map'],
   [path.join(MOJ, 'moj', 'moj-frontend.min.js'), 'moj-frontend.min.js'],
   [path.join(MOJ, 'moj', 'moj-frontend.min.js.map'), 'moj-frontend.min.js.map'],
+  ...['accessible-autocomplete.min.js', 'accessible-autocomplete.min.css'].flatMap((name) =>
+    [name, `${name}.map`].map((file) => [path.join(AUTOCOMPLETE, 'dist', file), file] as const),
+  ),
 ];
 
 const inflight = new Map<string, Promise<void>>();
@@ -71,7 +77,7 @@ async function build(outDir: string, forced: boolean): Promise<void> {
   // npm extracts package files with a fixed old mtime, so an upgrade of the design system does
   // not make its files look newer: record the installed versions and rebuild all when they change.
   const stampPath = path.join(outDir, '.versions');
-  const versions = `${await packageVersion(GOVUK)} ${await packageVersion(MOJ)}\n`;
+  const versions = `${await packageVersion(GOVUK)} ${await packageVersion(MOJ)} ${await packageVersion(AUTOCOMPLETE)}\n`;
   const force = forced || (await readFile(stampPath, 'utf8').catch(() => '')) !== versions;
 
   // 1. CSS, cached by the content of its inputs: a checkout or a copy that changes file times

@@ -83,7 +83,14 @@ export class UserPage extends AdminPage {
 
   async addSchool(school: string, role: string): Promise<UserPage> {
     const form = this.page.locator('main form', { has: this.page.getByRole('button', { name: 'Add school' }) });
-    await form.getByLabel('School', { exact: true }).selectOption({ label: school });
+    if (this.tab.javaScript) {
+      // The school picker is an accessible autocomplete (school-picker.mjs): type, then choose.
+      const input = form.getByRole('combobox', { name: 'School', exact: true });
+      await input.fill(school.slice(0, 6));
+      await form.getByRole('option', { name: school, exact: true }).click();
+    } else {
+      await form.getByLabel('School', { exact: true }).selectOption({ label: school });
+    }
     await form.getByLabel('Role', { exact: true }).selectOption({ label: role });
     await this.submit('Add school');
     return new UserPage(this.tab, this.name).expectOn('Schools');

@@ -28,12 +28,15 @@ export async function schoolRoleOf(db: Executor, accountId: string, schoolId: nu
   return row?.role;
 }
 
-/** Assigns the account to a school with this role, or changes its role there. */
+/**
+ * Assigns the account to a school with this role; false, changing nothing, when it is already
+ * assigned there (its role is not silently changed).
+ */
 export async function assignSchool(
   db: Executor,
   assignment: { accountId: string; schoolId: number; role: string; now: Date },
-): Promise<void> {
-  await db
+): Promise<boolean> {
+  const inserted = await db
     .insertInto('school_assignments')
     .values({
       account_id: assignment.accountId,
@@ -41,8 +44,10 @@ export async function assignSchool(
       role: assignment.role,
       assigned_at: assignment.now,
     })
-    .onConflict((oc) => oc.columns(['account_id', 'school_id']).doUpdateSet({ role: assignment.role }))
-    .execute();
+    .onConflict((oc) => oc.columns(['account_id', 'school_id']).doNothing())
+    .returning('school_id')
+    .executeTakeFirst();
+  return inserted !== undefined;
 }
 
 /** Unassigns the account from a school; the removed assignment, if there was one. */

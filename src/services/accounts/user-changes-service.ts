@@ -12,7 +12,7 @@ import { type Actor } from '../../domain/access.ts';
 import { EXTERNAL_ID_TAKEN } from '../../domain/account-fields.ts';
 import { dateIn } from '../../domain/calendar.ts';
 import { NotFoundError, ValidationError } from '../../domain/errors.ts';
-import { isSchoolRole } from '../../domain/school-roles.ts';
+import { isSchoolRole, schoolRoleLabel } from '../../domain/school-roles.ts';
 import { audit, who } from '../audit.ts';
 import type { ServiceDeps } from '../deps.ts';
 import type { RequestContext } from '../request-context.ts';
@@ -98,14 +98,20 @@ export function createUserChangesService(deps: ServiceDeps) {
       await db.transaction().execute(async (trx) => {
         const school = await findSchoolOfOrganisation(trx, account.organisation_id, Number(input.schoolId));
         if (!school) throw new ValidationError({ schoolId: 'Select a school of this Local Authority' });
-        const existingRole = await schoolRoleOf(trx, account.id, school.id);
-        await assignSchool(trx, { accountId: account.id, schoolId: school.id, role: input.role, now });
+        // Adding never changes the role of a school already assigned: that is said, not done silently.
+        const added = await assignSchool(trx, { accountId: account.id, schoolId: school.id, role: input.role, now });
+        if (!added) {
+          const role = (await schoolRoleOf(trx, account.id, school.id)) ?? '';
+          throw new ValidationError({
+            schoolId: `${school.name} is already in this user's schools as ${isSchoolRole(role) ? schoolRoleLabel(role) : role}. To change its role, remove it and add it again.`,
+          });
+        }
         await touchAccount(trx, account.id, now);
         await audit(trx, who(actor), ctx, now, {
           action: 'account.school-added',
           organisationId: account.organisation_id,
           subjectAccountId: account.id,
-          details: { school: { urn: school.urn, name: school.name }, role: [existingRole ?? null, input.role] },
+          details: { school: { urn: school.urn, name: school.name }, role: [null, input.role] },
         });
       });
     },

@@ -43,3 +43,9 @@ for (const radio of document.querySelectorAll('input[name="userType"][data-defau
     }
   });
 }
+
+// Schools tab (R26): the school picker becomes an autocomplete (school-picker.mjs), fetched only
+// on a page that has one.
+if (document.querySelector('select[data-module="app-school-picker"]')) {
+  import('/assets/school-picker.mjs');
+}
