@@ -203,6 +203,13 @@ describe('Home: the LA at a glance', () => {
     expect(chart.get(date(new Date('2026-11-02T12:00:00Z')))![2]).toBe(1);
     expect([...chart.values()].reduce((sum, c) => sum + c[2]!, 0)).toBe(2);
     expect(home.body).toContain('href="/admin/lifecycle?days=90"');
+    // The totals beside the chart are the preview's rows counted by kind.
+    const all = [...listed.values()].reduce((sum, c) => sum.map((n, i) => n + c[i]!), [0, 0, 0]);
+    const totals = ['warnings', 'archives', 'deletions'].map((kind) =>
+      Number(new RegExp(`data-total="${kind}">(\\d+) `).exec(home.body)![1]),
+    );
+    expect(totals).toEqual(all);
+    expect(all[0]).toBeGreaterThan(0);
   });
 
   it('is shown to those who may view users, without the preview link to those who may not see the preview', async () => {

@@ -1,12 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { can, type Actor } from '../../domain/access.ts';
 import { barChartSvg, healthCharts } from '../../domain/account-health-chart.ts';
-import { totalAccounts, weekTotal } from '../../domain/account-health.ts';
+import { totalAccounts } from '../../domain/account-health.ts';
 import { privilegeLabel, userTypeLabel, isUserType, PRIVILEGES } from '../../domain/privileges.ts';
 import type { Services } from '../../services/index.ts';
 import { requireSignIn, signedIn } from '../plugins/require-sign-in.ts';
-import { navigationFor } from '../navigation.ts';
+import { navigationPages } from '../navigation.ts';
 import { formBody } from './form.ts';
+
+const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
 
 /** The signed-in home page: who you are, your LA, your privileges, and where you can go. */
 export function homeRoutes(services: Services) {
@@ -29,7 +31,12 @@ export function homeRoutes(services: Services) {
         days: health.days,
         buckets: health.buckets,
         total: totalAccounts(health),
-        weeks: health.weeks.map((w) => ({ ...w, total: weekTotal(w) })),
+        weeks: health.weeks,
+        totals: {
+          warnings: sum(health.weeks.map((w) => w.warnings)),
+          archives: sum(health.weeks.map((w) => w.archives)),
+          deletions: sum(health.weeks.map((w) => w.deletions)),
+        },
         accountsSvg: barChartSvg(charts.accounts),
         lifecycleSvg: barChartSvg(charts.lifecycle),
         // The people behind the weekly numbers, for those who may see the preview.
@@ -60,7 +67,7 @@ export function homeRoutes(services: Services) {
         administrators,
         attention,
         health: health && healthView(actor, health),
-        links: navigationFor(signedIn(request).actor, '/').filter((l) => l.href !== '/'),
+        links: navigationPages(signedIn(request).actor).filter((l) => l.href !== '/'),
       });
     });
   };
