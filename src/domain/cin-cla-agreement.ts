@@ -18,8 +18,6 @@ export function mayGive(actor: Actor, privilege: Privilege): boolean {
   return privilege === AGREED_PRIVILEGE || mayGrant(actor, privilege);
 }
 
-export const CANNOT_GIVE_HINT = 'You cannot give this privilege because you do not hold it yourself.';
-
 /** The refusal of privileges the giver does not hold (R15), naming them by their labels. */
 export function cannotGiveMessage(privileges: readonly Privilege[]): string {
   const labels = privileges.map(privilegeLabel).join('; ');

@@ -199,13 +199,15 @@ describe('Create user: Virtual School accounts by an LA administrator (R15–R16
     expect(page.body).toMatch(/<input[^>]*value="virtual_school"[^>]*disabled[^>]*>/);
     expect(page.body).toMatch(/<input[^>]*value="la_officer"[^>]*disabled[^>]*>/);
     expect(page.body).toMatch(/<input[^>]*value="read_only"(?![^>]*disabled)[^>]*>/);
+    // The reasons are in the group's hint, not the disabled items' (GOV.UK greys those out).
     expect(page.body).toContain(
-      `You cannot choose this type because you do not hold this privilege yourself: ${PUPIL_LEVEL}.`,
+      `You cannot choose Virtual School because you do not hold this privilege yourself: ${PUPIL_LEVEL}.`,
     );
-    // la_admin's defaults: four privileges this administrator lacks, named by their labels.
     expect(page.body).toContain(
-      'You cannot choose this type because you do not hold these privileges yourself: Nexus Admin; Include access to batch reporting and pupil level reports; Can manage school groups.',
+      'You cannot choose LA Administrator because you do not hold these privileges yourself: Nexus Admin; Include access to batch reporting and pupil level reports; Can manage school groups.',
     );
+    // No type left that gives CiN/CLA, so no agreement to ask.
+    expect(page.body).not.toContain('Name of the person who agreed it');
     const who = person();
     const forged = await client.post('/admin/users/new', { ...who, userType: 'virtual_school', ...AGREEMENT });
     expect(forged.statusCode).toBe(400);
@@ -273,7 +275,9 @@ describe('Privileges tab (R15–R16)', () => {
     const page = await client.get(`/admin/users/${account.id}/privileges`);
     expect(page.body).toMatch(/<input[^>]*value="pupil_level"[^>]*disabled[^>]*>/);
     expect(page.body).toMatch(/<input[^>]*value="upload_data"[^>]*disabled[^>]*>/);
-    expect(page.body).toContain('You cannot give this privilege because you do not hold it yourself.');
+    expect(page.body).toContain(
+      `You cannot give these privileges because you do not hold them yourself: Nexus Admin; ${PUPIL_LEVEL}; Can manage school groups; Can upload data.`,
+    );
     // CiN/CLA is given on the agreement, not by holding it: offered even to this administrator.
     expect(page.body).toMatch(/<input[^>]*value="cin_cla"(?![^>]*disabled)[^>]*>/);
     // Central support is never offered for an LA account.

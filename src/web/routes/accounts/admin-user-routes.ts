@@ -19,7 +19,7 @@ import { requireSignIn, signedIn } from '../../plugins/require-sign-in.ts';
 import { ARCHIVE_REASON_TEXT } from '../../../domain/account-status.ts';
 import { errorView } from '../../plugins/views.ts';
 import { lifecycleSentence } from '../../lifecycle-text.ts';
-import { privilegeChoices } from '../../privilege-choices.ts';
+import { cannotGiveNote, privilegeChoices } from '../../privilege-choices.ts';
 import {
   EMPTY_AGREEMENT,
   agreementForm,
@@ -212,6 +212,7 @@ export function adminUserRoutes(services: Services) {
           ? `Differs from the defaults of ${userTypeLabel(saved)}: ${[...diff.added.map((p) => `+${privilegeLabel(p)}`), ...diff.removed.map((p) => `−${privilegeLabel(p)}`)].join('; ')}`
           : '';
       const isCentral = user.organisation.kind === 'central';
+      const choices = privilegeChoices(actor, isCentral, user.privileges);
       return reply.page('admin/user/privileges.njk', {
         pageTitle: `Privileges – ${fullName(user.account)} – Admin`,
         activeTab: 'privileges',
@@ -226,7 +227,8 @@ export function adminUserRoutes(services: Services) {
           defaults: t.defaults,
           defaultsText: t.defaults.map(privilegeLabel).join(', '),
         })),
-        privileges: privilegeChoices(actor, isCentral, user.privileges),
+        privileges: choices,
+        cannotGive: cannotGiveNote(choices),
         ...extra,
       });
     }

@@ -116,8 +116,12 @@ export function adminUsersRoutes(services: Services) {
         laParam: typeof la === 'string',
         invitationDays: services.config.invitationDays,
         types,
-        // The agreement of R16 is asked under the first type that gives CiN/CLA (Virtual School).
-        agreementType: types.find((t) => !t.disabled && t.defaults.includes(AGREED_PRIVILEGE))?.code ?? '',
+        reasons: types.filter((t) => t.disabled).map((t) => t.reason),
+        // The agreement of R16, asked when a type that gives CiN/CLA (Virtual School) can be chosen.
+        agreementFor: types
+          .filter((t) => !t.disabled && t.defaults.includes(AGREED_PRIVILEGE))
+          .map((t) => t.label)
+          .join(' or '),
         form,
         ...extra,
       });

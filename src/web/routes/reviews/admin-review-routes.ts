@@ -15,7 +15,7 @@ import {
 } from '../../../domain/access-reviews.ts';
 import { ConflictError, RuleError, ValidationError } from '../../../domain/errors.ts';
 import { USER_TYPES, isUserType, userTypeLabel } from '../../../domain/privileges.ts';
-import { privilegeChoices } from '../../privilege-choices.ts';
+import { cannotGiveNote, privilegeChoices } from '../../privilege-choices.ts';
 import { EMPTY_AGREEMENT, agreementForm, agreementInput, linkDateToDay } from '../../agreement-form.ts';
 import { monthsAgo } from '../../../domain/relative-time.ts';
 import type { Services } from '../../../services/index.ts';
@@ -332,6 +332,7 @@ export function adminReviewRoutes(services: Services) {
           value: t.code,
           text: t.label,
         })),
+        cannotGive: cannotGiveNote(privilegeChoices(actor, isCentral, item.current.privileges)),
         privilegeChoices: privilegeChoices(actor, isCentral, item.current.privileges).map((p) => ({
           value: p.code,
           text: p.label,
