@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FixtureAccount } from '../test/support/fixtures.ts';
+import { followNavigation } from './support/navigation.ts';
 import { expectPage, seedNorthshireAdmin, signedInTab, useJourneyServer } from './support/journey-server.ts';
 
 /**
@@ -22,9 +23,7 @@ for (const javaScript of [true, false]) {
       async () => {
         const tab = await signedInTab(journey, admin, 'Ada Admin', javaScript);
 
-        await tab.navigate(() =>
-          tab.page.locator('.govuk-service-navigation').getByRole('link', { name: 'API tokens', exact: true }).click(),
-        );
+        await followNavigation(tab, 'API tokens');
         await expectPage(tab, 'API tokens');
         await tab.navigate(() => tab.page.locator('main').getByRole('button', { name: 'Create an API token' }).click());
         await expectPage(tab, 'Create an API token');

@@ -13,6 +13,7 @@ import { startServer, type Server } from '../src/runtime.ts';
 import { createAccount, createOrganisation, TEST_PASSWORD, type FixtureAccount } from '../test/support/fixtures.ts';
 import { testConfig } from '../test/support/test-app.ts';
 import { JourneyTab, launchChromium } from './support/browser.ts';
+import { followNavigation } from './support/navigation.ts';
 import { PLATFORM } from './support/pages/nexus-page.ts';
 import { SignInPage } from './support/pages/sign-in-page.ts';
 
@@ -170,12 +171,7 @@ describe('an access review in the browser', () => {
       await signIn(true);
 
       // From the navigation to the list of reviews.
-      let response = await tab.navigate(() =>
-        tab.page
-          .locator('.govuk-service-navigation')
-          .getByRole('link', { name: 'Access reviews', exact: true })
-          .click(),
-      );
+      let response = await followNavigation(tab, 'Access reviews');
       await arrive(response, { path: /^\/admin\/reviews$/, heading: 'Access reviews' });
       expect(await tab.page.locator('main').innerText()).toContain('There is no open review.');
 

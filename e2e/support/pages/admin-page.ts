@@ -1,6 +1,7 @@
 import type { AccessibilityPage } from './accessibility-page.ts';
 import type { ArchivedUsersPage } from './archived-users-page.ts';
 import type { AuditLogPage } from './audit-log-page.ts';
+import { followNavigation } from '../navigation.ts';
 import { NexusPage } from './nexus-page.ts';
 import type { SchoolGroupsPage } from './school-groups-page.ts';
 import type { UsersListPage } from './users-list-page.ts';
@@ -30,9 +31,7 @@ export abstract class AdminPage extends NexusPage {
   }
 
   protected async followNavigation(name: string): Promise<void> {
-    await this.tab.navigate(() =>
-      this.page.locator('.govuk-service-navigation').getByRole('link', { name, exact: true }).click(),
-    );
+    await followNavigation(this.tab, name);
   }
 
   async openUsers(la: string): Promise<UsersListPage> {

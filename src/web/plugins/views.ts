@@ -6,7 +6,7 @@ import nunjucks from 'nunjucks';
 import type { FieldErrors } from '../../domain/errors.ts';
 import type { Services } from '../../services/index.ts';
 import { formatDate, formatDateTime } from '../../services/deps.ts';
-import { navigationFor } from '../navigation.ts';
+import { navigationFor, sectionNavigationFor } from '../navigation.ts';
 import { PROJECT_ROOT } from '../../paths.ts';
 import { fullName } from '../../domain/names.ts';
 
@@ -100,6 +100,7 @@ export function registerViews(app: FastifyInstance, services: Services, options:
             }
           : null,
         navigation: navigationFor(signedIn?.actor, request.url.split('?')[0] ?? '/'),
+        sectionNavigation: sectionNavigationFor(signedIn?.actor, request.url.split('?')[0] ?? '/'),
         // Central support's Local Authority, on every page, with the way to change it (la-context.ts).
         supportContext:
           signedIn && isCentralSupport(signedIn.actor)
