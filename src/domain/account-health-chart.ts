@@ -1,4 +1,4 @@
-import { weekTotal, type AccountHealth, type HealthBucketKey } from './account-health.ts';
+import { totalAccounts, weekTotal, type AccountHealth, type HealthBucketKey } from './account-health.ts';
 
 /**
  * The account-health charts as data (bars, each a stack of coloured segments) and as an SVG
@@ -73,7 +73,7 @@ export function shortDate(date: Date, timeZone: string): string {
 
 /** The two charts of an LA's account health. */
 export function healthCharts(health: AccountHealth, organisationName: string, timeZone: string) {
-  const total = health.buckets.reduce((sum, b) => sum + b.count, 0);
+  const total = totalAccounts(health);
   const events = health.weeks.reduce((sum, w) => sum + weekTotal(w), 0);
   const accounts: BarChart = {
     id: 'health-accounts',
