@@ -396,7 +396,7 @@ describe('administration in the browser, JavaScript on', () => {
 
       let user = await refused.create(hana);
       expect(await user.notification()).toBe('Hana Newman has been created and emailed an invitation.');
-      expect(await user.status()).toBe('Active');
+      expect(await user.status()).toBe('Invited');
       expect(await user.summary()).toMatchObject({
         Username: 'hana.newman',
         Name: 'Hana Newman',
@@ -620,7 +620,7 @@ describe('administration in the browser, JavaScript on', () => {
       expect(await user.notification()).toBe(
         'Account restored. It can sign in again with its privileges, schools and preferences as before.',
       );
-      expect(await user.status()).toBe('Active');
+      expect(await user.status()).toBe('Invited');
 
       // Delete (R31): a red button, the username named, then gone from the list.
       users = await UsersListPage.open(tab, LA, '?q=hana');
