@@ -336,7 +336,14 @@ describe('administration in the browser, JavaScript on', () => {
       // Sorted by last sign-in, most recent first; "never" last. The filter stays.
       users = await users.sortBy('Last sign-in');
       expect(await users.names()).toEqual(['Dan Dormant', 'Erin Never']);
-      expect(await users.table.locator('th[aria-sort="descending"]').innerText()).toBe('Last sign-in');
+      // The direction is announced (aria-sort) and seen (the arrow, hidden from screen readers).
+      expect(await users.table.locator('th[aria-sort="descending"]').innerText()).toBe('Last sign-in ▼');
+      expect(await users.table.locator('th[aria-sort="none"]').innerText()).toBe('Name ⇅');
+      expect(
+        await users.table
+          .locator('th[aria-sort="descending"] a')
+          .evaluate((a) => a.querySelector('[aria-hidden]') !== null),
+      ).toBe(true);
       expect(new URL(tab.page.url()).searchParams.get('inactiveMonths')).toBe('12');
       // Filters combine.
       users = await users.filter({ type: 'Commissioned Consultant / School Improvement Partner' });

@@ -34,6 +34,15 @@ export async function tableRows(table: Locator): Promise<string[][]> {
 
 /** The body rows of a table as header → cell text records. */
 export async function tableRecords(table: Locator): Promise<Record<string, string>[]> {
-  const headers = (await table.locator('thead th').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+  // A header's name as a screen reader hears it: without decoration hidden from it (a sort arrow).
+  const headers = (
+    await table.locator('thead th').evaluateAll((cells) =>
+      cells.map((cell) => {
+        const copy = cell.cloneNode(true) as HTMLElement;
+        copy.querySelectorAll('[aria-hidden="true"]').forEach((hidden) => hidden.remove());
+        return copy.textContent ?? '';
+      }),
+    )
+  ).map((t) => t.replace(/\s+/g, ' ').trim());
   return (await tableRows(table)).map((cells) => Object.fromEntries(cells.map((c, i) => [headers[i] || `#${i}`, c])));
 }
