@@ -183,17 +183,17 @@ export class UserPage extends AdminPage {
   // Account actions -----------------------------------------------------------------------------
 
   async startResetTwoFactor(): Promise<ConfirmPage> {
-    await this.follow('Reset two-factor authentication');
+    await this.follow('Reset two-factor authentication', 'button');
     return new ConfirmPage(this.tab, this.name).expectOn('reset-two-factor');
   }
 
   async startArchive(): Promise<ConfirmPage> {
-    await this.follow('Archive account');
+    await this.follow('Archive account', 'button');
     return new ConfirmPage(this.tab, this.name).expectOn('archive');
   }
 
   async startDelete(): Promise<ConfirmPage> {
-    await this.follow('Delete account');
+    await this.follow('Delete account', 'button');
     return new ConfirmPage(this.tab, this.name).expectOn('delete');
   }
 
