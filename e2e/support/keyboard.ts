@@ -111,6 +111,11 @@ export async function tabTo(
   const handle = await one(target);
   const key = backwards ? 'Shift+Tab' : 'Tab';
   const start = await focusStop(tab, handle);
+  if (start.isTarget) {
+    expectVisible(start, `already on ${String(target)}`);
+    await handle.dispose();
+    return 0;
+  }
   const passed: string[] = [];
   let leftPage = 0;
   for (let presses = 1; presses <= max; presses++) {
