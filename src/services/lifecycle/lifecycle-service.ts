@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Account, Executor } from '../../data/database.ts';
 import {
   administratorsOfOrganisations,
@@ -563,12 +564,19 @@ export function createLifecycleService(deps: ServiceDeps) {
       result.visited = ids.length;
 
       // First, without locks, what is due: who leaves in this run decides who is named as a contact.
+      // Only that is kept (the accounts themselves only for a dry run's report): the batches re-read
+      // them under lock, and 10,000 rows held through the run cost the embedded server's peak memory.
       const planned: { account: Account; event: LifecycleEvent }[] = [];
+      const leaving = new Set<string>();
+      const organisationIds = new Set<number>();
       for (let i = 0; i < ids.length; i += BATCH) {
         const { accounts, histories } = await loadHistories(db, ids.slice(i, i + BATCH));
         for (const account of accounts) {
           const action = dueAction(histories.get(account.id)!, policy, now);
-          if (action.kind !== 'none') planned.push({ account, event: action });
+          if (action.kind === 'none') continue;
+          organisationIds.add(account.organisation_id);
+          if (action.kind !== 'warn') leaving.add(account.id);
+          if (dryRun) planned.push({ account, event: action });
         }
       }
       const record = (applied: { account: Account; event: LifecycleEvent }[]) => {
@@ -590,11 +598,14 @@ export function createLifecycleService(deps: ServiceDeps) {
         record(planned);
         return result;
       }
-      const leaving = new Set(planned.filter((p) => p.event.kind !== 'warn').map((p) => p.account.id));
-      const ctx = await runContext(db, new Set(planned.map((p) => p.account.organisation_id)), leaving, now);
+      const ctx = await runContext(db, organisationIds, leaving, now);
 
       for (let i = 0; i < ids.length; i += BATCH) {
         const chunk = ids.slice(i, i + BATCH);
+        // On PGlite no query waits for I/O: without this the whole run is one chain of promise
+        // callbacks, and the embedded server answers no page (and V8 runs none of its scheduled
+        // garbage-collection steps) until the night's work is done.
+        await nextTurn();
         try {
           const { applied, emails } = await applyBatch(chunk, ctx, now);
           record(applied);
