@@ -50,6 +50,7 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 180_000,
           globalSetup: ['test/support/global-setup.ts', 'e2e/support/browser-server.ts'],
+          setupFiles: ['e2e/support/markup-setup.ts'],
           isolate: false,
         },
       },

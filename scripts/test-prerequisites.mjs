@@ -1,17 +1,26 @@
 #!/usr/bin/env node
 // Run by npm before `npm test` and `npm run test:e2e`: the browser journeys need Debian's
-// chromium and the TOTP check needs Debian's oathtool (an independent implementation). A machine
-// without them gets them installed when this runs as root with apt-get (as on a fresh machine of
-// this project's kind); anywhere else it stops at once with one line naming the exact command,
-// so that nothing is skipped silently and no test runs half-equipped.
+// chromium, and Java for the Nu Html Checker (vnu.jar) that judges every page they visit; the TOTP
+// check needs Debian's oathtool (an independent implementation). A machine without them gets them
+// installed when this runs as root with apt-get (as on a fresh machine of this project's kind);
+// anywhere else it stops at once with one line naming the exact command, so that nothing is
+// skipped silently and no test runs half-equipped.
 // Plain JavaScript, no dependencies: it must work before anything else does.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const OATHTOOL = '/usr/bin/oathtool';
+const JAVA = process.env.JAVA ?? 'java';
 
-const missing = () => [...(existsSync(CHROMIUM) ? [] : ['chromium']), ...(existsSync(OATHTOOL) ? [] : ['oathtool'])];
+const hasJava = () => spawnSync(JAVA, ['-version'], { stdio: 'ignore' }).status === 0;
+
+/** Debian package names of what is missing. */
+const missing = () => [
+  ...(existsSync(CHROMIUM) ? [] : ['chromium']),
+  ...(existsSync(OATHTOOL) ? [] : ['oathtool']),
+  ...(hasJava() ? [] : ['default-jre-headless']),
+];
 
 const need = missing();
 if (need.length === 0) process.exit(0);
@@ -43,7 +52,7 @@ for (const args of [
 const still = missing();
 if (still.length > 0) {
   console.error(
-    `apt-get installed ${need.join(' and ')} but ${still.join(' and ')} is still not at ${still.includes('chromium') ? CHROMIUM : OATHTOOL}: set CHROMIUM_PATH or install it by hand.`,
+    `apt-get installed ${need.join(' and ')} but ${still.join(' and ')} is still missing (chromium at ${CHROMIUM}, oathtool at ${OATHTOOL}, Java as ${JAVA}): set CHROMIUM_PATH or JAVA, or install it by hand.`,
   );
   process.exit(1);
 }

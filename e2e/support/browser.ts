@@ -3,13 +3,22 @@ import { chromium, type Browser, type BrowserContext, type Page, type Response }
 import { rmSync } from 'node:fs';
 import { afterAll, afterEach, expect, inject } from 'vitest';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './browser-options.ts';
+import { collectForNuCheck, NARROW_WIDTH, pagePattern, sidewaysOverflow } from './markup.ts';
 
 export { CHROMIUM_PATH } from './browser-options.ts';
 
 /**
  * Headless Chromium for the browser journeys, and the checks every page of a journey goes
- * through: axe (WCAG 2.2 AA), no console errors, no CSP violations, no failed sub-resources.
+ * through: axe (WCAG 2.2 AA) at 1280 px, no sideways scroll and axe again at 375 px, the Nu Html
+ * Checker on the HTML the server sent (e2e/support/markup.ts), no console errors, no CSP
+ * violations, no failed sub-resources.
  */
+
+const DESKTOP = { width: 1280, height: 800 };
+const NARROW = { width: NARROW_WIDTH, height: 800 };
+
+/** The kinds of page (pagePattern) measured at the narrow width in this file; see markup-setup.ts. */
+export const measuredNarrow = new Set<string>();
 
 export const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 
@@ -55,7 +64,7 @@ export interface Problem {
  */
 export class JourneyTab {
   readonly problems: Problem[] = [];
-  readonly documents: { url: string; status: number; audited: boolean }[] = [];
+  readonly documents: { url: string; status: number; audited: boolean; body: Promise<string | undefined> }[] = [];
   private readonly navigationUrls = new Set<string>();
 
   private constructor(
@@ -68,7 +77,7 @@ export class JourneyTab {
   static async open(browser: Browser, options: { baseUrl: string; javaScript: boolean }): Promise<JourneyTab> {
     const context = await browser.newContext({
       javaScriptEnabled: options.javaScript,
-      viewport: { width: 1024, height: 768 },
+      viewport: DESKTOP,
     });
     if (options.javaScript) await context.addInitScript(REPORT_CSP_VIOLATIONS);
     const page = await context.newPage();
@@ -112,7 +121,9 @@ export class JourneyTab {
       const request = response.request();
       if (request.isNavigationRequest() && request.frame() === page.mainFrame()) {
         if (response.status() < 300 || response.status() >= 400) {
-          this.documents.push({ url: response.url(), status: response.status(), audited: false });
+          // The body as sent, asked for now: once the tab moves on Chromium may have let it go.
+          const body = response.text().catch(() => undefined);
+          this.documents.push({ url: response.url(), status: response.status(), audited: false, body });
         }
         return;
       }
@@ -147,25 +158,43 @@ export class JourneyTab {
     return this.navigate(() => this.page.goto(new URL(path, this.baseUrl).toString()));
   }
 
-  /** axe on the page as it is now; throws listing each violation with its targets. */
+  /**
+   * The checks of the page as it is now: axe; the first time this file meets this kind of page
+   * (pagePattern), no sideways scroll and axe again at 375 px; and its HTML as sent kept for the
+   * file's Nu check. Throws listing each problem.
+   */
   async audit(): Promise<void> {
     const { page } = this;
     const document = this.documents.at(-1);
     if (!document || document.url !== page.url())
       throw new Error(`audit(): no loaded document recorded for ${page.url()}`);
-    const results = this.auditor ? await this.auditor.audit(page) : await axe(page);
-    if (results.violations.length > 0) {
-      const lines = results.violations.flatMap((v) => [
-        `${v.id} (${v.impact ?? 'unknown impact'}): ${v.help}`,
-        ...v.nodes.map(
-          (n) => `    ${n.target.join(' ')}${n.failureSummary ? ` — ${n.failureSummary.replace(/\s+/g, ' ')}` : ''}`,
-        ),
-      ]);
-      throw new Error(
-        `axe found ${results.violations.length} violation(s) on ${page.url()} (JavaScript ${this.javaScript ? 'on' : 'off'}):\n  ${lines.join('\n  ')}`,
-      );
+    const how = `JavaScript ${this.javaScript ? 'on' : 'off'}`;
+    throwViolations(this.auditor ? await this.auditor.audit(page) : await axe(page), `${page.url()} (${how})`);
+    const pattern = pagePattern(document.url, document.status);
+    if (!measuredNarrow.has(pattern)) {
+      measuredNarrow.add(pattern);
+      await this.auditNarrow(`${page.url()} (${how}, ${NARROW.width} px wide)`);
     }
+    const body = await document.body;
+    if (body === undefined) throw new Error(`audit(): the response body of ${document.url} could not be read`);
+    collectForNuCheck(document.url, body);
     document.audited = true;
+  }
+
+  private async auditNarrow(where: string): Promise<void> {
+    const { page } = this;
+    const desktop = page.viewportSize() ?? DESKTOP;
+    await page.setViewportSize(NARROW);
+    try {
+      const overflow = await sidewaysOverflow(page);
+      if (overflow.scrollWidth > overflow.width)
+        throw new Error(
+          `${where} scrolls sideways: ${overflow.scrollWidth}px of content in ${overflow.width}px; sticking out: ${overflow.culprits.join(', ') || 'nothing found'}`,
+        );
+      throwViolations(this.auditor ? await this.auditor.audit(page, NARROW) : await axe(page), where);
+    } finally {
+      await page.setViewportSize(desktop);
+    }
   }
 
   /** Every document this tab loaded was audited. */
@@ -179,6 +208,17 @@ export class JourneyTab {
   }
 }
 
+function throwViolations(results: Awaited<ReturnType<typeof axe>>, where: string): void {
+  if (results.violations.length === 0) return;
+  const lines = results.violations.flatMap((v) => [
+    `${v.id} (${v.impact ?? 'unknown impact'}): ${v.help}`,
+    ...v.nodes.map(
+      (n) => `    ${n.target.join(' ')}${n.failureSummary ? ` — ${n.failureSummary.replace(/\s+/g, ' ')}` : ''}`,
+    ),
+  ]);
+  throw new Error(`axe found ${results.violations.length} violation(s) on ${where}:\n  ${lines.join('\n  ')}`);
+}
+
 /** A JavaScript-enabled tab that shows a snapshot of a JavaScript-disabled page to axe. */
 class Auditor {
   private snapshot = '';
@@ -186,7 +226,7 @@ class Auditor {
   private constructor(private readonly page: Page) {}
 
   static async open(browser: Browser): Promise<Auditor> {
-    const context = await browser.newContext({ viewport: { width: 1024, height: 768 } });
+    const context = await browser.newContext({ viewport: DESKTOP });
     const page = await context.newPage();
     const auditor = new Auditor(page);
     await page.route('**/*', async (route) => {
@@ -199,7 +239,8 @@ class Auditor {
     return auditor;
   }
 
-  async audit(source: Page) {
+  async audit(source: Page, viewport = DESKTOP) {
+    if (this.page.viewportSize()?.width !== viewport.width) await this.page.setViewportSize(viewport);
     const html = await source.content();
     // The DOM as the browser without JavaScript built it. Scripts never ran there; remove them
     // so they do not run here either. <noscript> content was shown there: show it here too.
