@@ -23,6 +23,12 @@
  *   - Nights with nothing due: the job run again at the same `now` after a night's work (and a
  *     VACUUM, as autovacuum would do in the day between). Baseline: the candidate query alone, timed
  *     on a fresh connection of the bench process. Also the old design's candidate count.
+ *   - PGlite, each round: the same night inside the real server (`node bin/nexus-accounts.js serve`),
+ *     whose scheduler runs it in embedded mode (bench/support/lifecycle-serve.ts: its clock starts
+ *     a few seconds before the 02:00 slot; its mail loop delivers the 10,000 emails meanwhile), with
+ *     the bin's V8 settings and, as the baseline in the same round, with V8's defaults (the settings
+ *     before: `--wasm-tier-up --heap-growing-percent=0` on the node command line). Peak RSS from
+ *     /proc/<pid>/status. Issue 10's memory target is checked on this figure too.
  *   - Memory baseline: a bare node process, and the loaded service process (database open, nothing run).
  *   - Once: the first run after the migration (no stored times: every account is computed).
  *
@@ -32,7 +38,8 @@
  *
  * Settings (environment): BENCH_ACCOUNTS (1000000), BENCH_SMALL_ACCOUNTS (100000), BENCH_DUE (10000),
  * BENCH_ROUNDS (3), BENCH_FIRST_RUN (small: on PostgreSQL at BENCH_SMALL_ACCOUNTS; all; 0), BENCH_NOW (2026-11-03T02:00:00Z),
- * BENCH_POSTGRES_URL, BENCH_WRITE_README (1; 0 prints only).
+ * BENCH_POSTGRES_URL, BENCH_SERVE (1; 0 skips the server's night), BENCH_SERVE_LEAD (20: seconds
+ * between the server's start and the slot), BENCH_WRITE_README (1; 0 prints only).
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -41,6 +48,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { build as esbuild } from 'esbuild';
+import { buildAssets } from '../scripts/build-assets.ts';
 import { ensureBuilt } from '../scripts/build-code.mjs';
 import { loadConfig } from '../src/config.ts';
 import { connect } from '../src/data/connect.ts';
@@ -64,6 +72,7 @@ import {
   type Fingerprint,
   type Written,
 } from './support/lifecycle-data.ts';
+import { forgetPreviousNight, recordPreviousNight, serveNight, type ServeNight } from './support/lifecycle-serve.ts';
 import { createDatabase, dropDatabase, postgresAvailable } from './support/postgres.ts';
 import { startChild, stopChild } from './support/processes.ts';
 import { beginRun, endRun, publish, runLine, type RunMeta } from './support/report.ts';
@@ -80,6 +89,11 @@ if (!['small', 'all', '0'].includes(FIRST_RUN)) throw new Error('BENCH_FIRST_RUN
 const NOW = new Date(process.env.BENCH_NOW || '2026-11-03T02:00:00Z');
 const LAS = 150;
 if (Number.isNaN(NOW.getTime())) throw new Error('BENCH_NOW must be an ISO instant');
+/** The night inside the real server, on PGlite (embedded mode, where the server's scheduler runs it). */
+const SERVE = process.env.BENCH_SERVE !== '0';
+const SERVE_LEAD_S = setting('BENCH_SERVE_LEAD', 20);
+/** The server's V8 settings before the embedded server got the bin's own (the baseline of the serve night). */
+const V8_DEFAULTS = ['--wasm-tier-up', '--heap-growing-percent=0'];
 if (SMALL < DUE + 2 * LAS || ACCOUNTS < SMALL)
   throw new Error(`need BENCH_ACCOUNTS >= BENCH_SMALL_ACCOUNTS >= BENCH_DUE + ${2 * LAS}`);
 /** Every account is checked against nextDueAt up to this size; above it, the due ones and a sixteenth of the rest. */
@@ -350,11 +364,69 @@ interface Night {
   bare: ChildResult[];
   nothingDue: ChildResult[];
   bareQuery: QueryTime[];
+  /** PGlite: the night inside the real server, with the bin's settings and with V8's defaults. */
+  serve: ServeNight[];
+  serveDefaults: ServeNight[];
   /** Mean size of the job's outbox rows (subject, text, html), characters. */
   body?: Written['bodyBytes'];
 }
 
-const emptyNight = (): Night => ({ job: [], command: [], bare: [], nothingDue: [], bareQuery: [] });
+const emptyNight = (): Night => ({
+  job: [],
+  command: [],
+  bare: [],
+  nothingDue: [],
+  bareQuery: [],
+  serve: [],
+  serveDefaults: [],
+});
+
+/**
+ * The night inside `serve` (bench/support/lifecycle-serve.ts), checked like the others (what it
+ * wrote, as of the run's own `now`, a few milliseconds after the slot), then put back: its rows,
+ * the previous night's record, the delivered .eml files.
+ */
+async function serverNight(target: Target, nodeArgs: string[], what: string): Promise<ServeNight> {
+  // Not inside the measured server: the code and the stylesheets compiled when their sources changed.
+  await ensureBuilt();
+  await buildAssets();
+  await withDb(target, (db) => recordPreviousNight(db, NOW));
+  const night = await serveNight({
+    label: `${target.label}, ${what}`,
+    env: serviceEnv(target),
+    slot: NOW,
+    leadSeconds: SERVE_LEAD_S,
+    nodeArgs,
+    timeoutMs: CHILD_TIMEOUT_MS,
+  });
+  const asOf = night.asOf!;
+  const written = await withDb(target, (db) => writtenAt(db, asOf));
+  checkNight(
+    target,
+    {
+      mode: 'command',
+      ms: night.runMs,
+      visited: night.counts.warned + night.counts.archived + night.counts.deleted + night.counts.accessEnded,
+      counts: night.counts,
+      failures: night.failures,
+      cpuMs: night.cpuMs,
+      rssBeforeKiB: night.listeningKiB,
+      rssAfterKiB: night.nightRssKiB,
+      hwmKiB: night.nightHwmKiB,
+      heapUsedKiB: NaN,
+      externalKiB: NaN,
+    },
+    written,
+  );
+  check(night.onSchedule, `${target.label}, ${what}: the server was not listening by the slot (BENCH_SERVE_LEAD)`);
+  await withDb(target, async (db) => {
+    await forgetPreviousNight(db);
+    await resetAfterRun(db, asOf);
+    await checkBack(target, db, `the server's night (${what})`);
+  });
+  await rm(path.join(target.dataDir, 'mail'), { recursive: true, force: true });
+  return night;
+}
 
 /** One round on one database: the night's run, the nothing-due night after it, the bare query, the real command, then the bare writes. */
 async function round(target: Target, night: Night, scratch: string, n: number): Promise<void> {
@@ -413,6 +485,23 @@ async function round(target: Target, night: Night, scratch: string, n: number): 
   night.bare.push(bare);
   log(`${target.label}: round ${n}: bare writes ${fmt(bare.ms / 1000, 2)} s`);
   await reset(target, `round ${n}'s bare writes`);
+
+  if (target.kind === 'pglite' && SERVE) {
+    // Alternate which goes first, so that a burst of load elsewhere lands on both.
+    const runs: Array<[string, string[], ServeNight[]]> = [
+      ["the bin's settings", [], night.serve],
+      ["V8's defaults", V8_DEFAULTS, night.serveDefaults],
+    ];
+    for (const [what, args, into] of n % 2 === 1 ? runs : runs.reverse()) {
+      log(`${target.label}: round ${n}: the night inside \`serve\` (${what})`);
+      const served = await serverNight(target, args, what);
+      into.push(served);
+      log(
+        `${target.label}: round ${n}: serve (${what}): run ${fmt(served.runMs / 1000, 2)} s, listening ${fmt(mib(served.listeningKiB), 0)} MiB, ` +
+          `peak ${fmt(mib(served.runHwmKiB), 0)} MiB at the run's end, ${fmt(mib(served.nightHwmKiB), 0)} MiB once the mail was delivered`,
+      );
+    }
+  }
 }
 
 interface FirstRun {
@@ -675,6 +764,45 @@ function report(r: Results): string {
   }
   lines.push('');
 
+  const served = r.targets.filter((t) => r.nights.get(t)!.serve.length > 0);
+  if (served.length > 0) {
+    lines.push(
+      `**The night inside the server** (\`node bin/nexus-accounts.js serve\`, whose scheduler runs it in embedded mode; its clock set ${fmt(SERVE_LEAD_S, 0)} s before the 02:00 slot; ` +
+        `its mail loop delivering the emails as .eml files meanwhile; RSS from /proc/<pid>/status, MiB; median of ${ROUNDS}, range)`,
+    );
+    lines.push('');
+    lines.push(
+      "| database | V8 settings | run s (its log line) | RSS listening, before the slot | **peak RSS at the run's end** | **peak RSS once every email is delivered** | delivery after the run s | CPU s, start to delivered |",
+    );
+    lines.push('|---|---|---:|---:|---:|---:|---:|---:|');
+    for (const t of served) {
+      for (const [what, runs] of [
+        ["the bin's (Liftoff only, old generation grown by 25%)", r.nights.get(t)!.serve],
+        [`V8's defaults (\`${V8_DEFAULTS.join(' ')}\`), baseline`, r.nights.get(t)!.serveDefaults],
+      ] as const) {
+        const med = (f: (x: ServeNight) => number) => median(runs.map(f));
+        lines.push(
+          `| ${t.label} | ${what} | ${s(med((x) => x.runMs))} (${range(runs.map((x) => x.runMs / 1000))}) | ${miB(med((x) => x.listeningKiB))} | ` +
+            `**${miB(med((x) => x.runHwmKiB))}** (${range(
+              runs.map((x) => mib(x.runHwmKiB)),
+              0,
+            )}) | **${miB(med((x) => x.nightHwmKiB))}** (${range(
+              runs.map((x) => mib(x.nightHwmKiB)),
+              0,
+            )}) | ${s(med((x) => x.deliveryMs))} | ${fmt(med((x) => x.cpuMs) / 1000, 1)} |`,
+        );
+      }
+      const night = r.nights.get(t)!;
+      const ratio = night.serve.map((x, i) => x.nightHwmKiB / night.serveDefaults[i]!.nightHwmKiB);
+      const cpu = night.serve.map((x, i) => x.cpuMs / night.serveDefaults[i]!.cpuMs);
+      lines.push('');
+      lines.push(
+        `Ratio bin's settings ÷ V8's defaults, same round: night's peak RSS **${fmt(median(ratio), 2)}** (${range(ratio)}); CPU ${fmt(median(cpu), 2)} (${range(cpu)}).`,
+      );
+    }
+    lines.push('');
+  }
+
   if (r.firstRuns.size > 0) {
     lines.push(
       '**Once: the first run after the migration** (no stored times, no policy recorded: every account is read, decided and given its time; the due ones warned)',
@@ -713,6 +841,15 @@ function report(r: Results): string {
       `| ${n(DUE)} warnings written ≤ 60 s; peak RSS of the \`lifecycle run\` command ≤ 300 MB (${fmt(TARGET.peakMB * MB_IN_MIB, 0)} MiB) — ${t.label} | ${s(job)} s; ${miB(peak)} MiB | ` +
         `${met(job <= TARGET.warningsMs)}; ${met(mib(peak) <= TARGET.peakMB * MB_IN_MIB)} |`,
     );
+    const serve = r.nights.get(t)!.serve;
+    if (serve.length > 0) {
+      const run = median(serve.map((x) => x.runMs));
+      const night = median(serve.map((x) => x.nightHwmKiB));
+      lines.push(
+        `| ${n(DUE)} warnings written ≤ 60 s; peak RSS of \`serve\` through the night (its run and the delivery of its emails) ≤ 300 MB — ${t.label} | ${s(run)} s; ${miB(night)} MiB | ` +
+          `${met(run <= TARGET.warningsMs)}; ${met(mib(night) <= TARGET.peakMB * MB_IN_MIB)} |`,
+      );
+    }
   }
   for (const note of r.meta.skipped) lines.push('', `Note: ${note}`);
   lines.push('', `Accounts not due: ${MIX.map((m) => m.text).join('; ')}.`);
