@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect } from 'vitest';
 import { measuredNarrow } from './browser.ts';
-import { nuCheckCollected } from './markup.ts';
+import { forgetCollected, nuCheckCollected } from './markup.ts';
 
 /**
  * Set-up of every journey file (vitest.config.ts, setupFiles): when the file ends, the Nu Html
@@ -9,6 +9,7 @@ import { nuCheckCollected } from './markup.ts';
  */
 beforeAll(() => {
   measuredNarrow.clear();
+  forgetCollected();
 });
 
 afterAll(async () => {

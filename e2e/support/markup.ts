@@ -28,6 +28,11 @@ function withoutSecrets(html: string): string {
     .replace(/('nonce-)[^']*'/g, "$1'");
 }
 
+/** Forgets the pages collected so far (a file starts with none, whatever the file before it left). */
+export function forgetCollected(): void {
+  collected.clear();
+}
+
 /** Keeps the server's response body of an audited page for the file's Nu check. */
 export function collectForNuCheck(url: string, html: string): void {
   const key = withoutSecrets(html);
