@@ -218,8 +218,8 @@ describe('forgotten password', () => {
     expect(after.password_hash).not.toBe(hashBefore);
     expect(after.password_changed_at?.toISOString()).toBe(t.clock.now().toISOString());
     expect(await sessionCount(fixture.id)).toBe(0);
-    expect((await laptop.get('/my-account')).headers.location).toBe('/sign-in');
-    expect((await phone.get('/my-account')).headers.location).toBe('/sign-in');
+    expect((await laptop.get('/my-account')).headers.location).toBe('/sign-in?returnTo=%2Fmy-account');
+    expect((await phone.get('/my-account')).headers.location).toBe('/sign-in?returnTo=%2Fmy-account');
 
     const notices = await emails(fixture.id, 'password-changed');
     expect(notices).toHaveLength(1);
@@ -547,7 +547,7 @@ describe('password change on My Account', () => {
     const page = await here.get('/my-account');
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('You have been signed out everywhere else');
-    expect((await elsewhere.get('/my-account')).headers.location).toBe('/sign-in');
+    expect((await elsewhere.get('/my-account')).headers.location).toBe('/sign-in?returnTo=%2Fmy-account');
     expect(await sessionCount(fixture.id)).toBe(1);
     expect((await account(fixture.id)).password_hash).not.toBe(before.password_hash);
 
