@@ -96,6 +96,8 @@ export interface AccountsTable {
   updated_at: Timestamp;
   /** When the next lifecycle event falls due (domain/lifecycle.ts nextDueAt); NULL: not yet computed (migration 0004). */
   lifecycle_due_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** When the identity system deleted it (SCIM DELETE): archived, and gone for SCIM (migration 0008). */
+  deprovisioned_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface AccountPrivilegesTable {

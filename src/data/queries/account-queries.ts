@@ -260,6 +260,8 @@ export async function markRestored(
       deletion_due_at: null,
       restored_at: restore.now,
       updated_at: restore.now,
+      // A restored account is the identity system's again, whoever restored it.
+      deprovisioned_at: null,
       ...(restore.clearAccessEndDate ? { access_end_date: null } : {}),
       version: sql`version + 1`,
     })
