@@ -208,12 +208,15 @@ export async function chooseRadio(tab: KeyboardTab, group: Locator, label: strin
  * stop, in document order. Returns the stops' descriptions.
  */
 export async function tabThroughPage(tab: KeyboardTab, max = 150): Promise<string[]> {
+  // The page's scripts (deferred modules) have run by `load`: what is a control, and where focus
+  // starts, must not change between the census below and the first Tab (a flake under load).
+  await tab.page.waitForLoadState('load');
   const expected = await tab.page.evaluate(() => {
     const all = document.getElementsByTagName('*');
     const candidates = document.querySelectorAll<HTMLElement>(
       'a[href], button, input, select, textarea, summary, [tabindex], [contenteditable="true"]',
     );
-    const out: { index: number; group: string | null }[] = [];
+    const out: { index: number; group: string | null; what: string }[] = [];
     for (const el of candidates) {
       if (el.tabIndex < 0 || (el as HTMLButtonElement).disabled || el.closest('[inert]')) continue;
       if (el instanceof HTMLInputElement && el.type === 'hidden') continue;
@@ -225,7 +228,8 @@ export async function tabThroughPage(tab: KeyboardTab, max = 150): Promise<strin
       if (details && !details.open && !(el.tagName === 'SUMMARY' && el.parentElement === details)) continue;
       const group = el instanceof HTMLInputElement && el.type === 'radio' ? `${el.form?.id ?? ''}/${el.name}` : null;
       // A radio group is one stop, whichever of its radios it is: `check` counts groups once.
-      out.push({ index: Array.prototype.indexOf.call(all, el), group });
+      const what = `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''} "${(el.textContent ?? '').replace(/\s+/g, ' ').trim().slice(0, 40)}"`;
+      out.push({ index: Array.prototype.indexOf.call(all, el), group, what });
     }
     return out;
   });
@@ -263,7 +267,8 @@ export async function tabThroughPage(tab: KeyboardTab, max = 150): Promise<strin
       if (e.group) byGroup.set(e.group, [...(byGroup.get(e.group) ?? []), e.index]);
       else single.push(e.index);
     }
-    const unreached = single.filter((i) => !indexes.includes(i));
+    const whatIs = new Map(expected.map((e) => [e.index, `${e.index} ${e.what}`]));
+    const unreached = single.filter((i) => !indexes.includes(i)).map((i) => whatIs.get(i));
     const groupsUnreached = [...byGroup].filter(([, members]) => !members.some((i) => indexes.includes(i)));
     expect({ unreached, groupsUnreached: groupsUnreached.map(([g]) => g) }, 'controls Tab never reached').toEqual({
       unreached: [],

@@ -6,11 +6,7 @@ const VIEWS = join(import.meta.dirname, '../../src/web/views');
 
 function templates(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory()
-      ? templates(join(dir, entry.name))
-      : entry.name.endsWith('.njk')
-        ? [join(dir, entry.name)]
-        : [],
+    entry.isDirectory() ? templates(join(dir, entry.name)) : entry.name.endsWith('.njk') ? [join(dir, entry.name)] : [],
   );
 }
 
