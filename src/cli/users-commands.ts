@@ -25,6 +25,9 @@ function readImportArgument(file: string): { name: string; bytes: Uint8Array } {
   }
 }
 
+/** What an import left out of the file (columns it does not know), a paragraph each. */
+const noticeLines = (notices: readonly string[]) => notices.map((n) => `${n}\n\n`).join('');
+
 /** Runs an import; a refused file prints every problem by line and column and exits 2. */
 async function reportRejected<T>(run: () => Promise<T>): Promise<T | undefined> {
   const { ImportRejectedError } = await import('../domain/errors.ts');
@@ -148,7 +151,7 @@ export function addUsersCommands(program: Command): void {
     'CSV file: see the README for its columns, or download the template from Admin > Users > Import',
     'create every account of the file in one LA and email each an invitation; nothing is created unless every row is valid',
     async (runtime, la, upload, progress) => {
-      const { organisation, created } = await runtime.services.userImport.importAccounts(
+      const { organisation, created, notices } = await runtime.services.userImport.importAccounts(
         SYSTEM,
         la,
         upload,
@@ -157,6 +160,7 @@ export function addUsersCommands(program: Command): void {
       );
       return (
         `Imported ${plural(created.length, 'account')} into ${organisation.name}; each has been emailed an invitation.\n\n` +
+        noticeLines(notices) +
         table(
           ['Username', 'Name', 'Email'],
           created.map((a) => [a.username, a.name, a.email]),
@@ -171,7 +175,7 @@ export function addUsersCommands(program: Command): void {
     'CSV file with the columns username, urn, role',
     'termly re-assignment: every account named in the file gets exactly the schools the file lists for it',
     async (runtime, la, upload, progress) => {
-      const { organisation, accounts } = await runtime.services.userImport.importSchools(
+      const { organisation, accounts, notices } = await runtime.services.userImport.importSchools(
         SYSTEM,
         la,
         upload,
@@ -180,6 +184,7 @@ export function addUsersCommands(program: Command): void {
       );
       return (
         `Replaced the schools of ${plural(accounts.length, 'account')} of ${organisation.name}.\n\n` +
+        noticeLines(notices) +
         table(
           ['Username', 'Schools'],
           accounts.map((a) => [a.username, String(a.schools)]),

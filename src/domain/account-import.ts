@@ -3,6 +3,7 @@ import type { ImportColumn, ImportRow, RowProblem } from './import-file.ts';
 import { validateNewAccount, type NewAccountPlan } from './new-account.ts';
 import type { Privilege } from './privileges.ts';
 import { schoolRoleFrom, type SchoolRole } from './school-roles.ts';
+import { phoneSavedAsNumber, spreadsheetDate } from './spreadsheet-cells.ts';
 
 /**
  * The CSV import of accounts (R58): the columns, and the rules for one row, which are the rules
@@ -45,8 +46,9 @@ export const ACCOUNT_IMPORT_COLUMNS: readonly ImportColumn[] = [
     name: 'privileges',
     required: false,
     description:
-      'Optional privilege codes separated by spaces or semicolons; empty means the defaults of the Type of User',
+      'Optional privilege codes separated by spaces or semicolons; empty means the defaults of the Type of User, none means no privileges',
     example: '',
+    list: true,
   },
   {
     name: 'cin_cla_agreed_by',
@@ -64,7 +66,8 @@ export const ACCOUNT_IMPORT_COLUMNS: readonly ImportColumn[] = [
   {
     name: 'cin_cla_agreed_on',
     required: false,
-    description: 'The date of the agreement, YYYY-MM-DD, today or earlier; required when the account gets cin_cla',
+    description:
+      'The date of the agreement, DD/MM/YYYY or YYYY-MM-DD, today or earlier; required when the account gets cin_cla',
     example: '',
   },
   {
@@ -73,20 +76,25 @@ export const ACCOUNT_IMPORT_COLUMNS: readonly ImportColumn[] = [
     description:
       'Optional "URN:role" entries separated by semicolons, e.g. 100001:consultant; role codes or names from the school-role list',
     example: '',
+    list: true,
   },
   {
     name: 'school_groups',
     required: false,
     description: 'Optional names of school groups of your Local Authority, separated by semicolons',
     example: '',
+    list: true,
   },
   {
     name: 'access_end_date',
     required: false,
-    description: 'Optional date YYYY-MM-DD in the future; the account is archived on that date',
+    description: 'Optional date DD/MM/YYYY or YYYY-MM-DD in the future; the account is archived on that date',
     example: '',
   },
 ];
+
+/** The privileges cell that means no privileges at all (an empty cell means the type's defaults). */
+export const NO_PRIVILEGES = 'none';
 
 /** The field names of validateNewAccount's errors → the column they came from. */
 const COLUMN_OF: Record<string, string> = {
@@ -142,6 +150,13 @@ export function validateAccountRows(
     const before = problems.length;
     const problem = (column: string, reason: string) => problems.push({ line, column, reason });
     const privilegesCell = list(values.privileges, /[\s;,]+/).map((p) => p.toLowerCase());
+    // Problems of the spreadsheet's making come first: sortProblems keeps a cell's first problem.
+    const phoneProblem = phoneSavedAsNumber(values.phone);
+    if (phoneProblem) problem('phone', phoneProblem);
+    const agreedOn = spreadsheetDate(values.cin_cla_agreed_on);
+    if (agreedOn.error) problem('cin_cla_agreed_on', agreedOn.error);
+    const endDate = spreadsheetDate(values.access_end_date);
+    if (endDate.error) problem('access_end_date', endDate.error);
     const { plan, errors } = validateNewAccount(
       {
         username: values.username,
@@ -151,10 +166,15 @@ export function validateAccountRows(
         jobTitle: values.job_title,
         phone: values.phone,
         userType: (values.user_type ?? '').trim().toLowerCase(),
-        privileges: privilegesCell.length > 0 ? privilegesCell : undefined,
+        privileges:
+          privilegesCell.length === 1 && privilegesCell[0] === NO_PRIVILEGES
+            ? []
+            : privilegesCell.length > 0
+              ? privilegesCell
+              : undefined,
         cinClaAgreedBy: values.cin_cla_agreed_by,
         cinClaAgreedRole: values.cin_cla_agreed_role,
-        cinClaAgreedOn: values.cin_cla_agreed_on,
+        cinClaAgreedOn: agreedOn.error ? values.cin_cla_agreed_on : agreedOn.date,
       },
       ctx.isCentral,
       ctx.mayGive,
@@ -198,8 +218,8 @@ export function validateAccountRows(
       if (id === undefined) problem('school_groups', `"${name.slice(0, 60)}" is not a school group of ${ctx.laName}`);
       else if (!groupIds.includes(id)) groupIds.push(id);
     }
-    const { date: accessEndDate, error: accessEndDateError } = accessEndDateFrom(values.access_end_date, ctx.today);
-    if (accessEndDateError) problem('access_end_date', accessEndDateError);
+    const { date: accessEndDate, error: accessEndDateError } = accessEndDateFrom(endDate.date, ctx.today);
+    if (accessEndDateError && !endDate.error) problem('access_end_date', accessEndDateError);
     if (plan && problems.length === before) plans.push({ ...plan, line, schools, groupIds, accessEndDate });
   }
   return { plans, problems };

@@ -1,7 +1,8 @@
 /**
  * Reading CSV files that people and public datasets produce: RFC 4180 quoting, CRLF or LF line
- * ends, a byte-order mark, and text in UTF-8 or Windows-1252 (as GIAS publishes it, and as
- * Excel on Windows saves "CSV"). Pure: bytes in, rows out.
+ * ends, a byte-order mark, text in UTF-8, UTF-16 or Windows-1252 (as GIAS publishes it, and as
+ * Excel on Windows saves "CSV"), and a comma, semicolon or tab between cells (what spreadsheets
+ * save in locales with a decimal comma, and Excel's "Unicode Text"). Pure: bytes in, rows out.
  */
 
 export type TextEncodingName = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
@@ -85,6 +86,65 @@ export function encodeWindows1252(text: string): Uint8Array {
   return out.subarray(0, n);
 }
 
+/**
+ * decodeText without a declared encoding, plus UTF-16 that lacks its byte-order mark (recognised
+ * by the zero byte beside each ASCII character, which no CSV text holds): the one way every
+ * import reads a file a spreadsheet saved.
+ */
+export function decodeSpreadsheetText(bytes: Uint8Array): DecodedText {
+  const utf16 = bomlessUtf16(bytes);
+  return utf16 ? decodeText(bytes, utf16) : decodeText(bytes);
+}
+
+function bomlessUtf16(bytes: Uint8Array): TextEncodingName | undefined {
+  if (bytes.length < 4 || bytes.length % 2 !== 0 || hasPrefix(bytes, [0xef, 0xbb, 0xbf])) return undefined;
+  if (hasPrefix(bytes, [0xff, 0xfe]) || hasPrefix(bytes, [0xfe, 0xff])) return undefined;
+  const pairs = Math.min(bytes.length, 1024) / 2;
+  let evenZeros = 0;
+  let oddZeros = 0;
+  for (let i = 0; i < pairs * 2; i += 2) {
+    if (bytes[i] === 0) evenZeros += 1;
+    if (bytes[i + 1] === 0) oddZeros += 1;
+  }
+  // Mostly ASCII text: half or more of the pairs have their zero on one side, none on the other.
+  if (oddZeros >= pairs / 2 && evenZeros === 0) return 'utf-16le';
+  if (evenZeros >= pairs / 2 && oddZeros === 0) return 'utf-16be';
+  return undefined;
+}
+
+/** The characters a spreadsheet puts between cells. */
+export type CsvDelimiter = ',' | ';' | '\t';
+
+const DELIMITERS: readonly CsvDelimiter[] = [',', ';', '\t'];
+
+/**
+ * The delimiter of a file, judged by its first record (the header line), outside quotes: the one
+ * of comma, semicolon and tab it holds most of; a comma when it holds none, or on a tie.
+ */
+export function detectDelimiter(text: string): CsvDelimiter {
+  const counts = new Map<string, number>(DELIMITERS.map((d) => [d, 0]));
+  let quoted = false;
+  for (const ch of text) {
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && (ch === '\n' || ch === '\r')) break;
+    else if (!quoted && counts.has(ch)) counts.set(ch, counts.get(ch)! + 1);
+  }
+  let best: CsvDelimiter = ',';
+  for (const d of DELIMITERS) if (counts.get(d)! > counts.get(best)!) best = d;
+  return best;
+}
+
+/** A spreadsheet's file read whole: its records, and the encoding and delimiter found. */
+export function readSpreadsheetCsv(bytes: Uint8Array): {
+  records: CsvRecord[];
+  encoding: TextEncodingName;
+  delimiter: CsvDelimiter;
+} {
+  const { text, encoding } = decodeSpreadsheetText(bytes);
+  const delimiter = detectDelimiter(text);
+  return { records: parseCsv(text, delimiter), encoding, delimiter };
+}
+
 function hasPrefix(bytes: Uint8Array, prefix: readonly number[]): boolean {
   return prefix.every((b, i) => bytes[i] === b);
 }
@@ -105,11 +165,12 @@ export class CsvSyntaxError extends Error {
 }
 
 /**
- * Splits CSV text into records. Quoted cells may hold commas, doubled quotes and line breaks;
- * each record keeps the line it starts on, for error reports. Blank lines are skipped. Throws
- * CsvSyntaxError for a quote left open, text after a closing quote, or a NUL character.
+ * Splits CSV text into records. Quoted cells may hold the delimiter (a comma unless given),
+ * doubled quotes and line breaks; each record keeps the line it starts on, for error reports.
+ * Blank lines are skipped. Throws CsvSyntaxError for a quote left open, text after a closing
+ * quote, or a NUL character.
  */
-export function parseCsv(text: string): CsvRecord[] {
+export function parseCsv(text: string, delimiter: CsvDelimiter = ','): CsvRecord[] {
   // A NUL never occurs in a spreadsheet's CSV; it means a binary file (or a UTF-16 file read as
   // bytes), and PostgreSQL text cannot hold it. Refused here, so every import says so the same way.
   const nul = text.indexOf('\u0000');
@@ -153,7 +214,7 @@ export function parseCsv(text: string): CsvRecord[] {
       i += 1;
       continue;
     }
-    if (ch === ',') {
+    if (ch === delimiter) {
       cells.push(cell);
       cell = '';
       afterQuote = false;

@@ -22,10 +22,15 @@ const CTX: AccountImportContext = {
   laName: 'Camden',
 };
 
-function validate(text: string, ctx = CTX) {
-  const { rows, problems } = readImportFile(Buffer.from(text, 'utf8'), ACCOUNT_IMPORT_COLUMNS);
+function validate(text: string | Uint8Array, ctx = CTX) {
+  const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  const { rows, problems, notices } = readImportFile(bytes, ACCOUNT_IMPORT_COLUMNS);
   const result = validateAccountRows(rows, ctx);
-  return { plans: result.plans, problems: sortProblems([...problems, ...result.problems], ACCOUNT_IMPORT_COLUMNS) };
+  return {
+    plans: result.plans,
+    problems: sortProblems([...problems, ...result.problems], ACCOUNT_IMPORT_COLUMNS),
+    notices,
+  };
 }
 
 describe('account import rows (pure)', () => {
@@ -81,7 +86,7 @@ describe('account import rows (pure)', () => {
       { line: 2, column: 'first_name', reason: 'Enter first name' },
       { line: 2, column: 'email', reason: 'Enter an email address in the correct format, like name@example.gov.uk' },
       { line: 2, column: 'schools', reason: 'URN 100009 is not a school of Camden' },
-      { line: 2, column: 'access_end_date', reason: 'Enter a real date, like 2027-03-31' },
+      { line: 2, column: 'access_end_date', reason: 'Enter a real date, like 31/03/2027 or 2027-03-31' },
       { line: 3, column: 'username', reason: 'The username taken.user is already taken. Choose another one.' },
       { line: 3, column: 'access_end_date', reason: 'The access end date must be in the future' },
       { line: 4, column: 'schools', reason: '"100001" is not a URN and role, like 100001:consultant' },
@@ -125,12 +130,11 @@ describe('account import rows (pure)', () => {
     ]);
   });
 
-  it('the header: unknown, repeated and missing columns are reported on line 1', () => {
+  it('the header: repeated and missing columns are reported on line 1; an unknown one is not', () => {
     const { problems } = validate('username,username,first_name,email,favourite_colour\n');
     expect(problems.map((p) => [p.line, p.column])).toEqual(
       [
         [1, 'username'],
-        [1, 'favourite_colour'],
         [1, 'last_name'],
         [1, 'user_type'],
       ].sort((a, b) => {
@@ -138,6 +142,152 @@ describe('account import rows (pure)', () => {
         return order.indexOf(a[1] as string) - order.indexOf(b[1] as string);
       }),
     );
+  });
+});
+
+describe('files as spreadsheets save them (issue 14, items 10-13)', () => {
+  const HEAD = 'username,first_name,last_name,email,user_type,job_title,phone,cin_cla_agreed_on,access_end_date';
+
+  it('lines of delimiters only are empty rows, wherever they are, and are not counted as rows', () => {
+    const { plans, problems } = validate(
+      `${HEAD}\r\n,,,,,,,,\r\na.b,A,B,a@b.gov.uk,read_only,,,,\r\n,,,\r\n" ",,,,,,,,\r\n,,,,,,,,\r\n`,
+    );
+    expect(problems).toEqual([]);
+    expect(plans.map((p) => [p.line, p.fields.username])).toEqual([[3, 'a.b']]);
+    expect(validate(`${HEAD}\r\n,,,,,,,,\r\n;;;\r\n`.replace(';;;', ',,,')).problems).toEqual([
+      { line: 1, column: '', reason: 'The file has a header line but no rows' },
+    ]);
+  });
+
+  it('a line break inside a cell (Alt+Enter) becomes a space; in a list it separates entries', () => {
+    const { plans, problems } = validate(
+      'username,first_name,last_name,email,user_type,job_title,schools\n' +
+        'a.b,A,B,a@b.gov.uk,read_only,"Senior\r\nData  \n\n Analyst","100001:consultant\n100002:governor"\n',
+    );
+    expect(problems).toEqual([]);
+    expect(plans[0]!.fields.jobTitle).toBe('Senior Data Analyst');
+    expect(plans[0]!.schools.map((s) => s.urn)).toEqual([100001, 100002]);
+  });
+
+  it("dates: DD/MM/YYYY, LibreOffice's DD/MM/YY and ISO are read; anything else names both forms", () => {
+    const agreed = 'cin_cla_agreed_by,cin_cla_agreed_role,privileges';
+    const ctx = { ...CTX, mayGive: () => true };
+    const { plans, problems } = validate(
+      [
+        `${HEAD},${agreed}`,
+        'a.b,A,B,a@b.gov.uk,virtual_school,,,15/01/2026,31/03/2027,Ann Head,Virtual Head,cin_cla',
+        'c.d,C,D,c@d.gov.uk,virtual_school,,,2026-01-15,31/03/27,Ann Head,Virtual Head,cin_cla',
+        'e.f,E,F,e@f.gov.uk,virtual_school,,,1/2/2026,2027-03-31,Ann Head,Virtual Head,cin_cla',
+      ].join('\n'),
+      ctx,
+    );
+    expect(problems).toEqual([]);
+    expect(plans.map((p) => [p.cinClaAgreement?.agreedOn, p.accessEndDate])).toEqual([
+      ['2026-01-15', '2027-03-31'],
+      ['2026-01-15', '2027-03-31'],
+      ['2026-02-01', '2027-03-31'],
+    ]);
+    const bad = validate(
+      [
+        `${HEAD},${agreed}`,
+        'a.b,A,B,a@b.gov.uk,virtual_school,,,31/02/2026,03/31/2027,Ann Head,Virtual Head,cin_cla',
+        'c.d,C,D,c@d.gov.uk,virtual_school,,,15/01/2027,01/11/2026,Ann Head,Virtual Head,cin_cla',
+      ].join('\n'),
+      ctx,
+    );
+    expect(bad.problems).toEqual([
+      { line: 2, column: 'cin_cla_agreed_on', reason: 'Enter a real date, like 31/03/2027 or 2027-03-31' },
+      { line: 2, column: 'access_end_date', reason: 'Enter a real date, like 31/03/2027 or 2027-03-31' },
+      { line: 3, column: 'cin_cla_agreed_on', reason: 'The date of the agreement must be today or in the past' },
+      { line: 3, column: 'access_end_date', reason: 'The access end date must be in the future' },
+    ]);
+  });
+
+  it('a phone number that a spreadsheet kept as a number is a problem of its row, never repaired', () => {
+    const { plans, problems } = validate(
+      [
+        HEAD,
+        'a.b,A,B,a@b.gov.uk,read_only,,1632960001,,',
+        'c.d,C,D,c@d.gov.uk,read_only,,4.48081570192E+11,,',
+        'e.f,E,F,e@f.gov.uk,read_only,,01632 960001,,',
+        'g.h,G,H,g@h.gov.uk,read_only,,+44 808 157 0192,,',
+        "i.j,I,J,i@j.gov.uk,read_only,,'+44 808 157 0192,,",
+      ].join('\n'),
+    );
+    expect(problems).toEqual([
+      {
+        line: 2,
+        column: 'phone',
+        reason:
+          'The phone number 1632960001 has lost its leading 0 (or +): a spreadsheet drops it when it keeps a phone number as a number. Write the number in full, like 01632 960 001, in a column formatted as Text.',
+      },
+      {
+        line: 3,
+        column: 'phone',
+        reason:
+          'The phone number 4.48081570192E+11 was saved as a number in scientific notation, which loses digits. Write the number in full, like 01632 960 001, in a column formatted as Text.',
+      },
+    ]);
+    // The apostrophe that CSV exports put before a leading + is taken off.
+    expect(plans.map((p) => p.fields.phone)).toEqual(['01632 960001', '+44 808 157 0192', '+44 808 157 0192']);
+  });
+
+  it('semicolons, tabs, UTF-16 (LE and BE, with or without a byte-order mark) and Windows-1252 read alike', () => {
+    const text =
+      'username;first_name;last_name;email;user_type;job_title\r\nzoe.b;Zoë;Brontë;z@b.gov.uk;read_only;"Head; Café"\r\n';
+    const tab = text.replaceAll(';', '\t').replace('"Head\t Café"', 'Head, Café');
+    const bom = (encoding: 'utf16le', t: string) =>
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(t, encoding)]);
+    const be = (t: string) => Buffer.from(Buffer.from(t, 'utf16le')).swap16();
+    const files: Uint8Array[] = [
+      Buffer.from(text),
+      Buffer.from(tab),
+      bom('utf16le', tab),
+      Buffer.from(tab, 'utf16le'),
+      Buffer.concat([Buffer.from([0xfe, 0xff]), be(tab)]),
+      be(tab),
+      Buffer.from(text, 'latin1'),
+    ];
+    for (const bytes of files) {
+      const { plans, problems } = validate(bytes);
+      expect(problems).toEqual([]);
+      expect(plans.map((p) => [p.fields.firstName, p.fields.lastName])).toEqual([['Zoë', 'Brontë']]);
+    }
+    expect(validate(Buffer.from(text)).plans[0]!.fields.jobTitle).toBe('Head; Café');
+    expect(validate(Buffer.from(tab)).plans[0]!.fields.jobTitle).toBe('Head, Café');
+  });
+
+  it('a cell count that does not match names the delimiter the file uses', () => {
+    expect(validate('username;first_name;last_name;email;user_type\na.b;A;B;a@b.gov.uk;read;only\n').problems).toEqual([
+      {
+        line: 2,
+        column: '',
+        reason: 'The line has 6 cells but the header has 5. Put cells holding semicolons in double quotes.',
+      },
+    ]);
+  });
+
+  it('unknown columns are ignored, in any number, with one notice naming them', () => {
+    const one = validate(
+      'username,first_name,last_name,email,user_type,Notes\na.b,A,B,a@b.gov.uk,read_only,=call her\n',
+    );
+    expect(one.problems).toEqual([]);
+    expect(one.plans).toHaveLength(1);
+    expect(one.notices).toEqual(['The column "Notes" is not a column of this import, so it was ignored.']);
+    const three = validate('Notes,username,first_name,last_name,email,user_type,Team,notes,Colour\n');
+    expect(three.notices).toEqual([
+      'The columns "Notes", "Team" and "Colour" are not columns of this import, so they were ignored.',
+    ]);
+    expect(validate('username,first_name,last_name,email,user_type\na.b,A,B,a@b.gov.uk,read_only\n').notices).toEqual(
+      [],
+    );
+  });
+
+  it('"none" in privileges means no privileges; an empty cell the defaults of the type', () => {
+    const { plans } = validate(
+      'username,first_name,last_name,email,user_type,privileges\na.b,A,B,a@b.gov.uk,la_officer,None\nc.d,C,D,c@d.gov.uk,la_officer,\n',
+    );
+    expect(plans.map((p) => p.privileges)).toEqual([[], ['view_users', 'summary_reports', 'pupil_level']]);
   });
 });
 

@@ -1,7 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toCsv } from '../../src/domain/csv.ts';
-import { CsvSyntaxError, csvObjects, decodeText, parseCsv } from '../../src/domain/csv-read.ts';
+import {
+  CsvSyntaxError,
+  csvObjects,
+  decodeSpreadsheetText,
+  decodeText,
+  detectDelimiter,
+  parseCsv,
+  readSpreadsheetCsv,
+} from '../../src/domain/csv-read.ts';
 
 describe('decodeText', () => {
   it('reads UTF-8 with and without a byte-order mark', () => {
@@ -30,7 +38,65 @@ describe('decodeText', () => {
   });
 });
 
+describe('decodeSpreadsheetText', () => {
+  it('reads what decodeText reads, and UTF-16 without its byte-order mark', () => {
+    const text = 'urn;name\r\n100001;Zoë’s School\r\n';
+    expect(decodeSpreadsheetText(Buffer.from(text, 'utf16le'))).toEqual({
+      text,
+      encoding: 'utf-16le',
+      hadByteOrderMark: false,
+    });
+    expect(decodeSpreadsheetText(Buffer.from(text, 'utf16le').swap16()).encoding).toBe('utf-16be');
+    for (const bytes of [
+      Buffer.from(text),
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]),
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]),
+      Buffer.from([0x53, 0x74, 0x92, 0x73, 0x0d, 0x0a]),
+    ])
+      expect(decodeSpreadsheetText(bytes)).toEqual(decodeText(bytes));
+  });
+
+  it('a binary file with NULs here and there is not taken for UTF-16, so parseCsv refuses it', () => {
+    const bytes = Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x00, 0x00, 0x08, 0x00, 0x61, 0x62]);
+    expect(decodeSpreadsheetText(bytes).encoding).not.toMatch(/utf-16/);
+    expect(() => parseCsv(decodeSpreadsheetText(bytes).text)).toThrow(/NUL character/);
+  });
+});
+
+describe('detectDelimiter', () => {
+  it('takes the delimiter the header line holds most of, outside quotes; a comma by default', () => {
+    expect(detectDelimiter('a,b,c\n1;2;3;4;5\n')).toBe(',');
+    expect(detectDelimiter('a;b;c\n1,2\n')).toBe(';');
+    expect(detectDelimiter('a\tb\tc\r\n1,2,3\n')).toBe('\t');
+    expect(detectDelimiter('"a;b;c",d\n')).toBe(',');
+    expect(detectDelimiter('"x,\ny,z";b\n')).toBe(';');
+    expect(detectDelimiter('single\n')).toBe(',');
+    expect(detectDelimiter('')).toBe(',');
+  });
+});
+
+describe('readSpreadsheetCsv', () => {
+  it('returns the records with the encoding and delimiter it found', () => {
+    const bytes = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('a\tb\r\n"x\ty"\t2\r\n', 'utf16le')]);
+    expect(readSpreadsheetCsv(bytes)).toEqual({
+      records: [
+        { line: 1, cells: ['a', 'b'] },
+        { line: 2, cells: ['x\ty', '2'] },
+      ],
+      encoding: 'utf-16le',
+      delimiter: '\t',
+    });
+  });
+});
+
 describe('parseCsv', () => {
+  it('splits on the delimiter given; the others are text', () => {
+    expect(parseCsv('a;b,c\n"1;2";3\n', ';')).toEqual([
+      { line: 1, cells: ['a', 'b,c'] },
+      { line: 2, cells: ['1;2', '3'] },
+    ]);
+  });
+
   it('handles quotes, doubled quotes, commas and line breaks inside cells, CRLF and LF', () => {
     const text = 'a,b,c\r\n"x, y","say ""hi""","two\nlines"\n\nlast,,\n';
     expect(parseCsv(text)).toEqual([

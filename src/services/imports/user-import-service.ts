@@ -72,7 +72,7 @@ export function createUserImportService(deps: ServiceDeps) {
       progress: ImportProgress = NO_PROGRESS,
     ) {
       const organisation = await organisationInScope(db, actor, la, 'users.import');
-      const { rows, problems } = readImportFile(file.bytes, ACCOUNT_IMPORT_COLUMNS);
+      const { rows, problems, notices } = readImportFile(file.bytes, ACCOUNT_IMPORT_COLUMNS);
       progress({ stage: 'read', rows: rows.length });
       const usernames = [
         ...new Set(rows.map((r) => normaliseUsername(r.values.username ?? '')).filter((u) => u !== '')),
@@ -184,7 +184,7 @@ export function createUserImportService(deps: ServiceDeps) {
         name: fullName(row),
         email: row.email,
       }));
-      return { organisation, created };
+      return { organisation, created, notices };
     },
 
     /** Replaces the schools of every account named in the file (R26 termly re-assignment), or of none. */
@@ -196,7 +196,7 @@ export function createUserImportService(deps: ServiceDeps) {
       progress: ImportProgress = NO_PROGRESS,
     ) {
       const organisation = await organisationInScope(db, actor, la, 'users.import');
-      const { rows, problems } = readImportFile(file.bytes, SCHOOL_IMPORT_COLUMNS);
+      const { rows, problems, notices } = readImportFile(file.bytes, SCHOOL_IMPORT_COLUMNS);
       progress({ stage: 'read', rows: rows.length });
       const [accountIds, schools] = await Promise.all([
         accountIdsByUsername(db, organisation.id),
@@ -249,6 +249,7 @@ export function createUserImportService(deps: ServiceDeps) {
       return {
         organisation,
         accounts: plans.map((p) => ({ id: p.accountId, username: p.username, schools: p.schools.length })),
+        notices,
       };
     },
   };

@@ -29,7 +29,7 @@ interface ImportKind {
     request: FastifyRequest,
     la: unknown,
     file: { name: string; bytes: Uint8Array },
-  ) => Promise<{ heading: string; rows: string[][]; headers: string[] }>;
+  ) => Promise<{ heading: string; rows: string[][]; headers: string[]; notices: string[] }>;
 }
 
 const KINDS: ImportKind[] = [
@@ -39,7 +39,7 @@ const KINDS: ImportKind[] = [
     columns: ACCOUNT_IMPORT_COLUMNS,
     templateName: 'users-import-template.csv',
     async run(services, request, la, file) {
-      const { organisation, created } = await services.userImport.importAccounts(
+      const { organisation, created, notices } = await services.userImport.importAccounts(
         signedIn(request).actor,
         la,
         file,
@@ -49,6 +49,7 @@ const KINDS: ImportKind[] = [
         heading: `${created.length} ${created.length === 1 ? 'account has' : 'accounts have'} been created in ${organisation.name} and emailed an invitation`,
         headers: ['Username', 'Name', 'Email'],
         rows: created.map((a) => [a.username, a.name, a.email, `/admin/users/${a.id}`]),
+        notices,
       };
     },
   },
@@ -58,7 +59,7 @@ const KINDS: ImportKind[] = [
     columns: SCHOOL_IMPORT_COLUMNS,
     templateName: 'school-assignments-import-template.csv',
     async run(services, request, la, file) {
-      const { organisation, accounts } = await services.userImport.importSchools(
+      const { organisation, accounts, notices } = await services.userImport.importSchools(
         signedIn(request).actor,
         la,
         file,
@@ -68,6 +69,7 @@ const KINDS: ImportKind[] = [
         heading: `The schools of ${accounts.length} ${accounts.length === 1 ? 'account' : 'accounts'} of ${organisation.name} have been replaced`,
         headers: ['Username', 'Schools'],
         rows: accounts.map((a) => [a.username, String(a.schools), `/admin/users/${a.id}/schools`]),
+        notices,
       };
     },
   },
