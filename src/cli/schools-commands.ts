@@ -11,7 +11,7 @@ export function addSchoolsCommands(program: Command): void {
     .command('schools')
     .description('schools and Local Authorities from Get Information about Schools (R58a)')
     .command('import')
-    .argument('<file>', 'the GIAS establishment extract (CSV, as downloaded)')
+    .argument('<file>', 'the GIAS establishment extract: the .zip as downloaded, or the .csv inside it')
     .description(
       'create or update LAs and schools from the GIAS establishment extract; importing the same file again changes nothing',
     )

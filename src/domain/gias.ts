@@ -1,4 +1,4 @@
-import { CsvSyntaxError, csvObjects, decodeText, parseCsv } from './csv-read.ts';
+import { CsvSyntaxError, decodeText, parseCsv } from './csv-read.ts';
 import { ValidationError } from './errors.ts';
 
 /**
@@ -6,7 +6,8 @@ import { ValidationError } from './errors.ts';
  * columns we use, and how its values map to our schools and LAs. Pure: bytes in, rows out.
  *
  * A file without one of the columns we use is refused as a whole (it is not the extract, or
- * GIAS renamed a column). A row that cannot be used is skipped and reported with its line.
+ * GIAS renamed a column); header names match in any case. A row that cannot be used, or whose
+ * number of fields differs from the header's, is skipped and reported with its line.
  * Rows with LA code 000 ("Does not apply": British schools overseas, some independent
  * providers) are establishments outside any Local Authority: they are skipped and counted,
  * not reported one by one, because the real extract has hundreds of them and none is an error.
@@ -69,7 +70,7 @@ export interface GiasExtract {
   /** Each LA of the usable rows once, with the name of its first row. */
   readonly las: readonly GiasLa[];
   readonly problems: readonly GiasProblem[];
-  /** Data rows in the file (the header not counted). */
+  /** Data rows in the file (the header and rows of only separators not counted). */
   readonly rowsRead: number;
   /** Rows skipped because their LA code is 000 (not in a Local Authority). */
   readonly outsideLa: number;
@@ -90,8 +91,55 @@ function fileError(message: string): ValidationError {
   return new ValidationError({ file: message });
 }
 
+/** Header names as people and spreadsheets vary them: any case, spaces trimmed and collapsed. */
+function headerKey(name: string): string {
+  return name.trim().replace(/\s+/g, ' ').toLowerCase();
+}
+
+/**
+ * GIAS's LA codes are three digits; a spreadsheet that re-saves the extract writes them as numbers
+ * and drops the leading zeros (`000` becomes `0`), so a code of one or two digits is put back.
+ */
+export function normaliseLaCode(raw: string): string {
+  return /^[0-9]{1,2}$/.test(raw) ? raw.padStart(3, '0') : raw;
+}
+
+const AS_DOWNLOADED =
+  'Import the file as downloaded from Get Information about Schools (the .zip, or the .csv inside it), or save it again from the spreadsheet as "CSV UTF-8 (Comma delimited)"';
+
+/** What to do with a file whose header, split by another separator, would have our columns. */
+function separatorHint(headerLine: string): string | undefined {
+  const wouldHave = (separator: string) => {
+    const names = new Set(headerLine.split(separator).map(headerKey));
+    return Object.values(GIAS_COLUMNS).every((c) => names.has(headerKey(c)));
+  };
+  if (wouldHave('\t'))
+    return `The file is separated by tabs, not commas (as Excel saves "Unicode Text"). ${AS_DOWNLOADED}. Nothing was imported.`;
+  if (wouldHave(';'))
+    return `The file is separated by semicolons, not commas (as spreadsheets set to some languages save CSV). ${AS_DOWNLOADED}. Nothing was imported.`;
+  return undefined;
+}
+
+/** UTF-16 without a byte-order mark: every other byte of its (ASCII) header is zero. */
+function looksLikeBomlessUtf16(bytes: Uint8Array): boolean {
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) return false;
+  const sample = bytes.subarray(0, 200);
+  if (sample.length < 8) return false;
+  let evenZero = 0;
+  let oddZero = 0;
+  for (let i = 0; i < sample.length; i += 1) {
+    if (sample[i] !== 0) continue;
+    if (i % 2 === 0) evenZero += 1;
+    else oddZero += 1;
+  }
+  const half = sample.length / 2;
+  return evenZero > half * 0.9 || oddZero > half * 0.9;
+}
+
 /** Reads the extract; throws ValidationError (field `file`) when the file cannot be used at all. */
 export function readGiasExtract(bytes: Uint8Array): GiasExtract {
+  if (looksLikeBomlessUtf16(bytes))
+    throw fileError(`The file is in UTF-16 without a byte-order mark, which cannot be read. ${AS_DOWNLOADED}.`);
   let records;
   try {
     records = parseCsv(decodeText(bytes).text);
@@ -99,29 +147,52 @@ export function readGiasExtract(bytes: Uint8Array): GiasExtract {
     if (error instanceof CsvSyntaxError) throw fileError(`The file is not valid CSV. ${error.message}.`);
     throw error;
   }
-  const { header, rows } = csvObjects(records);
+  const [first, ...rows] = records;
+  const header = (first?.cells ?? []).map(headerKey);
   if (header.length === 0)
     throw fileError(
       'The file is empty. Download the establishment extract from Get Information about Schools and try again.',
     );
-  const missing = Object.values(GIAS_COLUMNS).filter((c) => !header.includes(c));
+  const index = new Map<string, number>();
+  header.forEach((name, i) => {
+    if (!index.has(name)) index.set(name, i);
+  });
+  const missing = Object.values(GIAS_COLUMNS).filter((c) => !index.has(headerKey(c)));
   if (missing.length > 0) {
+    const hint =
+      missing.length === Object.keys(GIAS_COLUMNS).length ? separatorHint(first!.cells.join(',')) : undefined;
     throw fileError(
-      `The file is not a GIAS establishment extract: it has no ${missing.map((c) => `"${c}"`).join(', ')} ${missing.length === 1 ? 'column' : 'columns'}. Nothing was imported.`,
+      hint ??
+        `The file is not a GIAS establishment extract: it has no ${missing.map((c) => `"${c}"`).join(', ')} ${missing.length === 1 ? 'column' : 'columns'}. Nothing was imported.`,
     );
   }
+  const columnOf = Object.fromEntries(
+    Object.entries(GIAS_COLUMNS).map(([key, name]) => [key, index.get(headerKey(name))!]),
+  ) as Record<keyof typeof GIAS_COLUMNS, number>;
 
   const schools: GiasSchool[] = [];
   const las = new Map<string, string>();
   const problems: GiasProblem[] = [];
   const seen = new Map<number, number>();
   let outsideLa = 0;
-  for (const { line, values } of rows) {
-    const cell = (column: keyof typeof GIAS_COLUMNS) =>
-      (values[GIAS_COLUMNS[column]] ?? '').trim().replace(/\s+/g, ' ');
+  let rowsRead = 0;
+  for (const { line, cells } of rows) {
+    // Rows of only separators are what a spreadsheet leaves after deleted rows: not data.
+    if (cells.every((c) => c.trim() === '')) continue;
+    rowsRead += 1;
+    const cell = (column: keyof typeof GIAS_COLUMNS) => (cells[columnOf[column]] ?? '').trim().replace(/\s+/g, ' ');
     const urnText = cell('urn');
-    const laCode = cell('laCode');
     const report = (message: string) => problems.push({ line, message });
+    if (cells.length !== header.length) {
+      // Its cells may have shifted into the wrong columns, so none of them can be trusted.
+      const who = /^[0-9]{1,9}$/.test(urnText) ? `URN ${Number(urnText)}: ` : '';
+      report(
+        `${who}the row has ${cells.length} ${cells.length === 1 ? 'field' : 'fields'} where the header has ${header.length}, so it was skipped` +
+          (cells.length > header.length ? ' (a cell holding a comma must be in double quotes)' : ''),
+      );
+      continue;
+    }
+    const laCode = normaliseLaCode(cell('laCode'));
     if (laCode === '000') {
       outsideLa += 1;
       continue;
@@ -160,7 +231,7 @@ export function readGiasExtract(bytes: Uint8Array): GiasExtract {
     schools,
     las: [...las].map(([code, name]) => ({ code, name })).sort((a, b) => a.code.localeCompare(b.code)),
     problems,
-    rowsRead: rows.length,
+    rowsRead,
     outsideLa,
   };
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { giasExtractBytes, type GiasExtractRow } from '../../src/demo/gias-extract.ts';
 import { decodeText, encodeWindows1252 } from '../../src/domain/csv-read.ts';
 import { ValidationError } from '../../src/domain/errors.ts';
-import { mapPhase, mapStatus, readGiasExtract } from '../../src/domain/gias.ts';
+import { mapPhase, mapStatus, normaliseLaCode, readGiasExtract } from '../../src/domain/gias.ts';
 
 const row = (overrides: Partial<GiasExtractRow> = {}): GiasExtractRow => ({
   urn: 100001,
@@ -109,7 +109,7 @@ describe('reading the extract', () => {
     const bytes = giasExtractBytes([
       row(),
       row({ urn: 0 }),
-      row({ urn: 100002, laCode: '20' }),
+      row({ urn: 100002, laCode: '2020' }),
       row({ urn: 100003, laCode: '000', laName: 'Does not apply' }),
       row({ urn: 100004, status: 'Suspended' }),
       row({ urn: 100001, name: 'Duplicate' }),
@@ -123,7 +123,7 @@ describe('reading the extract', () => {
     expect(extract.outsideLa).toBe(1);
     expect(extract.problems).toEqual([
       { line: 3, message: '"X12" is not a URN (a whole number)' },
-      { line: 4, message: 'URN 100002: "20" is not a three-digit LA code' },
+      { line: 4, message: 'URN 100002: "2020" is not a three-digit LA code' },
       { line: 6, message: 'URN 100004: unknown establishment status "Suspended"' },
       { line: 7, message: 'URN 100001 is also on line 2; this row was skipped' },
       { line: 8, message: 'URN 100005: no establishment name' },
@@ -137,6 +137,114 @@ describe('reading the extract', () => {
     expect(readGiasExtract(encodeWindows1252(text)).problems).toEqual([
       { line: 4, message: '"bad" is not a URN (a whole number)' },
     ]);
+  });
+});
+
+const HEADER6 = 'URN,EstablishmentName,LA (code),LA (name),PhaseOfEducation (name),EstablishmentStatus (name)';
+
+describe('the extract as spreadsheets and downloads leave it (issue 14)', () => {
+  it('reports by line and skips a row with too few or too many fields, importing the rest', () => {
+    const text = [
+      HEADER6,
+      '100001,Alder Primary School,202,Camden,Primary,Open',
+      // A name with a comma but no quotes: one field too many, everything after it shifted.
+      '100002,Birch, Primary School,202,Camden,Primary,Open',
+      // Cut short.
+      '100003,Cedar Primary School,202',
+      'x,Damson,202,Camden,Primary,Open,',
+      '100004,Elm Primary School,202,Camden,Primary,Open',
+      '',
+    ].join('\r\n');
+    const extract = readGiasExtract(encodeWindows1252(text));
+    expect(extract.schools.map((s) => s.urn)).toEqual([100001, 100004]);
+    expect(extract.rowsRead).toBe(5);
+    expect(extract.problems).toEqual([
+      {
+        line: 3,
+        message:
+          'URN 100002: the row has 7 fields where the header has 6, so it was skipped (a cell holding a comma must be in double quotes)',
+      },
+      { line: 4, message: 'URN 100003: the row has 3 fields where the header has 6, so it was skipped' },
+      {
+        line: 5,
+        message:
+          'the row has 7 fields where the header has 6, so it was skipped (a cell holding a comma must be in double quotes)',
+      },
+    ]);
+  });
+
+  it('ignores rows of only commas, which a spreadsheet leaves after deleted rows', () => {
+    const text = [HEADER6, '100001,Alder Primary School,202,Camden,Primary,Open', ',,,,,', ',,,,,,,,', ''].join('\r\n');
+    const extract = readGiasExtract(encodeWindows1252(text));
+    expect(extract.schools).toHaveLength(1);
+    expect(extract.problems).toEqual([]);
+    expect(extract.rowsRead).toBe(1);
+  });
+
+  it('treats LA code 0 (000 re-saved by Excel) as 000 and puts back the leading zeros of other short codes', () => {
+    expect(normaliseLaCode('0')).toBe('000');
+    expect(normaliseLaCode('00')).toBe('000');
+    expect(normaliseLaCode('000')).toBe('000');
+    expect(normaliseLaCode('93')).toBe('093');
+    expect(normaliseLaCode('202')).toBe('202');
+    expect(normaliseLaCode('2020')).toBe('2020');
+    expect(normaliseLaCode('A1')).toBe('A1');
+    const rows = Array.from({ length: 30 }, (_, i) =>
+      row({ urn: 300001 + i, laCode: '0', laName: 'Does not apply', phase: 'Not applicable' }),
+    );
+    const extract = readGiasExtract(giasExtractBytes([row(), ...rows]));
+    expect(extract.problems).toEqual([]);
+    expect(extract.outsideLa).toBe(30);
+    expect(extract.schools.map((s) => s.urn)).toEqual([100001]);
+  });
+
+  it('matches header names in any case and spacing', () => {
+    const text =
+      'urn, establishmentname ,LA  (CODE),la (name),phaseofeducation (name),ESTABLISHMENTSTATUS (NAME)\r\n100001,Alder,202,Camden,Primary,Open\r\n';
+    const extract = readGiasExtract(encodeWindows1252(text));
+    expect(extract.problems).toEqual([]);
+    expect(extract.schools).toEqual([
+      { line: 2, urn: 100001, name: 'Alder', laCode: '202', phase: 'Primary', status: 'open' },
+    ]);
+  });
+
+  const asDownloaded =
+    'Import the file as downloaded from Get Information about Schools (the .zip, or the .csv inside it), or save it again from the spreadsheet as "CSV UTF-8 (Comma delimited)".';
+
+  it('says what to do with a semicolon-separated file', () => {
+    const text = `${HEADER6.replaceAll(',', ';')}\r\n100001;Alder;202;Camden;Primary;Open\r\n`;
+    expect(refusal(encodeWindows1252(text))).toBe(
+      `The file is separated by semicolons, not commas (as spreadsheets set to some languages save CSV). ${asDownloaded.slice(0, -1)}. Nothing was imported.`,
+    );
+  });
+
+  it('says what to do with Excel\'s "Unicode Text" (UTF-16 with a byte-order mark, tab-separated)', () => {
+    const text = `\ufeff${HEADER6.replaceAll(',', '\t')}\r\n100001\tAlder\t202\tCamden\tPrimary\tOpen\r\n`;
+    const utf16 = new Uint8Array(Buffer.from(text, 'utf16le'));
+    expect([utf16[0], utf16[1]]).toEqual([0xff, 0xfe]);
+    expect(refusal(utf16)).toBe(
+      `The file is separated by tabs, not commas (as Excel saves "Unicode Text"). ${asDownloaded.slice(0, -1)}. Nothing was imported.`,
+    );
+  });
+
+  it('says what to do with UTF-16 without a byte-order mark (which would otherwise be a NUL character)', () => {
+    const utf16 = new Uint8Array(Buffer.from(`${HEADER6}\r\n100001,Alder,202,Camden,Primary,Open\r\n`, 'utf16le'));
+    expect(refusal(utf16)).toBe(
+      `The file is in UTF-16 without a byte-order mark, which cannot be read. ${asDownloaded}`,
+    );
+  });
+
+  it('still names the missing columns of a comma file that is not the extract', () => {
+    expect(refusal(encodeWindows1252('Name;Notes,Email\r\nJo;x,jo@example.com\r\n'))).toMatch(
+      /^The file is not a GIAS establishment extract: it has no "URN"/,
+    );
+  });
+
+  it('refuses a file with a NUL byte in one sentence that names its line', () => {
+    const text = `${HEADER6}\r\n100001,Alder\u0000,202,Camden,Primary,Open\r\n`;
+    expect(refusal(new TextEncoder().encode(text))).toBe(
+      'The file is not valid CSV. Line 2: the file contains a NUL character, so it is not a CSV text file; save it again from the spreadsheet as "CSV UTF-8".',
+    );
   });
 });
 

@@ -11,7 +11,8 @@ import {
   type SchoolCounts,
 } from '../../data/queries/school-import-queries.ts';
 import { authorise, type Actor } from '../../domain/access.ts';
-import { readGiasExtract, type GiasExtract } from '../../domain/gias.ts';
+import type { GiasExtract } from '../../domain/gias.ts';
+import { readGiasDownload } from '../../domain/gias-download.ts';
 import { audit, who, type Who } from '../audit.ts';
 import type { ServiceDeps } from '../deps.ts';
 import type { RequestContext } from '../request-context.ts';
@@ -42,7 +43,7 @@ export interface SchoolImportResult {
 }
 
 export interface GiasFile {
-  /** Only the base name is recorded. */
+  /** Only the base name is recorded. The bytes are the extract's CSV or the zip GIAS serves it in. */
   readonly name: string;
   readonly bytes: Uint8Array;
 }
@@ -73,7 +74,7 @@ export async function applyGiasFile(
   now: Date,
   progress: ImportProgress = NO_PROGRESS,
 ): Promise<SchoolImportResult> {
-  const extract = readGiasExtract(file.bytes);
+  const { extract, entryName } = readGiasDownload(file.bytes);
   progress({ stage: 'read', rows: extract.rowsRead });
   // Two imports at once would race on "does this URN exist yet"; the second waits for the first.
   await lockSchoolsForImport(trx);
@@ -87,7 +88,10 @@ export async function applyGiasFile(
     for (const key of Object.keys(schools) as (keyof SchoolCounts)[]) schools[key] += counts[key];
     progress({ stage: 'written', rows: i + slice.length, of: extract.schools.length });
   }
-  const fileName = path.basename(file.name).slice(0, 255) || 'unnamed';
+  // A zip is recorded with the extract read out of it: "extract.zip/edubasealldata20261128.csv".
+  const fileName = [path.basename(file.name) || 'unnamed', ...(entryName === undefined ? [] : [entryName])]
+    .join('/')
+    .slice(0, 255);
   const fileSha256 = createHash('sha256').update(file.bytes).digest('hex');
   const problems = storedProblems(extract);
   const rowsSkipped = extract.problems.length + extract.outsideLa;
