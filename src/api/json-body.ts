@@ -27,20 +27,34 @@ function clean(value: unknown, depth: number): unknown {
  * are made storable as for forms (NUL and lone surrogates become U+FFFD), so they reach the
  * validators as text, not the database as an error.
  */
-export function acceptJson(scope: FastifyInstance, contentTypes: readonly string[], bodyLimit: number): void {
+export function acceptJson(
+  scope: FastifyInstance,
+  contentTypes: readonly string[],
+  bodyLimit: number,
+  options: { withoutContentType?: boolean } = {},
+): void {
   // Forms are for pages; here they would reach the schema as strings and confuse the error.
   if (scope.hasContentTypeParser('application/x-www-form-urlencoded'))
     scope.removeContentTypeParser('application/x-www-form-urlencoded');
+  const parse = (body: string | Buffer, done: (error: Error | null, body?: unknown) => void) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, clean(JSON.parse(text), 0));
+    } catch (error) {
+      done(error instanceof JsonBodyError ? error : new JsonBodyError('The body is not valid JSON'), undefined);
+    }
+  };
   for (const type of contentTypes) {
     if (scope.hasContentTypeParser(type)) scope.removeContentTypeParser(type);
-    scope.addContentTypeParser(type, { parseAs: 'string', bodyLimit }, (_request, body, done) => {
-      const text = typeof body === 'string' ? body : body.toString('utf8');
-      if (text.trim() === '') return done(null, undefined);
-      try {
-        done(null, clean(JSON.parse(text), 0));
-      } catch (error) {
-        done(error instanceof JsonBodyError ? error : new JsonBodyError('The body is not valid JSON'), undefined);
-      }
+    scope.addContentTypeParser(type, { parseAs: 'string', bodyLimit }, (_request, body, done) => parse(body, done));
+  }
+  if (options.withoutContentType) {
+    // A body with no Content-Type at all is read as JSON (Okta's SCIM test sends some so); any
+    // other named type is still refused.
+    scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit }, (request, body, done) => {
+      if (request.headers['content-type'] === undefined) return parse(body, done);
+      done(Object.assign(new Error('Unsupported Media Type'), { statusCode: 415 }), undefined);
     });
   }
 }

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { EXTERNAL_ID_TAKEN, USERNAME_TAKEN } from '../domain/account-fields.ts';
 import { DomainError, StaleVersionError, ThrottledError, ValidationError } from '../domain/errors.ts';
 import { versionTag } from './versions.ts';
 
@@ -74,9 +75,13 @@ export function apiErrorHandler(error: FastifyError | DomainError, request: Fast
   if (error instanceof DomainError) {
     if (error instanceof ThrottledError) reply.header('retry-after', String(error.retryAfterSeconds));
     if (error instanceof StaleVersionError) reply.header('etag', versionTag(error.currentVersion));
+    // A name another account holds is a conflict with the state of the server (RFC 9110 §15.5.10), as in SCIM.
+    const conflict =
+      error instanceof ValidationError &&
+      Object.values(error.fields).some((m) => m === USERNAME_TAKEN || m === EXTERNAL_ID_TAKEN);
     return sendProblem(
       reply,
-      error.status,
+      conflict ? 409 : error.status,
       error.message,
       error instanceof ValidationError ? { ...error.fields } : undefined,
     );

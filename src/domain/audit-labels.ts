@@ -19,6 +19,8 @@ const LABELS: Record<string, string> = {
   'account.archived': 'Account archived',
   'account.restored': 'Account restored',
   'account.deleted': 'Account deleted',
+  'account.deprovisioned': 'Deleted by the identity system (kept archived)',
+  'account.reprovisioned': 'Provisioned again by the identity system (re-hire)',
   'invitation.sent': 'Invitation sent',
   'invitation.resent': 'Invitation sent again',
   'invitation.accepted': 'Invitation accepted',

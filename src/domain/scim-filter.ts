@@ -19,11 +19,25 @@ export const FILTER_ATTRIBUTES = [
   'title',
   'phoneNumbers.value',
   'active',
+  'displayName',
+  'emails.type',
+  'emails.primary',
+  'phoneNumbers.type',
+  'phoneNumbers.primary',
+  'meta.created',
+  'meta.lastModified',
 ] as const;
 export type FilterAttribute = (typeof FILTER_ATTRIBUTES)[number];
 
-export type CompareOperator = 'eq' | 'ne' | 'co' | 'sw' | 'ew';
+export type CompareOperator = 'eq' | 'ne' | 'co' | 'sw' | 'ew' | 'gt' | 'ge' | 'lt' | 'le';
 export type FilterValue = string | boolean;
+
+/** How an attribute's values compare (RFC 7643 §2.3): booleans, dateTimes, the rest strings. */
+export function filterValueType(attribute: FilterAttribute): 'boolean' | 'dateTime' | 'string' {
+  if (attribute === 'active' || attribute.endsWith('.primary')) return 'boolean';
+  if (attribute.startsWith('meta.')) return 'dateTime';
+  return 'string';
+}
 
 export type ScimFilter =
   | { kind: 'compare'; attribute: FilterAttribute; op: CompareOperator; value: FilterValue }
@@ -35,8 +49,10 @@ export class ScimFilterError extends Error {}
 
 const USER_URN_PREFIX = 'urn:ietf:params:scim:schemas:core:2.0:user:';
 const COMPARE: readonly string[] = ['eq', 'ne', 'co', 'sw', 'ew'];
-/** Ordering comparisons are valid SCIM but mean nothing useful on these attributes. */
-const UNSUPPORTED: readonly string[] = ['gt', 'ge', 'lt', 'le'];
+/** Ordering comparisons: for the dates of meta only; on names and addresses they mean nothing useful. */
+const ORDERING: readonly string[] = ['gt', 'ge', 'lt', 'le'];
+/** RFC 3339 date-times as SCIM writes them (xsd:dateTime), with a zone or UTC. */
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
 type Token = { type: 'word' | 'string' | '(' | ')' | '[' | ']'; text: string; at: number };
 
@@ -177,15 +193,28 @@ class Parser {
       this.#i++;
       const inner = this.#or(path);
       this.#expect(']', '"]"');
+      // Entra ID's matching filter, emails[type eq "work"].value eq "x": the entry the brackets
+      // choose must also compare; Nexus keeps one entry, so this is both conditions on it.
+      const next = this.tokens[this.#i];
+      if (next?.type === 'word' && next.text.startsWith('.')) {
+        this.#i++;
+        return { kind: 'and', left: inner, right: this.#comparison(`${path}${next.text}`, next.text.slice(1)) };
+      }
       return inner;
     }
-    const attribute = filterAttribute(prefix ? `${prefix}.${path}` : path);
+    return this.#comparison(prefix ? `${prefix}.${path}` : path, path);
+  }
+
+  #comparison(fullPath: string, path: string): ScimFilter {
+    const attribute = filterAttribute(fullPath);
     const opToken = this.#expect('word', `an operator after "${path}"`);
     const op = opToken.text.toLowerCase();
     if (op === 'pr') return { kind: 'present', attribute };
-    if (UNSUPPORTED.includes(op))
+    const type = filterValueType(attribute);
+    if (ORDERING.includes(op) && type !== 'dateTime')
       throw new ScimFilterError(`The operator "${opToken.text}" is not supported on ${attribute}`);
-    if (!COMPARE.includes(op)) throw new ScimFilterError(`"${opToken.text}" is not a filter operator`);
+    if (!COMPARE.includes(op) && !ORDERING.includes(op))
+      throw new ScimFilterError(`"${opToken.text}" is not a filter operator`);
     const valueToken = this.tokens[this.#i];
     if (!valueToken || (valueToken.type !== 'string' && valueToken.type !== 'word')) {
       throw new ScimFilterError(`Expected a value after "${path} ${opToken.text}"`);
@@ -195,15 +224,21 @@ class Parser {
     if (valueToken.type === 'string') value = valueToken.text;
     else if (valueToken.text === 'true' || valueToken.text === 'false') value = valueToken.text === 'true';
     else throw new ScimFilterError(`"${valueToken.text}" is not a value: put strings in double quotes`);
-    if ((attribute === 'active') !== (typeof value === 'boolean')) {
+    if ((type === 'boolean') !== (typeof value === 'boolean')) {
       throw new ScimFilterError(
-        attribute === 'active'
-          ? 'active is compared with true or false'
+        type === 'boolean'
+          ? `${attribute} is compared with true or false`
           : `${attribute} is compared with a string in double quotes`,
       );
     }
     if (typeof value === 'boolean' && op !== 'eq' && op !== 'ne')
       throw new ScimFilterError(`The operator "${op}" does not apply to a boolean`);
+    if (type === 'dateTime') {
+      if (op === 'co' || op === 'sw' || op === 'ew')
+        throw new ScimFilterError(`The operator "${op}" does not apply to a date-time`);
+      if (typeof value !== 'string' || !DATE_TIME.test(value) || Number.isNaN(Date.parse(value)))
+        throw new ScimFilterError(`${attribute} is compared with a date-time such as "2026-01-31T09:00:00Z"`);
+    }
     return { kind: 'compare', attribute, op: op as CompareOperator, value };
   }
 }

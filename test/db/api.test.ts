@@ -465,8 +465,9 @@ describe('the users API', () => {
       email: 'a@b.gov.uk',
       userType: 'read_only',
     });
-    expect(taken.statusCode).toBe(400);
-    expect(taken.json()).toMatchObject({ errors: { username: expect.stringMatching(/already/i) } });
+    // A username another account holds (in any case) is a conflict: 409, as in SCIM (issue 14).
+    expect(taken.statusCode).toBe(409);
+    expect(taken.json()).toMatchObject({ status: 409, errors: { username: expect.stringMatching(/already/i) } });
     // R15: an administrator cannot grant what they do not hold (upload_data is not in la_admin's defaults).
     const notHeld = await call('PUT', `/api/v1/users/${officer.id}/privileges`, {
       userType: 'la_officer',

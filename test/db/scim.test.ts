@@ -307,11 +307,16 @@ describe('SCIM Users: the RFC 7644 examples', () => {
     });
     expect(body.title).toBeUndefined();
     expect(body.meta.version).toBe('W/"3"');
+    // A rename to a username another account holds, in any case, is a conflict (R7); nothing changes.
     expectScimError(
-      await scim('PUT', `/Users/${id}`, { ...bjensen, userName: 'someone.else', emails: [{ value: 'b@example.com' }] }),
-      400,
-      'mutability',
+      await scim('PUT', `/Users/${id}`, { ...bjensen, userName: 'Camden.Admin', emails: [{ value: 'b@example.com' }] }),
+      409,
+      'uniqueness',
     );
+    expect((await scim('GET', `/Users/${id}`)).json<ScimUser>()).toMatchObject({
+      userName: 'bjensen',
+      emails: [{ value: 'bjensen@example.com' }],
+    });
   });
 
   it('patches as in §3.5.2: add emails, replace, remove; what SCIM does not know (groups, access end date) stays', async () => {
@@ -372,11 +377,11 @@ describe('SCIM Users: the RFC 7644 examples', () => {
     expect(
       await db.selectFrom('account_school_groups').select('school_group_id').where('account_id', '=', id).execute(),
     ).toEqual([{ school_group_id: group.id }]);
-    // The required email cannot be removed: the same rule as the page.
+    // The required email cannot be removed (RFC 7644 §3.5.2.2: a required attribute is 400 mutability).
     expectScimError(
       await scim('PATCH', `/Users/${id}`, { schemas: [PATCH], Operations: [{ op: 'remove', path: 'emails' }] }),
       400,
-      'invalidValue',
+      'mutability',
     );
   });
 
@@ -472,7 +477,7 @@ describe('Entra-ID-style deprovisioning', () => {
     expect(again.json<ScimUser>().active).toBe(false);
   });
 
-  it('DELETE archives with reason provisioning by default (SCIM_DELETE=archive), 204, idempotent', async () => {
+  it('DELETE archives with reason provisioning by default (SCIM_DELETE=archive): 204, then gone for SCIM (404), archived for the LA', async () => {
     const created = (
       await scim('POST', '/Users', {
         ...bjensen,
@@ -484,23 +489,66 @@ describe('Entra-ID-style deprovisioning', () => {
     const deleted = await scim('DELETE', `/Users/${created.id}`);
     expect(deleted.statusCode).toBe(204);
     expect(deleted.body).toBe('');
-    expect((await scim('GET', `/Users/${created.id}`)).json<ScimUser>().active).toBe(false);
-    expect((await scim('DELETE', `/Users/${created.id}`)).statusCode).toBe(204);
+    // RFC 7644 §3.6: once deleted, the resource is not found by any method, nor listed.
+    expectScimError(await scim('GET', `/Users/${created.id}`), 404);
+    expectScimError(await scim('DELETE', `/Users/${created.id}`), 404);
+    expectScimError(
+      await scim('PUT', `/Users/${created.id}`, { ...bjensen, userName: 'short.stay', emails: [{ value: 's@x.org' }] }),
+      404,
+    );
+    expectScimError(
+      await scim('PATCH', `/Users/${created.id}`, {
+        schemas: [PATCH],
+        Operations: [{ op: 'replace', path: 'active', value: true }],
+      }),
+      404,
+    );
+    expect((await scim('GET', '/Users?filter=userName eq "short.stay"')).json<ScimList>().totalResults).toBe(0);
     const row = await t.handle.db
       .selectFrom('accounts')
-      .select(['status', 'archive_reason'])
+      .select(['status', 'archive_reason', 'email'])
+      .select((eb) => eb('deprovisioned_at', 'is not', null).as('deprovisioned'))
       .where('id', '=', created.id)
       .executeTakeFirstOrThrow();
-    expect(row).toEqual({ status: 'archived', archive_reason: 'provisioning' });
-    // A PUT that leaves active out changes the details only; it does not restore.
+    expect(row).toEqual({
+      status: 'archived',
+      archive_reason: 'provisioning',
+      email: 'short@example.com',
+      deprovisioned: true,
+    });
+    const audit = await t.handle.db
+      .selectFrom('audit_events')
+      .select('action')
+      .where('subject_account_id', '=', created.id)
+      .orderBy('id')
+      .execute();
+    expect(audit.map((a) => a.action)).toEqual([
+      'account.created',
+      'invitation.sent',
+      'account.archived',
+      'account.deprovisioned',
+    ]);
+  });
+
+  it('an archived account that SCIM did not delete is still found, and PUT without active leaves it archived', async () => {
+    const created = (
+      await scim('POST', '/Users', {
+        ...bjensen,
+        userName: 'paused.stay',
+        externalId: 'paused',
+        emails: [{ value: 'paused@example.com' }],
+        active: false,
+      })
+    ).json<ScimUser>();
+    expect((await scim('GET', `/Users/${created.id}`)).json<ScimUser>().active).toBe(false);
     const put = await scim('PUT', `/Users/${created.id}`, {
       ...bjensen,
-      userName: 'short.stay',
-      externalId: 'short',
-      emails: [{ value: 'short@example.org' }],
+      userName: 'paused.stay',
+      externalId: 'paused',
+      emails: [{ value: 'paused@example.org' }],
     });
     expect(put.statusCode, put.body).toBe(200);
-    expect(put.json()).toMatchObject({ active: false, emails: [{ value: 'short@example.org' }] });
+    expect(put.json()).toMatchObject({ active: false, emails: [{ value: 'paused@example.org' }] });
   });
 
   it('accepts media types with parameters (application/scim+json; charset=utf-8, application/json)', async () => {

@@ -128,6 +128,8 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
   'account.restored': [
     { status: ['archived', 'active'], archiveReason: 'inactivity', accessEndDate: ['2026-11-30', null] },
   ],
+  'account.deprovisioned': [{ wasActive: true }, { wasActive: false }],
+  'account.reprovisioned': [{ restored: true }, { restored: false }],
   'account.deleted': [
     {
       tombstone: {

@@ -45,9 +45,39 @@ describe('SCIM PATCH (RFC 7644 §3.5.2)', () => {
 
   it('removes as in §3.5.2.2', () => {
     expect(patch({ op: 'remove', path: 'title' }).title).toBeNull();
-    expect(patch({ op: 'remove', path: 'emails[type eq "work" and value eq "bjensen@example.com"]' }).email).toBe('');
     expect(patch({ op: 'remove', path: 'emails[type eq "home"]' }).email).toBe('bjensen@example.com');
     expect(patch({ op: 'remove', path: 'externalId' }).externalId).toBeNull();
+    const withPhone = (op: unknown) =>
+      applyPatch({ ...base, phone: '01632 960 001' }, { schemas: [PATCH], Operations: [op] }).phone;
+    expect(withPhone({ op: 'remove', path: 'phoneNumbers' })).toBeNull();
+    expect(withPhone({ op: 'Remove', path: 'phoneNumbers[type eq "work"].value' })).toBeNull();
+    expect(withPhone({ op: 'remove', path: 'phoneNumbers[type eq "home"]' })).toBe('01632 960 001');
+    // Unassigned, active is what a User created without it is: active.
+    expect(patch({ op: 'replace', path: 'active', value: false }, { op: 'remove', path: 'active' }).active).toBe(true);
+    // Attributes Nexus does not keep (the enterprise manager Entra ID removes) are accepted and ignored.
+    expect(patch({ op: 'Remove', path: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager' })).toEqual(
+      base,
+    );
+    expect(patch({ op: 'remove', path: 'nickName' })).toEqual(base);
+  });
+
+  it.each([
+    'userName',
+    'name',
+    'name.givenName',
+    'name.familyName',
+    'emails',
+    'emails[type eq "work"]',
+    'emails[type eq "work" and value eq "bjensen@example.com"]',
+    'emails.value',
+    'displayName',
+    'name.formatted',
+    'id',
+    'meta',
+  ])('refuses to remove %s, required or read-only: 400 mutability (RFC 7644 §3.5.2.2)', (path) => {
+    expect(() => patch({ op: 'remove', path })).toThrow(
+      expect.objectContaining({ status: 400, scimType: 'mutability' }),
+    );
   });
 
   it('takes the Entra ID forms: capitalised ops, string booleans, no path', () => {

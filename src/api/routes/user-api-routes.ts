@@ -84,7 +84,7 @@ export function userApiRoutes(services: Services) {
           tags: ['users'],
           operationId: 'createUser',
           description:
-            'As Admin > Users > Create user: the username must be unique in any case (R7); privileges default to the Type of User (R14); nobody grants a privilege they do not hold (R15), except cin_cla, which needs the agreement: who agreed it, their role and the date (R16). Needs manage_users.',
+            'As Admin > Users > Create user: the username must be unique in any case (R7): a username already taken is 409; privileges default to the Type of User (R14); nobody grants a privilege they do not hold (R15), except cin_cla, which needs the agreement: who agreed it, their role and the date (R16). Needs manage_users.',
           summary: 'Create an account; the person is emailed an invitation',
           body: { $ref: 'NewUser#' },
           response: { 201: json('User', 'The new account'), ...problemResponses(400, 403, 404, 409, 415) },

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { NotFoundError } from '../../domain/errors.ts';
 import type { Services } from '../../services/index.ts';
-import { SCIM_CONTENT_TYPE } from './scim-errors.ts';
+import { SCIM_CONTENT_TYPE, sendScimError } from './scim-errors.ts';
 import { resourceTypes, schemas, SCIM_LIST, serviceProviderConfig } from './scim-schemas.ts';
 
 function list<T>(resources: T[]) {
@@ -34,5 +34,19 @@ export function scimDiscoveryRoutes(services: Services) {
       if (!found) throw new NotFoundError();
       return reply.type(SCIM_CONTENT_TYPE).send(found);
     });
+    // Read-only endpoints (RFC 7644 §4): any other method is 405 with a SCIM error, not "no such route".
+    for (const url of ['/ServiceProviderConfig', '/ResourceTypes', '/ResourceTypes/:id', '/Schemas', '/Schemas/:id']) {
+      app.route({
+        method: ['POST', 'PUT', 'PATCH', 'DELETE'],
+        url,
+        handler: async (request, reply) =>
+          sendScimError(
+            reply.header('allow', 'GET'),
+            405,
+            undefined,
+            `${request.method} is not allowed here: ${url.split('/')[1]} is read-only (GET)`,
+          ),
+      });
+    }
   };
 }

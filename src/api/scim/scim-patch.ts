@@ -6,6 +6,7 @@ import {
   isObject,
   member,
   multiValues,
+  scimBody,
   stringOrNull,
   type MultiValue,
   type ScimUserState,
@@ -21,12 +22,14 @@ import {
 type Op = 'add' | 'replace' | 'remove';
 const MAX_OPERATIONS = 100;
 
-/** Attributes of the core schema that Nexus does not keep, and read-only ones: accepted, ignored. */
+/**
+ * Read-only attributes (RFC 7643 §2.2): a value sent is ignored, as identity systems send
+ * displayName with every change; removing one is refused (RFC 7644 §3.5.2.2).
+ */
+const READ_ONLY = new Set(['id', 'schemas', 'meta', 'displayname', 'name.formatted']);
+
+/** Attributes of the core schema that Nexus does not keep: accepted, ignored. */
 const IGNORED = new Set([
-  'id',
-  'schemas',
-  'meta',
-  'displayname',
   'nickname',
   'profileurl',
   'usertype',
@@ -41,7 +44,6 @@ const IGNORED = new Set([
   'entitlements',
   'roles',
   'x509certificates',
-  'name.formatted',
   'name.middlename',
   'name.honorificprefix',
   'name.honorificsuffix',
@@ -112,25 +114,35 @@ function text(op: Op, value: unknown, attribute: string): string | null {
   return op === 'remove' ? null : stringOrNull(value, attribute);
 }
 
+/** A required attribute (/Schemas) cannot be removed or left without a value (RFC 7644 §3.5.2.2). */
+function required(op: Op, value: unknown, attribute: string): string {
+  if (op === 'remove') throw new ScimError(400, 'mutability', `${attribute} is required and cannot be removed`);
+  return stringOrNull(value, attribute) ?? '';
+}
+
 function applyOne(state: ScimUserState, op: Op, path: Path, value: unknown, raw: string): ScimUserState {
   const { attribute } = path;
+  if (READ_ONLY.has(attribute) || READ_ONLY.has(attribute.split('.')[0]!)) {
+    if (op === 'remove') throw new ScimError(400, 'mutability', `${raw} is read-only and cannot be removed`);
+    return state;
+  }
   if (IGNORED.has(attribute) || attribute.startsWith(SCIM_ENTERPRISE.toLowerCase())) return state;
   if (path.filter !== undefined && attribute !== 'emails' && attribute !== 'phonenumbers') {
     throw new ScimError(400, 'invalidPath', `"${raw}": only emails and phoneNumbers take a value filter`);
   }
   switch (attribute) {
     case 'username':
-      return { ...state, userName: text(op, value, 'userName') ?? '' };
+      return { ...state, userName: required(op, value, 'userName') };
     case 'externalid':
       return { ...state, externalId: text(op, value, 'externalId') };
     case 'title':
       return { ...state, title: text(op, value, 'title') };
     case 'name.givenname':
-      return { ...state, givenName: text(op, value, 'name.givenName') ?? '' };
+      return { ...state, givenName: required(op, value, 'name.givenName') };
     case 'name.familyname':
-      return { ...state, familyName: text(op, value, 'name.familyName') ?? '' };
+      return { ...state, familyName: required(op, value, 'name.familyName') };
     case 'name': {
-      if (op === 'remove') return { ...state, givenName: '', familyName: '' };
+      if (op === 'remove') throw new ScimError(400, 'mutability', 'name is required and cannot be removed');
       if (!isObject(value)) throw new ScimError(400, 'invalidValue', 'name must be an object');
       let next = state;
       for (const key of Object.keys(value))
@@ -138,21 +150,21 @@ function applyOne(state: ScimUserState, op: Op, path: Path, value: unknown, raw:
       return next;
     }
     case 'active':
-      if (op === 'remove') throw new ScimError(400, 'mutability', 'active cannot be removed: set it to true or false');
-      return { ...state, active: booleanValue(value, 'active') };
+      // Unassigned, active means what a User created without it is: active (POST's default).
+      return { ...state, active: op === 'remove' ? true : booleanValue(value, 'active') };
     case 'emails':
-    case 'emails.value':
-      return {
-        ...state,
-        email:
-          applyMulti(
-            op,
-            state.email,
-            attribute === 'emails.value' ? { ...path, sub: 'value' } : path,
-            value,
-            'emails',
-          ) ?? '',
-      };
+    case 'emails.value': {
+      const email = applyMulti(
+        op,
+        state.email,
+        attribute === 'emails.value' ? { ...path, sub: 'value' } : path,
+        value,
+        'emails',
+      );
+      if (op === 'remove' && email === null)
+        throw new ScimError(400, 'mutability', 'emails is required: replace the address instead of removing it');
+      return { ...state, email: email ?? '' };
+    }
     case 'phonenumbers':
     case 'phonenumbers.value':
       return {
@@ -177,7 +189,9 @@ function applyExtension(state: ScimUserState, op: Op, raw: string, value: unknow
   if (!lower.startsWith(SCIM_NEXUS.toLowerCase())) return undefined;
   const rest = lower.slice(SCIM_NEXUS.length);
   if (rest === ':typeofuser') return { ...state, typeOfUser: text(op, value, 'typeOfUser') ?? '' };
-  if (rest === '' && op !== 'remove' && isObject(value)) {
+  // The whole extension: removing it removes typeOfUser, which is immutable (refused unless unchanged).
+  if (rest === '' && op === 'remove') return { ...state, typeOfUser: '' };
+  if (rest === '' && isObject(value)) {
     const type = member(value, 'typeOfUser');
     return type === undefined ? state : { ...state, typeOfUser: text(op, type, 'typeOfUser') ?? '' };
   }
@@ -188,15 +202,8 @@ function applyPath(state: ScimUserState, op: Op, raw: string, value: unknown): S
   return applyExtension(state, op, raw, value) ?? applyOne(state, op, parsePath(raw), value, raw);
 }
 
-export function applyPatch(state: ScimUserState, body: unknown): ScimUserState {
-  if (!isObject(body)) throw new ScimError(400, 'invalidSyntax', 'The body must be a JSON object');
-  const schemas = member(body, 'schemas');
-  if (
-    !Array.isArray(schemas) ||
-    !schemas.some((s) => typeof s === 'string' && s.toLowerCase() === SCIM_PATCH.toLowerCase())
-  ) {
-    throw new ScimError(400, 'invalidSyntax', `schemas must list ${SCIM_PATCH}`);
-  }
+export function applyPatch(state: ScimUserState, raw: unknown): ScimUserState {
+  const body = scimBody(raw, SCIM_PATCH);
   const operations = member(body, 'Operations');
   if (!Array.isArray(operations) || operations.length === 0)
     throw new ScimError(400, 'invalidSyntax', 'Operations must be a non-empty array');

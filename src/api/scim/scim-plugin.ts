@@ -17,7 +17,7 @@ export function scimPlugin(services: Services) {
   return async (scope: FastifyInstance) => {
     // SCIM speaks JSON only: a form body is refused (415) rather than read as something else.
     scope.removeAllContentTypeParsers();
-    acceptJson(scope, ['application/scim+json', 'application/json'], 262_144);
+    acceptJson(scope, ['application/scim+json', 'application/json'], 262_144, { withoutContentType: true });
     scope.setErrorHandler(scimErrorHandler);
     registerBearerAuth(scope, services, {
       allowSession: false,

@@ -8,6 +8,7 @@ export const SCIM_NEXUS = 'urn:ietf:params:scim:schemas:extension:nexus:2.0:User
 export const SCIM_LIST = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 export const SCIM_PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 export const SCIM_ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
+export const SCIM_SEARCH = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest';
 const SPC = 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig';
 const RESOURCE_TYPE = 'urn:ietf:params:scim:schemas:core:2.0:ResourceType';
 const SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Schema';
@@ -67,17 +68,25 @@ const attr = (name: string, description: string, extra: Attribute = {}): Attribu
   uniqueness: 'none',
   ...extra,
 });
-const multi = (name: string, description: string): Attribute =>
+const multi = (name: string, description: string, extra: Attribute = {}): Attribute =>
   attr(name, description, {
     type: 'complex',
     multiValued: true,
+    ...extra,
     subAttributes: [
-      attr('value', 'The value'),
+      attr('value', 'The value', { required: true }),
       attr('type', 'Only "work" is stored', { canonicalValues: ['work'] }),
       attr('primary', 'The one value kept', { type: 'boolean' }),
     ],
   });
 
+/**
+ * The User as Nexus keeps it (RFC 7643 §7). Each claim is what the server does, and
+ * test/db/scim-schemas-claims.test.ts checks every one: `required` (a POST without it is 400, a
+ * remove of it 400 mutability), `mutability` (readOnly values sent are ignored and cannot be
+ * removed; immutable ones cannot change), `returned` (`always` survives excludedAttributes),
+ * `uniqueness` (`server`: 409 uniqueness), `caseExact` (how filters compare).
+ */
 export function schemas(base: string) {
   return [
     {
@@ -92,12 +101,15 @@ export function schemas(base: string) {
           uniqueness: 'server',
           caseExact: true,
         }),
-        attr('userName', 'The username (R7): 3–64 of a-z 0-9 . _ - @; cannot change once created', {
-          required: true,
+        attr(
+          'userName',
+          'The username (R7): 3–64 of a-z 0-9 . _ - @, kept in the case given, unique case-insensitively; a change renames the account',
+          { required: true, uniqueness: 'server' },
+        ),
+        attr('externalId', "The identity system's identifier, unique in the LA", {
+          caseExact: true,
           uniqueness: 'server',
-          mutability: 'immutable',
         }),
-        attr('externalId', "The identity system's identifier, unique in the LA", { caseExact: true }),
         attr('name', "The person's name", {
           type: 'complex',
           required: true,
@@ -108,10 +120,14 @@ export function schemas(base: string) {
           ],
         }),
         attr('displayName', 'First and last name', { mutability: 'readOnly' }),
-        multi('emails', 'The work email address; one is kept (the primary, else type work, else the first)'),
+        multi('emails', 'The work email address; one is kept (the primary, else type work, else the first)', {
+          required: true,
+        }),
         attr('title', 'Job title'),
         multi('phoneNumbers', 'Telephone; one is kept'),
-        attr('active', 'false archives the account (reason provisioning); true restores it', { type: 'boolean' }),
+        attr('active', 'false archives the account (reason provisioning); true, or removing it, restores it', {
+          type: 'boolean',
+        }),
       ],
       meta: { resourceType: 'Schema', location: `${base}/Schemas/${SCIM_USER}` },
     },

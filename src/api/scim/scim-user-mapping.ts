@@ -111,6 +111,30 @@ export function chooseValue(values: readonly MultiValue[]): string | null {
   return chosen ? chosen.value : null;
 }
 
+/** A request body: a JSON object whose `schemas` lists the message or resource schema it must be. */
+export function scimBody(body: unknown, schema: string): Record<string, unknown> {
+  if (!isObject(body)) throw new ScimError(400, 'invalidSyntax', 'The body must be a JSON object');
+  const schemas = member(body, 'schemas');
+  if (
+    !Array.isArray(schemas) ||
+    !schemas.some((s) => typeof s === 'string' && s.toLowerCase() === schema.toLowerCase())
+  )
+    throw new ScimError(400, 'invalidSyntax', `schemas must list ${schema}`);
+  return body;
+}
+
+/** The account details a User holds, as the services take them. */
+export function detailsOf(user: ScimUserState) {
+  return {
+    firstName: user.givenName,
+    lastName: user.familyName,
+    email: user.email,
+    jobTitle: user.title ?? '',
+    phone: user.phone ?? '',
+    externalId: user.externalId,
+  };
+}
+
 /** The Type of User from the Nexus extension, if the body names one. */
 function typeOfUser(body: Record<string, unknown>): string | undefined {
   const extension = member(body, SCIM_NEXUS);
@@ -127,15 +151,8 @@ function typeOfUser(body: Record<string, unknown>): string | undefined {
  * (nickName, addresses, the enterprise extension…) are ignored, as identity systems send many.
  * `current` is the account being replaced: its Type of User and status stay when the body names none.
  */
-export function parseUserBody(body: unknown, current?: ScimUserState): ScimUserState {
-  if (!isObject(body)) throw new ScimError(400, 'invalidSyntax', 'The body must be a JSON object');
-  const schemas = member(body, 'schemas');
-  if (
-    !Array.isArray(schemas) ||
-    !schemas.some((s) => typeof s === 'string' && s.toLowerCase() === SCIM_USER.toLowerCase())
-  ) {
-    throw new ScimError(400, 'invalidSyntax', `schemas must list ${SCIM_USER}`);
-  }
+export function parseUserBody(raw: unknown, current?: ScimUserState): ScimUserState {
+  const body = scimBody(raw, SCIM_USER);
   const userName = member(body, 'userName');
   if (typeof userName !== 'string' || userName.trim() === '')
     throw new ScimError(400, 'invalidValue', 'userName is required and must be a string');

@@ -289,6 +289,43 @@ export async function touchAccount(db: Executor, accountId: string, now: Date): 
     .execute();
 }
 
+/** A new username (SCIM rename, R7): the caller has checked it and that no other account holds it. */
+export async function setUsername(db: Executor, accountId: string, username: string, now: Date): Promise<void> {
+  await db
+    .updateTable('accounts')
+    .set({ username, updated_at: now, version: sql`version + 1` })
+    .where('id', '=', accountId)
+    .execute();
+}
+
+/**
+ * Marks an archived account as deleted by the identity system (SCIM DELETE), gone for SCIM only, or
+ * (`at` null) gives it back to SCIM (a re-hire that leaves it archived).
+ */
+export async function setDeprovisioned(db: Executor, accountId: string, at: Date | null, now: Date): Promise<void> {
+  await db
+    .updateTable('accounts')
+    .set({ deprovisioned_at: at, updated_at: now, version: sql`version + 1` })
+    .where('id', '=', accountId)
+    .where('status', '=', 'archived')
+    .execute();
+}
+
+/** The archived account of an LA that its identity system deleted, under this username (R7: any case). */
+export async function findDeprovisionedByUsername(
+  db: Executor,
+  organisationId: number,
+  username: string,
+): Promise<Account | undefined> {
+  return db
+    .selectFrom('accounts')
+    .selectAll()
+    .where('organisation_id', '=', organisationId)
+    .where('username', '=', username)
+    .where('deprovisioned_at', 'is not', null)
+    .executeTakeFirst();
+}
+
 export async function setUserType(db: Executor, accountId: string, userType: string, now: Date): Promise<void> {
   await db
     .updateTable('accounts')

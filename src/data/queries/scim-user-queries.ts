@@ -1,19 +1,57 @@
 import { sql, type RawBuilder } from 'kysely';
-import type { FilterAttribute, ScimFilter } from '../../domain/scim-filter.ts';
+import { filterValueType, type FilterAttribute, type ScimFilter } from '../../domain/scim-filter.ts';
 import { isUuid } from './account-queries.ts';
 import type { Account, Executor } from '../database.ts';
 
-/** Columns behind the filterable SCIM attributes; `exact` is SCIM caseExact (externalId, id). */
-const COLUMNS: Record<Exclude<FilterAttribute, 'active'>, { column: string; exact: boolean; required: boolean }> = {
-  id: { column: 'id', exact: true, required: true },
-  userName: { column: 'username', exact: false, required: true },
-  externalId: { column: 'external_id', exact: true, required: false },
-  'name.givenName': { column: 'first_name', exact: false, required: true },
-  'name.familyName': { column: 'last_name', exact: false, required: true },
-  'emails.value': { column: 'email', exact: false, required: true },
-  title: { column: 'job_title', exact: false, required: false },
-  'phoneNumbers.value': { column: 'phone', exact: false, required: false },
+type TextAttribute = Exclude<
+  FilterAttribute,
+  'active' | 'emails.primary' | 'phoneNumbers.primary' | 'meta.created' | 'meta.lastModified'
+>;
+
+/** A phone is present when it is neither NULL nor empty. */
+const HAS_PHONE = sql<boolean>`(phone IS NOT NULL AND phone <> '')`;
+
+/**
+ * The text behind each filterable SCIM attribute, as toScimUser writes it; `exact` is SCIM caseExact
+ * (externalId, id). Nexus keeps one email and one phone, each returned as the primary "work" entry.
+ */
+const COLUMNS: Record<TextAttribute, { text: RawBuilder<unknown>; exact: boolean; present: RawBuilder<boolean> }> = {
+  id: { text: sql`id::text`, exact: true, present: sql<boolean>`true` },
+  userName: { text: sql`username::text`, exact: false, present: sql<boolean>`true` },
+  externalId: {
+    text: sql`external_id`,
+    exact: true,
+    present: sql<boolean>`(external_id IS NOT NULL AND external_id <> '')`,
+  },
+  'name.givenName': { text: sql`first_name`, exact: false, present: sql<boolean>`true` },
+  'name.familyName': { text: sql`last_name`, exact: false, present: sql<boolean>`true` },
+  displayName: { text: sql`(first_name || ' ' || last_name)`, exact: false, present: sql<boolean>`true` },
+  'emails.value': { text: sql`email`, exact: false, present: sql<boolean>`true` },
+  'emails.type': { text: sql`'work'::text`, exact: false, present: sql<boolean>`true` },
+  title: { text: sql`job_title`, exact: false, present: sql<boolean>`(job_title IS NOT NULL AND job_title <> '')` },
+  'phoneNumbers.value': { text: sql`phone`, exact: false, present: HAS_PHONE },
+  'phoneNumbers.type': { text: sql`CASE WHEN ${HAS_PHONE} THEN 'work' END`, exact: false, present: HAS_PHONE },
 };
+
+/** meta.created and meta.lastModified, compared at the millisecond that toScimUser writes. */
+const DATES = {
+  'meta.created': sql`date_trunc('milliseconds', created_at)`,
+  'meta.lastModified': sql`date_trunc('milliseconds', updated_at)`,
+} as const;
+
+const ORDER = { gt: '>', ge: '>=', lt: '<', le: '<=', eq: '=', ne: 'IS DISTINCT FROM' } as const;
+
+function booleanCondition(filter: Extract<ScimFilter, { kind: 'compare' }>): RawBuilder<boolean> {
+  const wanted = filter.value === (filter.op === 'eq');
+  // primary is true of the one email, and of the phone when there is one.
+  const holds =
+    filter.attribute === 'active'
+      ? sql<boolean>`status = 'active'`
+      : filter.attribute === 'emails.primary'
+        ? sql<boolean>`true`
+        : HAS_PHONE;
+  return wanted ? holds : sql<boolean>`NOT ${holds}`;
+}
 
 function condition(filter: ScimFilter): RawBuilder<boolean> {
   switch (filter.kind) {
@@ -25,26 +63,25 @@ function condition(filter: ScimFilter): RawBuilder<boolean> {
     case 'not':
       return sql<boolean>`NOT COALESCE(${condition(filter.filter)}, false)`;
     case 'present': {
-      if (filter.attribute === 'active') return sql<boolean>`true`;
-      const c = COLUMNS[filter.attribute];
-      return c.required
-        ? sql<boolean>`true`
-        : sql<boolean>`(${sql.ref(c.column)} IS NOT NULL AND ${sql.ref(c.column)} <> '')`;
+      if (filterValueType(filter.attribute) !== 'string')
+        return filter.attribute === 'phoneNumbers.primary' ? HAS_PHONE : sql<boolean>`true`;
+      return COLUMNS[filter.attribute as TextAttribute].present;
     }
     case 'compare': {
-      if (filter.attribute === 'active') {
-        const wanted = filter.value === (filter.op === 'eq') ? 'active' : 'archived';
-        return sql<boolean>`status = ${wanted}`;
-      }
+      const type = filterValueType(filter.attribute);
+      if (type === 'boolean') return booleanCondition(filter);
       const value = String(filter.value);
+      if (type === 'dateTime') {
+        const op = ORDER[filter.op as keyof typeof ORDER];
+        return sql<boolean>`${DATES[filter.attribute as keyof typeof DATES]} ${sql.raw(op)} ${value}::timestamptz`;
+      }
       // An id that is not a UUID matches nothing, rather than failing the uuid cast.
       if (filter.attribute === 'id' && (filter.op === 'eq' || filter.op === 'ne') && !isUuid(value))
         return sql<boolean>`${filter.op === 'ne'}`;
-      const c = COLUMNS[filter.attribute];
-      const column = sql`${sql.ref(c.column)}::text`;
+      const c = COLUMNS[filter.attribute as TextAttribute];
       const [left, right] = c.exact
-        ? [column, sql`${value}::text`]
-        : [sql`lower(${column})`, sql`lower(${value}::text)`];
+        ? [c.text, sql`${value}::text`]
+        : [sql`lower(${c.text})`, sql`lower(${value}::text)`];
       switch (filter.op) {
         case 'eq':
           return sql<boolean>`${left} = ${right}`;
@@ -56,6 +93,9 @@ function condition(filter: ScimFilter): RawBuilder<boolean> {
           return sql<boolean>`left(${left}, length(${right})) = ${right}`;
         case 'ew':
           return sql<boolean>`right(${left}, length(${right})) = ${right}`;
+        default:
+          // The parser allows ordering on dates only.
+          return sql<boolean>`false`;
       }
     }
   }
@@ -70,7 +110,12 @@ export async function findAccountsByScimFilter(
   limit: number,
 ): Promise<{ total: number; rows: Account[] }> {
   const where = filter ? condition(filter) : sql<boolean>`true`;
-  const base = db.selectFrom('accounts').where('organisation_id', '=', organisationId).where(where);
+  // An account the identity system deleted is gone for it (RFC 7644 §3.6), though the LA keeps it archived.
+  const base = db
+    .selectFrom('accounts')
+    .where('organisation_id', '=', organisationId)
+    .where('deprovisioned_at', 'is', null)
+    .where(where);
   const total = await base.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
   const rows =
     limit === 0 ? [] : await base.selectAll().orderBy('created_at').orderBy('id').offset(offset).limit(limit).execute();

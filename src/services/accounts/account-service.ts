@@ -34,6 +34,11 @@ export interface CreateAccountInput extends NewAccountInput {
   organisationId: number;
   /** The identity system's identifier (SCIM externalId), unique in the LA. */
   externalId?: string | null;
+  /**
+   * Store the username in the case given (SCIM: identity systems check the userName they sent).
+   * R7 still compares case-insensitively: the column is citext.
+   */
+  keepUsernameCase?: boolean;
 }
 
 /** The accounts row of a new, invited account (no password: R9). */
@@ -69,13 +74,16 @@ export function createAccountService(deps: ServiceDeps, passwords: PasswordServi
       const organisation = await findOrganisation(db, input.organisationId);
       if (!organisation) throw new NotFoundError();
       const now = clock.now();
-      const { plan, errors } = validateNewAccount(
+      const { plan: validated, errors } = validateNewAccount(
         input,
         organisation.kind === 'central',
         (p) => mayGive(actor, p),
         dateIn(now, deps.schedule.policy.timezone),
       );
-      if (!plan) throw new ValidationError(errors);
+      if (!validated) throw new ValidationError(errors);
+      const plan = input.keepUsernameCase
+        ? { ...validated, fields: { ...validated.fields, username: input.username!.trim() } }
+        : validated;
       const { fields } = plan;
       const externalId = input.externalId?.trim() || null;
       const externalIdError = externalIdProblem(externalId);
