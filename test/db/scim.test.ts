@@ -1,29 +1,19 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { toScimUser } from '../../src/api/scim/scim-user-mapping.ts';
 import { addMonthsUtc } from '../../src/domain/calendar.ts';
 import { createApiToken } from '../support/api-client.ts';
 import { createAccount, createOrganisation, type FixtureAccount } from '../support/fixtures.ts';
 import { signInAs } from '../support/sign-in.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
-
-const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
-const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
-const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
-
-/** The documents the server sends: a User as toScimUser writes it, a ListResponse, an error (RFC 7644 §3.4.2, §3.12). */
-type ScimUser = ReturnType<typeof toScimUser>;
-interface ScimList {
-  totalResults: number;
-  startIndex: number;
-  itemsPerPage: number;
-  Resources: ScimUser[];
-}
-interface ScimErrorBody {
-  status: string;
-  scimType?: string;
-  detail: string;
-}
+import {
+  expectScimError,
+  PATCH,
+  scimClient,
+  USER,
+  type ScimList,
+  type ScimUser,
+  type Send,
+} from '../support/scim-client.ts';
 
 let t: TestApp;
 let camden: number;
@@ -33,37 +23,16 @@ let adminToken: string;
 let viewerToken: string;
 let kentToken: string;
 
-type Send = (
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+const send = scimClient(
+  () => t,
+  () => adminToken,
+);
+const scim = (
+  method: Parameters<Send>[0],
   url: string,
   body?: unknown,
-  token?: string | null,
-) => Promise<LightMyRequestResponse>;
-
-function client(test: () => TestApp): Send {
-  return (method, url, body, token = adminToken) =>
-    test().app.inject({
-      method,
-      url: `/scim/v2${url}`,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body === undefined ? {} : { 'content-type': 'application/scim+json' }),
-      },
-      ...(body === undefined ? {} : { payload: typeof body === 'string' ? body : JSON.stringify(body) }),
-    });
-}
-const scim = client(() => t);
-
-/** Every refusal is a SCIM error document (RFC 7644 §3.12), never HTML or a stack trace. */
-function expectScimError(response: LightMyRequestResponse, status: number, scimType?: string) {
-  expect(response.statusCode, response.body).toBe(status);
-  expect(response.headers['content-type']).toMatch(/^application\/scim\+json/);
-  const body = response.json<Record<string, unknown>>();
-  expect(body).toMatchObject({ schemas: [ERROR], status: String(status) });
-  if (scimType) expect(body.scimType).toBe(scimType);
-  expect(typeof body.detail).toBe('string');
-  expect(response.body).not.toMatch(/\bat .*\.ts:\d+/);
-}
+  token: string | null = adminToken,
+): Promise<LightMyRequestResponse> => send(method, url, body, { token });
 
 async function counts() {
   const db = t.handle.db;
@@ -165,7 +134,7 @@ describe('SCIM Users: the RFC 7644 examples', () => {
   it('creates the §3.3 example (with the email Nexus needs for the invitation): 201, Location, meta, invitation sent', async () => {
     const bare = await scim('POST', '/Users', bjensen);
     expectScimError(bare, 400, 'invalidValue');
-    expect(bare.json<ScimErrorBody>().detail).toMatch(/emails/);
+    expect(bare.json<{ detail: string }>().detail).toMatch(/emails/);
 
     const response = await scim('POST', '/Users', {
       ...bjensen,
@@ -771,7 +740,10 @@ describe("SCIM keeps to the token's LA and its creator's privileges now", () => 
 describe('SCIM with SCIM_DELETE=delete and a low rate limit', () => {
   let d: TestApp;
   let token: string;
-  const send = client(() => d);
+  const inD = scimClient(
+    () => d,
+    () => token,
+  );
   beforeAll(async () => {
     d = await createTestApp({ env: { SCIM_DELETE: 'delete', API_RATE_LIMIT_PER_MINUTE: '5' } });
     const la = await createOrganisation(d.handle.db, '202', 'Camden');
@@ -785,14 +757,14 @@ describe('SCIM with SCIM_DELETE=delete and a low rate limit', () => {
   afterAll(async () => d?.close());
 
   it('DELETE erases the account (204, then 404), and the sixth request in a minute is 429', async () => {
-    const created = await send('POST', '/Users', { ...bjensen, emails: [{ value: 'b@example.com' }] }, token);
+    const created = await inD('POST', '/Users', { ...bjensen, emails: [{ value: 'b@example.com' }] });
     expect(created.statusCode, created.body).toBe(201);
     const id = created.json<ScimUser>().id;
-    expect((await send('DELETE', `/Users/${id}`, undefined, token)).statusCode).toBe(204);
+    expect((await inD('DELETE', `/Users/${id}`)).statusCode).toBe(204);
     expect(await d.handle.db.selectFrom('accounts').select('id').where('id', '=', id).execute()).toEqual([]);
-    expectScimError(await send('GET', `/Users/${id}`, undefined, token), 404);
-    expect((await send('GET', '/Users', undefined, token)).statusCode).toBe(200);
-    expect((await send('GET', '/ServiceProviderConfig', undefined, token)).statusCode).toBe(200);
-    expectScimError(await send('GET', '/Users', undefined, token), 429);
+    expectScimError(await inD('GET', `/Users/${id}`), 404);
+    expect((await inD('GET', '/Users')).statusCode).toBe(200);
+    expect((await inD('GET', '/ServiceProviderConfig')).statusCode).toBe(200);
+    expectScimError(await inD('GET', '/Users'), 429);
   });
 });
