@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../config.ts';
 import { ValidationError } from '../domain/errors.ts';
+import { schoolMoveText } from '../domain/school-moves.ts';
 import { SYSTEM, withRuntime } from './database.ts';
 import { importProgress, plural } from './output.ts';
 
@@ -39,6 +40,12 @@ export function addSchoolsCommands(program: Command): void {
         console.log(
           `Schools: ${r.schools.created} created, ${r.schools.updated} updated, ${r.schools.closed} closed, ${r.schools.unchanged} unchanged.`,
         );
+        if (r.moves.length > 0) {
+          console.log(
+            `${plural(r.moves.length, 'school')} moved to another Local Authority; the assignments of the old LA's accounts to them are kept:`,
+          );
+          for (const m of r.moves) console.log(`  ${schoolMoveText(m, Number.MAX_SAFE_INTEGER)}`);
+        }
         if (r.rowsSkipped > 0) {
           console.log(`${plural(r.rowsSkipped, 'row')} skipped:`);
           for (const p of r.problems) console.log(`  ${p.line === undefined ? '' : `Line ${p.line}: `}${p.message}`);

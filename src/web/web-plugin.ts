@@ -25,6 +25,7 @@ import { sessionRoutes } from './routes/sign-in/session-routes.ts';
 import { registerLaContext } from './plugins/la-context.ts';
 import { laContextRoutes } from './routes/support/la-context-routes.ts';
 import { supportRoutes } from './routes/support/support-routes.ts';
+import { schoolImportRoutes } from './routes/support/school-import-routes.ts';
 import { userImportRoutes } from './routes/imports/user-import-routes.ts';
 
 /**
@@ -73,5 +74,6 @@ export async function registerWeb(app: FastifyInstance, services: Services, opti
   await app.register(lifecycleRoutes(services));
   await app.register(apiTokenRoutes(services));
   await app.register(supportRoutes(services));
+  await app.register(schoolImportRoutes(services));
   await app.register(laContextRoutes(services));
 }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -343,6 +343,51 @@ describe('nexus-accounts schools import (command line)', () => {
     } finally {
       await handle.close();
     }
+  }, 240_000);
+
+  it('imports the .zip as downloaded and reports a school moved to another LA with the assignments it keeps', async () => {
+    const zip = path.join(dataDir, 'extract.zip');
+    await copyFile(path.join(PROJECT_ROOT, 'test/fixtures/gias/extract.zip'), zip);
+    const first = await run('schools', 'import', zip);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(
+      /^Imported extract\.zip\/edubasealldata20261128\.csv \(4 rows, SHA-256 [0-9a-f]{64}\)\.$/m,
+    );
+    // Alder (URN 100001) is in Camden in this database since the test above; the fixture puts it in the City of London.
+    expect(first.stdout).toContain('Schools: 1 created, 1 updated, 1 closed, 0 unchanged.');
+    expect(first.stdout).toContain(
+      "1 school moved to another Local Authority; the assignments of the old LA's accounts to them are kept:\n  URN 100001 Alder Primary School moved from Camden (202) to City of London (201). No account of Camden was assigned to it.\n",
+    );
+
+    const moved = path.join(dataDir, 'moved.csv');
+    await writeFile(
+      moved,
+      giasExtractBytes([
+        {
+          urn: 100002,
+          name: 'St Anne’s Catholic Primary School – Annexe',
+          laCode: '213',
+          laName: 'Westminster',
+          phase: 'Primary',
+          status: 'Closed',
+        },
+      ]),
+    );
+    const second = await run('schools', 'import', moved);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain(
+      "1 school moved to another Local Authority; the assignments of the old LA's accounts to them are kept:\n  URN 100002 St Anne’s Catholic Primary School – Annexe moved from Camden (202) to Westminster (213). No account of Camden was assigned to it.\n",
+    );
+  }, 240_000);
+
+  it('refuses a UTF-16 file without a byte-order mark in one line, exit code 2', async () => {
+    const utf16 = path.join(dataDir, 'unicode.txt');
+    await writeFile(utf16, Buffer.from('URN,EstablishmentName\r\n100000,A School\r\n', 'utf16le'));
+    const refused = await run('schools', 'import', utf16);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim().split('\n')).toEqual([
+      'The file is in UTF-16 without a byte-order mark, which cannot be read. Import the file as downloaded from Get Information about Schools (the .zip, or the .csv inside it), or save it again from the spreadsheet as "CSV UTF-8 (Comma delimited)".',
+    ]);
   }, 240_000);
 
   it('refuses a missing file or one that is not the extract in one line, exit code 2', async () => {

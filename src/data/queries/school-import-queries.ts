@@ -149,3 +149,72 @@ export async function recentSchoolImports(db: Executor, limit: number) {
 export async function lockSchoolsForImport(trx: Executor): Promise<void> {
   await sql`LOCK TABLE schools IN SHARE ROW EXCLUSIVE MODE`.execute(trx);
 }
+
+export interface SchoolMoveRow {
+  urn: number;
+  school_name: string;
+  from_code: string | null;
+  from_name: string;
+  to_code: string | null;
+  to_name: string;
+  account_id: string | null;
+  username: string | null;
+  role: string | null;
+  status: string | null;
+}
+
+/**
+ * The schools of the extract that an import is about to move to another organisation, each with
+ * the assignments of its present organisation's accounts (a row each; one row with no account
+ * when there are none). Read before the schools are written.
+ */
+export async function schoolsMovingLa(
+  db: Executor,
+  schools: readonly { urn: number; organisationId: number }[],
+): Promise<SchoolMoveRow[]> {
+  if (schools.length === 0) return [];
+  const { rows } = await sql<SchoolMoveRow>`
+    WITH incoming AS (
+      SELECT * FROM unnest(${schools.map((s) => s.urn)}::integer[], ${schools.map((s) => s.organisationId)}::integer[])
+        AS t(urn, organisation_id))
+    SELECT s.urn, s.name AS school_name, f.la_code AS from_code, f.name AS from_name, t.la_code AS to_code,
+      t.name AS to_name, a.id AS account_id, a.username, sa.role, a.status
+    FROM incoming i
+    JOIN schools s ON s.urn = i.urn AND s.organisation_id <> i.organisation_id
+    JOIN organisations f ON f.id = s.organisation_id
+    JOIN organisations t ON t.id = i.organisation_id
+    LEFT JOIN (school_assignments sa JOIN accounts a ON a.id = sa.account_id)
+      ON sa.school_id = s.id AND a.organisation_id = s.organisation_id
+    ORDER BY s.urn, a.username
+  `.execute(db);
+  return rows.map((r) => ({ ...r, urn: Number(r.urn) }));
+}
+
+/**
+ * The assignments of an organisation's accounts to schools that now belong to another one: what
+ * schools moved by GIAS leave behind until an administrator removes them.
+ */
+export async function assignmentsToOtherLasSchools(db: Executor, organisationId: number) {
+  return db
+    .selectFrom('school_assignments as sa')
+    .innerJoin('accounts as a', 'a.id', 'sa.account_id')
+    .innerJoin('schools as s', 's.id', 'sa.school_id')
+    .innerJoin('organisations as o', 'o.id', 's.organisation_id')
+    .select([
+      'a.id',
+      'a.username',
+      'a.first_name',
+      'a.last_name',
+      'a.status',
+      'sa.role',
+      's.urn',
+      's.name as school_name',
+      'o.name as la_name',
+    ])
+    .where('a.organisation_id', '=', organisationId)
+    .whereRef('s.organisation_id', '<>', 'a.organisation_id')
+    .orderBy('s.name')
+    .orderBy('s.urn')
+    .orderBy('a.username')
+    .execute();
+}

@@ -6,13 +6,16 @@ import {
   insertSchoolImport,
   lockSchoolsForImport,
   recentSchoolImports,
+  schoolsMovingLa,
   upsertLas,
+  type SchoolMoveRow,
   upsertSchools,
   type SchoolCounts,
 } from '../../data/queries/school-import-queries.ts';
 import { authorise, type Actor } from '../../domain/access.ts';
 import type { GiasExtract } from '../../domain/gias.ts';
 import { readGiasDownload } from '../../domain/gias-download.ts';
+import { schoolMoveText, type SchoolMove } from '../../domain/school-moves.ts';
 import { audit, who, type Who } from '../audit.ts';
 import type { ServiceDeps } from '../deps.ts';
 import type { RequestContext } from '../request-context.ts';
@@ -28,6 +31,8 @@ export interface SchoolImportProblem {
   /** Absent for a summary of many rows. */
   readonly line?: number;
   readonly message: string;
+  /** Set on the stored record's notices of schools moved to another LA (not problems of the file). */
+  readonly kind?: 'moved';
 }
 
 export interface SchoolImportResult {
@@ -40,6 +45,8 @@ export interface SchoolImportResult {
   readonly schools: SchoolCounts;
   readonly rowsSkipped: number;
   readonly problems: readonly SchoolImportProblem[];
+  /** Schools this import moved to another LA, with the old LA's assignments to them (kept). */
+  readonly moves: readonly SchoolMove[];
 }
 
 export interface GiasFile {
@@ -61,6 +68,42 @@ function storedProblems(extract: GiasExtract): SchoolImportProblem[] {
   return out;
 }
 
+function groupMoves(rows: readonly SchoolMoveRow[]): SchoolMove[] {
+  const byUrn = new Map<number, SchoolMove & { kept: SchoolMove['kept'][number][] }>();
+  for (const r of rows) {
+    let move = byUrn.get(r.urn);
+    if (!move) {
+      move = {
+        urn: r.urn,
+        name: r.school_name,
+        from: { code: r.from_code, name: r.from_name },
+        to: { code: r.to_code, name: r.to_name },
+        kept: [],
+      };
+      byUrn.set(r.urn, move);
+    }
+    if (r.account_id !== null && r.username !== null && r.role !== null)
+      move.kept.push({
+        accountId: r.account_id,
+        username: r.username,
+        role: r.role,
+        archived: r.status === 'archived',
+      });
+  }
+  return [...byUrn.values()];
+}
+
+/** The record keeps a notice of each move after the problems, as many as it keeps problems. */
+function storedMoves(moves: readonly SchoolMove[]): SchoolImportProblem[] {
+  const out: SchoolImportProblem[] = moves
+    .slice(0, MAX_STORED_PROBLEMS)
+    .map((m) => ({ kind: 'moved', message: schoolMoveText(m) }));
+  const more = moves.length - MAX_STORED_PROBLEMS;
+  if (more > 0)
+    out.push({ kind: 'moved', message: `…and ${more} more ${more === 1 ? 'school' : 'schools'} moved, not listed` });
+  return out;
+}
+
 /**
  * Applies a GIAS extract inside the caller's transaction: LAs by code, schools by URN, one
  * `school_imports` record and one audit event. The demo seeds its schools through this too,
@@ -79,6 +122,13 @@ export async function applyGiasFile(
   // Two imports at once would race on "does this URN exist yet"; the second waits for the first.
   await lockSchoolsForImport(trx);
   const las = await upsertLas(trx, extract.las, now);
+  // Read before the schools are written: afterwards a moved school's old LA is gone from it.
+  const moves = groupMoves(
+    await schoolsMovingLa(
+      trx,
+      extract.schools.map((s) => ({ urn: s.urn, organisationId: las.ids.get(s.laCode)! })),
+    ),
+  );
   // URNs are unique in an extract (readGiasExtract keeps one row each), so the slices are
   // independent and their counts add up to those of one statement.
   const schools: SchoolCounts = { created: 0, updated: 0, closed: 0, unchanged: 0 };
@@ -108,15 +158,20 @@ export async function applyGiasFile(
     ...record,
     importedAt: now,
     importedBy: by.label.slice(0, 200) || 'unknown',
-    problems,
+    problems: [...problems, ...storedMoves(moves)],
   });
   await audit(trx, by, ctx, now, {
     action: 'schools.imported',
     organisationId: null,
     subjectAccountId: null,
-    details: { importId: id, ...record, problems: extract.problems.length },
+    details: {
+      importId: id,
+      ...record,
+      problems: extract.problems.length,
+      moved: moves.map((m) => ({ urn: m.urn, from: m.from.code, to: m.to.code, assignmentsKept: m.kept.length })),
+    },
   });
-  return { id, ...record, problems };
+  return { id, ...record, problems, moves };
 }
 
 /** Schools and LAs from the GIAS establishment extract (R58a), and the record of past imports. */
@@ -138,7 +193,14 @@ export function createSchoolImportService({ db, clock }: ServiceDeps) {
     async history(actor: Actor) {
       authorise(actor, 'support.school-imports');
       const rows = await recentSchoolImports(db, IMPORT_HISTORY_SIZE);
-      return rows.map((r) => ({ ...r, problems: r.problems as unknown as SchoolImportProblem[] }));
+      return rows.map((r) => {
+        const stored = r.problems as unknown as SchoolImportProblem[];
+        return {
+          ...r,
+          problems: stored.filter((p) => p.kind !== 'moved'),
+          moved: stored.filter((p) => p.kind === 'moved').map((p) => p.message),
+        };
+      });
     },
   };
 }

@@ -7,6 +7,8 @@ import {
   securityAlertsSince,
 } from '../../data/queries/digest-queries.ts';
 import { overdueReviews } from '../../data/queries/review-queries.ts';
+import { assignmentsToOtherLasSchools } from '../../data/queries/school-import-queries.ts';
+import { schoolRoleText } from '../../domain/school-moves.ts';
 import { addDays, addMonthsUtc, dateIn, wholeMonthsBetween } from '../../domain/calendar.ts';
 import { inactiveSince, warningName } from '../../domain/lifecycle.ts';
 import { enqueueEmail } from '../../mail/enqueue.ts';
@@ -78,7 +80,7 @@ export function createDigestService(deps: ServiceDeps, lifecycle: LifecycleServi
 
   async function sections(organisationId: number, now: Date) {
     const weekAgo = addDays(now, -7);
-    const [inactive, warned, coming, archived, created, alerts, reviews] = await Promise.all([
+    const [inactive, warned, coming, archived, created, alerts, reviews, movedAway] = await Promise.all([
       inactiveAccounts(db, organisationId, addMonthsUtc(now, -months)),
       accountsWarnedSince(db, organisationId, weekAgo),
       lifecycle.preview({ now, days: 30, organisationId }),
@@ -86,6 +88,7 @@ export function createDigestService(deps: ServiceDeps, lifecycle: LifecycleServi
       accountsCreatedSince(db, organisationId, weekAgo),
       securityAlertsSince(db, organisationId, weekAgo),
       overdueReviews(db, organisationId, dateIn(now, tz)),
+      assignmentsToOtherLasSchools(db, organisationId),
     ]);
     const outlooks = await outlooksOf(
       db,
@@ -150,6 +153,15 @@ export function createDigestService(deps: ServiceDeps, lifecycle: LifecycleServi
           line: `${r.name}: due ${date(new Date(`${r.due_on}T12:00:00Z`))}, ${Number(r.decided ?? 0)} of ${Number(r.total ?? 0)} accounts decided`,
         })),
       ),
+      // Schools GIAS moved to another LA keep this LA's assignments until an administrator removes them.
+      // (An account is named once per school, so these lines are not deduplicated by account.)
+      movedAway: {
+        lines: movedAway.map(
+          (r) =>
+            `${r.school_name} (URN ${r.urn}), now in ${r.la_name}: ${name(r)}, ${schoolRoleText(r.role)}${r.status === 'archived' ? ' (archived account)' : ''}`,
+        ),
+        mentions: [...new Set(movedAway.map((r) => r.id))],
+      },
       alerts: {
         // Every attempt is listed (they are the evidence); the username is the one the alert recorded.
         lines: alerts.map((a) => {
@@ -202,6 +214,12 @@ export function createDigestService(deps: ServiceDeps, lifecycle: LifecycleServi
             ...block('Accounts archived this week:', s.archived),
             ...block('New accounts this week:', s.created),
             ...block('Access reviews past their due date (finish them at Access reviews):', s.overdueReviews),
+            ...(s.movedAway.lines.length > 0
+              ? block(
+                  "Schools that have moved to another Local Authority but are still assigned to your accounts (remove each on the account's Schools tab when the work there has ended):",
+                  s.movedAway,
+                )
+              : []),
             { link: `${config.baseUrl}/admin/users`, text: 'Review your users' },
           ],
           config.platformName,

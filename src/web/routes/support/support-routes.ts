@@ -7,7 +7,7 @@ import { requireSignIn, signedIn } from '../../plugins/require-sign-in.ts';
 import { errorView } from '../../plugins/views.ts';
 import { formBody, text, type FormBody } from '../form.ts';
 
-/** Central support's pages: Sent email (R44), topic communications (R25, R46) and GIAS school imports (R58a). */
+/** Central support's pages: Sent email (R44) and topic communications (R25, R46); School imports: school-import-routes.ts. */
 export function supportRoutes(services: Services) {
   return async (app: FastifyInstance) => {
     app.addHook('preHandler', requireSignIn);
@@ -56,11 +56,6 @@ export function supportRoutes(services: Services) {
     }
 
     app.get('/support/communications', async (request, reply) => communicationsPage(request, reply));
-
-    app.get('/support/school-imports', async (request, reply) => {
-      const imports = await services.schoolImports.history(signedIn(request).actor);
-      return reply.page('support/school-imports.njk', { pageTitle: 'School imports – Support', imports });
-    });
 
     /** What the sender typed, to show back in the form or carry through the preview. */
     const typed = (body: FormBody) => ({
