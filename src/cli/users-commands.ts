@@ -199,8 +199,16 @@ export function addUsersCommands(program: Command): void {
     .description('write the accounts of one LA to standard output as the CSV of Admin > Users > Export CSV')
     .requiredOption('--la <code>', 'three-digit DfE LA code, e.g. 202')
     .option('--status <status>', 'active (as the page shows by default), archived or all', 'active')
-    .action(async (options: { la: string; status: string }) => {
+    .option(
+      '--format <format>',
+      'list: the columns of Admin > Users; import: the columns of the import file, as Export CSV for import',
+      'list',
+    )
+    .action(async (options: { la: string; status: string; format: string }) => {
       const code = laCode(options.la);
+      if (options.format !== 'list' && options.format !== 'import')
+        throw new ValidationError({ format: `--format must be list or import; got "${options.format}"` });
+      const format = options.format;
       const { parseUserListQuery } = await import('../domain/user-filters.ts');
       const { query, errors } = parseUserListQuery({ la: code, status: options.status });
       if (errors.status)
@@ -209,7 +217,7 @@ export function addUsersCommands(program: Command): void {
       const config = loadConfig();
       await withRuntime(config, async (runtime) => {
         // Written batch by batch as it is read, waiting when the pipe is full (memory stays flat).
-        const { lines } = await runtime.services.directory.exportCsv(SYSTEM, query, SYSTEM_CONTEXT);
+        const { lines } = await runtime.services.directory.exportCsv(SYSTEM, query, SYSTEM_CONTEXT, format);
         for await (const chunk of lines) {
           if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
         }

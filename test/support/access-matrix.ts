@@ -98,6 +98,18 @@ export const MATRIX: Row[] = [
     path: '/admin/users/export.csv?la=202',
     expect: x(200, 200, 403, 404, 200, 302, 302),
   },
+  {
+    name: 'export CSV for import',
+    method: 'GET',
+    path: '/admin/users/export-for-import.csv',
+    expect: x(200, 200, 403, 200, 200, 302, 302),
+  },
+  {
+    name: 'export Camden CSV for import',
+    method: 'GET',
+    path: '/admin/users/export-for-import.csv?la=202',
+    expect: x(200, 200, 403, 404, 200, 302, 302),
+  },
   { name: 'create user form', method: 'GET', path: '/admin/users/new', expect: x(200, 403, 403, 200, 200, 302, 302) },
   {
     name: 'create user in Camden form',

@@ -10,7 +10,9 @@ import {
   userListFilter,
 } from '../../data/queries/user-list-queries.ts';
 import { decide, isCentralSupport, type Actor } from '../../domain/access.ts';
-import { csvStream } from '../../domain/csv.ts';
+import { csvStream, type CsvValue } from '../../domain/csv.ts';
+import { ACCOUNT_IMPORT_HEADER, accountImportRow } from '../../domain/account-import-export.ts';
+import { importFactsOfAccounts } from '../../data/queries/account-import-export-queries.ts';
 import { decodeCursor, encodeCursor } from '../../domain/cursor.ts';
 import { ValidationError } from '../../domain/errors.ts';
 import { isUserType, userTypeLabel } from '../../domain/privileges.ts';
@@ -56,6 +58,9 @@ function exportRow(r: UserExportRow): string[] {
     r.created_at.toISOString(),
   ];
 }
+
+/** An export's columns: Admin > Users' own (labels, for people), or the import's (codes, R58). */
+export type UserExportFormat = 'list' | 'import';
 
 /** The filters an export was made with, as the audit log records them (none are personal). */
 function exportFilters(query: UserListQuery): Record<string, string | number> {
@@ -231,6 +236,8 @@ export function createUserDirectoryService({ db, clock, schedule }: ServiceDeps)
       actor: Actor,
       query: UserListQuery,
       ctx: RequestContext,
+      /** `import`: the columns of the import file, so that the file can be edited and imported (issue 14). */
+      format: UserExportFormat = 'list',
     ): Promise<{ filename: string; lines: AsyncIterable<string> }> {
       const organisation = await organisationInScope(db, actor, query.la, 'users.export');
       const now = clock.now();
@@ -239,20 +246,45 @@ export function createUserDirectoryService({ db, clock, schedule }: ServiceDeps)
         action: 'users.exported',
         organisationId: organisation.id,
         subjectAccountId: null,
-        details: { filters: exportFilters(query) },
+        details: { filters: exportFilters(query), ...(format === 'import' ? { format: 'import' } : {}) },
       });
       const filter = userListFilter(organisation.id, query, now);
       const first = await listUsersBatch(db, filter, query.sort, undefined, EXPORT_BATCH);
-      async function* batches(): AsyncGenerator<string[][], void, undefined> {
+      const rowsOf = async (rows: UserExportRow[]): Promise<CsvValue[][]> => {
+        if (format === 'list') return rows.map(exportRow);
+        const facts = await importFactsOfAccounts(
+          db,
+          rows.map((r) => r.id),
+        );
+        return rows.map((r) => {
+          const f = facts.get(r.id);
+          return accountImportRow({
+            username: r.username,
+            firstName: r.first_name,
+            lastName: r.last_name,
+            email: r.email,
+            jobTitle: r.job_title,
+            phone: f?.phone ?? null,
+            userType: r.user_type,
+            privileges: f?.privileges ?? [],
+            agreement: f?.agreement ?? null,
+            schools: f?.schools ?? [],
+            groups: f?.groups ?? [],
+            accessEndDate: f?.accessEndDate ?? null,
+          });
+        });
+      };
+      async function* batches(): AsyncGenerator<CsvValue[][], void, undefined> {
         for (let batch = first; ; batch = await listUsersBatch(db, filter, query.sort, batch.next, EXPORT_BATCH)) {
-          yield batch.rows.map(exportRow);
+          yield await rowsOf(batch.rows);
           if (!batch.next) return;
         }
       }
       const stamp = now.toISOString().slice(0, 10);
+      const kind = format === 'import' ? 'users-for-import' : 'users';
       return {
-        filename: `users-${organisation.la_code ?? 'central'}-${stamp}.csv`,
-        lines: csvStream(EXPORT_HEADER, batches()),
+        filename: `${kind}-${organisation.la_code ?? 'central'}-${stamp}.csv`,
+        lines: csvStream(format === 'import' ? ACCOUNT_IMPORT_HEADER : EXPORT_HEADER, batches()),
       };
     },
   };

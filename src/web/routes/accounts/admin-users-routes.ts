@@ -91,6 +91,7 @@ export function adminUsersRoutes(services: Services) {
               }
             : undefined,
         exportHref: userListHref('/admin/users/export.csv', query, { page: undefined }),
+        exportForImportHref: userListHref('/admin/users/export-for-import.csv', query, { page: undefined }),
         canCreate: can(actor, 'users.create', { organisationId: result.organisation.id }),
         canImport: can(actor, 'users.import', { organisationId: result.organisation.id }),
         laSuffix: query.la ? `?la=${result.organisation.la_code}` : '',
@@ -180,16 +181,24 @@ export function adminUsersRoutes(services: Services) {
       }
     });
 
-    app.get('/admin/users/export.csv', async (request, reply) => {
-      const { query, errors } = parseUserListQuery(queryOf(request));
-      if (Object.keys(errors).length > 0) throw new ValidationError(errors, 'The filters of the export are not valid');
-      // Access, validation and the first read happen before the first byte; the rest streams.
-      const { filename, lines } = await services.directory.exportCsv(
-        signedIn(request).actor,
-        query,
-        requestContext(request),
-      );
-      return sendCsvStream(reply, filename, lines);
-    });
+    // The list's columns for people, and the import's columns for export → edit → import (issue 14).
+    for (const [path, format] of [
+      ['/admin/users/export.csv', 'list'],
+      ['/admin/users/export-for-import.csv', 'import'],
+    ] as const) {
+      app.get(path, async (request, reply) => {
+        const { query, errors } = parseUserListQuery(queryOf(request));
+        if (Object.keys(errors).length > 0)
+          throw new ValidationError(errors, 'The filters of the export are not valid');
+        // Access, validation and the first read happen before the first byte; the rest streams.
+        const { filename, lines } = await services.directory.exportCsv(
+          signedIn(request).actor,
+          query,
+          requestContext(request),
+          format,
+        );
+        return sendCsvStream(reply, filename, lines);
+      });
+    }
   };
 }
