@@ -20,6 +20,7 @@ export const FILTER_ATTRIBUTES = [
   'phoneNumbers.value',
   'active',
   'displayName',
+  'name.formatted',
   'emails.type',
   'emails.primary',
   'phoneNumbers.type',

@@ -89,7 +89,8 @@ function matches(filter: string, entry: MultiValue): boolean {
 function applyMulti(op: Op, current: string | null, path: Path, value: unknown, attribute: string): string | null {
   const entry: MultiValue | undefined = current === null ? undefined : { value: current, type: 'work', primary: true };
   if (path.sub !== undefined && path.sub !== 'value') {
-    // type and primary describe the one value kept; there is nothing else to change.
+    // type and primary describe the one value kept (read-only in /Schemas): a value sent is ignored.
+    if (op === 'remove') throw new ScimError(400, 'mutability', `${attribute}.${path.sub} is read-only`);
     return current;
   }
   const target = path.filter === undefined || (entry !== undefined && matches(path.filter, entry));

@@ -75,8 +75,12 @@ const multi = (name: string, description: string, extra: Attribute = {}): Attrib
     ...extra,
     subAttributes: [
       attr('value', 'The value', { required: true }),
-      attr('type', 'Only "work" is stored', { canonicalValues: ['work'] }),
-      attr('primary', 'The one value kept', { type: 'boolean' }),
+      // Read to choose the one value kept, never stored: always returned as the primary "work" entry.
+      attr('type', 'Always "work": a type sent chooses the value kept and is not stored', {
+        canonicalValues: ['work'],
+        mutability: 'readOnly',
+      }),
+      attr('primary', 'Always true: the one value kept', { type: 'boolean', mutability: 'readOnly' }),
     ],
   });
 

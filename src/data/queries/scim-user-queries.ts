@@ -26,6 +26,7 @@ const COLUMNS: Record<TextAttribute, { text: RawBuilder<unknown>; exact: boolean
   'name.givenName': { text: sql`first_name`, exact: false, present: sql<boolean>`true` },
   'name.familyName': { text: sql`last_name`, exact: false, present: sql<boolean>`true` },
   displayName: { text: sql`(first_name || ' ' || last_name)`, exact: false, present: sql<boolean>`true` },
+  'name.formatted': { text: sql`(first_name || ' ' || last_name)`, exact: false, present: sql<boolean>`true` },
   'emails.value': { text: sql`email`, exact: false, present: sql<boolean>`true` },
   'emails.type': { text: sql`'work'::text`, exact: false, present: sql<boolean>`true` },
   title: { text: sql`job_title`, exact: false, present: sql<boolean>`(job_title IS NOT NULL AND job_title <> '')` },
