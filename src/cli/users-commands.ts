@@ -42,6 +42,7 @@ async function reportRejected<T>(run: () => Promise<T>): Promise<T | undefined> 
         error.problems.map((p) => [p.line === 0 ? '' : String(p.line), p.column, p.reason]),
       ),
     );
+    if (error.notices.length > 0) console.error(`\n${error.notices.join('\n')}`);
     process.exitCode = 2;
     return undefined;
   }

@@ -102,7 +102,11 @@ export class ConflictError extends RuleError {}
 /** A CSV import refused as a whole, with every problem found by line and column (R58). */
 export class ImportRejectedError extends DomainError {
   readonly status = 400;
-  constructor(readonly problems: readonly RowProblem[]) {
+  constructor(
+    readonly problems: readonly RowProblem[],
+    /** What the import left out of the file (columns it does not know), said beside the problems. */
+    readonly notices: readonly string[] = [],
+  ) {
     super(
       `The file was not imported: ${problems.length === 1 ? 'there is 1 problem' : `there are ${problems.length} problems`}`,
     );

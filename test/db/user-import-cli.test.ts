@@ -72,7 +72,7 @@ describe('users import / import-schools / export (embedded PGlite)', { timeout: 
   it('a file with a bad row: every problem printed by line and column, exit 2, nothing written', async () => {
     const file = await csvFile(
       'bad.csv',
-      'username,first_name,last_name,email,user_type\r\ncli.one,Ann,Able,ann@camden.gov.uk,la_officer\r\ncli.two,=cmd,Baker,not-an-email,la_officer\r\n',
+      'username,first_name,last_name,email,user_type,Notes\r\ncli.one,Ann,Able,ann@camden.gov.uk,la_officer,\r\ncli.two,=cmd,Baker,not-an-email,la_officer,\r\n',
     );
     const before = await withDatabase(counts);
     const result = await run('users', 'import', file, '--la', '202');
@@ -84,6 +84,7 @@ describe('users import / import-schools / export (embedded PGlite)', { timeout: 
       /^3\s+first_name\s+The cell starts with "=", which a spreadsheet would run as a formula/m,
     );
     expect(result.stderr).toMatch(/^3\s+email\s+Enter an email address in the correct format/m);
+    expect(result.stderr).toMatch(/^The column "Notes" is not a column of this import, so it was ignored\.$/m);
     expect(result.stderr).not.toMatch(STACK_TRACE);
     expect(await withDatabase(counts)).toEqual(before);
   });

@@ -503,6 +503,32 @@ describe('the import pages', () => {
     expect(await counts()).toEqual(before);
   });
 
+  it('a refused file with a column the import does not know names that column beside the problems', async () => {
+    const client = await signInAs(t, admin);
+    const response = await client.upload('/admin/users/import', {
+      name: 'with-notes.csv',
+      content: Buffer.from(
+        'username,first_name,last_name,email,user_type,Notes\r\nno.type,A,B,a@b.gov.uk,,call her\r\n',
+      ),
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.body).toContain('1 problem in with-notes.csv');
+    expect(response.body).toContain(
+      '<p class="govuk-body">The column &quot;Notes&quot; is not a column of this import, so it was ignored.</p>',
+    );
+    const error = await rejected(
+      t.services.userImport.importAccounts(
+        adminActor,
+        undefined,
+        file(Buffer.from('username,first_name,last_name,email,user_type,Notes,Team\r\nx,A,B,a@b.gov.uk,,,\r\n')),
+        SYSTEM_CONTEXT,
+      ),
+    );
+    expect(error.notices).toEqual([
+      'The columns "Notes" and "Team" are not columns of this import, so they were ignored.',
+    ]);
+  });
+
   it('a malformed multipart body is a 400, not a 500', async () => {
     const client = await signInAs(t, admin);
     const response = await t.app.inject({

@@ -37,8 +37,8 @@ export interface ImportedAccount {
   email: string;
 }
 
-function refuseIfAny(problems: RowProblem[], columns: readonly ImportColumn[]): void {
-  if (problems.length > 0) throw new ImportRejectedError(sortProblems(problems, columns));
+function refuseIfAny(problems: RowProblem[], columns: readonly ImportColumn[], notices: string[]): void {
+  if (problems.length > 0) throw new ImportRejectedError(sortProblems(problems, columns), notices);
 }
 
 function sha256(bytes: Uint8Array): string {
@@ -92,7 +92,7 @@ export function createUserImportService(deps: ServiceDeps) {
         today: dateIn(now, deps.schedule.policy.timezone),
         laName: organisation.name,
       });
-      refuseIfAny([...problems, ...rowProblems], ACCOUNT_IMPORT_COLUMNS);
+      refuseIfAny([...problems, ...rowProblems], ACCOUNT_IMPORT_COLUMNS, notices);
 
       const inviter = actor.kind === 'account' ? await findAccountById(db, actor.accountId) : undefined;
       const inviterNamed = inviter ? { id: inviter.id, name: fullName(inviter) } : null;
@@ -207,7 +207,7 @@ export function createUserImportService(deps: ServiceDeps) {
         schoolIdsByUrn: schools,
         laName: organisation.name,
       });
-      refuseIfAny([...problems, ...rowProblems], SCHOOL_IMPORT_COLUMNS);
+      refuseIfAny([...problems, ...rowProblems], SCHOOL_IMPORT_COLUMNS, notices);
       const now = clock.now();
       const ids = plans.map((p) => p.accountId);
       await db.transaction().execute(async (trx) => {

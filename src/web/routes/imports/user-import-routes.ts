@@ -141,6 +141,7 @@ export function userImportRoutes(services: Services) {
               fields: { file: `${file.filename} was not imported` },
             },
             fileName: file.filename,
+            notices: error.notices,
             problems: error.problems
               .slice(0, PROBLEMS_SHOWN)
               .map((p: RowProblem) => ({ ...p, line: p.line === 0 ? '' : String(p.line) })),
