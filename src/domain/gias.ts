@@ -1,4 +1,4 @@
-import { CsvSyntaxError, decodeText, parseCsv } from './csv-read.ts';
+import { CsvSyntaxError, readSpreadsheetCsv } from './csv-read.ts';
 import { ValidationError } from './errors.ts';
 
 /**
@@ -6,7 +6,8 @@ import { ValidationError } from './errors.ts';
  * columns we use, and how its values map to our schools and LAs. Pure: bytes in, rows out.
  *
  * A file without one of the columns we use is refused as a whole (it is not the extract, or
- * GIAS renamed a column); header names match in any case. A row that cannot be used, or whose
+ * GIAS renamed a column); header names match in any case, and a file re-saved by a spreadsheet
+ * (semicolons or tabs between cells, UTF-16) is read as the user import reads it. A row that cannot be used, or whose
  * number of fields differs from the header's, is skipped and reported with its line.
  * Rows with LA code 000 ("Does not apply": British schools overseas, some independent
  * providers) are establishments outside any Local Authority: they are skipped and counted,
@@ -104,45 +105,12 @@ export function normaliseLaCode(raw: string): string {
   return /^[0-9]{1,2}$/.test(raw) ? raw.padStart(3, '0') : raw;
 }
 
-const AS_DOWNLOADED =
-  'Import the file as downloaded from Get Information about Schools (the .zip, or the .csv inside it), or save it again from the spreadsheet as "CSV UTF-8 (Comma delimited)"';
-
-/** What to do with a file whose header, split by another separator, would have our columns. */
-function separatorHint(headerLine: string): string | undefined {
-  const wouldHave = (separator: string) => {
-    const names = new Set(headerLine.split(separator).map(headerKey));
-    return Object.values(GIAS_COLUMNS).every((c) => names.has(headerKey(c)));
-  };
-  if (wouldHave('\t'))
-    return `The file is separated by tabs, not commas (as Excel saves "Unicode Text"). ${AS_DOWNLOADED}. Nothing was imported.`;
-  if (wouldHave(';'))
-    return `The file is separated by semicolons, not commas (as spreadsheets set to some languages save CSV). ${AS_DOWNLOADED}. Nothing was imported.`;
-  return undefined;
-}
-
-/** UTF-16 without a byte-order mark: every other byte of its (ASCII) header is zero. */
-function looksLikeBomlessUtf16(bytes: Uint8Array): boolean {
-  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) return false;
-  const sample = bytes.subarray(0, 200);
-  if (sample.length < 8) return false;
-  let evenZero = 0;
-  let oddZero = 0;
-  for (let i = 0; i < sample.length; i += 1) {
-    if (sample[i] !== 0) continue;
-    if (i % 2 === 0) evenZero += 1;
-    else oddZero += 1;
-  }
-  const half = sample.length / 2;
-  return evenZero > half * 0.9 || oddZero > half * 0.9;
-}
-
 /** Reads the extract; throws ValidationError (field `file`) when the file cannot be used at all. */
 export function readGiasExtract(bytes: Uint8Array): GiasExtract {
-  if (looksLikeBomlessUtf16(bytes))
-    throw fileError(`The file is in UTF-16 without a byte-order mark, which cannot be read. ${AS_DOWNLOADED}.`);
   let records;
   try {
-    records = parseCsv(decodeText(bytes).text);
+    // As a spreadsheet may re-save it too: semicolons or tabs between cells, UTF-16 ("Unicode Text").
+    ({ records } = readSpreadsheetCsv(bytes));
   } catch (error) {
     if (error instanceof CsvSyntaxError) throw fileError(`The file is not valid CSV. ${error.message}.`);
     throw error;
@@ -159,11 +127,8 @@ export function readGiasExtract(bytes: Uint8Array): GiasExtract {
   });
   const missing = Object.values(GIAS_COLUMNS).filter((c) => !index.has(headerKey(c)));
   if (missing.length > 0) {
-    const hint =
-      missing.length === Object.keys(GIAS_COLUMNS).length ? separatorHint(first!.cells.join(',')) : undefined;
     throw fileError(
-      hint ??
-        `The file is not a GIAS establishment extract: it has no ${missing.map((c) => `"${c}"`).join(', ')} ${missing.length === 1 ? 'column' : 'columns'}. Nothing was imported.`,
+      `The file is not a GIAS establishment extract: it has no ${missing.map((c) => `"${c}"`).join(', ')} ${missing.length === 1 ? 'column' : 'columns'}. Nothing was imported.`,
     );
   }
   const columnOf = Object.fromEntries(

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { giasExtractBytes, type GiasExtractRow } from '../../src/demo/gias-extract.ts';
 import type { Actor } from '../../src/domain/access.ts';
 import { PROJECT_ROOT } from '../../src/paths.ts';
+import { isoWeek } from '../../src/services/lifecycle/digest-service.ts';
 import { SYSTEM_CONTEXT } from '../../src/services/request-context.ts';
 import { createAccount, supportAndCamdenAdmin, type FixtureAccount } from '../support/fixtures.ts';
 import { signInAs } from '../support/sign-in.ts';
@@ -159,20 +160,19 @@ describe('a school that GIAS moves to another LA (item 18)', () => {
   });
 
   it("lists the kept assignments in the old LA's weekly digest, and no longer once they are removed", async () => {
-    const digestOf = async () => {
+    // The digest of Camden's administrator for the week of `now` (the outbox's key: recipient and week).
+    const digestOf = async (now: Date) => {
       const row = await t.handle.db
         .selectFrom('email_outbox')
         .select('text_body')
-        .where('template', '=', 'admin-digest')
-        .where('to_address', '=', 'camden.admin@example.gov.uk')
-        .orderBy('id', 'desc')
+        .where('dedup_key', '=', `digest:${admin.id}:${isoWeek(now)}`)
         .executeTakeFirstOrThrow();
       return row.text_body;
     };
     const heading =
       "Schools that have moved to another Local Authority but are still assigned to your accounts (remove each on the account's Schools tab when the work there has ended):";
     await t.services.digest.send({ now: t.clock.now() });
-    const text = await digestOf();
+    const text = await digestOf(t.clock.now());
     expect(text).toContain(heading);
     expect(text).toContain(
       'Hawthorn Primary School (URN 400001), now in Westminster: Hana Adebayo (hawthorn.adviser), Link Adviser',
@@ -191,7 +191,7 @@ describe('a school that GIAS moves to another LA (item 18)', () => {
       .execute();
     t.clock.advance(7 * 86_400_000);
     await t.services.digest.send({ now: t.clock.now() });
-    const next = await digestOf();
+    const next = await digestOf(t.clock.now());
     expect(next).not.toContain('Hawthorn Primary School');
     expect(next).not.toContain(heading);
   });
@@ -217,7 +217,7 @@ describe('School imports page: upload (items 15 and 19)', () => {
     expect(record).toEqual({ file_name: 'extract.zip/edubasealldata20261128.csv', imported_by: 'support' });
   });
 
-  it('refuses a file with a NUL byte, a zip bomb, a semicolon file, no file or an empty one with a clear error and changes nothing', async () => {
+  it('refuses a file with a NUL byte, a zip bomb, a file that is not the extract, no file or an empty one with a clear error and changes nothing', async () => {
     const client = await signInAs(t, support);
     await client.get('/support/school-imports');
     const before = await importCount();
@@ -235,9 +235,9 @@ describe('School imports page: upload (items 15 and 19)', () => {
         'edubasealldata.csv in the zip file is damaged or larger than the zip file says.',
       ],
       [
-        'semicolons.csv',
-        'URN;EstablishmentName;LA (code);LA (name);PhaseOfEducation (name);EstablishmentStatus (name)\r\n',
-        'The file is separated by semicolons, not commas',
+        'users.csv',
+        'username,email\r\njo,jo@example.com\r\n',
+        'The file is not a GIAS establishment extract: it has no &quot;URN&quot;',
       ],
       ['empty.zip', '', 'The selected file is empty'],
     ];

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../../src/data/connect.ts';
 import { giasExtractBytes, type GiasExtractRow } from '../../src/demo/gias-extract.ts';
+import { decodeText } from '../../src/domain/csv-read.ts';
 import type { Actor } from '../../src/domain/access.ts';
 import { ValidationError } from '../../src/domain/errors.ts';
 import { PROJECT_ROOT } from '../../src/paths.ts';
@@ -380,14 +381,24 @@ describe('nexus-accounts schools import (command line)', () => {
     );
   }, 240_000);
 
-  it('refuses a UTF-16 file without a byte-order mark in one line, exit code 2', async () => {
-    const utf16 = path.join(dataDir, 'unicode.txt');
-    await writeFile(utf16, Buffer.from('URN,EstablishmentName\r\n100000,A School\r\n', 'utf16le'));
-    const refused = await run('schools', 'import', utf16);
-    expect(refused.code).toBe(2);
-    expect(refused.stderr.trim().split('\n')).toEqual([
-      'The file is in UTF-16 without a byte-order mark, which cannot be read. Import the file as downloaded from Get Information about Schools (the .zip, or the .csv inside it), or save it again from the spreadsheet as "CSV UTF-8 (Comma delimited)".',
-    ]);
+  it('imports the extract saved by Excel as "Unicode Text" (UTF-16, tab-separated)', async () => {
+    const unicode = path.join(dataDir, 'unicode.txt');
+    const text = decodeText(
+      giasExtractBytes([
+        {
+          urn: 100031,
+          name: 'Rowan Primary School',
+          laCode: '202',
+          laName: 'Camden',
+          phase: 'Primary',
+          status: 'Open',
+        },
+      ]),
+    ).text.replaceAll(',', '\t');
+    await writeFile(unicode, Buffer.from(`\ufeff${text}`, 'utf16le'));
+    const imported = await run('schools', 'import', unicode);
+    expect(imported.code).toBe(0);
+    expect(imported.stdout).toContain('Schools: 1 created, 0 updated, 0 closed, 0 unchanged.');
   }, 240_000);
 
   it('refuses a missing file or one that is not the extract in one line, exit code 2', async () => {

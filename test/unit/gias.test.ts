@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { giasExtractBytes, type GiasExtractRow } from '../../src/demo/gias-extract.ts';
-import { decodeText, encodeWindows1252 } from '../../src/domain/csv-read.ts';
+import { decodeText, encodeWindows1252, parseCsv } from '../../src/domain/csv-read.ts';
 import { ValidationError } from '../../src/domain/errors.ts';
 import { mapPhase, mapStatus, normaliseLaCode, readGiasExtract } from '../../src/domain/gias.ts';
+import { giasFullExtractBytes, giasFullExtractText, type GiasFullRow } from '../support/gias-full-extract.ts';
 
 const row = (overrides: Partial<GiasExtractRow> = {}): GiasExtractRow => ({
   urn: 100001,
@@ -208,30 +209,38 @@ describe('the extract as spreadsheets and downloads leave it (issue 14)', () => 
     ]);
   });
 
-  const asDownloaded =
-    'Import the file as downloaded from Get Information about Schools (the .zip, or the .csv inside it), or save it again from the spreadsheet as "CSV UTF-8 (Comma delimited)".';
+  /** The extract as a spreadsheet re-saves it with another separator (cells quoted as it quotes them). */
+  const resaved = (rows: GiasFullRow[], separator: string) =>
+    parseCsv(giasFullExtractText(rows))
+      .map((r) => r.cells.map((c) => (/[";\t\r\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(separator))
+      .join('\r\n');
+  const fullRows: GiasFullRow[] = [
+    row({ name: 'St Mary’s Church of England Primary School' }),
+    row({ urn: 100002, laCode: '0', laName: 'Does not apply', phase: 'Not applicable' }),
+    row({ urn: 100003, name: 'Oak, Ash & Thorn Federation School', laCode: '886', laName: 'Kent', status: 'Closed' }),
+  ];
+  const expected = readGiasExtract(giasFullExtractBytes(fullRows));
 
-  it('says what to do with a semicolon-separated file', () => {
-    const text = `${HEADER6.replaceAll(',', ';')}\r\n100001;Alder;202;Camden;Primary;Open\r\n`;
-    expect(refusal(encodeWindows1252(text))).toBe(
-      `The file is separated by semicolons, not commas (as spreadsheets set to some languages save CSV). ${asDownloaded.slice(0, -1)}. Nothing was imported.`,
-    );
+  it('reads the 140-column extract as published, with quoted commas', () => {
+    expect(expected.problems).toEqual([]);
+    expect(expected.outsideLa).toBe(1);
+    expect(expected.schools.map((s) => [s.urn, s.name, s.laCode, s.status])).toEqual([
+      [100001, 'St Mary’s Church of England Primary School', '202', 'open'],
+      [100003, 'Oak, Ash & Thorn Federation School', '886', 'closed'],
+    ]);
   });
 
-  it('says what to do with Excel\'s "Unicode Text" (UTF-16 with a byte-order mark, tab-separated)', () => {
-    const text = `\ufeff${HEADER6.replaceAll(',', '\t')}\r\n100001\tAlder\t202\tCamden\tPrimary\tOpen\r\n`;
-    const utf16 = new Uint8Array(Buffer.from(text, 'utf16le'));
-    expect([utf16[0], utf16[1]]).toEqual([0xff, 0xfe]);
-    expect(refusal(utf16)).toBe(
-      `The file is separated by tabs, not commas (as Excel saves "Unicode Text"). ${asDownloaded.slice(0, -1)}. Nothing was imported.`,
-    );
+  it('reads the extract re-saved with semicolons (Windows-1252) as the extract itself', () => {
+    const bytes = encodeWindows1252(resaved(fullRows, ';'));
+    expect(readGiasExtract(bytes)).toEqual(expected);
   });
 
-  it('says what to do with UTF-16 without a byte-order mark (which would otherwise be a NUL character)', () => {
-    const utf16 = new Uint8Array(Buffer.from(`${HEADER6}\r\n100001,Alder,202,Camden,Primary,Open\r\n`, 'utf16le'));
-    expect(refusal(utf16)).toBe(
-      `The file is in UTF-16 without a byte-order mark, which cannot be read. ${asDownloaded}`,
-    );
+  it('reads Excel\'s "Unicode Text" (UTF-16 with a byte-order mark, tab-separated) and UTF-16 without the mark', () => {
+    const text = resaved(fullRows, '\t');
+    const withMark = new Uint8Array(Buffer.from(`\ufeff${text}`, 'utf16le'));
+    expect([withMark[0], withMark[1]]).toEqual([0xff, 0xfe]);
+    expect(readGiasExtract(withMark)).toEqual(expected);
+    expect(readGiasExtract(new Uint8Array(Buffer.from(text, 'utf16le')))).toEqual(expected);
   });
 
   it('still names the missing columns of a comma file that is not the extract', () => {
