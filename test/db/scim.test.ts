@@ -533,6 +533,56 @@ describe('Entra-ID-style deprovisioning', () => {
   });
 });
 
+describe('SCIM queries as RFC 7644 §3.4 has them (issue 14 items 4, 7, 8)', () => {
+  it('POST /Users/.search takes filter, paging and attributes in the body; meta dates filter with gt/lt', async () => {
+    const search = await scim('POST', '/Users/.search', {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'],
+      filter: 'userName sw "camden."',
+      attributes: ['userName', 'name.familyName'],
+      startIndex: 1,
+      count: 10,
+    });
+    expect(search.statusCode, search.body).toBe(200);
+    const found = search.json<ScimList<Record<string, unknown>>>();
+    expect(found.totalResults).toBeGreaterThanOrEqual(3);
+    for (const r of found.Resources) {
+      expect(Object.keys(r).sort()).toEqual(['id', 'name', 'schemas', 'userName']);
+      expect(Object.keys(r.name as object)).toEqual(['familyName']);
+    }
+    expectScimError(await scim('POST', '/Users/.search', { filter: 'userName pr' }), 400, 'invalidSyntax');
+    const all = (await scim('GET', '/Users?count=200')).json<ScimList>();
+    const since = (
+      await scim('GET', `/Users?count=200&filter=${encodeURIComponent('meta.created gt "2000-01-01T00:00:00Z"')}`)
+    ).json<ScimList>();
+    expect(since.totalResults).toBe(all.totalResults);
+    const before = (
+      await scim('GET', `/Users?filter=${encodeURIComponent('meta.lastModified lt "2000-01-01T00:00:00Z"')}`)
+    ).json<ScimList>();
+    expect(before.totalResults).toBe(0);
+    expectScimError(
+      await scim('GET', `/Users?filter=${encodeURIComponent('meta.created gt "yesterday"')}`),
+      400,
+      'invalidFilter',
+    );
+    expectScimError(await scim('GET', `/Users?filter=${encodeURIComponent('userName gt "a"')}`), 400, 'invalidFilter');
+  });
+
+  it('answers POST, PUT, PATCH and DELETE on the discovery endpoints with 405 and a SCIM error', async () => {
+    for (const url of [
+      '/ServiceProviderConfig',
+      '/Schemas',
+      '/ResourceTypes',
+      `/Schemas/${USER}`,
+      '/ResourceTypes/User',
+    ]) {
+      const response = await scim('POST', url, { schemas: [USER] });
+      expectScimError(response, 405);
+      expect(response.headers.allow).toBe('GET');
+      expectScimError(await scim('DELETE', url), 405);
+    }
+  });
+});
+
 describe('SCIM refuses bad input with SCIM errors, never 500, writing nothing', () => {
   it.each([
     ['no value', 'userName eq'],
