@@ -6,6 +6,7 @@
  *   moj-frontend.min.js       MoJ Frontend 11 (ES module) + .map
  *   accessible-autocomplete.min.js / .css   GOV.UK's accessible autocomplete (UMD bundle) + .maps,
  *                             for the school picker (src/web/assets/school-picker.mjs)
+ *   simplewebauthn-browser.min.js   @simplewebauthn/browser (UMD bundle), for passkeys.mjs
  *   images/*                  only the images app.css refers to, never crown/crest/logo files
  *   init.mjs, favicon.svg     our own files from src/web/assets/
  *
@@ -35,6 +36,7 @@ const NODE_MODULES = path.join(ROOT, 'node_modules');
 const GOVUK = path.join(NODE_MODULES, 'govuk-frontend');
 const MOJ = path.join(NODE_MODULES, '@ministryofjustice', 'frontend');
 const AUTOCOMPLETE = path.join(NODE_MODULES, 'accessible-autocomplete');
+const WEBAUTHN_BROWSER = path.join(NODE_MODULES, '@simplewebauthn', 'browser');
 const STYLES_DIR = path.join(ROOT, 'src', 'web', 'styles');
 const OWN_ASSETS_DIR = path.join(ROOT, 'src', 'web', 'assets');
 const SCSS_ENTRY = path.join(STYLES_DIR, 'app.scss');
@@ -51,6 +53,7 @@ const COPIES: ReadonlyArray<readonly [from: string, to: string]> = [
   [path.join(GOVUK, 'dist', 'govuk', 'govuk-frontend.min.js.map'), 'govuk-frontend.min.js.map'],
   [path.join(MOJ, 'moj', 'moj-frontend.min.js'), 'moj-frontend.min.js'],
   [path.join(MOJ, 'moj', 'moj-frontend.min.js.map'), 'moj-frontend.min.js.map'],
+  [path.join(WEBAUTHN_BROWSER, 'dist', 'bundle', 'index.umd.min.js'), 'simplewebauthn-browser.min.js'],
   ...['accessible-autocomplete.min.js', 'accessible-autocomplete.min.css'].flatMap((name) =>
     [name, `${name}.map`].map((file) => [path.join(AUTOCOMPLETE, 'dist', file), file] as const),
   ),
@@ -77,7 +80,7 @@ async function build(outDir: string, forced: boolean): Promise<void> {
   // npm extracts package files with a fixed old mtime, so an upgrade of the design system does
   // not make its files look newer: record the installed versions and rebuild all when they change.
   const stampPath = path.join(outDir, '.versions');
-  const versions = `${await packageVersion(GOVUK)} ${await packageVersion(MOJ)} ${await packageVersion(AUTOCOMPLETE)}\n`;
+  const versions = `${await packageVersion(GOVUK)} ${await packageVersion(MOJ)} ${await packageVersion(AUTOCOMPLETE)} ${await packageVersion(WEBAUTHN_BROWSER)}\n`;
   const force = forced || (await readFile(stampPath, 'utf8').catch(() => '')) !== versions;
 
   // 1. CSS, cached by the content of its inputs: a checkout or a copy that changes file times

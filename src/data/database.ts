@@ -139,11 +139,32 @@ export interface SessionsTable {
   account_id: string;
   stage: SessionStage;
   pending_totp_secret: string | null;
+  /** The open WebAuthn ceremony's challenge, what it is for and until when (migration 0010). */
+  webauthn_challenge: ColumnType<string | null, string | null | undefined, string | null>;
+  webauthn_purpose: ColumnType<WebAuthnPurpose | null, WebAuthnPurpose | null | undefined, WebAuthnPurpose | null>;
+  webauthn_expires_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: Timestamp;
   last_seen_at: Timestamp;
   expires_at: Timestamp;
   ip: string | null;
   user_agent: string | null;
+}
+
+export type WebAuthnPurpose = 'register' | 'authenticate';
+
+/** A passkey (R65, migration 0010). */
+export interface PasskeysTable {
+  id: string;
+  account_id: string;
+  /** base64url, as the authenticator gives it. */
+  credential_id: string;
+  /** base64url of the COSE public key. */
+  public_key: string;
+  counter: ColumnType<string, number, number>;
+  transports: ColumnType<string[], string[] | undefined, string[]>;
+  name: string;
+  created_at: Timestamp;
+  last_used_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface SignInThrottleTable {
@@ -311,6 +332,7 @@ export interface Database {
   communication_subscriptions: CommunicationSubscriptionsTable;
   topic_messages: TopicMessagesTable;
   sessions: SessionsTable;
+  passkeys: PasskeysTable;
   sign_in_throttle: SignInThrottleTable;
   account_tokens: AccountTokensTable;
   audit_events: AuditEventsTable;
@@ -333,5 +355,6 @@ export type Account = Selectable<AccountsTable>;
 export type NewAccount = Insertable<AccountsTable>;
 export type Organisation = Selectable<OrganisationsTable>;
 export type Session = Selectable<SessionsTable>;
+export type Passkey = Selectable<PasskeysTable>;
 export type AuditEvent = Selectable<AuditEventsTable>;
 export type OutboxRow = Selectable<EmailOutboxTable>;

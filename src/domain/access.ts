@@ -39,6 +39,8 @@ export const ACCESS_RULES = {
   'my-account.view': { anyOf: [], scope: 'self' },
   'my-account.change-password': { anyOf: [], scope: 'self' },
   'my-account.communications': { anyOf: [], scope: 'self' },
+  /** Add, see and remove one's own passkeys (R65). */
+  'my-account.passkeys': { anyOf: [], scope: 'self' },
   'users.list': { anyOf: ['view_users', 'manage_users'], scope: 'own-la' },
   'users.list-contacts': { anyOf: ['view_users', 'manage_users'], scope: 'any-la' },
   'users.export': { anyOf: ['view_users', 'manage_users'], scope: 'own-la' },

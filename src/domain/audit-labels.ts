@@ -31,6 +31,8 @@ const LABELS: Record<string, string> = {
   'password.change-refused': 'Password change refused',
   'two-factor.enrolled': 'Two-factor authentication set up',
   'two-factor.reset': 'Two-factor authentication reset',
+  'passkey.added': 'Passkey added',
+  'passkey.removed': 'Passkey removed',
   'sign-in.password-accepted': 'Password accepted',
   'sign-in.succeeded': 'Signed in',
   'sign-in.failed': 'Sign-in failed',

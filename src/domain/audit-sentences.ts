@@ -121,6 +121,7 @@ const SIGN_IN_FAILURES: Record<string, string> = {
   'wrong-password': 'the password was not correct',
   'wrong-code': 'the two-factor code was not correct',
   'reused-code': 'the two-factor code had already been used',
+  'passkey-refused': 'the passkey was not accepted',
   throttled: 'too many attempts',
 };
 
@@ -304,13 +305,18 @@ const DESCRIBERS: Record<string, Describer> = {
   'two-factor.enrolled': () => ({ sentence: 'Two-factor authentication set up.' }),
   'two-factor.reset': (d) => ({
     sentence: `Two-factor authentication reset; it will be set up again at the next sign-in${
-      typeof d.sessionsEnded === 'number' ? `. ${count(d.sessionsEnded, 'session')} ended` : ''
-    }.`,
-    used: ['sessionsEnded'],
+      num(d, 'passkeysRemoved') ? `. ${count(num(d, 'passkeysRemoved')!, 'passkey')} removed` : ''
+    }${typeof d.sessionsEnded === 'number' ? `. ${count(d.sessionsEnded, 'session')} ended` : ''}.`,
+    used: ['sessionsEnded', 'passkeysRemoved'],
   }),
+  'passkey.added': (d) => ({ sentence: `Passkey ${quoted(str(d, 'name'))} added.`, used: ['name'] }),
+  'passkey.removed': (d) => ({ sentence: `Passkey ${quoted(str(d, 'name'))} removed.`, used: ['name'] }),
 
   'sign-in.password-accepted': () => ({ sentence: 'Password accepted; the two-factor code was asked for next.' }),
-  'sign-in.succeeded': () => ({ sentence: 'Signed in.' }),
+  'sign-in.succeeded': (d) => ({
+    sentence: str(d, 'passkey') ? `Signed in with the passkey ${quoted(str(d, 'passkey'))}.` : 'Signed in.',
+    used: ['passkey'],
+  }),
   'sign-in.failed': (d) => ({
     sentence: `Sign-in failed${str(d, 'username') ? ` as ${quoted(str(d, 'username'))}` : ''}: ${
       SIGN_IN_FAILURES[str(d, 'reason') ?? ''] ?? readableKey(str(d, 'reason') ?? 'no reason given').toLowerCase()

@@ -13,6 +13,7 @@ import { createDigestService } from './lifecycle/digest-service.ts';
 import { createLifecycleService } from './lifecycle/lifecycle-service.ts';
 import { createLifecycleViewService } from './lifecycle/lifecycle-view-service.ts';
 import { lifecycleSchedule } from './lifecycle/schedule.ts';
+import { createPasskeyService } from './sign-in/passkey-service.ts';
 import { createPasswordService } from './sign-in/password-service.ts';
 import { createProvisioningService } from './accounts/provisioning-service.ts';
 import { SecretBox } from './sign-in/secrets.ts';
@@ -50,6 +51,7 @@ export function createServices({
     signIn: createSignInService(deps),
     sessions: createSessionService(deps),
     passwords,
+    passkeys: createPasskeyService(deps),
     accounts: createAccountService(deps, passwords),
     directory: createUserDirectoryService(deps),
     users: createUserAdminService(deps),

@@ -78,6 +78,8 @@ const MATRIX: readonly [Action, TargetName, Cell, Cell, Cell, Cell, Cell, Cell][
   ['my-account.change-password', 'Camden user', 404, 404, 404, 404, 404, 'ok'],
   ['my-account.communications', 'own account', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok'],
   ['my-account.communications', 'Camden user', 404, 404, 404, 404, 404, 'ok'],
+  ['my-account.passkeys', 'own account', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok'],
+  ['my-account.passkeys', 'Camden user', 404, 404, 404, 404, 404, 'ok'],
   ['users.list', 'Camden', 'ok', 'ok', 403, 404, 'ok', 'ok'],
   ['users.list-contacts', 'Camden', 'ok', 'ok', 403, 'ok', 'ok', 'ok'],
   ['users.export', 'Camden', 'ok', 'ok', 403, 404, 'ok', 'ok'],

@@ -40,6 +40,8 @@ const text = (d: AuditDescription) => [d.label, d.sentence, ...d.lines].join('\n
  * found in the code but missing here is still rendered with the stress details below.
  */
 const SAMPLES: Record<string, Record<string, unknown>[]> = {
+  'passkey.added': [{ name: 'Work laptop' }],
+  'passkey.removed': [{ name: 'Work laptop' }],
   'account.created': [
     {
       after: {
@@ -153,12 +155,13 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
   'password.changed': [{ otherSessionsEnded: 1 }],
   'password.change-refused': [{}],
   'two-factor.enrolled': [{}],
-  'two-factor.reset': [{ sessionsEnded: 3 }],
+  'two-factor.reset': [{ sessionsEnded: 3 }, { sessionsEnded: 1, passkeysRemoved: 2 }],
   'sign-in.password-accepted': [{}],
-  'sign-in.succeeded': [{}],
+  'sign-in.succeeded': [{}, { passkey: 'Work laptop' }],
   'sign-in.failed': [
     { reason: 'wrong-password', username: 'tara.officer' },
     { username: 'tara.officer', reason: 'wrong-code', alert: 'A leaver trying to sign in is a possible data breach.' },
+    { reason: 'passkey-refused', username: 'tara.officer' },
   ],
   'sign-in.throttled': [{ reason: 'throttled', username: 'tara.officer' }],
   'sign-in.archived-account': [{ username: 'tara.officer', alert: 'A possible data breach: report it.' }],
@@ -405,6 +408,20 @@ describe('the sentences', () => {
     ).toBe('Account archived for inactivity; it will be deleted on 12 July 2026 unless restored.');
     expect(describeEvent('invitation.sent', { expiresAt: '2026-07-12T22:15:00.000Z' }).sentence).toBe(
       'Invitation emailed; the link expires on 12 July 2026 at 11:15pm.',
+    );
+  });
+
+  it('passkeys: added, removed, used to sign in, refused, and removed by a two-factor reset (R65)', () => {
+    expect(describeEvent('passkey.added', { name: 'Work laptop' }).sentence).toBe('Passkey “Work laptop” added.');
+    expect(describeEvent('passkey.removed', { name: 'Work laptop' }).sentence).toBe('Passkey “Work laptop” removed.');
+    expect(describeEvent('sign-in.succeeded', { passkey: 'Work laptop' }).sentence).toBe(
+      'Signed in with the passkey “Work laptop”.',
+    );
+    expect(describeEvent('sign-in.failed', { reason: 'passkey-refused', username: 'tara.officer' }).sentence).toBe(
+      'Sign-in failed as “tara.officer”: the passkey was not accepted.',
+    );
+    expect(describeEvent('two-factor.reset', { sessionsEnded: 1, passkeysRemoved: 2 }).sentence).toBe(
+      'Two-factor authentication reset; it will be set up again at the next sign-in. 2 passkeys removed. 1 session ended.',
     );
   });
 

@@ -60,6 +60,9 @@ export async function deleteExpiredSessions(db: Executor, now: Date, idleBefore:
   return Number(result.numDeletedRows);
 }
 
+/** A session as a page request reads it: without the open WebAuthn ceremony, which only its own steps read. */
+export type SignedInSession = Omit<Session, 'webauthn_challenge' | 'webauthn_purpose' | 'webauthn_expires_at'>;
+
 /**
  * A session with the person it signs in, as they are now (R18): the account, its organisation
  * and its privilege codes, in one statement (this runs on every page request). Undefined when
@@ -68,7 +71,9 @@ export async function deleteExpiredSessions(db: Executor, now: Date, idleBefore:
 export async function findSessionWithAccount(
   db: Executor,
   idHash: string,
-): Promise<{ session: Session; account: Account; organisation: Organisation; privileges: string[] } | undefined> {
+): Promise<
+  { session: SignedInSession; account: Account; organisation: Organisation; privileges: string[] } | undefined
+> {
   const row = await db
     .selectFrom('sessions')
     .innerJoin('accounts', 'accounts.id', 'sessions.account_id')

@@ -79,14 +79,45 @@ export function twoFactorResetEmail(p: {
   username: string;
   by: string;
   when: string;
+  /** Passkeys the reset removed (R65). */
+  passkeysRemoved?: number;
 }): RenderedEmail {
+  const removed = p.passkeysRemoved ?? 0;
   return renderEmail(
     `Your ${p.platformName} two-factor authentication was reset`,
     `Dear ${p.firstName},`,
     [
       `${p.by} reset the two-factor authentication of the ${p.platformName} account ${p.username} on ${p.when}.`,
+      ...(removed > 0
+        ? [
+            `Your ${removed === 1 ? 'passkey was' : `${removed} passkeys were`} removed too: you can add passkeys again on My account once you have signed in.`,
+          ]
+        : []),
       'The next time you sign in, you will set up your authenticator app again.',
       'If you did not ask for this, contact an administrator of your Local Authority at once.',
+    ],
+    p.platformName,
+  );
+}
+
+/** The notice that a passkey was added to or removed from an account (R65), like the password notice. */
+export function passkeyChangedEmail(p: {
+  platformName: string;
+  firstName: string;
+  username: string;
+  passkeyName: string;
+  change: 'added' | 'removed';
+  when: string;
+}): RenderedEmail {
+  return renderEmail(
+    `A passkey was ${p.change === 'added' ? 'added to' : 'removed from'} your ${p.platformName} account`,
+    `Dear ${p.firstName},`,
+    [
+      `The passkey “${p.passkeyName}” was ${p.change === 'added' ? 'added to' : 'removed from'} the ${p.platformName} account ${p.username} on ${p.when}.`,
+      p.change === 'added'
+        ? 'It can now be used instead of a code from your authenticator app when you sign in.'
+        : 'It can no longer be used to sign in.',
+      'If this was not you, contact an administrator of your Local Authority at once.',
     ],
     p.platformName,
   );

@@ -13,6 +13,8 @@ import { differenceFromDefaults, isUserType, sortPrivileges } from '../../domain
 import { auditSupportRead } from '../audit.ts';
 import type { ServiceDeps } from '../deps.ts';
 import { latestInvitation } from '../../data/queries/token-queries.ts';
+import { countPasskeys } from '../../data/queries/passkey-queries.ts';
+import { signInMethods } from '../../domain/passkeys.ts';
 import { outlooksOf } from '../lifecycle/schedule.ts';
 import type { RequestContext } from '../request-context.ts';
 import { accountFor } from './account-operations.ts';
@@ -38,18 +40,29 @@ export function createUserAdminService(deps: ServiceDeps) {
         });
       const target = { organisationId: account.organisation_id, accountId: account.id };
       const invited = account.status === 'active' && account.password_hash === null;
-      const [organisation, privileges, schools, groups, subscriptions, createdBy, archivedBy, outlooks, invitation] =
-        await Promise.all([
-          findOrganisation(db, account.organisation_id),
-          privilegesOf(db, account.id),
-          schoolAssignmentsOf(db, account.id),
-          schoolGroupsOf(db, account.id),
-          subscriptionsOf(db, account.id),
-          accountLabel(db, account.created_by),
-          accountLabel(db, account.archived_by),
-          outlooksOf(db, deps.schedule, [account.id], deps.clock.now()),
-          invited ? latestInvitation(db, account.id) : undefined,
-        ]);
+      const [
+        organisation,
+        privileges,
+        schools,
+        groups,
+        subscriptions,
+        createdBy,
+        archivedBy,
+        outlooks,
+        invitation,
+        passkeys,
+      ] = await Promise.all([
+        findOrganisation(db, account.organisation_id),
+        privilegesOf(db, account.id),
+        schoolAssignmentsOf(db, account.id),
+        schoolGroupsOf(db, account.id),
+        subscriptionsOf(db, account.id),
+        accountLabel(db, account.created_by),
+        accountLabel(db, account.archived_by),
+        outlooksOf(db, deps.schedule, [account.id], deps.clock.now()),
+        invited ? latestInvitation(db, account.id) : undefined,
+        countPasskeys(db, account.id),
+      ]);
       const lifecycle = outlooks.get(account.id)!;
       const held = sortPrivileges(privileges);
       return {
@@ -73,6 +86,13 @@ export function createUserAdminService(deps: ServiceDeps) {
           hasPassword: account.password_hash !== null,
           warned: lifecycle.state === 'warned',
         }),
+        /** How they sign in, in words (issue 15 item 6). */
+        signInMethods: signInMethods({
+          hasPassword: account.password_hash !== null,
+          hasTotp: account.totp_secret !== null,
+          passkeys,
+        }),
+        passkeys,
         /** Active, and its holder never set a password. */
         invited,
         /** An invited account's latest link: when it was sent and until when it works. */

@@ -1,5 +1,6 @@
 import type { ArchiveReason } from '../../data/database.ts';
 import { clearTwoFactor } from '../../data/queries/account-queries.ts';
+import { deletePasskeysOf } from '../../data/queries/passkey-queries.ts';
 import { deleteSessionsOfAccount } from '../../data/queries/session-queries.ts';
 import type { Actor } from '../../domain/access.ts';
 import { RuleError } from '../../domain/errors.ts';
@@ -65,12 +66,14 @@ export function createUserStatusService(deps: ServiceDeps) {
       const now = clock.now();
       await db.transaction().execute(async (trx) => {
         await clearTwoFactor(trx, account.id, now);
+        // Passkeys are a second factor too (R65): a reset leaves none behind.
+        const passkeysRemoved = await deletePasskeysOf(trx, account.id);
         const sessions = await deleteSessionsOfAccount(trx, account.id);
         await audit(trx, who(actor), ctx, now, {
           action: 'two-factor.reset',
           organisationId: account.organisation_id,
           subjectAccountId: account.id,
-          details: { sessionsEnded: sessions },
+          details: { sessionsEnded: sessions, passkeysRemoved },
         });
         await enqueueEmail(trx, mailDomain(config), {
           dedupKey: `two-factor-reset:${account.id}:${now.toISOString()}`,
@@ -84,6 +87,7 @@ export function createUserStatusService(deps: ServiceDeps) {
             username: account.username,
             by: actor.label,
             when: formatDateTime(now, config.lifecycle.timezone),
+            passkeysRemoved,
           }),
           now,
           // It names who reset it: deleting them erases that from this email (R31).

@@ -8,9 +8,11 @@ import {
   findOrganisation,
 } from '../../data/queries/account-queries.ts';
 import { deleteSession, findSession, insertSession, setPendingTotpSecret } from '../../data/queries/session-queries.ts';
+import { passkeysOf, recordPasskeyUse, setChallenge, takeChallenge } from '../../data/queries/passkey-queries.ts';
 import { clearKey, countAttempt, lockKey, refundAttempts } from '../../data/queries/throttle-queries.ts';
 import { ArchivedAccountError, AuthenticationError, ThrottledError, ValidationError } from '../../domain/errors.ts';
 import { MAX_PASSWORD_LENGTH } from '../../domain/passwords.ts';
+import { PASSKEY_CHALLENGE_MINUTES } from '../../domain/passkeys.ts';
 import { matchTotp, newTotpSecret, normaliseCode, otpauthUri, totpStep } from '../../domain/totp.ts';
 import { normaliseUsername } from '../../domain/usernames.ts';
 import { audit, type Who } from '../audit.ts';
@@ -20,6 +22,9 @@ import { dummyHash, verifyPassword } from './password-hasher.ts';
 import type { RequestContext } from '../request-context.ts';
 import { hashToken, newToken } from './secrets.ts';
 import { raiseSecurityAlert } from '../lifecycle/security-alert-service.ts';
+import { authenticationOptions, readCredentialResponse, verifyAuthentication } from './webauthn.ts';
+
+const PASSKEY_REFUSED = 'Your passkey could not be used. Try again, or enter the code from your authenticator app.';
 
 export interface SignInStep {
   /** The new session's cookie value. */
@@ -72,6 +77,7 @@ export function createSignInService(deps: ServiceDeps) {
     username: string,
     reason: string,
     ctx: RequestContext,
+    message?: string,
   ): Promise<never> {
     if (account?.status === 'archived') {
       // R52: any attempt on an archived account is a possible breach.
@@ -92,7 +98,7 @@ export function createSignInService(deps: ServiceDeps) {
         details: { reason, username },
       });
     }
-    throw new AuthenticationError();
+    throw new AuthenticationError(message);
   }
 
   async function newSession(
@@ -137,6 +143,7 @@ export function createSignInService(deps: ServiceDeps) {
     account: Account,
     ctx: RequestContext,
     action: string,
+    details?: Record<string, unknown>,
   ): Promise<string> {
     const now = clock.now();
     const token = newToken();
@@ -161,6 +168,7 @@ export function createSignInService(deps: ServiceDeps) {
         action,
         organisationId: account.organisation_id,
         subjectAccountId: account.id,
+        ...(details ? { details } : {}),
       });
     });
     return token;
@@ -237,6 +245,56 @@ export function createSignInService(deps: ServiceDeps) {
         return fail(account, account.username, reused ? 'reused-code' : 'wrong-code', ctx);
       }
       return completeSignIn(idHash, account, ctx, 'sign-in.succeeded');
+    },
+
+    /**
+     * The passkey way through the two-factor step (R65), offered when the account has a passkey:
+     * what the browser needs to ask for one, with the challenge kept on this pending session.
+     */
+    async passkeyOptions(token: string | undefined) {
+      const pending = token ? await pendingSession(token, 'two_factor') : undefined;
+      if (!pending) return undefined;
+      const passkeys = await passkeysOf(db, pending.account.id);
+      if (passkeys.length === 0) return undefined;
+      const options = await authenticationOptions(config, passkeys);
+      await setChallenge(db, pending.idHash, {
+        value: options.challenge,
+        purpose: 'authenticate',
+        expiresAt: new Date(clock.now().getTime() + PASSKEY_CHALLENGE_MINUTES * 60_000),
+      });
+      return options;
+    },
+
+    /** A passkey instead of the code: throttled, audited and completed as the code is. */
+    async verifyPasskey(
+      token: string | undefined,
+      responseInput: string | undefined,
+      ctx: RequestContext,
+    ): Promise<string> {
+      const pending = token ? await pendingSession(token, 'two_factor') : undefined;
+      if (!pending) throw new AuthenticationError('Your sign-in has expired. Sign in again.');
+      const { account, idHash } = pending;
+      if (!responseInput)
+        throw new ValidationError({
+          passkey: 'Signing in with a passkey needs JavaScript. Enter the code from your authenticator app instead.',
+        });
+      await throttle(account.username.toLowerCase(), ctx);
+      const now = clock.now();
+      const answer = readCredentialResponse(responseInput);
+      // Taken whatever follows: a challenge is answered once, right or wrong.
+      const challenge = await takeChallenge(db, idHash, 'authenticate', now);
+      const passkey = answer
+        ? (await passkeysOf(db, account.id)).find((p) => p.credential_id === answer.id)
+        : undefined;
+      const counter =
+        answer && challenge && passkey ? await verifyAuthentication(config, answer, challenge, passkey) : undefined;
+      if (
+        !passkey ||
+        counter === undefined ||
+        !(await recordPasskeyUse(db, { id: passkey.id, previousCounter: Number(passkey.counter), counter, now }))
+      )
+        return fail(account, account.username, 'passkey-refused', ctx, PASSKEY_REFUSED);
+      return completeSignIn(idHash, account, ctx, 'sign-in.succeeded', { passkey: passkey.name });
     },
 
     /** The key to enrol, kept (sealed) on the pending session until a code confirms it. */

@@ -105,7 +105,7 @@ export function adminStatusRoutes(services: Services) {
         user,
         heading: `Reset two-factor authentication for ${name}`,
         paragraphs: [
-          `${name}'s authenticator app will stop working for ${services.config.platformName}, and they will be signed out. The next time they sign in, they will set up their app again.`,
+          `${name}'s authenticator app will stop working for ${services.config.platformName}${user.passkeys > 0 ? `, ${user.passkeys === 1 ? 'their passkey will be removed' : `their ${user.passkeys} passkeys will be removed`}` : ''}, and they will be signed out. The next time they sign in, they will set up their app again.`,
           'We will email them to say this happened.',
         ],
         warning: 'Only do this when you are sure who asked for it, for example after a call from a known number.',

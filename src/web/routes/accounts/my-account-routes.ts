@@ -7,17 +7,19 @@ import { requestContext } from '../../../http/request-context.ts';
 import { requireSignIn, signedIn } from '../../plugins/require-sign-in.ts';
 import { errorView } from '../../plugins/views.ts';
 import { acceptFormsOnly, formBody } from '../form.ts';
+import { myPasskeyRoutes } from './my-passkeys-routes.ts';
 
-/** My Account: your details, two-factor state and password change (current password required). */
+/** My Account: your details, two-factor state and passkeys, and password change (current password required). */
 export function myAccountRoutes(services: Services) {
   return async (app: FastifyInstance) => {
     acceptFormsOnly(app);
     app.addHook('preHandler', requireSignIn);
 
     app.get('/my-account', async (request, reply) => {
-      const { account, organisation, privileges, administrators } = await services.accounts.profile(
-        signedIn(request).actor,
-      );
+      const [{ account, organisation, privileges, administrators }, passkeys] = await Promise.all([
+        services.accounts.profile(signedIn(request).actor),
+        services.passkeys.list(signedIn(request).actor),
+      ]);
       return reply.page('my-account/my-account.njk', {
         pageTitle: 'My account',
         account,
@@ -25,8 +27,11 @@ export function myAccountRoutes(services: Services) {
         userTypeLabel: isUserType(account.user_type) ? userTypeLabel(account.user_type) : account.user_type,
         privileges: privileges.map(privilegeLabel),
         administrators,
+        passkeyCount: passkeys.length,
       });
     });
+
+    await app.register(myPasskeyRoutes(services));
 
     app.get('/my-account/password', async (_request, reply) =>
       reply.page('my-account/password.njk', { pageTitle: 'Change your password', minLength: MIN_PASSWORD_LENGTH }),

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import { ArchivedAccountError, AuthenticationError, ThrottledError, ValidationError } from '../../../domain/errors.ts';
 import { formatSecretForReading } from '../../../domain/totp.ts';
@@ -10,7 +10,8 @@ import { formBody, queryOf, text } from '../form.ts';
 import { returnPath, withReturnTo } from '../../../domain/return-path.ts';
 
 /**
- * Sign-in pages (§13): /sign-in → /sign-in/two-factor or /sign-in/two-factor/setup; POST /sign-out.
+ * Sign-in pages (§13): /sign-in → /sign-in/two-factor (a code, or a passkey: POST
+ * /sign-in/two-factor/passkey) or /sign-in/two-factor/setup; POST /sign-out.
  * Failures render the same page with the same message and status, whatever the cause (R53).
  */
 export function signInRoutes(services: Services) {
@@ -83,7 +84,7 @@ export function signInRoutes(services: Services) {
       const returnTo = returnToOf(queryOf(request));
       if (!(await services.signIn.pendingStep(request.sessionToken, 'two_factor')))
         return reply.redirect(withReturnTo('/sign-in', returnTo));
-      return reply.page('sign-in/two-factor.njk', { pageTitle: 'Enter your security code', returnTo });
+      return reply.page('sign-in/two-factor.njk', await twoFactorContext(request, returnTo));
     });
 
     app.post('/sign-in/two-factor', async (request, reply) => {
@@ -98,10 +99,29 @@ export function signInRoutes(services: Services) {
         setSessionCookie(reply, services, token);
         return reply.redirect(returnTo ?? '/', 303);
       } catch (error) {
-        return failed(reply, 'sign-in/two-factor.njk', error, 'code', {
-          pageTitle: 'Enter your security code',
-          returnTo,
-        });
+        return failed(reply, 'sign-in/two-factor.njk', error, 'code', await twoFactorContext(request, returnTo));
+      }
+    });
+
+    /** The two-factor page's context: "Use a passkey", with a fresh challenge, when the account has one (R65). */
+    async function twoFactorContext(request: FastifyRequest, returnTo: string | undefined) {
+      const options = await services.signIn.passkeyOptions(request.sessionToken);
+      return {
+        pageTitle: 'Enter your security code',
+        returnTo,
+        passkeyOptionsJson: options ? JSON.stringify(options) : undefined,
+      };
+    }
+
+    app.post('/sign-in/two-factor/passkey', async (request, reply) => {
+      const body = formBody(request.body);
+      const returnTo = returnToOf(body);
+      try {
+        const token = await services.signIn.verifyPasskey(request.sessionToken, body.response, requestContext(request));
+        setSessionCookie(reply, services, token);
+        return reply.redirect(returnTo ?? '/', 303);
+      } catch (error) {
+        return failed(reply, 'sign-in/two-factor.njk', error, 'passkey', await twoFactorContext(request, returnTo));
       }
     });
 

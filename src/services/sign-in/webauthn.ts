@@ -1,0 +1,140 @@
+import {
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+  type AuthenticationResponseJSON,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+  type RegistrationResponseJSON,
+} from '@simplewebauthn/server';
+import { isoBase64URL } from '@simplewebauthn/server/helpers';
+import type { Config } from '../../config.ts';
+import type { Passkey } from '../../data/database.ts';
+import { PASSKEY_CHALLENGE_MINUTES, PASSKEY_RESPONSE_MAX } from '../../domain/passkeys.ts';
+
+/**
+ * The WebAuthn ceremonies (R65), through @simplewebauthn/server: never hand-written checks. The
+ * relying party is the service's own address (BASE_URL): its host is the RP ID and its origin the
+ * only one accepted, so an answer made for another site is refused. Passkeys are resident keys,
+ * and user verification (a PIN, a fingerprint) is required in both ceremonies.
+ */
+export function relyingParty(config: Config): { id: string; origin: string; name: string } {
+  const url = new URL(config.baseUrl);
+  return { id: url.hostname, origin: url.origin, name: config.platformName };
+}
+
+const TIMEOUT_MS = PASSKEY_CHALLENGE_MINUTES * 60_000;
+
+export function registrationOptions(
+  config: Config,
+  account: { id: string; username: string; displayName: string },
+  existing: readonly Passkey[],
+): Promise<PublicKeyCredentialCreationOptionsJSON> {
+  const rp = relyingParty(config);
+  return generateRegistrationOptions({
+    rpName: rp.name,
+    rpID: rp.id,
+    userName: account.username,
+    // The account's id, not its username (which can change, R7): the same person on every passkey.
+    userID: new TextEncoder().encode(account.id),
+    userDisplayName: account.displayName,
+    timeout: TIMEOUT_MS,
+    attestationType: 'none',
+    excludeCredentials: existing.map((p) => ({ id: p.credential_id, transports: p.transports })),
+    authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
+  });
+}
+
+export function authenticationOptions(
+  config: Config,
+  passkeys: readonly Passkey[],
+): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  return generateAuthenticationOptions({
+    rpID: relyingParty(config).id,
+    allowCredentials: passkeys.map((p) => ({ id: p.credential_id, transports: p.transports })),
+    userVerification: 'required',
+    timeout: TIMEOUT_MS,
+  });
+}
+
+/** The browser's answer, as the form sent it: a JSON object of the expected shape, or undefined. */
+export function readCredentialResponse(input: string | undefined): Record<string, unknown> | undefined {
+  if (!input || input.length > PASSKEY_RESPONSE_MAX) return undefined;
+  try {
+    const value: unknown = JSON.parse(input);
+    if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
+    const answer = value as Record<string, unknown>;
+    if (typeof answer.id !== 'string' || typeof answer.rawId !== 'string' || answer.type !== 'public-key')
+      return undefined;
+    if (!answer.response || typeof answer.response !== 'object' || Array.isArray(answer.response)) return undefined;
+    return answer;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface NewCredential {
+  credentialId: string;
+  publicKey: string;
+  counter: number;
+  transports: string[];
+}
+
+/** The new credential when the registration answer is good for this challenge; undefined otherwise. */
+export async function verifyRegistration(
+  config: Config,
+  answer: Record<string, unknown>,
+  challenge: string,
+): Promise<NewCredential | undefined> {
+  const rp = relyingParty(config);
+  try {
+    const result = await verifyRegistrationResponse({
+      response: answer as unknown as RegistrationResponseJSON,
+      expectedChallenge: challenge,
+      expectedOrigin: rp.origin,
+      expectedRPID: rp.id,
+      requireUserVerification: true,
+    });
+    if (!result.verified) return undefined;
+    const { credential } = result.registrationInfo;
+    return {
+      credentialId: credential.id,
+      publicKey: isoBase64URL.fromBuffer(credential.publicKey),
+      counter: credential.counter,
+      transports: (credential.transports ?? []).slice(0, 10),
+    };
+  } catch {
+    // A malformed or forged answer: the library says why, but to the person it is one refusal.
+    return undefined;
+  }
+}
+
+/** The passkey's new signature counter when the assertion is good for this challenge; undefined otherwise. */
+export async function verifyAuthentication(
+  config: Config,
+  answer: Record<string, unknown>,
+  challenge: string,
+  passkey: Passkey,
+): Promise<number | undefined> {
+  const rp = relyingParty(config);
+  try {
+    const result = await verifyAuthenticationResponse({
+      response: answer as unknown as AuthenticationResponseJSON,
+      expectedChallenge: challenge,
+      expectedOrigin: rp.origin,
+      expectedRPID: rp.id,
+      requireUserVerification: true,
+      credential: {
+        id: passkey.credential_id,
+        publicKey: isoBase64URL.toBuffer(passkey.public_key),
+        // The library refuses a counter that did not go up (a cloned authenticator), unless both are 0.
+        counter: Number(passkey.counter),
+        transports: passkey.transports,
+      },
+    });
+    return result.verified ? result.authenticationInfo.newCounter : undefined;
+  } catch {
+    return undefined;
+  }
+}
