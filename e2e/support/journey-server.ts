@@ -24,10 +24,11 @@ export interface Journey {
  * Starts both before the file's tests (a file's own beforeAll, registered after this call, runs
  * after it and can seed data), and closes them, with every tab checked clean, after.
  */
-export function useJourneyServer(): Journey {
+export function useJourneyServer(options: { env?: () => Promise<Record<string, string>> } = {}): Journey {
   const journey = { tabs: [] as JourneyTab[] } as Journey;
   beforeAll(async () => {
-    journey.config = testConfig({ PORT: '0', HOST: '127.0.0.1' });
+    // `env`: settings of the file's own (passkeys need BASE_URL on localhost: a WebAuthn RP ID is a name, not an address).
+    journey.config = testConfig({ PORT: '0', HOST: '127.0.0.1', ...(await options.env?.()) });
     journey.clock = new ManualClock(new Date());
     [journey.server, journey.browser] = await Promise.all([
       startServer(journey.config, { clock: journey.clock, log: false }),
