@@ -291,7 +291,8 @@ export function send(
 /**
  * Writes that a refused request may legitimately make, and so are left out of the fingerprint:
  * - sessions: last_seen_at / expires_at slide on every request of a live session (R18 idle timeout);
- *   a pending sign-in that fails its second step may end (the session row goes);
+ *   a pending sign-in that fails its second step may end (the session row goes); an answer to a
+ *   passkey ceremony, refused or not, spends its challenge (webauthn_*: single use, R65);
  * - api_tokens.last_used_at: stamped on every authenticated API/SCIM call, refused or not;
  * - sign_in_throttle: failed sign-ins count against the name and address (that is its purpose);
  * - accounts.totp_last_step: not touched by a refusal, but kept out with the sign-in columns below;
@@ -307,7 +308,7 @@ export const LEGITIMATE_AUDIT_ACTIONS = [
   'api-token.used',
 ];
 const EXCLUDED_COLUMNS: Record<string, readonly string[]> = {
-  sessions: ['last_seen_at', 'expires_at'],
+  sessions: ['last_seen_at', 'expires_at', 'webauthn_challenge', 'webauthn_purpose', 'webauthn_expires_at'],
   api_tokens: ['last_used_at'],
 };
 const EXCLUDED_TABLES = new Set(['sign_in_throttle', 'kysely_migration', 'kysely_migration_lock', 'route_fuzz_writes']);
