@@ -90,16 +90,22 @@ export function scimUserRoutes(services: Services) {
   }
 
   /** The account as SCIM shows it, with its ETag, trimmed to the attributes asked for. */
-  async function sendUser(request: FastifyRequest, reply: FastifyReply, id: string, status = 200) {
+  /**
+   * `projection` is read from the query before any change is made (a bad `attributes` is a 400
+   * that must leave nothing written), then applied to the answer.
+   */
+  async function sendUser(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    id: string,
+    status = 200,
+    projection: Projection = queryProjection(request),
+  ) {
     const { actor } = caller(request);
     const { account } = await services.users.view(actor, id);
     const body = toScimUser(account, base);
     if (status === 201) reply.header('location', body.meta.location);
-    return reply
-      .code(status)
-      .type(SCIM_CONTENT_TYPE)
-      .header('etag', body.meta.version)
-      .send(project(body, queryProjection(request)));
+    return reply.code(status).type(SCIM_CONTENT_TYPE).header('etag', body.meta.version).send(project(body, projection));
   }
 
   /** Refuses a change of the Type of User, which is set on creation only (immutable in /Schemas). */
@@ -192,6 +198,7 @@ export function scimUserRoutes(services: Services) {
     });
 
     app.post('/Users', async (request, reply) => {
+      const projection = queryProjection(request);
       const { actor, organisationId } = caller(request);
       const user = parseUserBody(request.body);
       const ctx = requestContext(request);
@@ -202,7 +209,7 @@ export function scimUserRoutes(services: Services) {
         // What the body leaves out stays as the account had it, except active: a re-hire is active unless it says not.
         const rehired = parseUserBody(request.body, { ...stateOf(account), active: true });
         await services.provisioning.reprovision(actor, returning, changeFrom(account, rehired), ctx);
-        return sendUser(request, reply, returning, 201);
+        return sendUser(request, reply, returning, 201, projection);
       }
       const account = await services.accounts.createAccount(
         actor,
@@ -216,7 +223,7 @@ export function scimUserRoutes(services: Services) {
         ctx,
       );
       if (!user.active) await services.userStatus.archive(actor, account.id, ctx, 'provisioning');
-      return sendUser(request, reply, account.id, 201);
+      return sendUser(request, reply, account.id, 201, projection);
     });
 
     app.get<{ Params: { id: string } }>('/Users/:id', async (request, reply) => {
@@ -225,15 +232,17 @@ export function scimUserRoutes(services: Services) {
     });
 
     app.put<{ Params: { id: string } }>('/Users/:id', async (request, reply) => {
+      const projection = queryProjection(request);
       const account = await load(request, 'users.edit');
       await apply(request, account, parseUserBody(request.body, stateOf(account)));
-      return sendUser(request, reply, account.id);
+      return sendUser(request, reply, account.id, 200, projection);
     });
 
     app.patch<{ Params: { id: string } }>('/Users/:id', async (request, reply) => {
+      const projection = queryProjection(request);
       const account = await load(request, 'users.edit');
       await apply(request, account, applyPatch(stateOf(account), request.body));
-      return sendUser(request, reply, account.id);
+      return sendUser(request, reply, account.id, 200, projection);
     });
 
     app.delete<{ Params: { id: string } }>('/Users/:id', async (request, reply) => {
