@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ValidationError } from '../../../domain/errors.ts';
+import { can } from '../../../domain/access.ts';
+import { ForbiddenError, ValidationError } from '../../../domain/errors.ts';
 import type { Services } from '../../../services/index.ts';
 import { requestContext } from '../../../http/request-context.ts';
 import { requireSignIn, signedIn } from '../../plugins/require-sign-in.ts';
@@ -17,6 +18,11 @@ export function schoolImportRoutes(services: Services) {
   return async (app: FastifyInstance) => {
     // Before the upload is read (preValidation), so that nobody signed out can make the server hold one.
     app.addHook('preValidation', requireSignIn);
+    // Only central support imports GIAS: anyone else is refused before a byte of the upload is read
+    // (the service refuses too; this spares the server holding 100 MB for a 403).
+    app.addHook('preValidation', async (request) => {
+      if (request.signedIn && !can(request.signedIn.actor, 'support.school-imports')) throw new ForbiddenError();
+    });
     acceptUploads(app, GIAS_UPLOAD_LIMIT);
 
     async function page(request: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}) {
