@@ -100,6 +100,7 @@ describe('SCIM discovery (RFC 7644 §4)', () => {
       patch: { supported: true },
       filter: { supported: true },
       bulk: { supported: false },
+      etag: { supported: true },
     });
     const schemas = (await scim('GET', '/Schemas')).json<{ Resources: { id: string }[] }>();
     expect(schemas.Resources.map((s) => s.id)).toContain(USER);

@@ -26,7 +26,8 @@ export function serviceProviderConfig(base: string, documentationUri: string) {
     filter: { supported: true, maxResults: MAX_PAGE },
     changePassword: { supported: false },
     sort: { supported: false },
-    etag: { supported: false },
+    // Every User carries ETag and meta.version; PUT and PATCH honour If-Match (412 when stale).
+    etag: { supported: true },
     authenticationSchemes: [
       {
         type: 'oauthbearertoken',
