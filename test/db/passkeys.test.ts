@@ -381,6 +381,8 @@ describe("an administrator's two-factor reset (R28)", () => {
     await withPasskey(person, authenticator, 'Phone');
     const administrator = await signInAs(t, admin, { ip: freshIp() });
 
+    const list = await administrator.get(`/admin/users?q=${person.username}`);
+    expect(list.body).toMatch(/Set up<br><span class="govuk-hint[^"]*">and 2 passkeys<\/span>/);
     const userPage = await administrator.get(`/admin/users/${person.id}`);
     expect(userPage.body).toMatch(
       /Signs in with\s*<\/dt>\s*<dd class="govuk-summary-list__value">\s*Password, then authenticator app or 2 passkeys/,
@@ -397,6 +399,7 @@ describe("an administrator's two-factor reset (R28)", () => {
     expect((await administrator.get(`/admin/users/${person.id}`)).body).toContain(
       'Password only: two-factor authentication not set up yet',
     );
+    expect((await administrator.get(`/admin/users?q=${person.username}`)).body).not.toContain('passkey');
 
     // The passkey no longer signs in: the person sets up the app again first.
     const client = new FormClient(t.app, { ip: freshIp() });

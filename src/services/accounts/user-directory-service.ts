@@ -13,6 +13,7 @@ import { decide, isCentralSupport, type Actor } from '../../domain/access.ts';
 import { csvStream, type CsvValue } from '../../domain/csv.ts';
 import { ACCOUNT_IMPORT_HEADER, accountImportRow } from '../../domain/account-import-export.ts';
 import { importFactsOfAccounts } from '../../data/queries/account-import-export-queries.ts';
+import { passkeyCounts } from '../../data/queries/passkey-queries.ts';
 import { decodeCursor, encodeCursor } from '../../domain/cursor.ts';
 import { ValidationError } from '../../domain/errors.ts';
 import { isUserType, userTypeLabel } from '../../domain/privileges.ts';
@@ -126,11 +127,19 @@ export function createUserDirectoryService({ db, clock, schedule }: ServiceDeps)
         // says. Looked up as soon as the page's rows are known, while the count is still running.
         listUsers(db, filter, query.sort, PAGE_SIZE, offset).then(async (listed) => {
           const warned = listed.filter((r) => r.warned).map((r) => r.id);
-          const outlooks = await outlooksOf(db, schedule, warned, now);
+          const [outlooks, passkeys] = await Promise.all([
+            outlooksOf(db, schedule, warned, now),
+            passkeyCounts(
+              db,
+              listed.map((r) => r.id),
+            ),
+          ]);
           return listed.map((r) => ({
             ...r,
             state: accountState({ status: r.status, hasPassword: r.has_password, warned: r.warned }),
             archiveAt: outlooks.get(r.id)?.archiveAt ?? null,
+            /** Passkeys held, a second step besides the app (R65): how each person signs in (issue 15 item 6). */
+            passkeys: passkeys.get(r.id) ?? 0,
           }));
         }),
       ]);

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { can } from '../../../domain/access.ts';
 import { ValidationError } from '../../../domain/errors.ts';
+import { passkeyCount } from '../../../domain/passkeys.ts';
 import { AGREED_PRIVILEGE, AGREEMENT_FIELDS } from '../../../domain/cin-cla-agreement.ts';
 import { PRIVILEGES, USER_TYPES, isUserType, userTypeLabel } from '../../../domain/privileges.ts';
 import { monthsAgo } from '../../../domain/relative-time.ts';
@@ -71,6 +72,7 @@ export function adminUsersRoutes(services: Services) {
                 name: fullName(r),
                 typeLabel: isUserType(r.user_type) ? userTypeLabel(r.user_type) : r.user_type,
                 lastSignInAgo: monthsAgo(r.last_sign_in_at, result.now),
+                passkeysText: r.passkeys > 0 ? passkeyCount(r.passkeys) : null,
               }))
             : [],
         sortLinks: {

@@ -8,6 +8,7 @@ import { requireSignIn, signedIn } from '../../plugins/require-sign-in.ts';
 import { errorView } from '../../plugins/views.ts';
 import { acceptFormsOnly, formBody } from '../form.ts';
 import { myPasskeyRoutes } from './my-passkeys-routes.ts';
+import { passkeyCount } from '../../../domain/passkeys.ts';
 
 /** My Account: your details, two-factor state and passkeys, and password change (current password required). */
 export function myAccountRoutes(services: Services) {
@@ -27,7 +28,7 @@ export function myAccountRoutes(services: Services) {
         userTypeLabel: isUserType(account.user_type) ? userTypeLabel(account.user_type) : account.user_type,
         privileges: privileges.map(privilegeLabel),
         administrators,
-        passkeyCount: passkeys.length,
+        passkeysText: passkeys.length > 0 ? passkeyCount(passkeys.length) : null,
       });
     });
 
