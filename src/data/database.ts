@@ -139,7 +139,7 @@ export interface SessionsTable {
   account_id: string;
   stage: SessionStage;
   pending_totp_secret: string | null;
-  /** The open WebAuthn ceremony's challenge, what it is for and until when (migration 0010). */
+  /** The open WebAuthn ceremony's challenge, what it is for and until when (migration 0009). */
   webauthn_challenge: ColumnType<string | null, string | null | undefined, string | null>;
   webauthn_purpose: ColumnType<WebAuthnPurpose | null, WebAuthnPurpose | null | undefined, WebAuthnPurpose | null>;
   webauthn_expires_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
@@ -152,7 +152,7 @@ export interface SessionsTable {
 
 export type WebAuthnPurpose = 'register' | 'authenticate';
 
-/** A passkey (R65, migration 0010). */
+/** A passkey (R65, migration 0009). */
 export interface PasskeysTable {
   id: string;
   account_id: string;

@@ -10,7 +10,7 @@ import * as m0005 from './migrations/0005-admin-list-indexes.ts';
 import * as m0006 from './migrations/0006-admin-list-search.ts';
 import * as m0007 from './migrations/0007-review-bulk-decisions.ts';
 import * as m0008 from './migrations/0008-scim-deprovisioned.ts';
-import * as m0010 from './migrations/0010-passkeys.ts';
+import * as m0009 from './migrations/0009-passkeys.ts';
 
 /** Migrations are imported, not read from a folder, so they run the same under tsx and in tests. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -22,7 +22,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006-admin-list-search': m0006,
   '0007-review-bulk-decisions': m0007,
   '0008-scim-deprovisioned': m0008,
-  '0010-passkeys': m0010,
+  '0009-passkeys': m0009,
 };
 
 /** In the order they run. */
