@@ -429,12 +429,18 @@ describe('CSV import (R15–R16, R58)', () => {
     await t.services.userImport.importAccounts(
       adminActor(),
       undefined,
-      file('csv.vs,Vee,Ess,csv.vs@camden.gov.uk,virtual_school,Jane Doe,Virtual Head,2026-10-27'),
+      file(
+        'csv.vs,Vee,Ess,csv.vs@camden.gov.uk,virtual_school,Jane Doe,Virtual Head,2026-10-27',
+        // The same date as an English-locale spreadsheet saves it (issue 14 item 12).
+        'csv.vs.uk,Vee,Ess,csv.vs.uk@camden.gov.uk,virtual_school,Jane Doe,Virtual Head,27/10/2026',
+      ),
       SYSTEM_CONTEXT,
     );
-    const account = (await accountNamed('csv.vs'))!;
-    expect(await privilegesOf(account.id)).toEqual(['cin_cla', 'pupil_level', 'summary_reports']);
-    expect((await lastEvent('account.created', account.id)).details).toMatchObject(AGREED);
+    for (const username of ['csv.vs', 'csv.vs.uk']) {
+      const account = (await accountNamed(username))!;
+      expect(await privilegesOf(account.id)).toEqual(['cin_cla', 'pupil_level', 'summary_reports']);
+      expect((await lastEvent('account.created', account.id)).details).toMatchObject(AGREED);
+    }
   });
 
   it('refuses rows without the agreement or with a bad date, naming the columns; the columns are optional otherwise', async () => {
@@ -445,7 +451,7 @@ describe('CSV import (R15–R16, R58)', () => {
         file(
           'csv.one,Vee,Ess,csv.one@camden.gov.uk,virtual_school,Jane Doe,,',
           'csv.two,Vee,Ess,csv.two@camden.gov.uk,virtual_school,Jane Doe,Virtual Head,2026-11-03',
-          'csv.three,Vee,Ess,csv.three@camden.gov.uk,virtual_school,Jane Doe,Virtual Head,27/10/2026',
+          'csv.three,Vee,Ess,csv.three@camden.gov.uk,virtual_school,Jane Doe,Virtual Head,31/02/2026',
           'csv.four,Ann,Lyst,csv.four@camden.gov.uk,la_officer,,,',
         ),
         SYSTEM_CONTEXT,
@@ -463,7 +469,7 @@ describe('CSV import (R15–R16, R58)', () => {
       {
         line: 4,
         column: 'cin_cla_agreed_on',
-        reason: 'The date of the agreement must be a real date written YYYY-MM-DD, like 2026-03-27',
+        reason: 'Enter a real date, like 31/03/2027 or 2027-03-31',
       },
     ]);
     expect(await accountNamed('csv.four')).toBeUndefined();
