@@ -19,6 +19,7 @@ import { audit, who } from '../audit.ts';
 import { formatDateTime, mailDomain, type ServiceDeps } from '../deps.ts';
 import type { RequestContext } from '../request-context.ts';
 import { readCredentialResponse, registrationOptions, verifyRegistration } from './webauthn.ts';
+import { isUniqueViolation } from '../../data/unique-violation.ts';
 
 export const NEEDS_JAVASCRIPT =
   'Adding a passkey needs JavaScript, and a browser that supports passkeys. Turn JavaScript on, or use another browser.';
@@ -104,20 +105,26 @@ export function createPasskeyService(deps: ServiceDeps) {
       const challenge = await takeChallenge(db, ctx.sessionIdHash, 'register', now);
       const credential = challenge ? await verifyRegistration(config, answer, challenge) : undefined;
       if (!credential) throw new ValidationError({ passkey: REFUSED });
-      if (await credentialExists(db, credential.credentialId))
-        throw new ValidationError({ passkey: 'This passkey is already added.' });
+      const alreadyAdded = () => new ValidationError({ passkey: 'This passkey is already added.' });
+      if (await credentialExists(db, credential.credentialId)) throw alreadyAdded();
 
       const id = randomUUID();
-      await db.transaction().execute(async (trx) => {
-        await insertPasskey(trx, { id, accountId: account.id, ...credential, name: named.name, now });
-        await audit(trx, who(actor), ctx, now, {
-          action: 'passkey.added',
-          organisationId: account.organisation_id,
-          subjectAccountId: account.id,
-          details: { name: named.name },
+      try {
+        await db.transaction().execute(async (trx) => {
+          await insertPasskey(trx, { id, accountId: account.id, ...credential, name: named.name, now });
+          await audit(trx, who(actor), ctx, now, {
+            action: 'passkey.added',
+            organisationId: account.organisation_id,
+            subjectAccountId: account.id,
+            details: { name: named.name },
+          });
+          await notify(trx, account, { id, name: named.name }, 'added', now);
         });
-        await notify(trx, account, { id, name: named.name }, 'added', now);
-      });
+      } catch (error) {
+        // The look-up above can race another request adding the same credential: the index decides.
+        if (isUniqueViolation(error)) throw alreadyAdded();
+        throw error;
+      }
       return (await passkeysOf(db, account.id)).find((p) => p.id === id)!;
     },
 
