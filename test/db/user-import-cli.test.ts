@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/data/database.ts';
 import { migrateToLatest } from '../../src/data/migrate.ts';
+import { seedCamdenForImport } from '../support/import-fixtures.ts';
 import { cliEnv, runCli, STACK_TRACE, withEmbeddedDatabase } from '../support/cli-child.ts';
 
 /**
@@ -48,18 +49,7 @@ beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'nexus-user-import-cli-'));
   await withDatabase(async (db) => {
     await migrateToLatest(db);
-    const org = await db
-      .insertInto('organisations')
-      .values({ kind: 'la', la_code: '202', name: 'Camden', created_at: new Date() })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    await db
-      .insertInto('schools')
-      .values([
-        { urn: 100001, organisation_id: org.id, name: 'Camden Primary', phase: 'Primary', updated_at: new Date() },
-        { urn: 100002, organisation_id: org.id, name: 'Camden Secondary', phase: 'Secondary', updated_at: new Date() },
-      ])
-      .execute();
+    await seedCamdenForImport(db);
   });
 }, STEP_TIMEOUT);
 

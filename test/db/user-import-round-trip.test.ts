@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/data/database.ts';
 import type { Actor } from '../../src/domain/access.ts';
 import { parseUserListQuery } from '../../src/domain/user-filters.ts';
 import { SYSTEM_CONTEXT } from '../../src/services/request-context.ts';
 import { createAccount, type FixtureAccount } from '../support/fixtures.ts';
+import { seedCamdenForImport } from '../support/import-fixtures.ts';
 import { signInAs } from '../support/sign-in.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 
@@ -27,27 +27,7 @@ const ACCOUNTS = [
   'dee.dale,Dee,Dale,dee@camden.gov.uk,Analyst,,school_improvement,view_users; summary_reports,,,,100002:link_adviser,South cluster,31/12/2026',
 ].join('\r\n');
 
-async function setUpCamden(db: Db): Promise<number> {
-  const org = await db
-    .insertInto('organisations')
-    .values({ kind: 'la', la_code: '202', name: 'Camden', created_at: new Date() })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  await db
-    .insertInto('schools')
-    .values([
-      { urn: 100001, organisation_id: org.id, name: 'Camden Primary', phase: 'Primary', updated_at: new Date() },
-      { urn: 100002, organisation_id: org.id, name: 'Camden Secondary', phase: 'Secondary', updated_at: new Date() },
-    ])
-    .execute();
-  await db
-    .insertInto('school_groups')
-    .values(
-      ['North cluster', 'South cluster'].map((name) => ({ organisation_id: org.id, name, created_at: new Date() })),
-    )
-    .execute();
-  return org.id;
-}
+const GROUPS = ['North cluster', 'South cluster'];
 
 async function exportForImport(t: TestApp): Promise<string> {
   const { query } = parseUserListQuery({ la: '202' });
@@ -63,8 +43,8 @@ let admin: FixtureAccount;
 
 beforeAll(async () => {
   [first, second] = await Promise.all([createTestApp(), createTestApp()]);
-  const camden = await setUpCamden(first.handle.db);
-  await setUpCamden(second.handle.db);
+  const camden = await seedCamdenForImport(first.handle.db, GROUPS);
+  await seedCamdenForImport(second.handle.db, GROUPS);
   admin = await createAccount(first.handle.db, first.config.secretKey, {
     organisationId: camden,
     username: 'camden.admin',

@@ -10,6 +10,7 @@ import { parseCsv } from '../../src/domain/csv-read.ts';
 import { PROJECT_ROOT } from '../../src/paths.ts';
 import { cliEnv, runCli, STACK_TRACE, withEmbeddedDatabase } from '../support/cli-child.ts';
 import { createAccount, type FixtureAccount } from '../support/fixtures.ts';
+import { seedCamdenForImport } from '../support/import-fixtures.ts';
 import { signInAs } from '../support/sign-in.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 
@@ -39,26 +40,6 @@ function fixtureLines(csv: string): string[] {
   return lines.filter((line) => USERNAMES.some((u) => line.startsWith(`${u},`)));
 }
 
-async function setUpCamden(db: Db): Promise<number> {
-  const org = await db
-    .insertInto('organisations')
-    .values({ kind: 'la', la_code: '202', name: 'Camden', created_at: new Date() })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  await db
-    .insertInto('schools')
-    .values([
-      { urn: 100001, organisation_id: org.id, name: 'Camden Primary', phase: 'Primary', updated_at: new Date() },
-      { urn: 100002, organisation_id: org.id, name: 'Camden Secondary', phase: 'Secondary', updated_at: new Date() },
-    ])
-    .execute();
-  await db
-    .insertInto('school_groups')
-    .values({ organisation_id: org.id, name: 'North cluster', created_at: new Date() })
-    .execute();
-  return org.id;
-}
-
 const phoneAccounts = async (db: Db) =>
   (
     await db
@@ -76,7 +57,7 @@ describe('LibreOffice files through Admin > Users > Import', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    const camden = await setUpCamden(t.handle.db);
+    const camden = await seedCamdenForImport(t.handle.db, ['North cluster']);
     admin = await createAccount(t.handle.db, t.config.secretKey, {
       organisationId: camden,
       username: 'camden.admin',
@@ -142,7 +123,7 @@ describe('LibreOffice files through `users import`', { timeout: 240_000 }, () =>
     dataDir = await mkdtemp(path.join(tmpdir(), 'nexus-spreadsheets-'));
     await withEmbeddedDatabase(dataDir, async (db) => {
       await migrateToLatest(db);
-      await setUpCamden(db);
+      await seedCamdenForImport(db, ['North cluster']);
     });
   }, 240_000);
   afterAll(async () => {
