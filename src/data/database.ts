@@ -1,5 +1,6 @@
 import type { ColumnType, Generated, Insertable, Kysely, Selectable, Transaction } from 'kysely';
 import type { AccountStatus, ArchiveReason } from '../domain/account-status.ts';
+import type { IdentifyingClaim } from '../domain/identity-providers.ts';
 import type { TokenPurpose } from '../domain/link-purposes.ts';
 
 export type { AccountStatus, ArchiveReason, TokenPurpose };
@@ -306,6 +307,32 @@ export interface AccessReviewItemsTable {
   decided_in_bulk: Generated<boolean>;
 }
 
+/** An LA's own OpenID Connect provider (R64, migration 0011): one per LA. */
+export interface LaIdentityProvidersTable {
+  organisation_id: number;
+  issuer: string;
+  client_id: string;
+  /** SecretBox-sealed; never shown, logged or audited. */
+  client_secret_sealed: string;
+  identifying_claim: ColumnType<IdentifyingClaim, IdentifyingClaim | undefined, IdentifyingClaim>;
+  enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  required: ColumnType<boolean, boolean | undefined, boolean>;
+  archive_on_refusal: ColumnType<boolean, boolean | undefined, boolean>;
+  version: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  updated_by: string | null;
+  last_tested_at: Timestamp | null;
+  last_test_ok: boolean | null;
+  last_test_message: string | null;
+}
+
+/** Accounts that keep password and two-factor sign-in when the LA's provider is required (migration 0011). */
+export interface LaIdentityProviderBreakGlassTable {
+  organisation_id: number;
+  account_id: string;
+}
+
 export interface JobRunsTable {
   id: Generated<string>;
   job: string;
@@ -345,6 +372,8 @@ export interface Database {
   job_runs: JobRunsTable;
   api_tokens: ApiTokensTable;
   school_imports: SchoolImportsTable;
+  la_identity_providers: LaIdentityProvidersTable;
+  la_identity_provider_break_glass: LaIdentityProviderBreakGlassTable;
 }
 
 export type Db = Kysely<Database>;
@@ -356,5 +385,6 @@ export type NewAccount = Insertable<AccountsTable>;
 export type Organisation = Selectable<OrganisationsTable>;
 export type Session = Selectable<SessionsTable>;
 export type Passkey = Selectable<PasskeysTable>;
+export type LaIdentityProvider = Selectable<LaIdentityProvidersTable>;
 export type AuditEvent = Selectable<AuditEventsTable>;
 export type OutboxRow = Selectable<EmailOutboxTable>;

@@ -66,6 +66,13 @@ export const ACCESS_RULES = {
   'lifecycle.view': { anyOf: ['manage_users'], scope: 'own-la' },
   'reviews.manage': { anyOf: ['manage_users'], scope: 'own-la' },
   'api-tokens.manage': { anyOf: ['manage_users'], scope: 'own-la' },
+  /**
+   * The LA's own OpenID Connect provider (R64): its administrators, for their LA only (another
+   * LA's is not found). Central support may see and change any LA's, working in that LA (its LA
+   * context), to help an LA set it up or turn it off when its provider fails; each is audited in
+   * that LA's log.
+   */
+  'identity-provider.manage': { anyOf: ['manage_users'], scope: 'own-la' },
   'support.sent-email': { anyOf: ['support'], scope: 'own-la' },
   'support.topic-messages': { anyOf: ['support'], scope: 'own-la' },
   'support.school-imports': { anyOf: ['support'], scope: 'own-la' },

@@ -15,6 +15,7 @@ import {
   valueText,
   type AuditContext,
 } from './audit-values.ts';
+import { IDENTIFYING_CLAIM_TEXT, SIGN_IN_MODE_TEXT } from './identity-providers.ts';
 import { isWarningStage, warningName } from './lifecycle.ts';
 
 /** An audit event in words (R50): its action's name, one sentence, and what changed, a line each. */
@@ -130,6 +131,42 @@ const RESET_REFUSALS: Record<string, string> = {
   'no-password-yet': 'the account has no password yet (its invitation has not been accepted)',
   'account-archived': 'the account is archived',
 };
+
+/** An LA sign-in provider's settings (R64), in the order and words of its page. */
+const PROVIDER_SETTINGS: readonly (readonly [string, string])[] = [
+  ['issuer', 'Issuer URL'],
+  ['clientId', 'Client ID'],
+  ['claim', 'Claim that identifies a person'],
+  ['signIn', 'Sign-in with the LA account'],
+  ['breakGlass', 'Break-glass accounts'],
+  ['archiveOnRefusal', 'Archive at once when the provider refuses someone'],
+];
+
+function providerSettingText(key: string, value: unknown): string {
+  if (key === 'claim' && typeof value === 'string' && value in IDENTIFYING_CLAIM_TEXT)
+    return IDENTIFYING_CLAIM_TEXT[value as keyof typeof IDENTIFYING_CLAIM_TEXT].label;
+  if (key === 'signIn' && typeof value === 'string' && value in SIGN_IN_MODE_TEXT)
+    return SIGN_IN_MODE_TEXT[value as keyof typeof SIGN_IN_MODE_TEXT].short;
+  if (typeof value === 'boolean') return value ? 'yes' : 'no';
+  if (Array.isArray(value)) return value.length ? value.map((v) => providerSettingText(key, v)).join(', ') : '(none)';
+  return typeof value === 'string' && value ? value : '(none)';
+}
+
+/** One line per setting the details hold: a value, or a `[before, after]` pair under `changes`. */
+function providerSettingLines(d: Details, ctx: AuditContext, changed: boolean): string[] {
+  const source = changed ? (obj(d.changes) ?? {}) : d;
+  const lines = PROVIDER_SETTINGS.filter(([key]) => key in source).map(([key, name]) => {
+    const change = changed ? pair(source[key]) : undefined;
+    return change
+      ? `${name}: ${providerSettingText(key, change[0])} → ${providerSettingText(key, change[1])}`
+      : `${name}: ${providerSettingText(key, source[key])}`;
+  });
+  if (!changed) return lines;
+  const others = Object.fromEntries(
+    Object.entries(source).filter(([key]) => !PROVIDER_SETTINGS.some(([known]) => known === key)),
+  );
+  return [...lines, ...changeLines(others, ctx)];
+}
 
 const READS: Record<string, string> = { events: 'event', accounts: 'account', page: 'page' };
 
@@ -349,6 +386,28 @@ const DESCRIBERS: Record<string, Describer> = {
     }.`.replace(/ {2,}/g, ' '),
     lines: str(d, 'prefix') ? [`Token begins ${str(d, 'prefix')}`] : [],
     used: ['token', 'prefix', 'method', 'route', 'status'],
+  }),
+
+  'identity-provider.configured': (d, ctx) => ({
+    sentence: `Sign-in with the LA account set up${str(d, 'issuer') ? ` with the provider ${str(d, 'issuer')}` : ''}${
+      d.connectionTested === true ? '; the connection was tested and works' : ''
+    }.`,
+    lines: providerSettingLines(d, ctx, false).filter((l) => !l.startsWith('Issuer URL')),
+    used: [...PROVIDER_SETTINGS.map(([key]) => key), 'connectionTested'],
+  }),
+  'identity-provider.changed': (d, ctx) => ({
+    sentence: `Sign-in with the LA account changed${d.secretReplaced === true ? '; the client secret was replaced' : ''}${
+      d.connectionTested === true ? '; the connection was tested and works' : ''
+    }.`,
+    lines: providerSettingLines(d, ctx, true),
+    used: ['changes', 'secretReplaced', 'connectionTested'],
+  }),
+  'identity-provider.tested': (d) => ({
+    sentence: `Connection to the provider${str(d, 'issuer') ? ` ${str(d, 'issuer')}` : ''} tested: ${
+      str(d, 'outcome') === 'works' ? 'it works' : 'it failed'
+    }.`,
+    lines: str(d, 'problem') ? [str(d, 'problem')!] : [],
+    used: ['issuer', 'outcome', 'problem'],
   }),
 
   'accounts.imported': (d) => ({

@@ -9,6 +9,7 @@ import { createAttentionService } from './lifecycle/attention-service.ts';
 import { createAuditViewService } from './support/audit-view-service.ts';
 import { createCommunicationsService } from './accounts/communications-service.ts';
 import { createHealthService } from './support/health-service.ts';
+import { createIdentityProviderService } from './identity-providers/identity-provider-service.ts';
 import { createDigestService } from './lifecycle/digest-service.ts';
 import { createLifecycleService } from './lifecycle/lifecycle-service.ts';
 import { createLifecycleViewService } from './lifecycle/lifecycle-view-service.ts';
@@ -69,6 +70,7 @@ export function createServices({
     schoolGroups: createSchoolGroupService(deps),
     schoolImports: createSchoolImportService(deps),
     apiTokens: createApiTokenService(deps),
+    identityProviders: createIdentityProviderService(deps),
     health: createHealthService(deps, databaseKind),
     lifecycle,
     schedule: deps.schedule,

@@ -21,6 +21,7 @@ import { passwordRoutes } from './routes/sign-in/password-routes.ts';
 import { schoolGroupRoutes } from './routes/accounts/school-group-routes.ts';
 import { securityAlertRoutes } from './routes/lifecycle/security-alert-routes.ts';
 import { signInRoutes } from './routes/sign-in/sign-in-routes.ts';
+import { signInSettingsRoutes } from './routes/identity-providers/sign-in-settings-routes.ts';
 import { sessionRoutes } from './routes/sign-in/session-routes.ts';
 import { registerLaContext } from './plugins/la-context.ts';
 import { laContextRoutes } from './routes/support/la-context-routes.ts';
@@ -73,6 +74,7 @@ export async function registerWeb(app: FastifyInstance, services: Services, opti
   await app.register(schoolGroupRoutes(services));
   await app.register(lifecycleRoutes(services));
   await app.register(apiTokenRoutes(services));
+  await app.register(signInSettingsRoutes(services));
   await app.register(supportRoutes(services));
   await app.register(schoolImportRoutes(services));
   await app.register(laContextRoutes(services));

@@ -105,6 +105,7 @@ const MATRIX: readonly [Action, TargetName, Cell, Cell, Cell, Cell, Cell, Cell][
   ['security-alerts.view', 'Camden', 'ok', 403, 403, 404, 'ok', 'ok'],
   ['reviews.manage', 'Camden', 'ok', 403, 403, 404, 'ok', 'ok'],
   ['api-tokens.manage', 'Camden', 'ok', 403, 403, 404, 'ok', 'ok'],
+  ['identity-provider.manage', 'Camden', 'ok', 403, 403, 404, 'ok', 'ok'],
   ['support.sent-email', '—', 403, 403, 403, 403, 'ok', 'ok'],
   ['support.topic-messages', '—', 403, 403, 403, 403, 'ok', 'ok'],
   ['support.school-imports', '—', 403, 403, 403, 403, 'ok', 'ok'],

@@ -169,6 +169,40 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
   'api-token.created': [{ token: 'Nightly sync', prefix: 'nx_ab12', expires: '2027-12-04T10:00:00.000Z' }],
   'api-token.revoked': [{ token: 'Nightly sync', prefix: 'nx_ab12' }],
   'api-token.used': [{ token: 'Nightly sync', prefix: 'nx_ab12', method: 'GET', route: '/api/v1/users', status: 200 }],
+  'identity-provider.configured': [
+    {
+      issuer: 'https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0',
+      clientId: '6731de76-14a6-49ae-97bc-6eba6914391e',
+      claim: 'preferred_username',
+      signIn: 'required',
+      archiveOnRefusal: true,
+      breakGlass: ['ada.admin'],
+      connectionTested: true,
+    },
+    {
+      issuer: 'https://idp.northshire.gov.uk',
+      clientId: 'nexus',
+      claim: 'oid',
+      signIn: 'off',
+      archiveOnRefusal: false,
+      breakGlass: [],
+    },
+  ],
+  'identity-provider.changed': [
+    {
+      changes: { signIn: ['off', 'optional'], claim: ['preferred_username', 'email'], breakGlass: [[], ['ada.admin']] },
+      connectionTested: true,
+    },
+    { changes: {}, secretReplaced: true },
+  ],
+  'identity-provider.tested': [
+    { issuer: 'https://idp.northshire.gov.uk', outcome: 'works' },
+    {
+      issuer: 'https://idp.northshire.gov.uk',
+      outcome: 'failed',
+      problem: 'The provider does not say that it supports PKCE with S256, which Nexus requires.',
+    },
+  ],
   'accounts.imported': [{ file: 'users.csv', sha256: 'ab'.repeat(32), accounts: 12 }],
   'school-assignments.imported': [{ file: 'schools.csv', sha256: 'cd'.repeat(32), accounts: 3, assignments: 9 }],
   'schools.imported': [
@@ -423,6 +457,41 @@ describe('the sentences', () => {
     expect(describeEvent('two-factor.reset', { sessionsEnded: 1, passkeysRemoved: 2 }).sentence).toBe(
       'Two-factor authentication reset; it will be set up again at the next sign-in. 2 passkeys removed. 1 session ended.',
     );
+  });
+
+  it('the LA sign-in provider (R64): its settings in the words of its page, never a code, never the secret', () => {
+    const [configured] = SAMPLES['identity-provider.configured']!;
+    expect(describeEvent('identity-provider.configured', configured!)).toEqual({
+      label: 'LA sign-in provider set up',
+      sentence:
+        'Sign-in with the LA account set up with the provider https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0; the connection was tested and works.',
+      lines: [
+        'Client ID: 6731de76-14a6-49ae-97bc-6eba6914391e',
+        'Claim that identifies a person: User principal name (preferred_username)',
+        'Sign-in with the LA account: required',
+        'Break-glass accounts: ada.admin',
+        'Archive at once when the provider refuses someone: yes',
+      ],
+    });
+    const [changed, secret] = SAMPLES['identity-provider.changed']!;
+    expect(describeEvent('identity-provider.changed', changed!)).toEqual({
+      label: 'LA sign-in provider changed',
+      sentence: 'Sign-in with the LA account changed; the connection was tested and works.',
+      lines: [
+        'Claim that identifies a person: User principal name (preferred_username) → Email address (email)',
+        'Sign-in with the LA account: off → on',
+        'Break-glass accounts: (none) → ada.admin',
+      ],
+    });
+    expect(describeEvent('identity-provider.changed', secret!).sentence).toBe(
+      'Sign-in with the LA account changed; the client secret was replaced.',
+    );
+    const [, failed] = SAMPLES['identity-provider.tested']!;
+    expect(describeEvent('identity-provider.tested', failed!)).toEqual({
+      label: 'LA sign-in provider connection tested',
+      sentence: 'Connection to the provider https://idp.northshire.gov.uk tested: it failed.',
+      lines: ['The provider does not say that it supports PKCE with S256, which Nexus requires.'],
+    });
   });
 
   it('school added, removed, and a role changed in place', () => {
