@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../../src/http/server.ts';
+import { loadPrincipal } from '../../src/services/sign-in/principal.ts';
 import { loggerOptions } from '../../src/http/logging.ts';
 import { apiClient, createApiToken, OpenApiValidator } from '../support/api-client.ts';
 import { createAccount, createOrganisation, type FixtureAccount } from '../support/fixtures.ts';
@@ -356,6 +357,38 @@ describe('API tokens', () => {
     expect(all).not.toContain(token);
     expect(all).not.toContain(token.slice(4, 30));
     expect(all).not.toContain(wrong);
+  });
+});
+
+describe('the audit events API', () => {
+  it('says each event in the words of the audit log page (one renderer): label, sentence and changes', async () => {
+    const target = await createAccount(t.handle.db, t.config.secretKey, {
+      organisationId: camden,
+      username: 'camden.renamed',
+      firstName: 'Rena',
+      lastName: 'Med',
+    });
+    const patched = await api(adminToken)('PATCH', `/api/v1/users/${target.id}`, { firstName: 'Renata' });
+    expect(patched.statusCode).toBe(200);
+    const response = await api(adminToken)('GET', '/api/v1/audit-events?action=account.details-changed');
+    expect(response.statusCode).toBe(200);
+    const item = response
+      .json<{
+        items: { id: string; subjectAccountId: string | null; label: string; sentence: string; changes: string[] }[];
+      }>()
+      .items.find((i) => i.subjectAccountId === target.id)!;
+    const principal = await loadPrincipal(t.handle.db, admin.id);
+    const page = await t.services.audit.forOrganisation(principal!.actor, { action: 'account.details-changed' });
+    const row = page.rows.find((r) => String(r.id) === item.id)!;
+    expect({ label: item.label, sentence: item.sentence, changes: item.changes }).toEqual({
+      label: row.label,
+      sentence: row.sentence,
+      changes: [...row.lines],
+    });
+    expect(item.label).toBe('Details changed');
+    expect(item.changes.join('\n')).toContain('Rena → Renata');
+    // `details` stays raw for scripts; the words never show a code or an object.
+    expect(JSON.stringify([item.label, item.sentence, item.changes])).not.toMatch(/\[object|first_name|[{}]/);
   });
 });
 

@@ -210,12 +210,14 @@ export function createAuditViewService(deps: ServiceDeps) {
       const last = items[items.length - 1];
       const next =
         rows.length > limit && last ? encodeCursor('audit', [last.occurred_at.toISOString(), String(last.id)]) : null;
+      // In the words the pages use (one renderer), read before this read is itself recorded.
+      const described = await describeEvents(actor, organisation.id, items);
       await auditSupportRead(db, actor, ctx, deps.clock.now(), {
         organisationId: organisation.id,
         what: 'Audit log',
         details: { events: items.length },
       });
-      return { organisation, items, next };
+      return { organisation, items: items.map((e, i) => ({ ...e, words: described[i]! })), next };
     },
 
     async exportCsv(actor: Actor, query: AuditQuery, ctx: RequestContext): Promise<{ filename: string; csv: string }> {
