@@ -56,6 +56,7 @@ describe('the header at 1280 px', () => {
       'Users',
       'Archived users',
       'School groups',
+      'Sign-in settings',
     ]);
     expect(await section.getByRole('link', { name: 'Archived users' }).getAttribute('aria-current')).toBe('page');
     expect(

@@ -27,6 +27,7 @@ export const NAVIGATION: readonly Group[] = [
       { text: 'Users', href: '/admin/users', action: 'users.list' },
       { text: 'Archived users', href: '/admin/archived-users', action: 'users.restore' },
       { text: 'School groups', href: '/admin/school-groups', action: 'school-groups.manage' },
+      { text: 'Sign-in settings', href: '/admin/sign-in-settings', action: 'identity-provider.manage' },
     ],
   },
   {

@@ -551,6 +551,33 @@ export const MATRIX: Row[] = [
     expect: x(200, 403, 403, 200, 200, 302, 302),
   },
   {
+    name: 'sign-in settings (own LA provider)',
+    method: 'GET',
+    path: '/admin/sign-in-settings',
+    expect: x(200, 403, 403, 200, 200, 302, 302),
+  },
+  {
+    name: 'sign-in settings of Camden',
+    method: 'GET',
+    path: '/admin/sign-in-settings?la=202',
+    expect: x(200, 403, 403, 404, 200, 302, 302),
+  },
+  {
+    // Past the access table, an empty issuer is refused (400) and nothing is saved; outside it, 403 or 404.
+    name: 'save sign-in settings of Camden',
+    method: 'POST',
+    path: '/admin/sign-in-settings?la=202',
+    body: () => ({ issuer: '', clientId: 'nexus', clientSecret: 'secret', signIn: 'off' }),
+    expect: x(400, 403, 403, 404, 400, 302, 302),
+  },
+  {
+    // Camden has no provider saved: those the table lets through are told to save first (409).
+    name: 'test the connection of Camden',
+    method: 'POST',
+    path: '/admin/sign-in-settings/test?la=202',
+    expect: x(409, 403, 403, 404, 409, 302, 302),
+  },
+  {
     name: 'restore',
     method: 'POST',
     path: '/admin/archived-users/:id/restore',

@@ -46,6 +46,7 @@ describe('the navigation, grouped (issue 13, item 7)', () => {
     expect(active('/admin/users/3f8a')).toBe('Users');
     expect(active('/admin/reviews/1/items/2')).toBe('Lifecycle');
     expect(active('/admin/api-tokens')).toBe('Audit');
+    expect(active('/admin/sign-in-settings')).toBe('Users');
     expect(active('/my-account/password')).toBe('My account');
     expect(active('/')).toBe('Home');
   });
@@ -57,6 +58,7 @@ describe('the navigation, grouped (issue 13, item 7)', () => {
         { text: 'Users', href: '/admin/users', active: false },
         { text: 'Archived users', href: '/admin/archived-users', active: true },
         { text: 'School groups', href: '/admin/school-groups', active: false },
+        { text: 'Sign-in settings', href: '/admin/sign-in-settings', active: false },
       ],
     });
     expect(sectionNavigationFor(admin, '/admin/users/3f8a')).toBeNull();
@@ -70,6 +72,7 @@ describe('the navigation, grouped (issue 13, item 7)', () => {
       'Users',
       'Archived users',
       'School groups',
+      'Sign-in settings',
       'Lifecycle',
       'Access reviews',
       'Audit',
