@@ -14,7 +14,7 @@ export const DEFAULT_IDENTIFYING_CLAIM: IdentifyingClaim = 'preferred_username';
 export const IDENTIFYING_CLAIM_TEXT: Record<IdentifyingClaim, { label: string; hint: string; matches: string }> = {
   preferred_username: {
     label: 'User principal name (preferred_username)',
-    hint: 'For example ada.lovelace@northshire.gov.uk. Entra ID sends the UPN as preferred_username.',
+    hint: 'For example j.smith@camden.gov.uk. Entra ID sends the UPN as preferred_username.',
     matches: 'the username',
   },
   email: {
@@ -84,7 +84,7 @@ export function isLoopbackHttp(url: URL): boolean {
  * production server cannot be pointed at its own unencrypted local services.
  */
 export function issuerProblem(issuer: string, options: { allowLoopbackHttp: boolean }): string | undefined {
-  if (!issuer) return 'Enter the issuer URL, for example https://login.microsoftonline.com/your-tenant-id/v2.0';
+  if (!issuer) return 'Enter the issuer URL';
   if (issuer.length > ISSUER_MAX) return `The issuer URL must be ${ISSUER_MAX} characters or fewer`;
   // The characters RFC 3986 allows in a URI: no spaces, no accented letters, no < > " { } | \ ^ `.
   if (!/^[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]+$/.test(issuer)) return ISSUER_CHARACTERS;

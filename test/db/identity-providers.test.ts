@@ -529,7 +529,7 @@ describe('bad input: a 400 naming the field, nothing written, never a 500', () =
       'everything empty',
       { issuer: '', clientId: '', clientSecret: '' },
       [
-        'issuer: Enter the issuer URL, for example https://login.microsoftonline.com/your-tenant-id/v2.0',
+        'issuer: Enter the issuer URL',
         'clientId: Enter the client ID (in Entra ID: the application (client) ID)',
         'clientSecret: Enter the client secret',
       ],
