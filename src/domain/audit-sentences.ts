@@ -287,7 +287,13 @@ const DESCRIBERS: Record<string, Describer> = {
     const lines: string[] = [];
     if (typeof d.sessionsEnded === 'number') lines.push(`Sessions ended: ${d.sessionsEnded}`);
     if (typeof d.apiTokensRevoked === 'number') lines.push(`API tokens revoked: ${d.apiTokensRevoked}`);
-    const due = dateText(d.deletionDueAt, ctx);
+    // The day the nightly job deletes it, as Archived users and the user page say, not the
+    // retention's end (which may fall after that night's run, so a day earlier).
+    const dueAt = typeof d.deletionDueAt === 'string' ? new Date(d.deletionDueAt) : undefined;
+    const due =
+      dueAt && !Number.isNaN(dueAt.getTime()) && ctx.jobRunFor
+        ? ctx.date(ctx.jobRunFor(dueAt))
+        : dateText(d.deletionDueAt, ctx);
     return {
       sentence: `Account ${reason}${due ? `; it will be deleted on ${due} unless restored` : ''}.`,
       lines,

@@ -26,6 +26,12 @@ export interface AuditContext {
   readonly groups: ReadonlyMap<number, string>;
   /** The configured names of the communication topics (COMMUNICATION_TOPIC_NAMES). */
   readonly topicNames?: Readonly<Record<string, string>>;
+  /**
+   * The run of the nightly job that acts on something due at an instant (the lifecycle schedule's
+   * `nextRunAtOrAfter`), so that a deletion date in the log is the day the pages show. Without it
+   * the due instant's own day is said.
+   */
+  readonly jobRunFor?: (dueAt: Date) => Date;
 }
 
 /** Keys under which writers record school groups by id (account.created, account.details-changed). */

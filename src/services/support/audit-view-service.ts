@@ -124,7 +124,12 @@ export function createAuditViewService(deps: ServiceDeps) {
     const tombstones = new Map(
       (gone.length > 0 ? await auditTombstones(db, gone) : []).map((t) => [t.subject_account_id, t]),
     );
-    const ctx: AuditContext = { ...dates, ...auditNameMaps(names), topicNames: deps.config.topicNames };
+    const ctx: AuditContext = {
+      ...dates,
+      ...auditNameMaps(names),
+      topicNames: deps.config.topicNames,
+      jobRunFor: (dueAt) => deps.schedule.runs.nextRunAtOrAfter(dueAt),
+    };
     const accountOf = (id: string | null): AuditAccount | null => {
       if (id === null) return null;
       const subject = found.get(id);
