@@ -240,4 +240,36 @@ describe('Entra ID provisions, updates, renames, disables, deletes and re-hires 
       { id },
     ]);
   });
+
+  it('12. deleted again, then re-hired under a new UPN with the same object id: the same account, renamed, not a 409', async () => {
+    expect((await entra('DELETE', `/Users/${id}`)).statusCode).toBe(204);
+    // The object id stays on the archived account; SCIM cannot see it there (404s, no match).
+    expect((await list(`externalId eq "${OBJECT_ID}"`)).totalResults).toBe(0);
+    const NEW_UPN = 'returner@testuser.com';
+    const response = await entra('POST', '/Users', {
+      schemas: [USER],
+      externalId: OBJECT_ID,
+      userName: NEW_UPN,
+      active: true,
+      emails: [{ primary: true, type: 'work', value: NEW_UPN }],
+      name: { familyName: 'Returner', givenName: 'givenName' },
+    });
+    expect(response.statusCode, response.body).toBe(201);
+    expect(response.json<ScimUser>()).toMatchObject({ id, userName: NEW_UPN, externalId: OBJECT_ID, active: true });
+    const row = await t.handle.db
+      .selectFrom('accounts')
+      .select(['username', 'status', 'deprovisioned_at'])
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({ username: NEW_UPN, status: 'active', deprovisioned_at: null });
+    expect((await auditOf(t, id)).map((e) => e.action).slice(-6)).toEqual([
+      'account.archived',
+      'account.deprovisioned',
+      'account.reprovisioned',
+      'account.restored',
+      // The rename (old → new) and the other details, as a PATCH of userName is audited.
+      'account.details-changed',
+      'account.details-changed',
+    ]);
+  });
 });

@@ -202,8 +202,14 @@ export function scimUserRoutes(services: Services) {
       const { actor, organisationId } = caller(request);
       const user = parseUserBody(request.body);
       const ctx = requestContext(request);
-      // A re-hire: the identity system deleted this userName before; that archived account comes back.
-      const returning = await services.provisioning.deprovisionedAccountId(actor, organisationId, user.userName);
+      // A re-hire: the identity system deleted this userName (or this externalId, renamed since)
+      // before; that archived account comes back instead of a 409 nobody can resolve through SCIM.
+      const returning = await services.provisioning.deprovisionedAccountId(
+        actor,
+        organisationId,
+        user.userName,
+        user.externalId,
+      );
       if (returning !== undefined) {
         const { account } = await services.users.view(actor, returning);
         // What the body leaves out stays as the account had it, except active: a re-hire is active unless it says not.

@@ -312,18 +312,26 @@ export async function setDeprovisioned(db: Executor, accountId: string, at: Date
 }
 
 /** The archived account of an LA that its identity system deleted, under this username (R7: any case). */
-export async function findDeprovisionedByUsername(
+/**
+ * The LA's account the identity system deleted under this username or external id (a re-hire may
+ * come back renamed, with the same object id): the username's first when they differ.
+ */
+export async function findDeprovisioned(
   db: Executor,
   organisationId: number,
   username: string,
+  externalId: string | null,
 ): Promise<Account | undefined> {
-  return db
+  const rows = await db
     .selectFrom('accounts')
     .selectAll()
     .where('organisation_id', '=', organisationId)
-    .where('username', '=', username)
     .where('deprovisioned_at', 'is not', null)
-    .executeTakeFirst();
+    .where((eb) =>
+      eb.or([eb('username', '=', username), ...(externalId === null ? [] : [eb('external_id', '=', externalId)])]),
+    )
+    .execute();
+  return rows.find((r) => r.username.toLowerCase() === username.toLowerCase()) ?? rows[0];
 }
 
 export async function setUserType(db: Executor, accountId: string, userType: string, now: Date): Promise<void> {

@@ -1,7 +1,7 @@
 import {
   lockAccountById,
   findAccountByUsername,
-  findDeprovisionedByUsername,
+  findDeprovisioned,
   setDeprovisioned,
   setUsername,
 } from '../../data/queries/account-queries.ts';
@@ -109,9 +109,14 @@ export function createProvisioningService(deps: ServiceDeps) {
 
   return {
     /** The LA's account of this username that its identity system deleted, if any (a re-hire restores it). */
-    async deprovisionedAccountId(actor: Actor, organisationId: number, username: string): Promise<string | undefined> {
+    async deprovisionedAccountId(
+      actor: Actor,
+      organisationId: number,
+      username: string,
+      externalId: string | null,
+    ): Promise<string | undefined> {
       authorise(actor, 'users.list', { organisationId });
-      return (await findDeprovisionedByUsername(db, organisationId, username.trim()))?.id;
+      return (await findDeprovisioned(db, organisationId, username.trim(), externalId?.trim() || null))?.id;
     },
 
     async apply(
