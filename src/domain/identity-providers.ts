@@ -178,8 +178,9 @@ export function validateProviderSettings(
     : typeof input.breakGlass === 'string'
       ? [input.breakGlass]
       : [];
-  const breakGlass = [...new Set(named)];
-  if (breakGlass.some((id) => !UUID.test(id) || !context.breakGlassChoices.has(id.toLowerCase())))
+  // One each, however a client spells the id: the same account twice would be one row too many.
+  const breakGlass = [...new Set(named.map((id) => id.toLowerCase()))];
+  if (breakGlass.some((id) => !UUID.test(id) || !context.breakGlassChoices.has(id)))
     errors.breakGlass = 'Choose break-glass accounts from the list';
   else if (breakGlass.length > BREAK_GLASS_MAX)
     errors.breakGlass = `Choose ${BREAK_GLASS_MAX} break-glass accounts or fewer`;
@@ -196,7 +197,7 @@ export function validateProviderSettings(
       claim,
       mode,
       archiveOnRefusal,
-      breakGlass: breakGlass.map((id) => id.toLowerCase()),
+      breakGlass,
     },
     errors,
   };

@@ -475,7 +475,13 @@ describe('turning it on, making it required', () => {
 
     const saved = await client.post(
       PAGE,
-      settings({ signIn: 'required', breakGlass: [deputy.id, admin.id], archiveOnRefusal: 'yes', claim: 'oid' }),
+      settings({
+        signIn: 'required',
+        // The same account twice, in two spellings: named once.
+        breakGlass: [deputy.id, admin.id, deputy.id.toUpperCase()],
+        archiveOnRefusal: 'yes',
+        claim: 'oid',
+      }),
     );
     expect(saved.statusCode).toBe(303);
     expect((await providerRow())!).toMatchObject({
@@ -656,6 +662,13 @@ describe('who may', () => {
     expect(reads.at(-1)!.details).toEqual({ read: 'Sign-in settings' });
     expect((await client.post(`${PAGE}?la=202`, settings())).statusCode).toBe(303);
     expect((await providerRow())!.updated_by).toBe(support.id);
+
+    // The LA chosen once (here on the Users page) is the one the page opens in, its form posting there.
+    await client.get('/admin/users?la=202');
+    const kept = await client.get(PAGE);
+    expect(kept.body).toContain('<span class="govuk-caption-l">Camden</span>');
+    expect(kept.body).toContain(`action="${PAGE}?la=202"`);
+    expect(versionOf(kept.body)).toBe('1');
     expect((await events('identity-provider.configured'))[0]!.actor_account_id).toBe(support.id);
   });
 
