@@ -306,7 +306,8 @@ const DESCRIBERS: Record<string, Describer> = {
     const end = pair(d.accessEndDate);
     if (end) lines.push(`Access end date: ${changeText(end[0], end[1], ctx)} (it had passed)`);
     return {
-      sentence: `Account restored${isReason(d.archiveReason) ? ` (it had been ${ARCHIVE_REASON_TEXT[d.archiveReason].sentence})` : ''}.`,
+      // A semicolon, not brackets: a reason's own words may hold brackets ("(the identity system)").
+      sentence: `Account restored${isReason(d.archiveReason) ? `; it had been ${ARCHIVE_REASON_TEXT[d.archiveReason].sentence}` : ''}.`,
       lines,
       used: ['status', 'archiveReason', 'accessEndDate'],
     };

@@ -533,6 +533,24 @@ describe('the sentences', () => {
     );
   });
 
+  it('a restore names the archive reason without brackets inside brackets', () => {
+    expect(describeEvent('account.restored', { archiveReason: 'provisioning' }).sentence).toBe(
+      'Account restored; it had been archived by provisioning (the identity system).',
+    );
+    expect(describeEvent('account.restored', {}).sentence).toBe('Account restored.');
+  });
+
+  it('a deletion date is the night the job runs when the log knows the schedule', () => {
+    const runs = { ...ctx, jobRunFor: (due: Date) => new Date(due.getTime() + 86_400_000) };
+    const details = { reason: 'manual', deletionDueAt: '2027-01-02T10:00:00.000Z' };
+    expect(describeAuditEvent({ action: 'account.archived', details }, runs).sentence).toBe(
+      'Account archived by an administrator; it will be deleted on 3 January 2027 unless restored.',
+    );
+    expect(describeEvent('account.archived', details).sentence).toBe(
+      'Account archived by an administrator; it will be deleted on 2 January 2027 unless restored.',
+    );
+  });
+
   it('a redacted event says so', () => {
     expect(describeEvent('account.details-changed', { redacted: 'account deleted' })).toEqual({
       label: 'Details changed',
