@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccount, type FixtureAccount } from '../test/support/fixtures.ts';
-import { startOidcStandIn, type StandIn } from '../test/support/oidc-stand-in.ts';
+import { closedPort, startOidcStandIn, type StandIn } from '../test/support/oidc-stand-in.ts';
 import type { JourneyTab } from './support/browser.ts';
 import { expectPage, seedNorthshireAdmin, signedInTab, useJourneyServer } from './support/journey-server.ts';
 import { followNavigation } from './support/navigation.ts';
@@ -108,6 +108,27 @@ for (const javaScript of [true, false]) {
         );
         expect(await tab.page.getByLabel('Bea Backup (bea.backup)').isChecked()).toBe(true);
         expect(await tab.page.getByLabel('Ada Admin (ada.admin)').isChecked()).toBe(false);
+
+        // Turned off and pointed at an address where nothing answers: saved without a test; the test then fails.
+        const unreachable = `http://127.0.0.1:${await closedPort()}`;
+        await tab.page.getByLabel('Issuer URL').fill(unreachable);
+        await tab.page.getByLabel('Off', { exact: true }).check();
+        await save(tab);
+        await expectPage(tab, 'Sign in with your LA account');
+        await tab.navigate(() => main(tab).getByRole('button', { name: 'Test the connection' }).click());
+        await expectPage(tab, 'Sign in with your LA account');
+        const problem = `Nexus could not read the provider’s discovery document at ${unreachable}/.well-known/openid-configuration: the connection was refused (nothing is listening at that address).`;
+        expect((await tab.page.getByRole('alert').innerText()).replace(/\s+/g, ' ')).toContain(
+          `The connection test failed ${problem}`,
+        );
+        expect((await main(tab).locator('.govuk-summary-list').innerText()).replace(/\s+/g, ' ')).toContain(
+          `Failed ${problem}`,
+        );
+
+        await tab.page.getByLabel('Issuer URL').fill(standIn.issuer);
+        await tab.page.getByLabel('Required', { exact: true }).check();
+        await save(tab);
+        await expectPage(tab, 'Sign in with your LA account');
 
         const row = await journey.db
           .selectFrom('la_identity_providers')
