@@ -4,6 +4,7 @@ import { validateNewAccount, type NewAccountPlan } from './new-account.ts';
 import type { Privilege } from './privileges.ts';
 import { schoolRoleFrom, type SchoolRole } from './school-roles.ts';
 import { phoneSavedAsNumber, spreadsheetDate } from './spreadsheet-cells.ts';
+import { normaliseUsername } from './usernames.ts';
 
 /**
  * The CSV import of accounts (R58): the columns, and the rules for one row, which are the rules
@@ -191,8 +192,10 @@ export function validateAccountRows(
             : '';
       problem(column, `${message}${hint}`);
     }
-    if (plan) {
-      const username = plan.fields.username;
+    // A good username is checked against the file and the accounts even when the row has other
+    // problems, so that one upload lists them all (found by an independent check).
+    if (!('username' in errors)) {
+      const username = plan?.fields.username ?? normaliseUsername(values.username ?? '');
       const first = firstLineOf.get(username);
       if (first !== undefined)
         problem('username', `The username ${username} is also on line ${first}; each account needs its own`);

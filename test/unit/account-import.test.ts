@@ -94,6 +94,28 @@ describe('account import rows (pure)', () => {
     ]);
   });
 
+  it('a taken or repeated username is reported even on rows with other problems, so one upload lists them all', () => {
+    const { problems } = validate(
+      [
+        'username,first_name,last_name,email,user_type,privileges',
+        'Taken.User,A,B,not-an-email,read_only,',
+        'twice,A,B,a@b.gov.uk,read_only,no_such_privilege',
+        'twice,A,,a@b.gov.uk,read_only,',
+      ].join('\n'),
+    );
+    expect(problems.filter((p) => p.column === 'username')).toEqual([
+      { line: 2, column: 'username', reason: 'The username taken.user is already taken. Choose another one.' },
+      { line: 4, column: 'username', reason: 'The username twice is also on line 3; each account needs its own' },
+    ]);
+    expect(problems.map((p) => `${p.line} ${p.column}`)).toEqual([
+      '2 username',
+      '2 email',
+      '3 privileges',
+      '4 username',
+      '4 last_name',
+    ]);
+  });
+
   it('formula cells are refused in every column but phone, where + starts an international number', () => {
     const { problems } = validate(
       'username,first_name,last_name,email,user_type,job_title,phone\na.b,A,B,a@b.gov.uk,read_only,"\tHead",+44 808 157 0192\n',
