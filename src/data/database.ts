@@ -307,7 +307,7 @@ export interface AccessReviewItemsTable {
   decided_in_bulk: Generated<boolean>;
 }
 
-/** An LA's own OpenID Connect provider (R64, migration 0011): one per LA. */
+/** An LA's own OpenID Connect provider (R64, migration 0010): one per LA. */
 export interface LaIdentityProvidersTable {
   organisation_id: number;
   issuer: string;
@@ -327,7 +327,7 @@ export interface LaIdentityProvidersTable {
   last_test_message: string | null;
 }
 
-/** Accounts that keep password and two-factor sign-in when the LA's provider is required (migration 0011). */
+/** Accounts that keep password and two-factor sign-in when the LA's provider is required (migration 0010). */
 export interface LaIdentityProviderBreakGlassTable {
   organisation_id: number;
   account_id: string;

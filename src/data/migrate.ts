@@ -11,7 +11,7 @@ import * as m0006 from './migrations/0006-admin-list-search.ts';
 import * as m0007 from './migrations/0007-review-bulk-decisions.ts';
 import * as m0008 from './migrations/0008-scim-deprovisioned.ts';
 import * as m0009 from './migrations/0009-passkeys.ts';
-import * as m0011 from './migrations/0011-la-identity-providers.ts';
+import * as m0010 from './migrations/0010-la-identity-providers.ts';
 
 /** Migrations are imported, not read from a folder, so they run the same under tsx and in tests. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -24,7 +24,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007-review-bulk-decisions': m0007,
   '0008-scim-deprovisioned': m0008,
   '0009-passkeys': m0009,
-  '0011-la-identity-providers': m0011,
+  '0010-la-identity-providers': m0010,
 };
 
 /** In the order they run. */
