@@ -1,5 +1,8 @@
 import { createServer } from 'node:http';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildServer } from '../../src/http/server.ts';
+import { createServices } from '../../src/services/index.ts';
 import { SecretBox } from '../../src/services/sign-in/secrets.ts';
 import { testProviderConnection } from '../../src/services/identity-providers/connection-test.ts';
 import type { FormClient } from '../support/browser.ts';
@@ -230,6 +233,32 @@ describe('saving the settings', () => {
     expect((await providerRow())!.version).toBe(3);
     expect(await events('identity-provider.changed')).toHaveLength(2);
     expect((await client.get(PAGE)).body).toContain('Nothing was changed.');
+  });
+
+  it('never writes the secret to the log, even at its most detailed level and for a refused form', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        lines.push(chunk.toString());
+        callback();
+      },
+    });
+    const services = createServices({ db: t.handle.db, clock: t.clock, config: t.config, databaseKind: t.handle.kind });
+    const app = await buildServer(services, { logger: { level: 'trace', stream } });
+    await app.ready();
+    try {
+      const client = await signInAs({ app, clock: t.clock }, admin);
+      await client.get(PAGE);
+      expect((await client.post(PAGE, settings({ claim: 'nonsense' }))).statusCode).toBe(400);
+      expect((await client.post(PAGE, settings())).statusCode).toBe(303);
+      await client.get(PAGE);
+      expect((await client.post(PAGE, settings({ clientSecret: `${SECRET}-2`, version: '1' }))).statusCode).toBe(303);
+      expect((await client.post(`${PAGE}/test`, {})).statusCode).toBe(200);
+      expect(lines.some((line) => line.includes(`"url":"${PAGE}"`))).toBe(true);
+      expect(lines.filter((line) => line.includes(SECRET))).toEqual([]);
+    } finally {
+      await app.close();
+    }
   });
 
   it('refuses a form shown before someone else saved (optimistic concurrency), keeping what they saved', async () => {
