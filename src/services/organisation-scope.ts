@@ -15,7 +15,10 @@ export async function organisationNamed(db: Executor, actor: Actor, la: unknown)
     : actor.kind === 'account'
       ? await findOrganisation(db, actor.organisationId)
       : undefined;
-  if (!organisation) throw new NotFoundError('There is no Local Authority with that code');
+  if (!organisation)
+    throw new NotFoundError(
+      code ? `There is no Local Authority with the code ${code}` : 'There is no Local Authority with that code',
+    );
   return organisation;
 }
 

@@ -89,7 +89,7 @@ describe('users import / import-schools / export (embedded PGlite)', { timeout: 
     expect([noFile.code, badLa.code, unknownLa.code, badStatus.code]).toEqual([2, 2, 2, 2]);
     expect(noFile.stderr).toMatch(/Cannot read .*missing\.csv: there is no such file/);
     expect(badLa.stderr).toContain('"Camden" is not a Local Authority code');
-    expect(unknownLa.stderr).toContain('There is no Local Authority with that code');
+    expect(unknownLa.stderr).toContain('There is no Local Authority with the code 999');
     expect(badStatus.stderr).toContain('--status must be active, archived or all; got "gone"');
     for (const r of [noFile, badLa, unknownLa, badStatus]) expect(r.stderr).not.toMatch(STACK_TRACE);
   });
