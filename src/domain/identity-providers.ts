@@ -101,7 +101,10 @@ export function issuerProblem(issuer: string, options: { allowLoopbackHttp: bool
     return 'The issuer URL must not contain a ? or #';
   if (url.pathname.includes('/.well-known/'))
     return 'Enter the issuer URL itself, without /.well-known/openid-configuration';
-  if (url.hostname === 'login.microsoftonline.com' && ENTRA_SHARED_TENANTS.has(url.pathname.split('/')[1] ?? ''))
+  if (
+    url.hostname === 'login.microsoftonline.com' &&
+    ENTRA_SHARED_TENANTS.has((url.pathname.split('/')[1] ?? '').toLowerCase())
+  )
     return 'Use your tenant’s own issuer URL (with its tenant ID), not common or organizations: otherwise people of any organisation could be offered';
   return undefined;
 }

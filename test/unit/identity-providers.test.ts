@@ -30,6 +30,7 @@ describe('the issuer URL', () => {
     ['javascript:alert(1)', 'The issuer URL must start with https://'],
     ['https://login.microsoftonline.com/organizations/v2.0', 'Use your tenant’s own issuer URL'],
     ['https://login.microsoftonline.com/consumers/v2.0', 'Use your tenant’s own issuer URL'],
+    ['https://LOGIN.microsoftonline.com/Common/v2.0', 'Use your tenant’s own issuer URL'],
     ['https://idp.example.com#x', 'The issuer URL must not contain a ? or #'],
     ['https://idp.example.com?', 'The issuer URL must not contain a ? or #'],
     ['https://idp.example.com/a b', 'The issuer URL must be a web address as the provider gives it'],

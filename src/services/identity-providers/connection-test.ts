@@ -89,6 +89,8 @@ const capitalise = (text: string) => text.charAt(0).toUpperCase() + text.slice(1
 
 /** The checks of the discovered metadata, in the order a person would fix them. */
 function metadataProblem(metadata: oidc.ServerMetadata & oidc.ServerMetadataHelpers): string | undefined {
+  // Entra ID's multi-tenant endpoints publish an issuer template ({tenantid}) that any tenant's
+  // tokens match; the page refuses their usual addresses, and this catches any other spelling.
   if (metadata.issuer.includes('{'))
     return 'The provider’s issuer is a template for many tenants, not one tenant’s issuer. Use your tenant’s own issuer URL.';
   if (!metadata.authorization_endpoint || !metadata.token_endpoint)
