@@ -556,6 +556,25 @@ describe('turning it on, making it required', () => {
   });
 });
 
+describe('when an account goes', () => {
+  it('a deleted account is no longer named break-glass, and the settings it saved stay (saved by nobody now)', async () => {
+    const leaver = await createAccount(t.handle.db, t.config.secretKey, {
+      organisationId: camden,
+      username: 'camden.leaver',
+      userType: 'la_admin',
+    });
+    const client = await signIn(leaver);
+    await client.get(PAGE);
+    const saved = await client.post(PAGE, settings({ signIn: 'required', breakGlass: [leaver.id, admin.id] }));
+    expect(saved.statusCode).toBe(303);
+    expect((await providerRow())!.updated_by).toBe(leaver.id);
+
+    await t.handle.db.deleteFrom('accounts').where('id', '=', leaver.id).execute();
+    expect(await breakGlass()).toEqual([admin.id]);
+    expect((await providerRow())!).toMatchObject({ updated_by: null, required: true, version: 1 });
+  });
+});
+
 describe('bad input: a 400 naming the field, nothing written, never a 500', () => {
   const MARKUP = '<script>alert(1)</script>';
   const AGAIN = 'clientSecret: Enter the client secret again: a secret is never shown on a page';
