@@ -445,6 +445,14 @@ describe('Test the connection', () => {
     ).toEqual({ ok: false, problem: 'The issuer URL must start with https://.' });
   });
 
+  it("never fetches from the platform's own network: a private, link-local or loopback https issuer is refused unfetched", async () => {
+    for (const issuer of ['https://10.0.0.7/tenant', 'https://169.254.169.254/latest', 'https://127.0.0.1:9/'])
+      expect(await testProviderConnection({ issuer, clientId: 'x' }, { allowLoopbackHttp: false })).toEqual({
+        ok: false,
+        problem: `${new URL(issuer).hostname} is an address inside a private network (${new URL(issuer).hostname}). The provider must be reachable on the internet.`,
+      });
+  });
+
   it('is refused before any settings are saved', async () => {
     const client = await signIn(admin);
     await client.get(PAGE);

@@ -1,5 +1,6 @@
 import * as oidc from 'openid-client';
 import { isLoopbackHttp } from '../../domain/identity-providers.ts';
+import { internalAddressProblem } from './public-address.ts';
 
 /**
  * "Test the connection" (R64): what Nexus can check of an LA's provider before anyone signs in
@@ -120,6 +121,8 @@ async function jwksProblem(
   }
   if (url.protocol !== 'https:' && !(allowLoopbackHttp && isLoopbackHttp(url)))
     return 'The provider’s signing keys (jwks_uri) are not on an https:// address.';
+  const internal = await internalAddressProblem(url, allowLoopbackHttp);
+  if (internal) return internal;
   let response: Response;
   try {
     response = await fetch(url, {
@@ -170,6 +173,12 @@ export async function testProviderConnection(
     return { ok: false, problem: 'The issuer URL is not a web address.' };
   }
   const insecure = options.allowLoopbackHttp && isLoopbackHttp(server);
+  // Plain http is refused below with its own words; an address that would be fetched is checked first.
+  const internal =
+    server.protocol === 'https:' || insecure
+      ? await internalAddressProblem(server, options.allowLoopbackHttp)
+      : undefined;
+  if (internal) return { ok: false, problem: internal };
   let configuration: oidc.Configuration;
   try {
     configuration = await oidc.discovery(server, settings.clientId, undefined, oidc.None(), {
