@@ -59,7 +59,9 @@ describe('migration 0007: decisions in bulk', () => {
         (${review}, ${bulkKeep}, 'Three', true, true, true, true, 'keep'),
         (${review}, ${undecided}, 'Four', NULL, NULL, NULL, NULL, NULL)`.execute(db);
 
-    expect(await migrateToLatest(handle.db)).toEqual(MIGRATION_NAMES.slice(MIGRATION_NAMES.indexOf('0007-review-bulk-decisions')));
+    expect(await migrateToLatest(handle.db)).toEqual(
+      MIGRATION_NAMES.slice(MIGRATION_NAMES.indexOf('0007-review-bulk-decisions')),
+    );
     const rows = await handle.db
       .selectFrom('access_review_items')
       .select(['account_label', 'decided_in_bulk', 'still_employed', 'post_needs_access'])
