@@ -1,17 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   auditOf,
   ENTERPRISE,
   expectScimError,
   LIST,
   PATCH,
-  scimClient,
-  scimLa,
+  useScimLa,
   USER,
   type ScimList,
   type ScimUser,
 } from '../support/scim-client.ts';
-import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 /**
  * Microsoft Entra ID's provisioning sequence, request by request, with the bodies Microsoft
@@ -26,18 +24,7 @@ const EMAIL = 'Test_User_fd0ea19b-0777-472c-9f96-4f70d2226f2e@testuser.com';
 const OBJECT_ID = '0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef';
 const RENAMED = '5b50642d-79fc-4410-9e90-4c077cdd1a59@testuser.com';
 
-let t: TestApp;
-let token: string;
-const entra = scimClient(
-  () => t,
-  () => token,
-);
-
-beforeAll(async () => {
-  t = await createTestApp();
-  ({ token } = await scimLa(t));
-});
-afterAll(async () => t?.close());
+const { app, send: entra } = useScimLa();
 
 async function list(filter: string): Promise<ScimList> {
   const response = await entra('GET', `/Users?filter=${encodeURIComponent(filter)}`);
@@ -134,9 +121,9 @@ describe('Entra ID provisions, updates, renames, disables, deletes and re-hires 
 
   it('8. UPN change: PATCH Replace userName renames the account (audited old → new; sessions untouched)', async () => {
     // A session of the person, as if they had signed in: a rename must not end it.
-    const now = t.clock.now();
-    await t.handle.db
-      .insertInto('sessions')
+    const now = app().clock.now();
+    await app()
+      .handle.db.insertInto('sessions')
       .values({
         id_hash: 'entra-rename-session',
         account_id: id,
@@ -157,13 +144,13 @@ describe('Entra ID provisions, updates, renames, disables, deletes and re-hires 
     expect(response.json<ScimUser>().userName).toBe(RENAMED);
     expect((await list(`userName eq "${USER_NAME}"`)).totalResults).toBe(0);
     expect((await list(`userName eq "${RENAMED}"`)).Resources.map((r) => r.id)).toEqual([id]);
-    const renamed = (await auditOf(t, id)).filter((e) => e.action === 'account.details-changed').at(-1);
+    const renamed = (await auditOf(app(), id)).filter((e) => e.action === 'account.details-changed').at(-1);
     expect(renamed?.details).toEqual({ changes: { username: [USER_NAME, RENAMED] } });
-    const kept = await t.handle.db.selectFrom('sessions').select('id_hash').where('account_id', '=', id).execute();
+    const kept = await app().handle.db.selectFrom('sessions').select('id_hash').where('account_id', '=', id).execute();
     expect(kept).toEqual([{ id_hash: 'entra-rename-session' }]);
     // The renamed person signs in with the new name in any case: R7 compares case-insensitively.
-    const row = await t.handle.db
-      .selectFrom('accounts')
+    const row = await app()
+      .handle.db.selectFrom('accounts')
       .select('id')
       .where('username', '=', RENAMED.toUpperCase())
       .executeTakeFirst();
@@ -178,8 +165,8 @@ describe('Entra ID provisions, updates, renames, disables, deletes and re-hires 
     expect(response.statusCode, response.body).toBe(200);
     expect(response.json<ScimUser>().active).toBe(false);
     expect((await entra('GET', `/Users/${id}`)).json<ScimUser>().active).toBe(false);
-    const row = await t.handle.db
-      .selectFrom('accounts')
+    const row = await app()
+      .handle.db.selectFrom('accounts')
       .select(['status', 'archive_reason'])
       .where('id', '=', id)
       .executeTakeFirstOrThrow();
@@ -199,8 +186,8 @@ describe('Entra ID provisions, updates, renames, disables, deletes and re-hires 
     );
     expectScimError(await entra('DELETE', `/Users/${id}`), 404);
     expect((await list(`userName eq "${RENAMED}"`)).totalResults).toBe(0);
-    const row = await t.handle.db
-      .selectFrom('accounts')
+    const row = await app()
+      .handle.db.selectFrom('accounts')
       .select(['status', 'archive_reason', 'deletion_due_at'])
       .where('id', '=', id)
       .executeTakeFirstOrThrow();
@@ -228,7 +215,7 @@ describe('Entra ID provisions, updates, renames, disables, deletes and re-hires 
     });
     expect((await entra('GET', `/Users/${id}`)).statusCode).toBe(200);
     expect((await list(`userName eq "${RENAMED}"`)).Resources.map((r) => r.id)).toEqual([id]);
-    const actions = (await auditOf(t, id)).map((e) => e.action);
+    const actions = (await auditOf(app(), id)).map((e) => e.action);
     expect(actions.slice(-5)).toEqual([
       'account.archived',
       'account.deprovisioned',
@@ -236,9 +223,9 @@ describe('Entra ID provisions, updates, renames, disables, deletes and re-hires 
       'account.restored',
       'account.details-changed',
     ]);
-    expect(await t.handle.db.selectFrom('accounts').select('id').where('username', '=', RENAMED).execute()).toEqual([
-      { id },
-    ]);
+    expect(await app().handle.db.selectFrom('accounts').select('id').where('username', '=', RENAMED).execute()).toEqual(
+      [{ id }],
+    );
   });
 
   it('12. deleted again, then re-hired under a new UPN with the same object id: the same account, renamed, not a 409', async () => {
@@ -256,13 +243,13 @@ describe('Entra ID provisions, updates, renames, disables, deletes and re-hires 
     });
     expect(response.statusCode, response.body).toBe(201);
     expect(response.json<ScimUser>()).toMatchObject({ id, userName: NEW_UPN, externalId: OBJECT_ID, active: true });
-    const row = await t.handle.db
-      .selectFrom('accounts')
+    const row = await app()
+      .handle.db.selectFrom('accounts')
       .select(['username', 'status', 'deprovisioned_at'])
       .where('id', '=', id)
       .executeTakeFirstOrThrow();
     expect(row).toEqual({ username: NEW_UPN, status: 'active', deprovisioned_at: null });
-    expect((await auditOf(t, id)).map((e) => e.action).slice(-6)).toEqual([
+    expect((await auditOf(app(), id)).map((e) => e.action).slice(-6)).toEqual([
       'account.archived',
       'account.deprovisioned',
       'account.reprovisioned',

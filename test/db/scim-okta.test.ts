@@ -1,16 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  expectScimError,
-  LIST,
-  PATCH,
-  scimClient,
-  scimLa,
-  USER,
-  type ScimList,
-  type ScimUser,
-} from '../support/scim-client.ts';
-import { createTestApp, type TestApp } from '../support/test-app.ts';
+import { describe, expect, it } from 'vitest';
+import { expectScimError, LIST, PATCH, useScimLa, USER, type ScimList, type ScimUser } from '../support/scim-client.ts';
 
 /**
  * Okta's published SCIM 2.0 test sequence (the Runscope "Okta SCIM 2.0 SPEC Test" and "CRUD Test"
@@ -25,18 +15,7 @@ const RANDOM = 'RunscopeUser8d2f';
 const USER_NAME = `${RANDOM}Username@atko.com`;
 const EMAIL = `${RANDOM}Email@atko.com`;
 
-let t: TestApp;
-let token: string;
-const okta = scimClient(
-  () => t,
-  () => token,
-);
-
-beforeAll(async () => {
-  t = await createTestApp();
-  ({ token } = await scimLa(t));
-});
-afterAll(async () => t?.close());
+const { app, send: okta } = useScimLa();
 
 function expectListShape(body: ScimList) {
   expect(body.schemas).toContain(LIST);
@@ -182,8 +161,8 @@ describe("Okta's SCIM 2.0 spec test", () => {
     });
     expect(on.statusCode, on.body).toBe(200);
     expect(on.json<ScimUser>().active).toBe(true);
-    const row = await t.handle.db
-      .selectFrom('accounts')
+    const row = await app()
+      .handle.db.selectFrom('accounts')
       .select('status')
       .where('id', '=', id)
       .executeTakeFirstOrThrow();

@@ -1,9 +1,9 @@
 import type { LightMyRequestResponse } from 'fastify';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { toScimUser } from '../../src/api/scim/scim-user-mapping.ts';
 import { createApiToken } from './api-client.ts';
 import { createAccount, createOrganisation } from './fixtures.ts';
-import type { TestApp } from './test-app.ts';
+import { createTestApp, type TestApp } from './test-app.ts';
 
 export const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 export const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
@@ -85,4 +85,23 @@ export async function auditOf(t: TestApp, accountId: string): Promise<{ action: 
     .orderBy('occurred_at')
     .orderBy('id')
     .execute();
+}
+
+/**
+ * A file's test application with Camden and a SCIM token (scimLa), started before its tests and
+ * closed after them; `send` talks SCIM as that token. `app()` is the application once started.
+ */
+export function useScimLa(): { app: () => TestApp; send: Send } {
+  let t: TestApp | undefined;
+  let token = '';
+  beforeAll(async () => {
+    t = await createTestApp();
+    ({ token } = await scimLa(t));
+  });
+  afterAll(async () => t?.close());
+  const app = () => {
+    if (!t) throw new Error('useScimLa: the application is not started yet (use it inside a test)');
+    return t;
+  };
+  return { app, send: scimClient(app, () => token) };
 }
