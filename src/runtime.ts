@@ -4,6 +4,7 @@ import { ConfigError, type Config } from './config.ts';
 import { connect, type DatabaseHandle } from './data/connect.ts';
 import { migrateToLatest } from './data/migrate.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
+import { startOidcCleanup } from './jobs/oidc-cleanup.ts';
 import { startScheduler, type JobLog, type Scheduler } from './jobs/scheduler.ts';
 import { DEFAULT_DELIVERY, deliverDueEmails } from './mail/deliver.ts';
 import { emlFileTransport, smtpTransport, type MailTransport } from './mail/transports.ts';
@@ -112,6 +113,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const stopMail = startMailLoop(runtime, mailTransportFor(config));
   const purge = setInterval(() => void runtime.services.sessions.purgeExpired().catch(() => {}), 10 * 60_000);
   purge.unref();
+  const stopOidcCleanup = startOidcCleanup(runtime.services, app.log);
   let scheduler: Scheduler | undefined;
   try {
     // Embedded mode: this process is the only one on the database, so it runs the schedule.
@@ -120,6 +122,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
     clearInterval(purge);
+    await stopOidcCleanup();
     await scheduler?.();
     await app.close();
     await stopMail();
@@ -135,6 +138,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     scheduler,
     async close() {
       clearInterval(purge);
+      await stopOidcCleanup();
       await app.close();
       await scheduler?.();
       await stopMail();
@@ -164,9 +168,11 @@ export async function startWorker(config: Config, options: { clock?: Clock; log?
   const runtime = await openRuntime(config, options.clock);
   const stopMail = startMailLoop(runtime, mailTransportFor(config));
   let scheduler: Scheduler;
+  const stopOidcCleanup = startOidcCleanup(runtime.services, log);
   try {
     scheduler = startScheduler(runtime, { log });
   } catch (error) {
+    await stopOidcCleanup();
     await stopMail();
     await runtime.close();
     throw error;
@@ -176,6 +182,7 @@ export async function startWorker(config: Config, options: { clock?: Clock; log?
     scheduler,
     async close() {
       await scheduler();
+      await stopOidcCleanup();
       await stopMail();
       await runtime.close();
     },

@@ -333,6 +333,58 @@ export interface LaIdentityProviderBreakGlassTable {
   account_id: string;
 }
 
+/** oidc-provider's state (migration 0013): one row per (model, id), as its adapter interface describes. */
+export interface OidcStateTable {
+  model: string;
+  id: string;
+  payload: Json;
+  grant_id: string | null;
+  user_code: string | null;
+  uid: string | null;
+  expires_at: Timestamp | null;
+  consumed_at: Timestamp | null;
+}
+
+/** The provider's ES256 signing keys (migration 0013); the private key SecretBox-sealed. */
+export interface OidcSigningKeysTable {
+  kid: string;
+  alg: 'ES256';
+  private_jwk_sealed: string;
+  public_jwk: Json;
+  created_at: Timestamp;
+  retired_at: Timestamp | null;
+  /** When a retired key leaves the key set: every token it signed has expired by then. */
+  retire_after: Timestamp | null;
+}
+
+/** Applications that sign people in through Nexus (migration 0013), registered by central support. */
+export interface OidcClientsTable {
+  client_id: string;
+  name: string;
+  /** SHA-256 of the secret, which is shown once. */
+  secret_hash: string;
+  redirect_uris: string[];
+  post_logout_redirect_uris: ColumnType<string[], string[] | undefined, string[]>;
+  backchannel_logout_uri: string | null;
+  disabled_at: Timestamp | null;
+  created_at: Timestamp;
+  created_by: string | null;
+  secret_rotated_at: Timestamp;
+}
+
+/** A person who has signed in through their LA's provider (migration 0011). */
+export interface LaAccountLinksTable {
+  account_id: string;
+  organisation_id: number;
+  issuer: string;
+  subject: string;
+  /** SecretBox-sealed; null when the provider gave none. */
+  refresh_token_sealed: string | null;
+  linked_at: Timestamp;
+  /** When the provider last confirmed the person: a sign-in or a refresh. */
+  confirmed_at: Timestamp;
+}
+
 export interface JobRunsTable {
   id: Generated<string>;
   job: string;
@@ -374,6 +426,9 @@ export interface Database {
   school_imports: SchoolImportsTable;
   la_identity_providers: LaIdentityProvidersTable;
   la_identity_provider_break_glass: LaIdentityProviderBreakGlassTable;
+  oidc_state: OidcStateTable;
+  oidc_signing_keys: OidcSigningKeysTable;
+  oidc_clients: OidcClientsTable;
 }
 
 export type Db = Kysely<Database>;

@@ -13,6 +13,7 @@ import { createIdentityProviderService } from './identity-providers/identity-pro
 import { createDigestService } from './lifecycle/digest-service.ts';
 import { createLifecycleService } from './lifecycle/lifecycle-service.ts';
 import { createLifecycleViewService } from './lifecycle/lifecycle-view-service.ts';
+import { createOidcStateService } from './oidc/oidc-state-service.ts';
 import { lifecycleSchedule } from './lifecycle/schedule.ts';
 import { createPasskeyService } from './sign-in/passkey-service.ts';
 import { createPasswordService } from './sign-in/password-service.ts';
@@ -71,6 +72,7 @@ export function createServices({
     schoolImports: createSchoolImportService(deps),
     apiTokens: createApiTokenService(deps),
     identityProviders: createIdentityProviderService(deps),
+    oidcState: createOidcStateService(deps),
     health: createHealthService(deps, databaseKind),
     lifecycle,
     schedule: deps.schedule,

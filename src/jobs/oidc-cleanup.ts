@@ -1,0 +1,30 @@
+import type { Services } from '../services/index.ts';
+import type { JobLog } from './scheduler.ts';
+
+/**
+ * Deletes the OpenID Connect provider's expired state every few minutes, in every server and
+ * worker process: the delete is harmless to repeat, so it needs no lock. Returns stop().
+ */
+export function startOidcCleanup(
+  services: Pick<Services, 'oidcState'>,
+  log: Pick<JobLog, 'error'>,
+  intervalMs = 10 * 60_000,
+): () => Promise<void> {
+  let running: Promise<unknown> | undefined;
+  const tick = () => {
+    running ??= services.oidcState
+      .purgeExpired()
+      .catch((error: unknown) =>
+        log.error(`OpenID Connect clean-up failed: ${error instanceof Error ? error.message : String(error)}`),
+      )
+      .finally(() => {
+        running = undefined;
+      });
+  };
+  const timer = setInterval(tick, intervalMs);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+}

@@ -1,0 +1,22 @@
+import { deleteExpiredOidcState } from '../../data/queries/oidc-state-queries.ts';
+import type { ServiceDeps } from '../deps.ts';
+
+/** Housekeeping of the OpenID Connect provider's state (migration 0013). */
+export function createOidcStateService({ db, clock }: Pick<ServiceDeps, 'db' | 'clock'>) {
+  return {
+    /**
+     * Deletes every row that has expired, in batches so that no statement holds many locks. Expired
+     * rows are already invisible to the provider: this only keeps the table small. Several
+     * processes may run it at once; a row is deleted once.
+     */
+    async purgeExpired(): Promise<number> {
+      const now = clock.now();
+      let total = 0;
+      for (;;) {
+        const deleted = await deleteExpiredOidcState(db, now);
+        total += deleted;
+        if (deleted === 0) return total;
+      }
+    },
+  };
+}
