@@ -4,6 +4,7 @@ import { addDigestCommands } from './cli/digest-commands.ts';
 import { reportFailure } from './cli/errors.ts';
 import { addLifecycleCommands } from './cli/lifecycle-commands.ts';
 import { addSchoolsCommands } from './cli/schools-commands.ts';
+import { addOidcCommands } from './cli/oidc-commands.ts';
 import { addMigrateCommand, addServeCommand, addWorkerCommand } from './cli/server-commands.ts';
 import { addCreateAdminCommand, addUsersCommands } from './cli/users-commands.ts';
 
@@ -29,6 +30,7 @@ export function buildCli(): Command {
   addDigestCommands(program);
   addSchoolsCommands(program);
   addUsersCommands(program);
+  addOidcCommands(program);
   addDemoCodeCommand(program);
   return program;
 }

@@ -59,6 +59,16 @@ export interface Config {
     /** What SCIM DELETE does to an account: archive it (reason provisioning) or delete it. */
     readonly scimDelete: 'archive' | 'delete';
   };
+  /** R61–R63: the OpenID Connect provider at BASE_URL/oidc. */
+  readonly oidc: {
+    /** R63: an access token's life; a change of privileges or an archive reaches applications by then. */
+    readonly accessTokenMinutes: number;
+    readonly idTokenMinutes: number;
+    /** A refresh token's life; each use gives a new one (rotation). */
+    readonly refreshTokenHours: number;
+    /** A new signing key is published this long before it signs, so every process serves it first. */
+    readonly keyPropagationSeconds: number;
+  };
   readonly smtpUrl: string | undefined;
   readonly mailFrom: string;
   readonly platformName: string;
@@ -221,6 +231,12 @@ export function loadConfig(env: Env = process.env): Config {
       schedule: cronPattern(env, 'DIGEST_SCHEDULE', '0 7 * * 1', lifecycle.timezone),
     },
     api: { rateLimitPerMinute: int(env, 'API_RATE_LIMIT_PER_MINUTE', 600), scimDelete: scimDelete(env.SCIM_DELETE) },
+    oidc: {
+      accessTokenMinutes: int(env, 'OIDC_ACCESS_TOKEN_MINUTES', 5),
+      idTokenMinutes: int(env, 'OIDC_ID_TOKEN_MINUTES', 10),
+      refreshTokenHours: int(env, 'OIDC_REFRESH_TOKEN_HOURS', 12),
+      keyPropagationSeconds: int(env, 'OIDC_KEY_PROPAGATION_SECONDS', 60, 0),
+    },
     smtpUrl: env.SMTP_URL || undefined,
     mailFrom: env.MAIL_FROM || 'Nexus <no-reply@nexus.invalid>',
     platformName: env.PLATFORM_NAME || 'Nexus',

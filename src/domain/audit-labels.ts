@@ -9,6 +9,7 @@ const LABELS: Record<string, string> = {
   'identity-provider.configured': 'LA sign-in provider set up',
   'identity-provider.changed': 'LA sign-in provider changed',
   'identity-provider.tested': 'LA sign-in provider connection tested',
+  'oidc.signing-key-rotated': 'Single sign-on signing key rotated',
   'account.details-changed': 'Details changed',
   'account.privileges-changed': 'Privileges changed',
   'account.school-added': 'School added',

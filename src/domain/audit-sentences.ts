@@ -51,6 +51,12 @@ function expiry(d: Details, ctx: AuditContext, words: string): string {
   return at && !Number.isNaN(at.getTime()) ? `${words}${ctx.dateTime(at)}` : '';
 }
 
+/** "4 December 2026 at 10:00am" for an ISO instant; undefined for anything else. */
+function instantText(value: unknown, ctx: AuditContext): string | undefined {
+  const at = typeof value === 'string' ? new Date(value) : undefined;
+  return at && !Number.isNaN(at.getTime()) ? ctx.dateTime(at) : undefined;
+}
+
 /** "1 account", "3 accounts". */
 export function count(n: number, singular: string, plural = `${singular}s`): string {
   return `${n.toLocaleString('en-GB')} ${n === 1 ? singular : plural}`;
@@ -415,6 +421,18 @@ const DESCRIBERS: Record<string, Describer> = {
     }.`,
     lines: str(d, 'problem') ? [str(d, 'problem')!] : [],
     used: ['issuer', 'outcome', 'problem'],
+  }),
+  'oidc.signing-key-rotated': (d, ctx) => ({
+    sentence: `New signing key ${str(d, 'kid') ?? ''} for the applications' sign-in${
+      instantText(d.signsFrom, ctx) ? `; it signs from ${instantText(d.signsFrom, ctx)}` : ''
+    }.`,
+    lines:
+      str(d, 'previousKid') && instantText(d.previousRetiresAt, ctx)
+        ? [
+            `The previous key ${str(d, 'previousKid')} stays in the key set until ${instantText(d.previousRetiresAt, ctx)}`,
+          ]
+        : [],
+    used: ['kid', 'signsFrom', 'previousKid', 'previousRetiresAt'],
   }),
 
   'accounts.imported': (d) => ({

@@ -14,6 +14,7 @@ import { createDigestService } from './lifecycle/digest-service.ts';
 import { createLifecycleService } from './lifecycle/lifecycle-service.ts';
 import { createLifecycleViewService } from './lifecycle/lifecycle-view-service.ts';
 import { createOidcStateService } from './oidc/oidc-state-service.ts';
+import { createSigningKeyService } from './oidc/signing-key-service.ts';
 import { lifecycleSchedule } from './lifecycle/schedule.ts';
 import { createPasskeyService } from './sign-in/passkey-service.ts';
 import { createPasswordService } from './sign-in/password-service.ts';
@@ -73,6 +74,7 @@ export function createServices({
     apiTokens: createApiTokenService(deps),
     identityProviders: createIdentityProviderService(deps),
     oidcState: createOidcStateService(deps),
+    oidcKeys: createSigningKeyService(deps),
     health: createHealthService(deps, databaseKind),
     lifecycle,
     schedule: deps.schedule,

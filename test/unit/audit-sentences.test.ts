@@ -195,6 +195,15 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     },
     { changes: {}, secretReplaced: true },
   ],
+  'oidc.signing-key-rotated': [
+    {
+      kid: '3f9a1c2e5b7d4a60',
+      previousKid: 'b81e07d2c4a95f13',
+      signsFrom: '2026-12-03T10:01:00.000Z',
+      previousRetiresAt: '2026-12-03T10:12:00.000Z',
+    },
+    { kid: '3f9a1c2e5b7d4a60', signsFrom: '2026-12-03T10:01:00.000Z' },
+  ],
   'identity-provider.tested': [
     { issuer: 'https://idp.northshire.gov.uk', outcome: 'works' },
     {
