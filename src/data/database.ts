@@ -42,6 +42,8 @@ export interface OrganisationsTable {
   la_code: string | null;
   name: string;
   created_at: Timestamp;
+  /** Whether its staff may sign in with a passkey alone (R65, migration 0012). */
+  passkey_sign_in: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 export interface SchoolsTable {
@@ -166,6 +168,12 @@ export interface PasskeysTable {
   name: string;
   created_at: Timestamp;
   last_used_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+/** Challenges of password-less passkey sign-ins already answered, until they expire (migration 0012). */
+export interface WebAuthnSpentChallengesTable {
+  challenge_hash: string;
+  expires_at: Timestamp;
 }
 
 export interface SignInThrottleTable {
@@ -412,6 +420,7 @@ export interface Database {
   topic_messages: TopicMessagesTable;
   sessions: SessionsTable;
   passkeys: PasskeysTable;
+  webauthn_spent_challenges: WebAuthnSpentChallengesTable;
   sign_in_throttle: SignInThrottleTable;
   account_tokens: AccountTokensTable;
   audit_events: AuditEventsTable;

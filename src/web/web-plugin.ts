@@ -21,6 +21,8 @@ import { passwordRoutes } from './routes/sign-in/password-routes.ts';
 import { schoolGroupRoutes } from './routes/accounts/school-group-routes.ts';
 import { securityAlertRoutes } from './routes/lifecycle/security-alert-routes.ts';
 import { signInRoutes } from './routes/sign-in/sign-in-routes.ts';
+import { passkeySignInRoutes } from './routes/sign-in/passkey-sign-in-routes.ts';
+import { passkeySignInSettingsRoutes } from './routes/identity-providers/passkey-sign-in-settings-routes.ts';
 import { signInSettingsRoutes } from './routes/identity-providers/sign-in-settings-routes.ts';
 import { sessionRoutes } from './routes/sign-in/session-routes.ts';
 import { registerLaContext } from './plugins/la-context.ts';
@@ -59,6 +61,7 @@ export async function registerWeb(app: FastifyInstance, services: Services, opti
 
   await app.register(healthRoutes(services));
   await app.register(signInRoutes(services));
+  await app.register(passkeySignInRoutes(services));
   await app.register(sessionRoutes(services));
   await app.register(passwordRoutes(services));
   await app.register(homeRoutes(services));
@@ -75,6 +78,7 @@ export async function registerWeb(app: FastifyInstance, services: Services, opti
   await app.register(lifecycleRoutes(services));
   await app.register(apiTokenRoutes(services));
   await app.register(signInSettingsRoutes(services));
+  await app.register(passkeySignInSettingsRoutes(services));
   await app.register(supportRoutes(services));
   await app.register(schoolImportRoutes(services));
   await app.register(laContextRoutes(services));

@@ -571,6 +571,14 @@ export const MATRIX: Row[] = [
     expect: x(400, 403, 403, 404, 400, 302, 302),
   },
   {
+    // "No" when it is already no: those the table lets through are told nothing changed (303).
+    name: 'passkey sign-in setting of Camden',
+    method: 'POST',
+    path: '/admin/sign-in-settings/passkeys?la=202',
+    body: () => ({ passkeySignIn: 'no' }),
+    expect: x(303, 403, 403, 404, 303, 302, 302),
+  },
+  {
     // Camden has no provider saved: those the table lets through are told to save first (409).
     name: 'test the connection of Camden',
     method: 'POST',

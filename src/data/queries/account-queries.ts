@@ -45,6 +45,7 @@ export function organisationAndPrivilegeColumns() {
     sql<Organisation['la_code']>`organisations.la_code`.as('organisation_la_code'),
     sql<Organisation['name']>`organisations.name`.as('organisation_name'),
     sql<Organisation['created_at']>`organisations.created_at`.as('organisation_created_at'),
+    sql<Organisation['passkey_sign_in']>`organisations.passkey_sign_in`.as('organisation_passkey_sign_in'),
     sql<string[]>`ARRAY(SELECT privilege FROM account_privileges WHERE account_privileges.account_id = accounts.id)`.as(
       'privilege_codes',
     ),
@@ -56,6 +57,7 @@ type AccountWithOrganisationRow = Account & {
   organisation_la_code: Organisation['la_code'];
   organisation_name: Organisation['name'];
   organisation_created_at: Organisation['created_at'];
+  organisation_passkey_sign_in: Organisation['passkey_sign_in'];
   privilege_codes: string[];
 };
 
@@ -69,6 +71,7 @@ export function accountWithOrganisation(row: AccountWithOrganisationRow): {
     organisation_la_code,
     organisation_name,
     organisation_created_at,
+    organisation_passkey_sign_in,
     privilege_codes,
     ...account
   } = row;
@@ -80,6 +83,7 @@ export function accountWithOrganisation(row: AccountWithOrganisationRow): {
       la_code: organisation_la_code,
       name: organisation_name,
       created_at: organisation_created_at,
+      passkey_sign_in: organisation_passkey_sign_in,
     },
     privileges: privilege_codes,
   };

@@ -185,3 +185,14 @@ export async function replaceBreakGlass(
     .values(accountIds.map((account_id) => ({ organisation_id: organisationId, account_id })))
     .execute();
 }
+
+/** Whether the LA named this account break-glass: it keeps its own sign-in when the provider is required. */
+export async function isBreakGlassAccount(db: Executor, organisationId: number, accountId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('la_identity_provider_break_glass')
+    .select('account_id')
+    .where('organisation_id', '=', organisationId)
+    .where('account_id', '=', accountId)
+    .executeTakeFirst();
+  return row !== undefined;
+}

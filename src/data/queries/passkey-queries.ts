@@ -150,3 +150,45 @@ export async function takeChallenge(
   if (!row?.challenge || row.purpose !== purpose || !row.expiresAt || row.expiresAt <= now) return undefined;
   return row.challenge;
 }
+
+/** The passkey holding this credential, whoever's it is: the password-less sign-in knows no account first. */
+export async function findPasskeyByCredential(db: Executor, credentialId: string): Promise<Passkey | undefined> {
+  return db.selectFrom('passkeys').selectAll().where('credential_id', '=', credentialId).executeTakeFirst();
+}
+
+/**
+ * Spends a password-less sign-in's challenge: true the first time, false when it was already
+ * answered (a replayed page or answer). Rows past their expiry go at the same time: an expired
+ * challenge is refused before it is looked up here.
+ */
+export async function spendChallenge(
+  db: Executor,
+  challengeHash: string,
+  expiresAt: Date,
+  now: Date,
+): Promise<boolean> {
+  await db.deleteFrom('webauthn_spent_challenges').where('expires_at', '<', now).execute();
+  const row = await db
+    .insertInto('webauthn_spent_challenges')
+    .values({ challenge_hash: challengeHash, expires_at: expiresAt })
+    .onConflict((oc) => oc.column('challenge_hash').doNothing())
+    .returning('challenge_hash')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Whether any organisation lets its staff sign in with a passkey alone: the sign-in page offers it only then. */
+export async function anyPasskeySignIn(db: Executor): Promise<boolean> {
+  const row = await db.selectFrom('organisations').select('id').where('passkey_sign_in', '=', true).executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function setPasskeySignIn(db: Executor, organisationId: number, allowed: boolean): Promise<boolean> {
+  const result = await db
+    .updateTable('organisations')
+    .set({ passkey_sign_in: allowed })
+    .where('id', '=', organisationId)
+    .where('passkey_sign_in', '=', !allowed)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}

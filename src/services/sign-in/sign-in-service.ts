@@ -23,6 +23,7 @@ import type { RequestContext } from '../request-context.ts';
 import { hashToken, newToken } from './secrets.ts';
 import { raiseSecurityAlert } from '../lifecycle/security-alert-service.ts';
 import { authenticationOptions, readCredentialResponse, verifyAuthentication } from './webauthn.ts';
+import { checkPasskeySignIn, PASSKEY_SIGN_IN_REFUSED, passkeySignInOffer } from './passkey-sign-in.ts';
 
 const PASSKEY_REFUSED = 'Your passkey could not be used. Try again, or enter the code from your authenticator app.';
 
@@ -137,9 +138,9 @@ export function createSignInService(deps: ServiceDeps) {
     return { idHash, session, account };
   }
 
-  /** Ends the half-signed-in session and starts a fully signed-in one under a new id (R54). */
+  /** Ends the half-signed-in session (if any) and starts a fully signed-in one under a new id (R54). */
   async function completeSignIn(
-    idHash: string,
+    idHash: string | undefined,
     account: Account,
     ctx: RequestContext,
     action: string,
@@ -148,7 +149,7 @@ export function createSignInService(deps: ServiceDeps) {
     const now = clock.now();
     const token = newToken();
     await db.transaction().execute(async (trx) => {
-      await deleteSession(trx, idHash);
+      if (idHash) await deleteSession(trx, idHash);
       await insertSession(trx, {
         idHash: hashToken(token),
         accountId: account.id,
@@ -295,6 +296,43 @@ export function createSignInService(deps: ServiceDeps) {
       )
         return fail(account, account.username, 'passkey-refused', ctx, PASSKEY_REFUSED);
       return completeSignIn(idHash, account, ctx, 'sign-in.succeeded', { passkey: passkey.name });
+    },
+
+    /** The sign-in page's "Sign in with a passkey", when any LA allows it (R65). */
+    passkeySignInOffer: () => passkeySignInOffer(deps),
+
+    /** A passkey alone, where the LA allows it: throttled and audited as a password and code are. */
+    async signInWithPasskey(sealed: string | undefined, responseInput: string | undefined, ctx: RequestContext) {
+      if (!responseInput)
+        throw new ValidationError({
+          passkey: 'Signing in with a passkey needs JavaScript. Sign in with your username and password instead.',
+        });
+      const check = await checkPasskeySignIn(deps, { sealed, response: responseInput }, (account, credentialId) =>
+        throttle(account ? account.username.toLowerCase() : `passkey:${credentialId}`, ctx),
+      );
+      if ('archived' in check) {
+        const account = check.archived;
+        await db.transaction().execute((trx) =>
+          raiseSecurityAlert(trx, deps, account, {
+            by: anonymous(account.username),
+            ctx,
+            now: clock.now(),
+            action: 'sign-in.archived-account',
+            details: { passkey: true },
+          }),
+        );
+        const organisation = await findOrganisation(db, account.organisation_id);
+        throw new ArchivedAccountError(await administratorsOf(db, account.organisation_id), organisation?.name ?? '');
+      }
+      if (!check.ok) return fail(check.account, check.account?.username ?? 'unknown', check.reason, ctx, check.message);
+      const { account, passkey, counter } = check;
+      const now = clock.now();
+      if (!(await recordPasskeyUse(db, { id: passkey.id, previousCounter: Number(passkey.counter), counter, now })))
+        return fail(account, account.username, 'passkey-refused', ctx, PASSKEY_SIGN_IN_REFUSED);
+      return completeSignIn(undefined, account, ctx, 'sign-in.succeeded', {
+        passkey: passkey.name,
+        passwordless: true,
+      });
     },
 
     /** The key to enrol, kept (sealed) on the pending session until a code confirms it. */

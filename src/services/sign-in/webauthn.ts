@@ -11,6 +11,7 @@ import {
 import { isoBase64URL } from '@simplewebauthn/server/helpers';
 import type { Config } from '../../config.ts';
 import type { Passkey } from '../../data/database.ts';
+import type { SecretBox } from './secrets.ts';
 import { PASSKEY_CHALLENGE_MINUTES, PASSKEY_RESPONSE_MAX } from '../../domain/passkeys.ts';
 
 /**
@@ -135,6 +136,36 @@ export async function verifyAuthentication(
     });
     return result.verified ? result.authenticationInfo.newCounter : undefined;
   } catch {
+    return undefined;
+  }
+}
+
+const SIGN_IN_PURPOSE = 'passkey-sign-in';
+
+/**
+ * The password-less sign-in's challenge, sealed for the page to carry: nobody is known when the
+ * sign-in page is shown, so nothing is written for it (an anonymous page must not fill a table).
+ * The seal (AES-GCM) means only this service could have made it; the expiry inside bounds it; and
+ * spending it (spendChallenge) makes it good for one answer.
+ */
+export function sealSignInChallenge(box: SecretBox, challenge: string, expiresAt: Date): string {
+  return box.seal(JSON.stringify({ p: SIGN_IN_PURPOSE, c: challenge, e: expiresAt.getTime() }));
+}
+
+/** The challenge and its expiry when the seal is this service's and for this purpose; undefined otherwise. */
+export function openSignInChallenge(
+  box: SecretBox,
+  sealed: string | undefined,
+): { challenge: string; expiresAt: Date } | undefined {
+  if (!sealed || sealed.length > 1_000) return undefined;
+  try {
+    const value: unknown = JSON.parse(box.open(sealed));
+    if (!value || typeof value !== 'object') return undefined;
+    const { p, c, e } = value as Record<string, unknown>;
+    if (p !== SIGN_IN_PURPOSE || typeof c !== 'string' || typeof e !== 'number') return undefined;
+    return { challenge: c, expiresAt: new Date(e) };
+  } catch {
+    // Tampered, truncated or sealed with another key: to the person, one refusal.
     return undefined;
   }
 }

@@ -16,7 +16,10 @@ for (const block of document.querySelectorAll('[data-module="app-passkey"]')) {
   const problem = block.querySelector('.app-passkey__problem');
   if (!form || !api || !api.browserSupportsWebAuthn()) {
     if (noScript)
-      noScript.textContent = 'This browser cannot use passkeys. Use another browser, or your authenticator app.';
+      noScript.textContent =
+        block.dataset.mode === 'sign-in'
+          ? 'This browser cannot use passkeys. Sign in with your username and password.'
+          : 'This browser cannot use passkeys. Use another browser, or your authenticator app.';
     continue;
   }
   const options = JSON.parse(block.dataset.options);
@@ -46,7 +49,9 @@ for (const block of document.querySelectorAll('[data-module="app-passkey"]')) {
           ? 'This passkey is already added.'
           : register
             ? 'The passkey was not added. Try again, and confirm with your fingerprint, face or PIN when asked.'
-            : 'The passkey was not used. Try again, or enter the code from your authenticator app.';
+            : block.dataset.mode === 'sign-in'
+              ? 'The passkey was not used. Try again, or sign in with your username and password.'
+              : 'The passkey was not used. Try again, or enter the code from your authenticator app.';
       problem.hidden = false;
     }
   });

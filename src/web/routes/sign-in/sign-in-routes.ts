@@ -8,6 +8,7 @@ import { requestContext } from '../../../http/request-context.ts';
 import { errorView } from '../../plugins/views.ts';
 import { formBody, queryOf, text } from '../form.ts';
 import { returnPath, withReturnTo } from '../../../domain/return-path.ts';
+import { passkeySignInContext } from './passkey-sign-in-routes.ts';
 
 /**
  * Sign-in pages (§13): /sign-in → /sign-in/two-factor (a code, or a passkey: POST
@@ -50,6 +51,7 @@ export function signInRoutes(services: Services) {
         returnTo,
         timedOut: queryOf(request).timedOut === '1',
         sessionIdleMinutes: services.config.sessionIdleMinutes,
+        passkeySignIn: await passkeySignInContext(services),
       });
     });
 
