@@ -37,6 +37,7 @@ const LABELS: Record<string, string> = {
   'two-factor.reset': 'Two-factor authentication reset',
   'passkey.added': 'Passkey added',
   'passkey.removed': 'Passkey removed',
+  'passkey-sign-in.changed': 'Passkey sign-in setting changed',
   'sign-in.password-accepted': 'Password accepted',
   'sign-in.succeeded': 'Signed in',
   'sign-in.failed': 'Sign-in failed',

@@ -129,6 +129,11 @@ const SIGN_IN_FAILURES: Record<string, string> = {
   'wrong-code': 'the two-factor code was not correct',
   'reused-code': 'the two-factor code had already been used',
   'passkey-refused': 'the passkey was not accepted',
+  'passkey-unknown': 'the passkey is not one of any account',
+  'passkey-challenge-expired': 'the sign-in page had expired or its passkey challenge was not genuine',
+  'passkey-challenge-reused': 'the passkey answer had already been used',
+  'passkey-sign-in-not-allowed': 'the Local Authority does not allow signing in with a passkey alone',
+  'passkey-sign-in-la-account-required': 'the Local Authority requires its LA account for sign-in',
   throttled: 'too many attempts',
 };
 
@@ -364,8 +369,10 @@ const DESCRIBERS: Record<string, Describer> = {
 
   'sign-in.password-accepted': () => ({ sentence: 'Password accepted; the two-factor code was asked for next.' }),
   'sign-in.succeeded': (d) => ({
-    sentence: str(d, 'passkey') ? `Signed in with the passkey ${quoted(str(d, 'passkey'))}.` : 'Signed in.',
-    used: ['passkey'],
+    sentence: str(d, 'passkey')
+      ? `Signed in with the passkey ${quoted(str(d, 'passkey'))}${d.passwordless === true ? ' alone, without a password' : ''}.`
+      : 'Signed in.',
+    used: ['passkey', 'passwordless'],
   }),
   'sign-in.failed': (d) => ({
     sentence: `Sign-in failed${str(d, 'username') ? ` as ${quoted(str(d, 'username'))}` : ''}: ${
@@ -378,8 +385,10 @@ const DESCRIBERS: Record<string, Describer> = {
     used: ['reason', 'username'],
   }),
   'sign-in.archived-account': (d) => ({
-    sentence: `Someone tried to sign in to this archived account${str(d, 'username') ? ` as ${quoted(str(d, 'username'))}` : ''}.`,
-    used: ['username'],
+    sentence: `Someone tried to sign in to this archived account${str(d, 'username') ? ` as ${quoted(str(d, 'username'))}` : ''}${
+      d.passkey === true ? ' with one of its passkeys' : ''
+    }.`,
+    used: ['username', 'passkey'],
   }),
   'sign-out': () => ({ sentence: 'Signed out.' }),
 
@@ -414,6 +423,13 @@ const DESCRIBERS: Record<string, Describer> = {
     }.`,
     lines: providerSettingLines(d, ctx, true),
     used: ['changes', 'secretReplaced', 'connectionTested'],
+  }),
+  'passkey-sign-in.changed': (d) => ({
+    sentence:
+      d.allowed === true
+        ? 'Signing in with a passkey alone turned on for the staff of this Local Authority.'
+        : 'Signing in with a passkey alone turned off for the staff of this Local Authority.',
+    used: ['allowed'],
   }),
   'identity-provider.tested': (d) => ({
     sentence: `Connection to the provider${str(d, 'issuer') ? ` ${str(d, 'issuer')}` : ''} tested: ${

@@ -24,6 +24,7 @@ import { createSchoolGroupService } from './accounts/school-group-service.ts';
 import { createSchoolImportService } from './imports/school-import-service.ts';
 import { createSecurityAlertService } from './lifecycle/security-alert-service.ts';
 import { createSessionService } from './sign-in/session-service.ts';
+import { createPasskeySignInSettings } from './identity-providers/passkey-sign-in-settings.ts';
 import { createSupportService } from './support/support-service.ts';
 import { createLaContextService } from './support/la-context-service.ts';
 import { createSignInService } from './sign-in/sign-in-service.ts';
@@ -73,6 +74,7 @@ export function createServices({
     schoolImports: createSchoolImportService(deps),
     apiTokens: createApiTokenService(deps),
     identityProviders: createIdentityProviderService(deps),
+    passkeySignIn: createPasskeySignInSettings(deps),
     oidcState: createOidcStateService(deps),
     oidcKeys: createSigningKeyService(deps),
     health: createHealthService(deps, databaseKind),
