@@ -23,6 +23,8 @@ export interface Config {
   readonly secureCookies: boolean;
   readonly sessionIdleMinutes: number;
   readonly sessionAbsoluteHours: number;
+  /** R64: a session opened through an LA's provider is re-checked with it when the last check is this old. */
+  readonly laSignInRecheckHours: number;
   readonly invitationDays: number;
   readonly passwordResetMinutes: number;
   readonly throttle: {
@@ -214,6 +216,7 @@ export function loadConfig(env: Env = process.env): Config {
     secureCookies: bool(env, 'SECURE_COOKIES', secure),
     sessionIdleMinutes: int(env, 'SESSION_IDLE_MINUTES', 30),
     sessionAbsoluteHours: int(env, 'SESSION_ABSOLUTE_HOURS', 12),
+    laSignInRecheckHours: int(env, 'LA_SIGN_IN_RECHECK_HOURS', 24),
     invitationDays: int(env, 'INVITATION_DAYS', 7),
     passwordResetMinutes: int(env, 'PASSWORD_RESET_MINUTES', 60),
     throttle: {

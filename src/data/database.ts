@@ -135,7 +135,7 @@ export interface TopicMessagesTable {
   created_by: string | null;
 }
 
-export type SessionStage = 'two_factor' | 'two_factor_setup' | 'signed_in';
+export type SessionStage = 'two_factor' | 'two_factor_setup' | 'signed_in' | 'la_account';
 
 export interface SessionsTable {
   id_hash: string;
@@ -146,6 +146,14 @@ export interface SessionsTable {
   webauthn_challenge: ColumnType<string | null, string | null | undefined, string | null>;
   webauthn_purpose: ColumnType<WebAuthnPurpose | null, WebAuthnPurpose | null | undefined, WebAuthnPurpose | null>;
   webauthn_expires_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** A sign-in through the LA's provider on its way (stage la_account; migration 0011): spent by the callback. */
+  la_state: ColumnType<string | null, string | null | undefined, string | null>;
+  la_nonce: ColumnType<string | null, string | null | undefined, string | null>;
+  /** SecretBox-sealed PKCE code verifier. */
+  la_code_verifier: ColumnType<string | null, string | null | undefined, string | null>;
+  la_return_to: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Opened through the LA's provider: when it last confirmed the person (migration 0011). */
+  la_confirmed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: Timestamp;
   last_seen_at: Timestamp;
   expires_at: Timestamp;
@@ -333,6 +341,8 @@ export interface LaIdentityProvidersTable {
   last_tested_at: Timestamp | null;
   last_test_ok: boolean | null;
   last_test_message: string | null;
+  /** The acr value that says the person used multi-factor authentication (migration 0011). */
+  mfa_acr: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** Accounts that keep password and two-factor sign-in when the LA's provider is required (migration 0010). */
@@ -435,6 +445,7 @@ export interface Database {
   school_imports: SchoolImportsTable;
   la_identity_providers: LaIdentityProvidersTable;
   la_identity_provider_break_glass: LaIdentityProviderBreakGlassTable;
+  la_account_links: LaAccountLinksTable;
   oidc_state: OidcStateTable;
   oidc_signing_keys: OidcSigningKeysTable;
   oidc_clients: OidcClientsTable;
@@ -450,5 +461,6 @@ export type Organisation = Selectable<OrganisationsTable>;
 export type Session = Selectable<SessionsTable>;
 export type Passkey = Selectable<PasskeysTable>;
 export type LaIdentityProvider = Selectable<LaIdentityProvidersTable>;
+export type LaAccountLink = Selectable<LaAccountLinksTable>;
 export type AuditEvent = Selectable<AuditEventsTable>;
 export type OutboxRow = Selectable<EmailOutboxTable>;

@@ -12,6 +12,7 @@ import * as m0007 from './migrations/0007-review-bulk-decisions.ts';
 import * as m0008 from './migrations/0008-scim-deprovisioned.ts';
 import * as m0009 from './migrations/0009-passkeys.ts';
 import * as m0010 from './migrations/0010-la-identity-providers.ts';
+import * as m0011 from './migrations/0011-la-sign-in.ts';
 import * as m0012 from './migrations/0012-passkey-sign-in.ts';
 import * as m0013 from './migrations/0013-oidc-provider.ts';
 
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0008-scim-deprovisioned': m0008,
   '0009-passkeys': m0009,
   '0010-la-identity-providers': m0010,
+  '0011-la-sign-in': m0011,
   '0012-passkey-sign-in': m0012,
   '0013-oidc-provider': m0013,
 };

@@ -11,6 +11,8 @@ export async function insertSession(
     expiresAt: Date;
     ip: string | null;
     userAgent: string | null;
+    /** Opened through the LA's provider: when it confirmed the person (R64). */
+    laConfirmedAt?: Date | null;
   },
 ): Promise<void> {
   await db
@@ -24,6 +26,7 @@ export async function insertSession(
       expires_at: session.expiresAt,
       ip: session.ip,
       user_agent: session.userAgent?.slice(0, 500) ?? null,
+      la_confirmed_at: session.laConfirmedAt ?? null,
     })
     .execute();
 }
@@ -60,8 +63,17 @@ export async function deleteExpiredSessions(db: Executor, now: Date, idleBefore:
   return Number(result.numDeletedRows);
 }
 
-/** A session as a page request reads it: without the open WebAuthn ceremony, which only its own steps read. */
-export type SignedInSession = Omit<Session, 'webauthn_challenge' | 'webauthn_purpose' | 'webauthn_expires_at'>;
+/** A session as a page request reads it: without the open WebAuthn ceremony or LA transaction, which only their own steps read. */
+export type SignedInSession = Omit<
+  Session,
+  | 'webauthn_challenge'
+  | 'webauthn_purpose'
+  | 'webauthn_expires_at'
+  | 'la_state'
+  | 'la_nonce'
+  | 'la_code_verifier'
+  | 'la_return_to'
+>;
 
 /**
  * A session with the person it signs in, as they are now (R18): the account, its organisation
@@ -89,6 +101,7 @@ export async function findSessionWithAccount(
       'sessions.expires_at as session_expires_at',
       'sessions.ip as session_ip',
       'sessions.user_agent as session_user_agent',
+      'sessions.la_confirmed_at as session_la_confirmed_at',
     ])
     .where('sessions.id_hash', '=', idHash)
     .executeTakeFirst();
@@ -102,6 +115,7 @@ export async function findSessionWithAccount(
     session_expires_at,
     session_ip,
     session_user_agent,
+    session_la_confirmed_at,
     ...rest
   } = row;
   return {
@@ -115,7 +129,18 @@ export async function findSessionWithAccount(
       expires_at: session_expires_at,
       ip: session_ip,
       user_agent: session_user_agent,
+      la_confirmed_at: session_la_confirmed_at,
     },
     ...accountWithOrganisation(rest),
   };
+}
+
+/** Ends a half-signed-in session, saying when the LA's provider confirmed the person, if it did (R64). */
+export async function endPendingSession(db: Executor, idHash: string): Promise<{ laConfirmedAt: Date | null }> {
+  const row = await db
+    .deleteFrom('sessions')
+    .where('id_hash', '=', idHash)
+    .returning('la_confirmed_at')
+    .executeTakeFirst();
+  return { laConfirmedAt: row?.la_confirmed_at ?? null };
 }

@@ -7,6 +7,8 @@ import {
 import type { ServiceDeps } from '../deps.ts';
 import { principalOf, type Principal } from './principal.ts';
 import { hashToken } from './secrets.ts';
+import { recheckLaSession } from './la-sign-in.ts';
+import { SYSTEM_CONTEXT } from '../request-context.ts';
 
 export interface SignedIn extends Principal {
   readonly sessionIdHash: string;
@@ -23,7 +25,8 @@ const TOUCH_INTERVAL_MS = 60_000;
  * Server-side sessions (R54). The account, its status and its privileges are read afresh on
  * every request, so a removed privilege or an archive stops the very next request (R18).
  */
-export function createSessionService({ db, clock, config }: ServiceDeps) {
+export function createSessionService(deps: ServiceDeps) {
+  const { db, clock, config } = deps;
   const sessionEnd = (lastSeen: Date, absoluteEnd: Date) =>
     new Date(Math.min(lastSeen.getTime() + config.sessionIdleMinutes * 60_000, absoluteEnd.getTime()));
 
@@ -46,6 +49,9 @@ export function createSessionService({ db, clock, config }: ServiceDeps) {
         await deleteSession(db, idHash);
         return undefined;
       }
+      // Opened through the LA's provider: at least daily, the provider must still vouch for the person (R64).
+      if (session.la_confirmed_at && !(await recheckLaSession(deps, session, found.account, SYSTEM_CONTEXT)))
+        return undefined;
       let lastSeen = session.last_seen_at;
       if (now.getTime() - lastSeen.getTime() >= TOUCH_INTERVAL_MS) {
         await touchSession(db, idHash, now);

@@ -7,7 +7,13 @@ import {
   findAccountByUsername,
   findOrganisation,
 } from '../../data/queries/account-queries.ts';
-import { deleteSession, findSession, insertSession, setPendingTotpSecret } from '../../data/queries/session-queries.ts';
+import {
+  deleteSession,
+  endPendingSession,
+  findSession,
+  insertSession,
+  setPendingTotpSecret,
+} from '../../data/queries/session-queries.ts';
 import { passkeysOf, recordPasskeyUse, setChallenge, takeChallenge } from '../../data/queries/passkey-queries.ts';
 import { clearKey, countAttempt, lockKey, refundAttempts } from '../../data/queries/throttle-queries.ts';
 import { ArchivedAccountError, AuthenticationError, ThrottledError, ValidationError } from '../../domain/errors.ts';
@@ -23,6 +29,7 @@ import type { RequestContext } from '../request-context.ts';
 import { hashToken, newToken } from './secrets.ts';
 import { raiseSecurityAlert } from '../lifecycle/security-alert-service.ts';
 import { authenticationOptions, readCredentialResponse, verifyAuthentication } from './webauthn.ts';
+import { createLaSignIn } from './la-sign-in.ts';
 import { checkPasskeySignIn, PASSKEY_SIGN_IN_REFUSED, passkeySignInOffer } from './passkey-sign-in.ts';
 
 const PASSKEY_REFUSED = 'Your passkey could not be used. Try again, or enter the code from your authenticator app.';
@@ -47,10 +54,19 @@ export function createSignInService(deps: ServiceDeps) {
 
   /** Counts this attempt against the account name and the address; refuses when over the limit. */
   async function throttle(username: string, ctx: RequestContext): Promise<void> {
-    const now = clock.now();
-    const windowStart = new Date(now.getTime() - limits.windowMinutes * 60_000);
     const keys: [string, number][] = [[`account:${username}`, limits.accountLimit]];
     if (ctx.ip) keys.push([`address:${ctx.ip}`, limits.addressLimit]);
+    await throttleKeys(keys, username, ctx);
+  }
+
+  /** Counts an attempt against each key, each with its limit; refuses (and audits) when any is over. */
+  async function throttleKeys(
+    keys: readonly (readonly [string, number])[],
+    username: string,
+    ctx: RequestContext,
+  ): Promise<void> {
+    const now = clock.now();
+    const windowStart = new Date(now.getTime() - limits.windowMinutes * 60_000);
     let retryAfter = 0;
     for (const [key, limit] of keys) {
       const { attempts, lockedUntil } = await countAttempt(db, key, now, windowStart);
@@ -106,6 +122,7 @@ export function createSignInService(deps: ServiceDeps) {
     accountId: string,
     stage: 'two_factor' | 'two_factor_setup' | 'signed_in',
     ctx: RequestContext,
+    laConfirmedAt?: Date,
   ): Promise<string> {
     const now = clock.now();
     const token = newToken();
@@ -117,6 +134,7 @@ export function createSignInService(deps: ServiceDeps) {
       expiresAt: new Date(now.getTime() + config.sessionAbsoluteHours * 3_600_000),
       ip: ctx.ip,
       userAgent: ctx.userAgent,
+      laConfirmedAt,
     });
     return token;
   }
@@ -145,11 +163,13 @@ export function createSignInService(deps: ServiceDeps) {
     ctx: RequestContext,
     action: string,
     details?: Record<string, unknown>,
+    laConfirmedAt?: Date,
   ): Promise<string> {
     const now = clock.now();
     const token = newToken();
     await db.transaction().execute(async (trx) => {
-      if (idHash) await deleteSession(trx, idHash);
+      // A sign-in through the LA's provider stays one: its session is re-checked with it (R64).
+      const carried = idHash ? (await endPendingSession(trx, idHash)).laConfirmedAt : null;
       await insertSession(trx, {
         idHash: hashToken(token),
         accountId: account.id,
@@ -158,6 +178,7 @@ export function createSignInService(deps: ServiceDeps) {
         expiresAt: new Date(now.getTime() + config.sessionAbsoluteHours * 3_600_000),
         ip: ctx.ip,
         userAgent: ctx.userAgent,
+        laConfirmedAt: laConfirmedAt ?? carried,
       });
       await recordSignInAt(trx, deps.schedule, account.id, now);
       await clearKey(trx, `account:${account.username.toLowerCase()}`);
@@ -165,6 +186,7 @@ export function createSignInService(deps: ServiceDeps) {
       // that limit is for failures, and an LA's staff often share one outgoing address. Only a
       // complete sign-in refunds, so a password alone cannot buy extra guesses.
       if (ctx.ip) await refundAttempts(trx, `address:${ctx.ip}`, 2);
+      if (ctx.ip) await refundAttempts(trx, `username-step:${ctx.ip}`, 1);
       await audit(trx, self(account), ctx, now, {
         action,
         organisationId: account.organisation_id,
@@ -175,7 +197,16 @@ export function createSignInService(deps: ServiceDeps) {
     return token;
   }
 
+  const laSignIn = createLaSignIn(deps, { throttle, throttleKeys, fail, newSession, completeSignIn });
+
   return {
+    /** Signing in through the LA's own provider (R64): the username step, the start and the callback. */
+    signInWay: (username: unknown, ctx: RequestContext) => laSignIn.signInWay(username, ctx),
+    startLaSignIn: (username: unknown, returnTo: string | undefined, ctx: RequestContext) =>
+      laSignIn.startLaSignIn(username, returnTo, ctx),
+    finishLaSignIn: (token: string | undefined, currentUrl: URL, ctx: RequestContext) =>
+      laSignIn.finishLaSignIn(token, currentUrl, ctx),
+
     async signInWithPassword(input: { username: string; password: string }, ctx: RequestContext): Promise<SignInStep> {
       const username = normaliseUsername(input.username);
       const fields: Record<string, string> = {};
@@ -194,6 +225,11 @@ export function createSignInService(deps: ServiceDeps) {
       const passwordOk = await verifyPassword(account?.password_hash ?? fallbackHash, input.password);
       if (!account) return fail(undefined, username, 'unknown-username', ctx);
       if (!account.password_hash || !passwordOk) return fail(account, username, 'wrong-password', ctx);
+
+      if (account.status !== 'archived') {
+        const la = await laSignIn.passwordRefusal(account);
+        if (la) return fail(account, username, 'la-account-required', ctx, la);
+      }
 
       if (account.status === 'archived') {
         const organisation = await findOrganisation(db, account.organisation_id);

@@ -8,6 +8,12 @@ import { requestContext } from '../../../http/request-context.ts';
 import { errorView } from '../../plugins/views.ts';
 import { formBody, queryOf, text } from '../form.ts';
 import { returnPath, withReturnTo } from '../../../domain/return-path.ts';
+import {
+  LA_CALLBACK_PATH,
+  LaAccountNotLinkedError,
+  LaAccountRefusedError,
+  LaProviderUnavailable,
+} from '../../../domain/la-sign-in.ts';
 import { passkeySignInContext } from './passkey-sign-in-routes.ts';
 
 /**
@@ -59,6 +65,8 @@ export function signInRoutes(services: Services) {
       const body = formBody(request.body);
       const values = { username: text(body, 'username', 200) };
       const returnTo = returnToOf(body);
+      // The first step sends the username alone (R64): the way on depends on the account's LA.
+      if (body.password === undefined) return usernameStep(request, reply, body.username, returnTo);
       try {
         const step = await services.signIn.signInWithPassword(
           { username: body.username ?? '', password: body.password ?? '' },
@@ -78,7 +86,110 @@ export function signInRoutes(services: Services) {
             laName: error.laName,
           });
         }
+        return failed(reply, 'sign-in/password.njk', error, 'username', { pageTitle: 'Sign in', values, returnTo });
+      }
+    });
+
+    /**
+     * The username step: the password step for an account that signs in with its password — and
+     * for a username that does not exist, which therefore looks the same (R53) —, the same with
+     * "Sign in with your LA account" first where the LA offers it, and straight to the LA's
+     * provider where it requires it.
+     */
+    async function usernameStep(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      username: unknown,
+      returnTo: string | undefined,
+    ) {
+      const values = { username: text({ username: typeof username === 'string' ? username : '' }, 'username', 200) };
+      try {
+        const step = await services.signIn.signInWay(username, requestContext(request));
+        if (step.way === 'la-account-required') return laAccountStart(request, reply, username, returnTo);
+        return reply.page('sign-in/password.njk', {
+          pageTitle: 'Sign in',
+          values,
+          returnTo,
+          laName: step.way === 'la-account-offered' ? step.laName : undefined,
+        });
+      } catch (error) {
         return failed(reply, 'sign-in/sign-in.njk', error, 'username', { pageTitle: 'Sign in', values, returnTo });
+      }
+    }
+
+    /** Off to the LA's provider, the transaction kept on a new la_account session; its outage leaves the password step. */
+    async function laAccountStart(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      username: unknown,
+      returnTo: string | undefined,
+    ) {
+      const values = { username: text({ username: typeof username === 'string' ? username : '' }, 'username', 200) };
+      try {
+        const started = await services.signIn.startLaSignIn(username, returnTo, requestContext(request));
+        if (!started) return reply.page('sign-in/password.njk', { pageTitle: 'Sign in', values, returnTo });
+        setSessionCookie(reply, services, started.token);
+        return reply.redirect(started.url, 303);
+      } catch (error) {
+        if (error instanceof LaProviderUnavailable) {
+          reply.code(503);
+          return reply.page('sign-in/password.njk', {
+            pageTitle: 'Sign in',
+            values,
+            returnTo,
+            laName: error.laName,
+            errors: errorView({ laAccount: error.message }),
+          });
+        }
+        return failed(reply, 'sign-in/password.njk', error, 'username', { pageTitle: 'Sign in', values, returnTo });
+      }
+    }
+
+    app.post('/sign-in/la-account', async (request, reply) => {
+      const body = formBody(request.body);
+      return laAccountStart(request, reply, body.username, returnToOf(body));
+    });
+
+    app.get(LA_CALLBACK_PATH, async (request, reply) => {
+      const currentUrl = new URL(request.url, `${services.config.baseUrl}/`);
+      try {
+        const step = await services.signIn.finishLaSignIn(request.sessionToken, currentUrl, requestContext(request));
+        setSessionCookie(reply, services, step.token);
+        const next =
+          step.next === 'signed-in'
+            ? (step.returnTo ?? '/')
+            : withReturnTo(
+                step.next === 'two-factor' ? '/sign-in/two-factor' : '/sign-in/two-factor/setup',
+                step.returnTo,
+              );
+        return reply.redirect(next, 303);
+      } catch (error) {
+        if (error instanceof ArchivedAccountError) {
+          reply.code(403);
+          return reply.page('sign-in/archived.njk', {
+            pageTitle: 'Your account has been archived',
+            administrators: error.administrators,
+            laName: error.laName,
+          });
+        }
+        if (error instanceof LaAccountRefusedError) {
+          reply.code(403);
+          return reply.page('sign-in/la-account-refused.njk', {
+            pageTitle: `Your ${error.laName} account was refused`,
+            administrators: error.administrators,
+            laName: error.laName,
+          });
+        }
+        if (error instanceof LaAccountNotLinkedError) {
+          reply.code(403);
+          return reply.page('sign-in/la-account-not-linked.njk', {
+            pageTitle: `Your ${error.laName} account has no ${services.config.platformName} account`,
+            administrators: error.administrators,
+            laName: error.laName,
+            reason: error.reason,
+          });
+        }
+        return failed(reply, 'sign-in/sign-in.njk', error, 'username', { pageTitle: 'Sign in', values: {} });
       }
     });
 
