@@ -1,12 +1,15 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canonicalDom } from './support/audit-memo.ts';
 import { launchChromium } from './support/browser.ts';
 import { collectForNuCheck, NARROW_WIDTH, nuCheckCollected, pagePattern, sidewaysOverflow } from './support/markup.ts';
 
 /**
  * The checks every journey page goes through besides axe (e2e/support/markup.ts) fail when they
  * should: the Nu Html Checker names the page and line of an error, and the narrow-screen check
- * finds a page that scrolls sideways and what sticks out.
+ * finds a page that scrolls sideways and what sticks out; and the run's memo of pages axe found
+ * clean (e2e/support/audit-memo.ts) takes two pages for the same only when they differ in names,
+ * identifiers and secrets.
  */
 
 const page = (body: string, secrets = 'a1') =>
@@ -63,6 +66,28 @@ describe('the narrow-screen check', () => {
 
     await show(`<div style="overflow-x: auto; position: relative">${wide}</div>`);
     expect(await sidewaysOverflow(tab)).toEqual({ scrollWidth: NARROW_WIDTH, width: NARROW_WIDTH, culprits: [] });
+    await context.close();
+  });
+
+  it('takes pages for the same for axe only when they differ in names, identifiers and secrets', async () => {
+    const context = await browser.newContext();
+    const tab = await context.newPage();
+    const canonical = async (body: string) => {
+      await tab.setContent(`<!DOCTYPE html><html lang="en"><head><title>T</title></head><body>${body}</body></html>`);
+      return canonicalDom(tab);
+    };
+    const row = (id: string, name: string, hint = id) =>
+      `<a href="/admin/users/${id}/edit" aria-describedby="hint-${hint}">${name}</a><p id="hint-${id}">Edit ${name}</p>`;
+    const first = await canonical(row('17', 'Ada Admin'));
+    expect(await canonical(row('6d19a56a-ec4d-4ac6-9cad-1dc3d7d98a82', 'Bo Li'))).toBe(first);
+    // A reference that points nowhere, an empty name, another element or attribute: another page.
+    expect(await canonical(row('17', 'Ada Admin', '18'))).not.toBe(first);
+    expect(await canonical(row('17', ''))).not.toBe(first);
+    expect(await canonical(row('17', 'Ada Admin').replace('<p ', '<div '))).not.toBe(first);
+    expect(await canonical(row('17', 'Ada Admin').replace('<a ', '<a class="govuk-link" '))).not.toBe(first);
+    // A number that is the whole value (tabindex, colspan) is kept.
+    const cell = (span: number) => canonical(`<table><tr><td colspan="${span}">x</td></tr></table>`);
+    expect(await cell(2)).not.toBe(await cell(3));
     await context.close();
   });
 

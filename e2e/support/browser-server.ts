@@ -1,20 +1,31 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { chromium } from 'playwright-core';
 import type { TestProject } from 'vitest/node';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './browser-options.ts';
 
 /**
  * Global setup of the browser journeys: one Chromium for the whole run, which every journey file
- * connects to (each with its own contexts), instead of each file starting and stopping its own.
+ * connects to (each with its own contexts), instead of each file starting and stopping its own;
+ * and the run's memo of pages already found clean (e2e/support/audit-memo.ts).
  */
 declare module 'vitest' {
   export interface ProvidedContext {
     /** Playwright's WebSocket address of the run's Chromium. */
     chromiumEndpoint: string;
+    /** The folder where the run's journey files note the pages that passed axe and the Nu checker. */
+    auditMemoDir: string;
   }
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const server = await chromium.launchServer({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+  const memo = mkdtempSync(path.join(tmpdir(), 'nexus-audit-memo-'));
   project.provide('chromiumEndpoint', server.wsEndpoint());
-  return () => server.close();
+  project.provide('auditMemoDir', memo);
+  return async () => {
+    await server.close();
+    rmSync(memo, { recursive: true, force: true });
+  };
 }

@@ -2,6 +2,7 @@ import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
 import { rmSync } from 'node:fs';
 import { afterAll, afterEach, expect, inject } from 'vitest';
+import { canonicalDom, checkedBefore, rememberChecked } from './audit-memo.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './browser-options.ts';
 import { collectForNuCheck, NARROW_WIDTH, pagePattern, sidewaysOverflow } from './markup.ts';
 
@@ -25,10 +26,17 @@ export const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']
 /**
  * axe-core on one page. Legacy mode runs axe.run() in the page itself instead of runPartial()
  * plus finishRun() in a fresh blank tab: the same rules, half the time, and our pages have no
- * frames (the one thing legacy mode does not cover is cross-origin frames).
+ * frames (the one thing legacy mode does not cover is cross-origin frames). Only violations are
+ * reported in full: every rule still runs on every node, but the passes are not sent back node by
+ * node, which nothing here reads.
  */
 function axe(page: Page) {
-  return new AxeBuilder({ page }).withTags(AXE_TAGS).setLegacyMode(true).analyze();
+  // options() replaces every option set before it: it comes before withTags().
+  return new AxeBuilder({ page })
+    .options({ resultTypes: ['violations'] })
+    .withTags(AXE_TAGS)
+    .setLegacyMode(true)
+    .analyze();
 }
 
 /**
@@ -169,7 +177,7 @@ export class JourneyTab {
     if (!document || document.url !== page.url())
       throw new Error(`audit(): no loaded document recorded for ${page.url()}`);
     const how = `JavaScript ${this.javaScript ? 'on' : 'off'}`;
-    throwViolations(this.auditor ? await this.auditor.audit(page) : await axe(page), `${page.url()} (${how})`);
+    await this.axeOnce(DESKTOP, `${page.url()} (${how})`);
     const pattern = pagePattern(document.url, document.status);
     if (!measuredNarrow.has(pattern)) {
       measuredNarrow.add(pattern);
@@ -199,11 +207,20 @@ export class JourneyTab {
       const axeKey = `axe, JavaScript ${this.javaScript ? 'on' : 'off'}, ${navigation ? 'with' : 'without'} navigation`;
       if (!measuredNarrow.has(axeKey)) {
         measuredNarrow.add(axeKey);
-        throwViolations(this.auditor ? await this.auditor.audit(page, NARROW) : await axe(page), where);
+        await this.axeOnce(NARROW, where);
       }
     } finally {
       await page.setViewportSize(desktop);
     }
+  }
+
+  /** axe on the page at the viewport it now has, unless the run found the same page clean (audit-memo.ts). */
+  private async axeOnce(viewport: { width: number; height: number }, where: string): Promise<void> {
+    const kind = `axe, JavaScript ${this.javaScript ? 'on' : 'off'}, ${viewport.width} px`;
+    const dom = await canonicalDom(this.page);
+    if (checkedBefore(kind, dom)) return;
+    throwViolations(this.auditor ? await this.auditor.audit(this.page, viewport) : await axe(this.page), where);
+    rememberChecked(kind, dom);
   }
 
   /** Every document this tab loaded was audited. */

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
+import { checkedBefore, rememberChecked } from './audit-memo.ts';
 
 /**
  * The Nu Html Checker (vnu.jar, from the vnu-jar package, run by the machine's Java) on the HTML
@@ -12,11 +13,15 @@ import type { Page } from 'playwright-core';
  *
  * The JVM takes seconds to start, so a file's pages are collected as they are audited and checked
  * in one run when the file ends (e2e/support/markup-setup.ts). Pages that differ only in their
- * per-response secrets (CSP nonce, CSRF token) are the same markup: each is checked once.
+ * per-response secrets (CSP nonce, CSRF token) are the same markup: each is checked once in the
+ * run, by the first file that meets it (audit-memo.ts).
  */
 
 export const VNU_JAR = createRequire(import.meta.url).resolve('vnu-jar/build/dist/vnu.jar');
 const JAVA = process.env.JAVA ?? 'java';
+
+/** The audit memo's name for a page the Nu checker found valid (audit-memo.ts). */
+const NU = 'Nu Html Checker';
 
 /** The pages this file has audited, by their markup with the secrets masked; first URL kept. */
 const collected = new Map<string, { url: string; html: string }>();
@@ -36,7 +41,7 @@ export function forgetCollected(): void {
 /** Keeps the server's response body of an audited page for the file's Nu check. */
 export function collectForNuCheck(url: string, html: string): void {
   const key = withoutSecrets(html);
-  if (!collected.has(key)) collected.set(key, { url, html });
+  if (!collected.has(key) && !checkedBefore(NU, key)) collected.set(key, { url, html });
 }
 
 interface VnuMessage {
@@ -54,6 +59,7 @@ interface VnuMessage {
  * error ("<page URL> line N: message — extract"); empty when the markup is valid. Clears the pages.
  */
 export async function nuCheckCollected(): Promise<{ pages: number; errors: string[] }> {
+  const keys = [...collected.keys()];
   const pages = [...collected.values()];
   collected.clear();
   if (pages.length === 0) return { pages: 0, errors: [] };
@@ -94,10 +100,15 @@ export async function nuCheckCollected(): Promise<{ pages: number; errors: strin
       );
     }
     const { messages } = JSON.parse(stdout) as { messages: VnuMessage[] };
+    const fileOf = (m: VnuMessage) => (m.url ? decodeURIComponent(new URL(m.url).pathname) : '');
+    const faulty = new Set(messages.filter((m) => m.type !== 'info').map(fileOf));
+    // Only the pages the checker found valid are remembered (none if an error names no page).
+    if (!faulty.has(''))
+      for (const [index, file] of files.entries()) if (!faulty.has(file)) rememberChecked(NU, keys[index]!);
     const errors = messages
       .filter((m) => m.type !== 'info')
       .map((m) => {
-        const file = m.url ? decodeURIComponent(new URL(m.url).pathname) : '';
+        const file = fileOf(m);
         const where = `${pageOf.get(file) ?? (file || 'unknown page')}${m.lastLine ? ` line ${m.lastLine}` : ''}`;
         const extract = m.extract ? ` — ${m.extract.replace(/\s+/g, ' ').trim()}` : '';
         return `${where}: ${m.type === 'error' ? '' : `${m.type}: `}${m.message}${extract}`;
