@@ -134,8 +134,28 @@ const SIGN_IN_FAILURES: Record<string, string> = {
   'passkey-challenge-reused': 'the passkey answer had already been used',
   'passkey-sign-in-not-allowed': 'the Local Authority does not allow signing in with a passkey alone',
   'passkey-sign-in-la-account-required': 'the Local Authority requires its LA account for sign-in',
+  'la-account-required': 'the Local Authority requires its staff to sign in with their LA account',
+  'la-account-no-transaction':
+    'the answer from the LA’s sign-in matched no sign-in in progress (expired, used already, or from another browser)',
+  'la-account-unreachable': 'the LA’s sign-in could not be reached',
+  'la-account-not-linked': 'the LA account is linked to no account of the LA',
+  'la-account-ambiguous-email': 'more than one account of the LA has the LA account’s email address',
+  'la-account-no-claim': 'the LA’s sign-in did not send the claim that identifies the person',
+  'la-account-token-invalid_grant': 'the LA’s sign-in refused the code (used already, or not issued to this service)',
   throttled: 'too many attempts',
 };
+
+/** Why an answer of an LA's sign-in was not accepted, in words (openid-client's check codes and OAuth errors). */
+function laAccountFailure(reason: string): string | undefined {
+  if (!reason.startsWith('la-account-')) return undefined;
+  if (
+    reason.startsWith('la-account-OAUTH_') ||
+    reason.startsWith('la-account-error-') ||
+    reason.startsWith('la-account-token-')
+  )
+    return `the answer of the LA’s sign-in did not pass its checks (${reason.slice('la-account-'.length)})`;
+  return undefined;
+}
 
 const RESET_REFUSALS: Record<string, string> = {
   'unknown-username': 'no account has this username',
@@ -371,14 +391,19 @@ const DESCRIBERS: Record<string, Describer> = {
   'sign-in.succeeded': (d) => ({
     sentence: str(d, 'passkey')
       ? `Signed in with the passkey ${quoted(str(d, 'passkey'))}${d.passwordless === true ? ' alone, without a password' : ''}.`
-      : 'Signed in.',
-    used: ['passkey', 'passwordless'],
+      : d.laAccount === true
+        ? `Signed in with the LA account${d.providerMfa === true ? '; the LA’s sign-in confirmed multi-factor authentication' : ''}.`
+        : 'Signed in.',
+    used: ['passkey', 'passwordless', 'laAccount', 'providerMfa'],
   }),
   'sign-in.failed': (d) => ({
     sentence: `Sign-in failed${str(d, 'username') ? ` as ${quoted(str(d, 'username'))}` : ''}: ${
-      SIGN_IN_FAILURES[str(d, 'reason') ?? ''] ?? readableKey(str(d, 'reason') ?? 'no reason given').toLowerCase()
+      SIGN_IN_FAILURES[str(d, 'reason') ?? ''] ??
+      laAccountFailure(str(d, 'reason') ?? '') ??
+      readableKey(str(d, 'reason') ?? 'no reason given').toLowerCase()
     }.`,
-    used: ['reason', 'username'],
+    lines: str(d, 'claim') ? [`Claim that identifies a person: ${str(d, 'claim')}`] : [],
+    used: ['reason', 'username', 'claim'],
   }),
   'sign-in.throttled': (d) => ({
     sentence: `Sign-in refused${str(d, 'username') ? ` as ${quoted(str(d, 'username'))}` : ''}: too many attempts; try again later.`,
@@ -386,9 +411,33 @@ const DESCRIBERS: Record<string, Describer> = {
   }),
   'sign-in.archived-account': (d) => ({
     sentence: `Someone tried to sign in to this archived account${str(d, 'username') ? ` as ${quoted(str(d, 'username'))}` : ''}${
-      d.passkey === true ? ' with one of its passkeys' : ''
+      d.passkey === true ? ' with one of its passkeys' : d.laAccount === true ? ' through the LA’s sign-in' : ''
     }.`,
-    used: ['username', 'passkey'],
+    used: ['username', 'passkey', 'laAccount'],
+  }),
+  'sign-in.la-account-started': (d) => ({
+    sentence: `Sent to the LA’s sign-in${str(d, 'issuer') ? ` (${str(d, 'issuer')})` : ''} to sign in.`,
+    used: ['issuer'],
+  }),
+  'sign-in.la-account-accepted': () => ({
+    sentence:
+      'The LA’s sign-in accepted the person without multi-factor authentication; the two-factor code was asked for next.',
+  }),
+  'sign-in.la-account-refused': (d) => ({
+    sentence: `The LA’s sign-in refused ${str(d, 'username') ? quoted(str(d, 'username')) : 'the person'}${
+      str(d, 'error') ? ` (${str(d, 'error')})` : ''
+    }, so the sign-in was refused${d.archived === true ? ' and the account archived at once, as the LA chose' : ''}.`,
+    used: ['username', 'error', 'archived', 'issuer'],
+  }),
+  'sign-in.la-account-recheck-failed': (d) => ({
+    sentence: `Session ended: ${
+      str(d, 'outcome') === 'refused'
+        ? 'the LA’s sign-in no longer accepts the person'
+        : str(d, 'outcome') === 'no-refresh-token'
+          ? 'the LA’s sign-in gave no way to check the person again'
+          : 'the LA’s sign-in could not be reached to check the person again'
+    }.`,
+    used: ['outcome'],
   }),
   'sign-out': () => ({ sentence: 'Signed out.' }),
 

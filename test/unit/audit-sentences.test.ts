@@ -157,8 +157,17 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
   'two-factor.enrolled': [{}],
   'two-factor.reset': [{ sessionsEnded: 3 }, { sessionsEnded: 1, passkeysRemoved: 2 }],
   'sign-in.password-accepted': [{}],
-  'sign-in.succeeded': [{}, { passkey: 'Work laptop' }, { passkey: 'Work laptop', passwordless: true }],
+  'sign-in.succeeded': [
+    {},
+    { passkey: 'Work laptop' },
+    { passkey: 'Work laptop', passwordless: true },
+    { laAccount: true },
+    { laAccount: true, providerMfa: true },
+  ],
   'sign-in.failed': [
+    { reason: 'la-account-required', username: 'tara.officer' },
+    { reason: 'la-account-not-linked', username: 'tara@camden.gov.uk', claim: 'preferred_username' },
+    { reason: 'la-account-OAUTH_JWT_CLAIM_COMPARISON_FAILED', username: 'tara.officer' },
     { reason: 'wrong-password', username: 'tara.officer' },
     { username: 'tara.officer', reason: 'wrong-code', alert: 'A leaver trying to sign in is a possible data breach.' },
     { reason: 'passkey-refused', username: 'tara.officer' },
@@ -169,9 +178,29 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
   'sign-in.archived-account': [
     { username: 'tara.officer', alert: 'A possible data breach: report it.' },
     { username: 'tara.officer', passkey: true, alert: 'A possible data breach: report it.' },
+    { username: 'tara.officer', laAccount: true, alert: 'A possible data breach: report it.' },
   ],
   'passkey-sign-in.changed': [{ allowed: true }, { allowed: false }],
   'sign-out': [{}],
+  'sign-in.la-account-started': [
+    { issuer: 'https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0' },
+  ],
+  'sign-in.la-account-accepted': [{}],
+  'sign-in.la-account-refused': [
+    {
+      username: 'tara.officer',
+      error: 'access_denied',
+      archived: false,
+      issuer: 'https://login.example.com',
+      alert: 'A possible data breach.',
+    },
+    { username: 'tara.officer', error: 'access_denied', archived: true, issuer: 'https://login.example.com' },
+  ],
+  'sign-in.la-account-recheck-failed': [
+    { outcome: 'refused' },
+    { outcome: 'unreachable' },
+    { outcome: 'no-refresh-token' },
+  ],
   'api-token.created': [{ token: 'Nightly sync', prefix: 'nx_ab12', expires: '2027-12-04T10:00:00.000Z' }],
   'api-token.revoked': [{ token: 'Nightly sync', prefix: 'nx_ab12' }],
   'api-token.used': [{ token: 'Nightly sync', prefix: 'nx_ab12', method: 'GET', route: '/api/v1/users', status: 200 }],
