@@ -122,6 +122,49 @@ describe('passkeys with JavaScript', () => {
   });
 });
 
+describe('a passkey alone, where the LA allows it', () => {
+  it('the sign-in page offers it only then, and it signs in without username, password or code', async () => {
+    const tab = await openTab(true);
+    await virtualAuthenticator(tab);
+    await signInWithCode(tab);
+    await (await PasskeysPage.open(tab)).add('Desk key');
+    await tab.navigate(() => tab.page.getByRole('button', { name: 'Sign out' }).first().click());
+    await expectPage(tab, 'Sign in');
+    expect(await tab.page.getByRole('button', { name: 'Sign in with a passkey' }).count()).toBe(0);
+
+    // Northshire's administrators turn it on (their page is tested in test/db/passkey-sign-in.test.ts).
+    await journey.db
+      .updateTable('organisations')
+      .set({ passkey_sign_in: true })
+      .where('la_code', 'is not', null)
+      .execute();
+    try {
+      const signIn = await SignInPage.open(tab);
+      expect(await signIn.page.getByText('Signing in with a passkey needs JavaScript').isVisible()).toBe(false);
+      await tab.navigate(() => tab.page.getByRole('button', { name: 'Sign in with a passkey' }).click());
+      await new HomePage(tab).expectOn('Pat Person');
+      const events = await journey.db
+        .selectFrom('audit_events')
+        .select('details')
+        .where('subject_account_id', '=', pat.id)
+        .where('action', '=', 'sign-in.succeeded')
+        .execute();
+      expect(events.map((e) => e.details)).toContainEqual({ passkey: 'Desk key', passwordless: true });
+
+      // Without JavaScript the sign-in page says what to do instead.
+      const plain = await openTab(false);
+      const page = await SignInPage.open(plain);
+      expect(
+        await page.page.getByText('Signing in with a passkey needs JavaScript, which is turned off').isVisible(),
+      ).toBe(true);
+      expect(await page.page.getByRole('button', { name: 'Sign in with a passkey' }).isVisible()).toBe(false);
+    } finally {
+      await journey.db.updateTable('organisations').set({ passkey_sign_in: false }).execute();
+      await journey.db.deleteFrom('passkeys').where('account_id', '=', pat.id).execute();
+    }
+  });
+});
+
 describe('passkeys without JavaScript', () => {
   it('My account and the two-factor page say passkeys need JavaScript; the code signs in', async () => {
     // Pat has a passkey again (added with JavaScript), so the two-factor page would offer it.

@@ -351,6 +351,23 @@ describe('removing passkeys', () => {
     const [mine] = await passkeysOf(person.id);
     const [theirs] = await passkeysOf(stranger.id);
 
+    const list = await client.get('/my-account/passkeys');
+    expect(list.body).toContain(`href="/my-account/passkeys/${mine!.id}/remove"`);
+    // Asked first: the page names the passkey, says it is the only one, and removes nothing.
+    const ask = await client.get(`/my-account/passkeys/${mine!.id}/remove`);
+    expect(ask.statusCode).toBe(200);
+    expect(ask.body).toContain('Remove the passkey ‘Old phone’?');
+    expect(ask.body).toContain('Added on 2 November 2026, not used yet.');
+    expect(ask.body).toContain('This is your only passkey.');
+    expect(ask.body).toContain(`action="/my-account/passkeys/${mine!.id}/remove"`);
+    expect(await passkeysOf(person.id)).toHaveLength(1);
+    // Another person's passkey, or no passkey at all: back to the list, which says it is gone.
+    for (const id of [theirs!.id, 'not-an-id', "x' OR '1'='1"]) {
+      const asked = await client.get(`/my-account/passkeys/${encodeURIComponent(id)}/remove`);
+      expect(asked.statusCode).toBe(303);
+      expect(asked.headers.location).toBe('/my-account/passkeys');
+    }
+
     await client.get('/my-account/passkeys');
     const tried = await client.post(`/my-account/passkeys/${theirs!.id}/remove`, {});
     expect(tried.statusCode).toBe(303);

@@ -35,8 +35,15 @@ export class PasskeysPage extends NexusPage {
     return new PasskeysPage(this.tab).expectOn();
   }
 
+  /** Remove, then the page that asks first (its heading names the passkey), then "Remove passkey": back here with the banner. */
   async remove(name: string): Promise<PasskeysPage> {
-    await this.tab.navigate(() => this.page.getByRole('button', { name: `Remove passkey ${name}` }).click());
+    await this.tab.navigate(() => this.page.getByRole('link', { name: `Remove passkey ${name}` }).click());
+    await this.arrive({
+      path: /^\/my-account\/passkeys\/[0-9a-f-]{36}\/remove$/,
+      heading: `Remove the passkey ‘${name}’?`,
+      title: `Remove the passkey ${name} – ${PLATFORM}`,
+    });
+    await this.tab.navigate(() => this.page.getByRole('button', { name: 'Remove passkey' }).click());
     return new PasskeysPage(this.tab).expectOn();
   }
 }

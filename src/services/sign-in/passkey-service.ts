@@ -128,6 +128,14 @@ export function createPasskeyService(deps: ServiceDeps) {
       return (await passkeysOf(db, account.id)).find((p) => p.id === id)!;
     },
 
+    /** One of your own passkeys, for the page that asks before removing it. */
+    async find(actor: Actor, id: string): Promise<Passkey> {
+      const account = await ownAccount(actor);
+      const passkey = (await passkeysOf(db, account.id)).find((p) => p.id === id);
+      if (!passkey) throw new NotFoundError();
+      return passkey;
+    },
+
     async remove(actor: Actor, id: string, ctx: RequestContext): Promise<Passkey> {
       const account = await ownAccount(actor);
       const now = clock.now();

@@ -58,6 +58,27 @@ export function myPasskeyRoutes(services: Services) {
       }
     });
 
+    // Asked first (GOV.UK's pattern for an action that cannot be undone); a passkey already gone
+    // sends back to the list, which says so.
+    app.get<{ Params: { id: string } }>('/my-account/passkeys/:id/remove', async (request, reply) => {
+      const { actor } = signedIn(request);
+      try {
+        const [passkey, all] = await Promise.all([
+          services.passkeys.find(actor, request.params.id),
+          services.passkeys.list(actor),
+        ]);
+        return await reply.page('my-account/passkey-remove.njk', {
+          pageTitle: `Remove the passkey ${passkey.name}`,
+          passkey,
+          last: all.length === 1,
+        });
+      } catch (error) {
+        if (!(error instanceof NotFoundError)) throw error;
+        reply.flash('That passkey had already been removed.');
+        return reply.redirect('/my-account/passkeys', 303);
+      }
+    });
+
     app.post<{ Params: { id: string } }>('/my-account/passkeys/:id/remove', async (request, reply) => {
       try {
         const removed = await services.passkeys.remove(
