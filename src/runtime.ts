@@ -6,6 +6,7 @@ import { migrateToLatest } from './data/migrate.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
 import { startOidcCleanup } from './jobs/oidc-cleanup.ts';
 import { startScheduler, type JobLog, type Scheduler } from './jobs/scheduler.ts';
+import { vacuumOutbox } from './data/queries/outbox-queries.ts';
 import { DEFAULT_DELIVERY, deliverDueEmails } from './mail/deliver.ts';
 import { emlFileTransport, smtpTransport, type MailTransport } from './mail/transports.ts';
 import { createServices, type Services } from './services/index.ts';
@@ -34,6 +35,12 @@ export function mailTransportFor(config: Config): MailTransport {
 }
 
 /**
+ * Emails sent between two vacuums of the outbox on the embedded database: each leaves two dead row
+ * versions, and a vacuum scans the outbox's indexes whole, so it is worth doing only every so often.
+ */
+const VACUUM_OUTBOX_AFTER = 1000;
+
+/**
  * Runs the outbox delivery in this process every few seconds. With PostgreSQL, separate worker
  * processes may do the same: the lease in the outbox keeps them from sending a row twice.
  */
@@ -43,14 +50,23 @@ export function startMailLoop(runtime: Runtime, transport: MailTransport, interv
   let stopped = false;
   // A pass drains the queue for up to half a minute: stopping tells it to claim nothing more.
   const stopping = new AbortController();
-  const tick = () => {
-    // One pass at a time: a slow pass (a slow SMTP server) is not overlapped by the next tick.
-    if (stopped || running) return;
-    running = deliverDueEmails(handle.db, services.clock, transport, {
+  let sentSinceVacuum = 0;
+  const pass = async () => {
+    sentSinceVacuum += await deliverDueEmails(handle.db, services.clock, transport, {
       ...DEFAULT_DELIVERY,
       from: services.config.mailFrom,
       signal: stopping.signal,
-    })
+    });
+    // PostgreSQL's autovacuum does this on a server; the embedded database has none.
+    if (handle.kind === 'pglite' && sentSinceVacuum >= VACUUM_OUTBOX_AFTER) {
+      sentSinceVacuum = 0;
+      await vacuumOutbox(handle.db);
+    }
+  };
+  const tick = () => {
+    // One pass at a time: a slow pass (a slow SMTP server) is not overlapped by the next tick.
+    if (stopped || running) return;
+    running = pass()
       .catch((error) => console.error('mail delivery failed:', error instanceof Error ? error.message : error))
       .finally(() => {
         running = undefined;

@@ -5,7 +5,7 @@ import { simpleParser, type AddressObject } from 'mailparser';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../../src/data/connect.ts';
 import type { Db, OutboxRow } from '../../src/data/database.ts';
-import { claimDueEmails } from '../../src/data/queries/outbox-queries.ts';
+import { claimDueEmails, vacuumOutbox } from '../../src/data/queries/outbox-queries.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { DEFAULT_DELIVERY, deliverDueEmails, retryDelaySeconds, type DeliveryOptions } from '../../src/mail/deliver.ts';
 import { enqueueEmail, type EmailRequest } from '../../src/mail/enqueue.ts';
@@ -389,5 +389,28 @@ describe('retries and failures', () => {
     const again = await deliverDueEmails(db, clock, transport, OPTIONS);
     expect(sent[0]! + sent[1]! + again).toBe(6);
     expect(transport.calls.map((c) => c.dedup_key).sort()).toEqual([0, 1, 2, 3, 4, 5].map((i) => `parallel-${i}`));
+  });
+});
+
+describe('vacuumOutbox (the embedded database has no autovacuum)', () => {
+  it('leaves every email, sent or pending, as it was, and delivery goes on', async () => {
+    for (let i = 0; i < 5; i++) await enqueueEmail(db, DOMAIN, request(`vacuum-${i}`));
+    const transport = scriptedTransport(() => undefined);
+    expect(await deliverDueEmails(db, clock, transport, { ...OPTIONS, batchSize: 3 })).toBe(5);
+    await enqueueEmail(db, DOMAIN, request('vacuum-pending'));
+    const before = await rows();
+    await vacuumOutbox(db);
+    expect(await rows()).toEqual(before);
+    // Delivery goes on as before.
+    clock.advance(1000);
+    expect(await deliverDueEmails(db, clock, transport, OPTIONS)).toBe(1);
+    expect(transport.calls.map((c) => c.dedup_key).sort()).toEqual([
+      'vacuum-0',
+      'vacuum-1',
+      'vacuum-2',
+      'vacuum-3',
+      'vacuum-4',
+      'vacuum-pending',
+    ]);
   });
 });
