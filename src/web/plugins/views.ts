@@ -9,14 +9,35 @@ import { formatDate, formatDateTime } from '../../services/deps.ts';
 import { navigationFor, sectionNavigationFor } from '../navigation.ts';
 import { PROJECT_ROOT } from '../../paths.ts';
 import { fullName } from '../../domain/names.ts';
+import { escapeHtml } from '../../mail/templates/render.ts';
 
 const FLASH_COOKIE = 'nexus_flash';
 
 /**
  * Rendered fragments kept by the `fragment` global: one LA picker per LA shown (about 12 KB each,
- * 150 LAs) and Admin > Users' filter selects, one per choice (about 40, 1–3 KB each).
+ * 150 LAs), Admin > Users' filter selects, one per choice (about 40, 1–3 KB each), and the
+ * layout's service navigation, one per menu and current page (a few dozen, about 2 KB each).
  */
-const FRAGMENTS_KEPT = 300;
+const FRAGMENTS_KEPT = 400;
+
+const STATUS_TAGS: Record<string, { text: string; classes: string }> = {
+  active: { text: 'Active', classes: 'govuk-tag--green' },
+  invited: { text: 'Invited', classes: 'govuk-tag--blue' },
+  warned: { text: 'Warned', classes: 'govuk-tag--yellow' },
+  archived: { text: 'Archived', classes: 'govuk-tag--grey' },
+};
+
+/**
+ * Account status as a GOV.UK tag (`{{ statusTag(status) }}` in a view): Active (green), Invited
+ * (blue), Warned (yellow), Archived (grey); any other value is shown as given, in the default colour.
+ */
+export function statusTag(status: string | null | undefined): nunjucks.runtime.SafeString {
+  const given = String(status ?? '');
+  const tag = Object.hasOwn(STATUS_TAGS, given.toLowerCase()) ? STATUS_TAGS[given.toLowerCase()] : undefined;
+  return new nunjucks.runtime.SafeString(
+    `<strong class="govuk-tag ${tag ? tag.classes : ''}">${tag ? tag.text : escapeHtml(given)}</strong>`,
+  );
+}
 
 /** Search path of ARCHITECTURE.md: our views, then GOV.UK Frontend's and MoJ Frontend's macros. */
 export function createViewEnvironment(timeZone?: string): nunjucks.Environment {
@@ -51,6 +72,9 @@ export function createViewEnvironment(timeZone?: string): nunjucks.Environment {
     }
     return new nunjucks.runtime.SafeString(html);
   });
+  // A global rather than a macro: Admin > Users shows fifty a page, and a macro call costs more
+  // than the rest of its row.
+  env.addGlobal('statusTag', statusTag);
   env.addFilter('fullName', (person: { first_name: string; last_name: string }) => fullName(person));
   // In the time zone the nightly job runs in, so that a run's date reads as that run's day.
   env.addFilter('date', (value: Date | string | null | undefined) =>
