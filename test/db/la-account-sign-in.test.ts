@@ -495,6 +495,13 @@ describe('leavers', () => {
       .where('id', '=', officer.id)
       .executeTakeFirstOrThrow();
     expect(account.status).toBe('active');
+    const mail = await t.handle.db
+      .selectFrom('email_outbox')
+      .selectAll()
+      .where('template', '=', 'security-alert')
+      .execute();
+    const alert = mail.find((m) => m.subject === `Camden: your sign-in refused ${officer.username}`);
+    expect(alert?.text_body).toContain('If this person has left, archive their Nexus account.');
   });
 
   it('ends a session the provider no longer vouches for at the re-check', async () => {

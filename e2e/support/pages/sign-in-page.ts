@@ -11,7 +11,11 @@ export class SignInPage extends NexusPage {
     return new SignInPage(tab).expectOn();
   }
 
-  async expectOn(options: { status?: number; error?: boolean } = {}): Promise<this> {
+  /**
+   * The first step asks for the username alone (R64: an LA's own sign-in may come next); the
+   * password step shows the username again with the password.
+   */
+  async expectOn(options: { status?: number; error?: boolean; step?: 'username' | 'password' } = {}): Promise<this> {
     await this.arrive({
       path: /^\/sign-in$/,
       heading: 'Sign in',
@@ -19,15 +23,20 @@ export class SignInPage extends NexusPage {
       status: options.status,
     });
     expect(await this.page.getByLabel('Username', { exact: true }).getAttribute('autocomplete')).toBe('username');
-    expect(await this.page.getByLabel('Password', { exact: true }).getAttribute('autocomplete')).toBe(
-      'current-password',
-    );
+    const password = this.page.getByLabel('Password', { exact: true });
+    if ((options.step ?? 'username') === 'password')
+      expect(await password.getAttribute('autocomplete')).toBe('current-password');
+    else expect(await password.count()).toBe(0);
     expect(await this.signedInAs()).toBeNull();
     return this;
   }
 
   private async fill(username: string, password: string): Promise<void> {
     await this.page.getByLabel('Username', { exact: true }).fill(username);
+    if ((await this.page.getByLabel('Password', { exact: true }).count()) === 0) {
+      await this.submit('Continue');
+      await this.expectOn({ step: 'password' });
+    }
     await this.page.getByLabel('Password', { exact: true }).fill(password);
     await this.submit('Continue');
   }
@@ -35,7 +44,7 @@ export class SignInPage extends NexusPage {
   /** A refused sign-in: the same page again, with an error. */
   async signInRefused(username: string, password: string, status = 401): Promise<SignInPage> {
     await this.fill(username, password);
-    return new SignInPage(this.tab).expectOn({ status, error: true });
+    return new SignInPage(this.tab).expectOn({ status, error: true, step: 'password' });
   }
 
   /** First sign-in of an account without two-factor authentication. */

@@ -215,7 +215,21 @@ export function securityAlertEmail(p: {
   address: string | null;
   archivedOn: string;
   alertsUrl: string;
+  /** The LA's own sign-in refused the person, and the account is still active (R64). */
+  refusedByLa?: boolean;
 }): RenderedEmail {
+  if (p.refusedByLa)
+    return renderEmail(
+      `${p.laName}: your sign-in refused ${p.username}`,
+      `Dear ${p.recipientName},`,
+      [
+        `At ${p.when}, someone tried to sign in to ${p.platformName} as ${p.username} (${p.name})${p.address ? ` from the address ${p.address}` : ''} with their ${p.laName} account, and ${p.laName}’s own sign-in refused them, so ${p.platformName} refused too.`,
+        `If this person has left, archive their ${p.platformName} account. A leaver trying to sign in is a possible data breach: report it to your Information Governance team.`,
+        'You get at most one email a day about each account. Every attempt is listed under Security alerts:',
+        { link: p.alertsUrl, text: 'Security alerts' },
+      ],
+      p.platformName,
+    );
   return renderEmail(
     `${p.laName}: someone tried to sign in to the archived account ${p.username}`,
     `Dear ${p.recipientName},`,

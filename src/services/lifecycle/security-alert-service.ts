@@ -72,12 +72,28 @@ export async function raiseSecurityAlert(
         address: attempt.ctx.ip,
         archivedOn: account.archived_at ? formatDate(account.archived_at, tz) : 'an earlier date',
         alertsUrl: `${config.baseUrl}/admin/security-alerts${toSupport && organisation?.la_code ? `?la=${organisation.la_code}` : ''}`,
+        refusedByLa: account.status !== 'archived',
       }),
     });
   }
 }
 
 /** The Security alerts page: an LA's alerts, newest first, for holders of manage_users or nexus_admin. */
+/** What became of the attempt, in the list's words. */
+function alertOutcome(action: string, details: Record<string, unknown>): string {
+  if (action === 'sign-in.la-account-refused')
+    return details.archived === true
+      ? 'Refused by the LA’s sign-in: the account was archived at once'
+      : 'Refused by the LA’s sign-in';
+  if (action === 'sign-in.archived-account')
+    return details.laAccount === true
+      ? 'Accepted by the LA’s sign-in: shown the archived-account message'
+      : details.passkey === true
+        ? 'Correct passkey: shown the archived-account message'
+        : 'Correct password: shown the archived-account message';
+  return 'Wrong password';
+}
+
 export function createSecurityAlertService({ db, clock }: ServiceDeps) {
   return {
     async list(actor: Actor, options: { la?: unknown; page: number }) {
@@ -98,10 +114,7 @@ export function createSecurityAlertService({ db, clock }: ServiceDeps) {
           username: typeof r.details.username === 'string' ? r.details.username : null,
           accountId: r.account_id,
           name: fullNameIfKnown(r),
-          outcome:
-            r.action === 'sign-in.archived-account'
-              ? 'Correct password: shown the archived-account message'
-              : 'Wrong password',
+          outcome: alertOutcome(r.action, r.details),
           redacted: 'redacted' in r.details,
         })),
       };
