@@ -62,6 +62,7 @@ export function signInMode(row: { enabled: boolean; required: boolean }): SignIn
 export const ISSUER_MAX = 500;
 export const CLIENT_ID_MAX = 255;
 export const CLIENT_SECRET_MAX = 512;
+export const MFA_ACR_MAX = 255;
 /** Break-glass accounts: a handful is the point; more would defeat "required". */
 export const BREAK_GLASS_MAX = 10;
 
@@ -120,6 +121,7 @@ export interface ProviderSettingsInput {
   signIn?: unknown;
   archiveOnRefusal?: unknown;
   breakGlass?: unknown;
+  mfaAcr?: unknown;
 }
 
 export interface ProviderSettings {
@@ -131,6 +133,8 @@ export interface ProviderSettings {
   readonly mode: SignInMode;
   readonly archiveOnRefusal: boolean;
   readonly breakGlass: readonly string[];
+  /** The acr value by which the provider says the person used multi-factor authentication; null: amr only. */
+  readonly mfaAcr: string | null;
 }
 
 const trimmed = (value: unknown): string => (typeof value === 'string' ? value.trim() : '');
@@ -176,6 +180,11 @@ export function validateProviderSettings(
 
   const archiveOnRefusal = input.archiveOnRefusal === 'yes';
 
+  const mfaAcr = trimmed(input.mfaAcr);
+  if (mfaAcr.length > MFA_ACR_MAX) errors.mfaAcr = `The acr value must be ${MFA_ACR_MAX} characters or fewer`;
+  else if (mfaAcr && !VSCHAR.test(mfaAcr))
+    errors.mfaAcr = 'The acr value can only contain letters, numbers, spaces and the symbols of a keyboard';
+
   const named = Array.isArray(input.breakGlass)
     ? input.breakGlass.filter((v): v is string => typeof v === 'string')
     : typeof input.breakGlass === 'string'
@@ -201,6 +210,7 @@ export function validateProviderSettings(
       mode,
       archiveOnRefusal,
       breakGlass,
+      mfaAcr: mfaAcr || null,
     },
     errors,
   };

@@ -193,6 +193,7 @@ describe('saving the settings', () => {
       signIn: 'off',
       archiveOnRefusal: false,
       breakGlass: [],
+      mfaAcr: null,
     });
     const everything = JSON.stringify(await t.handle.db.selectFrom('audit_events').selectAll().execute());
     expect(everything).not.toContain(SECRET);

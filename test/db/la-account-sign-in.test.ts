@@ -5,6 +5,7 @@ import type { IdentifyingClaim } from '../../src/domain/identity-providers.ts';
 import { FormClient } from '../support/browser.ts';
 import { createAccount, createOrganisation, TEST_PASSWORD, type FixtureAccount } from '../support/fixtures.ts';
 import { ProviderBrowser, startLaProvider, type LaProvider } from '../support/la-provider.ts';
+import { signInAs } from '../support/sign-in.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 /**
@@ -536,5 +537,30 @@ describe('provider outage', () => {
     const done = await glass.post('/sign-in/two-factor', { code: generateTotp(admin.totpSecret!, t.clock.now()) });
     expect(done.statusCode).toBe(303);
     expect(await signedIn(glass)).toBe(true);
+  });
+});
+
+describe('the settings page', () => {
+  it('shows the redirect URI to register, and saves the acr value that means multi-factor authentication', async () => {
+    t.clock.advance(30_000);
+    const client = await signInAs(t, admin, { ip: '10.9.9.9' });
+    const page = await client.get('/admin/sign-in-settings');
+    expect(page.body).toContain(`<code class="govuk-!-text-break-word" id="redirectUri">${CALLBACK}</code>`);
+    const version = /name="version" value="(\d+)"/.exec(page.body)![1]!;
+    const saved = await client.post('/admin/sign-in-settings', {
+      issuer: idp.issuer,
+      clientId: idp.clientId,
+      clientSecret: '',
+      claim: 'preferred_username',
+      signIn: 'optional',
+      breakGlass: admin.id,
+      mfaAcr: 'possessionorinherence',
+      version,
+    });
+    expect(saved.statusCode).toBe(303);
+    const row = await t.handle.db.selectFrom('la_identity_providers').selectAll().executeTakeFirstOrThrow();
+    expect(row.mfa_acr).toBe('possessionorinherence');
+    const [event] = (await events('identity-provider.changed')).slice(-1);
+    expect(event!.details).toMatchObject({ changes: { mfaAcr: [null, 'possessionorinherence'] } });
   });
 });

@@ -54,6 +54,7 @@ describe('the settings', () => {
         mode: 'off',
         archiveOnRefusal: false,
         breakGlass: [],
+        mfaAcr: null,
       },
       errors: {},
     });
@@ -83,5 +84,22 @@ describe('the settings', () => {
     expect(signInMode({ enabled: false, required: false })).toBe('off');
     expect(signInMode({ enabled: true, required: false })).toBe('optional');
     expect(signInMode({ enabled: true, required: true })).toBe('required');
+  });
+});
+
+describe('the acr value that means multi-factor authentication (R64)', () => {
+  const context = { allowLoopbackHttp: false, secretStored: true, breakGlassChoices: new Set<string>() };
+  const base = { issuer: 'https://idp.example.com', clientId: 'nexus' };
+  it('is optional, kept trimmed, and refused when too long or not printable', () => {
+    expect(validateProviderSettings(base, context).value?.mfaAcr).toBeNull();
+    expect(validateProviderSettings({ ...base, mfaAcr: ' possessionorinherence ' }, context).value?.mfaAcr).toBe(
+      'possessionorinherence',
+    );
+    expect(validateProviderSettings({ ...base, mfaAcr: 'x'.repeat(256) }, context).errors.mfaAcr).toBe(
+      'The acr value must be 255 characters or fewer',
+    );
+    expect(validateProviderSettings({ ...base, mfaAcr: 'mfa\u0000' }, context).errors.mfaAcr).toMatch(
+      /can only contain/,
+    );
   });
 });

@@ -12,6 +12,7 @@ export interface ProviderRow {
   enabled: boolean;
   required: boolean;
   archiveOnRefusal: boolean;
+  mfaAcr: string | null;
 }
 
 export interface ConnectionTestRow {
@@ -30,6 +31,7 @@ function settingsColumns(row: ProviderRow, by: { accountId: string | null; now: 
     enabled: row.enabled,
     required: row.required,
     archive_on_refusal: row.archiveOnRefusal,
+    mfa_acr: row.mfaAcr,
     updated_at: by.now,
     updated_by: by.accountId,
   };

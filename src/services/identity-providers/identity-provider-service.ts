@@ -35,6 +35,7 @@ export interface ProviderView {
   readonly mode: SignInMode;
   readonly archiveOnRefusal: boolean;
   readonly breakGlass: readonly string[];
+  readonly mfaAcr: string | null;
   readonly version: number;
   readonly updatedAt: Date;
   readonly lastTest: { readonly at: Date; readonly ok: boolean; readonly message: string | null } | null;
@@ -54,6 +55,7 @@ function present(row: LaIdentityProvider, breakGlass: readonly BreakGlassCandida
     mode: signInMode(row),
     archiveOnRefusal: row.archive_on_refusal,
     breakGlass: breakGlass.filter((c) => c.named).map((c) => c.id),
+    mfaAcr: row.mfa_acr,
     version: row.version,
     updatedAt: row.updated_at,
     lastTest:
@@ -72,6 +74,7 @@ function auditedSettings(s: ProviderSettings, usernames: ReadonlyMap<string, str
     signIn: s.mode,
     archiveOnRefusal: s.archiveOnRefusal,
     breakGlass: s.breakGlass.map((id) => usernames.get(id) ?? id),
+    mfaAcr: s.mfaAcr,
   };
 }
 
@@ -189,6 +192,7 @@ export function createIdentityProviderService({ db, clock, config, secretBox }: 
           enabled: value.mode !== 'off',
           required: value.mode === 'required',
           archiveOnRefusal: value.archiveOnRefusal,
+          mfaAcr: value.mfaAcr,
         };
         const saved = existing
           ? await updateIdentityProvider(

@@ -1,3 +1,4 @@
+import { laCallbackUrl } from '../../../domain/la-sign-in.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { StaleVersionError, ValidationError } from '../../../domain/errors.ts';
 import {
@@ -21,9 +22,19 @@ interface SettingsForm {
   signIn: string;
   archiveOnRefusal: boolean;
   breakGlass: string[];
+  mfaAcr: string;
 }
 
-const FIELD_ORDER = ['issuer', 'clientId', 'clientSecret', 'claim', 'signIn', 'breakGlass', 'archiveOnRefusal'];
+const FIELD_ORDER = [
+  'issuer',
+  'clientId',
+  'clientSecret',
+  'claim',
+  'mfaAcr',
+  'signIn',
+  'breakGlass',
+  'archiveOnRefusal',
+];
 const CLAIMS = IDENTIFYING_CLAIMS.map((code) => ({ value: code, ...IDENTIFYING_CLAIM_TEXT[code] }));
 const MODES = SIGN_IN_MODES.map((code) => ({ value: code, ...SIGN_IN_MODE_TEXT[code] }));
 
@@ -64,6 +75,7 @@ export function signInSettingsRoutes(services: Services) {
         signIn: saved?.mode ?? 'off',
         archiveOnRefusal: saved?.archiveOnRefusal ?? false,
         breakGlass: [...(saved?.breakGlass ?? [])],
+        mfaAcr: saved?.mfaAcr ?? '',
       };
       // The settings page holds nothing secret, but what it says of a provider is nobody's to cache.
       reply.header('cache-control', 'no-store');
@@ -76,6 +88,7 @@ export function signInSettingsRoutes(services: Services) {
         modes: MODES,
         modeText: SIGN_IN_MODE_TEXT,
         allowLoopbackHttp: services.identityProviders.allowLoopbackHttp,
+        redirectUri: laCallbackUrl(services.config.baseUrl),
         errors: extra.errors ?? null,
         test: extra.test ?? null,
       });
@@ -98,6 +111,7 @@ export function signInSettingsRoutes(services: Services) {
             signIn: body.signIn,
             archiveOnRefusal: body.archiveOnRefusal,
             breakGlass,
+            mfaAcr: body.mfaAcr,
             version: body.version,
           },
           requestContext(request),
@@ -132,6 +146,7 @@ export function signInSettingsRoutes(services: Services) {
             signIn: text(body, 'signIn', 20),
             archiveOnRefusal: body.archiveOnRefusal === 'yes',
             breakGlass,
+            mfaAcr: text(body, 'mfaAcr', 300),
           },
           errors: errorView(fields, FIELD_ORDER),
         });
