@@ -168,6 +168,7 @@ const PROVIDER_SETTINGS: readonly (readonly [string, string])[] = [
   ['issuer', 'Issuer URL'],
   ['clientId', 'Client ID'],
   ['claim', 'Claim that identifies a person'],
+  ['mfaAcr', 'acr value that means multi-factor authentication'],
   ['signIn', 'Sign-in with the LA account'],
   ['breakGlass', 'Break-glass accounts'],
   ['archiveOnRefusal', 'Archive at once when the provider refuses someone'],
