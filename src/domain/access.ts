@@ -78,6 +78,11 @@ export const ACCESS_RULES = {
   'support.school-imports': { anyOf: ['support'], scope: 'own-la' },
   /** The Local Authority central support is working in, kept across the pages (issue 13). */
   'support.la-context': { anyOf: ['support'], scope: 'own-la' },
+  /**
+   * The applications that sign people in through Nexus (R61): central support only, since an
+   * application sees every LA's people that sign in to it. LAs cannot register applications.
+   */
+  'applications.manage': { anyOf: ['support'], scope: 'any-la' },
 } as const satisfies Record<string, Rule>;
 
 export type Action = keyof typeof ACCESS_RULES;

@@ -500,6 +500,30 @@ const DESCRIBERS: Record<string, Describer> = {
         : [],
     used: ['kid', 'signsFrom', 'previousKid', 'previousRetiresAt'],
   }),
+  'application.registered': (d) => ({
+    sentence: `Application ${quoted(str(d, 'application'))} registered to sign people in through Nexus, with the client ID ${
+      str(d, 'clientId') ?? ''
+    }.`,
+    lines: [
+      ...list(d.redirectUris)
+        .filter((u): u is string => typeof u === 'string')
+        .map((u) => `Return address: ${u}`),
+      ...(str(d, 'backchannelLogoutUri') ? [`Sign-out address: ${str(d, 'backchannelLogoutUri')}`] : []),
+    ],
+    used: ['application', 'clientId', 'redirectUris', 'backchannelLogoutUri'],
+  }),
+  'application.secret-rotated': (d) => ({
+    sentence: `Application ${quoted(str(d, 'application'))} given a new client secret; the old one no longer works.`,
+    used: ['application', 'clientId'],
+  }),
+  'application.disabled': (d) => ({
+    sentence: `Application ${quoted(str(d, 'application'))} disabled: nobody can sign in to it through Nexus.`,
+    used: ['application', 'clientId'],
+  }),
+  'application.enabled': (d) => ({
+    sentence: `Application ${quoted(str(d, 'application'))} enabled again.`,
+    used: ['application', 'clientId'],
+  }),
 
   'accounts.imported': (d) => ({
     sentence: `${count(num(d, 'accounts') ?? 0, 'account')} created from the file ${quoted(str(d, 'file'))}.`,

@@ -1,4 +1,12 @@
-/** The machine interfaces (JSON API, SCIM): bearer tokens, their own error formats, no CSRF. */
+/**
+ * The machine interfaces (JSON API, SCIM, the OpenID Connect provider): bearer tokens or client
+ * credentials, their own error formats, no CSRF (the provider guards its own forms).
+ */
 export function isMachineInterface(url: string): boolean {
-  return url.startsWith('/api/') || url.startsWith('/scim/');
+  return url.startsWith('/api/') || url.startsWith('/scim/') || isOidc(url);
+}
+
+/** The OpenID Connect provider's paths (src/oidc/). */
+export function isOidc(url: string): boolean {
+  return url === '/oidc' || url.startsWith('/oidc/') || url.startsWith('/oidc?');
 }

@@ -3,7 +3,12 @@ import path from 'node:path';
 import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
-import Fastify, { type FastifyInstance, type FastifySchema, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifySchema,
+  type FastifyServerOptions,
+} from 'fastify';
 import { apiPlugin } from '../api/api-plugin.ts';
 import { sendProblem } from '../api/problem.ts';
 import { sendScimError } from '../api/scim/scim-errors.ts';
@@ -13,9 +18,11 @@ import { PROJECT_ROOT } from '../paths.ts';
 import type { Services } from '../services/index.ts';
 import { frameworkErrorPage } from '../web/plugins/error-handler.ts';
 import { registerWeb } from '../web/web-plugin.ts';
+import { oidcPlugin } from '../oidc/oidc-plugin.ts';
+import { providerHost } from '../oidc/provider-host.ts';
 import { cleanValues, unstorableParts } from './clean-input.ts';
 import { limitConcurrencyPerCaller } from './concurrency.ts';
-import { isMachineInterface } from './paths.ts';
+import { isMachineInterface, isOidc } from './paths.ts';
 import { registerSession } from './session.ts';
 import './request-types.ts';
 
@@ -56,7 +63,12 @@ function frameworkErrors(platformName: string): NonNullable<FastifyServerOptions
         ? error.statusCode
         : 400;
     const detail = status === 414 ? 'The path is too long.' : 'The path is not a valid address.';
-    if (request.url.startsWith('/scim/'))
+    if (isOidc(request.url))
+      void (reply as FastifyReply)
+        .code(status)
+        .header('x-content-type-options', 'nosniff')
+        .send({ error: 'invalid_request', error_description: detail });
+    else if (request.url.startsWith('/scim/'))
       void sendScimError(reply.header('x-content-type-options', 'nosniff'), status, undefined, detail);
     else if (request.url.startsWith('/api/'))
       void sendProblem(reply.header('x-content-type-options', 'nosniff'), status, detail);
@@ -67,7 +79,8 @@ function frameworkErrors(platformName: string): NonNullable<FastifyServerOptions
 /**
  * The one HTTP server: request plumbing shared by every interface (security headers, cookies,
  * static assets, no-store, input cleaning, the session, the per-caller limit, the route list),
- * then the pages, the JSON API and SCIM mounted side by side. None of the three imports another.
+ * then the pages, the JSON API, the OpenID Connect provider and SCIM mounted side by side. None
+ * of them imports another (the provider renders its few pages with the pages' views).
  */
 export async function buildServer(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
   const { config } = services;
@@ -148,6 +161,8 @@ export async function buildServer(services: Services, options: AppOptions = {}):
 
   await registerWeb(app, services, { demo: options.demo ?? false });
   await app.register(apiPlugin(services), { prefix: '/api' });
+  app.decorate('oidc', providerHost(services));
+  await app.register(oidcPlugin(services, app.oidc), { prefix: '/oidc' });
   await app.register(scimPlugin(services), { prefix: '/scim/v2' });
   return app;
 }

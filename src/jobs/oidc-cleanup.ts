@@ -2,18 +2,17 @@ import type { Services } from '../services/index.ts';
 import type { JobLog } from './scheduler.ts';
 
 /**
- * Deletes the OpenID Connect provider's expired state every few minutes, in every server and
+ * Deletes the OpenID Connect provider's expired state (and signing keys past their overlap) every few minutes, in every server and
  * worker process: the delete is harmless to repeat, so it needs no lock. Returns stop().
  */
 export function startOidcCleanup(
-  services: Pick<Services, 'oidcState'>,
+  services: Pick<Services, 'oidcState' | 'oidcKeys'>,
   log: Pick<JobLog, 'error'>,
   intervalMs = 10 * 60_000,
 ): () => Promise<void> {
   let running: Promise<unknown> | undefined;
   const tick = () => {
-    running ??= services.oidcState
-      .purgeExpired()
+    running ??= Promise.all([services.oidcState.purgeExpired(), services.oidcKeys.purgeRetired()])
       .catch((error: unknown) =>
         log.error(`OpenID Connect clean-up failed: ${error instanceof Error ? error.message : String(error)}`),
       )

@@ -15,6 +15,8 @@ import { createLifecycleService } from './lifecycle/lifecycle-service.ts';
 import { createLifecycleViewService } from './lifecycle/lifecycle-view-service.ts';
 import { createOidcStateService } from './oidc/oidc-state-service.ts';
 import { createSigningKeyService } from './oidc/signing-key-service.ts';
+import { createApplicationService } from './oidc/application-service.ts';
+import { createOidcAccountService } from './oidc/oidc-account-service.ts';
 import { lifecycleSchedule } from './lifecycle/schedule.ts';
 import { createPasskeyService } from './sign-in/passkey-service.ts';
 import { createPasswordService } from './sign-in/password-service.ts';
@@ -49,6 +51,7 @@ export function createServices({
   const deps = { db, clock, config, secretBox: new SecretBox(config.secretKey), schedule: lifecycleSchedule(config) };
   const passwords = createPasswordService(deps);
   const lifecycle = createLifecycleService(deps);
+  const applications = createApplicationService(deps);
   return {
     config,
     clock,
@@ -75,8 +78,10 @@ export function createServices({
     apiTokens: createApiTokenService(deps),
     identityProviders: createIdentityProviderService(deps),
     passkeySignIn: createPasskeySignInSettings(deps),
-    oidcState: createOidcStateService(deps),
+    oidcState: createOidcStateService(deps, (clientId) => applications.clientMetadata(clientId)),
     oidcKeys: createSigningKeyService(deps),
+    applications,
+    oidcAccounts: createOidcAccountService(deps),
     health: createHealthService(deps, databaseKind),
     lifecycle,
     schedule: deps.schedule,

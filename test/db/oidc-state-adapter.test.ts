@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../../src/data/connect.ts';
 import { deleteExpiredOidcState } from '../../src/data/queries/oidc-state-queries.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
-import { stateAdapter } from '../../src/oidc/state-adapter.ts';
+import { stateAdapter } from '../../src/services/oidc/state-adapter.ts';
 import { createTestDatabase } from '../support/test-db.ts';
 
 let handle: DatabaseHandle;

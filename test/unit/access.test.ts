@@ -110,6 +110,7 @@ const MATRIX: readonly [Action, TargetName, Cell, Cell, Cell, Cell, Cell, Cell][
   ['support.topic-messages', '—', 403, 403, 403, 403, 'ok', 'ok'],
   ['support.school-imports', '—', 403, 403, 403, 403, 'ok', 'ok'],
   ['support.la-context', '—', 403, 403, 403, 403, 'ok', 'ok'],
+  ['applications.manage', '—', 403, 403, 403, 403, 'ok', 'ok'],
 ];
 
 const COLUMNS: readonly ActorName[] = ['admin', 'officer', 'reader', 'otherLa', 'support', 'system'];

@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
  *   services use cases: never the interfaces (web, api, http) nor the process (cli, runtime, jobs)
  *   mail     templates and delivery: never the interfaces
  *   web, api the interfaces: services and domain, never data; neither imports the other
+ *   oidc     the OpenID Connect provider: an interface like api; renders its pages with web's views
  *   http     the server shell: mounts web, api and SCIM; never data
  *   jobs     the scheduler: never the interfaces
  *   config   config.ts and paths.ts: read by every layer above data
@@ -19,25 +20,39 @@ import { describe, expect, it } from 'vitest';
  */
 const SRC = path.resolve(import.meta.dirname, '../../src');
 
-type Layer = 'domain' | 'data' | 'services' | 'mail' | 'web' | 'api' | 'http' | 'jobs' | 'demo' | 'config' | 'top';
+type Layer =
+  'domain' | 'data' | 'services' | 'mail' | 'web' | 'api' | 'oidc' | 'http' | 'jobs' | 'demo' | 'config' | 'top';
 
 export const FORBIDDEN: Record<Layer, readonly Layer[]> = {
-  domain: ['data', 'services', 'mail', 'web', 'api', 'http', 'jobs', 'demo', 'config', 'top'],
-  data: ['services', 'mail', 'web', 'api', 'http', 'jobs', 'demo', 'config', 'top'],
-  services: ['web', 'api', 'http', 'jobs', 'demo', 'top'],
-  mail: ['web', 'api', 'http', 'jobs', 'demo', 'top'],
-  web: ['data', 'api', 'jobs', 'demo', 'top'],
-  api: ['data', 'web', 'jobs', 'demo', 'top'],
+  domain: ['data', 'services', 'mail', 'web', 'api', 'oidc', 'http', 'jobs', 'demo', 'config', 'top'],
+  data: ['services', 'mail', 'web', 'api', 'oidc', 'http', 'jobs', 'demo', 'config', 'top'],
+  services: ['web', 'api', 'oidc', 'http', 'jobs', 'demo', 'top'],
+  mail: ['web', 'api', 'oidc', 'http', 'jobs', 'demo', 'top'],
+  web: ['data', 'api', 'oidc', 'jobs', 'demo', 'top'],
+  api: ['data', 'web', 'oidc', 'jobs', 'demo', 'top'],
+  // The OpenID Connect provider: an interface like api; its few pages use the pages' views.
+  oidc: ['data', 'api', 'http', 'jobs', 'demo', 'top'],
   http: ['data', 'jobs', 'demo', 'top'],
-  jobs: ['web', 'api', 'http', 'demo', 'top'],
-  demo: ['web', 'api', 'http', 'jobs', 'top'],
+  jobs: ['web', 'api', 'oidc', 'http', 'demo', 'top'],
+  demo: ['web', 'api', 'oidc', 'http', 'jobs', 'top'],
   // config.ts and paths.ts: the typed settings and the project's folders, read by every layer above data.
-  config: ['data', 'services', 'mail', 'web', 'api', 'http', 'jobs', 'demo', 'top'],
+  config: ['data', 'services', 'mail', 'web', 'api', 'oidc', 'http', 'jobs', 'demo', 'top'],
   // cli.ts and its command groups in cli/, runtime.ts: the process and its composition root.
   top: [],
 };
 
-const FOLDER_LAYERS: readonly string[] = ['domain', 'data', 'services', 'mail', 'web', 'api', 'http', 'jobs', 'demo'];
+const FOLDER_LAYERS: readonly string[] = [
+  'domain',
+  'data',
+  'services',
+  'mail',
+  'web',
+  'api',
+  'oidc',
+  'http',
+  'jobs',
+  'demo',
+];
 
 function layerOf(file: string): Layer {
   const relative = path.relative(SRC, file);

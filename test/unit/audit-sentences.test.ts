@@ -239,6 +239,18 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     },
     { kid: '3f9a1c2e5b7d4a60', signsFrom: '2026-12-03T10:01:00.000Z' },
   ],
+  'application.registered': [
+    {
+      application: 'Pupil reports',
+      clientId: 'pupil-reports-3f9a1c2e',
+      redirectUris: ['https://reports.nexus.example/callback'],
+      backchannelLogoutUri: 'https://reports.nexus.example/backchannel-logout',
+    },
+    { application: 'Pupil reports', clientId: 'pupil-reports-3f9a1c2e', redirectUris: ['http://localhost:4000/cb'] },
+  ],
+  'application.secret-rotated': [{ application: 'Pupil reports', clientId: 'pupil-reports-3f9a1c2e' }],
+  'application.disabled': [{ application: 'Pupil reports', clientId: 'pupil-reports-3f9a1c2e' }],
+  'application.enabled': [{ application: 'Pupil reports', clientId: 'pupil-reports-3f9a1c2e' }],
   'identity-provider.tested': [
     { issuer: 'https://idp.northshire.gov.uk', outcome: 'works' },
     {

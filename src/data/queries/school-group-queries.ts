@@ -119,3 +119,15 @@ async function insertSchoolsOfGroup(db: Executor, groupId: number, schoolIds: re
 export async function deleteSchoolGroup(db: Executor, groupId: number): Promise<void> {
   await db.deleteFrom('school_groups').where('id', '=', groupId).execute();
 }
+
+/** A group's schools with their URN and name, by name (the `nexus` claims of the OpenID Connect provider). */
+export async function schoolsOfGroup(db: Executor, groupId: number) {
+  return db
+    .selectFrom('school_group_schools')
+    .innerJoin('schools', 'schools.id', 'school_group_schools.school_id')
+    .select(['schools.urn', 'schools.name'])
+    .where('school_group_schools.school_group_id', '=', groupId)
+    .orderBy('schools.name')
+    .orderBy('schools.urn')
+    .execute();
+}

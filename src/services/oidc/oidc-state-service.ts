@@ -1,9 +1,13 @@
 import { deleteExpiredOidcState } from '../../data/queries/oidc-state-queries.ts';
 import type { ServiceDeps } from '../deps.ts';
+import { stateAdapter, type ClientLookup } from './state-adapter.ts';
 
-/** Housekeeping of the OpenID Connect provider's state (migration 0013). */
-export function createOidcStateService({ db, clock }: Pick<ServiceDeps, 'db' | 'clock'>) {
+/** The OpenID Connect provider's state (migration 0013): its storage adapter, and housekeeping. */
+export function createOidcStateService({ db, clock }: Pick<ServiceDeps, 'db' | 'clock'>, clients: ClientLookup) {
   return {
+    /** oidc-provider's `adapter` option. */
+    adapter: stateAdapter(db, clock, clients),
+
     /**
      * Deletes every row that has expired, in batches so that no statement holds many locks. Expired
      * rows are already invisible to the provider: this only keeps the table small. Several

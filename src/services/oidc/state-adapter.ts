@@ -1,5 +1,5 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import type { Db } from '../data/database.ts';
+import type { Db } from '../../data/database.ts';
 import {
   consumeOidcState,
   deleteOidcState,
@@ -7,8 +7,8 @@ import {
   findOidcState,
   upsertOidcState,
   type OidcStateRow,
-} from '../data/queries/oidc-state-queries.ts';
-import type { Clock } from '../domain/clock.ts';
+} from '../../data/queries/oidc-state-queries.ts';
+import type { Clock } from '../../domain/clock.ts';
 
 /** Client metadata for oidc-provider, by client id; undefined for an unknown or disabled client. */
 export type ClientLookup = (clientId: string) => Promise<AdapterPayload | undefined>;

@@ -1,0 +1,85 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { errors } from 'oidc-provider';
+import { DomainError, ValidationError } from '../domain/errors.ts';
+import { withReturnTo } from '../domain/return-path.ts';
+import type { Services } from '../services/index.ts';
+import type { ProviderHost } from './provider-host.ts';
+import { OIDC_PATH, type NexusRequest } from './provider.ts';
+
+const cspNonceOf = (reply: FastifyReply) =>
+  (reply as FastifyReply & { cspNonce?: { script: string } }).cspNonce?.script;
+
+/** An OAuth error body (RFC 6749 §5.2), for what fails before the provider has the request. */
+function oauthError(reply: FastifyReply, status: number, error: string, description: string) {
+  return reply.code(status).header('cache-control', 'no-store').send({ error, error_description: description });
+}
+
+/**
+ * Nexus Accounts as an OpenID Connect provider (R61–R63), at BASE_URL/oidc: panva's oidc-provider (a
+ * Koa application) answers every path below it through its own request handler, with the request's
+ * body left unread for it; the one route of ours is the interaction, where the provider hands over
+ * to this service's own sign-in and takes the signed-in account back.
+ */
+export function oidcPlugin(services: Services, host: ProviderHost) {
+  return async (app: FastifyInstance) => {
+    // Make the first key (and the provider) now, so the first request does not wait for it.
+    await host.refresh();
+
+    // The library reads (and limits) bodies itself: none is parsed here.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+
+    app.setErrorHandler((error, request, reply) => {
+      if (error instanceof ValidationError) return oauthError(reply, 400, 'invalid_request', error.message);
+      if (error instanceof DomainError) return oauthError(reply, error.status, 'invalid_request', error.message);
+      request.log.error({ err: error }, 'OpenID Connect request failed');
+      return oauthError(reply, 500, 'server_error', 'The request could not be completed; try again.');
+    });
+
+    /**
+     * The provider asks for a person: signed in to Nexus, they are handed back at once (every
+     * application is first-party: no consent screen); otherwise they sign in with the service's own
+     * pages, which come back here when done.
+     */
+    app.get<{ Params: { uid: string } }>('/interaction/:uid', async (request, reply) => {
+      const provider = await host.provider();
+      let details: Awaited<ReturnType<typeof provider.interactionDetails>>;
+      try {
+        details = await provider.interactionDetails(request.raw, reply.raw);
+      } catch (error) {
+        if (!(error instanceof errors.SessionNotFound)) throw error;
+        return reply.code(400).page('oidc/interaction-expired.njk', { pageTitle: 'This sign-in has timed out' });
+      }
+      if (details.uid !== request.params.uid)
+        return reply.code(400).page('oidc/interaction-expired.njk', { pageTitle: 'This sign-in has timed out' });
+      const signedIn = request.signedIn;
+      if (!signedIn) return reply.redirect(withReturnTo('/sign-in', `${OIDC_PATH}/interaction/${details.uid}`), 303);
+      const signedInAt = signedIn.absoluteExpiresAt.getTime() - services.config.sessionAbsoluteHours * 3_600_000;
+      const resume = await provider.interactionResult(
+        request.raw,
+        reply.raw,
+        { login: { accountId: signedIn.account.id, ts: Math.floor(signedInAt / 1000), remember: false } },
+        { mergeWithLastSubmission: false },
+      );
+      return reply.redirect(resume, 303);
+    });
+
+    const forward = async (request: FastifyRequest, reply: FastifyReply) => {
+      const handle = (await host.provider()).callback();
+      const raw = request.raw as NexusRequest;
+      raw.nexusAccountId = request.signedIn?.account.id;
+      raw.cspNonce = cspNonceOf(reply);
+      // The server's security headers (helmet's, set on the reply) on the provider's answers too.
+      for (const [name, value] of Object.entries(reply.getHeaders()))
+        if (value !== undefined) reply.raw.setHeader(name, value);
+      const original = raw.url ?? '/';
+      const below = original.slice(OIDC_PATH.length);
+      raw.originalUrl = original;
+      raw.url = below.startsWith('/') ? below : `/${below}`;
+      reply.hijack();
+      await handle(raw, reply.raw);
+    };
+    app.all('/', forward);
+    app.all('/*', forward);
+  };
+}

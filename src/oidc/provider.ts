@@ -1,0 +1,148 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Services } from '../services/index.ts';
+import { hashToken } from '../services/sign-in/secrets.ts';
+import { NEXUS_CLAIMS } from '../services/oidc/oidc-account-service.ts';
+import { providerPages } from './pages.ts';
+
+type JwkKeys = NonNullable<Configuration['jwks']>['keys'];
+
+/** Where the provider is mounted; the issuer is BASE_URL followed by this. */
+export const OIDC_PATH = '/oidc';
+
+/** What the Fastify route tells the provider about the request. */
+export interface NexusRequest extends IncomingMessage {
+  /** The account of the Nexus session, if the person is signed in. */
+  nexusAccountId?: string;
+  /** The page's CSP nonce, for the layout's one inline script. */
+  cspNonce?: string;
+  /** The path as the server received it, before the mount point was taken off (the library reads it). */
+  originalUrl?: string;
+}
+
+/** The provider's cookie keys, derived from SECRET_KEY as every other secret of the service is. */
+function cookieKeys(secretKey: string): string[] {
+  return [createHmac('sha256', secretKey).update('nexus-accounts oidc-cookies v1').digest('base64url')];
+}
+
+/**
+ * The provider signs in only whom the Nexus session has signed in: a provider session whose
+ * account is not the Nexus session's (signed out since, or another person at the same browser)
+ * sends the person to sign in again.
+ */
+function interactionPolicyWithNexusSession() {
+  const policy = interactionPolicy.base();
+  policy
+    .get('login')!
+    .checks.add(
+      new interactionPolicy.Check(
+        'nexus_session',
+        'The person is not signed in to Nexus Accounts as this session',
+        'login_required',
+        (ctx) =>
+          ctx.oidc.session?.accountId !== (ctx.req as NexusRequest).nexusAccountId
+            ? interactionPolicy.Check.REQUEST_PROMPT
+            : interactionPolicy.Check.NO_NEED_TO_PROMPT,
+      ),
+    );
+  return policy;
+}
+
+/**
+ * Every application is the platform's own (registered by central support), so there is no consent
+ * screen: the grant holds whatever scopes and claims the application asks for.
+ */
+async function firstPartyGrant(ctx: KoaContextWithOIDC) {
+  const { oidc } = ctx;
+  const accountId = oidc.session?.accountId;
+  if (!oidc.session || !accountId || !oidc.client) return undefined;
+  const existingId = oidc.result?.consent?.grantId ?? oidc.session.grantIdFor(oidc.client.clientId);
+  const found = existingId ? await oidc.provider.Grant.find(existingId) : undefined;
+  const grant =
+    found?.accountId === accountId ? found : new oidc.provider.Grant({ accountId, clientId: oidc.client.clientId });
+  grant.addOIDCScope(oidc.requestParamScopes);
+  grant.addOIDCClaims(oidc.requestParamClaims);
+  await grant.save();
+  return grant;
+}
+
+/**
+ * The provider's configuration (R61–R63): the code flow only, with PKCE S256 (the library's only
+ * method) always required; refresh tokens always issued and rotated on every use (a reused one
+ * revokes its grant); short access tokens; userinfo, RP-initiated and back-channel logout.
+ */
+export function providerConfiguration(services: Services, keys: JwkKeys): Configuration {
+  const { config } = services;
+  const pages = providerPages(config);
+  return {
+    adapter: services.oidcState.adapter,
+    clients: [],
+    jwks: { keys },
+    cookies: {
+      keys: cookieKeys(config.secretKey),
+      long: { signed: true, httpOnly: true, sameSite: 'lax' },
+      short: { signed: true, httpOnly: true, sameSite: 'lax' },
+    },
+    findAccount: (_ctx, sub) => services.oidcAccounts.find(sub),
+    claims: {
+      openid: ['sub'],
+      profile: ['name', 'preferred_username'],
+      email: ['email'],
+      nexus: [...NEXUS_CLAIMS],
+    },
+    scopes: ['openid', 'offline_access', 'profile', 'email', 'nexus'],
+    // Applications get the current claims in every ID token, a refreshed one included.
+    conformIdTokenClaims: false,
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
+    enabledJWA: {
+      idTokenSigningAlgValues: ['ES256'],
+      userinfoSigningAlgValues: ['ES256'],
+    },
+    issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: true,
+    ttl: {
+      AccessToken: config.oidc.accessTokenMinutes * 60,
+      AuthorizationCode: 60,
+      IdToken: config.oidc.idTokenMinutes * 60,
+      RefreshToken: config.oidc.refreshTokenHours * 3600,
+      Grant: config.oidc.refreshTokenHours * 3600,
+      Interaction: 30 * 60,
+      Session: config.sessionAbsoluteHours * 3600,
+    },
+    allowOmittingSingleRegisteredRedirectUri: false,
+    features: {
+      devInteractions: { enabled: false },
+      userinfo: { enabled: true },
+      revocation: { enabled: true },
+      backchannelLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: pages.logoutSource,
+        postLogoutSuccessSource: pages.postLogoutSuccessSource,
+      },
+    },
+    interactions: {
+      url: (_ctx, interaction) => `${OIDC_PATH}/interaction/${interaction.uid}`,
+      policy: interactionPolicyWithNexusSession(),
+    },
+    loadExistingGrant: firstPartyGrant,
+    renderError: pages.renderError,
+  };
+}
+
+/** Builds a provider for these keys; the issuer is BASE_URL/oidc. */
+export function buildProvider(services: Services, keys: JwkKeys): Provider {
+  const provider = new Provider(`${services.config.baseUrl}${OIDC_PATH}`, providerConfiguration(services, keys));
+  provider.proxy = services.config.trustProxy;
+  // The library's extension point for stored secrets (Client#compareClientSecret): the registered
+  // application's `client_secret` is the SHA-256 of its secret, so the presented one is hashed first.
+  provider.Client.prototype.compareClientSecret = function compareClientSecret(actual: string) {
+    const expected = Buffer.from(this.clientSecret ?? '', 'utf8');
+    const presented = Buffer.from(hashToken(actual), 'utf8');
+    return expected.length === presented.length && timingSafeEqual(expected, presented);
+  };
+  return provider;
+}

@@ -1,0 +1,166 @@
+import { randomBytes } from 'node:crypto';
+import type { AdapterPayload } from 'oidc-provider';
+import {
+  findOidcClient,
+  insertOidcClient,
+  listOidcClients,
+  setOidcClientDisabled,
+  setOidcClientSecret,
+  type OidcClient,
+} from '../../data/queries/oidc-client-queries.ts';
+import { authorise, type Actor } from '../../domain/access.ts';
+import { NotFoundError, RuleError, ValidationError } from '../../domain/errors.ts';
+import { clientIdFor, validateApplication } from '../../domain/oidc-clients.ts';
+import { audit, who } from '../audit.ts';
+import type { ServiceDeps } from '../deps.ts';
+import type { RequestContext } from '../request-context.ts';
+import { hashToken } from '../sign-in/secrets.ts';
+
+/** An application as central support sees it: never its secret. */
+export interface Application {
+  readonly clientId: string;
+  readonly name: string;
+  readonly redirectUris: readonly string[];
+  readonly backchannelLogoutUri: string | null;
+  readonly disabledAt: Date | null;
+  readonly createdAt: Date;
+  readonly secretRotatedAt: Date;
+}
+
+function applicationOf(row: OidcClient): Application {
+  return {
+    clientId: row.client_id,
+    name: row.name,
+    redirectUris: row.redirect_uris,
+    backchannelLogoutUri: row.backchannel_logout_uri,
+    disabledAt: row.disabled_at,
+    createdAt: row.created_at,
+    secretRotatedAt: row.secret_rotated_at,
+  };
+}
+
+/** The secret is 32 random bytes: a SHA-256 of it cannot be reversed by trying guesses. */
+const newSecret = () => randomBytes(32).toString('base64url');
+
+/**
+ * The applications that sign people in through Nexus (R61, issue 16 item 5): registered, listed,
+ * given a new secret and disabled by central support only (`applications.manage`), each audited.
+ * The secret is shown once and kept as its SHA-256.
+ */
+export function createApplicationService({ db, clock }: ServiceDeps) {
+  async function existing(clientId: unknown): Promise<OidcClient> {
+    const row = typeof clientId === 'string' && clientId.length <= 100 ? await findOidcClient(db, clientId) : undefined;
+    if (!row) throw new NotFoundError('There is no application with that client ID');
+    return row;
+  }
+
+  return {
+    async list(actor: Actor): Promise<Application[]> {
+      authorise(actor, 'applications.manage');
+      return (await listOidcClients(db)).map(applicationOf);
+    },
+
+    async view(actor: Actor, clientId: unknown): Promise<Application> {
+      authorise(actor, 'applications.manage');
+      return applicationOf(await existing(clientId));
+    },
+
+    /** Returns the client secret in plain text: the only time anyone sees it. */
+    async register(
+      actor: Actor,
+      input: { name?: unknown; redirectUris?: unknown; backchannelLogoutUri?: unknown },
+      ctx: RequestContext,
+    ): Promise<{ application: Application; clientSecret: string }> {
+      authorise(actor, 'applications.manage');
+      const { value, errors } = validateApplication(input);
+      if (!value) throw new ValidationError(errors);
+      const now = clock.now();
+      const clientId = clientIdFor(value.name, randomBytes(4).toString('hex'));
+      const clientSecret = newSecret();
+      const by = who(actor);
+      await db.transaction().execute(async (trx) => {
+        await insertOidcClient(trx, {
+          clientId,
+          name: value.name,
+          secretHash: hashToken(clientSecret),
+          redirectUris: value.redirectUris,
+          backchannelLogoutUri: value.backchannelLogoutUri,
+          createdAt: now,
+          createdBy: by.accountId,
+        });
+        await audit(trx, by, ctx, now, {
+          action: 'application.registered',
+          organisationId: null,
+          subjectAccountId: null,
+          details: {
+            application: value.name,
+            clientId,
+            redirectUris: value.redirectUris,
+            backchannelLogoutUri: value.backchannelLogoutUri,
+          },
+        });
+      });
+      return { application: applicationOf((await findOidcClient(db, clientId))!), clientSecret };
+    },
+
+    /** A new secret at once; the old one stops working (the application must be given the new one). */
+    async rotateSecret(actor: Actor, clientId: unknown, ctx: RequestContext): Promise<{ clientSecret: string }> {
+      authorise(actor, 'applications.manage');
+      const row = await existing(clientId);
+      const now = clock.now();
+      const clientSecret = newSecret();
+      await db.transaction().execute(async (trx) => {
+        await setOidcClientSecret(trx, row.client_id, hashToken(clientSecret), now);
+        await audit(trx, who(actor), ctx, now, {
+          action: 'application.secret-rotated',
+          organisationId: null,
+          subjectAccountId: null,
+          details: { application: row.name, clientId: row.client_id },
+        });
+      });
+      return { clientSecret };
+    },
+
+    /** Disabled: nobody signs in to it, and its tokens stop working. */
+    async setDisabled(actor: Actor, clientId: unknown, disabled: boolean, ctx: RequestContext): Promise<void> {
+      authorise(actor, 'applications.manage');
+      const row = await existing(clientId);
+      if ((row.disabled_at !== null) === disabled)
+        throw new RuleError(`${row.name} is already ${disabled ? 'disabled' : 'enabled'}`);
+      const now = clock.now();
+      await db.transaction().execute(async (trx) => {
+        await setOidcClientDisabled(trx, row.client_id, disabled ? now : null);
+        await audit(trx, who(actor), ctx, now, {
+          action: disabled ? 'application.disabled' : 'application.enabled',
+          organisationId: null,
+          subjectAccountId: null,
+          details: { application: row.name, clientId: row.client_id },
+        });
+      });
+    },
+
+    /**
+     * The provider's view of a client (its adapter asks for any client id it meets): undefined for an
+     * unknown or disabled one. `client_secret` holds the secret's hash; the provider compares a
+     * presented secret by hashing it (src/oidc/provider.ts).
+     */
+    async clientMetadata(clientId: string): Promise<AdapterPayload | undefined> {
+      const row = clientId.length <= 100 ? await findOidcClient(db, clientId) : undefined;
+      if (!row || row.disabled_at) return undefined;
+      return {
+        client_id: row.client_id,
+        client_name: row.name,
+        client_secret: row.secret_hash,
+        redirect_uris: row.redirect_uris,
+        post_logout_redirect_uris: row.post_logout_redirect_uris,
+        ...(row.backchannel_logout_uri
+          ? { backchannel_logout_uri: row.backchannel_logout_uri, backchannel_logout_session_required: true }
+          : {}),
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'client_secret_basic',
+        id_token_signed_response_alg: 'ES256',
+      };
+    },
+  };
+}
