@@ -23,7 +23,17 @@ export const passkeyCount = (n: number): string => `${n} ${n === 1 ? 'passkey' :
  * How a person signs in, in words, for the administrators' pages (issue 15 item 6): "Password,
  * authenticator app and 2 passkeys". A passkey is a second step like the app, after the password.
  */
-export function signInMethods(account: { hasPassword: boolean; hasTotp: boolean; passkeys: number }): string {
+export function signInMethods(account: {
+  hasPassword: boolean;
+  hasTotp: boolean;
+  passkeys: number;
+  /** Has signed in through the LA's own provider (R64). */
+  laAccount?: boolean;
+}): string {
+  if (account.laAccount) {
+    const other = signInMethods({ ...account, laAccount: false });
+    return account.hasPassword ? `LA account; also ${other.charAt(0).toLowerCase()}${other.slice(1)}` : 'LA account';
+  }
   if (!account.hasPassword) return 'No password set yet';
   if (!account.hasTotp && account.passkeys === 0) return 'Password only: two-factor authentication not set up yet';
   const steps = [

@@ -562,5 +562,23 @@ describe('the settings page', () => {
     expect(row.mfa_acr).toBe('possessionorinherence');
     const [event] = (await events('identity-provider.changed')).slice(-1);
     expect(event!.details).toMatchObject({ changes: { mfaAcr: [null, 'possessionorinherence'] } });
+
+    // Admin > Users: the user page says how a linked person signs in.
+    await t.handle.db
+      .insertInto('la_account_links')
+      .values({
+        account_id: officer.id,
+        organisation_id: camden,
+        issuer: idp.issuer,
+        subject: 'sub-olu',
+        refresh_token_sealed: null,
+        linked_at: t.clock.now(),
+        confirmed_at: t.clock.now(),
+      })
+      .execute();
+    const user = await client.get(`/admin/users/${officer.id}`);
+    expect(user.body).toContain('LA account; also password, then authenticator app');
+    const other = await client.get(`/admin/users/${analyst.id}`);
+    expect(other.body).not.toContain('LA account;');
   });
 });

@@ -1,3 +1,4 @@
+import { findLaAccountLink } from '../../data/queries/la-sign-in-queries.ts';
 import { findOrganisation, privilegesOf } from '../../data/queries/account-queries.ts';
 import {
   accountLabel,
@@ -51,6 +52,7 @@ export function createUserAdminService(deps: ServiceDeps) {
         outlooks,
         invitation,
         passkeys,
+        laLink,
       ] = await Promise.all([
         findOrganisation(db, account.organisation_id),
         privilegesOf(db, account.id),
@@ -62,6 +64,7 @@ export function createUserAdminService(deps: ServiceDeps) {
         outlooksOf(db, deps.schedule, [account.id], deps.clock.now()),
         invited ? latestInvitation(db, account.id) : undefined,
         countPasskeys(db, account.id),
+        findLaAccountLink(db, account.id),
       ]);
       const lifecycle = outlooks.get(account.id)!;
       const held = sortPrivileges(privileges);
@@ -91,6 +94,7 @@ export function createUserAdminService(deps: ServiceDeps) {
           hasPassword: account.password_hash !== null,
           hasTotp: account.totp_secret !== null,
           passkeys,
+          laAccount: laLink !== undefined,
         }),
         passkeys,
         /** Active, and its holder never set a password. */
