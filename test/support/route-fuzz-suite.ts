@@ -95,9 +95,11 @@ export function defineRouteFuzz(part: RouteFuzzPart): void {
         `route fuzz: ${routes?.length ?? 0} routes enumerated (pages ${counts.routes.pages}, API ${counts.routes.api}, SCIM ${counts.routes.scim}); ` +
           `${total} cases sent (pages ${counts.cases.pages}, API ${counts.cases.api}, SCIM ${counts.cases.scim}); ${counts.refusedChecked} refusals checked for writes`,
         `route fuzz: statuses ${statuses}`,
-        noFields.length
-          ? `route fuzz: no body fields derived for ${noFields.join(', ')} (fuzzed with generic fields only)`
-          : 'route fuzz: body fields derived for every route that takes a body',
+        !part.areas.includes('pages')
+          ? ''
+          : noFields.length
+            ? `route fuzz: no body fields derived for ${noFields.join(', ')} (fuzzed with generic fields only)`
+            : 'route fuzz: body fields derived for every page route that takes a body',
         world?.unresolved.size
           ? `route fuzz: no real value for path parameters ${[...world.unresolved].join(', ')} (an unknown UUID used)`
           : '',
