@@ -498,6 +498,28 @@ export const MATRIX: Row[] = [
     expect: x(403, 403, 403, 403, 200, 302, 302),
   },
   {
+    // Applications that sign people in through Nexus (R61): central support only; LAs cannot register them.
+    name: 'applications (support)',
+    method: 'GET',
+    path: '/support/applications',
+    expect: x(403, 403, 403, 403, 200, 302, 302),
+  },
+  {
+    // Past the access table, a registration without a name is refused (400) and nothing is saved.
+    name: 'register an application (support)',
+    method: 'POST',
+    path: '/support/applications',
+    body: () => ({ name: '', redirectUris: 'https://reports.nexus.example/callback' }),
+    expect: x(403, 403, 403, 403, 400, 302, 302),
+  },
+  {
+    // No such application: support is told so (404); the table refuses everyone else first.
+    name: 'disable an application (support)',
+    method: 'POST',
+    path: '/support/applications/no-such-client/disable',
+    expect: x(403, 403, 403, 403, 404, 302, 302),
+  },
+  {
     // An extract with no URN column: refused with its reason (400) for support, nothing written.
     name: 'import a GIAS extract (support)',
     method: 'POST',
@@ -584,6 +606,21 @@ export const MATRIX: Row[] = [
     method: 'POST',
     path: '/admin/sign-in-settings/test?la=202',
     expect: x(409, 403, 403, 404, 409, 302, 302),
+  },
+  {
+    // Public (R64): the username's LA (Camden) has no provider here, so everyone is shown the password step.
+    name: 'sign in with the LA account (no provider: the password step)',
+    method: 'POST',
+    path: '/sign-in/la-account',
+    body: () => ({ username: 'camden.target' }),
+    expect: x(200, 200, 200, 200, 200, 200, 200),
+  },
+  {
+    // Public (R64): an answer that matches no sign-in in progress of this browser is refused, whoever sends it.
+    name: 'LA-account callback with no sign-in in progress',
+    method: 'GET',
+    path: '/sign-in/la-account/callback?code=forged&state=forged',
+    expect: x(401, 401, 401, 401, 401, 401, 401),
   },
   {
     name: 'restore',
