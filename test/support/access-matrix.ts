@@ -498,6 +498,94 @@ export const MATRIX: Row[] = [
     expect: x(403, 403, 403, 403, 200, 302, 302),
   },
   {
+    // An extract with no URN column: refused with its reason (400) for support, nothing written.
+    name: 'import a GIAS extract (support)',
+    method: 'POST',
+    path: '/support/school-imports',
+    upload: (cell) => `EstablishmentName\r\nSchool ${cell}\r\n`,
+    expect: x(403, 403, 403, 403, 400, 302, 302),
+  },
+  {
+    name: 'choose the Local Authority (support)',
+    method: 'GET',
+    path: '/support/la-context',
+    expect: x(403, 403, 403, 403, 200, 302, 302),
+  },
+  {
+    name: 'communications form (support)',
+    method: 'GET',
+    path: '/support/communications',
+    expect: x(403, 403, 403, 403, 200, 302, 302),
+  },
+  {
+    name: 'lifecycle preview API',
+    method: 'GET',
+    path: '/api/v1/lifecycle/preview?la=202',
+    expect: x(200, 403, 403, 404, 200, 401, 401),
+  },
+  {
+    name: 'my account',
+    method: 'GET',
+    path: '/my-account',
+    api: { method: 'GET', path: '/api/v1/me', success: 200 },
+    expect: x(200, 200, 200, 200, 200, 302, 302),
+  },
+  { name: 'API tokens', method: 'GET', path: '/admin/api-tokens', expect: x(200, 403, 403, 200, 200, 302, 302) },
+  {
+    name: 'API tokens of Camden',
+    method: 'GET',
+    path: '/admin/api-tokens?la=202',
+    expect: x(200, 403, 403, 404, 200, 302, 302),
+  },
+  {
+    name: 'create API token form',
+    method: 'GET',
+    path: '/admin/api-tokens/new',
+    expect: x(200, 403, 403, 200, 200, 302, 302),
+  },
+  {
+    name: 'create API token',
+    method: 'POST',
+    path: '/admin/api-tokens/new',
+    body: (cell) => ({ name: `token ${cell}`, lifetimeDays: '30' }),
+    expect: x(200, 403, 403, 200, 200, 302, 302),
+  },
+  {
+    name: 'sign-in settings (own LA provider)',
+    method: 'GET',
+    path: '/admin/sign-in-settings',
+    expect: x(200, 403, 403, 200, 200, 302, 302),
+  },
+  {
+    name: 'sign-in settings of Camden',
+    method: 'GET',
+    path: '/admin/sign-in-settings?la=202',
+    expect: x(200, 403, 403, 404, 200, 302, 302),
+  },
+  {
+    // Past the access table, an empty issuer is refused (400) and nothing is saved; outside it, 403 or 404.
+    name: 'save sign-in settings of Camden',
+    method: 'POST',
+    path: '/admin/sign-in-settings?la=202',
+    body: () => ({ issuer: '', clientId: 'nexus', clientSecret: 'secret', signIn: 'off' }),
+    expect: x(400, 403, 403, 404, 400, 302, 302),
+  },
+  {
+    // "No" when it is already no: those the table lets through are told nothing changed (303).
+    name: 'passkey sign-in setting of Camden',
+    method: 'POST',
+    path: '/admin/sign-in-settings/passkeys?la=202',
+    body: () => ({ passkeySignIn: 'no' }),
+    expect: x(303, 403, 403, 404, 303, 302, 302),
+  },
+  {
+    // Camden has no provider saved: those the table lets through are told to save first (409).
+    name: 'test the connection of Camden',
+    method: 'POST',
+    path: '/admin/sign-in-settings/test?la=202',
+    expect: x(409, 403, 403, 404, 409, 302, 302),
+  },
+  {
     // Public (R64): the username's LA (Camden) has no provider here, so everyone is shown the password step.
     name: 'sign in with the LA account (no provider: the password step)',
     method: 'POST',
