@@ -29,6 +29,7 @@ import { registerLaContext } from './plugins/la-context.ts';
 import { laContextRoutes } from './routes/support/la-context-routes.ts';
 import { supportRoutes } from './routes/support/support-routes.ts';
 import { schoolImportRoutes } from './routes/support/school-import-routes.ts';
+import { applicationRoutes } from './routes/support/application-routes.ts';
 import { userImportRoutes } from './routes/imports/user-import-routes.ts';
 
 /**
@@ -81,5 +82,6 @@ export async function registerWeb(app: FastifyInstance, services: Services, opti
   await app.register(passkeySignInSettingsRoutes(services));
   await app.register(supportRoutes(services));
   await app.register(schoolImportRoutes(services));
+  await app.register(applicationRoutes(services));
   await app.register(laContextRoutes(services));
 }

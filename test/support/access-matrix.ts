@@ -498,6 +498,28 @@ export const MATRIX: Row[] = [
     expect: x(403, 403, 403, 403, 200, 302, 302),
   },
   {
+    // Applications that sign people in through Nexus (R61): central support only; LAs cannot register them.
+    name: 'applications (support)',
+    method: 'GET',
+    path: '/support/applications',
+    expect: x(403, 403, 403, 403, 200, 302, 302),
+  },
+  {
+    // Past the access table, a registration without a name is refused (400) and nothing is saved.
+    name: 'register an application (support)',
+    method: 'POST',
+    path: '/support/applications',
+    body: () => ({ name: '', redirectUris: 'https://reports.nexus.example/callback' }),
+    expect: x(403, 403, 403, 403, 400, 302, 302),
+  },
+  {
+    // No such application: support is told so (404); the table refuses everyone else first.
+    name: 'disable an application (support)',
+    method: 'POST',
+    path: '/support/applications/no-such-client/disable',
+    expect: x(403, 403, 403, 403, 404, 302, 302),
+  },
+  {
     // An extract with no URN column: refused with its reason (400) for support, nothing written.
     name: 'import a GIAS extract (support)',
     method: 'POST',
