@@ -79,7 +79,7 @@ export function oidcPlugin(services: Services, host: ProviderHost) {
       reply.hijack();
       await handle(raw, reply.raw);
     };
-    app.all('/', forward);
-    app.all('/*', forward);
+    // The methods the provider answers (OPTIONS for its CORS preflights); any other is not found here.
+    for (const url of ['/', '/*']) app.route({ method: ['GET', 'POST', 'OPTIONS'], url, handler: forward });
   };
 }
