@@ -94,7 +94,11 @@ export const laPasswordRefused = (laName: string) =>
 /** The LA's provider cannot be reached (an outage, not a refusal): password sign-in still works for those who keep it. */
 export class LaProviderUnavailable extends DomainError {
   readonly status = 503;
-  constructor(readonly laName: string) {
+  constructor(
+    readonly laName: string,
+    /** The provider's origin, which the page's form may still be sent on to (Content-Security-Policy form-action). */
+    readonly providerOrigin?: string,
+  ) {
     super(laUnreachable(laName));
   }
 }

@@ -194,9 +194,19 @@ describe('the username first', () => {
     expect(offered.body).toContain('name="password"');
 
     await configure({ required: true });
+    // Required: the LA account only (a form may not redirect to another site under form-action 'self',
+    // so the page lets its own form lead to the provider's origin, and to nowhere else).
     const required = await client.post('/sign-in', { username: 'olu.officer@camden.gov.uk' });
-    expect(required.statusCode).toBe(303);
-    const url = new URL(required.headers.location as string);
+    expect(required.statusCode).toBe(200);
+    expect(required.body).toContain('Camden asks its staff to sign in with their Camden account.');
+    expect(required.body).not.toContain('name="password"');
+    expect(required.headers['content-security-policy']).toContain(`form-action 'self' ${idp.issuer};`);
+    expect(offered.headers['content-security-policy']).toContain(`form-action 'self' ${idp.issuer};`);
+    const unknown = await client.post('/sign-in', { username: 'nobody.here' });
+    expect(unknown.headers['content-security-policy']).toContain("form-action 'self';");
+    const started = await client.post('/sign-in/la-account', { username: 'olu.officer@camden.gov.uk' });
+    expect(started.statusCode).toBe(303);
+    const url = new URL(started.headers.location as string);
     expect(url.origin).toBe(idp.issuer);
     // The transaction stays on the server: the URL holds the state, the PKCE challenge and the nonce, never the verifier.
     expect(url.searchParams.get('code_challenge_method')).toBe('S256');
@@ -524,7 +534,8 @@ describe('provider outage', () => {
     idp.setDown(true);
     const client = browser();
     await client.get('/sign-in');
-    const officerStep = await client.post('/sign-in', { username: officer.username });
+    await client.post('/sign-in', { username: officer.username });
+    const officerStep = await client.post('/sign-in/la-account', { username: officer.username });
     expect(officerStep.statusCode).toBe(503);
     expect(officerStep.body).toContain('Camden’s sign-in cannot be reached just now');
 

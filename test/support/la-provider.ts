@@ -54,7 +54,7 @@ function signJwt(payload: Record<string, unknown>, key: KeyObject, kid: string):
 }
 
 function loginPage(uid: string, error?: string): string {
-  return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Sign in to your organisation</title></head>
+  return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"><title>Sign in to your organisation</title></head>
 <body><main><h1>Sign in to your organisation</h1>
 ${error ? `<p role="alert">${escapeHtml(error)}</p>` : ''}
 <form method="post" action="/interaction/${escapeHtml(uid)}/login">

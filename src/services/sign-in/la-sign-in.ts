@@ -278,12 +278,14 @@ export function createLaSignIn(deps: ServiceDeps, steps: SignInSteps) {
     async signInWay(
       usernameInput: unknown,
       ctx: RequestContext,
-    ): Promise<{ username: string; way: SignInWay; laName?: string }> {
+    ): Promise<{ username: string; way: SignInWay; laName?: string; providerOrigin?: string }> {
       const username = validUsername(usernameInput);
       // Counted per address only: typing a name must not lock its holder out.
       if (ctx.ip) await steps.throttleKeys([[`username-step:${ctx.ip}`, config.throttle.addressLimit]], username, ctx);
-      const { way, laName } = await wayOf(await findAccountByUsername(db, username));
-      return { username, way, ...(laName !== undefined ? { laName } : {}) };
+      const { way, laName, provider } = await wayOf(await findAccountByUsername(db, username));
+      return way === 'password' || !provider
+        ? { username, way }
+        : { username, way, laName: laName ?? '', providerOrigin: new URL(provider.issuer).origin };
     },
 
     /**
@@ -305,7 +307,8 @@ export function createLaSignIn(deps: ServiceDeps, steps: SignInSteps) {
       try {
         configuration = await configurationFor(provider);
       } catch (error) {
-        if (error instanceof ProviderProblem) throw new LaProviderUnavailable(laName ?? '');
+        if (error instanceof ProviderProblem)
+          throw new LaProviderUnavailable(laName ?? '', new URL(provider.issuer).origin);
         throw error;
       }
       const verifier = oidc.randomPKCECodeVerifier();

@@ -21,6 +21,17 @@ import { passkeySignInContext } from './passkey-sign-in-routes.ts';
  * /sign-in/two-factor/passkey) or /sign-in/two-factor/setup; POST /sign-out.
  * Failures render the same page with the same message and status, whatever the cause (R53).
  */
+/**
+ * Lets this page's forms lead to the LA's provider: Chromium applies the Content-Security-Policy's
+ * form-action to where a form's answer redirects, so "Sign in with your LA account" (a POST that
+ * redirects to the provider) needs the provider's origin beside 'self' — on this page only.
+ */
+function allowFormActionTo(reply: FastifyReply, origin: string): void {
+  const policy = reply.getHeader('content-security-policy');
+  if (typeof policy === 'string')
+    reply.header('content-security-policy', policy.replace("form-action 'self'", `form-action 'self' ${origin}`));
+}
+
 export function signInRoutes(services: Services) {
   return async (app: FastifyInstance) => {
     async function failed(
@@ -105,12 +116,13 @@ export function signInRoutes(services: Services) {
       const values = { username: text({ username: typeof username === 'string' ? username : '' }, 'username', 200) };
       try {
         const step = await services.signIn.signInWay(username, requestContext(request));
-        if (step.way === 'la-account-required') return laAccountStart(request, reply, username, returnTo);
+        if (step.providerOrigin) allowFormActionTo(reply, step.providerOrigin);
         return reply.page('sign-in/password.njk', {
           pageTitle: 'Sign in',
           values,
           returnTo,
-          laName: step.way === 'la-account-offered' ? step.laName : undefined,
+          laName: step.laName,
+          laRequired: step.way === 'la-account-required',
         });
       } catch (error) {
         return failed(reply, 'sign-in/sign-in.njk', error, 'username', { pageTitle: 'Sign in', values, returnTo });
@@ -132,6 +144,7 @@ export function signInRoutes(services: Services) {
         return reply.redirect(started.url, 303);
       } catch (error) {
         if (error instanceof LaProviderUnavailable) {
+          if (error.providerOrigin) allowFormActionTo(reply, error.providerOrigin);
           reply.code(503);
           return reply.page('sign-in/password.njk', {
             pageTitle: 'Sign in',
