@@ -96,6 +96,9 @@ async function signInWithKeyboard(account: FixtureAccount, name: string, javaScr
   const { page } = tab;
   await SignInPage.open(tab);
   await typeInto(tab, page.getByLabel('Username', { exact: true }), account.username);
+  // The username first (R64: an LA's own sign-in may come next), then the password.
+  await activate(tab, page.locator('main').getByRole('button', { name: 'Continue', exact: true }));
+  await new SignInPage(tab).expectOn({ step: 'password' });
   await typeInto(tab, page.getByLabel('Password', { exact: true }), TEST_PASSWORD);
   await activate(tab, page.locator('main').getByRole('button', { name: 'Continue', exact: true }));
   await new TwoFactorPage(tab).expectOn();
