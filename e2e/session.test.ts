@@ -23,6 +23,9 @@ async function openTab(javaScript: boolean): Promise<JourneyTab> {
 /** Signs in on the sign-in page the tab shows (password, then a fresh code). */
 async function signInHere(tab: JourneyTab, account: FixtureAccount): Promise<void> {
   await tab.page.getByLabel('Username', { exact: true }).fill(account.username);
+  // The username first (R64: an LA's own sign-in may come next), then the password.
+  await tab.navigate(() => tab.page.getByRole('button', { name: 'Continue' }).click());
+  await expectPage(tab, 'Sign in');
   await tab.page.getByLabel('Password', { exact: true }).fill(TEST_PASSWORD);
   await tab.navigate(() => tab.page.getByRole('button', { name: 'Continue' }).click());
   await expectPage(tab, 'Enter your security code');
