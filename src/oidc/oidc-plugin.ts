@@ -22,8 +22,12 @@ function oauthError(reply: FastifyReply, status: number, error: string, descript
  */
 export function oidcPlugin(services: Services, host: ProviderHost) {
   return async (app: FastifyInstance) => {
-    // Make the first key (and the provider) now, so the first request does not wait for it.
-    await host.refresh();
+    // Make the first key (and the provider) now, so the first request does not wait for it; not
+    // awaited, so the service starts (and /health says 503) while the database is unreachable: the
+    // first request to /oidc then tries again.
+    host.refresh().catch((error: unknown) => {
+      app.log.warn({ err: error }, 'OpenID Connect provider not ready yet: its signing keys could not be read');
+    });
 
     // The library reads (and limits) bodies itself: none is parsed here.
     app.removeAllContentTypeParsers();
