@@ -141,6 +141,9 @@ const SIGN_IN_FAILURES: Record<string, string> = {
   'la-account-not-linked': 'the LA account is linked to no account of the LA',
   'la-account-ambiguous-email': 'more than one account of the LA has the LA account’s email address',
   'la-account-no-claim': 'the LA’s sign-in did not send the claim that identifies the person',
+  'la-account-unverified-email': 'the LA’s sign-in said the email address is not verified',
+  'la-account-subject-changed':
+    'the LA’s sign-in named a different person (another sub) from the one linked to this account',
   'la-account-token-invalid_grant': 'the LA’s sign-in refused the code (used already, or not issued to this service)',
   throttled: 'too many attempts',
 };

@@ -109,7 +109,7 @@ export class LaAccountNotLinkedError extends DomainError {
   constructor(
     readonly administrators: readonly { name: string; email: string }[],
     readonly laName: string,
-    readonly reason: 'not-linked' | 'ambiguous-email' | 'no-claim',
+    readonly reason: 'not-linked' | 'ambiguous-email' | 'no-claim' | 'unverified-email' | 'subject-changed',
   ) {
     super('Your LA account is not linked to an account here');
   }

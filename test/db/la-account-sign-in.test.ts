@@ -155,6 +155,11 @@ async function toProvider(client: FormClient, username: string): Promise<string>
   return started.headers.location as string;
 }
 
+/** The username step, then the provider's own sign-in page as this person: the URL it sends the browser back to. */
+async function atProvider(client: FormClient, username: string, login: string, password: string): Promise<string> {
+  return new ProviderBrowser().signIn(await toProvider(client, username), idp.issuer, login, password);
+}
+
 async function callback(client: FormClient, url: string) {
   const u = new URL(url);
   expect(u.origin + u.pathname).toBe(CALLBACK);
@@ -247,12 +252,7 @@ describe('the username first', () => {
 describe('linking to the existing account by the configured claim', () => {
   it('by UPN (preferred_username → username), then the Nexus code when the provider did not use mfa', async () => {
     const client = browser();
-    const back = await new ProviderBrowser().signIn(
-      await toProvider(client, officer.username),
-      idp.issuer,
-      'olu.officer@camden.gov.uk',
-      'olu-pw',
-    );
+    const back = await atProvider(client, officer.username, 'olu.officer@camden.gov.uk', 'olu-pw');
     const answer = await callback(client, back);
     expect(answer.statusCode).toBe(303);
     expect(answer.headers.location).toBe('/sign-in/two-factor');
@@ -271,15 +271,44 @@ describe('linking to the existing account by the configured claim', () => {
     t.clock.advance(30_000);
   });
 
+  it('refuses another person at the provider who now has the linked person’s UPN (the link keeps its sub)', async () => {
+    const client = browser();
+    const first = await atProvider(client, officer.username, 'olu.officer@camden.gov.uk', 'olu-pw');
+    expect((await callback(client, first)).headers.location).toBe('/sign-in/two-factor');
+    // The LA gives the UPN to a new starter (the old holder's is renamed): not the linked person.
+    const olu = idp.people.get('sub-olu')!;
+    const upn = olu.preferred_username!;
+    const email = olu.email;
+    olu.preferred_username = 'olu.old@camden.gov.uk';
+    olu.email = 'olu.old@camden.gov.uk';
+    idp.people.set('sub-newcomer', { sub: 'sub-newcomer', password: 'new-pw', preferred_username: upn });
+    try {
+      const other = browser();
+      const back = await atProvider(other, officer.username, upn, 'new-pw');
+      const page = await callback(other, back);
+      expect(page.statusCode).toBe(403);
+      expect(page.body).toContain('as a different person from the one who last signed in');
+      expect(await signedIn(other)).toBe(false);
+      const [failed] = (await events('sign-in.failed')).slice(-1);
+      expect(failed).toMatchObject({ subject_account_id: officer.id });
+      expect(failed!.details).toMatchObject({ reason: 'la-account-subject-changed' });
+      const link = await t.handle.db
+        .selectFrom('la_account_links')
+        .selectAll()
+        .where('account_id', '=', officer.id)
+        .executeTakeFirstOrThrow();
+      expect(link.subject).toBe('sub-olu');
+    } finally {
+      olu.preferred_username = upn;
+      olu.email = email;
+      idp.people.delete('sub-newcomer');
+    }
+  });
+
   it('by email, refusing clearly when two accounts of the LA share it', async () => {
     await configure({ claim: 'email' });
     const client = browser();
-    const back = await new ProviderBrowser().signIn(
-      await toProvider(client, analyst.username),
-      idp.issuer,
-      'ana@camden.gov.uk',
-      'ana-pw',
-    );
+    const back = await atProvider(client, analyst.username, 'ana@camden.gov.uk', 'ana-pw');
     expect((await callback(client, back)).headers.location).toBe('/sign-in/two-factor');
 
     const twin = await createAccount(t.handle.db, t.config.secretKey, {
@@ -288,12 +317,7 @@ describe('linking to the existing account by the configured claim', () => {
       email: 'Ana.Analyst@camden.gov.uk',
     });
     const again = browser();
-    const back2 = await new ProviderBrowser().signIn(
-      await toProvider(again, analyst.username),
-      idp.issuer,
-      'ana@camden.gov.uk',
-      'ana-pw',
-    );
+    const back2 = await atProvider(again, analyst.username, 'ana@camden.gov.uk', 'ana-pw');
     const refused = await callback(again, back2);
     expect(refused.statusCode).toBe(403);
     expect(refused.body).toContain('more than one Nexus account of Camden has your email address');
@@ -301,15 +325,30 @@ describe('linking to the existing account by the configured claim', () => {
     await t.handle.db.deleteFrom('accounts').where('id', '=', twin.id).execute();
   });
 
+  it('by email only when the provider does not say the address is unverified', async () => {
+    await configure({ claim: 'email' });
+    const ana = idp.people.get('sub-ana')!;
+    ana.email_verified = false;
+    try {
+      const client = browser();
+      const back = await atProvider(client, analyst.username, 'ana@camden.gov.uk', 'ana-pw');
+      const refused = await callback(client, back);
+      expect(refused.statusCode).toBe(403);
+      expect(refused.body).toContain('says your email address is not verified');
+      expect(await signedIn(client)).toBe(false);
+      ana.email_verified = true;
+      const again = browser();
+      const back2 = await atProvider(again, analyst.username, 'ana@camden.gov.uk', 'ana-pw');
+      expect((await callback(again, back2)).headers.location).toBe('/sign-in/two-factor');
+    } finally {
+      delete ana.email_verified;
+    }
+  });
+
   it('by oid (→ external ID), and never creates an account nor links one of another LA', async () => {
     await configure({ claim: 'oid' });
     const client = browser();
-    const back = await new ProviderBrowser().signIn(
-      await toProvider(client, analyst.username),
-      idp.issuer,
-      'ana@camden.gov.uk',
-      'ana-pw',
-    );
+    const back = await atProvider(client, analyst.username, 'ana@camden.gov.uk', 'ana-pw');
     expect((await callback(client, back)).headers.location).toBe('/sign-in/two-factor');
 
     await configure();
@@ -322,12 +361,7 @@ describe('linking to the existing account by the configured claim', () => {
       ['kim.kent@kent.gov.uk', 'kim-pw'],
     ]) {
       const c = browser();
-      const b = await new ProviderBrowser().signIn(
-        await toProvider(c, officer.username),
-        idp.issuer,
-        login!,
-        password!,
-      );
+      const b = await atProvider(c, officer.username, login!, password!);
       const page = await callback(c, b);
       expect(page.statusCode).toBe(403);
       expect(page.body).toContain('Signing in does not create accounts');
@@ -343,12 +377,7 @@ describe('linking to the existing account by the configured claim', () => {
 describe('the provider’s answer, checked', () => {
   it('refuses a wrong state, and a callback or code used twice', async () => {
     const client = browser();
-    const back = await new ProviderBrowser().signIn(
-      await toProvider(client, officer.username),
-      idp.issuer,
-      'olu.officer@camden.gov.uk',
-      'olu-pw',
-    );
+    const back = await atProvider(client, officer.username, 'olu.officer@camden.gov.uk', 'olu-pw');
     const forged = new URL(back);
     forged.searchParams.set('state', 'not-the-state');
     const wrongState = await callback(client, forged.href);
@@ -358,12 +387,7 @@ describe('the provider’s answer, checked', () => {
 
     // A code replayed into a fresh transaction with its state: the provider refuses the second exchange.
     const client2 = browser();
-    const back2 = await new ProviderBrowser().signIn(
-      await toProvider(client2, officer.username),
-      idp.issuer,
-      'olu.officer@camden.gov.uk',
-      'olu-pw',
-    );
+    const back2 = await atProvider(client2, officer.username, 'olu.officer@camden.gov.uk', 'olu-pw');
     expect((await callback(client2, back2)).statusCode).toBe(303);
     const client3 = browser();
     const url3 = new URL(await toProvider(client3, officer.username));
@@ -390,12 +414,7 @@ describe('the provider’s answer, checked', () => {
     ['another nonce', (p: Record<string, unknown>) => ({ ...p, nonce: 'another-nonce' })],
   ])('refuses an ID token with %s', async (_what, change) => {
     const client = browser();
-    const back = await new ProviderBrowser().signIn(
-      await toProvider(client, officer.username),
-      idp.issuer,
-      'olu.officer@camden.gov.uk',
-      'olu-pw',
-    );
+    const back = await atProvider(client, officer.username, 'olu.officer@camden.gov.uk', 'olu-pw');
     idp.tamperNextIdToken(change);
     const answer = await callback(client, back);
     expect(answer.statusCode).toBe(401);
@@ -408,12 +427,7 @@ describe('the provider’s answer, checked', () => {
 describe('second factor', () => {
   it('asks for no Nexus code when amr contains mfa, or acr is the configured value', async () => {
     const client = browser();
-    const back = await new ProviderBrowser().signIn(
-      await toProvider(client, admin.username),
-      idp.issuer,
-      'camden.admin',
-      'mfa-pw',
-    );
+    const back = await atProvider(client, admin.username, 'camden.admin', 'mfa-pw');
     const answer = await callback(client, back);
     expect(answer.headers.location).toBe('/');
     expect(await signedIn(client)).toBe(true);
@@ -423,12 +437,7 @@ describe('second factor', () => {
     idp.people.get('sub-olu')!.acr = 'possessionorinherence';
     await configure({ mfaAcr: 'possessionorinherence' });
     const c2 = browser();
-    const b2 = await new ProviderBrowser().signIn(
-      await toProvider(c2, officer.username),
-      idp.issuer,
-      'olu.officer@camden.gov.uk',
-      'olu-pw',
-    );
+    const b2 = await atProvider(c2, officer.username, 'olu.officer@camden.gov.uk', 'olu-pw');
     expect((await callback(c2, b2)).headers.location).toBe('/');
     delete idp.people.get('sub-olu')!.acr;
   });
@@ -437,12 +446,7 @@ describe('second factor', () => {
 describe('leavers', () => {
   async function signInOnce(account: FixtureAccount, login: string, password: string) {
     const client = browser();
-    const back = await new ProviderBrowser().signIn(
-      await toProvider(client, account.username),
-      idp.issuer,
-      login,
-      password,
-    );
+    const back = await atProvider(client, account.username, login, password);
     await callback(client, back);
     await client.get('/sign-in/two-factor');
     t.clock.advance(30_000);
@@ -456,12 +460,7 @@ describe('leavers', () => {
     idp.people.get('sub-lee')!.disabled = true;
 
     const client = browser();
-    const back = await new ProviderBrowser().signIn(
-      await toProvider(client, leaver.username),
-      idp.issuer,
-      'lee.leaver@camden.gov.uk',
-      'lee-pw',
-    );
+    const back = await atProvider(client, leaver.username, 'lee.leaver@camden.gov.uk', 'lee-pw');
     expect(new URL(back).searchParams.get('error')).toBe('access_denied');
     const page = await callback(client, back);
     expect(page.statusCode).toBe(403);
@@ -513,6 +512,28 @@ describe('leavers', () => {
       .execute();
     const alert = mail.find((m) => m.subject === `Camden: your sign-in refused ${officer.username}`);
     expect(alert?.text_body).toContain('If this person has left, archive their Nexus account.');
+  });
+
+  it('does not archive on a refusal when the provider last honoured the person’s token longer ago than the re-check period', async () => {
+    await configure({ archiveOnRefusal: true });
+    await signInOnce(leaver, 'lee.leaver@camden.gov.uk', 'lee-pw');
+    // Long after: the token may have expired or been revoked for harmless reasons (a password change).
+    t.clock.advance((t.config.laSignInRecheckHours + 1) * 3_600_000);
+    idp.people.get('sub-lee')!.disabled = true;
+    const client = browser();
+    const url = new URL(await toProvider(client, leaver.username));
+    const forged = `${CALLBACK}?error=access_denied&state=${url.searchParams.get('state')}&iss=${encodeURIComponent(idp.issuer)}`;
+    const page = await callback(client, forged);
+    expect(page.statusCode).toBe(403);
+    const account = await t.handle.db
+      .selectFrom('accounts')
+      .select('status')
+      .where('id', '=', leaver.id)
+      .executeTakeFirstOrThrow();
+    expect(account.status).toBe('active');
+    const [alert] = (await events('sign-in.la-account-refused')).slice(-1);
+    expect(alert).toMatchObject({ security_alert: true, subject_account_id: leaver.id });
+    expect(alert!.details).not.toMatchObject({ archived: true });
   });
 
   it('ends a session the provider no longer vouches for at the re-check', async () => {

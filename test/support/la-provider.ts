@@ -17,6 +17,8 @@ export interface LaPerson {
   password: string;
   preferred_username?: string;
   email?: string;
+  /** Sent only when set: Entra ID sends no email_verified; other providers do. */
+  email_verified?: boolean;
   oid?: string;
   name?: string;
   disabled?: boolean;
@@ -103,7 +105,7 @@ export async function startLaProvider(options: { redirectUri: string; people?: L
       sid: null,
       // As Entra ID: how the person signed in is always in the ID token, not only when asked for.
       openid: ['sub', 'oid', 'acr', 'amr', 'auth_time'],
-      email: ['email'],
+      email: ['email', 'email_verified'],
       profile: ['preferred_username', 'name'],
     },
     features: { devInteractions: { enabled: false } },
@@ -132,6 +134,7 @@ export async function startLaProvider(options: { redirectUri: string; people?: L
           sub,
           ...(person.oid ? { oid: person.oid } : {}),
           ...(person.email ? { email: person.email } : {}),
+          ...(person.email_verified !== undefined ? { email_verified: person.email_verified } : {}),
           ...(person.preferred_username ? { preferred_username: person.preferred_username } : {}),
           ...(person.name ? { name: person.name } : {}),
         }),

@@ -62,6 +62,12 @@ export async function findLaAccountLink(db: Executor, accountId: string): Promis
   return db.selectFrom('la_account_links').selectAll().where('account_id', '=', accountId).executeTakeFirst();
 }
 
+/** Forgets the account's link to its LA account: the next sign-in through the provider links afresh. */
+export async function deleteLaAccountLink(db: Executor, accountId: string): Promise<number> {
+  const result = await db.deleteFrom('la_account_links').where('account_id', '=', accountId).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 /** Records a sign-in through the provider: the link, the subject and (when given) its refresh token. */
 export async function saveLaAccountLink(
   db: Executor,

@@ -1,6 +1,7 @@
 import type { ArchiveReason } from '../../data/database.ts';
 import { clearTwoFactor } from '../../data/queries/account-queries.ts';
 import { deletePasskeysOf } from '../../data/queries/passkey-queries.ts';
+import { deleteLaAccountLink } from '../../data/queries/la-sign-in-queries.ts';
 import { deleteSessionsOfAccount } from '../../data/queries/session-queries.ts';
 import type { Actor } from '../../domain/access.ts';
 import { RuleError } from '../../domain/errors.ts';
@@ -68,6 +69,8 @@ export function createUserStatusService(deps: ServiceDeps) {
         await clearTwoFactor(trx, account.id, now);
         // Passkeys are a second factor too (R65): a reset leaves none behind.
         const passkeysRemoved = await deletePasskeysOf(trx, account.id);
+        // And the link to the LA account: the next sign-in through the LA links afresh (a new sub).
+        await deleteLaAccountLink(trx, account.id);
         const sessions = await deleteSessionsOfAccount(trx, account.id);
         await audit(trx, who(actor), ctx, now, {
           action: 'two-factor.reset',

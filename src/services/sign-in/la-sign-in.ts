@@ -187,9 +187,16 @@ export function createLaSignIn(deps: ServiceDeps, steps: SignInSteps) {
   async function linkedAccount(
     provider: LaIdentityProvider,
     claims: Readonly<Record<string, unknown>>,
-  ): Promise<{ account: Account } | { problem: 'not-linked' | 'ambiguous-email' | 'no-claim'; value?: string }> {
+  ): Promise<
+    | { account: Account }
+    | { problem: 'not-linked' | 'ambiguous-email' | 'no-claim' | 'unverified-email'; value?: string }
+  > {
     const value = identifyingValue(claims, provider.identifying_claim);
     if (!value) return { problem: 'no-claim' };
+    // A provider that says the address is not verified (one a person may set themselves) names nobody.
+    // Entra ID sends no email_verified at all: then the LA's choice of the email claim stands.
+    if (provider.identifying_claim === 'email' && claims.email_verified === false)
+      return { problem: 'unverified-email', value };
     let account: Account | undefined;
     if (provider.identifying_claim === 'preferred_username') {
       const found = value.length <= 64 ? await findAccountByUsername(db, value) : undefined;
@@ -224,7 +231,10 @@ export function createLaSignIn(deps: ServiceDeps, steps: SignInSteps) {
       !(await isBreakGlass(db, provider.organisation_id, account.id))
     ) {
       const link = await findLaAccountLink(db, account.id);
-      if (link?.refresh_token_sealed) {
+      // Only a token the provider honoured within the re-check period: an old one is refused for
+      // harmless reasons (expiry, a password change), and that must not let a forged refusal archive.
+      const recent = link && !recheckDue(link.confirmed_at, now, config.laSignInRecheckHours);
+      if (link?.refresh_token_sealed && recent) {
         const answer = await refresh(provider, secretBox.open(link.refresh_token_sealed));
         if (answer.ok) await confirmLaAccountLink(db, account.id, secretBox.seal(answer.refreshToken), now);
         else if (answer.refused) {
@@ -428,11 +438,26 @@ export function createLaSignIn(deps: ServiceDeps, steps: SignInSteps) {
         const contacts = await laContacts(account.organisation_id);
         throw new ArchivedAccountError(contacts.administrators, contacts.laName);
       }
+      const subject = String(claims.sub).slice(0, 255);
+      // Once linked, the account is that person's at the provider (its sub), whatever the claim
+      // says later: a leaver's UPN or email given to a new starter must not open the leaver's
+      // account. An administrator's two-factor reset forgets the link, for a genuine change.
+      const link = await findLaAccountLink(db, account.id);
+      if (link && link.issuer === provider.issuer && link.subject !== subject) {
+        await audit(db, anonymous(account.username), ctx, now, {
+          action: 'sign-in.failed',
+          organisationId: account.organisation_id,
+          subjectAccountId: account.id,
+          details: { reason: 'la-account-subject-changed', username: account.username },
+        });
+        const contacts = await laContacts(account.organisation_id);
+        throw new LaAccountNotLinkedError(contacts.administrators, contacts.laName, 'subject-changed');
+      }
       await saveLaAccountLink(db, {
         accountId: account.id,
         organisationId: provider.organisation_id,
         issuer: provider.issuer,
-        subject: String(claims.sub).slice(0, 255),
+        subject,
         refreshTokenSealed: tokens.refresh_token ? secretBox.seal(tokens.refresh_token) : null,
         now,
       });
