@@ -1,8 +1,13 @@
 import type { FastifyServerOptions } from 'fastify';
 
-/** Paths that carry a secret (single-use links) are logged without it. */
+/**
+ * Paths that carry a secret are logged without it: single-use links, and the query of an
+ * OpenID Connect answer or request (a code, state, PKCE challenge or ID token hint).
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/^\/(invitation|reset-password)\/[^/?#]+/, '/$1/[redacted]');
+  return url
+    .replace(/^\/(invitation|reset-password)\/[^/?#]+/, '/$1/[redacted]')
+    .replace(/^(\/sign-in\/la-account\/callback|\/oidc\/[^?#]*)\?.*$/s, '$1?[redacted]');
 }
 
 /** Logger settings for the server: requests are logged without cookies, tokens or link secrets. */

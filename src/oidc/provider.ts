@@ -46,6 +46,10 @@ function interactionPolicyWithNexusSession() {
             : interactionPolicy.Check.NO_NEED_TO_PROMPT,
       ),
     );
+  // First-party applications only, so there is no consent screen to show: without this prompt an
+  // application's prompt=consent is refused as unsupported instead of sending the browser round
+  // between the provider and the interaction for ever (found by review).
+  policy.remove('consent');
   return policy;
 }
 

@@ -207,3 +207,25 @@ describe('bad input on the provider endpoints (issue 16)', () => {
     if (c.error) expect(response.json<{ error: string }>().error).toBe(c.error);
   });
 });
+
+describe('prompts the provider does not have (review, 2026-12-03)', () => {
+  it('refuses prompt=consent with an OAuth error at the application instead of sending the browser round for ever', async () => {
+    const query = new URLSearchParams({
+      client_id: clientId,
+      response_type: 'code',
+      scope: 'openid',
+      redirect_uri: REDIRECT_URI,
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+      state: 'st',
+      prompt: 'consent',
+    });
+    const response = await t.app.inject({ method: 'GET', url: `/oidc/auth?${query.toString()}`, headers: { host } });
+    expect(response.statusCode).toBe(303);
+    const back = new URL(response.headers.location as string);
+    expect(back.origin + back.pathname).toBe(REDIRECT_URI);
+    expect(back.searchParams.get('error')).toBe('invalid_request');
+    expect(back.searchParams.get('error_description')).toMatch(/prompt/);
+    expect(back.searchParams.get('state')).toBe('st');
+  });
+});
