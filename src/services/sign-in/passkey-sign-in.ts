@@ -2,6 +2,7 @@ import type { Account, Executor, Passkey } from '../../data/database.ts';
 import { findAccountById, findOrganisation } from '../../data/queries/account-queries.ts';
 import { findIdentityProvider, isBreakGlassAccount } from '../../data/queries/identity-provider-queries.ts';
 import { anyPasskeySignIn, findPasskeyByCredential, spendChallenge } from '../../data/queries/passkey-queries.ts';
+import { passwordRefused } from '../../domain/la-sign-in.ts';
 import { PASSKEY_CHALLENGE_MINUTES } from '../../domain/passkeys.ts';
 import type { ServiceDeps } from '../deps.ts';
 import { hashToken } from './secrets.ts';
@@ -75,18 +76,17 @@ export async function checkPasskeySignIn(
   const organisation = await findOrganisation(db, account.organisation_id);
   if (!organisation?.passkey_sign_in)
     return refused(account, 'passkey-sign-in-not-allowed', PASSKEY_SIGN_IN_NOT_ALLOWED);
-  if (await laAccountRequired(db, account))
+  if (await laAccountRequired(db, account, organisation.kind))
     return refused(account, 'passkey-sign-in-la-account-required', PASSKEY_SIGN_IN_LA_ACCOUNT);
   return { ok: true, account, passkey, counter };
 }
 
 /**
  * Whether the account must sign in through its LA's own provider (R64 "required"): then a passkey
- * alone would let a leaver whom the LA has closed back in, so it is refused, except for the
- * break-glass accounts the LA named.
+ * alone would let a leaver whom the LA has closed back in. The same rule as the password's.
  */
-async function laAccountRequired(db: Executor, account: Account): Promise<boolean> {
+async function laAccountRequired(db: Executor, account: Account, organisationKind: 'la' | 'central'): Promise<boolean> {
   const provider = await findIdentityProvider(db, account.organisation_id);
-  if (!provider?.enabled || !provider.required) return false;
-  return !(await isBreakGlassAccount(db, account.organisation_id, account.id));
+  const breakGlass = provider?.required ? await isBreakGlassAccount(db, account.organisation_id, account.id) : false;
+  return passwordRefused({ provider, organisationKind, breakGlass });
 }

@@ -4,6 +4,7 @@ import { returnPath } from '../../../domain/return-path.ts';
 import { requestContext } from '../../../http/request-context.ts';
 import { setSessionCookie } from '../../../http/session.ts';
 import type { Services } from '../../../services/index.ts';
+import { archivedPage } from './archived-page.ts';
 import { errorView } from '../../plugins/views.ts';
 import { formBody } from '../form.ts';
 
@@ -36,14 +37,7 @@ export function passkeySignInRoutes(services: Services) {
         setSessionCookie(reply, services, token);
         return reply.redirect(returnTo ?? '/', 303);
       } catch (error) {
-        if (error instanceof ArchivedAccountError) {
-          reply.code(403);
-          return reply.page('sign-in/archived.njk', {
-            pageTitle: 'Your account has been archived',
-            administrators: error.administrators,
-            laName: error.laName,
-          });
-        }
+        if (error instanceof ArchivedAccountError) return archivedPage(reply, error);
         if (error instanceof ThrottledError) {
           reply.header('retry-after', String(Math.ceil(error.retryAfterSeconds)));
           return refused(reply, 429, error.message, returnTo);

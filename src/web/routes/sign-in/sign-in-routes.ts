@@ -3,6 +3,7 @@ import QRCode from 'qrcode';
 import { ArchivedAccountError, AuthenticationError, ThrottledError, ValidationError } from '../../../domain/errors.ts';
 import { formatSecretForReading } from '../../../domain/totp.ts';
 import type { Services } from '../../../services/index.ts';
+import { archivedPage } from './archived-page.ts';
 import { clearSessionCookie, setSessionCookie } from '../../../http/session.ts';
 import { requestContext } from '../../../http/request-context.ts';
 import { errorView } from '../../plugins/views.ts';
@@ -89,14 +90,7 @@ export function signInRoutes(services: Services) {
           303,
         );
       } catch (error) {
-        if (error instanceof ArchivedAccountError) {
-          reply.code(403);
-          return reply.page('sign-in/archived.njk', {
-            pageTitle: 'Your account has been archived',
-            administrators: error.administrators,
-            laName: error.laName,
-          });
-        }
+        if (error instanceof ArchivedAccountError) return archivedPage(reply, error);
         return failed(reply, 'sign-in/password.njk', error, 'username', { pageTitle: 'Sign in', values, returnTo });
       }
     });
@@ -177,14 +171,7 @@ export function signInRoutes(services: Services) {
               );
         return reply.redirect(next, 303);
       } catch (error) {
-        if (error instanceof ArchivedAccountError) {
-          reply.code(403);
-          return reply.page('sign-in/archived.njk', {
-            pageTitle: 'Your account has been archived',
-            administrators: error.administrators,
-            laName: error.laName,
-          });
-        }
+        if (error instanceof ArchivedAccountError) return archivedPage(reply, error);
         if (error instanceof LaAccountRefusedError) {
           reply.code(403);
           return reply.page('sign-in/la-account-refused.njk', {
