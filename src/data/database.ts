@@ -361,6 +361,25 @@ export interface OidcStateTable {
   uid: string | null;
   expires_at: Timestamp | null;
   consumed_at: Timestamp | null;
+  /** The account the row belongs to (migration 0014), for ending its access and erasing it. */
+  account_id: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** One back-channel logout to send: a provider session of an account, at one application (migration 0014). */
+export interface OidcLogoutOutboxTable {
+  id: Generated<string>;
+  session_id: string;
+  client_id: string;
+  /** The logout token's `sub`: the account id (kept after the account is deleted, as nothing else is). */
+  account_id: string;
+  sid: string | null;
+  status: ColumnType<'pending' | 'sent' | 'failed', 'pending' | undefined, 'pending' | 'sent' | 'failed'>;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: Timestamp;
+  lease_until: Timestamp | null;
+  last_error: string | null;
+  created_at: Timestamp;
+  finished_at: Timestamp | null;
 }
 
 /** The provider's ES256 signing keys (migration 0013); the private key SecretBox-sealed. */
@@ -449,6 +468,7 @@ export interface Database {
   oidc_state: OidcStateTable;
   oidc_signing_keys: OidcSigningKeysTable;
   oidc_clients: OidcClientsTable;
+  oidc_logout_outbox: OidcLogoutOutboxTable;
 }
 
 export type Db = Kysely<Database>;

@@ -15,6 +15,7 @@ import * as m0010 from './migrations/0010-la-identity-providers.ts';
 import * as m0011 from './migrations/0011-la-sign-in.ts';
 import * as m0012 from './migrations/0012-passkey-sign-in.ts';
 import * as m0013 from './migrations/0013-oidc-provider.ts';
+import * as m0014 from './migrations/0014-oidc-backchannel-logout.ts';
 
 /** Migrations are imported, not read from a folder, so they run the same under tsx and in tests. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -31,6 +32,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0011-la-sign-in': m0011,
   '0012-passkey-sign-in': m0012,
   '0013-oidc-provider': m0013,
+  '0014-oidc-backchannel-logout': m0014,
 };
 
 /** In the order they run. */
