@@ -14,6 +14,7 @@ const LABELS: Record<string, string> = {
   'application.secret-rotated': 'Application secret replaced',
   'application.disabled': 'Application disabled',
   'application.enabled': 'Application enabled again',
+  'application.backchannel-logout-failed': 'Application not told of a sign-out',
   'account.details-changed': 'Details changed',
   'account.privileges-changed': 'Privileges changed',
   'account.school-added': 'School added',

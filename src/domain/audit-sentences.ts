@@ -527,6 +527,13 @@ const DESCRIBERS: Record<string, Describer> = {
     sentence: `Application ${quoted(str(d, 'application'))} enabled again.`,
     used: ['application', 'clientId'],
   }),
+  'application.backchannel-logout-failed': (d, ctx) => ({
+    sentence: `The application with the client ID ${str(d, 'clientId') ?? ''} could not be told that a person was signed out${
+      typeof d.attempts === 'number' ? ` (${count(d.attempts, 'attempt')})` : ''
+    }: its own session may last until the person signs out of it.`,
+    lines: str(d, 'reason') ? [`Reason: ${valueText(d.reason, ctx)}`] : [],
+    used: ['clientId', 'attempts', 'reason'],
+  }),
 
   'accounts.imported': (d) => ({
     sentence: `${count(num(d, 'accounts') ?? 0, 'account')} created from the file ${quoted(str(d, 'file'))}.`,
