@@ -53,6 +53,8 @@ function serviceEnv(target: Target, port: number, settings: Settings = {}): Node
   for (const name of SERVICE_VARS) delete env[name];
   // The server runs as plain node: a caller's NODE_OPTIONS (a loader, --inspect, a heap limit) would change what is measured.
   delete env.NODE_OPTIONS;
+  // BENCH_SERVER_NODE_OPTIONS: options for the server alone (e.g. `--require` of a probe that times each request's statements).
+  if (process.env.BENCH_SERVER_NODE_OPTIONS) env.NODE_OPTIONS = process.env.BENCH_SERVER_NODE_OPTIONS;
   Object.assign(env, {
     PORT: String(port),
     HOST: '127.0.0.1',

@@ -20,18 +20,6 @@ export async function countPasskeys(db: Executor, accountId: string): Promise<nu
   return Number(row.n);
 }
 
-/** How many passkeys each of these accounts holds (accounts without any are left out). */
-export async function passkeyCounts(db: Executor, accountIds: readonly string[]): Promise<Map<string, number>> {
-  if (accountIds.length === 0) return new Map();
-  const rows = await db
-    .selectFrom('passkeys')
-    .select(['account_id', (eb) => eb.fn.countAll<string>().as('n')])
-    .where('account_id', 'in', accountIds)
-    .groupBy('account_id')
-    .execute();
-  return new Map(rows.map((r) => [r.account_id, Number(r.n)]));
-}
-
 export async function insertPasskey(
   db: Executor,
   passkey: {

@@ -13,7 +13,6 @@ import { decide, isCentralSupport, type Actor } from '../../domain/access.ts';
 import { csvStream, type CsvValue } from '../../domain/csv.ts';
 import { ACCOUNT_IMPORT_HEADER, accountImportRow } from '../../domain/account-import-export.ts';
 import { importFactsOfAccounts } from '../../data/queries/account-import-export-queries.ts';
-import { passkeyCounts } from '../../data/queries/passkey-queries.ts';
 import { decodeCursor, encodeCursor } from '../../domain/cursor.ts';
 import { ValidationError } from '../../domain/errors.ts';
 import { isUserType, userTypeLabel } from '../../domain/privileges.ts';
@@ -25,7 +24,7 @@ import { accountState } from '../../domain/account-status.ts';
 import { SYSTEM_CONTEXT, type RequestContext } from '../request-context.ts';
 import { findAccountsByScimFilter } from '../../data/queries/scim-user-queries.ts';
 import type { ScimFilter } from '../../domain/scim-filter.ts';
-import { outlooksOf } from '../lifecycle/schedule.ts';
+import { outlooksFor, outlooksOf } from '../lifecycle/schedule.ts';
 import { organisationInScope, organisationNamed } from '../organisation-scope.ts';
 import type { Organisation } from '../../data/database.ts';
 
@@ -126,20 +125,16 @@ export function createUserDirectoryService({ db, clock, schedule }: ServiceDeps)
         // A warned account says when it will be archived: the one schedule's date, as its page
         // says. Looked up as soon as the page's rows are known, while the count is still running.
         listUsers(db, filter, query.sort, PAGE_SIZE, offset).then(async (listed) => {
-          const warned = listed.filter((r) => r.warned).map((r) => r.id);
-          const [outlooks, passkeys] = await Promise.all([
-            outlooksOf(db, schedule, warned, now),
-            passkeyCounts(
-              db,
-              listed.map((r) => r.id),
-            ),
-          ]);
+          const outlooks = await outlooksFor(
+            db,
+            schedule,
+            listed.filter((r) => r.warned),
+            now,
+          );
           return listed.map((r) => ({
             ...r,
             state: accountState({ status: r.status, hasPassword: r.has_password, warned: r.warned }),
             archiveAt: outlooks.get(r.id)?.archiveAt ?? null,
-            /** Passkeys held, a second step besides the app (R65): how each person signs in (issue 15 item 6). */
-            passkeys: passkeys.get(r.id) ?? 0,
           }));
         }),
       ]);

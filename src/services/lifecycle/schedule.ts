@@ -119,6 +119,21 @@ export async function outlooksOf(
   now: Date,
 ): Promise<Map<string, LifecycleOutlook>> {
   const { histories } = await loadHistories(db, ids);
+  return outlooksFrom(histories, schedule, now);
+}
+
+/** The same, for account rows the caller has already read (Admin > Users' warned rows): their notices only are read. */
+export async function outlooksFor(
+  db: Executor,
+  schedule: LifecycleSchedule,
+  accounts: readonly HistoryColumns[],
+  now: Date,
+): Promise<Map<string, LifecycleOutlook>> {
+  const histories = historiesFrom(accounts, await noticesOf(db, accounts.map((a) => a.id)));
+  return outlooksFrom(histories, schedule, now);
+}
+
+function outlooksFrom(histories: Map<string, AccountHistory>, schedule: LifecycleSchedule, now: Date) {
   return new Map(
     [...histories].map(([id, h]) => [id, outlook(h, schedule.policy, schedule.retention, schedule.runs, now)]),
   );
