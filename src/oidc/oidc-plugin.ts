@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from 'oidc-provider';
 import { DomainError, ValidationError } from '../domain/errors.ts';
+import { demandsFreshSignIn, freshSignInNeeded, signInDemandOf } from '../domain/oidc-fresh-sign-in.ts';
 import { withReturnTo } from '../domain/return-path.ts';
 import type { Services } from '../services/index.ts';
 import type { ProviderHost } from './provider-host.ts';
@@ -13,6 +14,9 @@ const cspNonceOf = (reply: FastifyReply) =>
 function oauthError(reply: FastifyReply, status: number, error: string, description: string) {
   return reply.code(status).header('cache-control', 'no-store').send({ error, error_description: description });
 }
+
+/** Where the interaction keeps when the sign-in it sent the person away from had happened. */
+const REFUSED_SIGN_IN = 'nexusRefusedSignInAt';
 
 /**
  * Nexus Accounts as an OpenID Connect provider (R61–R63), at BASE_URL/oidc: panva's oidc-provider (a
@@ -43,7 +47,8 @@ export function oidcPlugin(services: Services, host: ProviderHost) {
     /**
      * The provider asks for a person: signed in to Nexus, they are handed back at once (every
      * application is first-party: no consent screen); otherwise they sign in with the service's own
-     * pages, which come back here when done.
+     * pages, which come back here when done. An application's prompt=login, or a max_age shorter
+     * than the time since they signed in, sends them to sign in again first (their username kept).
      */
     app.get<{ Params: { uid: string } }>('/interaction/:uid', async (request, reply) => {
       const provider = await host.provider();
@@ -57,12 +62,31 @@ export function oidcPlugin(services: Services, host: ProviderHost) {
       if (details.uid !== request.params.uid)
         return reply.code(400).page('oidc/interaction-expired.njk', { pageTitle: 'This sign-in has timed out' });
       const signedIn = request.signedIn;
-      if (!signedIn) return reply.redirect(withReturnTo('/sign-in', `${OIDC_PATH}/interaction/${details.uid}`), 303);
-      const signedInAt = signedIn.absoluteExpiresAt.getTime() - services.config.sessionAbsoluteHours * 3_600_000;
+      const asked = details.result?.[REFUSED_SIGN_IN] as number | undefined;
+      const demand = signInDemandOf(details.params, asked === undefined ? undefined : new Date(asked));
+      if (!signedIn || freshSignInNeeded(demand, signedIn.signedInAt, services.clock.now())) {
+        // Remembered on the interaction, so that only a sign-in made after this one answers it.
+        if (asked === undefined && demandsFreshSignIn(demand))
+          await provider.interactionResult(
+            request.raw,
+            reply.raw,
+            { [REFUSED_SIGN_IN]: signedIn?.signedInAt.getTime() ?? 0 },
+            { mergeWithLastSubmission: false },
+          );
+        const signIn = withReturnTo('/sign-in', `${OIDC_PATH}/interaction/${details.uid}`);
+        return reply.redirect(signedIn ? `${signIn}&again=1` : signIn, 303);
+      }
+      // auth_time is when the person last proved who they are: the Nexus session began then.
       const resume = await provider.interactionResult(
         request.raw,
         reply.raw,
-        { login: { accountId: signedIn.account.id, ts: Math.floor(signedInAt / 1000), remember: false } },
+        {
+          login: {
+            accountId: signedIn.account.id,
+            ts: Math.floor(signedIn.signedInAt.getTime() / 1000),
+            remember: false,
+          },
+        },
         { mergeWithLastSubmission: false },
       );
       return reply.redirect(resume, 303);

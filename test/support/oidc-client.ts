@@ -88,7 +88,12 @@ export async function authorise(
     nonce,
     ...params,
   });
-  let location = url.href;
+  return { location: await follow(browser, baseUrl, url.href), codeVerifier, state, nonce };
+}
+
+/** Follows the browser's redirects from an address of Nexus until they leave it or stop at a page; where they went. */
+export async function follow(browser: FormClient, baseUrl: string, from: string): Promise<string> {
+  let location = from;
   for (let hops = 0; hops < 10; hops++) {
     const path = pathOf(location, baseUrl);
     if (!path) break;
@@ -97,7 +102,7 @@ export async function authorise(
     if (response.statusCode < 300 || response.statusCode >= 400 || typeof next !== 'string') break;
     location = next;
   }
-  return { location, codeVerifier, state, nonce };
+  return location;
 }
 
 /** The code of an authorisation exchanged at the token endpoint. */

@@ -16,6 +16,8 @@ export interface SignedIn extends Principal {
   readonly expiresAt: Date;
   /** The session's absolute end, however busy it is. */
   readonly absoluteExpiresAt: Date;
+  /** When the person last proved who they are (the session is opened by the last credential check). */
+  readonly signedInAt: Date;
 }
 
 /** Last-seen times are written at most this often, so browsing is not a write per request. */
@@ -62,6 +64,7 @@ export function createSessionService(deps: ServiceDeps) {
         sessionIdHash: idHash,
         expiresAt: sessionEnd(lastSeen, session.expires_at),
         absoluteExpiresAt: session.expires_at,
+        signedInAt: session.created_at,
       };
     },
 

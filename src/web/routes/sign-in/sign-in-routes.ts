@@ -61,7 +61,12 @@ export function signInRoutes(services: Services) {
     const returnToOf = (source: Readonly<Record<string, unknown>>) => returnPath(source.returnTo);
 
     app.get('/sign-in', async (request, reply) => {
-      const returnTo = returnToOf(queryOf(request));
+      const query = queryOf(request);
+      const returnTo = returnToOf(query);
+      // An application that needs the person to prove who they are again (prompt=login, max_age)
+      // sends them here signed in: the password step of their own username, the rest as ever.
+      if (request.signedIn && query.again === '1')
+        return usernameStep(request, reply, request.signedIn.account.username, returnTo, { again: true });
       if (request.signedIn) return reply.redirect(returnTo ?? '/');
       return reply.page('sign-in/sign-in.njk', {
         pageTitle: 'Sign in',
@@ -106,12 +111,14 @@ export function signInRoutes(services: Services) {
       reply: FastifyReply,
       username: unknown,
       returnTo: string | undefined,
+      extra: Record<string, unknown> = {},
     ) {
       const values = { username: text({ username: typeof username === 'string' ? username : '' }, 'username', 200) };
       try {
         const step = await services.signIn.signInWay(username, requestContext(request));
         if (step.providerOrigin) allowFormActionTo(reply, step.providerOrigin);
         return reply.page('sign-in/password.njk', {
+          ...extra,
           pageTitle: 'Sign in',
           values,
           returnTo,
