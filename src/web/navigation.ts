@@ -50,6 +50,7 @@ export const NAVIGATION: readonly Group[] = [
       { text: 'Sent email', href: '/support/sent-email', action: 'support.sent-email' },
       { text: 'Communications', href: '/support/communications', action: 'support.topic-messages' },
       { text: 'School imports', href: '/support/school-imports', action: 'support.school-imports' },
+      { text: 'Applications', href: '/support/applications', action: 'applications.manage' },
     ],
   },
   { text: 'My account', pages: [{ text: 'My account', href: '/my-account', action: null }] },

@@ -61,6 +61,15 @@ describe('the navigation, grouped (issue 13, item 7)', () => {
         { text: 'Sign-in settings', href: '/admin/sign-in-settings', active: false },
       ],
     });
+    expect(sectionNavigationFor(support, '/support/applications')).toEqual({
+      label: 'Support',
+      items: [
+        { text: 'Sent email', href: '/support/sent-email', active: false },
+        { text: 'Communications', href: '/support/communications', active: false },
+        { text: 'School imports', href: '/support/school-imports', active: false },
+        { text: 'Applications', href: '/support/applications', active: true },
+      ],
+    });
     expect(sectionNavigationFor(admin, '/admin/users/3f8a')).toBeNull();
     expect(sectionNavigationFor(officer, '/admin/users')).toBeNull();
     expect(sectionNavigationFor(undefined, '/admin/users')).toBeNull();
