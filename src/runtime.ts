@@ -9,6 +9,7 @@ import { startScheduler, type JobLog, type Scheduler } from './jobs/scheduler.ts
 import { vacuumOutbox } from './data/queries/outbox-queries.ts';
 import { DEFAULT_DELIVERY, deliverDueEmails } from './mail/deliver.ts';
 import { emlFileTransport, smtpTransport, type MailTransport } from './mail/transports.ts';
+import { startLogoutDelivery } from './oidc/backchannel-delivery.ts';
 import { createServices, type Services } from './services/index.ts';
 
 export interface Runtime {
@@ -130,6 +131,12 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const purge = setInterval(() => void runtime.services.sessions.purgeExpired().catch(() => {}), 10 * 60_000);
   purge.unref();
   const stopOidcCleanup = startOidcCleanup(runtime.services, app.log);
+  const stopLogouts = startLogoutDelivery(
+    runtime.handle.db,
+    runtime.services.clock,
+    () => app.oidc.provider(),
+    app.log,
+  );
   let scheduler: Scheduler | undefined;
   try {
     // Embedded mode: this process is the only one on the database, so it runs the schedule.
@@ -139,6 +146,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   } catch (error) {
     clearInterval(purge);
     await stopOidcCleanup();
+    await stopLogouts();
     await scheduler?.();
     await app.close();
     await stopMail();
@@ -155,6 +163,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     async close() {
       clearInterval(purge);
       await stopOidcCleanup();
+      await stopLogouts();
       await app.close();
       await scheduler?.();
       await stopMail();
@@ -185,10 +194,14 @@ export async function startWorker(config: Config, options: { clock?: Clock; log?
   const stopMail = startMailLoop(runtime, mailTransportFor(config));
   let scheduler: Scheduler;
   const stopOidcCleanup = startOidcCleanup(runtime.services, log);
+  // Back-channel logouts are signed with the provider's keys, so the worker keeps a provider of its own.
+  const oidc = (await import('./oidc/provider-host.ts')).providerHost(runtime.services);
+  const stopLogouts = startLogoutDelivery(runtime.handle.db, runtime.services.clock, () => oidc.provider(), log);
   try {
     scheduler = startScheduler(runtime, { log });
   } catch (error) {
     await stopOidcCleanup();
+    await stopLogouts();
     await stopMail();
     await runtime.close();
     throw error;
@@ -199,6 +212,7 @@ export async function startWorker(config: Config, options: { clock?: Clock; log?
     async close() {
       await scheduler();
       await stopOidcCleanup();
+      await stopLogouts();
       await stopMail();
       await runtime.close();
     },

@@ -1,4 +1,5 @@
 import type { Services } from '../services/index.ts';
+import { repeatEvery } from './repeat.ts';
 import type { JobLog } from './scheduler.ts';
 
 /**
@@ -10,20 +11,9 @@ export function startOidcCleanup(
   log: Pick<JobLog, 'error'>,
   intervalMs = 10 * 60_000,
 ): () => Promise<void> {
-  let running: Promise<unknown> | undefined;
-  const tick = () => {
-    running ??= Promise.all([services.oidcState.purgeExpired(), services.oidcKeys.purgeRetired()])
-      .catch((error: unknown) =>
-        log.error(`OpenID Connect clean-up failed: ${error instanceof Error ? error.message : String(error)}`),
-      )
-      .finally(() => {
-        running = undefined;
-      });
-  };
-  const timer = setInterval(tick, intervalMs);
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await running;
-  };
+  return repeatEvery(
+    intervalMs,
+    () => Promise.all([services.oidcState.purgeExpired(), services.oidcKeys.purgeRetired()]),
+    (message) => log.error(`OpenID Connect clean-up failed: ${message}`),
+  );
 }

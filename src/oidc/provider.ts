@@ -134,6 +134,13 @@ export function providerConfiguration(services: Services, keys: JwkKeys): Config
     },
     loadExistingGrant: firstPartyGrant,
     renderError: pages.renderError,
+    // The library's requests (back-channel logouts) go only to addresses central support registered,
+    // which may rightly be on the platform's own network or localhost: its guard against requests to
+    // private addresses (for self-registered clients) would refuse them, so its dispatcher is dropped.
+    fetch: (url, options) => {
+      const { dispatcher: _guard, ...rest } = options as RequestInit & { dispatcher?: unknown };
+      return globalThis.fetch(url, rest);
+    },
   };
 }
 

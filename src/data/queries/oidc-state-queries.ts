@@ -15,6 +15,7 @@ export interface OidcStateWrite {
   grantId: string | undefined;
   userCode: string | undefined;
   uid: string | undefined;
+  accountId: string | undefined;
   expiresAt: Date | undefined;
 }
 
@@ -24,6 +25,7 @@ export async function upsertOidcState(db: Executor, row: OidcStateWrite): Promis
     grant_id: row.grantId ?? null,
     user_code: row.userCode ?? null,
     uid: row.uid ?? null,
+    account_id: row.accountId ?? null,
     expires_at: row.expiresAt ?? null,
   };
   await db

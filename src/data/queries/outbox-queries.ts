@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db, Executor, OutboxRow } from '../database.ts';
 import { inChunks } from './chunks.ts';
+import { claimDueRows } from './outbox-claim.ts';
 
 export interface NewEmail {
   id: string;
@@ -128,28 +129,9 @@ export async function insertMentions(
   );
 }
 
-/**
- * Claims due emails with a lease: rows claimed by a worker that then dies are claimed again
- * once the lease runs out. SKIP LOCKED lets several workers claim disjoint rows.
- */
-export async function claimDueEmails(db: Executor, now: Date, leaseUntil: Date, limit: number): Promise<OutboxRow[]> {
-  return db
-    .updateTable('email_outbox')
-    .set({ lease_until: leaseUntil, attempts: (eb) => eb('attempts', '+', 1) })
-    .where('id', 'in', (eb) =>
-      eb
-        .selectFrom('email_outbox')
-        .select('id')
-        .where('status', '=', 'pending')
-        .where('next_attempt_at', '<=', now)
-        .where((w) => w.or([w('lease_until', 'is', null), w('lease_until', '<', now)]))
-        .orderBy('next_attempt_at')
-        .limit(limit)
-        .forUpdate()
-        .skipLocked(),
-    )
-    .returningAll()
-    .execute();
+/** Claims due emails with a lease (claimDueRows). */
+export function claimDueEmails(db: Executor, now: Date, leaseUntil: Date, limit: number): Promise<OutboxRow[]> {
+  return claimDueRows<OutboxRow>(db, 'email_outbox', now, leaseUntil, limit);
 }
 
 /**

@@ -19,7 +19,6 @@ import { replaceSchoolGroupsOf } from '../../data/queries/account-school-queries
 import { revokeApiTokensOf } from '../../data/queries/api-token-queries.ts';
 import { deletePendingTopicMessagesTo } from '../../data/queries/communication-queries.ts';
 import { schoolGroupIdsOfOrganisation } from '../../data/queries/school-group-queries.ts';
-import { deleteSessionsOfAccount } from '../../data/queries/session-queries.ts';
 import { schoolGroupsOf } from '../../data/queries/user-detail-queries.ts';
 import { authorise, isCentralSupport, type Action, type Actor } from '../../domain/access.ts';
 import {
@@ -52,6 +51,7 @@ import { audit, changes, who, type Who } from '../audit.ts';
 import { type ServiceDeps } from '../deps.ts';
 import { refreshLifecycleDue } from '../lifecycle/schedule.ts';
 import { type RequestContext } from '../request-context.ts';
+import { endSessionsOfAccount } from '../sign-in/end-sessions.ts';
 
 /**
  * The account operations that run inside a caller's transaction, shared by the services that
@@ -310,7 +310,7 @@ export async function archiveInTransaction(
   const due = deletionDueAt(reason, now, retention);
   const archived = await markArchived(trx, account.id, { by: by.accountId, reason, deletionDueAt: due, now });
   if (!archived) throw new RuleError('This account is already archived');
-  const sessions = await deleteSessionsOfAccount(trx, account.id);
+  const sessions = await endSessionsOfAccount(trx, account.id, now);
   // Its API tokens end with it, for good: restoring the person does not revive a token nobody watched.
   const apiTokensRevoked = await revokeApiTokensOf(trx, account.id, by.accountId, now);
   // R46: an archived account receives no communications, including any not yet delivered.

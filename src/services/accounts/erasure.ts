@@ -21,6 +21,7 @@ import {
 import { addMonthsUtc } from '../../domain/calendar.ts';
 import { eraseFromText, personalValues, type Erasure } from '../../domain/erasure.ts';
 import { audit, type Who } from '../audit.ts';
+import { endProviderSessions } from '../sign-in/end-sessions.ts';
 import type { RequestContext } from '../request-context.ts';
 
 /** R31 and R52: what deleting an account erases, and when a security alert's evidence goes. */
@@ -111,6 +112,8 @@ export async function deleteInTransaction(
   await redactLabelsOf(trx, account);
   await redactReviewItemsAbout(trx, account.id);
   await deleteThrottleOf(trx, account.username);
+  // Its Nexus sessions go with its row; the provider's state names it without a foreign key, so it goes here (R31).
+  await endProviderSessions(trx, account.id, now);
   await deleteAccountRow(trx, account.id);
   const organisation = await findOrganisation(trx, account.organisation_id);
   await audit(trx, by, ctx, now, {

@@ -2,7 +2,6 @@ import type { ArchiveReason } from '../../data/database.ts';
 import { clearTwoFactor } from '../../data/queries/account-queries.ts';
 import { deletePasskeysOf } from '../../data/queries/passkey-queries.ts';
 import { deleteLaAccountLink } from '../../data/queries/la-sign-in-queries.ts';
-import { deleteSessionsOfAccount } from '../../data/queries/session-queries.ts';
 import type { Actor } from '../../domain/access.ts';
 import { RuleError } from '../../domain/errors.ts';
 import { deletionDueAt, scheduledRun } from '../../domain/lifecycle.ts';
@@ -10,6 +9,7 @@ import { fullName } from '../../domain/names.ts';
 import { enqueueEmail } from '../../mail/enqueue.ts';
 import { twoFactorResetEmail } from '../../mail/templates/account-emails.ts';
 import { audit, who } from '../audit.ts';
+import { endSessionsOfAccount } from '../sign-in/end-sessions.ts';
 import { formatDateTime, mailDomain, type ServiceDeps } from '../deps.ts';
 import type { RequestContext } from '../request-context.ts';
 import {
@@ -71,7 +71,7 @@ export function createUserStatusService(deps: ServiceDeps) {
         const passkeysRemoved = await deletePasskeysOf(trx, account.id);
         // And the link to the LA account: the next sign-in through the LA links afresh (a new sub).
         await deleteLaAccountLink(trx, account.id);
-        const sessions = await deleteSessionsOfAccount(trx, account.id);
+        const sessions = await endSessionsOfAccount(trx, account.id, now);
         await audit(trx, who(actor), ctx, now, {
           action: 'two-factor.reset',
           organisationId: account.organisation_id,

@@ -1,3 +1,4 @@
+import { deleteFinishedLogouts } from '../../data/queries/oidc-logout-queries.ts';
 import { deleteExpiredOidcState } from '../../data/queries/oidc-state-queries.ts';
 import type { ServiceDeps } from '../deps.ts';
 import { stateAdapter, type ClientLookup } from './state-adapter.ts';
@@ -15,6 +16,8 @@ export function createOidcStateService({ db, clock }: Pick<ServiceDeps, 'db' | '
      */
     async purgeExpired(): Promise<number> {
       const now = clock.now();
+      // Back-channel logouts sent or given up a month ago have nothing more to tell anyone.
+      await deleteFinishedLogouts(db, new Date(now.getTime() - 30 * 86_400_000));
       let total = 0;
       for (;;) {
         const deleted = await deleteExpiredOidcState(db, now);

@@ -21,6 +21,16 @@ function payloadOf(row: OidcStateRow | undefined): AdapterPayload | undefined {
 }
 
 /**
+ * The account a row belongs to: a session's, grant's or token's own, or an interaction's (its
+ * session, or the sign-in it completed), so that ending access finds every one (migration 0014).
+ */
+function accountOf(payload: AdapterPayload): string | undefined {
+  const nested = payload as { session?: { accountId?: unknown }; result?: { login?: { accountId?: unknown } } };
+  const found = payload.accountId ?? nested.session?.accountId ?? nested.result?.login?.accountId;
+  return typeof found === 'string' ? found : undefined;
+}
+
+/**
  * oidc-provider's storage (its `adapter` option; the interface of its example/my_adapter.js) on the
  * service's own database, so that every process on one PostgreSQL shares sessions, codes and
  * tokens. Expiry is counted on the service's clock, as everything else is; a row past it is not
@@ -46,6 +56,7 @@ export function stateAdapter(db: Db, clock: Clock, clients: ClientLookup): new (
         grantId: payload.grantId,
         userCode: payload.userCode,
         uid: payload.uid,
+        accountId: accountOf(payload),
         expiresAt: expiresIn ? new Date(clock.now().getTime() + expiresIn * 1000) : undefined,
       });
     }

@@ -6,7 +6,6 @@ import {
   findOrganisation,
   setPasswordHash,
 } from '../../data/queries/account-queries.ts';
-import { deleteSessionsOfAccount } from '../../data/queries/session-queries.ts';
 import { countAttempt } from '../../data/queries/throttle-queries.ts';
 import {
   consumeToken,
@@ -24,6 +23,7 @@ import { passwordChangedEmail } from '../../mail/templates/account-emails.ts';
 import { audit, who, type Who } from '../audit.ts';
 import { accountFor } from '../accounts/account-operations.ts';
 import { formatDateTime, mailDomain, type ServiceDeps } from '../deps.ts';
+import { endSessionsOfAccount } from './end-sessions.ts';
 import { dummyHash, hashPassword, verifyPassword } from './password-hasher.ts';
 import { linkParts, type LinkAccount } from './link-parts.ts';
 import type { RequestContext } from '../request-context.ts';
@@ -161,7 +161,7 @@ export function createPasswordService(deps: ServiceDeps) {
       if (accountId !== account.id) throw new LinkExpiredError();
       await setPasswordHash(trx, account.id, passwordHash, now);
       // A reset is what someone does when they fear the password is known: end every session.
-      await deleteSessionsOfAccount(trx, account.id);
+      await endSessionsOfAccount(trx, account.id, now);
       await audit(trx, { accountId: account.id, label: account.username }, ctx, now, {
         action: purpose === 'invitation' ? 'invitation.accepted' : 'password-reset.completed',
         organisationId: account.organisation_id,
@@ -310,7 +310,7 @@ export function createPasswordService(deps: ServiceDeps) {
       const now = clock.now();
       await db.transaction().execute(async (trx) => {
         await setPasswordHash(trx, account.id, passwordHash, now);
-        const ended = await deleteSessionsOfAccount(trx, account.id, ctx.sessionIdHash);
+        const ended = await endSessionsOfAccount(trx, account.id, now, ctx.sessionIdHash);
         await audit(trx, { accountId: account.id, label: account.username }, ctx, now, {
           action: 'password.changed',
           organisationId: account.organisation_id,

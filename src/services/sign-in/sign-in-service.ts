@@ -24,6 +24,7 @@ import { normaliseUsername } from '../../domain/usernames.ts';
 import { audit, type Who } from '../audit.ts';
 import type { ServiceDeps } from '../deps.ts';
 import { recordSignInAt } from '../lifecycle/schedule.ts';
+import { endProviderSessions } from './end-sessions.ts';
 import { dummyHash, verifyPassword } from './password-hasher.ts';
 import type { RequestContext } from '../request-context.ts';
 import { hashToken, newToken } from './secrets.ts';
@@ -427,6 +428,8 @@ export function createSignInService(deps: ServiceDeps) {
       if (!session) return;
       await db.transaction().execute(async (trx) => {
         await deleteSession(trx, idHash);
+        // Signing out of Nexus signs the person out of every application it signed them in to (R63).
+        await endProviderSessions(trx, session.account_id, clock.now());
         const account = await findAccountById(trx, session.account_id);
         await audit(trx, { accountId: session.account_id, label: account?.username ?? 'unknown' }, ctx, clock.now(), {
           action: 'sign-out',
