@@ -3,11 +3,14 @@ import { giasExtractBytes } from '../src/demo/gias-extract.ts';
 import { SYSTEM_CONTEXT } from '../src/services/request-context.ts';
 import { createAccount, createOrganisation, type FixtureAccount } from '../test/support/fixtures.ts';
 import { signedInTab, useJourneyServer } from './support/journey-server.ts';
+import { ApplicationsPage } from './support/pages/applications-page.ts';
+import { followNavigation } from './support/navigation.ts';
 import { SchoolImportsPage } from './support/pages/school-imports-page.ts';
 
 /**
- * Central support's School imports page in headless Chromium: checked on arrival and by axe
- * (WCAG 2.2 AA), with JavaScript on and off, after two imports (one with a skipped row).
+ * Central support's School imports and Applications pages in headless Chromium: checked on arrival
+ * and by axe (WCAG 2.2 AA), with JavaScript on and off; School imports after two imports (one with
+ * a skipped row), Applications reached through the navigation, registered with a mistake first.
  */
 
 const journey = useJourneyServer();
@@ -65,6 +68,48 @@ describe('School imports (central support)', () => {
       });
       expect(await page.page.locator('main').innerText()).toContain('URN 100003: "XX" is not a three-digit LA code');
       expect(await page.page.locator('main').innerText()).toContain('first.csv');
+    }, 180_000);
+  }
+});
+
+describe('Applications (central support)', () => {
+  for (const javaScript of [true, false]) {
+    it(`registers an application, shows its secret once and lists it, JavaScript ${javaScript ? 'on' : 'off'}`, async () => {
+      const tab = await signedInTab(journey, support, 'Sam Support', javaScript);
+      await followNavigation(tab, 'Applications');
+      const page = await new ApplicationsPage(tab).expectOn();
+      const name = `Pupil reports ${javaScript ? 'A' : 'B'}`;
+      const before = await page.rows();
+      expect(before.map((r) => r.Name)).not.toContain(name);
+
+      // A mistake in every field: each message next to its field and in the summary, nothing saved.
+      const refused = await page.registerRefused({
+        name: '',
+        redirectUris: 'http://reports.example/callback',
+        backchannelLogoutUri: 'not an address',
+      });
+      const { summary, fields } = await refused.errors();
+      expect(Object.keys(fields).sort()).toEqual(['backchannelLogoutUri', 'name', 'redirectUris']);
+      expect(summary).toEqual(expect.arrayContaining(Object.values(fields)));
+      expect(await refused.rows()).toHaveLength(before.length);
+
+      const uri = `https://reports-${javaScript ? 'a' : 'b'}.nexus.example/callback`;
+      const shown = await refused.register({ name, redirectUris: uri });
+      const details = await shown.details();
+      expect(details.Issuer).toBe(`${journey.config.baseUrl}/oidc`);
+      expect(details['Client ID']).toMatch(/\S/);
+      expect(details['Client secret']!.length).toBeGreaterThanOrEqual(32);
+      expect(await tab.page.locator('.govuk-warning-text').innerText()).toContain('cannot be shown again');
+
+      const listed = await shown.backToApplications();
+      const row = (await listed.rows()).find((r) => r.Name === name);
+      expect(row).toMatchObject({ 'Client ID': details['Client ID'], 'Return addresses': uri, State: 'Enabled' });
+      // Listed, never with its secret.
+      expect(await tab.page.locator('main').innerText()).not.toContain(details['Client secret']);
+
+      const rotated = await (await listed.newSecret(name)).details();
+      expect(rotated['Client ID']).toBe(details['Client ID']);
+      expect(rotated['Client secret']).not.toBe(details['Client secret']);
     }, 180_000);
   }
 });
