@@ -8,6 +8,7 @@ import {
   setOidcClientSecret,
   type OidcClient,
 } from '../../data/queries/oidc-client-queries.ts';
+import { findOidcState } from '../../data/queries/oidc-state-queries.ts';
 import { authorise, type Actor } from '../../domain/access.ts';
 import { NotFoundError, RuleError, ValidationError } from '../../domain/errors.ts';
 import { clientIdFor, validateApplication } from '../../domain/oidc-clients.ts';
@@ -38,6 +39,9 @@ function applicationOf(row: OidcClient): Application {
     secretRotatedAt: row.secret_rotated_at,
   };
 }
+
+/** A sign-in that the provider handed over to this service's pages: its return path (src/oidc/oidc-plugin.ts). */
+const INTERACTION_RETURN = /^\/oidc\/interaction\/([\w-]{1,100})$/;
 
 /** The secret is 32 random bytes: a SHA-256 of it cannot be reversed by trying guesses. */
 const newSecret = () => randomBytes(32).toString('base64url');
@@ -137,6 +141,20 @@ export function createApplicationService({ db, clock }: ServiceDeps) {
           details: { application: row.name, clientId: row.client_id },
         });
       });
+    },
+
+    /**
+     * The origin of the application a sign-in in progress returns to, when `returnTo` is the
+     * provider's interaction: the sign-in pages let their forms lead there (Chromium applies the
+     * Content-Security-Policy's form-action to every redirect a form's answer makes, and the last
+     * step's answer ends at the application's registered return address).
+     */
+    async returnOriginOf(returnTo: string | undefined): Promise<string | undefined> {
+      const uid = returnTo === undefined ? undefined : INTERACTION_RETURN.exec(returnTo)?.[1];
+      if (!uid) return undefined;
+      const interaction = await findOidcState(db, 'Interaction', { id: uid }, clock.now());
+      const params = interaction?.payload.params as { redirect_uri?: unknown } | undefined;
+      return typeof params?.redirect_uri === 'string' ? URL.parse(params.redirect_uri)?.origin : undefined;
     },
 
     /**

@@ -60,6 +60,15 @@ export function signInRoutes(services: Services) {
     /** The page to land on once signed in: a path of this site carried through the steps, else Home. */
     const returnToOf = (source: Readonly<Record<string, unknown>>) => returnPath(source.returnTo);
 
+    // Signing in to an application: the last step's answer redirects on to the application, so
+    // every page of the sign-in lets its forms lead to the application's origin too.
+    app.addHook('onSend', async (request, reply, payload) => {
+      const returnTo = returnToOf({ ...queryOf(request), ...formBody(request.body) });
+      const origin = returnTo && (await services.applications.returnOriginOf(returnTo));
+      if (origin) allowFormActionTo(reply, origin);
+      return payload;
+    });
+
     app.get('/sign-in', async (request, reply) => {
       const query = queryOf(request);
       const returnTo = returnToOf(query);
