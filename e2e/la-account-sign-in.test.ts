@@ -1,10 +1,10 @@
-import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTotp, TOTP_PERIOD_SECONDS } from '../src/domain/totp.ts';
 import { SecretBox } from '../src/services/sign-in/secrets.ts';
 import { createAccount, type FixtureAccount } from '../test/support/fixtures.ts';
 import { startLaProvider, type LaProvider } from '../test/support/la-provider.ts';
 import { JourneyTab } from './support/browser.ts';
+import { onLocalhost } from './support/localhost.ts';
 import { expectPage, seedNorthshireAdmin, useJourneyServer } from './support/journey-server.ts';
 import { TwoFactorPage } from './support/pages/two-factor-page.ts';
 
@@ -18,20 +18,7 @@ import { TwoFactorPage } from './support/pages/two-factor-page.ts';
  */
 const TIMEOUT = 240_000;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-const journey = useJourneyServer({
-  env: async () => {
-    const port = await freePort();
-    return { PORT: String(port), BASE_URL: `http://localhost:${port}` };
-  },
-});
+const journey = useJourneyServer({ env: onLocalhost });
 let olu: FixtureAccount;
 let lee: FixtureAccount;
 let idp: LaProvider;

@@ -1,9 +1,9 @@
-import { createServer } from 'node:net';
 import type { CDPSession } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateTotp, TOTP_PERIOD_SECONDS } from '../src/domain/totp.ts';
 import { createAccount, TEST_PASSWORD, type FixtureAccount } from '../test/support/fixtures.ts';
 import { JourneyTab } from './support/browser.ts';
+import { onLocalhost } from './support/localhost.ts';
 import { expectPage, seedNorthshireAdmin, useJourneyServer } from './support/journey-server.ts';
 import { HomePage } from './support/pages/home-page.ts';
 import { MyAccountPage } from './support/pages/my-account-page.ts';
@@ -18,21 +18,7 @@ import { SignInPage } from './support/pages/sign-in-page.ts';
  * axe and the Nu checker judge every page (tab.audit through the page objects).
  */
 
-/** A free port, so that BASE_URL can name it on localhost (an RP ID is a host name, never 127.0.0.1). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-const journey = useJourneyServer({
-  env: async () => {
-    const port = await freePort();
-    return { PORT: String(port), BASE_URL: `http://localhost:${port}` };
-  },
-});
+const journey = useJourneyServer({ env: onLocalhost });
 let pat: FixtureAccount;
 
 beforeAll(async () => {
