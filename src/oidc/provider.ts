@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { sessionCookieName } from '../http/session.ts';
 import type { Services } from '../services/index.ts';
 import { hashToken } from '../services/sign-in/secrets.ts';
 import { NEXUS_CLAIMS } from '../services/oidc/oidc-account-service.ts';
@@ -155,5 +156,35 @@ export function buildProvider(services: Services, keys: JwkKeys): Provider {
     const presented = Buffer.from(hashToken(actual), 'utf8');
     return expected.length === presented.length && timingSafeEqual(expected, presented);
   };
+  provider.use(signOutOfNexusToo(services));
   return provider;
+}
+
+/**
+ * An application's RP-initiated logout, when the person answers "Yes, sign out", signs them out
+ * of Nexus as well (and so of every other application, R63): otherwise the next sign-in anywhere
+ * would go through at once on the Nexus session, at a shared computer too, while the page has just
+ * told them they will need to sign in again. "No, stay signed in" ends only that application's session.
+ */
+function signOutOfNexusToo(services: Services): Parameters<Provider['use']>[0] {
+  const cookie = sessionCookieName(services.config.secureCookies);
+  return async (ctx, next) => {
+    await next();
+    const { oidc } = ctx as KoaContextWithOIDC;
+    if (oidc?.route !== 'end_session_confirm' || !oidc.params?.logout || ctx.status !== 303) return;
+    const token = ctx.cookies.get(cookie, { signed: false });
+    if (!token) return;
+    await services.signIn.signOut(token, {
+      ip: ctx.ip,
+      userAgent: ctx.get('user-agent') || null,
+      requestId: null,
+    });
+    ctx.cookies.set(cookie, null, {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: services.config.secureCookies,
+      signed: false,
+    });
+  };
 }

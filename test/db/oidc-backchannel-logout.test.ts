@@ -236,6 +236,35 @@ describe('delivery', () => {
     expect(await logoutTokensFor(s.account)).toHaveLength(1);
   });
 
+  it('gives up after the last attempt, and audits it', async () => {
+    const s = await signedInToBoth(await person());
+    await t.services.userStatus.archive(admin.actor, s.account.id, SYSTEM_CONTEXT);
+    receiver.failNext(2);
+    const before = receiver.received.length;
+    const twoAttempts = { maxAttempts: 2, leaseSeconds: 60, batchSize: 20 };
+    const provider = () => t.app.oidc.provider();
+    expect(await deliverDueLogouts(t.handle.db, t.clock, provider, twoAttempts)).toBe(0);
+    t.clock.advance(31_000);
+    expect(await deliverDueLogouts(t.handle.db, t.clock, provider, twoAttempts)).toBe(0);
+    t.clock.advance(3_600_000);
+    expect(await deliverDueLogouts(t.handle.db, t.clock, provider, twoAttempts)).toBe(0);
+    expect(receiver.received.slice(before).map((r) => r.status)).toEqual([500, 500]);
+    const row = await t.handle.db
+      .selectFrom('oidc_logout_outbox')
+      .selectAll()
+      .where('account_id', '=', s.account.id)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ status: 'failed', attempts: 2 });
+    const events = await t.handle.db
+      .selectFrom('audit_events')
+      .select(['details', 'subject_account_id'])
+      .where('action', '=', 'application.backchannel-logout-failed')
+      .execute();
+    expect(events).toHaveLength(1);
+    expect(events[0]!.details).toMatchObject({ clientId: listening.clientId, attempts: 2 });
+    expect(events[0]!.subject_account_id).toBeNull();
+  });
+
   it('sends one logout per provider session: two browsers, two sids', async () => {
     const account = await person();
     const first = await signedInToBoth(account);
@@ -264,7 +293,7 @@ describe('delivery', () => {
 });
 
 describe('RP-initiated logout (openid-client buildEndSessionUrl)', () => {
-  it('asks, ends the provider session and its grants, and tells the other application', async () => {
+  it('asks, ends the provider session and its grants, tells the other application and signs out of Nexus', async () => {
     const s = await signedInToBoth(await person());
     const url = client.buildEndSessionUrl(silent.rp, { id_token_hint: s.atSilent.id_token! });
     const question = await s.browser.get(pathOf(url.href, base)!);
@@ -281,10 +310,30 @@ describe('RP-initiated logout (openid-client buildEndSessionUrl)', () => {
 
     await expectRefused(s.atSilent.refresh_token, silent.rp);
     await expectRefused(s.atListening.refresh_token, listening.rp);
-    // The library itself tells the application with a sign-out address, at once.
-    const [token] = await logoutTokensFor(s.account);
+    // The library itself tells the application with a sign-out address, at once; nothing more is queued.
+    expect(await deliver()).toBe(0);
+    const [token, ...more] = await logoutTokensFor(s.account);
     expect(token).toMatchObject({ sub: s.account.id, sid: s.atListening.claims()!.sid });
-    // The Nexus session stays: signing out of an application is not signing out of Nexus.
+    expect(more).toEqual([]);
+    // And of Nexus: the next sign-in anywhere asks for the password again.
+    const home = await s.browser.get('/');
+    expect(home.statusCode).toBe(302);
+    expect(home.headers.location).toMatch(/^\/sign-in/);
+    const again = await authorise(s.browser, listening.rp, base);
+    expect(new URL(again.location, base).pathname).toBe('/sign-in');
+  });
+
+  it('"No, stay signed in" ends only that application\'s session', async () => {
+    const s = await signedInToBoth(await person());
+    const url = client.buildEndSessionUrl(silent.rp, { id_token_hint: s.atSilent.id_token! });
+    const question = await s.browser.get(pathOf(url.href, base)!);
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(question.body)![1]!;
+    const action = /<form[^>]*id="op.logoutForm"[^>]*action="([^"]+)"/.exec(question.body)![1]!;
+    expect((await s.browser.post(pathOf(action, base)!, { xsrf })).statusCode).toBe(303);
+    await expectRefused(s.atSilent.refresh_token, silent.rp);
+    const refreshed = await client.refreshTokenGrant(listening.rp, s.atListening.refresh_token!);
+    expect(refreshed.claims()!.sub).toBe(s.account.id);
+    expect(await logoutTokensFor(s.account)).toEqual([]);
     expect((await s.browser.get('/')).statusCode).toBe(200);
   });
 });
