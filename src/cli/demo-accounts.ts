@@ -40,7 +40,17 @@ export async function seedIfEmpty(runtime: Runtime, config: Config): Promise<Dem
     schedule: runtime.services.schedule,
   });
   await writeDemoAccountsFile(config.dataDir, accounts);
+  await registerDemoApplications(runtime, config);
   return accounts;
+}
+
+/**
+ * The demo's example application (examples/reporting-app), registered unless DATA_DIR already
+ * names its registration: also for a demo seeded before the example existed.
+ */
+export async function registerDemoApplications(runtime: Runtime, config: Config): Promise<string> {
+  const { registerExampleApplication } = await import('../demo/example-application.ts');
+  return (await registerExampleApplication(runtime.services, config)).file;
 }
 
 export async function printDemoAccounts(accounts: readonly DemoAccount[]): Promise<void> {

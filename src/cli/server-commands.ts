@@ -3,7 +3,13 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config.ts';
 import type { DemoAccount } from '../demo/seed-demo.ts';
 import { withRuntime } from './database.ts';
-import { demoFile, printDemoAccounts, readDemoAccounts, seedIfEmpty } from './demo-accounts.ts';
+import {
+  demoFile,
+  printDemoAccounts,
+  readDemoAccounts,
+  registerDemoApplications,
+  seedIfEmpty,
+} from './demo-accounts.ts';
 import { CommandError } from './errors.ts';
 
 /** Running the service: the web server, its schema, and the PostgreSQL workers. */
@@ -21,6 +27,7 @@ export function addServeCommand(program: Command): void {
       // One process, one database handle: the demo is seeded on the server's own runtime.
       let seeded: DemoAccount[] | undefined;
       let demo: DemoAccount[] | undefined;
+      let exampleClientFile: string | undefined;
       const { startServer } = await import('../runtime.ts');
       const server = await startServer(config, {
         prepare: async (runtime) => {
@@ -35,13 +42,17 @@ export function addServeCommand(program: Command): void {
                 return undefined;
               }
             })();
+          if (demo) exampleClientFile = await registerDemoApplications(runtime, config);
           return { demo: demo !== undefined };
         },
       });
       if (demo) {
         console.log(`\nDemo accounts${seeded ? ' (just created)' : ''} — also in ${demoFile(config)}:\n`);
         await printDemoAccounts(demo);
-        console.log('\nThe current two-factor code of a demo account: npx nexus-accounts demo-code USERNAME\n');
+        console.log('\nThe current two-factor code of a demo account: npx nexus-accounts demo-code USERNAME');
+        console.log(
+          `The example application that signs in through Nexus: npm run example:reporting-app (its client is in ${exampleClientFile})\n`,
+        );
       }
       console.log(
         `Nexus Accounts is ready at ${config.baseUrl} (listening on ${server.url}; ${server.runtime.handle.kind}; started in ${Math.round(performance.now() - started)} ms)`,

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -219,6 +219,13 @@ describe('nexus-accounts command line (embedded PGlite)', { timeout: STEP_TIMEOU
     }
     expect(demo.map((d) => d.type)).toEqual(expect.arrayContaining(['support', 'la_admin']));
     expect(demo.find((d) => d.username === 'camden.admin')).toMatchObject({ type: 'la_admin', la: 'Camden' });
+    // The example application (examples/reporting-app) is registered: its secret is in a file only
+    // the owner reads, never on the console.
+    const clientFile = path.join(dataDir, 'reporting-app-client.json');
+    expect(statSync(clientFile).mode & 0o777).toBe(0o600);
+    const { clientSecret } = JSON.parse(await readFile(clientFile, 'utf8')) as { clientSecret: string };
+    expect(clientSecret).toMatch(/^[\w-]{43}$/);
+    expect(result.stdout).not.toContain(clientSecret);
   });
 
   it('create-admin with bad input exits 2 with a clear message and writes nothing', async () => {
