@@ -1,7 +1,7 @@
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deliverDueLogouts } from '../../src/oidc/backchannel-delivery.ts';
+import { deliverDueLogouts, startLogoutDelivery } from '../../src/oidc/backchannel-delivery.ts';
 import { SYSTEM_CONTEXT } from '../../src/services/request-context.ts';
 import { loadPrincipal, type Principal } from '../../src/services/sign-in/principal.ts';
 import { endProviderSessions } from '../../src/services/sign-in/end-sessions.ts';
@@ -236,6 +236,27 @@ describe('delivery', () => {
     expect(await logoutTokensFor(s.account)).toHaveLength(1);
   });
 
+  it('is sent by the delivery loop the server and each worker run, within moments', async () => {
+    const s = await signedInToBoth(await person());
+    const errors: string[] = [];
+    const stop = startLogoutDelivery(
+      t.handle.db,
+      t.clock,
+      () => t.app.oidc.provider(),
+      { error: (m) => errors.push(m) },
+      20,
+    );
+    try {
+      await t.services.userStatus.archive(admin.actor, s.account.id, SYSTEM_CONTEXT);
+      for (let waited = 0; waited < 5000 && (await logoutTokensFor(s.account)).length === 0; waited += 20)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+    } finally {
+      await stop();
+    }
+    expect(await logoutTokensFor(s.account)).toHaveLength(1);
+    expect(errors).toEqual([]);
+  });
+
   it('gives up after the last attempt, and audits it', async () => {
     const s = await signedInToBoth(await person());
     await t.services.userStatus.archive(admin.actor, s.account.id, SYSTEM_CONTEXT);
@@ -335,5 +356,21 @@ describe('RP-initiated logout (openid-client buildEndSessionUrl)', () => {
     expect(refreshed.claims()!.sub).toBe(s.account.id);
     expect(await logoutTokensFor(s.account)).toEqual([]);
     expect((await s.browser.get('/')).statusCode).toBe(200);
+  });
+});
+
+describe('housekeeping', () => {
+  it('forgets logouts a month after they were sent or given up, and keeps those still pending', async () => {
+    const s = await signedInToBoth(await person());
+    await t.services.userStatus.archive(admin.actor, s.account.id, SYSTEM_CONTEXT);
+    const count = async (status: 'pending' | 'sent' | 'failed') =>
+      (await t.handle.db.selectFrom('oidc_logout_outbox').select('id').where('status', '=', status).execute()).length;
+    const finished = (await count('sent')) + (await count('failed'));
+    expect(finished).toBeGreaterThan(0);
+    expect(await count('pending')).toBe(1);
+    t.clock.advance(31 * 86_400_000);
+    await t.services.oidcState.purgeExpired();
+    expect((await count('sent')) + (await count('failed'))).toBe(0);
+    expect(await count('pending')).toBe(1);
   });
 });
