@@ -46,6 +46,27 @@ describe('oidc-provider state adapter (migration 0013)', () => {
     expect(await sessions.findByUid('nobody')).toBeUndefined();
   });
 
+  it('keeps the account of every row that has one, for ending its access (migration 0014)', async () => {
+    await adapterFor('Session').upsert('s-acc', { uid: 'u-acc', accountId: 'acc-1', authorizations: {} }, 600);
+    await adapterFor('RefreshToken').upsert('rt-acc', { accountId: 'acc-1', grantId: 'g-acc' }, 600);
+    await adapterFor('Interaction').upsert('i-acc', { session: { accountId: 'acc-1', uid: 'u-acc' } }, 600);
+    await adapterFor('Interaction').upsert('i-done', { result: { login: { accountId: 'acc-1' } } }, 600);
+    await adapterFor('ReplayDetection').upsert('r-none', { iss: 'x' }, 600);
+    const rows = await handle.db
+      .selectFrom('oidc_state')
+      .select(['id', 'account_id'])
+      .where('id', 'in', ['s-acc', 'rt-acc', 'i-acc', 'i-done', 'r-none'])
+      .orderBy('id')
+      .execute();
+    expect(rows).toEqual([
+      { id: 'i-acc', account_id: 'acc-1' },
+      { id: 'i-done', account_id: 'acc-1' },
+      { id: 'r-none', account_id: null },
+      { id: 'rt-acc', account_id: 'acc-1' },
+      { id: 's-acc', account_id: 'acc-1' },
+    ]);
+  });
+
   it('finds a row by user code', async () => {
     const devices = adapterFor('DeviceCode');
     await devices.upsert('d1', { userCode: 'ABCD-EFGH' }, 600);
