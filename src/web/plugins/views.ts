@@ -151,7 +151,11 @@ export function registerViews(app: FastifyInstance, services: Services, options:
         errors: null,
         ...context,
       });
-      this.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html);
+      // Awaiting the reply (a thenable that settles when the response has ended) keeps the route's
+      // promise pending until then: resolved earlier, while an async onSend hook is still running
+      // (the sign-in pages' form-action origin looks up the interaction), Fastify would send the
+      // route's `undefined` as a second answer on the same keep-alive connection.
+      await this.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html);
     },
   );
 
