@@ -8,6 +8,12 @@
  *      in this process at the same concurrency, in windows interleaved with the sign-in windows.
  *      Also CPU time per sign-in (server process, /proc) ÷ CPU time per raw verify: less sensitive
  *      to other load on the machine than wall-clock rates.
+ *   1b. Complete OpenID Connect sign-ins per second, the way an application's user does it with a
+ *      fresh browser (issue 16): GET /oidc/auth (code, PKCE S256, state, nonce) → the interaction →
+ *      the same four sign-in requests as 1 → back through the interaction → the code at the
+ *      application's return address → POST /oidc/token (client_secret_basic, the code verifier),
+ *      in windows of the same length interleaved with 1's, ÷ the plain sign-in rate of the same
+ *      round (target: at least 0.8). Also CPU per OIDC sign-in and per provider request.
  *   2. Resident memory of the real server (`node bin/nexus-accounts.js serve`) after start, idle,
  *      ÷ that of a bare Fastify hello-world.
  *   3. Time from starting the server on an existing database to the first GET /sign-in 200,
@@ -21,10 +27,11 @@
  * sign-in window), BENCH_VERIFY_SECONDS (2, each raw-verify window), BENCH_STARTS (3),
  * BENCH_WRITE_README (1; 0 prints only).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generateTotp } from '../src/domain/totp.ts';
+import { SYSTEM_CONTEXT } from '../src/services/request-context.ts';
 import { hashPassword, verifyPassword } from '../src/services/sign-in/password-hasher.ts';
 import { createAccount, TEST_PASSWORD } from '../test/support/fixtures.ts';
 import { HttpFormClient } from './support/http-form-client.ts';
@@ -264,6 +271,128 @@ async function signInOnce(
   return { passwordMs: t2 - t1, totpMs: t4 - t3, totalMs: t4 - t0 };
 }
 
+/** The application the OIDC sign-ins are for: registered as central support would, once per database. */
+interface BenchApplication {
+  clientId: string;
+  clientSecret: string;
+}
+
+const BENCH_REDIRECT_URI = 'https://reports.bench.example/callback';
+
+async function registerApplication(target: Target): Promise<BenchApplication> {
+  return withRuntime(target, {}, async (runtime) => {
+    const { application, clientSecret } = await runtime.services.applications.register(
+      { kind: 'system', label: 'bench' },
+      { name: `Bench reports ${randomBytes(3).toString('hex')}`, redirectUris: [BENCH_REDIRECT_URI] },
+      SYSTEM_CONTEXT,
+    );
+    return { clientId: application.clientId, clientSecret };
+  });
+}
+
+const OIDC_STEPS = [
+  'GET /oidc/auth',
+  'GET /oidc/interaction',
+  ...STEPS,
+  'GET /oidc/interaction again',
+  'GET /oidc/auth/:uid',
+  'POST /oidc/token',
+] as const;
+type OidcStep = (typeof OIDC_STEPS)[number];
+
+/** The path and query of a Location of the server (the provider answers with absolute addresses on BASE_URL). */
+const pathOfLocation = (location: string | null) => {
+  const url = new URL(location ?? '', 'http://server.invalid');
+  return `${url.pathname}${url.search}`;
+};
+
+/**
+ * One complete OpenID Connect sign-in with a fresh cookie jar: what an application's user's browser
+ * and the application's back end do, up to the tokens. Returns the whole time (ms).
+ */
+async function oidcSignInOnce(
+  baseUrl: string,
+  app: BenchApplication,
+  account: BenchAccount,
+  options: { afterStep?: (step: OidcStep) => Promise<void> } = {},
+): Promise<number> {
+  const client = new HttpFormClient(baseUrl);
+  const after = options.afterStep ?? (async () => {});
+  const t0 = performance.now();
+  const verifier = randomBytes(32).toString('base64url');
+  const state = randomBytes(12).toString('base64url');
+  const query = new URLSearchParams({
+    client_id: app.clientId,
+    redirect_uri: BENCH_REDIRECT_URI,
+    response_type: 'code',
+    scope: 'openid profile nexus',
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+    state,
+    nonce: randomBytes(12).toString('base64url'),
+  });
+  let page = await client.get(`/oidc/auth?${query}`);
+  expect(page.status === 303 && /\/oidc\/interaction\//.test(page.location ?? ''), 'GET /oidc/auth', page);
+  await after('GET /oidc/auth');
+  const interaction = pathOfLocation(page.location);
+  page = await client.get(interaction);
+  expect(page.status === 303 && (page.location ?? '').startsWith('/sign-in?returnTo='), 'GET /oidc/interaction', page);
+  await after('GET /oidc/interaction');
+  const returnTo = interaction;
+  page = await client.get(page.location!);
+  expect(page.status === 200 && client.csrf !== undefined, 'GET /sign-in', page);
+  await after('GET /sign-in');
+  page = await client.post('/sign-in', { username: account.username, password: TEST_PASSWORD, returnTo });
+  expect(page.status === 303 && (page.location ?? '').startsWith('/sign-in/two-factor?'), 'POST /sign-in', page);
+  await after('POST /sign-in');
+  page = await client.get(page.location!);
+  expect(page.status === 200, 'GET /sign-in/two-factor', page);
+  await after('GET /sign-in/two-factor');
+  page = await client.post('/sign-in/two-factor', {
+    code: generateTotp(account.totpSecret, new Date()),
+    returnTo,
+  });
+  expect(page.status === 303 && page.location === returnTo, 'POST /sign-in/two-factor', page);
+  await after('POST /sign-in/two-factor');
+  page = await client.get(returnTo);
+  expect(page.status === 303 && /\/oidc\/auth\//.test(page.location ?? ''), 'GET /oidc/interaction again', page);
+  await after('GET /oidc/interaction again');
+  page = await client.get(pathOfLocation(page.location));
+  const back = new URL(page.location ?? '', 'http://server.invalid');
+  expect(
+    page.status === 303 &&
+      `${back.origin}${back.pathname}` === BENCH_REDIRECT_URI &&
+      back.searchParams.get('state') === state &&
+      back.searchParams.has('code'),
+    'GET /oidc/auth/:uid (the code)',
+    page,
+  );
+  await after('GET /oidc/auth/:uid');
+  const response = await fetch(`${baseUrl}/oidc/token`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${encodeURIComponent(app.clientId)}:${encodeURIComponent(app.clientSecret)}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: back.searchParams.get('code')!,
+      redirect_uri: BENCH_REDIRECT_URI,
+      code_verifier: verifier,
+    }).toString(),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const body = await response.text();
+  const tokens = response.status === 200 ? (JSON.parse(body) as Record<string, unknown>) : {};
+  expect(typeof tokens.id_token === 'string' && typeof tokens.access_token === 'string', 'POST /oidc/token', {
+    status: response.status,
+    location: null,
+    body,
+  });
+  await after('POST /oidc/token');
+  return performance.now() - t0;
+}
+
 interface SignInRound {
   signIns: number;
   seconds: number;
@@ -277,6 +406,16 @@ interface SignInRound {
   databaseCpuMs: number;
   /** This (client) process's CPU per sign-in: the load generator shares the 2 cores. */
   clientCpuMs: number;
+  /** The OIDC window of the same round (1b). */
+  oidc: OidcWindow;
+}
+
+interface OidcWindow {
+  signIns: number;
+  seconds: number;
+  rate: number;
+  serverCpuMs: number;
+  databaseCpuMs: number;
 }
 
 interface SignInResult {
@@ -299,6 +438,15 @@ interface SignInResult {
   /** Server CPU per request, measured one request at a time. */
   stepCpuMs: Record<Step, number>;
   afterLoad: Memory;
+  /** 1b: OIDC sign-ins over all rounds, and the median of each round's OIDC ÷ plain rate. */
+  oidcSignIns: number;
+  oidcSeconds: number;
+  oidcRate: number;
+  oidcRatio: number;
+  oidcServerCpuMs: number;
+  oidcDatabaseCpuMs: number;
+  oidcTotalMs: number;
+  oidcStepCpuMs: Record<OidcStep, number>;
 }
 
 /**
@@ -314,7 +462,9 @@ async function measureSignIns(target: Target, passwordHash: string): Promise<Sig
     Math.max(100, Math.ceil(verifies[0]!.rate * ROUNDS * SIGN_IN_SECONDS * 1.5)) + WARMUP_SIGN_INS + BREAKDOWN_SIGN_INS,
   );
   log(`${target.kind}: creating ${needed} enrolled accounts`);
-  const accounts = await createBenchAccounts(target, needed);
+  // As many again for the OIDC windows (1b), and an application for them.
+  const accounts = await createBenchAccounts(target, needed * 2);
+  const application = await registerApplication(target);
 
   const server = await startNexus(`nexus ${target.kind} sign-in server`, target, {
     SEED_DEMO: 'false',
@@ -323,6 +473,8 @@ async function measureSignIns(target: Target, passwordHash: string): Promise<Sig
   const rounds: SignInRound[] = [];
   const timings: SignInTiming[] = [];
   const stepCpuMs = Object.fromEntries(STEPS.map((step) => [step, 0])) as Record<Step, number>;
+  const oidcStepCpuMs = Object.fromEntries(OIDC_STEPS.map((step) => [step, 0])) as Record<OidcStep, number>;
+  const oidcTimes: number[] = [];
   let ranOut = false;
   let afterLoad: Memory;
   try {
@@ -333,7 +485,10 @@ async function measureSignIns(target: Target, passwordHash: string): Promise<Sig
     await signInOnce(server.url, take()!, { checkHome: true });
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
-        for (let i = 0; i < Math.ceil((WARMUP_SIGN_INS - 1) / CONCURRENCY); i++) await signInOnce(server.url, take()!);
+        for (let i = 0; i < Math.ceil((WARMUP_SIGN_INS - 1) / CONCURRENCY); i++) {
+          await signInOnce(server.url, take()!);
+          await oidcSignInOnce(server.url, application, take()!);
+        }
       }),
     );
 
@@ -351,10 +506,21 @@ async function measureSignIns(target: Target, passwordHash: string): Promise<Sig
       });
     }
 
-    for (let round = 0; round < ROUNDS && !ranOut; round++) {
-      log(
-        `${target.kind}: round ${round + 1}/${ROUNDS}: sign-ins, ${CONCURRENCY} clients, ${SIGN_IN_SECONDS} s; then raw verifies, ${VERIFY_SECONDS} s`,
-      );
+    log(`${target.kind}: ${BREAKDOWN_SIGN_INS} sequential OIDC sign-ins for the CPU per request`);
+    for (let i = 0; i < BREAKDOWN_SIGN_INS; i++) {
+      let before = cpuMsOf(server.child.pid);
+      await oidcSignInOnce(server.url, application, take()!, {
+        afterStep: async (step) => {
+          await sleep(5);
+          const now = cpuMsOf(server.child.pid);
+          oidcStepCpuMs[step] += (now - before) / BREAKDOWN_SIGN_INS;
+          before = now;
+        },
+      });
+    }
+
+    /** A window of sign-ins, CONCURRENCY at a time for SIGN_IN_SECONDS: how many, how long, the CPU they took. */
+    const window = async (once: (account: BenchAccount) => Promise<unknown>) => {
       let count = 0;
       const databaseBefore = await databaseCpu(target);
       const serverCpu = cpuMsOf(server.child.pid);
@@ -369,27 +535,49 @@ async function measureSignIns(target: Target, passwordHash: string): Promise<Sig
               ranOut = true;
               return;
             }
-            timings.push(await signInOnce(server.url, account));
+            await once(account);
             count++;
           }
         }),
       );
       const seconds = (performance.now() - start) / 1000;
-      const serverCpuMs = cpuMsOf(server.child.pid) - serverCpu;
       const client = process.cpuUsage(clientCpu);
-      const databaseCpuMs = databaseCpuSince(databaseBefore, await databaseCpu(target));
+      return {
+        count,
+        seconds,
+        serverCpuMs: cpuMsOf(server.child.pid) - serverCpu,
+        databaseCpuMs: databaseCpuSince(databaseBefore, await databaseCpu(target)),
+        clientCpuMs: (client.user + client.system) / 1000,
+      };
+    };
+
+    for (let round = 0; round < ROUNDS && !ranOut; round++) {
+      log(
+        `${target.kind}: round ${round + 1}/${ROUNDS}: sign-ins, then OIDC sign-ins, ${CONCURRENCY} clients, ${SIGN_IN_SECONDS} s each; then raw verifies, ${VERIFY_SECONDS} s`,
+      );
+      const plain = await window(async (account) => timings.push(await signInOnce(server.url, account)));
+      const oidc = await window(async (account) =>
+        oidcTimes.push(await oidcSignInOnce(server.url, application, account)),
+      );
       verifies.push(await verifyWindow(passwordHash, CONCURRENCY, VERIFY_SECONDS));
       const raw = mean([verifies[round]!.rate, verifies[round + 1]!.rate]);
-      const rate = count / seconds;
+      const rate = plain.count / plain.seconds;
       rounds.push({
-        signIns: count,
-        seconds,
+        signIns: plain.count,
+        seconds: plain.seconds,
         rate,
         raw,
         ratio: rate / raw,
-        serverCpuMs: serverCpuMs / count,
-        databaseCpuMs: databaseCpuMs / count,
-        clientCpuMs: (client.user + client.system) / 1000 / count,
+        serverCpuMs: plain.serverCpuMs / plain.count,
+        databaseCpuMs: plain.databaseCpuMs / plain.count,
+        clientCpuMs: plain.clientCpuMs / plain.count,
+        oidc: {
+          signIns: oidc.count,
+          seconds: oidc.seconds,
+          rate: oidc.count / oidc.seconds,
+          serverCpuMs: oidc.serverCpuMs / oidc.count,
+          databaseCpuMs: oidc.databaseCpuMs / oidc.count,
+        },
       });
     }
     afterLoad = memoryOf(server.child.pid);
@@ -400,6 +588,10 @@ async function measureSignIns(target: Target, passwordHash: string): Promise<Sig
   const seconds = rounds.reduce((sum, r) => sum + r.seconds, 0);
   const weighted = (pick: (r: SignInRound) => number) =>
     rounds.reduce((sum, r) => sum + pick(r) * r.signIns, 0) / signIns;
+  const oidcSignIns = rounds.reduce((sum, r) => sum + r.oidc.signIns, 0);
+  const oidcSeconds = rounds.reduce((sum, r) => sum + r.oidc.seconds, 0);
+  const oidcWeighted = (pick: (w: OidcWindow) => number) =>
+    rounds.reduce((sum, r) => sum + pick(r.oidc) * r.oidc.signIns, 0) / oidcSignIns;
   return {
     rounds,
     verifies,
@@ -418,6 +610,14 @@ async function measureSignIns(target: Target, passwordHash: string): Promise<Sig
     totalMs: median(timings.map((t) => t.totalMs)),
     stepCpuMs,
     afterLoad,
+    oidcSignIns,
+    oidcSeconds,
+    oidcRate: oidcSignIns / oidcSeconds,
+    oidcRatio: median(rounds.map((r) => r.oidc.rate / r.rate)),
+    oidcServerCpuMs: oidcWeighted((w) => w.serverCpuMs),
+    oidcDatabaseCpuMs: oidcWeighted((w) => w.databaseCpuMs),
+    oidcTotalMs: median(oidcTimes),
+    oidcStepCpuMs,
   };
 }
 
@@ -498,6 +698,35 @@ function report(results: KindResult[], meta: RunMeta): string {
     ...signIn.map((s) => `${fmt(s.passwordMs, 0)} · ${fmt(s.totpMs, 0)} · ${fmt(s.totalMs, 0)}`),
     '',
   );
+
+  row(
+    `**1b. complete OIDC sign-ins / s** (authorize → sign-in → code → token, PKCE; ${CONCURRENCY} clients)`,
+    ...signIn.map((s) => `${fmt(s.oidcRate)} (${s.oidcSignIns} in ${fmt(s.oidcSeconds)} s)`),
+    'plain sign-ins / s (1), windows of the same length in the same rounds',
+  );
+  row(
+    `**ratio OIDC ÷ plain sign-ins** (median, range of ${ROUNDS} rounds)`,
+    ...signIn.map((s) => `**${fmt(s.oidcRatio, 2)}** (${range(s.rounds.map((r) => r.oidc.rate / r.rate))})`),
+    '1.00 = the provider costs nothing; target ≥ 0.8',
+  );
+  row(
+    'CPU per OIDC sign-in: server · PostgreSQL backends (ms)',
+    ...signIn.map(
+      (s) => `${fmt(s.oidcServerCpuMs)} · ${s.oidcDatabaseCpuMs > 0 ? fmt(s.oidcDatabaseCpuMs) : 'in-process'}`,
+    ),
+    'plain sign-in: the CPU rows of 1',
+  );
+  row(
+    '**ratio CPU per plain ÷ per OIDC sign-in** (server + database)',
+    ...signIn.map((s) => `**${fmt(totalCpu(s) / (s.oidcServerCpuMs + s.oidcDatabaseCpuMs), 2)}**`),
+    '',
+  );
+  row(
+    `server CPU per request of an OIDC sign-in, one at a time (ms): ${OIDC_STEPS.join(' · ')}`,
+    ...signIn.map((s) => OIDC_STEPS.map((step) => fmt(s.oidcStepCpuMs[step], 0)).join(' · ')),
+    "PostgreSQL's own CPU is not included",
+  );
+  row('median latency of a whole OIDC sign-in (ms)', ...signIn.map((s) => fmt(s.oidcTotalMs, 0)), '');
 
   const startup = results.map((r) => r.startup);
   row(
