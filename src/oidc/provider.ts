@@ -179,12 +179,7 @@ function signOutOfNexusToo(services: Services): Parameters<Provider['use']>[0] {
       userAgent: ctx.get('user-agent') || null,
       requestId: null,
     });
-    ctx.cookies.set(cookie, null, {
-      path: '/',
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: services.config.secureCookies,
-      signed: false,
-    });
+    // The cookie is left as it is: the session it names is gone, so it signs nobody in (and Koa
+    // refuses to write a Secure cookie on a request it does not see as HTTPS, behind a proxy too).
   };
 }
