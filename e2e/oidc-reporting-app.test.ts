@@ -171,6 +171,20 @@ async function openApp(): Promise<JourneyTab> {
   return tab;
 }
 
+/** From the app's start page: Nexus's sign-in (username, password, TOTP code), then back to the app's reports. */
+async function signInThroughNexus(tab: JourneyTab, account: FixtureAccount): Promise<void> {
+  await tab.navigate(() => main(tab).getByRole('button', { name: 'Sign in with Nexus Accounts' }).click());
+  expect(new URL(tab.page.url()).origin).toBe(journey.config.baseUrl);
+  const twoFactor = await new SignInPage(tab).expectOn().then((page) => page.signIn(account.username, TEST_PASSWORD));
+  journey.clock.advance(TOTP_PERIOD_SECONDS * 1000);
+  await twoFactor.page
+    .getByLabel('Enter your security code', { exact: true })
+    .fill(generateTotp(account.totpSecret!, journey.clock.now()));
+  await tab.navigate(() => main(tab).getByRole('button', { name: 'Sign in', exact: true }).click());
+  expect(new URL(tab.page.url()).origin).toBe(appUrl);
+  await expectPage(tab, 'Your reports');
+}
+
 async function reload(tab: JourneyTab, heading: string, status = 200): Promise<void> {
   await tab.goto('/');
   await expectPage(tab, heading, status);
@@ -185,16 +199,7 @@ describe('The example reporting application, signing in through Nexus', () => {
     async () => {
       tab = await openApp();
       await reload(tab, 'Reporting (example)');
-      await tab.navigate(() => main(tab).getByRole('button', { name: 'Sign in with Nexus Accounts' }).click());
-      expect(new URL(tab.page.url()).origin).toBe(journey.config.baseUrl);
-      const twoFactor = await new SignInPage(tab).expectOn().then((page) => page.signIn(olu.username, TEST_PASSWORD));
-      journey.clock.advance(TOTP_PERIOD_SECONDS * 1000);
-      await twoFactor.page
-        .getByLabel('Enter your security code', { exact: true })
-        .fill(generateTotp(olu.totpSecret!, journey.clock.now()));
-      await tab.navigate(() => main(tab).getByRole('button', { name: 'Sign in', exact: true }).click());
-      expect(new URL(tab.page.url()).origin).toBe(appUrl);
-      await expectPage(tab, 'Your reports');
+      await signInThroughNexus(tab, olu);
 
       const shown = await shownReports(tab);
       expect(shown.who).toEqual({ Name: OLU.name, 'Local Authority': OLU.la, 'Type of User': OLU.type });
@@ -265,6 +270,26 @@ describe('The example reporting application, signing in through Nexus', () => {
       const refused = await client.refreshTokenGrant(rp, held.refreshToken!).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(client.ResponseBodyError);
       expect((refused as client.ResponseBodyError).error).toBe('invalid_grant');
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'signs out: the app forgets the session, and Nexus asks whether to sign out there too (RP-initiated logout)',
+    async () => {
+      const adaTab = await openApp();
+      await reload(adaTab, 'Reporting (example)');
+      await signInThroughNexus(adaTab, admin);
+      expect((await shownReports(adaTab)).who.Name).toBe('Ada Admin');
+      const before = sessions.signedIn().length;
+      await adaTab.navigate(() => adaTab.page.getByRole('button', { name: 'Sign out', exact: true }).click());
+      expect(sessions.signedIn()).toHaveLength(before - 1);
+      expect(new URL(adaTab.page.url()).origin).toBe(journey.config.baseUrl);
+      await expectPage(adaTab, 'Do you want to sign out of Reporting (example)?');
+      await adaTab.navigate(() => main(adaTab).getByRole('button', { name: 'Yes, sign out' }).click());
+      await expectPage(adaTab, 'You have signed out');
+      await adaTab.goto(`${appUrl}/`);
+      await expectPage(adaTab, 'Reporting (example)');
     },
     TIMEOUT,
   );

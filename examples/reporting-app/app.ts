@@ -88,7 +88,6 @@ export async function buildReportingApp(
     return {
       person: personFromClaims(claims),
       sid: typeof idTokenClaims?.sid === 'string' ? idTokenClaims.sid : previous?.sid,
-      idToken: tokens.id_token ?? previous!.idToken,
       accessToken: tokens.access_token,
       refreshToken: tokens.refresh_token ?? previous?.refreshToken,
       expiresAt: now() + (tokens.expires_in ?? 0) * 1000,
@@ -217,11 +216,13 @@ export async function buildReportingApp(
   /** Ends the app's session, then asks Nexus to end its own (RP-initiated logout). */
   app.post('/sign-out', async (request, reply) => {
     const session = sessionOf(request);
-    const idToken = typeof session === 'object' ? session.signedIn?.idToken : undefined;
+    const wasSignedIn = typeof session === 'object' && session.signedIn !== undefined;
     if (typeof session === 'object') sessions.end(session.id);
     reply.clearCookie(COOKIE, { path: '/' });
-    if (!idToken) return send(reply, signedOutPage());
-    const url = client.buildEndSessionUrl(await nexus(), { id_token_hint: idToken, client_id: options.clientId });
+    if (!wasSignedIn) return send(reply, signedOutPage());
+    // client_id rather than id_token_hint: the ID token holds the person's claims, which do not
+    // belong in a URL (browser history, logs); Nexus asks the person to confirm either way.
+    const url = client.buildEndSessionUrl(await nexus(), { client_id: options.clientId });
     return reply.redirect(url.href, 303);
   });
 

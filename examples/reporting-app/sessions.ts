@@ -19,7 +19,6 @@ export interface SignedIn {
   readonly person: Person;
   /** The provider's session id (the ID token's sid): a back-channel logout may name it. */
   readonly sid: string | undefined;
-  readonly idToken: string;
   readonly accessToken: string;
   readonly refreshToken: string | undefined;
   /** When the access token expires (ms since the epoch, on the app's clock). */
