@@ -49,7 +49,11 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 120_000,
           hookTimeout: 180_000,
-          globalSetup: ['test/support/global-setup.ts', 'e2e/support/browser-server.ts'],
+          globalSetup: [
+            'test/support/global-setup.ts',
+            'test/support/database-template.ts',
+            'e2e/support/browser-server.ts',
+          ],
           setupFiles: ['e2e/support/markup-setup.ts'],
           isolate: false,
         },

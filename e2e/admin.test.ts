@@ -14,7 +14,7 @@ import { formatDate } from '../src/services/deps.ts';
 import { deletionDueAt, scheduledRun } from '../src/domain/lifecycle.ts';
 import { lifecycleRuns } from '../src/services/lifecycle/schedule.ts';
 import { createAccount, createOrganisation, TEST_PASSWORD, type FixtureAccount } from '../test/support/fixtures.ts';
-import { testConfig } from '../test/support/test-app.ts';
+import { journeyConfig } from './support/journey-server.ts';
 import { closeAfterJourneys, JourneyTab, launchChromium } from './support/browser.ts';
 import type { AccessibilityPage } from './support/pages/accessibility-page.ts';
 import { MyCommunicationsPage } from './support/pages/my-communications-page.ts';
@@ -105,7 +105,7 @@ async function accountId(username: string): Promise<string | undefined> {
 }
 
 beforeAll(async () => {
-  config = testConfig({ PORT: '0', HOST: '127.0.0.1' });
+  config = journeyConfig();
   clock = new ManualClock(new Date());
   now = clock.now();
   [server, browser] = await Promise.all([startServer(config, { clock, log: false }), launchChromium()]);

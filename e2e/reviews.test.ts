@@ -11,7 +11,7 @@ import { generateTotp, TOTP_PERIOD_SECONDS } from '../src/domain/totp.ts';
 import { PROJECT_ROOT } from '../src/paths.ts';
 import { startServer, type Server } from '../src/runtime.ts';
 import { createAccount, createOrganisation, TEST_PASSWORD, type FixtureAccount } from '../test/support/fixtures.ts';
-import { testConfig } from '../test/support/test-app.ts';
+import { journeyConfig } from './support/journey-server.ts';
 import { JourneyTab, launchChromium } from './support/browser.ts';
 import { followNavigation } from './support/navigation.ts';
 import { PLATFORM } from './support/pages/nexus-page.ts';
@@ -70,7 +70,7 @@ async function statusOf(username: string) {
 }
 
 beforeAll(async () => {
-  config = testConfig({ PORT: '0', HOST: '127.0.0.1' });
+  config = journeyConfig();
   clock = new ManualClock(new Date());
   const now = clock.now();
   [server, browser] = await Promise.all([startServer(config, { clock, log: false }), launchChromium()]);

@@ -11,7 +11,7 @@ import { generateTotp, TOTP_PERIOD_SECONDS } from '../src/domain/totp.ts';
 import { PROJECT_ROOT } from '../src/paths.ts';
 import { startServer, type Server } from '../src/runtime.ts';
 import { createAccount, createOrganisation, TEST_PASSWORD, type FixtureAccount } from '../test/support/fixtures.ts';
-import { testConfig } from '../test/support/test-app.ts';
+import { journeyConfig } from './support/journey-server.ts';
 import { JourneyTab, launchChromium } from './support/browser.ts';
 import { ChooseNewPasswordPage } from './support/pages/choose-new-password-page.ts';
 import { LinkExpiredPage } from './support/pages/link-expired-page.ts';
@@ -59,7 +59,7 @@ async function screenshot(page: NexusPage, name: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  config = testConfig({ PORT: '0', HOST: '127.0.0.1' });
+  config = journeyConfig();
   clock = new ManualClock(new Date());
   [server, browser] = await Promise.all([startServer(config, { clock, log: false }), launchChromium()]);
   db = server.runtime.handle.db;

@@ -6,6 +6,7 @@ import { ManualClock } from '../../src/domain/clock.ts';
 import { generateTotp, TOTP_PERIOD_SECONDS } from '../../src/domain/totp.ts';
 import { startServer, type Server } from '../../src/runtime.ts';
 import { createAccount, createOrganisation, TEST_PASSWORD, type FixtureAccount } from '../../test/support/fixtures.ts';
+import { unpackMigratedDatabase } from '../../test/support/migrated-data-dir.ts';
 import { testConfig } from '../../test/support/test-app.ts';
 import { closeAfterJourneys, JourneyTab, launchChromium } from './browser.ts';
 import { SignInPage } from './pages/sign-in-page.ts';
@@ -20,6 +21,13 @@ export interface Journey {
   readonly tabs: JourneyTab[];
 }
 
+/** A journey server's settings: a temporary DATA_DIR holding the run's migrated database, a random port. */
+export function journeyConfig(env: Record<string, string> = {}): Config {
+  const config = testConfig({ PORT: '0', HOST: '127.0.0.1', ...env });
+  unpackMigratedDatabase(config.dataDir);
+  return config;
+}
+
 /**
  * Starts both before the file's tests (a file's own beforeAll, registered after this call, runs
  * after it and can seed data), and closes them, with every tab checked clean, after.
@@ -28,7 +36,7 @@ export function useJourneyServer(options: { env?: () => Promise<Record<string, s
   const journey = { tabs: [] as JourneyTab[] } as Journey;
   beforeAll(async () => {
     // `env`: settings of the file's own (passkeys need BASE_URL on localhost: a WebAuthn RP ID is a name, not an address).
-    journey.config = testConfig({ PORT: '0', HOST: '127.0.0.1', ...(await options.env?.()) });
+    journey.config = journeyConfig(await options.env?.());
     journey.clock = new ManualClock(new Date());
     [journey.server, journey.browser] = await Promise.all([
       startServer(journey.config, { clock: journey.clock, log: false }),

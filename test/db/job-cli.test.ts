@@ -7,6 +7,7 @@ import { acquireEmbeddedLock } from '../../src/data/connect.ts';
 import type { Db } from '../../src/data/database.ts';
 import { addDays } from '../../src/domain/calendar.ts';
 import { cliEnv, runCli, STACK_TRACE, withEmbeddedDatabase, type CliRun } from '../support/cli-child.ts';
+import { unpackMigratedDatabase } from '../support/migrated-data-dir.ts';
 
 /**
  * `nexus-accounts lifecycle run|preview` and `digest send` (R41, R47) as child processes, on the
@@ -83,6 +84,7 @@ function expectRefused(result: Run, message: RegExp, label: string): void {
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'nexus-job-cli-'));
+  unpackMigratedDatabase(dataDir);
   const seeded = await run('seed-demo');
   expect(seeded.code, seeded.stderr).toBe(0);
 }, STEP_TIMEOUT);

@@ -9,6 +9,7 @@ import { SYSTEM_CONTEXT } from '../../src/services/request-context.ts';
 import { hashToken } from '../../src/services/sign-in/secrets.ts';
 import { cliEnv, runCli, STACK_TRACE, withEmbeddedDatabase } from '../support/cli-child.ts';
 import { supportAndCamdenAdmin } from '../support/fixtures.ts';
+import { unpackMigratedDatabase } from '../support/migrated-data-dir.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 let t: TestApp;
@@ -149,6 +150,7 @@ describe('nexus-accounts clients and keys (command line, embedded database)', ()
   const env = () => cliEnv(dataDir, 'cli-test-secret-key-that-is-at-least-32-characters');
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'nexus-oidc-cli-'));
+    unpackMigratedDatabase(dataDir);
   });
   afterAll(async () => {
     for (const child of children) child.kill('SIGKILL');

@@ -19,6 +19,7 @@ import {
 import { startServer, startWorker } from '../../src/runtime.ts';
 import { createServices, type Services } from '../../src/services/index.ts';
 import { createAccount, createOrganisation } from '../support/fixtures.ts';
+import { unpackMigratedDatabase } from '../support/migrated-data-dir.ts';
 import { testConfig } from '../support/test-app.ts';
 import { createTestDatabase } from '../support/test-db.ts';
 
@@ -442,6 +443,7 @@ describe('who runs the schedule', () => {
       : 'in embedded mode the server does; a worker is refused',
     async () => {
       const serverConfig = testConfig({ PORT: '0', ...(POSTGRES ? { DATABASE_URL: handle.url! } : {}) });
+      if (!POSTGRES) unpackMigratedDatabase(serverConfig.dataDir);
       const server = await startServer(serverConfig, { clock, log: false });
       try {
         if (POSTGRES) {

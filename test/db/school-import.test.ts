@@ -11,6 +11,7 @@ import { ValidationError } from '../../src/domain/errors.ts';
 import { PROJECT_ROOT } from '../../src/paths.ts';
 import { SYSTEM_CONTEXT } from '../../src/services/request-context.ts';
 import { createAccount, supportAndCamdenAdmin, type FixtureAccount } from '../support/fixtures.ts';
+import { unpackMigratedDatabase } from '../support/migrated-data-dir.ts';
 import { signInAs } from '../support/sign-in.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 
@@ -285,6 +286,7 @@ describe('nexus-accounts schools import (command line)', () => {
   let dataDir: string;
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'nexus-gias-cli-'));
+    unpackMigratedDatabase(dataDir);
   });
   afterAll(async () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });

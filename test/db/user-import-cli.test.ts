@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/data/database.ts';
 import { migrateToLatest } from '../../src/data/migrate.ts';
 import { seedCamdenForImport } from '../support/import-fixtures.ts';
+import { unpackMigratedDatabase } from '../support/migrated-data-dir.ts';
 import { cliEnv, runCli, STACK_TRACE, withEmbeddedDatabase } from '../support/cli-child.ts';
 
 /**
@@ -47,6 +48,7 @@ async function csvFile(name: string, text: string): Promise<string> {
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'nexus-user-import-cli-'));
+  unpackMigratedDatabase(dataDir);
   await withDatabase(async (db) => {
     await migrateToLatest(db);
     await seedCamdenForImport(db);

@@ -11,6 +11,7 @@ import { PROJECT_ROOT } from '../../src/paths.ts';
 import { cliEnv, runCli, STACK_TRACE, withEmbeddedDatabase } from '../support/cli-child.ts';
 import { createAccount, type FixtureAccount } from '../support/fixtures.ts';
 import { seedCamdenForImport } from '../support/import-fixtures.ts';
+import { unpackMigratedDatabase } from '../support/migrated-data-dir.ts';
 import { signInAs } from '../support/sign-in.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 
@@ -121,6 +122,7 @@ describe('LibreOffice files through `users import`', { timeout: 240_000 }, () =>
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'nexus-spreadsheets-'));
+    unpackMigratedDatabase(dataDir);
     await withEmbeddedDatabase(dataDir, async (db) => {
       await migrateToLatest(db);
       await seedCamdenForImport(db, ['North cluster']);
