@@ -275,6 +275,23 @@ describe('The example reporting application, signing in through Nexus', () => {
   );
 
   it(
+    'ends the app session when Nexus refuses its refresh: the next page says signed out',
+    async () => {
+      const adaTab = await openApp();
+      await reload(adaTab, 'Reporting (example)');
+      await signInThroughNexus(adaTab, admin);
+      const held = sessions.signedIn().find((s) => s.person.sub === admin.id)!;
+      // Revoked at Nexus (as a grant ended there would be), so the app's next refresh is refused.
+      await client.tokenRevocation(rp, held.refreshToken!, { token_type_hint: 'refresh_token' });
+      appClockAhead = held.expiresAt - Date.now();
+      await reload(adaTab, 'You have been signed out');
+      expect(sessions.signedIn().filter((s) => s.person.sub === admin.id)).toEqual([]);
+      await reload(adaTab, 'Reporting (example)');
+    },
+    TIMEOUT,
+  );
+
+  it(
     'signs out: the app forgets the session, and Nexus asks whether to sign out there too (RP-initiated logout)',
     async () => {
       const adaTab = await openApp();

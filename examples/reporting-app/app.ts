@@ -108,7 +108,10 @@ export async function buildReportingApp(
         const tokens = await client.refreshTokenGrant(await nexus(), signedIn.refreshToken);
         return (session.signedIn = await signedInFrom(tokens, signedIn));
       } catch (error) {
-        if (error instanceof client.ResponseBodyError) return undefined;
+        // Refused (invalid_grant: archived, deleted, revoked; invalid_client: this app disabled or its
+        // secret replaced): the session cannot go on. Anything else (Nexus unreachable) is an error page.
+        if (error instanceof client.ResponseBodyError || error instanceof client.WWWAuthenticateChallengeError)
+          return undefined;
         throw error;
       } finally {
         session.refreshing = undefined;
