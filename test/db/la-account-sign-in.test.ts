@@ -7,6 +7,8 @@ import { createAccount, createOrganisation, TEST_PASSWORD, type FixtureAccount }
 import { ProviderBrowser, startLaProvider, type LaProvider } from '../support/la-provider.ts';
 import { signInAs } from '../support/sign-in.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
+import { upsertOidcState } from '../../src/data/queries/oidc-state-queries.ts';
+import { providerSessionsOf } from '../../src/data/queries/oidc-logout-queries.ts';
 
 /**
  * Signing in with the LA's own account (R64, issue 15 items 2–4), against a real OpenID Connect
@@ -541,11 +543,23 @@ describe('leavers', () => {
     expect(await signedIn(client)).toBe(true);
     t.clock.advance(2 * 3_600_000);
     expect(await signedIn(client)).toBe(true); // refreshed: the provider still knows the person
+    // A session at Nexus's own OpenID Connect provider (an application the person signed in to).
+    await upsertOidcState(t.handle.db, {
+      model: 'Session',
+      id: 'session-of-lee',
+      payload: { accountId: leaver.id, authorizations: {} },
+      accountId: leaver.id,
+      grantId: undefined,
+      userCode: undefined,
+      uid: undefined,
+      expiresAt: undefined,
+    });
     idp.people.get('sub-lee')!.disabled = true;
     t.clock.advance(2 * 3_600_000);
     expect(await signedIn(client)).toBe(false);
     const [failed] = (await events('sign-in.la-account-recheck-failed')).slice(-1);
     expect(failed!.details).toMatchObject({ outcome: 'refused' });
+    expect(await providerSessionsOf(t.handle.db, leaver.id)).toEqual([]);
   });
 });
 

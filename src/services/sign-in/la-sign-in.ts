@@ -50,6 +50,7 @@ import { internalAddressProblem } from '../identity-providers/public-address.ts'
 import { raiseSecurityAlert } from '../lifecycle/security-alert-service.ts';
 import type { RequestContext } from '../request-context.ts';
 import { hashToken, newToken } from './secrets.ts';
+import { endProviderSessions } from './end-sessions.ts';
 
 /**
  * Signing in through an LA's own OpenID Connect provider (R64, issue 15 items 2–4), with
@@ -523,7 +524,12 @@ export async function recheckLaSession(
   }
   await db.transaction().execute(async (trx) => {
     await deleteSession(trx, session.id_hash);
-    if (answer.refused) await dropLaRefreshToken(trx, account.id);
+    // Refused, the LA no longer vouches for the person: every application they signed in to through
+    // Nexus is told too (R63). Unreachable, only this session ends: an outage is no leaver.
+    if (answer.refused) {
+      await dropLaRefreshToken(trx, account.id);
+      await endProviderSessions(trx, account.id, now);
+    }
     await audit(trx, self(account), ctx, now, {
       action: 'sign-in.la-account-recheck-failed',
       organisationId: account.organisation_id,
