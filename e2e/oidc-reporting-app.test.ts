@@ -165,14 +165,14 @@ async function expectedReports(accountId: string): Promise<Record<string, string
   return Object.fromEntries(REPORTS.filter((r) => privileges.includes(r.privilege)).map((r) => [r.title, schools]));
 }
 
-async function openApp(): Promise<JourneyTab> {
+/**
+ * A new browser at the app's start page, signed in through Nexus (username, password, TOTP code),
+ * back at the app's reports.
+ */
+async function signedInToApp(account: FixtureAccount): Promise<JourneyTab> {
   const tab = await JourneyTab.open(journey.browser, { baseUrl: appUrl, javaScript: true });
   journey.tabs.push(tab);
-  return tab;
-}
-
-/** From the app's start page: Nexus's sign-in (username, password, TOTP code), then back to the app's reports. */
-async function signInThroughNexus(tab: JourneyTab, account: FixtureAccount): Promise<void> {
+  await reload(tab, 'Reporting (example)');
   await tab.navigate(() => main(tab).getByRole('button', { name: 'Sign in with Nexus Accounts' }).click());
   expect(new URL(tab.page.url()).origin).toBe(journey.config.baseUrl);
   const twoFactor = await new SignInPage(tab).expectOn().then((page) => page.signIn(account.username, TEST_PASSWORD));
@@ -183,6 +183,7 @@ async function signInThroughNexus(tab: JourneyTab, account: FixtureAccount): Pro
   await tab.navigate(() => main(tab).getByRole('button', { name: 'Sign in', exact: true }).click());
   expect(new URL(tab.page.url()).origin).toBe(appUrl);
   await expectPage(tab, 'Your reports');
+  return tab;
 }
 
 async function reload(tab: JourneyTab, heading: string, status = 200): Promise<void> {
@@ -197,9 +198,7 @@ describe('The example reporting application, signing in through Nexus', () => {
   it(
     'signs the person in with password and TOTP, and lists exactly the reports of their privileges for their schools',
     async () => {
-      tab = await openApp();
-      await reload(tab, 'Reporting (example)');
-      await signInThroughNexus(tab, olu);
+      tab = await signedInToApp(olu);
 
       const shown = await shownReports(tab);
       expect(shown.who).toEqual({ Name: OLU.name, 'Local Authority': OLU.la, 'Type of User': OLU.type });
@@ -277,9 +276,7 @@ describe('The example reporting application, signing in through Nexus', () => {
   it(
     'ends the app session when Nexus refuses its refresh: the next page says signed out',
     async () => {
-      const adaTab = await openApp();
-      await reload(adaTab, 'Reporting (example)');
-      await signInThroughNexus(adaTab, admin);
+      const adaTab = await signedInToApp(admin);
       const held = sessions.signedIn().find((s) => s.person.sub === admin.id)!;
       // Revoked at Nexus (as a grant ended there would be), so the app's next refresh is refused.
       await client.tokenRevocation(rp, held.refreshToken!, { token_type_hint: 'refresh_token' });
@@ -294,9 +291,7 @@ describe('The example reporting application, signing in through Nexus', () => {
   it(
     'signs out: the app forgets the session, and Nexus asks whether to sign out there too (RP-initiated logout)',
     async () => {
-      const adaTab = await openApp();
-      await reload(adaTab, 'Reporting (example)');
-      await signInThroughNexus(adaTab, admin);
+      const adaTab = await signedInToApp(admin);
       expect((await shownReports(adaTab)).who.Name).toBe('Ada Admin');
       const before = sessions.signedIn().length;
       await adaTab.navigate(() => adaTab.page.getByRole('button', { name: 'Sign out', exact: true }).click());
