@@ -169,8 +169,8 @@ async function expectedReports(accountId: string): Promise<Record<string, string
  * A new browser at the app's start page, signed in through Nexus (username, password, TOTP code),
  * back at the app's reports.
  */
-async function signedInToApp(account: FixtureAccount): Promise<JourneyTab> {
-  const tab = await JourneyTab.open(journey.browser, { baseUrl: appUrl, javaScript: true });
+async function signedInToApp(account: FixtureAccount, javaScript = true): Promise<JourneyTab> {
+  const tab = await JourneyTab.open(journey.browser, { baseUrl: appUrl, javaScript });
   journey.tabs.push(tab);
   await reload(tab, 'Reporting (example)');
   await tab.navigate(() => main(tab).getByRole('button', { name: 'Sign in with Nexus Accounts' }).click());
@@ -274,15 +274,34 @@ describe('The example reporting application, signing in through Nexus', () => {
   );
 
   it(
+    'works without JavaScript, and tells a person with no schools so instead of listing reports',
+    async () => {
+      const adaTab = await signedInToApp(admin, false);
+      const shown = await shownReports(adaTab);
+      expect(shown.who).toEqual({
+        Name: 'Ada Admin',
+        'Local Authority': 'Northshire (931)',
+        'Type of User': 'LA Administrator',
+      });
+      expect((await inNexus(admin.id)).schools).toEqual([]);
+      expect(shown.reports).toEqual({});
+      expect(await main(adaTab).innerText()).toContain('You have no schools in Nexus Accounts');
+    },
+    TIMEOUT,
+  );
+
+  it(
     'ends the app session when Nexus refuses its refresh: the next page says signed out',
     async () => {
       const adaTab = await signedInToApp(admin);
-      const held = sessions.signedIn().find((s) => s.person.sub === admin.id)!;
+      // This browser's session is the newest.
+      const held = sessions.signedIn().at(-1)!;
+      expect(held.person.sub).toBe(admin.id);
       // Revoked at Nexus (as a grant ended there would be), so the app's next refresh is refused.
       await client.tokenRevocation(rp, held.refreshToken!, { token_type_hint: 'refresh_token' });
       appClockAhead = held.expiresAt - Date.now();
       await reload(adaTab, 'You have been signed out');
-      expect(sessions.signedIn().filter((s) => s.person.sub === admin.id)).toEqual([]);
+      expect(sessions.signedIn().map((s) => s.refreshToken)).not.toContain(held.refreshToken);
       await reload(adaTab, 'Reporting (example)');
     },
     TIMEOUT,
