@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { loadConfig } from '../config.ts';
 import { SYSTEM, withRuntime } from './database.ts';
@@ -39,24 +40,51 @@ export function addOidcCommands(program: Command): void {
     .requiredOption('--name <name>', 'the name people know the application by')
     .option('--redirect-uri <uri>', 'where Nexus sends people back after sign-in (exact; repeat for more)', collect, [])
     .option('--backchannel-logout-uri <uri>', 'where Nexus tells the application that a session has ended')
-    .action(async (options: { name: string; redirectUri: string[]; backchannelLogoutUri?: string }) => {
-      const config = loadConfig();
-      const { SYSTEM_CONTEXT } = await import('../services/request-context.ts');
-      await withRuntime(config, async (runtime) => {
-        const { application, clientSecret } = await runtime.services.applications.register(
-          SYSTEM,
-          { name: options.name, redirectUris: options.redirectUri, backchannelLogoutUri: options.backchannelLogoutUri },
-          SYSTEM_CONTEXT,
-        );
-        console.log(`Registered ${application.name}.`);
-        console.log(`Issuer:        ${config.baseUrl}/oidc`);
-        console.log(`Client ID:     ${application.clientId}`);
-        console.log(`Client secret: ${clientSecret}`);
-        console.log(
-          '\nKeep the secret now: it is not stored and cannot be shown again (clients rotate-secret makes a new one).',
-        );
-      });
-    });
+    .option('--jwks-uri <uri>', 'private_key_jwt instead of a secret: where the application publishes its public keys')
+    .option('--jwks-file <file>', 'private_key_jwt instead of a secret: a JSON key set of its public keys')
+    .action(
+      async (options: {
+        name: string;
+        redirectUri: string[];
+        backchannelLogoutUri?: string;
+        jwksUri?: string;
+        jwksFile?: string;
+      }) => {
+        const config = loadConfig();
+        const { SYSTEM_CONTEXT } = await import('../services/request-context.ts');
+        const input = {
+          name: options.name,
+          redirectUris: options.redirectUri,
+          backchannelLogoutUri: options.backchannelLogoutUri,
+        };
+        const jwks = options.jwksFile === undefined ? undefined : await readFile(options.jwksFile, 'utf8');
+        await withRuntime(config, async (runtime) => {
+          const { applications } = runtime.services;
+          const withKeys = options.jwksUri !== undefined || jwks !== undefined;
+          const { application, clientSecret } = withKeys
+            ? {
+                ...(await applications.registerWithKeys(
+                  SYSTEM,
+                  { ...input, jwksUri: options.jwksUri, jwks },
+                  SYSTEM_CONTEXT,
+                )),
+                clientSecret: undefined,
+              }
+            : await applications.register(SYSTEM, input, SYSTEM_CONTEXT);
+          console.log(`Registered ${application.name}.`);
+          console.log(`Issuer:        ${config.baseUrl}/oidc`);
+          console.log(`Client ID:     ${application.clientId}`);
+          if (clientSecret === undefined) {
+            console.log('Client authentication: private_key_jwt (a JWT signed with one of its registered keys)');
+            return;
+          }
+          console.log(`Client secret: ${clientSecret}`);
+          console.log(
+            '\nKeep the secret now: it is not stored and cannot be shown again (clients rotate-secret makes a new one).',
+          );
+        });
+      },
+    );
 
   clients
     .command('list')

@@ -398,8 +398,11 @@ export interface OidcSigningKeysTable {
 export interface OidcClientsTable {
   client_id: string;
   name: string;
-  /** SHA-256 of the secret, which is shown once. */
-  secret_hash: string;
+  /** SHA-256 of the secret, which is shown once; null for an application that signs JWTs with its keys (migration 0015). */
+  secret_hash: string | null;
+  /** Where the provider fetches the keys of a `private_key_jwt` application, or the key set itself (migration 0015). */
+  jwks_uri: ColumnType<string | null, string | null | undefined, string | null>;
+  jwks: ColumnType<{ keys: Record<string, unknown>[] } | null, string | null | undefined, string | null>;
   redirect_uris: string[];
   post_logout_redirect_uris: ColumnType<string[], string[] | undefined, string[]>;
   backchannel_logout_uri: string | null;

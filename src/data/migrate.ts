@@ -16,6 +16,7 @@ import * as m0011 from './migrations/0011-la-sign-in.ts';
 import * as m0012 from './migrations/0012-passkey-sign-in.ts';
 import * as m0013 from './migrations/0013-oidc-provider.ts';
 import * as m0014 from './migrations/0014-oidc-backchannel-logout.ts';
+import * as m0015 from './migrations/0015-oidc-client-keys.ts';
 
 /** Migrations are imported, not read from a folder, so they run the same under tsx and in tests. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -33,6 +34,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0012-passkey-sign-in': m0012,
   '0013-oidc-provider': m0013,
   '0014-oidc-backchannel-logout': m0014,
+  '0015-oidc-client-keys': m0015,
 };
 
 /** In the order they run. */

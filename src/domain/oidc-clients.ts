@@ -13,6 +13,41 @@ export interface ApplicationInput {
   readonly name: string;
   readonly redirectUris: readonly string[];
   readonly backchannelLogoutUri: string | undefined;
+  /** How it proves who it is at the token endpoint: a secret Nexus makes, or a JWT signed with its own keys. */
+  readonly credential: ApplicationCredential;
+}
+
+export type ApplicationCredential =
+  | { readonly kind: 'secret' }
+  | { readonly kind: 'jwks-uri'; readonly jwksUri: string }
+  | { readonly kind: 'jwks'; readonly jwks: { readonly keys: readonly Record<string, unknown>[] } };
+
+const MAX_KEYS = 10;
+/** JWK members that only a private (or symmetric) key has: never accepted, the provider needs public keys only. */
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+
+/** A key set given as JSON (`clients add --jwks-file`): its public signing keys, or why not. */
+export function publicKeySet(raw: string): { jwks?: { keys: Record<string, unknown>[] }; problem?: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return { problem: 'The key set must be JSON: {"keys": [...]}' };
+  }
+  const keys = (parsed as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys) || keys.length === 0 || keys.length > MAX_KEYS)
+    return { problem: `The key set must have between 1 and ${MAX_KEYS} keys in "keys"` };
+  for (const key of keys as unknown[]) {
+    if (typeof key !== 'object' || key === null || Array.isArray(key))
+      return { problem: 'Every key must be a JWK object' };
+    const jwk = key as Record<string, unknown>;
+    if (!['EC', 'RSA', 'OKP'].includes(jwk.kty as string))
+      return { problem: 'Every key must be a public EC, RSA or OKP key (kty)' };
+    if (PRIVATE_MEMBERS.some((member) => member in jwk))
+      return { problem: 'The key set must hold public keys only: give the application’s private key to nobody' };
+    if (jwk.use !== undefined && jwk.use !== 'sig') return { problem: 'Every key must be for signing (use "sig")' };
+  }
+  return { jwks: { keys: keys as Record<string, unknown>[] } };
 }
 
 /** Plain http only on this machine (an application being developed next to Nexus). */
@@ -45,6 +80,9 @@ export function validateApplication(input: {
   name?: unknown;
   redirectUris?: unknown;
   backchannelLogoutUri?: unknown;
+  /** For `private_key_jwt` (the command line): the application's key set address, or the key set as JSON. */
+  jwksUri?: unknown;
+  jwks?: unknown;
 }): { value?: ApplicationInput; errors: FieldErrors } {
   const errors: Record<string, string> = {};
   const name = text(input.name);
@@ -64,8 +102,22 @@ export function validateApplication(input: {
   const backchannelProblem = backchannel && applicationUriProblem(backchannel, 'sign-out address');
   if (backchannelProblem) errors.backchannelLogoutUri = backchannelProblem;
 
+  const jwksUri = text(input.jwksUri) || undefined;
+  const jwksText = text(input.jwks) || undefined;
+  let credential: ApplicationCredential = { kind: 'secret' };
+  if (jwksUri && jwksText) errors.jwks = 'Give the key set or its address, not both';
+  else if (jwksUri) {
+    const problem = applicationUriProblem(jwksUri, 'key set address');
+    if (problem) errors.jwksUri = problem;
+    else credential = { kind: 'jwks-uri', jwksUri };
+  } else if (jwksText) {
+    const { jwks, problem } = publicKeySet(jwksText);
+    if (problem) errors.jwks = problem;
+    else credential = { kind: 'jwks', jwks: jwks! };
+  }
+
   if (Object.keys(errors).length > 0) return { errors };
-  return { value: { name, redirectUris, backchannelLogoutUri: backchannel }, errors: {} };
+  return { value: { name, redirectUris, backchannelLogoutUri: backchannel, credential }, errors: {} };
 }
 
 /** A readable, unguessable-enough client id: the name's letters and a random tail. */

@@ -101,7 +101,8 @@ export function providerConfiguration(services: Services, keys: JwkKeys): Config
     conformIdTokenClaims: false,
     responseTypes: ['code'],
     pkce: { required: () => true },
-    clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
+    // A secret, or a JWT signed with the application's own keys (registered with `clients add --jwks-uri|--jwks-file`).
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
     enabledJWA: {
       idTokenSigningAlgValues: ['ES256'],
       userinfoSigningAlgValues: ['ES256'],
@@ -135,14 +136,21 @@ export function providerConfiguration(services: Services, keys: JwkKeys): Config
     },
     loadExistingGrant: firstPartyGrant,
     renderError: pages.renderError,
-    // The library's requests (back-channel logouts) go only to addresses central support registered,
-    // which may rightly be on the platform's own network or localhost: its guard against requests to
-    // private addresses (for self-registered clients) would refuse them, so its dispatcher is dropped.
+    // A back-channel logout goes to the sign-out address central support registered, which may rightly
+    // be on the platform's own network or localhost: the library's guard against requests to private
+    // addresses would refuse it, so it is dropped for those POSTs alone. Every other request the
+    // library makes (an application's jwks_uri) keeps the guard (found by review).
     fetch: (url, options) => {
+      if (!isLogoutPost(options)) return globalThis.fetch(url, options);
       const { dispatcher: _guard, ...rest } = options as RequestInit & { dispatcher?: unknown };
       return globalThis.fetch(url, rest);
     },
   };
+}
+
+/** The library's back-channel logout request (Client#backchannelLogout): a form POST of a logout token. */
+function isLogoutPost(options: RequestInit): boolean {
+  return options.method === 'POST' && options.body instanceof URLSearchParams && options.body.has('logout_token');
 }
 
 /** Builds a provider for these keys; the issuer is BASE_URL/oidc. */
@@ -157,6 +165,20 @@ export function buildProvider(services: Services, keys: JwkKeys): Provider {
     return expected.length === presented.length && timingSafeEqual(expected, presented);
   };
   provider.use(signOutOfNexusToo(services));
+  // A logout the library sent itself (RP-initiated) and the application did not take is retried
+  // through the logout outbox instead of being lost (found by review).
+  provider.on(
+    'backchannel.error',
+    (ctx: KoaContextWithOIDC, _error: unknown, client: { clientId: string }, accountId: string, sid?: string) => {
+      const sessionId = ctx.oidc?.session?.id;
+      if (!sessionId) return;
+      services.oidcState
+        .queueLogoutRetry({ sessionId, clientId: client.clientId, accountId, sid: sid ?? null })
+        .catch((error: unknown) => {
+          console.error('A back-channel logout could not be queued for another attempt', error);
+        });
+    },
+  );
   return provider;
 }
 
@@ -172,6 +194,12 @@ function signOutOfNexusToo(services: Services): Parameters<Provider['use']>[0] {
     await next();
     const { oidc } = ctx as KoaContextWithOIDC;
     if (oidc?.route !== 'end_session_confirm' || !oidc.params?.logout || ctx.status !== 303) return;
+    // Only the person who answered "Yes, sign out" for their own provider session. The library also
+    // posts logout=yes by itself: for a browser with no provider session (so any site could link
+    // there and sign the person out everywhere), and to end a previous person's provider session at
+    // a shared computer, which must not sign out the person now signed in (found by review).
+    const nexusAccountId = (ctx.req as NexusRequest).nexusAccountId;
+    if (!oidc.session?.accountId || oidc.session.accountId !== nexusAccountId) return;
     const token = ctx.cookies.get(cookie, { signed: false });
     if (!token) return;
     await services.signIn.signOut(token, {

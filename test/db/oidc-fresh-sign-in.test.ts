@@ -2,10 +2,16 @@ import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTotp } from '../../src/domain/totp.ts';
 import { SYSTEM_CONTEXT } from '../../src/services/request-context.ts';
-import { loadPrincipal } from '../../src/services/sign-in/principal.ts';
 import type { FormClient } from '../support/browser.ts';
-import { createAccount, supportAndCamdenAdmin, TEST_PASSWORD, type FixtureAccount } from '../support/fixtures.ts';
-import { authorise, follow, REDIRECT_URI, relyingParty, type Authorisation } from '../support/oidc-client.ts';
+import { TEST_PASSWORD, type FixtureAccount } from '../support/fixtures.ts';
+import {
+  authorise,
+  follow,
+  REDIRECT_URI,
+  relyingParty,
+  supportAndOfficer,
+  type Authorisation,
+} from '../support/oidc-client.ts';
 import { signInAs } from '../support/sign-in.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 
@@ -25,13 +31,9 @@ let rp: client.Configuration;
 beforeAll(async () => {
   t = await createTestApp({ now: new Date(Date.now() - 30 * 60_000).toISOString() });
   base = t.config.baseUrl;
-  const people = await supportAndCamdenAdmin(t.handle.db, t.config.secretKey);
-  officer = await createAccount(t.handle.db, t.config.secretKey, {
-    organisationId: people.camden,
-    username: 'olu.officer',
-    userType: 'la_officer',
-  });
-  const support = (await loadPrincipal(t.handle.db, people.support.id))!;
+  const people = await supportAndOfficer(t.handle.db, t.config.secretKey);
+  officer = people.officer;
+  const { support } = people;
   const registered = await t.services.applications.register(
     support.actor,
     { name: 'Pupil reports', redirectUris: [REDIRECT_URI] },

@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import * as client from 'openid-client';
+import type { Db } from '../../src/data/database.ts';
+import { loadPrincipal } from '../../src/services/sign-in/principal.ts';
 import type { FormClient } from './browser.ts';
+import { createAccount, supportAndCamdenAdmin } from './fixtures.ts';
 
 /**
  * An application signing people in through Nexus with openid-client, as the platform's reporting
@@ -112,4 +115,15 @@ export function exchange(config: client.Configuration, a: Authorisation) {
     expectedState: a.state,
     expectedNonce: a.nonce,
   });
+}
+
+/** Who an application test needs: central support, to register it, and an LA officer of Camden to sign in to it. */
+export async function supportAndOfficer(db: Db, secretKey: string) {
+  const people = await supportAndCamdenAdmin(db, secretKey);
+  const officer = await createAccount(db, secretKey, {
+    organisationId: people.camden,
+    username: 'olu.officer',
+    userType: 'la_officer',
+  });
+  return { support: (await loadPrincipal(db, people.support.id))!, officer };
 }

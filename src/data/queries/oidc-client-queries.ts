@@ -10,7 +10,10 @@ export async function insertOidcClient(
   row: {
     clientId: string;
     name: string;
-    secretHash: string;
+    /** Exactly one of the three (migration 0015). */
+    secretHash?: string;
+    jwksUri?: string;
+    jwks?: { readonly keys: readonly Record<string, unknown>[] };
     redirectUris: readonly string[];
     backchannelLogoutUri: string | undefined;
     createdAt: Date;
@@ -22,7 +25,9 @@ export async function insertOidcClient(
     .values({
       client_id: row.clientId,
       name: row.name,
-      secret_hash: row.secretHash,
+      secret_hash: row.secretHash ?? null,
+      jwks_uri: row.jwksUri ?? null,
+      jwks: row.jwks ? JSON.stringify(row.jwks) : null,
       redirect_uris: [...row.redirectUris],
       backchannel_logout_uri: row.backchannelLogoutUri ?? null,
       created_at: row.createdAt,

@@ -26,6 +26,8 @@ export interface Application {
   readonly disabledAt: Date | null;
   readonly createdAt: Date;
   readonly secretRotatedAt: Date;
+  /** At the token endpoint: its client secret, or a JWT signed with its own keys (`private_key_jwt`). */
+  readonly authentication: 'secret' | 'keys';
 }
 
 function applicationOf(row: OidcClient): Application {
@@ -37,7 +39,15 @@ function applicationOf(row: OidcClient): Application {
     disabledAt: row.disabled_at,
     createdAt: row.created_at,
     secretRotatedAt: row.secret_rotated_at,
+    authentication: row.secret_hash === null ? 'keys' : 'secret',
   };
+}
+
+/** How the provider checks the application at the token endpoint: its secret's hash, or its public keys. */
+function credentialMetadata(row: OidcClient): AdapterPayload {
+  if (row.jwks_uri) return { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: row.jwks_uri };
+  if (row.jwks) return { token_endpoint_auth_method: 'private_key_jwt', jwks: row.jwks };
+  return { token_endpoint_auth_method: 'client_secret_basic', client_secret: row.secret_hash ?? undefined };
 }
 
 /** A sign-in that the provider handed over to this service's pages: its return path (src/oidc/oidc-plugin.ts). */
@@ -58,6 +68,48 @@ export function createApplicationService({ db, clock }: ServiceDeps) {
     return row;
   }
 
+  /** Registers an application; its new client secret, unless it signs with its own keys. */
+  async function create(
+    actor: Actor,
+    input: Parameters<typeof validateApplication>[0],
+    ctx: RequestContext,
+  ): Promise<{ application: Application; clientSecret?: string }> {
+    authorise(actor, 'applications.manage');
+    const { value, errors } = validateApplication(input);
+    if (!value) throw new ValidationError(errors);
+    const now = clock.now();
+    const clientId = clientIdFor(value.name, randomBytes(4).toString('hex'));
+    const { credential } = value;
+    const clientSecret = credential.kind === 'secret' ? newSecret() : undefined;
+    const by = who(actor);
+    await db.transaction().execute(async (trx) => {
+      await insertOidcClient(trx, {
+        clientId,
+        name: value.name,
+        ...(clientSecret ? { secretHash: hashToken(clientSecret) } : {}),
+        ...(credential.kind === 'jwks-uri' ? { jwksUri: credential.jwksUri } : {}),
+        ...(credential.kind === 'jwks' ? { jwks: credential.jwks } : {}),
+        redirectUris: value.redirectUris,
+        backchannelLogoutUri: value.backchannelLogoutUri,
+        createdAt: now,
+        createdBy: by.accountId,
+      });
+      await audit(trx, by, ctx, now, {
+        action: 'application.registered',
+        organisationId: null,
+        subjectAccountId: null,
+        details: {
+          application: value.name,
+          clientId,
+          redirectUris: value.redirectUris,
+          backchannelLogoutUri: value.backchannelLogoutUri,
+          ...(clientSecret ? {} : { authentication: 'private_key_jwt' }),
+        },
+      });
+    });
+    return { application: applicationOf((await findOidcClient(db, clientId))!), clientSecret };
+  }
+
   return {
     async list(actor: Actor): Promise<Application[]> {
       authorise(actor, 'applications.manage');
@@ -75,42 +127,37 @@ export function createApplicationService({ db, clock }: ServiceDeps) {
       input: { name?: unknown; redirectUris?: unknown; backchannelLogoutUri?: unknown },
       ctx: RequestContext,
     ): Promise<{ application: Application; clientSecret: string }> {
-      authorise(actor, 'applications.manage');
-      const { value, errors } = validateApplication(input);
-      if (!value) throw new ValidationError(errors);
-      const now = clock.now();
-      const clientId = clientIdFor(value.name, randomBytes(4).toString('hex'));
-      const clientSecret = newSecret();
-      const by = who(actor);
-      await db.transaction().execute(async (trx) => {
-        await insertOidcClient(trx, {
-          clientId,
-          name: value.name,
-          secretHash: hashToken(clientSecret),
-          redirectUris: value.redirectUris,
-          backchannelLogoutUri: value.backchannelLogoutUri,
-          createdAt: now,
-          createdBy: by.accountId,
-        });
-        await audit(trx, by, ctx, now, {
-          action: 'application.registered',
-          organisationId: null,
-          subjectAccountId: null,
-          details: {
-            application: value.name,
-            clientId,
-            redirectUris: value.redirectUris,
-            backchannelLogoutUri: value.backchannelLogoutUri,
-          },
-        });
-      });
-      return { application: applicationOf((await findOidcClient(db, clientId))!), clientSecret };
+      const { name, redirectUris, backchannelLogoutUri } = input;
+      const { application, clientSecret } = await create(actor, { name, redirectUris, backchannelLogoutUri }, ctx);
+      return { application, clientSecret: clientSecret! };
+    },
+
+    /**
+     * An application that authenticates with a JWT signed by its own keys (`private_key_jwt`): its
+     * key set's address or the key set itself (public keys only). No secret is made.
+     */
+    async registerWithKeys(
+      actor: Actor,
+      input: {
+        name?: unknown;
+        redirectUris?: unknown;
+        backchannelLogoutUri?: unknown;
+        jwksUri?: unknown;
+        jwks?: unknown;
+      },
+      ctx: RequestContext,
+    ): Promise<{ application: Application }> {
+      if (!input.jwksUri && !input.jwks)
+        throw new ValidationError({ jwks: 'Give the key set (--jwks-file) or its address (--jwks-uri)' });
+      return { application: (await create(actor, input, ctx)).application };
     },
 
     /** A new secret at once; the old one stops working (the application must be given the new one). */
     async rotateSecret(actor: Actor, clientId: unknown, ctx: RequestContext): Promise<{ clientSecret: string }> {
       authorise(actor, 'applications.manage');
       const row = await existing(clientId);
+      if (row.secret_hash === null)
+        throw new RuleError(`${row.name} signs in with its own keys: it has no client secret to replace`);
       const now = clock.now();
       const clientSecret = newSecret();
       await db.transaction().execute(async (trx) => {
@@ -168,7 +215,7 @@ export function createApplicationService({ db, clock }: ServiceDeps) {
       return {
         client_id: row.client_id,
         client_name: row.name,
-        client_secret: row.secret_hash,
+        ...credentialMetadata(row),
         redirect_uris: row.redirect_uris,
         post_logout_redirect_uris: row.post_logout_redirect_uris,
         ...(row.backchannel_logout_uri
@@ -176,7 +223,6 @@ export function createApplicationService({ db, clock }: ServiceDeps) {
           : {}),
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
-        token_endpoint_auth_method: 'client_secret_basic',
         id_token_signed_response_alg: 'ES256',
       };
     },
