@@ -152,7 +152,10 @@ export interface SessionsTable {
   /** SecretBox-sealed PKCE code verifier. */
   la_code_verifier: ColumnType<string | null, string | null | undefined, string | null>;
   la_return_to: ColumnType<string | null, string | null | undefined, string | null>;
-  /** Opened through the LA's provider: when it last confirmed the person (migration 0011). */
+  /**
+   * Opened through the LA's provider: when it last confirmed the person (migration 0011). On a
+   * re-authentication's transaction (stage la_account): the provider must confirm them no earlier.
+   */
   la_confirmed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: Timestamp;
   last_seen_at: Timestamp;

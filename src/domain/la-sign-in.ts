@@ -71,6 +71,21 @@ export function recheckDue(confirmedAt: Date, now: Date, recheckHours: number): 
   return now.getTime() - confirmedAt.getTime() >= recheckHours * 3_600_000;
 }
 
+/** How far the provider's clock may be behind Nexus's when it says when the person signed in. */
+export const LA_CLOCK_SKEW_SECONDS = 60;
+
+/**
+ * Whether the provider's ID token says the person proved who they are at the provider during a
+ * re-authentication that began at `startedAt` (asked with prompt=login and max_age=0): its
+ * `auth_time` is no earlier, but for clock skew. A provider that ignored the request and signed
+ * the person in from its own older session, or said nothing of when, has not.
+ */
+export function signedInAtProviderSince(claims: Readonly<Record<string, unknown>>, startedAt: Date): boolean {
+  const authTime = claims.auth_time;
+  if (typeof authTime !== 'number' || !Number.isFinite(authTime)) return false;
+  return authTime * 1000 >= startedAt.getTime() - LA_CLOCK_SKEW_SECONDS * 1000;
+}
+
 /** The authorization response's errors that say the provider refused the person (not an outage or a bad request). */
 const REFUSALS = new Set([
   'access_denied',
@@ -86,6 +101,8 @@ export function isRefusal(error: string): boolean {
 
 export const LA_SIGN_IN_FAILED = 'Signing in with your LA account did not work. Try again.';
 export const LA_SIGN_IN_EXPIRED = 'Your sign-in has expired. Sign in again.';
+export const laSignInNotFresh = (laName: string) =>
+  `${laName} did not ask for your password again, and the application you are going to needs you to enter it. Sign in again with your ${laName} account.`;
 export const laUnreachable = (laName: string) =>
   `${laName}’s sign-in cannot be reached just now. Try again in a few minutes.`;
 export const laPasswordRefused = (laName: string) =>

@@ -628,3 +628,85 @@ describe('the settings page', () => {
     expect(other.body).not.toContain('LA account;');
   });
 });
+
+describe('signing in again (an application asked for prompt=login or max_age)', () => {
+  const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
+
+  /** Signed in to Nexus through the provider, whose own session (in `at`) then stays open. */
+  async function signedInThroughProvider(client: FormClient, at: ProviderBrowser) {
+    // Near the real time: the provider's auth_time is the real one.
+    if (t.clock.now().getTime() < Date.now()) t.clock.set(new Date());
+    await callback(
+      client,
+      await at.signIn(await toProvider(client, officer.username), idp.issuer, 'olu.officer@camden.gov.uk', 'olu-pw'),
+    );
+    await client.get('/sign-in/two-factor');
+    await client.post('/sign-in/two-factor', { code: generateTotp(officer.totpSecret!, t.clock.now()) });
+    expect(await signedIn(client)).toBe(true);
+    t.clock.advance(30_000);
+  }
+
+  /** The password step the application's demand sends a signed-in person to, then its "Sign in with your Camden account". */
+  async function startAgain(client: FormClient): Promise<URL> {
+    const page = await client.get('/sign-in?again=1&returnTo=%2F');
+    expect(page.body).toContain('asks you to sign in again');
+    expect(page.body).toContain('Sign in with your Camden account');
+    const started = await client.post('/sign-in/la-account', { username: officer.username, returnTo: '/' });
+    expect(started.statusCode).toBe(303);
+    return new URL(started.headers.location as string);
+  }
+
+  it('asks the provider for the password again (prompt=login, max_age=0) instead of its own session', async () => {
+    const client = browser();
+    const at = new ProviderBrowser();
+    await signedInThroughProvider(client, at);
+    const first = idp.authorizationRequests.at(-1)!;
+    expect(first.get('prompt')).toBeNull();
+    expect(first.get('max_age')).toBeNull();
+
+    // An ordinary sign-in is answered by the provider's own session: no password typed there.
+    const typed = idp.passwordsEntered.length;
+    const other = browser();
+    const silent = await at.signIn(await toProvider(other, officer.username), idp.issuer, 'unused', 'unused');
+    expect((await callback(other, silent)).headers.location).toBe('/sign-in/two-factor');
+    expect(idp.passwordsEntered.length).toBe(typed);
+
+    const url = await startAgain(client);
+    expect(url.origin).toBe(idp.issuer);
+    expect(url.searchParams.get('prompt')).toBe('login');
+    expect(url.searchParams.get('max_age')).toBe('0');
+    const back = await at.signIn(url.href, idp.issuer, 'olu.officer@camden.gov.uk', 'olu-pw');
+    expect(idp.authorizationRequests.at(-1)!.get('prompt')).toBe('login');
+    expect(idp.passwordsEntered.slice(typed)).toEqual(['sub-olu']);
+    const answer = await callback(client, back);
+    expect(answer.statusCode).toBe(303);
+    expect(answer.headers.location).toBe('/sign-in/two-factor?returnTo=%2F');
+    const [started] = (await events('sign-in.la-account-started')).slice(-1);
+    expect(started!.details).toMatchObject({ reauthenticate: true });
+  });
+
+  it.each([
+    ['an auth_time before this sign-in began', (startedAt: Date) => seconds(startedAt) - 600],
+    ['no auth_time', () => undefined],
+  ])('refuses a re-authentication whose ID token has %s, saying why', async (_what, authTime) => {
+    const client = browser();
+    const at = new ProviderBrowser();
+    await signedInThroughProvider(client, at);
+    const url = await startAgain(client);
+    const transaction = await t.handle.db
+      .selectFrom('sessions')
+      .select(['created_at', 'la_confirmed_at'])
+      .where('la_state', '=', url.searchParams.get('state'))
+      .executeTakeFirstOrThrow();
+    expect(transaction.la_confirmed_at).toEqual(transaction.created_at);
+    const back = await at.signIn(url.href, idp.issuer, 'olu.officer@camden.gov.uk', 'olu-pw');
+    // The provider ignored prompt=login and answered from the sign-in it already had.
+    idp.tamperNextIdToken((p) => ({ ...p, auth_time: authTime(transaction.created_at) }));
+    const answer = await callback(client, back);
+    expect(answer.statusCode).toBe(401);
+    expect(answer.body).toContain('Camden did not ask for your password again');
+    expect(await signedIn(client)).toBe(false);
+    const [failed] = (await events('sign-in.failed')).slice(-1);
+    expect(failed!.details).toMatchObject({ reason: 'la-account-not-fresh' });
+  });
+});

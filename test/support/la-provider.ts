@@ -10,6 +10,8 @@ import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
  * and their refresh tokens refused), sign in with or without multi-factor authentication (amr),
  * and the test may rewrite the next ID token (another audience or issuer, expired, no nonce),
  * re-signed with the provider's own key, so that only the relying party's checks can catch it.
+ * It remembers what it was asked (each authorization request's parameters) and who typed their
+ * password at its page, so a test can tell a fresh sign-in from one answered by its own session.
  */
 
 export interface LaPerson {
@@ -32,6 +34,10 @@ export interface LaProvider {
   readonly clientId: string;
   readonly clientSecret: string;
   readonly people: Map<string, LaPerson>;
+  /** The parameters of each authorization request the provider was sent, oldest first. */
+  readonly authorizationRequests: URLSearchParams[];
+  /** The sub of each person who entered their password at the provider's page, oldest first. */
+  readonly passwordsEntered: string[];
   /** Rewrites the ID token of the next token response (then stops). */
   tamperNextIdToken(change: (payload: Record<string, unknown>) => Record<string, unknown>): void;
   /** Stops answering (an outage) or answers again. */
@@ -80,6 +86,8 @@ export async function startLaProvider(options: { redirectUri: string; people?: L
   const kid = 'la-provider';
   let tamper: ((payload: Record<string, unknown>) => Record<string, unknown>) | undefined;
   let down = false;
+  const authorizationRequests: URLSearchParams[] = [];
+  const passwordsEntered: string[] = [];
 
   const byLogin = (login: string) =>
     [...people.values()].find(
@@ -175,6 +183,7 @@ export async function startLaProvider(options: { redirectUri: string; people?: L
       });
       return true;
     }
+    passwordsEntered.push(person.sub);
     await provider.interactionFinished(
       request,
       response,
@@ -190,6 +199,8 @@ export async function startLaProvider(options: { redirectUri: string; people?: L
       response.writeHead(503).end();
       return;
     }
+    const url = new URL(request.url ?? '/', issuer);
+    if (request.method === 'GET' && url.pathname === '/auth') authorizationRequests.push(url.searchParams);
     void (async () => {
       try {
         if (await interaction(request, response)) return;
@@ -217,6 +228,8 @@ export async function startLaProvider(options: { redirectUri: string; people?: L
     clientId,
     clientSecret,
     people,
+    authorizationRequests,
+    passwordsEntered,
     tamperNextIdToken: (change) => {
       tamper = change;
     },

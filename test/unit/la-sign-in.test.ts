@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { identifyingValue, isRefusal, providerAssertsMfa, recheckDue, signInWay } from '../../src/domain/la-sign-in.ts';
+import {
+  identifyingValue,
+  isRefusal,
+  providerAssertsMfa,
+  recheckDue,
+  signedInAtProviderSince,
+  signInWay,
+} from '../../src/domain/la-sign-in.ts';
 
 /** The rules of signing in through an LA's own provider (R64), without a provider. */
 describe('the way on after the username', () => {
@@ -48,5 +55,23 @@ describe('refusals and re-checks', () => {
     const at = new Date('2026-12-01T09:00:00Z');
     expect(recheckDue(at, new Date('2026-12-02T08:59:59Z'), 24)).toBe(false);
     expect(recheckDue(at, new Date('2026-12-02T09:00:00Z'), 24)).toBe(true);
+  });
+});
+
+describe('signing in again at the provider', () => {
+  const startedAt = new Date('2026-11-02T10:00:00Z');
+  const at = (iso: string) => ({ auth_time: Date.parse(iso) / 1000 });
+
+  it('needs an auth_time no earlier than the start, but for a minute of clock skew', () => {
+    expect(signedInAtProviderSince(at('2026-11-02T10:03:00Z'), startedAt)).toBe(true);
+    expect(signedInAtProviderSince(at('2026-11-02T09:59:00Z'), startedAt)).toBe(true);
+    expect(signedInAtProviderSince(at('2026-11-02T09:58:59Z'), startedAt)).toBe(false);
+    expect(signedInAtProviderSince(at('2026-11-01T18:00:00Z'), startedAt)).toBe(false);
+  });
+
+  it('refuses a token that says nothing of when, or says it in another form', () => {
+    expect(signedInAtProviderSince({}, startedAt)).toBe(false);
+    expect(signedInAtProviderSince({ auth_time: '1793613600' }, startedAt)).toBe(false);
+    expect(signedInAtProviderSince({ auth_time: Number.NaN }, startedAt)).toBe(false);
   });
 });

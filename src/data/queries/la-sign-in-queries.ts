@@ -2,7 +2,11 @@ import type { Account, Executor, LaAccountLink, Session } from '../database.ts';
 
 /** Signing in through an LA's own provider (R64, migration 0011): the transaction, the accounts a claim names, the links. */
 
-/** A sign-in on its way to the provider: a session at stage la_account holding the transaction. */
+/**
+ * A sign-in on its way to the provider: a session at stage la_account holding the transaction.
+ * `freshSince` (a re-authentication) is kept in la_confirmed_at: the provider must have confirmed
+ * the person no earlier than this.
+ */
 export async function insertLaTransaction(
   db: Executor,
   row: {
@@ -16,6 +20,7 @@ export async function insertLaTransaction(
     nonce: string;
     codeVerifierSealed: string;
     returnTo: string | undefined;
+    freshSince?: Date;
   },
 ): Promise<void> {
   await db
@@ -33,6 +38,7 @@ export async function insertLaTransaction(
       la_nonce: row.nonce,
       la_code_verifier: row.codeVerifierSealed,
       la_return_to: row.returnTo ?? null,
+      la_confirmed_at: row.freshSince ?? null,
     })
     .execute();
 }

@@ -36,8 +36,10 @@ import {
   laCallbackUrl,
   laPasswordRefused,
   LaProviderUnavailable,
+  laSignInNotFresh,
   providerAssertsMfa,
   recheckDue,
+  signedInAtProviderSince,
   signInWay,
   type SignInWay,
 } from '../../domain/la-sign-in.ts';
@@ -303,11 +305,16 @@ export function createLaSignIn(deps: ServiceDeps, steps: SignInSteps) {
      * Sends the person to their LA's provider: a new la_account session holds the transaction;
      * returns its cookie value and the provider's address. Undefined when the account does not
      * sign in that way (an unknown username included): the page shows the password step.
+     *
+     * `reauthenticate`: the person is signing in again (an application asked for prompt=login or
+     * max_age), so the provider is asked to check their credential afresh (prompt=login, max_age=0)
+     * rather than sign them in from its own session, and the callback checks that it did.
      */
     async startLaSignIn(
       usernameInput: unknown,
       returnTo: string | undefined,
       ctx: RequestContext,
+      reauthenticate = false,
     ): Promise<{ token: string; url: string } | undefined> {
       const username = validUsername(usernameInput);
       const account = await findAccountByUsername(db, username);
@@ -333,6 +340,7 @@ export function createLaSignIn(deps: ServiceDeps, steps: SignInSteps) {
         state,
         nonce,
         login_hint: account.username,
+        ...(reauthenticate ? { prompt: 'login', max_age: '0' } : {}),
       });
       const now = clock.now();
       const token = newToken();
@@ -347,12 +355,13 @@ export function createLaSignIn(deps: ServiceDeps, steps: SignInSteps) {
         nonce,
         codeVerifierSealed: secretBox.seal(verifier),
         returnTo: returnPath(returnTo),
+        freshSince: reauthenticate ? now : undefined,
       });
       await audit(db, anonymous(username), ctx, now, {
         action: 'sign-in.la-account-started',
         organisationId: account.organisation_id,
         subjectAccountId: account.id,
-        details: { issuer: provider.issuer },
+        details: { issuer: provider.issuer, ...(reauthenticate ? { reauthenticate: true } : {}) },
       });
       return { token, url: url.href };
     },
@@ -410,6 +419,12 @@ export function createLaSignIn(deps: ServiceDeps, steps: SignInSteps) {
         return steps.fail(started, started.username, reason.slice(0, 80), ctx, LA_SIGN_IN_FAILED);
       }
       const claims: Readonly<Record<string, unknown>> = tokens.claims() ?? {};
+      // A re-authentication the provider answered from its own older session proves nothing new:
+      // the Nexus session it would open would make the application's auth_time "now".
+      if (transaction.la_confirmed_at && !signedInAtProviderSince(claims, transaction.la_confirmed_at)) {
+        const { laName } = await laContacts(provider.organisation_id);
+        return steps.fail(started, started.username, 'la-account-not-fresh', ctx, laSignInNotFresh(laName));
+      }
       const found = await linkedAccount(provider, claims);
       if ('problem' in found) {
         await audit(db, anonymous(found.value ?? started.username), ctx, now, {

@@ -203,8 +203,8 @@ export function createSignInService(deps: ServiceDeps) {
   return {
     /** Signing in through the LA's own provider (R64): the username step, the start and the callback. */
     signInWay: (username: unknown, ctx: RequestContext) => laSignIn.signInWay(username, ctx),
-    startLaSignIn: (username: unknown, returnTo: string | undefined, ctx: RequestContext) =>
-      laSignIn.startLaSignIn(username, returnTo, ctx),
+    startLaSignIn: (username: unknown, returnTo: string | undefined, ctx: RequestContext, reauthenticate?: boolean) =>
+      laSignIn.startLaSignIn(username, returnTo, ctx, reauthenticate),
     finishLaSignIn: (token: string | undefined, currentUrl: URL, ctx: RequestContext) =>
       laSignIn.finishLaSignIn(token, currentUrl, ctx),
 

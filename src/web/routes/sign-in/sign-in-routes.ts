@@ -148,7 +148,14 @@ export function signInRoutes(services: Services) {
     ) {
       const values = { username: text({ username: typeof username === 'string' ? username : '' }, 'username', 200) };
       try {
-        const started = await services.signIn.startLaSignIn(username, returnTo, requestContext(request));
+        // Signed in already, the person can only be here to sign in again (an application's
+        // prompt=login or max_age, /sign-in?again=1): decided here, not by a field of the form.
+        const started = await services.signIn.startLaSignIn(
+          username,
+          returnTo,
+          requestContext(request),
+          request.signedIn !== undefined,
+        );
         if (!started) return reply.page('sign-in/password.njk', { pageTitle: 'Sign in', values, returnTo });
         setSessionCookie(reply, services, started.token);
         return reply.redirect(started.url, 303);
