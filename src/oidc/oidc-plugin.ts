@@ -97,6 +97,7 @@ export function oidcPlugin(services: Services, host: ProviderHost) {
       const raw = request.raw as NexusRequest;
       raw.nexusAccountId = request.signedIn?.account.id;
       raw.cspNonce = cspNonceOf(reply);
+      raw.log = request.log;
       // The server's security headers (helmet's, set on the reply) on the provider's answers too.
       for (const [name, value] of Object.entries(reply.getHeaders()))
         if (value !== undefined) reply.raw.setHeader(name, value);

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { FastifyBaseLogger } from 'fastify';
 import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { sessionCookieName } from '../http/session.ts';
 import type { Services } from '../services/index.ts';
@@ -18,6 +19,8 @@ export interface NexusRequest extends IncomingMessage {
   nexusAccountId?: string;
   /** The page's CSP nonce, for the layout's one inline script. */
   cspNonce?: string;
+  /** The request's logger (Fastify's), for what the provider's own events have to report. */
+  log?: FastifyBaseLogger;
   /** The path as the server received it, before the mount point was taken off (the library reads it). */
   originalUrl?: string;
 }
@@ -136,16 +139,20 @@ export function providerConfiguration(services: Services, keys: JwkKeys): Config
     },
     loadExistingGrant: firstPartyGrant,
     renderError: pages.renderError,
-    // A back-channel logout goes to the sign-out address central support registered, which may rightly
-    // be on the platform's own network or localhost: the library's guard against requests to private
-    // addresses would refuse it, so it is dropped for those POSTs alone. Every other request the
-    // library makes (an application's jwks_uri) keeps the guard (found by review).
-    fetch: (url, options) => {
-      if (!isLogoutPost(options)) return globalThis.fetch(url, options);
-      const { dispatcher: _guard, ...rest } = options as RequestInit & { dispatcher?: unknown };
-      return globalThis.fetch(url, rest);
-    },
+    fetch: libraryFetch,
   };
+}
+
+/**
+ * The library's outgoing requests. A back-channel logout goes to the sign-out address central support
+ * registered, which may rightly be on the platform's own network or localhost: the library's guard
+ * against requests to private addresses (its `dispatcher`) would refuse it, so it is dropped for those
+ * POSTs alone. Every other request the library makes (an application's jwks_uri) keeps the guard.
+ */
+export function libraryFetch(url: string | URL | Request, options?: RequestInit): Promise<Response> {
+  if (!options || !isLogoutPost(options)) return globalThis.fetch(url, options);
+  const { dispatcher: _guard, ...rest } = options as RequestInit & { dispatcher?: unknown };
+  return globalThis.fetch(url, rest);
 }
 
 /** The library's back-channel logout request (Client#backchannelLogout): a form POST of a logout token. */
@@ -170,12 +177,15 @@ export function buildProvider(services: Services, keys: JwkKeys): Provider {
   provider.on(
     'backchannel.error',
     (ctx: KoaContextWithOIDC, _error: unknown, client: { clientId: string }, accountId: string, sid?: string) => {
-      const sessionId = ctx.oidc?.session?.id;
+      const sessionId = (ctx.oidc?.session as { jti?: string } | undefined)?.jti;
       if (!sessionId) return;
       services.oidcState
         .queueLogoutRetry({ sessionId, clientId: client.clientId, accountId, sid: sid ?? null })
         .catch((error: unknown) => {
-          console.error('A back-channel logout could not be queued for another attempt', error);
+          (ctx.req as NexusRequest).log?.error(
+            { err: error },
+            'A back-channel logout could not be queued for another attempt',
+          );
         });
     },
   );

@@ -1,6 +1,6 @@
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import * as client from 'openid-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { deliverDueLogouts, startLogoutDelivery } from '../../src/oidc/backchannel-delivery.ts';
 import { SYSTEM_CONTEXT } from '../../src/services/request-context.ts';
 import { loadPrincipal, type Principal } from '../../src/services/sign-in/principal.ts';
@@ -356,6 +356,55 @@ describe('RP-initiated logout (openid-client buildEndSessionUrl)', () => {
     expect(refreshed.claims()!.sub).toBe(s.account.id);
     expect(await logoutTokensFor(s.account)).toEqual([]);
     expect((await s.browser.get('/')).statusCode).toBe(200);
+  });
+
+  it("a page elsewhere cannot sign a person out: the library's own logout=yes, for a browser with no provider session, leaves Nexus alone", async () => {
+    const s = await signedInToBoth(await person());
+    // The same person in a second browser, signed in to Nexus but to no application there.
+    const other = await signInAs(t, s.account);
+    const url = client.buildEndSessionUrl(silent.rp, { client_id: silent.clientId });
+    const page = await other.get(pathOf(url.href, base)!);
+    expect(page.statusCode).toBe(200);
+    // No question: the library's page submits logout=yes by itself (as a link from any site would make it).
+    expect(page.body).not.toContain('Do you want to sign out');
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(page.body)![1]!;
+    const action = /<form method="post" action="([^"]+)"/.exec(page.body)![1]!;
+    expect((await other.post(pathOf(action, base)!, { xsrf, logout: 'yes' })).statusCode).toBe(303);
+    // Still signed in to Nexus, in both browsers, and to the applications of the first.
+    expect((await other.get('/')).statusCode).toBe(200);
+    expect((await s.browser.get('/')).statusCode).toBe(200);
+    const refreshed = await client.refreshTokenGrant(listening.rp, s.atListening.refresh_token!);
+    expect(refreshed.claims()!.sub).toBe(s.account.id);
+    expect(await deliver()).toBe(0);
+    expect(await logoutTokensFor(s.account)).toEqual([]);
+  });
+
+  it('a logout the application did not take at once is retried through the logout outbox', async () => {
+    const s = await signedInToBoth(await person());
+    const before = receiver.received.length;
+    receiver.failNext(1);
+    const url = client.buildEndSessionUrl(silent.rp, { id_token_hint: s.atSilent.id_token! });
+    const question = await s.browser.get(pathOf(url.href, base)!);
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(question.body)![1]!;
+    const action = /<form[^>]*id="op.logoutForm"[^>]*action="([^"]+)"/.exec(question.body)![1]!;
+    expect((await s.browser.post(pathOf(action, base)!, { xsrf, logout: 'yes' })).statusCode).toBe(303);
+    expect(receiver.received.slice(before).map((r) => r.status)).toEqual([500]);
+    // Queued by the provider's error event, which the answer does not wait for.
+    await vi.waitFor(async () => {
+      const queued = await t.handle.db
+        .selectFrom('oidc_logout_outbox')
+        .selectAll()
+        .where('account_id', '=', s.account.id)
+        .execute();
+      expect(queued).toMatchObject([
+        { status: 'pending', client_id: listening.clientId, sid: s.atListening.claims()!.sid },
+      ]);
+    });
+    expect(await deliver()).toBe(1);
+    expect(receiver.received.slice(before).map((r) => r.status)).toEqual([500, 200]);
+    const [token, ...more] = await logoutTokensFor(s.account);
+    expect(token).toMatchObject({ sub: s.account.id, sid: s.atListening.claims()!.sid });
+    expect(more).toEqual([]);
   });
 });
 

@@ -1,4 +1,4 @@
-import { deleteFinishedLogouts } from '../../data/queries/oidc-logout-queries.ts';
+import { deleteFinishedLogouts, insertLogouts } from '../../data/queries/oidc-logout-queries.ts';
 import { deleteExpiredOidcState } from '../../data/queries/oidc-state-queries.ts';
 import type { ServiceDeps } from '../deps.ts';
 import { stateAdapter, type ClientLookup } from './state-adapter.ts';
@@ -8,6 +8,15 @@ export function createOidcStateService({ db, clock }: Pick<ServiceDeps, 'db' | '
   return {
     /** oidc-provider's `adapter` option. */
     adapter: stateAdapter(db, clock, clients),
+
+    /**
+     * A back-channel logout the library sent itself (an application's RP-initiated logout) and the
+     * application did not take: queued in the logout outbox, which tries again with its backoff and
+     * audits a give-up, as for every other logout (R63). Once per session and application.
+     */
+    async queueLogoutRetry(logout: { sessionId: string; clientId: string; accountId: string; sid: string | null }) {
+      await insertLogouts(db, [logout], clock.now());
+    },
 
     /**
      * Deletes every row that has expired, in batches so that no statement holds many locks. Expired
