@@ -2,7 +2,6 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config.ts';
 import type { Actor } from '../domain/access.ts';
-import { NotFoundError } from '../domain/errors.ts';
 import { SYSTEM_CONTEXT } from '../services/request-context.ts';
 import type { Services } from '../services/index.ts';
 
@@ -28,33 +27,38 @@ export function exampleClientFile(config: Pick<Config, 'dataDir'>): string {
   return path.join(config.dataDir, EXAMPLE_CLIENT_FILE);
 }
 
-/** The client id of the file, when it names an application that is still registered and enabled. */
-async function registeredClientId(services: Pick<Services, 'applications'>, file: string): Promise<string | undefined> {
+/**
+ * Whether the example is registered already, enabled or not: an application with its name or its
+ * return address, or the one the file names. Central support may have disabled it, and that must
+ * stick: registering it again at the next start would undo the decision.
+ */
+async function alreadyRegistered(services: Pick<Services, 'applications'>, file: string): Promise<boolean> {
+  const applications = await services.applications.list(DEMO_SEED);
+  if (
+    applications.some(
+      (a) => a.name === EXAMPLE_APPLICATION.name || a.redirectUris.includes(EXAMPLE_APPLICATION.redirectUri),
+    )
+  )
+    return true;
   let clientId: unknown;
   try {
     clientId = (JSON.parse(await readFile(file, 'utf8')) as { clientId?: unknown }).clientId;
   } catch {
-    return undefined;
+    return false;
   }
-  try {
-    const application = await services.applications.view(DEMO_SEED, clientId);
-    return application.disabledAt ? undefined : application.clientId;
-  } catch (error) {
-    if (error instanceof NotFoundError) return undefined;
-    throw error;
-  }
+  return applications.some((a) => a.clientId === clientId);
 }
 
 /**
- * Registers the example unless the file already names its registration (a demo seeded earlier);
- * returns the file and whether it registered now.
+ * Registers the example unless it is registered already (a demo seeded earlier), enabled or
+ * disabled; returns the file and whether it registered now.
  */
 export async function registerExampleApplication(
   services: Pick<Services, 'applications'>,
   config: Pick<Config, 'dataDir' | 'baseUrl'>,
 ): Promise<{ file: string; registered: boolean }> {
   const file = exampleClientFile(config);
-  if (await registeredClientId(services, file)) return { file, registered: false };
+  if (await alreadyRegistered(services, file)) return { file, registered: false };
   const { application, clientSecret } = await services.applications.register(
     DEMO_SEED,
     {

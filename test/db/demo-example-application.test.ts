@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   EXAMPLE_APPLICATION,
@@ -76,17 +76,45 @@ describe('the demo’s example application', () => {
     expect(await tokenError(client.clientId, 'not-the-secret')).toBe('invalid_client');
   });
 
-  it('is not registered again while the file names it; is, once it has been disabled', async () => {
+  it('is not registered again at a later start, and its file is left as it is', async () => {
     const first = readClient();
     expect(await registerExampleApplication(t.services, t.config)).toMatchObject({ registered: false });
     expect(readClient()).toEqual(first);
     expect((await t.services.applications.list(SYSTEM)).map((a) => a.clientId)).toEqual([first.clientId]);
+  });
 
+  it('stays disabled once central support has disabled it: never registered again or re-enabled', async () => {
+    const first = readClient();
     await t.services.applications.setDisabled(SYSTEM, first.clientId, true, SYSTEM_CONTEXT);
-    expect(await registerExampleApplication(t.services, t.config)).toMatchObject({ registered: true });
-    const second = readClient();
-    expect(second.clientId).not.toBe(first.clientId);
-    expect(await tokenError(second.clientId, second.clientSecret)).toBe('invalid_grant');
+    expect(await registerExampleApplication(t.services, t.config)).toMatchObject({ registered: false });
+    // Even without the file that names it (deleted, or a DATA_DIR copied without it).
+    rmSync(exampleClientFile(t.config));
+    expect(await registerExampleApplication(t.services, t.config)).toMatchObject({ registered: false });
+    const applications = await t.services.applications.list(SYSTEM);
+    expect(applications.map((a) => a.clientId)).toEqual([first.clientId]);
+    expect(applications[0]!.disabledAt).not.toBeNull();
+    expect(await tokenError(first.clientId, first.clientSecret)).toBe('invalid_client');
+    writeFileSync(exampleClientFile(t.config), JSON.stringify(first), { mode: 0o600 });
+  });
+
+  const lookalikes: [string, { name: string; redirectUris: string[] }][] = [
+    [
+      'its return address',
+      { name: 'Reports (renamed)', redirectUris: ['https://elsewhere.example/cb', EXAMPLE_APPLICATION.redirectUri] },
+    ],
+    ['its name', { name: EXAMPLE_APPLICATION.name, redirectUris: ['https://elsewhere.example/callback'] }],
+  ];
+  it.each(lookalikes)('is not registered while an application, even a disabled one, has %s', async (_, lookalike) => {
+    const other = await createTestApp();
+    try {
+      const { application } = await other.services.applications.register(SYSTEM, lookalike, SYSTEM_CONTEXT);
+      expect(await registerExampleApplication(other.services, other.config)).toMatchObject({ registered: false });
+      await other.services.applications.setDisabled(SYSTEM, application.clientId, true, SYSTEM_CONTEXT);
+      expect(await registerExampleApplication(other.services, other.config)).toMatchObject({ registered: false });
+      expect((await other.services.applications.list(SYSTEM)).map((a) => a.clientId)).toEqual([application.clientId]);
+    } finally {
+      await other.close();
+    }
   });
 
   it('is what the example reads by default: the same file, issuer, client and addresses', () => {
