@@ -1,13 +1,14 @@
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { createRemoteJWKSet } from 'jose';
+import { createRemoteJWKSet, customFetch } from 'jose';
 import * as client from 'openid-client';
-import { InvalidLogoutToken, verifyLogoutToken } from './backchannel-logout.ts';
+import { InvalidLogoutToken, SeenLogoutTokens, verifyLogoutToken } from './backchannel-logout.ts';
 import { problemPage, renderPage, reportPage, reportsPage, signedOutPage, startPage, type Page } from './pages.ts';
 import { personFromClaims } from './person.ts';
 import { reportOfSchool } from './reports.ts';
 import { SessionStore, type Session, type SignedIn } from './sessions.ts';
+import { logSerializers, securityHeaders } from './web-safety.ts';
 import { compileStyles } from './styles.ts';
 
 /**
@@ -28,6 +29,10 @@ export interface ReportingAppOptions {
   /** The app's clock (ms since the epoch), which decides when an access token has expired. */
   readonly now?: () => number;
   readonly logger?: boolean;
+  /** How the app reaches Nexus: the global fetch when absent (a test answers in its own process). */
+  readonly fetch?: client.CustomFetch;
+  /** Where the log goes when `logger` is on: standard output when absent (a test reads it). */
+  readonly logStream?: { write(line: string): void };
 }
 
 const SCOPE = 'openid profile email nexus offline_access';
@@ -40,6 +45,7 @@ export async function buildReportingApp(
 ): Promise<{ app: FastifyInstance; sessions: SessionStore }> {
   const now = options.now ?? Date.now;
   const sessions = new SessionStore();
+  const seenLogoutTokens = new SeenLogoutTokens();
   const redirectUri = new URL('/callback', options.appUrl).href;
   const css = compileStyles();
 
@@ -52,30 +58,71 @@ export async function buildReportingApp(
         options.clientId,
         { redirect_uris: [redirectUri], id_token_signed_response_alg: 'ES256' },
         client.ClientSecretBasic(options.clientSecret),
-        options.issuer.protocol === 'http:' ? { execute: [client.allowInsecureRequests] } : undefined,
+        {
+          ...(options.issuer.protocol === 'http:' ? { execute: [client.allowInsecureRequests] } : {}),
+          ...(options.fetch ? { [client.customFetch]: options.fetch } : {}),
+        },
       )
       .catch((error: unknown) => {
         discovered = undefined;
         throw error;
       }));
+  const fetch = options.fetch;
   let keys: ReturnType<typeof createRemoteJWKSet> | undefined;
-  const providerKeys = async () => (keys ??= createRemoteJWKSet(new URL((await nexus()).serverMetadata().jwks_uri!)));
+  const providerKeys = async () =>
+    (keys ??= createRemoteJWKSet(
+      new URL((await nexus()).serverMetadata().jwks_uri!),
+      fetch
+        ? {
+            [customFetch]: (url, init) =>
+              fetch(url, { ...init, headers: Object.fromEntries(init.headers), body: undefined }),
+          }
+        : {},
+    ));
 
-  const app = Fastify({ logger: options.logger ?? false });
+  const app = Fastify({
+    logger: options.logger
+      ? { serializers: logSerializers, ...(options.logStream ? { stream: options.logStream } : {}) }
+      : false,
+  });
+  const headers = securityHeaders(options.issuer);
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.headers(headers);
+  });
   await app.register(cookie, { secret: options.cookieSecret ?? client.randomState() });
   await app.register(formbody);
 
   const send = (reply: FastifyReply, page: Page) =>
-    reply.code(page.status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(renderPage(page));
+    reply.code(page.status).type('text/html; charset=utf-8').send(renderPage(page));
 
-  /** The session the cookie names: 'none' without a cookie, 'ended' when it names no live session. */
-  function sessionOf(request: FastifyRequest): Session | 'none' | 'ended' {
+  /** The id the session cookie carries, when it is one this app signed. */
+  function cookieId(request: FastifyRequest): string | undefined {
     const raw = request.cookies[COOKIE];
-    if (!raw) return 'none';
-    const unsigned = request.unsignCookie(raw);
-    const session = unsigned.valid && unsigned.value ? sessions.get(unsigned.value) : undefined;
-    return session ?? 'ended';
+    const unsigned = raw ? request.unsignCookie(raw) : undefined;
+    return unsigned?.valid && unsigned.value ? unsigned.value : undefined;
   }
+
+  /**
+   * The signed-in session the cookie names: 'none' without a cookie (or with that of a sign-in
+   * still under way), 'ended' when it names no live session.
+   */
+  function sessionOf(request: FastifyRequest): Session | 'none' | 'ended' {
+    if (!request.cookies[COOKIE]) return 'none';
+    const id = cookieId(request);
+    if (id && sessions.isPending(id, now())) return 'none';
+    return (id && sessions.get(id, now())) || 'ended';
+  }
+
+  const setSessionCookie = (reply: FastifyReply, id: string) =>
+    reply.setCookie(COOKIE, id, {
+      signed: true,
+      httpOnly: true,
+      // Lax: sent on the redirect back from Nexus, never on another site's form posts (so the
+      // sign-out form needs no CSRF token).
+      sameSite: 'lax',
+      secure: options.appUrl.protocol === 'https:',
+      path: '/',
+    });
 
   /** The person's current claims: the ID token of this response, or userinfo when it has none. */
   async function signedInFrom(
@@ -101,7 +148,7 @@ export async function buildReportingApp(
    */
   async function current(session: Session): Promise<SignedIn | undefined> {
     const signedIn = session.signedIn;
-    if (!signedIn || now() < signedIn.expiresAt - REFRESH_MARGIN_MS) return signedIn;
+    if (now() < signedIn.expiresAt - REFRESH_MARGIN_MS) return signedIn;
     session.refreshing ??= (async () => {
       try {
         if (!signedIn.refreshToken) return undefined;
@@ -132,11 +179,12 @@ export async function buildReportingApp(
     const signedIn = session === 'ended' ? undefined : await current(session);
     if (!signedIn) {
       reply.clearCookie(COOKIE, { path: '/' });
-      await send(reply, session !== 'ended' && !session.signedIn ? startPage() : signedOutPage());
+      await send(reply, signedOutPage());
     }
     return signedIn;
   }
 
+  // The one response that is the same for everyone, so it may be cached.
   app.get('/styles.css', (_request, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(css),
   );
@@ -158,11 +206,13 @@ export async function buildReportingApp(
     return send(reply, reportPage(found.report, found.school));
   });
 
-  app.get('/sign-in', async (_request, reply) => {
+  app.get('/sign-in', async (request, reply) => {
     const codeVerifier = client.randomPKCECodeVerifier();
     const pending = { state: client.randomState(), nonce: client.randomNonce(), codeVerifier };
-    const session = sessions.create();
-    session.pending = pending;
+    // The cookie is replaced below, so whatever session it named could never be reached again.
+    const previous = cookieId(request);
+    if (previous) sessions.end(previous);
+    const id = sessions.startSignIn(pending, now());
     const url = client.buildAuthorizationUrl(await nexus(), {
       redirect_uri: redirectUri,
       scope: SCOPE,
@@ -171,25 +221,15 @@ export async function buildReportingApp(
       state: pending.state,
       nonce: pending.nonce,
     });
-    return reply
-      .setCookie(COOKIE, session.id, {
-        signed: true,
-        httpOnly: true,
-        // Lax: sent on the redirect back from Nexus, never on another site's form posts (so the
-        // sign-out form needs no CSRF token).
-        sameSite: 'lax',
-        secure: options.appUrl.protocol === 'https:',
-        path: '/',
-      })
-      .redirect(url.href, 303);
+    return setSessionCookie(reply, id).redirect(url.href, 303);
   });
 
   app.get('/callback', async (request, reply) => {
-    const session = sessionOf(request);
-    const pending = typeof session === 'object' ? session.pending : undefined;
-    if (typeof session !== 'object' || !pending)
+    // Taken out at once: a callback runs once, and the pre-sign-in session ends whatever happens.
+    const id = cookieId(request);
+    const pending = id ? sessions.takePending(id, now()) : undefined;
+    if (!pending)
       return send(reply, problemPage(400, 'Sign-in did not complete', 'This sign-in has expired. Sign in again.'));
-    session.pending = undefined;
     let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
     try {
       tokens = await client.authorizationCodeGrant(await nexus(), new URL(request.url, options.appUrl), {
@@ -205,22 +245,24 @@ export async function buildReportingApp(
         error instanceof client.ResponseBodyError ||
         error instanceof client.ClientError;
       if (!refused) throw error;
-      sessions.end(session.id);
-      request.log.warn({ err: error }, 'sign-in refused');
+      // The reason only: the error's details can hold the callback's parameters (the code).
+      request.log.warn({ reason: error instanceof client.ClientError ? error.code : error.error }, 'sign-in refused');
       return send(
         reply,
         problemPage(400, 'Sign-in did not complete', 'Nexus Accounts did not sign you in. Sign in again.'),
       );
     }
-    session.signedIn = await signedInFrom(tokens);
-    return reply.redirect('/', 303);
+    // A new session id for the signed-in person (never the one the browser held before: session fixation).
+    const session = sessions.signIn(await signedInFrom(tokens), now());
+    return setSessionCookie(reply, session.id).redirect('/', 303);
   });
 
   /** Ends the app's session, then asks Nexus to end its own (RP-initiated logout). */
   app.post('/sign-out', async (request, reply) => {
     const session = sessionOf(request);
-    const wasSignedIn = typeof session === 'object' && session.signedIn !== undefined;
-    if (typeof session === 'object') sessions.end(session.id);
+    const wasSignedIn = typeof session === 'object';
+    const id = cookieId(request);
+    if (id) sessions.end(id);
     reply.clearCookie(COOKIE, { path: '/' });
     if (!wasSignedIn) return send(reply, signedOutPage());
     // client_id rather than id_token_hint: the ID token holds the person's claims, which do not
@@ -231,17 +273,21 @@ export async function buildReportingApp(
 
   /** Nexus says a session has ended (archived, deleted, signed out there): end the app's sessions of it. */
   app.post<{ Body: { logout_token?: unknown } }>('/backchannel-logout', async (request, reply) => {
-    reply.header('cache-control', 'no-store');
     const token = request.body?.logout_token;
     if (typeof token !== 'string')
       return reply.code(400).send({ error: 'invalid_request', error_description: 'logout_token is required' });
     try {
+      const at = new Date();
       const target = await verifyLogoutToken(token, {
         keys: await providerKeys(),
         issuer: (await nexus()).serverMetadata().issuer,
         audience: options.clientId,
-        now: new Date(),
+        now: at,
       });
+      if (!seenLogoutTokens.firstTime(target, at))
+        return reply
+          .code(400)
+          .send({ error: 'invalid_request', error_description: 'This logout token was already used' });
       const ended = sessions.endFor(target);
       request.log.info({ ended }, 'back-channel logout');
       return reply.code(200).send();

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   BACKCHANNEL_LOGOUT_EVENT,
   InvalidLogoutToken,
+  SeenLogoutTokens,
   verifyLogoutToken,
 } from '../../examples/reporting-app/backchannel-logout.ts';
 
@@ -46,9 +47,9 @@ const verify = (token: string) => verifyLogoutToken(token, { keys, issuer: ISSUE
 
 describe('a back-channel logout token', () => {
   it('names the sub and sid to sign out when it is signed by the provider and well formed', async () => {
-    expect(await verify(await sign(good()))).toEqual({ sub: 'account-1', sid: 'session-1' });
+    expect(await verify(await sign(good()))).toEqual({ sub: 'account-1', sid: 'session-1', jti: 'a-unique-id', iat });
     const { sid: _sid, ...subOnly } = good();
-    expect(await verify(await sign(subOnly))).toEqual({ sub: 'account-1', sid: undefined });
+    expect(await verify(await sign(subOnly))).toEqual({ sub: 'account-1', sid: undefined, jti: 'a-unique-id', iat });
   });
 
   const refusals: [string, () => Promise<string>][] = [
@@ -69,4 +70,20 @@ describe('a back-channel logout token', () => {
     it(`is refused when ${why}`, async () => {
       await expect(verify(await token())).rejects.toBeInstanceOf(InvalidLogoutToken);
     });
+});
+
+describe('the memory of logout tokens already used', () => {
+  const at = (secondsAfter: number) => new Date(NOW.getTime() + secondsAfter * 1000);
+
+  it('refuses a token whose jti it has seen within its two minutes, and forgets it after', () => {
+    const seen = new SeenLogoutTokens();
+    expect(seen.firstTime({ jti: 'one', iat }, at(0))).toBe(true);
+    expect(seen.firstTime({ jti: 'one', iat }, at(1))).toBe(false);
+    expect(seen.firstTime({ jti: 'one', iat }, at(120))).toBe(false);
+    expect(seen.firstTime({ jti: 'two', iat }, at(1))).toBe(true);
+    expect(seen.size).toBe(2);
+    // Past iat + 120 s the age check refuses the token anyway, so its jti need not be kept.
+    expect(seen.firstTime({ jti: 'three', iat: iat + 121 }, at(121))).toBe(true);
+    expect(seen.size).toBe(1);
+  });
 });
