@@ -17,14 +17,31 @@ export async function providerSessionsOf(db: Executor, accountId: string) {
 }
 
 /**
- * Deletes every provider row of the account: sessions, interactions, grants and, through the
- * grants, every code and token issued under them (a refresh token is refused at once).
+ * Deletes the account's provider sessions, expired ones included (an application may still hold
+ * its own session), and returns them: the logouts are built from exactly the rows deleted, so a
+ * session committed meanwhile by another transaction is either among them or left alone, never
+ * deleted unannounced (a SELECT then a DELETE could do that under READ COMMITTED).
+ */
+export async function deleteProviderSessionsOf(db: Executor, accountId: string) {
+  return db
+    .deleteFrom('oidc_state')
+    .where('model', '=', 'Session')
+    .where('account_id', '=', accountId)
+    .returning(['id', 'payload'])
+    .execute();
+}
+
+/**
+ * Deletes the account's other provider rows: interactions, grants and, through the grants, every
+ * code and token issued under them (a refresh token is refused at once). Sessions are
+ * deleteProviderSessionsOf's, which queues their logouts.
  */
 export async function deleteProviderStateOf(db: Executor, accountId: string): Promise<number> {
   const result = await sql`
     DELETE FROM oidc_state
-    WHERE account_id = ${accountId}
-       OR grant_id IN (SELECT id FROM oidc_state WHERE model = 'Grant' AND account_id = ${accountId})`.execute(db);
+    WHERE model <> 'Session'
+      AND (account_id = ${accountId}
+        OR grant_id IN (SELECT id FROM oidc_state WHERE model = 'Grant' AND account_id = ${accountId}))`.execute(db);
   return Number(result.numAffectedRows ?? 0);
 }
 

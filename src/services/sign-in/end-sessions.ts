@@ -1,9 +1,9 @@
 import type { Executor } from '../../data/database.ts';
 import {
   applicationsWithLogoutUri,
+  deleteProviderSessionsOf,
   deleteProviderStateOf,
   insertLogouts,
-  providerSessionsOf,
 } from '../../data/queries/oidc-logout-queries.ts';
 import { deleteSessionsOfAccount } from '../../data/queries/session-queries.ts';
 
@@ -24,7 +24,8 @@ function authorizationsOf(payload: unknown): [string, { sid?: unknown }][] {
  * many logouts were queued.
  */
 export async function endProviderSessions(trx: Executor, accountId: string, now: Date): Promise<number> {
-  const sessions = await providerSessionsOf(trx, accountId);
+  // The logouts are those of the sessions this statement deleted, whatever else commits meanwhile.
+  const sessions = await deleteProviderSessionsOf(trx, accountId);
   const wanted = sessions.flatMap((session) =>
     authorizationsOf(session.payload).map(([clientId, { sid }]) => ({
       sessionId: session.id,
