@@ -63,6 +63,8 @@ export function signInRoutes(services: Services) {
     // Signing in to an application: the last step's answer redirects on to the application, so
     // every page of the sign-in lets its forms lead to the application's origin too.
     app.addHook('onSend', async (request, reply, payload) => {
+      // Only a page has forms; a redirect's policy governs nothing (the page that posted the form does).
+      if (!String(reply.getHeader('content-type') ?? '').startsWith('text/html')) return payload;
       const returnTo = returnToOf({ ...queryOf(request), ...formBody(request.body) });
       const origin = returnTo && (await services.applications.returnOriginOf(returnTo));
       if (origin) allowFormActionTo(reply, origin);
