@@ -253,7 +253,11 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
   'application.enabled': [{ application: 'Pupil reports', clientId: 'pupil-reports-3f9a1c2e' }],
   'application.backchannel-logout-failed': [
     { clientId: 'pupil-reports-3f9a1c2e', attempts: 8, reason: 'expected 200 OK, got: 500 Internal Server Error' },
-    { clientId: 'pupil-reports-3f9a1c2e', attempts: 1, reason: 'The application is disabled or has no sign-out address' },
+    {
+      clientId: 'pupil-reports-3f9a1c2e',
+      attempts: 1,
+      reason: 'The application is disabled or has no sign-out address',
+    },
   ],
   'identity-provider.tested': [
     { issuer: 'https://idp.northshire.gov.uk', outcome: 'works' },

@@ -129,7 +129,13 @@ export async function outlooksFor(
   accounts: readonly HistoryColumns[],
   now: Date,
 ): Promise<Map<string, LifecycleOutlook>> {
-  const histories = historiesFrom(accounts, await noticesOf(db, accounts.map((a) => a.id)));
+  const histories = historiesFrom(
+    accounts,
+    await noticesOf(
+      db,
+      accounts.map((a) => a.id),
+    ),
+  );
   return outlooksFrom(histories, schedule, now);
 }
 
