@@ -9,7 +9,7 @@ import { startScheduler, type JobLog, type Scheduler } from './jobs/scheduler.ts
 import { vacuumOutbox } from './data/queries/outbox-queries.ts';
 import { DEFAULT_DELIVERY, deliverDueEmails } from './mail/deliver.ts';
 import { emlFileTransport, smtpTransport, type MailTransport } from './mail/transports.ts';
-import { startLogoutDelivery } from './oidc/backchannel-delivery.ts';
+import { startLogoutDelivery } from './jobs/logout-delivery.ts';
 import { createServices, type Services } from './services/index.ts';
 
 export interface Runtime {

@@ -1,10 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { sessionCookieName } from '../domain/session-cookie.ts';
 import type { Services } from '../services/index.ts';
-
-export function sessionCookieName(secure: boolean): string {
-  // The __Host- prefix pins the cookie to this host and path over HTTPS.
-  return secure ? '__Host-nexus_session' : 'nexus_session';
-}
 
 /** Reads the session cookie on every request and resolves the signed-in person afresh (R18). */
 export function registerSession(app: FastifyInstance, services: Services): void {

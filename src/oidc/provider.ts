@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import { sessionCookieName } from '../http/session.ts';
+import { sessionCookieName } from '../domain/session-cookie.ts';
 import type { Services } from '../services/index.ts';
 import { hashToken } from '../services/sign-in/secrets.ts';
 import { NEXUS_CLAIMS } from '../services/oidc/oidc-account-service.ts';

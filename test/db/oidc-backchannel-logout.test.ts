@@ -1,7 +1,8 @@
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { deliverDueLogouts, startLogoutDelivery } from '../../src/oidc/backchannel-delivery.ts';
+import { startLogoutDelivery } from '../../src/jobs/logout-delivery.ts';
+import { deliverDueLogouts } from '../../src/services/oidc/logout-delivery.ts';
 import { SYSTEM_CONTEXT } from '../../src/services/request-context.ts';
 import { loadPrincipal, type Principal } from '../../src/services/sign-in/principal.ts';
 import { endProviderSessions } from '../../src/services/sign-in/end-sessions.ts';

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildReportingApp } from '../../examples/reporting-app/app.ts';
 import type { SessionStore } from '../../examples/reporting-app/sessions.ts';
-import { deliverDueLogouts } from '../../src/oidc/backchannel-delivery.ts';
+import { deliverDueLogouts } from '../../src/services/oidc/logout-delivery.ts';
 import { SYSTEM_CONTEXT } from '../../src/services/request-context.ts';
 import { endProviderSessions } from '../../src/services/sign-in/end-sessions.ts';
 import { FormClient } from '../support/browser.ts';

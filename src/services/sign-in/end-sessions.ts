@@ -20,7 +20,7 @@ function authorizationsOf(payload: unknown): [string, { sid?: unknown }][] {
  * its sessions, grants, codes and tokens go (a refresh is refused at once, and a deleted account
  * leaves nothing there, R31), and every application that had one of those sessions and takes
  * back-channel logouts gets one, through the logout outbox: written with the change, sent by the
- * delivery loop (src/oidc/backchannel-delivery.ts), once per session and application. Returns how
+ * delivery loop (src/services/oidc/logout-delivery.ts), once per session and application. Returns how
  * many logouts were queued.
  */
 export async function endProviderSessions(trx: Executor, accountId: string, now: Date): Promise<number> {

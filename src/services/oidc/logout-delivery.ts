@@ -1,11 +1,10 @@
 import type Provider from 'oidc-provider';
-import type { Db } from '../data/database.ts';
-import { claimDueLogouts, finishLogout, retryLogout, type LogoutRow } from '../data/queries/oidc-logout-queries.ts';
-import type { Clock } from '../domain/clock.ts';
-import { repeatEvery } from '../jobs/repeat.ts';
-import { retryDelaySeconds } from '../mail/deliver.ts';
-import { audit } from '../services/audit.ts';
-import { SYSTEM_CONTEXT } from '../services/request-context.ts';
+import type { Db } from '../../data/database.ts';
+import { claimDueLogouts, finishLogout, retryLogout, type LogoutRow } from '../../data/queries/oidc-logout-queries.ts';
+import type { Clock } from '../../domain/clock.ts';
+import { retryDelaySeconds } from '../../mail/deliver.ts';
+import { audit } from '../audit.ts';
+import { SYSTEM_CONTEXT } from '../request-context.ts';
 
 export interface LogoutDeliveryOptions {
   maxAttempts: number;
@@ -92,19 +91,4 @@ async function failed(db: Db, clock: Clock, row: LogoutRow, error: unknown, opti
       details: { clientId: row.client_id, attempts: row.attempts, reason },
     });
   });
-}
-
-/** Runs the delivery every few seconds in this process (repeatEvery); returns stop(). */
-export function startLogoutDelivery(
-  db: Db,
-  clock: Clock,
-  provider: () => Promise<Provider>,
-  log: { error(message: string): void },
-  intervalMs = 2000,
-): () => Promise<void> {
-  return repeatEvery(
-    intervalMs,
-    () => deliverDueLogouts(db, clock, provider),
-    (message) => log.error(`Back-channel logout delivery failed: ${message}`),
-  );
 }
