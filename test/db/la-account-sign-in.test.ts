@@ -8,7 +8,6 @@ import { ProviderBrowser, startLaProvider, type LaProvider } from '../support/la
 import { signInAs } from '../support/sign-in.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 import { upsertOidcState } from '../../src/data/queries/oidc-state-queries.ts';
-import { providerSessionsOf } from '../../src/data/queries/oidc-logout-queries.ts';
 
 /**
  * Signing in with the LA's own account (R64, issue 15 items 2–4), against a real OpenID Connect
@@ -559,7 +558,13 @@ describe('leavers', () => {
     expect(await signedIn(client)).toBe(false);
     const [failed] = (await events('sign-in.la-account-recheck-failed')).slice(-1);
     expect(failed!.details).toMatchObject({ outcome: 'refused' });
-    expect(await providerSessionsOf(t.handle.db, leaver.id)).toEqual([]);
+    const sessions = await t.handle.db
+      .selectFrom('oidc_state')
+      .select('id')
+      .where('model', '=', 'Session')
+      .where('account_id', '=', leaver.id)
+      .execute();
+    expect(sessions).toEqual([]);
   });
 });
 

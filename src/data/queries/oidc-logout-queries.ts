@@ -6,16 +6,6 @@ import { claimDueRows } from './outbox-claim.ts';
 
 export type LogoutRow = Selectable<OidcLogoutOutboxTable>;
 
-/** The account's provider sessions, expired ones included (an application may still hold its own session). */
-export async function providerSessionsOf(db: Executor, accountId: string) {
-  return db
-    .selectFrom('oidc_state')
-    .select(['id', 'payload'])
-    .where('model', '=', 'Session')
-    .where('account_id', '=', accountId)
-    .execute();
-}
-
 /**
  * Deletes the account's provider sessions, expired ones included (an application may still hold
  * its own session), and returns them: the logouts are built from exactly the rows deleted, so a
