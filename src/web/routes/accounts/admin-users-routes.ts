@@ -15,6 +15,7 @@ import { errorView } from '../../plugins/views.ts';
 import { EMPTY_AGREEMENT, agreementForm, agreementInput, linkDateToDay } from '../../agreement-form.ts';
 import { userTypeChoices } from '../../privilege-choices.ts';
 import { fullName } from '../../../domain/names.ts';
+import { userListRowsHtml } from '../../user-list-rows.ts';
 
 /** Admin > Users (R19–R22) and its CSV export. */
 export function adminUsersRoutes(services: Services) {
@@ -28,6 +29,16 @@ export function adminUsersRoutes(services: Services) {
       if (Object.keys(errors).length > 0) reply.code(400);
       const href = (changes: Partial<Record<keyof UserListQuery, string | number | undefined>>) =>
         userListHref('/admin/users', query, changes);
+      const rows =
+        result.mode === 'manage'
+          ? result.rows.map((r) => ({
+              ...r,
+              name: fullName(r),
+              typeLabel: isUserType(r.user_type) ? userTypeLabel(r.user_type) : r.user_type,
+              lastSignInAgo: monthsAgo(r.last_sign_in_at, result.now),
+              passkeysText: r.passkeys > 0 ? passkeyCount(r.passkeys) : null,
+            }))
+          : [];
       const title =
         result.mode === 'manage' ? `Users of ${result.organisation.name}` : `Contacts at ${result.organisation.name}`;
       return reply.page('admin/users/list.njk', {
@@ -65,16 +76,8 @@ export function adminUsersRoutes(services: Services) {
           { value: '', text: 'Any privilege' },
           ...PRIVILEGES.map((p) => ({ value: p.code, text: p.label, selected: p.code === query.privilege })),
         ],
-        rows:
-          result.mode === 'manage'
-            ? result.rows.map((r) => ({
-                ...r,
-                name: fullName(r),
-                typeLabel: isUserType(r.user_type) ? userTypeLabel(r.user_type) : r.user_type,
-                lastSignInAgo: monthsAgo(r.last_sign_in_at, result.now),
-                passkeysText: r.passkeys > 0 ? passkeyCount(r.passkeys) : null,
-              }))
-            : [],
+        rows,
+        rowsHtml: userListRowsHtml(rows, services.config.lifecycle.timezone),
         sortLinks: {
           name: href({ sort: query.sort === 'name' ? '-name' : 'name', page: undefined }),
           lastSignIn: href({ sort: query.sort === '-lastSignIn' ? 'lastSignIn' : '-lastSignIn', page: undefined }),
