@@ -13,12 +13,18 @@
  *   2. The LA's CSV export streamed (GET /admin/users/export.csv) for LAs of 5,000, 20,000 and
  *      50,000 accounts: time, and the server's resident memory sampled every few ms during the
  *      download (peak above the RSS just before it), against the server's idle RSS; the time
- *      against the same keyset batch statements run bare.
+ *      against the same keyset batch statements run bare. Then each LA's export once more with
+ *      every bit of garbage collected every 20 ms (bench/support/live-heap-probe.mjs, loaded into
+ *      the server with --expose-gc; it acts only on requests that ask for it): the heap the
+ *      download really holds, against the heap in use just before it.
  *
  * Settings (environment): BENCH_ACCOUNTS (1,000,000), BENCH_BIG_LA (50,000), BENCH_REQUESTS (100 per
  * page setting), BENCH_EXPORT_ROUNDS (3), BENCH_POSTGRES_URL, BENCH_WRITE_README (1; 0 prints only).
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kysely, PostgresDialect, type CompiledQuery } from 'kysely';
 import pg from 'pg';
@@ -42,7 +48,7 @@ import { HttpFormClient } from './support/http-form-client.ts';
 import { createDatabase, dropDatabase, postgresAvailable } from './support/postgres.ts';
 import { memoryOf, waitForStatus } from './support/processes.ts';
 import { beginRun, endRun, publish, runLine, type RunMeta } from './support/report.ts';
-import { atCleanUp, log, runBench, scratchDir, setting } from './support/run.ts';
+import { atCleanUp, log, ROOT, runBench, scratchDir, setting } from './support/run.ts';
 import { startNexus, withRuntime, type Target } from './support/service.ts';
 import { fmt, median, mib } from './support/stats.ts';
 
@@ -59,6 +65,9 @@ const IDLE_MS = 2000;
 const SAMPLE_MS = 5;
 const EXPORT_BATCH = 1000; // as the service reads them (src/services/accounts/user-directory-service.ts)
 const SERVER_SETTINGS = { SEED_DEMO: 'false', LOG_LEVEL: 'warn' };
+const LIVE_HEAP_PROBE = path.join(ROOT, 'bench', 'support', 'live-heap-probe.mjs');
+/** The export's live heap may rise by at most this much more for the big LA than for the small one. */
+const FLAT_MARGIN_MIB = 1;
 
 // Issue 10's targets, reported (never asserted).
 const TARGET_P95_MS = 50;
@@ -342,7 +351,12 @@ async function bareExport(
   return { ms: performance.now() - t0, rows };
 }
 
-async function download(baseUrl: string, client: HttpFormClient, pid: number): Promise<Omit<ExportRun, 'bareMs'>> {
+async function download(
+  baseUrl: string,
+  client: HttpFormClient,
+  pid: number,
+  liveHeap = false,
+): Promise<Omit<ExportRun, 'bareMs'>> {
   const rssBeforeKiB = memoryOf(pid).rssKiB;
   let peakRssKiB = rssBeforeKiB;
   let samples = 0;
@@ -358,7 +372,7 @@ async function download(baseUrl: string, client: HttpFormClient, pid: number): P
   try {
     const t0 = performance.now();
     const response = await fetch(`${baseUrl}/admin/users/export.csv`, {
-      headers: { cookie: cookieOf(client) },
+      headers: { cookie: cookieOf(client), ...(liveHeap ? { 'x-bench-live-heap': '1' } : {}) },
       signal: AbortSignal.timeout(600_000),
     });
     if (response.status !== 200 || !response.body)
@@ -395,6 +409,7 @@ async function measureExports(
   admins: Admin[],
   kysely: Kysely<Database>,
   bareClient: pg.Client,
+  liveHeapOut: string,
 ) {
   const results: ExportResult[] = [];
   for (const admin of admins) {
@@ -443,6 +458,7 @@ async function measureExports(
   const longMs = performance.now() - longStart;
   await sleep(IDLE_MS);
   const after = memoryOf(pid);
+  const live = await measureLiveHeap(baseUrl, pid, clients, results, liveHeapOut);
   log(
     `export: LA ${big.la.code} ${LONG_STREAM} times back to back in ${fmt(longMs, 0)} ms; RSS ${fmt(mib(beforeLong.rssKiB))} → peak ${fmt(mib(longPeakKiB))} MiB; ${fmt(mib(after.rssKiB))} MiB ${IDLE_MS / 1000} s after`,
   );
@@ -451,7 +467,53 @@ async function measureExports(
     results,
     long: { rows: big.expectedRows * LONG_STREAM, ms: longMs, beforeKiB: beforeLong.rssKiB, peakKiB: longPeakKiB },
     after,
+    live,
   };
+}
+
+/** One line of bench/support/live-heap-probe.mjs (bytes). */
+interface LiveHeapLine {
+  samples: number;
+  heapBefore: number;
+  heapPeak: number;
+  heapAfter: number;
+  externalBefore: number;
+  externalPeak: number;
+  rssBefore: number;
+  rssPeak: number;
+}
+
+/**
+ * Each LA's export once more, small to big, asking the server's probe to collect all garbage every
+ * 20 ms during the download: what the export holds, whatever V8 would have left uncollected.
+ */
+async function measureLiveHeap(
+  baseUrl: string,
+  pid: number,
+  clients: Map<string, HttpFormClient>,
+  results: ExportResult[],
+  out: string,
+) {
+  const lines = () => readFileSync(out, { encoding: 'utf8', flag: 'a+' }).split('\n').filter(Boolean);
+  const measured: Array<{ result: ExportResult; line: LiveHeapLine }> = [];
+  for (const r of [...results].reverse()) {
+    const before = lines().length;
+    const run = await download(baseUrl, clients.get(r.la.code)!, pid, true);
+    if (run.rows !== r.expectedRows)
+      throw new Error(`export of LA ${r.la.code}: ${run.rows} rows, expected ${r.expectedRows}`);
+    // The probe writes its line when the server has closed the response, just after the last byte.
+    for (let waited = 0; lines().length === before; waited += 50) {
+      if (waited > 10_000) throw new Error('the live-heap probe wrote nothing: is it loaded in the server?');
+      await sleep(50);
+    }
+    const line = JSON.parse(lines().at(-1)!) as LiveHeapLine;
+    measured.push({ result: r, line });
+    log(
+      `export, garbage collected every 20 ms: LA ${r.la.code} (${r.expectedRows} rows): heap ${fmt(line.heapBefore / 2 ** 20)} → peak ` +
+        `${fmt(line.heapPeak / 2 ** 20)} MiB (${line.samples} collections), RSS ${fmt(line.rssBefore / 2 ** 20)} → ${fmt(line.rssPeak / 2 ** 20)} MiB`,
+    );
+  }
+  return measured;
 }
 
 // --------------------------------------------------------------------------------------------
@@ -517,6 +579,24 @@ function report(
   const small = exports.results[exports.results.length - 1]!;
   const big = exports.results[0]!;
   const peakAbove = (r: ExportResult) => Math.max(...r.runs.map((run) => run.peakRssKiB)) - idleKiB;
+  const MiB = (bytes: number) => fmt(bytes / 2 ** 20);
+  lines.push(
+    '',
+    '| CSV export, every bit of garbage collected every 20 ms during the download (one more round) | rows | **live heap: peak − heap in use just before (MiB)** | heap in use before · after (MiB) | external memory: peak − before (MiB) | RSS: peak − before (MiB) | collections |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+  );
+  for (const { result, line } of exports.live) {
+    lines.push(
+      `| LA ${result.la.code} (${result.la.accounts.toLocaleString('en-GB')} accounts) | ${result.expectedRows.toLocaleString('en-GB')} | ` +
+        `**${MiB(line.heapPeak - line.heapBefore)}** | ${MiB(line.heapBefore)} · ${MiB(line.heapAfter)} | ${MiB(line.externalPeak - line.externalBefore)} | ` +
+        `${MiB(line.rssPeak - line.rssBefore)} | ${line.samples} |`,
+    );
+  }
+  const liveRise = (r: ExportResult) => {
+    const found = exports.live.find((l) => l.result === r)!.line;
+    return (found.heapPeak - found.heapBefore) / 2 ** 20;
+  };
+  const flat = liveRise(big) <= liveRise(small) + FLAT_MARGIN_MIB;
 
   const worstP95 = Math.max(...pages.map((r) => p95(r.pageMs)));
   const worstRatio = Math.max(...pages.map((r) => p95(r.pageMs) / p95(r.bareMs)));
@@ -526,8 +606,10 @@ function report(
     `Targets (issue 10), from this run: p95 at most ${TARGET_P95_MS} ms — worst ${ms(worstP95)} ms, ${met(worstP95 <= TARGET_P95_MS)}; ` +
       `p95 at most ${TARGET_RATIO_BARE}× the bare SQL — worst ${fmt(worstRatio, 2)}×, ${met(worstRatio <= TARGET_RATIO_BARE)}; ` +
       `${farName} at most ${TARGET_RATIO_PAGE200}× page 1 — ${fmt(page200, 2)}× (p95), ${met(page200 <= TARGET_RATIO_PAGE200)}; ` +
-      `export memory flat as the LA grows — peak RSS above idle ${fmt(mib(peakAbove(small)))} MiB for ${small.expectedRows.toLocaleString('en-GB')} rows, ` +
-      `${fmt(mib(peakAbove(big)))} MiB for ${big.expectedRows.toLocaleString('en-GB')}, ${aboveIdle(long.peakKiB)} MiB for ${long.rows.toLocaleString('en-GB')} streamed back to back.`,
+      `export memory flat as the LA grows (the live heap's rise for the big LA within ${FLAT_MARGIN_MIB} MiB of the small one's) — ` +
+      `${fmt(liveRise(small), 1)} MiB for ${small.expectedRows.toLocaleString('en-GB')} rows, ${fmt(liveRise(big), 1)} MiB for ` +
+      `${big.expectedRows.toLocaleString('en-GB')}, ${met(flat)}; the resident size, garbage included, peaks ${fmt(mib(peakAbove(small)))} MiB above idle for the small LA, ` +
+      `${fmt(mib(peakAbove(big)))} MiB for the big one and ${aboveIdle(long.peakKiB)} MiB for ${long.rows.toLocaleString('en-GB')} rows streamed back to back.`,
     '',
     'How to read it: "bare SQL" is the list\'s two statements exactly as the page sends them (count, with the digest of the organisations the LA picker ' +
       'is checked against, and the page of 50 with its LIMIT/OFFSET), compiled from the same query functions and run on two plain `pg` connections at once, ' +
@@ -576,7 +658,18 @@ async function main(): Promise<void> {
   const postgresVersion = shown.rows[0]!.server_version;
 
   log('server: starting');
-  const server = await startNexus('nexus admin-list', target, SERVER_SETTINGS);
+  const liveHeapOut = path.join(scratch, 'live-heap.jsonl');
+  const server = await startNexus('nexus admin-list', target, {
+    ...SERVER_SETTINGS,
+    NODE_OPTIONS: [
+      process.env.BENCH_SERVER_NODE_OPTIONS,
+      '--expose-gc',
+      `--import ${pathToFileURL(LIVE_HEAP_PROBE).href}`,
+    ]
+      .filter(Boolean)
+      .join(' '),
+    BENCH_LIVE_HEAP_OUT: liveHeapOut,
+  });
   await waitForStatus(server.child, `${server.url}/health`, 200, { timeoutMs: 180_000 });
   await sleep(IDLE_MS);
   const startRssKiB = memoryOf(server.child.pid).rssKiB;
@@ -585,7 +678,15 @@ async function main(): Promise<void> {
   const big = admins[0]!.la;
 
   const pages = await measurePages(clients.get(big.code)!, kysely, bareClients, big, generated.searchText);
-  const exports = await measureExports(server.url, server.child.pid, clients, admins, kysely, bareClients[0]);
+  const exports = await measureExports(
+    server.url,
+    server.child.pid,
+    clients,
+    admins,
+    kysely,
+    bareClients[0],
+    liveHeapOut,
+  );
   const meta = { ...endRun(run, []), postgres: postgresVersion };
   await publish(
     'bench:admin-list',
