@@ -41,7 +41,10 @@ import {
 import { generateTotp, newTotpSecret } from '../src/domain/totp.ts';
 import { PAGE_SIZE, parseUserListQuery, type UserListQuery } from '../src/domain/user-filters.ts';
 import { hashPassword } from '../src/services/sign-in/password-hasher.ts';
-import { SecretBox } from '../src/services/sign-in/secrets.ts';
+import { hashToken, SecretBox } from '../src/services/sign-in/secrets.ts';
+import { sessionWithAccountQuery } from '../src/data/queries/session-queries.ts';
+import { noticesQuery } from '../src/data/queries/lifecycle-queries.ts';
+import { sessionCookieName } from '../src/domain/session-cookie.ts';
 import { createAccount, TEST_PASSWORD } from '../test/support/fixtures.ts';
 import { generateAccounts, type Generated, type GeneratedLa } from './support/admin-list-data.ts';
 import { HttpFormClient } from './support/http-form-client.ts';
@@ -168,7 +171,10 @@ function settingOf(name: string, path: string): PageSetting {
 }
 
 interface Bare {
+  /** The count and the page query at once: the list's own SQL. */
   totalMs: number;
+  /** The whole request's SQL in the page's order: the session, then the count and the page query at once (the warned rows' notices after the page query). */
+  wholeMs: number;
   countMs: number;
   listMs: number;
   count: number;
@@ -176,14 +182,21 @@ interface Bare {
   warned: number;
 }
 
-/** Count and page query on two plain connections at once, as the page's Promise.all runs them. */
+/**
+ * The page's statements on plain connections, in the page's order: the session with its account
+ * (one statement), then the count and the page query at once as the page's Promise.all runs them,
+ * and after the page query the notices of its warned rows (their archive dates), while the count
+ * may still run. Each compiled from the function the application calls.
+ */
 async function runBare(
   kysely: Kysely<Database>,
   clients: [pg.Client, pg.Client],
   organisationId: number,
   setting: PageSetting,
+  sessionHash: string,
 ): Promise<Bare> {
   const filter = userListFilter(organisationId, setting.query, new Date());
+  const session = sessionWithAccountQuery(kysely, sessionHash).compile();
   // As the page sends it: the count carries the digest of the organisations (the LA picker's check).
   const count = countUsersWithOrganisationsVersionQuery(kysely, filter).compile();
   const list = listUsersQuery(
@@ -196,12 +209,24 @@ async function runBare(
   const timed = async (client: pg.Client, q: CompiledQuery) => {
     const t0 = performance.now();
     const result = await client.query(q.sql, [...q.parameters]);
-    return { ms: performance.now() - t0, rows: result.rows as Array<Record<string, unknown>> };
+    return { ms: performance.now() - t0, rows: result.rows as Array<Record<string, unknown>>, end: performance.now() };
   };
+  const start = performance.now();
+  const signedIn = await timed(clients[0], session);
+  if (signedIn.rows.length !== 1) throw new Error('the bench session is not in the database');
   const t0 = performance.now();
-  const [c, l] = await Promise.all([timed(clients[0], count), timed(clients[1], list)]);
+  const [c, l] = await Promise.all([
+    timed(clients[0], count),
+    timed(clients[1], list).then(async (listed) => {
+      const warnedIds = listed.rows.filter((r) => r.warned === true).map((r) => String(r.id));
+      const notices =
+        warnedIds.length > 0 ? await timed(clients[1], noticesQuery(kysely, warnedIds).compile()) : undefined;
+      return { ...listed, noticesEnd: notices?.end ?? listed.end };
+    }),
+  ]);
   return {
-    totalMs: performance.now() - t0,
+    totalMs: Math.max(c.end, l.end) - t0,
+    wholeMs: Math.max(c.end, l.noticesEnd) - start,
     countMs: c.ms,
     listMs: l.ms,
     count: Number(c.rows[0]?.n),
@@ -236,6 +261,8 @@ interface PageResult {
   warned: number;
   pageMs: number[];
   bareMs: number[];
+  /** The whole request's SQL (runBare). */
+  wholeMs: number[];
   countMs: number[];
   listMs: number[];
 }
@@ -252,7 +279,8 @@ async function measurePages(
     '/admin/users?inactiveMonths=12&sort=lastSignIn',
   );
   // Page 200 as issue 10 asks; the last page when a smaller run (BENCH_ACCOUNTS) has fewer.
-  const pages = Math.ceil((await runBare(kysely, clients, la.id, first)).count / PAGE_SIZE);
+  const sessionHash = hashToken(client.cookies.get(sessionCookieName(false)) ?? '');
+  const pages = Math.ceil((await runBare(kysely, clients, la.id, first, sessionHash)).count / PAGE_SIZE);
   const far = Math.min(200, pages);
   if (far < 200) log(`pages: only ${pages} pages match; timing page ${far} instead of page 200`);
   const settings = [
@@ -264,7 +292,7 @@ async function measurePages(
   // The same rows on the page as from the bare SQL, or the comparison means nothing.
   for (const s of settings) {
     const page = pageFacts((await timePage(client, s.path)).body);
-    const bare = await runBare(kysely, clients, la.id, s);
+    const bare = await runBare(kysely, clients, la.id, s, sessionHash);
     if (
       page.total !== bare.count ||
       page.usernames.join() !== bare.usernames.join() ||
@@ -282,6 +310,7 @@ async function measurePages(
       warned: bare.warned,
       pageMs: [],
       bareMs: [],
+      wholeMs: [],
       countMs: [],
       listMs: [],
     });
@@ -289,7 +318,7 @@ async function measurePages(
   for (let i = 0; i < WARMUP; i++) {
     for (const s of settings) {
       await timePage(client, s.path);
-      await runBare(kysely, clients, la.id, s);
+      await runBare(kysely, clients, la.id, s, sessionHash);
     }
   }
   log(`pages: ${REQUESTS} requests per setting, one at a time, each next to its bare SQL (order alternating)`);
@@ -297,8 +326,9 @@ async function measurePages(
     for (const r of results) {
       const page = async () => r.pageMs.push((await timePage(client, r.setting.path)).ms);
       const bare = async () => {
-        const b = await runBare(kysely, clients, la.id, r.setting);
+        const b = await runBare(kysely, clients, la.id, r.setting, sessionHash);
         r.bareMs.push(b.totalMs);
+        r.wholeMs.push(b.wholeMs);
         r.countMs.push(b.countMs);
         r.listMs.push(b.listMs);
       };
@@ -536,21 +566,22 @@ function report(
       `PostgreSQL ${meta.postgres}; ${ACCOUNTS.toLocaleString('en-GB')} accounts in ${LAS} LAs, generated in ${fmt(generated.seconds, 0)} s; ` +
       `signed in as an administrator of LA ${bigLa.code} (${bigLa.accounts.toLocaleString('en-GB')} accounts); one server process, SEED_DEMO=false, LOG_LEVEL=warn.`,
     '',
-    '| Admin > Users of the big LA (one request at a time) | matching accounts · warned rows on the page | **page median · p95 (ms)** | bare SQL median · p95 (ms) | **ratio page ÷ bare** (median · p95) | bare: count · page query, medians (ms) |',
-    '|---|---:|---:|---:|---:|---:|',
+    "| Admin > Users of the big LA (one request at a time) | matching accounts · warned rows on the page | **page median · p95 (ms)** | bare SQL median · p95 (ms) | **ratio page ÷ bare** (median · p95) | bare: count · page query, medians (ms) | the whole request's SQL median · p95 (ms) | ratio page ÷ whole request's SQL (median · p95) |",
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of pages) {
     lines.push(
       `| ${r.setting.name}: \`${r.setting.path}\` | ${r.total.toLocaleString('en-GB')} · ${r.warned} | **${ms(median(r.pageMs))} · ${ms(p95(r.pageMs))}** | ` +
         `${ms(median(r.bareMs))} · ${ms(p95(r.bareMs))} | **${fmt(median(r.pageMs) / median(r.bareMs), 2)} · ${fmt(p95(r.pageMs) / p95(r.bareMs), 2)}** | ` +
-        `${ms(median(r.countMs))} · ${ms(median(r.listMs))} |`,
+        `${ms(median(r.countMs))} · ${ms(median(r.listMs))} | ${ms(median(r.wholeMs))} · ${ms(p95(r.wholeMs))} | ` +
+        `${fmt(median(r.pageMs) / median(r.wholeMs), 2)} · ${fmt(p95(r.pageMs) / p95(r.wholeMs), 2)} |`,
     );
   }
   const [first, twoHundred] = pages;
   const farName = `page ${twoHundred!.setting.query.page}`;
   lines.push(
     `| **ratio ${farName} ÷ page 1** | | **${fmt(median(twoHundred!.pageMs) / median(first!.pageMs), 2)} · ${fmt(p95(twoHundred!.pageMs) / p95(first!.pageMs), 2)}** | ` +
-      `${fmt(median(twoHundred!.bareMs) / median(first!.bareMs), 2)} · ${fmt(p95(twoHundred!.bareMs) / p95(first!.bareMs), 2)} | | |`,
+      `${fmt(median(twoHundred!.bareMs) / median(first!.bareMs), 2)} · ${fmt(p95(twoHundred!.bareMs) / p95(first!.bareMs), 2)} | | | | |`,
   );
   const idleKiB = exports.idle.rssKiB;
   const aboveIdle = (kib: number) => fmt(mib(kib - idleKiB));
@@ -600,11 +631,13 @@ function report(
 
   const worstP95 = Math.max(...pages.map((r) => p95(r.pageMs)));
   const worstRatio = Math.max(...pages.map((r) => p95(r.pageMs) / p95(r.bareMs)));
+  const worstWhole = Math.max(...pages.map((r) => p95(r.pageMs) / p95(r.wholeMs)));
   const page200 = p95(twoHundred!.pageMs) / p95(first!.pageMs);
   lines.push(
     '',
     `Targets (issue 10), from this run: p95 at most ${TARGET_P95_MS} ms — worst ${ms(worstP95)} ms, ${met(worstP95 <= TARGET_P95_MS)}; ` +
-      `p95 at most ${TARGET_RATIO_BARE}× the bare SQL — worst ${fmt(worstRatio, 2)}×, ${met(worstRatio <= TARGET_RATIO_BARE)}; ` +
+      `p95 at most ${TARGET_RATIO_BARE}× the bare SQL — against the list's two statements worst ${fmt(worstRatio, 2)}×, ${met(worstRatio <= TARGET_RATIO_BARE)}; ` +
+      `against the whole request's statements worst ${fmt(worstWhole, 2)}×, ${met(worstWhole <= TARGET_RATIO_BARE)}; ` +
       `${farName} at most ${TARGET_RATIO_PAGE200}× page 1 — ${fmt(page200, 2)}× (p95), ${met(page200 <= TARGET_RATIO_PAGE200)}; ` +
       `export memory flat as the LA grows (the live heap's rise for the big LA within ${FLAT_MARGIN_MIB} MiB of the small one's) — ` +
       `${fmt(liveRise(small), 1)} MiB for ${small.expectedRows.toLocaleString('en-GB')} rows, ${fmt(liveRise(big), 1)} MiB for ` +
@@ -613,8 +646,9 @@ function report(
     '',
     'How to read it: "bare SQL" is the list\'s two statements exactly as the page sends them (count, with the digest of the organisations the LA picker ' +
       'is checked against, and the page of 50 with its LIMIT/OFFSET), compiled from the same query functions and run on two plain `pg` connections at once, ' +
-      "as the page's Promise.all does; it leaves out everything else a page request does (the session with its principal, the LA picker's list when it " +
-      'changed, the archive dates of warned rows, rendering, HTTP). ' +
+      "as the page's Promise.all does. \"The whole request's SQL\" adds the page's other statements in the page's order: first the session with its " +
+      "account (every page's first statement), and after the page query the notices of its warned rows (their archive dates), while the count may still run. " +
+      "Neither holds the LA picker's list (read only when its digest changed), rendering or HTTP. " +
       'Each page request is timed by the client over loopback, body read; each one sits next to its bare SQL, alternating which goes first.',
   );
   for (const note of meta.skipped) lines.push('', `Skipped: ${note}`);

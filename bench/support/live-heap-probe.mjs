@@ -1,10 +1,11 @@
 // Loaded into the measured server with `node --expose-gc --import <this file>` by bench:admin-list.
 // For a request that carries `x-bench-live-heap: 1` only, it collects all garbage every 20 ms while
-// the response is being written and keeps the largest heap then in use: the memory the request
-// really holds, which the resident size cannot show (V8 lets garbage pile up before it collects).
-// When the response closes it appends one JSON line to BENCH_LIVE_HEAP_OUT. Other requests are
-// untouched (one header lookup), so the timed pages and exports measure the server as it runs.
-/* global setInterval, clearInterval */
+// the response is being written, and as chunks are written, and keeps the largest heap then in
+// use: the memory the request really holds, which the resident size cannot show (V8 lets garbage
+// pile up before it collects). When the response closes it appends one JSON line to
+// BENCH_LIVE_HEAP_OUT. Other requests are untouched (one header lookup), so the timed pages and
+// exports measure the server as it runs.
+/* global setInterval, clearInterval, performance */
 import http from 'node:http';
 import fs from 'node:fs';
 import process from 'node:process';
@@ -26,14 +27,26 @@ http.Server.prototype.emit = function (event, request, response) {
     let externalPeak = before.external;
     let rssPeak = before.rss;
     let samples = 0;
-    const timer = setInterval(() => {
+    let last = 0;
+    const sample = () => {
       globalThis.gc();
       const now = process.memoryUsage();
       samples++;
+      last = performance.now();
       heapPeak = Math.max(heapPeak, now.heapUsed);
       externalPeak = Math.max(externalPeak, now.external);
       rssPeak = Math.max(rssPeak, now.rss);
-    }, SAMPLE_MS);
+    };
+    // Between writes (a batch being read), and as chunks are written: the first few always, so
+    // that a download shorter than one interval is measured too, then at most once an interval.
+    const timer = setInterval(sample, SAMPLE_MS);
+    const write = response.write;
+    let writes = 0;
+    response.write = function (...args) {
+      const written = write.apply(this, args);
+      if (++writes <= 3 || performance.now() - last >= SAMPLE_MS) sample();
+      return written;
+    };
     response.on('close', () => {
       clearInterval(timer);
       globalThis.gc();

@@ -53,11 +53,15 @@ export async function accountsById(db: Executor, ids: readonly string[]): Promis
 /** Every notice of these accounts; the caller keeps those of each account's current period. */
 export async function noticesOf(db: Executor, ids: readonly string[]): Promise<NoticeRow[]> {
   if (ids.length === 0) return [];
+  return noticesQuery(db, ids).execute();
+}
+
+/** noticesOf's statement (bench:admin-list compiles it as the bare SQL of a page with warned rows). */
+export function noticesQuery(db: Executor, ids: readonly string[]) {
   return db
     .selectFrom('lifecycle_notices')
     .select(['account_id', 'period_start', 'stage', 'sent_at'])
-    .where('account_id', 'in', ids)
-    .execute();
+    .where('account_id', 'in', ids);
 }
 
 /** Which of these accounts hold manage_users (R38). */

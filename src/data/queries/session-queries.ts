@@ -75,18 +75,9 @@ export type SignedInSession = Omit<
   | 'la_return_to'
 >;
 
-/**
- * A session with the person it signs in, as they are now (R18): the account, its organisation
- * and its privilege codes, in one statement (this runs on every page request). Undefined when
- * there is no such session; the account is always there (sessions are deleted with it).
- */
-export async function findSessionWithAccount(
-  db: Executor,
-  idHash: string,
-): Promise<
-  { session: SignedInSession; account: Account; organisation: Organisation; privileges: string[] } | undefined
-> {
-  const row = await db
+/** findSessionWithAccount's statement: the session, its account and organisation in one round trip. */
+export function sessionWithAccountQuery(db: Executor, idHash: string) {
+  return db
     .selectFrom('sessions')
     .innerJoin('accounts', 'accounts.id', 'sessions.account_id')
     .innerJoin('organisations', 'organisations.id', 'accounts.organisation_id')
@@ -103,8 +94,21 @@ export async function findSessionWithAccount(
       'sessions.user_agent as session_user_agent',
       'sessions.la_confirmed_at as session_la_confirmed_at',
     ])
-    .where('sessions.id_hash', '=', idHash)
-    .executeTakeFirst();
+    .where('sessions.id_hash', '=', idHash);
+}
+
+/**
+ * A session with the person it signs in, as they are now (R18): the account, its organisation
+ * and its privilege codes, in one statement (this runs on every page request). Undefined when
+ * there is no such session; the account is always there (sessions are deleted with it).
+ */
+export async function findSessionWithAccount(
+  db: Executor,
+  idHash: string,
+): Promise<
+  { session: SignedInSession; account: Account; organisation: Organisation; privileges: string[] } | undefined
+> {
+  const row = await sessionWithAccountQuery(db, idHash).executeTakeFirst();
   if (!row) return undefined;
   const {
     session_id_hash,
