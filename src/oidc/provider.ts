@@ -6,6 +6,9 @@ import { sessionCookieName } from '../domain/session-cookie.ts';
 import type { Services } from '../services/index.ts';
 import { hashToken } from '../services/sign-in/secrets.ts';
 import { NEXUS_CLAIMS } from '../services/oidc/oidc-account-service.ts';
+import type { Principal } from '../services/sign-in/principal.ts';
+import { demandsFreshSignIn, signInDemandOf } from '../domain/oidc-fresh-sign-in.ts';
+import { withReturnTo } from '../domain/return-path.ts';
 import { providerPages } from './pages.ts';
 
 type JwkKeys = NonNullable<Configuration['jwks']>['keys'];
@@ -13,10 +16,18 @@ type JwkKeys = NonNullable<Configuration['jwks']>['keys'];
 /** Where the provider is mounted; the issuer is BASE_URL followed by this. */
 export const OIDC_PATH = '/oidc';
 
+/**
+ * Where the provider sends a person to be signed in (src/oidc/oidc-plugin.ts): below the resume
+ * address, so that the provider's resume cookie comes with the request that finishes the interaction.
+ */
+export const interactionPath = (uid: string) => `${OIDC_PATH}/auth/${uid}/interaction`;
+
 /** What the Fastify route tells the provider about the request. */
 export interface NexusRequest extends IncomingMessage {
   /** The account of the Nexus session, if the person is signed in. */
   nexusAccountId?: string;
+  /** The Nexus session's person as this request read them, so that the provider need not read them again. */
+  nexusSignedIn?: Principal;
   /** The page's CSP nonce, for the layout's one inline script. */
   cspNonce?: string;
   /** The request's logger (Fastify's), for what the provider's own events have to report. */
@@ -92,7 +103,7 @@ export function providerConfiguration(services: Services, keys: JwkKeys): Config
       long: { signed: true, httpOnly: true, sameSite: 'lax' },
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
-    findAccount: (_ctx, sub) => services.oidcAccounts.find(sub),
+    findAccount: (ctx, sub) => services.oidcAccounts.find(sub, (ctx.req as NexusRequest).nexusSignedIn),
     claims: {
       openid: ['sub'],
       profile: ['name', 'preferred_username'],
@@ -134,7 +145,7 @@ export function providerConfiguration(services: Services, keys: JwkKeys): Config
       },
     },
     interactions: {
-      url: (_ctx, interaction) => `${OIDC_PATH}/interaction/${interaction.uid}`,
+      url: (_ctx, interaction) => interactionPath(interaction.uid),
       policy: interactionPolicyWithNexusSession(),
     },
     loadExistingGrant: firstPartyGrant,
@@ -172,6 +183,15 @@ export function buildProvider(services: Services, keys: JwkKeys): Provider {
     return expected.length === presented.length && timingSafeEqual(expected, presented);
   };
   provider.use(signOutOfNexusToo(services));
+  provider.use(straightToSignIn);
+  // The adapter's writes of a request are made together, before the answer goes out (state-adapter.ts).
+  provider.use(async (ctx, next) => {
+    try {
+      await next();
+    } finally {
+      await services.oidcState.finishRequest(ctx);
+    }
+  });
   // A logout the library sent itself (RP-initiated) and the application did not take is retried
   // through the logout outbox instead of being lost (found by review).
   provider.on(
@@ -221,3 +241,18 @@ function signOutOfNexusToo(services: Services): Parameters<Provider['use']>[0] {
     // refuses to write a Secure cookie on a request it does not see as HTTPS, behind a proxy too).
   };
 }
+
+/**
+ * A person who is not signed in to Nexus goes from the provider straight to the sign-in page, which
+ * returns to the interaction when done: the interaction would only send them there (one redirect
+ * fewer). The provider's interaction cookie is still set for the interaction's own address. Not when
+ * the application asks for a fresh sign-in (prompt=login, max_age): the interaction notes that first.
+ */
+const straightToSignIn: Parameters<Provider['use']>[0] = async (ctx, next) => {
+  await next();
+  const interaction = (ctx as KoaContextWithOIDC).oidc?.entities.Interaction;
+  if (ctx.status !== 303 || !interaction || (ctx.req as NexusRequest).nexusAccountId !== undefined) return;
+  const path = interactionPath(interaction.uid);
+  if (ctx.response.get('location') !== path || demandsFreshSignIn(signInDemandOf(interaction.params))) return;
+  ctx.redirect(withReturnTo('/sign-in', path));
+};

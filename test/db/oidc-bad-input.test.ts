@@ -162,7 +162,7 @@ const CASES: Case[] = [
     error: 'invalid_request',
   },
   { name: 'authorization by DELETE', method: 'DELETE', url: '/oidc/auth' },
-  { name: 'an interaction that does not exist', method: 'GET', url: '/oidc/interaction/nope' },
+  { name: 'an interaction that does not exist', method: 'GET', url: '/oidc/auth/nope/interaction' },
   { name: 'a resume that does not exist', method: 'GET', url: '/oidc/auth/nope' },
   { name: 'end session with a made-up ID token hint', method: 'GET', url: '/oidc/session/end?id_token_hint=a.b.c' },
   {

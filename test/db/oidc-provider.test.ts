@@ -175,7 +175,7 @@ describe('the authorization code flow with PKCE', () => {
     const signInPage = new URL(a.location, base);
     expect(signInPage.pathname).toBe('/sign-in');
     const returnTo = signInPage.searchParams.get('returnTo')!;
-    expect(returnTo).toMatch(/^\/oidc\/interaction\/[\w-]+$/);
+    expect(returnTo).toMatch(/^\/oidc\/auth\/[\w-]+\/interaction$/);
 
     // Signed in (the service's own pages), the return path finishes the interaction.
     const signedIn = await signInAs(t, officer);
@@ -186,6 +186,43 @@ describe('the authorization code flow with PKCE', () => {
     expect(location.startsWith(`${REDIRECT_URI}?code=`)).toBe(true);
     const tokens = await exchange(rp, { ...a, location });
     expect(tokens.claims()!.sub).toBe(officer.id);
+  });
+
+  it('takes that person from the provider straight to the sign-in page, and from its return path straight to the application', async () => {
+    const stranger = new FormClient(t.app);
+    const started = await stranger.get(
+      pathOf(
+        client.buildAuthorizationUrl(rp, {
+          redirect_uri: REDIRECT_URI,
+          scope: 'openid',
+          code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+          code_challenge_method: 'S256',
+          state: 'st',
+        }).href,
+        base,
+      )!,
+    );
+    expect(started.statusCode).toBe(303);
+    const signInPage = new URL(started.headers.location as string, base);
+    expect(signInPage.pathname).toBe('/sign-in');
+    const returnTo = signInPage.searchParams.get('returnTo')!;
+    expect(returnTo).toMatch(/^\/oidc\/auth\/[\w-]+\/interaction$/);
+
+    // The return path without the provider's cookies of that browser is refused: it hands nobody a code.
+    const otherBrowser = await signInAs(t, officer);
+    const refused = await otherBrowser.get(returnTo);
+    expect(refused.statusCode).toBe(400);
+
+    const signedIn = await signInAs(t, officer);
+    signedIn.cookies = new Map([...stranger.cookies, ...signedIn.cookies]);
+    const back = await signedIn.get(returnTo);
+    expect(back.statusCode).toBe(303);
+    const code = new URL(back.headers.location as string);
+    expect(`${code.origin}${code.pathname}`).toBe(REDIRECT_URI);
+    expect(code.searchParams.get('state')).toBe('st');
+    expect(code.searchParams.get('code')).toBeTruthy();
+    // Used once: the same return path again finds no interaction.
+    expect((await signedIn.get(returnTo)).statusCode).toBe(400);
   });
 
   it('an application that is disabled cannot exchange its codes', async () => {

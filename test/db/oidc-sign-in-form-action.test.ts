@@ -42,7 +42,7 @@ afterAll(async () => t.close());
 const formAction = (csp: unknown) => /form-action ([^;]*)/.exec(String(csp))?.[1];
 
 it('lets every page of a sign-in to an application send its forms on to that application', async () => {
-  expect(returnTo).toMatch(/^\/oidc\/interaction\/[\w-]+$/);
+  expect(returnTo).toMatch(/^\/oidc\/auth\/[\w-]+\/interaction$/);
   const usernameStep = await browser.get(`/sign-in?returnTo=${encodeURIComponent(returnTo)}`);
   expect(usernameStep.statusCode).toBe(200);
   expect(formAction(usernameStep.headers['content-security-policy'])).toBe(`'self' ${APPLICATION_ORIGIN}`);
@@ -59,7 +59,11 @@ it('lets every page of a sign-in to an application send its forms on to that app
 });
 
 it('keeps form-action to the site itself for any other return path, or an interaction that does not exist', async () => {
-  for (const other of ['/admin/users', '/oidc/interaction/unknown-interaction', '/oidc/interaction/../../x']) {
+  for (const other of [
+    '/admin/users',
+    '/oidc/auth/unknown-interaction/interaction',
+    '/oidc/auth/../../x/interaction',
+  ]) {
     const page = await new FormClient(t.app).get(`/sign-in?returnTo=${encodeURIComponent(other)}`);
     expect(page.statusCode).toBe(200);
     expect(formAction(page.headers['content-security-policy'])).toBe("'self'");

@@ -19,20 +19,71 @@ export interface OidcStateWrite {
   expiresAt: Date | undefined;
 }
 
+const columnsOf = (row: OidcStateWrite) => ({
+  payload: JSON.stringify(row.payload),
+  grant_id: row.grantId ?? null,
+  user_code: row.userCode ?? null,
+  uid: row.uid ?? null,
+  account_id: row.accountId ?? null,
+  expires_at: row.expiresAt ?? null,
+});
+
 export async function upsertOidcState(db: Executor, row: OidcStateWrite): Promise<void> {
-  const values = {
-    payload: JSON.stringify(row.payload),
-    grant_id: row.grantId ?? null,
-    user_code: row.userCode ?? null,
-    uid: row.uid ?? null,
-    account_id: row.accountId ?? null,
-    expires_at: row.expiresAt ?? null,
-  };
+  const values = columnsOf(row);
   await db
     .insertInto('oidc_state')
     .values({ model: row.model, id: row.id, ...values })
     .onConflict((oc) => oc.columns(['model', 'id']).doUpdateSet(values))
     .execute();
+}
+
+/** Several rows in one statement; at most one row per model and id. */
+export async function upsertOidcStates(db: Executor, rows: readonly OidcStateWrite[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db
+    .insertInto('oidc_state')
+    .values(rows.map((row) => ({ model: row.model, id: row.id, ...columnsOf(row) })))
+    .onConflict((oc) =>
+      oc.columns(['model', 'id']).doUpdateSet((eb) => ({
+        payload: eb.ref('excluded.payload'),
+        grant_id: eb.ref('excluded.grant_id'),
+        user_code: eb.ref('excluded.user_code'),
+        uid: eb.ref('excluded.uid'),
+        account_id: eb.ref('excluded.account_id'),
+        expires_at: eb.ref('excluded.expires_at'),
+      })),
+    )
+    .execute();
+}
+
+export interface OidcStateKeyedRow extends OidcStateRow {
+  model: string;
+  id: string;
+  uid: string | null;
+}
+
+/**
+ * A token (a code, a refresh token) with the grant and the provider session it names, in one
+ * statement: the library reads all three to use the token. Rows that expired by `now` are left out.
+ */
+export async function findOidcTokenWithGrant(
+  db: Executor,
+  model: string,
+  id: string,
+  now: Date,
+): Promise<OidcStateKeyedRow[]> {
+  const result = await sql<OidcStateKeyedRow>`
+    WITH token AS (
+      SELECT payload FROM oidc_state
+      WHERE model = ${model} AND id = ${id} AND (expires_at IS NULL OR expires_at > ${now})
+    )
+    SELECT model, id, uid, payload, consumed_at FROM oidc_state
+    WHERE (expires_at IS NULL OR expires_at > ${now}) AND (
+      (model = ${model} AND id = ${id})
+      OR (model = 'Grant' AND id = (SELECT payload->>'grantId' FROM token))
+      OR (model = 'Session' AND uid = (SELECT payload->>'sessionUid' FROM token))
+    )`.execute(db);
+  return result.rows;
 }
 
 /** A row by one of its keys, unless it has expired by `now`. */

@@ -50,8 +50,11 @@ function credentialMetadata(row: OidcClient): AdapterPayload {
   return { token_endpoint_auth_method: 'client_secret_basic', client_secret: row.secret_hash ?? undefined };
 }
 
-/** A sign-in that the provider handed over to this service's pages: its return path (src/oidc/oidc-plugin.ts). */
-const INTERACTION_RETURN = /^\/oidc\/interaction\/([\w-]{1,100})$/;
+/** A sign-in that the provider handed over to this service's pages: its return path (src/oidc/provider.ts interactionPath). */
+const INTERACTION_RETURN = /^\/oidc\/auth\/([\w-]{1,100})\/interaction$/;
+
+/** How many interactions' return origins a process remembers (each page of a sign-in asks again). */
+const REMEMBERED_ORIGINS = 1000;
 
 /** The secret is 32 random bytes: a SHA-256 of it cannot be reversed by trying guesses. */
 const newSecret = () => randomBytes(32).toString('base64url');
@@ -62,6 +65,9 @@ const newSecret = () => randomBytes(32).toString('base64url');
  * The secret is shown once and kept as its SHA-256.
  */
 export function createApplicationService({ db, clock }: ServiceDeps) {
+  // An interaction's return address never changes: once read, its origin is kept until the interaction expires.
+  const returnOrigins = new Map<string, { origin: string; until: number }>();
+
   async function existing(clientId: unknown): Promise<OidcClient> {
     const row = typeof clientId === 'string' && clientId.length <= 100 ? await findOidcClient(db, clientId) : undefined;
     if (!row) throw new NotFoundError('There is no application with that client ID');
@@ -199,9 +205,19 @@ export function createApplicationService({ db, clock }: ServiceDeps) {
     async returnOriginOf(returnTo: string | undefined): Promise<string | undefined> {
       const uid = returnTo === undefined ? undefined : INTERACTION_RETURN.exec(returnTo)?.[1];
       if (!uid) return undefined;
+      // The library's own clock, which set the interaction's `exp`.
+      const known = returnOrigins.get(uid);
+      if (known && known.until > Date.now()) return known.origin;
       const interaction = await findOidcState(db, 'Interaction', { id: uid }, clock.now());
-      const params = interaction?.payload.params as { redirect_uri?: unknown } | undefined;
-      return typeof params?.redirect_uri === 'string' ? URL.parse(params.redirect_uri)?.origin : undefined;
+      const { redirect_uri } = (interaction?.payload.params ?? {}) as { redirect_uri?: unknown };
+      const origin = typeof redirect_uri === 'string' ? URL.parse(redirect_uri)?.origin : undefined;
+      const exp = interaction?.payload.exp;
+      if (origin && typeof exp === 'number') {
+        returnOrigins.delete(uid);
+        returnOrigins.set(uid, { origin, until: exp * 1000 });
+        if (returnOrigins.size > REMEMBERED_ORIGINS) returnOrigins.delete(returnOrigins.keys().next().value!);
+      }
+      return origin;
     },
 
     /**

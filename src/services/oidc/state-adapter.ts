@@ -1,12 +1,15 @@
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import Provider, { type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Db } from '../../data/database.ts';
 import {
   consumeOidcState,
   deleteOidcState,
   deleteOidcStateByGrant,
   findOidcState,
+  findOidcTokenWithGrant,
   upsertOidcState,
+  upsertOidcStates,
   type OidcStateRow,
+  type OidcStateWrite,
 } from '../../data/queries/oidc-state-queries.ts';
 import type { Clock } from '../../domain/clock.ts';
 
@@ -30,11 +33,56 @@ function accountOf(payload: AdapterPayload): string | undefined {
   return typeof found === 'string' ? found : undefined;
 }
 
+/** The tokens whose use reads their grant and provider session too (prefetched with them). */
+const GRANT_TOKENS = new Set(['AuthorizationCode', 'RefreshToken']);
+
+const byId = (model: string, id: string) => `${model} id ${id}`;
+const byUid = (model: string, uid: string) => `${model} uid ${uid}`;
+
+/**
+ * What the adapter keeps for one request to the provider (the library's Koa context): the rows it
+ * read or wrote in that request, and its writes not made yet. Nothing is kept between requests.
+ */
+interface RequestRows {
+  readonly rows: Map<string, AdapterPayload>;
+  /** By model and id: a row written twice in a request is written once, as it was last. */
+  readonly pending: Map<string, OidcStateWrite>;
+}
+const requestRows = new WeakMap<object, RequestRows>();
+
+function rowsOfThisRequest(): RequestRows | undefined {
+  const ctx = Provider.ctx;
+  if (!ctx) return undefined;
+  let found = requestRows.get(ctx);
+  if (!found) requestRows.set(ctx, (found = { rows: new Map(), pending: new Map() }));
+  return found;
+}
+
+/** Makes the writes a request to the provider left (its middleware calls this before answering). */
+export async function finishRequest(db: Db, ctx: object): Promise<void> {
+  const request = requestRows.get(ctx);
+  if (!request) return;
+  requestRows.delete(ctx);
+  await upsertOidcStates(db, [...request.pending.values()]);
+}
+
+async function writePending(db: Db, request: RequestRows | undefined): Promise<void> {
+  if (!request || request.pending.size === 0) return;
+  const writes = [...request.pending.values()];
+  request.pending.clear();
+  await upsertOidcStates(db, writes);
+}
+
 /**
  * oidc-provider's storage (its `adapter` option; the interface of its example/my_adapter.js) on the
  * service's own database, so that every process on one PostgreSQL shares sessions, codes and
  * tokens. Expiry is counted on the service's clock, as everything else is; a row past it is not
  * found, and the scheduler deletes it later (OidcStateService.purgeExpired).
+ *
+ * Within one request to the provider, its saves are written together when the request ends (before
+ * the answer goes out, src/oidc/provider.ts), or before any other statement of the adapter, so
+ * that every read sees them; and a code or refresh token is read with its grant and session in one
+ * statement. Outside a request (the interaction route, tests) every call is its own statement.
  *
  * Clients are not stored here: the library asks the `Client` model's adapter for any client it
  * was not configured with, which is every one, and `clients` answers from the registered
@@ -49,41 +97,88 @@ export function stateAdapter(db: Db, clock: Clock, clients: ClientLookup): new (
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       if (this.#model === 'Client') throw new Error('Applications are registered by central support only');
-      await upsertOidcState(db, {
+      const kept = structuredClone(payload);
+      const write: OidcStateWrite = {
         model: this.#model,
         id,
-        payload,
-        grantId: payload.grantId,
-        userCode: payload.userCode,
-        uid: payload.uid,
-        accountId: accountOf(payload),
+        payload: kept,
+        grantId: kept.grantId,
+        userCode: kept.userCode,
+        uid: kept.uid,
+        accountId: accountOf(kept),
         expiresAt: expiresIn ? new Date(clock.now().getTime() + expiresIn * 1000) : undefined,
-      });
+      };
+      const request = rowsOfThisRequest();
+      if (!request) return upsertOidcState(db, write);
+      request.pending.delete(byId(this.#model, id));
+      request.pending.set(byId(this.#model, id), write);
+      request.rows.set(byId(this.#model, id), kept);
+      if (kept.uid) request.rows.set(byUid(this.#model, kept.uid), kept);
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.#model === 'Client') return clients(id);
-      return payloadOf(await findOidcState(db, this.#model, { id }, clock.now()));
+      const request = rowsOfThisRequest();
+      const known = request?.rows.get(byId(this.#model, id));
+      if (known) return structuredClone(known);
+      await writePending(db, request);
+      if (!request || !GRANT_TOKENS.has(this.#model))
+        return remember(request, this.#model, id, payloadOf(await findOidcState(db, this.#model, { id }, clock.now())));
+      let own: AdapterPayload | undefined;
+      for (const row of await findOidcTokenWithGrant(db, this.#model, id, clock.now())) {
+        const payload = remember(request, row.model, row.id, payloadOf(row));
+        if (row.model === this.#model && row.id === id) own = payload;
+      }
+      return own;
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-      return payloadOf(await findOidcState(db, this.#model, { uid }, clock.now()));
+      const request = rowsOfThisRequest();
+      const known = request?.rows.get(byUid(this.#model, uid));
+      if (known) return structuredClone(known);
+      await writePending(db, request);
+      const payload = payloadOf(await findOidcState(db, this.#model, { uid }, clock.now()));
+      return remember(request, this.#model, typeof payload?.jti === 'string' ? payload.jti : undefined, payload);
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      await writePending(db, rowsOfThisRequest());
       return payloadOf(await findOidcState(db, this.#model, { userCode }, clock.now()));
     }
 
     async consume(id: string): Promise<void> {
+      const request = rowsOfThisRequest();
+      await writePending(db, request);
+      request?.rows.clear();
       await consumeOidcState(db, this.#model, id, clock.now());
     }
 
     async destroy(id: string): Promise<void> {
+      const request = rowsOfThisRequest();
+      await writePending(db, request);
+      request?.rows.clear();
       await deleteOidcState(db, this.#model, id);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
+      const request = rowsOfThisRequest();
+      await writePending(db, request);
+      request?.rows.clear();
       await deleteOidcStateByGrant(db, grantId);
     }
   };
+}
+
+/** A row read in a request, kept for the rest of it (a copy: the library changes what it is given). */
+function remember(
+  request: RequestRows | undefined,
+  model: string,
+  id: string | undefined,
+  payload: AdapterPayload | undefined,
+) {
+  if (!request || !payload) return payload;
+  const kept = structuredClone(payload);
+  if (id) request.rows.set(byId(model, id), kept);
+  if (typeof payload.uid === 'string') request.rows.set(byUid(model, payload.uid), kept);
+  return payload;
 }
