@@ -1,5 +1,5 @@
-import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import * as common from '@zxcvbn-ts/language-common';
+import { createRequire } from 'node:module';
+import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
 
 /**
  * Password rules of R51 (NIST SP 800-63B): at least 12 characters, at most 256, no composition
@@ -10,8 +10,18 @@ export const MAX_PASSWORD_LENGTH = 256;
 const MIN_SCORE = 3;
 
 let estimator: ZxcvbnFactory | undefined;
+/**
+ * The estimator and its dictionaries (about 13 MiB) are loaded when a password is first judged,
+ * not at start: the idle server does not need them (issue 11's idle-memory target). Loaded with
+ * `require` (their CommonJS build) so that this rule stays synchronous.
+ */
 function strength(): ZxcvbnFactory {
-  estimator ??= new ZxcvbnFactory({ dictionary: { ...common.dictionary }, graphs: common.adjacencyGraphs });
+  if (!estimator) {
+    const require = createRequire(import.meta.url);
+    const { ZxcvbnFactory: Factory } = require('@zxcvbn-ts/core') as typeof import('@zxcvbn-ts/core');
+    const common = require('@zxcvbn-ts/language-common') as typeof import('@zxcvbn-ts/language-common');
+    estimator = new Factory({ dictionary: { ...common.dictionary }, graphs: common.adjacencyGraphs });
+  }
   return estimator;
 }
 

@@ -1,18 +1,24 @@
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
-import { isoBase64URL } from '@simplewebauthn/server/helpers';
 import type { Config } from '../../config.ts';
 import type { Passkey } from '../../data/database.ts';
 import type { SecretBox } from './secrets.ts';
 import { PASSKEY_CHALLENGE_MINUTES, PASSKEY_RESPONSE_MAX } from '../../domain/passkeys.ts';
+
+/**
+ * The library, loaded at the first passkey ceremony rather than at start: about a fifth of the idle
+ * server's memory for a feature most people never use (issue 11's idle-memory target).
+ */
+let library:
+  Promise<[typeof import('@simplewebauthn/server'), typeof import('@simplewebauthn/server/helpers')]> | undefined;
+function webauthn() {
+  library ??= Promise.all([import('@simplewebauthn/server'), import('@simplewebauthn/server/helpers')]);
+  return library;
+}
 
 /**
  * The WebAuthn ceremonies (R65), through @simplewebauthn/server: never hand-written checks. The
@@ -27,12 +33,13 @@ export function relyingParty(config: Config): { id: string; origin: string; name
 
 const TIMEOUT_MS = PASSKEY_CHALLENGE_MINUTES * 60_000;
 
-export function registrationOptions(
+export async function registrationOptions(
   config: Config,
   account: { id: string; username: string; displayName: string },
   existing: readonly Passkey[],
 ): Promise<PublicKeyCredentialCreationOptionsJSON> {
   const rp = relyingParty(config);
+  const [{ generateRegistrationOptions }] = await webauthn();
   return generateRegistrationOptions({
     rpName: rp.name,
     rpID: rp.id,
@@ -47,10 +54,11 @@ export function registrationOptions(
   });
 }
 
-export function authenticationOptions(
+export async function authenticationOptions(
   config: Config,
   passkeys: readonly Passkey[],
 ): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const [{ generateAuthenticationOptions }] = await webauthn();
   return generateAuthenticationOptions({
     rpID: relyingParty(config).id,
     allowCredentials: passkeys.map((p) => ({ id: p.credential_id, transports: p.transports })),
@@ -89,6 +97,7 @@ export async function verifyRegistration(
   challenge: string,
 ): Promise<NewCredential | undefined> {
   const rp = relyingParty(config);
+  const [{ verifyRegistrationResponse }, { isoBase64URL }] = await webauthn();
   try {
     const result = await verifyRegistrationResponse({
       response: answer as unknown as RegistrationResponseJSON,
@@ -119,6 +128,7 @@ export async function verifyAuthentication(
   passkey: Passkey,
 ): Promise<number | undefined> {
   const rp = relyingParty(config);
+  const [{ verifyAuthenticationResponse }, { isoBase64URL }] = await webauthn();
   try {
     const result = await verifyAuthenticationResponse({
       response: answer as unknown as AuthenticationResponseJSON,

@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import QRCode from 'qrcode';
 import { ArchivedAccountError, AuthenticationError, ThrottledError, ValidationError } from '../../../domain/errors.ts';
 import { formatSecretForReading } from '../../../domain/totp.ts';
 import type { Services } from '../../../services/index.ts';
@@ -271,6 +270,8 @@ export function signInRoutes(services: Services) {
     ) {
       const setup = await services.signIn.twoFactorSetup(token);
       if (!setup) return reply.redirect(withReturnTo('/sign-in', returnTo));
+      // Loaded on the first set-up page rather than at start (issue 11's idle memory).
+      const { default: QRCode } = await import('qrcode');
       const qrSvg = await QRCode.toString(setup.uri, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' });
       return reply.page('sign-in/two-factor-setup.njk', {
         pageTitle: 'Set up two-factor authentication',
