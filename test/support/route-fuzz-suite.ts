@@ -63,6 +63,8 @@ export function defineRouteFuzz(part: RouteFuzzPart): void {
     notAllowed: { pages: 0, api: 0, scim: 0 },
     /** Cases not sent to a route that only refuses its method: their kind already reached it (see fuzzArea). */
     leftOut: 0,
+    /** Cases not sent because the same request (method, address, body, content type, credentials) already went to the route. */
+    repeats: 0,
     refusedChecked: 0,
     statuses: new Map<number, number>(),
   };
@@ -98,7 +100,8 @@ export function defineRouteFuzz(part: RouteFuzzPart): void {
           `${total} cases sent (pages ${counts.cases.pages}, API ${counts.cases.api}, SCIM ${counts.cases.scim}); ${counts.refusedChecked} refusals checked for writes` +
           (counts.leftOut
             ? `; ${counts.leftOut} cases of a kind already sent left out on routes that only refuse their method`
-            : ''),
+            : '') +
+          (counts.repeats ? `; ${counts.repeats} cases identical to one already sent to the route not sent again` : ''),
         `route fuzz: statuses ${statuses}`,
         !part.areas.includes('pages')
           ? ''
@@ -147,8 +150,14 @@ export function defineRouteFuzz(part: RouteFuzzPart): void {
       for (const param of route.params) values[param] = (await world.pathValues(route.url, param)).real;
       const url = route.url.replace(/:(\w+)/g, (_m, name: string) => encodeURIComponent(values[name]!));
       for (const name of order) {
-        const p = await world.principal(name);
-        const response = await p.client.get(url);
+        // Pages are only read here, so a principal is asked whether it is still signed in (a page of
+        // its own) only when a page turns it away; a session that had gone gets a fresh one and the page again.
+        const p = world.principalAsLastSeen(name) ?? (await world.principal(name));
+        let response = await p.client.get(url);
+        if (response.statusCode !== 200) {
+          const checked = await world.principal(name);
+          if (checked !== p) response = await checked.client.get(url);
+        }
         if (response.statusCode !== 200) continue;
         if (!principalOf.has(route)) principalOf.set(route, name);
         for (const form of formsOf(response.body, url)) addForm(routes, form, url);
@@ -310,7 +319,17 @@ export function defineRouteFuzz(part: RouteFuzzPart): void {
       // (path, query, body) rather than once per field: the same parsers meet the same kinds of value.
       let refusesMethod = false;
       const kindsSent = new Set<string>();
+      // Some labels build the same request as an earlier one (`body *=nul` on a form with no fields
+      // is the valid request; `json jobTitle=null` where the valid body has null already): each
+      // distinct request goes to the route once.
+      const requestsSent = new Set<string>();
       for (const c of cases) {
+        const request = requestKey(c);
+        if (requestsSent.has(request)) {
+          counts.repeats++;
+          continue;
+        }
+        requestsSent.add(request);
         if (refusesMethod) {
           const kind = caseKind(c.label);
           if (kindsSent.has(kind)) {
@@ -378,6 +397,12 @@ export function defineRouteFuzz(part: RouteFuzzPart): void {
       }
     }
     return problems;
+  }
+
+  /** What a case sends, but for the placeholders filled in at sending (the CSRF token, fresh unique values). */
+  function requestKey(c: FuzzCase): string {
+    const body = Buffer.isBuffer(c.body) ? `b:${c.body.toString('latin1')}` : c.body === undefined ? '' : `s:${c.body}`;
+    return JSON.stringify([c.method, c.url, c.contentType ?? '', c.anonymous === true, body]);
   }
 
   /** A case's label without the field it puts its value in (`json name.givenName=nul` → `json …=nul`). */
