@@ -5,7 +5,8 @@ import { addDays, addMonthsUtc, wholeMonthsBetween } from '../../src/domain/cale
 import { inactiveSince } from '../../src/domain/lifecycle.ts';
 import { PRIVILEGE_CODES } from '../../src/domain/privileges.ts';
 import { formatDate } from '../../src/services/deps.ts';
-import { recordSignInAt } from '../../src/services/lifecycle/schedule.ts';
+import { recordSignIn } from '../../src/data/queries/account-queries.ts';
+import { refreshLifecycleDue } from '../../src/services/lifecycle/schedule.ts';
 import { SYSTEM_CONTEXT } from '../../src/services/request-context.ts';
 import { createAccount, createOrganisation } from './fixtures.ts';
 import { createTestApp, type TestApp } from './test-app.ts';
@@ -430,15 +431,29 @@ export async function simulate(t: TestApp, policy: { warningMonths: number[]; ar
       .select(['id', 'status', 'organisation_id'])
       .where('username', '!=', 'support')
       .execute();
+    // The day's sign-ins, all at noon, are written together: one transaction with what recordSignInAt
+    // does for each (the sign-in time, then the next-event time of every account signed in), written
+    // before any archive or restore of the same day so that each meets the accounts as before.
+    let signingIn: string[] = [];
+    const writeSignIns = async () => {
+      if (signingIn.length === 0) return;
+      const ids = signingIn;
+      signingIn = [];
+      await db.transaction().execute(async (trx) => {
+        for (const id of ids) await recordSignIn(trx, id, noon);
+        await refreshLifecycleDue(trx, t.services.schedule, ids);
+      });
+    };
     for (const r of rows) {
       const p = persona.get(r.id);
       if (r.status === 'active') {
         const chance = p === 'regular' ? 1 / 30 : p === 'sporadic' ? 1 / 420 : 0;
         if (random() < chance) {
-          await db.transaction().execute((trx) => recordSignInAt(trx, t.services.schedule, r.id, noon));
+          signingIn.push(r.id);
           changed(r.id, noon);
           stats.signIns++;
         } else if (random() < 1 / 4000) {
+          await writeSignIns();
           const done = await t.services.userStatus.archive(supportActor, r.id, SYSTEM_CONTEXT).then(
             () => true,
             () => false,
@@ -449,6 +464,7 @@ export async function simulate(t: TestApp, policy: { warningMonths: number[]; ar
           }
         }
       } else if (random() < 1 / 150) {
+        await writeSignIns();
         await t.services.userStatus.restore(supportActor, r.id, SYSTEM_CONTEXT);
         changed(r.id, noon);
         // Restored people mostly come back for a while.
@@ -456,6 +472,7 @@ export async function simulate(t: TestApp, policy: { warningMonths: number[]; ar
         stats.restores++;
       }
     }
+    await writeSignIns();
     ms.daytime += performance.now() - daytimeStarted;
     if (day % 14 === 3) await timed('announcements', () => collectAnnouncements(noon));
 
