@@ -18,7 +18,7 @@
  *      the server with --expose-gc; it acts only on requests that ask for it): the heap the
  *      download really holds, against the heap in use just before it.
  *
- * Settings (environment): BENCH_ACCOUNTS (1,000,000), BENCH_BIG_LA (50,000), BENCH_REQUESTS (100 per
+ * Settings (environment): BENCH_ACCOUNTS (1,000,000), BENCH_BIG_LA (50,000), BENCH_REQUESTS (300 per
  * page setting), BENCH_EXPORT_ROUNDS (3), BENCH_POSTGRES_URL, BENCH_WRITE_README (1; 0 prints only).
  */
 import { randomBytes } from 'node:crypto';
@@ -60,7 +60,7 @@ const BIG = Math.round(setting('BENCH_BIG_LA', Math.min(50_000, Math.round(ACCOU
 const MEDIUM = Math.min(20_000, Math.round(BIG * 0.4));
 const SMALL = Math.min(5_000, Math.round(BIG * 0.1));
 const LAS = Math.min(150, Math.max(4, Math.floor((ACCOUNTS - BIG - MEDIUM - SMALL) / 100) + 3));
-const REQUESTS = Math.round(setting('BENCH_REQUESTS', 100));
+const REQUESTS = Math.round(setting('BENCH_REQUESTS', 300));
 const EXPORT_ROUNDS = Math.round(setting('BENCH_EXPORT_ROUNDS', 3));
 const LONG_STREAM = 4;
 const WARMUP = 5;
