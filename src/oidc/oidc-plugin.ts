@@ -70,7 +70,19 @@ export function oidcPlugin(services: Services, host: ProviderHost) {
      * The address is below the provider's resume address, so the browser brings the resume cookie
      * too and the provider resumes the authorization in this same request (one redirect fewer).
      */
-    app.get<{ Params: { uid: string } }>('/auth/:uid/interaction', async (request, reply) => {
+    app.get<{ Params: { uid: string } }>('/auth/:uid/interaction', async (request, reply) =>
+      // The provider's state read and written here and by the provider's resume below is kept
+      // together: the interaction is read once, and its result, deleted by the resume, never written.
+      services.oidcState.inRequest(request.raw, async () => {
+        try {
+          return await interaction(request, reply);
+        } finally {
+          await services.oidcState.finishRequest(request.raw);
+        }
+      }),
+    );
+
+    async function interaction(request: FastifyRequest<{ Params: { uid: string } }>, reply: FastifyReply) {
       const provider = await host.provider();
       let details: Awaited<ReturnType<typeof provider.interactionDetails>>;
       try {
@@ -90,6 +102,7 @@ export function oidcPlugin(services: Services, host: ProviderHost) {
         if (asked === undefined && demandsFreshSignIn(demand)) {
           details.result = { [REFUSED_SIGN_IN]: signedIn?.signedInAt.getTime() ?? 0 };
           await details.save(details.exp - epochSeconds);
+          await services.oidcState.finishRequest(request.raw);
         }
         const signIn = withReturnTo('/sign-in', interactionPath(details.uid));
         return reply.redirect(signedIn ? `${signIn}&again=1` : signIn, 303);
@@ -105,7 +118,7 @@ export function oidcPlugin(services: Services, host: ProviderHost) {
       await details.save(details.exp - epochSeconds);
       request.raw.url = `${OIDC_PATH}/auth/${details.uid}`;
       return forward(request, reply);
-    });
+    }
 
     // The methods the provider answers (OPTIONS for its CORS preflights); any other is not found here.
     for (const url of ['/', '/*']) app.route({ method: ['GET', 'POST', 'OPTIONS'], url, handler: forward });

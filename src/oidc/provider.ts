@@ -189,7 +189,7 @@ export function buildProvider(services: Services, keys: JwkKeys): Provider {
     try {
       await next();
     } finally {
-      await services.oidcState.finishRequest(ctx);
+      await services.oidcState.finishRequest(ctx.req);
     }
   });
   // A logout the library sent itself (RP-initiated) and the application did not take is retried

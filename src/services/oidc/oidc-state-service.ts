@@ -1,7 +1,7 @@
 import { deleteFinishedLogouts, insertLogouts } from '../../data/queries/oidc-logout-queries.ts';
 import { deleteExpiredOidcState } from '../../data/queries/oidc-state-queries.ts';
 import type { ServiceDeps } from '../deps.ts';
-import { finishRequest, stateAdapter, type ClientLookup } from './state-adapter.ts';
+import { finishRequest, inRequest, stateAdapter, type ClientLookup } from './state-adapter.ts';
 
 /** The OpenID Connect provider's state (migration 0013): its storage adapter, and housekeeping. */
 export function createOidcStateService({ db, clock }: Pick<ServiceDeps, 'db' | 'clock'>, clients: ClientLookup) {
@@ -9,8 +9,11 @@ export function createOidcStateService({ db, clock }: Pick<ServiceDeps, 'db' | '
     /** oidc-provider's `adapter` option. */
     adapter: stateAdapter(db, clock, clients),
 
-    /** Makes the writes the adapter held back during one request to the provider (`ctx`: its Koa context). */
-    finishRequest: (ctx: object) => finishRequest(db, ctx),
+    /** Makes the writes the adapter held back during one HTTP request (`request`: its raw request). */
+    finishRequest: (request: object) => finishRequest(db, request),
+
+    /** Runs a route's use of the provider's models as part of its HTTP request (the adapter's reads and writes kept together). */
+    inRequest,
 
     /**
      * A back-channel logout the library sent itself (an application's RP-initiated logout) and the

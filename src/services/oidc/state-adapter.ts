@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import Provider, { type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Db } from '../../data/database.ts';
 import {
@@ -40,7 +41,8 @@ const byId = (model: string, id: string) => `${model} id ${id}`;
 const byUid = (model: string, uid: string) => `${model} uid ${uid}`;
 
 /**
- * What the adapter keeps for one request to the provider (the library's Koa context): the rows it
+ * What the adapter keeps for one HTTP request (its raw request: the provider's Koa context's, or
+ * that of a route of this service that uses the provider's models, see `inRequest`): the rows it
  * read or wrote in that request, and its writes not made yet. Nothing is kept between requests.
  */
 interface RequestRows {
@@ -49,21 +51,27 @@ interface RequestRows {
   readonly pending: Map<string, OidcStateWrite>;
 }
 const requestRows = new WeakMap<object, RequestRows>();
+const serviceRequest = new AsyncLocalStorage<object>();
 
 function rowsOfThisRequest(): RequestRows | undefined {
-  const ctx = Provider.ctx;
-  if (!ctx) return undefined;
-  let found = requestRows.get(ctx);
-  if (!found) requestRows.set(ctx, (found = { rows: new Map(), pending: new Map() }));
+  const request: object | undefined = Provider.ctx?.req ?? serviceRequest.getStore();
+  if (!request) return undefined;
+  let found = requestRows.get(request);
+  if (!found) requestRows.set(request, (found = { rows: new Map(), pending: new Map() }));
   return found;
 }
 
-/** Makes the writes a request to the provider left (its middleware calls this before answering). */
-export async function finishRequest(db: Db, ctx: object): Promise<void> {
-  const request = requestRows.get(ctx);
-  if (!request) return;
-  requestRows.delete(ctx);
-  await upsertOidcStates(db, [...request.pending.values()]);
+/** Runs `work` as part of the HTTP request `request` (its raw request), for a route that uses the provider's models. */
+export function inRequest<T>(request: object, work: () => Promise<T>): Promise<T> {
+  return serviceRequest.run(request, work);
+}
+
+/** Makes the writes an HTTP request left (the provider's middleware, and `inRequest`'s route, call this before answering). */
+export async function finishRequest(db: Db, request: object): Promise<void> {
+  const found = requestRows.get(request);
+  if (!found) return;
+  requestRows.delete(request);
+  await upsertOidcStates(db, [...found.pending.values()]);
 }
 
 async function writePending(db: Db, request: RequestRows | undefined): Promise<void> {
@@ -79,10 +87,11 @@ async function writePending(db: Db, request: RequestRows | undefined): Promise<v
  * tokens. Expiry is counted on the service's clock, as everything else is; a row past it is not
  * found, and the scheduler deletes it later (OidcStateService.purgeExpired).
  *
- * Within one request to the provider, its saves are written together when the request ends (before
- * the answer goes out, src/oidc/provider.ts), or before any other statement of the adapter, so
- * that every read sees them; and a code or refresh token is read with its grant and session in one
- * statement. Outside a request (the interaction route, tests) every call is its own statement.
+ * Within one HTTP request, its saves are written together when the request ends (before the answer
+ * goes out, src/oidc/provider.ts and oidc-plugin.ts), or before any other statement of the adapter,
+ * so that every read sees them; a row read or written is read again from memory; and a code or
+ * refresh token is read with its grant and session in one statement. Outside a request (tests, the
+ * command line) every call is its own statement.
  *
  * Clients are not stored here: the library asks the `Client` model's adapter for any client it
  * was not configured with, which is every one, and `clients` answers from the registered
@@ -155,6 +164,8 @@ export function stateAdapter(db: Db, clock: Clock, clients: ClientLookup): new (
 
     async destroy(id: string): Promise<void> {
       const request = rowsOfThisRequest();
+      // A save of this row not made yet is not made at all: the row goes either way.
+      request?.pending.delete(byId(this.#model, id));
       await writePending(db, request);
       request?.rows.clear();
       await deleteOidcState(db, this.#model, id);
