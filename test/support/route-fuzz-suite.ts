@@ -142,26 +142,14 @@ export function defineRouteFuzz(part: RouteFuzzPart): void {
    * renders.
    */
   async function deriveFromPages(): Promise<void> {
-    // Public pages as nobody first, so sign-in, forgotten password and links are fuzzed as their real callers.
-    const order: PrincipalName[] = ['anonymous', 'pending-two-factor', 'pending-setup', 'admin', 'support'];
-    const pages = routes.filter((r) => r.area === 'pages' && r.method === 'GET' && !r.url.startsWith('/assets/'));
-    for (const route of pages) {
-      const values: Record<string, string> = {};
-      for (const param of route.params) values[param] = (await world.pathValues(route.url, param)).real;
-      const url = route.url.replace(/:(\w+)/g, (_m, name: string) => encodeURIComponent(values[name]!));
-      for (const name of order) {
-        // Pages are only read here, so a principal is asked whether it is still signed in (a page of
-        // its own) only when a page turns it away; a session that had gone gets a fresh one and the page again.
-        const p = world.principalAsLastSeen(name) ?? (await world.principal(name));
-        let response = await p.client.get(url);
-        if (response.statusCode !== 200) {
-          const checked = await world.principal(name);
-          if (checked !== p) response = await checked.client.get(url);
-        }
-        if (response.statusCode !== 200) continue;
-        if (!principalOf.has(route)) principalOf.set(route, name);
-        for (const form of formsOf(response.body, url)) addForm(routes, form, url);
-      }
+    // Pages are only read here, and no page read has ever ended a principal's session: the crawl goes
+    // without asking before each page whether the principal is still signed in (a page of its own,
+    // about 200 a file), and asks once at the end. A session that has gone does not come back, so if
+    // all five are still signed in they were throughout; if not, the crawl is done again, asking first.
+    if (!(await crawlPages(false))) {
+      routes = enumerateRoutes(t.app);
+      principalOf.clear();
+      await crawlPages(true);
     }
     for (const route of routes.filter((r) => r.area === 'pages')) {
       if (principalOf.has(route)) continue;
@@ -179,6 +167,30 @@ export function defineRouteFuzz(part: RouteFuzzPart): void {
       if ((route.bodyKind === 'form' || route.bodyKind === 'multipart') && route.formFields.size === 0)
         noFields.push(`${route.method} ${route.url}`);
     }
+  }
+
+  /** One crawl of every page as each principal; whether every principal was signed in throughout (unknown: false). */
+  async function crawlPages(askEachTime: boolean): Promise<boolean> {
+    // Public pages as nobody first, so sign-in, forgotten password and links are fuzzed as their real callers.
+    const order: PrincipalName[] = ['anonymous', 'pending-two-factor', 'pending-setup', 'admin', 'support'];
+    const first = new Map<PrincipalName, Principal>();
+    for (const name of order) first.set(name, await world.principal(name));
+    const pages = routes.filter((r) => r.area === 'pages' && r.method === 'GET' && !r.url.startsWith('/assets/'));
+    for (const route of pages) {
+      const values: Record<string, string> = {};
+      for (const param of route.params) values[param] = (await world.pathValues(route.url, param)).real;
+      const url = route.url.replace(/:(\w+)/g, (_m, name: string) => encodeURIComponent(values[name]!));
+      for (const name of order) {
+        const p = askEachTime ? await world.principal(name) : first.get(name)!;
+        const response = await p.client.get(url);
+        if (response.statusCode !== 200) continue;
+        if (!principalOf.has(route)) principalOf.set(route, name);
+        for (const form of formsOf(response.body, url)) addForm(routes, form, url);
+      }
+    }
+    if (askEachTime) return true;
+    for (const [name, p] of first) if ((await world.principal(name)) !== p) return false;
+    return true;
   }
 
   /** SCIM bodies from the User schema the service serves at /Schemas, filled with valid values. */

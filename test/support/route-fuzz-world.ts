@@ -228,11 +228,6 @@ export class FuzzWorld {
     return made;
   }
 
-  /** The principal's browser as it was last made or checked, not checked again (undefined before the first). */
-  principalAsLastSeen(name: PrincipalName): Principal | undefined {
-    return this.principals.get(name);
-  }
-
   private async alive(p: Principal): Promise<boolean> {
     const check = {
       admin: '/my-account',
