@@ -430,6 +430,8 @@ export async function simulate(t: TestApp, policy: { warningMonths: number[]; ar
       .selectFrom('accounts')
       .select(['id', 'status', 'organisation_id'])
       .where('username', '!=', 'support')
+      // In a fixed order (the ids are random): the seeded draws below meet the same accounts every run.
+      .orderBy('username')
       .execute();
     // The day's sign-ins, all at noon, are written together: one transaction with what recordSignInAt
     // does for each (the sign-in time, then the next-event time of every account signed in), written
