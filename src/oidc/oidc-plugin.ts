@@ -96,6 +96,8 @@ export function oidcPlugin(services: Services, host: ProviderHost) {
       const signedIn = request.signedIn;
       const asked = details.result?.[REFUSED_SIGN_IN] as number | undefined;
       const demand = signInDemandOf(details.params, asked === undefined ? undefined : new Date(asked));
+      // The library's own clock, not the service's: the interaction's `exp` was set by it, and what is
+      // left of its life is counted the same way.
       const epochSeconds = Math.floor(Date.now() / 1000);
       if (!signedIn || freshSignInNeeded(demand, signedIn.signedInAt, services.clock.now())) {
         // Remembered on the interaction, so that only a sign-in made after this one answers it.
