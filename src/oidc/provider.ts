@@ -184,14 +184,17 @@ export function buildProvider(services: Services, keys: JwkKeys): Provider {
   };
   provider.use(signOutOfNexusToo(services));
   provider.use(straightToSignIn);
-  // The adapter's writes of a request are made together, before the answer goes out (state-adapter.ts).
-  provider.use(async (ctx, next) => {
-    try {
-      await next();
-    } finally {
-      await services.oidcState.finishRequest(ctx.req);
-    }
-  });
+  // The adapter keeps a request's rows together and makes its writes together, before the answer
+  // goes out (state-adapter.ts).
+  provider.use((ctx, next) =>
+    services.oidcState.inRequest(ctx.req, async () => {
+      try {
+        await next();
+      } finally {
+        await services.oidcState.finishRequest(ctx.req);
+      }
+    }),
+  );
   // A logout the library sent itself (RP-initiated) and the application did not take is retried
   // through the logout outbox instead of being lost (found by review).
   provider.on(

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import Provider, { type Adapter, type AdapterPayload } from 'oidc-provider';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Db } from '../../data/database.ts';
 import {
   consumeOidcState,
@@ -54,14 +54,18 @@ const requestRows = new WeakMap<object, RequestRows>();
 const serviceRequest = new AsyncLocalStorage<object>();
 
 function rowsOfThisRequest(): RequestRows | undefined {
-  const request: object | undefined = Provider.ctx?.req ?? serviceRequest.getStore();
+  const request = serviceRequest.getStore();
   if (!request) return undefined;
   let found = requestRows.get(request);
   if (!found) requestRows.set(request, (found = { rows: new Map(), pending: new Map() }));
   return found;
 }
 
-/** Runs `work` as part of the HTTP request `request` (its raw request), for a route that uses the provider's models. */
+/**
+ * Runs `work` as part of the HTTP request `request` (its raw request): the provider's every request
+ * (its middleware, src/oidc/provider.ts), and a route of this service that uses the provider's models.
+ * The library is not imported here: this module is loaded by every command, which must not load it.
+ */
 export function inRequest<T>(request: object, work: () => Promise<T>): Promise<T> {
   return serviceRequest.run(request, work);
 }
