@@ -89,19 +89,23 @@ export function accountWithOrganisation(row: AccountWithOrganisationRow): {
   };
 }
 
+/** The statement of findAccountWithOrganisation, for a caller that selects more of the account (the OIDC claims). */
+export function accountWithOrganisationQuery(db: Executor, id: string) {
+  return db
+    .selectFrom('accounts')
+    .innerJoin('organisations', 'organisations.id', 'accounts.organisation_id')
+    .selectAll('accounts')
+    .select(organisationAndPrivilegeColumns())
+    .where('accounts.id', '=', id);
+}
+
 /** An account with its organisation and privilege codes, in one query. */
 export async function findAccountWithOrganisation(
   db: Executor,
   id: string,
 ): Promise<{ account: Account; organisation: Organisation; privileges: string[] } | undefined> {
   if (!isUuid(id)) return undefined;
-  const row = await db
-    .selectFrom('accounts')
-    .innerJoin('organisations', 'organisations.id', 'accounts.organisation_id')
-    .selectAll('accounts')
-    .select(organisationAndPrivilegeColumns())
-    .where('accounts.id', '=', id)
-    .executeTakeFirst();
+  const row = await accountWithOrganisationQuery(db, id).executeTakeFirst();
   return row && accountWithOrganisation(row);
 }
 

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Account, Executor, Organisation } from '../database.ts';
-import { accountWithOrganisation, isUuid, organisationAndPrivilegeColumns } from './account-queries.ts';
+import { accountWithOrganisation, accountWithOrganisationQuery, isUuid } from './account-queries.ts';
 
 /** The schools part of an account's `nexus` claims (R62): its schools, and its Default School Group with its schools. */
 export interface SchoolClaims {
@@ -39,13 +39,8 @@ export async function findAccountWithClaims(
   { account: Account; organisation: Organisation; privileges: string[]; schoolClaims: SchoolClaims } | undefined
 > {
   if (!isUuid(accountId)) return undefined;
-  const row = await db
-    .selectFrom('accounts')
-    .innerJoin('organisations', 'organisations.id', 'accounts.organisation_id')
-    .selectAll('accounts')
-    .select(organisationAndPrivilegeColumns())
+  const row = await accountWithOrganisationQuery(db, accountId)
     .select([schoolsColumn.as('school_claims'), defaultGroupColumn.as('default_group_claims')])
-    .where('accounts.id', '=', accountId)
     .executeTakeFirst();
   if (!row) return undefined;
   const { school_claims, default_group_claims, ...rest } = row;

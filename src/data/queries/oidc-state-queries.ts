@@ -29,12 +29,7 @@ const columnsOf = (row: OidcStateWrite) => ({
 });
 
 export async function upsertOidcState(db: Executor, row: OidcStateWrite): Promise<void> {
-  const values = columnsOf(row);
-  await db
-    .insertInto('oidc_state')
-    .values({ model: row.model, id: row.id, ...values })
-    .onConflict((oc) => oc.columns(['model', 'id']).doUpdateSet(values))
-    .execute();
+  await upsertOidcStates(db, [row]);
 }
 
 /** Several rows in one statement; at most one row per model and id. */

@@ -73,9 +73,8 @@ export function inRequest<T>(request: object, work: () => Promise<T>): Promise<T
 /** Makes the writes an HTTP request left (the provider's middleware, and `inRequest`'s route, call this before answering). */
 export async function finishRequest(db: Db, request: object): Promise<void> {
   const found = requestRows.get(request);
-  if (!found) return;
   requestRows.delete(request);
-  await upsertOidcStates(db, [...found.pending.values()]);
+  await writePending(db, found);
 }
 
 async function writePending(db: Db, request: RequestRows | undefined): Promise<void> {
