@@ -183,7 +183,7 @@ export function buildProvider(services: Services, keys: JwkKeys): Provider {
     return expected.length === presented.length && timingSafeEqual(expected, presented);
   };
   provider.use(signOutOfNexusToo(services));
-  provider.use(straightToSignIn);
+  provider.use(straightToSignIn(services));
   // The adapter keeps a request's rows together and makes its writes together, before the answer
   // goes out (state-adapter.ts).
   provider.use((ctx, next) =>
@@ -251,11 +251,16 @@ function signOutOfNexusToo(services: Services): Parameters<Provider['use']>[0] {
  * fewer). The provider's interaction cookie is still set for the interaction's own address. Not when
  * the application asks for a fresh sign-in (prompt=login, max_age): the interaction notes that first.
  */
-const straightToSignIn: Parameters<Provider['use']>[0] = async (ctx, next) => {
-  await next();
-  const interaction = (ctx as KoaContextWithOIDC).oidc?.entities.Interaction;
-  if (ctx.status !== 303 || !interaction || (ctx.req as NexusRequest).nexusAccountId !== undefined) return;
-  const path = interactionPath(interaction.uid);
-  if (ctx.response.get('location') !== path || demandsFreshSignIn(signInDemandOf(interaction.params))) return;
-  ctx.redirect(withReturnTo('/sign-in', path));
-};
+function straightToSignIn(services: Services): Parameters<Provider['use']>[0] {
+  return async (ctx, next) => {
+    await next();
+    const interaction = (ctx as KoaContextWithOIDC).oidc?.entities.Interaction;
+    if (ctx.status !== 303 || !interaction) return;
+    // The sign-in pages ask for its return origin (their forms may lead there): known here already.
+    services.applications.interactionStarted(interaction.uid, interaction);
+    if ((ctx.req as NexusRequest).nexusAccountId !== undefined) return;
+    const path = interactionPath(interaction.uid);
+    if (ctx.response.get('location') !== path || demandsFreshSignIn(signInDemandOf(interaction.params))) return;
+    ctx.redirect(withReturnTo('/sign-in', path));
+  };
+}

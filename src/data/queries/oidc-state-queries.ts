@@ -1,5 +1,6 @@
-import { sql } from 'kysely';
-import type { Executor } from '../database.ts';
+import { sql, type QueryCreator } from 'kysely';
+import type { Database, Executor } from '../database.ts';
+import type { OidcClient } from './oidc-client-queries.ts';
 
 /** oidc-provider's state (migration 0013), for its adapter (src/oidc/state-adapter.ts). */
 
@@ -29,13 +30,49 @@ const columnsOf = (row: OidcStateWrite) => ({
 });
 
 export async function upsertOidcState(db: Executor, row: OidcStateWrite): Promise<void> {
-  await upsertOidcStates(db, [row]);
+  await upsertQuery(db, [row]).execute();
 }
 
-/** Several rows in one statement; at most one row per model and id. */
-export async function upsertOidcStates(db: Executor, rows: readonly OidcStateWrite[]): Promise<void> {
-  if (rows.length === 0) return;
-  await db
+/** A row of the provider's state by its key. */
+export interface OidcStateKey {
+  model: string;
+  id: string;
+}
+
+/** What one HTTP request changed: no key in more than one of the three lists, nor twice in one. */
+export interface OidcStateChanges {
+  upserts: readonly OidcStateWrite[];
+  deletes: readonly OidcStateKey[];
+  /** Marked consumed (a code, a refresh token) unless they already were. */
+  consumes: readonly OidcStateKey[];
+}
+
+const keyIn = (keys: readonly OidcStateKey[]) =>
+  sql<boolean>`(model, id) IN (${sql.join(keys.map((key) => sql`(${key.model}, ${key.id})`))})`;
+
+/**
+ * Rows saved, deleted and consumed, in one statement (the deletes and consumes as data-modifying
+ * WITH parts, which PostgreSQL runs once whether or not the rest reads them). The lists touch
+ * different rows: a row changed twice in one statement would keep only one of the changes.
+ */
+export async function writeOidcStates(db: Executor, changes: OidcStateChanges, now: Date): Promise<void> {
+  const { upserts, deletes, consumes } = changes;
+  let query: QueryCreator<Database> = db;
+  if (deletes.length)
+    query = query.with('deleted', (q) =>
+      q.deleteFrom('oidc_state').where(keyIn(deletes)),
+    ) as unknown as QueryCreator<Database>;
+  if (consumes.length)
+    query = query.with('consumed', (q) =>
+      q.updateTable('oidc_state').set({ consumed_at: now }).where(keyIn(consumes)).where('consumed_at', 'is', null),
+    ) as unknown as QueryCreator<Database>;
+  if (upserts.length) await upsertQuery(query, upserts).execute();
+  else if (deletes.length || consumes.length) await query.selectNoFrom(sql<number>`1`.as('done')).execute();
+}
+
+/** Rows saved in one statement; at most one row per model and id. */
+const upsertQuery = (db: QueryCreator<Database>, rows: readonly OidcStateWrite[]) =>
+  db
     .insertInto('oidc_state')
     .values(rows.map((row) => ({ model: row.model, id: row.id, ...columnsOf(row) })))
     .onConflict((oc) =>
@@ -47,9 +84,7 @@ export async function upsertOidcStates(db: Executor, rows: readonly OidcStateWri
         account_id: eb.ref('excluded.account_id'),
         expires_at: eb.ref('excluded.expires_at'),
       })),
-    )
-    .execute();
-}
+    );
 
 export interface OidcStateKeyedRow extends OidcStateRow {
   model: string;
@@ -79,6 +114,30 @@ export async function findOidcTokenWithGrant(
       OR (model = 'Session' AND uid = (SELECT payload->>'sessionUid' FROM token))
     )`.execute(db);
   return result.rows;
+}
+
+/**
+ * An interaction with the application it was started for (the library reads both to finish it), in
+ * one statement; undefined if it has expired by `now`. The application is undefined when it is no
+ * longer registered.
+ */
+export async function findOidcInteractionWithClient(
+  db: Executor,
+  id: string,
+  now: Date,
+): Promise<{ row: OidcStateRow; client: OidcClient | undefined } | undefined> {
+  const found = await db
+    .selectFrom('oidc_state as s')
+    .leftJoin('oidc_clients as c', (join) => join.on(sql<boolean>`c.client_id = s.payload->'params'->>'client_id'`))
+    .select(['s.payload', 's.consumed_at'])
+    .selectAll('c')
+    .where('s.model', '=', 'Interaction')
+    .where('s.id', '=', id)
+    .where((eb) => eb.or([eb('s.expires_at', 'is', null), eb('s.expires_at', '>', now)]))
+    .executeTakeFirst();
+  if (!found) return undefined;
+  const { payload, consumed_at, ...client } = found;
+  return { row: { payload, consumed_at }, client: client.client_id === null ? undefined : (client as OidcClient) };
 }
 
 /** A row by one of its keys, unless it has expired by `now`. */

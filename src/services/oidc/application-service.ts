@@ -16,6 +16,7 @@ import { audit, who } from '../audit.ts';
 import type { ServiceDeps } from '../deps.ts';
 import type { RequestContext } from '../request-context.ts';
 import { hashToken } from '../sign-in/secrets.ts';
+import { clientMetadataOf } from './client-metadata.ts';
 
 /** An application as central support sees it: never its secret. */
 export interface Application {
@@ -43,15 +44,14 @@ function applicationOf(row: OidcClient): Application {
   };
 }
 
-/** How the provider checks the application at the token endpoint: its secret's hash, or its public keys. */
-function credentialMetadata(row: OidcClient): AdapterPayload {
-  if (row.jwks_uri) return { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: row.jwks_uri };
-  if (row.jwks) return { token_endpoint_auth_method: 'private_key_jwt', jwks: row.jwks };
-  return { token_endpoint_auth_method: 'client_secret_basic', client_secret: row.secret_hash ?? undefined };
-}
-
 /** A sign-in that the provider handed over to this service's pages: its return path (src/oidc/provider.ts interactionPath). */
 const INTERACTION_RETURN = /^\/oidc\/auth\/([\w-]{1,100})\/interaction$/;
+
+/** What the return origin is read from: the stored interaction's parameters, and its expiry (the library's seconds). */
+interface InteractionFields {
+  readonly params?: unknown;
+  readonly exp?: unknown;
+}
 
 /** How many interactions' return origins a process remembers (each page of a sign-in asks again). */
 const REMEMBERED_ORIGINS = 1000;
@@ -67,6 +67,19 @@ const newSecret = () => randomBytes(32).toString('base64url');
 export function createApplicationService({ db, clock }: ServiceDeps) {
   // An interaction's return address never changes: once read, its origin is kept until the interaction expires.
   const returnOrigins = new Map<string, { origin: string; until: number }>();
+
+  /** Keeps an interaction's return origin until the interaction expires; returns it. */
+  function rememberReturnOrigin(uid: string, interaction: InteractionFields | undefined): string | undefined {
+    const { redirect_uri } = (interaction?.params ?? {}) as { redirect_uri?: unknown };
+    const origin = typeof redirect_uri === 'string' ? URL.parse(redirect_uri)?.origin : undefined;
+    const exp = interaction?.exp;
+    if (origin && typeof exp === 'number') {
+      returnOrigins.delete(uid);
+      returnOrigins.set(uid, { origin, until: exp * 1000 });
+      if (returnOrigins.size > REMEMBERED_ORIGINS) returnOrigins.delete(returnOrigins.keys().next().value!);
+    }
+    return origin;
+  }
 
   async function existing(clientId: unknown): Promise<OidcClient> {
     const row = typeof clientId === 'string' && clientId.length <= 100 ? await findOidcClient(db, clientId) : undefined;
@@ -209,38 +222,21 @@ export function createApplicationService({ db, clock }: ServiceDeps) {
       const known = returnOrigins.get(uid);
       if (known && known.until > Date.now()) return known.origin;
       const interaction = await findOidcState(db, 'Interaction', { id: uid }, clock.now());
-      const { redirect_uri } = (interaction?.payload.params ?? {}) as { redirect_uri?: unknown };
-      const origin = typeof redirect_uri === 'string' ? URL.parse(redirect_uri)?.origin : undefined;
-      const exp = interaction?.payload.exp;
-      if (origin && typeof exp === 'number') {
-        returnOrigins.delete(uid);
-        returnOrigins.set(uid, { origin, until: exp * 1000 });
-        if (returnOrigins.size > REMEMBERED_ORIGINS) returnOrigins.delete(returnOrigins.keys().next().value!);
-      }
-      return origin;
+      return rememberReturnOrigin(uid, interaction?.payload);
     },
 
     /**
-     * The provider's view of a client (its adapter asks for any client id it meets): undefined for an
-     * unknown or disabled one. `client_secret` holds the secret's hash; the provider compares a
-     * presented secret by hashing it (src/oidc/provider.ts).
+     * An interaction the provider has just started in this process: its return origin is kept
+     * now, so that the sign-in page it leads to need not read it back.
      */
+    interactionStarted(uid: string, interaction: InteractionFields): void {
+      rememberReturnOrigin(uid, interaction);
+    },
+
+    /** The provider's view of a client (its adapter asks for any client id it meets): undefined for an unknown or disabled one. */
     async clientMetadata(clientId: string): Promise<AdapterPayload | undefined> {
       const row = clientId.length <= 100 ? await findOidcClient(db, clientId) : undefined;
-      if (!row || row.disabled_at) return undefined;
-      return {
-        client_id: row.client_id,
-        client_name: row.name,
-        ...credentialMetadata(row),
-        redirect_uris: row.redirect_uris,
-        post_logout_redirect_uris: row.post_logout_redirect_uris,
-        ...(row.backchannel_logout_uri
-          ? { backchannel_logout_uri: row.backchannel_logout_uri, backchannel_logout_session_required: true }
-          : {}),
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
-        id_token_signed_response_alg: 'ES256',
-      };
+      return row && clientMetadataOf(row);
     },
   };
 }

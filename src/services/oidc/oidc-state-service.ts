@@ -10,7 +10,7 @@ export function createOidcStateService({ db, clock }: Pick<ServiceDeps, 'db' | '
     adapter: stateAdapter(db, clock, clients),
 
     /** Makes the writes the adapter held back during one HTTP request (`request`: its raw request). */
-    finishRequest: (request: object) => finishRequest(db, request),
+    finishRequest: (request: object) => finishRequest(db, clock, request),
 
     /** Runs a route's use of the provider's models as part of its HTTP request (the adapter's reads and writes kept together). */
     inRequest,

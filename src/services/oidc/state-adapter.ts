@@ -1,18 +1,22 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Db } from '../../data/database.ts';
+import type { OidcClient } from '../../data/queries/oidc-client-queries.ts';
 import {
   consumeOidcState,
   deleteOidcState,
   deleteOidcStateByGrant,
+  findOidcInteractionWithClient,
   findOidcState,
   findOidcTokenWithGrant,
   upsertOidcState,
-  upsertOidcStates,
+  writeOidcStates,
+  type OidcStateKey,
   type OidcStateRow,
   type OidcStateWrite,
 } from '../../data/queries/oidc-state-queries.ts';
 import type { Clock } from '../../domain/clock.ts';
+import { clientMetadataOf } from './client-metadata.ts';
 
 /** Client metadata for oidc-provider, by client id; undefined for an unknown or disabled client. */
 export type ClientLookup = (clientId: string) => Promise<AdapterPayload | undefined>;
@@ -47,8 +51,12 @@ const byUid = (model: string, uid: string) => `${model} uid ${uid}`;
  */
 interface RequestRows {
   readonly rows: Map<string, AdapterPayload>;
-  /** By model and id: a row written twice in a request is written once, as it was last. */
+  /** Applications read in this request together with an interaction, by client id (as their rows were then). */
+  readonly clients: Map<string, OidcClient>;
+  /** By model and id, each key in at most one of the three: a row written twice is written once, as it was last. */
   readonly pending: Map<string, OidcStateWrite>;
+  readonly deletes: Map<string, OidcStateKey>;
+  readonly consumes: Map<string, OidcStateKey>;
 }
 const requestRows = new WeakMap<object, RequestRows>();
 const serviceRequest = new AsyncLocalStorage<object>();
@@ -57,7 +65,11 @@ function rowsOfThisRequest(): RequestRows | undefined {
   const request = serviceRequest.getStore();
   if (!request) return undefined;
   let found = requestRows.get(request);
-  if (!found) requestRows.set(request, (found = { rows: new Map(), pending: new Map() }));
+  if (!found)
+    requestRows.set(
+      request,
+      (found = { rows: new Map(), clients: new Map(), pending: new Map(), deletes: new Map(), consumes: new Map() }),
+    );
   return found;
 }
 
@@ -71,17 +83,23 @@ export function inRequest<T>(request: object, work: () => Promise<T>): Promise<T
 }
 
 /** Makes the writes an HTTP request left (the provider's middleware, and `inRequest`'s route, call this before answering). */
-export async function finishRequest(db: Db, request: object): Promise<void> {
+export async function finishRequest(db: Db, clock: Clock, request: object): Promise<void> {
   const found = requestRows.get(request);
   requestRows.delete(request);
-  await writePending(db, found);
+  await writePending(db, clock, found);
 }
 
-async function writePending(db: Db, request: RequestRows | undefined): Promise<void> {
-  if (!request || request.pending.size === 0) return;
-  const writes = [...request.pending.values()];
+async function writePending(db: Db, clock: Clock, request: RequestRows | undefined): Promise<void> {
+  if (!request || request.pending.size + request.deletes.size + request.consumes.size === 0) return;
+  const changes = {
+    upserts: [...request.pending.values()],
+    deletes: [...request.deletes.values()],
+    consumes: [...request.consumes.values()],
+  };
   request.pending.clear();
-  await upsertOidcStates(db, writes);
+  request.deletes.clear();
+  request.consumes.clear();
+  await writeOidcStates(db, changes, clock.now());
 }
 
 /**
@@ -90,11 +108,12 @@ async function writePending(db: Db, request: RequestRows | undefined): Promise<v
  * tokens. Expiry is counted on the service's clock, as everything else is; a row past it is not
  * found, and the scheduler deletes it later (OidcStateService.purgeExpired).
  *
- * Within one HTTP request, its saves are written together when the request ends (before the answer
- * goes out, src/oidc/provider.ts and oidc-plugin.ts), or before any other statement of the adapter,
- * so that every read sees them; a row read or written is read again from memory; and a code or
- * refresh token is read with its grant and session in one statement. Outside a request (tests, the
- * command line) every call is its own statement.
+ * Within one HTTP request, its saves and deletes are written together, in one statement, when the
+ * request ends (before the answer goes out, src/oidc/provider.ts and oidc-plugin.ts), or before any
+ * other statement of the adapter, so that every read sees them; a row read or written is read again
+ * from memory; a code or refresh token is read with its grant and session in one statement, and an
+ * interaction with its application. Outside a request (tests, the command line) every call is its
+ * own statement.
  *
  * Clients are not stored here: the library asks the `Client` model's adapter for any client it
  * was not configured with, which is every one, and `clients` answers from the registered
@@ -122,18 +141,32 @@ export function stateAdapter(db: Db, clock: Clock, clients: ClientLookup): new (
       };
       const request = rowsOfThisRequest();
       if (!request) return upsertOidcState(db, write);
-      request.pending.delete(byId(this.#model, id));
-      request.pending.set(byId(this.#model, id), write);
-      request.rows.set(byId(this.#model, id), kept);
+      const key = byId(this.#model, id);
+      // Deleted or consumed earlier in the request, then saved again: that change is made first.
+      if (request.deletes.has(key) || request.consumes.has(key)) await writePending(db, clock, request);
+      request.pending.delete(key);
+      request.pending.set(key, write);
+      request.rows.set(key, kept);
       if (kept.uid) request.rows.set(byUid(this.#model, kept.uid), kept);
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
-      if (this.#model === 'Client') return clients(id);
       const request = rowsOfThisRequest();
+      if (this.#model === 'Client') {
+        // As its row was read a moment ago in this request (with the interaction): disabling or a new
+        // secret still counts from the next request.
+        const known = request?.clients.get(id);
+        return known ? clientMetadataOf(known) : clients(id);
+      }
       const known = request?.rows.get(byId(this.#model, id));
       if (known) return structuredClone(known);
-      await writePending(db, request);
+      await writePending(db, clock, request);
+      if (request && this.#model === 'Interaction') {
+        // The library reads the interaction's application next: read with it.
+        const found = await findOidcInteractionWithClient(db, id, clock.now());
+        if (found?.client) request.clients.set(found.client.client_id, found.client);
+        return remember(request, this.#model, id, payloadOf(found?.row));
+      }
       if (!request || !GRANT_TOKENS.has(this.#model))
         return remember(request, this.#model, id, payloadOf(await findOidcState(db, this.#model, { id }, clock.now())));
       let own: AdapterPayload | undefined;
@@ -148,35 +181,40 @@ export function stateAdapter(db: Db, clock: Clock, clients: ClientLookup): new (
       const request = rowsOfThisRequest();
       const known = request?.rows.get(byUid(this.#model, uid));
       if (known) return structuredClone(known);
-      await writePending(db, request);
+      await writePending(db, clock, request);
       const payload = payloadOf(await findOidcState(db, this.#model, { uid }, clock.now()));
       return remember(request, this.#model, typeof payload?.jti === 'string' ? payload.jti : undefined, payload);
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-      await writePending(db, rowsOfThisRequest());
+      await writePending(db, clock, rowsOfThisRequest());
       return payloadOf(await findOidcState(db, this.#model, { userCode }, clock.now()));
     }
 
     async consume(id: string): Promise<void> {
       const request = rowsOfThisRequest();
-      await writePending(db, request);
+      await writePending(db, clock, request);
       request?.rows.clear();
       await consumeOidcState(db, this.#model, id, clock.now());
     }
 
     async destroy(id: string): Promise<void> {
       const request = rowsOfThisRequest();
-      // A save of this row not made yet is not made at all: the row goes either way.
-      request?.pending.delete(byId(this.#model, id));
-      await writePending(db, request);
-      request?.rows.clear();
-      await deleteOidcState(db, this.#model, id);
+      if (!request) return deleteOidcState(db, this.#model, id);
+      // Made with the request's other writes. A save of this row not made yet is not made at all:
+      // the row goes either way. Read again in this request, it is not found (the delete made first).
+      const key = byId(this.#model, id);
+      request.pending.delete(key);
+      request.consumes.delete(key);
+      request.deletes.set(key, { model: this.#model, id });
+      const known = request.rows.get(key);
+      request.rows.delete(key);
+      if (typeof known?.uid === 'string') request.rows.delete(byUid(this.#model, known.uid));
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
       const request = rowsOfThisRequest();
-      await writePending(db, request);
+      await writePending(db, clock, request);
       request?.rows.clear();
       await deleteOidcStateByGrant(db, grantId);
     }

@@ -1,0 +1,177 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DatabaseHandle } from '../../src/data/connect.ts';
+import type { Db } from '../../src/data/database.ts';
+import { insertOidcClient, setOidcClientDisabled } from '../../src/data/queries/oidc-client-queries.ts';
+import { findOidcState, writeOidcStates } from '../../src/data/queries/oidc-state-queries.ts';
+import { ManualClock } from '../../src/domain/clock.ts';
+import { finishRequest, inRequest, stateAdapter } from '../../src/services/oidc/state-adapter.ts';
+import { createTestDatabase } from '../support/test-db.ts';
+
+/**
+ * The state adapter within one HTTP request (src/services/oidc/state-adapter.ts): what it reads
+ * together, what it holds back and writes together, and how many statements that takes.
+ */
+let handle: DatabaseHandle;
+let db: Db;
+let statements = 0;
+const clock = new ManualClock('2026-11-02T10:00:00Z');
+let lookups: string[] = [];
+
+beforeAll(async () => {
+  handle = await createTestDatabase();
+  db = handle.db.withPlugin({
+    transformQuery: (args) => {
+      statements++;
+      return args.node;
+    },
+    transformResult: (args) => Promise.resolve(args.result),
+  });
+  await insertOidcClient(handle.db, {
+    clientId: 'reports',
+    name: 'Reports',
+    secretHash: 'hash-of-the-secret',
+    redirectUris: ['https://reports.example/cb'],
+    backchannelLogoutUri: undefined,
+    createdAt: clock.now(),
+    createdBy: null,
+  });
+});
+afterAll(async () => {
+  await handle.close();
+});
+
+const Adapter = () =>
+  stateAdapter(db, clock, (id) => {
+    lookups.push(id);
+    return Promise.resolve(id === 'reports' ? { client_id: 'reports', looked_up: true } : undefined);
+  });
+
+/** Runs `work` as one HTTP request does: its writes made at the end; the statements it took. */
+async function request(work: (model: (name: string) => InstanceType<ReturnType<typeof Adapter>>) => Promise<void>) {
+  const raw = {};
+  const Model = Adapter();
+  const before = statements;
+  lookups = [];
+  await inRequest(raw, async () => {
+    try {
+      await work((name) => new Model(name));
+    } finally {
+      await finishRequest(db, clock, raw);
+    }
+  });
+  return statements - before;
+}
+
+const stored = (model: string, id: string) => findOidcState(handle.db, model, { id }, clock.now());
+
+const interaction = (uid: string, clientId: string) => ({
+  jti: uid,
+  kind: 'Interaction',
+  exp: Math.floor(clock.now().getTime() / 1000) + 600,
+  params: { client_id: clientId, redirect_uri: 'https://reports.example/cb' },
+});
+
+describe('oidc-provider state adapter within one HTTP request', () => {
+  it('deletes a row with the request’s other writes, and does not find it again in between', async () => {
+    await new (Adapter())('Interaction').upsert('i-del', interaction('i-del', 'reports'), 600);
+    const taken = await request(async (model) => {
+      await model('Interaction').destroy('i-del');
+      expect(await model('Interaction').find('i-del')).toBeUndefined();
+      await model('Session').upsert('s-del', { uid: 'u-del', accountId: 'a1' }, 600);
+    });
+    expect(await stored('Interaction', 'i-del')).toBeUndefined();
+    expect((await stored('Session', 's-del'))?.payload).toMatchObject({ uid: 'u-del', accountId: 'a1' });
+    // The find after the destroy made the delete first (1), then looked (2); the save came at the end (3).
+    expect(taken).toBe(3);
+  });
+
+  it('writes a save, a delete and another save in one statement; a row saved and deleted is not written', async () => {
+    await new (Adapter())('Interaction').upsert('i-one', interaction('i-one', 'reports'), 600);
+    const taken = await request(async (model) => {
+      await model('Grant').upsert('g-one', { accountId: 'a1', clientId: 'reports' }, 600);
+      await model('Interaction').destroy('i-one');
+      await model('AuthorizationCode').upsert('c-one', { accountId: 'a1', grantId: 'g-one' }, 60);
+      await model('Session').upsert('s-gone', { uid: 'u-gone' }, 600);
+      await model('Session').destroy('s-gone');
+    });
+    expect(taken).toBe(1);
+    expect(await stored('Interaction', 'i-one')).toBeUndefined();
+    expect(await stored('Session', 's-gone')).toBeUndefined();
+    expect((await stored('Grant', 'g-one'))?.payload).toMatchObject({ clientId: 'reports' });
+    expect((await stored('AuthorizationCode', 'c-one'))?.payload).toMatchObject({ grantId: 'g-one' });
+  });
+
+  it('reads an interaction with its application: the application as that row says, without another statement', async () => {
+    await new (Adapter())('Interaction').upsert('i-app', interaction('i-app', 'reports'), 600);
+    let found: unknown;
+    const taken = await request(async (model) => {
+      expect(await model('Interaction').find('i-app')).toMatchObject({ params: { client_id: 'reports' } });
+      found = await model('Client').find('reports');
+    });
+    expect(taken).toBe(1);
+    expect(lookups).toEqual([]);
+    expect(found).toMatchObject({
+      client_id: 'reports',
+      client_secret: 'hash-of-the-secret',
+      redirect_uris: ['https://reports.example/cb'],
+      token_endpoint_auth_method: 'client_secret_basic',
+    });
+    // Another application, or none, is looked up as before.
+    await request(async (model) => {
+      await model('Interaction').find('i-app');
+      expect(await model('Client').find('other')).toBeUndefined();
+    });
+    expect(lookups).toEqual(['other']);
+  });
+
+  it('a disabled application is refused with the interaction that names it', async () => {
+    await new (Adapter())('Interaction').upsert('i-off', interaction('i-off', 'reports'), 600);
+    await setOidcClientDisabled(handle.db, 'reports', clock.now());
+    try {
+      await request(async (model) => {
+        await model('Interaction').find('i-off');
+        expect(await model('Client').find('reports')).toBeUndefined();
+      });
+    } finally {
+      await setOidcClientDisabled(handle.db, 'reports', null);
+    }
+  });
+
+  it('writes saves, deletes and consumes together (writeOidcStates)', async () => {
+    const Model = Adapter();
+    await new Model('AuthorizationCode').upsert('c-w', { grantId: 'g-w' }, 60);
+    await new Model('Interaction').upsert('i-w', { uid: 'i-w' }, 60);
+    const before = statements;
+    await writeOidcStates(
+      db,
+      {
+        upserts: [
+          {
+            model: 'AccessToken',
+            id: 'at-w',
+            payload: { grantId: 'g-w' },
+            grantId: 'g-w',
+            userCode: undefined,
+            uid: undefined,
+            accountId: 'a1',
+            expiresAt: undefined,
+          },
+        ],
+        deletes: [{ model: 'Interaction', id: 'i-w' }],
+        consumes: [{ model: 'AuthorizationCode', id: 'c-w' }],
+      },
+      clock.now(),
+    );
+    expect(statements - before).toBe(1);
+    expect((await stored('AuthorizationCode', 'c-w'))?.consumed_at).toEqual(clock.now());
+    expect(await stored('Interaction', 'i-w')).toBeUndefined();
+    expect(await stored('AccessToken', 'at-w')).toBeDefined();
+    // Deletes and consumes alone.
+    await writeOidcStates(
+      db,
+      { upserts: [], deletes: [{ model: 'AccessToken', id: 'at-w' }], consumes: [] },
+      clock.now(),
+    );
+    expect(await stored('AccessToken', 'at-w')).toBeUndefined();
+  });
+});
