@@ -185,13 +185,18 @@ export function buildProvider(services: Services, keys: JwkKeys): Provider {
   provider.use(signOutOfNexusToo(services));
   provider.use(straightToSignIn(services));
   // The adapter keeps a request's rows together and makes its writes together, before the answer
-  // goes out (state-adapter.ts).
+  // goes out (state-adapter.ts). A code or refresh token that another request used in the meantime
+  // gets the library's answer to a reused one instead of the tokens, which were not stored.
   provider.use((ctx, next) =>
     services.oidcState.inRequest(ctx.req, async () => {
       try {
         await next();
       } finally {
-        await services.oidcState.finishRequest(ctx.req);
+        if (!(await services.oidcState.finishRequest(ctx.req))) {
+          ctx.status = 400;
+          ctx.set('cache-control', 'no-store');
+          ctx.body = { error: 'invalid_grant', error_description: 'grant request is invalid' };
+        }
       }
     }),
   );

@@ -142,36 +142,75 @@ describe('oidc-provider state adapter within one HTTP request', () => {
     await new Model('AuthorizationCode').upsert('c-w', { grantId: 'g-w' }, 60);
     await new Model('Interaction').upsert('i-w', { uid: 'i-w' }, 60);
     const before = statements;
-    await writeOidcStates(
-      db,
-      {
-        upserts: [
-          {
-            model: 'AccessToken',
-            id: 'at-w',
-            payload: { grantId: 'g-w' },
-            grantId: 'g-w',
-            userCode: undefined,
-            uid: undefined,
-            accountId: 'a1',
-            expiresAt: undefined,
-          },
-        ],
+    const token = (id: string) => ({
+      model: 'AccessToken',
+      id,
+      payload: { grantId: 'g-w' },
+      grantId: 'g-w',
+      userCode: undefined,
+      uid: undefined,
+      accountId: 'a1',
+      expiresAt: undefined,
+    });
+    const consumeCode = { rows: [{ model: 'AuthorizationCode', id: 'c-w' }], at: clock.now() };
+    expect(
+      await writeOidcStates(db, {
+        upserts: [token('at-w')],
         deletes: [{ model: 'Interaction', id: 'i-w' }],
-        consumes: [{ model: 'AuthorizationCode', id: 'c-w' }],
-      },
-      clock.now(),
-    );
+        consumes: consumeCode,
+      }),
+    ).toBe(true);
     expect(statements - before).toBe(1);
     expect((await stored('AuthorizationCode', 'c-w'))?.consumed_at).toEqual(clock.now());
     expect(await stored('Interaction', 'i-w')).toBeUndefined();
     expect(await stored('AccessToken', 'at-w')).toBeDefined();
-    // Deletes and consumes alone.
-    await writeOidcStates(
-      db,
-      { upserts: [], deletes: [{ model: 'AccessToken', id: 'at-w' }], consumes: [] },
-      clock.now(),
-    );
+    // Consumed already: nothing saved.
+    expect(await writeOidcStates(db, { upserts: [token('at-again')], deletes: [], consumes: consumeCode })).toBe(false);
+    expect(await stored('AccessToken', 'at-again')).toBeUndefined();
+    // Deletes alone.
+    expect(await writeOidcStates(db, { upserts: [], deletes: [{ model: 'AccessToken', id: 'at-w' }] })).toBe(true);
     expect(await stored('AccessToken', 'at-w')).toBeUndefined();
+  });
+
+  it('consumes a code with the request’s other writes: in that request it is consumed at once', async () => {
+    await new (Adapter())('Grant').upsert('g-c', { accountId: 'a1', clientId: 'reports' }, 600);
+    await new (Adapter())('AuthorizationCode').upsert('c-c', { accountId: 'a1', grantId: 'g-c' }, 60);
+    const taken = await request(async (model) => {
+      expect((await model('AuthorizationCode').find('c-c'))?.consumed).toBeUndefined();
+      await model('AuthorizationCode').consume('c-c');
+      expect((await model('AuthorizationCode').find('c-c'))?.consumed).toBeTruthy();
+      await model('AccessToken').upsert('at-c', { accountId: 'a1', grantId: 'g-c' }, 300);
+    });
+    // The code with its grant (1); the consume and the new token together (2).
+    expect(taken).toBe(2);
+    expect((await stored('AuthorizationCode', 'c-c'))?.consumed_at).toEqual(clock.now());
+    expect(await stored('AccessToken', 'at-c')).toBeDefined();
+  });
+
+  it('a code two requests use at the same moment: the second stores nothing, is refused, and the grant is revoked', async () => {
+    await new (Adapter())('Grant').upsert('g-r', { accountId: 'a1', clientId: 'reports' }, 600);
+    await new (Adapter())('AuthorizationCode').upsert('c-r', { accountId: 'a1', grantId: 'g-r' }, 60);
+    const Model = Adapter();
+    const [first, second] = [{}, {}];
+    // Both read the code before either has written anything; the first then finishes first.
+    const use = (raw: object, token: string, read: () => void, before: Promise<unknown>) =>
+      inRequest(raw, async () => {
+        expect((await new Model('AuthorizationCode').find('c-r'))?.consumed).toBeUndefined();
+        read();
+        await before;
+        await new Model('AuthorizationCode').consume('c-r');
+        await new Model('AccessToken').upsert(token, { accountId: 'a1', grantId: 'g-r' }, 300);
+        return finishRequest(db, clock, raw);
+      });
+    let secondRead!: () => void;
+    const secondHasRead = new Promise<void>((resolve) => (secondRead = resolve));
+    const firstDone = use(first, 'at-first', () => {}, secondHasRead);
+    const secondDone = use(second, 'at-second', secondRead, firstDone);
+    expect(await firstDone).toBe(true);
+    expect(await secondDone).toBe(false);
+    expect(await stored('AccessToken', 'at-second')).toBeUndefined();
+    // As the library answers a code used twice: every token of the grant goes, the first request's too.
+    expect(await stored('AccessToken', 'at-first')).toBeUndefined();
+    expect(await stored('Grant', 'g-r')).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
-import { sql, type QueryCreator } from 'kysely';
-import type { Database, Executor } from '../database.ts';
+import { sql } from 'kysely';
+import type { Executor } from '../database.ts';
 import type { OidcClient } from './oidc-client-queries.ts';
 
 /** oidc-provider's state (migration 0013), for its adapter (src/oidc/state-adapter.ts). */
@@ -30,7 +30,7 @@ const columnsOf = (row: OidcStateWrite) => ({
 });
 
 export async function upsertOidcState(db: Executor, row: OidcStateWrite): Promise<void> {
-  await upsertQuery(db, [row]).execute();
+  await writeOidcStates(db, { upserts: [row], deletes: [] });
 }
 
 /** A row of the provider's state by its key. */
@@ -43,48 +43,47 @@ export interface OidcStateKey {
 export interface OidcStateChanges {
   upserts: readonly OidcStateWrite[];
   deletes: readonly OidcStateKey[];
-  /** Marked consumed (a code, a refresh token) unless they already were. */
-  consumes: readonly OidcStateKey[];
+  /** Marked consumed at `at` (a code, a refresh token), each only if it was not yet. */
+  consumes?: { rows: readonly OidcStateKey[]; at: Date };
 }
 
 const keyIn = (keys: readonly OidcStateKey[]) =>
   sql<boolean>`(model, id) IN (${sql.join(keys.map((key) => sql`(${key.model}, ${key.id})`))})`;
 
-/**
- * Rows saved, deleted and consumed, in one statement (the deletes and consumes as data-modifying
- * WITH parts, which PostgreSQL runs once whether or not the rest reads them). The lists touch
- * different rows: a row changed twice in one statement would keep only one of the changes.
- */
-export async function writeOidcStates(db: Executor, changes: OidcStateChanges, now: Date): Promise<void> {
-  const { upserts, deletes, consumes } = changes;
-  let query: QueryCreator<Database> = db;
-  if (deletes.length)
-    query = query.with('deleted', (q) =>
-      q.deleteFrom('oidc_state').where(keyIn(deletes)),
-    ) as unknown as QueryCreator<Database>;
-  if (consumes.length)
-    query = query.with('consumed', (q) =>
-      q.updateTable('oidc_state').set({ consumed_at: now }).where(keyIn(consumes)).where('consumed_at', 'is', null),
-    ) as unknown as QueryCreator<Database>;
-  if (upserts.length) await upsertQuery(query, upserts).execute();
-  else if (deletes.length || consumes.length) await query.selectNoFrom(sql<number>`1`.as('done')).execute();
-}
+const valuesOf = (row: OidcStateWrite) => {
+  const c = columnsOf(row);
+  return sql`(${row.model}::text, ${row.id}::text, ${c.payload}::jsonb, ${c.grant_id}::text, ${c.user_code}::text,
+    ${c.uid}::text, ${c.account_id}::text, ${c.expires_at}::timestamptz)`;
+};
 
-/** Rows saved in one statement; at most one row per model and id. */
-const upsertQuery = (db: QueryCreator<Database>, rows: readonly OidcStateWrite[]) =>
-  db
-    .insertInto('oidc_state')
-    .values(rows.map((row) => ({ model: row.model, id: row.id, ...columnsOf(row) })))
-    .onConflict((oc) =>
-      oc.columns(['model', 'id']).doUpdateSet((eb) => ({
-        payload: eb.ref('excluded.payload'),
-        grant_id: eb.ref('excluded.grant_id'),
-        user_code: eb.ref('excluded.user_code'),
-        uid: eb.ref('excluded.uid'),
-        account_id: eb.ref('excluded.account_id'),
-        expires_at: eb.ref('excluded.expires_at'),
-      })),
-    );
+/**
+ * Rows saved, deleted and consumed, in one statement (each change a data-modifying WITH part, which
+ * PostgreSQL runs once whether or not the rest reads it). The lists touch different rows: a row
+ * changed twice in one statement would keep only one of the changes. A row to consume that another
+ * request consumed first (or that is gone) makes the saves not happen: false (one-time codes and
+ * refresh tokens used at the same moment by two requests: the second gets nothing).
+ */
+export async function writeOidcStates(db: Executor, changes: OidcStateChanges): Promise<boolean> {
+  const { upserts, deletes } = changes;
+  const consumes = changes.consumes?.rows ?? [];
+  const parts = [];
+  if (deletes.length) parts.push(sql`deleted AS (DELETE FROM oidc_state WHERE ${keyIn(deletes)})`);
+  if (consumes.length)
+    parts.push(sql`consumed AS (
+      UPDATE oidc_state SET consumed_at = ${changes.consumes?.at} WHERE ${keyIn(consumes)} AND consumed_at IS NULL RETURNING 1)`);
+  if (upserts.length)
+    parts.push(sql`saved AS (
+      INSERT INTO oidc_state (model, id, payload, grant_id, user_code, uid, account_id, expires_at)
+      SELECT * FROM (VALUES ${sql.join(upserts.map(valuesOf))}) AS v
+      ${consumes.length ? sql`WHERE (SELECT count(*) FROM consumed) = ${consumes.length}` : sql``}
+      ON CONFLICT (model, id) DO UPDATE SET payload = excluded.payload, grant_id = excluded.grant_id,
+        user_code = excluded.user_code, uid = excluded.uid, account_id = excluded.account_id,
+        expires_at = excluded.expires_at)`);
+  if (parts.length === 0) return true;
+  const consumed = consumes.length ? sql`(SELECT count(*) FROM consumed)::int` : sql`0`;
+  const { rows } = await sql<{ consumed: number }>`WITH ${sql.join(parts)} SELECT ${consumed} AS consumed`.execute(db);
+  return rows[0]?.consumed === consumes.length;
+}
 
 export interface OidcStateKeyedRow extends OidcStateRow {
   model: string;

@@ -9,7 +9,7 @@ export function createOidcStateService({ db, clock }: Pick<ServiceDeps, 'db' | '
     /** oidc-provider's `adapter` option. */
     adapter: stateAdapter(db, clock, clients),
 
-    /** Makes the writes the adapter held back during one HTTP request (`request`: its raw request). */
+    /** Makes the writes the adapter held back during one HTTP request (`request`: its raw request); false: refuse it (state-adapter.ts). */
     finishRequest: (request: object) => finishRequest(db, clock, request),
 
     /** Runs a route's use of the provider's models as part of its HTTP request (the adapter's reads and writes kept together). */

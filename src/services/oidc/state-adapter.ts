@@ -56,7 +56,10 @@ interface RequestRows {
   /** By model and id, each key in at most one of the three: a row written twice is written once, as it was last. */
   readonly pending: Map<string, OidcStateWrite>;
   readonly deletes: Map<string, OidcStateKey>;
-  readonly consumes: Map<string, OidcStateKey>;
+  /** With the grant of each, revoked if another request consumed the row first. */
+  readonly consumes: Map<string, OidcStateKey & { grantId: unknown }>;
+  /** Grants whose code or refresh token another request used first: this request's writes are not made. */
+  readonly lost: Set<string>;
 }
 const requestRows = new WeakMap<object, RequestRows>();
 const serviceRequest = new AsyncLocalStorage<object>();
@@ -68,7 +71,14 @@ function rowsOfThisRequest(): RequestRows | undefined {
   if (!found)
     requestRows.set(
       request,
-      (found = { rows: new Map(), clients: new Map(), pending: new Map(), deletes: new Map(), consumes: new Map() }),
+      (found = {
+        rows: new Map(),
+        clients: new Map(),
+        pending: new Map(),
+        deletes: new Map(),
+        consumes: new Map(),
+        lost: new Set(),
+      }),
     );
   return found;
 }
@@ -82,24 +92,37 @@ export function inRequest<T>(request: object, work: () => Promise<T>): Promise<T
   return serviceRequest.run(request, work);
 }
 
-/** Makes the writes an HTTP request left (the provider's middleware, and `inRequest`'s route, call this before answering). */
-export async function finishRequest(db: Db, clock: Clock, request: object): Promise<void> {
+/**
+ * Makes the writes an HTTP request left (the provider's middleware, and `inRequest`'s route, call this
+ * before answering). False when a code or refresh token it used was used first by another request:
+ * none of its writes were made, the grant is revoked (as the library does for a reused one), and the
+ * request must be refused.
+ */
+export async function finishRequest(db: Db, clock: Clock, request: object): Promise<boolean> {
   const found = requestRows.get(request);
   requestRows.delete(request);
   await writePending(db, clock, found);
+  if (!found || found.lost.size === 0) return true;
+  for (const grantId of found.lost) {
+    await deleteOidcStateByGrant(db, grantId);
+    await deleteOidcState(db, 'Grant', grantId);
+  }
+  return false;
 }
 
 async function writePending(db: Db, clock: Clock, request: RequestRows | undefined): Promise<void> {
   if (!request || request.pending.size + request.deletes.size + request.consumes.size === 0) return;
+  const consumes = [...request.consumes.values()];
   const changes = {
-    upserts: [...request.pending.values()],
+    upserts: request.lost.size ? [] : [...request.pending.values()],
     deletes: [...request.deletes.values()],
-    consumes: [...request.consumes.values()],
+    consumes: { rows: consumes.map(({ model, id }) => ({ model, id })), at: clock.now() },
   };
   request.pending.clear();
   request.deletes.clear();
   request.consumes.clear();
-  await writeOidcStates(db, changes, clock.now());
+  if (await writeOidcStates(db, changes)) return;
+  for (const { grantId } of consumes) if (typeof grantId === 'string') request.lost.add(grantId);
 }
 
 /**
@@ -193,9 +216,13 @@ export function stateAdapter(db: Db, clock: Clock, clients: ClientLookup): new (
 
     async consume(id: string): Promise<void> {
       const request = rowsOfThisRequest();
-      await writePending(db, clock, request);
-      request?.rows.clear();
-      await consumeOidcState(db, this.#model, id, clock.now());
+      if (!request) return consumeOidcState(db, this.#model, id, clock.now());
+      // Made with the request's other writes, and only if no other request consumed it first (finishRequest).
+      const key = byId(this.#model, id);
+      if (request.pending.has(key) || request.deletes.has(key)) await writePending(db, clock, request);
+      const known = request.rows.get(key);
+      request.consumes.set(key, { model: this.#model, id, grantId: known?.grantId });
+      if (known) known.consumed = Math.floor(clock.now().getTime() / 1000);
     }
 
     async destroy(id: string): Promise<void> {
