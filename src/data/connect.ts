@@ -11,6 +11,7 @@ import {
   writeSync,
 } from 'node:fs';
 import path from 'node:path';
+import type { Duplex } from 'node:stream';
 import type { Kysely } from 'kysely';
 import type { Database } from './database.ts';
 
@@ -208,10 +209,10 @@ export async function connect(options: ConnectOptions): Promise<DatabaseHandle> 
   const inMemory = dir.startsWith('memory://');
   const release = inMemory ? () => {} : acquireEmbeddedLock(dir);
   try {
-    const [{ PGlite }, { citext }, { createPgConfig }] = await Promise.all([
+    const [{ PGlite }, { citext }, { PgliteSocket }] = await Promise.all([
       import('@electric-sql/pglite'),
       import('@electric-sql/pglite/contrib/citext'),
-      import('@electric-sql/pglite/node-postgres'),
+      import('./pglite-socket.ts'),
     ]);
     if (options.loadDataDir && !inMemory) throw new Error('loadDataDir is for in-memory databases only');
     const pglite = await PGlite.create(inMemory ? dir : path.join(dir, 'pglite'), {
@@ -222,7 +223,9 @@ export async function connect(options: ConnectOptions): Promise<DatabaseHandle> 
       // operating system's file cache (or PGlite's in-memory file system) when it is not in them.
       startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
     });
-    const pool = new pg.Pool({ ...createPgConfig(pglite), max: 1 });
+    // pg reads and writes its stream only through the socket methods PgliteSocket has.
+    const stream = () => new PgliteSocket(pglite, !inMemory) as unknown as Duplex;
+    const pool = new pg.Pool({ stream, max: 1 });
     pool.on('error', () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
