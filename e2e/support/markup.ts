@@ -1,24 +1,17 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
+import { inject } from 'vitest';
 import { checkedBefore, rememberChecked } from './audit-memo.ts';
 
 /**
- * The Nu Html Checker (vnu.jar, from the vnu-jar package, run by the machine's Java) on the HTML
- * the server sent for every page a journey file audits, and the narrow-screen check.
+ * The Nu Html Checker (vnu.jar, from the vnu-jar package, run by the machine's Java as one service
+ * for the run: nu-service.ts) on the HTML the server sent for every page a journey file audits,
+ * and the narrow-screen check.
  *
- * The JVM takes seconds to start, so a file's pages are collected as they are audited and checked
- * in one run when the file ends (e2e/support/markup-setup.ts). Pages that differ only in their
- * per-response secrets (CSP nonce, CSRF token) are the same markup: each is checked once in the
- * run, by the first file that meets it (audit-memo.ts).
+ * A file's pages are collected as they are audited and checked together when the file ends
+ * (e2e/support/markup-setup.ts). Pages that differ only in their per-response secrets (CSP nonce,
+ * CSRF token) are the same markup: each is checked once in the run, by the first file that meets
+ * it (audit-memo.ts).
  */
-
-export const VNU_JAR = createRequire(import.meta.url).resolve('vnu-jar/build/dist/vnu.jar');
-const JAVA = process.env.JAVA ?? 'java';
 
 /** The audit memo's name for a page the Nu checker found valid (audit-memo.ts). */
 const NU = 'Nu Html Checker';
@@ -55,68 +48,35 @@ interface VnuMessage {
 }
 
 /**
- * Runs the Nu checker once over every page collected since the last call and returns one line per
- * error ("<page URL> line N: message — extract"); empty when the markup is valid. Clears the pages.
+ * Has the run's Nu checker (nu-service.ts, started by the global set-up) judge every page collected
+ * since the last call, and returns one line per error ("<page URL> line N: message — extract");
+ * empty when the markup is valid. Clears the pages.
  */
 export async function nuCheckCollected(): Promise<{ pages: number; errors: string[] }> {
-  const keys = [...collected.keys()];
-  const pages = [...collected.values()];
+  const entries = [...collected.entries()];
   collected.clear();
-  if (pages.length === 0) return { pages: 0, errors: [] };
-  const dir = mkdtempSync(path.join(tmpdir(), 'nexus-vnu-'));
-  try {
-    const files = pages.map((page, index) => {
-      const file = path.join(dir, `page-${index}.html`);
-      writeFileSync(file, page.html);
-      return file;
-    });
-    const pageOf = new Map(files.map((file, index) => [file, pages[index]!.url]));
-    let stdout: string;
-    try {
-      ({ stdout } = await promisify(execFile)(
-        JAVA,
-        // C1 only and the serial collector: a short run starts in a third of the time. C1's frames
-        // are larger, and the checker's schema recursion then needs a deeper stack than the default.
-        [
-          '-Xss16m',
-          '-XX:TieredStopAtLevel=1',
-          '-XX:+UseSerialGC',
-          '-jar',
-          VNU_JAR,
-          '--errors-only',
-          '--format',
-          'json',
-          '--stdout',
-          '--exit-zero-always',
-          ...files,
-        ],
-        { maxBuffer: 64 * 1024 * 1024 },
-      ));
-    } catch (error) {
-      const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? `${JAVA} not found` : String(error);
-      throw new Error(
-        `The Nu Html Checker could not run (${reason}): it needs Java 11 or later (Debian: apt-get install -y default-jre-headless).`,
-        { cause: error },
-      );
-    }
-    const { messages } = JSON.parse(stdout) as { messages: VnuMessage[] };
-    const fileOf = (m: VnuMessage) => (m.url ? decodeURIComponent(new URL(m.url).pathname) : '');
-    const faulty = new Set(messages.filter((m) => m.type !== 'info').map(fileOf));
-    // Only the pages the checker found valid are remembered (none if an error names no page).
-    if (!faulty.has(''))
-      for (const [index, file] of files.entries()) if (!faulty.has(file)) rememberChecked(NU, keys[index]!);
-    const errors = messages
-      .filter((m) => m.type !== 'info')
-      .map((m) => {
-        const file = fileOf(m);
-        const where = `${pageOf.get(file) ?? (file || 'unknown page')}${m.lastLine ? ` line ${m.lastLine}` : ''}`;
+  if (entries.length === 0) return { pages: 0, errors: [] };
+  const service = inject('nuCheckerUrl');
+  const judged = await Promise.all(
+    entries.map(async ([key, page]) => {
+      const response = await fetch(service, {
+        method: 'POST',
+        headers: { 'content-type': 'text/html; charset=utf-8' },
+        body: page.html,
+      });
+      if (!response.ok) throw new Error(`The Nu Html Checker answered ${response.status} for ${page.url}`);
+      const { messages } = (await response.json()) as { messages: VnuMessage[] };
+      const problems = messages.filter((m) => m.type !== 'info');
+      // Only the pages the checker found valid are remembered.
+      if (problems.length === 0) rememberChecked(NU, key);
+      return problems.map((m) => {
+        const where = `${page.url}${m.lastLine ? ` line ${m.lastLine}` : ''}`;
         const extract = m.extract ? ` — ${m.extract.replace(/\s+/g, ' ').trim()}` : '';
         return `${where}: ${m.type === 'error' ? '' : `${m.type}: `}${m.message}${extract}`;
       });
-    return { pages: pages.length, errors };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+    }),
+  );
+  return { pages: entries.length, errors: judged.flat() };
 }
 
 /** The width of a small phone; the pages must not scroll sideways there (WCAG 1.4.10 reflow). */
