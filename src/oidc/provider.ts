@@ -188,17 +188,21 @@ export function buildProvider(services: Services, keys: JwkKeys): Provider {
   // goes out (state-adapter.ts). A code or refresh token that another request used in the meantime
   // gets the library's answer to a reused one instead of the tokens, which were not stored.
   provider.use((ctx, next) =>
-    services.oidcState.inRequest(ctx.req, async () => {
-      try {
-        await next();
-      } finally {
-        if (!(await services.oidcState.finishRequest(ctx.req))) {
-          ctx.status = 400;
-          ctx.set('cache-control', 'no-store');
-          ctx.body = { error: 'invalid_grant', error_description: 'grant request is invalid' };
+    services.oidcState.inRequest(
+      ctx.req,
+      async () => {
+        try {
+          await next();
+        } finally {
+          if (!(await services.oidcState.finishRequest(ctx.req))) {
+            ctx.status = 400;
+            ctx.set('cache-control', 'no-store');
+            ctx.body = { error: 'invalid_grant', error_description: 'grant request is invalid' };
+          }
         }
-      }
-    }),
+      },
+      () => grantTokenOf(ctx as KoaContextWithOIDC),
+    ),
   );
   // A logout the library sent itself (RP-initiated) and the application did not take is retried
   // through the logout outbox instead of being lost (found by review).
@@ -218,6 +222,17 @@ export function buildProvider(services: Services, keys: JwkKeys): Provider {
     },
   );
   return provider;
+}
+
+/** The code or refresh token a token request brings (read with its application by the adapter). */
+function grantTokenOf(ctx: KoaContextWithOIDC): { model: string; id: string } | undefined {
+  if (ctx.oidc?.route !== 'token') return undefined;
+  const body = (ctx.oidc.body ?? {}) as Record<string, unknown>;
+  if (body.grant_type === 'authorization_code' && typeof body.code === 'string')
+    return { model: 'AuthorizationCode', id: body.code };
+  if (body.grant_type === 'refresh_token' && typeof body.refresh_token === 'string')
+    return { model: 'RefreshToken', id: body.refresh_token };
+  return undefined;
 }
 
 /**

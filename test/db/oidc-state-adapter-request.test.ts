@@ -47,18 +47,25 @@ const Adapter = () =>
   });
 
 /** Runs `work` as one HTTP request does: its writes made at the end; the statements it took. */
-async function request(work: (model: (name: string) => InstanceType<ReturnType<typeof Adapter>>) => Promise<void>) {
+async function request(
+  work: (model: (name: string) => InstanceType<ReturnType<typeof Adapter>>) => Promise<void>,
+  brought?: { model: string; id: string },
+) {
   const raw = {};
   const Model = Adapter();
   const before = statements;
   lookups = [];
-  await inRequest(raw, async () => {
-    try {
-      await work((name) => new Model(name));
-    } finally {
-      await finishRequest(db, clock, raw);
-    }
-  });
+  await inRequest(
+    raw,
+    async () => {
+      try {
+        await work((name) => new Model(name));
+      } finally {
+        await finishRequest(db, clock, raw);
+      }
+    },
+    () => brought,
+  );
   return statements - before;
 }
 
@@ -122,6 +129,38 @@ describe('oidc-provider state adapter within one HTTP request', () => {
       expect(await model('Client').find('other')).toBeUndefined();
     });
     expect(lookups).toEqual(['other']);
+  });
+
+  it('reads the code a token request brings with its application, grant and session, in one statement', async () => {
+    await new (Adapter())('Grant').upsert('g-t', { accountId: 'a1', clientId: 'reports' }, 600);
+    await new (Adapter())('Session').upsert('s-t', { uid: 'u-t', accountId: 'a1' }, 600);
+    await new (Adapter())('AuthorizationCode').upsert('c-t', { grantId: 'g-t', sessionUid: 'u-t' }, 60);
+    const code = { model: 'AuthorizationCode', id: 'c-t' };
+    const taken = await request(async (model) => {
+      expect(await model('Client').find('reports')).toMatchObject({
+        client_id: 'reports',
+        client_secret: 'hash-of-the-secret',
+      });
+      expect(await model('AuthorizationCode').find('c-t')).toEqual({ grantId: 'g-t', sessionUid: 'u-t' });
+      expect(await model('Grant').find('g-t')).toMatchObject({ clientId: 'reports' });
+      expect(await model('Session').findByUid('u-t')).toMatchObject({ accountId: 'a1' });
+    }, code);
+    expect(taken).toBe(1);
+    expect(lookups).toEqual([]);
+    // A consumed code comes back consumed; an unknown application is not found; a disabled one is refused.
+    await handle.db.updateTable('oidc_state').set({ consumed_at: clock.now() }).where('id', '=', 'c-t').execute();
+    await request(async (model) => {
+      await model('Client').find('reports');
+      expect((await model('AuthorizationCode').find('c-t'))?.consumed).toBe(Math.floor(clock.now().getTime() / 1000));
+    }, code);
+    await request(async (model) => expect(await model('Client').find('nobody')).toBeUndefined(), code);
+    await setOidcClientDisabled(handle.db, 'reports', clock.now());
+    try {
+      await request(async (model) => expect(await model('Client').find('reports')).toBeUndefined(), code);
+    } finally {
+      await setOidcClientDisabled(handle.db, 'reports', null);
+    }
+    expect(lookups).toEqual([]);
   });
 
   it('a disabled application is refused with the interaction that names it', async () => {

@@ -101,18 +101,45 @@ export async function findOidcTokenWithGrant(
   id: string,
   now: Date,
 ): Promise<OidcStateKeyedRow[]> {
-  const result = await sql<OidcStateKeyedRow>`
-    WITH token AS (
-      SELECT payload FROM oidc_state
-      WHERE model = ${model} AND id = ${id} AND (expires_at IS NULL OR expires_at > ${now})
-    )
-    SELECT model, id, uid, payload, consumed_at FROM oidc_state
-    WHERE (expires_at IS NULL OR expires_at > ${now}) AND (
-      (model = ${model} AND id = ${id})
-      OR (model = 'Grant' AND id = (SELECT payload->>'grantId' FROM token))
-      OR (model = 'Session' AND uid = (SELECT payload->>'sessionUid' FROM token))
-    )`.execute(db);
+  const result = await sql<OidcStateKeyedRow>`${tokenWithGrantRows({ model, id }, now)}`.execute(db);
   return result.rows;
+}
+
+const tokenWithGrantRows = (token: OidcStateKey, now: Date) => sql`
+  WITH token AS (
+    SELECT payload FROM oidc_state
+    WHERE model = ${token.model} AND id = ${token.id} AND (expires_at IS NULL OR expires_at > ${now})
+  )
+  SELECT model, id, uid, payload, consumed_at FROM oidc_state
+  WHERE (expires_at IS NULL OR expires_at > ${now}) AND (
+    (model = ${token.model} AND id = ${token.id})
+    OR (model = 'Grant' AND id = (SELECT payload->>'grantId' FROM token))
+    OR (model = 'Session' AND uid = (SELECT payload->>'sessionUid' FROM token))
+  )`;
+
+/**
+ * An application with the token it brings to the token endpoint and that token's grant and session
+ * (findOidcTokenWithGrant), in one statement: the library reads the application first, then the
+ * rest. Undefined for an unknown application.
+ */
+export async function findOidcClientWithToken(
+  db: Executor,
+  clientId: string,
+  token: OidcStateKey,
+  now: Date,
+): Promise<{ client: OidcClient; rows: OidcStateKeyedRow[] } | undefined> {
+  type JsonRow = Omit<OidcStateKeyedRow, 'consumed_at'> & { consumed_at: string | null };
+  const result = await sql<OidcClient & { oidc_rows: JsonRow[] | null }>`
+    SELECT c.*, (SELECT json_agg(t) FROM (${tokenWithGrantRows(token, now)}) t) AS oidc_rows
+    FROM oidc_clients c WHERE c.client_id = ${clientId}`.execute(db);
+  const found = result.rows[0];
+  if (!found) return undefined;
+  const { oidc_rows, ...client } = found;
+  const rows = (oidc_rows ?? []).map((row) => ({
+    ...row,
+    consumed_at: row.consumed_at === null ? null : new Date(row.consumed_at),
+  }));
+  return { client, rows };
 }
 
 /**

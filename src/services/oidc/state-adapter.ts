@@ -6,6 +6,7 @@ import {
   consumeOidcState,
   deleteOidcState,
   deleteOidcStateByGrant,
+  findOidcClientWithToken,
   findOidcInteractionWithClient,
   findOidcState,
   findOidcTokenWithGrant,
@@ -63,6 +64,9 @@ interface RequestRows {
 }
 const requestRows = new WeakMap<object, RequestRows>();
 const serviceRequest = new AsyncLocalStorage<object>();
+/** The token a request brings (a code, a refresh token), if it says which: read with its application. */
+export type BroughtToken = () => OidcStateKey | undefined;
+const broughtTokens = new WeakMap<object, BroughtToken>();
 
 function rowsOfThisRequest(): RequestRows | undefined {
   const request = serviceRequest.getStore();
@@ -88,7 +92,8 @@ function rowsOfThisRequest(): RequestRows | undefined {
  * (its middleware, src/oidc/provider.ts), and a route of this service that uses the provider's models.
  * The library is not imported here: this module is loaded by every command, which must not load it.
  */
-export function inRequest<T>(request: object, work: () => Promise<T>): Promise<T> {
+export function inRequest<T>(request: object, work: () => Promise<T>, brought?: BroughtToken): Promise<T> {
+  if (brought) broughtTokens.set(request, brought);
   return serviceRequest.run(request, work);
 }
 
@@ -175,12 +180,7 @@ export function stateAdapter(db: Db, clock: Clock, clients: ClientLookup): new (
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       const request = rowsOfThisRequest();
-      if (this.#model === 'Client') {
-        // As its row was read a moment ago in this request (with the interaction): disabling or a new
-        // secret still counts from the next request.
-        const known = request?.clients.get(id);
-        return known ? clientMetadataOf(known) : clients(id);
-      }
+      if (this.#model === 'Client') return this.#client(id, request);
       const known = request?.rows.get(byId(this.#model, id));
       if (known) return structuredClone(known);
       await writePending(db, clock, request);
@@ -198,6 +198,25 @@ export function stateAdapter(db: Db, clock: Clock, clients: ClientLookup): new (
         if (row.model === this.#model && row.id === id) own = payload;
       }
       return own;
+    }
+
+    /**
+     * An application: as its row was read a moment ago in this request (with the interaction), or
+     * read now with the code or refresh token the request brings, or else looked up. Disabling it
+     * or giving it a new secret counts from the next request either way.
+     */
+    async #client(id: string, request: RequestRows | undefined): Promise<AdapterPayload | undefined> {
+      const known = request?.clients.get(id);
+      if (known) return clientMetadataOf(known);
+      const store = serviceRequest.getStore();
+      const token = store && broughtTokens.get(store)?.();
+      if (!request || !token || !GRANT_TOKENS.has(token.model) || id.length > 100) return clients(id);
+      await writePending(db, clock, request);
+      const found = await findOidcClientWithToken(db, id, token, clock.now());
+      if (!found) return undefined;
+      for (const row of found.rows) remember(request, row.model, row.id, payloadOf(row));
+      request.clients.set(id, found.client);
+      return clientMetadataOf(found.client);
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
