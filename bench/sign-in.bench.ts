@@ -27,29 +27,35 @@
  * sign-in window), BENCH_VERIFY_SECONDS (2, each raw-verify window), BENCH_STARTS (3),
  * BENCH_WRITE_README (1; 0 prints only).
  */
-import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { generateTotp } from '../src/domain/totp.ts';
-import { SYSTEM_CONTEXT } from '../src/services/request-context.ts';
 import { hashPassword, verifyPassword } from '../src/services/sign-in/password-hasher.ts';
-import { createAccount, TEST_PASSWORD } from '../test/support/fixtures.ts';
-import { HttpFormClient } from './support/http-form-client.ts';
+import { TEST_PASSWORD } from '../test/support/fixtures.ts';
 import { cpuMsOf, memoryOf, stopChild, waitForStatus, type Memory } from './support/processes.ts';
 import { beginRun, endRun, publish, runLine, type RunMeta } from './support/report.ts';
 import { log, runBench, scratchDir, setting } from './support/run.ts';
 import {
-  benchOrganisation,
   databaseCpu,
   databaseCpuSince,
   openTargets,
   startBaseline,
   startNexus,
-  withRuntime,
   type Kind,
   type Started,
   type Target,
 } from './support/service.ts';
+import {
+  createBenchAccounts,
+  OIDC_STEPS,
+  oidcSignInOnce,
+  registerApplication,
+  signInOnce,
+  STEPS,
+  type BenchAccount,
+  type OidcStep,
+  type SignInTiming,
+  type Step,
+} from './support/sign-in-client.ts';
 import { fmt, mean, median, mib, range } from './support/stats.ts';
 
 const CONCURRENCY = Math.round(setting('BENCH_CONCURRENCY', 4));
@@ -186,195 +192,6 @@ async function verifyWindow(passwordHash: string, concurrency: number, seconds: 
     rate: count / ((performance.now() - start) / 1000),
     cpuMsPerVerify: (used.user + used.system) / 1000 / count,
   };
-}
-
-interface BenchAccount {
-  username: string;
-  totpSecret: string;
-}
-
-async function createBenchAccounts(target: Target, count: number): Promise<BenchAccount[]> {
-  const run = randomBytes(3).toString('hex');
-  return withRuntime(target, {}, (runtime, config) =>
-    runtime.handle.db.transaction().execute(async (trx) => {
-      const organisationId = await benchOrganisation(trx, '999');
-      const accounts: BenchAccount[] = [];
-      for (let i = 0; i < count; i++) {
-        const username = `bench.${run}.${String(i).padStart(4, '0')}`;
-        const account = await createAccount(trx, config.secretKey, {
-          organisationId,
-          username,
-          userType: 'la_officer',
-        });
-        accounts.push({ username, totpSecret: account.totpSecret! });
-      }
-      return accounts;
-    }),
-  );
-}
-
-interface SignInTiming {
-  passwordMs: number;
-  totpMs: number;
-  totalMs: number;
-}
-
-function expect(
-  condition: boolean,
-  what: string,
-  response: { status: number; location: string | null; body: string },
-): void {
-  if (!condition)
-    throw new Error(
-      `sign-in went wrong: ${what} (status ${response.status}, location ${response.location}):\n${response.body.slice(0, 600)}`,
-    );
-}
-
-/** One complete sign-in the way a browser without JavaScript does it, with a fresh cookie jar. */
-const STEPS = ['GET /sign-in', 'POST /sign-in', 'GET /sign-in/two-factor', 'POST /sign-in/two-factor'] as const;
-type Step = (typeof STEPS)[number];
-
-async function signInOnce(
-  baseUrl: string,
-  account: BenchAccount,
-  options: { checkHome?: boolean; afterStep?: (step: Step) => Promise<void> } = {},
-): Promise<SignInTiming> {
-  const client = new HttpFormClient(baseUrl);
-  const after = options.afterStep ?? (async () => {});
-  const t0 = performance.now();
-  let page = await client.get('/sign-in');
-  expect(page.status === 200 && client.csrf !== undefined, 'GET /sign-in', page);
-  await after('GET /sign-in');
-  const t1 = performance.now();
-  page = await client.post('/sign-in', { username: account.username, password: TEST_PASSWORD });
-  const t2 = performance.now();
-  expect(page.status === 303 && page.location === '/sign-in/two-factor', 'POST /sign-in', page);
-  await after('POST /sign-in');
-  const halfSession = client.cookies.get('nexus_session');
-  page = await client.get('/sign-in/two-factor');
-  expect(page.status === 200, 'GET /sign-in/two-factor', page);
-  await after('GET /sign-in/two-factor');
-  const t3 = performance.now();
-  page = await client.post('/sign-in/two-factor', { code: generateTotp(account.totpSecret, new Date()) });
-  const t4 = performance.now();
-  await after('POST /sign-in/two-factor');
-  expect(page.status === 303 && page.location === '/', 'POST /sign-in/two-factor', page);
-  expect(
-    client.cookies.get('nexus_session') !== undefined && client.cookies.get('nexus_session') !== halfSession,
-    'a new session id at sign-in',
-    page,
-  );
-  if (options.checkHome) {
-    const home = await client.get('/');
-    expect(home.status === 200 && home.body.includes(account.username), 'GET / signed in', home);
-  }
-  return { passwordMs: t2 - t1, totpMs: t4 - t3, totalMs: t4 - t0 };
-}
-
-/** The application the OIDC sign-ins are for: registered as central support would, once per database. */
-interface BenchApplication {
-  clientId: string;
-  clientSecret: string;
-}
-
-const BENCH_REDIRECT_URI = 'https://reports.bench.example/callback';
-
-async function registerApplication(target: Target): Promise<BenchApplication> {
-  return withRuntime(target, {}, async (runtime) => {
-    const { application, clientSecret } = await runtime.services.applications.register(
-      { kind: 'system', label: 'bench' },
-      { name: `Bench reports ${randomBytes(3).toString('hex')}`, redirectUris: [BENCH_REDIRECT_URI] },
-      SYSTEM_CONTEXT,
-    );
-    return { clientId: application.clientId, clientSecret };
-  });
-}
-
-const OIDC_STEPS = ['GET /oidc/auth', ...STEPS, 'GET /oidc/auth/:uid/interaction', 'POST /oidc/token'] as const;
-type OidcStep = (typeof OIDC_STEPS)[number];
-
-/**
- * One complete OpenID Connect sign-in with a fresh cookie jar: what an application's user's browser
- * and the application's back end do, up to the tokens. Returns the whole time (ms).
- */
-async function oidcSignInOnce(
-  baseUrl: string,
-  app: BenchApplication,
-  account: BenchAccount,
-  options: { afterStep?: (step: OidcStep) => Promise<void> } = {},
-): Promise<number> {
-  const client = new HttpFormClient(baseUrl);
-  const after = options.afterStep ?? (async () => {});
-  const t0 = performance.now();
-  const verifier = randomBytes(32).toString('base64url');
-  const state = randomBytes(12).toString('base64url');
-  const query = new URLSearchParams({
-    client_id: app.clientId,
-    redirect_uri: BENCH_REDIRECT_URI,
-    response_type: 'code',
-    scope: 'openid profile nexus',
-    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-    code_challenge_method: 'S256',
-    state,
-    nonce: randomBytes(12).toString('base64url'),
-  });
-  let page = await client.get(`/oidc/auth?${query}`);
-  // Nobody is signed in at this browser: the provider sends it straight to the sign-in page, which
-  // returns to the interaction (src/oidc/provider.ts).
-  expect(page.status === 303 && (page.location ?? '').startsWith('/sign-in?returnTo='), 'GET /oidc/auth', page);
-  await after('GET /oidc/auth');
-  const returnTo = new URL(page.location!, 'http://server.invalid').searchParams.get('returnTo') ?? '';
-  expect(/^\/oidc\/auth\/[\w-]+\/interaction$/.test(returnTo), 'the interaction as the return path', page);
-  page = await client.get(page.location!);
-  expect(page.status === 200 && client.csrf !== undefined, 'GET /sign-in', page);
-  await after('GET /sign-in');
-  page = await client.post('/sign-in', { username: account.username, password: TEST_PASSWORD, returnTo });
-  expect(page.status === 303 && (page.location ?? '').startsWith('/sign-in/two-factor?'), 'POST /sign-in', page);
-  await after('POST /sign-in');
-  page = await client.get(page.location!);
-  expect(page.status === 200, 'GET /sign-in/two-factor', page);
-  await after('GET /sign-in/two-factor');
-  page = await client.post('/sign-in/two-factor', {
-    code: generateTotp(account.totpSecret, new Date()),
-    returnTo,
-  });
-  expect(page.status === 303 && page.location === returnTo, 'POST /sign-in/two-factor', page);
-  await after('POST /sign-in/two-factor');
-  // The interaction finishes and the provider resumes in the same request: the code comes back.
-  page = await client.get(returnTo);
-  const back = new URL(page.location ?? '', 'http://server.invalid');
-  expect(
-    page.status === 303 &&
-      `${back.origin}${back.pathname}` === BENCH_REDIRECT_URI &&
-      back.searchParams.get('state') === state &&
-      back.searchParams.has('code'),
-    'GET /oidc/auth/:uid/interaction (the code)',
-    page,
-  );
-  await after('GET /oidc/auth/:uid/interaction');
-  const response = await fetch(`${baseUrl}/oidc/token`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${encodeURIComponent(app.clientId)}:${encodeURIComponent(app.clientSecret)}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code: back.searchParams.get('code')!,
-      redirect_uri: BENCH_REDIRECT_URI,
-      code_verifier: verifier,
-    }).toString(),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const body = await response.text();
-  const tokens = response.status === 200 ? (JSON.parse(body) as Record<string, unknown>) : {};
-  expect(typeof tokens.id_token === 'string' && typeof tokens.access_token === 'string', 'POST /oidc/token', {
-    status: response.status,
-    location: null,
-    body,
-  });
-  await after('POST /oidc/token');
-  return performance.now() - t0;
 }
 
 interface SignInRound {
