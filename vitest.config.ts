@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
+import { LongestFirstSequencer } from './test/support/longest-first-sequencer.ts';
 
 /**
  * Projects: `unit` (pure rules, no I/O), `db` and `db-mocks` (everything that touches a database:
@@ -16,6 +17,8 @@ export default defineConfig({
     // Most of a database test's time is waiting (PGlite, child processes, sockets), so one worker
     // per core plus one keeps both cores of a small machine busy.
     maxWorkers: Math.max(2, availableParallelism() + 1),
+    // Longest files first across the projects (test/support/longest-first-sequencer.ts).
+    sequence: { sequencer: LongestFirstSequencer },
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node', isolate: false } },
       {
