@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Account } from '../../src/data/database.ts';
 import type { Actor } from '../../src/domain/access.ts';
@@ -431,7 +432,8 @@ export async function simulate(t: TestApp, policy: { warningMonths: number[]; ar
       .select(['id', 'status', 'organisation_id'])
       .where('username', '!=', 'support')
       // In a fixed order (the ids are random): the seeded draws below meet the same accounts every run.
-      .orderBy('username')
+      // Byte order: sorting by the case-insensitive column itself cost about 8 ms a day in PGlite.
+      .orderBy(sql`username::text COLLATE "C"`)
       .execute();
     // The day's sign-ins, all at noon, are written together: one transaction with what recordSignInAt
     // does for each (the sign-in time, then the next-event time of every account signed in), written
