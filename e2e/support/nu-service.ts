@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
+import { freePort } from './localhost.ts';
 
 /**
  * The Nu Html Checker as a web service (vnu.jar's own servlet) for the whole journey run, started
@@ -16,20 +16,6 @@ export interface NuService {
   /** Where to POST a page (text/html) for its messages as JSON, errors only. */
   readonly url: string;
   stop(): Promise<void>;
-}
-
-/** A free port on 127.0.0.1, for the checker to listen on. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 export async function startNuService(): Promise<NuService> {
