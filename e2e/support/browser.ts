@@ -217,6 +217,13 @@ export class JourneyTab {
       }
     } finally {
       await page.setViewportSize(desktop);
+      // Scripts see the width change when the page next renders (GOV.UK Frontend's media-query
+      // listeners, e.g. the service navigation hiding its Menu button); until then the page is in
+      // neither layout, and a keyboard test counting its controls could count the Menu button.
+      if (this.javaScript)
+        await page.evaluate(
+          () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))),
+        );
     }
   }
 
