@@ -10,8 +10,9 @@
  *      to other load on the machine than wall-clock rates.
  *   1b. Complete OpenID Connect sign-ins per second, the way an application's user does it with a
  *      fresh browser (issue 16): GET /oidc/auth (code, PKCE S256, state, nonce) → the same four
- *      sign-in requests as 1 → the interaction, which hands back the code at the application's
- *      return address → POST /oidc/token (client_secret_basic, the code verifier),
+ *      sign-in requests as 1, the code posted where the two-factor page's form says (below the
+ *      provider's interaction, whose answer is the code at the application's return address) →
+ *      POST /oidc/token (client_secret_basic, the code verifier),
  *      in windows of the same length interleaved with 1's, ÷ the plain sign-in rate of the same
  *      round (target: at least 0.8). Also CPU per OIDC sign-in and per provider request.
  *   2. Resident memory of the real server (`node bin/nexus-accounts.js serve`) after start, idle,

@@ -8,9 +8,10 @@
  * `git -C /tmp/before checkout <commit>`, a symlink to this node_modules).
  *
  * Per round and version: server + PostgreSQL backend CPU per plain sign-in (GET /sign-in, POST
- * password, GET two-factor, POST TOTP) and per OIDC sign-in (the same four between GET /oidc/auth and
- * the interaction, then POST /oidc/token), PROBE_SIGN_INS (80) of each; PROBE_ROUNDS (4) rounds; the
- * ratio plain ÷ OIDC. A probe for bench/README.md, not a bench: it prints, it writes nothing.
+ * password, GET two-factor, POST TOTP) and per OIDC sign-in (GET /oidc/auth, the same four with the
+ * code posted where the page's form says and on to the code, then POST /oidc/token; this tree's
+ * bench/support/sign-in-client.ts for both versions), PROBE_SIGN_INS (80) of each; PROBE_ROUNDS (4)
+ * rounds; the ratio plain ÷ OIDC. A probe for bench/README.md, not a bench: it prints, it writes nothing.
  */
 import os from 'node:os';
 import path from 'node:path';

@@ -52,6 +52,16 @@ export function expect(
     );
 }
 
+/**
+ * Where the page's form with this field posts, as a browser without JavaScript sends it: the bench
+ * follows the page rather than knowing the address.
+ */
+export function formActionOf(html: string, field: string): string | undefined {
+  for (const form of html.matchAll(/<form\b[^>]*\baction="([^"]*)"[^>]*>([\s\S]*?)<\/form>/g))
+    if (form[2]!.includes(`name="${field}"`)) return form[1]!.replace(/&amp;/g, '&');
+  return undefined;
+}
+
 /** One complete sign-in the way a browser without JavaScript does it, with a fresh cookie jar. */
 export const STEPS = ['GET /sign-in', 'POST /sign-in', 'GET /sign-in/two-factor', 'POST /sign-in/two-factor'] as const;
 export type Step = (typeof STEPS)[number];
@@ -74,10 +84,11 @@ export async function signInOnce(
   await after('POST /sign-in');
   const halfSession = client.cookies.get('nexus_session');
   page = await client.get('/sign-in/two-factor');
-  expect(page.status === 200, 'GET /sign-in/two-factor', page);
+  const action = formActionOf(page.body, 'code');
+  expect(page.status === 200 && action === '/sign-in/two-factor', 'GET /sign-in/two-factor', page);
   await after('GET /sign-in/two-factor');
   const t3 = performance.now();
-  page = await client.post('/sign-in/two-factor', { code: generateTotp(account.totpSecret, new Date()) });
+  page = await client.post(action!, { code: generateTotp(account.totpSecret, new Date()) });
   const t4 = performance.now();
   await after('POST /sign-in/two-factor');
   expect(page.status === 303 && page.location === '/', 'POST /sign-in/two-factor', page);
@@ -112,7 +123,18 @@ export async function registerApplication(target: Target): Promise<BenchApplicat
   });
 }
 
-export const OIDC_STEPS = ['GET /oidc/auth', ...STEPS, 'GET /oidc/auth/:uid/interaction', 'POST /oidc/token'] as const;
+/**
+ * The two-factor page of a sign-in to an application posts its code below the provider's
+ * interaction, whose answer is the application's redirect with the code (src/oidc/interaction.ts).
+ */
+export const OIDC_STEPS = [
+  'GET /oidc/auth',
+  'GET /sign-in',
+  'POST /sign-in',
+  'GET /sign-in/two-factor',
+  'POST /oidc/auth/:uid/interaction/two-factor',
+  'POST /oidc/token',
+] as const;
 export type OidcStep = (typeof OIDC_STEPS)[number];
 
 /**
@@ -154,26 +176,24 @@ export async function oidcSignInOnce(
   expect(page.status === 303 && (page.location ?? '').startsWith('/sign-in/two-factor?'), 'POST /sign-in', page);
   await after('POST /sign-in');
   page = await client.get(page.location!);
-  expect(page.status === 200, 'GET /sign-in/two-factor', page);
+  const action = formActionOf(page.body, 'code');
+  expect(page.status === 200 && action !== undefined, 'GET /sign-in/two-factor', page);
   await after('GET /sign-in/two-factor');
-  page = await client.post('/sign-in/two-factor', {
-    code: generateTotp(account.totpSecret, new Date()),
-    returnTo,
-  });
-  expect(page.status === 303 && page.location === returnTo, 'POST /sign-in/two-factor', page);
-  await after('POST /sign-in/two-factor');
-  // The interaction finishes and the provider resumes in the same request: the code comes back.
-  page = await client.get(returnTo);
+  // Where the page's form posts, with the fields it carries: below the interaction, whose answer is
+  // the code (the sign-in and the provider's resume in one request). A version before that posted to
+  // /sign-in/two-factor, which sent the browser on to the interaction for it (bench/probes/ A/B runs).
+  page = await client.post(action!, { code: generateTotp(account.totpSecret, new Date()), returnTo });
+  if (page.status === 303 && page.location === returnTo) page = await client.get(returnTo);
   const back = new URL(page.location ?? '', 'http://server.invalid');
   expect(
     page.status === 303 &&
       `${back.origin}${back.pathname}` === BENCH_REDIRECT_URI &&
       back.searchParams.get('state') === state &&
       back.searchParams.has('code'),
-    'GET /oidc/auth/:uid/interaction (the code)',
+    'POST /oidc/auth/:uid/interaction/two-factor (the code)',
     page,
   );
-  await after('GET /oidc/auth/:uid/interaction');
+  await after('POST /oidc/auth/:uid/interaction/two-factor');
   const response = await fetch(`${baseUrl}/oidc/token`, {
     method: 'POST',
     headers: {

@@ -20,6 +20,7 @@ import { frameworkErrorPage } from '../web/plugins/error-handler.ts';
 import { registerWeb } from '../web/web-plugin.ts';
 import { oidcPlugin } from '../oidc/oidc-plugin.ts';
 import { providerHost } from '../oidc/provider-host.ts';
+import { interactions } from '../oidc/interaction.ts';
 import { cleanValues, unstorableParts } from './clean-input.ts';
 import { limitConcurrencyPerCaller } from './concurrency.ts';
 import { isMachineInterface, isOidc } from './paths.ts';
@@ -159,10 +160,12 @@ export async function buildServer(services: Services, options: AppOptions = {}):
   registerSession(app, services);
   limitConcurrencyPerCaller(app, MAX_REQUESTS_AT_ONCE_PER_CALLER);
 
-  await registerWeb(app, services, { demo: options.demo ?? false });
-  await app.register(apiPlugin(services), { prefix: '/api' });
   app.decorate('oidc', providerHost(services));
-  await app.register(oidcPlugin(services, app.oidc), { prefix: '/oidc' });
+  // The sign-in pages' last steps inside an application's sign-in hand the person back to the provider.
+  const oidcInteractions = interactions(services, app.oidc);
+  await registerWeb(app, services, { demo: options.demo ?? false, signInWithin: oidcInteractions.signInWithin });
+  await app.register(apiPlugin(services), { prefix: '/api' });
+  await app.register(oidcPlugin(services, app.oidc, oidcInteractions), { prefix: '/oidc' });
   await app.register(scimPlugin(services), { prefix: '/scim/v2' });
   return app;
 }

@@ -15,13 +15,21 @@ export function registerSession(app: FastifyInstance, services: Services): void 
   });
 }
 
+/**
+ * Written into the reply's headers at once, not by the cookie plugin's onSend hook: a sign-in inside
+ * an application's interaction hands its reply to the OpenID Connect provider, and a hijacked reply
+ * runs no hook.
+ */
 export function setSessionCookie(reply: FastifyReply, services: Services, token: string): void {
-  reply.setCookie(sessionCookieName(services.config.secureCookies), token, {
-    httpOnly: true,
-    sameSite: 'lax',
-    secure: services.config.secureCookies,
-    path: '/',
-  });
+  reply.header(
+    'set-cookie',
+    reply.server.serializeCookie(sessionCookieName(services.config.secureCookies), token, {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: services.config.secureCookies,
+      path: '/',
+    }),
+  );
 }
 
 export function clearSessionCookie(reply: FastifyReply, services: Services): void {

@@ -9,18 +9,10 @@ import { NEXUS_CLAIMS } from '../services/oidc/oidc-account-service.ts';
 import type { Principal } from '../services/sign-in/principal.ts';
 import { demandsFreshSignIn, signInDemandOf } from '../domain/oidc-fresh-sign-in.ts';
 import { withReturnTo } from '../domain/return-path.ts';
+import { interactionPath, OIDC_PATH } from '../domain/interaction-path.ts';
 import { providerPages } from './pages.ts';
 
 type JwkKeys = NonNullable<Configuration['jwks']>['keys'];
-
-/** Where the provider is mounted; the issuer is BASE_URL followed by this. */
-export const OIDC_PATH = '/oidc';
-
-/**
- * Where the provider sends a person to be signed in (src/oidc/oidc-plugin.ts): below the resume
- * address, so that the provider's resume cookie comes with the request that finishes the interaction.
- */
-export const interactionPath = (uid: string) => `${OIDC_PATH}/auth/${uid}/interaction`;
 
 /** What the Fastify route tells the provider about the request. */
 export interface NexusRequest extends IncomingMessage {

@@ -21,6 +21,7 @@ import { passwordRoutes } from './routes/sign-in/password-routes.ts';
 import { schoolGroupRoutes } from './routes/accounts/school-group-routes.ts';
 import { securityAlertRoutes } from './routes/lifecycle/security-alert-routes.ts';
 import { signInRoutes } from './routes/sign-in/sign-in-routes.ts';
+import type { SignInWithinInteraction } from './routes/sign-in/within-interaction.ts';
 import { passkeySignInRoutes } from './routes/sign-in/passkey-sign-in-routes.ts';
 import { passkeySignInSettingsRoutes } from './routes/identity-providers/passkey-sign-in-settings-routes.ts';
 import { signInSettingsRoutes } from './routes/identity-providers/sign-in-settings-routes.ts';
@@ -37,7 +38,11 @@ import { userImportRoutes } from './routes/imports/user-import-routes.ts';
  * and SCIM set their own in their scopes): browser forms only, CSRF on every state-changing form,
  * the GOV.UK views, then every page route.
  */
-export async function registerWeb(app: FastifyInstance, services: Services, options: { demo: boolean }): Promise<void> {
+export async function registerWeb(
+  app: FastifyInstance,
+  services: Services,
+  options: { demo: boolean; signInWithin: SignInWithinInteraction },
+): Promise<void> {
   const { config } = services;
   await app.register(fastifyFormbody, { bodyLimit: 65_536 });
   // Pages take browser forms only; an API (its own plugin scope) adds JSON where it needs it.
@@ -61,8 +66,8 @@ export async function registerWeb(app: FastifyInstance, services: Services, opti
   });
 
   await app.register(healthRoutes(services));
-  await app.register(signInRoutes(services));
-  await app.register(passkeySignInRoutes(services));
+  await app.register(signInRoutes(services, options.signInWithin));
+  await app.register(passkeySignInRoutes(services, options.signInWithin));
   await app.register(sessionRoutes(services));
   await app.register(passwordRoutes(services));
   await app.register(homeRoutes(services));

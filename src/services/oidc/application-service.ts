@@ -17,6 +17,7 @@ import type { ServiceDeps } from '../deps.ts';
 import type { RequestContext } from '../request-context.ts';
 import { hashToken } from '../sign-in/secrets.ts';
 import { clientMetadataOf } from './client-metadata.ts';
+import { interactionUidOf } from '../../domain/interaction-path.ts';
 
 /** An application as central support sees it: never its secret. */
 export interface Application {
@@ -43,9 +44,6 @@ function applicationOf(row: OidcClient): Application {
     authentication: row.secret_hash === null ? 'keys' : 'secret',
   };
 }
-
-/** A sign-in that the provider handed over to this service's pages: its return path (src/oidc/provider.ts interactionPath). */
-const INTERACTION_RETURN = /^\/oidc\/auth\/([\w-]{1,100})\/interaction$/;
 
 /** What the return origin is read from: the stored interaction's parameters, and its expiry (the library's seconds). */
 interface InteractionFields {
@@ -216,7 +214,7 @@ export function createApplicationService({ db, clock }: ServiceDeps) {
      * step's answer ends at the application's registered return address).
      */
     async returnOriginOf(returnTo: string | undefined): Promise<string | undefined> {
-      const uid = returnTo === undefined ? undefined : INTERACTION_RETURN.exec(returnTo)?.[1];
+      const uid = interactionUidOf(returnTo);
       if (!uid) return undefined;
       // The library's own clock, which set the interaction's `exp`.
       const known = returnOrigins.get(uid);

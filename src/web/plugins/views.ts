@@ -166,13 +166,17 @@ export function registerViews(app: FastifyInstance, services: Services, options:
     },
   );
 
+  // In the headers at once, as the session cookie is (src/http/session.ts): the set-up step inside an
+  // application's interaction hands its reply to the OpenID Connect provider, which runs no onSend hook.
   app.decorateReply('flash', function flash(this: FastifyReply, text: string) {
-    this.setCookie(FLASH_COOKIE, text, {
-      path: '/',
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: config.secureCookies,
-      signed: true,
-    });
+    this.header(
+      'set-cookie',
+      this.server.serializeCookie(FLASH_COOKIE, this.signCookie(text), {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: config.secureCookies,
+      }),
+    );
   });
 }

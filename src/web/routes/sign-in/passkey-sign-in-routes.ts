@@ -1,5 +1,6 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ArchivedAccountError, AuthenticationError, ThrottledError, ValidationError } from '../../../domain/errors.ts';
+import { finishingStepPath, interactionPath } from '../../../domain/interaction-path.ts';
 import { returnPath } from '../../../domain/return-path.ts';
 import { requestContext } from '../../../http/request-context.ts';
 import { setSessionCookie } from '../../../http/session.ts';
@@ -7,15 +8,25 @@ import type { Services } from '../../../services/index.ts';
 import { archivedPage } from './archived-page.ts';
 import { errorView } from '../../plugins/views.ts';
 import { formBody } from '../form.ts';
+import type { SignInWithinInteraction } from './within-interaction.ts';
 
 /** The sign-in page's "Or sign in with a passkey" block (R65): undefined when no LA allows it. */
-export async function passkeySignInContext(services: Services) {
+export async function passkeySignInContext(services: Services, returnTo: string | undefined) {
   const offer = await services.signIn.passkeySignInOffer();
-  return offer ? { optionsJson: JSON.stringify(offer.options), sealed: offer.sealed } : undefined;
+  return offer
+    ? {
+        optionsJson: JSON.stringify(offer.options),
+        sealed: offer.sealed,
+        action: finishingStepPath('passkey', returnTo),
+      }
+    : undefined;
 }
 
-/** POST /sign-in/passkey: a passkey alone, where the person's LA allows it (R65). */
-export function passkeySignInRoutes(services: Services) {
+/**
+ * POST /sign-in/passkey: a passkey alone, where the person's LA allows it (R65); signing in to an
+ * application, POST /oidc/auth/:uid/interaction/passkey, which answers with the code.
+ */
+export function passkeySignInRoutes(services: Services, signInWithin: SignInWithinInteraction) {
   return async (app: FastifyInstance) => {
     async function refused(reply: FastifyReply, status: number, message: string, returnTo: string | undefined) {
       reply.code(status);
@@ -24,28 +35,43 @@ export function passkeySignInRoutes(services: Services) {
         values: {},
         returnTo,
         sessionIdleMinutes: services.config.sessionIdleMinutes,
-        passkeySignIn: await passkeySignInContext(services),
+        passkeySignIn: await passkeySignInContext(services, returnTo),
         errors: errorView({ passkey: message }),
       });
     }
 
-    app.post('/sign-in/passkey', async (request, reply) => {
+    /** The new session's token, its cookie set; undefined when the page has been shown again (or the archived page). */
+    async function passkeyStep(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      returnTo: string | undefined,
+    ): Promise<string | undefined> {
       const body = formBody(request.body);
-      const returnTo = returnPath(body.returnTo);
       try {
         const token = await services.signIn.signInWithPasskey(body.challenge, body.response, requestContext(request));
         setSessionCookie(reply, services, token);
-        return reply.redirect(returnTo ?? '/', 303);
+        return token;
       } catch (error) {
-        if (error instanceof ArchivedAccountError) return archivedPage(reply, error);
-        if (error instanceof ThrottledError) {
+        if (error instanceof ArchivedAccountError) await archivedPage(reply, error);
+        else if (error instanceof ThrottledError) {
           reply.header('retry-after', String(Math.ceil(error.retryAfterSeconds)));
-          return refused(reply, 429, error.message, returnTo);
-        }
-        if (error instanceof ValidationError) return refused(reply, 400, Object.values(error.fields)[0]!, returnTo);
-        if (error instanceof AuthenticationError) return refused(reply, 401, error.message, returnTo);
-        throw error;
+          await refused(reply, 429, error.message, returnTo);
+        } else if (error instanceof ValidationError)
+          await refused(reply, 400, Object.values(error.fields)[0]!, returnTo);
+        else if (error instanceof AuthenticationError) await refused(reply, 401, error.message, returnTo);
+        else throw error;
+        return undefined;
       }
+    }
+
+    app.post('/sign-in/passkey', async (request, reply) => {
+      const returnTo = returnPath(formBody(request.body).returnTo);
+      if ((await passkeyStep(request, reply, returnTo)) === undefined) return reply;
+      return reply.redirect(returnTo ?? '/', 303);
     });
+
+    app.post<{ Params: { uid: string } }>(`${interactionPath(':uid')}/passkey`, async (request, reply) =>
+      signInWithin(request, reply, request.params.uid, (returnTo) => passkeyStep(request, reply, returnTo)),
+    );
   };
 }

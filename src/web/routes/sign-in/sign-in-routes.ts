@@ -15,11 +15,15 @@ import {
   LaProviderUnavailable,
 } from '../../../domain/la-sign-in.ts';
 import { passkeySignInContext } from './passkey-sign-in-routes.ts';
+import { finishingStepPath, interactionPath, type FinishingStep } from '../../../domain/interaction-path.ts';
+import type { SignInWithinInteraction } from './within-interaction.ts';
 
 /**
  * Sign-in pages (§13): /sign-in → /sign-in/two-factor (a code, or a passkey: POST
  * /sign-in/two-factor/passkey) or /sign-in/two-factor/setup; POST /sign-out.
  * Failures render the same page with the same message and status, whatever the cause (R53).
+ * Signing in to an application, the steps that sign the person in post below the provider's
+ * interaction instead (/oidc/auth/:uid/interaction/two-factor…), which answers with the code.
  */
 /**
  * Lets this page's forms lead to the LA's provider: Chromium applies the Content-Security-Policy's
@@ -32,7 +36,7 @@ function allowFormActionTo(reply: FastifyReply, origin: string): void {
     reply.header('content-security-policy', policy.replace("form-action 'self'", `form-action 'self' ${origin}`));
 }
 
-export function signInRoutes(services: Services) {
+export function signInRoutes(services: Services, signInWithin: SignInWithinInteraction) {
   return async (app: FastifyInstance) => {
     async function failed(
       reply: FastifyReply,
@@ -64,7 +68,12 @@ export function signInRoutes(services: Services) {
     app.addHook('onSend', async (request, reply, payload) => {
       // Only a page has forms; a redirect's policy governs nothing (the page that posted the form does).
       if (!String(reply.getHeader('content-type') ?? '').startsWith('text/html')) return payload;
-      const returnTo = returnToOf({ ...queryOf(request), ...formBody(request.body) });
+      // A step posted below an interaction returns to that interaction, whatever its form says.
+      const { uid } = request.params as { uid?: unknown };
+      const returnTo =
+        typeof uid === 'string'
+          ? returnPath(interactionPath(uid))
+          : returnToOf({ ...queryOf(request), ...formBody(request.body) });
       const origin = returnTo && (await services.applications.returnOriginOf(returnTo));
       if (origin) allowFormActionTo(reply, origin);
       return payload;
@@ -84,7 +93,7 @@ export function signInRoutes(services: Services) {
         returnTo,
         timedOut: queryOf(request).timedOut === '1',
         sessionIdleMinutes: services.config.sessionIdleMinutes,
-        passkeySignIn: await passkeySignInContext(services),
+        passkeySignIn: await passkeySignInContext(services, returnTo),
       });
     });
 
@@ -224,19 +233,38 @@ export function signInRoutes(services: Services) {
       return reply.page('sign-in/two-factor.njk', await twoFactorContext(request, returnTo));
     });
 
-    app.post('/sign-in/two-factor', async (request, reply) => {
-      const body = formBody(request.body);
-      const returnTo = returnToOf(body);
+    /**
+     * The steps that sign the person in, each at its address on the sign-in pages (on to the return
+     * path) and below an application's interaction (on to the application, in the same answer).
+     * A step gives the new session's token, its cookie set, or undefined when it has shown its page
+     * again with what went wrong.
+     */
+    function finishingStep(
+      path: FinishingStep,
+      step: (request: FastifyRequest, reply: FastifyReply, returnTo: string | undefined) => Promise<string | undefined>,
+    ) {
+      app.post(`/sign-in/${path}`, async (request, reply) => {
+        const returnTo = returnToOf(formBody(request.body));
+        if ((await step(request, reply, returnTo)) === undefined) return reply;
+        return reply.redirect(returnTo ?? '/', 303);
+      });
+      app.post<{ Params: { uid: string } }>(`${interactionPath(':uid')}/${path}`, async (request, reply) =>
+        signInWithin(request, reply, request.params.uid, (returnTo) => step(request, reply, returnTo)),
+      );
+    }
+
+    finishingStep('two-factor', async (request, reply, returnTo) => {
       try {
         const token = await services.signIn.verifyTwoFactor(
           request.sessionToken,
-          body.code ?? '',
+          formBody(request.body).code ?? '',
           requestContext(request),
         );
         setSessionCookie(reply, services, token);
-        return reply.redirect(returnTo ?? '/', 303);
+        return token;
       } catch (error) {
-        return failed(reply, 'sign-in/two-factor.njk', error, 'code', await twoFactorContext(request, returnTo));
+        await failed(reply, 'sign-in/two-factor.njk', error, 'code', await twoFactorContext(request, returnTo));
+        return undefined;
       }
     });
 
@@ -246,19 +274,26 @@ export function signInRoutes(services: Services) {
       return {
         pageTitle: 'Enter your security code',
         returnTo,
+        actions: {
+          code: finishingStepPath('two-factor', returnTo),
+          passkey: finishingStepPath('two-factor/passkey', returnTo),
+        },
         passkeyOptionsJson: options ? JSON.stringify(options) : undefined,
       };
     }
 
-    app.post('/sign-in/two-factor/passkey', async (request, reply) => {
-      const body = formBody(request.body);
-      const returnTo = returnToOf(body);
+    finishingStep('two-factor/passkey', async (request, reply, returnTo) => {
       try {
-        const token = await services.signIn.verifyPasskey(request.sessionToken, body.response, requestContext(request));
+        const token = await services.signIn.verifyPasskey(
+          request.sessionToken,
+          formBody(request.body).response,
+          requestContext(request),
+        );
         setSessionCookie(reply, services, token);
-        return reply.redirect(returnTo ?? '/', 303);
+        return token;
       } catch (error) {
-        return failed(reply, 'sign-in/two-factor.njk', error, 'passkey', await twoFactorContext(request, returnTo));
+        await failed(reply, 'sign-in/two-factor.njk', error, 'passkey', await twoFactorContext(request, returnTo));
+        return undefined;
       }
     });
 
@@ -279,6 +314,7 @@ export function signInRoutes(services: Services) {
         secret: formatSecretForReading(setup.secret),
         username: setup.username,
         returnTo,
+        action: finishingStepPath('two-factor/setup', returnTo),
         ...extra,
       });
     }
@@ -287,25 +323,25 @@ export function signInRoutes(services: Services) {
       setupPage(reply, request.sessionToken, returnToOf(queryOf(request))),
     );
 
-    app.post('/sign-in/two-factor/setup', async (request, reply) => {
-      const body = formBody(request.body);
-      const returnTo = returnToOf(body);
+    finishingStep('two-factor/setup', async (request, reply, returnTo) => {
       try {
         const token = await services.signIn.confirmTwoFactorSetup(
           request.sessionToken,
-          body.code ?? '',
+          formBody(request.body).code ?? '',
           requestContext(request),
         );
         setSessionCookie(reply, services, token);
         reply.flash('Two-factor authentication is set up. You will need a code from your app each time you sign in.');
-        return reply.redirect(returnTo ?? '/', 303);
+        return token;
       } catch (error) {
         if (error instanceof ValidationError) {
           reply.code(400);
-          return setupPage(reply, request.sessionToken, returnTo, { errors: errorView(error.fields) });
+          await setupPage(reply, request.sessionToken, returnTo, { errors: errorView(error.fields) });
+          return undefined;
         }
         if (error instanceof AuthenticationError || error instanceof ThrottledError) {
-          return failed(reply, 'sign-in/sign-in.njk', error, 'username', { pageTitle: 'Sign in', values: {} });
+          await failed(reply, 'sign-in/sign-in.njk', error, 'username', { pageTitle: 'Sign in', values: {} });
+          return undefined;
         }
         throw error;
       }
