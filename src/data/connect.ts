@@ -209,10 +209,11 @@ export async function connect(options: ConnectOptions): Promise<DatabaseHandle> 
   const inMemory = dir.startsWith('memory://');
   const release = inMemory ? () => {} : acquireEmbeddedLock(dir);
   try {
-    const [{ PGlite }, { citext }, { PgliteSocket }] = await Promise.all([
+    const [{ PGlite }, { citext }, { PgliteSocket }, { PreparedStatements }] = await Promise.all([
       import('@electric-sql/pglite'),
       import('@electric-sql/pglite/contrib/citext'),
       import('./pglite-socket.ts'),
+      import('./pglite-prepared.ts'),
     ]);
     if (options.loadDataDir && !inMemory) throw new Error('loadDataDir is for in-memory databases only');
     const pglite = await PGlite.create(inMemory ? dir : path.join(dir, 'pglite'), {
@@ -224,7 +225,8 @@ export async function connect(options: ConnectOptions): Promise<DatabaseHandle> 
       startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
     });
     // pg reads and writes its stream only through the socket methods PgliteSocket has.
-    const stream = () => new PgliteSocket(pglite, !inMemory) as unknown as Duplex;
+    const prepared = new PreparedStatements();
+    const stream = () => new PgliteSocket(pglite, !inMemory, prepared) as unknown as Duplex;
     const pool = new pg.Pool({ stream, max: 1 });
     pool.on('error', () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

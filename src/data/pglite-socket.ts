@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { PGlite } from '@electric-sql/pglite';
+import type { PreparedStatements } from './pglite-prepared.ts';
 
 /**
  * node-postgres talking to an embedded PGlite as if through a socket: pg's own Connection and
@@ -22,6 +23,8 @@ export class PgliteSocket extends EventEmitter {
     private readonly pglite: PGlite,
     /** Whether each batch's file changes go to PGlite's file system at once (on-disk databases). */
     private readonly syncToFs: boolean,
+    /** The database's prepared statements, shared by every socket to it (src/data/pglite-prepared.ts). */
+    private readonly prepared?: PreparedStatements,
   ) {
     super();
   }
@@ -53,19 +56,25 @@ export class PgliteSocket extends EventEmitter {
     this.pending = [];
     this.queue = this.queue.then(async () => {
       if (!this.writable) return;
-      const answers: Buffer[] = [];
+      let answer: Buffer;
       try {
-        await this.pglite.execProtocolRawStream(batch, {
-          syncToFs: this.syncToFs,
-          // A view of PGlite's own memory, which the next query overwrites: copied.
-          onRawData: (data) => answers.push(Buffer.from(data)),
-        });
+        answer = this.prepared ? await this.prepared.run(batch, (b) => this.exec(b)) : await this.exec(batch);
       } catch (error) {
         this.emit('error', error instanceof Error ? error : new Error(String(error)));
         return;
       }
-      if (answers.length > 0) this.reply(answers.length === 1 ? answers[0]! : Buffer.concat(answers));
+      if (answer.length > 0) this.reply(answer);
     });
+  }
+
+  private async exec(batch: Buffer): Promise<Buffer> {
+    const answers: Buffer[] = [];
+    await this.pglite.execProtocolRawStream(batch, {
+      syncToFs: this.syncToFs,
+      // A view of PGlite's own memory, which the next query overwrites: copied.
+      onRawData: (data) => answers.push(Buffer.from(data)),
+    });
+    return answers.length === 1 ? answers[0]! : Buffer.concat(answers);
   }
 
   private reply(bytes: Buffer): void {
