@@ -315,6 +315,8 @@ describe('every other step that signs the person in', () => {
       const refused = await browser.post(`${returnTo}/passkey`, { challenge: sealed, response: '' });
       expect(refused.statusCode).toBe(400);
       expect(postActions(refused.body, a.location)).toContain(`${returnTo}/passkey`);
+      // Shown again, its form still leads on to the application (the answer redirects there).
+      expect(formAction(refused.headers['content-security-policy'])).toBe(`'self' ${new URL(REDIRECT_URI).origin}`);
       const again = await browser.get(a.location);
       const alone = await browser.post(`${returnTo}/passkey`, {
         challenge: /name="challenge" value="([^"]+)"/.exec(again.body)![1]!,

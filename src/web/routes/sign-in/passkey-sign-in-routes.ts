@@ -9,6 +9,7 @@ import { archivedPage } from './archived-page.ts';
 import { errorView } from '../../plugins/views.ts';
 import { formBody } from '../form.ts';
 import type { SignInWithinInteraction } from './within-interaction.ts';
+import { letFormsLeadToApplication } from './form-action.ts';
 
 /** The sign-in page's "Or sign in with a passkey" block (R65): undefined when no LA allows it. */
 export async function passkeySignInContext(services: Services, returnTo: string | undefined) {
@@ -28,6 +29,8 @@ export async function passkeySignInContext(services: Services, returnTo: string 
  */
 export function passkeySignInRoutes(services: Services, signInWithin: SignInWithinInteraction) {
   return async (app: FastifyInstance) => {
+    letFormsLeadToApplication(app, services);
+
     async function refused(reply: FastifyReply, status: number, message: string, returnTo: string | undefined) {
       reply.code(status);
       return reply.page('sign-in/sign-in.njk', {

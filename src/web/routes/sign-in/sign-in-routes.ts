@@ -17,6 +17,7 @@ import {
 import { passkeySignInContext } from './passkey-sign-in-routes.ts';
 import { finishingStepPath, interactionPath, type FinishingStep } from '../../../domain/interaction-path.ts';
 import type { SignInWithinInteraction } from './within-interaction.ts';
+import { allowFormActionTo, letFormsLeadToApplication } from './form-action.ts';
 
 /**
  * Sign-in pages (§13): /sign-in → /sign-in/two-factor (a code, or a passkey: POST
@@ -25,17 +26,6 @@ import type { SignInWithinInteraction } from './within-interaction.ts';
  * Signing in to an application, the steps that sign the person in post below the provider's
  * interaction instead (/oidc/auth/:uid/interaction/two-factor…), which answers with the code.
  */
-/**
- * Lets this page's forms lead to the LA's provider: Chromium applies the Content-Security-Policy's
- * form-action to where a form's answer redirects, so "Sign in with your LA account" (a POST that
- * redirects to the provider) needs the provider's origin beside 'self' — on this page only.
- */
-function allowFormActionTo(reply: FastifyReply, origin: string): void {
-  const policy = reply.getHeader('content-security-policy');
-  if (typeof policy === 'string')
-    reply.header('content-security-policy', policy.replace("form-action 'self'", `form-action 'self' ${origin}`));
-}
-
 export function signInRoutes(services: Services, signInWithin: SignInWithinInteraction) {
   return async (app: FastifyInstance) => {
     async function failed(
@@ -63,21 +53,7 @@ export function signInRoutes(services: Services, signInWithin: SignInWithinInter
     /** The page to land on once signed in: a path of this site carried through the steps, else Home. */
     const returnToOf = (source: Readonly<Record<string, unknown>>) => returnPath(source.returnTo);
 
-    // Signing in to an application: the last step's answer redirects on to the application, so
-    // every page of the sign-in lets its forms lead to the application's origin too.
-    app.addHook('onSend', async (request, reply, payload) => {
-      // Only a page has forms; a redirect's policy governs nothing (the page that posted the form does).
-      if (!String(reply.getHeader('content-type') ?? '').startsWith('text/html')) return payload;
-      // A step posted below an interaction returns to that interaction, whatever its form says.
-      const { uid } = request.params as { uid?: unknown };
-      const returnTo =
-        typeof uid === 'string'
-          ? returnPath(interactionPath(uid))
-          : returnToOf({ ...queryOf(request), ...formBody(request.body) });
-      const origin = returnTo && (await services.applications.returnOriginOf(returnTo));
-      if (origin) allowFormActionTo(reply, origin);
-      return payload;
-    });
+    letFormsLeadToApplication(app, services);
 
     app.get('/sign-in', async (request, reply) => {
       const query = queryOf(request);
