@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { errors } from 'oidc-provider';
+import { errors, type Interaction } from 'oidc-provider';
 import { demandsFreshSignIn, freshSignInNeeded, signInDemandOf } from '../domain/oidc-fresh-sign-in.ts';
 import { interactionPath, OIDC_PATH } from '../domain/interaction-path.ts';
 import { withReturnTo } from '../domain/return-path.ts';
@@ -41,8 +41,6 @@ export function forwardToProvider(host: ProviderHost) {
   };
 }
 
-type Details = Awaited<ReturnType<Awaited<ReturnType<ProviderHost['provider']>>['interactionDetails']>>;
-
 /**
  * The provider's interaction: where it asks for a person, and where the sign-in pages hand one back.
  * The provider's state read and written here and by its resume is kept together for the request:
@@ -57,7 +55,7 @@ export function interactions(services: Services, host: ProviderHost) {
   }
 
   /** The interaction this browser's cookie names, if it is the one the address names and still open. */
-  async function open(request: FastifyRequest, reply: FastifyReply, uid: string): Promise<Details | undefined> {
+  async function open(request: FastifyRequest, reply: FastifyReply, uid: string): Promise<Interaction | undefined> {
     const provider = await host.provider();
     try {
       const details = await provider.interactionDetails(request.raw, reply.raw);
@@ -77,7 +75,7 @@ export function interactions(services: Services, host: ProviderHost) {
   async function handBack(
     request: FastifyRequest,
     reply: FastifyReply,
-    details: Details,
+    details: Interaction,
     signedIn: SignedIn | undefined,
   ): Promise<FastifyReply> {
     const asked = details.result?.[REFUSED_SIGN_IN] as number | undefined;
