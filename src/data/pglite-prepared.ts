@@ -22,8 +22,12 @@
  * transaction.
  */
 
-/** Statements kept at most by default; queries beyond them are sent unnamed, as before. */
-const MAX_STATEMENTS = 2_000;
+/**
+ * Statements kept at most by default; queries beyond them are sent unnamed, as before. Each costs
+ * the session about 26 KB (2,000 distinct joins with IN lists: RSS up 49 MiB), so the cap bounds
+ * it to about 26 MiB; the service's pages, API and SCIM use a few hundred distinct queries.
+ */
+const MAX_STATEMENTS = 1_000;
 /** Only plannable statements are worth keeping (not DDL, SET, BEGIN…). */
 const PLANNABLE = /^\s*(select|insert|update|delete|with)\b/i;
 /** Statements after which kept plans may be stale (they change or drop what plans depend on). */
