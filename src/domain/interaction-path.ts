@@ -35,7 +35,18 @@ export function finishingStepPath(step: FinishingStep, returnTo: string | undefi
   return `${uid === undefined ? '/sign-in' : interactionPath(uid)}/${step}`;
 }
 
-/** Whether an address is one of those steps inside an interaction: a page's form (CSRF), though below /oidc. */
+/**
+ * Whether an address is one of those steps inside an interaction: a page's form (CSRF), though below /oidc.
+ * Read as the router reads it, %-escapes decoded: `…/two-f%61ctor` runs the two-factor step, so it
+ * must not pass for one of the provider's own addresses, which take no CSRF token.
+ */
 export function isFinishingStepInInteraction(url: string): boolean {
-  return FINISHING_STEP_IN_INTERACTION.test(url);
+  const path = url.split('?', 1)[0]!;
+  let decoded = path;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    // A broken escape is refused by the router before any hook or route runs.
+  }
+  return FINISHING_STEP_IN_INTERACTION.test(path) || FINISHING_STEP_IN_INTERACTION.test(decoded);
 }

@@ -238,6 +238,13 @@ describe('the two-factor code inside an interaction', () => {
     expect(forged.statusCode).toBe(403);
     expect(await sessionsOf(person.id)).toEqual([{ stage: 'two_factor' }]);
     expect(await eventsOf(person.id, 'sign-in.failed')).toHaveLength(0);
+    // The router decodes %-escapes: the step's address spelt with them (a browser still sends the
+    // interaction's cookie, the raw path being below the cookie's) is the same step, checked the same.
+    for (const spelt of [`${returnTo}/two-f%61ctor`, `${returnTo}/two%2Dfactor/p%61sskey`]) {
+      const escaped = await browser.post(spelt, { code }, { csrf: null });
+      expect(escaped.statusCode).toBe(403);
+    }
+    expect(await sessionsOf(person.id)).toEqual([{ stage: 'two_factor' }]);
     // The code was not spent by the refused forms.
     expect(await expectCode(await browser.post(`${returnTo}/two-factor`, { code }), a)).toBe(person.id);
   });
