@@ -17,16 +17,17 @@ const ownYoungGeneration = [...process.execArgv, process.env.NODE_OPTIONS ?? '']
 );
 const longRunning = ['serve', 'worker'].includes(process.argv[2] ?? '');
 if (longRunning && !ownYoungGeneration) v8.setFlagsFromString('--semi-space-growth-factor=1');
-// `lifecycle` on the embedded database: V8 compiles PGlite's 9 MB WebAssembly module with its
+// Every command on the embedded database: V8 compiles PGlite's 9 MB WebAssembly module with its
 // baseline compiler and then recompiles the busy functions with its optimising one on background
-// threads, whose compiler memory stays resident — about 60 MiB of the command's peak RSS for about
-// 10% more CPU (bench/README.md, lifecycle job). The command is a batch job: memory matters more.
-// `serve` on the embedded database too: its scheduler runs the same nightly job in the server.
+// threads. For `lifecycle`, a batch job, that compiler's memory stays resident — about 60 MiB of
+// its peak RSS for about 10% more CPU (bench/README.md, lifecycle job) — and `serve` runs the same
+// job nightly. For the short commands (`clients list`, `create-admin`, an import) the optimised code
+// is never used long enough to pay for itself: `clients list` took 1.3 CPU-s with it, 0.8 without.
 // No effect on PostgreSQL (no WebAssembly), nor when the operator chose WebAssembly tiering flags.
 const ownFlags = (pattern) => [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((arg) => pattern.test(arg));
-const embeddedServe = process.argv[2] === 'serve' && !process.env.DATABASE_URL;
-if ((process.argv[2] === 'lifecycle' || embeddedServe) && !ownFlags(/liftoff|wasm-tier/))
-  v8.setFlagsFromString('--liftoff-only');
+const embedded = !process.env.DATABASE_URL;
+const embeddedServe = process.argv[2] === 'serve' && embedded;
+if (embedded && !ownFlags(/liftoff|wasm-tier/)) v8.setFlagsFromString('--liftoff-only');
 // The embedded server's nightly job allocates fast for seconds on end (10,000 emails rendered):
 // V8 then lets the old generation grow to up to 4× what survived its last full collection before
 // collecting again, about 150 MiB of garbage on top of the idle server. Grown by a quarter
