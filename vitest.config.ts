@@ -9,6 +9,13 @@ import { LongestFirstSequencer } from './test/support/longest-first-sequencer.ts
  * against PostgreSQL. Test files run in parallel, journeys alongside database files.
  */
 
+/**
+ * PGlite's WebAssembly on V8's baseline compiler only, as `nexus-accounts serve` and every other
+ * command on the embedded database run it (bin/nexus-accounts.js): each file opens a new PGlite,
+ * and optimising its busy functions again cost the database files about a tenth more CPU than it saved.
+ */
+const execArgv = ['--liftoff-only'];
+
 /** Database files that replace modules with vi.mock: each runs with modules of its own. */
 const MOCKING = ['test/db/sign-in-security.test.ts', 'test/db/forgotten-password-timing.test.ts'];
 
@@ -20,13 +27,14 @@ export default defineConfig({
     // Longest files first across the projects (test/support/longest-first-sequencer.ts).
     sequence: { sequencer: LongestFirstSequencer },
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node', isolate: false } },
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node', isolate: false, execArgv } },
       {
         test: {
           name: 'db',
           include: ['test/db/**/*.test.ts', 'test/demo/**/*.test.ts'],
           exclude: MOCKING,
           environment: 'node',
+          execArgv,
           testTimeout: 60_000,
           hookTimeout: 120_000,
           globalSetup: ['test/support/global-setup.ts', 'test/support/database-template.ts'],
@@ -40,6 +48,7 @@ export default defineConfig({
           name: 'db-mocks',
           include: MOCKING,
           environment: 'node',
+          execArgv,
           testTimeout: 60_000,
           hookTimeout: 120_000,
           globalSetup: ['test/support/global-setup.ts', 'test/support/database-template.ts'],
@@ -50,6 +59,7 @@ export default defineConfig({
           name: 'e2e',
           include: ['e2e/**/*.test.ts'],
           environment: 'node',
+          execArgv,
           testTimeout: 120_000,
           hookTimeout: 180_000,
           globalSetup: [
