@@ -1,14 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ArchivedAccountError, AuthenticationError, ThrottledError, ValidationError } from '../../../domain/errors.ts';
-import { finishingStepPath, interactionPath } from '../../../domain/interaction-path.ts';
-import { returnPath } from '../../../domain/return-path.ts';
+import { finishingStepPath } from '../../../domain/interaction-path.ts';
 import { requestContext } from '../../../http/request-context.ts';
 import { setSessionCookie } from '../../../http/session.ts';
 import type { Services } from '../../../services/index.ts';
 import { archivedPage } from './archived-page.ts';
 import { errorView } from '../../plugins/views.ts';
 import { formBody } from '../form.ts';
-import type { SignInWithinInteraction } from './within-interaction.ts';
+import { finishingStep, type SignInWithinInteraction } from './within-interaction.ts';
 import { letFormsLeadToApplication } from './form-action.ts';
 
 /** The sign-in page's "Or sign in with a passkey" block (R65): undefined when no LA allows it. */
@@ -67,14 +66,6 @@ export function passkeySignInRoutes(services: Services, signInWithin: SignInWith
       }
     }
 
-    app.post('/sign-in/passkey', async (request, reply) => {
-      const returnTo = returnPath(formBody(request.body).returnTo);
-      if ((await passkeyStep(request, reply, returnTo)) === undefined) return reply;
-      return reply.redirect(returnTo ?? '/', 303);
-    });
-
-    app.post<{ Params: { uid: string } }>(`${interactionPath(':uid')}/passkey`, async (request, reply) =>
-      signInWithin(request, reply, request.params.uid, (returnTo) => passkeyStep(request, reply, returnTo)),
-    );
+    finishingStep(app, signInWithin, 'passkey', passkeyStep);
   };
 }

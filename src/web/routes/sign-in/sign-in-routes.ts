@@ -15,8 +15,8 @@ import {
   LaProviderUnavailable,
 } from '../../../domain/la-sign-in.ts';
 import { passkeySignInContext } from './passkey-sign-in-routes.ts';
-import { finishingStepPath, interactionPath, type FinishingStep } from '../../../domain/interaction-path.ts';
-import type { SignInWithinInteraction } from './within-interaction.ts';
+import { finishingStepPath } from '../../../domain/interaction-path.ts';
+import { finishingStep, type SignInWithinInteraction } from './within-interaction.ts';
 import { allowFormActionTo, letFormsLeadToApplication } from './form-action.ts';
 
 /**
@@ -209,27 +209,7 @@ export function signInRoutes(services: Services, signInWithin: SignInWithinInter
       return reply.page('sign-in/two-factor.njk', await twoFactorContext(request, returnTo));
     });
 
-    /**
-     * The steps that sign the person in, each at its address on the sign-in pages (on to the return
-     * path) and below an application's interaction (on to the application, in the same answer).
-     * A step gives the new session's token, its cookie set, or undefined when it has shown its page
-     * again with what went wrong.
-     */
-    function finishingStep(
-      path: FinishingStep,
-      step: (request: FastifyRequest, reply: FastifyReply, returnTo: string | undefined) => Promise<string | undefined>,
-    ) {
-      app.post(`/sign-in/${path}`, async (request, reply) => {
-        const returnTo = returnToOf(formBody(request.body));
-        if ((await step(request, reply, returnTo)) === undefined) return reply;
-        return reply.redirect(returnTo ?? '/', 303);
-      });
-      app.post<{ Params: { uid: string } }>(`${interactionPath(':uid')}/${path}`, async (request, reply) =>
-        signInWithin(request, reply, request.params.uid, (returnTo) => step(request, reply, returnTo)),
-      );
-    }
-
-    finishingStep('two-factor', async (request, reply, returnTo) => {
+    finishingStep(app, signInWithin, 'two-factor', async (request, reply, returnTo) => {
       try {
         const token = await services.signIn.verifyTwoFactor(
           request.sessionToken,
@@ -258,7 +238,7 @@ export function signInRoutes(services: Services, signInWithin: SignInWithinInter
       };
     }
 
-    finishingStep('two-factor/passkey', async (request, reply, returnTo) => {
+    finishingStep(app, signInWithin, 'two-factor/passkey', async (request, reply, returnTo) => {
       try {
         const token = await services.signIn.verifyPasskey(
           request.sessionToken,
@@ -299,7 +279,7 @@ export function signInRoutes(services: Services, signInWithin: SignInWithinInter
       setupPage(reply, request.sessionToken, returnToOf(queryOf(request))),
     );
 
-    finishingStep('two-factor/setup', async (request, reply, returnTo) => {
+    finishingStep(app, signInWithin, 'two-factor/setup', async (request, reply, returnTo) => {
       try {
         const token = await services.signIn.confirmTwoFactorSetup(
           request.sessionToken,

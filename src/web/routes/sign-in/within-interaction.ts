@@ -1,4 +1,7 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { interactionPath, type FinishingStep } from '../../../domain/interaction-path.ts';
+import { returnPath } from '../../../domain/return-path.ts';
+import { formBody } from '../form.ts';
 
 /**
  * A step that signs the person in, run by the page's route: the new session's token (its cookie
@@ -20,3 +23,25 @@ export type SignInWithinInteraction = (
   uid: string,
   step: FinishingStepRun,
 ) => Promise<FastifyReply>;
+
+/**
+ * A step that signs the person in, registered at both of its addresses: on the sign-in pages
+ * (`/sign-in/<step>`, then on to the form's return path) and below an application's interaction
+ * (then on to the application, in the same answer). `step` gives the new session's token, its
+ * cookie set, or undefined when it has shown its page again with what went wrong.
+ */
+export function finishingStep(
+  app: FastifyInstance,
+  signInWithin: SignInWithinInteraction,
+  path: FinishingStep,
+  step: (request: FastifyRequest, reply: FastifyReply, returnTo: string | undefined) => Promise<string | undefined>,
+): void {
+  app.post(`/sign-in/${path}`, async (request, reply) => {
+    const returnTo = returnPath(formBody(request.body).returnTo);
+    if ((await step(request, reply, returnTo)) === undefined) return reply;
+    return reply.redirect(returnTo ?? '/', 303);
+  });
+  app.post<{ Params: { uid: string } }>(`${interactionPath(':uid')}/${path}`, async (request, reply) =>
+    signInWithin(request, reply, request.params.uid, (returnTo) => step(request, reply, returnTo)),
+  );
+}
