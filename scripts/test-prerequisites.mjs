@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Run by npm before `npm test` and `npm run test:e2e`: the browser journeys need Debian's
-// chromium, and Java for the Nu Html Checker (vnu.jar) that judges every page they visit; the TOTP
+// chromium-headless-shell (e2e/support/browser-options.ts), and Java for the Nu Html Checker (vnu.jar) that judges every page they visit; the TOTP
 // check needs Debian's oathtool (an independent implementation). A machine without them gets them
 // installed when this runs as root with apt-get (as on a fresh machine of this project's kind);
 // anywhere else it stops at once with one line naming the exact command, so that nothing is
@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium-headless-shell';
 const OATHTOOL = '/usr/bin/oathtool';
 const JAVA = process.env.JAVA ?? 'java';
 
@@ -17,7 +17,7 @@ const hasJava = () => spawnSync(JAVA, ['-version'], { stdio: 'ignore' }).status 
 
 /** Debian package names of what is missing. */
 const missing = () => [
-  ...(existsSync(CHROMIUM) ? [] : ['chromium']),
+  ...(existsSync(CHROMIUM) ? [] : ['chromium-headless-shell']),
   ...(existsSync(OATHTOOL) ? [] : ['oathtool']),
   ...(hasJava() ? [] : ['default-jre-headless']),
 ];
