@@ -95,7 +95,12 @@ export function providerConfiguration(services: Services, keys: JwkKeys): Config
       long: { signed: true, httpOnly: true, sameSite: 'lax' },
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
-    findAccount: (ctx, sub) => services.oidcAccounts.find(sub, (ctx.req as NexusRequest).nexusSignedIn),
+    findAccount: (ctx, sub) =>
+      services.oidcAccounts.find(
+        sub,
+        (ctx.req as NexusRequest).nexusSignedIn,
+        services.oidcState.personReadWithToken(ctx.req, sub),
+      ),
     claims: {
       openid: ['sub'],
       profile: ['name', 'preferred_username'],

@@ -163,6 +163,27 @@ describe('the authorization code flow with PKCE', () => {
     expect((again as client.ResponseBodyError).error).toBe('invalid_grant');
   });
 
+  it('refuses a code whose account was archived after it was issued', async () => {
+    const a = await authorise(browser, rp, base);
+    const archive = (status: 'archived' | 'active') =>
+      t.handle.db
+        .updateTable('accounts')
+        .set(
+          status === 'archived'
+            ? { status, archived_at: t.clock.now(), archive_reason: 'manual' }
+            : { status, archived_at: null, archive_reason: null },
+        )
+        .where('id', '=', officer.id)
+        .execute();
+    await archive('archived');
+    try {
+      const refused = await exchange(rp, a).catch((e: unknown) => e);
+      expect((refused as client.ResponseBodyError).error).toBe('invalid_grant');
+    } finally {
+      await archive('active');
+    }
+  });
+
   it('refuses the code with the wrong verifier', async () => {
     const a = await authorise(browser, rp, base);
     const wrong = await exchange(rp, { ...a, codeVerifier: client.randomPKCECodeVerifier() }).catch((e: unknown) => e);
@@ -274,8 +295,8 @@ describe('claims by scope', () => {
         ],
       },
     });
-    // The ID token carries the same claims, so a refresh brings them up to date.
-    expect(tokens.claims()!.nexus_privileges).toEqual(['summary_reports', 'pupil_level']);
+    // The ID token carries the same claims (read with the code), so a refresh brings them up to date.
+    expect(tokens.claims()).toMatchObject(info);
   });
 });
 

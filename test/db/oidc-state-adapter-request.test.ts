@@ -4,7 +4,8 @@ import type { Db } from '../../src/data/database.ts';
 import { insertOidcClient, setOidcClientDisabled } from '../../src/data/queries/oidc-client-queries.ts';
 import { findOidcState, writeOidcStates } from '../../src/data/queries/oidc-state-queries.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
-import { finishRequest, inRequest, stateAdapter } from '../../src/services/oidc/state-adapter.ts';
+import { finishRequest, inRequest, personReadWithToken, stateAdapter } from '../../src/services/oidc/state-adapter.ts';
+import { createAccount, createOrganisation } from '../support/fixtures.ts';
 import { createTestDatabase } from '../support/test-db.ts';
 
 /**
@@ -16,6 +17,7 @@ let db: Db;
 let statements = 0;
 const clock = new ManualClock('2026-11-02T10:00:00Z');
 let lookups: string[] = [];
+const SECRET = 'test-secret-key-test-secret-key-0123456789';
 
 beforeAll(async () => {
   handle = await createTestDatabase();
@@ -48,7 +50,7 @@ const Adapter = () =>
 
 /** Runs `work` as one HTTP request does: its writes made at the end; the statements it took. */
 async function request(
-  work: (model: (name: string) => InstanceType<ReturnType<typeof Adapter>>) => Promise<void>,
+  work: (model: (name: string) => InstanceType<ReturnType<typeof Adapter>>, raw: object) => Promise<void>,
   brought?: { model: string; id: string },
 ) {
   const raw = {};
@@ -59,7 +61,7 @@ async function request(
     raw,
     async () => {
       try {
-        await work((name) => new Model(name));
+        await work((name) => new Model(name), raw);
       } finally {
         await finishRequest(db, clock, raw);
       }
@@ -161,6 +163,54 @@ describe('oidc-provider state adapter within one HTTP request', () => {
       await setOidcClientDisabled(handle.db, 'reports', null);
     }
     expect(lookups).toEqual([]);
+  });
+
+  it('reads the claims of the account a code or refresh token names with it: no statement of their own', async () => {
+    const la = await createOrganisation(handle.db, '391', 'Claimshire');
+    const person = await createAccount(handle.db, SECRET, {
+      organisationId: la,
+      username: 'claims.person',
+      userType: 'la_officer',
+      privileges: ['pupil_level'],
+      firstName: 'Cleo',
+      lastName: 'Claims',
+      email: 'cleo@claimshire.example',
+    });
+    await new (Adapter())('Grant').upsert('g-p', { accountId: person.id, clientId: 'reports' }, 600);
+    await new (Adapter())('AuthorizationCode').upsert('c-p', { accountId: person.id, grantId: 'g-p' }, 60);
+    const claimsRead = async () => {
+      let read: ReturnType<typeof personReadWithToken>;
+      const taken = await request(
+        async (model, raw) => {
+          await model('Client').find('reports');
+          await model('AuthorizationCode').find('c-p');
+          read = personReadWithToken(raw, person.id);
+        },
+        { model: 'AuthorizationCode', id: 'c-p' },
+      );
+      return { taken, read };
+    };
+    const active = await claimsRead();
+    expect(active.taken).toBe(1);
+    expect(active.read).toEqual({
+      id: person.id,
+      first_name: 'Cleo',
+      last_name: 'Claims',
+      username: 'claims.person',
+      email: 'cleo@claimshire.example',
+      user_type: 'la_officer',
+      la_code: '391',
+      la_name: 'Claimshire',
+      privileges: ['pupil_level'],
+      schoolClaims: { schools: [], defaultGroup: null },
+    });
+    // An account that is no longer active is read as none: the provider refuses the code.
+    await handle.db
+      .updateTable('accounts')
+      .set({ status: 'archived', archived_at: clock.now(), archive_reason: 'manual' })
+      .where('id', '=', person.id)
+      .execute();
+    expect((await claimsRead()).read).toBeNull();
   });
 
   it('a disabled application is refused with the interaction that names it', async () => {

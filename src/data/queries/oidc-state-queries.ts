@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor } from '../database.ts';
 import type { OidcClient } from './oidc-client-queries.ts';
+import { claimsPersonJson, type ClaimsPerson } from './oidc-claims-queries.ts';
 
 /** oidc-provider's state (migration 0013), for its adapter (src/oidc/state-adapter.ts). */
 
@@ -118,28 +119,32 @@ const tokenWithGrantRows = (token: OidcStateKey, now: Date) => sql`
   )`;
 
 /**
- * An application with the token it brings to the token endpoint and that token's grant and session
- * (findOidcTokenWithGrant), in one statement: the library reads the application first, then the
- * rest. Undefined for an unknown application.
+ * An application with the token it brings to the token endpoint, that token's grant and session
+ * (findOidcTokenWithGrant) and the claims of the token's account (null unless it is active), in one
+ * statement: the library reads the application first, then the rest, and the account to issue the
+ * tokens. Undefined for an unknown application.
  */
 export async function findOidcClientWithToken(
   db: Executor,
   clientId: string,
   token: OidcStateKey,
   now: Date,
-): Promise<{ client: OidcClient; rows: OidcStateKeyedRow[] } | undefined> {
+): Promise<{ client: OidcClient; rows: OidcStateKeyedRow[]; person: ClaimsPerson | null } | undefined> {
   type JsonRow = Omit<OidcStateKeyedRow, 'consumed_at'> & { consumed_at: string | null };
-  const result = await sql<OidcClient & { oidc_rows: JsonRow[] | null }>`
-    SELECT c.*, (SELECT json_agg(t) FROM (${tokenWithGrantRows(token, now)}) t) AS oidc_rows
+  const accountId = sql<string | null>`(SELECT payload->>'accountId' FROM oidc_state
+    WHERE model = ${token.model} AND id = ${token.id} AND (expires_at IS NULL OR expires_at > ${now}))`;
+  const result = await sql<OidcClient & { oidc_rows: JsonRow[] | null; claims_person: ClaimsPerson | null }>`
+    SELECT c.*, (SELECT json_agg(t) FROM (${tokenWithGrantRows(token, now)}) t) AS oidc_rows,
+      ${claimsPersonJson(accountId)} AS claims_person
     FROM oidc_clients c WHERE c.client_id = ${clientId}`.execute(db);
   const found = result.rows[0];
   if (!found) return undefined;
-  const { oidc_rows, ...client } = found;
+  const { oidc_rows, claims_person, ...client } = found;
   const rows = (oidc_rows ?? []).map((row) => ({
     ...row,
     consumed_at: row.consumed_at === null ? null : new Date(row.consumed_at),
   }));
-  return { client, rows };
+  return { client, rows, person: claims_person };
 }
 
 /**

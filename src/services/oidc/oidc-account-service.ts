@@ -1,7 +1,13 @@
 import type { Account as OidcAccount, AccountClaims } from 'oidc-provider';
 import { isUuid } from '../../data/queries/account-queries.ts';
-import { findAccountWithClaims, schoolClaimsOf, type SchoolClaims } from '../../data/queries/oidc-claims-queries.ts';
+import {
+  findAccountWithClaims,
+  schoolClaimsOf,
+  type ClaimsPerson,
+  type SchoolClaims,
+} from '../../data/queries/oidc-claims-queries.ts';
 import { fullName } from '../../domain/names.ts';
+import { sortPrivileges } from '../../domain/privileges.ts';
 import type { ServiceDeps } from '../deps.ts';
 import { principalOf, type Principal } from '../sign-in/principal.ts';
 
@@ -14,6 +20,21 @@ export const NEXUS_CLAIMS = [
   'nexus_default_school_group',
 ] as const;
 
+/** What the claims are made of, but the schools (read only when the `nexus` scope asks for them). */
+type Person = Omit<ClaimsPerson, 'schoolClaims'>;
+
+const personOf = ({ account, organisation, actor }: Principal): Person => ({
+  id: account.id,
+  first_name: account.first_name,
+  last_name: account.last_name,
+  username: account.username,
+  email: account.email,
+  user_type: account.user_type,
+  la_code: organisation.la_code,
+  la_name: organisation.name,
+  privileges: [...actor.privileges],
+});
+
 /**
  * Accounts as the OpenID Connect provider sees them (R62, R63): read afresh at every use (a code,
  * a refresh, userinfo), so a refresh returns the current claims, and an archived or deleted account
@@ -21,47 +42,57 @@ export const NEXUS_CLAIMS = [
  */
 export function createOidcAccountService({ db }: Pick<ServiceDeps, 'db'>) {
   async function claimsOf(
-    principal: Principal,
+    person: Person,
     scope: string,
     schoolClaims: () => Promise<SchoolClaims | undefined>,
   ): Promise<AccountClaims> {
-    const { account, organisation, actor } = principal;
     const scopes = new Set(scope.split(' '));
     const claims: AccountClaims = {
-      sub: account.id,
-      name: fullName(account),
-      preferred_username: account.username,
-      email: account.email,
+      sub: person.id,
+      name: fullName(person),
+      preferred_username: person.username,
+      email: person.email,
     };
     if (!scopes.has('nexus')) return claims;
     const { schools, defaultGroup } = (await schoolClaims()) ?? { schools: [], defaultGroup: null };
     return {
       ...claims,
-      nexus_la: { code: organisation.la_code, name: organisation.name },
-      nexus_user_type: account.user_type,
-      nexus_privileges: [...actor.privileges],
+      nexus_la: { code: person.la_code, name: person.la_name },
+      nexus_user_type: person.user_type,
+      nexus_privileges: person.privileges,
       nexus_schools: schools,
       nexus_default_school_group: defaultGroup,
     };
   }
 
+  const accountOf = (person: Person, schoolClaims: () => Promise<SchoolClaims | undefined>): OidcAccount => ({
+    accountId: person.id,
+    claims: (_use, scope) => claimsOf(person, scope, schoolClaims),
+  });
+
   return {
     /**
      * oidc-provider's `findAccount`: undefined unless the account exists and is active. `signedIn` is
      * the person this same request's Nexus session was read for (a sign-in handed back to the
-     * provider): used as it is rather than read a second time.
+     * provider), and `readWithToken` the account as this same request read it with its code or
+     * refresh token (null: not active): used as they are rather than read a second time.
      */
-    async find(accountId: string, signedIn?: Principal): Promise<OidcAccount | undefined> {
+    async find(
+      accountId: string,
+      signedIn?: Principal,
+      readWithToken?: ClaimsPerson | null,
+    ): Promise<OidcAccount | undefined> {
       if (!isUuid(accountId)) return undefined;
-      if (signedIn?.account.id === accountId)
-        return { accountId, claims: (_use, scope) => claimsOf(signedIn, scope, () => schoolClaimsOf(db, accountId)) };
+      if (signedIn?.account.id === accountId) return accountOf(personOf(signedIn), () => schoolClaimsOf(db, accountId));
+      if (readWithToken !== undefined) {
+        if (readWithToken === null || readWithToken.id !== accountId) return undefined;
+        const { schoolClaims, privileges, ...person } = readWithToken;
+        return accountOf({ ...person, privileges: sortPrivileges(privileges) }, () => Promise.resolve(schoolClaims));
+      }
       const found = await findAccountWithClaims(db, accountId);
       const principal = found && principalOf(found);
       if (!principal) return undefined;
-      return {
-        accountId,
-        claims: (_use, scope) => claimsOf(principal, scope, () => Promise.resolve(found.schoolClaims)),
-      };
+      return accountOf(personOf(principal), () => Promise.resolve(found.schoolClaims));
     },
   };
 }

@@ -1,7 +1,7 @@
 import { deleteFinishedLogouts, insertLogouts } from '../../data/queries/oidc-logout-queries.ts';
 import { deleteExpiredOidcState } from '../../data/queries/oidc-state-queries.ts';
 import type { ServiceDeps } from '../deps.ts';
-import { finishRequest, inRequest, stateAdapter, type ClientLookup } from './state-adapter.ts';
+import { finishRequest, inRequest, personReadWithToken, stateAdapter, type ClientLookup } from './state-adapter.ts';
 
 /** The OpenID Connect provider's state (migration 0013): its storage adapter, and housekeeping. */
 export function createOidcStateService({ db, clock }: Pick<ServiceDeps, 'db' | 'clock'>, clients: ClientLookup) {
@@ -11,6 +11,9 @@ export function createOidcStateService({ db, clock }: Pick<ServiceDeps, 'db' | '
 
     /** Makes the writes the adapter held back during one HTTP request (`request`: its raw request); false: refuse it (state-adapter.ts). */
     finishRequest: (request: object) => finishRequest(db, clock, request),
+
+    /** The claims of an account read with the code or refresh token of this HTTP request (`request`: its raw request), if it was. */
+    personReadWithToken,
 
     /** Runs a route's use of the provider's models as part of its HTTP request (the adapter's reads and writes kept together). */
     inRequest,

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Db } from '../../data/database.ts';
+import type { ClaimsPerson } from '../../data/queries/oidc-claims-queries.ts';
 import type { OidcClient } from '../../data/queries/oidc-client-queries.ts';
 import {
   consumeOidcState,
@@ -54,6 +55,8 @@ interface RequestRows {
   readonly rows: Map<string, AdapterPayload>;
   /** Applications read in this request together with an interaction, by client id (as their rows were then). */
   readonly clients: Map<string, OidcClient>;
+  /** The claims of the account of the code or refresh token the request brings, by account id: null if not active. */
+  readonly persons: Map<string, ClaimsPerson | null>;
   /** By model and id, each key in at most one of the three: a row written twice is written once, as it was last. */
   readonly pending: Map<string, OidcStateWrite>;
   readonly deletes: Map<string, OidcStateKey>;
@@ -78,6 +81,7 @@ function rowsOfThisRequest(): RequestRows | undefined {
       (found = {
         rows: new Map(),
         clients: new Map(),
+        persons: new Map(),
         pending: new Map(),
         deletes: new Map(),
         consumes: new Map(),
@@ -95,6 +99,15 @@ function rowsOfThisRequest(): RequestRows | undefined {
 export function inRequest<T>(request: object, work: () => Promise<T>, brought?: BroughtToken): Promise<T> {
   if (brought) broughtTokens.set(request, brought);
   return serviceRequest.run(request, work);
+}
+
+/**
+ * The claims of an account as this HTTP request read them with the code or refresh token it brings
+ * (null: the account is not active), so that issuing the tokens reads nothing more; undefined when
+ * this request did not read that account.
+ */
+export function personReadWithToken(request: object, accountId: string): ClaimsPerson | null | undefined {
+  return requestRows.get(request)?.persons.get(accountId);
 }
 
 /**
@@ -214,7 +227,11 @@ export function stateAdapter(db: Db, clock: Clock, clients: ClientLookup): new (
       await writePending(db, clock, request);
       const found = await findOidcClientWithToken(db, id, token, clock.now());
       if (!found) return undefined;
-      for (const row of found.rows) remember(request, row.model, row.id, payloadOf(row));
+      for (const row of found.rows) {
+        const payload = remember(request, row.model, row.id, payloadOf(row));
+        if (row.model === token.model && row.id === token.id && typeof payload?.accountId === 'string')
+          request.persons.set(payload.accountId, found.person);
+      }
       request.clients.set(id, found.client);
       return clientMetadataOf(found.client);
     }
