@@ -16,16 +16,33 @@ const cspNonceOf = (reply: FastifyReply) =>
 /** Where the interaction keeps when the sign-in it sent the person away from had happened. */
 const REFUSED_SIGN_IN = 'nexusRefusedSignInAt';
 
+/** Whom the Nexus session signs in, as the provider is told. */
+interface NexusPerson {
+  readonly accountId: string;
+  /** When they last proved who they are. */
+  readonly signedInAt: Date;
+  /** As this request read them with its session; absent when this request has just signed them in. */
+  readonly principal?: Principal;
+}
+
+const personOfSession = (signedIn: SignedIn | undefined): NexusPerson | undefined =>
+  signedIn && { accountId: signedIn.account.id, signedInAt: signedIn.signedInAt, principal: signedIn };
+
 /**
  * Hands a request to the provider (a Koa application) below the mount point, with who the Nexus
- * session signs in: `signedIn`, when the request has just signed the person in, else the request's own.
+ * session signs in: `person`, when the request has just signed them in, else the request's own.
  */
 export function forwardToProvider(host: ProviderHost) {
-  return async (request: FastifyRequest, reply: FastifyReply, signedIn: Principal | undefined = request.signedIn) => {
+  return async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    person: NexusPerson | undefined = personOfSession(request.signedIn),
+  ) => {
     const handle = (await host.provider()).callback();
     const raw = request.raw as NexusRequest;
-    raw.nexusAccountId = signedIn?.account.id;
-    raw.nexusSignedIn = signedIn;
+    raw.nexusAccountId = person?.accountId;
+    raw.nexusSignedIn = person?.principal;
+    raw.nexusSignedInHere = person !== undefined && person.principal === undefined;
     raw.cspNonce = cspNonceOf(reply);
     raw.log = request.log;
     // The server's security headers (helmet's, set on the reply) on the provider's answers too, and
@@ -76,7 +93,7 @@ export function interactions(services: Services, host: ProviderHost) {
     request: FastifyRequest,
     reply: FastifyReply,
     details: Interaction,
-    signedIn: SignedIn | undefined,
+    signedIn: NexusPerson | undefined,
   ): Promise<FastifyReply> {
     const asked = details.result?.[REFUSED_SIGN_IN] as number | undefined;
     const demand = signInDemandOf(details.params, asked === undefined ? undefined : new Date(asked));
@@ -96,7 +113,7 @@ export function interactions(services: Services, host: ProviderHost) {
     // auth_time is when the person last proved who they are: the Nexus session began then.
     details.result = {
       login: {
-        accountId: signedIn.account.id,
+        accountId: signedIn.accountId,
         ts: Math.floor(signedIn.signedInAt.getTime() / 1000),
         remember: false,
       },
@@ -128,7 +145,7 @@ export function interactions(services: Services, host: ProviderHost) {
       keptTogether(request, async () => {
         const details = await open(request, reply, request.params.uid);
         if (!details) return timedOut(reply);
-        return handBack(request, reply, details, request.signedIn);
+        return handBack(request, reply, details, personOfSession(request.signedIn));
       }),
 
     /**
@@ -140,9 +157,10 @@ export function interactions(services: Services, host: ProviderHost) {
       keptTogether(request, async () => {
         const details = await open(request, reply, uid);
         if (!details) return timedOut(reply);
-        const token = await step(interactionPath(details.uid));
-        if (token === undefined) return reply;
-        return handBack(request, reply, details, await services.sessions.resolve(token));
+        const signedIn = await step(interactionPath(details.uid));
+        if (signedIn === undefined) return reply;
+        // Whom the step has just signed in, as it says: their session is not read back.
+        return handBack(request, reply, details, { accountId: signedIn.accountId, signedInAt: signedIn.signedInAt });
       })) satisfies SignInWithinInteraction,
   };
 }

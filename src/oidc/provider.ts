@@ -20,6 +20,8 @@ export interface NexusRequest extends IncomingMessage {
   nexusAccountId?: string;
   /** The Nexus session's person as this request read them, so that the provider need not read them again. */
   nexusSignedIn?: Principal;
+  /** Whether this request has itself just signed in `nexusAccountId` (its sign-in found the account active). */
+  nexusSignedInHere?: boolean;
   /** The page's CSP nonce, for the layout's one inline script. */
   cspNonce?: string;
   /** The request's logger (Fastify's), for what the provider's own events have to report. */
@@ -95,12 +97,14 @@ export function providerConfiguration(services: Services, keys: JwkKeys): Config
       long: { signed: true, httpOnly: true, sameSite: 'lax' },
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
-    findAccount: (ctx, sub) =>
-      services.oidcAccounts.find(
-        sub,
-        (ctx.req as NexusRequest).nexusSignedIn,
-        services.oidcState.personReadWithToken(ctx.req, sub),
-      ),
+    findAccount: (ctx, sub) => {
+      const req = ctx.req as NexusRequest;
+      return services.oidcAccounts.find(sub, {
+        signedIn: req.nexusSignedIn,
+        signedInHere: req.nexusSignedInHere ? req.nexusAccountId : undefined,
+        readWithToken: services.oidcState.personReadWithToken(req, sub),
+      });
+    },
     claims: {
       openid: ['sub'],
       profile: ['name', 'preferred_username'],

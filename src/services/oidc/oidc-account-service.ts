@@ -70,20 +70,30 @@ export function createOidcAccountService({ db }: Pick<ServiceDeps, 'db'>) {
     claims: (_use, scope) => claimsOf(person, scope, schoolClaims),
   });
 
+  /** The account as it is now, read when its claims are asked for. */
+  async function currentClaims(accountId: string, scope: string): Promise<AccountClaims> {
+    const found = await findAccountWithClaims(db, accountId);
+    const principal = found && principalOf(found);
+    if (!principal) throw new Error('The account is no longer active');
+    return claimsOf(personOf(principal), scope, () => Promise.resolve(found.schoolClaims));
+  }
+
   return {
     /**
-     * oidc-provider's `findAccount`: undefined unless the account exists and is active. `signedIn` is
-     * the person this same request's Nexus session was read for (a sign-in handed back to the
-     * provider), and `readWithToken` the account as this same request read it with its code or
-     * refresh token (null: not active): used as they are rather than read a second time.
+     * oidc-provider's `findAccount`: undefined unless the account exists and is active. What the same
+     * request already knows is used rather than read again: `signedIn`, the person its Nexus session
+     * was read for; `signedInHere`, the account it has just signed in (active, as that sign-in
+     * found: nothing is read unless the claims are asked for, which a code's authorization does not
+     * do); `readWithToken`, the account as it read it with its code or refresh token (null: not active).
      */
     async find(
       accountId: string,
-      signedIn?: Principal,
-      readWithToken?: ClaimsPerson | null,
+      known: { signedIn?: Principal; signedInHere?: string; readWithToken?: ClaimsPerson | null } = {},
     ): Promise<OidcAccount | undefined> {
       if (!isUuid(accountId)) return undefined;
+      const { signedIn, signedInHere, readWithToken } = known;
       if (signedIn?.account.id === accountId) return accountOf(personOf(signedIn), () => schoolClaimsOf(db, accountId));
+      if (signedInHere === accountId) return { accountId, claims: (_use, scope) => currentClaims(accountId, scope) };
       if (readWithToken !== undefined) {
         if (readWithToken === null || readWithToken.id !== accountId) return undefined;
         const { schoolClaims, privileges, ...person } = readWithToken;

@@ -1,3 +1,4 @@
+import type { SignInCompleted } from './sign-in-service.ts';
 import * as oidc from 'openid-client';
 import type { Account, LaIdentityProvider } from '../../data/database.ts';
 import {
@@ -93,7 +94,7 @@ export interface SignInSteps {
     action: string,
     details?: Record<string, unknown>,
     laConfirmedAt?: Date,
-  ): Promise<string>;
+  ): Promise<SignInCompleted>;
 }
 
 export type LaSignInResult =
@@ -486,7 +487,7 @@ export function createLaSignIn(deps: ServiceDeps, steps: SignInSteps) {
           { laAccount: true, providerMfa: true },
           now,
         );
-        return { next: 'signed-in', token: signedIn, returnTo };
+        return { next: 'signed-in', token: signedIn.token, returnTo };
       }
       const next = account.totp_secret ? 'two-factor' : 'two-factor-setup';
       const pending = await steps.newSession(

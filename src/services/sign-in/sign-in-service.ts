@@ -41,6 +41,15 @@ export interface SignInStep {
   next: 'two-factor' | 'two-factor-setup';
 }
 
+/** A sign-in just completed: the new session's cookie value, whom it signs in and since when. */
+export interface SignInCompleted {
+  readonly token: string;
+  /** Active when it signed in: the sign-in checked it. */
+  readonly accountId: string;
+  /** The new session's start, when the person last proved who they are. */
+  readonly signedInAt: Date;
+}
+
 const anonymous = (label: string): Who => ({ accountId: null, label: label.slice(0, 80) || 'unknown' });
 const self = (account: Account): Who => ({ accountId: account.id, label: account.username });
 
@@ -165,7 +174,7 @@ export function createSignInService(deps: ServiceDeps) {
     action: string,
     details?: Record<string, unknown>,
     laConfirmedAt?: Date,
-  ): Promise<string> {
+  ): Promise<SignInCompleted> {
     const now = clock.now();
     const token = newToken();
     await db.transaction().execute(async (trx) => {
@@ -195,7 +204,7 @@ export function createSignInService(deps: ServiceDeps) {
         ...(details ? { details } : {}),
       });
     });
-    return token;
+    return { token, accountId: account.id, signedInAt: now };
   }
 
   const laSignIn = createLaSignIn(deps, { throttle, throttleKeys, fail, newSession, completeSignIn });
@@ -261,7 +270,7 @@ export function createSignInService(deps: ServiceDeps) {
       return token !== undefined && (await pendingSession(token, stage)) !== undefined;
     },
 
-    async verifyTwoFactor(token: string | undefined, codeInput: string, ctx: RequestContext): Promise<string> {
+    async verifyTwoFactor(token: string | undefined, codeInput: string, ctx: RequestContext): Promise<SignInCompleted> {
       const pending = token ? await pendingSession(token, 'two_factor') : undefined;
       if (!pending) throw new AuthenticationError('Your sign-in has expired. Sign in again.');
       const { account, idHash } = pending;
@@ -308,7 +317,7 @@ export function createSignInService(deps: ServiceDeps) {
       token: string | undefined,
       responseInput: string | undefined,
       ctx: RequestContext,
-    ): Promise<string> {
+    ): Promise<SignInCompleted> {
       const pending = token ? await pendingSession(token, 'two_factor') : undefined;
       if (!pending) throw new AuthenticationError('Your sign-in has expired. Sign in again.');
       const { account, idHash } = pending;
@@ -392,7 +401,11 @@ export function createSignInService(deps: ServiceDeps) {
       };
     },
 
-    async confirmTwoFactorSetup(token: string | undefined, codeInput: string, ctx: RequestContext): Promise<string> {
+    async confirmTwoFactorSetup(
+      token: string | undefined,
+      codeInput: string,
+      ctx: RequestContext,
+    ): Promise<SignInCompleted> {
       const pending = token ? await pendingSession(token, 'two_factor_setup') : undefined;
       if (!pending || !pending.session.pending_totp_secret)
         throw new AuthenticationError('Your sign-in has expired. Sign in again.');

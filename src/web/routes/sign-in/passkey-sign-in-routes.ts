@@ -1,3 +1,4 @@
+import type { SignInCompleted } from '../../../services/sign-in/sign-in-service.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ArchivedAccountError, AuthenticationError, ThrottledError, ValidationError } from '../../../domain/errors.ts';
 import { finishingStepPath } from '../../../domain/interaction-path.ts';
@@ -42,17 +43,21 @@ export function passkeySignInRoutes(services: Services, signInWithin: SignInWith
       });
     }
 
-    /** The new session's token, its cookie set; undefined when the page has been shown again (or the archived page). */
+    /** The sign-in, its session cookie set; undefined when the page has been shown again (or the archived page). */
     async function passkeyStep(
       request: FastifyRequest,
       reply: FastifyReply,
       returnTo: string | undefined,
-    ): Promise<string | undefined> {
+    ): Promise<SignInCompleted | undefined> {
       const body = formBody(request.body);
       try {
-        const token = await services.signIn.signInWithPasskey(body.challenge, body.response, requestContext(request));
-        setSessionCookie(reply, services, token);
-        return token;
+        const signedIn = await services.signIn.signInWithPasskey(
+          body.challenge,
+          body.response,
+          requestContext(request),
+        );
+        setSessionCookie(reply, services, signedIn.token);
+        return signedIn;
       } catch (error) {
         if (error instanceof ArchivedAccountError) await archivedPage(reply, error);
         else if (error instanceof ThrottledError) {

@@ -211,13 +211,13 @@ export function signInRoutes(services: Services, signInWithin: SignInWithinInter
 
     finishingStep(app, signInWithin, 'two-factor', async (request, reply, returnTo) => {
       try {
-        const token = await services.signIn.verifyTwoFactor(
+        const signedIn = await services.signIn.verifyTwoFactor(
           request.sessionToken,
           formBody(request.body).code ?? '',
           requestContext(request),
         );
-        setSessionCookie(reply, services, token);
-        return token;
+        setSessionCookie(reply, services, signedIn.token);
+        return signedIn;
       } catch (error) {
         await failed(reply, 'sign-in/two-factor.njk', error, 'code', await twoFactorContext(request, returnTo));
         return undefined;
@@ -240,13 +240,13 @@ export function signInRoutes(services: Services, signInWithin: SignInWithinInter
 
     finishingStep(app, signInWithin, 'two-factor/passkey', async (request, reply, returnTo) => {
       try {
-        const token = await services.signIn.verifyPasskey(
+        const signedIn = await services.signIn.verifyPasskey(
           request.sessionToken,
           formBody(request.body).response,
           requestContext(request),
         );
-        setSessionCookie(reply, services, token);
-        return token;
+        setSessionCookie(reply, services, signedIn.token);
+        return signedIn;
       } catch (error) {
         await failed(reply, 'sign-in/two-factor.njk', error, 'passkey', await twoFactorContext(request, returnTo));
         return undefined;
@@ -281,14 +281,14 @@ export function signInRoutes(services: Services, signInWithin: SignInWithinInter
 
     finishingStep(app, signInWithin, 'two-factor/setup', async (request, reply, returnTo) => {
       try {
-        const token = await services.signIn.confirmTwoFactorSetup(
+        const signedIn = await services.signIn.confirmTwoFactorSetup(
           request.sessionToken,
           formBody(request.body).code ?? '',
           requestContext(request),
         );
-        setSessionCookie(reply, services, token);
+        setSessionCookie(reply, services, signedIn.token);
         reply.flash('Two-factor authentication is set up. You will need a code from your app each time you sign in.');
-        return token;
+        return signedIn;
       } catch (error) {
         if (error instanceof ValidationError) {
           reply.code(400);
