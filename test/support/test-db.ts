@@ -4,6 +4,7 @@ import { inject } from 'vitest';
 import { connect, type DatabaseHandle } from '../../src/data/connect.ts';
 import { migrateToLatest } from '../../src/data/migrate.ts';
 import { adminQuery } from './database-template.ts';
+import { pooledPgliteDatabase } from './pglite-pool.ts';
 
 /** The migrated template of this run (test/support/database-template.ts), read once per worker. */
 let pgliteTemplate: Blob | undefined;
@@ -17,7 +18,10 @@ function migratedPgliteTemplate(): Blob | undefined {
 /**
  * A fresh, migrated database for one test file: in-memory PGlite by default, or a new database
  * on the PostgreSQL server of TEST_DATABASE_URL, dropped again by `close()`. Both are copies of the
- * run's migrated template when there is one; `{ migrate: false }` gives an empty database.
+ * run's migrated template when there is one (on PGlite, possibly one a previous file of this worker
+ * used, reset to the template and checked: test/support/pglite-pool.ts; NEXUS_TEST_DB_POOL=0 opens a
+ * new one every time); `{ migrate: false }` gives
+ * an empty database.
  */
 export async function createTestDatabase(
   options: { migrate?: boolean } = {},
@@ -26,8 +30,9 @@ export async function createTestDatabase(
   const serverUrl = process.env.TEST_DATABASE_URL;
   if (!serverUrl) {
     const template = migrate ? migratedPgliteTemplate() : undefined;
-    const handle = await connect({ pgliteDir: 'memory://', ...(template ? { loadDataDir: template } : {}) });
-    if (migrate && !template) await migrateToLatest(handle.db);
+    if (template && process.env.NEXUS_TEST_DB_POOL !== '0') return pooledPgliteDatabase(template);
+    const handle = await connect({ pgliteDir: 'memory://' });
+    if (migrate) await migrateToLatest(handle.db);
     return handle;
   }
   const name = `nexus_test_${Date.now()}_${randomBytes(4).toString('hex')}`;
