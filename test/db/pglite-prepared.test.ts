@@ -1,7 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import type { Duplex } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PreparedStatements } from '../../src/data/pglite-prepared.ts';
 import { PgliteSocket } from '../../src/data/pglite-socket.ts';
 
@@ -28,16 +28,19 @@ describe('prepared statements kept by the embedded database', () => {
     pool = new pg.Pool({ stream: () => new PgliteSocket(pglite, false, prepared) as unknown as Duplex, max: 1 });
   };
 
-  beforeEach(async () => {
+  // One PGlite for the file (its initdb costs a few CPU-seconds); each test starts with a new
+  // table, no statement prepared in the session and a new PreparedStatements.
+  beforeAll(async () => {
     pglite = await PGlite.create('memory://');
-    await pglite.exec(`CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL);
+  });
+  afterAll(() => pglite.close());
+  beforeEach(async () => {
+    await pglite.exec(`DEALLOCATE ALL; DROP TABLE IF EXISTS notes;
+      CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL);
       INSERT INTO notes SELECT n, 'note ' || n FROM generate_series(1, 20) n;`);
     open();
   });
-  afterEach(async () => {
-    await pool.end();
-    await pglite.close();
-  });
+  afterEach(() => pool.end());
 
   it('parses a query once and binds it again with each run’s parameters', async () => {
     for (const id of [3, 7, 11, 3]) {
