@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
-import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { sessionCookieName } from '../domain/session-cookie.ts';
 import type { Services } from '../services/index.ts';
 import { hashToken } from '../services/sign-in/secrets.ts';
@@ -188,6 +188,9 @@ export function buildProvider(services: Services, keys: JwkKeys): Provider {
   // The adapter keeps a request's rows together and makes its writes together, before the answer
   // goes out (state-adapter.ts). A code or refresh token that another request used in the meantime
   // gets the library's answer to a reused one instead of the tokens, which were not stored.
+  // The authorization endpoint uses an application as this process last read it: its writes are made
+  // only if the application is still enabled, and otherwise it is refused as an unknown one would be.
+  const pages = providerPages(services.config);
   provider.use((ctx, next) =>
     services.oidcState.inRequest(
       ctx.req,
@@ -195,14 +198,11 @@ export function buildProvider(services: Services, keys: JwkKeys): Provider {
         try {
           await next();
         } finally {
-          if (!(await services.oidcState.finishRequest(ctx.req))) {
-            ctx.status = 400;
-            ctx.set('cache-control', 'no-store');
-            ctx.body = { error: 'invalid_grant', error_description: 'grant request is invalid' };
-          }
+          if (!(await services.oidcState.finishRequest(ctx.req))) await refuse(ctx as KoaContextWithOIDC, pages);
         }
       },
       () => grantTokenOf(ctx as KoaContextWithOIDC),
+      () => (ctx as KoaContextWithOIDC).oidc?.route === 'authorization',
     ),
   );
   // A logout the library sent itself (RP-initiated) and the application did not take is retried
@@ -223,6 +223,25 @@ export function buildProvider(services: Services, keys: JwkKeys): Provider {
     },
   );
   return provider;
+}
+
+/**
+ * The answer to a request whose writes were not made (finishRequest): at the token endpoint, a code or
+ * refresh token another request used first; elsewhere (the authorization endpoint), an application
+ * disabled since this process last read it, refused as the library refuses an unknown one.
+ */
+async function refuse(ctx: KoaContextWithOIDC, pages: ReturnType<typeof providerPages>) {
+  ctx.set('cache-control', 'no-store');
+  if (ctx.oidc?.route === 'token') {
+    ctx.status = 400;
+    ctx.body = { error: 'invalid_grant', error_description: 'grant request is invalid' };
+    return;
+  }
+  ctx.remove('location');
+  ctx.res.removeHeader('set-cookie');
+  ctx.status = 400;
+  const error = new errors.InvalidClient('client is invalid', 'client is disabled');
+  await pages.renderError(ctx, { error: error.message, error_description: error.error_description }, error);
 }
 
 /** The code or refresh token a token request brings (read with its application by the adapter). */

@@ -1,6 +1,7 @@
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setOidcClientDisabled } from '../../src/data/queries/oidc-client-queries.ts';
 import { SYSTEM_CONTEXT } from '../../src/services/request-context.ts';
 import { loadPrincipal } from '../../src/services/sign-in/principal.ts';
 import { FormClient } from '../support/browser.ts';
@@ -257,6 +258,48 @@ describe('the authorization code flow with PKCE', () => {
     } finally {
       await t.services.applications.setDisabled({ kind: 'system', label: 'test' }, clientId, false, SYSTEM_CONTEXT);
     }
+  });
+});
+
+describe('an application disabled in another process', () => {
+  it('is refused at its next authorization request, although this process read it enabled a moment ago', async () => {
+    await authorise(browser, rp, base);
+    const interactions = async () =>
+      Number(
+        (
+          await t.handle.db
+            .selectFrom('oidc_state')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .where('model', '=', 'Interaction')
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const before = await interactions();
+    // As another process does it: in the database, not through this process's services.
+    await setOidcClientDisabled(t.handle.db, clientId, t.clock.now());
+    try {
+      const start = new URL(`${base}/oidc/auth`);
+      start.search = new URLSearchParams({
+        client_id: clientId,
+        redirect_uri: REDIRECT_URI,
+        response_type: 'code',
+        scope: 'openid',
+        state: 'xyz',
+        code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+        code_challenge_method: 'S256',
+      }).toString();
+      for (const attempt of ['first', 'second']) {
+        const refused = await browser.get(pathOf(start.href, base)!);
+        expect(refused.statusCode, attempt).toBe(400);
+        expect(refused.headers.location, attempt).toBeUndefined();
+        expect(String(refused.headers['set-cookie'] ?? ''), attempt).not.toContain('_interaction');
+        expect(refused.body, attempt).toContain('invalid_client');
+      }
+      expect(await interactions()).toBe(before);
+    } finally {
+      await setOidcClientDisabled(t.handle.db, clientId, null);
+    }
+    expect((await authorise(browser, rp, base)).location.startsWith(`${REDIRECT_URI}?`)).toBe(true);
   });
 });
 

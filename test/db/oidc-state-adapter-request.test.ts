@@ -213,6 +213,48 @@ describe('oidc-provider state adapter within one HTTP request', () => {
     expect((await claimsRead()).read).toBeNull();
   });
 
+  it('the authorization endpoint uses an application as this process last read it; its writes need it still enabled', async () => {
+    const Model = Adapter();
+    /** One request of the authorization endpoint: it reads the application and saves an interaction. */
+    const authorization = async (uid: string) => {
+      const raw = {};
+      const before = statements;
+      lookups = [];
+      let made = false;
+      await inRequest(
+        raw,
+        async () => {
+          expect(await new Model('Client').find('reports')).toMatchObject({ client_id: 'reports' });
+          await new Model('Interaction').upsert(uid, interaction(uid, 'reports'), 600);
+          made = await finishRequest(db, clock, raw);
+        },
+        undefined,
+        () => true,
+      );
+      return { made, taken: statements - before, lookedUp: lookups, stored: await stored('Interaction', uid) };
+    };
+    expect(await authorization('i-k1')).toMatchObject({ made: true, lookedUp: ['reports'] });
+    const known = await authorization('i-k2');
+    expect(known).toMatchObject({ made: true, taken: 1, lookedUp: [] });
+    expect(known.stored).toBeDefined();
+    // Disabled by another process: nothing is written, the request is refused, and the next one looks again.
+    await setOidcClientDisabled(handle.db, 'reports', clock.now());
+    try {
+      const refused = await authorization('i-k3');
+      expect(refused).toMatchObject({ made: false, taken: 1, lookedUp: [] });
+      expect(refused.stored).toBeUndefined();
+      expect((await authorization('i-k4')).lookedUp).toEqual(['reports']);
+    } finally {
+      await setOidcClientDisabled(handle.db, 'reports', null);
+    }
+    // Any other request looks the application up.
+    const other = await request(async (model) => {
+      await model('Client').find('reports');
+    });
+    expect(other).toBe(0);
+    expect(lookups).toEqual(['reports']);
+  });
+
   it('a disabled application is refused with the interaction that names it', async () => {
     await new (Adapter())('Interaction').upsert('i-off', interaction('i-off', 'reports'), 600);
     await setOidcClientDisabled(handle.db, 'reports', clock.now());

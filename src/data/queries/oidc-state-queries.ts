@@ -46,6 +46,8 @@ export interface OidcStateChanges {
   deletes: readonly OidcStateKey[];
   /** Marked consumed at `at` (a code, a refresh token), each only if it was not yet. */
   consumes?: { rows: readonly OidcStateKey[]; at: Date };
+  /** Applications the request used as an earlier request read them: nothing is written unless each is still registered and enabled. */
+  enabledClients?: readonly string[];
 }
 
 const keyIn = (keys: readonly OidcStateKey[]) =>
@@ -60,30 +62,40 @@ const valuesOf = (row: OidcStateWrite) => {
 /**
  * Rows saved, deleted and consumed, in one statement (each change a data-modifying WITH part, which
  * PostgreSQL runs once whether or not the rest reads it). The lists touch different rows: a row
- * changed twice in one statement would keep only one of the changes. A row to consume that another
- * request consumed first (or that is gone) makes the saves not happen: false (one-time codes and
- * refresh tokens used at the same moment by two requests: the second gets nothing).
+ * changed twice in one statement would keep only one of the changes. False, and nothing written,
+ * when a row to consume was consumed first by another request (or is gone): one-time codes and
+ * refresh tokens used at the same moment by two requests, the second gets nothing; and when one of
+ * `enabledClients` has been disabled (or removed) since it was read. With no change to make, only
+ * that check is made.
  */
 export async function writeOidcStates(db: Executor, changes: OidcStateChanges): Promise<boolean> {
   const { upserts, deletes } = changes;
   const consumes = changes.consumes?.rows ?? [];
+  const clients = changes.enabledClients ?? [];
+  if (upserts.length + deletes.length + consumes.length + clients.length === 0) return true;
   const parts = [];
-  if (deletes.length) parts.push(sql`deleted AS (DELETE FROM oidc_state WHERE ${keyIn(deletes)})`);
+  const enabled = clients.length
+    ? sql`(SELECT count(*) FROM oidc_clients WHERE client_id IN (${sql.join(clients)}) AND disabled_at IS NULL) = ${clients.length}`
+    : sql`true`;
+  parts.push(sql`guard AS (SELECT ${enabled} AS enabled)`);
+  const guarded = sql`(SELECT enabled FROM guard)`;
+  if (deletes.length) parts.push(sql`deleted AS (DELETE FROM oidc_state WHERE ${keyIn(deletes)} AND ${guarded})`);
   if (consumes.length)
     parts.push(sql`consumed AS (
-      UPDATE oidc_state SET consumed_at = ${changes.consumes?.at} WHERE ${keyIn(consumes)} AND consumed_at IS NULL RETURNING 1)`);
+      UPDATE oidc_state SET consumed_at = ${changes.consumes?.at}
+      WHERE ${keyIn(consumes)} AND consumed_at IS NULL AND ${guarded} RETURNING 1)`);
   if (upserts.length)
     parts.push(sql`saved AS (
       INSERT INTO oidc_state (model, id, payload, grant_id, user_code, uid, account_id, expires_at)
       SELECT * FROM (VALUES ${sql.join(upserts.map(valuesOf))}) AS v
-      ${consumes.length ? sql`WHERE (SELECT count(*) FROM consumed) = ${consumes.length}` : sql``}
+      WHERE ${guarded} ${consumes.length ? sql`AND (SELECT count(*) FROM consumed) = ${consumes.length}` : sql``}
       ON CONFLICT (model, id) DO UPDATE SET payload = excluded.payload, grant_id = excluded.grant_id,
         user_code = excluded.user_code, uid = excluded.uid, account_id = excluded.account_id,
         expires_at = excluded.expires_at)`);
-  if (parts.length === 0) return true;
   const consumed = consumes.length ? sql`(SELECT count(*) FROM consumed)::int` : sql`0`;
-  const { rows } = await sql<{ consumed: number }>`WITH ${sql.join(parts)} SELECT ${consumed} AS consumed`.execute(db);
-  return rows[0]?.consumed === consumes.length;
+  const { rows } = await sql<{ consumed: number; enabled: boolean }>`
+    WITH ${sql.join(parts)} SELECT ${consumed} AS consumed, ${guarded} AS enabled`.execute(db);
+  return rows[0]?.enabled === true && rows[0].consumed === consumes.length;
 }
 
 export interface OidcStateKeyedRow extends OidcStateRow {

@@ -64,12 +64,22 @@ interface RequestRows {
   readonly consumes: Map<string, OidcStateKey & { grantId: unknown }>;
   /** Grants whose code or refresh token another request used first: this request's writes are not made. */
   readonly lost: Set<string>;
+  /** Applications used as an earlier request read them (with where that was kept): the writes are made only if each is still enabled. */
+  readonly unchecked: Map<string, KnownClients>;
+  /** Whether one of those had been disabled since: nothing was written, and the request must be refused. */
+  refused: boolean;
 }
 const requestRows = new WeakMap<object, RequestRows>();
 const serviceRequest = new AsyncLocalStorage<object>();
 /** The token a request brings (a code, a refresh token), if it says which: read with its application. */
 export type BroughtToken = () => OidcStateKey | undefined;
 const broughtTokens = new WeakMap<object, BroughtToken>();
+/**
+ * Whether the request may use an application as an earlier request of this process read it (the
+ * authorization endpoint: it reads nothing else, and its writes check the application is still enabled).
+ */
+export type KnownClientsWillDo = () => boolean;
+const knownClientsWillDo = new WeakMap<object, KnownClientsWillDo>();
 
 function rowsOfThisRequest(): RequestRows | undefined {
   const request = serviceRequest.getStore();
@@ -86,6 +96,8 @@ function rowsOfThisRequest(): RequestRows | undefined {
         deletes: new Map(),
         consumes: new Map(),
         lost: new Set(),
+        unchecked: new Map(),
+        refused: false,
       }),
     );
   return found;
@@ -96,8 +108,14 @@ function rowsOfThisRequest(): RequestRows | undefined {
  * (its middleware, src/oidc/provider.ts), and a route of this service that uses the provider's models.
  * The library is not imported here: this module is loaded by every command, which must not load it.
  */
-export function inRequest<T>(request: object, work: () => Promise<T>, brought?: BroughtToken): Promise<T> {
+export function inRequest<T>(
+  request: object,
+  work: () => Promise<T>,
+  brought?: BroughtToken,
+  useKnownClients?: KnownClientsWillDo,
+): Promise<T> {
   if (brought) broughtTokens.set(request, brought);
+  if (useKnownClients) knownClientsWillDo.set(request, useKnownClients);
   return serviceRequest.run(request, work);
 }
 
@@ -112,14 +130,15 @@ export function personReadWithToken(request: object, accountId: string): ClaimsP
 
 /**
  * Makes the writes an HTTP request left (the provider's middleware, and `inRequest`'s route, call this
- * before answering). False when a code or refresh token it used was used first by another request:
- * none of its writes were made, the grant is revoked (as the library does for a reused one), and the
- * request must be refused.
+ * before answering). False when the request must be refused: a code or refresh token it used was used
+ * first by another request (none of its writes were made, and the grant is revoked, as the library
+ * does for a reused one), or an application it used as known has been disabled (nothing was written).
  */
 export async function finishRequest(db: Db, clock: Clock, request: object): Promise<boolean> {
   const found = requestRows.get(request);
   requestRows.delete(request);
   await writePending(db, clock, found);
+  if (found?.refused) return false;
   if (!found || found.lost.size === 0) return true;
   for (const grantId of found.lost) {
     await deleteOidcStateByGrant(db, grantId);
@@ -129,19 +148,38 @@ export async function finishRequest(db: Db, clock: Clock, request: object): Prom
 }
 
 async function writePending(db: Db, clock: Clock, request: RequestRows | undefined): Promise<void> {
-  if (!request || request.pending.size + request.deletes.size + request.consumes.size === 0) return;
+  if (!request || request.pending.size + request.deletes.size + request.consumes.size + request.unchecked.size === 0)
+    return;
   const consumes = [...request.consumes.values()];
+  const unchecked = [...request.unchecked];
+  const enabledClients = unchecked.map(([id]) => id);
   const changes = {
-    upserts: request.lost.size ? [] : [...request.pending.values()],
-    deletes: [...request.deletes.values()],
+    upserts: request.lost.size || request.refused ? [] : [...request.pending.values()],
+    deletes: request.refused ? [] : [...request.deletes.values()],
     consumes: { rows: consumes.map(({ model, id }) => ({ model, id })), at: clock.now() },
+    enabledClients,
   };
   request.pending.clear();
   request.deletes.clear();
   request.consumes.clear();
+  request.unchecked.clear();
   if (await writeOidcStates(db, changes)) return;
+  if (unchecked.length) {
+    request.refused = true;
+    for (const [id, known] of unchecked) known.delete(id);
+  }
   for (const { grantId } of consumes) if (typeof grantId === 'string') request.lost.add(grantId);
 }
+
+/**
+ * Applications as a request of this process last read them (enabled ones only), by client id, for
+ * the authorization endpoint: it uses them without reading them again, and its writes are made only
+ * if the application is still enabled (writeOidcStates), so that one disabled in any process is
+ * refused by the next authorization request all the same. Being enabled is all it needs to check:
+ * what else that endpoint uses (the return addresses) cannot change after registration, and the
+ * secret is not used there. Only registered applications are kept, and they are few: no bound.
+ */
+type KnownClients = Map<string, AdapterPayload>;
 
 /**
  * oidc-provider's storage (its `adapter` option; the interface of its example/my_adapter.js) on the
@@ -158,9 +196,15 @@ async function writePending(db: Db, clock: Clock, request: RequestRows | undefin
  *
  * Clients are not stored here: the library asks the `Client` model's adapter for any client it
  * was not configured with, which is every one, and `clients` answers from the registered
- * applications.
+ * applications; the authorization endpoint uses them as last read (KnownClients).
  */
 export function stateAdapter(db: Db, clock: Clock, clients: ClientLookup): new (name: string) => Adapter {
+  const knownClients: KnownClients = new Map();
+  const rememberClient = (id: string, metadata: AdapterPayload | undefined) => {
+    if (metadata) knownClients.set(id, structuredClone(metadata));
+    else knownClients.delete(id);
+    return metadata;
+  };
   return class StateAdapter implements Adapter {
     readonly #model: string;
     constructor(name: string) {
@@ -200,7 +244,10 @@ export function stateAdapter(db: Db, clock: Clock, clients: ClientLookup): new (
       if (request && this.#model === 'Interaction') {
         // The library reads the interaction's application next: read with it.
         const found = await findOidcInteractionWithClient(db, id, clock.now());
-        if (found?.client) request.clients.set(found.client.client_id, found.client);
+        if (found?.client) {
+          request.clients.set(found.client.client_id, found.client);
+          rememberClient(found.client.client_id, clientMetadataOf(found.client));
+        }
         return remember(request, this.#model, id, payloadOf(found?.row));
       }
       if (!request || !GRANT_TOKENS.has(this.#model))
@@ -222,18 +269,24 @@ export function stateAdapter(db: Db, clock: Clock, clients: ClientLookup): new (
       const known = request?.clients.get(id);
       if (known) return clientMetadataOf(known);
       const store = serviceRequest.getStore();
+      const recent = knownClients.get(id);
+      if (request && recent && store && knownClientsWillDo.get(store)?.()) {
+        request.unchecked.set(id, knownClients);
+        return structuredClone(recent);
+      }
       const token = store && broughtTokens.get(store)?.();
-      if (!request || !token || !GRANT_TOKENS.has(token.model) || id.length > 100) return clients(id);
+      if (!request || !token || !GRANT_TOKENS.has(token.model) || id.length > 100)
+        return rememberClient(id, await clients(id));
       await writePending(db, clock, request);
       const found = await findOidcClientWithToken(db, id, token, clock.now());
-      if (!found) return undefined;
+      if (!found) return rememberClient(id, undefined);
       for (const row of found.rows) {
         const payload = remember(request, row.model, row.id, payloadOf(row));
         if (row.model === token.model && row.id === token.id && typeof payload?.accountId === 'string')
           request.persons.set(payload.accountId, found.person);
       }
       request.clients.set(id, found.client);
-      return clientMetadataOf(found.client);
+      return rememberClient(id, clientMetadataOf(found.client));
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
