@@ -65,7 +65,7 @@ export default defineConfig({
           globalSetup: [
             'test/support/global-setup.ts',
             'test/support/database-template.ts',
-            'e2e/support/browser-server.ts',
+            'e2e/support/run-setup.ts',
           ],
           setupFiles: ['e2e/support/markup-setup.ts'],
           isolate: false,

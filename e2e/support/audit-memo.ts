@@ -31,7 +31,7 @@ import { inject } from 'vitest';
  * The Nu Html Checker's memo is exact: the HTML as sent with only its secrets (nonce, CSRF token)
  * masked (markup.ts).
  *
- * The memo is a folder of empty files named by hash (e2e/support/browser-server.ts makes it for
+ * The memo is a folder of empty files named by hash (e2e/support/run-setup.ts makes it for
  * the run, so the three workers share it); a file run on its own outside that set-up keeps it in
  * memory. NEXUS_AUDIT_EVERY_VISIT=1 turns it off: every visit is checked, as before.
  */

@@ -2,7 +2,7 @@ import type { AxeResults } from 'axe-core';
 import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
 import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { afterAll, afterEach, expect, inject } from 'vitest';
+import { afterAll, afterEach, expect } from 'vitest';
 import { canonicalDom, checkedBefore, rememberChecked } from './audit-memo.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './browser-options.ts';
 import { collectForNuCheck, NARROW_WIDTH, pagePattern, sidewaysOverflow } from './markup.ts';
@@ -46,13 +46,35 @@ async function axe(page: Page): Promise<{ violations: AxeResults['violations'] }
 }
 
 /**
- * The run's Chromium (e2e/support/browser-server.ts), connected to; its own when run outside
- * that setup. Closing a connected browser disconnects and closes this file's contexts only.
+ * This worker's Chromium, launched by its first journey file and kept for the files it runs after
+ * (vitest's e2e project shares modules within a worker): Playwright then drives it in this process,
+ * where a browser server shared by the run relayed every message through the main process as well.
+ * Playwright kills it when the worker exits. What each file gets is a handle on it whose close()
+ * closes the contexts that file opened, not the browser.
  */
-export function launchChromium(): Promise<Browser> {
-  const endpoint = inject('chromiumEndpoint');
-  if (endpoint) return chromium.connect(endpoint);
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+let workerBrowser: Promise<Browser> | undefined;
+
+export async function launchChromium(): Promise<Browser> {
+  workerBrowser ??= chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+  const browser = await workerBrowser;
+  const contexts = new Set<BrowserContext>();
+  return new Proxy(browser, {
+    get(target, property, receiver) {
+      if (property === 'newContext')
+        return async (...args: Parameters<Browser['newContext']>) => {
+          const context = await target.newContext(...args);
+          contexts.add(context);
+          return context;
+        };
+      if (property === 'close')
+        return async () => {
+          for (const context of contexts) await context.close();
+          contexts.clear();
+        };
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 /** Forwards CSP violations to the console, where the watcher sees them (runs before page scripts). */

@@ -4,7 +4,7 @@ import { freePort } from './localhost.ts';
 
 /**
  * The Nu Html Checker as a web service (vnu.jar's own servlet) for the whole journey run, started
- * by the run's global set-up (browser-server.ts). A JVM takes two to three CPU-seconds to start and
+ * by the run's global set-up (run-setup.ts). A JVM takes two to three CPU-seconds to start and
  * read the HTML schemas; once per run instead of once per journey file (there are 18).
  */
 
