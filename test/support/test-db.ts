@@ -20,8 +20,7 @@ function migratedPgliteTemplate(): Blob | undefined {
  * on the PostgreSQL server of TEST_DATABASE_URL, dropped again by `close()`. Both are copies of the
  * run's migrated template when there is one (on PGlite, possibly one a previous file of this worker
  * used, reset to the template and checked: test/support/pglite-pool.ts; NEXUS_TEST_DB_POOL=0 opens a
- * new one every time); `{ migrate: false }` gives
- * an empty database.
+ * new copy of the template every time); `{ migrate: false }` gives an empty database.
  */
 export async function createTestDatabase(
   options: { migrate?: boolean } = {},
@@ -31,8 +30,8 @@ export async function createTestDatabase(
   if (!serverUrl) {
     const template = migrate ? migratedPgliteTemplate() : undefined;
     if (template && process.env.NEXUS_TEST_DB_POOL !== '0') return pooledPgliteDatabase(template);
-    const handle = await connect({ pgliteDir: 'memory://' });
-    if (migrate) await migrateToLatest(handle.db);
+    const handle = await connect({ pgliteDir: 'memory://', ...(template ? { loadDataDir: template } : {}) });
+    if (migrate && !template) await migrateToLatest(handle.db);
     return handle;
   }
   const name = `nexus_test_${Date.now()}_${randomBytes(4).toString('hex')}`;
