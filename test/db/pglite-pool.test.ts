@@ -85,6 +85,27 @@ describe('the pool of in-memory test databases', () => {
     expect(counts.reused).toBe(1);
   });
 
+  it('hands on neither a statement the last user prepared nor a sequence it altered', async () => {
+    const first = await pooledPgliteDatabase(template);
+    await sql`PREPARE left_over AS SELECT 42`.execute(first.db);
+    await first.close();
+    const second = await pooledPgliteDatabase(template);
+    const prepared = await sql`SELECT name FROM pg_prepared_statements WHERE name = 'left_over'`.execute(second.db);
+    expect(prepared.rows).toEqual([]);
+    await sql`ALTER SEQUENCE organisations_id_seq INCREMENT BY 7`.execute(second.db);
+    const counts = await counted(async () => {
+      await second.close();
+      const third = await pooledPgliteDatabase(template);
+      const { rows } = await sql<{ step: string }>`
+        SELECT increment_by::text AS step FROM pg_sequences WHERE sequencename = 'organisations_id_seq'`.execute(
+        third.db,
+      );
+      expect(rows).toEqual([{ step: '1' }]);
+      await third.close();
+    });
+    expect(counts.discarded).toBe(1);
+  });
+
   it('does not hand on a database whose schema a test changed: the next user gets a new one without the change', async () => {
     const first = await pooledPgliteDatabase(template);
     await sql`CREATE TABLE left_behind (id int)`.execute(first.db);

@@ -95,6 +95,9 @@ async function reset(handle: DatabaseHandle): Promise<void> {
   await sql`RESET ALL`.execute(db);
   await sql`UNLISTEN *`.execute(db);
   await sql`CLOSE ALL`.execute(db);
+  // Statements a test prepared itself (PREPARE) and its sequences' currval/lastval: the fingerprint sees neither.
+  await sql`DEALLOCATE ALL`.execute(db);
+  await sql`DISCARD SEQUENCES`.execute(db);
   await sql`SELECT pg_advisory_unlock_all()`.execute(db);
   const tables = (
     await sql<{ name: string }>`
@@ -139,7 +142,8 @@ async function fingerprint(handle: DatabaseHandle): Promise<string[]> {
     `SELECT 'fn ' || p.oid::regprocedure::text || ' ' || md5(p.prosrc) FROM pg_proc p
        WHERE p.pronamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)`,
     `SELECT 'type ' || t.oid::regtype::text FROM pg_type t WHERE t.typnamespace = 'public'::regnamespace`,
-    `SELECT 'seq ' || schemaname || '.' || sequencename || ' ' || coalesce(last_value::text, 'unused') FROM pg_sequences`,
+    `SELECT 'seq ' || schemaname || '.' || sequencename || ' ' || coalesce(last_value::text, 'unused') || ' ' || concat_ws(' ',
+       data_type, start_value, min_value, max_value, increment_by, cycle, cache_size) FROM pg_sequences`,
     `SELECT 'ext ' || extname || ' ' || extversion FROM pg_extension`,
     `SELECT 'role ' || rolname || ' ' || rolsuper FROM pg_roles`,
     `SELECT 'dbset ' || setdatabase || ' ' || setrole || ' ' || array_to_string(setconfig, ',') FROM pg_db_role_setting`,
