@@ -6,7 +6,7 @@ import { connect } from '../../src/data/connect.ts';
 import { migrateToLatest } from '../../src/data/migrate.ts';
 import { createOrganisation } from '../support/fixtures.ts';
 import { poolCounts, pooledPgliteDatabase } from '../support/pglite-pool.ts';
-import { createTestDatabase } from '../support/test-db.ts';
+import { pgliteTestDatabase } from '../support/test-db.ts';
 
 /**
  * The worker's pool of in-memory test databases (test/support/pglite-pool.ts): a database goes to
@@ -155,30 +155,27 @@ describe('the pool of in-memory test databases', () => {
 
   // NEXUS_TEST_DB_POOL=0 turns the pool off, not the template: each file gets a new copy of the
   // template as before the pool, not a database migrated from nothing (much slower).
-  it.skipIf(Boolean(process.env.TEST_DATABASE_URL) || !inject('pgliteTemplateFile'))(
-    'with NEXUS_TEST_DB_POOL=0, opens a new copy of the template instead of migrating a new database',
-    async () => {
-      const started = new Date().toISOString();
-      const before = process.env.NEXUS_TEST_DB_POOL;
-      process.env.NEXUS_TEST_DB_POOL = '0';
-      try {
-        const counts = await counted(async () => {
-          const handle = await createTestDatabase();
-          try {
-            const { rows } = await sql<{
-              latest: string;
-            }>`SELECT max(timestamp) AS latest FROM kysely_migration`.execute(handle.db);
-            // Migrated when the run's template was made, before this test began.
-            expect(rows[0]!.latest < started).toBe(true);
-          } finally {
-            await handle.close();
-          }
-        });
-        expect(counts).toEqual({ opened: 0, reused: 0, discarded: 0 });
-      } finally {
-        if (before === undefined) delete process.env.NEXUS_TEST_DB_POOL;
-        else process.env.NEXUS_TEST_DB_POOL = before;
-      }
-    },
-  );
+  it('with NEXUS_TEST_DB_POOL=0, opens a new copy of the template instead of migrating a new database', async () => {
+    // The file's template was made (and migrated) in beforeAll, before this test began.
+    const started = new Date().toISOString();
+    const before = process.env.NEXUS_TEST_DB_POOL;
+    process.env.NEXUS_TEST_DB_POOL = '0';
+    try {
+      const counts = await counted(async () => {
+        const handle = await pgliteTestDatabase(template, true);
+        try {
+          const { rows } = await sql<{
+            latest: string;
+          }>`SELECT max(timestamp) AS latest FROM kysely_migration`.execute(handle.db);
+          expect(rows[0]!.latest < started).toBe(true);
+        } finally {
+          await handle.close();
+        }
+      });
+      expect(counts).toEqual({ opened: 0, reused: 0, discarded: 0 });
+    } finally {
+      if (before === undefined) delete process.env.NEXUS_TEST_DB_POOL;
+      else process.env.NEXUS_TEST_DB_POOL = before;
+    }
+  });
 });

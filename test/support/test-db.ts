@@ -27,13 +27,7 @@ export async function createTestDatabase(
 ): Promise<DatabaseHandle & { url?: string }> {
   const migrate = options.migrate !== false;
   const serverUrl = process.env.TEST_DATABASE_URL;
-  if (!serverUrl) {
-    const template = migrate ? migratedPgliteTemplate() : undefined;
-    if (template && process.env.NEXUS_TEST_DB_POOL !== '0') return pooledPgliteDatabase(template);
-    const handle = await connect({ pgliteDir: 'memory://', ...(template ? { loadDataDir: template } : {}) });
-    if (migrate && !template) await migrateToLatest(handle.db);
-    return handle;
-  }
+  if (!serverUrl) return pgliteTestDatabase(migrate ? migratedPgliteTemplate() : undefined, migrate);
   const name = `nexus_test_${Date.now()}_${randomBytes(4).toString('hex')}`;
   const template = migrate ? inject('postgresTemplateDatabase') : undefined;
   await createDatabase(serverUrl, name, template);
@@ -49,6 +43,17 @@ export async function createTestDatabase(
       await adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
+}
+
+/**
+ * An in-memory PGlite database: from the pool when there is a template and NEXUS_TEST_DB_POOL is not
+ * 0, a new copy of the template otherwise, migrated from nothing only when there is no template.
+ */
+export async function pgliteTestDatabase(template: Blob | undefined, migrate: boolean): Promise<DatabaseHandle> {
+  if (template && process.env.NEXUS_TEST_DB_POOL !== '0') return pooledPgliteDatabase(template);
+  const handle = await connect({ pgliteDir: 'memory://', ...(template ? { loadDataDir: template } : {}) });
+  if (migrate && !template) await migrateToLatest(handle.db);
+  return handle;
 }
 
 /** CREATE DATABASE, from the template when given; retried while another copy of it is being made. */
