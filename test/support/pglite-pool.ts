@@ -99,15 +99,19 @@ async function reset(handle: DatabaseHandle): Promise<void> {
   await sql`DEALLOCATE ALL`.execute(db);
   await sql`DISCARD SEQUENCES`.execute(db);
   await sql`SELECT pg_advisory_unlock_all()`.execute(db);
-  const tables = (
-    await sql<{ name: string }>`
-    SELECT quote_ident(c.relname) AS name FROM pg_class c
-    WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p')
-    ORDER BY 1`.execute(db)
-  ).rows.map((r) => r.name);
+  const tables = await publicTables(handle);
   if (!referenceTables) throw new Error('the pool has no fingerprint of the template yet');
   const toTruncate = tables.filter((t) => !referenceTables!.has(t));
   if (toTruncate.length > 0) await sql.raw(`TRUNCATE ${toTruncate.join(', ')} RESTART IDENTITY CASCADE`).execute(db);
+}
+
+/** The tables of the public schema, quoted for SQL, in name order. */
+async function publicTables({ db }: DatabaseHandle): Promise<string[]> {
+  const { rows } = await sql<{ name: string }>`
+    SELECT quote_ident(c.relname) AS name FROM pg_class c
+    WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p')
+    ORDER BY 1`.execute(db);
+  return rows.map((r) => r.name);
 }
 
 /** Tables holding rows in a database fresh from the template (reference data: user types, privileges…). */
@@ -116,12 +120,7 @@ let referenceTables: Set<string> | undefined;
 /** One digest of everything a test could leave behind in the database. */
 async function fingerprint(handle: DatabaseHandle): Promise<string[]> {
   const { db } = handle;
-  const tables = (
-    await sql<{ name: string }>`
-    SELECT quote_ident(c.relname) AS name FROM pg_class c
-    WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p')
-    ORDER BY 1`.execute(db)
-  ).rows.map((r) => r.name);
+  const tables = await publicTables(handle);
   const rows = tables.map(
     (t) =>
       `SELECT 'rows ${t} ' || count(*) || ' ' || coalesce(md5(string_agg(x::text, ',' ORDER BY x::text)), '') FROM ${t} x`,
