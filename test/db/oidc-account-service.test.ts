@@ -4,6 +4,7 @@ import type { Db } from '../../src/data/database.ts';
 import { createOidcAccountService } from '../../src/services/oidc/oidc-account-service.ts';
 import { createAccount, createOrganisation } from '../support/fixtures.ts';
 import { createTestDatabase } from '../support/test-db.ts';
+import { withQueryHook } from '../support/query-hook.ts';
 
 /**
  * The provider's accounts (src/services/oidc/oidc-account-service.ts): what a request already knows
@@ -16,13 +17,7 @@ const SECRET = 'test-secret-key-test-secret-key-0123456789';
 
 beforeAll(async () => {
   handle = await createTestDatabase();
-  db = handle.db.withPlugin({
-    transformQuery: (args) => {
-      statements++;
-      return args.node;
-    },
-    transformResult: (args) => Promise.resolve(args.result),
-  });
+  db = withQueryHook(handle.db, () => statements++);
 });
 afterAll(async () => handle.close());
 

@@ -7,6 +7,7 @@ import { ManualClock } from '../../src/domain/clock.ts';
 import { finishRequest, inRequest, personReadWithToken, stateAdapter } from '../../src/services/oidc/state-adapter.ts';
 import { createAccount, createOrganisation } from '../support/fixtures.ts';
 import { createTestDatabase } from '../support/test-db.ts';
+import { withQueryHook } from '../support/query-hook.ts';
 
 /**
  * The state adapter within one HTTP request (src/services/oidc/state-adapter.ts): what it reads
@@ -21,13 +22,7 @@ const SECRET = 'test-secret-key-test-secret-key-0123456789';
 
 beforeAll(async () => {
   handle = await createTestDatabase();
-  db = handle.db.withPlugin({
-    transformQuery: (args) => {
-      statements++;
-      return args.node;
-    },
-    transformResult: (args) => Promise.resolve(args.result),
-  });
+  db = withQueryHook(handle.db, () => statements++);
   await insertOidcClient(handle.db, {
     clientId: 'reports',
     name: 'Reports',

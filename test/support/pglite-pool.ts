@@ -1,5 +1,6 @@
-import { sql, type KyselyPlugin } from 'kysely';
+import { sql } from 'kysely';
 import { connect, type DatabaseHandle } from '../../src/data/connect.ts';
+import { withQueryHook } from './query-hook.ts';
 
 /**
  * A worker's in-memory PGlite databases, used again by the next test file instead of opened
@@ -42,23 +43,15 @@ export async function pooledPgliteDatabase(template: Blob): Promise<DatabaseHand
   return {
     // Its user's view of the database stops working at close(), as a closed database would, so
     // that nothing a file leaves running reaches the next file's data.
-    db: handle.db.withPlugin(refusedAfter(() => closed !== undefined)),
+    db: withQueryHook(handle.db, () => {
+      if (closed) throw new Error('This test database was closed.');
+    }),
     kind: handle.kind,
     ...(handle.dumpDataDir ? { dumpDataDir: () => handle.dumpDataDir!() } : {}),
     close() {
       closed ??= giveBack(handle);
       return closed;
     },
-  };
-}
-
-function refusedAfter(isClosed: () => boolean): KyselyPlugin {
-  return {
-    transformQuery(args) {
-      if (isClosed()) throw new Error('This test database was closed.');
-      return args.node;
-    },
-    transformResult: (args) => Promise.resolve(args.result),
   };
 }
 
